@@ -1,0 +1,88 @@
+## Problems: a title and a detail per stable code.
+problem-validation_failed-title = Ungültige Eingabe
+problem-validation_failed-detail = Einige Felder fehlen oder sind ungültig; siehe die Feldfehler.
+problem-malformed_body-title = Fehlerhafter Anfrageinhalt
+problem-malformed_body-detail = Der Anfrageinhalt ist kein gültiges JSON.
+problem-unsupported_media_type-title = Nicht unterstützter Medientyp
+problem-unsupported_media_type-detail = Senden Sie den Inhalt als application/json.
+problem-payload_too_large-title = Anfrageinhalt zu groß
+problem-payload_too_large-detail = Der Anfrageinhalt darf höchstens { $max } Bytes groß sein.
+problem-unauthorized-title = Nicht berechtigt
+problem-unauthorized-detail = Im Header X-API-Key wird ein gültiger API-Schlüssel benötigt.
+problem-not_found-title = Nicht gefunden
+problem-not_found-detail = Unter dieser Adresse gibt es nichts.
+problem-method_not_allowed-title = Methode nicht erlaubt
+problem-method_not_allowed-detail = Diese Adresse akzeptiert diese Methode nicht.
+problem-registration_not_found-title = Registrierung nicht gefunden
+problem-registration_not_found-detail = Die Registrierung existiert nicht oder ist abgelaufen. Beginnen Sie neu.
+problem-step_out_of_order-title = Schritt nicht in der richtigen Reihenfolge
+problem-step_out_of_order-detail = Dieser Schritt ist jetzt nicht möglich. Der nächste Schritt ist { $next }.
+problem-invalid_code-title = Ungültiger Code
+problem-invalid_code-detail = Der Code ist nicht korrekt. Verbleibende Versuche: { $attempts_left }.
+problem-code_expired-title = Code abgelaufen
+problem-code_expired-detail = Der Code ist abgelaufen oder wurde bereits verwendet. Fordern Sie einen neuen an.
+problem-too_many_attempts-title = Zu viele Versuche
+problem-too_many_attempts-detail = Der Code wurde zu oft falsch eingegeben. Fordern Sie einen neuen an.
+problem-rate_limited-title = Zu viele Anfragen
+problem-rate_limited-detail = Bitte warten Sie { $retry_after } Sekunden, bevor Sie es erneut versuchen.
+problem-send_limit_reached-title = Versandlimit erreicht
+problem-send_limit_reached-detail = Für diese Registrierung können keine Codes mehr gesendet werden. Beginnen Sie später neu.
+problem-email_taken-title = E-Mail-Adresse bereits registriert
+problem-email_taken-detail = Es gibt bereits ein Konto mit dieser E-Mail-Adresse.
+problem-conflict-title = Konflikt
+problem-conflict-detail = Die Ressource wurde gleichzeitig geändert. Bitte versuchen Sie es erneut.
+problem-unavailable-title = Dienst vorübergehend nicht verfügbar
+problem-unavailable-detail = Ein Dienst, von dem wir abhängen, hat nicht geantwortet. Es ging nichts verloren; bitte versuchen Sie es erneut.
+problem-internal-title = Interner Fehler
+problem-internal-detail = Bei uns ist etwas schiefgelaufen.
+
+## Field errors.
+field-required = Dieses Feld ist erforderlich.
+field-wrong_type = Dieses Feld hat den falschen Typ; erwartet wird { $expected }.
+field-unknown_field = Dieses Feld ist nicht bekannt.
+field-too_long = Dieser Wert ist zu lang.
+field-invalid_email = Das ist keine gültige E-Mail-Adresse.
+field-invalid_phone = Das ist keine gültige Telefonnummer im internationalen Format (+41…).
+field-invalid_phone_prefix = Das ist keine gültige Ländervorwahl.
+field-conflicting_fields = Geben Sie entweder die Telefonnummer oder Vorwahl und Nummer an, nicht beides.
+field-invalid_characters = Dieser Wert enthält unzulässige Zeichen.
+field-invalid_choice = Dieser Wert ist keine der erlaubten Möglichkeiten.
+field-invalid_date = Das ist kein gültiges Datum (JJJJ-MM-TT).
+field-out_of_range = Dieser Wert liegt außerhalb des erlaubten Bereichs.
+field-invalid_language = Das ist kein gültiges Sprachkürzel.
+field-unsupported_language = Diese Sprache wird nicht unterstützt.
+field-invalid_time_zone = Das ist keine bekannte Zeitzone.
+field-must_accept = Dies muss akzeptiert werden.
+field-invalid_code_format = Der Code muss aus { $length } Ziffern bestehen.
+field-password_too_short = Das Passwort muss mindestens { $min } Zeichen haben.
+field-password_too_long = Das Passwort darf höchstens { $max } Zeichen haben.
+field-password_needs_lowercase = Das Passwort braucht einen Kleinbuchstaben.
+field-password_needs_uppercase = Das Passwort braucht einen Großbuchstaben.
+field-password_needs_digit = Das Passwort braucht eine Ziffer.
+field-password_needs_symbol = Das Passwort braucht ein Sonderzeichen.
+field-password_contains_email = Das Passwort darf Ihre E-Mail-Adresse nicht enthalten.
+field-password_too_common = Dieses Passwort ist zu verbreitet.
+
+## Success messages.
+message-registration_started = Wir haben einen Code an Ihre E-Mail-Adresse gesendet.
+message-email_verified = Ihre E-Mail-Adresse ist bestätigt.
+message-phone_added = Wir haben einen Code an Ihr Telefon gesendet.
+message-code_resent = Wir haben einen neuen Code gesendet.
+message-registration_complete = Willkommen! Ihr Konto ist bereit.
+
+## E-mail and SMS texts.
+email-code-subject = Ihr Bestätigungscode: { $code }
+email-code-text =
+    Hallo { $name },
+
+    Ihr Bestätigungscode lautet { $code }. Er ist { $minutes } Minuten gültig.
+
+    Wenn Sie ihn nicht angefordert haben, ignorieren Sie diese E-Mail.
+email-taken-subject = Sie haben bereits ein Konto
+email-taken-text =
+    Hallo,
+
+    jemand hat versucht, mit dieser E-Mail-Adresse ein Konto anzulegen, aber Sie haben bereits eines. Melden Sie sich an oder setzen Sie Ihr Passwort zurück, falls Sie es vergessen haben.
+
+    Wenn Sie das nicht waren, ignorieren Sie diese E-Mail; es wurde nichts geändert.
+sms-code-text = Ihr Bestätigungscode lautet { $code }. Er ist { $minutes } Minuten gültig.

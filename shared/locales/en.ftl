@@ -1,0 +1,88 @@
+## Problems: a title and a detail per stable code.
+problem-validation_failed-title = Invalid input
+problem-validation_failed-detail = Some fields are missing or invalid; see the field errors.
+problem-malformed_body-title = Malformed request body
+problem-malformed_body-detail = The request body is not valid JSON.
+problem-unsupported_media_type-title = Unsupported media type
+problem-unsupported_media_type-detail = Send the body as application/json.
+problem-payload_too_large-title = Request body too large
+problem-payload_too_large-detail = The request body may be at most { $max } bytes.
+problem-unauthorized-title = Not authorized
+problem-unauthorized-detail = A valid API key is required in the X-API-Key header.
+problem-not_found-title = Not found
+problem-not_found-detail = There is nothing at this address.
+problem-method_not_allowed-title = Method not allowed
+problem-method_not_allowed-detail = This address does not accept this method.
+problem-registration_not_found-title = Registration not found
+problem-registration_not_found-detail = The registration does not exist or has expired. Start again.
+problem-step_out_of_order-title = Step out of order
+problem-step_out_of_order-detail = This step is not possible now. The next step is { $next }.
+problem-invalid_code-title = Invalid code
+problem-invalid_code-detail = The code is not correct. Tries left: { $attempts_left }.
+problem-code_expired-title = Code expired
+problem-code_expired-detail = The code has expired or was already used. Request a new one.
+problem-too_many_attempts-title = Too many attempts
+problem-too_many_attempts-detail = The code was entered wrongly too often. Request a new one.
+problem-rate_limited-title = Too many requests
+problem-rate_limited-detail = Please wait { $retry_after } seconds before trying again.
+problem-send_limit_reached-title = Send limit reached
+problem-send_limit_reached-detail = No more codes can be sent for this registration. Start again later.
+problem-email_taken-title = E-mail address already registered
+problem-email_taken-detail = An account with this e-mail address already exists.
+problem-conflict-title = Conflict
+problem-conflict-detail = The resource was changed at the same time. Please try again.
+problem-unavailable-title = Service temporarily unavailable
+problem-unavailable-detail = A service we depend on did not answer. Nothing was lost; please try again.
+problem-internal-title = Internal error
+problem-internal-detail = Something went wrong on our side.
+
+## Field errors.
+field-required = This field is required.
+field-wrong_type = This field has the wrong type; expected { $expected }.
+field-unknown_field = This field is not known.
+field-too_long = This value is too long.
+field-invalid_email = This is not a valid e-mail address.
+field-invalid_phone = This is not a valid phone number in international format (+41…).
+field-invalid_phone_prefix = This is not a valid country calling code.
+field-conflicting_fields = Give either the phone number or its prefix and number, not both.
+field-invalid_characters = This value contains characters that are not allowed.
+field-invalid_choice = This value is not one of the allowed choices.
+field-invalid_date = This is not a valid date (YYYY-MM-DD).
+field-out_of_range = This value is out of range.
+field-invalid_language = This is not a valid language tag.
+field-unsupported_language = This language is not supported.
+field-invalid_time_zone = This is not a known time zone.
+field-must_accept = This must be accepted.
+field-invalid_code_format = The code must consist of { $length } digits.
+field-password_too_short = The password must have at least { $min } characters.
+field-password_too_long = The password may have at most { $max } characters.
+field-password_needs_lowercase = The password needs a lower-case letter.
+field-password_needs_uppercase = The password needs an upper-case letter.
+field-password_needs_digit = The password needs a digit.
+field-password_needs_symbol = The password needs a symbol.
+field-password_contains_email = The password must not contain your e-mail address.
+field-password_too_common = This password is too common.
+
+## Success messages.
+message-registration_started = We sent a code to your e-mail address.
+message-email_verified = Your e-mail address is confirmed.
+message-phone_added = We sent a code to your phone.
+message-code_resent = We sent a new code.
+message-registration_complete = Welcome! Your account is ready.
+
+## E-mail and SMS texts.
+email-code-subject = Your confirmation code: { $code }
+email-code-text =
+    Hello { $name },
+
+    your confirmation code is { $code }. It is valid for { $minutes } minutes.
+
+    If you did not ask for it, ignore this e-mail.
+email-taken-subject = You already have an account
+email-taken-text =
+    Hello,
+
+    someone tried to create an account with this e-mail address, but you already have one. Sign in, or reset your password if you forgot it.
+
+    If this was not you, ignore this e-mail; nothing was changed.
+sms-code-text = Your confirmation code is { $code }. It is valid for { $minutes } minutes.

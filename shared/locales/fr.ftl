@@ -1,0 +1,88 @@
+## Problems: a title and a detail per stable code.
+problem-validation_failed-title = Saisie invalide
+problem-validation_failed-detail = Certains champs manquent ou sont invalides ; voir les erreurs de champ.
+problem-malformed_body-title = Corps de requête mal formé
+problem-malformed_body-detail = Le corps de la requête n'est pas du JSON valide.
+problem-unsupported_media_type-title = Type de média non pris en charge
+problem-unsupported_media_type-detail = Envoyez le corps en application/json.
+problem-payload_too_large-title = Corps de requête trop volumineux
+problem-payload_too_large-detail = Le corps de la requête ne doit pas dépasser { $max } octets.
+problem-unauthorized-title = Non autorisé
+problem-unauthorized-detail = Une clé d'API valide est requise dans l'en-tête X-API-Key.
+problem-not_found-title = Introuvable
+problem-not_found-detail = Il n'y a rien à cette adresse.
+problem-method_not_allowed-title = Méthode non autorisée
+problem-method_not_allowed-detail = Cette adresse n'accepte pas cette méthode.
+problem-registration_not_found-title = Inscription introuvable
+problem-registration_not_found-detail = L'inscription n'existe pas ou a expiré. Recommencez.
+problem-step_out_of_order-title = Étape hors séquence
+problem-step_out_of_order-detail = Cette étape n'est pas possible maintenant. L'étape suivante est { $next }.
+problem-invalid_code-title = Code invalide
+problem-invalid_code-detail = Le code n'est pas correct. Essais restants : { $attempts_left }.
+problem-code_expired-title = Code expiré
+problem-code_expired-detail = Le code a expiré ou a déjà été utilisé. Demandez-en un nouveau.
+problem-too_many_attempts-title = Trop de tentatives
+problem-too_many_attempts-detail = Le code a été saisi incorrectement trop souvent. Demandez-en un nouveau.
+problem-rate_limited-title = Trop de requêtes
+problem-rate_limited-detail = Veuillez attendre { $retry_after } secondes avant de réessayer.
+problem-send_limit_reached-title = Limite d'envoi atteinte
+problem-send_limit_reached-detail = Plus aucun code ne peut être envoyé pour cette inscription. Recommencez plus tard.
+problem-email_taken-title = Adresse e-mail déjà enregistrée
+problem-email_taken-detail = Un compte existe déjà avec cette adresse e-mail.
+problem-conflict-title = Conflit
+problem-conflict-detail = La ressource a été modifiée en même temps. Veuillez réessayer.
+problem-unavailable-title = Service temporairement indisponible
+problem-unavailable-detail = Un service dont nous dépendons n'a pas répondu. Rien n'a été perdu ; veuillez réessayer.
+problem-internal-title = Erreur interne
+problem-internal-detail = Un problème est survenu de notre côté.
+
+## Field errors.
+field-required = Ce champ est obligatoire.
+field-wrong_type = Ce champ a le mauvais type ; attendu : { $expected }.
+field-unknown_field = Ce champ est inconnu.
+field-too_long = Cette valeur est trop longue.
+field-invalid_email = Ce n'est pas une adresse e-mail valide.
+field-invalid_phone = Ce n'est pas un numéro de téléphone valide au format international (+41…).
+field-invalid_phone_prefix = Ce n'est pas un indicatif de pays valide.
+field-conflicting_fields = Indiquez soit le numéro de téléphone, soit l'indicatif et le numéro, pas les deux.
+field-invalid_characters = Cette valeur contient des caractères non autorisés.
+field-invalid_choice = Cette valeur ne fait pas partie des choix autorisés.
+field-invalid_date = Ce n'est pas une date valide (AAAA-MM-JJ).
+field-out_of_range = Cette valeur est hors de la plage autorisée.
+field-invalid_language = Ce n'est pas une étiquette de langue valide.
+field-unsupported_language = Cette langue n'est pas prise en charge.
+field-invalid_time_zone = Ce n'est pas un fuseau horaire connu.
+field-must_accept = Ceci doit être accepté.
+field-invalid_code_format = Le code doit comporter { $length } chiffres.
+field-password_too_short = Le mot de passe doit comporter au moins { $min } caractères.
+field-password_too_long = Le mot de passe peut comporter au plus { $max } caractères.
+field-password_needs_lowercase = Le mot de passe doit contenir une minuscule.
+field-password_needs_uppercase = Le mot de passe doit contenir une majuscule.
+field-password_needs_digit = Le mot de passe doit contenir un chiffre.
+field-password_needs_symbol = Le mot de passe doit contenir un symbole.
+field-password_contains_email = Le mot de passe ne doit pas contenir votre adresse e-mail.
+field-password_too_common = Ce mot de passe est trop courant.
+
+## Success messages.
+message-registration_started = Nous avons envoyé un code à votre adresse e-mail.
+message-email_verified = Votre adresse e-mail est confirmée.
+message-phone_added = Nous avons envoyé un code à votre téléphone.
+message-code_resent = Nous avons envoyé un nouveau code.
+message-registration_complete = Bienvenue ! Votre compte est prêt.
+
+## E-mail and SMS texts.
+email-code-subject = Votre code de confirmation : { $code }
+email-code-text =
+    Bonjour { $name },
+
+    votre code de confirmation est { $code }. Il est valable { $minutes } minutes.
+
+    Si vous ne l'avez pas demandé, ignorez cet e-mail.
+email-taken-subject = Vous avez déjà un compte
+email-taken-text =
+    Bonjour,
+
+    quelqu'un a essayé de créer un compte avec cette adresse e-mail, mais vous en avez déjà un. Connectez-vous, ou réinitialisez votre mot de passe si vous l'avez oublié.
+
+    Si ce n'était pas vous, ignorez cet e-mail ; rien n'a été modifié.
+sms-code-text = Votre code de confirmation est { $code }. Il est valable { $minutes } minutes.

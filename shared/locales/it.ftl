@@ -1,0 +1,88 @@
+## Problems: a title and a detail per stable code.
+problem-validation_failed-title = Dati non validi
+problem-validation_failed-detail = Alcuni campi mancano o non sono validi; vedi gli errori dei campi.
+problem-malformed_body-title = Corpo della richiesta non valido
+problem-malformed_body-detail = Il corpo della richiesta non è JSON valido.
+problem-unsupported_media_type-title = Tipo di contenuto non supportato
+problem-unsupported_media_type-detail = Invia il corpo come application/json.
+problem-payload_too_large-title = Corpo della richiesta troppo grande
+problem-payload_too_large-detail = Il corpo della richiesta può avere al massimo { $max } byte.
+problem-unauthorized-title = Non autorizzato
+problem-unauthorized-detail = È necessaria una chiave API valida nell'intestazione X-API-Key.
+problem-not_found-title = Non trovato
+problem-not_found-detail = Non c'è niente a questo indirizzo.
+problem-method_not_allowed-title = Metodo non consentito
+problem-method_not_allowed-detail = Questo indirizzo non accetta questo metodo.
+problem-registration_not_found-title = Registrazione non trovata
+problem-registration_not_found-detail = La registrazione non esiste o è scaduta. Ricomincia.
+problem-step_out_of_order-title = Passo fuori sequenza
+problem-step_out_of_order-detail = Questo passo non è possibile ora. Il prossimo passo è { $next }.
+problem-invalid_code-title = Codice non valido
+problem-invalid_code-detail = Il codice non è corretto. Tentativi rimasti: { $attempts_left }.
+problem-code_expired-title = Codice scaduto
+problem-code_expired-detail = Il codice è scaduto o è già stato usato. Richiedine uno nuovo.
+problem-too_many_attempts-title = Troppi tentativi
+problem-too_many_attempts-detail = Il codice è stato inserito in modo errato troppe volte. Richiedine uno nuovo.
+problem-rate_limited-title = Troppe richieste
+problem-rate_limited-detail = Attendi { $retry_after } secondi prima di riprovare.
+problem-send_limit_reached-title = Limite di invio raggiunto
+problem-send_limit_reached-detail = Non è possibile inviare altri codici per questa registrazione. Ricomincia più tardi.
+problem-email_taken-title = Indirizzo e-mail già registrato
+problem-email_taken-detail = Esiste già un account con questo indirizzo e-mail.
+problem-conflict-title = Conflitto
+problem-conflict-detail = La risorsa è stata modificata contemporaneamente. Riprova.
+problem-unavailable-title = Servizio temporaneamente non disponibile
+problem-unavailable-detail = Un servizio da cui dipendiamo non ha risposto. Non è andato perso nulla; riprova.
+problem-internal-title = Errore interno
+problem-internal-detail = Qualcosa è andato storto da parte nostra.
+
+## Field errors.
+field-required = Questo campo è obbligatorio.
+field-wrong_type = Questo campo ha il tipo sbagliato; previsto: { $expected }.
+field-unknown_field = Questo campo non è noto.
+field-too_long = Questo valore è troppo lungo.
+field-invalid_email = Questo non è un indirizzo e-mail valido.
+field-invalid_phone = Questo non è un numero di telefono valido in formato internazionale (+41…).
+field-invalid_phone_prefix = Questo non è un prefisso internazionale valido.
+field-conflicting_fields = Indica il numero di telefono oppure prefisso e numero, non entrambi.
+field-invalid_characters = Questo valore contiene caratteri non consentiti.
+field-invalid_choice = Questo valore non è tra le scelte consentite.
+field-invalid_date = Questa non è una data valida (AAAA-MM-GG).
+field-out_of_range = Questo valore è fuori dall'intervallo consentito.
+field-invalid_language = Questo non è un codice di lingua valido.
+field-unsupported_language = Questa lingua non è supportata.
+field-invalid_time_zone = Questo non è un fuso orario noto.
+field-must_accept = Questo deve essere accettato.
+field-invalid_code_format = Il codice deve essere composto da { $length } cifre.
+field-password_too_short = La password deve avere almeno { $min } caratteri.
+field-password_too_long = La password può avere al massimo { $max } caratteri.
+field-password_needs_lowercase = La password deve contenere una lettera minuscola.
+field-password_needs_uppercase = La password deve contenere una lettera maiuscola.
+field-password_needs_digit = La password deve contenere una cifra.
+field-password_needs_symbol = La password deve contenere un simbolo.
+field-password_contains_email = La password non deve contenere il tuo indirizzo e-mail.
+field-password_too_common = Questa password è troppo comune.
+
+## Success messages.
+message-registration_started = Abbiamo inviato un codice al tuo indirizzo e-mail.
+message-email_verified = Il tuo indirizzo e-mail è confermato.
+message-phone_added = Abbiamo inviato un codice al tuo telefono.
+message-code_resent = Abbiamo inviato un nuovo codice.
+message-registration_complete = Benvenuto! Il tuo account è pronto.
+
+## E-mail and SMS texts.
+email-code-subject = Il tuo codice di conferma: { $code }
+email-code-text =
+    Ciao { $name },
+
+    il tuo codice di conferma è { $code }. È valido per { $minutes } minuti.
+
+    Se non l'hai richiesto, ignora questa e-mail.
+email-taken-subject = Hai già un account
+email-taken-text =
+    Ciao,
+
+    qualcuno ha provato a creare un account con questo indirizzo e-mail, ma ne hai già uno. Accedi, oppure reimposta la password se l'hai dimenticata.
+
+    Se non sei stato tu, ignora questa e-mail; non è stato modificato nulla.
+sms-code-text = Il tuo codice di conferma è { $code }. È valido per { $minutes } minuti.

@@ -1,0 +1,373 @@
+//! The DynamoDB store: one table, string keys `pk`/`sk`, the document in
+//! `body`, an optimistic-locking `ver`, and the TTL attribute `expires_at`.
+//!
+//! DynamoDB deletes expired items lazily, so every read filters on
+//! `expires_at` and every condition treats an expired item as absent.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, AttributeValue, ConditionCheck, Delete, KeySchemaElement, KeyType, Put,
+    ScalarAttributeType, TimeToLiveSpecification, TransactWriteItem,
+};
+
+use crate::ports::{Clock, Condition, Item, Key, Store, StoreError, Write};
+
+/// [`Store`] on one DynamoDB table.
+pub struct DynamoStore {
+    client: Client,
+    table: String,
+    clock: Arc<dyn Clock>,
+}
+
+type Attrs = HashMap<String, AttributeValue>;
+
+/// An expression with its placeholder values.
+struct Expr {
+    text: Option<String>,
+    values: Attrs,
+}
+
+fn s(v: &str) -> AttributeValue {
+    AttributeValue::S(v.to_owned())
+}
+
+fn n(v: impl ToString) -> AttributeValue {
+    AttributeValue::N(v.to_string())
+}
+
+fn key_attrs(key: &Key) -> Attrs {
+    HashMap::from([("pk".to_owned(), s(&key.pk)), ("sk".to_owned(), s(&key.sk))])
+}
+
+const LIVE: &str = "(attribute_not_exists(expires_at) OR expires_at > :now)";
+
+fn condition_expr(condition: Condition, now: i64) -> Expr {
+    let now_value = || HashMap::from([(":now".to_owned(), n(now))]);
+    match condition {
+        Condition::Always => Expr {
+            text: None,
+            values: HashMap::new(),
+        },
+        Condition::NotExists => Expr {
+            text: Some("attribute_not_exists(pk) OR expires_at <= :now".into()),
+            values: now_value(),
+        },
+        Condition::Exists => Expr {
+            text: Some(format!("attribute_exists(pk) AND {LIVE}")),
+            values: now_value(),
+        },
+        Condition::Version(v) => {
+            let mut values = now_value();
+            values.insert(":ver".into(), n(v));
+            Expr {
+                text: Some(format!("ver = :ver AND {LIVE}")),
+                values,
+            }
+        }
+    }
+}
+
+fn unavailable<E, R>(err: SdkError<E, R>) -> StoreError
+where
+    E: std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    StoreError::Unavailable(DisplayErrorContext(err).to_string())
+}
+
+fn item_to_attrs(item: &Item, version: Option<u64>) -> Attrs {
+    let mut attrs = key_attrs(&item.key);
+    attrs.insert("body".into(), s(&item.body.to_string()));
+    if let Some(v) = version {
+        attrs.insert("ver".into(), n(v));
+    }
+    if let Some(at) = item.expires_at {
+        attrs.insert("expires_at".into(), n(at));
+    }
+    attrs
+}
+
+fn attrs_to_item(attrs: &Attrs) -> Result<Item, StoreError> {
+    let text = |name: &str| match attrs.get(name) {
+        Some(AttributeValue::S(v)) => Ok(v.as_str()),
+        _ => Err(StoreError::Unavailable(format!(
+            "item without string attribute {name}"
+        ))),
+    };
+    let number = |name: &str| match attrs.get(name) {
+        Some(AttributeValue::N(v)) => v
+            .parse::<i64>()
+            .map(Some)
+            .map_err(|_| StoreError::Unavailable(format!("bad number in {name}"))),
+        None => Ok(None),
+        _ => Err(StoreError::Unavailable(format!(
+            "attribute {name} is not a number"
+        ))),
+    };
+    let body = serde_json::from_str(text("body")?)
+        .map_err(|_| StoreError::Unavailable("item body is not JSON".into()))?;
+    Ok(Item {
+        key: Key::new(text("pk")?, text("sk")?),
+        body,
+        version: number("ver")?.unwrap_or(0) as u64,
+        expires_at: number("expires_at")?,
+    })
+}
+
+impl DynamoStore {
+    pub fn new(client: Client, table: impl Into<String>, clock: Arc<dyn Clock>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+            clock,
+        }
+    }
+
+    fn now(&self) -> i64 {
+        self.clock.now().timestamp()
+    }
+
+    /// Creates the table (on-demand, TTL on `expires_at`). For tests and local
+    /// runs only: deployed stacks get their table from `template.yaml`.
+    pub async fn create_table(&self) -> Result<(), StoreError> {
+        let attr = |name: &str| {
+            AttributeDefinition::builder()
+                .attribute_name(name)
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .map_err(|e| StoreError::Unavailable(e.to_string()))
+        };
+        let key = |name: &str, kind| {
+            KeySchemaElement::builder()
+                .attribute_name(name)
+                .key_type(kind)
+                .build()
+                .map_err(|e| StoreError::Unavailable(e.to_string()))
+        };
+        let created = self
+            .client
+            .create_table()
+            .table_name(&self.table)
+            .billing_mode(aws_sdk_dynamodb::types::BillingMode::PayPerRequest)
+            .attribute_definitions(attr("pk")?)
+            .attribute_definitions(attr("sk")?)
+            .key_schema(key("pk", KeyType::Hash)?)
+            .key_schema(key("sk", KeyType::Range)?)
+            .send()
+            .await;
+        if let Err(err) = created {
+            let exists = err
+                .as_service_error()
+                .is_some_and(|e| e.is_resource_in_use_exception());
+            if !exists {
+                return Err(unavailable(err));
+            }
+        }
+        let ttl = TimeToLiveSpecification::builder()
+            .attribute_name("expires_at")
+            .enabled(true)
+            .build()
+            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        // Enabling TTL twice is an error in DynamoDB; ignore "already enabled".
+        let _ = self
+            .client
+            .update_time_to_live()
+            .table_name(&self.table)
+            .time_to_live_specification(ttl)
+            .send()
+            .await;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Store for DynamoStore {
+    async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key_attrs(key)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        let now = self.now();
+        match out.item() {
+            Some(attrs) => Ok(Some(attrs_to_item(attrs)?).filter(|i| i.is_live(now))),
+            None => Ok(None),
+        }
+    }
+
+    async fn put(&self, item: Item, condition: Condition) -> Result<(), StoreError> {
+        let now = self.clock.now();
+        let version = condition.next_version(now.timestamp_millis());
+        let expr = condition_expr(condition, now.timestamp());
+        let out = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item_to_attrs(&item, Some(version))))
+            .set_condition_expression(expr.text)
+            .set_expression_attribute_values((!expr.values.is_empty()).then_some(expr.values))
+            .send()
+            .await;
+        match out {
+            Ok(_) => Ok(()),
+            Err(err)
+                if err
+                    .as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Err(StoreError::ConditionFailed { index: 0 })
+            }
+            Err(err) => Err(unavailable(err)),
+        }
+    }
+
+    async fn delete(&self, key: &Key, condition: Condition) -> Result<(), StoreError> {
+        let expr = condition_expr(condition, self.now());
+        let out = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(key_attrs(key)))
+            .set_condition_expression(expr.text)
+            .set_expression_attribute_values((!expr.values.is_empty()).then_some(expr.values))
+            .send()
+            .await;
+        match out {
+            Ok(_) => Ok(()),
+            Err(err)
+                if err
+                    .as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Err(StoreError::ConditionFailed { index: 0 })
+            }
+            Err(err) => Err(unavailable(err)),
+        }
+    }
+
+    async fn transact(&self, writes: Vec<Write>) -> Result<(), StoreError> {
+        let now = self.clock.now();
+        let mut items = Vec::with_capacity(writes.len());
+        for write in &writes {
+            let built = match write {
+                Write::Put { item, condition } => {
+                    let version = condition.next_version(now.timestamp_millis());
+                    let expr = condition_expr(*condition, now.timestamp());
+                    let put = Put::builder()
+                        .table_name(&self.table)
+                        .set_item(Some(item_to_attrs(item, Some(version))))
+                        .set_condition_expression(expr.text)
+                        .set_expression_attribute_values(
+                            (!expr.values.is_empty()).then_some(expr.values),
+                        )
+                        .build()
+                        .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+                    TransactWriteItem::builder().put(put).build()
+                }
+                Write::Delete { key, condition } => {
+                    let expr = condition_expr(*condition, now.timestamp());
+                    let delete = Delete::builder()
+                        .table_name(&self.table)
+                        .set_key(Some(key_attrs(key)))
+                        .set_condition_expression(expr.text)
+                        .set_expression_attribute_values(
+                            (!expr.values.is_empty()).then_some(expr.values),
+                        )
+                        .build()
+                        .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+                    TransactWriteItem::builder().delete(delete).build()
+                }
+                Write::Check { key, condition } => {
+                    let expr = condition_expr(*condition, now.timestamp());
+                    let check = ConditionCheck::builder()
+                        .table_name(&self.table)
+                        .set_key(Some(key_attrs(key)))
+                        .set_condition_expression(Some(expr.text.unwrap_or_else(|| {
+                            "attribute_exists(pk) OR attribute_not_exists(pk)".into()
+                        })))
+                        .set_expression_attribute_values(
+                            (!expr.values.is_empty()).then_some(expr.values),
+                        )
+                        .build()
+                        .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+                    TransactWriteItem::builder().condition_check(check).build()
+                }
+            };
+            items.push(built);
+        }
+        let out = self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await;
+        match out {
+            Ok(_) => Ok(()),
+            Err(err) => {
+                let failed = err.as_service_error().and_then(|e| match e {
+                    aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(c) => {
+                        c.cancellation_reasons().iter().position(|r| {
+                            r.code() == Some("ConditionalCheckFailed")
+                        })
+                    }
+                    _ => None,
+                });
+                match failed {
+                    Some(index) => Err(StoreError::ConditionFailed { index }),
+                    None => Err(unavailable(err)),
+                }
+            }
+        }
+    }
+
+    async fn query(
+        &self,
+        pk: &str,
+        sk_prefix: &str,
+        descending: bool,
+        limit: usize,
+    ) -> Result<Vec<Item>, StoreError> {
+        let now = self.now();
+        let mut found = Vec::new();
+        let mut start: Option<Attrs> = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+                .filter_expression(LIVE)
+                .expression_attribute_values(":pk", s(pk))
+                .expression_attribute_values(":prefix", s(sk_prefix))
+                .expression_attribute_values(":now", n(now))
+                .scan_index_forward(!descending)
+                .consistent_read(true)
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(unavailable)?;
+            for attrs in out.items() {
+                let item = attrs_to_item(attrs)?;
+                if item.is_live(now) {
+                    found.push(item);
+                }
+                if found.len() >= limit {
+                    return Ok(found);
+                }
+            }
+            match out.last_evaluated_key() {
+                Some(last) if !last.is_empty() => start = Some(last.clone()),
+                _ => return Ok(found),
+            }
+        }
+    }
+}

@@ -1,0 +1,137 @@
+//! The embedded store: a map in memory with the same semantics as the
+//! DynamoDB adapter (conditions, all-or-nothing transactions, expiry on read).
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+
+use crate::ports::{Clock, Condition, Item, Key, Store, StoreError, Write};
+
+/// In-memory [`Store`] for local runs and fast tests.
+pub struct MemoryStore {
+    items: Mutex<BTreeMap<Key, Item>>,
+    clock: Arc<dyn Clock>,
+}
+
+impl MemoryStore {
+    pub fn new(clock: Arc<dyn Clock>) -> Self {
+        Self {
+            items: Mutex::new(BTreeMap::new()),
+            clock,
+        }
+    }
+
+    fn now(&self) -> i64 {
+        self.clock.now().timestamp()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<Key, Item>> {
+        // A poisoned lock only means another thread panicked mid-call; the map
+        // itself is always left consistent because writes happen after checks.
+        self.items.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+fn holds(items: &BTreeMap<Key, Item>, key: &Key, condition: Condition, now: i64) -> bool {
+    let live = items.get(key).filter(|i| i.is_live(now));
+    match condition {
+        Condition::Always => true,
+        Condition::NotExists => live.is_none(),
+        Condition::Exists => live.is_some(),
+        Condition::Version(v) => live.is_some_and(|i| i.version == v),
+    }
+}
+
+#[async_trait]
+impl Store for MemoryStore {
+    async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError> {
+        let now = self.now();
+        Ok(self.lock().get(key).filter(|i| i.is_live(now)).cloned())
+    }
+
+    async fn put(&self, mut item: Item, condition: Condition) -> Result<(), StoreError> {
+        let now = self.now();
+        let mut items = self.lock();
+        if !holds(&items, &item.key, condition, now) {
+            return Err(StoreError::ConditionFailed { index: 0 });
+        }
+        item.version = condition.next_version(self.clock.now().timestamp_millis());
+        items.insert(item.key.clone(), item);
+        Ok(())
+    }
+
+    async fn delete(&self, key: &Key, condition: Condition) -> Result<(), StoreError> {
+        let now = self.now();
+        let mut items = self.lock();
+        if !holds(&items, key, condition, now) {
+            return Err(StoreError::ConditionFailed { index: 0 });
+        }
+        items.remove(key);
+        Ok(())
+    }
+
+    async fn transact(&self, writes: Vec<Write>) -> Result<(), StoreError> {
+        if writes.len() > 100 {
+            return Err(StoreError::Unavailable(
+                "transaction over 100 writes".into(),
+            ));
+        }
+        let now = self.now();
+        let mut items = self.lock();
+        for (index, write) in writes.iter().enumerate() {
+            let (key, condition) = match write {
+                Write::Put { item, condition } => (&item.key, *condition),
+                Write::Delete { key, condition } | Write::Check { key, condition } => {
+                    (key, *condition)
+                }
+            };
+            if !holds(&items, key, condition, now) {
+                return Err(StoreError::ConditionFailed { index });
+            }
+        }
+        let now_millis = self.clock.now().timestamp_millis();
+        for write in writes {
+            match write {
+                Write::Put {
+                    mut item,
+                    condition,
+                } => {
+                    item.version = condition.next_version(now_millis);
+                    items.insert(item.key.clone(), item);
+                }
+                Write::Delete { key, .. } => {
+                    items.remove(&key);
+                }
+                Write::Check { .. } => {}
+            }
+        }
+        Ok(())
+    }
+
+    async fn query(
+        &self,
+        pk: &str,
+        sk_prefix: &str,
+        descending: bool,
+        limit: usize,
+    ) -> Result<Vec<Item>, StoreError> {
+        let now = self.now();
+        let items = self.lock();
+        let from = Key::new(pk, sk_prefix);
+        let matching = items
+            .range(from..)
+            .take_while(|(k, _)| k.pk == pk && k.sk.starts_with(sk_prefix))
+            .map(|(_, i)| i)
+            .filter(|i| i.is_live(now));
+        let found: Vec<Item> = if descending {
+            let mut all: Vec<Item> = matching.cloned().collect();
+            all.reverse();
+            all.truncate(limit);
+            all
+        } else {
+            matching.take(limit).cloned().collect()
+        };
+        Ok(found)
+    }
+}

@@ -1,0 +1,10 @@
+//! Adapters: the ports implemented on AWS, in memory and on local files.
+
+pub mod dynamodb;
+#[cfg(any(test, feature = "test-support"))]
+pub mod faulty;
+pub mod memory;
+pub mod outbox;
+pub mod ses;
+pub mod sns;
+pub mod system;

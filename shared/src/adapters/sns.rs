@@ -1,0 +1,48 @@
+//! SMS through Amazon SNS `Publish` to a phone number, as Transactional.
+
+use async_trait::async_trait;
+use aws_sdk_sns::Client;
+use aws_sdk_sns::error::DisplayErrorContext;
+use aws_sdk_sns::types::MessageAttributeValue;
+
+use crate::ports::{SendError, Sms, Texter};
+
+/// [`Texter`] on SNS.
+pub struct SnsTexter {
+    client: Client,
+    sender_id: Option<String>,
+}
+
+impl SnsTexter {
+    pub fn new(client: Client, sender_id: Option<String>) -> Self {
+        Self { client, sender_id }
+    }
+}
+
+fn string_attribute(value: &str) -> Result<MessageAttributeValue, SendError> {
+    MessageAttributeValue::builder()
+        .data_type("String")
+        .string_value(value)
+        .build()
+        .map_err(|e| SendError(e.to_string()))
+}
+
+#[async_trait]
+impl Texter for SnsTexter {
+    async fn send_sms(&self, sms: &Sms) -> Result<(), SendError> {
+        let mut publish = self
+            .client
+            .publish()
+            .phone_number(&sms.to)
+            .message(&sms.text)
+            .message_attributes("AWS.SNS.SMS.SMSType", string_attribute("Transactional")?);
+        if let Some(sender) = &self.sender_id {
+            publish = publish.message_attributes("AWS.SNS.SMS.SenderID", string_attribute(sender)?);
+        }
+        publish
+            .send()
+            .await
+            .map_err(|e| SendError(DisplayErrorContext(e).to_string()))?;
+        Ok(())
+    }
+}

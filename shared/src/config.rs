@@ -1,0 +1,342 @@
+//! Configuration: one typed struct read from the environment once.
+//! Every variable is listed in the README.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::adapters::dynamodb::DynamoStore;
+use crate::adapters::memory::MemoryStore;
+use crate::adapters::outbox::Outbox;
+use crate::adapters::ses::SesMailer;
+use crate::adapters::sns::SnsTexter;
+use crate::adapters::system::{OsRandom, SystemClock};
+use crate::app::{App, Secret, Settings};
+use crate::domain::tokens::Keyring;
+use crate::ports::{Clock, Mailer, Random, Store, Texter};
+
+/// Where users and registrations live.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StoreChoice {
+    Memory,
+    DynamoDb {
+        table: String,
+        endpoint: Option<String>,
+    },
+}
+
+/// How e-mail and SMS leave.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SenderChoice {
+    Outbox,
+    Aws,
+}
+
+/// Everything read from the environment.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// `REGISTRAR_ADDR` (local API), default `127.0.0.1:3000`; port 0 allowed.
+    pub addr: SocketAddr,
+    /// `REGISTRAR_API_KEY`: the local sandbox tenant's key (generated if unset).
+    pub api_key: Option<String>,
+    /// `REGISTRAR_TENANT_ID`: the local sandbox tenant's id, default `sandbox`.
+    pub tenant_id: String,
+    /// `REGISTRAR_PHONE_REQUIRED` for the local sandbox tenant, default true.
+    pub phone_required: bool,
+    /// `REGISTRAR_SANDBOX_CODE`: a fixed code for the local sandbox tenant.
+    pub sandbox_code: Option<String>,
+    /// `REGISTRAR_OUTBOX_DIR`, default `.local/outbox`.
+    pub outbox_dir: PathBuf,
+    /// `REGISTRAR_STORE` = `memory` (default locally) or `dynamodb` (default in
+    /// Lambda); `REGISTRAR_TABLE` (default `registrar`);
+    /// `REGISTRAR_DYNAMODB_ENDPOINT` (any endpoint URL, e.g. moto).
+    pub store: StoreChoice,
+    /// `REGISTRAR_SENDER` = `outbox` (default locally) or `aws` (SES + SNS,
+    /// default in Lambda).
+    pub sender: SenderChoice,
+    /// `REGISTRAR_EMAIL_FROM`, the verified SES sender.
+    pub email_from: String,
+    /// `REGISTRAR_SMS_SENDER_ID`, optional SNS sender id.
+    pub sms_sender_id: Option<String>,
+    /// `REGISTRAR_ISSUER`, the tokens' `iss`; default `http://<addr>`.
+    pub issuer: String,
+    /// `REGISTRAR_AUDIENCE`, the tokens' `aud`; default `registrar`.
+    pub audience: String,
+    /// `REGISTRAR_CODE_PEPPER`: the key of the code hashes (at least 32
+    /// characters); generated per process when unset (local runs only).
+    pub code_pepper: Option<Secret>,
+    /// `REGISTRAR_SIGNING_KEYS`: one or more PEM RSA private keys, the first
+    /// signs; generated per process when unset (local runs only).
+    pub signing_keys: Option<String>,
+    /// `REGISTRAR_SECURE_COOKIES`, default true.
+    pub secure_cookies: bool,
+    /// `REGISTRAR_LOG_FORMAT` = `json` (default in Lambda) or `text`.
+    pub json_logs: bool,
+}
+
+/// A variable had a value that cannot be used.
+#[derive(Debug, thiserror::Error)]
+#[error("configuration: {0}")]
+pub struct ConfigError(pub String);
+
+fn flag(name: &str, value: Option<String>, default: bool) -> Result<bool, ConfigError> {
+    match value.as_deref().map(str::trim) {
+        None | Some("") => Ok(default),
+        Some("1" | "true" | "yes" | "on") => Ok(true),
+        Some("0" | "false" | "no" | "off") => Ok(false),
+        Some(other) => Err(ConfigError(format!("{name}={other} is not a boolean"))),
+    }
+}
+
+impl Config {
+    /// Reads the process environment. `in_lambda` picks the Lambda defaults
+    /// (DynamoDB, SES/SNS, JSON logs, keys required).
+    pub fn from_env(in_lambda: bool) -> Result<Self, ConfigError> {
+        Self::from_lookup(in_lambda, |name| std::env::var(name).ok())
+    }
+
+    /// Reads from any lookup (tests pass a map instead of touching the
+    /// process environment).
+    pub fn from_lookup(
+        in_lambda: bool,
+        get: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, ConfigError> {
+        let var = |name: &str| get(name).filter(|v| !v.trim().is_empty());
+        let addr: SocketAddr = var("REGISTRAR_ADDR")
+            .unwrap_or_else(|| "127.0.0.1:3000".into())
+            .parse()
+            .map_err(|_| {
+                ConfigError("REGISTRAR_ADDR must be host:port, e.g. 127.0.0.1:3000".into())
+            })?;
+        let store = match var("REGISTRAR_STORE").as_deref() {
+            Some("memory") => StoreChoice::Memory,
+            Some("dynamodb") => StoreChoice::DynamoDb {
+                table: var("REGISTRAR_TABLE").unwrap_or_else(|| "registrar".into()),
+                endpoint: var("REGISTRAR_DYNAMODB_ENDPOINT"),
+            },
+            None if in_lambda => StoreChoice::DynamoDb {
+                table: var("REGISTRAR_TABLE").unwrap_or_else(|| "registrar".into()),
+                endpoint: var("REGISTRAR_DYNAMODB_ENDPOINT"),
+            },
+            None => StoreChoice::Memory,
+            Some(other) => {
+                return Err(ConfigError(format!(
+                    "REGISTRAR_STORE={other}: use memory or dynamodb"
+                )));
+            }
+        };
+        let sender = match var("REGISTRAR_SENDER").as_deref() {
+            Some("outbox") => SenderChoice::Outbox,
+            Some("aws") => SenderChoice::Aws,
+            None if in_lambda => SenderChoice::Aws,
+            None => SenderChoice::Outbox,
+            Some(other) => {
+                return Err(ConfigError(format!(
+                    "REGISTRAR_SENDER={other}: use outbox or aws"
+                )));
+            }
+        };
+        let code_pepper = var("REGISTRAR_CODE_PEPPER").map(|p| Secret::new(p.into_bytes()));
+        if let Some(pepper) = &code_pepper
+            && pepper.expose().len() < 32
+        {
+            return Err(ConfigError(
+                "REGISTRAR_CODE_PEPPER must be at least 32 characters".into(),
+            ));
+        }
+        if in_lambda && code_pepper.is_none() {
+            return Err(ConfigError(
+                "REGISTRAR_CODE_PEPPER is required in Lambda".into(),
+            ));
+        }
+        let signing_keys = var("REGISTRAR_SIGNING_KEYS");
+        if in_lambda && signing_keys.is_none() {
+            return Err(ConfigError(
+                "REGISTRAR_SIGNING_KEYS is required in Lambda".into(),
+            ));
+        }
+        Ok(Self {
+            addr,
+            api_key: var("REGISTRAR_API_KEY"),
+            tenant_id: var("REGISTRAR_TENANT_ID").unwrap_or_else(|| "sandbox".into()),
+            phone_required: flag(
+                "REGISTRAR_PHONE_REQUIRED",
+                var("REGISTRAR_PHONE_REQUIRED"),
+                true,
+            )?,
+            sandbox_code: var("REGISTRAR_SANDBOX_CODE"),
+            outbox_dir: var("REGISTRAR_OUTBOX_DIR")
+                .unwrap_or_else(|| ".local/outbox".into())
+                .into(),
+            store,
+            sender,
+            email_from: var("REGISTRAR_EMAIL_FROM")
+                .unwrap_or_else(|| "no-reply@registrar.local".into()),
+            sms_sender_id: var("REGISTRAR_SMS_SENDER_ID"),
+            issuer: var("REGISTRAR_ISSUER").unwrap_or_else(|| format!("http://{addr}")),
+            audience: var("REGISTRAR_AUDIENCE").unwrap_or_else(|| "registrar".into()),
+            code_pepper,
+            signing_keys,
+            secure_cookies: flag(
+                "REGISTRAR_SECURE_COOKIES",
+                var("REGISTRAR_SECURE_COOKIES"),
+                true,
+            )?,
+            json_logs: match var("REGISTRAR_LOG_FORMAT").as_deref() {
+                Some("json") => true,
+                Some("text") => false,
+                None => in_lambda,
+                Some(other) => {
+                    return Err(ConfigError(format!(
+                        "REGISTRAR_LOG_FORMAT={other}: use json or text"
+                    )));
+                }
+            },
+        })
+    }
+
+    /// Builds the app: SDK clients from one `SdkConfig`, keys, pepper.
+    pub async fn build_app(&self) -> Result<App, ConfigError> {
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let random: Arc<dyn Random> = Arc::new(OsRandom);
+        let needs_aws =
+            matches!(self.store, StoreChoice::DynamoDb { .. }) || self.sender == SenderChoice::Aws;
+        let sdk = if needs_aws {
+            Some(
+                aws_config::defaults(aws_config::BehaviorVersion::latest())
+                    .load()
+                    .await,
+            )
+        } else {
+            None
+        };
+        let store: Arc<dyn Store> = match (&self.store, &sdk) {
+            (StoreChoice::DynamoDb { table, endpoint }, Some(sdk)) => {
+                let mut builder = aws_sdk_dynamodb::config::Builder::from(sdk);
+                if let Some(url) = endpoint {
+                    builder = builder.endpoint_url(url);
+                }
+                let client = aws_sdk_dynamodb::Client::from_conf(builder.build());
+                Arc::new(DynamoStore::new(client, table.clone(), clock.clone()))
+            }
+            _ => Arc::new(MemoryStore::new(clock.clone())),
+        };
+        let (mailer, texter): (Arc<dyn Mailer>, Arc<dyn Texter>) = match (&self.sender, &sdk) {
+            (SenderChoice::Aws, Some(sdk)) => (
+                Arc::new(SesMailer::new(
+                    aws_sdk_sesv2::Client::new(sdk),
+                    self.email_from.clone(),
+                )),
+                Arc::new(SnsTexter::new(
+                    aws_sdk_sns::Client::new(sdk),
+                    self.sms_sender_id.clone(),
+                )),
+            ),
+            _ => {
+                let outbox = Arc::new(Outbox::new(self.outbox_dir.clone(), clock.clone()));
+                (outbox.clone(), outbox)
+            }
+        };
+        let keys = match &self.signing_keys {
+            Some(pems) => Keyring::from_pems(&split_pems(pems)),
+            None => Keyring::generate(),
+        }
+        .map_err(|e| ConfigError(e.to_string()))?;
+        let code_pepper = self.code_pepper.clone().unwrap_or_else(|| {
+            let mut bytes = vec![0u8; 32];
+            random.fill(&mut bytes);
+            Secret::new(bytes)
+        });
+        Ok(App {
+            store,
+            mailer,
+            texter,
+            clock,
+            random,
+            keys: Arc::new(keys),
+            settings: Settings {
+                issuer: self.issuer.clone(),
+                audience: self.audience.clone(),
+                code_pepper,
+                secure_cookies: self.secure_cookies,
+            },
+        })
+    }
+}
+
+/// Splits concatenated PEM blocks.
+pub fn split_pems(text: &str) -> Vec<&str> {
+    let mut blocks = Vec::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("-----BEGIN ") {
+        let after = &rest[start..];
+        let Some(end_marker) = after.find("-----END ") else {
+            break;
+        };
+        let tail = &after[end_marker..];
+        let end = tail[9..].find("-----").map_or(tail.len(), |i| i + 9 + 5);
+        blocks.push(&after[..end_marker + end]);
+        rest = &after[end_marker + end..];
+    }
+    blocks
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)], lambda: bool) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| ((*k).into(), (*v).into()))
+            .collect();
+        Config::from_lookup(lambda, |k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn local_defaults() {
+        let c = config(&[], false).unwrap();
+        assert_eq!(c.addr.to_string(), "127.0.0.1:3000");
+        assert_eq!(c.store, StoreChoice::Memory);
+        assert_eq!(c.sender, SenderChoice::Outbox);
+        assert!(c.phone_required);
+        assert_eq!(c.outbox_dir, PathBuf::from(".local/outbox"));
+    }
+
+    #[test]
+    fn switches_and_errors() {
+        let c = config(
+            &[
+                ("REGISTRAR_STORE", "dynamodb"),
+                ("REGISTRAR_DYNAMODB_ENDPOINT", "http://127.0.0.1:5000"),
+            ],
+            false,
+        )
+        .unwrap();
+        assert_eq!(
+            c.store,
+            StoreChoice::DynamoDb {
+                table: "registrar".into(),
+                endpoint: Some("http://127.0.0.1:5000".into())
+            }
+        );
+        assert!(config(&[("REGISTRAR_STORE", "postgres")], false).is_err());
+        assert!(config(&[("REGISTRAR_ADDR", "nope")], false).is_err());
+        assert!(config(&[("REGISTRAR_PHONE_REQUIRED", "maybe")], false).is_err());
+        assert!(config(&[], true).is_err(), "Lambda needs a pepper and keys");
+        assert!(config(&[("REGISTRAR_CODE_PEPPER", "short")], false).is_err());
+    }
+
+    #[test]
+    fn pem_blocks_split() {
+        let text = "-----BEGIN A-----\nx\n-----END A-----\n-----BEGIN B-----\ny\n-----END B-----\n";
+        assert_eq!(
+            split_pems(text),
+            [
+                "-----BEGIN A-----\nx\n-----END A-----",
+                "-----BEGIN B-----\ny\n-----END B-----"
+            ]
+        );
+    }
+}

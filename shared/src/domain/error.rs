@@ -1,0 +1,114 @@
+//! The domain's one error type; `http::problem` maps it to problem+json.
+
+use crate::ports::{SendError, StoreError};
+
+/// A problem with one field of a request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FieldError {
+    /// The field's name as the client sent it (`address.zip` for nested).
+    pub field: String,
+    /// A stable machine word, also the message catalogue's key suffix.
+    pub code: &'static str,
+    /// Values the message needs (`min`, `max`, `expected`).
+    pub args: Vec<(&'static str, String)>,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, code: &'static str) -> Self {
+        Self {
+            field: field.into(),
+            code,
+            args: Vec::new(),
+        }
+    }
+
+    pub fn with(mut self, name: &'static str, value: i64) -> Self {
+        self.args.push((name, value.to_string()));
+        self
+    }
+
+    pub fn with_text(mut self, name: &'static str, value: &str) -> Self {
+        self.args.push((name, value.to_owned()));
+        self
+    }
+}
+
+/// Which step a registration expects next.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Step {
+    VerifyEmail,
+    AddPhone,
+    VerifyPhone,
+    Done,
+}
+
+impl Step {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Step::VerifyEmail => "verify_email",
+            Step::AddPhone => "add_phone",
+            Step::VerifyPhone => "verify_phone",
+            Step::Done => "done",
+        }
+    }
+}
+
+/// Everything a use case can answer besides success.
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+pub enum Error {
+    #[error("validation failed")]
+    Validation(Vec<FieldError>),
+    #[error("registration not found")]
+    RegistrationNotFound,
+    #[error("step out of order; next is {next:?}")]
+    StepOutOfOrder { next: Step },
+    #[error("invalid code")]
+    InvalidCode { attempts_left: u32 },
+    #[error("code expired")]
+    CodeExpired,
+    #[error("too many attempts")]
+    TooManyAttempts,
+    #[error("resend too soon")]
+    ResendTooSoon { retry_after: u64 },
+    #[error("send limit reached")]
+    SendLimitReached { retry_after: u64 },
+    #[error("email taken")]
+    EmailTaken,
+    #[error("concurrent change")]
+    Conflict,
+    /// A dependency failed. `registration_id` is set when a registration was
+    /// stored and can be resumed with resend.
+    #[error("dependency unavailable: {reason}")]
+    Unavailable {
+        reason: String,
+        registration_id: Option<String>,
+    },
+}
+
+impl Error {
+    pub fn field(field: &str, code: &'static str) -> Self {
+        Error::Validation(vec![FieldError::new(field, code)])
+    }
+}
+
+impl From<StoreError> for Error {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::ConditionFailed { .. } => Error::Conflict,
+            StoreError::Unavailable(reason) => Error::Unavailable {
+                reason,
+                registration_id: None,
+            },
+        }
+    }
+}
+
+impl From<SendError> for Error {
+    fn from(err: SendError) -> Self {
+        Error::Unavailable {
+            reason: err.0,
+            registration_id: None,
+        }
+    }
+}

@@ -1,0 +1,13 @@
+//! The domain: registrations, users, sessions, codes and policies. Pure Rust
+//! on the ports; no AWS and no HTTP.
+
+pub mod codes;
+pub mod error;
+pub mod password;
+pub mod registration;
+pub mod tenant;
+pub mod tokens;
+pub mod user;
+pub mod values;
+
+pub use error::{Error, FieldError, Step};

@@ -1,0 +1,615 @@
+//! Self-registration: a resource with a TTL that collects the user step by
+//! step (e-mail code, then phone code when the tenant requires a phone) and
+//! ends in one transaction that creates the user and opens a session.
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::codes::{CodeCheck, PendingCode, draw_code, hash_code};
+use super::error::{Error, Step};
+use super::password::{Password, hash_password};
+use super::tenant::{Tenant, decode_item, encode_item};
+use super::user::{Acceptance, Tokens, User, email_lock_key, open_session, user_key};
+use super::values::{EmailAddress, Phone};
+use crate::app::App;
+use crate::i18n::{Arg, text};
+use crate::ports::{Condition, Email, Item, Key, Sms, StoreError, Write};
+
+/// What a sign-up sends, parsed at the edge.
+#[derive(Clone, Debug)]
+pub struct SignUp {
+    pub email: EmailAddress,
+    pub password: Password,
+    pub first_name: String,
+    pub last_name: String,
+    pub gender: Option<String>,
+    pub birth_date: Option<NaiveDate>,
+    /// The user's language; the negotiated request language when not given.
+    pub language: String,
+    pub time_zone: Option<String>,
+}
+
+/// The channel a code travels on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    Email,
+    Sms,
+}
+
+impl Channel {
+    fn purpose(self) -> &'static str {
+        match self {
+            Channel::Email => "registration-email",
+            Channel::Sms => "registration-sms",
+        }
+    }
+
+    /// What a code on this channel is bound to: the registration and the
+    /// destination, so a code sent to one phone never verifies another.
+    fn owner(self, registration: &Registration) -> String {
+        match self {
+            Channel::Email => format!("{}:{}", registration.id, registration.email),
+            Channel::Sms => format!(
+                "{}:{}",
+                registration.id,
+                registration.phone.as_ref().map_or("", |p| p.as_str())
+            ),
+        }
+    }
+}
+
+/// A registration as stored.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Registration {
+    pub id: String,
+    pub tenant_id: String,
+    pub email: EmailAddress,
+    pub password_hash: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub gender: Option<String>,
+    pub birth_date: Option<NaiveDate>,
+    pub language: String,
+    pub time_zone: Option<String>,
+    pub terms: Acceptance,
+    pub privacy: Acceptance,
+    pub phone_required: bool,
+    /// The address already belongs to a user: the owner was told, no code
+    /// was sent, and this registration can never complete.
+    pub email_taken: bool,
+    pub email_verified_at: Option<DateTime<Utc>>,
+    pub phone: Option<Phone>,
+    pub phone_verified_at: Option<DateTime<Utc>>,
+    pub email_code: Option<PendingCode>,
+    pub sms_code: Option<PendingCode>,
+    /// Codes (or notices) handed to the mailer or texter so far.
+    pub sends: u32,
+    pub last_email_sent_at: Option<DateTime<Utc>>,
+    pub last_sms_sent_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub user_id: Option<String>,
+}
+
+/// The store key of a registration.
+pub fn registration_key(id: &str) -> Key {
+    Key::new(format!("REG#{id}"), "REG")
+}
+
+impl Registration {
+    /// The step this registration expects next.
+    pub fn next(&self) -> Step {
+        if self.user_id.is_some() {
+            Step::Done
+        } else if self.email_verified_at.is_none() {
+            Step::VerifyEmail
+        } else if self.phone_required && self.phone.is_none() {
+            Step::AddPhone
+        } else if self.phone_required && self.phone_verified_at.is_none() {
+            Step::VerifyPhone
+        } else {
+            Step::Done
+        }
+    }
+
+    fn last_sent(&mut self, channel: Channel) -> &mut Option<DateTime<Utc>> {
+        match channel {
+            Channel::Email => &mut self.last_email_sent_at,
+            Channel::Sms => &mut self.last_sms_sent_at,
+        }
+    }
+
+    fn code(&mut self, channel: Channel) -> &mut Option<PendingCode> {
+        match channel {
+            Channel::Email => &mut self.email_code,
+            Channel::Sms => &mut self.sms_code,
+        }
+    }
+
+    fn item(&self) -> Result<Item, StoreError> {
+        Ok(Item::new(
+            registration_key(&self.id),
+            encode_item(self)?,
+            Some(self.expires_at.timestamp()),
+        ))
+    }
+}
+
+/// The answer to a started registration.
+#[derive(Clone, Debug, Serialize)]
+pub struct Started {
+    pub registration_id: String,
+    pub next: Step,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// The answer to a verified code: the next step, or the finished sign-up.
+#[derive(Debug)]
+pub enum Verified {
+    Next(Step),
+    Completed(Tokens),
+}
+
+/// What `GET /v1/registrations/{id}` shows.
+#[derive(Clone, Debug, Serialize)]
+pub struct RegistrationStatus {
+    pub registration_id: String,
+    pub email: String,
+    pub email_verified: bool,
+    pub phone_required: bool,
+    /// Masked: all but the last two digits hidden.
+    pub phone: Option<String>,
+    pub phone_verified: bool,
+    pub next: Step,
+    pub completed: bool,
+    pub expires_at: DateTime<Utc>,
+}
+
+async fn load(app: &App, tenant: &Tenant, id: &str) -> Result<(Registration, u64), Error> {
+    // Ids are opaque; anything that is not one of ours is simply unknown.
+    if id.len() > 64 || !id.starts_with("reg_") {
+        return Err(Error::RegistrationNotFound);
+    }
+    let item = app
+        .store
+        .get(&registration_key(id))
+        .await?
+        .ok_or(Error::RegistrationNotFound)?;
+    let version = item.version;
+    let registration: Registration = decode_item(item)?;
+    // Another tenant's registration does not exist for this caller.
+    if registration.tenant_id != tenant.id || registration.expires_at <= app.clock.now() {
+        return Err(Error::RegistrationNotFound);
+    }
+    Ok((registration, version))
+}
+
+fn code_minutes(tenant: &Tenant, channel: Channel) -> i64 {
+    let secs = match channel {
+        Channel::Email => tenant.policy.codes.email_ttl_secs,
+        Channel::Sms => tenant.policy.codes.sms_ttl_secs,
+    };
+    (secs + 59) / 60
+}
+
+/// Draws a code for `channel`, stores its hash on `registration`, counts the
+/// send, and returns the message to hand to the mailer or texter. A
+/// registration whose address is taken gets a notice instead of a code.
+fn prepare_send(
+    app: &App,
+    tenant: &Tenant,
+    registration: &mut Registration,
+    channel: Channel,
+) -> Outgoing {
+    let now = app.clock.now();
+    let policy = &tenant.policy.codes;
+    let code = draw_code(
+        app.random.as_ref(),
+        policy.length,
+        tenant.policy.sandbox_code.as_deref(),
+    );
+    let owner = channel.owner(registration);
+    let hash = hash_code(
+        app.settings.code_pepper.expose(),
+        channel.purpose(),
+        &owner,
+        &code,
+    );
+    let ttl = match channel {
+        Channel::Email => policy.email_ttl_secs,
+        Channel::Sms => policy.sms_ttl_secs,
+    };
+    *registration.code(channel) = Some(PendingCode::new(hash, now + Duration::seconds(ttl)));
+    *registration.last_sent(channel) = Some(now);
+    registration.sends += 1;
+    let lang = registration.language.as_str();
+    let minutes = code_minutes(tenant, channel);
+    match channel {
+        Channel::Email if registration.email_taken => Outgoing::Email(Email {
+            to: registration.email.to_string(),
+            subject: text(lang, "email-taken-subject", &[]),
+            text: text(lang, "email-taken-text", &[]),
+            language: lang.to_owned(),
+        }),
+        Channel::Email => Outgoing::Email(Email {
+            to: registration.email.to_string(),
+            subject: text(lang, "email-code-subject", &[("code", Arg::Str(&code))]),
+            text: text(
+                lang,
+                "email-code-text",
+                &[
+                    ("name", Arg::Str(&registration.first_name)),
+                    ("code", Arg::Str(&code)),
+                    ("minutes", Arg::Num(minutes)),
+                ],
+            ),
+            language: lang.to_owned(),
+        }),
+        Channel::Sms => Outgoing::Sms(Sms {
+            to: registration
+                .phone
+                .as_ref()
+                .map(|p| p.as_str().to_owned())
+                .unwrap_or_default(),
+            text: text(
+                lang,
+                "sms-code-text",
+                &[("code", Arg::Str(&code)), ("minutes", Arg::Num(minutes))],
+            ),
+            language: lang.to_owned(),
+        }),
+    }
+}
+
+enum Outgoing {
+    Email(Email),
+    Sms(Sms),
+}
+
+/// Hands the message over; if that fails, puts the registration back as it
+/// was before the send (best effort: no code pending, the send not counted,
+/// no cooldown), so `resend` works at once, and answers 503 with the id.
+async fn deliver(
+    app: &App,
+    message: Outgoing,
+    sent: &Registration,
+    sent_version: u64,
+    before: Registration,
+) -> Result<(), Error> {
+    let result = match &message {
+        Outgoing::Email(email) => app.mailer.send_email(email).await,
+        Outgoing::Sms(sms) => app.texter.send_sms(sms).await,
+    };
+    let Err(err) = result else { return Ok(()) };
+    tracing::warn!(registration_id = %sent.id, error = %err.0, "code delivery failed");
+    let mut restored = before;
+    restored.phone = sent.phone.clone();
+    if let Ok(item) = restored.item() {
+        // If this fails too, the cooldown simply runs out before resend works.
+        let _ = app.store.put(item, Condition::Version(sent_version)).await;
+    }
+    Err(Error::Unavailable {
+        reason: err.0,
+        registration_id: Some(sent.id.clone()),
+    })
+}
+
+/// Starts a registration and sends the e-mail code.
+pub async fn start(app: &App, tenant: &Tenant, sign_up: SignUp) -> Result<Started, Error> {
+    let now = app.clock.now();
+    let password_hash = hash_password(&sign_up.password, app.random.as_ref()).await?;
+    let email_taken = app
+        .store
+        .get(&email_lock_key(&tenant.id, sign_up.email.as_str()))
+        .await?
+        .is_some();
+    let accepted = |version: &str| Acceptance {
+        version: version.to_owned(),
+        accepted_at: now,
+    };
+    let mut registration = Registration {
+        id: app.new_id("reg"),
+        tenant_id: tenant.id.clone(),
+        email: sign_up.email,
+        password_hash,
+        first_name: sign_up.first_name,
+        last_name: sign_up.last_name,
+        gender: sign_up.gender,
+        birth_date: sign_up.birth_date,
+        language: sign_up.language,
+        time_zone: sign_up.time_zone,
+        terms: accepted(&tenant.policy.terms_version),
+        privacy: accepted(&tenant.policy.privacy_version),
+        phone_required: tenant.policy.phone_required,
+        email_taken,
+        email_verified_at: None,
+        phone: None,
+        phone_verified_at: None,
+        email_code: None,
+        sms_code: None,
+        sends: 0,
+        last_email_sent_at: None,
+        last_sms_sent_at: None,
+        created_at: now,
+        expires_at: now + Duration::seconds(tenant.policy.registration_ttl_secs),
+        user_id: None,
+    };
+    let before = registration.clone();
+    let message = prepare_send(app, tenant, &mut registration, Channel::Email);
+    app.store
+        .put(registration.item()?, Condition::NotExists)
+        .await?;
+    deliver(app, message, &registration, 1, before).await?;
+    Ok(Started {
+        registration_id: registration.id,
+        next: Step::VerifyEmail,
+        expires_at: registration.expires_at,
+    })
+}
+
+fn check_code(
+    app: &App,
+    tenant: &Tenant,
+    registration: &mut Registration,
+    channel: Channel,
+    code: &str,
+) -> Result<bool, Error> {
+    let now = app.clock.now();
+    let owner = channel.owner(registration);
+    let candidate = hash_code(
+        app.settings.code_pepper.expose(),
+        channel.purpose(),
+        &owner,
+        code,
+    );
+    let taken = registration.email_taken;
+    let Some(pending) = registration.code(channel).as_mut() else {
+        return Err(Error::CodeExpired);
+    };
+    match pending.check(&candidate, now, tenant.policy.codes.max_attempts) {
+        // A taken address never verifies, whatever was guessed.
+        CodeCheck::Valid if !taken => {
+            *registration.code(channel) = None;
+            Ok(true)
+        }
+        CodeCheck::Valid => {
+            pending.attempts += 1;
+            Ok(false)
+        }
+        CodeCheck::Wrong { .. } => Ok(false),
+        CodeCheck::Expired => Err(Error::CodeExpired),
+        CodeCheck::Exhausted => Err(Error::TooManyAttempts),
+    }
+}
+
+async fn verify(
+    app: &App,
+    tenant: &Tenant,
+    id: &str,
+    channel: Channel,
+    code: &str,
+    device_id: Option<&str>,
+) -> Result<Verified, Error> {
+    let (mut registration, version) = load(app, tenant, id).await?;
+    let expected = match channel {
+        Channel::Email => Step::VerifyEmail,
+        Channel::Sms => Step::VerifyPhone,
+    };
+    if registration.next() != expected {
+        return Err(Error::StepOutOfOrder {
+            next: registration.next(),
+        });
+    }
+    if !check_code(app, tenant, &mut registration, channel, code)? {
+        let attempts = registration
+            .code(channel)
+            .as_ref()
+            .map_or(0, |c| c.attempts);
+        app.store
+            .put(registration.item()?, Condition::Version(version))
+            .await?;
+        let left = tenant.policy.codes.max_attempts.saturating_sub(attempts);
+        return Err(Error::InvalidCode {
+            attempts_left: left,
+        });
+    }
+    let now = app.clock.now();
+    match channel {
+        Channel::Email => registration.email_verified_at = Some(now),
+        Channel::Sms => registration.phone_verified_at = Some(now),
+    }
+    match registration.next() {
+        Step::Done => complete(app, tenant, registration, version, device_id)
+            .await
+            .map(Verified::Completed),
+        next => {
+            app.store
+                .put(registration.item()?, Condition::Version(version))
+                .await?;
+            Ok(Verified::Next(next))
+        }
+    }
+}
+
+/// Creates the user, its e-mail lock, its audit entry and a session in one
+/// transaction with the registration's last change: all or nothing.
+async fn complete(
+    app: &App,
+    tenant: &Tenant,
+    mut registration: Registration,
+    version: u64,
+    device_id: Option<&str>,
+) -> Result<Tokens, Error> {
+    let now = app.clock.now();
+    let user = User {
+        id: app.new_id("usr"),
+        tenant_id: tenant.id.clone(),
+        user_type: "consumer".into(),
+        status: "active".into(),
+        email: registration.email.to_string(),
+        email_verified_at: registration.email_verified_at,
+        phone: registration.phone.as_ref().map(|p| p.as_str().to_owned()),
+        phone_verified_at: registration.phone_verified_at,
+        password_hash: registration.password_hash.clone(),
+        first_name: registration.first_name.clone(),
+        last_name: registration.last_name.clone(),
+        gender: registration.gender.clone(),
+        birth_date: registration.birth_date,
+        language: registration.language.clone(),
+        time_zone: registration.time_zone.clone(),
+        roles: Vec::new(),
+        terms: Some(registration.terms.clone()),
+        privacy: Some(registration.privacy.clone()),
+        created_at: now,
+        updated_at: now,
+    };
+    registration.user_id = Some(user.id.clone());
+    let (session_writes, tokens) = open_session(app, tenant, &user, device_id)?;
+    let audit = serde_json::json!({
+        "event": "signed_up", "at": now, "registration_id": registration.id,
+    });
+    let mut writes = vec![
+        Write::Put {
+            item: registration.item()?,
+            condition: Condition::Version(version),
+        },
+        Write::Put {
+            item: Item::new(user_key(&user.id), encode_item(&user)?, None),
+            condition: Condition::NotExists,
+        },
+        Write::Put {
+            item: Item::new(
+                email_lock_key(&tenant.id, &user.email),
+                serde_json::json!({ "user_id": user.id }),
+                None,
+            ),
+            condition: Condition::NotExists,
+        },
+        Write::Put {
+            item: Item::new(
+                Key::new(
+                    format!("USER#{}", user.id),
+                    format!("AUDIT#{}#{}", now.to_rfc3339(), app.new_id("evt")),
+                ),
+                audit,
+                None,
+            ),
+            condition: Condition::NotExists,
+        },
+    ];
+    writes.extend(session_writes);
+    match app.store.transact(writes).await {
+        Ok(()) => {
+            tracing::info!(user_id = %user.id, tenant_id = %tenant.id, "user signed up");
+            Ok(tokens)
+        }
+        Err(StoreError::ConditionFailed { index: 2 }) => Err(Error::EmailTaken),
+        Err(err) => Err(err.into()),
+    }
+}
+
+/// Checks the e-mail code; completes the sign-up when no phone is required.
+pub async fn verify_email(
+    app: &App,
+    tenant: &Tenant,
+    id: &str,
+    code: &str,
+    device_id: Option<&str>,
+) -> Result<Verified, Error> {
+    verify(app, tenant, id, Channel::Email, code, device_id).await
+}
+
+/// Checks the SMS code and completes the sign-up.
+pub async fn verify_phone(
+    app: &App,
+    tenant: &Tenant,
+    id: &str,
+    code: &str,
+    device_id: Option<&str>,
+) -> Result<Tokens, Error> {
+    match verify(app, tenant, id, Channel::Sms, code, device_id).await? {
+        Verified::Completed(tokens) => Ok(tokens),
+        Verified::Next(next) => Err(Error::StepOutOfOrder { next }),
+    }
+}
+
+/// Refuses a send inside the cooldown or past the cap, with the seconds to wait.
+fn check_send_allowed(
+    app: &App,
+    tenant: &Tenant,
+    registration: &mut Registration,
+    channel: Channel,
+) -> Result<(), Error> {
+    let now = app.clock.now();
+    let policy = &tenant.policy.codes;
+    if registration.sends >= policy.max_sends {
+        let retry_after = (registration.expires_at - now).num_seconds().max(1) as u64;
+        return Err(Error::SendLimitReached { retry_after });
+    }
+    if let Some(last) = *registration.last_sent(channel) {
+        let ready = last + Duration::seconds(policy.resend_cooldown_secs);
+        if ready > now {
+            let retry_after = (ready - now).num_milliseconds().div_euclid(1000) + 1;
+            return Err(Error::ResendTooSoon {
+                retry_after: retry_after.max(1) as u64,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Adds (or, before it is verified, replaces) the phone and sends its code.
+pub async fn add_phone(app: &App, tenant: &Tenant, id: &str, phone: Phone) -> Result<Step, Error> {
+    let (mut registration, version) = load(app, tenant, id).await?;
+    let next = registration.next();
+    if next != Step::AddPhone && next != Step::VerifyPhone {
+        return Err(Error::StepOutOfOrder { next });
+    }
+    check_send_allowed(app, tenant, &mut registration, Channel::Sms)?;
+    let before = registration.clone();
+    registration.phone = Some(phone);
+    let message = prepare_send(app, tenant, &mut registration, Channel::Sms);
+    app.store
+        .put(registration.item()?, Condition::Version(version))
+        .await?;
+    deliver(app, message, &registration, version + 1, before).await?;
+    Ok(Step::VerifyPhone)
+}
+
+/// Sends a new code on `channel` (the old one dies).
+pub async fn resend(app: &App, tenant: &Tenant, id: &str, channel: Channel) -> Result<Step, Error> {
+    let (mut registration, version) = load(app, tenant, id).await?;
+    let next = registration.next();
+    let expected = match channel {
+        Channel::Email => Step::VerifyEmail,
+        Channel::Sms => Step::VerifyPhone,
+    };
+    if next != expected {
+        return Err(Error::StepOutOfOrder { next });
+    }
+    check_send_allowed(app, tenant, &mut registration, channel)?;
+    let before = registration.clone();
+    let message = prepare_send(app, tenant, &mut registration, channel);
+    app.store
+        .put(registration.item()?, Condition::Version(version))
+        .await?;
+    deliver(app, message, &registration, version + 1, before).await?;
+    Ok(next)
+}
+
+/// What is done and what is next.
+pub async fn status(app: &App, tenant: &Tenant, id: &str) -> Result<RegistrationStatus, Error> {
+    let (registration, _) = load(app, tenant, id).await?;
+    Ok(RegistrationStatus {
+        registration_id: registration.id.clone(),
+        email: registration.email.to_string(),
+        email_verified: registration.email_verified_at.is_some(),
+        phone_required: registration.phone_required,
+        phone: registration.phone.as_ref().map(Phone::masked),
+        phone_verified: registration.phone_verified_at.is_some(),
+        next: registration.next(),
+        completed: registration.user_id.is_some(),
+        expires_at: registration.expires_at,
+    })
+}

@@ -1,0 +1,295 @@
+//! The handlers: parse → call the domain → render. One per endpoint.
+
+use ::http::{HeaderValue, StatusCode};
+use lambda_http::{Body, Response};
+use serde_json::{Value, json};
+
+use super::input::Fields;
+use super::problem::Problem;
+use super::{Ctx, Endpoint};
+use crate::domain::FieldError;
+use crate::domain::password::Password;
+use crate::domain::registration::{self, Channel, SignUp, Verified};
+use crate::domain::tenant::Tenant;
+use crate::domain::user::Tokens;
+use crate::domain::values::{self, EmailAddress, Phone};
+use crate::i18n::text;
+
+/// Calls the handler of `endpoint`.
+pub async fn call(endpoint: Endpoint, ctx: &Ctx<'_>) -> Response<Body> {
+    let result = match endpoint {
+        Endpoint::Health => Ok(json_response(StatusCode::OK, json!({ "status": "ok" }))),
+        Endpoint::Jwks => Ok(jwks(ctx)),
+        Endpoint::StartRegistration => start_registration(ctx).await,
+        Endpoint::GetRegistration => get_registration(ctx).await,
+        Endpoint::VerifyRegistrationEmail => verify_email(ctx).await,
+        Endpoint::AddRegistrationPhone => add_phone(ctx).await,
+        Endpoint::VerifyRegistrationPhone => verify_phone(ctx).await,
+        Endpoint::ResendRegistrationCode => resend(ctx).await,
+    };
+    result.unwrap_or_else(|problem| problem.render(ctx.lang, &ctx.request_id))
+}
+
+/// A JSON response.
+pub fn json_response(status: StatusCode, body: Value) -> Response<Body> {
+    let mut response = Response::new(Body::Text(body.to_string()));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        ::http::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
+fn tenant<'a>(ctx: &'a Ctx<'_>) -> Result<&'a Tenant, Problem> {
+    // Routes with API-key auth always carry a tenant; this is defensive.
+    ctx.tenant
+        .as_ref()
+        .ok_or_else(|| Problem::new(StatusCode::UNAUTHORIZED, "unauthorized"))
+}
+
+fn message(ctx: &Ctx<'_>, key: &str) -> Value {
+    Value::String(text(ctx.lang, &format!("message-{key}"), &[]))
+}
+
+fn jwks(ctx: &Ctx<'_>) -> Response<Body> {
+    let mut response = json_response(StatusCode::OK, ctx.app.keys.jwks());
+    response.headers_mut().insert(
+        "cache-control",
+        HeaderValue::from_static("public, max-age=300"),
+    );
+    response
+}
+
+async fn start_registration(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
+    let tenant = tenant(ctx)?;
+    let mut f = Fields::parse(ctx.body)?;
+    let email_raw = f.str("email");
+    let email = f.check("email", email_raw, EmailAddress::parse);
+    let password = f.str("password");
+    let first_name_raw = f.str("first_name");
+    let first_name = f.check("first_name", first_name_raw, values::parse_name);
+    let last_name_raw = f.str("last_name");
+    let last_name = f.check("last_name", last_name_raw, values::parse_name);
+    let gender_raw = f.opt_str("gender");
+    let gender = f.check("gender", gender_raw, values::parse_gender);
+    let today = ctx.app.clock.now().date_naive();
+    let birth_raw = f.opt_str("birth_date");
+    let birth_date = f.check("birth_date", birth_raw, |s| {
+        values::parse_birth_date(s, today)
+    });
+    let language_raw = f.opt_str("preferred_language");
+    let language = f.check("preferred_language", language_raw, values::parse_language);
+    let tz_raw = f.opt_str("time_zone");
+    let time_zone = f.check("time_zone", tz_raw, values::parse_time_zone);
+    for name in ["terms_accepted", "privacy_policy_accepted"] {
+        if f.bool(name) == Some(false) {
+            f.errors.push(FieldError::new(name, "must_accept"));
+        }
+    }
+    if let Some(password) = &password {
+        for (code, number) in tenant.policy.password.check(password, email.as_ref()) {
+            let error = FieldError::new("password", code);
+            f.errors.push(match (code, number) {
+                ("password_too_short", Some(n)) => error.with("min", n),
+                ("password_too_long", Some(n)) => error.with("max", n),
+                _ => error,
+            });
+        }
+    }
+    f.finish(&[
+        "email",
+        "password",
+        "first_name",
+        "last_name",
+        "gender",
+        "birth_date",
+        "preferred_language",
+        "time_zone",
+        "terms_accepted",
+        "privacy_policy_accepted",
+    ])?;
+    let (Some(email), Some(password), Some(first_name), Some(last_name)) =
+        (email, password, first_name, last_name)
+    else {
+        return Err(Problem::validation(vec![]));
+    };
+    let sign_up = SignUp {
+        email,
+        password: Password::new(password),
+        first_name,
+        last_name,
+        gender,
+        birth_date,
+        language: language.unwrap_or_else(|| ctx.lang.to_owned()),
+        time_zone,
+    };
+    let started = registration::start(ctx.app, tenant, sign_up).await?;
+    Ok(json_response(
+        StatusCode::ACCEPTED,
+        json!({
+            "registration_id": started.registration_id,
+            "next": started.next,
+            "expires_at": started.expires_at,
+            "message": message(ctx, "registration_started"),
+        }),
+    ))
+}
+
+async fn get_registration(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
+    let status = registration::status(ctx.app, tenant(ctx)?, ctx.param("id")).await?;
+    Ok(json_response(
+        StatusCode::OK,
+        serde_json::to_value(status).unwrap_or_default(),
+    ))
+}
+
+/// Reads `{ "code": "123456" }`, checking its shape against the tenant.
+fn read_code(ctx: &Ctx<'_>, tenant: &Tenant) -> Result<String, Problem> {
+    let mut f = Fields::parse(ctx.body)?;
+    let code = f.str("code");
+    let length = tenant
+        .policy
+        .sandbox_code
+        .as_ref()
+        .map_or(tenant.policy.codes.length, String::len);
+    if let Some(code) = &code
+        && (code.len() != length || !code.bytes().all(|b| b.is_ascii_digit()))
+    {
+        f.errors
+            .push(FieldError::new("code", "invalid_code_format").with("length", length as i64));
+    }
+    f.finish(&["code"])?;
+    code.ok_or_else(|| Problem::validation(vec![]))
+}
+
+/// The optional `X-Device-ID` (1–128 visible ASCII characters).
+fn device_id<'a>(ctx: &'a Ctx<'_>) -> Result<Option<&'a str>, Problem> {
+    match ctx.headers.get("x-device-id") {
+        None => Ok(None),
+        Some(value) => match value.to_str() {
+            Ok(v) if !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_graphic()) => {
+                Ok(Some(v))
+            }
+            _ => Err(Problem::validation(vec![FieldError::new(
+                "X-Device-ID",
+                "invalid_characters",
+            )])),
+        },
+    }
+}
+
+fn completed(ctx: &Ctx<'_>, tokens: Tokens) -> Response<Body> {
+    let tenant_ttl = ctx
+        .tenant
+        .as_ref()
+        .map_or(0, |t| t.policy.refresh_token_ttl_secs);
+    let secure = if ctx.app.settings.secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    };
+    let cookie = format!(
+        "refresh_token={}; Path=/v1/auth; Max-Age={tenant_ttl}; HttpOnly{secure}; SameSite=Strict",
+        tokens.refresh_token
+    );
+    let mut body = serde_json::to_value(&tokens).unwrap_or_default();
+    if let Some(object) = body.as_object_mut() {
+        object.insert("message".into(), message(ctx, "registration_complete"));
+    }
+    let mut response = json_response(StatusCode::CREATED, body);
+    if let Ok(value) = HeaderValue::from_str(&cookie) {
+        response
+            .headers_mut()
+            .insert(::http::header::SET_COOKIE, value);
+    }
+    response
+}
+
+async fn verify_email(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
+    let tenant = tenant(ctx)?;
+    let code = read_code(ctx, tenant)?;
+    let device = device_id(ctx)?;
+    match registration::verify_email(ctx.app, tenant, ctx.param("id"), &code, device).await? {
+        Verified::Next(next) => Ok(json_response(
+            StatusCode::OK,
+            json!({
+                "next": next,
+                "message": message(ctx, "email_verified"),
+            }),
+        )),
+        Verified::Completed(tokens) => Ok(completed(ctx, tokens)),
+    }
+}
+
+async fn add_phone(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
+    let tenant = tenant(ctx)?;
+    let mut f = Fields::parse(ctx.body)?;
+    let phone = match (
+        f.has("phone"),
+        f.has("phone_prefix") || f.has("phone_number"),
+    ) {
+        (true, true) => {
+            f.errors
+                .push(FieldError::new("phone", "conflicting_fields"));
+            None
+        }
+        (true, false) => {
+            let raw = f.str("phone");
+            f.check("phone", raw, Phone::parse)
+        }
+        (false, _) => {
+            let prefix = f.str("phone_prefix");
+            let number = f.str("phone_number");
+            match (prefix, number) {
+                (Some(prefix), Some(number)) => match Phone::from_parts(&prefix, &number) {
+                    Ok(phone) => Some(phone),
+                    Err(code) => {
+                        let field = if code == "invalid_phone_prefix" {
+                            "phone_prefix"
+                        } else {
+                            "phone_number"
+                        };
+                        f.errors.push(FieldError::new(field, code));
+                        None
+                    }
+                },
+                _ => None,
+            }
+        }
+    };
+    f.finish(&["phone", "phone_prefix", "phone_number"])?;
+    let phone = phone.ok_or_else(|| Problem::validation(vec![]))?;
+    let next = registration::add_phone(ctx.app, tenant, ctx.param("id"), phone).await?;
+    Ok(json_response(
+        StatusCode::ACCEPTED,
+        json!({ "next": next, "message": message(ctx, "phone_added") }),
+    ))
+}
+
+async fn verify_phone(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
+    let tenant = tenant(ctx)?;
+    let code = read_code(ctx, tenant)?;
+    let device = device_id(ctx)?;
+    let tokens =
+        registration::verify_phone(ctx.app, tenant, ctx.param("id"), &code, device).await?;
+    Ok(completed(ctx, tokens))
+}
+
+async fn resend(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
+    let tenant = tenant(ctx)?;
+    let mut f = Fields::parse(ctx.body)?;
+    let raw = f.str("channel");
+    let channel = f.check("channel", raw, |s| match s {
+        "email" => Ok(Channel::Email),
+        "sms" => Ok(Channel::Sms),
+        _ => Err("invalid_choice"),
+    });
+    f.finish(&["channel"])?;
+    let channel = channel.ok_or_else(|| Problem::validation(vec![]))?;
+    let next = registration::resend(ctx.app, tenant, ctx.param("id"), channel).await?;
+    Ok(json_response(
+        StatusCode::ACCEPTED,
+        json!({ "next": next, "message": message(ctx, "code_resent") }),
+    ))
+}

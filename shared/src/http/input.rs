@@ -1,0 +1,112 @@
+//! Reading JSON request bodies field by field, collecting every field error
+//! at once (required, wrong type, unknown) instead of failing on the first.
+
+use serde_json::{Map, Value};
+
+use super::problem::Problem;
+use crate::domain::FieldError;
+use ::http::StatusCode;
+
+/// A JSON object body being read.
+pub struct Fields {
+    map: Map<String, Value>,
+    pub errors: Vec<FieldError>,
+}
+
+impl Fields {
+    /// Parses a body that must be one JSON object.
+    pub fn parse(body: &[u8]) -> Result<Self, Problem> {
+        let value: Value = serde_json::from_slice(body)
+            .map_err(|_| Problem::new(StatusCode::BAD_REQUEST, "malformed_body"))?;
+        match value {
+            Value::Object(map) => Ok(Self {
+                map,
+                errors: Vec::new(),
+            }),
+            _ => Err(Problem::validation(vec![
+                FieldError::new("", "wrong_type").with_text("expected", "object"),
+            ])),
+        }
+    }
+
+    fn wrong_type(&mut self, name: &str, expected: &'static str) {
+        self.errors
+            .push(FieldError::new(name, "wrong_type").with_text("expected", expected));
+    }
+
+    /// An optional string (`null` counts as absent).
+    pub fn opt_str(&mut self, name: &str) -> Option<String> {
+        match self.map.get(name) {
+            None | Some(Value::Null) => None,
+            Some(Value::String(s)) => Some(s.clone()),
+            Some(_) => {
+                self.wrong_type(name, "string");
+                None
+            }
+        }
+    }
+
+    /// A required string.
+    pub fn str(&mut self, name: &str) -> Option<String> {
+        let present = matches!(self.map.get(name), Some(v) if !v.is_null());
+        let value = self.opt_str(name);
+        if !present {
+            self.errors.push(FieldError::new(name, "required"));
+        }
+        value
+    }
+
+    /// A required boolean.
+    pub fn bool(&mut self, name: &str) -> Option<bool> {
+        match self.map.get(name) {
+            None | Some(Value::Null) => {
+                self.errors.push(FieldError::new(name, "required"));
+                None
+            }
+            Some(Value::Bool(b)) => Some(*b),
+            Some(_) => {
+                self.wrong_type(name, "boolean");
+                None
+            }
+        }
+    }
+
+    /// Runs `parse` on a present string, recording its error code.
+    pub fn check<T>(
+        &mut self,
+        name: &str,
+        value: Option<String>,
+        parse: impl FnOnce(&str) -> Result<T, &'static str>,
+    ) -> Option<T> {
+        match parse(value.as_deref()?) {
+            Ok(parsed) => Some(parsed),
+            Err(code) => {
+                self.errors.push(FieldError::new(name, code));
+                None
+            }
+        }
+    }
+
+    pub fn has(&self, name: &str) -> bool {
+        matches!(self.map.get(name), Some(v) if !v.is_null())
+    }
+
+    /// Ends reading: any field not in `known` is an error, then all errors
+    /// are returned together.
+    pub fn finish(mut self, known: &[&str]) -> Result<(), Problem> {
+        let unknown: Vec<String> = self
+            .map
+            .keys()
+            .filter(|k| !known.contains(&k.as_str()))
+            .cloned()
+            .collect();
+        for name in unknown {
+            self.errors.push(FieldError::new(name, "unknown_field"));
+        }
+        if self.errors.is_empty() {
+            Ok(())
+        } else {
+            Err(Problem::validation(self.errors))
+        }
+    }
+}

@@ -1,0 +1,364 @@
+//! HTTP glue shared by the Lambda functions and the local API: the route
+//! table, request context (request id, language, API key), problem+json, and
+//! the handlers.
+
+pub mod handlers;
+pub mod input;
+pub mod lambda;
+pub mod problem;
+pub mod server;
+
+use ::http::{HeaderMap, HeaderValue, Method, StatusCode};
+use lambda_http::{Body, Request, Response};
+
+use crate::app::App;
+use crate::domain::tenant::{Tenant, tenant_for_api_key};
+use crate::i18n::negotiate;
+use problem::Problem;
+
+/// Request bodies larger than this get 413.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// What a route needs from the caller.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Auth {
+    /// Nothing (JWKS, health).
+    None,
+    /// A valid `X-API-Key`.
+    ApiKey,
+}
+
+/// Every endpoint; one Lambda function each.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Endpoint {
+    Health,
+    Jwks,
+    StartRegistration,
+    GetRegistration,
+    VerifyRegistrationEmail,
+    AddRegistrationPhone,
+    VerifyRegistrationPhone,
+    ResendRegistrationCode,
+}
+
+/// One row of the route table.
+#[derive(Clone, Debug)]
+pub struct Route {
+    /// The Lambda function (binary) name.
+    pub function: &'static str,
+    pub method: Method,
+    /// The API Gateway path, with `{name}` parameters.
+    pub path: &'static str,
+    pub auth: Auth,
+    pub endpoint: Endpoint,
+}
+
+/// The route table: the code's single source of truth for paths, checked
+/// against `template.yaml` by a test.
+pub const ROUTES: &[Route] = &[
+    Route {
+        function: "health",
+        method: Method::GET,
+        path: "/v1/health",
+        auth: Auth::None,
+        endpoint: Endpoint::Health,
+    },
+    Route {
+        function: "jwks",
+        method: Method::GET,
+        path: "/.well-known/jwks.json",
+        auth: Auth::None,
+        endpoint: Endpoint::Jwks,
+    },
+    Route {
+        function: "start-registration",
+        method: Method::POST,
+        path: "/v1/registrations",
+        auth: Auth::ApiKey,
+        endpoint: Endpoint::StartRegistration,
+    },
+    Route {
+        function: "get-registration",
+        method: Method::GET,
+        path: "/v1/registrations/{id}",
+        auth: Auth::ApiKey,
+        endpoint: Endpoint::GetRegistration,
+    },
+    Route {
+        function: "verify-registration-email",
+        method: Method::POST,
+        path: "/v1/registrations/{id}/email/verify",
+        auth: Auth::ApiKey,
+        endpoint: Endpoint::VerifyRegistrationEmail,
+    },
+    Route {
+        function: "add-registration-phone",
+        method: Method::POST,
+        path: "/v1/registrations/{id}/phone",
+        auth: Auth::ApiKey,
+        endpoint: Endpoint::AddRegistrationPhone,
+    },
+    Route {
+        function: "verify-registration-phone",
+        method: Method::POST,
+        path: "/v1/registrations/{id}/phone/verify",
+        auth: Auth::ApiKey,
+        endpoint: Endpoint::VerifyRegistrationPhone,
+    },
+    Route {
+        function: "resend-registration-code",
+        method: Method::POST,
+        path: "/v1/registrations/{id}/resend",
+        auth: Auth::ApiKey,
+        endpoint: Endpoint::ResendRegistrationCode,
+    },
+];
+
+/// The route of a Lambda function, by its name.
+pub fn route_for_function(function: &str) -> Option<&'static Route> {
+    ROUTES.iter().find(|r| r.function == function)
+}
+
+/// Matches `path` against a route pattern; returns the parameters.
+pub fn match_path(pattern: &str, path: &str) -> Option<Vec<(String, String)>> {
+    let mut params = Vec::new();
+    let mut pattern_parts = pattern.trim_matches('/').split('/');
+    let mut path_parts = path
+        .trim_end_matches('/')
+        .trim_start_matches('/')
+        .split('/');
+    loop {
+        match (pattern_parts.next(), path_parts.next()) {
+            (None, None) => return Some(params),
+            (Some(p), Some(s)) if p.starts_with('{') && p.ends_with('}') && !s.is_empty() => {
+                params.push((p[1..p.len() - 1].to_owned(), s.to_owned()));
+            }
+            (Some(p), Some(s)) if p == s => {}
+            _ => return None,
+        }
+    }
+}
+
+/// The request as the handlers see it.
+pub struct Ctx<'a> {
+    pub app: &'a App,
+    pub lang: &'static str,
+    pub request_id: String,
+    pub headers: &'a HeaderMap,
+    pub params: Vec<(String, String)>,
+    pub body: &'a [u8],
+    /// The caller's tenant (routes with [`Auth::ApiKey`]).
+    pub tenant: Option<Tenant>,
+}
+
+impl Ctx<'_> {
+    pub fn param(&self, name: &str) -> &str {
+        self.params
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map_or("", |(_, v)| v.as_str())
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+fn request_id(app: &App, headers: &HeaderMap) -> String {
+    headers
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_graphic()))
+        .map_or_else(|| app.new_id("req"), str::to_owned)
+}
+
+fn body_bytes(body: &Body) -> &[u8] {
+    match body {
+        Body::Empty => &[],
+        Body::Text(text) => text.as_bytes(),
+        Body::Binary(bytes) => bytes,
+        _ => &[],
+    }
+}
+
+fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|v| v.trim().to_ascii_lowercase())
+        .is_some_and(|v| {
+            v == "application/json" || (v.starts_with("application/") && v.ends_with("+json"))
+        })
+}
+
+fn finish(mut response: Response<Body>, lang: &str, request_id: &str) -> Response<Body> {
+    let headers = response.headers_mut();
+    if let Ok(value) = HeaderValue::from_str(request_id) {
+        headers.insert("x-request-id", value);
+    }
+    headers.insert(
+        ::http::header::CONTENT_LANGUAGE,
+        HeaderValue::from_static(match lang {
+            "de" => "de",
+            "fr" => "fr",
+            "it" => "it",
+            _ => "en",
+        }),
+    );
+    headers.insert("cache-control", HeaderValue::from_static("no-store"));
+    response
+}
+
+/// Answers a request with any route of the table (the local API).
+pub async fn handle(app: &App, request: Request) -> Response<Body> {
+    let path = request.uri().path().to_owned();
+    let candidates: Vec<&'static Route> = ROUTES
+        .iter()
+        .filter(|r| match_path(r.path, &path).is_some())
+        .collect();
+    let route = candidates
+        .iter()
+        .find(|r| r.method == request.method())
+        .copied();
+    match route {
+        Some(route) => handle_route(app, route, request).await,
+        None => {
+            let lang = negotiate(
+                request
+                    .headers()
+                    .get("accept-language")
+                    .and_then(|v| v.to_str().ok()),
+            );
+            let id = request_id(app, request.headers());
+            let problem = if candidates.is_empty() {
+                Problem::new(StatusCode::NOT_FOUND, "not_found")
+            } else {
+                let mut problem =
+                    Problem::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed");
+                problem.allow = Some(candidates[0].method.as_str());
+                problem
+            };
+            finish(problem.render(lang, &id), lang, &id)
+        }
+    }
+}
+
+/// Answers a request for one route (a Lambda function serves exactly one).
+pub async fn handle_route(app: &App, route: &'static Route, request: Request) -> Response<Body> {
+    let headers = request.headers();
+    let lang = negotiate(headers.get("accept-language").and_then(|v| v.to_str().ok()));
+    let request_id = request_id(app, headers);
+    let span = tracing::info_span!("request", request_id = %request_id, function = route.function);
+    let _entered = span.enter();
+    let response = match prepare(app, route, &request, lang, request_id.clone()).await {
+        Ok(ctx) => handlers::call(route.endpoint, &ctx).await,
+        Err(problem) => problem.render(lang, &request_id),
+    };
+    tracing::info!(status = response.status().as_u16(), method = %request.method(), "answered");
+    finish(response, lang, &request_id)
+}
+
+async fn prepare<'a>(
+    app: &'a App,
+    route: &'static Route,
+    request: &'a Request,
+    lang: &'static str,
+    request_id: String,
+) -> Result<Ctx<'a>, Problem> {
+    let params = match_path(route.path, request.uri().path())
+        .ok_or_else(|| Problem::new(StatusCode::NOT_FOUND, "not_found"))?;
+    if request.method() != route.method {
+        let mut problem = Problem::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed");
+        problem.allow = Some(route.method.as_str());
+        return Err(problem);
+    }
+    let body = body_bytes(request.body());
+    if body.len() > MAX_BODY_BYTES {
+        return Err(payload_too_large());
+    }
+    let headers = request.headers();
+    let tenant = match route.auth {
+        Auth::None => None,
+        Auth::ApiKey => Some(authenticate(app, headers).await?),
+    };
+    if route.method == Method::POST && !is_json(headers) {
+        return Err(Problem::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+        ));
+    }
+    Ok(Ctx {
+        app,
+        lang,
+        request_id,
+        headers,
+        params,
+        body,
+        tenant,
+    })
+}
+
+/// The 413 problem (also used by the local server before reading a body).
+pub fn payload_too_large() -> Problem {
+    Problem::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large")
+        .arg("max", MAX_BODY_BYTES as u64)
+}
+
+/// Renders a problem outside a route (the local server's early 413).
+pub fn render_early(app: &App, headers: &HeaderMap, problem: Problem) -> Response<Body> {
+    let lang = negotiate(headers.get("accept-language").and_then(|v| v.to_str().ok()));
+    let id = request_id(app, headers);
+    finish(problem.render(lang, &id), lang, &id)
+}
+
+async fn authenticate(app: &App, headers: &HeaderMap) -> Result<Tenant, Problem> {
+    let key = headers
+        .get("x-api-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|k| !k.is_empty() && k.len() <= 256)
+        .ok_or_else(|| Problem::new(StatusCode::UNAUTHORIZED, "unauthorized"))?;
+    match tenant_for_api_key(app.store.as_ref(), key).await {
+        Ok(Some((tenant, _grant))) => Ok(tenant),
+        Ok(None) => Err(Problem::new(StatusCode::UNAUTHORIZED, "unauthorized")),
+        Err(err) => Err(crate::domain::Error::from(err).into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_match_patterns() {
+        assert_eq!(
+            match_path("/v1/registrations", "/v1/registrations"),
+            Some(vec![])
+        );
+        assert_eq!(
+            match_path(
+                "/v1/registrations/{id}/email/verify",
+                "/v1/registrations/reg_1/email/verify"
+            ),
+            Some(vec![("id".to_owned(), "reg_1".to_owned())])
+        );
+        assert_eq!(
+            match_path("/v1/registrations/{id}", "/v1/registrations/"),
+            None
+        );
+        assert_eq!(
+            match_path("/v1/registrations/{id}", "/v1/registrations/a/b"),
+            None
+        );
+        assert_eq!(match_path("/v1/health", "/v1/healthz"), None);
+    }
+
+    #[test]
+    fn every_function_name_is_unique() {
+        let mut names: Vec<_> = ROUTES.iter().map(|r| r.function).collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), ROUTES.len());
+    }
+}

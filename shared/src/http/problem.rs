@@ -1,0 +1,167 @@
+//! RFC 9457 problem+json: the one mapping from errors to HTTP.
+
+use ::http::{HeaderValue, StatusCode};
+use lambda_http::{Body, Response};
+use serde_json::{Map, Value, json};
+
+use crate::domain::{Error, FieldError};
+use crate::i18n::{Arg, text};
+
+/// A problem to answer with; rendered in the request's language.
+#[derive(Debug, Clone)]
+pub struct Problem {
+    pub status: StatusCode,
+    /// The stable machine word.
+    pub code: &'static str,
+    pub errors: Vec<FieldError>,
+    /// Numbers and words for the detail message.
+    pub detail_args: Vec<(&'static str, Value)>,
+    /// Extra members of the problem object (e.g. `registration_id`).
+    pub extensions: Map<String, Value>,
+    pub retry_after: Option<u64>,
+    pub allow: Option<&'static str>,
+}
+
+impl Problem {
+    pub fn new(status: StatusCode, code: &'static str) -> Self {
+        Self {
+            status,
+            code,
+            errors: Vec::new(),
+            detail_args: Vec::new(),
+            extensions: Map::new(),
+            retry_after: None,
+            allow: None,
+        }
+    }
+
+    pub fn validation(errors: Vec<FieldError>) -> Self {
+        Self {
+            errors,
+            ..Self::new(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed")
+        }
+    }
+
+    pub fn arg(mut self, name: &'static str, value: impl Into<Value>) -> Self {
+        let value = value.into();
+        self.extensions.insert(name.to_owned(), value.clone());
+        self.detail_args.push((name, value));
+        self
+    }
+
+    pub fn retry_after(mut self, seconds: u64) -> Self {
+        self.retry_after = Some(seconds);
+        self
+    }
+
+    /// The problem as a response in `lang`.
+    pub fn render(&self, lang: &str, request_id: &str) -> Response<Body> {
+        let args: Vec<(&str, Arg<'_>)> = self
+            .detail_args
+            .iter()
+            .map(|(name, value)| {
+                let arg = match value {
+                    Value::Number(n) => Arg::Num(n.as_i64().unwrap_or_default()),
+                    Value::String(s) => Arg::Str(s),
+                    _ => Arg::Str(""),
+                };
+                (*name, arg)
+            })
+            .collect();
+        let errors: Vec<Value> = self
+            .errors
+            .iter()
+            .map(|e| {
+                let args: Vec<(&str, Arg<'_>)> = e
+                    .args
+                    .iter()
+                    .map(|(name, value)| (*name, Arg::Str(value)))
+                    .collect();
+                json!({
+                    "field": e.field,
+                    "code": e.code,
+                    "message": text(lang, &format!("field-{}", e.code), &args),
+                })
+            })
+            .collect();
+        let mut body = json!({
+            "type": format!("urn:registrar:problem:{}", self.code),
+            "title": text(lang, &format!("problem-{}-title", self.code), &[]),
+            "status": self.status.as_u16(),
+            "detail": text(lang, &format!("problem-{}-detail", self.code), &args),
+            "code": self.code,
+            "errors": errors,
+            "request_id": request_id,
+        });
+        if let Some(object) = body.as_object_mut() {
+            for (name, value) in &self.extensions {
+                object.entry(name.clone()).or_insert_with(|| value.clone());
+            }
+        }
+        let mut response = Response::new(Body::Text(body.to_string()));
+        *response.status_mut() = self.status;
+        let headers = response.headers_mut();
+        headers.insert(
+            ::http::header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+        if let Some(seconds) = self.retry_after {
+            headers.insert(::http::header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        if let Some(allow) = self.allow {
+            headers.insert(::http::header::ALLOW, HeaderValue::from_static(allow));
+        }
+        response
+    }
+}
+
+impl From<Error> for Problem {
+    fn from(err: Error) -> Self {
+        match err {
+            Error::Validation(errors) => Problem::validation(errors),
+            Error::RegistrationNotFound => {
+                Problem::new(StatusCode::NOT_FOUND, "registration_not_found")
+            }
+            Error::StepOutOfOrder { next } => {
+                Problem::new(StatusCode::CONFLICT, "step_out_of_order").arg("next", next.as_str())
+            }
+            Error::InvalidCode { attempts_left } => {
+                Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_code")
+                    .arg("attempts_left", attempts_left)
+            }
+            Error::CodeExpired => Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "code_expired"),
+            Error::TooManyAttempts => {
+                Problem::new(StatusCode::TOO_MANY_REQUESTS, "too_many_attempts")
+            }
+            Error::ResendTooSoon { retry_after } => {
+                Problem::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited")
+                    .arg("retry_after", retry_after)
+                    .retry_after(retry_after)
+            }
+            Error::SendLimitReached { retry_after } => {
+                Problem::new(StatusCode::TOO_MANY_REQUESTS, "send_limit_reached")
+                    .retry_after(retry_after)
+            }
+            Error::EmailTaken => Problem::new(StatusCode::CONFLICT, "email_taken"),
+            Error::Conflict => Problem::new(StatusCode::CONFLICT, "conflict"),
+            Error::Unavailable {
+                reason,
+                registration_id,
+            } => {
+                // The reason is for operators only; the client learns what to do.
+                tracing::error!(%reason, "dependency unavailable");
+                let mut problem =
+                    Problem::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable").retry_after(1);
+                if let Some(id) = registration_id {
+                    problem
+                        .extensions
+                        .insert("registration_id".into(), Value::String(id));
+                    problem
+                        .extensions
+                        .insert("resume_with".into(), Value::String("resend".into()));
+                }
+                problem
+            }
+        }
+    }
+}

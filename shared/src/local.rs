@@ -1,0 +1,85 @@
+//! The local API (`cargo run`): every route on one server, the in-memory
+//! store (or DynamoDB), the outbox, and a sandbox tenant with its API key.
+
+use std::sync::Arc;
+
+use crate::app::App;
+use crate::config::{Config, StoreChoice};
+use crate::domain::tenant::{ApiKeyGrant, Policy, Tenant, save_api_key, save_tenant};
+use crate::http::lambda::init_tracing;
+use crate::ports::StoreError;
+
+/// The sandbox tenant of a local run, from the configuration.
+pub fn sandbox_tenant(config: &Config) -> Tenant {
+    Tenant {
+        id: config.tenant_id.clone(),
+        name: "Local sandbox".into(),
+        policy: Policy {
+            phone_required: config.phone_required,
+            sandbox_code: config.sandbox_code.clone(),
+            ..Policy::default()
+        },
+    }
+}
+
+/// Stores `tenant` and `api_key` in the app's store.
+pub async fn seed_tenant(app: &App, tenant: &Tenant, api_key: &str) -> Result<(), StoreError> {
+    save_tenant(app.store.as_ref(), tenant).await?;
+    let grant = ApiKeyGrant {
+        tenant_id: tenant.id.clone(),
+        partner_id: None,
+        revoked: false,
+    };
+    save_api_key(app.store.as_ref(), api_key, &grant).await
+}
+
+/// Runs the local API until Ctrl-C.
+pub async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    let config = Config::from_env(false)?;
+    init_tracing(config.json_logs);
+    let app = config.build_app().await?;
+    if let StoreChoice::DynamoDb { table, endpoint } = &config.store {
+        // Local convenience only: a deployed stack gets its table from SAM.
+        let store = crate::adapters::dynamodb::DynamoStore::new(
+            dynamo_client(endpoint.as_deref()).await,
+            table.clone(),
+            app.clock.clone(),
+        );
+        store.create_table().await?;
+    }
+    let generated = config.api_key.is_none();
+    let api_key = config
+        .api_key
+        .clone()
+        .unwrap_or_else(|| format!("sk_sandbox_{}", app.random_token(24)));
+    let tenant = sandbox_tenant(&config);
+    seed_tenant(&app, &tenant, &api_key).await?;
+    let (addr, server) = crate::http::server::spawn(Arc::new(app), config.addr).await?;
+    println!("Registrar listening on http://{addr}");
+    println!(
+        "Sandbox tenant: {} (phone required: {})",
+        tenant.id, tenant.policy.phone_required
+    );
+    if generated {
+        println!("API key (generated; set REGISTRAR_API_KEY to fix it): {api_key}");
+    } else {
+        println!("API key: from REGISTRAR_API_KEY");
+    }
+    println!("Outbox: {}", config.outbox_dir.display());
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = server => {}
+    }
+    Ok(())
+}
+
+async fn dynamo_client(endpoint: Option<&str>) -> aws_sdk_dynamodb::Client {
+    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .load()
+        .await;
+    let mut builder = aws_sdk_dynamodb::config::Builder::from(&sdk);
+    if let Some(url) = endpoint {
+        builder = builder.endpoint_url(url);
+    }
+    aws_sdk_dynamodb::Client::from_conf(builder.build())
+}

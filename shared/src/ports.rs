@@ -1,0 +1,194 @@
+//! The ports: what the domain needs from the outside world, as traits.
+//!
+//! The store port is shaped like DynamoDB — items under a partition and sort
+//! key, conditional writes, small all-or-nothing transactions and queries by
+//! key prefix — so both the DynamoDB adapter and the in-memory adapter can
+//! honour exactly the same semantics (see the contract suite).
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+/// The primary key of a stored item.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Key {
+    pub pk: String,
+    pub sk: String,
+}
+
+impl Key {
+    pub fn new(pk: impl Into<String>, sk: impl Into<String>) -> Self {
+        Self {
+            pk: pk.into(),
+            sk: sk.into(),
+        }
+    }
+}
+
+/// A stored item: its key, a JSON document, an optimistic-locking version and
+/// an optional expiry (epoch seconds). An item whose `expires_at` is not in the
+/// future is absent on every read and for every condition.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Item {
+    pub key: Key,
+    pub body: serde_json::Value,
+    /// Bumped by the store on every write; starts at 1.
+    pub version: u64,
+    pub expires_at: Option<i64>,
+}
+
+impl Item {
+    pub fn new(key: Key, body: serde_json::Value, expires_at: Option<i64>) -> Self {
+        Self {
+            key,
+            body,
+            version: 0,
+            expires_at,
+        }
+    }
+
+    /// Whether the item is still live at `now` (epoch seconds).
+    pub fn is_live(&self, now: i64) -> bool {
+        self.expires_at.is_none_or(|at| at > now)
+    }
+}
+
+/// A condition a write must meet, evaluated against the live item (an expired
+/// item counts as absent).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Condition {
+    /// Write unconditionally.
+    Always,
+    /// No live item exists under the key.
+    NotExists,
+    /// A live item exists under the key.
+    Exists,
+    /// A live item exists under the key with exactly this version.
+    Version(u64),
+}
+
+impl Condition {
+    /// The version a put under this condition stores. Both adapters use this
+    /// rule so they agree: a versioned put stores `v + 1`, a create stores 1,
+    /// and a blind put (whose previous version is unknown without an extra
+    /// read) stores the current epoch milliseconds, which is larger than any
+    /// counter reached by versioned puts in practice.
+    pub fn next_version(self, now_millis: i64) -> u64 {
+        match self {
+            Condition::Version(v) => v + 1,
+            Condition::NotExists => 1,
+            Condition::Always | Condition::Exists => now_millis.max(1) as u64,
+        }
+    }
+}
+
+/// One write of a transaction.
+#[derive(Clone, Debug)]
+pub enum Write {
+    Put {
+        item: Item,
+        condition: Condition,
+    },
+    Delete {
+        key: Key,
+        condition: Condition,
+    },
+    /// Checks a condition without writing.
+    Check {
+        key: Key,
+        condition: Condition,
+    },
+}
+
+/// Why a store call failed.
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+pub enum StoreError {
+    /// A condition did not hold; nothing was written. For a transaction,
+    /// `index` is the position of the first write whose condition failed.
+    #[error("condition failed (write {index})")]
+    ConditionFailed { index: usize },
+    /// The store could not be reached or refused the call; nothing is known
+    /// to have been written (transactions are all-or-nothing).
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// Key-value storage with conditional writes, transactions and TTL.
+#[async_trait]
+pub trait Store: Send + Sync {
+    /// The live item under `key`, if any.
+    async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError>;
+    /// Writes `item` (its version is set by the store) if `condition` holds.
+    async fn put(&self, item: Item, condition: Condition) -> Result<(), StoreError>;
+    /// Deletes the item under `key` if `condition` holds.
+    async fn delete(&self, key: &Key, condition: Condition) -> Result<(), StoreError>;
+    /// Applies every write or none (at most 100 writes, distinct keys).
+    async fn transact(&self, writes: Vec<Write>) -> Result<(), StoreError>;
+    /// Live items of partition `pk` whose sort key starts with `sk_prefix`,
+    /// in ascending (or descending) sort-key order, at most `limit`.
+    async fn query(
+        &self,
+        pk: &str,
+        sk_prefix: &str,
+        descending: bool,
+        limit: usize,
+    ) -> Result<Vec<Item>, StoreError>;
+}
+
+/// An e-mail ready to send.
+#[derive(Clone, Debug, Serialize)]
+pub struct Email {
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+    pub language: String,
+}
+
+/// A text message ready to send.
+#[derive(Clone, Debug, Serialize)]
+pub struct Sms {
+    pub to: String,
+    pub text: String,
+    pub language: String,
+}
+
+/// A message could not be handed to the provider.
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+#[error("delivery failed: {0}")]
+pub struct SendError(pub String);
+
+/// Sends e-mail (SES v2 in production, the outbox locally).
+#[async_trait]
+pub trait Mailer: Send + Sync {
+    async fn send_email(&self, email: &Email) -> Result<(), SendError>;
+}
+
+/// Sends SMS (SNS in production, the outbox locally).
+#[async_trait]
+pub trait Texter: Send + Sync {
+    async fn send_sms(&self, sms: &Sms) -> Result<(), SendError>;
+}
+
+/// The current time; controllable in tests.
+pub trait Clock: Send + Sync {
+    fn now(&self) -> DateTime<Utc>;
+}
+
+/// Cryptographically secure randomness; controllable in tests.
+pub trait Random: Send + Sync {
+    fn fill(&self, buf: &mut [u8]);
+
+    /// A uniformly random integer below `bound` (rejection sampling, no bias).
+    fn below(&self, bound: u32) -> u32 {
+        assert!(bound > 0);
+        let zone = u32::MAX - (u32::MAX % bound);
+        loop {
+            let mut b = [0u8; 4];
+            self.fill(&mut b);
+            let v = u32::from_le_bytes(b);
+            if v < zone {
+                return v % bound;
+            }
+        }
+    }
+}
