@@ -10,3 +10,5 @@ pub mod http;
 pub mod i18n;
 pub mod local;
 pub mod ports;
+#[cfg(any(test, feature = "test-support"))]
+pub mod testing;

@@ -340,15 +340,22 @@ impl Store for DynamoStore {
         let mut found = Vec::new();
         let mut start: Option<Attrs> = None;
         loop {
-            let out = self
+            // DynamoDB refuses an empty string in a key condition.
+            let mut query = self
                 .client
                 .query()
                 .table_name(&self.table)
-                .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
                 .filter_expression(LIVE)
                 .expression_attribute_values(":pk", s(pk))
-                .expression_attribute_values(":prefix", s(sk_prefix))
-                .expression_attribute_values(":now", n(now))
+                .expression_attribute_values(":now", n(now));
+            query = if sk_prefix.is_empty() {
+                query.key_condition_expression("pk = :pk")
+            } else {
+                query
+                    .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+                    .expression_attribute_values(":prefix", s(sk_prefix))
+            };
+            let out = query
                 .scan_index_forward(!descending)
                 .consistent_read(true)
                 .set_exclusive_start_key(start.take())

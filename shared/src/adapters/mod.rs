@@ -1,5 +1,7 @@
 //! Adapters: the ports implemented on AWS, in memory and on local files.
 
+#[cfg(any(test, feature = "test-support"))]
+pub mod contract;
 pub mod dynamodb;
 #[cfg(any(test, feature = "test-support"))]
 pub mod faulty;

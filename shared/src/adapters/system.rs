@@ -42,6 +42,11 @@ impl ManualClock {
         Self::new(Utc::now())
     }
 
+    /// The current manual time in epoch seconds.
+    pub fn now_secs(&self) -> i64 {
+        self.now().timestamp()
+    }
+
     pub fn advance(&self, by: Duration) {
         let mut now = self.now.lock().unwrap_or_else(|p| p.into_inner());
         *now += by;

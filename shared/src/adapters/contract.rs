@@ -1,0 +1,340 @@
+//! The store contract: one generic suite that every [`Store`] adapter must
+//! pass unchanged (the in-memory store and DynamoDB on moto). Each case takes
+//! a fresh, empty store and the manual clock that store reads.
+//!
+//! [`store_contract_tests!`](crate::store_contract_tests) expands to one
+//! `#[tokio::test]` per case for a given store factory.
+
+use std::sync::Arc;
+
+use chrono::Duration;
+use serde_json::json;
+
+use super::system::ManualClock;
+use crate::ports::{Condition, Item, Key, Store, StoreError, Write};
+
+fn item(pk: &str, sk: &str, n: i64, expires_at: Option<i64>) -> Item {
+    Item::new(Key::new(pk, sk), json!({ "n": n }), expires_at)
+}
+
+/// Puts and gets round-trip; a create starts at version 1.
+pub async fn put_then_get(store: Arc<dyn Store>, _clock: Arc<ManualClock>) {
+    let key = Key::new("A#1", "X");
+    assert_eq!(store.get(&key).await.unwrap(), None);
+    store
+        .put(item("A#1", "X", 7, None), Condition::NotExists)
+        .await
+        .unwrap();
+    let got = store.get(&key).await.unwrap().expect("item stored");
+    assert_eq!(got.body, json!({ "n": 7 }));
+    assert_eq!(got.version, 1);
+    assert_eq!(got.expires_at, None);
+}
+
+/// `NotExists` refuses a live item and accepts an expired one.
+pub async fn create_is_conditional_and_expiry_frees_the_key(
+    store: Arc<dyn Store>,
+    clock: Arc<ManualClock>,
+) {
+    let now = clock.now_secs();
+    store
+        .put(item("B#1", "X", 1, Some(now + 60)), Condition::NotExists)
+        .await
+        .unwrap();
+    let again = store
+        .put(item("B#1", "X", 2, None), Condition::NotExists)
+        .await;
+    assert_eq!(again, Err(StoreError::ConditionFailed { index: 0 }));
+    assert_eq!(
+        store
+            .get(&Key::new("B#1", "X"))
+            .await
+            .unwrap()
+            .unwrap()
+            .body,
+        json!({ "n": 1 })
+    );
+    clock.advance(Duration::seconds(61));
+    assert_eq!(
+        store.get(&Key::new("B#1", "X")).await.unwrap(),
+        None,
+        "expired items are absent"
+    );
+    store
+        .put(item("B#1", "X", 3, None), Condition::NotExists)
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .get(&Key::new("B#1", "X"))
+            .await
+            .unwrap()
+            .unwrap()
+            .body,
+        json!({ "n": 3 })
+    );
+}
+
+/// `Version` is optimistic locking: the holder of the current version wins
+/// once, a stale holder fails.
+pub async fn versioned_writes_detect_concurrent_changes(
+    store: Arc<dyn Store>,
+    _clock: Arc<ManualClock>,
+) {
+    store
+        .put(item("C#1", "X", 1, None), Condition::NotExists)
+        .await
+        .unwrap();
+    let read = store.get(&Key::new("C#1", "X")).await.unwrap().unwrap();
+    store
+        .put(item("C#1", "X", 2, None), Condition::Version(read.version))
+        .await
+        .unwrap();
+    let stale = store
+        .put(item("C#1", "X", 3, None), Condition::Version(read.version))
+        .await;
+    assert_eq!(stale, Err(StoreError::ConditionFailed { index: 0 }));
+    let now = store.get(&Key::new("C#1", "X")).await.unwrap().unwrap();
+    assert_eq!(now.body, json!({ "n": 2 }));
+    assert_eq!(now.version, read.version + 1);
+    let missing = store
+        .put(item("C#2", "X", 1, None), Condition::Version(1))
+        .await;
+    assert_eq!(missing, Err(StoreError::ConditionFailed { index: 0 }));
+    let exists = store
+        .put(item("C#3", "X", 1, None), Condition::Exists)
+        .await;
+    assert_eq!(exists, Err(StoreError::ConditionFailed { index: 0 }));
+}
+
+/// An expired item fails `Exists` and `Version` like a missing one.
+pub async fn expired_items_fail_exists_conditions(store: Arc<dyn Store>, clock: Arc<ManualClock>) {
+    let now = clock.now_secs();
+    store
+        .put(item("D#1", "X", 1, Some(now + 10)), Condition::NotExists)
+        .await
+        .unwrap();
+    let version = store
+        .get(&Key::new("D#1", "X"))
+        .await
+        .unwrap()
+        .unwrap()
+        .version;
+    clock.advance(Duration::seconds(10));
+    let stale = store
+        .put(item("D#1", "X", 2, None), Condition::Version(version))
+        .await;
+    assert_eq!(stale, Err(StoreError::ConditionFailed { index: 0 }));
+    let gone = store.delete(&Key::new("D#1", "X"), Condition::Exists).await;
+    assert_eq!(gone, Err(StoreError::ConditionFailed { index: 0 }));
+}
+
+/// Deletes honour their condition.
+pub async fn deletes_are_conditional(store: Arc<dyn Store>, _clock: Arc<ManualClock>) {
+    store
+        .put(item("E#1", "X", 1, None), Condition::NotExists)
+        .await
+        .unwrap();
+    let wrong = store
+        .delete(&Key::new("E#1", "X"), Condition::Version(99))
+        .await;
+    assert_eq!(wrong, Err(StoreError::ConditionFailed { index: 0 }));
+    assert!(store.get(&Key::new("E#1", "X")).await.unwrap().is_some());
+    store
+        .delete(&Key::new("E#1", "X"), Condition::Exists)
+        .await
+        .unwrap();
+    assert_eq!(store.get(&Key::new("E#1", "X")).await.unwrap(), None);
+    store
+        .delete(&Key::new("E#1", "X"), Condition::Always)
+        .await
+        .unwrap();
+}
+
+/// A transaction with one failing condition writes nothing and names the
+/// failing write.
+pub async fn transactions_are_all_or_nothing(store: Arc<dyn Store>, _clock: Arc<ManualClock>) {
+    store
+        .put(item("F#lock", "L", 0, None), Condition::NotExists)
+        .await
+        .unwrap();
+    store
+        .put(item("F#old", "X", 0, None), Condition::NotExists)
+        .await
+        .unwrap();
+    let failed = store
+        .transact(vec![
+            Write::Put {
+                item: item("F#user", "P", 1, None),
+                condition: Condition::NotExists,
+            },
+            Write::Delete {
+                key: Key::new("F#old", "X"),
+                condition: Condition::Exists,
+            },
+            Write::Put {
+                item: item("F#lock", "L", 1, None),
+                condition: Condition::NotExists,
+            },
+        ])
+        .await;
+    assert_eq!(failed, Err(StoreError::ConditionFailed { index: 2 }));
+    assert_eq!(store.get(&Key::new("F#user", "P")).await.unwrap(), None);
+    assert!(store.get(&Key::new("F#old", "X")).await.unwrap().is_some());
+    assert_eq!(
+        store
+            .get(&Key::new("F#lock", "L"))
+            .await
+            .unwrap()
+            .unwrap()
+            .body,
+        json!({ "n": 0 })
+    );
+
+    store
+        .transact(vec![
+            Write::Put {
+                item: item("F#user", "P", 1, None),
+                condition: Condition::NotExists,
+            },
+            Write::Delete {
+                key: Key::new("F#old", "X"),
+                condition: Condition::Exists,
+            },
+            Write::Check {
+                key: Key::new("F#lock", "L"),
+                condition: Condition::Exists,
+            },
+        ])
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .get(&Key::new("F#user", "P"))
+            .await
+            .unwrap()
+            .unwrap()
+            .version,
+        1
+    );
+    assert_eq!(store.get(&Key::new("F#old", "X")).await.unwrap(), None);
+}
+
+/// Queries stay in their partition, match the prefix, skip expired items, and
+/// honour order and limit.
+pub async fn queries_by_prefix_in_order(store: Arc<dyn Store>, clock: Arc<ManualClock>) {
+    let now = clock.now_secs();
+    for (sk, n) in [("EVT#2", 2), ("EVT#1", 1), ("EVT#3", 3), ("OTHER#1", 9)] {
+        store
+            .put(item("G#1", sk, n, None), Condition::NotExists)
+            .await
+            .unwrap();
+    }
+    store
+        .put(item("G#1", "EVT#4", 4, Some(now + 5)), Condition::NotExists)
+        .await
+        .unwrap();
+    store
+        .put(item("G#2", "EVT#1", 99, None), Condition::NotExists)
+        .await
+        .unwrap();
+    let numbers = |items: Vec<Item>| {
+        items
+            .into_iter()
+            .map(|i| i.body["n"].as_i64().unwrap())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        numbers(store.query("G#1", "EVT#", false, 10).await.unwrap()),
+        [1, 2, 3, 4]
+    );
+    clock.advance(Duration::seconds(5));
+    assert_eq!(
+        numbers(store.query("G#1", "EVT#", false, 10).await.unwrap()),
+        [1, 2, 3]
+    );
+    assert_eq!(
+        numbers(store.query("G#1", "EVT#", true, 2).await.unwrap()),
+        [3, 2]
+    );
+    assert_eq!(
+        numbers(store.query("G#1", "", false, 10).await.unwrap()),
+        [1, 2, 3, 9]
+    );
+    assert!(store.query("G#3", "", false, 10).await.unwrap().is_empty());
+}
+
+/// Concurrent creates of one key: exactly one wins.
+pub async fn racing_creates_leave_one_winner(store: Arc<dyn Store>, _clock: Arc<ManualClock>) {
+    let attempts = (0..20).map(|n| {
+        let store = store.clone();
+        async move {
+            store
+                .transact(vec![
+                    Write::Put {
+                        item: item(&format!("H#user{n}"), "P", n, None),
+                        condition: Condition::NotExists,
+                    },
+                    Write::Put {
+                        item: item("H#lock", "L", n, None),
+                        condition: Condition::NotExists,
+                    },
+                ])
+                .await
+        }
+    });
+    let results = futures_join_all(attempts).await;
+    let winners = results.iter().filter(|r| r.is_ok()).count();
+    assert_eq!(winners, 1, "{results:?}");
+    let lock = store.get(&Key::new("H#lock", "L")).await.unwrap().unwrap();
+    let winner = lock.body["n"].as_i64().unwrap();
+    for n in 0..20 {
+        let user = store
+            .get(&Key::new(format!("H#user{n}"), "P"))
+            .await
+            .unwrap();
+        assert_eq!(user.is_some(), n == winner, "user {n}");
+    }
+}
+
+async fn futures_join_all<F: std::future::Future>(
+    futures: impl Iterator<Item = F>,
+) -> Vec<F::Output>
+where
+    F: Send + 'static,
+    F::Output: Send + 'static,
+{
+    let handles: Vec<_> = futures.map(tokio::spawn).collect();
+    let mut out = Vec::with_capacity(handles.len());
+    for handle in handles {
+        out.push(handle.await.expect("task panicked"));
+    }
+    out
+}
+
+/// Expands to one test per contract case for `$factory`, an async fn
+/// returning `(Arc<dyn Store>, Arc<ManualClock>)` for a fresh, empty store.
+#[macro_export]
+macro_rules! store_contract_tests {
+    ($factory:path) => {
+        $crate::store_contract_tests!(@cases $factory;
+            put_then_get,
+            create_is_conditional_and_expiry_frees_the_key,
+            versioned_writes_detect_concurrent_changes,
+            expired_items_fail_exists_conditions,
+            deletes_are_conditional,
+            transactions_are_all_or_nothing,
+            queries_by_prefix_in_order,
+            racing_creates_leave_one_winner
+        );
+    };
+    (@cases $factory:path; $($case:ident),*) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $case() {
+                let (store, clock) = $factory().await;
+                $crate::adapters::contract::$case(store, clock).await;
+            }
+        )*
+    };
+}

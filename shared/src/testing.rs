@@ -1,0 +1,164 @@
+//! Test support (feature `test-support`): an app on port 0 with a manual
+//! clock, fault-injecting store and senders, and helpers to read the outbox —
+//! in the manner of zero-to-production's `spawn_app`.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
+
+use crate::adapters::faulty::{FaultyStore, FlakySender};
+use crate::adapters::memory::MemoryStore;
+use crate::adapters::outbox::Outbox;
+use crate::adapters::system::{ManualClock, OsRandom};
+use crate::app::{App, Secret, Settings};
+use crate::domain::tenant::{Policy, Tenant};
+use crate::domain::tokens::Keyring;
+use crate::local::seed_tenant;
+use crate::ports::Store;
+
+/// One RSA key per test process (generating one takes a moment).
+pub fn test_keys() -> Arc<Keyring> {
+    static KEYS: OnceLock<Arc<Keyring>> = OnceLock::new();
+    KEYS.get_or_init(|| Arc::new(Keyring::generate().expect("RSA key generation")))
+        .clone()
+}
+
+/// A running app and handles on everything a test may poke.
+pub struct TestApp {
+    pub app: Arc<App>,
+    pub addr: SocketAddr,
+    pub clock: Arc<ManualClock>,
+    pub store: Arc<FaultyStore>,
+    pub sender: Arc<FlakySender>,
+    pub outbox: PathBuf,
+    pub api_key: String,
+    pub tenant: Tenant,
+    _server: tokio::task::JoinHandle<()>,
+}
+
+/// What a test app starts with.
+pub struct TestOptions {
+    pub policy: Policy,
+    /// The store under the fault injector; in-memory when `None`.
+    pub store: Option<Arc<dyn Store>>,
+}
+
+impl Default for TestOptions {
+    fn default() -> Self {
+        Self {
+            policy: Policy::default(),
+            store: None,
+        }
+    }
+}
+
+/// Builds an app on the given ports (clock manual, senders into an outbox
+/// folder of its own) without serving it.
+pub async fn build_app(
+    options: TestOptions,
+) -> (
+    Arc<App>,
+    Arc<ManualClock>,
+    Arc<FaultyStore>,
+    Arc<FlakySender>,
+    PathBuf,
+) {
+    let clock = Arc::new(ManualClock::starting_now());
+    let inner: Arc<dyn Store> = options
+        .store
+        .unwrap_or_else(|| Arc::new(MemoryStore::new(clock.clone())));
+    let store = Arc::new(FaultyStore::new(inner));
+    let outbox_dir =
+        std::env::temp_dir().join(format!("registrar-test-{}", uuid::Uuid::now_v7().simple()));
+    let outbox = Arc::new(Outbox::new(outbox_dir.clone(), clock.clone()));
+    let sender = Arc::new(FlakySender::new(outbox.clone(), outbox));
+    let app = Arc::new(App {
+        store: store.clone(),
+        mailer: sender.clone(),
+        texter: sender.clone(),
+        clock: clock.clone(),
+        random: Arc::new(OsRandom),
+        keys: test_keys(),
+        settings: Settings {
+            issuer: "http://registrar.test".into(),
+            audience: "registrar".into(),
+            code_pepper: Secret::new(b"test pepper of at least 32 bytes!!".to_vec()),
+            secure_cookies: true,
+        },
+    });
+    (app, clock, store, sender, outbox_dir)
+}
+
+/// Starts the local API on 127.0.0.1:0 with a tenant of `options.policy`.
+pub async fn spawn_app(options: TestOptions) -> TestApp {
+    let policy = options.policy.clone();
+    let (app, clock, store, sender, outbox) = build_app(options).await;
+    let tenant = Tenant {
+        id: format!("t{}", uuid::Uuid::now_v7().simple()),
+        name: "Test".into(),
+        policy,
+    };
+    let api_key = format!("sk_test_{}", app.random_token(16));
+    seed_tenant(&app, &tenant, &api_key)
+        .await
+        .expect("seed tenant");
+    let (addr, server) =
+        crate::http::server::spawn(app.clone(), "127.0.0.1:0".parse().expect("addr"))
+            .await
+            .expect("bind port 0");
+    TestApp {
+        app,
+        addr,
+        clock,
+        store,
+        sender,
+        outbox,
+        api_key,
+        tenant,
+        _server: server,
+    }
+}
+
+/// Every outbox message, oldest first.
+pub fn outbox_messages(dir: &Path) -> Vec<serde_json::Value> {
+    let mut names: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|entries| entries.filter_map(|e| e.ok().map(|e| e.path())).collect())
+        .unwrap_or_default();
+    names.sort();
+    names
+        .iter()
+        .filter_map(|p| std::fs::read(p).ok())
+        .filter_map(|bytes| serde_json::from_slice(&bytes).ok())
+        .collect()
+}
+
+/// The code in the newest outbox message to `to`, if that message has one.
+pub fn latest_code(dir: &Path, to: &str) -> Option<String> {
+    let message = outbox_messages(dir)
+        .into_iter()
+        .rev()
+        .find(|m| m["to"] == to)?;
+    let text = message["text"].as_str()?;
+    let digits: Vec<&str> = text
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|w| w.len() == 6)
+        .collect();
+    digits.first().map(|d| (*d).to_owned())
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    pub fn latest_code(&self, to: &str) -> Option<String> {
+        latest_code(&self.outbox, to)
+    }
+
+    pub fn messages_to(&self, to: &str) -> Vec<serde_json::Value> {
+        outbox_messages(&self.outbox)
+            .into_iter()
+            .filter(|m| m["to"] == to)
+            .collect()
+    }
+}

@@ -1,0 +1,67 @@
+//! Helpers shared by the workspace's end-to-end tests.
+#![allow(dead_code)] // each test file uses a different part
+
+use std::sync::Arc;
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_dynamodb::config::{Credentials, SharedCredentialsProvider};
+use shared::adapters::dynamodb::DynamoStore;
+use shared::adapters::system::ManualClock;
+use shared::ports::Store;
+
+/// moto's server URL, set by the test command (`make test`). Tests that need
+/// it fail loudly without it; they never skip.
+pub fn moto_url() -> String {
+    std::env::var("REGISTRAR_TEST_MOTO_URL").unwrap_or_else(|_| {
+        panic!(
+            "REGISTRAR_TEST_MOTO_URL is not set: this test talks to moto's server. \
+             Run `make test`, which installs moto into .venv and starts it."
+        )
+    })
+}
+
+/// SDK config for moto: static test credentials, a fixed region.
+pub fn moto_sdk() -> SdkConfig {
+    SdkConfig::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("eu-central-1"))
+        .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
+            "test", "test", None, None, "moto",
+        )))
+        .endpoint_url(moto_url())
+        .build()
+}
+
+/// A unique suffix for names that must not collide between parallel tests.
+pub fn unique(prefix: &str) -> String {
+    format!("{prefix}-{}", &shared_id()[..20])
+}
+
+fn shared_id() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_nanos();
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    format!("{nanos:x}{n:04x}{:08x}", std::process::id())
+}
+
+/// A fresh DynamoDB table on moto (created by the harness, as a deployed
+/// stack's table is created by SAM) and a store on it.
+pub async fn dynamo_store(clock: Arc<ManualClock>) -> Arc<dyn Store> {
+    let client = aws_sdk_dynamodb::Client::new(&moto_sdk());
+    let store = DynamoStore::new(client, unique("registrar"), clock);
+    store.create_table().await.expect("create table on moto");
+    Arc::new(store)
+}
+
+/// moto's recorded state (`/moto-api/data.json`).
+pub async fn moto_state() -> serde_json::Value {
+    reqwest::get(format!("{}/moto-api/data.json", moto_url()))
+        .await
+        .expect("moto reachable")
+        .json()
+        .await
+        .expect("moto state is JSON")
+}

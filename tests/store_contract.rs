@@ -1,0 +1,28 @@
+//! The one store contract suite, run unchanged on the in-memory store and on
+//! DynamoDB through the real AWS SDK against moto's server.
+
+mod common;
+
+use std::sync::Arc;
+
+use shared::adapters::memory::MemoryStore;
+use shared::adapters::system::ManualClock;
+use shared::ports::Store;
+
+async fn memory() -> (Arc<dyn Store>, Arc<ManualClock>) {
+    let clock = Arc::new(ManualClock::starting_now());
+    (Arc::new(MemoryStore::new(clock.clone())), clock)
+}
+
+async fn dynamodb() -> (Arc<dyn Store>, Arc<ManualClock>) {
+    let clock = Arc::new(ManualClock::starting_now());
+    (common::dynamo_store(clock.clone()).await, clock)
+}
+
+mod on_memory {
+    shared::store_contract_tests!(super::memory);
+}
+
+mod on_dynamodb {
+    shared::store_contract_tests!(super::dynamodb);
+}
