@@ -550,7 +550,7 @@ fn check_send_allowed(
     if let Some(last) = *registration.last_sent(channel) {
         let ready = last + Duration::seconds(policy.resend_cooldown_secs);
         if ready > now {
-            let retry_after = (ready - now).num_milliseconds().div_euclid(1000) + 1;
+            let retry_after = ((ready - now).num_milliseconds() + 999).div_euclid(1000);
             return Err(Error::ResendTooSoon {
                 retry_after: retry_after.max(1) as u64,
             });
