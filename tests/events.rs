@@ -36,11 +36,11 @@ async fn fixture() -> Fixture {
         sandbox_code: Some("123456".into()),
         ..Policy::default()
     };
-    let (app, clock, _, _, _) = build_app(TestOptions {
+    let options = TestOptions {
         policy: policy.clone(),
-        store: None,
-    })
-    .await;
+        ..TestOptions::default()
+    };
+    let (app, clock, _, _, _) = build_app(options).await;
     let tenant = Tenant {
         id: "sandbox".into(),
         name: "Events".into(),

@@ -14,7 +14,7 @@ use crate::app::{App, Secret, Settings};
 use crate::domain::tenant::{Policy, Tenant};
 use crate::domain::tokens::Keyring;
 use crate::local::seed_tenant;
-use crate::ports::Store;
+use crate::ports::{Mailer, Store, Texter};
 
 /// One RSA key per test process (generating one takes a moment).
 pub fn test_keys() -> Arc<Keyring> {
@@ -37,19 +37,13 @@ pub struct TestApp {
 }
 
 /// What a test app starts with.
+#[derive(Default)]
 pub struct TestOptions {
     pub policy: Policy,
     /// The store under the fault injector; in-memory when `None`.
     pub store: Option<Arc<dyn Store>>,
-}
-
-impl Default for TestOptions {
-    fn default() -> Self {
-        Self {
-            policy: Policy::default(),
-            store: None,
-        }
-    }
+    /// Mailer and texter under the fault injector; the outbox when `None`.
+    pub senders: Option<(Arc<dyn Mailer>, Arc<dyn Texter>)>,
 }
 
 /// Builds an app on the given ports (clock manual, senders into an outbox
@@ -71,7 +65,9 @@ pub async fn build_app(
     let outbox_dir =
         std::env::temp_dir().join(format!("registrar-test-{}", uuid::Uuid::now_v7().simple()));
     let outbox = Arc::new(Outbox::new(outbox_dir.clone(), clock.clone()));
-    let sender = Arc::new(FlakySender::new(outbox.clone(), outbox));
+    let (mailer, texter): (Arc<dyn Mailer>, Arc<dyn Texter>) =
+        options.senders.unwrap_or_else(|| (outbox.clone(), outbox));
+    let sender = Arc::new(FlakySender::new(mailer, texter));
     let app = Arc::new(App {
         store: store.clone(),
         mailer: sender.clone(),

@@ -14,9 +14,8 @@ pub struct Problem {
     /// The stable machine word.
     pub code: &'static str,
     pub errors: Vec<FieldError>,
-    /// Numbers and words for the detail message.
-    pub detail_args: Vec<(&'static str, Value)>,
-    /// Extra members of the problem object (e.g. `registration_id`).
+    /// Extra members of the problem object (e.g. `registration_id`); they
+    /// are also the arguments of the detail message.
     pub extensions: Map<String, Value>,
     pub retry_after: Option<u64>,
     pub allow: Option<&'static str>,
@@ -28,7 +27,6 @@ impl Problem {
             status,
             code,
             errors: Vec::new(),
-            detail_args: Vec::new(),
             extensions: Map::new(),
             retry_after: None,
             allow: None,
@@ -43,9 +41,7 @@ impl Problem {
     }
 
     pub fn arg(mut self, name: &'static str, value: impl Into<Value>) -> Self {
-        let value = value.into();
-        self.extensions.insert(name.to_owned(), value.clone());
-        self.detail_args.push((name, value));
+        self.extensions.insert(name.to_owned(), value.into());
         self
     }
 
@@ -57,7 +53,7 @@ impl Problem {
     /// The problem as a response in `lang`.
     pub fn render(&self, lang: &str, request_id: &str) -> Response<Body> {
         let args: Vec<(&str, Arg<'_>)> = self
-            .detail_args
+            .extensions
             .iter()
             .map(|(name, value)| {
                 let arg = match value {
@@ -65,7 +61,7 @@ impl Problem {
                     Value::String(s) => Arg::Str(s),
                     _ => Arg::Str(""),
                 };
-                (*name, arg)
+                (name.as_str(), arg)
             })
             .collect();
         let errors: Vec<Value> = self
