@@ -58,8 +58,9 @@ pub struct Config {
     pub email_from: String,
     /// `REGISTRAR_SMS_SENDER_ID`, optional SNS sender id.
     pub sms_sender_id: Option<String>,
-    /// `REGISTRAR_ISSUER`, the tokens' `iss`; default `http://<addr>`.
-    pub issuer: String,
+    /// `REGISTRAR_ISSUER`, the tokens' `iss`; default `http://<bound addr>`
+    /// locally, required in Lambda.
+    pub issuer: Option<String>,
     /// `REGISTRAR_AUDIENCE`, the tokens' `aud`; default `registrar`.
     pub audience: String,
     /// `REGISTRAR_CODE_PEPPER`: the key of the code hashes (at least 32
@@ -72,6 +73,11 @@ pub struct Config {
     pub secure_cookies: bool,
     /// `REGISTRAR_LOG_FORMAT` = `json` (default in Lambda) or `text`.
     pub json_logs: bool,
+    /// `REGISTRAR_DEV`: development mode for `cargo lambda watch`: a
+    /// function may start without pepper, keys and issuer (it makes
+    /// per-process ones) and seeds the sandbox tenant with
+    /// `REGISTRAR_API_KEY`. Never set it in a deployment.
+    pub dev: bool,
 }
 
 /// A variable had a value that cannot be used.
@@ -136,6 +142,8 @@ impl Config {
                 )));
             }
         };
+        let dev = flag("REGISTRAR_DEV", var("REGISTRAR_DEV"), false)?;
+        let strict = in_lambda && !dev;
         let code_pepper = var("REGISTRAR_CODE_PEPPER").map(|p| Secret::new(p.into_bytes()));
         if let Some(pepper) = &code_pepper
             && pepper.expose().len() < 32
@@ -144,13 +152,16 @@ impl Config {
                 "REGISTRAR_CODE_PEPPER must be at least 32 characters".into(),
             ));
         }
-        if in_lambda && code_pepper.is_none() {
+        if strict && code_pepper.is_none() {
             return Err(ConfigError(
                 "REGISTRAR_CODE_PEPPER is required in Lambda".into(),
             ));
         }
+        if strict && var("REGISTRAR_ISSUER").is_none() {
+            return Err(ConfigError("REGISTRAR_ISSUER is required in Lambda".into()));
+        }
         let signing_keys = var("REGISTRAR_SIGNING_KEYS");
-        if in_lambda && signing_keys.is_none() {
+        if strict && signing_keys.is_none() {
             return Err(ConfigError(
                 "REGISTRAR_SIGNING_KEYS is required in Lambda".into(),
             ));
@@ -173,10 +184,11 @@ impl Config {
             email_from: var("REGISTRAR_EMAIL_FROM")
                 .unwrap_or_else(|| "no-reply@registrar.local".into()),
             sms_sender_id: var("REGISTRAR_SMS_SENDER_ID"),
-            issuer: var("REGISTRAR_ISSUER").unwrap_or_else(|| format!("http://{addr}")),
+            issuer: var("REGISTRAR_ISSUER"),
             audience: var("REGISTRAR_AUDIENCE").unwrap_or_else(|| "registrar".into()),
             code_pepper,
             signing_keys,
+            dev,
             secure_cookies: flag(
                 "REGISTRAR_SECURE_COOKIES",
                 var("REGISTRAR_SECURE_COOKIES"),
@@ -255,7 +267,10 @@ impl Config {
             random,
             keys: Arc::new(keys),
             settings: Settings {
-                issuer: self.issuer.clone(),
+                issuer: self
+                    .issuer
+                    .clone()
+                    .unwrap_or_else(|| format!("http://{}", self.addr)),
                 audience: self.audience.clone(),
                 code_pepper,
                 secure_cookies: self.secure_cookies,

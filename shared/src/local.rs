@@ -37,7 +37,12 @@ pub async fn seed_tenant(app: &App, tenant: &Tenant, api_key: &str) -> Result<()
 pub async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let config = Config::from_env(false)?;
     init_tracing(config.json_logs);
-    let app = config.build_app().await?;
+    let mut app = config.build_app().await?;
+    let listener = tokio::net::TcpListener::bind(config.addr).await?;
+    let addr = listener.local_addr()?;
+    if config.issuer.is_none() {
+        app.settings.issuer = format!("http://{addr}");
+    }
     if let StoreChoice::DynamoDb { table, endpoint } = &config.store {
         // Local convenience only: a deployed stack gets its table from SAM.
         let store = crate::adapters::dynamodb::DynamoStore::new(
@@ -54,7 +59,7 @@ pub async fn run() -> Result<(), Box<dyn std::error::Error>> {
         .unwrap_or_else(|| format!("sk_sandbox_{}", app.random_token(24)));
     let tenant = sandbox_tenant(&config);
     seed_tenant(&app, &tenant, &api_key).await?;
-    let (addr, server) = crate::http::server::spawn(Arc::new(app), config.addr).await?;
+    let server = tokio::spawn(crate::http::server::serve(Arc::new(app), listener));
     println!("Registrar listening on http://{addr}");
     println!(
         "Sandbox tenant: {} (phone required: {})",

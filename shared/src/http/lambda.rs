@@ -29,7 +29,14 @@ pub async fn run(function: &str) -> Result<(), Error> {
     init_tracing(config.json_logs);
     let route =
         route_for_function(function).ok_or_else(|| format!("no route for function {function}"))?;
-    let app = Arc::new(config.build_app().await?);
+    let app = config.build_app().await?;
+    if config.dev
+        && let Some(api_key) = &config.api_key
+    {
+        tracing::warn!("development mode: seeding the sandbox tenant");
+        crate::local::seed_tenant(&app, &crate::local::sandbox_tenant(&config), api_key).await?;
+    }
+    let app = Arc::new(app);
     lambda_http::run(service_fn(move |request: Request| {
         let app = app.clone();
         async move { Ok::<Response<Body>, Infallible>(handle_route(&app, route, request).await) }
