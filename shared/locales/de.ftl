@@ -86,3 +86,37 @@ email-taken-text =
 
     Wenn Sie das nicht waren, ignorieren Sie diese E-Mail; es wurde nichts geändert.
 sms-code-text = Ihr Bestätigungscode lautet { $code }. Er ist { $minutes } Minuten gültig.
+
+## Authentication.
+problem-phone_taken-title = Telefonnummer bereits registriert
+problem-phone_taken-detail = Es gibt bereits ein Konto mit dieser Telefonnummer.
+problem-invalid_credentials-title = Ungültige Anmeldedaten
+problem-invalid_credentials-detail = Benutzername oder Passwort ist nicht korrekt.
+problem-account_inactive-title = Konto nicht aktiv
+problem-account_inactive-detail = Dieses Konto ist gesperrt, deaktiviert oder geschlossen.
+problem-invalid_token-title = Ungültiges Token
+problem-invalid_token-detail = Das Token fehlt, ist ungültig, abgelaufen oder widerrufen. Melden Sie sich erneut an.
+problem-invalid_device-title = Ungültiges Gerät
+problem-invalid_device-detail = Ein gültiger X-Device-ID-Header (1–128 sichtbare Zeichen) des Geräts dieser Sitzung ist erforderlich.
+problem-challenge_not_found-title = Anmeldeschritt nicht gefunden
+problem-challenge_not_found-detail = Der Anmeldeschritt existiert nicht oder ist abgelaufen. Melden Sie sich erneut an.
+field-incorrect_password = Das Passwort ist nicht korrekt.
+message-logged_out = Sie sind abgemeldet.
+message-logged_out_everywhere = Sie sind auf allen Geräten abgemeldet.
+message-reset_requested = Falls es für diese Adresse ein Konto gibt, haben wir ihm einen Code gesendet.
+message-password_reset = Ihr Passwort wurde geändert. Bitte melden Sie sich erneut an.
+message-password_changed = Ihr Passwort wurde geändert. Ihre anderen Sitzungen wurden abgemeldet.
+message-profile_updated = Ihr Profil wurde gespeichert.
+message-credential_code_sent = Wir haben einen Code zur Bestätigung gesendet.
+message-credential_verified = Bestätigt.
+message-account_closed = Ihr Konto ist geschlossen.
+sms-login-code-text = Ihr Anmeldecode lautet { $code }. Er ist { $minutes } Minuten gültig. Geben Sie ihn nie weiter.
+email-reset-subject = Passwort zurücksetzen
+email-reset-text =
+    Hallo { $name },
+
+    Ihr Code zum Zurücksetzen des Passworts lautet { $code }. Er ist { $minutes } Minuten gültig.
+
+    Wenn Sie ihn nicht angefordert haben, ignorieren Sie diese E-Mail; Ihr Passwort bleibt unverändert.
+message-logged_in = Sie sind angemeldet.
+message-token_refreshed = Sitzung erneuert.

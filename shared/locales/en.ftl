@@ -86,3 +86,37 @@ email-taken-text =
 
     If this was not you, ignore this e-mail; nothing was changed.
 sms-code-text = Your confirmation code is { $code }. It is valid for { $minutes } minutes.
+
+## Authentication.
+problem-phone_taken-title = Phone number already registered
+problem-phone_taken-detail = An account with this phone number already exists.
+problem-invalid_credentials-title = Invalid credentials
+problem-invalid_credentials-detail = The username or password is not correct.
+problem-account_inactive-title = Account not active
+problem-account_inactive-detail = This account is suspended, disabled or closed.
+problem-invalid_token-title = Invalid token
+problem-invalid_token-detail = The token is missing, invalid, expired or revoked. Sign in again.
+problem-invalid_device-title = Invalid device
+problem-invalid_device-detail = A valid X-Device-ID header (1–128 visible characters) of the device that holds this session is required.
+problem-challenge_not_found-title = Challenge not found
+problem-challenge_not_found-detail = The login step does not exist or has expired. Sign in again.
+field-incorrect_password = The password is not correct.
+message-logged_out = You are signed out.
+message-logged_out_everywhere = You are signed out on all devices.
+message-reset_requested = If an account exists for this address, we sent it a code.
+message-password_reset = Your password was changed. Please sign in again.
+message-password_changed = Your password was changed. Your other sessions were signed out.
+message-profile_updated = Your profile was saved.
+message-credential_code_sent = We sent a code to confirm it.
+message-credential_verified = Confirmed.
+message-account_closed = Your account is closed.
+sms-login-code-text = Your sign-in code is { $code }. It is valid for { $minutes } minutes. Never share it.
+email-reset-subject = Reset your password
+email-reset-text =
+    Hello { $name },
+
+    your code to reset your password is { $code }. It is valid for { $minutes } minutes.
+
+    If you did not ask for it, ignore this e-mail; your password stays as it is.
+message-logged_in = You are signed in.
+message-token_refreshed = Session renewed.

@@ -86,3 +86,37 @@ email-taken-text =
 
     Si ce n'était pas vous, ignorez cet e-mail ; rien n'a été modifié.
 sms-code-text = Votre code de confirmation est { $code }. Il est valable { $minutes } minutes.
+
+## Authentication.
+problem-phone_taken-title = Numéro de téléphone déjà enregistré
+problem-phone_taken-detail = Un compte existe déjà avec ce numéro de téléphone.
+problem-invalid_credentials-title = Identifiants invalides
+problem-invalid_credentials-detail = Le nom d'utilisateur ou le mot de passe n'est pas correct.
+problem-account_inactive-title = Compte inactif
+problem-account_inactive-detail = Ce compte est suspendu, désactivé ou fermé.
+problem-invalid_token-title = Jeton invalide
+problem-invalid_token-detail = Le jeton est absent, invalide, expiré ou révoqué. Reconnectez-vous.
+problem-invalid_device-title = Appareil invalide
+problem-invalid_device-detail = Un en-tête X-Device-ID valide (1 à 128 caractères visibles) de l'appareil de cette session est requis.
+problem-challenge_not_found-title = Étape de connexion introuvable
+problem-challenge_not_found-detail = L'étape de connexion n'existe pas ou a expiré. Reconnectez-vous.
+field-incorrect_password = Le mot de passe n'est pas correct.
+message-logged_out = Vous êtes déconnecté.
+message-logged_out_everywhere = Vous êtes déconnecté sur tous les appareils.
+message-reset_requested = Si un compte existe pour cette adresse, nous lui avons envoyé un code.
+message-password_reset = Votre mot de passe a été modifié. Veuillez vous reconnecter.
+message-password_changed = Votre mot de passe a été modifié. Vos autres sessions ont été fermées.
+message-profile_updated = Votre profil a été enregistré.
+message-credential_code_sent = Nous avons envoyé un code de confirmation.
+message-credential_verified = Confirmé.
+message-account_closed = Votre compte est fermé.
+sms-login-code-text = Votre code de connexion est { $code }. Il est valable { $minutes } minutes. Ne le partagez jamais.
+email-reset-subject = Réinitialiser votre mot de passe
+email-reset-text =
+    Bonjour { $name },
+
+    votre code pour réinitialiser votre mot de passe est { $code }. Il est valable { $minutes } minutes.
+
+    Si vous ne l'avez pas demandé, ignorez cet e-mail ; votre mot de passe reste inchangé.
+message-logged_in = Vous êtes connecté.
+message-token_refreshed = Session renouvelée.

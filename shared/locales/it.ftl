@@ -86,3 +86,37 @@ email-taken-text =
 
     Se non sei stato tu, ignora questa e-mail; non è stato modificato nulla.
 sms-code-text = Il tuo codice di conferma è { $code }. È valido per { $minutes } minuti.
+
+## Authentication.
+problem-phone_taken-title = Numero di telefono già registrato
+problem-phone_taken-detail = Esiste già un account con questo numero di telefono.
+problem-invalid_credentials-title = Credenziali non valide
+problem-invalid_credentials-detail = Il nome utente o la password non sono corretti.
+problem-account_inactive-title = Account non attivo
+problem-account_inactive-detail = Questo account è sospeso, disattivato o chiuso.
+problem-invalid_token-title = Token non valido
+problem-invalid_token-detail = Il token manca, non è valido, è scaduto o è stato revocato. Accedi di nuovo.
+problem-invalid_device-title = Dispositivo non valido
+problem-invalid_device-detail = È necessaria un'intestazione X-Device-ID valida (1–128 caratteri visibili) del dispositivo di questa sessione.
+problem-challenge_not_found-title = Passo di accesso non trovato
+problem-challenge_not_found-detail = Il passo di accesso non esiste o è scaduto. Accedi di nuovo.
+field-incorrect_password = La password non è corretta.
+message-logged_out = Sei disconnesso.
+message-logged_out_everywhere = Sei disconnesso su tutti i dispositivi.
+message-reset_requested = Se esiste un account per questo indirizzo, gli abbiamo inviato un codice.
+message-password_reset = La tua password è stata cambiata. Accedi di nuovo.
+message-password_changed = La tua password è stata cambiata. Le altre sessioni sono state chiuse.
+message-profile_updated = Il tuo profilo è stato salvato.
+message-credential_code_sent = Abbiamo inviato un codice di conferma.
+message-credential_verified = Confermato.
+message-account_closed = Il tuo account è chiuso.
+sms-login-code-text = Il tuo codice di accesso è { $code }. È valido per { $minutes } minuti. Non condividerlo mai.
+email-reset-subject = Reimposta la password
+email-reset-text =
+    Ciao { $name },
+
+    il tuo codice per reimpostare la password è { $code }. È valido per { $minutes } minuti.
+
+    Se non l'hai richiesto, ignora questa e-mail; la tua password resta invariata.
+message-logged_in = Hai effettuato l'accesso.
+message-token_refreshed = Sessione rinnovata.

@@ -124,6 +124,10 @@ pub trait Store: Send + Sync {
     async fn delete(&self, key: &Key, condition: Condition) -> Result<(), StoreError>;
     /// Applies every write or none (at most 100 writes, distinct keys).
     async fn transact(&self, writes: Vec<Write>) -> Result<(), StoreError>;
+    /// Atomically adds 1 to the counter under `key` (creating it at 0 with
+    /// `expires_at`) and returns the new count. Counters use one key per time
+    /// window, so an expired counter is never counted again.
+    async fn increment(&self, key: &Key, expires_at: i64) -> Result<u64, StoreError>;
     /// Live items of partition `pk` whose sort key starts with `sk_prefix`,
     /// in ascending (or descending) sort-key order, at most `limit`.
     async fn query(

@@ -297,6 +297,37 @@ pub async fn racing_creates_leave_one_winner(store: Arc<dyn Store>, _clock: Arc<
     }
 }
 
+/// Counters add atomically, per key, and start from zero again under a new
+/// key.
+pub async fn counters_add_atomically(store: Arc<dyn Store>, clock: Arc<ManualClock>) {
+    let expires = clock.now_secs() + 60;
+    let key = Key::new("I#ip#1", "W#1");
+    assert_eq!(store.increment(&key, expires).await.unwrap(), 1);
+    assert_eq!(store.increment(&key, expires).await.unwrap(), 2);
+    assert_eq!(
+        store
+            .increment(&Key::new("I#ip#2", "W#1"), expires)
+            .await
+            .unwrap(),
+        1
+    );
+    let counted = (0..10).map(|_| {
+        let store = store.clone();
+        let key = key.clone();
+        async move { store.increment(&key, expires).await.unwrap() }
+    });
+    let mut seen = futures_join_all(counted).await;
+    seen.sort();
+    assert_eq!(
+        seen,
+        (3..=12).collect::<Vec<u64>>(),
+        "every increment counted once"
+    );
+    let stored = store.get(&key).await.unwrap().expect("counter readable");
+    assert_eq!(stored.version, 12);
+    assert_eq!(stored.expires_at, Some(expires));
+}
+
 async fn futures_join_all<F>(futures: impl Iterator<Item = F>) -> Vec<F::Output>
 where
     F: std::future::Future + Send + 'static,
@@ -323,7 +354,8 @@ macro_rules! store_contract_tests {
             deletes_are_conditional,
             transactions_are_all_or_nothing,
             queries_by_prefix_in_order,
-            racing_creates_leave_one_winner
+            racing_creates_leave_one_winner,
+            counters_add_atomically
         );
     };
     (@cases $factory:path; $($case:ident),*) => {

@@ -329,6 +329,34 @@ impl Store for DynamoStore {
         }
     }
 
+    async fn increment(&self, key: &Key, expires_at: i64) -> Result<u64, StoreError> {
+        // The count lives in `ver` so reads see it as the version too; the
+        // document says where to find it.
+        let out = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key_attrs(key)))
+            .update_expression(
+                "ADD ver :one SET expires_at = if_not_exists(expires_at, :exp), body = if_not_exists(body, :body)",
+            )
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":exp", n(expires_at))
+            .expression_attribute_values(":body", s("{}"))
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::UpdatedNew)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        match out.attributes().and_then(|a| a.get("ver")) {
+            Some(AttributeValue::N(count)) => count
+                .parse()
+                .map_err(|_| StoreError::Unavailable("counter is not a number".into())),
+            _ => Err(StoreError::Unavailable(
+                "counter missing from the answer".into(),
+            )),
+        }
+    }
+
     async fn query(
         &self,
         pk: &str,

@@ -72,6 +72,10 @@ impl Store for FaultyStore {
         self.check()?;
         self.inner.transact(writes).await
     }
+    async fn increment(&self, key: &Key, expires_at: i64) -> Result<u64, StoreError> {
+        self.check()?;
+        self.inner.increment(key, expires_at).await
+    }
     async fn query(
         &self,
         pk: &str,

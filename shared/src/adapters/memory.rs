@@ -109,6 +109,23 @@ impl Store for MemoryStore {
         Ok(())
     }
 
+    async fn increment(&self, key: &Key, expires_at: i64) -> Result<u64, StoreError> {
+        let now = self.now();
+        let mut items = self.lock();
+        let live = items.get(key).filter(|i| i.is_live(now));
+        // Like the DynamoDB adapter: the count is the item's version.
+        let count = live.map_or(0, |i| i.version) + 1;
+        let expires = live.and_then(|i| i.expires_at).unwrap_or(expires_at);
+        let item = Item {
+            key: key.clone(),
+            body: live.map_or_else(|| serde_json::json!({}), |i| i.body.clone()),
+            version: count,
+            expires_at: Some(expires),
+        };
+        items.insert(key.clone(), item);
+        Ok(count)
+    }
+
     async fn query(
         &self,
         pk: &str,

@@ -75,6 +75,23 @@ pub enum Error {
     SendLimitReached { retry_after: u64 },
     #[error("email taken")]
     EmailTaken,
+    #[error("phone taken")]
+    PhoneTaken,
+    #[error("rate limited")]
+    RateLimited { retry_after: u64 },
+    /// Wrong password, unknown user, or a locked account (then with the
+    /// seconds until the lock ends): one answer for all three.
+    #[error("invalid credentials")]
+    InvalidCredentials { retry_after: Option<u64> },
+    #[error("account not active")]
+    AccountInactive,
+    /// A missing, malformed, expired, revoked or foreign token.
+    #[error("invalid token")]
+    InvalidToken,
+    #[error("invalid device")]
+    InvalidDevice,
+    #[error("challenge not found")]
+    ChallengeNotFound,
     #[error("concurrent change")]
     Conflict,
     /// A dependency failed. `registration_id` is set when a registration was

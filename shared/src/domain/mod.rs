@@ -1,8 +1,11 @@
 //! The domain: registrations, users, sessions, codes and policies. Pure Rust
 //! on the ports; no AWS and no HTTP.
 
+pub mod auth;
 pub mod codes;
 pub mod error;
+pub mod limits;
+pub mod me;
 pub mod password;
 pub mod registration;
 pub mod tenant;

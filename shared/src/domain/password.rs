@@ -72,6 +72,21 @@ pub async fn verify_password(password: &Password, hash: &str) -> bool {
     .unwrap_or(false)
 }
 
+/// Whether a stored hash was made with other parameters (or another
+/// algorithm) than today's, so a login should upgrade it.
+pub fn needs_rehash(hash: &str) -> bool {
+    let Ok(parsed) = PasswordHash::new(hash) else {
+        return true;
+    };
+    let current = hasher();
+    let params = current.params();
+    parsed.algorithm.as_str() != "argon2id"
+        || parsed.version != Some(0x13)
+        || parsed.params.get_decimal("m") != Some(params.m_cost())
+        || parsed.params.get_decimal("t") != Some(params.t_cost())
+        || parsed.params.get_decimal("p") != Some(params.p_cost())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -89,5 +104,23 @@ mod tests {
         assert!(verify_password(&password, &hash).await);
         assert!(!verify_password(&Password::new("Str0ng!Pas"), &hash).await);
         assert!(!verify_password(&password, "not a hash").await);
+        assert!(!needs_rehash(&hash));
+    }
+
+    #[test]
+    fn old_parameters_need_a_rehash() {
+        use argon2::password_hash::{PasswordHasher, SaltString};
+        let weak = Argon2::new(
+            Algorithm::Argon2id,
+            Version::V0x13,
+            Params::new(8 * 1024, 1, 1, None).unwrap(),
+        );
+        let salt = SaltString::encode_b64(b"0123456789abcdef").unwrap();
+        let old = weak
+            .hash_password(b"Str0ng!Pass", &salt)
+            .unwrap()
+            .to_string();
+        assert!(needs_rehash(&old));
+        assert!(needs_rehash("garbage"));
     }
 }

@@ -9,7 +9,10 @@ use super::codes::{CodeCheck, PendingCode, draw_code, hash_code};
 use super::error::{Error, Step};
 use super::password::{Password, hash_password};
 use super::tenant::{Tenant, decode_item, encode_item};
-use super::user::{Acceptance, Tokens, User, email_lock_key, open_session, user_key};
+use super::user::{
+    Acceptance, Tokens, User, audit_write, email_lock_key, lock_item, open_session, phone_lock_key,
+    user_key,
+};
 use super::values::{EmailAddress, Phone};
 use crate::app::App;
 use crate::i18n::{Arg, text};
@@ -463,12 +466,14 @@ async fn complete(
         privacy: Some(registration.privacy.clone()),
         created_at: now,
         updated_at: now,
+        reset_required: false,
+        failed_logins: 0,
+        last_failure_at: None,
+        locked_until: None,
+        pending_credential: None,
     };
     registration.user_id = Some(user.id.clone());
     let (session_writes, tokens) = open_session(app, tenant, &user, device_id)?;
-    let audit = serde_json::json!({
-        "event": "signed_up", "at": now, "registration_id": registration.id,
-    });
     let mut writes = vec![
         Write::Put {
             item: registration.item()?,
@@ -479,25 +484,22 @@ async fn complete(
             condition: Condition::NotExists,
         },
         Write::Put {
-            item: Item::new(
-                email_lock_key(&tenant.id, &user.email),
-                serde_json::json!({ "user_id": user.id }),
-                None,
-            ),
+            item: lock_item(email_lock_key(&tenant.id, &user.email), &user.id),
             condition: Condition::NotExists,
         },
-        Write::Put {
-            item: Item::new(
-                Key::new(
-                    format!("USER#{}", user.id),
-                    format!("AUDIT#{}#{}", now.to_rfc3339(), app.new_id("evt")),
-                ),
-                audit,
-                None,
-            ),
-            condition: Condition::NotExists,
-        },
+        audit_write(
+            app,
+            &user.id,
+            "signed_up",
+            serde_json::json!({ "registration_id": registration.id }),
+        ),
     ];
+    if let Some(phone) = &user.phone {
+        writes.push(Write::Put {
+            item: lock_item(phone_lock_key(&tenant.id, phone), &user.id),
+            condition: Condition::NotExists,
+        });
+    }
     writes.extend(session_writes);
     match app.store.transact(writes).await {
         Ok(()) => {
@@ -505,6 +507,9 @@ async fn complete(
             Ok(tokens)
         }
         Err(StoreError::ConditionFailed { index: 2 }) => Err(Error::EmailTaken),
+        Err(StoreError::ConditionFailed { index: 4 }) if user.phone.is_some() => {
+            Err(Error::PhoneTaken)
+        }
         Err(err) => Err(err.into()),
     }
 }

@@ -1,11 +1,13 @@
-//! Users, their e-mail lock, sessions and the tokens a sign-in returns.
+//! Users, their uniqueness locks, sessions, refresh tokens and the tokens a
+//! sign-in returns.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use super::codes::PendingCode;
 use super::error::Error;
-use super::tenant::{Tenant, encode_item};
+use super::tenant::{Tenant, decode_item, encode_item};
 use super::tokens::Claims;
 use crate::app::App;
 use crate::ports::{Condition, Item, Key, Write};
@@ -15,6 +17,15 @@ use crate::ports::{Condition, Item, Key, Write};
 pub struct Acceptance {
     pub version: String,
     pub accepted_at: DateTime<Utc>,
+}
+
+/// A credential being added by a signed-in user, waiting for its code.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingCredential {
+    /// `email` or `phone`.
+    pub kind: String,
+    pub value: String,
+    pub code: PendingCode,
 }
 
 /// A user of a tenant.
@@ -41,6 +52,37 @@ pub struct User {
     pub privacy: Option<Acceptance>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// An admin asked for a new password at the next login.
+    #[serde(default)]
+    pub reset_required: bool,
+    /// Failed logins since the last success (or the last 15 quiet minutes).
+    #[serde(default)]
+    pub failed_logins: u32,
+    #[serde(default)]
+    pub last_failure_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub locked_until: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub pending_credential: Option<PendingCredential>,
+}
+
+impl User {
+    /// 2FA is on once two credentials (e-mail and phone) are verified.
+    pub fn mfa_enabled(&self) -> bool {
+        self.email_verified_at.is_some() && self.phone.is_some() && self.phone_verified_at.is_some()
+    }
+
+    pub fn is_active(&self) -> bool {
+        self.status == "active"
+    }
+
+    /// The user's item, to be written under `condition`.
+    pub fn write(&self, condition: Condition) -> Result<Write, Error> {
+        Ok(Write::Put {
+            item: Item::new(user_key(&self.id), encode_item(self)?, None),
+            condition,
+        })
+    }
 }
 
 /// The user's profile item.
@@ -53,6 +95,16 @@ pub fn email_lock_key(tenant_id: &str, email: &str) -> Key {
     Key::new(format!("EMAIL#{tenant_id}#{email}"), "LOCK")
 }
 
+/// The item that makes a verified phone unique within a tenant.
+pub fn phone_lock_key(tenant_id: &str, phone: &str) -> Key {
+    Key::new(format!("PHONE#{tenant_id}#{phone}"), "LOCK")
+}
+
+/// A lock item pointing at its user.
+pub fn lock_item(key: Key, user_id: &str) -> Item {
+    Item::new(key, serde_json::json!({ "user_id": user_id }), None)
+}
+
 /// A refresh token's item, by the token's SHA-256 (tokens are 256-bit random).
 pub fn refresh_key(token: &str) -> Key {
     Key::new(
@@ -61,7 +113,35 @@ pub fn refresh_key(token: &str) -> Key {
     )
 }
 
-/// A session: one sign-in on one device.
+/// A session's item, under its user so all of them can be listed.
+pub fn session_key(user_id: &str, session_id: &str) -> Key {
+    Key::new(format!("USER#{user_id}"), format!("SESSION#{session_id}"))
+}
+
+/// An audit entry's key: newest last in sort order.
+pub fn audit_key(app: &App, user_id: &str) -> Key {
+    let now = app.clock.now();
+    Key::new(
+        format!("USER#{user_id}"),
+        format!(
+            "AUDIT#{}#{}",
+            now.format("%Y%m%dT%H%M%S%.6fZ"),
+            app.new_id("evt")
+        ),
+    )
+}
+
+/// The write of one audit entry.
+pub fn audit_write(app: &App, user_id: &str, event: &str, detail: serde_json::Value) -> Write {
+    let body = serde_json::json!({ "event": event, "at": app.clock.now(), "detail": detail });
+    Write::Put {
+        item: Item::new(audit_key(app, user_id), body, None),
+        condition: Condition::NotExists,
+    }
+}
+
+/// A session: one sign-in on one device. Revoking it (deleting the item)
+/// kills every refresh token of its family at once.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Session {
     pub id: String,
@@ -70,6 +150,8 @@ pub struct Session {
     /// The device the session is bound to; `None` until the first refresh
     /// names one (sessions opened by a sign-up without `X-Device-ID`).
     pub device_id: Option<String>,
+    #[serde(default)]
+    pub roles: Vec<String>,
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
 }
@@ -82,6 +164,29 @@ pub struct RefreshRecord {
     pub tenant_id: String,
     pub issued_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
+    /// When this token was exchanged for its successor.
+    #[serde(default)]
+    pub rotated_at: Option<DateTime<Utc>>,
+}
+
+impl RefreshRecord {
+    pub fn item(&self, token_key: Key) -> Result<Item, Error> {
+        Ok(Item::new(
+            token_key,
+            encode_item(self)?,
+            Some(self.expires_at.timestamp()),
+        ))
+    }
+}
+
+impl Session {
+    pub fn item(&self) -> Result<Item, Error> {
+        Ok(Item::new(
+            session_key(&self.user_id, &self.id),
+            encode_item(self)?,
+            Some(self.expires_at.timestamp()),
+        ))
+    }
 }
 
 /// What a successful sign-in (or sign-up) returns.
@@ -92,6 +197,47 @@ pub struct Tokens {
     pub token_type: &'static str,
     pub expires_in: i64,
     pub refresh_token: String,
+    /// The refresh token's lifetime, for the cookie's `Max-Age`.
+    #[serde(skip)]
+    pub refresh_expires_in: i64,
+}
+
+/// Signs an access token for `session`.
+pub fn access_token(app: &App, tenant: &Tenant, session: &Session) -> Result<String, Error> {
+    let now = app.clock.now();
+    let claims = Claims {
+        iss: app.settings.issuer.clone(),
+        aud: app.settings.audience.clone(),
+        sub: session.user_id.clone(),
+        tid: tenant.id.clone(),
+        sid: session.id.clone(),
+        typ: "client".into(),
+        roles: session.roles.clone(),
+        iat: now.timestamp(),
+        exp: now.timestamp() + tenant.policy.access_token_ttl_secs,
+        jti: app.new_id("jti"),
+    };
+    app.keys.sign(&claims).map_err(|e| Error::Unavailable {
+        reason: e.to_string(),
+        registration_id: None,
+    })
+}
+
+/// The tokens answer for `session` with `refresh_token`.
+pub fn tokens_for(
+    app: &App,
+    tenant: &Tenant,
+    session: &Session,
+    refresh_token: String,
+) -> Result<Tokens, Error> {
+    Ok(Tokens {
+        user_id: session.user_id.clone(),
+        access_token: access_token(app, tenant, session)?,
+        token_type: "Bearer",
+        expires_in: tenant.policy.access_token_ttl_secs,
+        refresh_token,
+        refresh_expires_in: (session.expires_at - app.clock.now()).num_seconds().max(0),
+    })
 }
 
 /// The writes that open a session for `user` and the tokens to return. The
@@ -104,64 +250,76 @@ pub fn open_session(
     device_id: Option<&str>,
 ) -> Result<(Vec<Write>, Tokens), Error> {
     let now = app.clock.now();
-    let session_id = app.new_id("ses");
     let refresh_ttl = chrono::Duration::seconds(tenant.policy.refresh_token_ttl_secs);
-    let access_ttl = tenant.policy.access_token_ttl_secs;
     let session = Session {
-        id: session_id.clone(),
+        id: app.new_id("ses"),
         user_id: user.id.clone(),
         tenant_id: tenant.id.clone(),
         device_id: device_id.map(str::to_owned),
+        roles: user.roles.clone(),
         created_at: now,
         expires_at: now + refresh_ttl,
     };
     let refresh_token = app.random_token(32);
     let refresh = RefreshRecord {
-        session_id: session_id.clone(),
+        session_id: session.id.clone(),
         user_id: user.id.clone(),
         tenant_id: tenant.id.clone(),
         issued_at: now,
-        expires_at: now + refresh_ttl,
+        expires_at: session.expires_at,
+        rotated_at: None,
     };
-    let expires = Some(session.expires_at.timestamp());
     let writes = vec![
         Write::Put {
-            item: Item::new(
-                Key::new(format!("USER#{}", user.id), format!("SESSION#{session_id}")),
-                encode_item(&session)?,
-                expires,
-            ),
+            item: session.item()?,
             condition: Condition::NotExists,
         },
         Write::Put {
-            item: Item::new(refresh_key(&refresh_token), encode_item(&refresh)?, expires),
+            item: refresh.item(refresh_key(&refresh_token))?,
             condition: Condition::NotExists,
         },
     ];
-    let claims = Claims {
-        iss: app.settings.issuer.clone(),
-        aud: app.settings.audience.clone(),
-        sub: user.id.clone(),
-        tid: tenant.id.clone(),
-        sid: session_id,
-        typ: "client".into(),
-        roles: user.roles.clone(),
-        iat: now.timestamp(),
-        exp: now.timestamp() + access_ttl,
-        jti: app.new_id("jti"),
+    let tokens = tokens_for(app, tenant, &session, refresh_token)?;
+    Ok((writes, tokens))
+}
+
+/// Reads a user and its version.
+pub async fn load_user(app: &App, user_id: &str) -> Result<Option<(User, u64)>, Error> {
+    let Some(item) = app.store.get(&user_key(user_id)).await? else {
+        return Ok(None);
     };
-    let access_token = app.keys.sign(&claims).map_err(|e| Error::Unavailable {
-        reason: e.to_string(),
-        registration_id: None,
-    })?;
-    Ok((
-        writes,
-        Tokens {
-            user_id: user.id.clone(),
-            access_token,
-            token_type: "Bearer",
-            expires_in: access_ttl,
-            refresh_token,
-        },
-    ))
+    let version = item.version;
+    Ok(Some((decode_item(item)?, version)))
+}
+
+/// The user a lock item points at.
+pub async fn user_by_lock(app: &App, lock: &Key) -> Result<Option<(User, u64)>, Error> {
+    let Some(item) = app.store.get(lock).await? else {
+        return Ok(None);
+    };
+    let Some(user_id) = item.body["user_id"].as_str() else {
+        return Ok(None);
+    };
+    load_user(app, user_id).await
+}
+
+/// Deletes every session of a user except `keep`; returns how many.
+pub async fn revoke_sessions(app: &App, user_id: &str, keep: Option<&str>) -> Result<usize, Error> {
+    let sessions = app
+        .store
+        .query(&format!("USER#{user_id}"), "SESSION#", false, 1000)
+        .await?;
+    let doomed: Vec<Write> = sessions
+        .into_iter()
+        .filter(|i| keep.is_none_or(|k| i.key.sk != format!("SESSION#{k}")))
+        .map(|i| Write::Delete {
+            key: i.key,
+            condition: Condition::Always,
+        })
+        .collect();
+    let count = doomed.len();
+    for chunk in doomed.chunks(100) {
+        app.store.transact(chunk.to_vec()).await?;
+    }
+    Ok(count)
 }

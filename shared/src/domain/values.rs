@@ -243,6 +243,27 @@ impl PasswordPolicy {
     }
 }
 
+/// The password rules `password` breaks, as field errors on `field`.
+pub fn password_errors(
+    policy: &PasswordPolicy,
+    field: &str,
+    password: &str,
+    email: Option<&EmailAddress>,
+) -> Vec<super::FieldError> {
+    policy
+        .check(password, email)
+        .into_iter()
+        .map(|(code, number)| {
+            let error = super::FieldError::new(field, code);
+            match (code, number) {
+                ("password_too_short", Some(n)) => error.with("min", n),
+                ("password_too_long", Some(n)) => error.with("max", n),
+                _ => error,
+            }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use super::input::Fields;
 use super::problem::Problem;
-use super::{Ctx, Endpoint};
+use super::{Ctx, Endpoint, auth_handlers};
 use crate::domain::FieldError;
 use crate::domain::password::Password;
 use crate::domain::registration::{self, Channel, SignUp, Verified};
@@ -26,6 +26,20 @@ pub async fn call(endpoint: Endpoint, ctx: &Ctx<'_>) -> Response<Body> {
         Endpoint::AddRegistrationPhone => add_phone(ctx).await,
         Endpoint::VerifyRegistrationPhone => verify_phone(ctx).await,
         Endpoint::ResendRegistrationCode => resend(ctx).await,
+        Endpoint::Login => auth_handlers::login(ctx).await,
+        Endpoint::VerifyMfa => auth_handlers::verify_mfa(ctx).await,
+        Endpoint::CompletePasswordChallenge => auth_handlers::password_challenge(ctx).await,
+        Endpoint::Refresh => auth_handlers::refresh(ctx).await,
+        Endpoint::Logout => auth_handlers::logout(ctx).await,
+        Endpoint::LogoutAll => auth_handlers::logout_all(ctx).await,
+        Endpoint::ForgotPassword => auth_handlers::forgot_password(ctx).await,
+        Endpoint::ResetPassword => auth_handlers::reset_password(ctx).await,
+        Endpoint::GetMe => auth_handlers::get_me(ctx).await,
+        Endpoint::UpdateMe => auth_handlers::update_me(ctx).await,
+        Endpoint::CloseMe => auth_handlers::close_me(ctx).await,
+        Endpoint::AddCredential => auth_handlers::add_credential(ctx).await,
+        Endpoint::VerifyCredential => auth_handlers::verify_credential(ctx).await,
+        Endpoint::ChangePassword => auth_handlers::change_password(ctx).await,
     };
     result.unwrap_or_else(|problem| problem.render(ctx.lang, &ctx.request_id))
 }
@@ -41,14 +55,14 @@ pub fn json_response(status: StatusCode, body: Value) -> Response<Body> {
     response
 }
 
-fn tenant<'a>(ctx: &'a Ctx<'_>) -> Result<&'a Tenant, Problem> {
+pub(crate) fn tenant<'a>(ctx: &'a Ctx<'_>) -> Result<&'a Tenant, Problem> {
     // Routes with API-key auth always carry a tenant; this is defensive.
     ctx.tenant
         .as_ref()
         .ok_or_else(|| Problem::new(StatusCode::UNAUTHORIZED, "unauthorized"))
 }
 
-fn message(ctx: &Ctx<'_>, key: &str) -> Value {
+pub(crate) fn message(ctx: &Ctx<'_>, key: &str) -> Value {
     Value::String(text(ctx.lang, &format!("message-{key}"), &[]))
 }
 
@@ -88,14 +102,13 @@ async fn start_registration(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
         }
     }
     if let Some(password) = &password {
-        for (code, number) in tenant.policy.password.check(password, email.as_ref()) {
-            let error = FieldError::new("password", code);
-            f.errors.push(match (code, number) {
-                ("password_too_short", Some(n)) => error.with("min", n),
-                ("password_too_long", Some(n)) => error.with("max", n),
-                _ => error,
-            });
-        }
+        let broken = values::password_errors(
+            &tenant.policy.password,
+            "password",
+            password,
+            email.as_ref(),
+        );
+        f.errors.extend(broken);
     }
     f.finish(&[
         "email",
@@ -145,7 +158,7 @@ async fn get_registration(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
 }
 
 /// Reads `{ "code": "123456" }`, checking its shape against the tenant.
-fn read_code(ctx: &Ctx<'_>, tenant: &Tenant) -> Result<String, Problem> {
+pub(crate) fn read_code(ctx: &Ctx<'_>, tenant: &Tenant) -> Result<String, Problem> {
     let mut f = Fields::parse(ctx.body)?;
     let code = f.str("code");
     let length = tenant
@@ -164,7 +177,7 @@ fn read_code(ctx: &Ctx<'_>, tenant: &Tenant) -> Result<String, Problem> {
 }
 
 /// The optional `X-Device-ID` (1–128 visible ASCII characters).
-fn device_id<'a>(ctx: &'a Ctx<'_>) -> Result<Option<&'a str>, Problem> {
+pub(crate) fn device_id<'a>(ctx: &'a Ctx<'_>) -> Result<Option<&'a str>, Problem> {
     match ctx.headers.get("x-device-id") {
         None => Ok(None),
         Some(value) => match value.to_str() {
@@ -180,24 +193,34 @@ fn device_id<'a>(ctx: &'a Ctx<'_>) -> Result<Option<&'a str>, Problem> {
 }
 
 fn completed(ctx: &Ctx<'_>, tokens: Tokens) -> Response<Body> {
-    let tenant_ttl = ctx
-        .tenant
-        .as_ref()
-        .map_or(0, |t| t.policy.refresh_token_ttl_secs);
+    tokens_response(ctx, &tokens, StatusCode::CREATED, "registration_complete")
+}
+
+/// The refresh cookie: HttpOnly, Secure, SameSite=Strict, for `/v1/auth`.
+pub(crate) fn refresh_cookie(ctx: &Ctx<'_>, token: &str, max_age: i64) -> String {
     let secure = if ctx.app.settings.secure_cookies {
         "; Secure"
     } else {
         ""
     };
-    let cookie = format!(
-        "refresh_token={}; Path=/v1/auth; Max-Age={tenant_ttl}; HttpOnly{secure}; SameSite=Strict",
-        tokens.refresh_token
-    );
-    let mut body = serde_json::to_value(&tokens).unwrap_or_default();
+    format!(
+        "refresh_token={token}; Path=/v1/auth; Max-Age={max_age}; HttpOnly{secure}; SameSite=Strict"
+    )
+}
+
+/// Tokens as the body, the refresh token also as the cookie.
+pub(crate) fn tokens_response(
+    ctx: &Ctx<'_>,
+    tokens: &Tokens,
+    status: StatusCode,
+    message_key: &str,
+) -> Response<Body> {
+    let cookie = refresh_cookie(ctx, &tokens.refresh_token, tokens.refresh_expires_in);
+    let mut body = serde_json::to_value(tokens).unwrap_or_default();
     if let Some(object) = body.as_object_mut() {
-        object.insert("message".into(), message(ctx, "registration_complete"));
+        object.insert("message".into(), message(ctx, message_key));
     }
-    let mut response = json_response(StatusCode::CREATED, body);
+    let mut response = json_response(status, body);
     if let Ok(value) = HeaderValue::from_str(&cookie) {
         response
             .headers_mut()

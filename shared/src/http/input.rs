@@ -46,6 +46,19 @@ impl Fields {
         }
     }
 
+    /// For PATCH: absent → `None`, `null` → `Some(None)`, a string → `Some(Some(s))`.
+    pub fn nullable_str(&mut self, name: &str) -> Option<Option<String>> {
+        match self.map.get(name) {
+            None => None,
+            Some(Value::Null) => Some(None),
+            Some(Value::String(s)) => Some(Some(s.clone())),
+            Some(_) => {
+                self.wrong_type(name, "string");
+                None
+            }
+        }
+    }
+
     /// A required string.
     pub fn str(&mut self, name: &str) -> Option<String> {
         let present = matches!(self.map.get(name), Some(v) if !v.is_null());

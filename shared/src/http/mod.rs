@@ -2,6 +2,7 @@
 //! table, request context (request id, language, API key), problem+json, and
 //! the handlers.
 
+pub mod auth_handlers;
 pub mod handlers;
 pub mod input;
 pub mod lambda;
@@ -26,6 +27,9 @@ pub enum Auth {
     None,
     /// A valid `X-API-Key`.
     ApiKey,
+    /// A valid `X-API-Key` and a bearer access token of that tenant with a
+    /// live session.
+    Bearer,
 }
 
 /// Every endpoint; one Lambda function each.
@@ -39,6 +43,20 @@ pub enum Endpoint {
     AddRegistrationPhone,
     VerifyRegistrationPhone,
     ResendRegistrationCode,
+    Login,
+    VerifyMfa,
+    CompletePasswordChallenge,
+    Refresh,
+    Logout,
+    LogoutAll,
+    ForgotPassword,
+    ResetPassword,
+    GetMe,
+    UpdateMe,
+    CloseMe,
+    AddCredential,
+    VerifyCredential,
+    ChangePassword,
 }
 
 /// One row of the route table.
@@ -51,6 +69,9 @@ pub struct Route {
     pub path: &'static str,
     pub auth: Auth,
     pub endpoint: Endpoint,
+    /// The IAM actions the function needs (least privilege in
+    /// `template.yaml`, checked by a test).
+    pub actions: &'static [&'static str],
 }
 
 /// The route table: the code's single source of truth for paths, checked
@@ -62,6 +83,7 @@ pub const ROUTES: &[Route] = &[
         path: "/v1/health",
         auth: Auth::None,
         endpoint: Endpoint::Health,
+        actions: &[],
     },
     Route {
         function: "jwks",
@@ -69,6 +91,7 @@ pub const ROUTES: &[Route] = &[
         path: "/.well-known/jwks.json",
         auth: Auth::None,
         endpoint: Endpoint::Jwks,
+        actions: &[],
     },
     Route {
         function: "start-registration",
@@ -76,6 +99,7 @@ pub const ROUTES: &[Route] = &[
         path: "/v1/registrations",
         auth: Auth::ApiKey,
         endpoint: Endpoint::StartRegistration,
+        actions: &["dynamodb:GetItem", "dynamodb:PutItem", "ses:SendEmail"],
     },
     Route {
         function: "get-registration",
@@ -83,6 +107,7 @@ pub const ROUTES: &[Route] = &[
         path: "/v1/registrations/{id}",
         auth: Auth::ApiKey,
         endpoint: Endpoint::GetRegistration,
+        actions: &["dynamodb:GetItem"],
     },
     Route {
         function: "verify-registration-email",
@@ -90,6 +115,7 @@ pub const ROUTES: &[Route] = &[
         path: "/v1/registrations/{id}/email/verify",
         auth: Auth::ApiKey,
         endpoint: Endpoint::VerifyRegistrationEmail,
+        actions: &["dynamodb:GetItem", "dynamodb:PutItem"],
     },
     Route {
         function: "add-registration-phone",
@@ -97,6 +123,7 @@ pub const ROUTES: &[Route] = &[
         path: "/v1/registrations/{id}/phone",
         auth: Auth::ApiKey,
         endpoint: Endpoint::AddRegistrationPhone,
+        actions: &["dynamodb:GetItem", "dynamodb:PutItem", "sns:Publish"],
     },
     Route {
         function: "verify-registration-phone",
@@ -104,6 +131,7 @@ pub const ROUTES: &[Route] = &[
         path: "/v1/registrations/{id}/phone/verify",
         auth: Auth::ApiKey,
         endpoint: Endpoint::VerifyRegistrationPhone,
+        actions: &["dynamodb:GetItem", "dynamodb:PutItem"],
     },
     Route {
         function: "resend-registration-code",
@@ -111,6 +139,187 @@ pub const ROUTES: &[Route] = &[
         path: "/v1/registrations/{id}/resend",
         auth: Auth::ApiKey,
         endpoint: Endpoint::ResendRegistrationCode,
+        actions: &[
+            "dynamodb:GetItem",
+            "dynamodb:PutItem",
+            "ses:SendEmail",
+            "sns:Publish",
+        ],
+    },
+    Route {
+        function: "login",
+        method: Method::POST,
+        path: "/v1/auth/login",
+        auth: Auth::ApiKey,
+        endpoint: Endpoint::Login,
+        actions: &[
+            "dynamodb:DeleteItem",
+            "dynamodb:GetItem",
+            "dynamodb:PutItem",
+            "dynamodb:UpdateItem",
+            "sns:Publish",
+        ],
+    },
+    Route {
+        function: "verify-mfa",
+        method: Method::POST,
+        path: "/v1/auth/mfa",
+        auth: Auth::ApiKey,
+        endpoint: Endpoint::VerifyMfa,
+        actions: &[
+            "dynamodb:DeleteItem",
+            "dynamodb:GetItem",
+            "dynamodb:PutItem",
+        ],
+    },
+    Route {
+        function: "complete-password-challenge",
+        method: Method::POST,
+        path: "/v1/auth/password/challenge",
+        auth: Auth::ApiKey,
+        endpoint: Endpoint::CompletePasswordChallenge,
+        actions: &[
+            "dynamodb:DeleteItem",
+            "dynamodb:GetItem",
+            "dynamodb:PutItem",
+            "dynamodb:UpdateItem",
+            "sns:Publish",
+        ],
+    },
+    Route {
+        function: "refresh",
+        method: Method::POST,
+        path: "/v1/auth/refresh",
+        auth: Auth::ApiKey,
+        endpoint: Endpoint::Refresh,
+        actions: &[
+            "dynamodb:ConditionCheckItem",
+            "dynamodb:DeleteItem",
+            "dynamodb:GetItem",
+            "dynamodb:PutItem",
+        ],
+    },
+    Route {
+        function: "logout",
+        method: Method::POST,
+        path: "/v1/auth/logout",
+        auth: Auth::Bearer,
+        endpoint: Endpoint::Logout,
+        actions: &[
+            "dynamodb:DeleteItem",
+            "dynamodb:GetItem",
+            "dynamodb:PutItem",
+        ],
+    },
+    Route {
+        function: "logout-all",
+        method: Method::POST,
+        path: "/v1/auth/logout-all",
+        auth: Auth::Bearer,
+        endpoint: Endpoint::LogoutAll,
+        actions: &[
+            "dynamodb:DeleteItem",
+            "dynamodb:GetItem",
+            "dynamodb:PutItem",
+            "dynamodb:Query",
+        ],
+    },
+    Route {
+        function: "forgot-password",
+        method: Method::POST,
+        path: "/v1/auth/password/forgot",
+        auth: Auth::ApiKey,
+        endpoint: Endpoint::ForgotPassword,
+        actions: &[
+            "dynamodb:DeleteItem",
+            "dynamodb:GetItem",
+            "dynamodb:PutItem",
+            "dynamodb:UpdateItem",
+            "ses:SendEmail",
+        ],
+    },
+    Route {
+        function: "reset-password",
+        method: Method::POST,
+        path: "/v1/auth/password/reset",
+        auth: Auth::ApiKey,
+        endpoint: Endpoint::ResetPassword,
+        actions: &[
+            "dynamodb:DeleteItem",
+            "dynamodb:GetItem",
+            "dynamodb:PutItem",
+            "dynamodb:Query",
+            "dynamodb:UpdateItem",
+        ],
+    },
+    Route {
+        function: "get-me",
+        method: Method::GET,
+        path: "/v1/me",
+        auth: Auth::Bearer,
+        endpoint: Endpoint::GetMe,
+        actions: &["dynamodb:GetItem"],
+    },
+    Route {
+        function: "update-me",
+        method: Method::PATCH,
+        path: "/v1/me",
+        auth: Auth::Bearer,
+        endpoint: Endpoint::UpdateMe,
+        actions: &["dynamodb:GetItem", "dynamodb:PutItem"],
+    },
+    Route {
+        function: "close-me",
+        method: Method::DELETE,
+        path: "/v1/me",
+        auth: Auth::Bearer,
+        endpoint: Endpoint::CloseMe,
+        actions: &[
+            "dynamodb:DeleteItem",
+            "dynamodb:GetItem",
+            "dynamodb:PutItem",
+            "dynamodb:Query",
+        ],
+    },
+    Route {
+        function: "add-credential",
+        method: Method::POST,
+        path: "/v1/me/credentials",
+        auth: Auth::Bearer,
+        endpoint: Endpoint::AddCredential,
+        actions: &[
+            "dynamodb:DeleteItem",
+            "dynamodb:GetItem",
+            "dynamodb:PutItem",
+            "dynamodb:UpdateItem",
+            "ses:SendEmail",
+            "sns:Publish",
+        ],
+    },
+    Route {
+        function: "verify-credential",
+        method: Method::POST,
+        path: "/v1/me/credentials/verify",
+        auth: Auth::Bearer,
+        endpoint: Endpoint::VerifyCredential,
+        actions: &[
+            "dynamodb:DeleteItem",
+            "dynamodb:GetItem",
+            "dynamodb:PutItem",
+        ],
+    },
+    Route {
+        function: "change-password",
+        method: Method::POST,
+        path: "/v1/me/password",
+        auth: Auth::Bearer,
+        endpoint: Endpoint::ChangePassword,
+        actions: &[
+            "dynamodb:DeleteItem",
+            "dynamodb:GetItem",
+            "dynamodb:PutItem",
+            "dynamodb:Query",
+        ],
     },
 ];
 
@@ -147,8 +356,38 @@ pub struct Ctx<'a> {
     pub headers: &'a HeaderMap,
     pub params: Vec<(String, String)>,
     pub body: &'a [u8],
-    /// The caller's tenant (routes with [`Auth::ApiKey`]).
+    /// The caller's tenant (routes with [`Auth::ApiKey`] or [`Auth::Bearer`]).
     pub tenant: Option<Tenant>,
+    /// The signed-in user (routes with [`Auth::Bearer`]).
+    pub principal: Option<Principal>,
+    /// The caller's address (API Gateway's `sourceIp`, or the TCP peer).
+    pub client_ip: String,
+}
+
+/// Who a bearer token speaks for.
+#[derive(Clone, Debug)]
+pub struct Principal {
+    pub user_id: String,
+    pub session_id: String,
+    pub session: crate::domain::user::Session,
+}
+
+/// The TCP peer of a request to the local server.
+#[derive(Clone, Copy, Debug)]
+pub struct ClientAddr(pub std::net::SocketAddr);
+
+fn client_ip(request: &Request) -> String {
+    use lambda_http::RequestExt;
+    if let Some(lambda_http::request::RequestContext::ApiGatewayV2(context)) =
+        request.request_context_ref()
+        && let Some(ip) = &context.http.source_ip
+    {
+        return ip.clone();
+    }
+    request
+        .extensions()
+        .get::<ClientAddr>()
+        .map_or_else(|| "unknown".into(), |a| a.0.ip().to_string())
 }
 
 impl Ctx<'_> {
@@ -280,14 +519,19 @@ async fn prepare<'a>(
     let headers = request.headers();
     let tenant = match route.auth {
         Auth::None => None,
-        Auth::ApiKey => Some(authenticate(app, headers).await?),
+        Auth::ApiKey | Auth::Bearer => Some(authenticate(app, headers).await?),
     };
-    if route.method == Method::POST && !is_json(headers) {
+    let principal = match (route.auth, &tenant) {
+        (Auth::Bearer, Some(tenant)) => Some(bearer(app, headers, tenant).await?),
+        _ => None,
+    };
+    if !body.is_empty() && !is_json(headers) {
         return Err(Problem::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupported_media_type",
         ));
     }
+    let client_ip = client_ip(request);
     Ok(Ctx {
         app,
         lang,
@@ -296,6 +540,8 @@ async fn prepare<'a>(
         params,
         body,
         tenant,
+        principal,
+        client_ip,
     })
 }
 
@@ -324,6 +570,45 @@ async fn authenticate(app: &App, headers: &HeaderMap) -> Result<Tenant, Problem>
         Ok(None) => Err(Problem::new(StatusCode::UNAUTHORIZED, "unauthorized")),
         Err(err) => Err(crate::domain::Error::from(err).into()),
     }
+}
+
+/// Checks `Authorization: Bearer <access token>`: signature (RS256 only),
+/// `kid`, `iss`, `aud`, `exp`, the tenant, and a live session.
+async fn bearer(app: &App, headers: &HeaderMap, tenant: &Tenant) -> Result<Principal, Problem> {
+    let invalid = || Problem::from(crate::domain::Error::InvalidToken);
+    let token = headers
+        .get(::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .map(str::trim)
+        .filter(|t| !t.is_empty() && t.len() <= 4096)
+        .ok_or_else(invalid)?;
+    let claims = app
+        .keys
+        .verify(token, &app.settings.issuer, &app.settings.audience)
+        .ok_or_else(invalid)?;
+    if claims.tid != tenant.id || claims.typ != "client" {
+        return Err(invalid());
+    }
+    let key = crate::domain::user::session_key(&claims.sub, &claims.sid);
+    let item = match app.store.get(&key).await {
+        Ok(Some(item)) => item,
+        Ok(None) => return Err(invalid()),
+        Err(err) => return Err(crate::domain::Error::from(err).into()),
+    };
+    let session: crate::domain::user::Session =
+        serde_json::from_value(item.body).map_err(|_| invalid())?;
+    if session.tenant_id != tenant.id {
+        return Err(invalid());
+    }
+    Ok(Principal {
+        user_id: claims.sub,
+        session_id: claims.sid,
+        session,
+    })
 }
 
 #[cfg(test)]

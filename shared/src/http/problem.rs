@@ -139,6 +139,24 @@ impl From<Error> for Problem {
                     .retry_after(retry_after)
             }
             Error::EmailTaken => Problem::new(StatusCode::CONFLICT, "email_taken"),
+            Error::PhoneTaken => Problem::new(StatusCode::CONFLICT, "phone_taken"),
+            Error::RateLimited { retry_after } => {
+                Problem::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited")
+                    .arg("retry_after", retry_after)
+                    .retry_after(retry_after)
+            }
+            Error::InvalidCredentials { retry_after } => {
+                // Locked or not, the body is the same; only the header differs.
+                let problem = Problem::new(StatusCode::UNAUTHORIZED, "invalid_credentials");
+                match retry_after {
+                    Some(seconds) => problem.retry_after(seconds),
+                    None => problem,
+                }
+            }
+            Error::AccountInactive => Problem::new(StatusCode::FORBIDDEN, "account_inactive"),
+            Error::InvalidToken => Problem::new(StatusCode::UNAUTHORIZED, "invalid_token"),
+            Error::InvalidDevice => Problem::new(StatusCode::UNAUTHORIZED, "invalid_device"),
+            Error::ChallengeNotFound => Problem::new(StatusCode::NOT_FOUND, "challenge_not_found"),
             Error::Conflict => Problem::new(StatusCode::CONFLICT, "conflict"),
             Error::Unavailable {
                 reason,

@@ -14,14 +14,16 @@ use hyper_util::rt::TokioIo;
 use lambda_http::Body;
 use tokio::net::TcpListener;
 
-use super::{MAX_BODY_BYTES, handle, payload_too_large, render_early};
+use super::{ClientAddr, MAX_BODY_BYTES, handle, payload_too_large, render_early};
 use crate::app::App;
 
 async fn answer(
     app: Arc<App>,
+    peer: SocketAddr,
     request: hyper::Request<Incoming>,
 ) -> Result<hyper::Response<Full<Bytes>>, Infallible> {
-    let (parts, body) = request.into_parts();
+    let (mut parts, body) = request.into_parts();
+    parts.extensions.insert(ClientAddr(peer));
     let declared = parts
         .headers
         .get(::http::header::CONTENT_LENGTH)
@@ -55,7 +57,7 @@ async fn answer(
 /// Serves `app` on `listener` until the task is dropped.
 pub async fn serve(app: Arc<App>, listener: TcpListener) {
     loop {
-        let (stream, _) = match listener.accept().await {
+        let (stream, peer) = match listener.accept().await {
             Ok(accepted) => accepted,
             Err(err) => {
                 tracing::warn!(error = %err, "accept failed");
@@ -64,7 +66,7 @@ pub async fn serve(app: Arc<App>, listener: TcpListener) {
         };
         let app = app.clone();
         tokio::spawn(async move {
-            let service = service_fn(move |request| answer(app.clone(), request));
+            let service = service_fn(move |request| answer(app.clone(), peer, request));
             let connection = http1::Builder::new()
                 .header_read_timeout(std::time::Duration::from_secs(10))
                 .timer(hyper_util::rt::TokioTimer::new())

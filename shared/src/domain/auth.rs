@@ -1,0 +1,796 @@
+//! Login (with lockout, 2FA and the "reset required" challenge), rotating
+//! refresh tokens with a grace window and reuse detection, logout, and the
+//! password flows.
+
+use std::sync::OnceLock;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Duration, Utc};
+use hmac::{Hmac, Mac};
+use serde::{Deserialize, Serialize};
+use sha2::Sha256;
+
+use super::codes::{CodeCheck, PendingCode, draw_code, hash_code};
+use super::error::Error;
+use super::limits;
+use super::password::{Password, hash_password, needs_rehash, verify_password};
+use super::tenant::{Tenant, decode_item, encode_item};
+use super::user::{
+    RefreshRecord, Session, Tokens, User, audit_write, email_lock_key, load_user, open_session,
+    phone_lock_key, refresh_key, revoke_sessions, session_key, tokens_for, user_by_lock,
+};
+use super::values::{EmailAddress, Phone};
+use crate::app::App;
+use crate::i18n::{Arg, text};
+use crate::ports::{Condition, Email, Item, Key, Sms, StoreError, Write};
+
+/// How long a rotated refresh token still returns its successor.
+pub const REFRESH_GRACE_SECS: i64 = 10;
+/// Failures allowed before the lock starts.
+pub const FREE_FAILURES: u32 = 5;
+/// The longest lock.
+pub const MAX_LOCK_SECS: i64 = 15 * 60;
+/// Quiet time after which failures are forgotten.
+pub const FAILURE_MEMORY_SECS: i64 = 15 * 60;
+const CHALLENGE_TTL_SECS: i64 = 5 * 60;
+
+/// Where a login came from.
+#[derive(Clone, Copy, Debug)]
+pub struct Origin<'a> {
+    pub ip: &'a str,
+    pub device_id: &'a str,
+}
+
+/// What a correct password leads to.
+#[derive(Debug)]
+pub enum LoginOutcome {
+    Tokens(Tokens),
+    Mfa {
+        challenge_id: String,
+        channel: &'static str,
+    },
+    PasswordChange {
+        challenge_id: String,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum ChallengeKind {
+    Mfa,
+    PasswordChange,
+}
+
+/// A pending second step of a login.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct Challenge {
+    id: String,
+    kind: ChallengeKind,
+    tenant_id: String,
+    user_id: String,
+    device_id: String,
+    channel: Option<String>,
+    code: Option<PendingCode>,
+    expires_at: DateTime<Utc>,
+}
+
+fn challenge_key(id: &str) -> Key {
+    Key::new(format!("CHALLENGE#{id}"), "CHALLENGE")
+}
+
+impl Challenge {
+    fn item(&self) -> Result<Item, Error> {
+        Ok(Item::new(
+            challenge_key(&self.id),
+            encode_item(self)?,
+            Some(self.expires_at.timestamp()),
+        ))
+    }
+}
+
+/// A PHC hash of a random password, verified for unknown users so they
+/// cost the same time as known ones.
+fn dummy_hash() -> &'static str {
+    static HASH: OnceLock<String> = OnceLock::new();
+    HASH.get_or_init(|| {
+        use argon2::password_hash::{PasswordHasher, SaltString};
+        let salt = SaltString::encode_b64(b"registrar-dummy!")
+            .unwrap_or_else(|_| unreachable!("16-byte salt"));
+        super::password::hasher()
+            .hash_password(b"no user has this password", &salt)
+            .map(|h| h.to_string())
+            .unwrap_or_default()
+    })
+}
+
+/// Finds the user for a login name: an e-mail address or an E.164 phone.
+async fn find_user(
+    app: &App,
+    tenant: &Tenant,
+    username: &str,
+) -> Result<Option<(User, u64)>, Error> {
+    if let Ok(email) = EmailAddress::parse(username) {
+        return user_by_lock(app, &email_lock_key(&tenant.id, email.as_str())).await;
+    }
+    if let Ok(phone) = Phone::parse(username) {
+        return user_by_lock(app, &phone_lock_key(&tenant.id, phone.as_str())).await;
+    }
+    Ok(None)
+}
+
+/// Checks a password; unknown users and locked accounts cost one (dummy)
+/// argon2 verification too, and all three answer alike.
+pub async fn login(
+    app: &App,
+    tenant: &Tenant,
+    username: &str,
+    password: &Password,
+    origin: Origin<'_>,
+) -> Result<LoginOutcome, Error> {
+    limits::count(
+        app,
+        "login-ip",
+        &format!("{}#{}", tenant.id, origin.ip),
+        300,
+        30,
+    )
+    .await?;
+    let now = app.clock.now();
+    let Some((mut user, version)) = find_user(app, tenant, username).await? else {
+        verify_password(password, dummy_hash()).await;
+        return Err(Error::InvalidCredentials { retry_after: None });
+    };
+    if let Some(until) = user.locked_until.filter(|u| *u > now) {
+        verify_password(password, dummy_hash()).await;
+        return Err(Error::InvalidCredentials {
+            retry_after: Some(seconds_until(now, until)),
+        });
+    }
+    if !verify_password(password, &user.password_hash).await {
+        return Err(record_failure(app, &mut user, version).await);
+    }
+    if !user.is_active() {
+        return Err(Error::AccountInactive);
+    }
+    let mut writes = Vec::new();
+    let mut changed = false;
+    if user.failed_logins > 0 || user.locked_until.is_some() {
+        user.failed_logins = 0;
+        user.last_failure_at = None;
+        user.locked_until = None;
+        changed = true;
+    }
+    if needs_rehash(&user.password_hash) {
+        user.password_hash = hash_password(password, app.random.as_ref()).await?;
+        changed = true;
+    }
+    if changed {
+        user.updated_at = now;
+        writes.push(user.write(Condition::Version(version))?);
+    }
+    continue_login(app, tenant, &user, origin.device_id, writes).await
+}
+
+fn seconds_until(now: DateTime<Utc>, until: DateTime<Utc>) -> u64 {
+    (((until - now).num_milliseconds() + 999) / 1000).max(1) as u64
+}
+
+/// Counts a failed login and locks the account past the free failures.
+async fn record_failure(app: &App, user: &mut User, version: u64) -> Error {
+    let now = app.clock.now();
+    let quiet = user
+        .last_failure_at
+        .is_none_or(|at| now - at >= Duration::seconds(FAILURE_MEMORY_SECS));
+    user.failed_logins = if quiet { 1 } else { user.failed_logins + 1 };
+    user.last_failure_at = Some(now);
+    let mut retry_after = None;
+    let mut event = "login_failed";
+    if user.failed_logins > FREE_FAILURES {
+        let exponent = (user.failed_logins - FREE_FAILURES).min(20);
+        let secs = (1i64 << exponent).min(MAX_LOCK_SECS);
+        user.locked_until = Some(now + Duration::seconds(secs));
+        retry_after = Some(secs as u64);
+        event = "account_locked";
+    }
+    let detail = serde_json::json!({ "failures": user.failed_logins, "locked_for": retry_after });
+    let writes = user
+        .write(Condition::Version(version))
+        .map(|w| vec![w, audit_write(app, &user.id, event, detail)]);
+    match writes {
+        Ok(writes) => match app.store.transact(writes).await {
+            Ok(()) | Err(StoreError::ConditionFailed { .. }) => {
+                Error::InvalidCredentials { retry_after }
+            }
+            Err(err) => err.into(),
+        },
+        Err(err) => err,
+    }
+}
+
+/// After the password: the reset-required challenge, the 2FA challenge, or
+/// a new session (with `writes` in the same transaction).
+async fn continue_login(
+    app: &App,
+    tenant: &Tenant,
+    user: &User,
+    device_id: &str,
+    mut writes: Vec<Write>,
+) -> Result<LoginOutcome, Error> {
+    let now = app.clock.now();
+    if user.reset_required {
+        let challenge = Challenge {
+            id: app.new_id("chl"),
+            kind: ChallengeKind::PasswordChange,
+            tenant_id: tenant.id.clone(),
+            user_id: user.id.clone(),
+            device_id: device_id.to_owned(),
+            channel: None,
+            code: None,
+            expires_at: now + Duration::seconds(CHALLENGE_TTL_SECS),
+        };
+        writes.push(Write::Put {
+            item: challenge.item()?,
+            condition: Condition::NotExists,
+        });
+        app.store.transact(writes).await?;
+        return Ok(LoginOutcome::PasswordChange {
+            challenge_id: challenge.id,
+        });
+    }
+    if user.mfa_enabled() {
+        return start_mfa(app, tenant, user, device_id, writes).await;
+    }
+    let (session_writes, tokens) = open_session(app, tenant, user, Some(device_id))?;
+    writes.extend(session_writes);
+    writes.push(audit_write(
+        app,
+        &user.id,
+        "logged_in",
+        serde_json::json!({ "device_id": device_id }),
+    ));
+    app.store.transact(writes).await?;
+    Ok(LoginOutcome::Tokens(tokens))
+}
+
+/// Sends the second-factor code (SMS; e-mail when the phone is the login
+/// name would be the same factor twice, so the code always goes to the
+/// credential the password did not name — here: SMS to the phone).
+async fn start_mfa(
+    app: &App,
+    tenant: &Tenant,
+    user: &User,
+    device_id: &str,
+    mut writes: Vec<Write>,
+) -> Result<LoginOutcome, Error> {
+    let now = app.clock.now();
+    let id = app.new_id("chl");
+    let phone = user.phone.clone().unwrap_or_default();
+    let subject = format!("{}#{}", tenant.id, phone);
+    limits::count(
+        app,
+        "mfa-dest",
+        &subject,
+        3600,
+        tenant.policy.codes.max_sends as u64,
+    )
+    .await?;
+    limits::cooldown(
+        app,
+        "mfa-dest",
+        &subject,
+        tenant.policy.codes.resend_cooldown_secs,
+    )
+    .await?;
+    let code = draw_code(
+        app.random.as_ref(),
+        tenant.policy.codes.length,
+        tenant.policy.sandbox_code.as_deref(),
+    );
+    let hash = hash_code(app.settings.code_pepper.expose(), "mfa", &id, &code);
+    let ttl = Duration::seconds(tenant.policy.codes.sms_ttl_secs);
+    let challenge = Challenge {
+        id: id.clone(),
+        kind: ChallengeKind::Mfa,
+        tenant_id: tenant.id.clone(),
+        user_id: user.id.clone(),
+        device_id: device_id.to_owned(),
+        channel: Some("sms".into()),
+        code: Some(PendingCode::new(hash, now + ttl)),
+        expires_at: now + ttl,
+    };
+    writes.push(Write::Put {
+        item: challenge.item()?,
+        condition: Condition::NotExists,
+    });
+    app.store.transact(writes).await?;
+    let lang = user.language.as_str();
+    let minutes = (tenant.policy.codes.sms_ttl_secs + 59) / 60;
+    let sms = Sms {
+        to: phone,
+        text: text(
+            lang,
+            "sms-login-code-text",
+            &[("code", Arg::Str(&code)), ("minutes", Arg::Num(minutes))],
+        ),
+        language: lang.to_owned(),
+    };
+    if let Err(err) = app.texter.send_sms(&sms).await {
+        let _ = app
+            .store
+            .delete(&challenge_key(&id), Condition::Always)
+            .await;
+        limits::clear_cooldown(app, "mfa-dest", &subject).await;
+        return Err(err.into());
+    }
+    Ok(LoginOutcome::Mfa {
+        challenge_id: id,
+        channel: "sms",
+    })
+}
+
+async fn load_challenge(
+    app: &App,
+    tenant: &Tenant,
+    id: &str,
+    kind: ChallengeKind,
+    device_id: &str,
+) -> Result<(Challenge, u64), Error> {
+    if !id.starts_with("chl_") || id.len() > 64 {
+        return Err(Error::ChallengeNotFound);
+    }
+    let item = app
+        .store
+        .get(&challenge_key(id))
+        .await?
+        .ok_or(Error::ChallengeNotFound)?;
+    let version = item.version;
+    let challenge: Challenge = decode_item(item)?;
+    if challenge.tenant_id != tenant.id
+        || challenge.kind != kind
+        || challenge.expires_at <= app.clock.now()
+    {
+        return Err(Error::ChallengeNotFound);
+    }
+    if challenge.device_id != device_id {
+        return Err(Error::InvalidDevice);
+    }
+    Ok((challenge, version))
+}
+
+/// The second factor: the code sent at login.
+pub async fn verify_mfa(
+    app: &App,
+    tenant: &Tenant,
+    challenge_id: &str,
+    code: &str,
+    device_id: &str,
+) -> Result<Tokens, Error> {
+    let (mut challenge, version) =
+        load_challenge(app, tenant, challenge_id, ChallengeKind::Mfa, device_id).await?;
+    let candidate = hash_code(
+        app.settings.code_pepper.expose(),
+        "mfa",
+        &challenge.id,
+        code,
+    );
+    let now = app.clock.now();
+    let Some(pending) = challenge.code.as_mut() else {
+        return Err(Error::CodeExpired);
+    };
+    match pending.check(&candidate, now, tenant.policy.codes.max_attempts) {
+        CodeCheck::Valid => {}
+        CodeCheck::Wrong { attempts_left } => {
+            app.store
+                .put(challenge.item()?, Condition::Version(version))
+                .await?;
+            return Err(Error::InvalidCode { attempts_left });
+        }
+        CodeCheck::Expired => return Err(Error::CodeExpired),
+        CodeCheck::Exhausted => return Err(Error::TooManyAttempts),
+    }
+    let (user, _) = load_user(app, &challenge.user_id)
+        .await?
+        .ok_or(Error::ChallengeNotFound)?;
+    if !user.is_active() {
+        return Err(Error::AccountInactive);
+    }
+    let (mut writes, tokens) = open_session(app, tenant, &user, Some(device_id))?;
+    writes.push(Write::Delete {
+        key: challenge_key(&challenge.id),
+        condition: Condition::Version(version),
+    });
+    writes.push(audit_write(
+        app,
+        &user.id,
+        "logged_in",
+        serde_json::json!({ "device_id": device_id, "mfa": true }),
+    ));
+    app.store.transact(writes).await.map_err(|e| match e {
+        StoreError::ConditionFailed { .. } => Error::ChallengeNotFound,
+        other => other.into(),
+    })?;
+    Ok(tokens)
+}
+
+/// The "reset required" challenge: a new password, then the login goes on.
+pub async fn complete_password_challenge(
+    app: &App,
+    tenant: &Tenant,
+    challenge_id: &str,
+    new_password: &Password,
+    device_id: &str,
+) -> Result<LoginOutcome, Error> {
+    let (challenge, challenge_version) = load_challenge(
+        app,
+        tenant,
+        challenge_id,
+        ChallengeKind::PasswordChange,
+        device_id,
+    )
+    .await?;
+    let (mut user, version) = load_user(app, &challenge.user_id)
+        .await?
+        .ok_or(Error::ChallengeNotFound)?;
+    check_new_password(tenant, &user, new_password)?;
+    user.password_hash = hash_password(new_password, app.random.as_ref()).await?;
+    user.reset_required = false;
+    user.updated_at = app.clock.now();
+    let writes = vec![
+        user.write(Condition::Version(version))?,
+        Write::Delete {
+            key: challenge_key(&challenge.id),
+            condition: Condition::Version(challenge_version),
+        },
+        audit_write(
+            app,
+            &user.id,
+            "password_changed",
+            serde_json::json!({ "reason": "reset_required" }),
+        ),
+    ];
+    continue_login(app, tenant, &user, device_id, writes).await
+}
+
+/// The successor of a refresh token: derived, not stored, so a token
+/// presented again within the grace window gets the very same successor.
+fn successor(app: &App, token: &str) -> String {
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(app.settings.code_pepper.expose())
+        .unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
+    mac.update(b"refresh-successor:");
+    mac.update(token.as_bytes());
+    URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+}
+
+/// Exchanges a refresh token for a new access token and its successor.
+pub async fn refresh(
+    app: &App,
+    tenant: &Tenant,
+    token: &str,
+    device_id: &str,
+) -> Result<Tokens, Error> {
+    if token.is_empty() || token.len() > 128 {
+        return Err(Error::InvalidToken);
+    }
+    // One retry: a parallel refresh may rotate the token between our read
+    // and our write; then the grace path answers with the same successor.
+    for _ in 0..2 {
+        let key = refresh_key(token);
+        let item = app.store.get(&key).await?.ok_or(Error::InvalidToken)?;
+        let version = item.version;
+        let mut record: RefreshRecord = decode_item(item)?;
+        if record.tenant_id != tenant.id {
+            return Err(Error::InvalidToken);
+        }
+        let session_item = app
+            .store
+            .get(&session_key(&record.user_id, &record.session_id))
+            .await?
+            .ok_or(Error::InvalidToken)?;
+        let session_version = session_item.version;
+        let mut session: Session = decode_item(session_item)?;
+        match &session.device_id {
+            Some(bound) if bound != device_id => return Err(Error::InvalidDevice),
+            _ => {}
+        }
+        let now = app.clock.now();
+        let next = successor(app, token);
+        if let Some(rotated_at) = record.rotated_at {
+            if now - rotated_at <= Duration::seconds(REFRESH_GRACE_SECS) {
+                return tokens_for(app, tenant, &session, next);
+            }
+            // Reuse after the window: someone holds a stolen token. Kill the family.
+            tracing::warn!(session_id = %session.id, "refresh token reused; session revoked");
+            app.store
+                .transact(vec![
+                    Write::Delete {
+                        key: session_key(&session.user_id, &session.id),
+                        condition: Condition::Always,
+                    },
+                    audit_write(
+                        app,
+                        &session.user_id,
+                        "refresh_reuse_detected",
+                        serde_json::json!({ "session_id": session.id }),
+                    ),
+                ])
+                .await?;
+            return Err(Error::InvalidToken);
+        }
+        record.rotated_at = Some(now);
+        let fresh = RefreshRecord {
+            session_id: session.id.clone(),
+            user_id: session.user_id.clone(),
+            tenant_id: tenant.id.clone(),
+            issued_at: now,
+            expires_at: session.expires_at,
+            rotated_at: None,
+        };
+        // The old record stays (until its TTL) to recognise reuse.
+        let mut writes = vec![
+            Write::Put {
+                item: record.item(key)?,
+                condition: Condition::Version(version),
+            },
+            Write::Put {
+                item: fresh.item(refresh_key(&next))?,
+                condition: Condition::NotExists,
+            },
+        ];
+        if session.device_id.is_none() {
+            session.device_id = Some(device_id.to_owned());
+            writes.push(Write::Put {
+                item: session.item()?,
+                condition: Condition::Version(session_version),
+            });
+        } else {
+            writes.push(Write::Check {
+                key: session_key(&session.user_id, &session.id),
+                condition: Condition::Exists,
+            });
+        }
+        match app.store.transact(writes).await {
+            Ok(()) => return tokens_for(app, tenant, &session, next),
+            Err(StoreError::ConditionFailed { index: 2 }) => return Err(Error::InvalidToken),
+            Err(StoreError::ConditionFailed { .. }) => continue,
+            Err(err) => return Err(err.into()),
+        }
+    }
+    Err(Error::Conflict)
+}
+
+/// The tenant's password rules, including "not the e-mail's local part".
+fn check_new_password(tenant: &Tenant, user: &User, password: &Password) -> Result<(), Error> {
+    let email = EmailAddress::parse(&user.email).ok();
+    let errors = super::values::password_errors(
+        &tenant.policy.password,
+        "new_password",
+        password.expose(),
+        email.as_ref(),
+    );
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Validation(errors))
+    }
+}
+
+/// Ends one session.
+pub async fn logout(app: &App, user_id: &str, session_id: &str) -> Result<(), Error> {
+    app.store
+        .transact(vec![
+            Write::Delete {
+                key: session_key(user_id, session_id),
+                condition: Condition::Always,
+            },
+            audit_write(
+                app,
+                user_id,
+                "logged_out",
+                serde_json::json!({ "session_id": session_id }),
+            ),
+        ])
+        .await?;
+    Ok(())
+}
+
+/// Ends every session of the user; returns how many.
+pub async fn logout_all(app: &App, user_id: &str) -> Result<usize, Error> {
+    let count = revoke_sessions(app, user_id, None).await?;
+    app.store
+        .put(
+            audit_item(app, user_id, "logged_out_everywhere", count)?,
+            Condition::NotExists,
+        )
+        .await?;
+    Ok(count)
+}
+
+fn audit_item(app: &App, user_id: &str, event: &str, sessions: usize) -> Result<Item, Error> {
+    match audit_write(
+        app,
+        user_id,
+        event,
+        serde_json::json!({ "sessions": sessions }),
+    ) {
+        Write::Put { item, .. } => Ok(item),
+        _ => Err(Error::Conflict),
+    }
+}
+
+/// A password-reset code, keyed by tenant and address.
+fn reset_key(tenant_id: &str, email: &str) -> Key {
+    Key::new(format!("PWRESET#{tenant_id}#{email}"), "PWRESET")
+}
+
+/// Sends a reset code if the account exists; answers the same either way.
+pub async fn forgot_password(
+    app: &App,
+    tenant: &Tenant,
+    email: &EmailAddress,
+    ip: &str,
+) -> Result<(), Error> {
+    limits::count(app, "reset-ip", &format!("{}#{ip}", tenant.id), 3600, 20).await?;
+    let subject = format!("{}#{}", tenant.id, email);
+    limits::count(
+        app,
+        "reset-dest",
+        &subject,
+        3600,
+        tenant.policy.codes.max_sends as u64,
+    )
+    .await?;
+    limits::cooldown(
+        app,
+        "reset-dest",
+        &subject,
+        tenant.policy.codes.resend_cooldown_secs,
+    )
+    .await?;
+    let Some((user, _)) = user_by_lock(app, &email_lock_key(&tenant.id, email.as_str())).await?
+    else {
+        return Ok(());
+    };
+    if !user.is_active() {
+        return Ok(());
+    }
+    let now = app.clock.now();
+    let code = draw_code(
+        app.random.as_ref(),
+        tenant.policy.codes.length,
+        tenant.policy.sandbox_code.as_deref(),
+    );
+    let hash = hash_code(
+        app.settings.code_pepper.expose(),
+        "password-reset",
+        &user.id,
+        &code,
+    );
+    let ttl = Duration::seconds(tenant.policy.codes.email_ttl_secs);
+    let pending =
+        serde_json::json!({ "user_id": user.id, "code": PendingCode::new(hash, now + ttl) });
+    let key = reset_key(&tenant.id, email.as_str());
+    app.store
+        .put(
+            Item::new(key.clone(), pending, Some((now + ttl).timestamp())),
+            Condition::Always,
+        )
+        .await?;
+    let lang = user.language.as_str();
+    let minutes = (tenant.policy.codes.email_ttl_secs + 59) / 60;
+    let mail = Email {
+        to: user.email.clone(),
+        subject: text(lang, "email-reset-subject", &[]),
+        text: text(
+            lang,
+            "email-reset-text",
+            &[
+                ("name", Arg::Str(&user.first_name)),
+                ("code", Arg::Str(&code)),
+                ("minutes", Arg::Num(minutes)),
+            ],
+        ),
+        language: lang.to_owned(),
+    };
+    if let Err(err) = app.mailer.send_email(&mail).await {
+        let _ = app.store.delete(&key, Condition::Always).await;
+        limits::clear_cooldown(app, "reset-dest", &subject).await;
+        return Err(err.into());
+    }
+    Ok(())
+}
+
+/// Sets a new password with the e-mailed code; every session ends.
+pub async fn reset_password(
+    app: &App,
+    tenant: &Tenant,
+    email: &EmailAddress,
+    code: &str,
+    new_password: &Password,
+    ip: &str,
+) -> Result<(), Error> {
+    limits::count(app, "reset-ip", &format!("{}#{ip}", tenant.id), 3600, 20).await?;
+    let key = reset_key(&tenant.id, email.as_str());
+    let Some(item) = app.store.get(&key).await? else {
+        return Err(Error::InvalidCode { attempts_left: 0 });
+    };
+    let version = item.version;
+    let user_id = item.body["user_id"].as_str().unwrap_or_default().to_owned();
+    let mut pending: PendingCode = serde_json::from_value(item.body["code"].clone())
+        .map_err(|_| Error::InvalidCode { attempts_left: 0 })?;
+    let candidate = hash_code(
+        app.settings.code_pepper.expose(),
+        "password-reset",
+        &user_id,
+        code,
+    );
+    match pending.check(
+        &candidate,
+        app.clock.now(),
+        tenant.policy.codes.max_attempts,
+    ) {
+        CodeCheck::Valid => {}
+        CodeCheck::Wrong { attempts_left } => {
+            let body = serde_json::json!({ "user_id": user_id, "code": pending });
+            let item = Item::new(key, body, Some(pending.expires_at.timestamp()));
+            app.store.put(item, Condition::Version(version)).await?;
+            return Err(Error::InvalidCode { attempts_left });
+        }
+        CodeCheck::Expired => return Err(Error::CodeExpired),
+        CodeCheck::Exhausted => return Err(Error::TooManyAttempts),
+    }
+    let (mut user, user_version) = load_user(app, &user_id).await?.ok_or(Error::CodeExpired)?;
+    user.password_hash = hash_password(new_password, app.random.as_ref()).await?;
+    user.failed_logins = 0;
+    user.last_failure_at = None;
+    user.locked_until = None;
+    user.reset_required = false;
+    user.updated_at = app.clock.now();
+    app.store
+        .transact(vec![
+            user.write(Condition::Version(user_version))?,
+            Write::Delete {
+                key,
+                condition: Condition::Version(version),
+            },
+            audit_write(app, &user.id, "password_reset", serde_json::json!({})),
+        ])
+        .await
+        .map_err(|e| match e {
+            StoreError::ConditionFailed { .. } => Error::Conflict,
+            other => other.into(),
+        })?;
+    revoke_sessions(app, &user.id, None).await?;
+    Ok(())
+}
+
+/// Changes the password of a signed-in user; other sessions end.
+pub async fn change_password(
+    app: &App,
+    tenant: &Tenant,
+    user_id: &str,
+    session_id: &str,
+    current: &Password,
+    new_password: &Password,
+) -> Result<(), Error> {
+    let (mut user, version) = load_user(app, user_id).await?.ok_or(Error::InvalidToken)?;
+    if !verify_password(current, &user.password_hash).await {
+        return Err(Error::field("current_password", "incorrect_password"));
+    }
+    check_new_password(tenant, &user, new_password)?;
+    user.password_hash = hash_password(new_password, app.random.as_ref()).await?;
+    user.updated_at = app.clock.now();
+    app.store
+        .transact(vec![
+            user.write(Condition::Version(version))?,
+            audit_write(
+                app,
+                &user.id,
+                "password_changed",
+                serde_json::json!({ "reason": "user" }),
+            ),
+        ])
+        .await?;
+    revoke_sessions(app, &user.id, Some(session_id)).await?;
+    Ok(())
+}

@@ -1,0 +1,407 @@
+//! The signed-in user: profile, changes, credentials (turning 2FA on) and
+//! closing the account.
+
+use chrono::{Duration, NaiveDate};
+use serde::Serialize;
+
+use super::codes::{CodeCheck, PendingCode, draw_code, hash_code};
+use super::error::Error;
+use super::limits;
+use super::password::{Password, verify_password};
+use super::tenant::Tenant;
+use super::user::{
+    PendingCredential, User, audit_write, email_lock_key, load_user, lock_item, phone_lock_key,
+    revoke_sessions,
+};
+use super::values::{EmailAddress, Phone};
+use crate::app::App;
+use crate::i18n::{Arg, text};
+use crate::ports::{Condition, Email, Sms, StoreError, Write};
+
+/// One credential of a user.
+#[derive(Clone, Debug, Serialize)]
+pub struct Credential {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub value: String,
+    pub verified: bool,
+}
+
+/// What `GET /v1/me` shows (never hashes or codes).
+#[derive(Clone, Debug, Serialize)]
+pub struct Profile {
+    pub user_id: String,
+    pub user_type: String,
+    pub status: String,
+    pub email: String,
+    pub phone: Option<String>,
+    pub first_name: String,
+    pub last_name: String,
+    pub gender: Option<String>,
+    pub birth_date: Option<NaiveDate>,
+    pub preferred_language: String,
+    pub time_zone: Option<String>,
+    pub roles: Vec<String>,
+    pub mfa_enabled: bool,
+    pub credentials: Vec<Credential>,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl From<&User> for Profile {
+    fn from(user: &User) -> Self {
+        let mut credentials = vec![Credential {
+            kind: "email",
+            value: user.email.clone(),
+            verified: user.email_verified_at.is_some(),
+        }];
+        if let Some(phone) = &user.phone {
+            credentials.push(Credential {
+                kind: "phone",
+                value: phone.clone(),
+                verified: user.phone_verified_at.is_some(),
+            });
+        }
+        if let Some(pending) = &user.pending_credential {
+            let kind = if pending.kind == "email" {
+                "email"
+            } else {
+                "phone"
+            };
+            credentials.push(Credential {
+                kind,
+                value: pending.value.clone(),
+                verified: false,
+            });
+        }
+        Profile {
+            user_id: user.id.clone(),
+            user_type: user.user_type.clone(),
+            status: user.status.clone(),
+            email: user.email.clone(),
+            phone: user.phone.clone(),
+            first_name: user.first_name.clone(),
+            last_name: user.last_name.clone(),
+            gender: user.gender.clone(),
+            birth_date: user.birth_date,
+            preferred_language: user.language.clone(),
+            time_zone: user.time_zone.clone(),
+            roles: user.roles.clone(),
+            mfa_enabled: user.mfa_enabled(),
+            credentials,
+            created_at: user.created_at,
+        }
+    }
+}
+
+/// Changes to a profile; `Some(None)` clears an optional field.
+#[derive(Clone, Debug, Default)]
+pub struct ProfileChanges {
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub gender: Option<Option<String>>,
+    pub birth_date: Option<Option<NaiveDate>>,
+    pub language: Option<String>,
+    pub time_zone: Option<Option<String>>,
+}
+
+async fn active_user(app: &App, user_id: &str) -> Result<(User, u64), Error> {
+    let (user, version) = load_user(app, user_id).await?.ok_or(Error::InvalidToken)?;
+    if !user.is_active() {
+        return Err(Error::InvalidToken);
+    }
+    Ok((user, version))
+}
+
+/// The signed-in user's profile.
+pub async fn profile(app: &App, user_id: &str) -> Result<Profile, Error> {
+    Ok(Profile::from(&active_user(app, user_id).await?.0))
+}
+
+/// Applies profile changes.
+pub async fn update_profile(
+    app: &App,
+    user_id: &str,
+    changes: ProfileChanges,
+) -> Result<Profile, Error> {
+    let (mut user, version) = active_user(app, user_id).await?;
+    if let Some(v) = changes.first_name {
+        user.first_name = v;
+    }
+    if let Some(v) = changes.last_name {
+        user.last_name = v;
+    }
+    if let Some(v) = changes.gender {
+        user.gender = v;
+    }
+    if let Some(v) = changes.birth_date {
+        user.birth_date = v;
+    }
+    if let Some(v) = changes.language {
+        user.language = v;
+    }
+    if let Some(v) = changes.time_zone {
+        user.time_zone = v;
+    }
+    user.updated_at = app.clock.now();
+    app.store
+        .transact(vec![user.write(Condition::Version(version))?])
+        .await?;
+    Ok(Profile::from(&user))
+}
+
+/// A credential to add.
+#[derive(Clone, Debug)]
+pub enum NewCredential {
+    Email(EmailAddress),
+    Phone(Phone),
+}
+
+fn purpose(kind: &str) -> String {
+    format!("credential-{kind}")
+}
+
+/// Sends a code to a new e-mail address or phone of the user.
+pub async fn add_credential(
+    app: &App,
+    tenant: &Tenant,
+    user_id: &str,
+    credential: NewCredential,
+) -> Result<(), Error> {
+    let (mut user, version) = active_user(app, user_id).await?;
+    let (kind, value) = match &credential {
+        NewCredential::Email(e) => ("email", e.to_string()),
+        NewCredential::Phone(p) => ("phone", p.as_str().to_owned()),
+    };
+    let subject = format!("{}#{value}", tenant.id);
+    limits::count(
+        app,
+        "credential-dest",
+        &subject,
+        3600,
+        tenant.policy.codes.max_sends as u64,
+    )
+    .await?;
+    limits::cooldown(
+        app,
+        "credential-dest",
+        &subject,
+        tenant.policy.codes.resend_cooldown_secs,
+    )
+    .await?;
+    let now = app.clock.now();
+    let code = draw_code(
+        app.random.as_ref(),
+        tenant.policy.codes.length,
+        tenant.policy.sandbox_code.as_deref(),
+    );
+    let owner = format!("{}:{value}", user.id);
+    let hash = hash_code(
+        app.settings.code_pepper.expose(),
+        &purpose(kind),
+        &owner,
+        &code,
+    );
+    let ttl = match credential {
+        NewCredential::Email(_) => tenant.policy.codes.email_ttl_secs,
+        NewCredential::Phone(_) => tenant.policy.codes.sms_ttl_secs,
+    };
+    user.pending_credential = Some(PendingCredential {
+        kind: kind.to_owned(),
+        value: value.clone(),
+        code: PendingCode::new(hash, now + Duration::seconds(ttl)),
+    });
+    app.store
+        .transact(vec![user.write(Condition::Version(version))?])
+        .await?;
+    let lang = user.language.as_str();
+    let minutes = (ttl + 59) / 60;
+    let sent = match credential {
+        NewCredential::Email(_) => {
+            let email = Email {
+                to: value,
+                subject: text(lang, "email-code-subject", &[("code", Arg::Str(&code))]),
+                text: text(
+                    lang,
+                    "email-code-text",
+                    &[
+                        ("name", Arg::Str(&user.first_name)),
+                        ("code", Arg::Str(&code)),
+                        ("minutes", Arg::Num(minutes)),
+                    ],
+                ),
+                language: lang.to_owned(),
+            };
+            app.mailer.send_email(&email).await
+        }
+        NewCredential::Phone(_) => {
+            let sms = Sms {
+                to: value,
+                text: text(
+                    lang,
+                    "sms-code-text",
+                    &[("code", Arg::Str(&code)), ("minutes", Arg::Num(minutes))],
+                ),
+                language: lang.to_owned(),
+            };
+            app.texter.send_sms(&sms).await
+        }
+    };
+    if let Err(err) = sent {
+        limits::clear_cooldown(app, "credential-dest", &subject).await;
+        return Err(err.into());
+    }
+    Ok(())
+}
+
+/// Checks the code of the pending credential; stores it as verified (2FA is
+/// on once e-mail and phone are both verified). Returns whether 2FA is on.
+pub async fn verify_credential(
+    app: &App,
+    tenant: &Tenant,
+    user_id: &str,
+    kind: &str,
+    code: &str,
+) -> Result<bool, Error> {
+    let (mut user, version) = active_user(app, user_id).await?;
+    let Some(mut pending) = user.pending_credential.clone().filter(|p| p.kind == kind) else {
+        return Err(Error::CodeExpired);
+    };
+    let owner = format!("{}:{}", user.id, pending.value);
+    let candidate = hash_code(
+        app.settings.code_pepper.expose(),
+        &purpose(kind),
+        &owner,
+        code,
+    );
+    match pending.code.check(
+        &candidate,
+        app.clock.now(),
+        tenant.policy.codes.max_attempts,
+    ) {
+        CodeCheck::Valid => {}
+        CodeCheck::Wrong { attempts_left } => {
+            user.pending_credential = Some(pending);
+            app.store
+                .transact(vec![user.write(Condition::Version(version))?])
+                .await?;
+            return Err(Error::InvalidCode { attempts_left });
+        }
+        CodeCheck::Expired => return Err(Error::CodeExpired),
+        CodeCheck::Exhausted => return Err(Error::TooManyAttempts),
+    }
+    let now = app.clock.now();
+    let was_on = user.mfa_enabled();
+    let mut writes = Vec::new();
+    let (old_lock, new_lock) = if kind == "email" {
+        let old = email_lock_key(&tenant.id, &user.email);
+        user.email = pending.value.clone();
+        user.email_verified_at = Some(now);
+        (Some(old), email_lock_key(&tenant.id, &user.email))
+    } else {
+        let old = user
+            .phone
+            .as_ref()
+            .filter(|_| user.phone_verified_at.is_some())
+            .map(|p| phone_lock_key(&tenant.id, p));
+        user.phone = Some(pending.value.clone());
+        user.phone_verified_at = Some(now);
+        (old, phone_lock_key(&tenant.id, &pending.value))
+    };
+    user.pending_credential = None;
+    user.updated_at = now;
+    writes.push(user.write(Condition::Version(version))?);
+    let same_lock = old_lock.as_ref() == Some(&new_lock);
+    if !same_lock {
+        writes.push(Write::Put {
+            item: lock_item(new_lock, &user.id),
+            condition: Condition::NotExists,
+        });
+        if let Some(old) = old_lock {
+            writes.push(Write::Delete {
+                key: old,
+                condition: Condition::Always,
+            });
+        }
+    }
+    let turned_on = !was_on && user.mfa_enabled();
+    writes.push(audit_write(
+        app,
+        &user.id,
+        "credential_verified",
+        serde_json::json!({ "type": kind }),
+    ));
+    if turned_on {
+        writes.push(audit_write(
+            app,
+            &user.id,
+            "mfa_enabled",
+            serde_json::json!({}),
+        ));
+    }
+    match app.store.transact(writes).await {
+        Ok(()) => Ok(user.mfa_enabled()),
+        Err(StoreError::ConditionFailed { index: 1 }) if !same_lock => Err(if kind == "email" {
+            Error::EmailTaken
+        } else {
+            Error::PhoneTaken
+        }),
+        Err(err) => Err(err.into()),
+    }
+}
+
+/// Closes the account after the password: personal data erased, the
+/// e-mail freed, every session ended; the audit trail stays.
+pub async fn close_account(app: &App, user_id: &str, password: &Password) -> Result<(), Error> {
+    let (user, version) = active_user(app, user_id).await?;
+    if !verify_password(password, &user.password_hash).await {
+        return Err(Error::field("password", "incorrect_password"));
+    }
+    let writes = close_writes(app, user, version, "user")?;
+    app.store.transact(writes).await?;
+    revoke_sessions(app, user_id, None).await?;
+    Ok(())
+}
+
+/// The writes that close `user`: erase personal data, free the locks, audit.
+pub fn close_writes(
+    app: &App,
+    mut user: User,
+    version: u64,
+    reason: &str,
+) -> Result<Vec<Write>, Error> {
+    let now = app.clock.now();
+    let mut writes = vec![Write::Delete {
+        key: email_lock_key(&user.tenant_id, &user.email),
+        condition: Condition::Always,
+    }];
+    if let (Some(phone), Some(_)) = (&user.phone, user.phone_verified_at) {
+        writes.push(Write::Delete {
+            key: phone_lock_key(&user.tenant_id, phone),
+            condition: Condition::Always,
+        });
+    }
+    let previous = user.status.clone();
+    user.status = "closed".into();
+    user.email = String::new();
+    user.email_verified_at = None;
+    user.phone = None;
+    user.phone_verified_at = None;
+    user.password_hash = String::new();
+    user.first_name = String::new();
+    user.last_name = String::new();
+    user.gender = None;
+    user.birth_date = None;
+    user.time_zone = None;
+    user.pending_credential = None;
+    user.updated_at = now;
+    writes.insert(0, user.write(Condition::Version(version))?);
+    writes.push(audit_write(
+        app,
+        &user.id,
+        "status_changed",
+        serde_json::json!({
+            "from": previous, "to": "closed", "reason": reason,
+        }),
+    ));
+    Ok(writes)
+}
