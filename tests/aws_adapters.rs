@@ -15,36 +15,22 @@ use shared::testing::{TestOptions, spawn_app};
 
 async fn verified_sender(domain: &str) -> aws_sdk_sesv2::Client {
     let client = aws_sdk_sesv2::Client::new(&common::moto_sdk());
-    client
-        .create_email_identity()
-        .email_identity(domain)
-        .send()
-        .await
-        .expect("SES identity on moto");
+    client.create_email_identity().email_identity(domain).send().await.expect("SES identity on moto");
     client
 }
 
 /// Sent e-mails to `to`, as moto recorded them.
 async fn ses_messages_to(to: &str) -> Vec<Value> {
     let state = common::moto_state().await;
-    let messages = state["ses"]["Message"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
-    messages
-        .into_iter()
-        .filter(|m| m.to_string().contains(to))
-        .collect()
+    let messages = state["ses"]["Message"].as_array().cloned().unwrap_or_default();
+    messages.into_iter().filter(|m| m.to_string().contains(to)).collect()
 }
 
 /// Sent SMS to `phone`, as moto recorded them.
 async fn sms_to(phone: &str) -> Vec<Value> {
     let state = common::moto_state().await;
     let messages = state["sns"]["SMS"].as_array().cloned().unwrap_or_default();
-    messages
-        .into_iter()
-        .filter(|m| m.to_string().contains(phone))
-        .collect()
+    messages.into_iter().filter(|m| m.to_string().contains(phone)).collect()
 }
 
 #[tokio::test]
@@ -62,26 +48,14 @@ async fn ses_sends_the_text_email() {
     let sent = ses_messages_to(&to).await;
     assert_eq!(sent.len(), 1, "{sent:?}");
     assert_eq!(sent[0]["subject"], "Ihr Code: 424242");
-    assert!(
-        sent[0]["body"].to_string().contains("424242"),
-        "{}",
-        sent[0]
-    );
+    assert!(sent[0]["body"].to_string().contains("424242"), "{}", sent[0]);
 }
 
 #[tokio::test]
 async fn ses_refuses_an_unverified_sender_as_a_send_error() {
     let client = aws_sdk_sesv2::Client::new(&common::moto_sdk());
-    let mailer = SesMailer::new(
-        client,
-        format!("x@{}.example", common::unique("unverified")),
-    );
-    let email = Email {
-        to: "a@example.com".into(),
-        subject: "s".into(),
-        text: "t".into(),
-        language: "en".into(),
-    };
+    let mailer = SesMailer::new(client, format!("x@{}.example", common::unique("unverified")));
+    let email = Email { to: "a@example.com".into(), subject: "s".into(), text: "t".into(), language: "en".into() };
     assert!(mailer.send_email(&email).await.is_err());
 }
 
@@ -89,11 +63,7 @@ async fn ses_refuses_an_unverified_sender_as_a_send_error() {
 async fn sns_publishes_a_transactional_sms() {
     let texter = SnsTexter::new(aws_sdk_sns::Client::new(&common::moto_sdk()), None);
     let phone = unique_phone();
-    let sms = Sms {
-        to: phone.clone(),
-        text: "Code 135790".into(),
-        language: "en".into(),
-    };
+    let sms = Sms { to: phone.clone(), text: "Code 135790".into(), language: "en".into() };
     texter.send_sms(&sms).await.expect("published");
     let sent = sms_to(&phone).await;
     assert_eq!(sent.len(), 1, "{sent:?}");
@@ -102,10 +72,7 @@ async fn sns_publishes_a_transactional_sms() {
 
 fn unique_phone() -> String {
     // A valid Swiss mobile number that no parallel test shares.
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos();
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
     format!("+4179{:07}", nanos % 10_000_000)
 }
 
@@ -122,17 +89,14 @@ async fn sign_up_on_dynamodb_ses_and_sns() {
         policy: Policy::default(),
         store: Some(store),
         senders: Some((Arc::new(ses), Arc::new(sns))),
+        clock: Some(clock),
     })
     .await;
 
     let email = format!("anna@{domain}");
     let http = reqwest::Client::new();
-    let post = |path: String, body: Value| {
-        http.post(app.url(&path))
-            .header("X-API-Key", &app.api_key)
-            .json(&body)
-            .send()
-    };
+    let post =
+        |path: String, body: Value| http.post(app.url(&path)).header("X-API-Key", &app.api_key).json(&body).send();
     let started = post(
         "/v1/registrations".into(),
         json!({
@@ -143,49 +107,24 @@ async fn sign_up_on_dynamodb_ses_and_sns() {
     .await
     .unwrap();
     assert_eq!(started.status(), StatusCode::ACCEPTED);
-    let id = started.json::<Value>().await.unwrap()["registration_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = started.json::<Value>().await.unwrap()["registration_id"].as_str().unwrap().to_owned();
     let mail = ses_messages_to(&email).await;
     assert_eq!(mail.len(), 1);
     let code = six_digits(&mail[0]["subject"].to_string());
 
-    let verified = post(
-        format!("/v1/registrations/{id}/email/verify"),
-        json!({ "code": code }),
-    )
-    .await
-    .unwrap();
+    let verified = post(format!("/v1/registrations/{id}/email/verify"), json!({ "code": code })).await.unwrap();
     assert_eq!(verified.status(), StatusCode::OK);
     let phone = unique_phone();
-    let added = post(
-        format!("/v1/registrations/{id}/phone"),
-        json!({ "phone": phone }),
-    )
-    .await
-    .unwrap();
+    let added = post(format!("/v1/registrations/{id}/phone"), json!({ "phone": phone })).await.unwrap();
     assert_eq!(added.status(), StatusCode::ACCEPTED);
     let sms = sms_to(&phone).await;
     assert_eq!(sms.len(), 1);
     let sms_code = six_digits(&sms[0].to_string());
-    let done = post(
-        format!("/v1/registrations/{id}/phone/verify"),
-        json!({ "code": sms_code }),
-    )
-    .await
-    .unwrap();
+    let done = post(format!("/v1/registrations/{id}/phone/verify"), json!({ "code": sms_code })).await.unwrap();
     assert_eq!(done.status(), StatusCode::CREATED);
     let tokens: Value = done.json().await.unwrap();
     assert!(
-        app.app
-            .keys
-            .verify(
-                tokens["access_token"].as_str().unwrap(),
-                "http://registrar.test",
-                "registrar"
-            )
-            .is_some()
+        app.app.keys.verify(tokens["access_token"].as_str().unwrap(), "http://registrar.test", "registrar").is_some()
     );
 
     // The same address again: same answer, the owner gets a notice, no code.
@@ -205,8 +144,5 @@ async fn sign_up_on_dynamodb_ses_and_sns() {
 }
 
 fn six_digits(text: &str) -> String {
-    text.split(|c: char| !c.is_ascii_digit())
-        .find(|w| w.len() == 6)
-        .expect("a six-digit code")
-        .to_owned()
+    text.split(|c: char| !c.is_ascii_digit()).find(|w| w.len() == 6).expect("a six-digit code").to_owned()
 }

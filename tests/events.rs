@@ -1,138 +1,169 @@
 //! Every `events/<function>.json` (a real API Gateway HTTP API 2.0 event)
 //! goes through `lambda_http`'s request parsing and the function's handler,
-//! with the store prepared so the event's step is the next one.
+//! with the store prepared so the event's step is the next one. The events'
+//! placeholders (registration id, challenge id, tokens) are swapped for the
+//! prepared ones.
 
 use std::sync::Arc;
 
 use chrono::Duration;
 use serde_json::Value;
+use shared::adapters::system::ManualClock;
 use shared::app::App;
+use shared::domain::auth::{self, LoginOutcome, Origin};
+use shared::domain::me::{self, NewCredential};
 use shared::domain::password::Password;
-use shared::domain::registration::{self, SignUp};
+use shared::domain::registration::{self, SignUp, Verified};
 use shared::domain::tenant::{Policy, Tenant};
+use shared::domain::user::{Tokens, email_lock_key, user_key};
 use shared::domain::values::{EmailAddress, Phone};
 use shared::http::{ROUTES, handle_route, route_for_function};
+use shared::ports::{Condition, Item};
 use shared::testing::{TestOptions, build_app};
 
 const EVENT_API_KEY: &str = "sk_sandbox_events_example_key";
-
-/// Where a registration should stand before the event arrives.
-#[derive(Clone, Copy)]
-enum Stage {
-    None,
-    VerifyEmail,
-    AddPhone,
-    VerifyPhone,
-}
+const EVENT_REGISTRATION: &str = "reg_01a214ebb5f4742abc6ee99dd3ac47d9";
+const EVENT_CHALLENGE: &str = "chl_01a214ebb5f4742abc6ee99dd3ac47d9";
+const EVENT_ACCESS: &str = "ACCESS_TOKEN";
+const EVENT_REFRESH: &str = "rt_example_refresh_token";
+const DEVICE: &str = "device-events-1";
+const CODE: &str = "123456";
+const PASSWORD: &str = "Str0ng!Pass";
 
 struct Fixture {
     app: Arc<App>,
     tenant: Tenant,
-    clock: Arc<shared::adapters::system::ManualClock>,
+    clock: Arc<ManualClock>,
+    /// Placeholder → prepared value.
+    swaps: Vec<(&'static str, String)>,
 }
 
-async fn fixture() -> Fixture {
-    let policy = Policy {
-        sandbox_code: Some("123456".into()),
-        ..Policy::default()
-    };
-    let options = TestOptions {
-        policy: policy.clone(),
-        ..TestOptions::default()
-    };
+async fn fixture(phone_required: bool) -> Fixture {
+    let policy = Policy { sandbox_code: Some(CODE.into()), phone_required, ..Policy::default() };
+    let options = TestOptions { policy: policy.clone(), ..TestOptions::default() };
     let (app, clock, _, _, _) = build_app(options).await;
-    let tenant = Tenant {
-        id: "sandbox".into(),
-        name: "Events".into(),
-        policy,
-    };
-    shared::local::seed_tenant(&app, &tenant, EVENT_API_KEY)
-        .await
-        .unwrap();
-    Fixture { app, tenant, clock }
+    let tenant = Tenant { id: "sandbox".into(), name: "Events".into(), policy };
+    shared::local::seed_tenant(&app, &tenant, EVENT_API_KEY).await.unwrap();
+    Fixture { app, tenant, clock, swaps: Vec::new() }
 }
 
-/// Walks a registration to `stage` through the domain; returns its id.
-async fn prepare(f: &Fixture, stage: Stage) -> Option<String> {
-    if let Stage::None = stage {
-        return None;
-    }
-    let sign_up = SignUp {
-        email: EmailAddress::parse("events@example.com").unwrap(),
-        password: Password::new("Str0ng!Pass"),
+fn sign_up(email: &str) -> SignUp {
+    SignUp {
+        email: EmailAddress::parse(email).unwrap(),
+        password: Password::new(PASSWORD),
         first_name: "Eve".into(),
         last_name: "Nts".into(),
         gender: None,
         birth_date: None,
         language: "en".into(),
         time_zone: None,
-    };
-    let id = registration::start(&f.app, &f.tenant, sign_up)
-        .await
-        .unwrap()
-        .registration_id;
-    if let Stage::AddPhone | Stage::VerifyPhone = stage {
-        registration::verify_email(&f.app, &f.tenant, &id, "123456", None)
-            .await
-            .unwrap();
     }
-    if let Stage::VerifyPhone = stage {
-        let phone = Phone::parse("+41791234567").unwrap();
-        registration::add_phone(&f.app, &f.tenant, &id, phone)
-            .await
-            .unwrap();
-    }
-    // Past every resend cooldown.
-    f.clock.advance(Duration::seconds(61));
-    Some(id)
 }
 
-/// Reads the event file, with the registration id swapped for a prepared one.
-fn load_event(function: &str, registration_id: Option<&str>) -> lambda_http::Request {
-    let path = format!("{}/events/{function}.json", env!("CARGO_MANIFEST_DIR"));
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|_| panic!("{path} is missing"));
-    let mut event: Value = serde_json::from_str(&text).expect("event is JSON");
-    assert_eq!(
-        event["version"], "2.0",
-        "{function}: an HTTP API payload 2.0 event"
-    );
-    if let (Some(id), Some(old)) = (
-        registration_id,
-        event["pathParameters"]["id"].as_str().map(str::to_owned),
-    ) {
-        for pointer in ["/rawPath", "/requestContext/http/path"] {
-            let value = event.pointer_mut(pointer).unwrap();
-            *value = Value::String(value.as_str().unwrap().replace(&old, id));
+impl Fixture {
+    fn past_cooldowns(&self) {
+        self.clock.advance(Duration::seconds(61));
+    }
+
+    /// A registration at its first step; its id replaces the event's.
+    async fn registration(&mut self) -> String {
+        let id =
+            registration::start(&self.app, &self.tenant, sign_up("events@example.com")).await.unwrap().registration_id;
+        self.swaps.push((EVENT_REGISTRATION, id.clone()));
+        self.past_cooldowns();
+        id
+    }
+
+    /// A user (phone not required) signed in on the events' device.
+    async fn user(&mut self) -> Tokens {
+        let id =
+            registration::start(&self.app, &self.tenant, sign_up("anna@example.com")).await.unwrap().registration_id;
+        let Verified::Completed(_) =
+            registration::verify_email(&self.app, &self.tenant, &id, CODE, None).await.unwrap()
+        else {
+            panic!("the events' tenant requires no phone")
+        };
+        let tokens = self.login().await;
+        self.swaps.push((EVENT_ACCESS, tokens.access_token.clone()));
+        self.swaps.push((EVENT_REFRESH, tokens.refresh_token.clone()));
+        self.past_cooldowns();
+        tokens
+    }
+
+    async fn login_outcome(&self) -> LoginOutcome {
+        let origin = Origin { ip: "203.0.113.10", device_id: DEVICE };
+        auth::login(&self.app, &self.tenant, "anna@example.com", &Password::new(PASSWORD), origin).await.unwrap()
+    }
+
+    async fn login(&self) -> Tokens {
+        match self.login_outcome().await {
+            LoginOutcome::Tokens(tokens) => tokens,
+            other => panic!("expected tokens, got {other:?}"),
         }
-        event["pathParameters"]["id"] = Value::String(id.to_owned());
     }
-    lambda_http::request::from_str(&event.to_string()).expect("lambda_http parses the event")
-}
 
-async fn answer(function: &str, stage: Stage) -> (u16, Value, lambda_http::http::HeaderMap) {
-    let f = fixture().await;
-    let id = prepare(&f, stage).await;
-    let request = load_event(function, id.as_deref());
-    let route = route_for_function(function).expect("function in the route table");
-    let response = handle_route(&f.app, route, request).await;
-    let status = response.status().as_u16();
-    let headers = response.headers().clone();
-    let body = match response.body() {
-        lambda_http::Body::Text(text) => serde_json::from_str(text).expect("JSON answer"),
-        other => panic!("{function}: unexpected body {other:?}"),
-    };
-    (status, body, headers)
+    async fn user_id(&self) -> String {
+        let lock = self.app.store.get(&email_lock_key(&self.tenant.id, "anna@example.com")).await.unwrap().unwrap();
+        lock.body["user_id"].as_str().unwrap().to_owned()
+    }
+
+    /// A login waiting for its second factor.
+    async fn mfa_challenge(&mut self) {
+        self.user().await;
+        let user_id = self.user_id().await;
+        let phone = NewCredential::Phone(Phone::parse("+41791234567").unwrap());
+        me::add_credential(&self.app, &self.tenant, &user_id, phone).await.unwrap();
+        me::verify_credential(&self.app, &self.tenant, &user_id, "phone", CODE).await.unwrap();
+        self.past_cooldowns();
+        let LoginOutcome::Mfa { challenge_id, .. } = self.login_outcome().await else { panic!("2FA is on") };
+        self.swaps.push((EVENT_CHALLENGE, challenge_id));
+    }
+
+    /// A login waiting for the password an admin required.
+    async fn password_challenge(&mut self) {
+        self.user().await;
+        let key = user_key(&self.user_id().await);
+        let item = self.app.store.get(&key).await.unwrap().unwrap();
+        let mut body = item.body;
+        body["reset_required"] = Value::Bool(true);
+        self.app.store.put(Item::new(key, body, None), Condition::Version(item.version)).await.unwrap();
+        let LoginOutcome::PasswordChange { challenge_id } = self.login_outcome().await else {
+            panic!("reset required")
+        };
+        self.swaps.push((EVENT_CHALLENGE, challenge_id));
+    }
+
+    /// Feeds the function's event to its handler.
+    async fn answer(&self, function: &str) -> (u16, Value, lambda_http::http::HeaderMap) {
+        let path = format!("{}/events/{function}.json", env!("CARGO_MANIFEST_DIR"));
+        let mut text = std::fs::read_to_string(&path).unwrap_or_else(|_| panic!("{path} is missing"));
+        for (placeholder, value) in &self.swaps {
+            text = text.replace(placeholder, value);
+        }
+        let event: Value = serde_json::from_str(&text).expect("event is JSON");
+        assert_eq!(event["version"], "2.0", "{function}: an HTTP API payload 2.0 event");
+        let request = lambda_http::request::from_str(&text).expect("lambda_http parses the event");
+        let route = route_for_function(function).expect("function in the route table");
+        let response = handle_route(&self.app, route, request).await;
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let body = match response.body() {
+            lambda_http::Body::Text(text) => serde_json::from_str(text).expect("JSON answer"),
+            other => panic!("{function}: unexpected body {other:?}"),
+        };
+        (status, body, headers)
+    }
 }
 
 #[tokio::test]
 async fn health_event() {
-    let (status, body, _) = answer("health", Stage::None).await;
+    let (status, body, _) = fixture(true).await.answer("health").await;
     assert_eq!((status, body["status"].as_str()), (200, Some("ok")));
 }
 
 #[tokio::test]
 async fn jwks_event() {
-    let (status, body, _) = answer("jwks", Stage::None).await;
+    let (status, body, _) = fixture(true).await.answer("jwks").await;
     assert_eq!(status, 200);
     assert_eq!(body["keys"][0]["kty"], "RSA");
     assert_eq!(body["keys"][0]["alg"], "RS256");
@@ -140,27 +171,26 @@ async fn jwks_event() {
 
 #[tokio::test]
 async fn start_registration_event() {
-    let (status, body, headers) = answer("start-registration", Stage::None).await;
+    let (status, body, headers) = fixture(true).await.answer("start-registration").await;
     assert_eq!(status, 202, "{body}");
-    assert!(
-        body["registration_id"]
-            .as_str()
-            .unwrap()
-            .starts_with("reg_")
-    );
+    assert!(body["registration_id"].as_str().unwrap().starts_with("reg_"));
     assert_eq!(headers["x-request-id"], "req-event-start-registration");
 }
 
 #[tokio::test]
 async fn get_registration_event() {
-    let (status, body, _) = answer("get-registration", Stage::VerifyEmail).await;
+    let mut f = fixture(true).await;
+    f.registration().await;
+    let (status, body, _) = f.answer("get-registration").await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["next"], "verify_email");
 }
 
 #[tokio::test]
 async fn verify_registration_email_event() {
-    let (status, body, headers) = answer("verify-registration-email", Stage::VerifyEmail).await;
+    let mut f = fixture(true).await;
+    f.registration().await;
+    let (status, body, headers) = f.answer("verify-registration-email").await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["next"], "add_phone");
     assert_eq!(headers["content-language"], "en");
@@ -168,14 +198,21 @@ async fn verify_registration_email_event() {
 
 #[tokio::test]
 async fn add_registration_phone_event() {
-    let (status, body, _) = answer("add-registration-phone", Stage::AddPhone).await;
+    let mut f = fixture(true).await;
+    let id = f.registration().await;
+    registration::verify_email(&f.app, &f.tenant, &id, CODE, None).await.unwrap();
+    let (status, body, _) = f.answer("add-registration-phone").await;
     assert_eq!(status, 202, "{body}");
     assert_eq!(body["next"], "verify_phone");
 }
 
 #[tokio::test]
 async fn verify_registration_phone_event() {
-    let (status, body, headers) = answer("verify-registration-phone", Stage::VerifyPhone).await;
+    let mut f = fixture(true).await;
+    let id = f.registration().await;
+    registration::verify_email(&f.app, &f.tenant, &id, CODE, None).await.unwrap();
+    registration::add_phone(&f.app, &f.tenant, &id, Phone::parse("+41791234567").unwrap()).await.unwrap();
+    let (status, body, headers) = f.answer("verify-registration-phone").await;
     assert_eq!(status, 201, "{body}");
     assert!(body["access_token"].is_string());
     assert!(headers["set-cookie"].to_str().unwrap().contains("HttpOnly"));
@@ -183,36 +220,155 @@ async fn verify_registration_phone_event() {
 
 #[tokio::test]
 async fn resend_registration_code_event() {
-    let (status, body, _) = answer("resend-registration-code", Stage::VerifyEmail).await;
+    let mut f = fixture(true).await;
+    f.registration().await;
+    let (status, body, _) = f.answer("resend-registration-code").await;
     assert_eq!(status, 202, "{body}");
 }
 
 #[tokio::test]
 async fn an_unprepared_event_gets_a_clean_404() {
     // What `cargo lambda invoke` sees against an empty store.
-    let (status, body, _) = answer("get-registration", Stage::None).await;
+    let (status, body, _) = fixture(true).await.answer("get-registration").await;
     assert_eq!(status, 404);
     assert_eq!(body["code"], "registration_not_found");
+}
+
+#[tokio::test]
+async fn login_event() {
+    let mut f = fixture(false).await;
+    f.user().await;
+    let (status, body, headers) = f.answer("login").await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body["access_token"].is_string());
+    assert!(headers["set-cookie"].to_str().unwrap().starts_with("refresh_token="));
+}
+
+#[tokio::test]
+async fn verify_mfa_event() {
+    let mut f = fixture(false).await;
+    f.mfa_challenge().await;
+    let (status, body, _) = f.answer("verify-mfa").await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body["access_token"].is_string());
+}
+
+#[tokio::test]
+async fn complete_password_challenge_event() {
+    let mut f = fixture(false).await;
+    f.password_challenge().await;
+    let (status, body, _) = f.answer("complete-password-challenge").await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body["access_token"].is_string());
+}
+
+#[tokio::test]
+async fn refresh_event() {
+    let mut f = fixture(false).await;
+    let tokens = f.user().await;
+    let (status, body, _) = f.answer("refresh").await;
+    assert_eq!(status, 200, "{body}");
+    assert_ne!(body["refresh_token"], tokens.refresh_token.as_str());
+}
+
+#[tokio::test]
+async fn logout_event() {
+    let mut f = fixture(false).await;
+    f.user().await;
+    let (status, body, headers) = f.answer("logout").await;
+    assert_eq!(status, 200, "{body}");
+    assert!(headers["set-cookie"].to_str().unwrap().contains("Max-Age=0"));
+}
+
+#[tokio::test]
+async fn logout_all_event() {
+    let mut f = fixture(false).await;
+    f.user().await;
+    f.login().await;
+    let (status, body, _) = f.answer("logout-all").await;
+    assert_eq!(status, 200, "{body}");
+    // The sign-up's session and two logins.
+    assert_eq!(body["sessions_revoked"], 3);
+}
+
+#[tokio::test]
+async fn forgot_password_event() {
+    let mut f = fixture(false).await;
+    f.user().await;
+    let (status, body, _) = f.answer("forgot-password").await;
+    assert_eq!(status, 202, "{body}");
+}
+
+#[tokio::test]
+async fn reset_password_event() {
+    let mut f = fixture(false).await;
+    f.user().await;
+    let email = EmailAddress::parse("anna@example.com").unwrap();
+    auth::forgot_password(&f.app, &f.tenant, &email, "203.0.113.10").await.unwrap();
+    let (status, body, _) = f.answer("reset-password").await;
+    assert_eq!(status, 200, "{body}");
+}
+
+#[tokio::test]
+async fn get_me_event() {
+    let mut f = fixture(false).await;
+    f.user().await;
+    let (status, body, _) = f.answer("get-me").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["email"], "anna@example.com");
+}
+
+#[tokio::test]
+async fn update_me_event() {
+    let mut f = fixture(false).await;
+    f.user().await;
+    let (status, body, _) = f.answer("update-me").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["first_name"], "Annette");
+}
+
+#[tokio::test]
+async fn close_me_event() {
+    let mut f = fixture(false).await;
+    f.user().await;
+    let (status, body, _) = f.answer("close-me").await;
+    assert_eq!(status, 200, "{body}");
+}
+
+#[tokio::test]
+async fn add_credential_event() {
+    let mut f = fixture(false).await;
+    f.user().await;
+    let (status, body, _) = f.answer("add-credential").await;
+    assert_eq!(status, 202, "{body}");
+}
+
+#[tokio::test]
+async fn verify_credential_event() {
+    let mut f = fixture(false).await;
+    f.user().await;
+    let user_id = f.user_id().await;
+    let phone = NewCredential::Phone(Phone::parse("+41791234567").unwrap());
+    me::add_credential(&f.app, &f.tenant, &user_id, phone).await.unwrap();
+    let (status, body, _) = f.answer("verify-credential").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["mfa_enabled"], true);
+}
+
+#[tokio::test]
+async fn change_password_event() {
+    let mut f = fixture(false).await;
+    f.user().await;
+    let (status, body, _) = f.answer("change-password").await;
+    assert_eq!(status, 200, "{body}");
 }
 
 #[test]
 fn every_route_has_an_event_with_its_route_key() {
     for route in ROUTES {
-        let path = format!(
-            "{}/events/{}.json",
-            env!("CARGO_MANIFEST_DIR"),
-            route.function
-        );
+        let path = format!("{}/events/{}.json", env!("CARGO_MANIFEST_DIR"), route.function);
         let event: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-        assert_eq!(
-            event["routeKey"],
-            format!("{} {}", route.method, route.path),
-            "{path}"
-        );
-        assert_eq!(
-            event["requestContext"]["http"]["method"],
-            route.method.as_str(),
-            "{path}"
-        );
+        assert_eq!(event["routeKey"], format!("{} {}", route.method, route.path), "{path}");
+        assert_eq!(event["requestContext"]["http"]["method"], route.method.as_str(), "{path}");
     }
 }

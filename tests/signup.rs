@@ -13,21 +13,11 @@ use shared::testing::{TestApp, TestOptions, spawn_app};
 const PASSWORD: &str = "Str0ng!Pass";
 
 fn client() -> Client {
-    Client::builder()
-        .timeout(StdDuration::from_secs(30))
-        .build()
-        .expect("client")
+    Client::builder().timeout(StdDuration::from_secs(30)).build().expect("client")
 }
 
 async fn app_with(phone_required: bool) -> TestApp {
-    spawn_app(TestOptions {
-        policy: Policy {
-            phone_required,
-            ..Policy::default()
-        },
-        ..TestOptions::default()
-    })
-    .await
+    spawn_app(TestOptions { policy: Policy { phone_required, ..Policy::default() }, ..TestOptions::default() }).await
 }
 
 fn sign_up_body(email: &str) -> Value {
@@ -64,37 +54,21 @@ async fn start(app: &TestApp, email: &str, lang: &str) -> String {
     assert_eq!(response.status(), StatusCode::ACCEPTED);
     let body = json_of(response).await;
     assert_eq!(body["next"], "verify_email");
-    body["registration_id"]
-        .as_str()
-        .expect("registration id")
-        .to_owned()
+    body["registration_id"].as_str().expect("registration id").to_owned()
 }
 
 fn assert_problem(body: &Value, status: u16, code: &str) {
     assert_eq!(body["status"], status, "{body}");
     assert_eq!(body["code"], code, "{body}");
-    assert!(
-        body["title"].is_string() && body["detail"].is_string(),
-        "{body}"
-    );
+    assert!(body["title"].is_string() && body["detail"].is_string(), "{body}");
     assert!(body["request_id"].is_string(), "{body}");
     assert_eq!(body["type"], format!("urn:registrar:problem:{code}"));
 }
 
 async fn user_for(app: &TestApp, email: &str) -> Option<Value> {
-    let lock = app
-        .app
-        .store
-        .get(&email_lock_key(&app.tenant.id, email))
-        .await
-        .expect("store")?;
+    let lock = app.app.store.get(&email_lock_key(&app.tenant.id, email)).await.expect("store")?;
     let user_id = lock.body["user_id"].as_str()?.to_owned();
-    let user = app
-        .app
-        .store
-        .get(&shared::domain::user::user_key(&user_id))
-        .await
-        .expect("store")?;
+    let user = app.app.store.get(&shared::domain::user::user_key(&user_id)).await.expect("store")?;
     Some(user.body)
 }
 
@@ -106,21 +80,10 @@ async fn happy_path_in_english_with_phone() {
     assert_eq!(mail.len(), 1);
     assert_eq!(mail[0]["channel"], "email");
     assert_eq!(mail[0]["language"], "en");
-    assert!(
-        mail[0]["subject"]
-            .as_str()
-            .unwrap()
-            .starts_with("Your confirmation code")
-    );
+    assert!(mail[0]["subject"].as_str().unwrap().starts_with("Your confirmation code"));
     let code = app.latest_code("anna@example.com").expect("code e-mailed");
 
-    let verified = post(
-        &app,
-        &format!("/v1/registrations/{id}/email/verify"),
-        json!({ "code": code }),
-        "en",
-    )
-    .await;
+    let verified = post(&app, &format!("/v1/registrations/{id}/email/verify"), json!({ "code": code }), "en").await;
     assert_eq!(verified.status(), StatusCode::OK);
     assert_eq!(json_of(verified).await["next"], "add_phone");
 
@@ -148,10 +111,7 @@ async fn happy_path_in_english_with_phone() {
     assert_eq!(status["email_verified"], true);
     assert_eq!(status["phone_verified"], false);
     assert_eq!(status["next"], "verify_phone");
-    assert!(
-        !status["phone"].as_str().unwrap().contains("791234"),
-        "phone is masked"
-    );
+    assert!(!status["phone"].as_str().unwrap().contains("791234"), "phone is masked");
 
     let done = client()
         .post(app.url(&format!("/v1/registrations/{id}/phone/verify")))
@@ -176,87 +136,28 @@ async fn happy_path_in_english_with_phone() {
     let claims = app
         .app
         .keys
-        .verify(
-            body["access_token"].as_str().unwrap(),
-            "http://registrar.test",
-            "registrar",
-        )
+        .verify(body["access_token"].as_str().unwrap(), "http://registrar.test", "registrar")
         .expect("valid token");
     assert_eq!(claims.sub, body["user_id"].as_str().unwrap());
     assert_eq!(claims.tid, app.tenant.id);
-    let jwks = json_of(
-        client()
-            .get(app.url("/.well-known/jwks.json"))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
-    let header: Value = {
-        use base64_header::decode;
-        decode(body["access_token"].as_str().unwrap())
-    };
-    assert_eq!(jwks["keys"][0]["kid"], header["kid"]);
+    let jwks = json_of(client().get(app.url("/.well-known/jwks.json")).send().await.unwrap()).await;
+    let header = jsonwebtoken::decode_header(body["access_token"].as_str().unwrap()).unwrap();
+    assert_eq!(jwks["keys"][0]["kid"].as_str(), header.kid.as_deref());
 
-    let user = user_for(&app, "anna@example.com")
-        .await
-        .expect("user stored");
+    let user = user_for(&app, "anna@example.com").await.expect("user stored");
     assert_eq!(user["status"], "active");
     assert_eq!(user["user_type"], "consumer");
     assert_eq!(user["phone"], "+41791234567");
     assert_eq!(user["time_zone"], "Europe/Zurich");
     assert_eq!(user["terms"]["version"], app.tenant.policy.terms_version);
-    assert_eq!(
-        user["privacy"]["version"],
-        app.tenant.policy.privacy_version
-    );
+    assert_eq!(user["privacy"]["version"], app.tenant.policy.privacy_version);
     assert!(user["terms"]["accepted_at"].is_string());
-    assert!(
-        user["password_hash"]
-            .as_str()
-            .unwrap()
-            .starts_with("$argon2id$")
-    );
+    assert!(user["password_hash"].as_str().unwrap().starts_with("$argon2id$"));
 
     // A finished registration cannot be verified again.
-    let again = post(
-        &app,
-        &format!("/v1/registrations/{id}/phone/verify"),
-        json!({ "code": sms_code }),
-        "en",
-    )
-    .await;
+    let again = post(&app, &format!("/v1/registrations/{id}/phone/verify"), json!({ "code": sms_code }), "en").await;
     assert_eq!(again.status(), StatusCode::CONFLICT);
     assert_problem(&json_of(again).await, 409, "step_out_of_order");
-}
-
-mod base64_header {
-    use serde_json::Value;
-
-    /// Decodes a JWT's header (test helper; no verification).
-    pub fn decode(token: &str) -> Value {
-        let header = token.split('.').next().unwrap();
-        let bytes = decode_b64url(header);
-        serde_json::from_slice(&bytes).unwrap()
-    }
-
-    fn decode_b64url(input: &str) -> Vec<u8> {
-        const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-        let mut bits = 0u32;
-        let mut count = 0;
-        let mut out = Vec::new();
-        for c in input.bytes() {
-            let v = ALPHABET.iter().position(|&a| a == c).unwrap() as u32;
-            bits = (bits << 6) | v;
-            count += 6;
-            if count >= 8 {
-                count -= 8;
-                out.push((bits >> count) as u8);
-                bits &= (1 << count) - 1;
-            }
-        }
-        out
-    }
 }
 
 #[tokio::test]
@@ -265,44 +166,21 @@ async fn happy_path_in_german_without_phone() {
     let id = start(&app, "jonas@example.de", "de-CH, en;q=0.5").await;
     let mail = &app.messages_to("jonas@example.de")[0];
     assert_eq!(mail["language"], "de");
-    assert!(
-        mail["subject"]
-            .as_str()
-            .unwrap()
-            .starts_with("Ihr Bestätigungscode"),
-        "{mail}"
-    );
-    assert!(
-        mail["text"].as_str().unwrap().contains("Hallo Anna"),
-        "{mail}"
-    );
+    assert!(mail["subject"].as_str().unwrap().starts_with("Ihr Bestätigungscode"), "{mail}");
+    assert!(mail["text"].as_str().unwrap().contains("Hallo Anna"), "{mail}");
 
-    let wrong = post(
-        &app,
-        &format!("/v1/registrations/{id}/email/verify"),
-        json!({ "code": "000000" }),
-        "de",
-    )
-    .await;
+    let wrong = post(&app, &format!("/v1/registrations/{id}/email/verify"), json!({ "code": "000000" }), "de").await;
     let wrong = json_of(wrong).await;
     assert_problem(&wrong, 422, "invalid_code");
     assert_eq!(wrong["title"], "Ungültiger Code");
 
     let code = app.latest_code("jonas@example.de").unwrap();
-    let done = post(
-        &app,
-        &format!("/v1/registrations/{id}/email/verify"),
-        json!({ "code": code }),
-        "de",
-    )
-    .await;
+    let done = post(&app, &format!("/v1/registrations/{id}/email/verify"), json!({ "code": code }), "de").await;
     assert_eq!(done.status(), StatusCode::CREATED);
     assert_eq!(done.headers()["content-language"], "de");
     let body = json_of(done).await;
     assert_eq!(body["message"], "Willkommen! Ihr Konto ist bereit.");
-    let user = user_for(&app, "jonas@example.de")
-        .await
-        .expect("user stored");
+    let user = user_for(&app, "jonas@example.de").await.expect("user stored");
     assert_eq!(user["language"], "de");
     assert_eq!(user["phone"], Value::Null);
 }
@@ -314,44 +192,21 @@ async fn five_wrong_codes_kill_the_code_until_a_resend() {
     let code = app.latest_code("brute@example.com").unwrap();
     let wrong = if code == "111111" { "222222" } else { "111111" };
     for left in (0..5).rev() {
-        let response = post(
-            &app,
-            &format!("/v1/registrations/{id}/email/verify"),
-            json!({ "code": wrong }),
-            "en",
-        )
-        .await;
+        let response =
+            post(&app, &format!("/v1/registrations/{id}/email/verify"), json!({ "code": wrong }), "en").await;
         let body = json_of(response).await;
         assert_problem(&body, 422, "invalid_code");
         assert_eq!(body["attempts_left"], left);
     }
-    let right = post(
-        &app,
-        &format!("/v1/registrations/{id}/email/verify"),
-        json!({ "code": code }),
-        "en",
-    )
-    .await;
+    let right = post(&app, &format!("/v1/registrations/{id}/email/verify"), json!({ "code": code }), "en").await;
     assert_eq!(right.status(), StatusCode::TOO_MANY_REQUESTS);
     assert_problem(&json_of(right).await, 429, "too_many_attempts");
 
     app.clock.advance(Duration::seconds(61));
-    let resent = post(
-        &app,
-        &format!("/v1/registrations/{id}/resend"),
-        json!({ "channel": "email" }),
-        "en",
-    )
-    .await;
+    let resent = post(&app, &format!("/v1/registrations/{id}/resend"), json!({ "channel": "email" }), "en").await;
     assert_eq!(resent.status(), StatusCode::ACCEPTED);
     let fresh = app.latest_code("brute@example.com").unwrap();
-    let done = post(
-        &app,
-        &format!("/v1/registrations/{id}/email/verify"),
-        json!({ "code": fresh }),
-        "en",
-    )
-    .await;
+    let done = post(&app, &format!("/v1/registrations/{id}/email/verify"), json!({ "code": fresh }), "en").await;
     assert_eq!(done.status(), StatusCode::CREATED);
 }
 
@@ -361,40 +216,16 @@ async fn an_expired_code_is_refused_and_a_resent_one_works() {
     let id = start(&app, "late@example.com", "en").await;
     let code = app.latest_code("late@example.com").unwrap();
     app.clock.advance(Duration::minutes(10));
-    let late = post(
-        &app,
-        &format!("/v1/registrations/{id}/email/verify"),
-        json!({ "code": code }),
-        "en",
-    )
-    .await;
+    let late = post(&app, &format!("/v1/registrations/{id}/email/verify"), json!({ "code": code }), "en").await;
     assert_problem(&json_of(late).await, 422, "code_expired");
-    let resent = post(
-        &app,
-        &format!("/v1/registrations/{id}/resend"),
-        json!({ "channel": "email" }),
-        "en",
-    )
-    .await;
+    let resent = post(&app, &format!("/v1/registrations/{id}/resend"), json!({ "channel": "email" }), "en").await;
     assert_eq!(resent.status(), StatusCode::ACCEPTED);
     let fresh = app.latest_code("late@example.com").unwrap();
-    let old_again = post(
-        &app,
-        &format!("/v1/registrations/{id}/email/verify"),
-        json!({ "code": code }),
-        "en",
-    )
-    .await;
+    let old_again = post(&app, &format!("/v1/registrations/{id}/email/verify"), json!({ "code": code }), "en").await;
     if code != fresh {
         assert_problem(&json_of(old_again).await, 422, "invalid_code");
     }
-    let done = post(
-        &app,
-        &format!("/v1/registrations/{id}/email/verify"),
-        json!({ "code": fresh }),
-        "en",
-    )
-    .await;
+    let done = post(&app, &format!("/v1/registrations/{id}/email/verify"), json!({ "code": fresh }), "en").await;
     assert_eq!(done.status(), StatusCode::CREATED);
 }
 
@@ -402,55 +233,24 @@ async fn an_expired_code_is_refused_and_a_resent_one_works() {
 async fn resends_have_a_cooldown_and_a_cap() {
     let app = app_with(false).await;
     let id = start(&app, "spam@example.com", "en").await;
-    let soon = post(
-        &app,
-        &format!("/v1/registrations/{id}/resend"),
-        json!({ "channel": "email" }),
-        "en",
-    )
-    .await;
+    let soon = post(&app, &format!("/v1/registrations/{id}/resend"), json!({ "channel": "email" }), "en").await;
     assert_eq!(soon.status(), StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(soon.headers()["retry-after"], "60");
     assert_problem(&json_of(soon).await, 429, "rate_limited");
     for _ in 0..4 {
         app.clock.advance(Duration::seconds(60));
-        let ok = post(
-            &app,
-            &format!("/v1/registrations/{id}/resend"),
-            json!({ "channel": "email" }),
-            "en",
-        )
-        .await;
+        let ok = post(&app, &format!("/v1/registrations/{id}/resend"), json!({ "channel": "email" }), "en").await;
         assert_eq!(ok.status(), StatusCode::ACCEPTED);
     }
     app.clock.advance(Duration::seconds(60));
-    let capped = post(
-        &app,
-        &format!("/v1/registrations/{id}/resend"),
-        json!({ "channel": "email" }),
-        "en",
-    )
-    .await;
+    let capped = post(&app, &format!("/v1/registrations/{id}/resend"), json!({ "channel": "email" }), "en").await;
     assert_eq!(capped.status(), StatusCode::TOO_MANY_REQUESTS);
-    let retry: i64 = capped.headers()["retry-after"]
-        .to_str()
-        .unwrap()
-        .parse()
-        .unwrap();
-    assert!(
-        retry > 23 * 3600,
-        "wait until the registration expires: {retry}"
-    );
+    let retry: i64 = capped.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!(retry > 23 * 3600, "wait until the registration expires: {retry}");
     assert_problem(&json_of(capped).await, 429, "send_limit_reached");
     assert_eq!(app.messages_to("spam@example.com").len(), 5);
     // SMS cannot be resent before a phone exists.
-    let sms = post(
-        &app,
-        &format!("/v1/registrations/{id}/resend"),
-        json!({ "channel": "sms" }),
-        "en",
-    )
-    .await;
+    let sms = post(&app, &format!("/v1/registrations/{id}/resend"), json!({ "channel": "sms" }), "en").await;
     assert_problem(&json_of(sms).await, 409, "step_out_of_order");
 }
 
@@ -459,30 +259,12 @@ async fn a_taken_email_answers_alike_and_never_completes() {
     let app = app_with(false).await;
     let id = start(&app, "owner@example.com", "en").await;
     let code = app.latest_code("owner@example.com").unwrap();
-    let done = post(
-        &app,
-        &format!("/v1/registrations/{id}/email/verify"),
-        json!({ "code": code }),
-        "en",
-    )
-    .await;
+    let done = post(&app, &format!("/v1/registrations/{id}/email/verify"), json!({ "code": code }), "en").await;
     assert_eq!(done.status(), StatusCode::CREATED);
 
     // Same status, same fields, same headers as a new address.
-    let fresh = post(
-        &app,
-        "/v1/registrations",
-        sign_up_body("someone-new@example.com"),
-        "en",
-    )
-    .await;
-    let taken = post(
-        &app,
-        "/v1/registrations",
-        sign_up_body(" Owner@Example.COM "),
-        "en",
-    )
-    .await;
+    let fresh = post(&app, "/v1/registrations", sign_up_body("someone-new@example.com"), "en").await;
+    let taken = post(&app, "/v1/registrations", sign_up_body(" Owner@Example.COM "), "en").await;
     assert_eq!(fresh.status(), taken.status());
     let header_names = |r: &Response| {
         let mut names: Vec<String> = r.headers().keys().map(|k| k.to_string()).collect();
@@ -500,23 +282,11 @@ async fn a_taken_email_answers_alike_and_never_completes() {
     let to_owner = app.messages_to("owner@example.com");
     assert_eq!(to_owner.len(), 2);
     assert_eq!(to_owner[1]["subject"], "You already have an account");
-    assert!(
-        !to_owner[1]["text"]
-            .as_str()
-            .unwrap()
-            .chars()
-            .any(|c| c.is_ascii_digit())
-    );
+    assert!(!to_owner[1]["text"].as_str().unwrap().chars().any(|c| c.is_ascii_digit()));
 
     let taken_id = taken_body["registration_id"].as_str().unwrap();
     for guess in ["000000", "123456", &code] {
-        let r = post(
-            &app,
-            &format!("/v1/registrations/{taken_id}/email/verify"),
-            json!({ "code": guess }),
-            "en",
-        )
-        .await;
+        let r = post(&app, &format!("/v1/registrations/{taken_id}/email/verify"), json!({ "code": guess }), "en").await;
         assert_problem(&json_of(r).await, 422, "invalid_code");
     }
 }
@@ -529,10 +299,8 @@ async fn racing_completions_for_one_email_leave_exactly_one_user() {
     let first_code = app.latest_code("race@example.com").unwrap();
     let second = start(&app, "race@example.com", "en").await;
     let second_code = app.latest_code("race@example.com").unwrap();
-    let (first_path, second_path) = (
-        format!("/v1/registrations/{first}/email/verify"),
-        format!("/v1/registrations/{second}/email/verify"),
-    );
+    let (first_path, second_path) =
+        (format!("/v1/registrations/{first}/email/verify"), format!("/v1/registrations/{second}/email/verify"));
     let (a, b) = tokio::join!(
         post(&app, &first_path, json!({ "code": first_code }), "en"),
         post(&app, &second_path, json!({ "code": second_code }), "en"),
@@ -540,23 +308,9 @@ async fn racing_completions_for_one_email_leave_exactly_one_user() {
     let mut statuses = [a.status().as_u16(), b.status().as_u16()];
     statuses.sort();
     assert_eq!(statuses, [201, 409]);
-    let loser = if a.status() == StatusCode::CONFLICT {
-        json_of(a).await
-    } else {
-        json_of(b).await
-    };
+    let loser = if a.status() == StatusCode::CONFLICT { json_of(a).await } else { json_of(b).await };
     assert_problem(&loser, 409, "email_taken");
-    let users = app
-        .app
-        .store
-        .query(
-            &format!("EMAIL#{}#race@example.com", app.tenant.id),
-            "",
-            false,
-            10,
-        )
-        .await
-        .unwrap();
+    let users = app.app.store.query(&format!("EMAIL#{}#race@example.com", app.tenant.id), "", false, 10).await.unwrap();
     assert_eq!(users.len(), 1);
     assert!(user_for(&app, "race@example.com").await.is_some());
 }
@@ -565,21 +319,12 @@ async fn racing_completions_for_one_email_leave_exactly_one_user() {
 async fn a_failed_email_is_resumed_with_resend() {
     let app = app_with(false).await;
     app.sender.fail_email(true);
-    let response = post(
-        &app,
-        "/v1/registrations",
-        sign_up_body("flaky@example.com"),
-        "en",
-    )
-    .await;
+    let response = post(&app, "/v1/registrations", sign_up_body("flaky@example.com"), "en").await;
     assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
     let problem = json_of(response).await;
     assert_problem(&problem, 503, "unavailable");
     assert_eq!(problem["resume_with"], "resend");
-    let id = problem["registration_id"]
-        .as_str()
-        .expect("id to resume")
-        .to_owned();
+    let id = problem["registration_id"].as_str().expect("id to resume").to_owned();
     assert!(app.messages_to("flaky@example.com").is_empty());
     let status = client()
         .get(app.url(&format!("/v1/registrations/{id}")))
@@ -591,22 +336,10 @@ async fn a_failed_email_is_resumed_with_resend() {
 
     app.sender.fail_email(false);
     // No cooldown: the failed send did not count.
-    let resent = post(
-        &app,
-        &format!("/v1/registrations/{id}/resend"),
-        json!({ "channel": "email" }),
-        "en",
-    )
-    .await;
+    let resent = post(&app, &format!("/v1/registrations/{id}/resend"), json!({ "channel": "email" }), "en").await;
     assert_eq!(resent.status(), StatusCode::ACCEPTED);
     let code = app.latest_code("flaky@example.com").unwrap();
-    let done = post(
-        &app,
-        &format!("/v1/registrations/{id}/email/verify"),
-        json!({ "code": code }),
-        "en",
-    )
-    .await;
+    let done = post(&app, &format!("/v1/registrations/{id}/email/verify"), json!({ "code": code }), "en").await;
     assert_eq!(done.status(), StatusCode::CREATED);
 }
 
@@ -615,39 +348,15 @@ async fn a_failed_sms_is_resumed_with_resend() {
     let app = app_with(true).await;
     let id = start(&app, "sms@example.com", "en").await;
     let code = app.latest_code("sms@example.com").unwrap();
-    post(
-        &app,
-        &format!("/v1/registrations/{id}/email/verify"),
-        json!({ "code": code }),
-        "en",
-    )
-    .await;
+    post(&app, &format!("/v1/registrations/{id}/email/verify"), json!({ "code": code }), "en").await;
     app.sender.fail_sms(true);
-    let failed = post(
-        &app,
-        &format!("/v1/registrations/{id}/phone"),
-        json!({ "phone": "+4915123456789" }),
-        "en",
-    )
-    .await;
+    let failed = post(&app, &format!("/v1/registrations/{id}/phone"), json!({ "phone": "+4915123456789" }), "en").await;
     assert_problem(&json_of(failed).await, 503, "unavailable");
     app.sender.fail_sms(false);
-    let resent = post(
-        &app,
-        &format!("/v1/registrations/{id}/resend"),
-        json!({ "channel": "sms" }),
-        "en",
-    )
-    .await;
+    let resent = post(&app, &format!("/v1/registrations/{id}/resend"), json!({ "channel": "sms" }), "en").await;
     assert_eq!(resent.status(), StatusCode::ACCEPTED);
     let sms_code = app.latest_code("+4915123456789").unwrap();
-    let done = post(
-        &app,
-        &format!("/v1/registrations/{id}/phone/verify"),
-        json!({ "code": sms_code }),
-        "en",
-    )
-    .await;
+    let done = post(&app, &format!("/v1/registrations/{id}/phone/verify"), json!({ "code": sms_code }), "en").await;
     assert_eq!(done.status(), StatusCode::CREATED);
 }
 
@@ -659,26 +368,11 @@ async fn a_store_failure_at_completion_writes_nothing_and_can_be_retried() {
     // The verify step reads the API key, the tenant and the registration,
     // then writes one transaction: fail that transaction.
     app.store.fail_after(3);
-    let failed = post(
-        &app,
-        &format!("/v1/registrations/{id}/email/verify"),
-        json!({ "code": code }),
-        "en",
-    )
-    .await;
+    let failed = post(&app, &format!("/v1/registrations/{id}/email/verify"), json!({ "code": code }), "en").await;
     assert_problem(&json_of(failed).await, 503, "unavailable");
     app.store.heal();
-    assert!(
-        user_for(&app, "store@example.com").await.is_none(),
-        "no user half-created"
-    );
-    let retried = post(
-        &app,
-        &format!("/v1/registrations/{id}/email/verify"),
-        json!({ "code": code }),
-        "en",
-    )
-    .await;
+    assert!(user_for(&app, "store@example.com").await.is_none(), "no user half-created");
+    let retried = post(&app, &format!("/v1/registrations/{id}/email/verify"), json!({ "code": code }), "en").await;
     assert_eq!(retried.status(), StatusCode::CREATED);
     assert!(user_for(&app, "store@example.com").await.is_some());
 }
@@ -687,20 +381,11 @@ async fn a_store_failure_at_completion_writes_nothing_and_can_be_retried() {
 async fn a_store_failure_at_start_sends_nothing() {
     let app = app_with(false).await;
     app.store.fail_after(3); // key, tenant, e-mail lock read; the put fails
-    let failed = post(
-        &app,
-        "/v1/registrations",
-        sign_up_body("nostore@example.com"),
-        "en",
-    )
-    .await;
+    let failed = post(&app, "/v1/registrations", sign_up_body("nostore@example.com"), "en").await;
     let problem = json_of(failed).await;
     assert_problem(&problem, 503, "unavailable");
     assert!(problem.get("registration_id").is_none());
-    assert!(
-        app.messages_to("nostore@example.com").is_empty(),
-        "no code for a registration that does not exist"
-    );
+    assert!(app.messages_to("nostore@example.com").is_empty(), "no code for a registration that does not exist");
     app.store.heal();
     start(&app, "nostore@example.com", "en").await;
 }
@@ -727,32 +412,19 @@ async fn bad_input_gets_precise_problems() {
     let url = app.url("/v1/registrations");
     let key = app.api_key.clone();
     let send = |body: &'static str, content_type: &'static str, key: Option<String>| {
-        let mut request = http
-            .post(&url)
-            .header("Content-Type", content_type)
-            .body(body);
+        let mut request = http.post(&url).header("Content-Type", content_type).body(body);
         if let Some(key) = key {
             request = request.header("X-API-Key", key);
         }
         request.send()
     };
 
-    let malformed = send("{\"email\": ", "application/json", Some(key.clone()))
-        .await
-        .unwrap();
+    let malformed = send("{\"email\": ", "application/json", Some(key.clone())).await.unwrap();
     assert_eq!(malformed.status(), 400);
-    assert_eq!(
-        malformed.headers()["content-type"],
-        "application/problem+json"
-    );
+    assert_eq!(malformed.headers()["content-type"], "application/problem+json");
     assert_problem(&json_of(malformed).await, 400, "malformed_body");
 
-    let not_object = json_of(
-        send("[1,2]", "application/json", Some(key.clone()))
-            .await
-            .unwrap(),
-    )
-    .await;
+    let not_object = json_of(send("[1,2]", "application/json", Some(key.clone())).await.unwrap()).await;
     assert_problem(&not_object, 422, "validation_failed");
 
     let wrong_types = json_of(
@@ -766,40 +438,16 @@ async fn bad_input_gets_precise_problems() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|e| {
-            (
-                e["field"].as_str().unwrap().to_owned(),
-                e["code"].as_str().unwrap().to_owned(),
-            )
-        })
+        .map(|e| (e["field"].as_str().unwrap().to_owned(), e["code"].as_str().unwrap().to_owned()))
         .collect();
     for field in ["email", "password", "first_name", "terms_accepted"] {
-        assert!(
-            errors.contains(&(field.to_owned(), "wrong_type".to_owned())),
-            "{field}: {errors:?}"
-        );
+        assert!(errors.contains(&(field.to_owned(), "wrong_type".to_owned())), "{field}: {errors:?}");
     }
 
-    let missing = json_of(
-        send("{}", "application/json", Some(key.clone()))
-            .await
-            .unwrap(),
-    )
-    .await;
-    let fields: Vec<&str> = missing["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["field"].as_str().unwrap())
-        .collect();
-    for field in [
-        "email",
-        "password",
-        "first_name",
-        "last_name",
-        "terms_accepted",
-        "privacy_policy_accepted",
-    ] {
+    let missing = json_of(send("{}", "application/json", Some(key.clone())).await.unwrap()).await;
+    let fields: Vec<&str> =
+        missing["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    for field in ["email", "password", "first_name", "last_name", "terms_accepted", "privacy_policy_accepted"] {
         assert!(fields.contains(&field), "{field} missing from {fields:?}");
     }
     assert!(missing["errors"][0]["message"].is_string());
@@ -827,16 +475,8 @@ async fn bad_input_gets_precise_problems() {
     ] {
         assert!(codes.contains(&expected), "{expected:?} in {codes:?}");
     }
-    let short = problem["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["code"] == "password_too_short")
-        .unwrap();
-    assert_eq!(
-        short["message"],
-        "Le mot de passe doit comporter au moins 8 caractères."
-    );
+    let short = problem["errors"].as_array().unwrap().iter().find(|e| e["code"] == "password_too_short").unwrap();
+    assert_eq!(short["message"], "Le mot de passe doit comporter au moins 8 caractères.");
 
     let wrong_type = send("{}", "text/plain", Some(key.clone())).await.unwrap();
     assert_eq!(wrong_type.status(), 415);
@@ -844,9 +484,7 @@ async fn bad_input_gets_precise_problems() {
 
     let no_key = send("{}", "application/json", None).await.unwrap();
     assert_problem(&json_of(no_key).await, 401, "unauthorized");
-    let bad_key = send("{}", "application/json", Some("sk_nope".into()))
-        .await
-        .unwrap();
+    let bad_key = send("{}", "application/json", Some("sk_nope".into())).await.unwrap();
     assert_problem(&json_of(bad_key).await, 401, "unauthorized");
 
     let huge = format!("{{\"email\":\"{}\"}}", "a".repeat(70 * 1024));
@@ -861,19 +499,9 @@ async fn bad_input_gets_precise_problems() {
     assert_eq!(too_big.status(), 413);
     assert_problem(&json_of(too_big).await, 413, "payload_too_large");
 
-    let unknown = http
-        .get(app.url("/v1/registrations/reg_0000/email"))
-        .header("X-API-Key", &key)
-        .send()
-        .await
-        .unwrap();
+    let unknown = http.get(app.url("/v1/registrations/reg_0000/email")).header("X-API-Key", &key).send().await.unwrap();
     assert_problem(&json_of(unknown).await, 404, "not_found");
-    let method = http
-        .delete(app.url("/v1/registrations"))
-        .header("X-API-Key", &key)
-        .send()
-        .await
-        .unwrap();
+    let method = http.delete(app.url("/v1/registrations")).header("X-API-Key", &key).send().await.unwrap();
     assert_eq!(method.headers()["allow"], "POST");
     assert_problem(&json_of(method).await, 405, "method_not_allowed");
 
@@ -885,75 +513,28 @@ async fn bad_input_gets_precise_problems() {
     )
     .await;
     assert_problem(&json_of(missing_reg).await, 404, "registration_not_found");
-    let garbage_id = post(
-        &app,
-        "/v1/registrations/%00%ff/resend",
-        json!({ "channel": "email" }),
-        "en",
-    )
-    .await;
+    let garbage_id = post(&app, "/v1/registrations/%00%ff/resend", json!({ "channel": "email" }), "en").await;
     assert_problem(&json_of(garbage_id).await, 404, "registration_not_found");
 
     // Out of order: a phone before the e-mail is verified; a bad code shape.
     let id = start(&app, "order@example.com", "en").await;
-    let early = post(
-        &app,
-        &format!("/v1/registrations/{id}/phone"),
-        json!({ "phone": "+41791234567" }),
-        "en",
-    )
-    .await;
+    let early = post(&app, &format!("/v1/registrations/{id}/phone"), json!({ "phone": "+41791234567" }), "en").await;
     let early = json_of(early).await;
     assert_problem(&early, 409, "step_out_of_order");
     assert_eq!(early["next"], "verify_email");
-    let early_verify = post(
-        &app,
-        &format!("/v1/registrations/{id}/phone/verify"),
-        json!({ "code": "123456" }),
-        "en",
-    )
-    .await;
+    let early_verify =
+        post(&app, &format!("/v1/registrations/{id}/phone/verify"), json!({ "code": "123456" }), "en").await;
     assert_problem(&json_of(early_verify).await, 409, "step_out_of_order");
-    let shape = post(
-        &app,
-        &format!("/v1/registrations/{id}/email/verify"),
-        json!({ "code": "12ab" }),
-        "en",
-    )
-    .await;
+    let shape = post(&app, &format!("/v1/registrations/{id}/email/verify"), json!({ "code": "12ab" }), "en").await;
     let shape = json_of(shape).await;
     assert_problem(&shape, 422, "validation_failed");
     assert_eq!(shape["errors"][0]["code"], "invalid_code_format");
-    let channel = post(
-        &app,
-        &format!("/v1/registrations/{id}/resend"),
-        json!({ "channel": "pigeon" }),
-        "en",
-    )
-    .await;
-    assert_eq!(
-        json_of(channel).await["errors"][0]["code"],
-        "invalid_choice"
-    );
+    let channel = post(&app, &format!("/v1/registrations/{id}/resend"), json!({ "channel": "pigeon" }), "en").await;
+    assert_eq!(json_of(channel).await["errors"][0]["code"], "invalid_choice");
     let code = app.latest_code("order@example.com").unwrap();
-    post(
-        &app,
-        &format!("/v1/registrations/{id}/email/verify"),
-        json!({ "code": code }),
-        "en",
-    )
-    .await;
-    let bad_phone = post(
-        &app,
-        &format!("/v1/registrations/{id}/phone"),
-        json!({ "phone": "12345" }),
-        "en",
-    )
-    .await;
-    assert_eq!(
-        json_of(bad_phone).await["errors"][0]["code"],
-        "invalid_phone"
-    );
+    post(&app, &format!("/v1/registrations/{id}/email/verify"), json!({ "code": code }), "en").await;
+    let bad_phone = post(&app, &format!("/v1/registrations/{id}/phone"), json!({ "phone": "12345" }), "en").await;
+    assert_eq!(json_of(bad_phone).await["errors"][0]["code"], "invalid_phone");
     let both = post(
         &app,
         &format!("/v1/registrations/{id}/phone"),
@@ -961,10 +542,7 @@ async fn bad_input_gets_precise_problems() {
         "en",
     )
     .await;
-    assert_eq!(
-        json_of(both).await["errors"][0]["code"],
-        "conflicting_fields"
-    );
+    assert_eq!(json_of(both).await["errors"][0]["code"], "conflicting_fields");
 }
 
 #[tokio::test]
@@ -974,20 +552,11 @@ async fn another_tenants_registration_does_not_exist() {
     let other = app_with(false).await;
     // Same store? No: a second app has its own store, so seed the other
     // tenant's key into this app's store instead.
-    let other_tenant = shared::domain::tenant::Tenant {
-        id: "other".into(),
-        name: "Other".into(),
-        policy: Policy::default(),
-    };
-    shared::local::seed_tenant(&app.app, &other_tenant, "sk_other")
-        .await
-        .unwrap();
+    let other_tenant =
+        shared::domain::tenant::Tenant { id: "other".into(), name: "Other".into(), policy: Policy::default() };
+    shared::local::seed_tenant(&app.app, &other_tenant, "sk_other").await.unwrap();
     drop(other);
-    let r = client()
-        .get(app.url(&format!("/v1/registrations/{id}")))
-        .header("X-API-Key", "sk_other")
-        .send()
-        .await
-        .unwrap();
+    let r =
+        client().get(app.url(&format!("/v1/registrations/{id}"))).header("X-API-Key", "sk_other").send().await.unwrap();
     assert_problem(&json_of(r).await, 404, "registration_not_found");
 }

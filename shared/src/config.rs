@@ -19,10 +19,7 @@ use crate::ports::{Clock, Mailer, Random, Store, Texter};
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum StoreChoice {
     Memory,
-    DynamoDb {
-        table: String,
-        endpoint: Option<String>,
-    },
+    DynamoDb { table: String, endpoint: Option<String> },
 }
 
 /// How e-mail and SMS leave.
@@ -103,17 +100,12 @@ impl Config {
 
     /// Reads from any lookup (tests pass a map instead of touching the
     /// process environment).
-    pub fn from_lookup(
-        in_lambda: bool,
-        get: impl Fn(&str) -> Option<String>,
-    ) -> Result<Self, ConfigError> {
+    pub fn from_lookup(in_lambda: bool, get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let var = |name: &str| get(name).filter(|v| !v.trim().is_empty());
         let addr: SocketAddr = var("REGISTRAR_ADDR")
             .unwrap_or_else(|| "127.0.0.1:3000".into())
             .parse()
-            .map_err(|_| {
-                ConfigError("REGISTRAR_ADDR must be host:port, e.g. 127.0.0.1:3000".into())
-            })?;
+            .map_err(|_| ConfigError("REGISTRAR_ADDR must be host:port, e.g. 127.0.0.1:3000".into()))?;
         let store = match var("REGISTRAR_STORE").as_deref() {
             Some("memory") => StoreChoice::Memory,
             Some("dynamodb") => StoreChoice::DynamoDb {
@@ -126,9 +118,7 @@ impl Config {
             },
             None => StoreChoice::Memory,
             Some(other) => {
-                return Err(ConfigError(format!(
-                    "REGISTRAR_STORE={other}: use memory or dynamodb"
-                )));
+                return Err(ConfigError(format!("REGISTRAR_STORE={other}: use memory or dynamodb")));
             }
         };
         let sender = match var("REGISTRAR_SENDER").as_deref() {
@@ -137,9 +127,7 @@ impl Config {
             None if in_lambda => SenderChoice::Aws,
             None => SenderChoice::Outbox,
             Some(other) => {
-                return Err(ConfigError(format!(
-                    "REGISTRAR_SENDER={other}: use outbox or aws"
-                )));
+                return Err(ConfigError(format!("REGISTRAR_SENDER={other}: use outbox or aws")));
             }
         };
         let dev = flag("REGISTRAR_DEV", var("REGISTRAR_DEV"), false)?;
@@ -148,60 +136,41 @@ impl Config {
         if let Some(pepper) = &code_pepper
             && pepper.expose().len() < 32
         {
-            return Err(ConfigError(
-                "REGISTRAR_CODE_PEPPER must be at least 32 characters".into(),
-            ));
+            return Err(ConfigError("REGISTRAR_CODE_PEPPER must be at least 32 characters".into()));
         }
         if strict && code_pepper.is_none() {
-            return Err(ConfigError(
-                "REGISTRAR_CODE_PEPPER is required in Lambda".into(),
-            ));
+            return Err(ConfigError("REGISTRAR_CODE_PEPPER is required in Lambda".into()));
         }
         if strict && var("REGISTRAR_ISSUER").is_none() {
             return Err(ConfigError("REGISTRAR_ISSUER is required in Lambda".into()));
         }
         let signing_keys = var("REGISTRAR_SIGNING_KEYS");
         if strict && signing_keys.is_none() {
-            return Err(ConfigError(
-                "REGISTRAR_SIGNING_KEYS is required in Lambda".into(),
-            ));
+            return Err(ConfigError("REGISTRAR_SIGNING_KEYS is required in Lambda".into()));
         }
         Ok(Self {
             addr,
             api_key: var("REGISTRAR_API_KEY"),
             tenant_id: var("REGISTRAR_TENANT_ID").unwrap_or_else(|| "sandbox".into()),
-            phone_required: flag(
-                "REGISTRAR_PHONE_REQUIRED",
-                var("REGISTRAR_PHONE_REQUIRED"),
-                true,
-            )?,
+            phone_required: flag("REGISTRAR_PHONE_REQUIRED", var("REGISTRAR_PHONE_REQUIRED"), true)?,
             sandbox_code: var("REGISTRAR_SANDBOX_CODE"),
-            outbox_dir: var("REGISTRAR_OUTBOX_DIR")
-                .unwrap_or_else(|| ".local/outbox".into())
-                .into(),
+            outbox_dir: var("REGISTRAR_OUTBOX_DIR").unwrap_or_else(|| ".local/outbox".into()).into(),
             store,
             sender,
-            email_from: var("REGISTRAR_EMAIL_FROM")
-                .unwrap_or_else(|| "no-reply@registrar.local".into()),
+            email_from: var("REGISTRAR_EMAIL_FROM").unwrap_or_else(|| "no-reply@registrar.local".into()),
             sms_sender_id: var("REGISTRAR_SMS_SENDER_ID"),
             issuer: var("REGISTRAR_ISSUER"),
             audience: var("REGISTRAR_AUDIENCE").unwrap_or_else(|| "registrar".into()),
             code_pepper,
             signing_keys,
             dev,
-            secure_cookies: flag(
-                "REGISTRAR_SECURE_COOKIES",
-                var("REGISTRAR_SECURE_COOKIES"),
-                true,
-            )?,
+            secure_cookies: flag("REGISTRAR_SECURE_COOKIES", var("REGISTRAR_SECURE_COOKIES"), true)?,
             json_logs: match var("REGISTRAR_LOG_FORMAT").as_deref() {
                 Some("json") => true,
                 Some("text") => false,
                 None => in_lambda,
                 Some(other) => {
-                    return Err(ConfigError(format!(
-                        "REGISTRAR_LOG_FORMAT={other}: use json or text"
-                    )));
+                    return Err(ConfigError(format!("REGISTRAR_LOG_FORMAT={other}: use json or text")));
                 }
             },
         })
@@ -211,14 +180,9 @@ impl Config {
     pub async fn build_app(&self) -> Result<App, ConfigError> {
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let random: Arc<dyn Random> = Arc::new(OsRandom);
-        let needs_aws =
-            matches!(self.store, StoreChoice::DynamoDb { .. }) || self.sender == SenderChoice::Aws;
+        let needs_aws = matches!(self.store, StoreChoice::DynamoDb { .. }) || self.sender == SenderChoice::Aws;
         let sdk = if needs_aws {
-            Some(
-                aws_config::defaults(aws_config::BehaviorVersion::latest())
-                    .load()
-                    .await,
-            )
+            Some(aws_config::defaults(aws_config::BehaviorVersion::latest()).load().await)
         } else {
             None
         };
@@ -235,14 +199,8 @@ impl Config {
         };
         let (mailer, texter): (Arc<dyn Mailer>, Arc<dyn Texter>) = match (&self.sender, &sdk) {
             (SenderChoice::Aws, Some(sdk)) => (
-                Arc::new(SesMailer::new(
-                    aws_sdk_sesv2::Client::new(sdk),
-                    self.email_from.clone(),
-                )),
-                Arc::new(SnsTexter::new(
-                    aws_sdk_sns::Client::new(sdk),
-                    self.sms_sender_id.clone(),
-                )),
+                Arc::new(SesMailer::new(aws_sdk_sesv2::Client::new(sdk), self.email_from.clone())),
+                Arc::new(SnsTexter::new(aws_sdk_sns::Client::new(sdk), self.sms_sender_id.clone())),
             ),
             _ => {
                 let outbox = Arc::new(Outbox::new(self.outbox_dir.clone(), clock.clone()));
@@ -267,10 +225,7 @@ impl Config {
             random,
             keys: Arc::new(keys),
             settings: Settings {
-                issuer: self
-                    .issuer
-                    .clone()
-                    .unwrap_or_else(|| format!("http://{}", self.addr)),
+                issuer: self.issuer.clone().unwrap_or_else(|| format!("http://{}", self.addr)),
                 audience: self.audience.clone(),
                 code_pepper,
                 secure_cookies: self.secure_cookies,
@@ -302,10 +257,7 @@ mod tests {
     use std::collections::HashMap;
 
     fn config(vars: &[(&str, &str)], lambda: bool) -> Result<Config, ConfigError> {
-        let map: HashMap<String, String> = vars
-            .iter()
-            .map(|(k, v)| ((*k).into(), (*v).into()))
-            .collect();
+        let map: HashMap<String, String> = vars.iter().map(|(k, v)| ((*k).into(), (*v).into())).collect();
         Config::from_lookup(lambda, |k| map.get(k).cloned())
     }
 
@@ -321,20 +273,12 @@ mod tests {
 
     #[test]
     fn switches_and_errors() {
-        let c = config(
-            &[
-                ("REGISTRAR_STORE", "dynamodb"),
-                ("REGISTRAR_DYNAMODB_ENDPOINT", "http://127.0.0.1:5000"),
-            ],
-            false,
-        )
-        .unwrap();
+        let c =
+            config(&[("REGISTRAR_STORE", "dynamodb"), ("REGISTRAR_DYNAMODB_ENDPOINT", "http://127.0.0.1:5000")], false)
+                .unwrap();
         assert_eq!(
             c.store,
-            StoreChoice::DynamoDb {
-                table: "registrar".into(),
-                endpoint: Some("http://127.0.0.1:5000".into())
-            }
+            StoreChoice::DynamoDb { table: "registrar".into(), endpoint: Some("http://127.0.0.1:5000".into()) }
         );
         assert!(config(&[("REGISTRAR_STORE", "postgres")], false).is_err());
         assert!(config(&[("REGISTRAR_ADDR", "nope")], false).is_err());
@@ -348,10 +292,7 @@ mod tests {
         let text = "-----BEGIN A-----\nx\n-----END A-----\n-----BEGIN B-----\ny\n-----END B-----\n";
         assert_eq!(
             split_pems(text),
-            [
-                "-----BEGIN A-----\nx\n-----END A-----",
-                "-----BEGIN B-----\ny\n-----END B-----"
-            ]
+            ["-----BEGIN A-----\nx\n-----END A-----", "-----BEGIN B-----\ny\n-----END B-----"]
         );
     }
 }

@@ -29,8 +29,7 @@ fn bundles() -> &'static Vec<(&'static str, Bundle)> {
             .map(|(lang, source)| {
                 // The catalogues are compiled in and checked by tests, so a
                 // parse error here is a build defect; keep what did parse.
-                let resource = FluentResource::try_new((*source).to_owned())
-                    .unwrap_or_else(|(partial, _)| partial);
+                let resource = FluentResource::try_new((*source).to_owned()).unwrap_or_else(|(partial, _)| partial);
                 let id = lang.parse().unwrap_or_default();
                 let mut bundle = FluentBundle::new_concurrent(vec![id]);
                 bundle.set_use_isolating(false);
@@ -43,9 +42,7 @@ fn bundles() -> &'static Vec<(&'static str, Bundle)> {
 
 fn bundle(lang: &str) -> &'static Bundle {
     let all = bundles();
-    all.iter()
-        .find(|(l, _)| *l == lang)
-        .map_or(&all[0].1, |(_, b)| b)
+    all.iter().find(|(l, _)| *l == lang).map_or(&all[0].1, |(_, b)| b)
 }
 
 /// An argument value for a message.
@@ -68,9 +65,7 @@ pub fn text(lang: &str, key: &str, args: &[(&str, Arg<'_>)]) -> String {
         let bundle = bundle(candidate);
         if let Some(pattern) = bundle.get_message(key).and_then(|m| m.value()) {
             let mut errors = Vec::new();
-            return bundle
-                .format_pattern(pattern, Some(&fluent_args), &mut errors)
-                .into_owned();
+            return bundle.format_pattern(pattern, Some(&fluent_args), &mut errors).into_owned();
         }
     }
     key.to_owned()
@@ -83,11 +78,7 @@ pub fn negotiate(accept_language: Option<&str>) -> &'static str {
         return DEFAULT_LANGUAGE;
     };
     for tag in accept_language::parse(header) {
-        let primary = tag
-            .split(['-', '_'])
-            .next()
-            .unwrap_or("")
-            .to_ascii_lowercase();
+        let primary = tag.split(['-', '_']).next().unwrap_or("").to_ascii_lowercase();
         if let Some(lang) = LANGUAGES.iter().find(|l| **l == primary) {
             return lang;
         }
@@ -127,11 +118,7 @@ mod tests {
     fn messages_are_localized_with_arguments() {
         let de = text("de", "field-password_too_short", &[("min", Arg::Num(8))]);
         assert_eq!(de, "Das Passwort muss mindestens 8 Zeichen haben.");
-        let fr = text(
-            "fr",
-            "problem-rate_limited-detail",
-            &[("retry_after", Arg::Num(42))],
-        );
+        let fr = text("fr", "problem-rate_limited-detail", &[("retry_after", Arg::Num(42))]);
         assert!(fr.contains("42") && fr.contains("secondes"), "{fr}");
         assert_eq!(text("it", "no-such-key", &[]), "no-such-key");
     }

@@ -25,11 +25,7 @@ pub fn sandbox_tenant(config: &Config) -> Tenant {
 /// Stores `tenant` and `api_key` in the app's store.
 pub async fn seed_tenant(app: &App, tenant: &Tenant, api_key: &str) -> Result<(), StoreError> {
     save_tenant(app.store.as_ref(), tenant).await?;
-    let grant = ApiKeyGrant {
-        tenant_id: tenant.id.clone(),
-        partner_id: None,
-        revoked: false,
-    };
+    let grant = ApiKeyGrant { tenant_id: tenant.id.clone(), partner_id: None, revoked: false };
     save_api_key(app.store.as_ref(), api_key, &grant).await
 }
 
@@ -53,18 +49,12 @@ pub async fn run() -> Result<(), Box<dyn std::error::Error>> {
         store.create_table().await?;
     }
     let generated = config.api_key.is_none();
-    let api_key = config
-        .api_key
-        .clone()
-        .unwrap_or_else(|| format!("sk_sandbox_{}", app.random_token(24)));
+    let api_key = config.api_key.clone().unwrap_or_else(|| format!("sk_sandbox_{}", app.random_token(24)));
     let tenant = sandbox_tenant(&config);
     seed_tenant(&app, &tenant, &api_key).await?;
     let server = tokio::spawn(crate::http::server::serve(Arc::new(app), listener));
     println!("Registrar listening on http://{addr}");
-    println!(
-        "Sandbox tenant: {} (phone required: {})",
-        tenant.id, tenant.policy.phone_required
-    );
+    println!("Sandbox tenant: {} (phone required: {})", tenant.id, tenant.policy.phone_required);
     if generated {
         println!("API key (generated; set REGISTRAR_API_KEY to fix it): {api_key}");
     } else {
@@ -79,9 +69,7 @@ pub async fn run() -> Result<(), Box<dyn std::error::Error>> {
 }
 
 async fn dynamo_client(endpoint: Option<&str>) -> aws_sdk_dynamodb::Client {
-    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .load()
-        .await;
+    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest()).load().await;
     let mut builder = aws_sdk_dynamodb::config::Builder::from(&sdk);
     if let Some(url) = endpoint {
         builder = builder.endpoint_url(url);

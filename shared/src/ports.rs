@@ -18,10 +18,7 @@ pub struct Key {
 
 impl Key {
     pub fn new(pk: impl Into<String>, sk: impl Into<String>) -> Self {
-        Self {
-            pk: pk.into(),
-            sk: sk.into(),
-        }
+        Self { pk: pk.into(), sk: sk.into() }
     }
 }
 
@@ -39,12 +36,7 @@ pub struct Item {
 
 impl Item {
     pub fn new(key: Key, body: serde_json::Value, expires_at: Option<i64>) -> Self {
-        Self {
-            key,
-            body,
-            version: 0,
-            expires_at,
-        }
+        Self { key, body, version: 0, expires_at }
     }
 
     /// Whether the item is still live at `now` (epoch seconds).
@@ -130,13 +122,7 @@ pub trait Store: Send + Sync {
     async fn increment(&self, key: &Key, expires_at: i64) -> Result<u64, StoreError>;
     /// Live items of partition `pk` whose sort key starts with `sk_prefix`,
     /// in ascending (or descending) sort-key order, at most `limit`.
-    async fn query(
-        &self,
-        pk: &str,
-        sk_prefix: &str,
-        descending: bool,
-        limit: usize,
-    ) -> Result<Vec<Item>, StoreError>;
+    async fn query(&self, pk: &str, sk_prefix: &str, descending: bool, limit: usize) -> Result<Vec<Item>, StoreError>;
 }
 
 /// An e-mail ready to send.

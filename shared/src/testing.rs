@@ -19,8 +19,7 @@ use crate::ports::{Mailer, Store, Texter};
 /// One RSA key per test process (generating one takes a moment).
 pub fn test_keys() -> Arc<Keyring> {
     static KEYS: OnceLock<Arc<Keyring>> = OnceLock::new();
-    KEYS.get_or_init(|| Arc::new(Keyring::generate().expect("RSA key generation")))
-        .clone()
+    KEYS.get_or_init(|| Arc::new(Keyring::generate().expect("RSA key generation"))).clone()
 }
 
 /// A running app and handles on everything a test may poke.
@@ -44,26 +43,19 @@ pub struct TestOptions {
     pub store: Option<Arc<dyn Store>>,
     /// Mailer and texter under the fault injector; the outbox when `None`.
     pub senders: Option<(Arc<dyn Mailer>, Arc<dyn Texter>)>,
+    /// The clock (give the one the store was built with); a new one when `None`.
+    pub clock: Option<Arc<ManualClock>>,
 }
 
 /// Builds an app on the given ports (clock manual, senders into an outbox
 /// folder of its own) without serving it.
 pub async fn build_app(
     options: TestOptions,
-) -> (
-    Arc<App>,
-    Arc<ManualClock>,
-    Arc<FaultyStore>,
-    Arc<FlakySender>,
-    PathBuf,
-) {
-    let clock = Arc::new(ManualClock::starting_now());
-    let inner: Arc<dyn Store> = options
-        .store
-        .unwrap_or_else(|| Arc::new(MemoryStore::new(clock.clone())));
+) -> (Arc<App>, Arc<ManualClock>, Arc<FaultyStore>, Arc<FlakySender>, PathBuf) {
+    let clock = options.clock.unwrap_or_else(|| Arc::new(ManualClock::starting_now()));
+    let inner: Arc<dyn Store> = options.store.unwrap_or_else(|| Arc::new(MemoryStore::new(clock.clone())));
     let store = Arc::new(FaultyStore::new(inner));
-    let outbox_dir =
-        std::env::temp_dir().join(format!("registrar-test-{}", uuid::Uuid::now_v7().simple()));
+    let outbox_dir = std::env::temp_dir().join(format!("registrar-test-{}", uuid::Uuid::now_v7().simple()));
     let outbox = Arc::new(Outbox::new(outbox_dir.clone(), clock.clone()));
     let (mailer, texter): (Arc<dyn Mailer>, Arc<dyn Texter>) =
         options.senders.unwrap_or_else(|| (outbox.clone(), outbox));
@@ -89,30 +81,12 @@ pub async fn build_app(
 pub async fn spawn_app(options: TestOptions) -> TestApp {
     let policy = options.policy.clone();
     let (app, clock, store, sender, outbox) = build_app(options).await;
-    let tenant = Tenant {
-        id: format!("t{}", uuid::Uuid::now_v7().simple()),
-        name: "Test".into(),
-        policy,
-    };
+    let tenant = Tenant { id: format!("t{}", uuid::Uuid::now_v7().simple()), name: "Test".into(), policy };
     let api_key = format!("sk_test_{}", app.random_token(16));
-    seed_tenant(&app, &tenant, &api_key)
-        .await
-        .expect("seed tenant");
+    seed_tenant(&app, &tenant, &api_key).await.expect("seed tenant");
     let (addr, server) =
-        crate::http::server::spawn(app.clone(), "127.0.0.1:0".parse().expect("addr"))
-            .await
-            .expect("bind port 0");
-    TestApp {
-        app,
-        addr,
-        clock,
-        store,
-        sender,
-        outbox,
-        api_key,
-        tenant,
-        _server: server,
-    }
+        crate::http::server::spawn(app.clone(), "127.0.0.1:0".parse().expect("addr")).await.expect("bind port 0");
+    TestApp { app, addr, clock, store, sender, outbox, api_key, tenant, _server: server }
 }
 
 /// Every outbox message, oldest first.
@@ -121,24 +95,14 @@ pub fn outbox_messages(dir: &Path) -> Vec<serde_json::Value> {
         .map(|entries| entries.filter_map(|e| e.ok().map(|e| e.path())).collect())
         .unwrap_or_default();
     names.sort();
-    names
-        .iter()
-        .filter_map(|p| std::fs::read(p).ok())
-        .filter_map(|bytes| serde_json::from_slice(&bytes).ok())
-        .collect()
+    names.iter().filter_map(|p| std::fs::read(p).ok()).filter_map(|bytes| serde_json::from_slice(&bytes).ok()).collect()
 }
 
 /// The code in the newest outbox message to `to`, if that message has one.
 pub fn latest_code(dir: &Path, to: &str) -> Option<String> {
-    let message = outbox_messages(dir)
-        .into_iter()
-        .rev()
-        .find(|m| m["to"] == to)?;
+    let message = outbox_messages(dir).into_iter().rev().find(|m| m["to"] == to)?;
     let text = message["text"].as_str()?;
-    let digits: Vec<&str> = text
-        .split(|c: char| !c.is_ascii_digit())
-        .filter(|w| w.len() == 6)
-        .collect();
+    let digits: Vec<&str> = text.split(|c: char| !c.is_ascii_digit()).filter(|w| w.len() == 6).collect();
     digits.first().map(|d| (*d).to_owned())
 }
 
@@ -152,9 +116,6 @@ impl TestApp {
     }
 
     pub fn messages_to(&self, to: &str) -> Vec<serde_json::Value> {
-        outbox_messages(&self.outbox)
-            .into_iter()
-            .filter(|m| m["to"] == to)
-            .collect()
+        outbox_messages(&self.outbox).into_iter().filter(|m| m["to"] == to).collect()
     }
 }

@@ -21,10 +21,7 @@ fn item(pk: &str, sk: &str, n: i64, expires_at: Option<i64>) -> Item {
 pub async fn put_then_get(store: Arc<dyn Store>, _clock: Arc<ManualClock>) {
     let key = Key::new("A#1", "X");
     assert_eq!(store.get(&key).await.unwrap(), None);
-    store
-        .put(item("A#1", "X", 7, None), Condition::NotExists)
-        .await
-        .unwrap();
+    store.put(item("A#1", "X", 7, None), Condition::NotExists).await.unwrap();
     let got = store.get(&key).await.unwrap().expect("item stored");
     assert_eq!(got.body, json!({ "n": 7 }));
     assert_eq!(got.version, 1);
@@ -32,98 +29,42 @@ pub async fn put_then_get(store: Arc<dyn Store>, _clock: Arc<ManualClock>) {
 }
 
 /// `NotExists` refuses a live item and accepts an expired one.
-pub async fn create_is_conditional_and_expiry_frees_the_key(
-    store: Arc<dyn Store>,
-    clock: Arc<ManualClock>,
-) {
+pub async fn create_is_conditional_and_expiry_frees_the_key(store: Arc<dyn Store>, clock: Arc<ManualClock>) {
     let now = clock.now_secs();
-    store
-        .put(item("B#1", "X", 1, Some(now + 60)), Condition::NotExists)
-        .await
-        .unwrap();
-    let again = store
-        .put(item("B#1", "X", 2, None), Condition::NotExists)
-        .await;
+    store.put(item("B#1", "X", 1, Some(now + 60)), Condition::NotExists).await.unwrap();
+    let again = store.put(item("B#1", "X", 2, None), Condition::NotExists).await;
     assert_eq!(again, Err(StoreError::ConditionFailed { index: 0 }));
-    assert_eq!(
-        store
-            .get(&Key::new("B#1", "X"))
-            .await
-            .unwrap()
-            .unwrap()
-            .body,
-        json!({ "n": 1 })
-    );
+    assert_eq!(store.get(&Key::new("B#1", "X")).await.unwrap().unwrap().body, json!({ "n": 1 }));
     clock.advance(Duration::seconds(61));
-    assert_eq!(
-        store.get(&Key::new("B#1", "X")).await.unwrap(),
-        None,
-        "expired items are absent"
-    );
-    store
-        .put(item("B#1", "X", 3, None), Condition::NotExists)
-        .await
-        .unwrap();
-    assert_eq!(
-        store
-            .get(&Key::new("B#1", "X"))
-            .await
-            .unwrap()
-            .unwrap()
-            .body,
-        json!({ "n": 3 })
-    );
+    assert_eq!(store.get(&Key::new("B#1", "X")).await.unwrap(), None, "expired items are absent");
+    store.put(item("B#1", "X", 3, None), Condition::NotExists).await.unwrap();
+    assert_eq!(store.get(&Key::new("B#1", "X")).await.unwrap().unwrap().body, json!({ "n": 3 }));
 }
 
 /// `Version` is optimistic locking: the holder of the current version wins
 /// once, a stale holder fails.
-pub async fn versioned_writes_detect_concurrent_changes(
-    store: Arc<dyn Store>,
-    _clock: Arc<ManualClock>,
-) {
-    store
-        .put(item("C#1", "X", 1, None), Condition::NotExists)
-        .await
-        .unwrap();
+pub async fn versioned_writes_detect_concurrent_changes(store: Arc<dyn Store>, _clock: Arc<ManualClock>) {
+    store.put(item("C#1", "X", 1, None), Condition::NotExists).await.unwrap();
     let read = store.get(&Key::new("C#1", "X")).await.unwrap().unwrap();
-    store
-        .put(item("C#1", "X", 2, None), Condition::Version(read.version))
-        .await
-        .unwrap();
-    let stale = store
-        .put(item("C#1", "X", 3, None), Condition::Version(read.version))
-        .await;
+    store.put(item("C#1", "X", 2, None), Condition::Version(read.version)).await.unwrap();
+    let stale = store.put(item("C#1", "X", 3, None), Condition::Version(read.version)).await;
     assert_eq!(stale, Err(StoreError::ConditionFailed { index: 0 }));
     let now = store.get(&Key::new("C#1", "X")).await.unwrap().unwrap();
     assert_eq!(now.body, json!({ "n": 2 }));
     assert_eq!(now.version, read.version + 1);
-    let missing = store
-        .put(item("C#2", "X", 1, None), Condition::Version(1))
-        .await;
+    let missing = store.put(item("C#2", "X", 1, None), Condition::Version(1)).await;
     assert_eq!(missing, Err(StoreError::ConditionFailed { index: 0 }));
-    let exists = store
-        .put(item("C#3", "X", 1, None), Condition::Exists)
-        .await;
+    let exists = store.put(item("C#3", "X", 1, None), Condition::Exists).await;
     assert_eq!(exists, Err(StoreError::ConditionFailed { index: 0 }));
 }
 
 /// An expired item fails `Exists` and `Version` like a missing one.
 pub async fn expired_items_fail_exists_conditions(store: Arc<dyn Store>, clock: Arc<ManualClock>) {
     let now = clock.now_secs();
-    store
-        .put(item("D#1", "X", 1, Some(now + 10)), Condition::NotExists)
-        .await
-        .unwrap();
-    let version = store
-        .get(&Key::new("D#1", "X"))
-        .await
-        .unwrap()
-        .unwrap()
-        .version;
+    store.put(item("D#1", "X", 1, Some(now + 10)), Condition::NotExists).await.unwrap();
+    let version = store.get(&Key::new("D#1", "X")).await.unwrap().unwrap().version;
     clock.advance(Duration::seconds(10));
-    let stale = store
-        .put(item("D#1", "X", 2, None), Condition::Version(version))
-        .await;
+    let stale = store.put(item("D#1", "X", 2, None), Condition::Version(version)).await;
     assert_eq!(stale, Err(StoreError::ConditionFailed { index: 0 }));
     let gone = store.delete(&Key::new("D#1", "X"), Condition::Exists).await;
     assert_eq!(gone, Err(StoreError::ConditionFailed { index: 0 }));
@@ -131,92 +72,41 @@ pub async fn expired_items_fail_exists_conditions(store: Arc<dyn Store>, clock: 
 
 /// Deletes honour their condition.
 pub async fn deletes_are_conditional(store: Arc<dyn Store>, _clock: Arc<ManualClock>) {
-    store
-        .put(item("E#1", "X", 1, None), Condition::NotExists)
-        .await
-        .unwrap();
-    let wrong = store
-        .delete(&Key::new("E#1", "X"), Condition::Version(99))
-        .await;
+    store.put(item("E#1", "X", 1, None), Condition::NotExists).await.unwrap();
+    let wrong = store.delete(&Key::new("E#1", "X"), Condition::Version(99)).await;
     assert_eq!(wrong, Err(StoreError::ConditionFailed { index: 0 }));
     assert!(store.get(&Key::new("E#1", "X")).await.unwrap().is_some());
-    store
-        .delete(&Key::new("E#1", "X"), Condition::Exists)
-        .await
-        .unwrap();
+    store.delete(&Key::new("E#1", "X"), Condition::Exists).await.unwrap();
     assert_eq!(store.get(&Key::new("E#1", "X")).await.unwrap(), None);
-    store
-        .delete(&Key::new("E#1", "X"), Condition::Always)
-        .await
-        .unwrap();
+    store.delete(&Key::new("E#1", "X"), Condition::Always).await.unwrap();
 }
 
 /// A transaction with one failing condition writes nothing and names the
 /// failing write.
 pub async fn transactions_are_all_or_nothing(store: Arc<dyn Store>, _clock: Arc<ManualClock>) {
-    store
-        .put(item("F#lock", "L", 0, None), Condition::NotExists)
-        .await
-        .unwrap();
-    store
-        .put(item("F#old", "X", 0, None), Condition::NotExists)
-        .await
-        .unwrap();
+    store.put(item("F#lock", "L", 0, None), Condition::NotExists).await.unwrap();
+    store.put(item("F#old", "X", 0, None), Condition::NotExists).await.unwrap();
     let failed = store
         .transact(vec![
-            Write::Put {
-                item: item("F#user", "P", 1, None),
-                condition: Condition::NotExists,
-            },
-            Write::Delete {
-                key: Key::new("F#old", "X"),
-                condition: Condition::Exists,
-            },
-            Write::Put {
-                item: item("F#lock", "L", 1, None),
-                condition: Condition::NotExists,
-            },
+            Write::Put { item: item("F#user", "P", 1, None), condition: Condition::NotExists },
+            Write::Delete { key: Key::new("F#old", "X"), condition: Condition::Exists },
+            Write::Put { item: item("F#lock", "L", 1, None), condition: Condition::NotExists },
         ])
         .await;
     assert_eq!(failed, Err(StoreError::ConditionFailed { index: 2 }));
     assert_eq!(store.get(&Key::new("F#user", "P")).await.unwrap(), None);
     assert!(store.get(&Key::new("F#old", "X")).await.unwrap().is_some());
-    assert_eq!(
-        store
-            .get(&Key::new("F#lock", "L"))
-            .await
-            .unwrap()
-            .unwrap()
-            .body,
-        json!({ "n": 0 })
-    );
+    assert_eq!(store.get(&Key::new("F#lock", "L")).await.unwrap().unwrap().body, json!({ "n": 0 }));
 
     store
         .transact(vec![
-            Write::Put {
-                item: item("F#user", "P", 1, None),
-                condition: Condition::NotExists,
-            },
-            Write::Delete {
-                key: Key::new("F#old", "X"),
-                condition: Condition::Exists,
-            },
-            Write::Check {
-                key: Key::new("F#lock", "L"),
-                condition: Condition::Exists,
-            },
+            Write::Put { item: item("F#user", "P", 1, None), condition: Condition::NotExists },
+            Write::Delete { key: Key::new("F#old", "X"), condition: Condition::Exists },
+            Write::Check { key: Key::new("F#lock", "L"), condition: Condition::Exists },
         ])
         .await
         .unwrap();
-    assert_eq!(
-        store
-            .get(&Key::new("F#user", "P"))
-            .await
-            .unwrap()
-            .unwrap()
-            .version,
-        1
-    );
+    assert_eq!(store.get(&Key::new("F#user", "P")).await.unwrap().unwrap().version, 1);
     assert_eq!(store.get(&Key::new("F#old", "X")).await.unwrap(), None);
 }
 
@@ -225,42 +115,16 @@ pub async fn transactions_are_all_or_nothing(store: Arc<dyn Store>, _clock: Arc<
 pub async fn queries_by_prefix_in_order(store: Arc<dyn Store>, clock: Arc<ManualClock>) {
     let now = clock.now_secs();
     for (sk, n) in [("EVT#2", 2), ("EVT#1", 1), ("EVT#3", 3), ("OTHER#1", 9)] {
-        store
-            .put(item("G#1", sk, n, None), Condition::NotExists)
-            .await
-            .unwrap();
+        store.put(item("G#1", sk, n, None), Condition::NotExists).await.unwrap();
     }
-    store
-        .put(item("G#1", "EVT#4", 4, Some(now + 5)), Condition::NotExists)
-        .await
-        .unwrap();
-    store
-        .put(item("G#2", "EVT#1", 99, None), Condition::NotExists)
-        .await
-        .unwrap();
-    let numbers = |items: Vec<Item>| {
-        items
-            .into_iter()
-            .map(|i| i.body["n"].as_i64().unwrap())
-            .collect::<Vec<_>>()
-    };
-    assert_eq!(
-        numbers(store.query("G#1", "EVT#", false, 10).await.unwrap()),
-        [1, 2, 3, 4]
-    );
+    store.put(item("G#1", "EVT#4", 4, Some(now + 5)), Condition::NotExists).await.unwrap();
+    store.put(item("G#2", "EVT#1", 99, None), Condition::NotExists).await.unwrap();
+    let numbers = |items: Vec<Item>| items.into_iter().map(|i| i.body["n"].as_i64().unwrap()).collect::<Vec<_>>();
+    assert_eq!(numbers(store.query("G#1", "EVT#", false, 10).await.unwrap()), [1, 2, 3, 4]);
     clock.advance(Duration::seconds(5));
-    assert_eq!(
-        numbers(store.query("G#1", "EVT#", false, 10).await.unwrap()),
-        [1, 2, 3]
-    );
-    assert_eq!(
-        numbers(store.query("G#1", "EVT#", true, 2).await.unwrap()),
-        [3, 2]
-    );
-    assert_eq!(
-        numbers(store.query("G#1", "", false, 10).await.unwrap()),
-        [1, 2, 3, 9]
-    );
+    assert_eq!(numbers(store.query("G#1", "EVT#", false, 10).await.unwrap()), [1, 2, 3]);
+    assert_eq!(numbers(store.query("G#1", "EVT#", true, 2).await.unwrap()), [3, 2]);
+    assert_eq!(numbers(store.query("G#1", "", false, 10).await.unwrap()), [1, 2, 3, 9]);
     assert!(store.query("G#3", "", false, 10).await.unwrap().is_empty());
 }
 
@@ -271,14 +135,8 @@ pub async fn racing_creates_leave_one_winner(store: Arc<dyn Store>, _clock: Arc<
         async move {
             store
                 .transact(vec![
-                    Write::Put {
-                        item: item(&format!("H#user{n}"), "P", n, None),
-                        condition: Condition::NotExists,
-                    },
-                    Write::Put {
-                        item: item("H#lock", "L", n, None),
-                        condition: Condition::NotExists,
-                    },
+                    Write::Put { item: item(&format!("H#user{n}"), "P", n, None), condition: Condition::NotExists },
+                    Write::Put { item: item("H#lock", "L", n, None), condition: Condition::NotExists },
                 ])
                 .await
         }
@@ -289,10 +147,7 @@ pub async fn racing_creates_leave_one_winner(store: Arc<dyn Store>, _clock: Arc<
     let lock = store.get(&Key::new("H#lock", "L")).await.unwrap().unwrap();
     let winner = lock.body["n"].as_i64().unwrap();
     for n in 0..20 {
-        let user = store
-            .get(&Key::new(format!("H#user{n}"), "P"))
-            .await
-            .unwrap();
+        let user = store.get(&Key::new(format!("H#user{n}"), "P")).await.unwrap();
         assert_eq!(user.is_some(), n == winner, "user {n}");
     }
 }
@@ -304,13 +159,7 @@ pub async fn counters_add_atomically(store: Arc<dyn Store>, clock: Arc<ManualClo
     let key = Key::new("I#ip#1", "W#1");
     assert_eq!(store.increment(&key, expires).await.unwrap(), 1);
     assert_eq!(store.increment(&key, expires).await.unwrap(), 2);
-    assert_eq!(
-        store
-            .increment(&Key::new("I#ip#2", "W#1"), expires)
-            .await
-            .unwrap(),
-        1
-    );
+    assert_eq!(store.increment(&Key::new("I#ip#2", "W#1"), expires).await.unwrap(), 1);
     let counted = (0..10).map(|_| {
         let store = store.clone();
         let key = key.clone();
@@ -318,11 +167,7 @@ pub async fn counters_add_atomically(store: Arc<dyn Store>, clock: Arc<ManualClo
     });
     let mut seen = futures_join_all(counted).await;
     seen.sort();
-    assert_eq!(
-        seen,
-        (3..=12).collect::<Vec<u64>>(),
-        "every increment counted once"
-    );
+    assert_eq!(seen, (3..=12).collect::<Vec<u64>>(), "every increment counted once");
     let stored = store.get(&key).await.unwrap().expect("counter readable");
     assert_eq!(stored.version, 12);
     assert_eq!(stored.expires_at, Some(expires));

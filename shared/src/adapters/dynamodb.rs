@@ -11,8 +11,8 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, ConditionCheck, Delete, KeySchemaElement, KeyType, Put,
-    ScalarAttributeType, TimeToLiveSpecification, TransactWriteItem,
+    AttributeDefinition, AttributeValue, ConditionCheck, Delete, KeySchemaElement, KeyType, Put, ScalarAttributeType,
+    TimeToLiveSpecification, TransactWriteItem,
 };
 
 use crate::ports::{Clock, Condition, Item, Key, Store, StoreError, Write};
@@ -49,25 +49,15 @@ const LIVE: &str = "(attribute_not_exists(expires_at) OR expires_at > :now)";
 fn condition_expr(condition: Condition, now: i64) -> Expr {
     let now_value = || HashMap::from([(":now".to_owned(), n(now))]);
     match condition {
-        Condition::Always => Expr {
-            text: None,
-            values: HashMap::new(),
-        },
-        Condition::NotExists => Expr {
-            text: Some("attribute_not_exists(pk) OR expires_at <= :now".into()),
-            values: now_value(),
-        },
-        Condition::Exists => Expr {
-            text: Some(format!("attribute_exists(pk) AND {LIVE}")),
-            values: now_value(),
-        },
+        Condition::Always => Expr { text: None, values: HashMap::new() },
+        Condition::NotExists => {
+            Expr { text: Some("attribute_not_exists(pk) OR expires_at <= :now".into()), values: now_value() }
+        }
+        Condition::Exists => Expr { text: Some(format!("attribute_exists(pk) AND {LIVE}")), values: now_value() },
         Condition::Version(v) => {
             let mut values = now_value();
             values.insert(":ver".into(), n(v));
-            Expr {
-                text: Some(format!("ver = :ver AND {LIVE}")),
-                values,
-            }
+            Expr { text: Some(format!("ver = :ver AND {LIVE}")), values }
         }
     }
 }
@@ -95,22 +85,17 @@ fn item_to_attrs(item: &Item, version: Option<u64>) -> Attrs {
 fn attrs_to_item(attrs: &Attrs) -> Result<Item, StoreError> {
     let text = |name: &str| match attrs.get(name) {
         Some(AttributeValue::S(v)) => Ok(v.as_str()),
-        _ => Err(StoreError::Unavailable(format!(
-            "item without string attribute {name}"
-        ))),
+        _ => Err(StoreError::Unavailable(format!("item without string attribute {name}"))),
     };
     let number = |name: &str| match attrs.get(name) {
-        Some(AttributeValue::N(v)) => v
-            .parse::<i64>()
-            .map(Some)
-            .map_err(|_| StoreError::Unavailable(format!("bad number in {name}"))),
+        Some(AttributeValue::N(v)) => {
+            v.parse::<i64>().map(Some).map_err(|_| StoreError::Unavailable(format!("bad number in {name}")))
+        }
         None => Ok(None),
-        _ => Err(StoreError::Unavailable(format!(
-            "attribute {name} is not a number"
-        ))),
+        _ => Err(StoreError::Unavailable(format!("attribute {name} is not a number"))),
     };
-    let body = serde_json::from_str(text("body")?)
-        .map_err(|_| StoreError::Unavailable("item body is not JSON".into()))?;
+    let body =
+        serde_json::from_str(text("body")?).map_err(|_| StoreError::Unavailable("item body is not JSON".into()))?;
     Ok(Item {
         key: Key::new(text("pk")?, text("sk")?),
         body,
@@ -121,11 +106,7 @@ fn attrs_to_item(attrs: &Attrs) -> Result<Item, StoreError> {
 
 impl DynamoStore {
     pub fn new(client: Client, table: impl Into<String>, clock: Arc<dyn Clock>) -> Self {
-        Self {
-            client,
-            table: table.into(),
-            clock,
-        }
+        Self { client, table: table.into(), clock }
     }
 
     fn now(&self) -> i64 {
@@ -161,9 +142,7 @@ impl DynamoStore {
             .send()
             .await;
         if let Err(err) = created {
-            let exists = err
-                .as_service_error()
-                .is_some_and(|e| e.is_resource_in_use_exception());
+            let exists = err.as_service_error().is_some_and(|e| e.is_resource_in_use_exception());
             if !exists {
                 return Err(unavailable(err));
             }
@@ -174,13 +153,7 @@ impl DynamoStore {
             .build()
             .map_err(|e| StoreError::Unavailable(e.to_string()))?;
         // Enabling TTL twice is an error in DynamoDB; ignore "already enabled".
-        let _ = self
-            .client
-            .update_time_to_live()
-            .table_name(&self.table)
-            .time_to_live_specification(ttl)
-            .send()
-            .await;
+        let _ = self.client.update_time_to_live().table_name(&self.table).time_to_live_specification(ttl).send().await;
         Ok(())
     }
 }
@@ -219,11 +192,7 @@ impl Store for DynamoStore {
             .await;
         match out {
             Ok(_) => Ok(()),
-            Err(err)
-                if err
-                    .as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
+            Err(err) if err.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => {
                 Err(StoreError::ConditionFailed { index: 0 })
             }
             Err(err) => Err(unavailable(err)),
@@ -243,11 +212,7 @@ impl Store for DynamoStore {
             .await;
         match out {
             Ok(_) => Ok(()),
-            Err(err)
-                if err
-                    .as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
+            Err(err) if err.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => {
                 Err(StoreError::ConditionFailed { index: 0 })
             }
             Err(err) => Err(unavailable(err)),
@@ -266,9 +231,7 @@ impl Store for DynamoStore {
                         .table_name(&self.table)
                         .set_item(Some(item_to_attrs(item, Some(version))))
                         .set_condition_expression(expr.text)
-                        .set_expression_attribute_values(
-                            (!expr.values.is_empty()).then_some(expr.values),
-                        )
+                        .set_expression_attribute_values((!expr.values.is_empty()).then_some(expr.values))
                         .build()
                         .map_err(|e| StoreError::Unavailable(e.to_string()))?;
                     TransactWriteItem::builder().put(put).build()
@@ -279,9 +242,7 @@ impl Store for DynamoStore {
                         .table_name(&self.table)
                         .set_key(Some(key_attrs(key)))
                         .set_condition_expression(expr.text)
-                        .set_expression_attribute_values(
-                            (!expr.values.is_empty()).then_some(expr.values),
-                        )
+                        .set_expression_attribute_values((!expr.values.is_empty()).then_some(expr.values))
                         .build()
                         .map_err(|e| StoreError::Unavailable(e.to_string()))?;
                     TransactWriteItem::builder().delete(delete).build()
@@ -291,12 +252,10 @@ impl Store for DynamoStore {
                     let check = ConditionCheck::builder()
                         .table_name(&self.table)
                         .set_key(Some(key_attrs(key)))
-                        .set_condition_expression(Some(expr.text.unwrap_or_else(|| {
-                            "attribute_exists(pk) OR attribute_not_exists(pk)".into()
-                        })))
-                        .set_expression_attribute_values(
-                            (!expr.values.is_empty()).then_some(expr.values),
-                        )
+                        .set_condition_expression(Some(
+                            expr.text.unwrap_or_else(|| "attribute_exists(pk) OR attribute_not_exists(pk)".into()),
+                        ))
+                        .set_expression_attribute_values((!expr.values.is_empty()).then_some(expr.values))
                         .build()
                         .map_err(|e| StoreError::Unavailable(e.to_string()))?;
                     TransactWriteItem::builder().condition_check(check).build()
@@ -304,12 +263,7 @@ impl Store for DynamoStore {
             };
             items.push(built);
         }
-        let out = self
-            .client
-            .transact_write_items()
-            .set_transact_items(Some(items))
-            .send()
-            .await;
+        let out = self.client.transact_write_items().set_transact_items(Some(items)).send().await;
         match out {
             Ok(_) => Ok(()),
             Err(err) => {
@@ -348,22 +302,14 @@ impl Store for DynamoStore {
             .await
             .map_err(unavailable)?;
         match out.attributes().and_then(|a| a.get("ver")) {
-            Some(AttributeValue::N(count)) => count
-                .parse()
-                .map_err(|_| StoreError::Unavailable("counter is not a number".into())),
-            _ => Err(StoreError::Unavailable(
-                "counter missing from the answer".into(),
-            )),
+            Some(AttributeValue::N(count)) => {
+                count.parse().map_err(|_| StoreError::Unavailable("counter is not a number".into()))
+            }
+            _ => Err(StoreError::Unavailable("counter missing from the answer".into())),
         }
     }
 
-    async fn query(
-        &self,
-        pk: &str,
-        sk_prefix: &str,
-        descending: bool,
-        limit: usize,
-    ) -> Result<Vec<Item>, StoreError> {
+    async fn query(&self, pk: &str, sk_prefix: &str, descending: bool, limit: usize) -> Result<Vec<Item>, StoreError> {
         let now = self.now();
         let mut found = Vec::new();
         let mut start: Option<Attrs> = None;

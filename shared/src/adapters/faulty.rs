@@ -7,9 +7,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use async_trait::async_trait;
 
-use crate::ports::{
-    Condition, Email, Item, Key, Mailer, SendError, Sms, Store, StoreError, Texter, Write,
-};
+use crate::ports::{Condition, Email, Item, Key, Mailer, SendError, Sms, Store, StoreError, Texter, Write};
 
 /// A store that fails every call from the `n`-th on (counting from 0) while
 /// armed, and counts the calls made to it.
@@ -21,11 +19,7 @@ pub struct FaultyStore {
 
 impl FaultyStore {
     pub fn new(inner: Arc<dyn Store>) -> Self {
-        Self {
-            inner,
-            calls: AtomicU64::new(0),
-            fail_from: AtomicU64::new(u64::MAX),
-        }
+        Self { inner, calls: AtomicU64::new(0), fail_from: AtomicU64::new(u64::MAX) }
     }
 
     /// Makes the call `after` calls from now fail, and every one after it.
@@ -76,13 +70,7 @@ impl Store for FaultyStore {
         self.check()?;
         self.inner.increment(key, expires_at).await
     }
-    async fn query(
-        &self,
-        pk: &str,
-        sk_prefix: &str,
-        descending: bool,
-        limit: usize,
-    ) -> Result<Vec<Item>, StoreError> {
+    async fn query(&self, pk: &str, sk_prefix: &str, descending: bool, limit: usize) -> Result<Vec<Item>, StoreError> {
         self.check()?;
         self.inner.query(pk, sk_prefix, descending, limit).await
     }
@@ -130,10 +118,7 @@ impl FlakySender {
     }
 
     fn record(&self, message: Sent) {
-        self.sent
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push(message);
+        self.sent.lock().unwrap_or_else(|p| p.into_inner()).push(message);
     }
 }
 

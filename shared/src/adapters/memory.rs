@@ -16,10 +16,7 @@ pub struct MemoryStore {
 
 impl MemoryStore {
     pub fn new(clock: Arc<dyn Clock>) -> Self {
-        Self {
-            items: Mutex::new(BTreeMap::new()),
-            clock,
-        }
+        Self { items: Mutex::new(BTreeMap::new()), clock }
     }
 
     fn now(&self) -> i64 {
@@ -73,18 +70,14 @@ impl Store for MemoryStore {
 
     async fn transact(&self, writes: Vec<Write>) -> Result<(), StoreError> {
         if writes.len() > 100 {
-            return Err(StoreError::Unavailable(
-                "transaction over 100 writes".into(),
-            ));
+            return Err(StoreError::Unavailable("transaction over 100 writes".into()));
         }
         let now = self.now();
         let mut items = self.lock();
         for (index, write) in writes.iter().enumerate() {
             let (key, condition) = match write {
                 Write::Put { item, condition } => (&item.key, *condition),
-                Write::Delete { key, condition } | Write::Check { key, condition } => {
-                    (key, *condition)
-                }
+                Write::Delete { key, condition } | Write::Check { key, condition } => (key, *condition),
             };
             if !holds(&items, key, condition, now) {
                 return Err(StoreError::ConditionFailed { index });
@@ -93,10 +86,7 @@ impl Store for MemoryStore {
         let now_millis = self.clock.now().timestamp_millis();
         for write in writes {
             match write {
-                Write::Put {
-                    mut item,
-                    condition,
-                } => {
+                Write::Put { mut item, condition } => {
                     item.version = condition.next_version(now_millis);
                     items.insert(item.key.clone(), item);
                 }
@@ -126,13 +116,7 @@ impl Store for MemoryStore {
         Ok(count)
     }
 
-    async fn query(
-        &self,
-        pk: &str,
-        sk_prefix: &str,
-        descending: bool,
-        limit: usize,
-    ) -> Result<Vec<Item>, StoreError> {
+    async fn query(&self, pk: &str, sk_prefix: &str, descending: bool, limit: usize) -> Result<Vec<Item>, StoreError> {
         let now = self.now();
         let items = self.lock();
         let from = Key::new(pk, sk_prefix);

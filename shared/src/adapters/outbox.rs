@@ -17,10 +17,7 @@ pub struct Outbox {
 
 impl Outbox {
     pub fn new(dir: impl Into<PathBuf>, clock: Arc<dyn Clock>) -> Self {
-        Self {
-            dir: dir.into(),
-            clock,
-        }
+        Self { dir: dir.into(), clock }
     }
 
     pub fn dir(&self) -> &Path {
@@ -36,21 +33,13 @@ impl Outbox {
         if let (Some(target), Some(fields)) = (record.as_object_mut(), message.as_object()) {
             target.extend(fields.clone());
         }
-        tokio::fs::create_dir_all(&self.dir)
-            .await
-            .map_err(|e| SendError(format!("outbox folder: {e}")))?;
+        tokio::fs::create_dir_all(&self.dir).await.map_err(|e| SendError(format!("outbox folder: {e}")))?;
         // Sortable by time, unique by a v7 id.
-        let name = format!(
-            "{}-{}-{}.json",
-            sent_at.format("%Y%m%dT%H%M%S%3fZ"),
-            channel,
-            uuid::Uuid::now_v7().simple()
-        );
+        let name =
+            format!("{}-{}-{}.json", sent_at.format("%Y%m%dT%H%M%S%3fZ"), channel, uuid::Uuid::now_v7().simple());
         let path = self.dir.join(name);
         let text = serde_json::to_vec_pretty(&record).map_err(|e| SendError(e.to_string()))?;
-        tokio::fs::write(&path, text)
-            .await
-            .map_err(|e| SendError(format!("outbox write: {e}")))?;
+        tokio::fs::write(&path, text).await.map_err(|e| SendError(format!("outbox write: {e}")))?;
         tracing::info!(channel, path = %path.display(), "message written to the outbox");
         Ok(())
     }

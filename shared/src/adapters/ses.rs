@@ -16,19 +16,12 @@ pub struct SesMailer {
 
 impl SesMailer {
     pub fn new(client: Client, from: impl Into<String>) -> Self {
-        Self {
-            client,
-            from: from.into(),
-        }
+        Self { client, from: from.into() }
     }
 }
 
 fn content(text: &str) -> Result<Content, SendError> {
-    Content::builder()
-        .data(text)
-        .charset("UTF-8")
-        .build()
-        .map_err(|e| SendError(e.to_string()))
+    Content::builder().data(text).charset("UTF-8").build().map_err(|e| SendError(e.to_string()))
 }
 
 #[async_trait]

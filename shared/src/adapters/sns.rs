@@ -39,10 +39,7 @@ impl Texter for SnsTexter {
         if let Some(sender) = &self.sender_id {
             publish = publish.message_attributes("AWS.SNS.SMS.SenderID", string_attribute(sender)?);
         }
-        publish
-            .send()
-            .await
-            .map_err(|e| SendError(DisplayErrorContext(e).to_string()))?;
+        publish.send().await.map_err(|e| SendError(DisplayErrorContext(e).to_string()))?;
         Ok(())
     }
 }

@@ -32,9 +32,7 @@ pub struct ManualClock {
 
 impl ManualClock {
     pub fn new(start: DateTime<Utc>) -> Self {
-        Self {
-            now: Mutex::new(start),
-        }
+        Self { now: Mutex::new(start) }
     }
 
     /// Starts at the current system time.
@@ -70,9 +68,6 @@ impl SeededRandom {
 
 impl Random for SeededRandom {
     fn fill(&self, buf: &mut [u8]) {
-        self.0
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .fill_bytes(buf);
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).fill_bytes(buf);
     }
 }

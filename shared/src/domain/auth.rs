@@ -17,8 +17,8 @@ use super::limits;
 use super::password::{Password, hash_password, needs_rehash, verify_password};
 use super::tenant::{Tenant, decode_item, encode_item};
 use super::user::{
-    RefreshRecord, Session, Tokens, User, audit_write, email_lock_key, load_user, open_session,
-    phone_lock_key, refresh_key, revoke_sessions, session_key, tokens_for, user_by_lock,
+    RefreshRecord, Session, Tokens, User, audit_write, email_lock_key, load_user, open_session, phone_lock_key,
+    refresh_key, revoke_sessions, session_key, tokens_for, user_by_lock,
 };
 use super::values::{EmailAddress, Phone};
 use crate::app::App;
@@ -46,13 +46,8 @@ pub struct Origin<'a> {
 #[derive(Debug)]
 pub enum LoginOutcome {
     Tokens(Tokens),
-    Mfa {
-        challenge_id: String,
-        channel: &'static str,
-    },
-    PasswordChange {
-        challenge_id: String,
-    },
+    Mfa { challenge_id: String, channel: &'static str },
+    PasswordChange { challenge_id: String },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -81,11 +76,7 @@ fn challenge_key(id: &str) -> Key {
 
 impl Challenge {
     fn item(&self) -> Result<Item, Error> {
-        Ok(Item::new(
-            challenge_key(&self.id),
-            encode_item(self)?,
-            Some(self.expires_at.timestamp()),
-        ))
+        Ok(Item::new(challenge_key(&self.id), encode_item(self)?, Some(self.expires_at.timestamp())))
     }
 }
 
@@ -95,8 +86,7 @@ fn dummy_hash() -> &'static str {
     static HASH: OnceLock<String> = OnceLock::new();
     HASH.get_or_init(|| {
         use argon2::password_hash::{PasswordHasher, SaltString};
-        let salt = SaltString::encode_b64(b"registrar-dummy!")
-            .unwrap_or_else(|_| unreachable!("16-byte salt"));
+        let salt = SaltString::encode_b64(b"registrar-dummy!").unwrap_or_else(|_| unreachable!("16-byte salt"));
         super::password::hasher()
             .hash_password(b"no user has this password", &salt)
             .map(|h| h.to_string())
@@ -105,11 +95,7 @@ fn dummy_hash() -> &'static str {
 }
 
 /// Finds the user for a login name: an e-mail address or an E.164 phone.
-async fn find_user(
-    app: &App,
-    tenant: &Tenant,
-    username: &str,
-) -> Result<Option<(User, u64)>, Error> {
+async fn find_user(app: &App, tenant: &Tenant, username: &str) -> Result<Option<(User, u64)>, Error> {
     if let Ok(email) = EmailAddress::parse(username) {
         return user_by_lock(app, &email_lock_key(&tenant.id, email.as_str())).await;
     }
@@ -128,14 +114,7 @@ pub async fn login(
     password: &Password,
     origin: Origin<'_>,
 ) -> Result<LoginOutcome, Error> {
-    limits::count(
-        app,
-        "login-ip",
-        &format!("{}#{}", tenant.id, origin.ip),
-        300,
-        30,
-    )
-    .await?;
+    limits::count(app, "login-ip", &format!("{}#{}", tenant.id, origin.ip), 300, 30).await?;
     let now = app.clock.now();
     let Some((mut user, version)) = find_user(app, tenant, username).await? else {
         verify_password(password, dummy_hash()).await;
@@ -143,9 +122,7 @@ pub async fn login(
     };
     if let Some(until) = user.locked_until.filter(|u| *u > now) {
         verify_password(password, dummy_hash()).await;
-        return Err(Error::InvalidCredentials {
-            retry_after: Some(seconds_until(now, until)),
-        });
+        return Err(Error::InvalidCredentials { retry_after: Some(seconds_until(now, until)) });
     }
     if !verify_password(password, &user.password_hash).await {
         return Err(record_failure(app, &mut user, version).await);
@@ -179,9 +156,13 @@ fn seconds_until(now: DateTime<Utc>, until: DateTime<Utc>) -> u64 {
 /// Counts a failed login and locks the account past the free failures.
 async fn record_failure(app: &App, user: &mut User, version: u64) -> Error {
     let now = app.clock.now();
-    let quiet = user
-        .last_failure_at
-        .is_none_or(|at| now - at >= Duration::seconds(FAILURE_MEMORY_SECS));
+    // Quiet time counts from the end of the last lock, so a 15-minute lock
+    // does not by itself wipe the count.
+    let last = match (user.last_failure_at, user.locked_until) {
+        (Some(failure), Some(lock)) => Some(failure.max(lock)),
+        (failure, lock) => failure.or(lock),
+    };
+    let quiet = last.is_none_or(|at| now - at >= Duration::seconds(FAILURE_MEMORY_SECS));
     user.failed_logins = if quiet { 1 } else { user.failed_logins + 1 };
     user.last_failure_at = Some(now);
     let mut retry_after = None;
@@ -194,14 +175,10 @@ async fn record_failure(app: &App, user: &mut User, version: u64) -> Error {
         event = "account_locked";
     }
     let detail = serde_json::json!({ "failures": user.failed_logins, "locked_for": retry_after });
-    let writes = user
-        .write(Condition::Version(version))
-        .map(|w| vec![w, audit_write(app, &user.id, event, detail)]);
+    let writes = user.write(Condition::Version(version)).map(|w| vec![w, audit_write(app, &user.id, event, detail)]);
     match writes {
         Ok(writes) => match app.store.transact(writes).await {
-            Ok(()) | Err(StoreError::ConditionFailed { .. }) => {
-                Error::InvalidCredentials { retry_after }
-            }
+            Ok(()) | Err(StoreError::ConditionFailed { .. }) => Error::InvalidCredentials { retry_after },
             Err(err) => err.into(),
         },
         Err(err) => err,
@@ -229,26 +206,16 @@ async fn continue_login(
             code: None,
             expires_at: now + Duration::seconds(CHALLENGE_TTL_SECS),
         };
-        writes.push(Write::Put {
-            item: challenge.item()?,
-            condition: Condition::NotExists,
-        });
+        writes.push(Write::Put { item: challenge.item()?, condition: Condition::NotExists });
         app.store.transact(writes).await?;
-        return Ok(LoginOutcome::PasswordChange {
-            challenge_id: challenge.id,
-        });
+        return Ok(LoginOutcome::PasswordChange { challenge_id: challenge.id });
     }
     if user.mfa_enabled() {
         return start_mfa(app, tenant, user, device_id, writes).await;
     }
     let (session_writes, tokens) = open_session(app, tenant, user, Some(device_id))?;
     writes.extend(session_writes);
-    writes.push(audit_write(
-        app,
-        &user.id,
-        "logged_in",
-        serde_json::json!({ "device_id": device_id }),
-    ));
+    writes.push(audit_write(app, &user.id, "logged_in", serde_json::json!({ "device_id": device_id })));
     app.store.transact(writes).await?;
     Ok(LoginOutcome::Tokens(tokens))
 }
@@ -267,26 +234,9 @@ async fn start_mfa(
     let id = app.new_id("chl");
     let phone = user.phone.clone().unwrap_or_default();
     let subject = format!("{}#{}", tenant.id, phone);
-    limits::count(
-        app,
-        "mfa-dest",
-        &subject,
-        3600,
-        tenant.policy.codes.max_sends as u64,
-    )
-    .await?;
-    limits::cooldown(
-        app,
-        "mfa-dest",
-        &subject,
-        tenant.policy.codes.resend_cooldown_secs,
-    )
-    .await?;
-    let code = draw_code(
-        app.random.as_ref(),
-        tenant.policy.codes.length,
-        tenant.policy.sandbox_code.as_deref(),
-    );
+    limits::count(app, "mfa-dest", &subject, 3600, tenant.policy.codes.max_sends as u64).await?;
+    limits::cooldown(app, "mfa-dest", &subject, tenant.policy.codes.resend_cooldown_secs).await?;
+    let code = draw_code(app.random.as_ref(), tenant.policy.codes.length, tenant.policy.sandbox_code.as_deref());
     let hash = hash_code(app.settings.code_pepper.expose(), "mfa", &id, &code);
     let ttl = Duration::seconds(tenant.policy.codes.sms_ttl_secs);
     let challenge = Challenge {
@@ -299,34 +249,21 @@ async fn start_mfa(
         code: Some(PendingCode::new(hash, now + ttl)),
         expires_at: now + ttl,
     };
-    writes.push(Write::Put {
-        item: challenge.item()?,
-        condition: Condition::NotExists,
-    });
+    writes.push(Write::Put { item: challenge.item()?, condition: Condition::NotExists });
     app.store.transact(writes).await?;
     let lang = user.language.as_str();
     let minutes = (tenant.policy.codes.sms_ttl_secs + 59) / 60;
     let sms = Sms {
         to: phone,
-        text: text(
-            lang,
-            "sms-login-code-text",
-            &[("code", Arg::Str(&code)), ("minutes", Arg::Num(minutes))],
-        ),
+        text: text(lang, "sms-login-code-text", &[("code", Arg::Str(&code)), ("minutes", Arg::Num(minutes))]),
         language: lang.to_owned(),
     };
     if let Err(err) = app.texter.send_sms(&sms).await {
-        let _ = app
-            .store
-            .delete(&challenge_key(&id), Condition::Always)
-            .await;
+        let _ = app.store.delete(&challenge_key(&id), Condition::Always).await;
         limits::clear_cooldown(app, "mfa-dest", &subject).await;
         return Err(err.into());
     }
-    Ok(LoginOutcome::Mfa {
-        challenge_id: id,
-        channel: "sms",
-    })
+    Ok(LoginOutcome::Mfa { challenge_id: id, channel: "sms" })
 }
 
 async fn load_challenge(
@@ -339,17 +276,10 @@ async fn load_challenge(
     if !id.starts_with("chl_") || id.len() > 64 {
         return Err(Error::ChallengeNotFound);
     }
-    let item = app
-        .store
-        .get(&challenge_key(id))
-        .await?
-        .ok_or(Error::ChallengeNotFound)?;
+    let item = app.store.get(&challenge_key(id)).await?.ok_or(Error::ChallengeNotFound)?;
     let version = item.version;
     let challenge: Challenge = decode_item(item)?;
-    if challenge.tenant_id != tenant.id
-        || challenge.kind != kind
-        || challenge.expires_at <= app.clock.now()
-    {
+    if challenge.tenant_id != tenant.id || challenge.kind != kind || challenge.expires_at <= app.clock.now() {
         return Err(Error::ChallengeNotFound);
     }
     if challenge.device_id != device_id {
@@ -366,14 +296,8 @@ pub async fn verify_mfa(
     code: &str,
     device_id: &str,
 ) -> Result<Tokens, Error> {
-    let (mut challenge, version) =
-        load_challenge(app, tenant, challenge_id, ChallengeKind::Mfa, device_id).await?;
-    let candidate = hash_code(
-        app.settings.code_pepper.expose(),
-        "mfa",
-        &challenge.id,
-        code,
-    );
+    let (mut challenge, version) = load_challenge(app, tenant, challenge_id, ChallengeKind::Mfa, device_id).await?;
+    let candidate = hash_code(app.settings.code_pepper.expose(), "mfa", &challenge.id, code);
     let now = app.clock.now();
     let Some(pending) = challenge.code.as_mut() else {
         return Err(Error::CodeExpired);
@@ -381,31 +305,19 @@ pub async fn verify_mfa(
     match pending.check(&candidate, now, tenant.policy.codes.max_attempts) {
         CodeCheck::Valid => {}
         CodeCheck::Wrong { attempts_left } => {
-            app.store
-                .put(challenge.item()?, Condition::Version(version))
-                .await?;
+            app.store.put(challenge.item()?, Condition::Version(version)).await?;
             return Err(Error::InvalidCode { attempts_left });
         }
         CodeCheck::Expired => return Err(Error::CodeExpired),
         CodeCheck::Exhausted => return Err(Error::TooManyAttempts),
     }
-    let (user, _) = load_user(app, &challenge.user_id)
-        .await?
-        .ok_or(Error::ChallengeNotFound)?;
+    let (user, _) = load_user(app, &challenge.user_id).await?.ok_or(Error::ChallengeNotFound)?;
     if !user.is_active() {
         return Err(Error::AccountInactive);
     }
     let (mut writes, tokens) = open_session(app, tenant, &user, Some(device_id))?;
-    writes.push(Write::Delete {
-        key: challenge_key(&challenge.id),
-        condition: Condition::Version(version),
-    });
-    writes.push(audit_write(
-        app,
-        &user.id,
-        "logged_in",
-        serde_json::json!({ "device_id": device_id, "mfa": true }),
-    ));
+    writes.push(Write::Delete { key: challenge_key(&challenge.id), condition: Condition::Version(version) });
+    writes.push(audit_write(app, &user.id, "logged_in", serde_json::json!({ "device_id": device_id, "mfa": true })));
     app.store.transact(writes).await.map_err(|e| match e {
         StoreError::ConditionFailed { .. } => Error::ChallengeNotFound,
         other => other.into(),
@@ -421,33 +333,17 @@ pub async fn complete_password_challenge(
     new_password: &Password,
     device_id: &str,
 ) -> Result<LoginOutcome, Error> {
-    let (challenge, challenge_version) = load_challenge(
-        app,
-        tenant,
-        challenge_id,
-        ChallengeKind::PasswordChange,
-        device_id,
-    )
-    .await?;
-    let (mut user, version) = load_user(app, &challenge.user_id)
-        .await?
-        .ok_or(Error::ChallengeNotFound)?;
+    let (challenge, challenge_version) =
+        load_challenge(app, tenant, challenge_id, ChallengeKind::PasswordChange, device_id).await?;
+    let (mut user, version) = load_user(app, &challenge.user_id).await?.ok_or(Error::ChallengeNotFound)?;
     check_new_password(tenant, &user, new_password)?;
     user.password_hash = hash_password(new_password, app.random.as_ref()).await?;
     user.reset_required = false;
     user.updated_at = app.clock.now();
     let writes = vec![
         user.write(Condition::Version(version))?,
-        Write::Delete {
-            key: challenge_key(&challenge.id),
-            condition: Condition::Version(challenge_version),
-        },
-        audit_write(
-            app,
-            &user.id,
-            "password_changed",
-            serde_json::json!({ "reason": "reset_required" }),
-        ),
+        Write::Delete { key: challenge_key(&challenge.id), condition: Condition::Version(challenge_version) },
+        audit_write(app, &user.id, "password_changed", serde_json::json!({ "reason": "reset_required" })),
     ];
     continue_login(app, tenant, &user, device_id, writes).await
 }
@@ -463,12 +359,7 @@ fn successor(app: &App, token: &str) -> String {
 }
 
 /// Exchanges a refresh token for a new access token and its successor.
-pub async fn refresh(
-    app: &App,
-    tenant: &Tenant,
-    token: &str,
-    device_id: &str,
-) -> Result<Tokens, Error> {
+pub async fn refresh(app: &App, tenant: &Tenant, token: &str, device_id: &str) -> Result<Tokens, Error> {
     if token.is_empty() || token.len() > 128 {
         return Err(Error::InvalidToken);
     }
@@ -482,13 +373,16 @@ pub async fn refresh(
         if record.tenant_id != tenant.id {
             return Err(Error::InvalidToken);
         }
-        let session_item = app
-            .store
-            .get(&session_key(&record.user_id, &record.session_id))
-            .await?
-            .ok_or(Error::InvalidToken)?;
+        let session_item =
+            app.store.get(&session_key(&record.user_id, &record.session_id)).await?.ok_or(Error::InvalidToken)?;
         let session_version = session_item.version;
         let mut session: Session = decode_item(session_item)?;
+        // Suspended, disabled and closed users cannot refresh, even if a
+        // session survived the status change.
+        match load_user(app, &session.user_id).await? {
+            Some((user, _)) if user.is_active() => {}
+            _ => return Err(Error::InvalidToken),
+        }
         match &session.device_id {
             Some(bound) if bound != device_id => return Err(Error::InvalidDevice),
             _ => {}
@@ -503,10 +397,7 @@ pub async fn refresh(
             tracing::warn!(session_id = %session.id, "refresh token reused; session revoked");
             app.store
                 .transact(vec![
-                    Write::Delete {
-                        key: session_key(&session.user_id, &session.id),
-                        condition: Condition::Always,
-                    },
+                    Write::Delete { key: session_key(&session.user_id, &session.id), condition: Condition::Always },
                     audit_write(
                         app,
                         &session.user_id,
@@ -528,26 +419,14 @@ pub async fn refresh(
         };
         // The old record stays (until its TTL) to recognise reuse.
         let mut writes = vec![
-            Write::Put {
-                item: record.item(key)?,
-                condition: Condition::Version(version),
-            },
-            Write::Put {
-                item: fresh.item(refresh_key(&next))?,
-                condition: Condition::NotExists,
-            },
+            Write::Put { item: record.item(key)?, condition: Condition::Version(version) },
+            Write::Put { item: fresh.item(refresh_key(&next))?, condition: Condition::NotExists },
         ];
         if session.device_id.is_none() {
             session.device_id = Some(device_id.to_owned());
-            writes.push(Write::Put {
-                item: session.item()?,
-                condition: Condition::Version(session_version),
-            });
+            writes.push(Write::Put { item: session.item()?, condition: Condition::Version(session_version) });
         } else {
-            writes.push(Write::Check {
-                key: session_key(&session.user_id, &session.id),
-                condition: Condition::Exists,
-            });
+            writes.push(Write::Check { key: session_key(&session.user_id, &session.id), condition: Condition::Exists });
         }
         match app.store.transact(writes).await {
             Ok(()) => return tokens_for(app, tenant, &session, next),
@@ -562,33 +441,17 @@ pub async fn refresh(
 /// The tenant's password rules, including "not the e-mail's local part".
 fn check_new_password(tenant: &Tenant, user: &User, password: &Password) -> Result<(), Error> {
     let email = EmailAddress::parse(&user.email).ok();
-    let errors = super::values::password_errors(
-        &tenant.policy.password,
-        "new_password",
-        password.expose(),
-        email.as_ref(),
-    );
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(Error::Validation(errors))
-    }
+    let errors =
+        super::values::password_errors(&tenant.policy.password, "new_password", password.expose(), email.as_ref());
+    if errors.is_empty() { Ok(()) } else { Err(Error::Validation(errors)) }
 }
 
 /// Ends one session.
 pub async fn logout(app: &App, user_id: &str, session_id: &str) -> Result<(), Error> {
     app.store
         .transact(vec![
-            Write::Delete {
-                key: session_key(user_id, session_id),
-                condition: Condition::Always,
-            },
-            audit_write(
-                app,
-                user_id,
-                "logged_out",
-                serde_json::json!({ "session_id": session_id }),
-            ),
+            Write::Delete { key: session_key(user_id, session_id), condition: Condition::Always },
+            audit_write(app, user_id, "logged_out", serde_json::json!({ "session_id": session_id })),
         ])
         .await?;
     Ok(())
@@ -597,22 +460,12 @@ pub async fn logout(app: &App, user_id: &str, session_id: &str) -> Result<(), Er
 /// Ends every session of the user; returns how many.
 pub async fn logout_all(app: &App, user_id: &str) -> Result<usize, Error> {
     let count = revoke_sessions(app, user_id, None).await?;
-    app.store
-        .put(
-            audit_item(app, user_id, "logged_out_everywhere", count)?,
-            Condition::NotExists,
-        )
-        .await?;
+    app.store.put(audit_item(app, user_id, "logged_out_everywhere", count)?, Condition::NotExists).await?;
     Ok(count)
 }
 
 fn audit_item(app: &App, user_id: &str, event: &str, sessions: usize) -> Result<Item, Error> {
-    match audit_write(
-        app,
-        user_id,
-        event,
-        serde_json::json!({ "sessions": sessions }),
-    ) {
+    match audit_write(app, user_id, event, serde_json::json!({ "sessions": sessions })) {
         Write::Put { item, .. } => Ok(item),
         _ => Err(Error::Conflict),
     }
@@ -624,58 +477,24 @@ fn reset_key(tenant_id: &str, email: &str) -> Key {
 }
 
 /// Sends a reset code if the account exists; answers the same either way.
-pub async fn forgot_password(
-    app: &App,
-    tenant: &Tenant,
-    email: &EmailAddress,
-    ip: &str,
-) -> Result<(), Error> {
+pub async fn forgot_password(app: &App, tenant: &Tenant, email: &EmailAddress, ip: &str) -> Result<(), Error> {
     limits::count(app, "reset-ip", &format!("{}#{ip}", tenant.id), 3600, 20).await?;
     let subject = format!("{}#{}", tenant.id, email);
-    limits::count(
-        app,
-        "reset-dest",
-        &subject,
-        3600,
-        tenant.policy.codes.max_sends as u64,
-    )
-    .await?;
-    limits::cooldown(
-        app,
-        "reset-dest",
-        &subject,
-        tenant.policy.codes.resend_cooldown_secs,
-    )
-    .await?;
-    let Some((user, _)) = user_by_lock(app, &email_lock_key(&tenant.id, email.as_str())).await?
-    else {
+    limits::count(app, "reset-dest", &subject, 3600, tenant.policy.codes.max_sends as u64).await?;
+    limits::cooldown(app, "reset-dest", &subject, tenant.policy.codes.resend_cooldown_secs).await?;
+    let Some((user, _)) = user_by_lock(app, &email_lock_key(&tenant.id, email.as_str())).await? else {
         return Ok(());
     };
     if !user.is_active() {
         return Ok(());
     }
     let now = app.clock.now();
-    let code = draw_code(
-        app.random.as_ref(),
-        tenant.policy.codes.length,
-        tenant.policy.sandbox_code.as_deref(),
-    );
-    let hash = hash_code(
-        app.settings.code_pepper.expose(),
-        "password-reset",
-        &user.id,
-        &code,
-    );
+    let code = draw_code(app.random.as_ref(), tenant.policy.codes.length, tenant.policy.sandbox_code.as_deref());
+    let hash = hash_code(app.settings.code_pepper.expose(), "password-reset", &user.id, &code);
     let ttl = Duration::seconds(tenant.policy.codes.email_ttl_secs);
-    let pending =
-        serde_json::json!({ "user_id": user.id, "code": PendingCode::new(hash, now + ttl) });
+    let pending = serde_json::json!({ "user_id": user.id, "code": PendingCode::new(hash, now + ttl) });
     let key = reset_key(&tenant.id, email.as_str());
-    app.store
-        .put(
-            Item::new(key.clone(), pending, Some((now + ttl).timestamp())),
-            Condition::Always,
-        )
-        .await?;
+    app.store.put(Item::new(key.clone(), pending, Some((now + ttl).timestamp())), Condition::Always).await?;
     let lang = user.language.as_str();
     let minutes = (tenant.policy.codes.email_ttl_secs + 59) / 60;
     let mail = Email {
@@ -684,11 +503,7 @@ pub async fn forgot_password(
         text: text(
             lang,
             "email-reset-text",
-            &[
-                ("name", Arg::Str(&user.first_name)),
-                ("code", Arg::Str(&code)),
-                ("minutes", Arg::Num(minutes)),
-            ],
+            &[("name", Arg::Str(&user.first_name)), ("code", Arg::Str(&code)), ("minutes", Arg::Num(minutes))],
         ),
         language: lang.to_owned(),
     };
@@ -716,19 +531,10 @@ pub async fn reset_password(
     };
     let version = item.version;
     let user_id = item.body["user_id"].as_str().unwrap_or_default().to_owned();
-    let mut pending: PendingCode = serde_json::from_value(item.body["code"].clone())
-        .map_err(|_| Error::InvalidCode { attempts_left: 0 })?;
-    let candidate = hash_code(
-        app.settings.code_pepper.expose(),
-        "password-reset",
-        &user_id,
-        code,
-    );
-    match pending.check(
-        &candidate,
-        app.clock.now(),
-        tenant.policy.codes.max_attempts,
-    ) {
+    let mut pending: PendingCode =
+        serde_json::from_value(item.body["code"].clone()).map_err(|_| Error::InvalidCode { attempts_left: 0 })?;
+    let candidate = hash_code(app.settings.code_pepper.expose(), "password-reset", &user_id, code);
+    match pending.check(&candidate, app.clock.now(), tenant.policy.codes.max_attempts) {
         CodeCheck::Valid => {}
         CodeCheck::Wrong { attempts_left } => {
             let body = serde_json::json!({ "user_id": user_id, "code": pending });
@@ -749,10 +555,7 @@ pub async fn reset_password(
     app.store
         .transact(vec![
             user.write(Condition::Version(user_version))?,
-            Write::Delete {
-                key,
-                condition: Condition::Version(version),
-            },
+            Write::Delete { key, condition: Condition::Version(version) },
             audit_write(app, &user.id, "password_reset", serde_json::json!({})),
         ])
         .await
@@ -783,12 +586,7 @@ pub async fn change_password(
     app.store
         .transact(vec![
             user.write(Condition::Version(version))?,
-            audit_write(
-                app,
-                &user.id,
-                "password_changed",
-                serde_json::json!({ "reason": "user" }),
-            ),
+            audit_write(app, &user.id, "password_changed", serde_json::json!({ "reason": "user" })),
         ])
         .await?;
     revoke_sessions(app, &user.id, Some(session_id)).await?;

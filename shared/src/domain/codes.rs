@@ -32,17 +32,15 @@ pub fn draw_code(random: &dyn Random, length: usize, sandbox: Option<&str>) -> S
     if let Some(fixed) = sandbox {
         return fixed.to_owned();
     }
-    (0..length)
-        .map(|_| char::from(b'0' + random.below(10) as u8))
-        .collect()
+    (0..length).map(|_| char::from(b'0' + random.below(10) as u8)).collect()
 }
 
 /// The keyed hash of a code. `purpose` and `owner` bind it to one use, so a
 /// code for one registration or channel never matches another.
 pub fn hash_code(pepper: &[u8], purpose: &str, owner: &str, code: &str) -> String {
     // HMAC accepts keys of any length; new_from_slice cannot fail for it.
-    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(pepper)
-        .unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
+    let mut mac =
+        <Hmac<Sha256> as Mac>::new_from_slice(pepper).unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
     for part in [purpose, owner, code] {
         mac.update(&(part.len() as u64).to_be_bytes());
         mac.update(part.as_bytes());
@@ -52,21 +50,12 @@ pub fn hash_code(pepper: &[u8], purpose: &str, owner: &str, code: &str) -> Strin
 
 impl PendingCode {
     pub fn new(hash: String, expires_at: DateTime<Utc>) -> Self {
-        Self {
-            hash,
-            expires_at,
-            attempts: 0,
-        }
+        Self { hash, expires_at, attempts: 0 }
     }
 
     /// Checks `candidate_hash` and counts the try. The caller stores `self`
     /// afterwards (and drops the code when it is valid: a code is spent on use).
-    pub fn check(
-        &mut self,
-        candidate_hash: &str,
-        now: DateTime<Utc>,
-        max_attempts: u32,
-    ) -> CodeCheck {
+    pub fn check(&mut self, candidate_hash: &str, now: DateTime<Utc>, max_attempts: u32) -> CodeCheck {
         if self.attempts >= max_attempts {
             return CodeCheck::Exhausted;
         }
@@ -78,9 +67,7 @@ impl PendingCode {
             return CodeCheck::Valid;
         }
         self.attempts += 1;
-        CodeCheck::Wrong {
-            attempts_left: max_attempts.saturating_sub(self.attempts),
-        }
+        CodeCheck::Wrong { attempts_left: max_attempts.saturating_sub(self.attempts) }
     }
 }
 
@@ -93,11 +80,7 @@ mod tests {
     fn codes_are_digits_of_the_asked_length() {
         let random = SeededRandom::new(7);
         let codes: Vec<String> = (0..200).map(|_| draw_code(&random, 6, None)).collect();
-        assert!(
-            codes
-                .iter()
-                .all(|c| c.len() == 6 && c.bytes().all(|b| b.is_ascii_digit()))
-        );
+        assert!(codes.iter().all(|c| c.len() == 6 && c.bytes().all(|b| b.is_ascii_digit())));
         let distinct: std::collections::HashSet<_> = codes.iter().collect();
         assert!(distinct.len() > 190, "codes repeat too often");
         assert_eq!(draw_code(&random, 6, Some("123456")), "123456");
@@ -118,12 +101,7 @@ mod tests {
         let now = Utc::now();
         let mut code = PendingCode::new("right".into(), now + chrono::Duration::minutes(10));
         for left in (0..5).rev() {
-            assert_eq!(
-                code.check("wrong", now, 5),
-                CodeCheck::Wrong {
-                    attempts_left: left
-                }
-            );
+            assert_eq!(code.check("wrong", now, 5), CodeCheck::Wrong { attempts_left: left });
         }
         assert_eq!(code.check("right", now, 5), CodeCheck::Exhausted);
     }

@@ -15,11 +15,7 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn new(field: impl Into<String>, code: &'static str) -> Self {
-        Self {
-            field: field.into(),
-            code,
-            args: Vec::new(),
-        }
+        Self { field: field.into(), code, args: Vec::new() }
     }
 
     pub fn with(mut self, name: &'static str, value: i64) -> Self {
@@ -97,10 +93,7 @@ pub enum Error {
     /// A dependency failed. `registration_id` is set when a registration was
     /// stored and can be resumed with resend.
     #[error("dependency unavailable: {reason}")]
-    Unavailable {
-        reason: String,
-        registration_id: Option<String>,
-    },
+    Unavailable { reason: String, registration_id: Option<String> },
 }
 
 impl Error {
@@ -113,19 +106,13 @@ impl From<StoreError> for Error {
     fn from(err: StoreError) -> Self {
         match err {
             StoreError::ConditionFailed { .. } => Error::Conflict,
-            StoreError::Unavailable(reason) => Error::Unavailable {
-                reason,
-                registration_id: None,
-            },
+            StoreError::Unavailable(reason) => Error::Unavailable { reason, registration_id: None },
         }
     }
 }
 
 impl From<SendError> for Error {
     fn from(err: SendError) -> Self {
-        Error::Unavailable {
-            reason: err.0,
-            registration_id: None,
-        }
+        Error::Unavailable { reason: err.0, registration_id: None }
     }
 }

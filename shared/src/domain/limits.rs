@@ -10,21 +10,13 @@ use crate::ports::{Condition, Item, Key, StoreError};
 
 /// Counts one event of `scope` for `subject` in a window of `window_secs`;
 /// past `max` events in the window, refuses with the seconds until it ends.
-pub async fn count(
-    app: &App,
-    scope: &str,
-    subject: &str,
-    window_secs: i64,
-    max: u64,
-) -> Result<(), Error> {
+pub async fn count(app: &App, scope: &str, subject: &str, window_secs: i64, max: u64) -> Result<(), Error> {
     let now = app.clock.now().timestamp();
     let start = now - now.rem_euclid(window_secs);
     let key = Key::new(format!("RATE#{scope}#{subject}"), format!("W#{start}"));
     let seen = app.store.increment(&key, start + window_secs + 60).await?;
     if seen > max {
-        return Err(Error::RateLimited {
-            retry_after: (start + window_secs - now).max(1) as u64,
-        });
+        return Err(Error::RateLimited { retry_after: (start + window_secs - now).max(1) as u64 });
     }
     Ok(())
 }
@@ -34,23 +26,13 @@ pub async fn count(
 pub async fn cooldown(app: &App, scope: &str, subject: &str, secs: i64) -> Result<(), Error> {
     let now = app.clock.now();
     let key = Key::new(format!("COOLDOWN#{scope}#{subject}"), "COOLDOWN");
-    let item = Item::new(
-        key.clone(),
-        json!({}),
-        Some((now + Duration::seconds(secs)).timestamp()),
-    );
+    let item = Item::new(key.clone(), json!({}), Some((now + Duration::seconds(secs)).timestamp()));
     match app.store.put(item, Condition::NotExists).await {
         Ok(()) => Ok(()),
         Err(StoreError::ConditionFailed { .. }) => {
-            let left = app
-                .store
-                .get(&key)
-                .await?
-                .and_then(|i| i.expires_at)
-                .map_or(1, |at| (at - now.timestamp()).max(1));
-            Err(Error::RateLimited {
-                retry_after: left as u64,
-            })
+            let left =
+                app.store.get(&key).await?.and_then(|i| i.expires_at).map_or(1, |at| (at - now.timestamp()).max(1));
+            Err(Error::RateLimited { retry_after: left as u64 })
         }
         Err(err) => Err(err.into()),
     }

@@ -10,8 +10,7 @@ use super::limits;
 use super::password::{Password, verify_password};
 use super::tenant::Tenant;
 use super::user::{
-    PendingCredential, User, audit_write, email_lock_key, load_user, lock_item, phone_lock_key,
-    revoke_sessions,
+    PendingCredential, User, audit_write, email_lock_key, load_user, lock_item, phone_lock_key, revoke_sessions,
 };
 use super::values::{EmailAddress, Phone};
 use crate::app::App;
@@ -49,11 +48,8 @@ pub struct Profile {
 
 impl From<&User> for Profile {
     fn from(user: &User) -> Self {
-        let mut credentials = vec![Credential {
-            kind: "email",
-            value: user.email.clone(),
-            verified: user.email_verified_at.is_some(),
-        }];
+        let mut credentials =
+            vec![Credential { kind: "email", value: user.email.clone(), verified: user.email_verified_at.is_some() }];
         if let Some(phone) = &user.phone {
             credentials.push(Credential {
                 kind: "phone",
@@ -62,16 +58,8 @@ impl From<&User> for Profile {
             });
         }
         if let Some(pending) = &user.pending_credential {
-            let kind = if pending.kind == "email" {
-                "email"
-            } else {
-                "phone"
-            };
-            credentials.push(Credential {
-                kind,
-                value: pending.value.clone(),
-                verified: false,
-            });
+            let kind = if pending.kind == "email" { "email" } else { "phone" };
+            credentials.push(Credential { kind, value: pending.value.clone(), verified: false });
         }
         Profile {
             user_id: user.id.clone(),
@@ -118,11 +106,7 @@ pub async fn profile(app: &App, user_id: &str) -> Result<Profile, Error> {
 }
 
 /// Applies profile changes.
-pub async fn update_profile(
-    app: &App,
-    user_id: &str,
-    changes: ProfileChanges,
-) -> Result<Profile, Error> {
+pub async fn update_profile(app: &App, user_id: &str, changes: ProfileChanges) -> Result<Profile, Error> {
     let (mut user, version) = active_user(app, user_id).await?;
     if let Some(v) = changes.first_name {
         user.first_name = v;
@@ -143,9 +127,7 @@ pub async fn update_profile(
         user.time_zone = v;
     }
     user.updated_at = app.clock.now();
-    app.store
-        .transact(vec![user.write(Condition::Version(version))?])
-        .await?;
+    app.store.transact(vec![user.write(Condition::Version(version))?]).await?;
     Ok(Profile::from(&user))
 }
 
@@ -161,46 +143,19 @@ fn purpose(kind: &str) -> String {
 }
 
 /// Sends a code to a new e-mail address or phone of the user.
-pub async fn add_credential(
-    app: &App,
-    tenant: &Tenant,
-    user_id: &str,
-    credential: NewCredential,
-) -> Result<(), Error> {
+pub async fn add_credential(app: &App, tenant: &Tenant, user_id: &str, credential: NewCredential) -> Result<(), Error> {
     let (mut user, version) = active_user(app, user_id).await?;
     let (kind, value) = match &credential {
         NewCredential::Email(e) => ("email", e.to_string()),
         NewCredential::Phone(p) => ("phone", p.as_str().to_owned()),
     };
     let subject = format!("{}#{value}", tenant.id);
-    limits::count(
-        app,
-        "credential-dest",
-        &subject,
-        3600,
-        tenant.policy.codes.max_sends as u64,
-    )
-    .await?;
-    limits::cooldown(
-        app,
-        "credential-dest",
-        &subject,
-        tenant.policy.codes.resend_cooldown_secs,
-    )
-    .await?;
+    limits::count(app, "credential-dest", &subject, 3600, tenant.policy.codes.max_sends as u64).await?;
+    limits::cooldown(app, "credential-dest", &subject, tenant.policy.codes.resend_cooldown_secs).await?;
     let now = app.clock.now();
-    let code = draw_code(
-        app.random.as_ref(),
-        tenant.policy.codes.length,
-        tenant.policy.sandbox_code.as_deref(),
-    );
+    let code = draw_code(app.random.as_ref(), tenant.policy.codes.length, tenant.policy.sandbox_code.as_deref());
     let owner = format!("{}:{value}", user.id);
-    let hash = hash_code(
-        app.settings.code_pepper.expose(),
-        &purpose(kind),
-        &owner,
-        &code,
-    );
+    let hash = hash_code(app.settings.code_pepper.expose(), &purpose(kind), &owner, &code);
     let ttl = match credential {
         NewCredential::Email(_) => tenant.policy.codes.email_ttl_secs,
         NewCredential::Phone(_) => tenant.policy.codes.sms_ttl_secs,
@@ -210,9 +165,7 @@ pub async fn add_credential(
         value: value.clone(),
         code: PendingCode::new(hash, now + Duration::seconds(ttl)),
     });
-    app.store
-        .transact(vec![user.write(Condition::Version(version))?])
-        .await?;
+    app.store.transact(vec![user.write(Condition::Version(version))?]).await?;
     let lang = user.language.as_str();
     let minutes = (ttl + 59) / 60;
     let sent = match credential {
@@ -223,11 +176,7 @@ pub async fn add_credential(
                 text: text(
                     lang,
                     "email-code-text",
-                    &[
-                        ("name", Arg::Str(&user.first_name)),
-                        ("code", Arg::Str(&code)),
-                        ("minutes", Arg::Num(minutes)),
-                    ],
+                    &[("name", Arg::Str(&user.first_name)), ("code", Arg::Str(&code)), ("minutes", Arg::Num(minutes))],
                 ),
                 language: lang.to_owned(),
             };
@@ -236,11 +185,7 @@ pub async fn add_credential(
         NewCredential::Phone(_) => {
             let sms = Sms {
                 to: value,
-                text: text(
-                    lang,
-                    "sms-code-text",
-                    &[("code", Arg::Str(&code)), ("minutes", Arg::Num(minutes))],
-                ),
+                text: text(lang, "sms-code-text", &[("code", Arg::Str(&code)), ("minutes", Arg::Num(minutes))]),
                 language: lang.to_owned(),
             };
             app.texter.send_sms(&sms).await
@@ -267,23 +212,12 @@ pub async fn verify_credential(
         return Err(Error::CodeExpired);
     };
     let owner = format!("{}:{}", user.id, pending.value);
-    let candidate = hash_code(
-        app.settings.code_pepper.expose(),
-        &purpose(kind),
-        &owner,
-        code,
-    );
-    match pending.code.check(
-        &candidate,
-        app.clock.now(),
-        tenant.policy.codes.max_attempts,
-    ) {
+    let candidate = hash_code(app.settings.code_pepper.expose(), &purpose(kind), &owner, code);
+    match pending.code.check(&candidate, app.clock.now(), tenant.policy.codes.max_attempts) {
         CodeCheck::Valid => {}
         CodeCheck::Wrong { attempts_left } => {
             user.pending_credential = Some(pending);
-            app.store
-                .transact(vec![user.write(Condition::Version(version))?])
-                .await?;
+            app.store.transact(vec![user.write(Condition::Version(version))?]).await?;
             return Err(Error::InvalidCode { attempts_left });
         }
         CodeCheck::Expired => return Err(Error::CodeExpired),
@@ -298,11 +232,8 @@ pub async fn verify_credential(
         user.email_verified_at = Some(now);
         (Some(old), email_lock_key(&tenant.id, &user.email))
     } else {
-        let old = user
-            .phone
-            .as_ref()
-            .filter(|_| user.phone_verified_at.is_some())
-            .map(|p| phone_lock_key(&tenant.id, p));
+        let old =
+            user.phone.as_ref().filter(|_| user.phone_verified_at.is_some()).map(|p| phone_lock_key(&tenant.id, p));
         user.phone = Some(pending.value.clone());
         user.phone_verified_at = Some(now);
         (old, phone_lock_key(&tenant.id, &pending.value))
@@ -312,39 +243,21 @@ pub async fn verify_credential(
     writes.push(user.write(Condition::Version(version))?);
     let same_lock = old_lock.as_ref() == Some(&new_lock);
     if !same_lock {
-        writes.push(Write::Put {
-            item: lock_item(new_lock, &user.id),
-            condition: Condition::NotExists,
-        });
+        writes.push(Write::Put { item: lock_item(new_lock, &user.id), condition: Condition::NotExists });
         if let Some(old) = old_lock {
-            writes.push(Write::Delete {
-                key: old,
-                condition: Condition::Always,
-            });
+            writes.push(Write::Delete { key: old, condition: Condition::Always });
         }
     }
     let turned_on = !was_on && user.mfa_enabled();
-    writes.push(audit_write(
-        app,
-        &user.id,
-        "credential_verified",
-        serde_json::json!({ "type": kind }),
-    ));
+    writes.push(audit_write(app, &user.id, "credential_verified", serde_json::json!({ "type": kind })));
     if turned_on {
-        writes.push(audit_write(
-            app,
-            &user.id,
-            "mfa_enabled",
-            serde_json::json!({}),
-        ));
+        writes.push(audit_write(app, &user.id, "mfa_enabled", serde_json::json!({})));
     }
     match app.store.transact(writes).await {
         Ok(()) => Ok(user.mfa_enabled()),
-        Err(StoreError::ConditionFailed { index: 1 }) if !same_lock => Err(if kind == "email" {
-            Error::EmailTaken
-        } else {
-            Error::PhoneTaken
-        }),
+        Err(StoreError::ConditionFailed { index: 1 }) if !same_lock => {
+            Err(if kind == "email" { Error::EmailTaken } else { Error::PhoneTaken })
+        }
         Err(err) => Err(err.into()),
     }
 }
@@ -363,22 +276,12 @@ pub async fn close_account(app: &App, user_id: &str, password: &Password) -> Res
 }
 
 /// The writes that close `user`: erase personal data, free the locks, audit.
-pub fn close_writes(
-    app: &App,
-    mut user: User,
-    version: u64,
-    reason: &str,
-) -> Result<Vec<Write>, Error> {
+pub fn close_writes(app: &App, mut user: User, version: u64, reason: &str) -> Result<Vec<Write>, Error> {
     let now = app.clock.now();
-    let mut writes = vec![Write::Delete {
-        key: email_lock_key(&user.tenant_id, &user.email),
-        condition: Condition::Always,
-    }];
+    let mut writes =
+        vec![Write::Delete { key: email_lock_key(&user.tenant_id, &user.email), condition: Condition::Always }];
     if let (Some(phone), Some(_)) = (&user.phone, user.phone_verified_at) {
-        writes.push(Write::Delete {
-            key: phone_lock_key(&user.tenant_id, phone),
-            condition: Condition::Always,
-        });
+        writes.push(Write::Delete { key: phone_lock_key(&user.tenant_id, phone), condition: Condition::Always });
     }
     let previous = user.status.clone();
     user.status = "closed".into();

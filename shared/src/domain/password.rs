@@ -41,18 +41,12 @@ pub async fn hash_password(password: &Password, random: &dyn Random) -> Result<S
     let password = password.clone();
     tokio::task::spawn_blocking(move || {
         let salt = SaltString::encode_b64(&salt).map_err(|e| e.to_string())?;
-        hasher()
-            .hash_password(password.expose().as_bytes(), &salt)
-            .map(|h| h.to_string())
-            .map_err(|e| e.to_string())
+        hasher().hash_password(password.expose().as_bytes(), &salt).map(|h| h.to_string()).map_err(|e| e.to_string())
     })
     .await
     .map_err(|e| e.to_string())
     .and_then(|r| r)
-    .map_err(|reason| Error::Unavailable {
-        reason,
-        registration_id: None,
-    })
+    .map_err(|reason| Error::Unavailable { reason, registration_id: None })
 }
 
 /// Whether `password` matches the PHC string `hash` (on a blocking thread).
@@ -61,11 +55,7 @@ pub async fn verify_password(password: &Password, hash: &str) -> bool {
     let hash = hash.to_owned();
     tokio::task::spawn_blocking(move || {
         PasswordHash::new(&hash)
-            .map(|parsed| {
-                hasher()
-                    .verify_password(password.expose().as_bytes(), &parsed)
-                    .is_ok()
-            })
+            .map(|parsed| hasher().verify_password(password.expose().as_bytes(), &parsed).is_ok())
             .unwrap_or(false)
     })
     .await
@@ -96,10 +86,7 @@ mod tests {
     async fn hashes_are_argon2id_phc_and_verify() {
         let password = Password::new("Str0ng!Pass");
         let hash = hash_password(&password, &OsRandom).await.unwrap();
-        assert!(
-            hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
-            "{hash}"
-        );
+        assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{hash}");
         assert!(!hash.contains("Str0ng!Pass"));
         assert!(verify_password(&password, &hash).await);
         assert!(!verify_password(&Password::new("Str0ng!Pas"), &hash).await);
@@ -110,16 +97,9 @@ mod tests {
     #[test]
     fn old_parameters_need_a_rehash() {
         use argon2::password_hash::{PasswordHasher, SaltString};
-        let weak = Argon2::new(
-            Algorithm::Argon2id,
-            Version::V0x13,
-            Params::new(8 * 1024, 1, 1, None).unwrap(),
-        );
+        let weak = Argon2::new(Algorithm::Argon2id, Version::V0x13, Params::new(8 * 1024, 1, 1, None).unwrap());
         let salt = SaltString::encode_b64(b"0123456789abcdef").unwrap();
-        let old = weak
-            .hash_password(b"Str0ng!Pass", &salt)
-            .unwrap()
-            .to_string();
+        let old = weak.hash_password(b"Str0ng!Pass", &salt).unwrap().to_string();
         assert!(needs_rehash(&old));
         assert!(needs_rehash("garbage"));
     }

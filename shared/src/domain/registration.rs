@@ -10,8 +10,7 @@ use super::error::{Error, Step};
 use super::password::{Password, hash_password};
 use super::tenant::{Tenant, decode_item, encode_item};
 use super::user::{
-    Acceptance, Tokens, User, audit_write, email_lock_key, lock_item, open_session, phone_lock_key,
-    user_key,
+    Acceptance, Tokens, User, audit_write, email_lock_key, lock_item, open_session, phone_lock_key, user_key,
 };
 use super::values::{EmailAddress, Phone};
 use crate::app::App;
@@ -53,11 +52,7 @@ impl Channel {
     fn owner(self, registration: &Registration) -> String {
         match self {
             Channel::Email => format!("{}:{}", registration.id, registration.email),
-            Channel::Sms => format!(
-                "{}:{}",
-                registration.id,
-                registration.phone.as_ref().map_or("", |p| p.as_str())
-            ),
+            Channel::Sms => format!("{}:{}", registration.id, registration.phone.as_ref().map_or("", |p| p.as_str())),
         }
     }
 }
@@ -131,11 +126,7 @@ impl Registration {
     }
 
     fn item(&self) -> Result<Item, StoreError> {
-        Ok(Item::new(
-            registration_key(&self.id),
-            encode_item(self)?,
-            Some(self.expires_at.timestamp()),
-        ))
+        Ok(Item::new(registration_key(&self.id), encode_item(self)?, Some(self.expires_at.timestamp())))
     }
 }
 
@@ -174,11 +165,7 @@ async fn load(app: &App, tenant: &Tenant, id: &str) -> Result<(Registration, u64
     if id.len() > 64 || !id.starts_with("reg_") {
         return Err(Error::RegistrationNotFound);
     }
-    let item = app
-        .store
-        .get(&registration_key(id))
-        .await?
-        .ok_or(Error::RegistrationNotFound)?;
+    let item = app.store.get(&registration_key(id)).await?.ok_or(Error::RegistrationNotFound)?;
     let version = item.version;
     let registration: Registration = decode_item(item)?;
     // Another tenant's registration does not exist for this caller.
@@ -199,26 +186,12 @@ fn code_minutes(tenant: &Tenant, channel: Channel) -> i64 {
 /// Draws a code for `channel`, stores its hash on `registration`, counts the
 /// send, and returns the message to hand to the mailer or texter. A
 /// registration whose address is taken gets a notice instead of a code.
-fn prepare_send(
-    app: &App,
-    tenant: &Tenant,
-    registration: &mut Registration,
-    channel: Channel,
-) -> Outgoing {
+fn prepare_send(app: &App, tenant: &Tenant, registration: &mut Registration, channel: Channel) -> Outgoing {
     let now = app.clock.now();
     let policy = &tenant.policy.codes;
-    let code = draw_code(
-        app.random.as_ref(),
-        policy.length,
-        tenant.policy.sandbox_code.as_deref(),
-    );
+    let code = draw_code(app.random.as_ref(), policy.length, tenant.policy.sandbox_code.as_deref());
     let owner = channel.owner(registration);
-    let hash = hash_code(
-        app.settings.code_pepper.expose(),
-        channel.purpose(),
-        &owner,
-        &code,
-    );
+    let hash = hash_code(app.settings.code_pepper.expose(), channel.purpose(), &owner, &code);
     let ttl = match channel {
         Channel::Email => policy.email_ttl_secs,
         Channel::Sms => policy.sms_ttl_secs,
@@ -250,16 +223,8 @@ fn prepare_send(
             language: lang.to_owned(),
         }),
         Channel::Sms => Outgoing::Sms(Sms {
-            to: registration
-                .phone
-                .as_ref()
-                .map(|p| p.as_str().to_owned())
-                .unwrap_or_default(),
-            text: text(
-                lang,
-                "sms-code-text",
-                &[("code", Arg::Str(&code)), ("minutes", Arg::Num(minutes))],
-            ),
+            to: registration.phone.as_ref().map(|p| p.as_str().to_owned()).unwrap_or_default(),
+            text: text(lang, "sms-code-text", &[("code", Arg::Str(&code)), ("minutes", Arg::Num(minutes))]),
             language: lang.to_owned(),
         }),
     }
@@ -292,25 +257,15 @@ async fn deliver(
         // If this fails too, the cooldown simply runs out before resend works.
         let _ = app.store.put(item, Condition::Version(sent_version)).await;
     }
-    Err(Error::Unavailable {
-        reason: err.0,
-        registration_id: Some(sent.id.clone()),
-    })
+    Err(Error::Unavailable { reason: err.0, registration_id: Some(sent.id.clone()) })
 }
 
 /// Starts a registration and sends the e-mail code.
 pub async fn start(app: &App, tenant: &Tenant, sign_up: SignUp) -> Result<Started, Error> {
     let now = app.clock.now();
     let password_hash = hash_password(&sign_up.password, app.random.as_ref()).await?;
-    let email_taken = app
-        .store
-        .get(&email_lock_key(&tenant.id, sign_up.email.as_str()))
-        .await?
-        .is_some();
-    let accepted = |version: &str| Acceptance {
-        version: version.to_owned(),
-        accepted_at: now,
-    };
+    let email_taken = app.store.get(&email_lock_key(&tenant.id, sign_up.email.as_str())).await?.is_some();
+    let accepted = |version: &str| Acceptance { version: version.to_owned(), accepted_at: now };
     let mut registration = Registration {
         id: app.new_id("reg"),
         tenant_id: tenant.id.clone(),
@@ -340,15 +295,9 @@ pub async fn start(app: &App, tenant: &Tenant, sign_up: SignUp) -> Result<Starte
     };
     let before = registration.clone();
     let message = prepare_send(app, tenant, &mut registration, Channel::Email);
-    app.store
-        .put(registration.item()?, Condition::NotExists)
-        .await?;
+    app.store.put(registration.item()?, Condition::NotExists).await?;
     deliver(app, message, &registration, 1, before).await?;
-    Ok(Started {
-        registration_id: registration.id,
-        next: Step::VerifyEmail,
-        expires_at: registration.expires_at,
-    })
+    Ok(Started { registration_id: registration.id, next: Step::VerifyEmail, expires_at: registration.expires_at })
 }
 
 fn check_code(
@@ -360,12 +309,7 @@ fn check_code(
 ) -> Result<bool, Error> {
     let now = app.clock.now();
     let owner = channel.owner(registration);
-    let candidate = hash_code(
-        app.settings.code_pepper.expose(),
-        channel.purpose(),
-        &owner,
-        code,
-    );
+    let candidate = hash_code(app.settings.code_pepper.expose(), channel.purpose(), &owner, code);
     let taken = registration.email_taken;
     let Some(pending) = registration.code(channel).as_mut() else {
         return Err(Error::CodeExpired);
@@ -400,22 +344,13 @@ async fn verify(
         Channel::Sms => Step::VerifyPhone,
     };
     if registration.next() != expected {
-        return Err(Error::StepOutOfOrder {
-            next: registration.next(),
-        });
+        return Err(Error::StepOutOfOrder { next: registration.next() });
     }
     if !check_code(app, tenant, &mut registration, channel, code)? {
-        let attempts = registration
-            .code(channel)
-            .as_ref()
-            .map_or(0, |c| c.attempts);
-        app.store
-            .put(registration.item()?, Condition::Version(version))
-            .await?;
+        let attempts = registration.code(channel).as_ref().map_or(0, |c| c.attempts);
+        app.store.put(registration.item()?, Condition::Version(version)).await?;
         let left = tenant.policy.codes.max_attempts.saturating_sub(attempts);
-        return Err(Error::InvalidCode {
-            attempts_left: left,
-        });
+        return Err(Error::InvalidCode { attempts_left: left });
     }
     let now = app.clock.now();
     match channel {
@@ -423,13 +358,9 @@ async fn verify(
         Channel::Sms => registration.phone_verified_at = Some(now),
     }
     match registration.next() {
-        Step::Done => complete(app, tenant, registration, version, device_id)
-            .await
-            .map(Verified::Completed),
+        Step::Done => complete(app, tenant, registration, version, device_id).await.map(Verified::Completed),
         next => {
-            app.store
-                .put(registration.item()?, Condition::Version(version))
-                .await?;
+            app.store.put(registration.item()?, Condition::Version(version)).await?;
             Ok(Verified::Next(next))
         }
     }
@@ -475,24 +406,13 @@ async fn complete(
     registration.user_id = Some(user.id.clone());
     let (session_writes, tokens) = open_session(app, tenant, &user, device_id)?;
     let mut writes = vec![
-        Write::Put {
-            item: registration.item()?,
-            condition: Condition::Version(version),
-        },
-        Write::Put {
-            item: Item::new(user_key(&user.id), encode_item(&user)?, None),
-            condition: Condition::NotExists,
-        },
+        Write::Put { item: registration.item()?, condition: Condition::Version(version) },
+        Write::Put { item: Item::new(user_key(&user.id), encode_item(&user)?, None), condition: Condition::NotExists },
         Write::Put {
             item: lock_item(email_lock_key(&tenant.id, &user.email), &user.id),
             condition: Condition::NotExists,
         },
-        audit_write(
-            app,
-            &user.id,
-            "signed_up",
-            serde_json::json!({ "registration_id": registration.id }),
-        ),
+        audit_write(app, &user.id, "signed_up", serde_json::json!({ "registration_id": registration.id })),
     ];
     if let Some(phone) = &user.phone {
         writes.push(Write::Put {
@@ -507,9 +427,7 @@ async fn complete(
             Ok(tokens)
         }
         Err(StoreError::ConditionFailed { index: 2 }) => Err(Error::EmailTaken),
-        Err(StoreError::ConditionFailed { index: 4 }) if user.phone.is_some() => {
-            Err(Error::PhoneTaken)
-        }
+        Err(StoreError::ConditionFailed { index: 4 }) if user.phone.is_some() => Err(Error::PhoneTaken),
         Err(err) => Err(err.into()),
     }
 }
@@ -556,9 +474,7 @@ fn check_send_allowed(
         let ready = last + Duration::seconds(policy.resend_cooldown_secs);
         if ready > now {
             let retry_after = ((ready - now).num_milliseconds() + 999).div_euclid(1000);
-            return Err(Error::ResendTooSoon {
-                retry_after: retry_after.max(1) as u64,
-            });
+            return Err(Error::ResendTooSoon { retry_after: retry_after.max(1) as u64 });
         }
     }
     Ok(())
@@ -575,9 +491,7 @@ pub async fn add_phone(app: &App, tenant: &Tenant, id: &str, phone: Phone) -> Re
     let before = registration.clone();
     registration.phone = Some(phone);
     let message = prepare_send(app, tenant, &mut registration, Channel::Sms);
-    app.store
-        .put(registration.item()?, Condition::Version(version))
-        .await?;
+    app.store.put(registration.item()?, Condition::Version(version)).await?;
     deliver(app, message, &registration, version + 1, before).await?;
     Ok(Step::VerifyPhone)
 }
@@ -596,9 +510,7 @@ pub async fn resend(app: &App, tenant: &Tenant, id: &str, channel: Channel) -> R
     check_send_allowed(app, tenant, &mut registration, channel)?;
     let before = registration.clone();
     let message = prepare_send(app, tenant, &mut registration, channel);
-    app.store
-        .put(registration.item()?, Condition::Version(version))
-        .await?;
+    app.store.put(registration.item()?, Condition::Version(version)).await?;
     deliver(app, message, &registration, version + 1, before).await?;
     Ok(next)
 }

@@ -96,15 +96,11 @@ fn tenant_key(id: &str) -> Key {
 /// The store key of an API key: only its SHA-256 is ever stored. API keys
 /// are long random strings, so an unkeyed hash is enough.
 fn api_key_key(api_key: &str) -> Key {
-    Key::new(
-        format!("APIKEY#{}", hex::encode(Sha256::digest(api_key.as_bytes()))),
-        "APIKEY",
-    )
+    Key::new(format!("APIKEY#{}", hex::encode(Sha256::digest(api_key.as_bytes()))), "APIKEY")
 }
 
 pub(crate) fn decode_item<T: serde::de::DeserializeOwned>(item: Item) -> Result<T, StoreError> {
-    serde_json::from_value(item.body)
-        .map_err(|e| StoreError::Unavailable(format!("stored item unreadable: {e}")))
+    serde_json::from_value(item.body).map_err(|e| StoreError::Unavailable(format!("stored item unreadable: {e}")))
 }
 
 pub(crate) fn encode_item<T: Serialize>(value: &T) -> Result<serde_json::Value, StoreError> {
@@ -113,33 +109,16 @@ pub(crate) fn encode_item<T: Serialize>(value: &T) -> Result<serde_json::Value, 
 
 /// Stores a tenant (replacing its policy if it exists).
 pub async fn save_tenant(store: &dyn Store, tenant: &Tenant) -> Result<(), StoreError> {
-    store
-        .put(
-            Item::new(tenant_key(&tenant.id), encode_item(tenant)?, None),
-            Condition::Always,
-        )
-        .await
+    store.put(Item::new(tenant_key(&tenant.id), encode_item(tenant)?, None), Condition::Always).await
 }
 
 /// Stores an API key for a tenant (hashed).
-pub async fn save_api_key(
-    store: &dyn Store,
-    api_key: &str,
-    grant: &ApiKeyGrant,
-) -> Result<(), StoreError> {
-    store
-        .put(
-            Item::new(api_key_key(api_key), encode_item(grant)?, None),
-            Condition::Always,
-        )
-        .await
+pub async fn save_api_key(store: &dyn Store, api_key: &str, grant: &ApiKeyGrant) -> Result<(), StoreError> {
+    store.put(Item::new(api_key_key(api_key), encode_item(grant)?, None), Condition::Always).await
 }
 
 /// The tenant an API key belongs to, if the key is known and not revoked.
-pub async fn tenant_for_api_key(
-    store: &dyn Store,
-    api_key: &str,
-) -> Result<Option<(Tenant, ApiKeyGrant)>, StoreError> {
+pub async fn tenant_for_api_key(store: &dyn Store, api_key: &str) -> Result<Option<(Tenant, ApiKeyGrant)>, StoreError> {
     let Some(item) = store.get(&api_key_key(api_key)).await? else {
         return Ok(None);
     };

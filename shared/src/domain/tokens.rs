@@ -55,33 +55,21 @@ impl SigningKey {
         let e = URL_SAFE_NO_PAD.encode(public.e().to_bytes_be());
         let canonical = format!(r#"{{"e":"{e}","kty":"RSA","n":"{n}"}}"#);
         let kid = URL_SAFE_NO_PAD.encode(Sha256::digest(canonical.as_bytes()));
-        let pem = private
-            .to_pkcs1_pem(LineEnding::LF)
-            .map_err(|e| KeyError(e.to_string()))?;
-        let encoding =
-            EncodingKey::from_rsa_pem(pem.as_bytes()).map_err(|e| KeyError(e.to_string()))?;
-        let decoding =
-            DecodingKey::from_rsa_components(&n, &e).map_err(|e| KeyError(e.to_string()))?;
+        let pem = private.to_pkcs1_pem(LineEnding::LF).map_err(|e| KeyError(e.to_string()))?;
+        let encoding = EncodingKey::from_rsa_pem(pem.as_bytes()).map_err(|e| KeyError(e.to_string()))?;
+        let decoding = DecodingKey::from_rsa_components(&n, &e).map_err(|e| KeyError(e.to_string()))?;
         let jwk = serde_json::json!({
             "kty": "RSA", "use": "sig", "alg": "RS256", "kid": kid, "n": n, "e": e,
         });
-        Ok(Self {
-            kid,
-            encoding,
-            decoding,
-            jwk,
-        })
+        Ok(Self { kid, encoding, decoding, jwk })
     }
 }
 
 impl Keyring {
     /// A keyring with one new 2048-bit key (local runs and tests).
     pub fn generate() -> Result<Self, KeyError> {
-        let private = RsaPrivateKey::new(&mut rand::rngs::OsRng, 2048)
-            .map_err(|e| KeyError(e.to_string()))?;
-        Ok(Self {
-            keys: vec![SigningKey::from_private(&private)?],
-        })
+        let private = RsaPrivateKey::new(&mut rand::rngs::OsRng, 2048).map_err(|e| KeyError(e.to_string()))?;
+        Ok(Self { keys: vec![SigningKey::from_private(&private)?] })
     }
 
     /// Loads PEM private keys (PKCS#1 or PKCS#8); the first one signs.
@@ -131,9 +119,7 @@ impl Keyring {
         validation.set_issuer(&[issuer]);
         validation.set_audience(&[audience]);
         validation.leeway = 0;
-        jsonwebtoken::decode::<Claims>(token, &key.decoding, &validation)
-            .ok()
-            .map(|d| d.claims)
+        jsonwebtoken::decode::<Claims>(token, &key.decoding, &validation).ok().map(|d| d.claims)
     }
 }
 

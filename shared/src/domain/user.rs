@@ -78,10 +78,7 @@ impl User {
 
     /// The user's item, to be written under `condition`.
     pub fn write(&self, condition: Condition) -> Result<Write, Error> {
-        Ok(Write::Put {
-            item: Item::new(user_key(&self.id), encode_item(self)?, None),
-            condition,
-        })
+        Ok(Write::Put { item: Item::new(user_key(&self.id), encode_item(self)?, None), condition })
     }
 }
 
@@ -107,10 +104,7 @@ pub fn lock_item(key: Key, user_id: &str) -> Item {
 
 /// A refresh token's item, by the token's SHA-256 (tokens are 256-bit random).
 pub fn refresh_key(token: &str) -> Key {
-    Key::new(
-        format!("REFRESH#{}", hex::encode(Sha256::digest(token.as_bytes()))),
-        "REFRESH",
-    )
+    Key::new(format!("REFRESH#{}", hex::encode(Sha256::digest(token.as_bytes()))), "REFRESH")
 }
 
 /// A session's item, under its user so all of them can be listed.
@@ -121,23 +115,13 @@ pub fn session_key(user_id: &str, session_id: &str) -> Key {
 /// An audit entry's key: newest last in sort order.
 pub fn audit_key(app: &App, user_id: &str) -> Key {
     let now = app.clock.now();
-    Key::new(
-        format!("USER#{user_id}"),
-        format!(
-            "AUDIT#{}#{}",
-            now.format("%Y%m%dT%H%M%S%.6fZ"),
-            app.new_id("evt")
-        ),
-    )
+    Key::new(format!("USER#{user_id}"), format!("AUDIT#{}#{}", now.format("%Y%m%dT%H%M%S%.6fZ"), app.new_id("evt")))
 }
 
 /// The write of one audit entry.
 pub fn audit_write(app: &App, user_id: &str, event: &str, detail: serde_json::Value) -> Write {
     let body = serde_json::json!({ "event": event, "at": app.clock.now(), "detail": detail });
-    Write::Put {
-        item: Item::new(audit_key(app, user_id), body, None),
-        condition: Condition::NotExists,
-    }
+    Write::Put { item: Item::new(audit_key(app, user_id), body, None), condition: Condition::NotExists }
 }
 
 /// A session: one sign-in on one device. Revoking it (deleting the item)
@@ -171,21 +155,13 @@ pub struct RefreshRecord {
 
 impl RefreshRecord {
     pub fn item(&self, token_key: Key) -> Result<Item, Error> {
-        Ok(Item::new(
-            token_key,
-            encode_item(self)?,
-            Some(self.expires_at.timestamp()),
-        ))
+        Ok(Item::new(token_key, encode_item(self)?, Some(self.expires_at.timestamp())))
     }
 }
 
 impl Session {
     pub fn item(&self) -> Result<Item, Error> {
-        Ok(Item::new(
-            session_key(&self.user_id, &self.id),
-            encode_item(self)?,
-            Some(self.expires_at.timestamp()),
-        ))
+        Ok(Item::new(session_key(&self.user_id, &self.id), encode_item(self)?, Some(self.expires_at.timestamp())))
     }
 }
 
@@ -217,19 +193,11 @@ pub fn access_token(app: &App, tenant: &Tenant, session: &Session) -> Result<Str
         exp: now.timestamp() + tenant.policy.access_token_ttl_secs,
         jti: app.new_id("jti"),
     };
-    app.keys.sign(&claims).map_err(|e| Error::Unavailable {
-        reason: e.to_string(),
-        registration_id: None,
-    })
+    app.keys.sign(&claims).map_err(|e| Error::Unavailable { reason: e.to_string(), registration_id: None })
 }
 
 /// The tokens answer for `session` with `refresh_token`.
-pub fn tokens_for(
-    app: &App,
-    tenant: &Tenant,
-    session: &Session,
-    refresh_token: String,
-) -> Result<Tokens, Error> {
+pub fn tokens_for(app: &App, tenant: &Tenant, session: &Session, refresh_token: String) -> Result<Tokens, Error> {
     Ok(Tokens {
         user_id: session.user_id.clone(),
         access_token: access_token(app, tenant, session)?,
@@ -270,14 +238,8 @@ pub fn open_session(
         rotated_at: None,
     };
     let writes = vec![
-        Write::Put {
-            item: session.item()?,
-            condition: Condition::NotExists,
-        },
-        Write::Put {
-            item: refresh.item(refresh_key(&refresh_token))?,
-            condition: Condition::NotExists,
-        },
+        Write::Put { item: session.item()?, condition: Condition::NotExists },
+        Write::Put { item: refresh.item(refresh_key(&refresh_token))?, condition: Condition::NotExists },
     ];
     let tokens = tokens_for(app, tenant, &session, refresh_token)?;
     Ok((writes, tokens))
@@ -305,17 +267,11 @@ pub async fn user_by_lock(app: &App, lock: &Key) -> Result<Option<(User, u64)>, 
 
 /// Deletes every session of a user except `keep`; returns how many.
 pub async fn revoke_sessions(app: &App, user_id: &str, keep: Option<&str>) -> Result<usize, Error> {
-    let sessions = app
-        .store
-        .query(&format!("USER#{user_id}"), "SESSION#", false, 1000)
-        .await?;
+    let sessions = app.store.query(&format!("USER#{user_id}"), "SESSION#", false, 1000).await?;
     let doomed: Vec<Write> = sessions
         .into_iter()
         .filter(|i| keep.is_none_or(|k| i.key.sk != format!("SESSION#{k}")))
-        .map(|i| Write::Delete {
-            key: i.key,
-            condition: Condition::Always,
-        })
+        .map(|i| Write::Delete { key: i.key, condition: Condition::Always })
         .collect();
     let count = doomed.len();
     for chunk in doomed.chunks(100) {

@@ -71,17 +71,12 @@ impl Phone {
         if !phonenumber::is_valid(&number) {
             return Err("invalid_phone");
         }
-        Ok(Self(
-            number.format().mode(phonenumber::Mode::E164).to_string(),
-        ))
+        Ok(Self(number.format().mode(phonenumber::Mode::E164).to_string()))
     }
 
     /// Parses a prefix (`+41`, `0041` or `41`) and a national number.
     pub fn from_parts(prefix: &str, national: &str) -> Result<Self, &'static str> {
-        let digits = prefix
-            .trim()
-            .trim_start_matches('+')
-            .trim_start_matches("00");
+        let digits = prefix.trim().trim_start_matches('+').trim_start_matches("00");
         if digits.is_empty() || digits.len() > 3 || !digits.bytes().all(|b| b.is_ascii_digit()) {
             return Err("invalid_phone_prefix");
         }
@@ -96,10 +91,7 @@ impl Phone {
     /// The number with all but the last two digits hidden.
     pub fn masked(&self) -> String {
         let keep = self.0.len().saturating_sub(2);
-        self.0
-            .char_indices()
-            .map(|(i, c)| if i == 0 || i >= keep { c } else { '•' })
-            .collect()
+        self.0.char_indices().map(|(i, c)| if i == 0 || i >= keep { c } else { '•' }).collect()
     }
 }
 
@@ -123,11 +115,7 @@ pub const GENDERS: [&str; 4] = ["female", "male", "diverse", "undisclosed"];
 
 pub fn parse_gender(raw: &str) -> Result<String, &'static str> {
     let value = raw.trim().to_ascii_lowercase();
-    if GENDERS.contains(&value.as_str()) {
-        Ok(value)
-    } else {
-        Err("invalid_choice")
-    }
+    if GENDERS.contains(&value.as_str()) { Ok(value) } else { Err("invalid_choice") }
 }
 
 /// A birth date `YYYY-MM-DD`, not in the future and not before 1900.
@@ -145,14 +133,9 @@ pub const LANGUAGES: [&str; 4] = ["en", "de", "fr", "it"];
 
 /// A supported language from a BCP 47 tag (`de`, `de-CH` → `de`).
 pub fn parse_language(raw: &str) -> Result<String, &'static str> {
-    let tag: unic_langid::LanguageIdentifier =
-        raw.trim().parse().map_err(|_| "invalid_language")?;
+    let tag: unic_langid::LanguageIdentifier = raw.trim().parse().map_err(|_| "invalid_language")?;
     let primary = tag.language.as_str().to_ascii_lowercase();
-    if LANGUAGES.contains(&primary.as_str()) {
-        Ok(primary)
-    } else {
-        Err("unsupported_language")
-    }
+    if LANGUAGES.contains(&primary.as_str()) { Ok(primary) } else { Err("unsupported_language") }
 }
 
 /// An IANA time zone name (`Europe/Zurich`).
@@ -192,20 +175,12 @@ const COMMON_PASSWORDS: &str = include_str!("../../data/common-passwords.txt");
 /// passwords.
 pub fn is_common_password(password: &str) -> bool {
     let lowered = password.to_lowercase();
-    COMMON_PASSWORDS
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .any(|l| l == lowered)
+    COMMON_PASSWORDS.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).any(|l| l == lowered)
 }
 
 impl PasswordPolicy {
     /// Every rule `password` breaks, as field error codes with their numbers.
-    pub fn check(
-        &self,
-        password: &str,
-        email: Option<&EmailAddress>,
-    ) -> Vec<(&'static str, Option<i64>)> {
+    pub fn check(&self, password: &str, email: Option<&EmailAddress>) -> Vec<(&'static str, Option<i64>)> {
         let mut broken = Vec::new();
         let length = password.chars().count();
         if length < self.min_length {
@@ -223,11 +198,7 @@ impl PasswordPolicy {
         if self.require_digit && !password.chars().any(|c| c.is_ascii_digit()) {
             broken.push(("password_needs_digit", None));
         }
-        if self.require_symbol
-            && !password
-                .chars()
-                .any(|c| !c.is_alphanumeric() && !c.is_whitespace())
-        {
+        if self.require_symbol && !password.chars().any(|c| !c.is_alphanumeric() && !c.is_whitespace()) {
             broken.push(("password_needs_symbol", None));
         }
         if let Some(email) = email {
@@ -277,33 +248,16 @@ mod tests {
 
     #[test]
     fn bad_emails_are_refused() {
-        for bad in [
-            "",
-            "plain",
-            "@example.com",
-            "a@b",
-            "a@@b.com",
-            "\"q\"@example.com",
-            "a@[1.2.3.4]",
-        ] {
+        for bad in ["", "plain", "@example.com", "a@b", "a@@b.com", "\"q\"@example.com", "a@[1.2.3.4]"] {
             assert!(EmailAddress::parse(bad).is_err(), "{bad} should be refused");
         }
     }
 
     #[test]
     fn phones_become_e164() {
-        assert_eq!(
-            Phone::parse("+41 79 123 45 67").unwrap().as_str(),
-            "+41791234567"
-        );
-        assert_eq!(
-            Phone::from_parts("+49", "0151 23456789").unwrap().as_str(),
-            "+4915123456789"
-        );
-        assert_eq!(
-            Phone::from_parts("0041", "79 123 45 67").unwrap().as_str(),
-            "+41791234567"
-        );
+        assert_eq!(Phone::parse("+41 79 123 45 67").unwrap().as_str(), "+41791234567");
+        assert_eq!(Phone::from_parts("+49", "0151 23456789").unwrap().as_str(), "+4915123456789");
+        assert_eq!(Phone::from_parts("0041", "79 123 45 67").unwrap().as_str(), "+41791234567");
         assert_eq!(Phone::parse("079 123 45 67"), Err("invalid_phone"));
         assert_eq!(Phone::parse("+41 12"), Err("invalid_phone"));
         assert_eq!(Phone::from_parts("x", "79"), Err("invalid_phone_prefix"));
@@ -313,22 +267,11 @@ mod tests {
     fn password_policy_names_every_broken_rule() {
         let policy = PasswordPolicy::default();
         let email = EmailAddress::parse("anna@example.com").unwrap();
-        let codes = |p: &str| -> Vec<&str> {
-            policy
-                .check(p, Some(&email))
-                .into_iter()
-                .map(|(c, _)| c)
-                .collect()
-        };
+        let codes = |p: &str| -> Vec<&str> { policy.check(p, Some(&email)).into_iter().map(|(c, _)| c).collect() };
         assert!(codes("Str0ng!Pass").is_empty());
         assert_eq!(
             codes("short"),
-            [
-                "password_too_short",
-                "password_needs_uppercase",
-                "password_needs_digit",
-                "password_needs_symbol"
-            ]
+            ["password_too_short", "password_needs_uppercase", "password_needs_digit", "password_needs_symbol"]
         );
         assert!(codes("Anna#2026xyz").contains(&"password_contains_email"));
         assert!(codes("P@ssw0rd").contains(&"password_too_common"));
@@ -343,10 +286,7 @@ mod tests {
         assert_eq!(parse_birth_date("1990-02-30", today), Err("invalid_date"));
         assert_eq!(parse_language("de-CH"), Ok("de".to_owned()));
         assert_eq!(parse_language("es"), Err("unsupported_language"));
-        assert_eq!(
-            parse_time_zone("Europe/Zurich"),
-            Ok("Europe/Zurich".to_owned())
-        );
+        assert_eq!(parse_time_zone("Europe/Zurich"), Ok("Europe/Zurich".to_owned()));
         assert_eq!(parse_time_zone("Mars/Olympus"), Err("invalid_time_zone"));
         assert_eq!(parse_name("  Anna "), Ok("Anna".to_owned()));
         assert_eq!(parse_name("a\u{0}b"), Err("invalid_characters"));

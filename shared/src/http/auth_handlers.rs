@@ -24,18 +24,13 @@ fn required_device<'a>(ctx: &'a Ctx<'_>) -> Result<&'a str, Problem> {
 }
 
 fn principal<'a>(ctx: &'a Ctx<'_>) -> Result<&'a super::Principal, Problem> {
-    ctx.principal
-        .as_ref()
-        .ok_or_else(|| Error::InvalidToken.into())
+    ctx.principal.as_ref().ok_or_else(|| Error::InvalidToken.into())
 }
 
 fn login_answer(ctx: &Ctx<'_>, outcome: LoginOutcome) -> Response<Body> {
     match outcome {
         LoginOutcome::Tokens(tokens) => tokens_response(ctx, &tokens, StatusCode::OK, "logged_in"),
-        LoginOutcome::Mfa {
-            challenge_id,
-            channel,
-        } => json_response(
+        LoginOutcome::Mfa { challenge_id, channel } => json_response(
             StatusCode::OK,
             json!({
                 "mfa_required": true, "challenge_id": challenge_id, "channel": channel,
@@ -60,10 +55,7 @@ pub async fn login(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
     let (Some(username), Some(password)) = (username, password) else {
         return Err(Problem::validation(vec![]));
     };
-    let origin = Origin {
-        ip: &ctx.client_ip,
-        device_id: device,
-    };
+    let origin = Origin { ip: &ctx.client_ip, device_id: device };
     let outcome = auth::login(ctx.app, tenant, &username, &Password::new(password), origin).await?;
     Ok(login_answer(ctx, outcome))
 }
@@ -89,25 +81,14 @@ pub async fn password_challenge(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem
     let challenge_id = f.str("challenge_id");
     let new_password = f.str("new_password");
     if let Some(password) = &new_password {
-        f.errors.extend(values::password_errors(
-            &tenant.policy.password,
-            "new_password",
-            password,
-            None,
-        ));
+        f.errors.extend(values::password_errors(&tenant.policy.password, "new_password", password, None));
     }
     f.finish(&["challenge_id", "new_password"])?;
     let (Some(challenge_id), Some(new_password)) = (challenge_id, new_password) else {
         return Err(Problem::validation(vec![]));
     };
-    let outcome = auth::complete_password_challenge(
-        ctx.app,
-        tenant,
-        &challenge_id,
-        &Password::new(new_password),
-        device,
-    )
-    .await?;
+    let outcome =
+        auth::complete_password_challenge(ctx.app, tenant, &challenge_id, &Password::new(new_password), device).await?;
     Ok(login_answer(ctx, outcome))
 }
 
@@ -138,20 +119,13 @@ pub async fn refresh(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
     let device = required_device(ctx)?;
     let token = refresh_token(ctx)?.ok_or(Error::InvalidToken)?;
     let tokens = auth::refresh(ctx.app, tenant, &token, device).await?;
-    Ok(tokens_response(
-        ctx,
-        &tokens,
-        StatusCode::OK,
-        "token_refreshed",
-    ))
+    Ok(tokens_response(ctx, &tokens, StatusCode::OK, "token_refreshed"))
 }
 
 fn clear_cookie(ctx: &Ctx<'_>, mut response: Response<Body>) -> Response<Body> {
     let cookie = super::handlers::refresh_cookie(ctx, "", 0);
     if let Ok(value) = HeaderValue::from_str(&cookie) {
-        response
-            .headers_mut()
-            .insert(::http::header::SET_COOKIE, value);
+        response.headers_mut().insert(::http::header::SET_COOKIE, value);
     }
     response
 }
@@ -159,29 +133,17 @@ fn clear_cookie(ctx: &Ctx<'_>, mut response: Response<Body>) -> Response<Body> {
 pub async fn logout(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
     let principal = principal(ctx)?;
     let device = required_device(ctx)?;
-    if principal
-        .session
-        .device_id
-        .as_deref()
-        .is_some_and(|bound| bound != device)
-    {
+    if principal.session.device_id.as_deref().is_some_and(|bound| bound != device) {
         return Err(Error::InvalidDevice.into());
     }
     auth::logout(ctx.app, &principal.user_id, &principal.session_id).await?;
-    Ok(clear_cookie(
-        ctx,
-        json_response(
-            StatusCode::OK,
-            json!({ "message": message(ctx, "logged_out") }),
-        ),
-    ))
+    Ok(clear_cookie(ctx, json_response(StatusCode::OK, json!({ "message": message(ctx, "logged_out") }))))
 }
 
 pub async fn logout_all(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
     let principal = principal(ctx)?;
     let count = auth::logout_all(ctx.app, &principal.user_id).await?;
-    let body =
-        json!({ "sessions_revoked": count, "message": message(ctx, "logged_out_everywhere") });
+    let body = json!({ "sessions_revoked": count, "message": message(ctx, "logged_out_everywhere") });
     Ok(clear_cookie(ctx, json_response(StatusCode::OK, body)))
 }
 
@@ -197,10 +159,7 @@ pub async fn forgot_password(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
     f.finish(&["email"])?;
     let email = email.ok_or_else(|| Problem::validation(vec![]))?;
     auth::forgot_password(ctx.app, tenant, &email, &ctx.client_ip).await?;
-    Ok(json_response(
-        StatusCode::ACCEPTED,
-        json!({ "message": message(ctx, "reset_requested") }),
-    ))
+    Ok(json_response(StatusCode::ACCEPTED, json!({ "message": message(ctx, "reset_requested") })))
 }
 
 pub async fn reset_password(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
@@ -210,37 +169,17 @@ pub async fn reset_password(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
     let code = f.str("code");
     let new_password = f.str("new_password");
     if let Some(password) = &new_password {
-        f.errors.extend(values::password_errors(
-            &tenant.policy.password,
-            "new_password",
-            password,
-            email.as_ref(),
-        ));
+        f.errors.extend(values::password_errors(&tenant.policy.password, "new_password", password, email.as_ref()));
     }
     f.finish(&["email", "code", "new_password"])?;
     let (Some(email), Some(code), Some(new_password)) = (email, code, new_password) else {
         return Err(Problem::validation(vec![]));
     };
-    auth::reset_password(
-        ctx.app,
-        tenant,
-        &email,
-        &code,
-        &Password::new(new_password),
-        &ctx.client_ip,
-    )
-    .await?;
-    Ok(json_response(
-        StatusCode::OK,
-        json!({ "message": message(ctx, "password_reset") }),
-    ))
+    auth::reset_password(ctx.app, tenant, &email, &code, &Password::new(new_password), &ctx.client_ip).await?;
+    Ok(json_response(StatusCode::OK, json!({ "message": message(ctx, "password_reset") })))
 }
 
-fn profile_response(
-    ctx: &Ctx<'_>,
-    profile: &me::Profile,
-    message_key: Option<&str>,
-) -> Response<Body> {
+fn profile_response(ctx: &Ctx<'_>, profile: &me::Profile, message_key: Option<&str>) -> Response<Body> {
     let mut body = serde_json::to_value(profile).unwrap_or_default();
     if let (Some(key), Some(object)) = (message_key, body.as_object_mut()) {
         object.insert("message".into(), message(ctx, key));
@@ -263,11 +202,7 @@ pub async fn update_me(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
         if f.has(name) {
             let raw = f.str(name);
             let value = f.check(name, raw, values::parse_name);
-            if name == "first_name" {
-                changes.first_name = value
-            } else {
-                changes.last_name = value
-            }
+            if name == "first_name" { changes.first_name = value } else { changes.last_name = value }
         } else if let Some(None) = f.nullable_str(name) {
             f.errors.push(FieldError::new(name, "required"));
         }
@@ -276,8 +211,7 @@ pub async fn update_me(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
         let raw = f.str("preferred_language");
         changes.language = f.check("preferred_language", raw, values::parse_language);
     } else if let Some(None) = f.nullable_str("preferred_language") {
-        f.errors
-            .push(FieldError::new("preferred_language", "required"));
+        f.errors.push(FieldError::new("preferred_language", "required"));
     }
     if let Some(value) = f.nullable_str("gender") {
         changes.gender = Some(match value {
@@ -287,9 +221,7 @@ pub async fn update_me(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
     }
     if let Some(value) = f.nullable_str("birth_date") {
         changes.birth_date = Some(match value {
-            Some(raw) => f.check("birth_date", Some(raw), |s| {
-                values::parse_birth_date(s, today)
-            }),
+            Some(raw) => f.check("birth_date", Some(raw), |s| values::parse_birth_date(s, today)),
             None => None,
         });
     }
@@ -299,14 +231,7 @@ pub async fn update_me(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
             None => None,
         });
     }
-    f.finish(&[
-        "first_name",
-        "last_name",
-        "preferred_language",
-        "gender",
-        "birth_date",
-        "time_zone",
-    ])?;
+    f.finish(&["first_name", "last_name", "preferred_language", "gender", "birth_date", "time_zone"])?;
     let profile = me::update_profile(ctx.app, &principal.user_id, changes).await?;
     Ok(profile_response(ctx, &profile, Some("profile_updated")))
 }
@@ -318,13 +243,7 @@ pub async fn close_me(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
     f.finish(&["password"])?;
     let password = password.ok_or_else(|| Problem::validation(vec![]))?;
     me::close_account(ctx.app, &principal.user_id, &Password::new(password)).await?;
-    Ok(clear_cookie(
-        ctx,
-        json_response(
-            StatusCode::OK,
-            json!({ "message": message(ctx, "account_closed") }),
-        ),
-    ))
+    Ok(clear_cookie(ctx, json_response(StatusCode::OK, json!({ "message": message(ctx, "account_closed") }))))
 }
 
 fn read_kind(f: &mut Fields) -> Option<&'static str> {
@@ -343,21 +262,14 @@ pub async fn add_credential(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
     let kind = read_kind(&mut f);
     let raw = f.str("value");
     let credential = match kind {
-        Some("email") => f
-            .check("value", raw, EmailAddress::parse)
-            .map(NewCredential::Email),
-        Some(_) => f
-            .check("value", raw, Phone::parse)
-            .map(NewCredential::Phone),
+        Some("email") => f.check("value", raw, EmailAddress::parse).map(NewCredential::Email),
+        Some(_) => f.check("value", raw, Phone::parse).map(NewCredential::Phone),
         None => None,
     };
     f.finish(&["type", "value"])?;
     let credential = credential.ok_or_else(|| Problem::validation(vec![]))?;
     me::add_credential(ctx.app, tenant, &principal.user_id, credential).await?;
-    Ok(json_response(
-        StatusCode::ACCEPTED,
-        json!({ "message": message(ctx, "credential_code_sent") }),
-    ))
+    Ok(json_response(StatusCode::ACCEPTED, json!({ "message": message(ctx, "credential_code_sent") })))
 }
 
 pub async fn verify_credential(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
@@ -372,10 +284,7 @@ pub async fn verify_credential(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem>
     };
     let _ = read_code; // codes of any configured length are checked by the domain
     let mfa = me::verify_credential(ctx.app, tenant, &principal.user_id, kind, &code).await?;
-    Ok(json_response(
-        StatusCode::OK,
-        json!({ "mfa_enabled": mfa, "message": message(ctx, "credential_verified") }),
-    ))
+    Ok(json_response(StatusCode::OK, json!({ "mfa_enabled": mfa, "message": message(ctx, "credential_verified") })))
 }
 
 pub async fn change_password(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
@@ -385,12 +294,7 @@ pub async fn change_password(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
     let current = f.str("current_password");
     let new_password = f.str("new_password");
     if let Some(password) = &new_password {
-        f.errors.extend(values::password_errors(
-            &tenant.policy.password,
-            "new_password",
-            password,
-            None,
-        ));
+        f.errors.extend(values::password_errors(&tenant.policy.password, "new_password", password, None));
     }
     f.finish(&["current_password", "new_password"])?;
     let (Some(current), Some(new_password)) = (current, new_password) else {
@@ -405,8 +309,5 @@ pub async fn change_password(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
         &Password::new(new_password),
     )
     .await?;
-    Ok(json_response(
-        StatusCode::OK,
-        json!({ "message": message(ctx, "password_changed") }),
-    ))
+    Ok(json_response(StatusCode::OK, json!({ "message": message(ctx, "password_changed") })))
 }

@@ -48,18 +48,13 @@ pub async fn call(endpoint: Endpoint, ctx: &Ctx<'_>) -> Response<Body> {
 pub fn json_response(status: StatusCode, body: Value) -> Response<Body> {
     let mut response = Response::new(Body::Text(body.to_string()));
     *response.status_mut() = status;
-    response.headers_mut().insert(
-        ::http::header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
+    response.headers_mut().insert(::http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     response
 }
 
 pub(crate) fn tenant<'a>(ctx: &'a Ctx<'_>) -> Result<&'a Tenant, Problem> {
     // Routes with API-key auth always carry a tenant; this is defensive.
-    ctx.tenant
-        .as_ref()
-        .ok_or_else(|| Problem::new(StatusCode::UNAUTHORIZED, "unauthorized"))
+    ctx.tenant.as_ref().ok_or_else(|| Problem::new(StatusCode::UNAUTHORIZED, "unauthorized"))
 }
 
 pub(crate) fn message(ctx: &Ctx<'_>, key: &str) -> Value {
@@ -68,10 +63,7 @@ pub(crate) fn message(ctx: &Ctx<'_>, key: &str) -> Value {
 
 fn jwks(ctx: &Ctx<'_>) -> Response<Body> {
     let mut response = json_response(StatusCode::OK, ctx.app.keys.jwks());
-    response.headers_mut().insert(
-        "cache-control",
-        HeaderValue::from_static("public, max-age=300"),
-    );
+    response.headers_mut().insert("cache-control", HeaderValue::from_static("public, max-age=300"));
     response
 }
 
@@ -89,9 +81,7 @@ async fn start_registration(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
     let gender = f.check("gender", gender_raw, values::parse_gender);
     let today = ctx.app.clock.now().date_naive();
     let birth_raw = f.opt_str("birth_date");
-    let birth_date = f.check("birth_date", birth_raw, |s| {
-        values::parse_birth_date(s, today)
-    });
+    let birth_date = f.check("birth_date", birth_raw, |s| values::parse_birth_date(s, today));
     let language_raw = f.opt_str("preferred_language");
     let language = f.check("preferred_language", language_raw, values::parse_language);
     let tz_raw = f.opt_str("time_zone");
@@ -102,12 +92,7 @@ async fn start_registration(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
         }
     }
     if let Some(password) = &password {
-        let broken = values::password_errors(
-            &tenant.policy.password,
-            "password",
-            password,
-            email.as_ref(),
-        );
+        let broken = values::password_errors(&tenant.policy.password, "password", password, email.as_ref());
         f.errors.extend(broken);
     }
     f.finish(&[
@@ -122,8 +107,7 @@ async fn start_registration(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
         "terms_accepted",
         "privacy_policy_accepted",
     ])?;
-    let (Some(email), Some(password), Some(first_name), Some(last_name)) =
-        (email, password, first_name, last_name)
+    let (Some(email), Some(password), Some(first_name), Some(last_name)) = (email, password, first_name, last_name)
     else {
         return Err(Problem::validation(vec![]));
     };
@@ -151,26 +135,18 @@ async fn start_registration(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
 
 async fn get_registration(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
     let status = registration::status(ctx.app, tenant(ctx)?, ctx.param("id")).await?;
-    Ok(json_response(
-        StatusCode::OK,
-        serde_json::to_value(status).unwrap_or_default(),
-    ))
+    Ok(json_response(StatusCode::OK, serde_json::to_value(status).unwrap_or_default()))
 }
 
 /// Reads `{ "code": "123456" }`, checking its shape against the tenant.
 pub(crate) fn read_code(ctx: &Ctx<'_>, tenant: &Tenant) -> Result<String, Problem> {
     let mut f = Fields::parse(ctx.body)?;
     let code = f.str("code");
-    let length = tenant
-        .policy
-        .sandbox_code
-        .as_ref()
-        .map_or(tenant.policy.codes.length, String::len);
+    let length = tenant.policy.sandbox_code.as_ref().map_or(tenant.policy.codes.length, String::len);
     if let Some(code) = &code
         && (code.len() != length || !code.bytes().all(|b| b.is_ascii_digit()))
     {
-        f.errors
-            .push(FieldError::new("code", "invalid_code_format").with("length", length as i64));
+        f.errors.push(FieldError::new("code", "invalid_code_format").with("length", length as i64));
     }
     f.finish(&["code"])?;
     code.ok_or_else(|| Problem::validation(vec![]))
@@ -181,13 +157,8 @@ pub(crate) fn device_id<'a>(ctx: &'a Ctx<'_>) -> Result<Option<&'a str>, Problem
     match ctx.headers.get("x-device-id") {
         None => Ok(None),
         Some(value) => match value.to_str() {
-            Ok(v) if !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_graphic()) => {
-                Ok(Some(v))
-            }
-            _ => Err(Problem::validation(vec![FieldError::new(
-                "X-Device-ID",
-                "invalid_characters",
-            )])),
+            Ok(v) if !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_graphic()) => Ok(Some(v)),
+            _ => Err(Problem::validation(vec![FieldError::new("X-Device-ID", "invalid_characters")])),
         },
     }
 }
@@ -198,23 +169,12 @@ fn completed(ctx: &Ctx<'_>, tokens: Tokens) -> Response<Body> {
 
 /// The refresh cookie: HttpOnly, Secure, SameSite=Strict, for `/v1/auth`.
 pub(crate) fn refresh_cookie(ctx: &Ctx<'_>, token: &str, max_age: i64) -> String {
-    let secure = if ctx.app.settings.secure_cookies {
-        "; Secure"
-    } else {
-        ""
-    };
-    format!(
-        "refresh_token={token}; Path=/v1/auth; Max-Age={max_age}; HttpOnly{secure}; SameSite=Strict"
-    )
+    let secure = if ctx.app.settings.secure_cookies { "; Secure" } else { "" };
+    format!("refresh_token={token}; Path=/v1/auth; Max-Age={max_age}; HttpOnly{secure}; SameSite=Strict")
 }
 
 /// Tokens as the body, the refresh token also as the cookie.
-pub(crate) fn tokens_response(
-    ctx: &Ctx<'_>,
-    tokens: &Tokens,
-    status: StatusCode,
-    message_key: &str,
-) -> Response<Body> {
+pub(crate) fn tokens_response(ctx: &Ctx<'_>, tokens: &Tokens, status: StatusCode, message_key: &str) -> Response<Body> {
     let cookie = refresh_cookie(ctx, &tokens.refresh_token, tokens.refresh_expires_in);
     let mut body = serde_json::to_value(tokens).unwrap_or_default();
     if let Some(object) = body.as_object_mut() {
@@ -222,9 +182,7 @@ pub(crate) fn tokens_response(
     }
     let mut response = json_response(status, body);
     if let Ok(value) = HeaderValue::from_str(&cookie) {
-        response
-            .headers_mut()
-            .insert(::http::header::SET_COOKIE, value);
+        response.headers_mut().insert(::http::header::SET_COOKIE, value);
     }
     response
 }
@@ -248,13 +206,9 @@ async fn verify_email(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
 async fn add_phone(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
     let tenant = tenant(ctx)?;
     let mut f = Fields::parse(ctx.body)?;
-    let phone = match (
-        f.has("phone"),
-        f.has("phone_prefix") || f.has("phone_number"),
-    ) {
+    let phone = match (f.has("phone"), f.has("phone_prefix") || f.has("phone_number")) {
         (true, true) => {
-            f.errors
-                .push(FieldError::new("phone", "conflicting_fields"));
+            f.errors.push(FieldError::new("phone", "conflicting_fields"));
             None
         }
         (true, false) => {
@@ -268,11 +222,7 @@ async fn add_phone(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
                 (Some(prefix), Some(number)) => match Phone::from_parts(&prefix, &number) {
                     Ok(phone) => Some(phone),
                     Err(code) => {
-                        let field = if code == "invalid_phone_prefix" {
-                            "phone_prefix"
-                        } else {
-                            "phone_number"
-                        };
+                        let field = if code == "invalid_phone_prefix" { "phone_prefix" } else { "phone_number" };
                         f.errors.push(FieldError::new(field, code));
                         None
                     }
@@ -284,18 +234,14 @@ async fn add_phone(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
     f.finish(&["phone", "phone_prefix", "phone_number"])?;
     let phone = phone.ok_or_else(|| Problem::validation(vec![]))?;
     let next = registration::add_phone(ctx.app, tenant, ctx.param("id"), phone).await?;
-    Ok(json_response(
-        StatusCode::ACCEPTED,
-        json!({ "next": next, "message": message(ctx, "phone_added") }),
-    ))
+    Ok(json_response(StatusCode::ACCEPTED, json!({ "next": next, "message": message(ctx, "phone_added") })))
 }
 
 async fn verify_phone(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
     let tenant = tenant(ctx)?;
     let code = read_code(ctx, tenant)?;
     let device = device_id(ctx)?;
-    let tokens =
-        registration::verify_phone(ctx.app, tenant, ctx.param("id"), &code, device).await?;
+    let tokens = registration::verify_phone(ctx.app, tenant, ctx.param("id"), &code, device).await?;
     Ok(completed(ctx, tokens))
 }
 
@@ -311,8 +257,5 @@ async fn resend(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
     f.finish(&["channel"])?;
     let channel = channel.ok_or_else(|| Problem::validation(vec![]))?;
     let next = registration::resend(ctx.app, tenant, ctx.param("id"), channel).await?;
-    Ok(json_response(
-        StatusCode::ACCEPTED,
-        json!({ "next": next, "message": message(ctx, "code_resent") }),
-    ))
+    Ok(json_response(StatusCode::ACCEPTED, json!({ "next": next, "message": message(ctx, "code_resent") })))
 }

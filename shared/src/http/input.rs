@@ -16,22 +16,16 @@ pub struct Fields {
 impl Fields {
     /// Parses a body that must be one JSON object.
     pub fn parse(body: &[u8]) -> Result<Self, Problem> {
-        let value: Value = serde_json::from_slice(body)
-            .map_err(|_| Problem::new(StatusCode::BAD_REQUEST, "malformed_body"))?;
+        let value: Value =
+            serde_json::from_slice(body).map_err(|_| Problem::new(StatusCode::BAD_REQUEST, "malformed_body"))?;
         match value {
-            Value::Object(map) => Ok(Self {
-                map,
-                errors: Vec::new(),
-            }),
-            _ => Err(Problem::validation(vec![
-                FieldError::new("", "wrong_type").with_text("expected", "object"),
-            ])),
+            Value::Object(map) => Ok(Self { map, errors: Vec::new() }),
+            _ => Err(Problem::validation(vec![FieldError::new("", "wrong_type").with_text("expected", "object")])),
         }
     }
 
     fn wrong_type(&mut self, name: &str, expected: &'static str) {
-        self.errors
-            .push(FieldError::new(name, "wrong_type").with_text("expected", expected));
+        self.errors.push(FieldError::new(name, "wrong_type").with_text("expected", expected));
     }
 
     /// An optional string (`null` counts as absent).
@@ -107,19 +101,10 @@ impl Fields {
     /// Ends reading: any field not in `known` is an error, then all errors
     /// are returned together.
     pub fn finish(mut self, known: &[&str]) -> Result<(), Problem> {
-        let unknown: Vec<String> = self
-            .map
-            .keys()
-            .filter(|k| !known.contains(&k.as_str()))
-            .cloned()
-            .collect();
+        let unknown: Vec<String> = self.map.keys().filter(|k| !known.contains(&k.as_str())).cloned().collect();
         for name in unknown {
             self.errors.push(FieldError::new(name, "unknown_field"));
         }
-        if self.errors.is_empty() {
-            Ok(())
-        } else {
-            Err(Problem::validation(self.errors))
-        }
+        if self.errors.is_empty() { Ok(()) } else { Err(Problem::validation(self.errors)) }
     }
 }

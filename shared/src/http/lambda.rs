@@ -13,22 +13,15 @@ use crate::config::Config;
 pub fn init_tracing(json: bool) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_target(false);
-    let _ = if json {
-        builder.json().without_time().try_init()
-    } else {
-        builder.try_init()
-    };
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(false);
+    let _ = if json { builder.json().without_time().try_init() } else { builder.try_init() };
 }
 
 /// Runs the Lambda function `function` (its name in the route table).
 pub async fn run(function: &str) -> Result<(), Error> {
     let config = Config::from_env(true)?;
     init_tracing(config.json_logs);
-    let route =
-        route_for_function(function).ok_or_else(|| format!("no route for function {function}"))?;
+    let route = route_for_function(function).ok_or_else(|| format!("no route for function {function}"))?;
     let app = config.build_app().await?;
     if config.dev
         && let Some(api_key) = &config.api_key

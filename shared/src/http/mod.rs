@@ -139,12 +139,7 @@ pub const ROUTES: &[Route] = &[
         path: "/v1/registrations/{id}/resend",
         auth: Auth::ApiKey,
         endpoint: Endpoint::ResendRegistrationCode,
-        actions: &[
-            "dynamodb:GetItem",
-            "dynamodb:PutItem",
-            "ses:SendEmail",
-            "sns:Publish",
-        ],
+        actions: &["dynamodb:GetItem", "dynamodb:PutItem", "ses:SendEmail", "sns:Publish"],
     },
     Route {
         function: "login",
@@ -152,13 +147,7 @@ pub const ROUTES: &[Route] = &[
         path: "/v1/auth/login",
         auth: Auth::ApiKey,
         endpoint: Endpoint::Login,
-        actions: &[
-            "dynamodb:DeleteItem",
-            "dynamodb:GetItem",
-            "dynamodb:PutItem",
-            "dynamodb:UpdateItem",
-            "sns:Publish",
-        ],
+        actions: &["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "sns:Publish"],
     },
     Route {
         function: "verify-mfa",
@@ -166,11 +155,7 @@ pub const ROUTES: &[Route] = &[
         path: "/v1/auth/mfa",
         auth: Auth::ApiKey,
         endpoint: Endpoint::VerifyMfa,
-        actions: &[
-            "dynamodb:DeleteItem",
-            "dynamodb:GetItem",
-            "dynamodb:PutItem",
-        ],
+        actions: &["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem"],
     },
     Route {
         function: "complete-password-challenge",
@@ -178,13 +163,7 @@ pub const ROUTES: &[Route] = &[
         path: "/v1/auth/password/challenge",
         auth: Auth::ApiKey,
         endpoint: Endpoint::CompletePasswordChallenge,
-        actions: &[
-            "dynamodb:DeleteItem",
-            "dynamodb:GetItem",
-            "dynamodb:PutItem",
-            "dynamodb:UpdateItem",
-            "sns:Publish",
-        ],
+        actions: &["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "sns:Publish"],
     },
     Route {
         function: "refresh",
@@ -192,12 +171,7 @@ pub const ROUTES: &[Route] = &[
         path: "/v1/auth/refresh",
         auth: Auth::ApiKey,
         endpoint: Endpoint::Refresh,
-        actions: &[
-            "dynamodb:ConditionCheckItem",
-            "dynamodb:DeleteItem",
-            "dynamodb:GetItem",
-            "dynamodb:PutItem",
-        ],
+        actions: &["dynamodb:ConditionCheckItem", "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem"],
     },
     Route {
         function: "logout",
@@ -205,11 +179,7 @@ pub const ROUTES: &[Route] = &[
         path: "/v1/auth/logout",
         auth: Auth::Bearer,
         endpoint: Endpoint::Logout,
-        actions: &[
-            "dynamodb:DeleteItem",
-            "dynamodb:GetItem",
-            "dynamodb:PutItem",
-        ],
+        actions: &["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem"],
     },
     Route {
         function: "logout-all",
@@ -217,12 +187,7 @@ pub const ROUTES: &[Route] = &[
         path: "/v1/auth/logout-all",
         auth: Auth::Bearer,
         endpoint: Endpoint::LogoutAll,
-        actions: &[
-            "dynamodb:DeleteItem",
-            "dynamodb:GetItem",
-            "dynamodb:PutItem",
-            "dynamodb:Query",
-        ],
+        actions: &["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"],
     },
     Route {
         function: "forgot-password",
@@ -274,12 +239,7 @@ pub const ROUTES: &[Route] = &[
         path: "/v1/me",
         auth: Auth::Bearer,
         endpoint: Endpoint::CloseMe,
-        actions: &[
-            "dynamodb:DeleteItem",
-            "dynamodb:GetItem",
-            "dynamodb:PutItem",
-            "dynamodb:Query",
-        ],
+        actions: &["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"],
     },
     Route {
         function: "add-credential",
@@ -302,11 +262,7 @@ pub const ROUTES: &[Route] = &[
         path: "/v1/me/credentials/verify",
         auth: Auth::Bearer,
         endpoint: Endpoint::VerifyCredential,
-        actions: &[
-            "dynamodb:DeleteItem",
-            "dynamodb:GetItem",
-            "dynamodb:PutItem",
-        ],
+        actions: &["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem"],
     },
     Route {
         function: "change-password",
@@ -314,12 +270,7 @@ pub const ROUTES: &[Route] = &[
         path: "/v1/me/password",
         auth: Auth::Bearer,
         endpoint: Endpoint::ChangePassword,
-        actions: &[
-            "dynamodb:DeleteItem",
-            "dynamodb:GetItem",
-            "dynamodb:PutItem",
-            "dynamodb:Query",
-        ],
+        actions: &["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"],
     },
 ];
 
@@ -332,10 +283,7 @@ pub fn route_for_function(function: &str) -> Option<&'static Route> {
 pub fn match_path(pattern: &str, path: &str) -> Option<Vec<(String, String)>> {
     let mut params = Vec::new();
     let mut pattern_parts = pattern.trim_matches('/').split('/');
-    let mut path_parts = path
-        .trim_end_matches('/')
-        .trim_start_matches('/')
-        .split('/');
+    let mut path_parts = path.trim_end_matches('/').trim_start_matches('/').split('/');
     loop {
         match (pattern_parts.next(), path_parts.next()) {
             (None, None) => return Some(params),
@@ -378,24 +326,17 @@ pub struct ClientAddr(pub std::net::SocketAddr);
 
 fn client_ip(request: &Request) -> String {
     use lambda_http::RequestExt;
-    if let Some(lambda_http::request::RequestContext::ApiGatewayV2(context)) =
-        request.request_context_ref()
+    if let Some(lambda_http::request::RequestContext::ApiGatewayV2(context)) = request.request_context_ref()
         && let Some(ip) = &context.http.source_ip
     {
         return ip.clone();
     }
-    request
-        .extensions()
-        .get::<ClientAddr>()
-        .map_or_else(|| "unknown".into(), |a| a.0.ip().to_string())
+    request.extensions().get::<ClientAddr>().map_or_else(|| "unknown".into(), |a| a.0.ip().to_string())
 }
 
 impl Ctx<'_> {
     pub fn param(&self, name: &str) -> &str {
-        self.params
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map_or("", |(_, v)| v.as_str())
+        self.params.iter().find(|(n, _)| *n == name).map_or("", |(_, v)| v.as_str())
     }
 
     pub fn header(&self, name: &str) -> Option<&str> {
@@ -426,9 +367,7 @@ fn is_json(headers: &HeaderMap) -> bool {
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split(';').next())
         .map(|v| v.trim().to_ascii_lowercase())
-        .is_some_and(|v| {
-            v == "application/json" || (v.starts_with("application/") && v.ends_with("+json"))
-        })
+        .is_some_and(|v| v == "application/json" || (v.starts_with("application/") && v.ends_with("+json")))
 }
 
 fn finish(mut response: Response<Body>, lang: &str, request_id: &str) -> Response<Body> {
@@ -452,29 +391,17 @@ fn finish(mut response: Response<Body>, lang: &str, request_id: &str) -> Respons
 /// Answers a request with any route of the table (the local API).
 pub async fn handle(app: &App, request: Request) -> Response<Body> {
     let path = request.uri().path().to_owned();
-    let candidates: Vec<&'static Route> = ROUTES
-        .iter()
-        .filter(|r| match_path(r.path, &path).is_some())
-        .collect();
-    let route = candidates
-        .iter()
-        .find(|r| r.method == request.method())
-        .copied();
+    let candidates: Vec<&'static Route> = ROUTES.iter().filter(|r| match_path(r.path, &path).is_some()).collect();
+    let route = candidates.iter().find(|r| r.method == request.method()).copied();
     match route {
         Some(route) => handle_route(app, route, request).await,
         None => {
-            let lang = negotiate(
-                request
-                    .headers()
-                    .get("accept-language")
-                    .and_then(|v| v.to_str().ok()),
-            );
+            let lang = negotiate(request.headers().get("accept-language").and_then(|v| v.to_str().ok()));
             let id = request_id(app, request.headers());
             let problem = if candidates.is_empty() {
                 Problem::new(StatusCode::NOT_FOUND, "not_found")
             } else {
-                let mut problem =
-                    Problem::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed");
+                let mut problem = Problem::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed");
                 problem.allow = Some(candidates[0].method.as_str());
                 problem
             };
@@ -505,8 +432,8 @@ async fn prepare<'a>(
     lang: &'static str,
     request_id: String,
 ) -> Result<Ctx<'a>, Problem> {
-    let params = match_path(route.path, request.uri().path())
-        .ok_or_else(|| Problem::new(StatusCode::NOT_FOUND, "not_found"))?;
+    let params =
+        match_path(route.path, request.uri().path()).ok_or_else(|| Problem::new(StatusCode::NOT_FOUND, "not_found"))?;
     if request.method() != route.method {
         let mut problem = Problem::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed");
         problem.allow = Some(route.method.as_str());
@@ -526,29 +453,15 @@ async fn prepare<'a>(
         _ => None,
     };
     if !body.is_empty() && !is_json(headers) {
-        return Err(Problem::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
-        ));
+        return Err(Problem::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"));
     }
     let client_ip = client_ip(request);
-    Ok(Ctx {
-        app,
-        lang,
-        request_id,
-        headers,
-        params,
-        body,
-        tenant,
-        principal,
-        client_ip,
-    })
+    Ok(Ctx { app, lang, request_id, headers, params, body, tenant, principal, client_ip })
 }
 
 /// The 413 problem (also used by the local server before reading a body).
 pub fn payload_too_large() -> Problem {
-    Problem::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large")
-        .arg("max", MAX_BODY_BYTES as u64)
+    Problem::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large").arg("max", MAX_BODY_BYTES as u64)
 }
 
 /// Renders a problem outside a route (the local server's early 413).
@@ -579,17 +492,11 @@ async fn bearer(app: &App, headers: &HeaderMap, tenant: &Tenant) -> Result<Princ
     let token = headers
         .get(::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        })
+        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
         .map(str::trim)
         .filter(|t| !t.is_empty() && t.len() <= 4096)
         .ok_or_else(invalid)?;
-    let claims = app
-        .keys
-        .verify(token, &app.settings.issuer, &app.settings.audience)
-        .ok_or_else(invalid)?;
+    let claims = app.keys.verify(token, &app.settings.issuer, &app.settings.audience).ok_or_else(invalid)?;
     if claims.tid != tenant.id || claims.typ != "client" {
         return Err(invalid());
     }
@@ -599,16 +506,11 @@ async fn bearer(app: &App, headers: &HeaderMap, tenant: &Tenant) -> Result<Princ
         Ok(None) => return Err(invalid()),
         Err(err) => return Err(crate::domain::Error::from(err).into()),
     };
-    let session: crate::domain::user::Session =
-        serde_json::from_value(item.body).map_err(|_| invalid())?;
+    let session: crate::domain::user::Session = serde_json::from_value(item.body).map_err(|_| invalid())?;
     if session.tenant_id != tenant.id {
         return Err(invalid());
     }
-    Ok(Principal {
-        user_id: claims.sub,
-        session_id: claims.sid,
-        session,
-    })
+    Ok(Principal { user_id: claims.sub, session_id: claims.sid, session })
 }
 
 #[cfg(test)]
@@ -617,25 +519,13 @@ mod tests {
 
     #[test]
     fn paths_match_patterns() {
+        assert_eq!(match_path("/v1/registrations", "/v1/registrations"), Some(vec![]));
         assert_eq!(
-            match_path("/v1/registrations", "/v1/registrations"),
-            Some(vec![])
-        );
-        assert_eq!(
-            match_path(
-                "/v1/registrations/{id}/email/verify",
-                "/v1/registrations/reg_1/email/verify"
-            ),
+            match_path("/v1/registrations/{id}/email/verify", "/v1/registrations/reg_1/email/verify"),
             Some(vec![("id".to_owned(), "reg_1".to_owned())])
         );
-        assert_eq!(
-            match_path("/v1/registrations/{id}", "/v1/registrations/"),
-            None
-        );
-        assert_eq!(
-            match_path("/v1/registrations/{id}", "/v1/registrations/a/b"),
-            None
-        );
+        assert_eq!(match_path("/v1/registrations/{id}", "/v1/registrations/"), None);
+        assert_eq!(match_path("/v1/registrations/{id}", "/v1/registrations/a/b"), None);
         assert_eq!(match_path("/v1/health", "/v1/healthz"), None);
     }
 

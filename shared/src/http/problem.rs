@@ -23,21 +23,11 @@ pub struct Problem {
 
 impl Problem {
     pub fn new(status: StatusCode, code: &'static str) -> Self {
-        Self {
-            status,
-            code,
-            errors: Vec::new(),
-            extensions: Map::new(),
-            retry_after: None,
-            allow: None,
-        }
+        Self { status, code, errors: Vec::new(), extensions: Map::new(), retry_after: None, allow: None }
     }
 
     pub fn validation(errors: Vec<FieldError>) -> Self {
-        Self {
-            errors,
-            ..Self::new(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed")
-        }
+        Self { errors, ..Self::new(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed") }
     }
 
     pub fn arg(mut self, name: &'static str, value: impl Into<Value>) -> Self {
@@ -68,11 +58,7 @@ impl Problem {
             .errors
             .iter()
             .map(|e| {
-                let args: Vec<(&str, Arg<'_>)> = e
-                    .args
-                    .iter()
-                    .map(|(name, value)| (*name, Arg::Str(value)))
-                    .collect();
+                let args: Vec<(&str, Arg<'_>)> = e.args.iter().map(|(name, value)| (*name, Arg::Str(value))).collect();
                 json!({
                     "field": e.field,
                     "code": e.code,
@@ -97,10 +83,7 @@ impl Problem {
         let mut response = Response::new(Body::Text(body.to_string()));
         *response.status_mut() = self.status;
         let headers = response.headers_mut();
-        headers.insert(
-            ::http::header::CONTENT_TYPE,
-            HeaderValue::from_static("application/problem+json"),
-        );
+        headers.insert(::http::header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
         if let Some(seconds) = self.retry_after {
             headers.insert(::http::header::RETRY_AFTER, HeaderValue::from(seconds));
         }
@@ -115,36 +98,26 @@ impl From<Error> for Problem {
     fn from(err: Error) -> Self {
         match err {
             Error::Validation(errors) => Problem::validation(errors),
-            Error::RegistrationNotFound => {
-                Problem::new(StatusCode::NOT_FOUND, "registration_not_found")
-            }
+            Error::RegistrationNotFound => Problem::new(StatusCode::NOT_FOUND, "registration_not_found"),
             Error::StepOutOfOrder { next } => {
                 Problem::new(StatusCode::CONFLICT, "step_out_of_order").arg("next", next.as_str())
             }
             Error::InvalidCode { attempts_left } => {
-                Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_code")
-                    .arg("attempts_left", attempts_left)
+                Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_code").arg("attempts_left", attempts_left)
             }
             Error::CodeExpired => Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "code_expired"),
-            Error::TooManyAttempts => {
-                Problem::new(StatusCode::TOO_MANY_REQUESTS, "too_many_attempts")
-            }
-            Error::ResendTooSoon { retry_after } => {
-                Problem::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited")
-                    .arg("retry_after", retry_after)
-                    .retry_after(retry_after)
-            }
+            Error::TooManyAttempts => Problem::new(StatusCode::TOO_MANY_REQUESTS, "too_many_attempts"),
+            Error::ResendTooSoon { retry_after } => Problem::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited")
+                .arg("retry_after", retry_after)
+                .retry_after(retry_after),
             Error::SendLimitReached { retry_after } => {
-                Problem::new(StatusCode::TOO_MANY_REQUESTS, "send_limit_reached")
-                    .retry_after(retry_after)
+                Problem::new(StatusCode::TOO_MANY_REQUESTS, "send_limit_reached").retry_after(retry_after)
             }
             Error::EmailTaken => Problem::new(StatusCode::CONFLICT, "email_taken"),
             Error::PhoneTaken => Problem::new(StatusCode::CONFLICT, "phone_taken"),
-            Error::RateLimited { retry_after } => {
-                Problem::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited")
-                    .arg("retry_after", retry_after)
-                    .retry_after(retry_after)
-            }
+            Error::RateLimited { retry_after } => Problem::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited")
+                .arg("retry_after", retry_after)
+                .retry_after(retry_after),
             Error::InvalidCredentials { retry_after } => {
                 // Locked or not, the body is the same; only the header differs.
                 let problem = Problem::new(StatusCode::UNAUTHORIZED, "invalid_credentials");
@@ -158,21 +131,13 @@ impl From<Error> for Problem {
             Error::InvalidDevice => Problem::new(StatusCode::UNAUTHORIZED, "invalid_device"),
             Error::ChallengeNotFound => Problem::new(StatusCode::NOT_FOUND, "challenge_not_found"),
             Error::Conflict => Problem::new(StatusCode::CONFLICT, "conflict"),
-            Error::Unavailable {
-                reason,
-                registration_id,
-            } => {
+            Error::Unavailable { reason, registration_id } => {
                 // The reason is for operators only; the client learns what to do.
                 tracing::error!(%reason, "dependency unavailable");
-                let mut problem =
-                    Problem::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable").retry_after(1);
+                let mut problem = Problem::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable").retry_after(1);
                 if let Some(id) = registration_id {
-                    problem
-                        .extensions
-                        .insert("registration_id".into(), Value::String(id));
-                    problem
-                        .extensions
-                        .insert("resume_with".into(), Value::String("resend".into()));
+                    problem.extensions.insert("registration_id".into(), Value::String(id));
+                    problem.extensions.insert("resume_with".into(), Value::String("resend".into()));
                 }
                 problem
             }

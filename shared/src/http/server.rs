@@ -35,11 +35,7 @@ async fn answer(
         match Limited::new(body, MAX_BODY_BYTES).collect().await {
             Ok(collected) => {
                 let bytes = collected.to_bytes();
-                let body = if bytes.is_empty() {
-                    Body::Empty
-                } else {
-                    Body::Binary(bytes.to_vec())
-                };
+                let body = if bytes.is_empty() { Body::Empty } else { Body::Binary(bytes.to_vec()) };
                 handle(&app, ::http::Request::from_parts(parts, body)).await
             }
             Err(_) => render_early(&app, &parts.headers, payload_too_large()),
@@ -80,10 +76,7 @@ pub async fn serve(app: Arc<App>, listener: TcpListener) {
 
 /// Binds `addr` (port 0 allowed) and serves `app` in a background task;
 /// returns the bound address.
-pub async fn spawn(
-    app: Arc<App>,
-    addr: SocketAddr,
-) -> std::io::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
+pub async fn spawn(app: Arc<App>, addr: SocketAddr) -> std::io::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
     let listener = TcpListener::bind(addr).await?;
     let bound = listener.local_addr()?;
     Ok((bound, tokio::spawn(serve(app, listener))))

@@ -1,0 +1,697 @@
+//! Authentication and sessions (SPEC §5, §6) end to end over HTTP, every
+//! case on the in-memory store and on DynamoDB (moto). Time moves only
+//! through the injected clock.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::{Duration as StdDuration, Instant};
+
+use chrono::Duration;
+use reqwest::header::HeaderMap;
+use reqwest::{Client, StatusCode};
+use serde_json::{Value, json};
+use shared::adapters::system::ManualClock;
+use shared::domain::tenant::Policy;
+use shared::domain::user::{email_lock_key, user_key};
+use shared::ports::{Condition, Store};
+use shared::testing::{TestApp, TestOptions, spawn_app};
+
+const PASSWORD: &str = "Str0ng!Pass";
+const CODE: &str = "123456";
+
+#[derive(Clone, Copy)]
+enum Backend {
+    Memory,
+    DynamoDb,
+}
+
+struct Api {
+    app: TestApp,
+    http: Client,
+}
+
+struct Answer {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Value,
+}
+
+impl Answer {
+    fn code(&self) -> &str {
+        self.body["code"].as_str().unwrap_or("")
+    }
+
+    fn retry_after(&self) -> Option<u64> {
+        self.headers.get("retry-after").map(|v| v.to_str().unwrap().parse().unwrap())
+    }
+}
+
+impl Api {
+    async fn new(backend: Backend) -> Self {
+        let clock = Arc::new(ManualClock::starting_now());
+        let store: Option<Arc<dyn Store>> = match backend {
+            Backend::Memory => None,
+            Backend::DynamoDb => Some(common::dynamo_store(clock.clone()).await),
+        };
+        let policy = Policy { phone_required: false, sandbox_code: Some(CODE.into()), ..Policy::default() };
+        let app = spawn_app(TestOptions { policy, store, senders: None, clock: Some(clock) }).await;
+        Self { app, http: Client::builder().timeout(StdDuration::from_secs(60)).build().unwrap() }
+    }
+
+    async fn send(&self, method: reqwest::Method, path: &str, body: Option<Value>, headers: &[(&str, &str)]) -> Answer {
+        let mut request = self.http.request(method, self.app.url(path)).header("X-API-Key", &self.app.api_key);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.expect("request sent");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let text = response.text().await.unwrap();
+        let body = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).expect("JSON") };
+        Answer { status, headers, body }
+    }
+
+    async fn post(&self, path: &str, body: Value, headers: &[(&str, &str)]) -> Answer {
+        self.send(reqwest::Method::POST, path, Some(body), headers).await
+    }
+
+    async fn login(&self, username: &str, password: &str, device: &str) -> Answer {
+        self.post("/v1/auth/login", json!({ "username": username, "password": password }), &[("X-Device-ID", device)])
+            .await
+    }
+
+    async fn me(&self, access_token: &str) -> Answer {
+        let bearer = format!("Bearer {access_token}");
+        self.send(reqwest::Method::GET, "/v1/me", None, &[("Authorization", &bearer)]).await
+    }
+
+    async fn refresh(&self, token: &str, device: &str) -> Answer {
+        self.post("/v1/auth/refresh", json!({ "refresh_token": token }), &[("X-Device-ID", device)]).await
+    }
+
+    /// Signs up (e-mail only) and returns the completion tokens.
+    async fn sign_up(&self, email: &str) -> Value {
+        let started = self
+            .post(
+                "/v1/registrations",
+                json!({
+                    "email": email, "password": PASSWORD, "first_name": "Anna", "last_name": "Muster",
+                    "terms_accepted": true, "privacy_policy_accepted": true,
+                }),
+                &[],
+            )
+            .await;
+        assert_eq!(started.status, StatusCode::ACCEPTED, "{}", started.body);
+        let id = started.body["registration_id"].as_str().unwrap().to_owned();
+        let done = self.post(&format!("/v1/registrations/{id}/email/verify"), json!({ "code": CODE }), &[]).await;
+        assert_eq!(done.status, StatusCode::CREATED, "{}", done.body);
+        done.body
+    }
+
+    /// A user with e-mail and phone verified: 2FA on.
+    async fn sign_up_with_phone(&self, email: &str, phone: &str) -> Value {
+        let tokens = self.sign_up(email).await;
+        let bearer = format!("Bearer {}", tokens["access_token"].as_str().unwrap());
+        let auth = [("Authorization", bearer.as_str())];
+        let added = self.post("/v1/me/credentials", json!({ "type": "phone", "value": phone }), &auth).await;
+        assert_eq!(added.status, StatusCode::ACCEPTED, "{}", added.body);
+        let verified = self.post("/v1/me/credentials/verify", json!({ "type": "phone", "code": CODE }), &auth).await;
+        assert_eq!(verified.status, StatusCode::OK, "{}", verified.body);
+        assert_eq!(verified.body["mfa_enabled"], true);
+        tokens
+    }
+
+    async fn user(&self, email: &str) -> (Value, u64) {
+        let lock = self.app.app.store.get(&email_lock_key(&self.app.tenant.id, email)).await.unwrap().expect("lock");
+        let item =
+            self.app.app.store.get(&user_key(lock.body["user_id"].as_str().unwrap())).await.unwrap().expect("user");
+        (item.body, item.version)
+    }
+
+    async fn change_user(&self, email: &str, change: impl FnOnce(&mut Value)) {
+        let (mut body, version) = self.user(email).await;
+        change(&mut body);
+        let key = user_key(body["id"].as_str().unwrap());
+        let item = shared::ports::Item::new(key, body, None);
+        self.app.app.store.put(item, Condition::Version(version)).await.unwrap();
+    }
+
+    fn advance(&self, seconds: i64) {
+        self.app.clock.advance(Duration::seconds(seconds));
+    }
+}
+
+macro_rules! on_both_stores {
+    ($($case:ident),* $(,)?) => {
+        mod on_memory {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    super::$case(super::Api::new(super::Backend::Memory).await).await;
+                }
+            )*
+        }
+        mod on_dynamodb {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    super::$case(super::Api::new(super::Backend::DynamoDb).await).await;
+                }
+            )*
+        }
+    };
+}
+
+on_both_stores!(
+    login_by_email_returns_tokens_and_a_cookie,
+    login_by_phone_with_two_factors,
+    unknown_user_wrong_password_and_lock_answer_alike,
+    lockout_sequence_and_its_retry_after,
+    a_success_or_quiet_time_resets_the_failures,
+    login_rate_limit_per_ip,
+    reset_required_challenge,
+    old_hash_parameters_are_upgraded_at_login,
+    inactive_users_cannot_log_in_or_refresh,
+    refresh_rotates_with_a_grace_window_and_reuse_detection,
+    parallel_refreshes_of_one_token_both_succeed,
+    refresh_is_bound_to_the_device_and_reads_the_cookie,
+    a_store_failure_mid_rotation_keeps_the_old_token,
+    logout_and_logout_all,
+    forgot_and_reset_password,
+    change_password_ends_other_sessions,
+    me_profile_update_and_credentials,
+    closing_the_account_frees_the_email,
+    token_attacks_get_401,
+);
+
+async fn login_by_email_returns_tokens_and_a_cookie(api: Api) {
+    api.sign_up("anna@example.com").await;
+    let answer = api.login(" Anna@Example.com ", PASSWORD, "dev-1").await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    assert_eq!(answer.body["token_type"], "Bearer");
+    let refresh = answer.body["refresh_token"].as_str().unwrap();
+    let cookie = answer.headers["set-cookie"].to_str().unwrap();
+    assert!(cookie.starts_with(&format!("refresh_token={refresh};")) && cookie.contains("HttpOnly"), "{cookie}");
+    let me = api.me(answer.body["access_token"].as_str().unwrap()).await;
+    assert_eq!(me.status, StatusCode::OK);
+    assert_eq!(me.body["email"], "anna@example.com");
+    assert!(me.body.get("password_hash").is_none() && !me.body.to_string().contains("argon2"));
+    let missing_device =
+        api.post("/v1/auth/login", json!({ "username": "anna@example.com", "password": PASSWORD }), &[]).await;
+    assert_eq!((missing_device.status, missing_device.code()), (StatusCode::UNAUTHORIZED, "invalid_device"));
+    let bad_device = api.login("anna@example.com", PASSWORD, "tab\there").await;
+    assert_eq!(bad_device.code(), "invalid_device");
+}
+
+async fn login_by_phone_with_two_factors(api: Api) {
+    api.sign_up_with_phone("mfa@example.com", "+41791112233").await;
+    let sms_before = api.app.messages_to("+41791112233").len();
+    let answer = api.login("+41 79 111 22 33", PASSWORD, "dev-1").await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    assert_eq!(answer.body["mfa_required"], true);
+    assert_eq!(answer.body["channel"], "sms");
+    assert!(answer.body.get("access_token").is_none());
+    assert_eq!(api.app.messages_to("+41791112233").len(), sms_before + 1, "a code was texted");
+    let challenge = answer.body["challenge_id"].as_str().unwrap();
+    let other_device =
+        api.post("/v1/auth/mfa", json!({ "challenge_id": challenge, "code": CODE }), &[("X-Device-ID", "dev-2")]).await;
+    assert_eq!((other_device.status, other_device.code()), (StatusCode::UNAUTHORIZED, "invalid_device"));
+    let wrong = api
+        .post("/v1/auth/mfa", json!({ "challenge_id": challenge, "code": "000000" }), &[("X-Device-ID", "dev-1")])
+        .await;
+    assert_eq!(wrong.code(), "invalid_code");
+    let right =
+        api.post("/v1/auth/mfa", json!({ "challenge_id": challenge, "code": CODE }), &[("X-Device-ID", "dev-1")]).await;
+    assert_eq!(right.status, StatusCode::OK, "{}", right.body);
+    assert!(right.body["access_token"].is_string());
+    let again =
+        api.post("/v1/auth/mfa", json!({ "challenge_id": challenge, "code": CODE }), &[("X-Device-ID", "dev-1")]).await;
+    assert_eq!(again.code(), "challenge_not_found", "a challenge is spent on use");
+}
+
+async fn unknown_user_wrong_password_and_lock_answer_alike(api: Api) {
+    api.sign_up("same@example.com").await;
+    let unknown = api.login("nobody@example.com", PASSWORD, "d").await;
+    let wrong = api.login("same@example.com", "Wr0ng!Pass", "d").await;
+    let garbage = api.login("not a name", PASSWORD, "d").await;
+    for answer in [&unknown, &wrong, &garbage] {
+        assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(answer.code(), "invalid_credentials");
+        assert_eq!(answer.retry_after(), None);
+    }
+    let strip = |v: &Value| {
+        let mut v = v.clone();
+        v.as_object_mut().unwrap().remove("request_id");
+        v
+    };
+    assert_eq!(strip(&unknown.body), strip(&wrong.body));
+    for _ in 0..5 {
+        api.login("same@example.com", "Wr0ng!Pass", "d").await;
+    }
+    let locked = api.login("same@example.com", PASSWORD, "d").await;
+    assert_eq!(strip(&locked.body), strip(&wrong.body), "a lock looks like wrong credentials");
+    assert!(locked.retry_after().is_some(), "except for Retry-After");
+}
+
+async fn lockout_sequence_and_its_retry_after(api: Api) {
+    api.sign_up("lock@example.com").await;
+    let mut seen = Vec::new();
+    for failure in 1..=16 {
+        let answer = api.login("lock@example.com", "Wr0ng!Pass", "d").await;
+        assert_eq!(answer.code(), "invalid_credentials", "failure {failure}");
+        seen.push(answer.retry_after());
+        // While locked, even the right password is refused with the time left.
+        if let Some(wait) = answer.retry_after() {
+            let during = api.login("lock@example.com", PASSWORD, "d").await;
+            assert_eq!(during.code(), "invalid_credentials");
+            assert_eq!(during.retry_after(), Some(wait));
+            api.advance(wait as i64);
+        }
+        if failure % 10 == 0 {
+            api.advance(300); // stay inside the per-IP login limit
+        }
+    }
+    let expected: Vec<Option<u64>> =
+        (1..=16u32).map(|n| if n <= 5 { None } else { Some((1u64 << (n - 5)).min(900)) }).collect();
+    assert_eq!(seen, expected);
+    let events = api
+        .app
+        .app
+        .store
+        .query(&format!("USER#{}", api.user("lock@example.com").await.0["id"].as_str().unwrap()), "AUDIT#", false, 100)
+        .await
+        .unwrap();
+    assert!(events.iter().any(|e| e.body["event"] == "account_locked"));
+    assert!(events.iter().any(|e| e.body["event"] == "login_failed"));
+}
+
+async fn a_success_or_quiet_time_resets_the_failures(api: Api) {
+    api.sign_up("reset@example.com").await;
+    for _ in 0..5 {
+        api.login("reset@example.com", "Wr0ng!Pass", "d").await;
+    }
+    assert_eq!(api.login("reset@example.com", PASSWORD, "d").await.status, StatusCode::OK);
+    let after_success = api.login("reset@example.com", "Wr0ng!Pass", "d").await;
+    assert_eq!(after_success.retry_after(), None, "the count started over");
+    for _ in 0..4 {
+        api.login("reset@example.com", "Wr0ng!Pass", "d").await;
+    }
+    api.advance(15 * 60);
+    let after_quiet = api.login("reset@example.com", "Wr0ng!Pass", "d").await;
+    assert_eq!(after_quiet.retry_after(), None, "15 quiet minutes forget the failures");
+}
+
+async fn login_rate_limit_per_ip(api: Api) {
+    for n in 0..30 {
+        let answer = api.login(&format!("ghost{n}@example.com"), PASSWORD, "d").await;
+        assert_eq!(answer.code(), "invalid_credentials");
+    }
+    let limited = api.login("ghost@example.com", PASSWORD, "d").await;
+    assert_eq!((limited.status, limited.code()), (StatusCode::TOO_MANY_REQUESTS, "rate_limited"));
+    assert!(limited.retry_after().is_some_and(|s| (1..=300).contains(&s)));
+    api.advance(300);
+    assert_eq!(api.login("ghost@example.com", PASSWORD, "d").await.code(), "invalid_credentials");
+}
+
+async fn reset_required_challenge(api: Api) {
+    api.sign_up("admin-reset@example.com").await;
+    api.change_user("admin-reset@example.com", |u| u["reset_required"] = json!(true)).await;
+    let answer = api.login("admin-reset@example.com", PASSWORD, "d").await;
+    assert_eq!(answer.body["password_change_required"], true, "{}", answer.body);
+    assert!(answer.body.get("access_token").is_none());
+    let challenge = answer.body["challenge_id"].as_str().unwrap();
+    let weak = api
+        .post(
+            "/v1/auth/password/challenge",
+            json!({ "challenge_id": challenge, "new_password": "weak" }),
+            &[("X-Device-ID", "d")],
+        )
+        .await;
+    assert_eq!(weak.code(), "validation_failed");
+    let done = api
+        .post(
+            "/v1/auth/password/challenge",
+            json!({ "challenge_id": challenge, "new_password": "N3w!Secret" }),
+            &[("X-Device-ID", "d")],
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+    assert!(done.body["access_token"].is_string());
+    assert_eq!(api.login("admin-reset@example.com", PASSWORD, "d").await.code(), "invalid_credentials");
+    assert!(api.login("admin-reset@example.com", "N3w!Secret", "d").await.body["access_token"].is_string());
+}
+
+async fn old_hash_parameters_are_upgraded_at_login(api: Api) {
+    use argon2::password_hash::{PasswordHasher, SaltString};
+    api.sign_up("old@example.com").await;
+    let weak = argon2::Argon2::new(
+        argon2::Algorithm::Argon2id,
+        argon2::Version::V0x13,
+        argon2::Params::new(4096, 1, 1, None).unwrap(),
+    );
+    let old = weak
+        .hash_password(PASSWORD.as_bytes(), &SaltString::encode_b64(b"0123456789abcdef").unwrap())
+        .unwrap()
+        .to_string();
+    api.change_user("old@example.com", |u| u["password_hash"] = json!(old)).await;
+    assert_eq!(api.login("old@example.com", PASSWORD, "d").await.status, StatusCode::OK);
+    let stored = api.user("old@example.com").await.0["password_hash"].as_str().unwrap().to_owned();
+    assert!(stored.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{stored}");
+    assert_eq!(api.login("old@example.com", PASSWORD, "d").await.status, StatusCode::OK);
+}
+
+async fn inactive_users_cannot_log_in_or_refresh(api: Api) {
+    let tokens = api.sign_up("sleepy@example.com").await;
+    let session = api.login("sleepy@example.com", PASSWORD, "d").await;
+    for status in ["suspended", "disabled"] {
+        api.change_user("sleepy@example.com", |u| u["status"] = json!(status)).await;
+        let login = api.login("sleepy@example.com", PASSWORD, "d").await;
+        assert_eq!((login.status, login.code()), (StatusCode::FORBIDDEN, "account_inactive"), "{status}");
+        let refresh = api.refresh(session.body["refresh_token"].as_str().unwrap(), "d").await;
+        assert_eq!((refresh.status, refresh.code()), (StatusCode::UNAUTHORIZED, "invalid_token"), "{status}");
+        let me = api.me(tokens["access_token"].as_str().unwrap()).await;
+        assert_eq!(me.status, StatusCode::UNAUTHORIZED);
+    }
+    let wrong = api.login("sleepy@example.com", "Wr0ng!Pass", "d").await;
+    assert_eq!(wrong.code(), "invalid_credentials", "no status is revealed without the password");
+}
+
+async fn refresh_rotates_with_a_grace_window_and_reuse_detection(api: Api) {
+    api.sign_up("rot@example.com").await;
+    let first = api.login("rot@example.com", PASSWORD, "d").await.body;
+    let t0 = first["refresh_token"].as_str().unwrap().to_owned();
+    let r1 = api.refresh(&t0, "d").await;
+    assert_eq!(r1.status, StatusCode::OK, "{}", r1.body);
+    let t1 = r1.body["refresh_token"].as_str().unwrap().to_owned();
+    assert_ne!(t0, t1, "rotated on use");
+    assert!(r1.headers["set-cookie"].to_str().unwrap().contains(&t1));
+    api.advance(5);
+    let again = api.refresh(&t0, "d").await;
+    assert_eq!(again.status, StatusCode::OK, "inside the grace window");
+    assert_eq!(again.body["refresh_token"], t1.as_str(), "the same successor");
+    let t2 = api.refresh(&t1, "d").await.body["refresh_token"].as_str().unwrap().to_owned();
+    let access = api.refresh(&t2, "d").await;
+    let t3 = access.body["refresh_token"].as_str().unwrap().to_owned();
+    api.advance(11);
+    let reuse = api.refresh(&t0, "d").await;
+    assert_eq!((reuse.status, reuse.code()), (StatusCode::UNAUTHORIZED, "invalid_token"));
+    // The whole family is gone: the newest token and the access token too.
+    assert_eq!(api.refresh(&t3, "d").await.code(), "invalid_token");
+    assert_eq!(api.me(access.body["access_token"].as_str().unwrap()).await.status, StatusCode::UNAUTHORIZED);
+}
+
+async fn parallel_refreshes_of_one_token_both_succeed(api: Api) {
+    api.sign_up("tabs@example.com").await;
+    let token = api.login("tabs@example.com", PASSWORD, "d").await.body["refresh_token"].as_str().unwrap().to_owned();
+    let (a, b) = tokio::join!(api.refresh(&token, "d"), api.refresh(&token, "d"));
+    assert_eq!((a.status, b.status), (StatusCode::OK, StatusCode::OK), "{} / {}", a.body, b.body);
+    assert_eq!(a.body["refresh_token"], b.body["refresh_token"], "both tabs hold the same successor");
+    let next = api.refresh(a.body["refresh_token"].as_str().unwrap(), "d").await;
+    assert_eq!(next.status, StatusCode::OK);
+}
+
+async fn refresh_is_bound_to_the_device_and_reads_the_cookie(api: Api) {
+    api.sign_up("dev@example.com").await;
+    let token =
+        api.login("dev@example.com", PASSWORD, "phone-1").await.body["refresh_token"].as_str().unwrap().to_owned();
+    let other = api.refresh(&token, "laptop-9").await;
+    assert_eq!((other.status, other.code()), (StatusCode::UNAUTHORIZED, "invalid_device"));
+    let none = api.post("/v1/auth/refresh", json!({ "refresh_token": token }), &[]).await;
+    assert_eq!(none.code(), "invalid_device");
+    let cookie = format!("theme=dark; refresh_token={token}");
+    let by_cookie = api
+        .send(reqwest::Method::POST, "/v1/auth/refresh", None, &[("X-Device-ID", "phone-1"), ("Cookie", &cookie)])
+        .await;
+    assert_eq!(by_cookie.status, StatusCode::OK, "{}", by_cookie.body);
+    let forged = api.refresh("bm90LWEtdG9rZW4", "phone-1").await;
+    assert_eq!(forged.code(), "invalid_token");
+    let empty = api.send(reqwest::Method::POST, "/v1/auth/refresh", None, &[("X-Device-ID", "phone-1")]).await;
+    assert_eq!(empty.code(), "invalid_token");
+}
+
+async fn a_store_failure_mid_rotation_keeps_the_old_token(api: Api) {
+    api.sign_up("fault@example.com").await;
+    let token = api.login("fault@example.com", PASSWORD, "d").await.body["refresh_token"].as_str().unwrap().to_owned();
+    // Reads: API key, tenant, refresh record, session, user; then the write.
+    for reads_before_failure in 0..6 {
+        api.app.store.fail_after(reads_before_failure);
+        let failed = api.refresh(&token, "d").await;
+        assert_eq!(failed.status, StatusCode::SERVICE_UNAVAILABLE, "{}", failed.body);
+        assert_eq!(failed.code(), "unavailable");
+        api.app.store.heal();
+    }
+    let after = api.refresh(&token, "d").await;
+    assert_eq!(after.status, StatusCode::OK, "the old token still works: {}", after.body);
+}
+
+async fn logout_and_logout_all(api: Api) {
+    api.sign_up("out@example.com").await;
+    let one = api.login("out@example.com", PASSWORD, "d1").await.body;
+    let two = api.login("out@example.com", PASSWORD, "d2").await.body;
+    let bearer = format!("Bearer {}", one["access_token"].as_str().unwrap());
+    let wrong_device =
+        api.post("/v1/auth/logout", json!({}), &[("Authorization", &bearer), ("X-Device-ID", "d2")]).await;
+    assert_eq!(wrong_device.code(), "invalid_device");
+    let out = api
+        .send(reqwest::Method::POST, "/v1/auth/logout", None, &[("Authorization", &bearer), ("X-Device-ID", "d1")])
+        .await;
+    assert_eq!(out.status, StatusCode::OK, "{}", out.body);
+    assert!(out.headers["set-cookie"].to_str().unwrap().contains("Max-Age=0"));
+    assert_eq!(api.me(one["access_token"].as_str().unwrap()).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(api.refresh(one["refresh_token"].as_str().unwrap(), "d1").await.code(), "invalid_token");
+    assert_eq!(api.me(two["access_token"].as_str().unwrap()).await.status, StatusCode::OK, "other sessions live");
+
+    let three = api.login("out@example.com", PASSWORD, "d3").await.body;
+    let bearer = format!("Bearer {}", two["access_token"].as_str().unwrap());
+    let all = api.send(reqwest::Method::POST, "/v1/auth/logout-all", None, &[("Authorization", &bearer)]).await;
+    assert_eq!(all.status, StatusCode::OK, "{}", all.body);
+    assert!(all.body["sessions_revoked"].as_u64().unwrap() >= 2);
+    for tokens in [&two, &three] {
+        assert_eq!(api.me(tokens["access_token"].as_str().unwrap()).await.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(api.refresh(tokens["refresh_token"].as_str().unwrap(), "d3").await.status, StatusCode::UNAUTHORIZED);
+    }
+}
+
+async fn forgot_and_reset_password(api: Api) {
+    let signed_up = api.sign_up("forgot@example.com").await;
+    let known = api.post("/v1/auth/password/forgot", json!({ "email": "forgot@example.com" }), &[]).await;
+    let unknown = api.post("/v1/auth/password/forgot", json!({ "email": "ghost@example.com" }), &[]).await;
+    assert_eq!((known.status, unknown.status), (StatusCode::ACCEPTED, StatusCode::ACCEPTED));
+    assert_eq!(known.body, unknown.body);
+    let mails = api.app.messages_to("forgot@example.com");
+    assert_eq!(mails.last().unwrap()["subject"], "Reset your password");
+    assert!(api.app.messages_to("ghost@example.com").is_empty());
+    let soon = api.post("/v1/auth/password/forgot", json!({ "email": "forgot@example.com" }), &[]).await;
+    assert_eq!((soon.status, soon.code()), (StatusCode::TOO_MANY_REQUESTS, "rate_limited"));
+
+    let wrong = api
+        .post(
+            "/v1/auth/password/reset",
+            json!({ "email": "forgot@example.com", "code": "000000", "new_password": "N3w!Secret" }),
+            &[],
+        )
+        .await;
+    assert_eq!(wrong.code(), "invalid_code");
+    let ghost = api
+        .post(
+            "/v1/auth/password/reset",
+            json!({ "email": "ghost@example.com", "code": CODE, "new_password": "N3w!Secret" }),
+            &[],
+        )
+        .await;
+    assert_eq!(ghost.code(), "invalid_code");
+    let weak = api
+        .post(
+            "/v1/auth/password/reset",
+            json!({ "email": "forgot@example.com", "code": CODE, "new_password": "forgot123" }),
+            &[],
+        )
+        .await;
+    assert_eq!(weak.code(), "validation_failed");
+    let done = api
+        .post(
+            "/v1/auth/password/reset",
+            json!({ "email": "forgot@example.com", "code": CODE, "new_password": "N3w!Secret" }),
+            &[],
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+    assert_eq!(
+        api.me(signed_up["access_token"].as_str().unwrap()).await.status,
+        StatusCode::UNAUTHORIZED,
+        "all sessions end"
+    );
+    assert_eq!(api.login("forgot@example.com", PASSWORD, "d").await.code(), "invalid_credentials");
+    assert_eq!(api.login("forgot@example.com", "N3w!Secret", "d").await.status, StatusCode::OK);
+    let reused = api
+        .post(
+            "/v1/auth/password/reset",
+            json!({ "email": "forgot@example.com", "code": CODE, "new_password": "An0ther!Pass" }),
+            &[],
+        )
+        .await;
+    assert_eq!(reused.code(), "invalid_code", "a code is spent on use");
+}
+
+async fn change_password_ends_other_sessions(api: Api) {
+    api.sign_up("chg@example.com").await;
+    let here = api.login("chg@example.com", PASSWORD, "d1").await.body;
+    let there = api.login("chg@example.com", PASSWORD, "d2").await.body;
+    let bearer = format!("Bearer {}", here["access_token"].as_str().unwrap());
+    let wrong = api
+        .post(
+            "/v1/me/password",
+            json!({ "current_password": "Wr0ng!Pass", "new_password": "N3w!Secret" }),
+            &[("Authorization", &bearer)],
+        )
+        .await;
+    assert_eq!(wrong.body["errors"][0]["code"], "incorrect_password");
+    let done = api
+        .post(
+            "/v1/me/password",
+            json!({ "current_password": PASSWORD, "new_password": "N3w!Secret" }),
+            &[("Authorization", &bearer)],
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+    assert_eq!(api.me(here["access_token"].as_str().unwrap()).await.status, StatusCode::OK, "this session stays");
+    assert_eq!(api.me(there["access_token"].as_str().unwrap()).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(api.login("chg@example.com", "N3w!Secret", "d").await.status, StatusCode::OK);
+}
+
+async fn me_profile_update_and_credentials(api: Api) {
+    let tokens = api.sign_up("me@example.com").await;
+    let bearer = format!("Bearer {}", tokens["access_token"].as_str().unwrap());
+    let auth = [("Authorization", bearer.as_str())];
+    let me = api.me(tokens["access_token"].as_str().unwrap()).await.body;
+    assert_eq!(me["mfa_enabled"], false);
+    assert_eq!(me["credentials"], json!([{ "type": "email", "value": "me@example.com", "verified": true }]));
+    let patched = api
+        .send(
+            reqwest::Method::PATCH,
+            "/v1/me",
+            Some(json!({ "first_name": "Annette", "time_zone": "Europe/Berlin", "gender": null })),
+            &auth,
+        )
+        .await;
+    assert_eq!(patched.status, StatusCode::OK, "{}", patched.body);
+    assert_eq!(patched.body["first_name"], "Annette");
+    assert_eq!(patched.body["time_zone"], "Europe/Berlin");
+    let bad = api
+        .send(reqwest::Method::PATCH, "/v1/me", Some(json!({ "time_zone": "Mars/Base", "email": "x@y.z" })), &auth)
+        .await;
+    let codes: Vec<&str> = bad.body["errors"].as_array().unwrap().iter().map(|e| e["code"].as_str().unwrap()).collect();
+    assert_eq!(codes, ["invalid_time_zone", "unknown_field"]);
+
+    let added = api.post("/v1/me/credentials", json!({ "type": "phone", "value": "+41790001122" }), &auth).await;
+    assert_eq!(added.status, StatusCode::ACCEPTED);
+    assert_eq!(api.app.messages_to("+41790001122").len(), 1);
+    let wrong = api.post("/v1/me/credentials/verify", json!({ "type": "phone", "code": "000000" }), &auth).await;
+    assert_eq!(wrong.code(), "invalid_code");
+    let verified = api.post("/v1/me/credentials/verify", json!({ "type": "phone", "code": CODE }), &auth).await;
+    assert_eq!(verified.body["mfa_enabled"], true);
+    let me = api.me(tokens["access_token"].as_str().unwrap()).await.body;
+    assert_eq!(me["phone"], "+41790001122");
+    let user_id = me["user_id"].as_str().unwrap();
+    let events = api.app.app.store.query(&format!("USER#{user_id}"), "AUDIT#", false, 100).await.unwrap();
+    assert!(events.iter().any(|e| e.body["event"] == "mfa_enabled"));
+    // Now the phone logs in, with a second factor.
+    assert_eq!(api.login("+41790001122", PASSWORD, "d").await.body["mfa_required"], true);
+}
+
+async fn closing_the_account_frees_the_email(api: Api) {
+    let tokens = api.sign_up("bye@example.com").await;
+    let bearer = format!("Bearer {}", tokens["access_token"].as_str().unwrap());
+    let auth = [("Authorization", bearer.as_str())];
+    let wrong = api.send(reqwest::Method::DELETE, "/v1/me", Some(json!({ "password": "Wr0ng!Pass" })), &auth).await;
+    assert_eq!(wrong.body["errors"][0]["code"], "incorrect_password");
+    let closed = api.send(reqwest::Method::DELETE, "/v1/me", Some(json!({ "password": PASSWORD })), &auth).await;
+    assert_eq!(closed.status, StatusCode::OK, "{}", closed.body);
+    assert_eq!(api.me(tokens["access_token"].as_str().unwrap()).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(api.login("bye@example.com", PASSWORD, "d").await.code(), "invalid_credentials");
+    let stored = api.app.app.store.get(&user_key(tokens["user_id"].as_str().unwrap())).await.unwrap().unwrap().body;
+    assert_eq!(stored["status"], "closed");
+    assert_eq!(stored["email"], "");
+    assert_eq!(stored["first_name"], "");
+    api.sign_up("bye@example.com").await;
+}
+
+async fn token_attacks_get_401(api: Api) {
+    use base64::Engine;
+    let b64 = |v: &Value| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string());
+    let tokens = api.sign_up("jwt@example.com").await;
+    let good = tokens["access_token"].as_str().unwrap();
+    let parts: Vec<&str> = good.split('.').collect();
+    let claims: Value =
+        serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(parts[1]).unwrap()).unwrap();
+    let none = format!("{}.{}.", b64(&json!({ "alg": "none", "typ": "JWT" })), parts[1]);
+    let mut forged_claims = claims.clone();
+    forged_claims["sub"] = json!("usr_someone_else");
+    let tampered = format!("{}.{}.{}", parts[0], b64(&forged_claims), parts[2]);
+    // HS256 with the public key's JWK as the secret (algorithm confusion).
+    let jwk = api.app.app.keys.jwks()["keys"][0].to_string();
+    let hs = jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret(jwk.as_bytes()),
+    )
+    .unwrap();
+    let now = api.app.clock.now_secs();
+    let sign = |mut c: Value, edit: &dyn Fn(&mut Value)| {
+        edit(&mut c);
+        let claims: shared::domain::tokens::Claims = serde_json::from_value(c).unwrap();
+        api.app.app.keys.sign(&claims).unwrap()
+    };
+    let expired = sign(claims.clone(), &|c| c["exp"] = json!(now - 1));
+    let other_tenant = sign(claims.clone(), &|c| c["tid"] = json!("another-tenant"));
+    let wrong_aud = sign(claims.clone(), &|c| c["aud"] = json!("someone-else"));
+    let wrong_iss = sign(claims.clone(), &|c| c["iss"] = json!("https://evil.example"));
+    let admin_typ = sign(claims.clone(), &|c| c["typ"] = json!("admin"));
+    for (name, token) in [
+        ("alg none", none.as_str()),
+        ("tampered", &tampered),
+        ("hs256 with the public key", &hs),
+        ("expired", &expired),
+        ("other tenant", &other_tenant),
+        ("wrong aud", &wrong_aud),
+        ("wrong iss", &wrong_iss),
+        ("admin typ", &admin_typ),
+        ("garbage", "a.b.c"),
+    ] {
+        let answer = api.me(token).await;
+        assert_eq!((answer.status, answer.code()), (StatusCode::UNAUTHORIZED, "invalid_token"), "{name}");
+    }
+    let no_header = api.send(reqwest::Method::GET, "/v1/me", None, &[]).await;
+    assert_eq!(no_header.code(), "invalid_token");
+    assert_eq!(api.me(good).await.status, StatusCode::OK);
+}
+
+/// Unknown users cost one argon2 verification too: compare median times.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn login_timing_unknown_versus_known_users() {
+    let api = Api::new(Backend::Memory).await;
+    api.sign_up("timed@example.com").await;
+    let mut known = Vec::new();
+    let mut unknown = Vec::new();
+    for round in 0..12 {
+        // Alternate, so load on the machine hits both alike.
+        let started = Instant::now();
+        api.login("timed@example.com", "Wr0ng!Pass", "d").await;
+        known.push(started.elapsed());
+        let started = Instant::now();
+        api.login(&format!("nobody{round}@example.com"), "Wr0ng!Pass", "d").await;
+        unknown.push(started.elapsed());
+        api.advance(3600); // past every lock and rate window
+    }
+    let median = |mut v: Vec<StdDuration>| {
+        v.sort();
+        v[v.len() / 2]
+    };
+    let (k, u) = (median(known), median(unknown));
+    let ratio = k.as_secs_f64() / u.as_secs_f64();
+    assert!((0.5..2.0).contains(&ratio), "known {k:?} vs unknown {u:?}");
+}
