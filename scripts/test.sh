@@ -39,7 +39,7 @@ echo "== cargo clippy"
 cargo clippy --workspace --all-targets -- -D warnings
 echo "== cargo test"
 LOG="$VENV/test.log"
-cargo test --workspace 2>&1 | tee "$LOG"
+cargo test --workspace --exclude registrar-functions 2>&1 | tee "$LOG"
 # One closing line for the whole run (cargo prints one per test binary).
 awk '/^test result:/ { p += $4; f += $6; i += $8 }
      END { printf "tests: %d passed, %d failed\n", p, f }' "$LOG"

@@ -209,13 +209,22 @@ async fn login_by_email_returns_tokens_and_a_cookie(api: Api) {
 
 async fn login_by_phone_with_two_factors(api: Api) {
     api.sign_up_with_phone("mfa@example.com", "+41791112233").await;
+    // E-mail login: the second factor is the phone.
     let sms_before = api.app.messages_to("+41791112233").len();
+    let by_email = api.login("mfa@example.com", PASSWORD, "dev-1").await;
+    assert_eq!(by_email.status, StatusCode::OK, "{}", by_email.body);
+    assert_eq!((by_email.body["mfa_required"].as_bool(), by_email.body["channel"].as_str()), (Some(true), Some("sms")));
+    assert!(by_email.body.get("access_token").is_none());
+    assert_eq!(api.app.messages_to("+41791112233").len(), sms_before + 1, "a code was texted");
+    api.advance(61);
+    // Phone login: the second factor is the e-mail.
+    let mails_before = api.app.messages_to("mfa@example.com").len();
     let answer = api.login("+41 79 111 22 33", PASSWORD, "dev-1").await;
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
-    assert_eq!(answer.body["mfa_required"], true);
-    assert_eq!(answer.body["channel"], "sms");
-    assert!(answer.body.get("access_token").is_none());
-    assert_eq!(api.app.messages_to("+41791112233").len(), sms_before + 1, "a code was texted");
+    assert_eq!(answer.body["channel"], "email");
+    let mails = api.app.messages_to("mfa@example.com");
+    assert_eq!(mails.len(), mails_before + 1, "a code was e-mailed");
+    assert!(mails.last().unwrap()["subject"].as_str().unwrap().starts_with("Your sign-in code"));
     let challenge = answer.body["challenge_id"].as_str().unwrap();
     let other_device =
         api.post("/v1/auth/mfa", json!({ "challenge_id": challenge, "code": CODE }), &[("X-Device-ID", "dev-2")]).await;

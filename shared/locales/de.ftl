@@ -120,3 +120,4 @@ email-reset-text =
     Wenn Sie ihn nicht angefordert haben, ignorieren Sie diese E-Mail; Ihr Passwort bleibt unverändert.
 message-logged_in = Sie sind angemeldet.
 message-token_refreshed = Sitzung erneuert.
+email-login-code-subject = Ihr Anmeldecode: { $code }

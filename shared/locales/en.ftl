@@ -120,3 +120,4 @@ email-reset-text =
     If you did not ask for it, ignore this e-mail; your password stays as it is.
 message-logged_in = You are signed in.
 message-token_refreshed = Session renewed.
+email-login-code-subject = Your sign-in code: { $code }

@@ -120,3 +120,4 @@ email-reset-text =
     Si vous ne l'avez pas demandé, ignorez cet e-mail ; votre mot de passe reste inchangé.
 message-logged_in = Vous êtes connecté.
 message-token_refreshed = Session renouvelée.
+email-login-code-subject = Votre code de connexion : { $code }

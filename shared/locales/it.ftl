@@ -120,3 +120,4 @@ email-reset-text =
     Se non l'hai richiesto, ignora questa e-mail; la tua password resta invariata.
 message-logged_in = Hai effettuato l'accesso.
 message-token_refreshed = Sessione rinnovata.
+email-login-code-subject = Il tuo codice di accesso: { $code }

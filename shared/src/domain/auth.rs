@@ -66,6 +66,9 @@ struct Challenge {
     user_id: String,
     device_id: String,
     channel: Option<String>,
+    /// The login named the phone (so the second factor is the e-mail).
+    #[serde(default)]
+    by_phone: bool,
     code: Option<PendingCode>,
     expires_at: DateTime<Utc>,
 }
@@ -95,12 +98,14 @@ fn dummy_hash() -> &'static str {
 }
 
 /// Finds the user for a login name: an e-mail address or an E.164 phone.
-async fn find_user(app: &App, tenant: &Tenant, username: &str) -> Result<Option<(User, u64)>, Error> {
+async fn find_user(app: &App, tenant: &Tenant, username: &str) -> Result<Option<(User, u64, bool)>, Error> {
     if let Ok(email) = EmailAddress::parse(username) {
-        return user_by_lock(app, &email_lock_key(&tenant.id, email.as_str())).await;
+        let found = user_by_lock(app, &email_lock_key(&tenant.id, email.as_str())).await?;
+        return Ok(found.map(|(user, version)| (user, version, false)));
     }
     if let Ok(phone) = Phone::parse(username) {
-        return user_by_lock(app, &phone_lock_key(&tenant.id, phone.as_str())).await;
+        let found = user_by_lock(app, &phone_lock_key(&tenant.id, phone.as_str())).await?;
+        return Ok(found.map(|(user, version)| (user, version, true)));
     }
     Ok(None)
 }
@@ -116,7 +121,7 @@ pub async fn login(
 ) -> Result<LoginOutcome, Error> {
     limits::count(app, "login-ip", &format!("{}#{}", tenant.id, origin.ip), 300, 30).await?;
     let now = app.clock.now();
-    let Some((mut user, version)) = find_user(app, tenant, username).await? else {
+    let Some((mut user, version, by_phone)) = find_user(app, tenant, username).await? else {
         verify_password(password, dummy_hash()).await;
         return Err(Error::InvalidCredentials { retry_after: None });
     };
@@ -146,7 +151,7 @@ pub async fn login(
         user.updated_at = now;
         writes.push(user.write(Condition::Version(version))?);
     }
-    continue_login(app, tenant, &user, origin.device_id, writes).await
+    continue_login(app, tenant, &user, LoginVia { device_id: origin.device_id, by_phone }, writes).await
 }
 
 fn seconds_until(now: DateTime<Utc>, until: DateTime<Utc>) -> u64 {
@@ -191,10 +196,11 @@ async fn continue_login(
     app: &App,
     tenant: &Tenant,
     user: &User,
-    device_id: &str,
+    via: LoginVia<'_>,
     mut writes: Vec<Write>,
 ) -> Result<LoginOutcome, Error> {
     let now = app.clock.now();
+    let device_id = via.device_id;
     if user.reset_required {
         let challenge = Challenge {
             id: app.new_id("chl"),
@@ -203,6 +209,7 @@ async fn continue_login(
             user_id: user.id.clone(),
             device_id: device_id.to_owned(),
             channel: None,
+            by_phone: via.by_phone,
             code: None,
             expires_at: now + Duration::seconds(CHALLENGE_TTL_SECS),
         };
@@ -211,7 +218,7 @@ async fn continue_login(
         return Ok(LoginOutcome::PasswordChange { challenge_id: challenge.id });
     }
     if user.mfa_enabled() {
-        return start_mfa(app, tenant, user, device_id, writes).await;
+        return start_mfa(app, tenant, user, via, writes).await;
     }
     let (session_writes, tokens) = open_session(app, tenant, user, Some(device_id))?;
     writes.extend(session_writes);
@@ -220,50 +227,70 @@ async fn continue_login(
     Ok(LoginOutcome::Tokens(tokens))
 }
 
-/// Sends the second-factor code (SMS; e-mail when the phone is the login
-/// name would be the same factor twice, so the code always goes to the
-/// credential the password did not name — here: SMS to the phone).
+/// Sends the second-factor code to the credential the login did not name:
+/// by SMS after an e-mail login, by e-mail after a phone login.
 async fn start_mfa(
     app: &App,
     tenant: &Tenant,
     user: &User,
-    device_id: &str,
+    origin: LoginVia<'_>,
     mut writes: Vec<Write>,
 ) -> Result<LoginOutcome, Error> {
     let now = app.clock.now();
     let id = app.new_id("chl");
-    let phone = user.phone.clone().unwrap_or_default();
-    let subject = format!("{}#{}", tenant.id, phone);
+    let by_email = origin.by_phone;
+    let (channel, destination, ttl_secs) = if by_email {
+        ("email", user.email.clone(), tenant.policy.codes.email_ttl_secs)
+    } else {
+        ("sms", user.phone.clone().unwrap_or_default(), tenant.policy.codes.sms_ttl_secs)
+    };
+    let subject = format!("{}#{}", tenant.id, destination);
     limits::count(app, "mfa-dest", &subject, 3600, tenant.policy.codes.max_sends as u64).await?;
     limits::cooldown(app, "mfa-dest", &subject, tenant.policy.codes.resend_cooldown_secs).await?;
     let code = draw_code(app.random.as_ref(), tenant.policy.codes.length, tenant.policy.sandbox_code.as_deref());
     let hash = hash_code(app.settings.code_pepper.expose(), "mfa", &id, &code);
-    let ttl = Duration::seconds(tenant.policy.codes.sms_ttl_secs);
+    let ttl = Duration::seconds(ttl_secs);
     let challenge = Challenge {
         id: id.clone(),
         kind: ChallengeKind::Mfa,
         tenant_id: tenant.id.clone(),
         user_id: user.id.clone(),
-        device_id: device_id.to_owned(),
-        channel: Some("sms".into()),
+        device_id: origin.device_id.to_owned(),
+        channel: Some(channel.into()),
+        by_phone: origin.by_phone,
         code: Some(PendingCode::new(hash, now + ttl)),
         expires_at: now + ttl,
     };
     writes.push(Write::Put { item: challenge.item()?, condition: Condition::NotExists });
     app.store.transact(writes).await?;
     let lang = user.language.as_str();
-    let minutes = (tenant.policy.codes.sms_ttl_secs + 59) / 60;
-    let sms = Sms {
-        to: phone,
-        text: text(lang, "sms-login-code-text", &[("code", Arg::Str(&code)), ("minutes", Arg::Num(minutes))]),
-        language: lang.to_owned(),
+    let minutes = (ttl_secs + 59) / 60;
+    let args = [("code", Arg::Str(&code)), ("minutes", Arg::Num(minutes))];
+    let sent = if by_email {
+        let mail = Email {
+            to: destination,
+            subject: text(lang, "email-login-code-subject", &[("code", Arg::Str(&code))]),
+            text: text(lang, "sms-login-code-text", &args),
+            language: lang.to_owned(),
+        };
+        app.mailer.send_email(&mail).await
+    } else {
+        let sms = Sms { to: destination, text: text(lang, "sms-login-code-text", &args), language: lang.to_owned() };
+        app.texter.send_sms(&sms).await
     };
-    if let Err(err) = app.texter.send_sms(&sms).await {
+    if let Err(err) = sent {
         let _ = app.store.delete(&challenge_key(&id), Condition::Always).await;
         limits::clear_cooldown(app, "mfa-dest", &subject).await;
         return Err(err.into());
     }
-    Ok(LoginOutcome::Mfa { challenge_id: id, channel: "sms" })
+    Ok(LoginOutcome::Mfa { challenge_id: id, channel })
+}
+
+/// How the login named the user, and from which device.
+#[derive(Clone, Copy, Debug)]
+struct LoginVia<'a> {
+    device_id: &'a str,
+    by_phone: bool,
 }
 
 async fn load_challenge(
@@ -345,7 +372,7 @@ pub async fn complete_password_challenge(
         Write::Delete { key: challenge_key(&challenge.id), condition: Condition::Version(challenge_version) },
         audit_write(app, &user.id, "password_changed", serde_json::json!({ "reason": "reset_required" })),
     ];
-    continue_login(app, tenant, &user, device_id, writes).await
+    continue_login(app, tenant, &user, LoginVia { device_id, by_phone: challenge.by_phone }, writes).await
 }
 
 /// The successor of a refresh token: derived, not stored, so a token
