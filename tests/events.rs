@@ -67,8 +67,10 @@ impl Fixture {
 
     /// A registration at its first step; its id replaces the event's.
     async fn registration(&mut self) -> String {
-        let id =
-            registration::start(&self.app, &self.tenant, sign_up("events@example.com")).await.unwrap().registration_id;
+        let id = registration::start(&self.app, &self.tenant, sign_up("events@example.com"), "203.0.113.10")
+            .await
+            .unwrap()
+            .registration_id;
         self.swaps.push((EVENT_REGISTRATION, id.clone()));
         self.past_cooldowns();
         id
@@ -76,8 +78,10 @@ impl Fixture {
 
     /// A user (phone not required) signed in on the events' device.
     async fn user(&mut self) -> Tokens {
-        let id =
-            registration::start(&self.app, &self.tenant, sign_up("anna@example.com")).await.unwrap().registration_id;
+        let id = registration::start(&self.app, &self.tenant, sign_up("anna@example.com"), "203.0.113.10")
+            .await
+            .unwrap()
+            .registration_id;
         let Verified::Completed(_) =
             registration::verify_email(&self.app, &self.tenant, &id, CODE, None).await.unwrap()
         else {

@@ -361,33 +361,65 @@ async fn a_failed_sms_is_resumed_with_resend() {
 }
 
 #[tokio::test]
-async fn a_store_failure_at_completion_writes_nothing_and_can_be_retried() {
+async fn a_store_failure_at_any_step_of_completion_writes_nothing() {
     let app = app_with(false).await;
     let id = start(&app, "store@example.com", "en").await;
     let code = app.latest_code("store@example.com").unwrap();
-    // The verify step reads the API key, the tenant and the registration,
-    // then writes one transaction: fail that transaction.
-    app.store.fail_after(3);
-    let failed = post(&app, &format!("/v1/registrations/{id}/email/verify"), json!({ "code": code }), "en").await;
-    assert_problem(&json_of(failed).await, 503, "unavailable");
-    app.store.heal();
-    assert!(user_for(&app, "store@example.com").await.is_none(), "no user half-created");
-    let retried = post(&app, &format!("/v1/registrations/{id}/email/verify"), json!({ "code": code }), "en").await;
-    assert_eq!(retried.status(), StatusCode::CREATED);
+    let path = format!("/v1/registrations/{id}/email/verify");
+    // Fail the first store call, then the second, … until the step passes.
+    let mut failures = 0;
+    for calls_before_failure in 0.. {
+        app.store.fail_after(calls_before_failure);
+        let answer = post(&app, &path, json!({ "code": code }), "en").await;
+        app.store.heal();
+        if answer.status() == StatusCode::CREATED {
+            break;
+        }
+        assert_problem(&json_of(answer).await, 503, "unavailable");
+        assert!(user_for(&app, "store@example.com").await.is_none(), "no user half-created");
+        failures += 1;
+        assert!(failures < 20, "the step never passed");
+    }
+    assert!(failures >= 4, "API key, tenant, registration and the transaction each failed once");
     assert!(user_for(&app, "store@example.com").await.is_some());
 }
 
 #[tokio::test]
-async fn a_store_failure_at_start_sends_nothing() {
+async fn a_store_failure_at_any_step_of_start_sends_nothing() {
     let app = app_with(false).await;
-    app.store.fail_after(3); // key, tenant, e-mail lock read; the put fails
-    let failed = post(&app, "/v1/registrations", sign_up_body("nostore@example.com"), "en").await;
-    let problem = json_of(failed).await;
-    assert_problem(&problem, 503, "unavailable");
-    assert!(problem.get("registration_id").is_none());
-    assert!(app.messages_to("nostore@example.com").is_empty(), "no code for a registration that does not exist");
-    app.store.heal();
-    start(&app, "nostore@example.com", "en").await;
+    let mut failures = 0;
+    for calls_before_failure in 0.. {
+        app.store.fail_after(calls_before_failure);
+        let answer = post(&app, "/v1/registrations", sign_up_body("nostore@example.com"), "en").await;
+        app.store.heal();
+        if answer.status() == StatusCode::ACCEPTED {
+            break;
+        }
+        let problem = json_of(answer).await;
+        assert_problem(&problem, 503, "unavailable");
+        assert!(problem.get("registration_id").is_none(), "nothing stored, nothing to resume");
+        assert!(app.messages_to("nostore@example.com").is_empty(), "no code for a registration that does not exist");
+        failures += 1;
+        assert!(failures < 20, "the step never passed");
+    }
+    assert!(failures >= 5, "key, tenant, two limits, the e-mail lock and the put each failed once");
+    assert_eq!(app.messages_to("nostore@example.com").len(), 1);
+}
+
+#[tokio::test]
+async fn sign_ups_per_address_are_limited() {
+    let app = app_with(false).await;
+    for _ in 0..5 {
+        start(&app, "often@example.com", "en").await;
+    }
+    let sixth = post(&app, "/v1/registrations", sign_up_body("often@example.com"), "en").await;
+    assert_eq!(sixth.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(sixth.headers().contains_key("retry-after"));
+    assert_problem(&json_of(sixth).await, 429, "rate_limited");
+    assert_eq!(app.messages_to("often@example.com").len(), 5, "no sixth code");
+    start(&app, "other@example.com", "en").await;
+    app.clock.advance(Duration::hours(1));
+    start(&app, "often@example.com", "en").await;
 }
 
 #[tokio::test]

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::codes::{CodeCheck, PendingCode, draw_code, hash_code};
 use super::error::{Error, Step};
+use super::limits;
 use super::password::{Password, hash_password};
 use super::tenant::{Tenant, decode_item, encode_item};
 use super::user::{
@@ -16,6 +17,9 @@ use super::values::{EmailAddress, Phone};
 use crate::app::App;
 use crate::i18n::{Arg, text};
 use crate::ports::{Condition, Email, Item, Key, Sms, StoreError, Write};
+
+/// Sign-ups one address may start per hour (per tenant).
+pub const SIGNUPS_PER_IP_HOUR: u64 = 100;
 
 /// What a sign-up sends, parsed at the edge.
 #[derive(Clone, Debug)]
@@ -261,7 +265,11 @@ async fn deliver(
 }
 
 /// Starts a registration and sends the e-mail code.
-pub async fn start(app: &App, tenant: &Tenant, sign_up: SignUp) -> Result<Started, Error> {
+pub async fn start(app: &App, tenant: &Tenant, sign_up: SignUp, ip: &str) -> Result<Started, Error> {
+    // Per caller and per address, whether or not the address is taken.
+    limits::count(app, "signup-ip", &format!("{}#{ip}", tenant.id), 3600, SIGNUPS_PER_IP_HOUR).await?;
+    let destination = format!("{}#{}", tenant.id, sign_up.email);
+    limits::count(app, "signup-dest", &destination, 3600, tenant.policy.codes.max_sends as u64).await?;
     let now = app.clock.now();
     let password_hash = hash_password(&sign_up.password, app.random.as_ref()).await?;
     let email_taken = app.store.get(&email_lock_key(&tenant.id, sign_up.email.as_str())).await?.is_some();
@@ -488,6 +496,8 @@ pub async fn add_phone(app: &App, tenant: &Tenant, id: &str, phone: Phone) -> Re
         return Err(Error::StepOutOfOrder { next });
     }
     check_send_allowed(app, tenant, &mut registration, Channel::Sms)?;
+    let destination = format!("{}#{}", tenant.id, phone.as_str());
+    limits::count(app, "signup-dest", &destination, 3600, tenant.policy.codes.max_sends as u64).await?;
     let before = registration.clone();
     registration.phone = Some(phone);
     let message = prepare_send(app, tenant, &mut registration, Channel::Sms);

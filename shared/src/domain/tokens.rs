@@ -160,6 +160,25 @@ mod tests {
     }
 
     #[test]
+    fn a_retired_but_listed_key_still_verifies() {
+        let pem = |k: &RsaPrivateKey| k.to_pkcs1_pem(LineEnding::LF).unwrap().to_string();
+        let old = RsaPrivateKey::new(&mut rand::rngs::OsRng, 2048).unwrap();
+        let new = RsaPrivateKey::new(&mut rand::rngs::OsRng, 2048).unwrap();
+        let before = Keyring::from_pems(&[pem(&old).as_str()]).unwrap();
+        let after = Keyring::from_pems(&[pem(&new).as_str(), pem(&old).as_str()]).unwrap();
+        let far = chrono::Utc::now().timestamp() + 600;
+        let old_token = before.sign(&claims(far)).unwrap();
+        let new_token = after.sign(&claims(far)).unwrap();
+        assert_ne!(before.active_kid(), after.active_kid(), "the new key signs");
+        assert!(after.verify(&old_token, "iss", "aud").is_some(), "old tokens live on");
+        assert!(after.verify(&new_token, "iss", "aud").is_some());
+        assert!(before.verify(&new_token, "iss", "aud").is_none(), "unknown kid");
+        let kids: Vec<_> = after.jwks()["keys"].as_array().unwrap().iter().map(|k| k["kid"].clone()).collect();
+        assert_eq!(kids.len(), 2);
+        assert!(kids.contains(&serde_json::Value::String(before.active_kid().to_owned())));
+    }
+
+    #[test]
     fn pem_keys_round_trip() {
         let private = RsaPrivateKey::new(&mut rand::rngs::OsRng, 2048).unwrap();
         let pem = private.to_pkcs1_pem(LineEnding::LF).unwrap();

@@ -121,7 +121,7 @@ async fn start_registration(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
         language: language.unwrap_or_else(|| ctx.lang.to_owned()),
         time_zone,
     };
-    let started = registration::start(ctx.app, tenant, sign_up).await?;
+    let started = registration::start(ctx.app, tenant, sign_up, &ctx.client_ip).await?;
     Ok(json_response(
         StatusCode::ACCEPTED,
         json!({
