@@ -26,6 +26,8 @@ const EVENT_REGISTRATION: &str = "reg_01a214ebb5f4742abc6ee99dd3ac47d9";
 const EVENT_CHALLENGE: &str = "chl_01a214ebb5f4742abc6ee99dd3ac47d9";
 const EVENT_ACCESS: &str = "ACCESS_TOKEN";
 const EVENT_REFRESH: &str = "rt_example_refresh_token";
+const EVENT_USER: &str = "usr_01a214ebb5f4742abc6ee99dd3ac47d9";
+const EVENT_ADMIN_TOKEN: &str = "adm_local_events_example_admin_token";
 const DEVICE: &str = "device-events-1";
 const CODE: &str = "123456";
 const PASSWORD: &str = "Str0ng!Pass";
@@ -44,6 +46,7 @@ async fn fixture(phone_required: bool) -> Fixture {
     let (app, clock, _, _, _) = build_app(options).await;
     let tenant = Tenant { id: "sandbox".into(), name: "Events".into(), policy };
     shared::local::seed_tenant(&app, &tenant, EVENT_API_KEY).await.unwrap();
+    shared::local::seed_admin_token(&app, &tenant, Some(EVENT_ADMIN_TOKEN)).await.unwrap();
     Fixture { app, tenant, clock, swaps: Vec::new() }
 }
 
@@ -57,6 +60,7 @@ fn sign_up(email: &str) -> SignUp {
         birth_date: None,
         language: "en".into(),
         time_zone: None,
+        partner_id: None,
     }
 }
 
@@ -365,6 +369,65 @@ async fn change_password_event() {
     f.user().await;
     let (status, body, _) = f.answer("change-password").await;
     assert_eq!(status, 200, "{body}");
+}
+
+impl Fixture {
+    /// A consumer created by the admin token; its id replaces the event's.
+    async fn managed_user(&mut self) {
+        self.user().await;
+        let id = self.user_id().await;
+        self.swaps.push((EVENT_USER, id));
+    }
+}
+
+#[tokio::test]
+async fn create_user_event() {
+    let (status, body, headers) = fixture(false).await.answer("create-user").await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["user_type"], "service_owner");
+    assert_eq!(body["address"]["city"], "Zürich");
+    assert!(headers["location"].to_str().unwrap().starts_with("/v1/users/usr_"));
+}
+
+#[tokio::test]
+async fn get_user_event() {
+    let mut f = fixture(false).await;
+    f.managed_user().await;
+    let (status, body, _) = f.answer("get-user").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["email"], "anna@example.com");
+}
+
+#[tokio::test]
+async fn change_user_status_event() {
+    let mut f = fixture(false).await;
+    f.managed_user().await;
+    let (status, body, _) = f.answer("change-user-status").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!((body["previous_status"].as_str(), body["status"].as_str()), (Some("active"), Some("suspended")));
+}
+
+#[tokio::test]
+async fn get_user_audit_event() {
+    let mut f = fixture(false).await;
+    f.managed_user().await;
+    let (status, body, _) = f.answer("get-user-audit").await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body["events"].as_array().unwrap().iter().any(|e| e["event"] == "signed_up"));
+}
+
+#[tokio::test]
+async fn list_reference_event() {
+    let (status, body, _) = fixture(false).await.answer("list-reference").await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body["items"].as_array().unwrap().len() >= 249);
+}
+
+#[tokio::test]
+async fn get_reference_event() {
+    let (status, body, _) = fixture(false).await.answer("get-reference").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["name"], "Switzerland");
 }
 
 #[test]

@@ -121,3 +121,34 @@ email-reset-text =
 message-logged_in = Sie sind angemeldet.
 message-token_refreshed = Sitzung erneuert.
 email-login-code-subject = Ihr Anmeldecode: { $code }
+
+## Privileged registration, lifecycle and reference data.
+problem-forbidden-title = Verboten
+problem-forbidden-detail = Sie dürfen dies für diesen Benutzer nicht tun.
+problem-user_not_found-title = Benutzer nicht gefunden
+problem-user_not_found-detail = Diesen Benutzer gibt es nicht.
+problem-invalid_status_change-title = Statuswechsel nicht erlaubt
+problem-invalid_status_change-detail = Ein Benutzer im Status { $from } kann nur wechseln zu: { $allowed_list }.
+problem-reference_not_found-title = Nicht gefunden
+problem-reference_not_found-detail = Diese Referenzdaten gibt es nicht.
+field-invalid_country = Das ist kein Ländercode nach ISO 3166-1.
+field-invalid_role = Eine Rolle besteht aus 1–64 Zeichen aus a–z, 0–9, „.“, „_“, „:“ oder „-“.
+field-too_many = Es sind zu viele Einträge.
+field-password_or_invite = Geben Sie entweder ein Passwort oder „invite“: true an.
+gender-female = Weiblich
+gender-male = Männlich
+gender-diverse = Divers
+gender-undisclosed = Keine Angabe
+language-en = Englisch
+language-de = Deutsch
+language-fr = Französisch
+language-it = Italienisch
+legal-terms = Nutzungsbedingungen
+legal-privacy = Datenschutzerklärung
+message-user_created = Der Benutzer wurde angelegt.
+message-status_changed = Der Status wurde geändert.
+email-invite-subject = Sie sind eingeladen
+email-invite-text =
+    Hallo { $name },
+
+    für Sie wurde ein Konto angelegt. Um Ihr Passwort festzulegen, verwenden Sie den Code { $code } ({ $hours } Stunden gültig) mit „Passwort zurücksetzen“ in der App.

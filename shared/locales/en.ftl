@@ -121,3 +121,34 @@ email-reset-text =
 message-logged_in = You are signed in.
 message-token_refreshed = Session renewed.
 email-login-code-subject = Your sign-in code: { $code }
+
+## Privileged registration, lifecycle and reference data.
+problem-forbidden-title = Forbidden
+problem-forbidden-detail = You may not do this for this user.
+problem-user_not_found-title = User not found
+problem-user_not_found-detail = There is no such user.
+problem-invalid_status_change-title = Status change not allowed
+problem-invalid_status_change-detail = A user in status { $from } can only move to: { $allowed_list }.
+problem-reference_not_found-title = Not found
+problem-reference_not_found-detail = There is no such reference data.
+field-invalid_country = This is not an ISO 3166-1 country code.
+field-invalid_role = A role is 1–64 characters of a–z, 0–9, ".", "_", ":" or "-".
+field-too_many = There are too many entries.
+field-password_or_invite = Give either a password or "invite": true.
+gender-female = Female
+gender-male = Male
+gender-diverse = Diverse
+gender-undisclosed = Not disclosed
+language-en = English
+language-de = German
+language-fr = French
+language-it = Italian
+legal-terms = Terms of use
+legal-privacy = Privacy policy
+message-user_created = The user was created.
+message-status_changed = The status was changed.
+email-invite-subject = You are invited
+email-invite-text =
+    Hello { $name },
+
+    an account was created for you. To set your password, use the code { $code } (valid for { $hours } hours) with "reset password" in the app.

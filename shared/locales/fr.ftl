@@ -121,3 +121,34 @@ email-reset-text =
 message-logged_in = Vous êtes connecté.
 message-token_refreshed = Session renouvelée.
 email-login-code-subject = Votre code de connexion : { $code }
+
+## Privileged registration, lifecycle and reference data.
+problem-forbidden-title = Interdit
+problem-forbidden-detail = Vous ne pouvez pas faire cela pour cet utilisateur.
+problem-user_not_found-title = Utilisateur introuvable
+problem-user_not_found-detail = Cet utilisateur n'existe pas.
+problem-invalid_status_change-title = Changement de statut non autorisé
+problem-invalid_status_change-detail = Un utilisateur au statut { $from } ne peut passer qu'à : { $allowed_list }.
+problem-reference_not_found-title = Introuvable
+problem-reference_not_found-detail = Ces données de référence n'existent pas.
+field-invalid_country = Ce n'est pas un code de pays ISO 3166-1.
+field-invalid_role = Un rôle comporte de 1 à 64 caractères parmi a–z, 0–9, « . », « _ », « : » ou « - ».
+field-too_many = Il y a trop d'entrées.
+field-password_or_invite = Indiquez soit un mot de passe, soit « invite » : true.
+gender-female = Féminin
+gender-male = Masculin
+gender-diverse = Divers
+gender-undisclosed = Non précisé
+language-en = Anglais
+language-de = Allemand
+language-fr = Français
+language-it = Italien
+legal-terms = Conditions d'utilisation
+legal-privacy = Politique de confidentialité
+message-user_created = L'utilisateur a été créé.
+message-status_changed = Le statut a été modifié.
+email-invite-subject = Vous êtes invité
+email-invite-text =
+    Bonjour { $name },
+
+    un compte a été créé pour vous. Pour définir votre mot de passe, utilisez le code { $code } (valable { $hours } heures) avec « réinitialiser le mot de passe » dans l'application.

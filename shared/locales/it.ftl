@@ -121,3 +121,34 @@ email-reset-text =
 message-logged_in = Hai effettuato l'accesso.
 message-token_refreshed = Sessione rinnovata.
 email-login-code-subject = Il tuo codice di accesso: { $code }
+
+## Privileged registration, lifecycle and reference data.
+problem-forbidden-title = Vietato
+problem-forbidden-detail = Non puoi farlo per questo utente.
+problem-user_not_found-title = Utente non trovato
+problem-user_not_found-detail = Questo utente non esiste.
+problem-invalid_status_change-title = Cambio di stato non consentito
+problem-invalid_status_change-detail = Un utente nello stato { $from } può passare solo a: { $allowed_list }.
+problem-reference_not_found-title = Non trovato
+problem-reference_not_found-detail = Questi dati di riferimento non esistono.
+field-invalid_country = Questo non è un codice paese ISO 3166-1.
+field-invalid_role = Un ruolo è composto da 1–64 caratteri tra a–z, 0–9, «.», «_», «:» o «-».
+field-too_many = Ci sono troppe voci.
+field-password_or_invite = Indica una password oppure «invite»: true.
+gender-female = Femminile
+gender-male = Maschile
+gender-diverse = Diverso
+gender-undisclosed = Non indicato
+language-en = Inglese
+language-de = Tedesco
+language-fr = Francese
+language-it = Italiano
+legal-terms = Condizioni d'uso
+legal-privacy = Informativa sulla privacy
+message-user_created = L'utente è stato creato.
+message-status_changed = Lo stato è stato modificato.
+email-invite-subject = Sei stato invitato
+email-invite-text =
+    Ciao { $name },
+
+    è stato creato un account per te. Per impostare la password, usa il codice { $code } (valido { $hours } ore) con «reimposta password» nell'app.

@@ -36,6 +36,9 @@ pub struct Config {
     pub addr: SocketAddr,
     /// `REGISTRAR_API_KEY`: the local sandbox tenant's key (generated if unset).
     pub api_key: Option<String>,
+    /// `REGISTRAR_ADMIN_TOKEN`: the local sandbox tenant's admin token
+    /// (`adm_…`; generated if unset).
+    pub admin_token: Option<String>,
     /// `REGISTRAR_TENANT_ID`: the local sandbox tenant's id, default `sandbox`.
     pub tenant_id: String,
     /// `REGISTRAR_PHONE_REQUIRED` for the local sandbox tenant, default true.
@@ -151,6 +154,7 @@ impl Config {
         Ok(Self {
             addr,
             api_key: var("REGISTRAR_API_KEY"),
+            admin_token: var("REGISTRAR_ADMIN_TOKEN"),
             tenant_id: var("REGISTRAR_TENANT_ID").unwrap_or_else(|| "sandbox".into()),
             phone_required: flag("REGISTRAR_PHONE_REQUIRED", var("REGISTRAR_PHONE_REQUIRED"), true)?,
             sandbox_code: var("REGISTRAR_SANDBOX_CODE"),

@@ -29,6 +29,24 @@ pub async fn seed_tenant(app: &App, tenant: &Tenant, api_key: &str) -> Result<()
     save_api_key(app.store.as_ref(), api_key, &grant).await
 }
 
+/// Stores the sandbox tenant's admin token (`token`, or a new one); returns it.
+pub async fn seed_admin_token(app: &App, tenant: &Tenant, token: Option<&str>) -> Result<String, StoreError> {
+    let now = app.clock.now();
+    match token {
+        Some(token) => {
+            crate::domain::tenant::issue_admin_token_value(app.store.as_ref(), now, &tenant.id, 1, "local", token)
+                .await?;
+            Ok(token.to_owned())
+        }
+        None => {
+            let (_, token) =
+                crate::domain::tenant::issue_admin_token(app.store.as_ref(), app.random.as_ref(), now, &tenant.id, 1)
+                    .await?;
+            Ok(token)
+        }
+    }
+}
+
 /// Runs the local API until Ctrl-C.
 pub async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let config = Config::from_env(false)?;
@@ -52,6 +70,8 @@ pub async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let api_key = config.api_key.clone().unwrap_or_else(|| format!("sk_sandbox_{}", app.random_token(24)));
     let tenant = sandbox_tenant(&config);
     seed_tenant(&app, &tenant, &api_key).await?;
+    let admin_generated = config.admin_token.is_none();
+    let admin_token = seed_admin_token(&app, &tenant, config.admin_token.as_deref()).await?;
     let server = tokio::spawn(crate::http::server::serve(Arc::new(app), listener));
     println!("Registrar listening on http://{addr}");
     println!("Sandbox tenant: {} (phone required: {})", tenant.id, tenant.policy.phone_required);
@@ -59,6 +79,11 @@ pub async fn run() -> Result<(), Box<dyn std::error::Error>> {
         println!("API key (generated; set REGISTRAR_API_KEY to fix it): {api_key}");
     } else {
         println!("API key: from REGISTRAR_API_KEY");
+    }
+    if admin_generated {
+        println!("Admin token (generated; set REGISTRAR_ADMIN_TOKEN to fix it): {admin_token}");
+    } else {
+        println!("Admin token: from REGISTRAR_ADMIN_TOKEN");
     }
     println!("Outbox: {}", config.outbox_dir.display());
     tokio::select! {

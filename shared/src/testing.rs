@@ -31,6 +31,8 @@ pub struct TestApp {
     pub sender: Arc<FlakySender>,
     pub outbox: PathBuf,
     pub api_key: String,
+    /// The tenant's admin token (`Authorization: Bearer adm_…`).
+    pub admin_token: String,
     pub tenant: Tenant,
     _server: tokio::task::JoinHandle<()>,
 }
@@ -84,9 +86,10 @@ pub async fn spawn_app(options: TestOptions) -> TestApp {
     let tenant = Tenant { id: format!("t{}", uuid::Uuid::now_v7().simple()), name: "Test".into(), policy };
     let api_key = format!("sk_test_{}", app.random_token(16));
     seed_tenant(&app, &tenant, &api_key).await.expect("seed tenant");
+    let admin_token = crate::local::seed_admin_token(&app, &tenant, None).await.expect("seed admin token");
     let (addr, server) =
         crate::http::server::spawn(app.clone(), "127.0.0.1:0".parse().expect("addr")).await.expect("bind port 0");
-    TestApp { app, addr, clock, store, sender, outbox, api_key, tenant, _server: server }
+    TestApp { app, addr, clock, store, sender, outbox, api_key, admin_token, tenant, _server: server }
 }
 
 /// Every outbox message, oldest first.

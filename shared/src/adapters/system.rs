@@ -40,6 +40,11 @@ impl ManualClock {
         Self::new(Utc::now())
     }
 
+    /// The current manual time.
+    pub fn now_dt(&self) -> DateTime<Utc> {
+        self.now()
+    }
+
     /// The current manual time in epoch seconds.
     pub fn now_secs(&self) -> i64 {
         self.now().timestamp()

@@ -512,7 +512,8 @@ pub async fn forgot_password(app: &App, tenant: &Tenant, email: &EmailAddress, i
     let Some((user, _)) = user_by_lock(app, &email_lock_key(&tenant.id, email.as_str())).await? else {
         return Ok(());
     };
-    if !user.is_active() {
+    // Active users reset; invited (created) users get their invitation again.
+    if !user.is_active() && user.status != "created" {
         return Ok(());
     }
     let now = app.clock.now();
@@ -579,17 +580,29 @@ pub async fn reset_password(
     user.locked_until = None;
     user.reset_required = false;
     user.updated_at = app.clock.now();
-    app.store
-        .transact(vec![
-            user.write(Condition::Version(user_version))?,
-            Write::Delete { key, condition: Condition::Version(version) },
-            audit_write(app, &user.id, "password_reset", serde_json::json!({})),
-        ])
-        .await
-        .map_err(|e| match e {
-            StoreError::ConditionFailed { .. } => Error::Conflict,
-            other => other.into(),
-        })?;
+    let mut writes = vec![
+        user.write(Condition::Version(user_version))?,
+        Write::Delete { key, condition: Condition::Version(version) },
+        audit_write(app, &user.id, "password_reset", serde_json::json!({})),
+    ];
+    if user.status == "created" {
+        // Accepting an invitation proves the address and activates the user.
+        user.status = "active".into();
+        user.email_verified_at = Some(user.updated_at);
+        writes[0] = user.write(Condition::Version(user_version))?;
+        writes.push(audit_write(
+            app,
+            &user.id,
+            "status_changed",
+            serde_json::json!({
+                "from": "created", "to": "active", "reason": "invitation accepted", "by": user.id,
+            }),
+        ));
+    }
+    app.store.transact(writes).await.map_err(|e| match e {
+        StoreError::ConditionFailed { .. } => Error::Conflict,
+        other => other.into(),
+    })?;
     revoke_sessions(app, &user.id, None).await?;
     Ok(())
 }

@@ -88,6 +88,13 @@ pub enum Error {
     InvalidDevice,
     #[error("challenge not found")]
     ChallengeNotFound,
+    /// The caller may not act on this user (or create this kind of user).
+    #[error("forbidden")]
+    Forbidden,
+    #[error("user not found")]
+    UserNotFound,
+    #[error("status change not allowed")]
+    InvalidStatusChange { from: &'static str, allowed: Vec<&'static str> },
     #[error("concurrent change")]
     Conflict,
     /// A dependency failed. `registration_id` is set when a registration was

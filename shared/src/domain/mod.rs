@@ -7,10 +7,12 @@ pub mod error;
 pub mod limits;
 pub mod me;
 pub mod password;
+pub mod reference;
 pub mod registration;
 pub mod tenant;
 pub mod tokens;
 pub mod user;
+pub mod users;
 pub mod values;
 
 pub use error::{Error, FieldError, Step};

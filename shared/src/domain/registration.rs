@@ -33,6 +33,8 @@ pub struct SignUp {
     /// The user's language; the negotiated request language when not given.
     pub language: String,
     pub time_zone: Option<String>,
+    /// The partner of the API key the sign-up came through (not from the body).
+    pub partner_id: Option<String>,
 }
 
 /// The channel a code travels on.
@@ -92,6 +94,9 @@ pub struct Registration {
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
     pub user_id: Option<String>,
+    /// The partner whose API key started the sign-up.
+    #[serde(default)]
+    pub partner_id: Option<String>,
 }
 
 /// The store key of a registration.
@@ -300,6 +305,7 @@ pub async fn start(app: &App, tenant: &Tenant, sign_up: SignUp, ip: &str) -> Res
         created_at: now,
         expires_at: now + Duration::seconds(tenant.policy.registration_ttl_secs),
         user_id: None,
+        partner_id: sign_up.partner_id,
     };
     let before = registration.clone();
     let message = prepare_send(app, tenant, &mut registration, Channel::Email);
@@ -410,6 +416,12 @@ async fn complete(
         last_failure_at: None,
         locked_until: None,
         pending_credential: None,
+        company_id: None,
+        partner_id: registration.partner_id.clone(),
+        nationality: None,
+        address: None,
+        attributes: serde_json::Map::new(),
+        created_by: Some("self".into()),
     };
     registration.user_id = Some(user.id.clone());
     let (session_writes, tokens) = open_session(app, tenant, &user, device_id)?;

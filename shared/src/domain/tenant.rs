@@ -131,3 +131,247 @@ pub async fn tenant_for_api_key(store: &dyn Store, api_key: &str) -> Result<Opti
     };
     Ok(Some((decode_item(item)?, grant)))
 }
+
+/// A tenant's entry in the list of all tenants.
+fn tenant_index_key(id: &str) -> Key {
+    Key::new("TENANTS", format!("TENANT#{id}"))
+}
+
+/// Creates a tenant; fails with `ConditionFailed` if the id is taken.
+pub async fn create_tenant(store: &dyn Store, tenant: &Tenant) -> Result<(), StoreError> {
+    store
+        .transact(vec![
+            crate::ports::Write::Put {
+                item: Item::new(tenant_key(&tenant.id), encode_item(tenant)?, None),
+                condition: Condition::NotExists,
+            },
+            crate::ports::Write::Put {
+                item: Item::new(tenant_index_key(&tenant.id), serde_json::json!({ "id": tenant.id }), None),
+                condition: Condition::Always,
+            },
+        ])
+        .await
+}
+
+/// A tenant by id.
+pub async fn get_tenant(store: &dyn Store, id: &str) -> Result<Option<Tenant>, StoreError> {
+    match store.get(&tenant_key(id)).await? {
+        Some(item) => Ok(Some(decode_item(item)?)),
+        None => Ok(None),
+    }
+}
+
+/// Every tenant, by id.
+pub async fn list_tenants(store: &dyn Store) -> Result<Vec<Tenant>, StoreError> {
+    let mut tenants = Vec::new();
+    for entry in store.query("TENANTS", "TENANT#", false, 10_000).await? {
+        if let Some(id) = entry.body["id"].as_str()
+            && let Some(tenant) = get_tenant(store, id).await?
+        {
+            tenants.push(tenant);
+        }
+    }
+    Ok(tenants)
+}
+
+/// Replaces a tenant's policy; fails with `ConditionFailed` if it does not exist.
+pub async fn set_policy(store: &dyn Store, id: &str, policy: Policy) -> Result<Tenant, StoreError> {
+    let item = store.get(&tenant_key(id)).await?.ok_or(StoreError::ConditionFailed { index: 0 })?;
+    let version = item.version;
+    let mut tenant: Tenant = decode_item(item)?;
+    tenant.policy = policy;
+    store.put(Item::new(tenant_key(id), encode_item(&tenant)?, None), Condition::Version(version)).await?;
+    Ok(tenant)
+}
+
+/// What the operator sees of an API key (never the key).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiKeyInfo {
+    pub key_id: String,
+    pub tenant_id: String,
+    pub partner_id: Option<String>,
+    pub revoked: bool,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    /// SHA-256 of the key: where its grant is stored.
+    pub hash: String,
+}
+
+fn api_key_index(tenant_id: &str, key_id: &str) -> Key {
+    Key::new(format!("TENANT#{tenant_id}"), format!("APIKEY#{key_id}"))
+}
+
+fn random_hex(random: &dyn crate::ports::Random, bytes: usize) -> String {
+    let mut buf = vec![0u8; bytes];
+    random.fill(&mut buf);
+    hex::encode(buf)
+}
+
+/// Issues an API key for a tenant; the key is returned once and stored only
+/// as a hash.
+pub async fn issue_api_key(
+    store: &dyn Store,
+    random: &dyn crate::ports::Random,
+    now: chrono::DateTime<chrono::Utc>,
+    tenant_id: &str,
+    partner_id: Option<String>,
+) -> Result<(ApiKeyInfo, String), StoreError> {
+    let key_id = random_hex(random, 6);
+    let api_key = format!("sk_{key_id}_{}", random_hex(random, 24));
+    let hash = hex::encode(Sha256::digest(api_key.as_bytes()));
+    let info = ApiKeyInfo {
+        key_id: key_id.clone(),
+        tenant_id: tenant_id.to_owned(),
+        partner_id: partner_id.clone(),
+        revoked: false,
+        created_at: now,
+        hash,
+    };
+    let grant = ApiKeyGrant { tenant_id: tenant_id.to_owned(), partner_id, revoked: false };
+    store
+        .transact(vec![
+            crate::ports::Write::Check { key: tenant_key(tenant_id), condition: Condition::Exists },
+            crate::ports::Write::Put {
+                item: Item::new(api_key_key(&api_key), encode_item(&grant)?, None),
+                condition: Condition::NotExists,
+            },
+            crate::ports::Write::Put {
+                item: Item::new(api_key_index(tenant_id, &key_id), encode_item(&info)?, None),
+                condition: Condition::NotExists,
+            },
+        ])
+        .await?;
+    Ok((info, api_key))
+}
+
+/// The API keys of a tenant.
+pub async fn list_api_keys(store: &dyn Store, tenant_id: &str) -> Result<Vec<ApiKeyInfo>, StoreError> {
+    store.query(&format!("TENANT#{tenant_id}"), "APIKEY#", false, 10_000).await?.into_iter().map(decode_item).collect()
+}
+
+/// Revokes an API key by its id; `ConditionFailed` if unknown.
+pub async fn revoke_api_key(store: &dyn Store, tenant_id: &str, key_id: &str) -> Result<(), StoreError> {
+    let index = store.get(&api_key_index(tenant_id, key_id)).await?.ok_or(StoreError::ConditionFailed { index: 0 })?;
+    let mut info: ApiKeyInfo = decode_item(index)?;
+    info.revoked = true;
+    let grant = ApiKeyGrant { tenant_id: tenant_id.to_owned(), partner_id: info.partner_id.clone(), revoked: true };
+    let grant_key = Key::new(format!("APIKEY#{}", info.hash), "APIKEY");
+    store
+        .transact(vec![
+            crate::ports::Write::Put {
+                item: Item::new(grant_key, encode_item(&grant)?, None),
+                condition: Condition::Exists,
+            },
+            crate::ports::Write::Put {
+                item: Item::new(api_key_index(tenant_id, key_id), encode_item(&info)?, None),
+                condition: Condition::Exists,
+            },
+        ])
+        .await
+}
+
+/// An admin token's record (the token itself is never stored).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdminTokenInfo {
+    pub token_id: String,
+    pub tenant_id: String,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub expires_at: chrono::DateTime<chrono::Utc>,
+    pub revoked: bool,
+    pub hash: String,
+}
+
+fn admin_token_key(hash: &str) -> Key {
+    Key::new(format!("ADMINTOKEN#{hash}"), "ADMINTOKEN")
+}
+
+fn admin_token_index(tenant_id: &str, token_id: &str) -> Key {
+    Key::new(format!("TENANT#{tenant_id}"), format!("ADMINTOKEN#{token_id}"))
+}
+
+/// Issues a machine token for a tenant, valid `years` (1–10) years.
+pub async fn issue_admin_token(
+    store: &dyn Store,
+    random: &dyn crate::ports::Random,
+    now: chrono::DateTime<chrono::Utc>,
+    tenant_id: &str,
+    years: u32,
+) -> Result<(AdminTokenInfo, String), StoreError> {
+    let token_id = random_hex(random, 6);
+    let token = format!("adm_{token_id}_{}", random_hex(random, 32));
+    issue_admin_token_value(store, now, tenant_id, years, &token_id, &token).await.map(|info| (info, token))
+}
+
+/// Stores a given admin token (local runs pin one with `REGISTRAR_ADMIN_TOKEN`).
+pub async fn issue_admin_token_value(
+    store: &dyn Store,
+    now: chrono::DateTime<chrono::Utc>,
+    tenant_id: &str,
+    years: u32,
+    token_id: &str,
+    token: &str,
+) -> Result<AdminTokenInfo, StoreError> {
+    let expires_at = now + chrono::Duration::days(365 * i64::from(years.clamp(1, 10)));
+    let hash = hex::encode(Sha256::digest(token.as_bytes()));
+    let info = AdminTokenInfo {
+        token_id: token_id.to_owned(),
+        tenant_id: tenant_id.to_owned(),
+        created_at: now,
+        expires_at,
+        revoked: false,
+        hash: hash.clone(),
+    };
+    let expires = Some(expires_at.timestamp());
+    store
+        .transact(vec![
+            crate::ports::Write::Check { key: tenant_key(tenant_id), condition: Condition::Exists },
+            crate::ports::Write::Put {
+                item: Item::new(admin_token_key(&hash), encode_item(&info)?, expires),
+                condition: Condition::Always,
+            },
+            crate::ports::Write::Put {
+                item: Item::new(admin_token_index(tenant_id, token_id), encode_item(&info)?, expires),
+                condition: Condition::Always,
+            },
+        ])
+        .await?;
+    Ok(info)
+}
+
+/// The admin tokens of a tenant.
+pub async fn list_admin_tokens(store: &dyn Store, tenant_id: &str) -> Result<Vec<AdminTokenInfo>, StoreError> {
+    store
+        .query(&format!("TENANT#{tenant_id}"), "ADMINTOKEN#", false, 10_000)
+        .await?
+        .into_iter()
+        .map(decode_item)
+        .collect()
+}
+
+/// Revokes an admin token by its id; `ConditionFailed` if unknown.
+pub async fn revoke_admin_token(store: &dyn Store, tenant_id: &str, token_id: &str) -> Result<(), StoreError> {
+    let index =
+        store.get(&admin_token_index(tenant_id, token_id)).await?.ok_or(StoreError::ConditionFailed { index: 0 })?;
+    let mut info: AdminTokenInfo = decode_item(index)?;
+    info.revoked = true;
+    let expires = Some(info.expires_at.timestamp());
+    store
+        .transact(vec![
+            crate::ports::Write::Put {
+                item: Item::new(admin_token_key(&info.hash), encode_item(&info)?, expires),
+                condition: Condition::Exists,
+            },
+            crate::ports::Write::Put {
+                item: Item::new(admin_token_index(tenant_id, token_id), encode_item(&info)?, expires),
+                condition: Condition::Exists,
+            },
+        ])
+        .await
+}
+
+/// The live, unrevoked admin token `token`, if any.
+pub async fn find_admin_token(store: &dyn Store, token: &str) -> Result<Option<AdminTokenInfo>, StoreError> {
+    let hash = hex::encode(Sha256::digest(token.as_bytes()));
+    let Some(item) = store.get(&admin_token_key(&hash)).await? else { return Ok(None) };
+    let info: AdminTokenInfo = decode_item(item)?;
+    Ok(Some(info).filter(|i| !i.revoked))
+}

@@ -64,6 +64,35 @@ pub struct User {
     pub locked_until: Option<DateTime<Utc>>,
     #[serde(default)]
     pub pending_credential: Option<PendingCredential>,
+    /// The company of a `company_user` (and of consumers a company created).
+    #[serde(default)]
+    pub company_id: Option<String>,
+    /// The partner whose API key created the user.
+    #[serde(default)]
+    pub partner_id: Option<String>,
+    /// ISO 3166-1 alpha-2.
+    #[serde(default)]
+    pub nationality: Option<String>,
+    #[serde(default)]
+    pub address: Option<Address>,
+    /// Free attributes an admin attached.
+    #[serde(default)]
+    pub attributes: serde_json::Map<String, serde_json::Value>,
+    /// Who created the user (`admin:<token id>`, `usr_…`, or `self`).
+    #[serde(default)]
+    pub created_by: Option<String>,
+}
+
+/// A postal address.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Address {
+    pub street: Option<String>,
+    pub street_nr: Option<String>,
+    pub zip: Option<String>,
+    pub city: Option<String>,
+    /// ISO 3166-1 alpha-2.
+    pub country: Option<String>,
+    pub c_o: Option<String>,
 }
 
 impl User {

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use super::input::Fields;
 use super::problem::Problem;
-use super::{Ctx, Endpoint, auth_handlers};
+use super::{Ctx, Endpoint, auth_handlers, users_handlers};
 use crate::domain::FieldError;
 use crate::domain::password::Password;
 use crate::domain::registration::{self, Channel, SignUp, Verified};
@@ -40,6 +40,12 @@ pub async fn call(endpoint: Endpoint, ctx: &Ctx<'_>) -> Response<Body> {
         Endpoint::AddCredential => auth_handlers::add_credential(ctx).await,
         Endpoint::VerifyCredential => auth_handlers::verify_credential(ctx).await,
         Endpoint::ChangePassword => auth_handlers::change_password(ctx).await,
+        Endpoint::CreateUser => users_handlers::create_user(ctx).await,
+        Endpoint::GetUser => users_handlers::get_user(ctx).await,
+        Endpoint::ChangeUserStatus => users_handlers::change_status(ctx).await,
+        Endpoint::GetUserAudit => users_handlers::audit(ctx).await,
+        Endpoint::ListReference => users_handlers::list_reference(ctx).await,
+        Endpoint::GetReference => users_handlers::get_reference(ctx).await,
     };
     result.unwrap_or_else(|problem| problem.render(ctx.lang, &ctx.request_id))
 }
@@ -120,6 +126,7 @@ async fn start_registration(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
         birth_date,
         language: language.unwrap_or_else(|| ctx.lang.to_owned()),
         time_zone,
+        partner_id: ctx.partner_id.clone(),
     };
     let started = registration::start(ctx.app, tenant, sign_up, &ctx.client_ip).await?;
     Ok(json_response(

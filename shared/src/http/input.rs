@@ -53,6 +53,60 @@ impl Fields {
         }
     }
 
+    /// The raw value of a field (absent → `None`).
+    pub fn raw(&mut self, name: &str) -> Option<Value> {
+        self.map.get(name).cloned()
+    }
+
+    /// An optional boolean (`null` counts as absent).
+    pub fn opt_bool(&mut self, name: &str) -> Option<bool> {
+        match self.map.get(name) {
+            None | Some(Value::Null) => None,
+            Some(Value::Bool(b)) => Some(*b),
+            Some(_) => {
+                self.wrong_type(name, "boolean");
+                None
+            }
+        }
+    }
+
+    /// An optional list of at most `max` strings, each passing `valid`.
+    pub fn string_list(
+        &mut self,
+        name: &str,
+        max: usize,
+        valid: impl Fn(&str) -> bool,
+        invalid_code: &'static str,
+    ) -> Option<Vec<String>> {
+        match self.map.get(name) {
+            None | Some(Value::Null) => None,
+            Some(Value::Array(items)) if items.len() > max => {
+                self.errors.push(FieldError::new(name, "too_many"));
+                None
+            }
+            Some(Value::Array(items)) => {
+                let mut out = Vec::new();
+                let mut bad = false;
+                for item in items {
+                    match item.as_str() {
+                        Some(s) if valid(s) => out.push(s.to_owned()),
+                        _ => bad = true,
+                    }
+                }
+                if bad {
+                    self.errors.push(FieldError::new(name, invalid_code));
+                }
+                out.sort();
+                out.dedup();
+                Some(out)
+            }
+            Some(_) => {
+                self.wrong_type(name, "array");
+                None
+            }
+        }
+    }
+
     /// A required string.
     pub fn str(&mut self, name: &str) -> Option<String> {
         let present = matches!(self.map.get(name), Some(v) if !v.is_null());

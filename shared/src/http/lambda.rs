@@ -27,7 +27,11 @@ pub async fn run(function: &str) -> Result<(), Error> {
         && let Some(api_key) = &config.api_key
     {
         tracing::warn!("development mode: seeding the sandbox tenant");
-        crate::local::seed_tenant(&app, &crate::local::sandbox_tenant(&config), api_key).await?;
+        let tenant = crate::local::sandbox_tenant(&config);
+        crate::local::seed_tenant(&app, &tenant, api_key).await?;
+        if let Some(token) = &config.admin_token {
+            crate::local::seed_admin_token(&app, &tenant, Some(token)).await?;
+        }
     }
     let app = Arc::new(app);
     lambda_http::run(service_fn(move |request: Request| {

@@ -8,6 +8,7 @@ pub mod input;
 pub mod lambda;
 pub mod problem;
 pub mod server;
+pub mod users_handlers;
 
 use ::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use lambda_http::{Body, Request, Response};
@@ -30,6 +31,9 @@ pub enum Auth {
     /// A valid `X-API-Key` and a bearer access token of that tenant with a
     /// live session.
     Bearer,
+    /// A valid `X-API-Key` and either an admin token of that tenant or the
+    /// access token of an active user (what they may do follows their type).
+    Admin,
 }
 
 /// Every endpoint; one Lambda function each.
@@ -57,6 +61,12 @@ pub enum Endpoint {
     AddCredential,
     VerifyCredential,
     ChangePassword,
+    CreateUser,
+    GetUser,
+    ChangeUserStatus,
+    GetUserAudit,
+    ListReference,
+    GetReference,
 }
 
 /// One row of the route table.
@@ -272,6 +282,54 @@ pub const ROUTES: &[Route] = &[
         endpoint: Endpoint::ChangePassword,
         actions: &["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"],
     },
+    Route {
+        function: "create-user",
+        method: Method::POST,
+        path: "/v1/users",
+        auth: Auth::Admin,
+        endpoint: Endpoint::CreateUser,
+        actions: &["dynamodb:GetItem", "dynamodb:PutItem", "ses:SendEmail"],
+    },
+    Route {
+        function: "get-user",
+        method: Method::GET,
+        path: "/v1/users/{id}",
+        auth: Auth::Admin,
+        endpoint: Endpoint::GetUser,
+        actions: &["dynamodb:GetItem"],
+    },
+    Route {
+        function: "change-user-status",
+        method: Method::POST,
+        path: "/v1/users/{id}/status",
+        auth: Auth::Admin,
+        endpoint: Endpoint::ChangeUserStatus,
+        actions: &["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"],
+    },
+    Route {
+        function: "get-user-audit",
+        method: Method::GET,
+        path: "/v1/users/{id}/audit",
+        auth: Auth::Admin,
+        endpoint: Endpoint::GetUserAudit,
+        actions: &["dynamodb:GetItem", "dynamodb:Query"],
+    },
+    Route {
+        function: "list-reference",
+        method: Method::GET,
+        path: "/v1/reference/{kind}",
+        auth: Auth::ApiKey,
+        endpoint: Endpoint::ListReference,
+        actions: &["dynamodb:GetItem"],
+    },
+    Route {
+        function: "get-reference",
+        method: Method::GET,
+        path: "/v1/reference/{kind}/{code}",
+        auth: Auth::ApiKey,
+        endpoint: Endpoint::GetReference,
+        actions: &["dynamodb:GetItem"],
+    },
 ];
 
 /// The route of a Lambda function, by its name.
@@ -310,6 +368,12 @@ pub struct Ctx<'a> {
     pub principal: Option<Principal>,
     /// The caller's address (API Gateway's `sourceIp`, or the TCP peer).
     pub client_ip: String,
+    /// The partner the API key was issued to.
+    pub partner_id: Option<String>,
+    /// The privileged caller (routes with [`Auth::Admin`]).
+    pub actor: Option<crate::domain::users::Actor>,
+    /// The query string's pairs.
+    pub query: Vec<(String, String)>,
 }
 
 /// Who a bearer token speaks for.
@@ -337,6 +401,11 @@ fn client_ip(request: &Request) -> String {
 impl Ctx<'_> {
     pub fn param(&self, name: &str) -> &str {
         self.params.iter().find(|(n, _)| *n == name).map_or("", |(_, v)| v.as_str())
+    }
+
+    /// A query-string parameter.
+    pub fn query_param(&self, name: &str) -> Option<&str> {
+        self.query.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
     }
 
     pub fn header(&self, name: &str) -> Option<&str> {
@@ -444,9 +513,12 @@ async fn prepare<'a>(
         return Err(payload_too_large());
     }
     let headers = request.headers();
-    let tenant = match route.auth {
-        Auth::None => None,
-        Auth::ApiKey | Auth::Bearer => Some(authenticate(app, headers).await?),
+    let (tenant, partner_id) = match route.auth {
+        Auth::None => (None, None),
+        _ => {
+            let (tenant, partner_id) = authenticate(app, headers).await?;
+            (Some(tenant), partner_id)
+        }
     };
     let principal = match (route.auth, &tenant) {
         (Auth::Bearer, Some(tenant)) => Some(bearer(app, headers, tenant).await?),
@@ -456,7 +528,22 @@ async fn prepare<'a>(
         return Err(Problem::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"));
     }
     let client_ip = client_ip(request);
-    Ok(Ctx { app, lang, request_id, headers, params, body, tenant, principal, client_ip })
+    let query = request
+        .uri()
+        .query()
+        .map(|q| {
+            q.split('&')
+                .filter_map(|pair| pair.split_once('=').or(Some((pair, ""))))
+                .filter(|(k, _)| !k.is_empty())
+                .map(|(k, v)| (percent_decode(k), percent_decode(v)))
+                .collect()
+        })
+        .unwrap_or_default();
+    let actor = match (route.auth, &tenant) {
+        (Auth::Admin, Some(tenant)) => Some(admin_actor(app, headers, tenant).await?),
+        _ => None,
+    };
+    Ok(Ctx { app, lang, request_id, headers, params, body, tenant, principal, client_ip, partner_id, actor, query })
 }
 
 /// The 413 problem (also used by the local server before reading a body).
@@ -471,7 +558,7 @@ pub fn render_early(app: &App, headers: &HeaderMap, problem: Problem) -> Respons
     finish(problem.render(lang, &id), lang, &id)
 }
 
-async fn authenticate(app: &App, headers: &HeaderMap) -> Result<Tenant, Problem> {
+async fn authenticate(app: &App, headers: &HeaderMap) -> Result<(Tenant, Option<String>), Problem> {
     let key = headers
         .get("x-api-key")
         .and_then(|v| v.to_str().ok())
@@ -479,10 +566,73 @@ async fn authenticate(app: &App, headers: &HeaderMap) -> Result<Tenant, Problem>
         .filter(|k| !k.is_empty() && k.len() <= 256)
         .ok_or_else(|| Problem::new(StatusCode::UNAUTHORIZED, "unauthorized"))?;
     match tenant_for_api_key(app.store.as_ref(), key).await {
-        Ok(Some((tenant, _grant))) => Ok(tenant),
+        Ok(Some((tenant, grant))) => Ok((tenant, grant.partner_id)),
         Ok(None) => Err(Problem::new(StatusCode::UNAUTHORIZED, "unauthorized")),
         Err(err) => Err(crate::domain::Error::from(err).into()),
     }
+}
+
+/// Decodes `%XX` escapes and `+` of a query component (lossy on bad UTF-8).
+fn percent_decode(text: &str) -> String {
+    fn hex(b: u8) -> Option<u8> {
+        (b as char).to_digit(16).map(|d| d as u8)
+    }
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let decoded = match bytes[i] {
+            b'%' => bytes.get(i + 1).and_then(|&h| hex(h)).zip(bytes.get(i + 2).and_then(|&l| hex(l))),
+            _ => None,
+        };
+        match (decoded, bytes[i]) {
+            (Some((high, low)), _) => {
+                out.push(high * 16 + low);
+                i += 3;
+            }
+            (None, b'+') => {
+                out.push(b' ');
+                i += 1;
+            }
+            (None, b) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The privileged caller of an admin route: an admin token (`adm_…`) of
+/// the tenant, or a user's access token with a live session.
+async fn admin_actor(app: &App, headers: &HeaderMap, tenant: &Tenant) -> Result<crate::domain::users::Actor, Problem> {
+    use crate::domain::users::Actor;
+    let invalid = || Problem::from(crate::domain::Error::InvalidToken);
+    let token = headers
+        .get(::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .map(str::trim)
+        .ok_or_else(invalid)?;
+    if token.starts_with("adm_") {
+        let found = crate::domain::tenant::find_admin_token(app.store.as_ref(), token)
+            .await
+            .map_err(|e| Problem::from(crate::domain::Error::from(e)))?;
+        return match found {
+            Some(info) if info.tenant_id == tenant.id && info.expires_at > app.clock.now() => {
+                Ok(Actor::Admin { token_id: info.token_id })
+            }
+            _ => Err(invalid()),
+        };
+    }
+    let principal = bearer(app, headers, tenant).await?;
+    let user = crate::domain::user::load_user(app, &principal.user_id)
+        .await
+        .map_err(Problem::from)?
+        .map(|(user, _)| user)
+        .filter(|u| u.is_active())
+        .ok_or_else(invalid)?;
+    Ok(Actor::User { user_id: user.id, user_type: user.user_type, company_id: user.company_id })
 }
 
 /// Checks `Authorization: Bearer <access token>`: signature (RS256 only),
@@ -527,6 +677,14 @@ mod tests {
         assert_eq!(match_path("/v1/registrations/{id}", "/v1/registrations/"), None);
         assert_eq!(match_path("/v1/registrations/{id}", "/v1/registrations/a/b"), None);
         assert_eq!(match_path("/v1/health", "/v1/healthz"), None);
+    }
+
+    #[test]
+    fn query_components_decode() {
+        assert_eq!(percent_decode("a%20b+c"), "a b c");
+        assert_eq!(percent_decode("%zz%4"), "%zz%4");
+        assert_eq!(percent_decode("%C3%BC"), "ü");
+        assert_eq!(percent_decode("ü%"), "ü%");
     }
 
     #[test]

@@ -130,6 +130,15 @@ impl From<Error> for Problem {
             Error::InvalidToken => Problem::new(StatusCode::UNAUTHORIZED, "invalid_token"),
             Error::InvalidDevice => Problem::new(StatusCode::UNAUTHORIZED, "invalid_device"),
             Error::ChallengeNotFound => Problem::new(StatusCode::NOT_FOUND, "challenge_not_found"),
+            Error::Forbidden => Problem::new(StatusCode::FORBIDDEN, "forbidden"),
+            Error::UserNotFound => Problem::new(StatusCode::NOT_FOUND, "user_not_found"),
+            Error::InvalidStatusChange { from, allowed } => {
+                let mut problem = Problem::new(StatusCode::CONFLICT, "invalid_status_change")
+                    .arg("from", from)
+                    .arg("allowed_list", allowed.join(", "));
+                problem.extensions.insert("allowed".into(), serde_json::json!(allowed));
+                problem
+            }
             Error::Conflict => Problem::new(StatusCode::CONFLICT, "conflict"),
             Error::Unavailable { reason, registration_id } => {
                 // The reason is for operators only; the client learns what to do.

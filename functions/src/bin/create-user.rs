@@ -1,0 +1,6 @@
+//! Lambda function `create-user`: serves its one route from `shared`'s route table.
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    shared::http::lambda::run("create-user").await
+}

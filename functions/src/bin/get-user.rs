@@ -1,0 +1,6 @@
+//! Lambda function `get-user`: serves its one route from `shared`'s route table.
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    shared::http::lambda::run("get-user").await
+}

@@ -1,0 +1,398 @@
+//! Privileged registration and the account lifecycle (SPEC §7): who may
+//! create, read and change whom; status moves with their audit trail.
+
+use chrono::{Duration, NaiveDate};
+use serde::Serialize;
+
+use super::codes::{PendingCode, draw_code, hash_code};
+use super::error::Error;
+use super::me::close_writes;
+use super::password::{Password, hash_password};
+use super::tenant::{Tenant, decode_item};
+use super::user::{Address, User, audit_write, email_lock_key, load_user, lock_item, revoke_sessions, user_key};
+use super::values::{EmailAddress, Phone};
+use crate::app::App;
+use crate::i18n::{Arg, text};
+use crate::ports::{Condition, Email, Item, Key, StoreError, Write};
+
+/// The kinds of user.
+pub const USER_TYPES: [&str; 3] = ["service_owner", "company_user", "consumer"];
+
+/// Who is calling a privileged route.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Actor {
+    /// A machine token of the tenant: may do anything within it.
+    Admin { token_id: String },
+    /// A signed-in user.
+    User { user_id: String, user_type: String, company_id: Option<String> },
+}
+
+impl Actor {
+    fn label(&self) -> String {
+        match self {
+            Actor::Admin { token_id } => format!("admin:{token_id}"),
+            Actor::User { user_id, .. } => user_id.clone(),
+        }
+    }
+
+    /// Whether this actor may create, read and change a user of `user_type`
+    /// in `company_id`: admin → anyone; service_owner → service_owner,
+    /// company_user; company_user → company_user of its own company and
+    /// consumers (of its company); consumer → nobody.
+    pub fn may_manage(&self, user_type: &str, company_id: Option<&str>) -> bool {
+        match self {
+            Actor::Admin { .. } => true,
+            Actor::User { user_type: own, company_id: own_company, .. } => match own.as_str() {
+                "service_owner" => matches!(user_type, "service_owner" | "company_user"),
+                "company_user" => {
+                    let same_company = own_company.is_some() && own_company.as_deref() == company_id;
+                    match user_type {
+                        "company_user" => same_company,
+                        "consumer" => company_id.is_none_or(|_| same_company),
+                        _ => false,
+                    }
+                }
+                _ => false,
+            },
+        }
+    }
+}
+
+/// A user's status, from its letter or word.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Status {
+    Created,
+    Active,
+    Suspended,
+    Disabled,
+    Closed,
+}
+
+impl Status {
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw.trim().to_ascii_lowercase().as_str() {
+            "c" | "created" => Some(Status::Created),
+            "a" | "active" => Some(Status::Active),
+            "s" | "suspended" => Some(Status::Suspended),
+            "d" | "disabled" => Some(Status::Disabled),
+            "x" | "closed" => Some(Status::Closed),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Created => "created",
+            Status::Active => "active",
+            Status::Suspended => "suspended",
+            Status::Disabled => "disabled",
+            Status::Closed => "closed",
+        }
+    }
+
+    /// Where a user in this status may go: C→A, A→S, S→A, A→D, S→D, D→A,
+    /// any→X; X is final.
+    pub fn allowed_moves(self) -> &'static [Status] {
+        match self {
+            Status::Created => &[Status::Active, Status::Closed],
+            Status::Active => &[Status::Suspended, Status::Disabled, Status::Closed],
+            Status::Suspended => &[Status::Active, Status::Disabled, Status::Closed],
+            Status::Disabled => &[Status::Active, Status::Closed],
+            Status::Closed => &[],
+        }
+    }
+}
+
+/// How the new user gets a password.
+#[derive(Clone, Debug)]
+pub enum Secret {
+    Password(Password),
+    /// An invitation: a code is e-mailed, with which the user sets a password.
+    Invite,
+}
+
+/// A user to create, parsed at the edge.
+#[derive(Clone, Debug)]
+pub struct NewUser {
+    pub email: EmailAddress,
+    pub first_name: String,
+    pub last_name: String,
+    pub gender: Option<String>,
+    pub birth_date: Option<NaiveDate>,
+    pub language: String,
+    pub time_zone: Option<String>,
+    pub phone: Option<Phone>,
+    pub secret: Secret,
+    pub user_type: String,
+    pub roles: Vec<String>,
+    pub company_id: Option<String>,
+    pub reset_required: bool,
+    pub nationality: Option<String>,
+    pub address: Option<Address>,
+    pub attributes: serde_json::Map<String, serde_json::Value>,
+}
+
+/// What privileged callers see of a user (never hashes or codes).
+#[derive(Clone, Debug, Serialize)]
+pub struct UserView {
+    pub user_id: String,
+    pub user_type: String,
+    pub status: String,
+    pub email: String,
+    pub email_verified: bool,
+    pub phone: Option<String>,
+    pub phone_verified: bool,
+    pub first_name: String,
+    pub last_name: String,
+    pub gender: Option<String>,
+    pub birth_date: Option<NaiveDate>,
+    pub preferred_language: String,
+    pub time_zone: Option<String>,
+    pub nationality: Option<String>,
+    pub address: Option<Address>,
+    pub roles: Vec<String>,
+    pub company_id: Option<String>,
+    pub partner_id: Option<String>,
+    pub reset_required: bool,
+    pub mfa_enabled: bool,
+    pub attributes: serde_json::Map<String, serde_json::Value>,
+    pub created_by: Option<String>,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl From<&User> for UserView {
+    fn from(u: &User) -> Self {
+        UserView {
+            user_id: u.id.clone(),
+            user_type: u.user_type.clone(),
+            status: u.status.clone(),
+            email: u.email.clone(),
+            email_verified: u.email_verified_at.is_some(),
+            phone: u.phone.clone(),
+            phone_verified: u.phone_verified_at.is_some(),
+            first_name: u.first_name.clone(),
+            last_name: u.last_name.clone(),
+            gender: u.gender.clone(),
+            birth_date: u.birth_date,
+            preferred_language: u.language.clone(),
+            time_zone: u.time_zone.clone(),
+            nationality: u.nationality.clone(),
+            address: u.address.clone(),
+            roles: u.roles.clone(),
+            company_id: u.company_id.clone(),
+            partner_id: u.partner_id.clone(),
+            reset_required: u.reset_required,
+            mfa_enabled: u.mfa_enabled(),
+            attributes: u.attributes.clone(),
+            created_by: u.created_by.clone(),
+            created_at: u.created_at,
+            updated_at: u.updated_at,
+        }
+    }
+}
+
+/// How long an invitation code lives.
+pub const INVITATION_TTL_HOURS: i64 = 72;
+
+/// Creates a user as `actor` may; 409 `email_taken` when the address is in use.
+pub async fn create_user(
+    app: &App,
+    tenant: &Tenant,
+    actor: &Actor,
+    mut new: NewUser,
+    partner_id: Option<String>,
+) -> Result<User, Error> {
+    // A company user's creations belong to its company.
+    if let Actor::User { user_type, company_id: Some(own), .. } = actor
+        && user_type == "company_user"
+        && new.company_id.is_none()
+    {
+        new.company_id = Some(own.clone());
+    }
+    if new.user_type == "company_user" && new.company_id.is_none() {
+        return Err(Error::field("company_id", "required"));
+    }
+    if !actor.may_manage(&new.user_type, new.company_id.as_deref()) {
+        return Err(Error::Forbidden);
+    }
+    let now = app.clock.now();
+    let (password_hash, status) = match &new.secret {
+        Secret::Password(password) => (hash_password(password, app.random.as_ref()).await?, "active"),
+        Secret::Invite => (String::new(), "created"),
+    };
+    let user = User {
+        id: app.new_id("usr"),
+        tenant_id: tenant.id.clone(),
+        user_type: new.user_type.clone(),
+        status: status.into(),
+        email: new.email.to_string(),
+        email_verified_at: None,
+        phone: new.phone.as_ref().map(|p| p.as_str().to_owned()),
+        phone_verified_at: None,
+        password_hash,
+        first_name: new.first_name,
+        last_name: new.last_name,
+        gender: new.gender,
+        birth_date: new.birth_date,
+        language: new.language,
+        time_zone: new.time_zone,
+        roles: new.roles,
+        terms: None,
+        privacy: None,
+        created_at: now,
+        updated_at: now,
+        reset_required: new.reset_required,
+        failed_logins: 0,
+        last_failure_at: None,
+        locked_until: None,
+        pending_credential: None,
+        company_id: new.company_id,
+        partner_id,
+        nationality: new.nationality,
+        address: new.address,
+        attributes: new.attributes,
+        created_by: Some(actor.label()),
+    };
+    let mut writes = vec![
+        user.write(Condition::NotExists)?,
+        Write::Put {
+            item: lock_item(email_lock_key(&tenant.id, &user.email), &user.id),
+            condition: Condition::NotExists,
+        },
+        audit_write(app, &user.id, "created", serde_json::json!({ "by": actor.label(), "status": status })),
+    ];
+    let invitation = if matches!(new.secret, Secret::Invite) {
+        let code = draw_code(app.random.as_ref(), tenant.policy.codes.length, tenant.policy.sandbox_code.as_deref());
+        let hash = hash_code(app.settings.code_pepper.expose(), "password-reset", &user.id, &code);
+        let expires = now + Duration::hours(INVITATION_TTL_HOURS);
+        let body = serde_json::json!({ "user_id": user.id, "code": PendingCode::new(hash, expires) });
+        let key = Key::new(format!("PWRESET#{}#{}", tenant.id, user.email), "PWRESET");
+        writes.push(Write::Put { item: Item::new(key, body, Some(expires.timestamp())), condition: Condition::Always });
+        Some(code)
+    } else {
+        None
+    };
+    match app.store.transact(writes).await {
+        Ok(()) => {}
+        Err(StoreError::ConditionFailed { index: 1 }) => return Err(Error::EmailTaken),
+        Err(err) => return Err(err.into()),
+    }
+    if let Some(code) = invitation {
+        let lang = user.language.as_str();
+        let mail = Email {
+            to: user.email.clone(),
+            subject: text(lang, "email-invite-subject", &[]),
+            text: text(
+                lang,
+                "email-invite-text",
+                &[
+                    ("name", Arg::Str(&user.first_name)),
+                    ("code", Arg::Str(&code)),
+                    ("hours", Arg::Num(INVITATION_TTL_HOURS)),
+                ],
+            ),
+            language: lang.to_owned(),
+        };
+        // The user exists either way; a failed invitation is sent again with
+        // `POST /v1/auth/password/forgot`.
+        app.mailer.send_email(&mail).await?;
+    }
+    tracing::info!(user_id = %user.id, by = %actor.label(), "user created");
+    Ok(user)
+}
+
+/// A user of the tenant within the actor's scope.
+async fn scoped_user(app: &App, tenant: &Tenant, actor: &Actor, id: &str) -> Result<(User, u64), Error> {
+    if !id.starts_with("usr_") || id.len() > 64 {
+        return Err(Error::UserNotFound);
+    }
+    let (user, version) = load_user(app, id).await?.ok_or(Error::UserNotFound)?;
+    if user.tenant_id != tenant.id {
+        return Err(Error::UserNotFound);
+    }
+    if !actor.may_manage(&user.user_type, user.company_id.as_deref()) {
+        return Err(Error::Forbidden);
+    }
+    Ok((user, version))
+}
+
+/// Reads a user.
+pub async fn get_user(app: &App, tenant: &Tenant, actor: &Actor, id: &str) -> Result<User, Error> {
+    Ok(scoped_user(app, tenant, actor, id).await?.0)
+}
+
+/// Moves a user to `to` for `reason`; returns the previous status.
+pub async fn change_status(
+    app: &App,
+    tenant: &Tenant,
+    actor: &Actor,
+    id: &str,
+    to: Status,
+    reason: &str,
+) -> Result<Status, Error> {
+    let (mut user, version) = scoped_user(app, tenant, actor, id).await?;
+    let from = Status::parse(&user.status).unwrap_or(Status::Active);
+    if !from.allowed_moves().contains(&to) {
+        return Err(Error::InvalidStatusChange {
+            from: from.as_str(),
+            allowed: from.allowed_moves().iter().map(|s| s.as_str()).collect(),
+        });
+    }
+    let detail = serde_json::json!({ "from": from.as_str(), "to": to.as_str(), "reason": reason, "by": actor.label() });
+    let writes = if to == Status::Closed {
+        let mut writes = close_writes(app, user, version, reason)?;
+        // close_writes logs the change; add who did it.
+        writes.push(audit_write(app, id, "closed_by", serde_json::json!({ "by": actor.label() })));
+        writes
+    } else {
+        user.status = to.as_str().into();
+        user.updated_at = app.clock.now();
+        vec![user.write(Condition::Version(version))?, audit_write(app, id, "status_changed", detail)]
+    };
+    app.store.transact(writes).await?;
+    if matches!(to, Status::Suspended | Status::Disabled | Status::Closed) {
+        revoke_sessions(app, id, None).await?;
+    }
+    Ok(from)
+}
+
+/// A page of a user's audit trail, newest first.
+#[derive(Clone, Debug, Serialize)]
+pub struct AuditPage {
+    pub user_id: String,
+    pub events: Vec<serde_json::Value>,
+    /// Pass as `before` for the next page; absent on the last page.
+    pub next: Option<String>,
+}
+
+/// The audit trail of a user: status changes and security events.
+pub async fn audit_trail(
+    app: &App,
+    tenant: &Tenant,
+    actor: &Actor,
+    id: &str,
+    limit: usize,
+    before: Option<&str>,
+) -> Result<AuditPage, Error> {
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    scoped_user(app, tenant, actor, id).await?;
+    // The cursor is the last sort key of a page, URL-safe.
+    let before = before.and_then(|b| URL_SAFE_NO_PAD.decode(b).ok()).and_then(|b| String::from_utf8(b).ok());
+    let items = app.store.query(&user_key(id).pk, "AUDIT#", true, 10_000).await?;
+    let mut page = items.into_iter().filter(|i| before.as_deref().is_none_or(|b| i.key.sk.as_str() < b));
+    let mut events = Vec::new();
+    let mut last = None;
+    for item in page.by_ref().take(limit) {
+        last = Some(item.key.sk.clone());
+        events.push(item.body);
+    }
+    let next = if page.next().is_some() { last.map(|sk| URL_SAFE_NO_PAD.encode(sk)) } else { None };
+    Ok(AuditPage { user_id: id.to_owned(), events, next })
+}
+
+/// Decodes a stored user (for the CLI and tests).
+pub fn decode_user(item: Item) -> Result<User, Error> {
+    Ok(decode_item(item)?)
+}

@@ -1,0 +1,537 @@
+//! Privileged registration, the account lifecycle, the audit trail and
+//! reference data (SPEC §3, §7) over HTTP, on both stores.
+
+mod common;
+
+use std::sync::Arc;
+
+use reqwest::{Client, Method, StatusCode};
+use serde_json::{Value, json};
+use shared::adapters::system::ManualClock;
+use shared::domain::tenant::Policy;
+use shared::domain::user::email_lock_key;
+use shared::ports::Store;
+use shared::testing::{TestApp, TestOptions, spawn_app};
+
+const PASSWORD: &str = "Str0ng!Pass";
+const CODE: &str = "123456";
+
+#[derive(Clone, Copy)]
+enum Backend {
+    Memory,
+    DynamoDb,
+}
+
+struct Api {
+    app: TestApp,
+    http: Client,
+}
+
+struct Answer {
+    status: StatusCode,
+    headers: reqwest::header::HeaderMap,
+    body: Value,
+}
+
+impl Answer {
+    fn code(&self) -> &str {
+        self.body["code"].as_str().unwrap_or("")
+    }
+}
+
+impl Api {
+    async fn new(backend: Backend) -> Self {
+        let clock = Arc::new(ManualClock::starting_now());
+        let store: Option<Arc<dyn Store>> = match backend {
+            Backend::Memory => None,
+            Backend::DynamoDb => Some(common::dynamo_store(clock.clone()).await),
+        };
+        let policy = Policy { phone_required: false, sandbox_code: Some(CODE.into()), ..Policy::default() };
+        let app = spawn_app(TestOptions { policy, store, senders: None, clock: Some(clock) }).await;
+        Self { app, http: Client::new() }
+    }
+
+    async fn send(&self, method: Method, path: &str, bearer: Option<&str>, body: Option<Value>) -> Answer {
+        let mut request = self.http.request(method, self.app.url(path)).header("X-API-Key", &self.app.api_key);
+        if let Some(token) = bearer {
+            request = request.header("Authorization", format!("Bearer {token}"));
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let text = response.text().await.unwrap();
+        Answer { status, headers, body: serde_json::from_str(&text).unwrap_or(Value::Null) }
+    }
+
+    fn admin(&self) -> String {
+        self.app.admin_token.clone()
+    }
+
+    async fn create(&self, actor: &str, body: Value) -> Answer {
+        self.send(Method::POST, "/v1/users", Some(actor), Some(body)).await
+    }
+
+    /// Creates a user with the admin token and returns (id, access token).
+    async fn user(&self, email: &str, user_type: &str, company: Option<&str>) -> (String, String) {
+        let mut body = json!({
+            "email": email, "first_name": "Uma", "last_name": "User", "user_type": user_type, "password": PASSWORD,
+        });
+        if let Some(company) = company {
+            body["company_id"] = json!(company);
+        }
+        let created = self.create(&self.admin(), body).await;
+        assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+        let id = created.body["user_id"].as_str().unwrap().to_owned();
+        (id, self.login(email).await)
+    }
+
+    async fn login(&self, email: &str) -> String {
+        let answer = self
+            .http
+            .post(self.app.url("/v1/auth/login"))
+            .header("X-API-Key", &self.app.api_key)
+            .header("X-Device-ID", "d")
+            .json(&json!({ "username": email, "password": PASSWORD }))
+            .send()
+            .await
+            .unwrap();
+        let body: Value = answer.json().await.unwrap();
+        body["access_token"].as_str().unwrap_or_else(|| panic!("login failed: {body}")).to_owned()
+    }
+
+    async fn status(&self, actor: &str, id: &str, status: &str, reason: &str) -> Answer {
+        let body = json!({ "status": status, "reason": reason });
+        self.send(Method::POST, &format!("/v1/users/{id}/status"), Some(actor), Some(body)).await
+    }
+
+    async fn audit(&self, id: &str) -> Vec<Value> {
+        let answer =
+            self.send(Method::GET, &format!("/v1/users/{id}/audit?limit=200"), Some(&self.admin()), None).await;
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+        answer.body["events"].as_array().unwrap().clone()
+    }
+}
+
+macro_rules! on_both_stores {
+    ($($case:ident),* $(,)?) => {
+        mod on_memory {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    super::$case(super::Api::new(super::Backend::Memory).await).await;
+                }
+            )*
+        }
+        mod on_dynamodb {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    super::$case(super::Api::new(super::Backend::DynamoDb).await).await;
+                }
+            )*
+        }
+    };
+}
+
+on_both_stores!(
+    the_creation_matrix,
+    read_scope_follows_the_creation_rules,
+    every_status_move_allowed_and_refused,
+    closing_frees_the_email_and_keeps_the_audit,
+    invitations_set_the_password_and_activate,
+    bad_input_to_privileged_routes,
+    audit_is_newest_first_and_paged,
+    reference_data_is_localized,
+    a_store_failure_never_splits_user_and_lock,
+    the_api_keys_partner_is_recorded,
+);
+
+async fn the_creation_matrix(api: Api) {
+    let (_, service_owner) = api.user("so@example.com", "service_owner", None).await;
+    let (_, company_a) = api.user("cu@example.com", "company_user", Some("acme")).await;
+    let (_, consumer) = api.user("co@example.com", "consumer", None).await;
+    let admin = api.admin();
+    let targets: [(&str, Option<&str>); 4] =
+        [("service_owner", None), ("company_user", Some("acme")), ("company_user", Some("globex")), ("consumer", None)];
+    let actors = [
+        ("admin token", admin.as_str(), [true, true, true, true]),
+        ("service_owner", service_owner.as_str(), [true, true, true, false]),
+        ("company_user of acme", company_a.as_str(), [false, true, false, true]),
+        ("consumer", consumer.as_str(), [false, false, false, false]),
+    ];
+    let mut n = 0;
+    for (actor_name, token, allowed) in actors {
+        for ((user_type, company), expected) in targets.iter().zip(allowed) {
+            n += 1;
+            let mut body = json!({
+                "email": format!("target{n}@example.com"), "first_name": "T", "last_name": "T",
+                "user_type": user_type, "password": PASSWORD, "roles": ["support"],
+            });
+            if let Some(company) = company {
+                body["company_id"] = json!(company);
+            }
+            let answer = api.create(token, body).await;
+            let what = format!("{actor_name} → {user_type} {company:?}");
+            if expected {
+                assert_eq!(answer.status, StatusCode::CREATED, "{what}: {}", answer.body);
+                let id = answer.body["user_id"].as_str().unwrap();
+                assert_eq!(answer.headers["location"], format!("/v1/users/{id}").as_str(), "{what}");
+                assert_eq!(answer.body["user_type"], *user_type);
+                assert_eq!(answer.body["status"], "active");
+                assert!(answer.body.get("password_hash").is_none());
+            } else {
+                assert_eq!((answer.status, answer.code()), (StatusCode::FORBIDDEN, "forbidden"), "{what}");
+                let key = email_lock_key(&api.app.tenant.id, &format!("target{n}@example.com"));
+                assert!(api.app.app.store.get(&key).await.unwrap().is_none(), "{what}: nothing created");
+            }
+        }
+    }
+    // A company user's consumer belongs to its company.
+    let consumer = api.create(&company_a, json!({
+        "email": "c2@example.com", "first_name": "C", "last_name": "C", "user_type": "consumer", "password": PASSWORD,
+    })).await;
+    assert_eq!(consumer.body["company_id"], "acme");
+    let taken = api.create(&admin, json!({
+        "email": "so@example.com", "first_name": "S", "last_name": "O", "user_type": "consumer", "password": PASSWORD,
+    })).await;
+    assert_eq!((taken.status, taken.code()), (StatusCode::CONFLICT, "email_taken"));
+}
+
+async fn read_scope_follows_the_creation_rules(api: Api) {
+    let (so_id, service_owner) = api.user("so@example.com", "service_owner", None).await;
+    let (acme_id, acme) = api.user("acme@example.com", "company_user", Some("acme")).await;
+    let (globex_id, _) = api.user("globex@example.com", "company_user", Some("globex")).await;
+    let (consumer_id, consumer) = api.user("co@example.com", "consumer", None).await;
+    let get = |token: String, id: String| {
+        let api = &api;
+        async move { api.send(Method::GET, &format!("/v1/users/{id}"), Some(&token), None).await }
+    };
+    assert_eq!(get(api.admin(), consumer_id.clone()).await.status, StatusCode::OK);
+    assert_eq!(get(service_owner.clone(), acme_id.clone()).await.status, StatusCode::OK);
+    assert_eq!(get(service_owner.clone(), consumer_id.clone()).await.code(), "forbidden");
+    assert_eq!(get(acme.clone(), acme_id.clone()).await.status, StatusCode::OK);
+    assert_eq!(get(acme.clone(), globex_id.clone()).await.code(), "forbidden", "another company");
+    assert_eq!(get(acme.clone(), so_id.clone()).await.code(), "forbidden");
+    assert_eq!(get(consumer.clone(), consumer_id.clone()).await.code(), "forbidden");
+    assert_eq!(get(api.admin(), "usr_00000000000000000000000000000000".into()).await.code(), "user_not_found");
+    assert_eq!(get(api.admin(), "nonsense".into()).await.code(), "user_not_found");
+    // Status changes follow the same scope.
+    assert_eq!(api.status(&acme, &globex_id, "S", "test").await.code(), "forbidden");
+    // Another tenant's admin token is not valid here; a user of another
+    // tenant does not exist here.
+    let other = Api::new(Backend::Memory).await;
+    let foreign = other.send(Method::GET, &format!("/v1/users/{consumer_id}"), Some(&other.admin()), None).await;
+    assert_eq!(foreign.code(), "user_not_found");
+    let wrong_tenant_token =
+        api.send(Method::GET, &format!("/v1/users/{consumer_id}"), Some(&other.admin()), None).await;
+    assert_eq!((wrong_tenant_token.status, wrong_tenant_token.code()), (StatusCode::UNAUTHORIZED, "invalid_token"));
+    let none = api.send(Method::GET, &format!("/v1/users/{consumer_id}"), None, None).await;
+    assert_eq!(none.code(), "invalid_token");
+}
+
+async fn every_status_move_allowed_and_refused(api: Api) {
+    let admin = api.admin();
+    let statuses = ["created", "active", "suspended", "disabled", "closed"];
+    let letters = ["C", "A", "S", "D", "X"];
+    let allowed: &[(&str, &[&str])] = &[
+        ("created", &["active", "closed"]),
+        ("active", &["suspended", "disabled", "closed"]),
+        ("suspended", &["active", "disabled", "closed"]),
+        ("disabled", &["active", "closed"]),
+        ("closed", &[]),
+    ];
+    // How to reach each status from a new (active) or invited (created) user.
+    let path_to = |status: &str| -> Vec<&str> {
+        match status {
+            "active" | "created" => vec![],
+            "suspended" => vec!["S"],
+            "disabled" => vec!["D"],
+            "closed" => vec!["X"],
+            _ => unreachable!(),
+        }
+    };
+    let mut n = 0;
+    for (from, moves) in allowed {
+        for (to, letter) in statuses.iter().zip(letters) {
+            n += 1;
+            let email = format!("life{n}@example.com");
+            let body = if *from == "created" {
+                json!({ "email": email, "first_name": "L", "last_name": "L", "user_type": "consumer", "invite": true })
+            } else {
+                json!({ "email": email, "first_name": "L", "last_name": "L", "user_type": "consumer", "password": PASSWORD })
+            };
+            let created = api.create(&admin, body).await;
+            assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+            let id = created.body["user_id"].as_str().unwrap().to_owned();
+            let session = if *from == "created" { None } else { Some(api.login(&email).await) };
+            for step in path_to(from) {
+                assert_eq!(api.status(&admin, &id, step, "setup").await.status, StatusCode::OK);
+            }
+            // Words and letters both work; alternate.
+            let word_or_letter = if n % 2 == 0 { letter.to_owned() } else { to.to_string() };
+            let answer = api.status(&admin, &id, &word_or_letter, &format!("move {n}")).await;
+            let what = format!("{from} → {to}");
+            if moves.contains(to) {
+                assert_eq!(answer.status, StatusCode::OK, "{what}: {}", answer.body);
+                assert_eq!(answer.body["status"], *to, "{what}");
+                assert_eq!(answer.body["previous_status"], *from, "{what}");
+                let events = api.audit(&id).await;
+                let logged = events.iter().any(|e| {
+                    e["event"] == "status_changed"
+                        && e["detail"]["to"] == *to
+                        && e["detail"]["reason"] == format!("move {n}")
+                });
+                assert!(logged, "{what}: audit entry with the reason: {events:?}");
+                if matches!(*to, "suspended" | "disabled" | "closed")
+                    && let Some(token) = &session
+                {
+                    let me = api.send(Method::GET, "/v1/me", Some(token), None).await;
+                    assert_eq!(me.status, StatusCode::UNAUTHORIZED, "{what}: sessions revoked");
+                }
+            } else {
+                assert_eq!((answer.status, answer.code()), (StatusCode::CONFLICT, "invalid_status_change"), "{what}");
+                let named: Vec<&str> =
+                    answer.body["allowed"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+                assert_eq!(named, moves.to_vec(), "{what}: the allowed moves are named");
+            }
+        }
+    }
+}
+
+async fn closing_frees_the_email_and_keeps_the_audit(api: Api) {
+    let (id, token) = api.user("gone@example.com", "consumer", None).await;
+    let closed = api.status(&api.admin(), &id, "X", "user asked").await;
+    assert_eq!(closed.status, StatusCode::OK, "{}", closed.body);
+    assert_eq!(api.send(Method::GET, "/v1/me", Some(&token), None).await.status, StatusCode::UNAUTHORIZED);
+    let stored = api.send(Method::GET, &format!("/v1/users/{id}"), Some(&api.admin()), None).await.body;
+    assert_eq!(stored["status"], "closed");
+    assert_eq!(stored["email"], "");
+    assert_eq!(stored["first_name"], "");
+    assert!(api.audit(&id).await.iter().any(|e| e["event"] == "created"), "the audit trail stays");
+    // The address signs up again.
+    let again = api
+        .send(
+            Method::POST,
+            "/v1/registrations",
+            None,
+            Some(json!({
+                "email": "gone@example.com", "password": PASSWORD, "first_name": "G", "last_name": "O",
+                "terms_accepted": true, "privacy_policy_accepted": true,
+            })),
+        )
+        .await;
+    let reg = again.body["registration_id"].as_str().unwrap();
+    let done = api
+        .send(Method::POST, &format!("/v1/registrations/{reg}/email/verify"), None, Some(json!({ "code": CODE })))
+        .await;
+    assert_eq!(done.status, StatusCode::CREATED, "{}", done.body);
+    assert_ne!(done.body["user_id"], id.as_str());
+}
+
+async fn invitations_set_the_password_and_activate(api: Api) {
+    let created = api
+        .create(
+            &api.admin(),
+            json!({
+                "email": "invited@example.com", "first_name": "Ivy", "last_name": "Vite", "user_type": "consumer",
+                "invite": true, "preferred_language": "it",
+            }),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    assert_eq!(created.body["status"], "created");
+    let mail = api.app.messages_to("invited@example.com");
+    assert_eq!(mail.len(), 1);
+    assert_eq!(mail[0]["subject"], "Sei stato invitato");
+    let reset = api
+        .send(
+            Method::POST,
+            "/v1/auth/password/reset",
+            None,
+            Some(json!({
+                "email": "invited@example.com", "code": CODE, "new_password": "N3w!Secret",
+            })),
+        )
+        .await;
+    assert_eq!(reset.status, StatusCode::OK, "{}", reset.body);
+    let id = created.body["user_id"].as_str().unwrap();
+    let user = api.send(Method::GET, &format!("/v1/users/{id}"), Some(&api.admin()), None).await.body;
+    assert_eq!(user["status"], "active");
+    assert_eq!(user["email_verified"], true);
+    let login = api
+        .http
+        .post(api.app.url("/v1/auth/login"))
+        .header("X-API-Key", &api.app.api_key)
+        .header("X-Device-ID", "d")
+        .json(&json!({ "username": "invited@example.com", "password": "N3w!Secret" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), StatusCode::OK);
+}
+
+async fn bad_input_to_privileged_routes(api: Api) {
+    let admin = api.admin();
+    let (id, _) = api.user("target@example.com", "consumer", None).await;
+    let codes = |a: &Answer| -> Vec<(String, String)> {
+        a.body["errors"].as_array().map_or(vec![], |e| {
+            e.iter().map(|e| (e["field"].as_str().unwrap().into(), e["code"].as_str().unwrap().into())).collect()
+        })
+    };
+    let bad = api
+        .create(
+            &admin,
+            json!({
+                "email": "x@example.com", "first_name": "X", "last_name": "X", "user_type": "wizard",
+                "password": PASSWORD, "invite": true, "time_zone": "Mars/Base", "nationality": "XX",
+                "address": { "country": "ZZ", "planet": "Mars" }, "roles": ["Admin!"], "attributes": [1], "extra": 1,
+            }),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let found = codes(&bad);
+    for expected in [
+        ("user_type", "invalid_choice"),
+        ("password", "password_or_invite"),
+        ("time_zone", "invalid_time_zone"),
+        ("nationality", "invalid_country"),
+        ("address.country", "invalid_country"),
+        ("address.planet", "unknown_field"),
+        ("roles", "invalid_role"),
+        ("attributes", "wrong_type"),
+        ("extra", "unknown_field"),
+    ] {
+        assert!(found.contains(&(expected.0.into(), expected.1.into())), "{expected:?} in {found:?}");
+    }
+    let no_company = api.create(&admin, json!({
+        "email": "y@example.com", "first_name": "Y", "last_name": "Y", "user_type": "company_user", "password": PASSWORD,
+    })).await;
+    assert_eq!(codes(&no_company), [("company_id".to_string(), "required".to_string())]);
+    let empty_reason = api.status(&admin, &id, "S", "   ").await;
+    assert_eq!(codes(&empty_reason), [("reason".to_string(), "required".to_string())]);
+    let bad_status = api.status(&admin, &id, "Z", "why").await;
+    assert_eq!(codes(&bad_status), [("status".to_string(), "invalid_choice".to_string())]);
+    let unknown = api.status(&admin, "usr_00000000000000000000000000000000", "S", "why").await;
+    assert_eq!((unknown.status, unknown.code()), (StatusCode::NOT_FOUND, "user_not_found"));
+    let limit = api.send(Method::GET, &format!("/v1/users/{id}/audit?limit=0"), Some(&admin), None).await;
+    assert_eq!(codes(&limit), [("limit".to_string(), "out_of_range".to_string())]);
+    let forged =
+        api.send(Method::GET, &format!("/v1/users/{id}"), Some("adm_forged_token_of_nobody_at_all"), None).await;
+    assert_eq!(forged.code(), "invalid_token");
+}
+
+async fn audit_is_newest_first_and_paged(api: Api) {
+    let admin = api.admin();
+    let (id, _) = api.user("audited@example.com", "consumer", None).await;
+    for (n, status) in ["S", "A", "D", "A"].iter().enumerate() {
+        api.app.clock.advance(chrono::Duration::seconds(1));
+        assert_eq!(api.status(&admin, &id, status, &format!("step {n}")).await.status, StatusCode::OK);
+    }
+    let all = api.audit(&id).await;
+    let reasons: Vec<&str> = all.iter().filter_map(|e| e["detail"]["reason"].as_str()).collect();
+    assert_eq!(reasons, ["step 3", "step 2", "step 1", "step 0"], "newest first");
+    let first = api.send(Method::GET, &format!("/v1/users/{id}/audit?limit=2"), Some(&admin), None).await.body;
+    assert_eq!(first["events"].as_array().unwrap().len(), 2);
+    let cursor = first["next"].as_str().expect("a next page");
+    let second =
+        api.send(Method::GET, &format!("/v1/users/{id}/audit?limit=2&before={cursor}"), Some(&admin), None).await.body;
+    assert_eq!(second["events"][0]["detail"]["reason"], "step 1");
+}
+
+async fn reference_data_is_localized(api: Api) {
+    let get = |path: &'static str, lang: &'static str| {
+        let api = &api;
+        async move {
+            let response = api
+                .http
+                .get(api.app.url(path))
+                .header("X-API-Key", &api.app.api_key)
+                .header("Accept-Language", lang)
+                .send()
+                .await
+                .unwrap();
+            (response.status(), response.json::<Value>().await.unwrap())
+        }
+    };
+    let (status, countries) = get("/v1/reference/countries", "de").await;
+    assert_eq!(status, StatusCode::OK);
+    let items = countries["items"].as_array().unwrap();
+    assert!(items.len() >= 249);
+    assert!(items.iter().any(|c| c["code"] == "DE" && c["name"] == "Deutschland"));
+    assert_eq!(get("/v1/reference/countries/ch", "fr").await.1["name"], "Suisse");
+    assert_eq!(get("/v1/reference/genders/female", "it").await.1["name"], "Femminile");
+    assert_eq!(get("/v1/reference/languages", "en").await.1["items"].as_array().unwrap().len(), 4);
+    let legal = get("/v1/reference/legal-documents", "en").await.1;
+    assert_eq!(legal["items"][0]["version"], "2026-01");
+    assert_eq!(get("/v1/reference/planets", "en").await.0, StatusCode::NOT_FOUND);
+    assert_eq!(get("/v1/reference/countries/ZZ", "en").await.1["code"], "reference_not_found");
+}
+
+async fn a_store_failure_never_splits_user_and_lock(api: Api) {
+    let admin = api.admin();
+    let mut failures = 0;
+    for calls_before_failure in 0.. {
+        api.app.store.fail_after(calls_before_failure);
+        let answer = api.create(&admin, json!({
+            "email": "atomic@example.com", "first_name": "A", "last_name": "T", "user_type": "consumer", "password": PASSWORD,
+        })).await;
+        api.app.store.heal();
+        if answer.status == StatusCode::CREATED {
+            break;
+        }
+        assert_eq!((answer.status, answer.code()), (StatusCode::SERVICE_UNAVAILABLE, "unavailable"));
+        let lock = api.app.app.store.get(&email_lock_key(&api.app.tenant.id, "atomic@example.com")).await.unwrap();
+        assert!(lock.is_none(), "no lock without its user");
+        failures += 1;
+        assert!(failures < 10);
+    }
+    assert!(failures >= 3, "key, tenant, admin token and the transaction");
+}
+
+async fn the_api_keys_partner_is_recorded(api: Api) {
+    let (_, key) = shared::domain::tenant::issue_api_key(
+        api.app.app.store.as_ref(),
+        api.app.app.random.as_ref(),
+        api.app.clock.now_dt(),
+        &api.app.tenant.id,
+        Some("partner-42".into()),
+    )
+    .await
+    .unwrap();
+    let created = api.http.post(api.app.url("/v1/users")).header("X-API-Key", &key)
+        .header("Authorization", format!("Bearer {}", api.admin()))
+        .json(&json!({ "email": "p@example.com", "first_name": "P", "last_name": "P", "user_type": "consumer", "password": PASSWORD }))
+        .send().await.unwrap().json::<Value>().await.unwrap();
+    assert_eq!(created["partner_id"], "partner-42");
+    let started = api
+        .http
+        .post(api.app.url("/v1/registrations"))
+        .header("X-API-Key", &key)
+        .json(&json!({ "email": "self@example.com", "password": PASSWORD, "first_name": "S", "last_name": "S",
+            "terms_accepted": true, "privacy_policy_accepted": true }))
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap();
+    let reg = started["registration_id"].as_str().unwrap();
+    let done = api
+        .http
+        .post(api.app.url(&format!("/v1/registrations/{reg}/email/verify")))
+        .header("X-API-Key", &key)
+        .json(&json!({ "code": CODE }))
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap();
+    let user = api
+        .send(Method::GET, &format!("/v1/users/{}", done["user_id"].as_str().unwrap()), Some(&api.admin()), None)
+        .await;
+    assert_eq!(user.body["partner_id"], "partner-42");
+}
