@@ -78,6 +78,9 @@ pub struct Config {
     /// per-process ones) and seeds the sandbox tenant with
     /// `REGISTRAR_API_KEY`. Never set it in a deployment.
     pub dev: bool,
+    /// Deployed (Lambda, not dev): keys must come from the environment or
+    /// the table, never be generated.
+    pub strict: bool,
 }
 
 /// A variable had a value that cannot be used.
@@ -148,9 +151,6 @@ impl Config {
             return Err(ConfigError("REGISTRAR_ISSUER is required in Lambda".into()));
         }
         let signing_keys = var("REGISTRAR_SIGNING_KEYS");
-        if strict && signing_keys.is_none() {
-            return Err(ConfigError("REGISTRAR_SIGNING_KEYS is required in Lambda".into()));
-        }
         Ok(Self {
             addr,
             api_key: var("REGISTRAR_API_KEY"),
@@ -168,6 +168,7 @@ impl Config {
             code_pepper,
             signing_keys,
             dev,
+            strict,
             secure_cookies: flag("REGISTRAR_SECURE_COOKIES", var("REGISTRAR_SECURE_COOKIES"), true)?,
             json_logs: match var("REGISTRAR_LOG_FORMAT").as_deref() {
                 Some("json") => true,
@@ -212,10 +213,28 @@ impl Config {
             }
         };
         let keys = match &self.signing_keys {
-            Some(pems) => Keyring::from_pems(&split_pems(pems)),
-            None => Keyring::generate(),
-        }
-        .map_err(|e| ConfigError(e.to_string()))?;
+            Some(pems) => Keyring::from_pems(&split_pems(pems)).map_err(|e| ConfigError(e.to_string()))?,
+            None => {
+                // Keys added with the operator CLI live in the table.
+                let stored = if matches!(self.store, StoreChoice::DynamoDb { .. }) {
+                    crate::domain::keys::keyring_from_store(store.as_ref())
+                        .await
+                        .map_err(|e| ConfigError(format!("signing keys from the table: {e}")))?
+                } else {
+                    None
+                };
+                match stored {
+                    Some(ring) => ring,
+                    None if self.strict => {
+                        return Err(ConfigError(
+                            "no signing key: set REGISTRAR_SIGNING_KEYS or add one with `registrar-admin signing-key add`"
+                                .into(),
+                        ));
+                    }
+                    None => Keyring::generate().map_err(|e| ConfigError(e.to_string()))?,
+                }
+            }
+        };
         let code_pepper = self.code_pepper.clone().unwrap_or_else(|| {
             let mut bytes = vec![0u8; 32];
             random.fill(&mut bytes);

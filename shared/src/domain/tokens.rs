@@ -65,6 +65,12 @@ impl SigningKey {
     }
 }
 
+/// A new 2048-bit RSA private key as PKCS#1 PEM (operator CLI).
+pub fn generate_pem() -> Result<String, KeyError> {
+    let private = RsaPrivateKey::new(&mut rand::rngs::OsRng, 2048).map_err(|e| KeyError(e.to_string()))?;
+    Ok(private.to_pkcs1_pem(LineEnding::LF).map_err(|e| KeyError(e.to_string()))?.to_string())
+}
+
 impl Keyring {
     /// A keyring with one new 2048-bit key (local runs and tests).
     pub fn generate() -> Result<Self, KeyError> {

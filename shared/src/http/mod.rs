@@ -93,7 +93,7 @@ pub const ROUTES: &[Route] = &[
         path: "/v1/health",
         auth: Auth::None,
         endpoint: Endpoint::Health,
-        actions: &[],
+        actions: &["dynamodb:Query"],
     },
     Route {
         function: "jwks",
@@ -101,7 +101,7 @@ pub const ROUTES: &[Route] = &[
         path: "/.well-known/jwks.json",
         auth: Auth::None,
         endpoint: Endpoint::Jwks,
-        actions: &[],
+        actions: &["dynamodb:Query"],
     },
     Route {
         function: "start-registration",
@@ -109,7 +109,7 @@ pub const ROUTES: &[Route] = &[
         path: "/v1/registrations",
         auth: Auth::ApiKey,
         endpoint: Endpoint::StartRegistration,
-        actions: &["dynamodb:GetItem", "dynamodb:PutItem", "ses:SendEmail"],
+        actions: &["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "ses:SendEmail"],
     },
     Route {
         function: "get-registration",
@@ -117,7 +117,7 @@ pub const ROUTES: &[Route] = &[
         path: "/v1/registrations/{id}",
         auth: Auth::ApiKey,
         endpoint: Endpoint::GetRegistration,
-        actions: &["dynamodb:GetItem"],
+        actions: &["dynamodb:GetItem", "dynamodb:Query"],
     },
     Route {
         function: "verify-registration-email",
@@ -125,7 +125,7 @@ pub const ROUTES: &[Route] = &[
         path: "/v1/registrations/{id}/email/verify",
         auth: Auth::ApiKey,
         endpoint: Endpoint::VerifyRegistrationEmail,
-        actions: &["dynamodb:GetItem", "dynamodb:PutItem"],
+        actions: &["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"],
     },
     Route {
         function: "add-registration-phone",
@@ -133,7 +133,7 @@ pub const ROUTES: &[Route] = &[
         path: "/v1/registrations/{id}/phone",
         auth: Auth::ApiKey,
         endpoint: Endpoint::AddRegistrationPhone,
-        actions: &["dynamodb:GetItem", "dynamodb:PutItem", "sns:Publish"],
+        actions: &["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "sns:Publish"],
     },
     Route {
         function: "verify-registration-phone",
@@ -141,7 +141,7 @@ pub const ROUTES: &[Route] = &[
         path: "/v1/registrations/{id}/phone/verify",
         auth: Auth::ApiKey,
         endpoint: Endpoint::VerifyRegistrationPhone,
-        actions: &["dynamodb:GetItem", "dynamodb:PutItem"],
+        actions: &["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"],
     },
     Route {
         function: "resend-registration-code",
@@ -149,7 +149,7 @@ pub const ROUTES: &[Route] = &[
         path: "/v1/registrations/{id}/resend",
         auth: Auth::ApiKey,
         endpoint: Endpoint::ResendRegistrationCode,
-        actions: &["dynamodb:GetItem", "dynamodb:PutItem", "ses:SendEmail", "sns:Publish"],
+        actions: &["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "ses:SendEmail", "sns:Publish"],
     },
     Route {
         function: "login",
@@ -157,7 +157,14 @@ pub const ROUTES: &[Route] = &[
         path: "/v1/auth/login",
         auth: Auth::ApiKey,
         endpoint: Endpoint::Login,
-        actions: &["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "sns:Publish"],
+        actions: &[
+            "dynamodb:DeleteItem",
+            "dynamodb:GetItem",
+            "dynamodb:PutItem",
+            "dynamodb:Query",
+            "dynamodb:UpdateItem",
+            "sns:Publish",
+        ],
     },
     Route {
         function: "verify-mfa",
@@ -165,7 +172,7 @@ pub const ROUTES: &[Route] = &[
         path: "/v1/auth/mfa",
         auth: Auth::ApiKey,
         endpoint: Endpoint::VerifyMfa,
-        actions: &["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem"],
+        actions: &["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"],
     },
     Route {
         function: "complete-password-challenge",
@@ -173,7 +180,14 @@ pub const ROUTES: &[Route] = &[
         path: "/v1/auth/password/challenge",
         auth: Auth::ApiKey,
         endpoint: Endpoint::CompletePasswordChallenge,
-        actions: &["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "sns:Publish"],
+        actions: &[
+            "dynamodb:DeleteItem",
+            "dynamodb:GetItem",
+            "dynamodb:PutItem",
+            "dynamodb:Query",
+            "dynamodb:UpdateItem",
+            "sns:Publish",
+        ],
     },
     Route {
         function: "refresh",
@@ -181,7 +195,13 @@ pub const ROUTES: &[Route] = &[
         path: "/v1/auth/refresh",
         auth: Auth::ApiKey,
         endpoint: Endpoint::Refresh,
-        actions: &["dynamodb:ConditionCheckItem", "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem"],
+        actions: &[
+            "dynamodb:ConditionCheckItem",
+            "dynamodb:DeleteItem",
+            "dynamodb:GetItem",
+            "dynamodb:PutItem",
+            "dynamodb:Query",
+        ],
     },
     Route {
         function: "logout",
@@ -189,7 +209,7 @@ pub const ROUTES: &[Route] = &[
         path: "/v1/auth/logout",
         auth: Auth::Bearer,
         endpoint: Endpoint::Logout,
-        actions: &["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem"],
+        actions: &["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"],
     },
     Route {
         function: "logout-all",
@@ -209,6 +229,7 @@ pub const ROUTES: &[Route] = &[
             "dynamodb:DeleteItem",
             "dynamodb:GetItem",
             "dynamodb:PutItem",
+            "dynamodb:Query",
             "dynamodb:UpdateItem",
             "ses:SendEmail",
         ],
@@ -233,7 +254,7 @@ pub const ROUTES: &[Route] = &[
         path: "/v1/me",
         auth: Auth::Bearer,
         endpoint: Endpoint::GetMe,
-        actions: &["dynamodb:GetItem"],
+        actions: &["dynamodb:GetItem", "dynamodb:Query"],
     },
     Route {
         function: "update-me",
@@ -241,7 +262,7 @@ pub const ROUTES: &[Route] = &[
         path: "/v1/me",
         auth: Auth::Bearer,
         endpoint: Endpoint::UpdateMe,
-        actions: &["dynamodb:GetItem", "dynamodb:PutItem"],
+        actions: &["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"],
     },
     Route {
         function: "close-me",
@@ -261,6 +282,7 @@ pub const ROUTES: &[Route] = &[
             "dynamodb:DeleteItem",
             "dynamodb:GetItem",
             "dynamodb:PutItem",
+            "dynamodb:Query",
             "dynamodb:UpdateItem",
             "ses:SendEmail",
             "sns:Publish",
@@ -272,7 +294,7 @@ pub const ROUTES: &[Route] = &[
         path: "/v1/me/credentials/verify",
         auth: Auth::Bearer,
         endpoint: Endpoint::VerifyCredential,
-        actions: &["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem"],
+        actions: &["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"],
     },
     Route {
         function: "change-password",
@@ -288,7 +310,7 @@ pub const ROUTES: &[Route] = &[
         path: "/v1/users",
         auth: Auth::Admin,
         endpoint: Endpoint::CreateUser,
-        actions: &["dynamodb:GetItem", "dynamodb:PutItem", "ses:SendEmail"],
+        actions: &["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "ses:SendEmail"],
     },
     Route {
         function: "get-user",
@@ -296,7 +318,7 @@ pub const ROUTES: &[Route] = &[
         path: "/v1/users/{id}",
         auth: Auth::Admin,
         endpoint: Endpoint::GetUser,
-        actions: &["dynamodb:GetItem"],
+        actions: &["dynamodb:GetItem", "dynamodb:Query"],
     },
     Route {
         function: "change-user-status",
@@ -320,7 +342,7 @@ pub const ROUTES: &[Route] = &[
         path: "/v1/reference/{kind}",
         auth: Auth::ApiKey,
         endpoint: Endpoint::ListReference,
-        actions: &["dynamodb:GetItem"],
+        actions: &["dynamodb:GetItem", "dynamodb:Query"],
     },
     Route {
         function: "get-reference",
@@ -328,7 +350,7 @@ pub const ROUTES: &[Route] = &[
         path: "/v1/reference/{kind}/{code}",
         auth: Auth::ApiKey,
         endpoint: Endpoint::GetReference,
-        actions: &["dynamodb:GetItem"],
+        actions: &["dynamodb:GetItem", "dynamodb:Query"],
     },
 ];
 
