@@ -592,3 +592,35 @@ async fn another_tenants_registration_does_not_exist() {
         client().get(app.url(&format!("/v1/registrations/{id}"))).header("X-API-Key", "sk_other").send().await.unwrap();
     assert_problem(&json_of(r).await, 404, "registration_not_found");
 }
+
+#[tokio::test]
+async fn cors_follows_the_tenants_origins() {
+    let policy = Policy { cors_origins: vec!["https://app.example".into()], ..Policy::default() };
+    let app = spawn_app(TestOptions { policy, ..TestOptions::default() }).await;
+    let preflight = client()
+        .request(reqwest::Method::OPTIONS, app.url("/v1/registrations"))
+        .header("Origin", "https://app.example")
+        .header("Access-Control-Request-Method", "POST")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(preflight.status(), StatusCode::NO_CONTENT);
+    assert_eq!(preflight.headers()["access-control-allow-methods"], "POST");
+    assert!(preflight.headers()["access-control-allow-headers"].to_str().unwrap().contains("X-API-Key"));
+    let send = |origin: &'static str| {
+        client()
+            .get(app.url("/v1/reference/languages"))
+            .header("X-API-Key", &app.api_key)
+            .header("Origin", origin)
+            .send()
+    };
+    let allowed = send("https://app.example").await.unwrap();
+    assert_eq!(allowed.headers()["access-control-allow-origin"], "https://app.example");
+    assert_eq!(allowed.headers()["access-control-allow-credentials"], "true");
+    let other = send("https://evil.example").await.unwrap();
+    assert_eq!(other.status(), StatusCode::OK);
+    assert!(other.headers().get("access-control-allow-origin").is_none());
+    // The JWKS stays cacheable.
+    let jwks = client().get(app.url("/.well-known/jwks.json")).send().await.unwrap();
+    assert_eq!(jwks.headers()["cache-control"], "public, max-age=300");
+}

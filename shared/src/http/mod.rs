@@ -475,7 +475,49 @@ fn finish(mut response: Response<Body>, lang: &str, request_id: &str) -> Respons
             _ => "en",
         }),
     );
-    headers.insert("cache-control", HeaderValue::from_static("no-store"));
+    headers.entry("cache-control").or_insert(HeaderValue::from_static("no-store"));
+    response
+}
+
+/// The headers a browser may send (CORS).
+pub const CORS_ALLOWED_HEADERS: &str =
+    "Content-Type, Authorization, X-API-Key, X-Device-ID, Accept-Language, X-Request-ID";
+
+/// Adds CORS headers when the request's `Origin` is one of the tenant's.
+fn cors(ctx: &Ctx<'_>, response: &mut Response<Body>) {
+    let Some(origin) = ctx.header("origin") else { return };
+    let allowed = ctx.tenant.as_ref().is_some_and(|t| t.policy.cors_origins.iter().any(|o| o == origin));
+    let headers = response.headers_mut();
+    headers.insert(::http::header::VARY, HeaderValue::from_static("Origin"));
+    if let (true, Ok(value)) = (allowed, HeaderValue::from_str(origin)) {
+        headers.insert(::http::header::ACCESS_CONTROL_ALLOW_ORIGIN, value);
+        headers.insert(::http::header::ACCESS_CONTROL_ALLOW_CREDENTIALS, HeaderValue::from_static("true"));
+        headers.insert(
+            ::http::header::ACCESS_CONTROL_EXPOSE_HEADERS,
+            HeaderValue::from_static("X-Request-ID, Retry-After, Location, Content-Language"),
+        );
+    }
+}
+
+/// Answers a CORS preflight. A preflight carries no API key, so it cannot
+/// name the tenant: it is answered for any origin, and the actual response
+/// carries `Access-Control-Allow-Origin` only for the tenant's origins, so
+/// other origins still cannot read anything.
+fn preflight(request: &Request, methods: &[&'static Route]) -> Response<Body> {
+    let mut response = Response::new(Body::Empty);
+    *response.status_mut() = StatusCode::NO_CONTENT;
+    let allow: Vec<&str> = methods.iter().map(|r| r.method.as_str()).collect();
+    let headers = response.headers_mut();
+    if let Some(origin) = request.headers().get(::http::header::ORIGIN) {
+        headers.insert(::http::header::ACCESS_CONTROL_ALLOW_ORIGIN, origin.clone());
+    }
+    if let Ok(value) = HeaderValue::from_str(&allow.join(", ")) {
+        headers.insert(::http::header::ACCESS_CONTROL_ALLOW_METHODS, value);
+    }
+    headers.insert(::http::header::ACCESS_CONTROL_ALLOW_HEADERS, HeaderValue::from_static(CORS_ALLOWED_HEADERS));
+    headers.insert(::http::header::ACCESS_CONTROL_ALLOW_CREDENTIALS, HeaderValue::from_static("true"));
+    headers.insert(::http::header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("600"));
+    headers.insert(::http::header::VARY, HeaderValue::from_static("Origin"));
     response
 }
 
@@ -483,6 +525,9 @@ fn finish(mut response: Response<Body>, lang: &str, request_id: &str) -> Respons
 pub async fn handle(app: &App, request: Request) -> Response<Body> {
     let path = request.uri().path().to_owned();
     let candidates: Vec<&'static Route> = ROUTES.iter().filter(|r| match_path(r.path, &path).is_some()).collect();
+    if request.method() == Method::OPTIONS && !candidates.is_empty() {
+        return preflight(&request, &candidates);
+    }
     let route = candidates.iter().find(|r| r.method == request.method()).copied();
     match route {
         Some(route) => handle_route(app, route, request).await,
@@ -509,7 +554,11 @@ pub async fn handle_route(app: &App, route: &'static Route, request: Request) ->
     let span = tracing::info_span!("request", request_id = %request_id, function = route.function);
     let _entered = span.enter();
     let response = match prepare(app, route, &request, lang, request_id.clone()).await {
-        Ok(ctx) => handlers::call(route.endpoint, &ctx).await,
+        Ok(ctx) => {
+            let mut response = handlers::call(route.endpoint, &ctx).await;
+            cors(&ctx, &mut response);
+            response
+        }
         Err(problem) => problem.render(lang, &request_id),
     };
     tracing::info!(status = response.status().as_u16(), method = %request.method(), "answered");
