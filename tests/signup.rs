@@ -624,3 +624,12 @@ async fn cors_follows_the_tenants_origins() {
     let jwks = client().get(app.url("/.well-known/jwks.json")).send().await.unwrap();
     assert_eq!(jwks.headers()["cache-control"], "public, max-age=300");
 }
+
+#[tokio::test]
+async fn a_tenant_offering_only_german_answers_in_german() {
+    let policy = Policy { languages: vec!["de".into()], ..Policy::default() };
+    let app = spawn_app(TestOptions { policy, ..TestOptions::default() }).await;
+    let response = post(&app, "/v1/registrations", json!({}), "fr, en;q=0.5").await;
+    assert_eq!(response.headers()["content-language"], "de");
+    assert_eq!(json_of(response).await["title"], "Ungültige Eingabe");
+}

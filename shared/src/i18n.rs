@@ -74,16 +74,23 @@ pub fn text(lang: &str, key: &str, args: &[(&str, Arg<'_>)]) -> String {
 /// The best supported language for an `Accept-Language` header, honouring
 /// q-values; `de-CH` matches `de`. Default English.
 pub fn negotiate(accept_language: Option<&str>) -> &'static str {
-    let Some(header) = accept_language else {
-        return DEFAULT_LANGUAGE;
-    };
+    negotiate_within(accept_language, &LANGUAGES)
+}
+
+/// Like [`negotiate`], among the languages a tenant offers (the first of
+/// them is its default).
+pub fn negotiate_within<S: AsRef<str>>(accept_language: Option<&str>, offered: &[S]) -> &'static str {
+    let offered: Vec<&'static str> =
+        offered.iter().filter_map(|o| LANGUAGES.iter().copied().find(|l| *l == o.as_ref())).collect();
+    let fallback = offered.first().copied().unwrap_or(DEFAULT_LANGUAGE);
+    let Some(header) = accept_language else { return fallback };
     for tag in accept_language::parse(header) {
         let primary = tag.split(['-', '_']).next().unwrap_or("").to_ascii_lowercase();
-        if let Some(lang) = LANGUAGES.iter().find(|l| **l == primary) {
+        if let Some(lang) = offered.iter().find(|l| **l == primary) {
             return lang;
         }
     }
-    DEFAULT_LANGUAGE
+    fallback
 }
 
 #[cfg(test)]
@@ -131,5 +138,21 @@ mod tests {
         assert_eq!(negotiate(Some("it;q=0.1, en;q=0.2")), "en");
         assert_eq!(negotiate(Some("zz, *")), "en");
         assert_eq!(negotiate(Some(";;;q=x,,")), "en");
+    }
+
+    #[test]
+    fn a_tenant_can_offer_fewer_languages() {
+        assert_eq!(negotiate_within(Some("fr, de;q=0.5"), &["de", "it"]), "de");
+        assert_eq!(negotiate_within(Some("fr"), &["it", "de"]), "it", "the tenant's first language is its default");
+        assert_eq!(negotiate_within(None, &["it"]), "it");
+        assert_eq!(negotiate_within(Some("en"), &[] as &[&str]), "en");
+    }
+
+    #[test]
+    fn a_tenant_can_offer_fewer_languages() {
+        assert_eq!(negotiate_within(Some("fr, de;q=0.5"), &["de", "it"]), "de");
+        assert_eq!(negotiate_within(Some("fr"), &["it", "de"]), "it", "the tenant's first language is its default");
+        assert_eq!(negotiate_within(None, &["it"]), "it");
+        assert_eq!(negotiate_within(Some("en"), &[] as &[&str]), "en");
     }
 }

@@ -15,7 +15,7 @@ use lambda_http::{Body, Request, Response};
 
 use crate::app::App;
 use crate::domain::tenant::{Tenant, tenant_for_api_key};
-use crate::i18n::negotiate;
+use crate::i18n::{negotiate, negotiate_within};
 use problem::Problem;
 
 /// Request bodies larger than this get 413.
@@ -553,13 +553,13 @@ pub async fn handle_route(app: &App, route: &'static Route, request: Request) ->
     let request_id = request_id(app, headers);
     let span = tracing::info_span!("request", request_id = %request_id, function = route.function);
     let _entered = span.enter();
-    let response = match prepare(app, route, &request, lang, request_id.clone()).await {
+    let (response, lang) = match prepare(app, route, &request, lang, request_id.clone()).await {
         Ok(ctx) => {
             let mut response = handlers::call(route.endpoint, &ctx).await;
             cors(&ctx, &mut response);
-            response
+            (response, ctx.lang)
         }
-        Err(problem) => problem.render(lang, &request_id),
+        Err(problem) => (problem.render(lang, &request_id), lang),
     };
     tracing::info!(status = response.status().as_u16(), method = %request.method(), "answered");
     finish(response, lang, &request_id)
@@ -590,6 +590,13 @@ async fn prepare<'a>(
             let (tenant, partner_id) = authenticate(app, headers).await?;
             (Some(tenant), partner_id)
         }
+    };
+    // The tenant may offer fewer languages than Registrar speaks.
+    let lang = match &tenant {
+        Some(tenant) => {
+            negotiate_within(headers.get("accept-language").and_then(|v| v.to_str().ok()), &tenant.policy.languages)
+        }
+        None => lang,
     };
     let principal = match (route.auth, &tenant) {
         (Auth::Bearer, Some(tenant)) => Some(bearer(app, headers, tenant).await?),
