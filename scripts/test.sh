@@ -1,17 +1,29 @@
 #!/usr/bin/env bash
-# The one test command (`make test`): installs moto into .venv, starts its
-# server on a free loopback port, runs formatting, lint and every test of the
-# workspace, and stops moto again.
+# The one test command (`make test`): installs what the tests need into local
+# virtualenvs (moto and cargo-lambda in .venv; cfn-lint and the SAM CLI in
+# .venv-sam), starts moto's server on a free loopback port, runs formatting,
+# lint, every test of the workspace and the deployment checks, and stops
+# moto again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 VENV=.venv
+SAM_VENV=.venv-sam
 MOTO_VERSION="${MOTO_VERSION:-5.2.5}"
+CARGO_LAMBDA_VERSION="${CARGO_LAMBDA_VERSION:-1.9.2}"
+CFN_LINT_VERSION="${CFN_LINT_VERSION:-1.58.0}"
+SAM_CLI_VERSION="${SAM_CLI_VERSION:-1.170.0}"
+PIP_FLAGS=(--quiet --disable-pip-version-check)
 
-if [ ! -x "$VENV/bin/moto_server" ]; then
-  echo "== installing moto[server]==$MOTO_VERSION into $VENV"
+if [ ! -x "$VENV/bin/moto_server" ] || [ ! -x "$VENV/bin/cargo-lambda" ]; then
+  echo "== installing moto[server]==$MOTO_VERSION and cargo-lambda==$CARGO_LAMBDA_VERSION into $VENV"
   python3 -m venv "$VENV"
-  "$VENV/bin/pip" install --quiet --disable-pip-version-check "moto[server]==$MOTO_VERSION"
+  "$VENV/bin/pip" install "${PIP_FLAGS[@]}" "moto[server]==$MOTO_VERSION" "cargo-lambda==$CARGO_LAMBDA_VERSION"
+fi
+if [ ! -x "$SAM_VENV/bin/sam" ] || [ ! -x "$SAM_VENV/bin/cfn-lint" ]; then
+  echo "== installing cfn-lint==$CFN_LINT_VERSION and aws-sam-cli==$SAM_CLI_VERSION into $SAM_VENV"
+  python3 -m venv "$SAM_VENV"
+  "$SAM_VENV/bin/pip" install "${PIP_FLAGS[@]}" "cfn-lint==$CFN_LINT_VERSION" "aws-sam-cli==$SAM_CLI_VERSION"
 fi
 
 PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
@@ -37,9 +49,23 @@ echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy"
 cargo clippy --workspace --all-targets -- -D warnings
+
+echo "== deployment checks: cfn-lint, sam validate --lint, event shapes"
+export SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION="${AWS_DEFAULT_REGION:-eu-central-1}"
+"$SAM_VENV/bin/cfn-lint" template.yaml
+"$SAM_VENV/bin/sam" validate --lint
+"$SAM_VENV/bin/sam" local generate-event apigateway http-api-proxy --method POST --path /v1/x --body '{}' \
+  > "$VENV/reference-event.json"
+python3 scripts/check-events.py "$VENV/reference-event.json" events/*.json
+
 echo "== cargo test"
 LOG="$VENV/test.log"
 cargo test --workspace --exclude registrar-functions 2>&1 | tee "$LOG"
+
+echo "== every function under cargo lambda watch, invoked with its event"
+bash scripts/lambda-invoke.sh 2>&1 | tee -a "$LOG"
+
 # One closing line for the whole run (cargo prints one per test binary).
-awk '/^test result:/ { p += $4; f += $6; i += $8 }
+awk '/^test result:/ { p += $4; f += $6 }
+     /^invoke: / { p += $2; f += $4 }
      END { printf "tests: %d passed, %d failed\n", p, f }' "$LOG"

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Starts `cargo lambda watch` (development mode, lambda-dev.env), invokes every
+# function with its event from events/ through `cargo lambda invoke`, and
+# checks each answer's status and problem code. Needs cargo-lambda on PATH
+# (`make test` installs it into .venv).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+VENV="${VENV:-.venv}"
+export PATH="$PWD/$VENV/bin:$PATH"
+
+PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+LOG="$VENV/lambda-watch.log"
+# Its own process group, so the functions it spawns stop with it.
+setsid bash -c "cd functions && exec cargo lambda watch --env-file ../lambda-dev.env --invoke-address 127.0.0.1 --invoke-port $PORT" \
+  > "$LOG" 2>&1 &
+WATCH=$!
+trap 'kill -- -"$WATCH" 2>/dev/null || true' EXIT
+
+python3 - "$PORT" <<'PY'
+import socket, sys, time
+for _ in range(600):
+    try:
+        socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=1).close()
+        sys.exit(0)
+    except OSError:
+        time.sleep(0.2)
+sys.exit("cargo lambda watch did not start; see the log")
+PY
+
+# What each function answers in development mode: a fresh in-memory store per
+# function with the sandbox tenant, the events' API key and admin token.
+declare -A EXPECTED=(
+  [health]=200 [jwks]=200 [start-registration]=202 [get-registration]=404:registration_not_found
+  [verify-registration-email]=404:registration_not_found [add-registration-phone]=404:registration_not_found
+  [verify-registration-phone]=404:registration_not_found [resend-registration-code]=404:registration_not_found
+  [login]=401:invalid_credentials [verify-mfa]=404:challenge_not_found
+  [complete-password-challenge]=404:challenge_not_found [refresh]=401:invalid_token [logout]=401:invalid_token
+  [logout-all]=401:invalid_token [forgot-password]=202 [reset-password]=422:invalid_code
+  [get-me]=401:invalid_token [update-me]=401:invalid_token [close-me]=401:invalid_token
+  [add-credential]=401:invalid_token [verify-credential]=401:invalid_token [change-password]=401:invalid_token
+  [create-user]=201 [get-user]=404:user_not_found [change-user-status]=404:user_not_found
+  [get-user-audit]=404:user_not_found [list-reference]=200 [get-reference]=200
+)
+
+passed=0
+failed=0
+for event in events/*.json; do
+  function=$(basename "$event" .json)
+  expected="${EXPECTED[$function]:-missing}"
+  answer=$(cargo lambda invoke --invoke-address 127.0.0.1 --invoke-port "$PORT" "$function" --data-file "$event" 2>&1 || true)
+  if python3 - "$expected" "$answer" <<'PY'
+import json, sys
+expected, answer = sys.argv[1], sys.argv[2]
+status, _, code = expected.partition(":")
+try:
+    response = json.loads(answer)
+    body = json.loads(response.get("body") or "null")
+except ValueError:
+    sys.exit(f"not an API Gateway response: {answer[:300]}")
+if str(response.get("statusCode")) != status:
+    sys.exit(f"status {response.get('statusCode')}, expected {status}: {answer[:300]}")
+if code and (body or {}).get("code") != code:
+    sys.exit(f"code {(body or {}).get('code')}, expected {code}")
+PY
+  then
+    passed=$((passed + 1)); echo "ok   $function ($expected)"
+  else
+    failed=$((failed + 1)); echo "FAIL $function"
+  fi
+done
+echo "invoke: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
