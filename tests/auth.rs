@@ -660,6 +660,20 @@ async fn token_attacks_get_401(api: Api) {
     let wrong_aud = sign(claims.clone(), &|c| c["aud"] = json!("someone-else"));
     let wrong_iss = sign(claims.clone(), &|c| c["iss"] = json!("https://evil.example"));
     let admin_typ = sign(claims.clone(), &|c| c["typ"] = json!("admin"));
+    let not_yet_valid = sign(claims.clone(), &|c| c["iat"] = json!(now + 3600));
+    // A valid signature by a key Registrar does not know, with its own kid.
+    let stranger = shared::domain::tokens::Keyring::generate().unwrap();
+    let unknown_kid = stranger.sign(&serde_json::from_value(claims.clone()).unwrap()).unwrap();
+    // The same, claiming Registrar's kid.
+    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
+    header.kid = Some(api.app.app.keys.active_kid().to_owned());
+    let foreign_pem = shared::domain::tokens::generate_pem().unwrap();
+    let borrowed_kid = jsonwebtoken::encode(
+        &header,
+        &claims,
+        &jsonwebtoken::EncodingKey::from_rsa_pem(foreign_pem.as_bytes()).unwrap(),
+    )
+    .unwrap();
     for (name, token) in [
         ("alg none", none.as_str()),
         ("tampered", &tampered),
@@ -670,6 +684,9 @@ async fn token_attacks_get_401(api: Api) {
         ("wrong iss", &wrong_iss),
         ("admin typ", &admin_typ),
         ("garbage", "a.b.c"),
+        ("not yet valid", &not_yet_valid),
+        ("unknown kid", &unknown_kid),
+        ("someone else's key with our kid", &borrowed_kid),
     ] {
         let answer = api.me(token).await;
         assert_eq!((answer.status, answer.code()), (StatusCode::UNAUTHORIZED, "invalid_token"), "{name}");

@@ -113,8 +113,16 @@ impl Keyring {
         jsonwebtoken::encode(&header, claims, &key.encoding).map_err(|e| KeyError(e.to_string()))
     }
 
-    /// Verifies signature (RS256 only), `kid`, `iss`, `aud` and `exp`.
+    /// Verifies signature (RS256 only), `kid`, `iss`, `aud` and `exp`
+    /// against the system clock.
     pub fn verify(&self, token: &str, issuer: &str, audience: &str) -> Option<Claims> {
+        self.verify_at(token, issuer, audience, chrono::Utc::now().timestamp())
+    }
+
+    /// Like [`Keyring::verify`], at `now` (epoch seconds; the app's clock):
+    /// expired tokens and tokens issued in the future (beyond 30 s of clock
+    /// skew) are refused.
+    pub fn verify_at(&self, token: &str, issuer: &str, audience: &str, now: i64) -> Option<Claims> {
         let header = jsonwebtoken::decode_header(token).ok()?;
         if header.alg != Algorithm::RS256 {
             return None;
@@ -124,8 +132,12 @@ impl Keyring {
         let mut validation = Validation::new(Algorithm::RS256);
         validation.set_issuer(&[issuer]);
         validation.set_audience(&[audience]);
+        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        // Time is checked below against the injected clock.
+        validation.validate_exp = false;
         validation.leeway = 0;
-        jsonwebtoken::decode::<Claims>(token, &key.decoding, &validation).ok().map(|d| d.claims)
+        let claims = jsonwebtoken::decode::<Claims>(token, &key.decoding, &validation).ok()?.claims;
+        (claims.exp > now && claims.iat <= now + 30).then_some(claims)
     }
 }
 
@@ -160,6 +172,11 @@ mod tests {
         assert_eq!(keys.verify(&token, "iss", "other"), None);
         let expired = keys.sign(&claims(1)).unwrap();
         assert_eq!(keys.verify(&expired, "iss", "aud"), None);
+        let mut future = claims(far + 600);
+        future.iat = far;
+        let not_yet = keys.sign(&future).unwrap();
+        assert_eq!(keys.verify(&not_yet, "iss", "aud"), None, "issued in the future");
+        assert!(keys.verify_at(&not_yet, "iss", "aud", far).is_some());
         let jwks = keys.jwks();
         assert_eq!(jwks["keys"][0]["kid"], keys.active_kid());
         assert_eq!(jwks["keys"][0]["alg"], "RS256");

@@ -724,7 +724,8 @@ async fn bearer(app: &App, headers: &HeaderMap, tenant: &Tenant) -> Result<Princ
         .map(str::trim)
         .filter(|t| !t.is_empty() && t.len() <= 4096)
         .ok_or_else(invalid)?;
-    let claims = app.keys.verify(token, &app.settings.issuer, &app.settings.audience).ok_or_else(invalid)?;
+    let now = app.clock.now().timestamp();
+    let claims = app.keys.verify_at(token, &app.settings.issuer, &app.settings.audience, now).ok_or_else(invalid)?;
     if claims.tid != tenant.id || claims.typ != "client" {
         return Err(invalid());
     }
