@@ -263,23 +263,44 @@ impl Store for DynamoStore {
             };
             items.push(built);
         }
-        let out = self.client.transact_write_items().set_transact_items(Some(items)).send().await;
-        match out {
-            Ok(_) => Ok(()),
-            Err(err) => {
-                let failed = err.as_service_error().and_then(|e| match e {
-                    aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(c) => {
-                        c.cancellation_reasons().iter().position(|r| {
-                            r.code() == Some("ConditionalCheckFailed")
-                        })
-                    }
-                    _ => None,
-                });
-                match failed {
-                    Some(index) => Err(StoreError::ConditionFailed { index }),
-                    None => Err(unavailable(err)),
+        // DynamoDB cancels a transaction that collides with another one in
+        // flight on the same item (`TransactionConflict`) without deciding any
+        // condition, and may answer 500 under load; retry a few times (with
+        // one idempotency token, so a retry never applies the writes twice)
+        // so the caller sees the real outcome.
+        let token = uuid::Uuid::new_v4().to_string();
+        let mut attempt = 0;
+        loop {
+            let out = self
+                .client
+                .transact_write_items()
+                .set_transact_items(Some(items.clone()))
+                .client_request_token(&token)
+                .send()
+                .await;
+            let err = match out {
+                Ok(_) => return Ok(()),
+                Err(err) => err,
+            };
+            let reasons: Vec<Option<String>> = match err.as_service_error() {
+                Some(aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(c)) => {
+                    c.cancellation_reasons().iter().map(|r| r.code().map(str::to_owned)).collect()
                 }
+                _ => Vec::new(),
+            };
+            if let Some(index) = reasons.iter().position(|r| r.as_deref() == Some("ConditionalCheckFailed")) {
+                return Err(StoreError::ConditionFailed { index });
             }
+            let server_error = err.raw_response().is_some_and(|r| r.status().as_u16() >= 500);
+            let conflict = reasons.iter().any(|r| r.as_deref() == Some("TransactionConflict"))
+                || err.as_service_error().is_some_and(|e| e.is_transaction_in_progress_exception())
+                || server_error;
+            if conflict && attempt < 5 {
+                attempt += 1;
+                tokio::time::sleep(std::time::Duration::from_millis(10 * (1 << attempt))).await;
+                continue;
+            }
+            return Err(unavailable(err));
         }
     }
 
