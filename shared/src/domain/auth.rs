@@ -17,8 +17,8 @@ use super::limits;
 use super::password::{Password, hash_password, needs_rehash, verify_password};
 use super::tenant::{Tenant, decode_item, encode_item};
 use super::user::{
-    RefreshRecord, Session, Tokens, User, audit_write, email_lock_key, load_user, open_session, phone_lock_key,
-    refresh_key, revoke_sessions, session_key, tokens_for, user_by_lock,
+    RefreshRecord, Session, Tokens, User, apply_revocations, audit_write, email_lock_key, load_user, open_session,
+    phone_lock_key, refresh_key, revoke_sessions, session_key, session_revocations, tokens_for, user_by_lock,
 };
 use super::values::{EmailAddress, Phone};
 use crate::app::App;
@@ -599,11 +599,14 @@ pub async fn reset_password(
             }),
         ));
     }
+    // Every session ends in the same transaction as the new password.
+    let (deletes, rest) = session_revocations(app, &user.id, None, 100 - writes.len()).await?;
+    writes.extend(deletes);
     app.store.transact(writes).await.map_err(|e| match e {
         StoreError::ConditionFailed { .. } => Error::Conflict,
         other => other.into(),
     })?;
-    revoke_sessions(app, &user.id, None).await?;
+    apply_revocations(app, rest).await?;
     Ok(())
 }
 
@@ -623,12 +626,13 @@ pub async fn change_password(
     check_new_password(tenant, &user, new_password)?;
     user.password_hash = hash_password(new_password, app.random.as_ref()).await?;
     user.updated_at = app.clock.now();
-    app.store
-        .transact(vec![
-            user.write(Condition::Version(version))?,
-            audit_write(app, &user.id, "password_changed", serde_json::json!({ "reason": "user" })),
-        ])
-        .await?;
-    revoke_sessions(app, &user.id, Some(session_id)).await?;
+    let mut writes = vec![
+        user.write(Condition::Version(version))?,
+        audit_write(app, &user.id, "password_changed", serde_json::json!({ "reason": "user" })),
+    ];
+    let (deletes, rest) = session_revocations(app, &user.id, Some(session_id), 98).await?;
+    writes.extend(deletes);
+    app.store.transact(writes).await?;
+    apply_revocations(app, rest).await?;
     Ok(())
 }

@@ -10,7 +10,8 @@ use super::limits;
 use super::password::{Password, verify_password};
 use super::tenant::Tenant;
 use super::user::{
-    PendingCredential, User, audit_write, email_lock_key, load_user, lock_item, phone_lock_key, revoke_sessions,
+    PendingCredential, User, apply_revocations, audit_write, email_lock_key, load_user, lock_item, phone_lock_key,
+    session_revocations,
 };
 use super::values::{EmailAddress, Phone};
 use crate::app::App;
@@ -269,9 +270,11 @@ pub async fn close_account(app: &App, user_id: &str, password: &Password) -> Res
     if !verify_password(password, &user.password_hash).await {
         return Err(Error::field("password", "incorrect_password"));
     }
-    let writes = close_writes(app, user, version, "user")?;
+    let mut writes = close_writes(app, user, version, "user")?;
+    let (deletes, rest) = session_revocations(app, user_id, None, 100 - writes.len()).await?;
+    writes.extend(deletes);
     app.store.transact(writes).await?;
-    revoke_sessions(app, user_id, None).await?;
+    apply_revocations(app, rest).await?;
     Ok(())
 }
 

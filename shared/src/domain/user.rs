@@ -294,6 +294,34 @@ pub async fn user_by_lock(app: &App, lock: &Key) -> Result<Option<(User, u64)>, 
     load_user(app, user_id).await
 }
 
+/// The deletes that end every session of a user except `keep`, to put into
+/// the same transaction as the change that requires them (so a store failure
+/// never leaves the change made and the sessions alive). At most `room`
+/// deletes; the rest (a user with that many sessions) is returned separately.
+pub async fn session_revocations(
+    app: &App,
+    user_id: &str,
+    keep: Option<&str>,
+    room: usize,
+) -> Result<(Vec<Write>, Vec<Write>), Error> {
+    let sessions = app.store.query(&format!("USER#{user_id}"), "SESSION#", false, 1000).await?;
+    let mut deletes: Vec<Write> = sessions
+        .into_iter()
+        .filter(|i| keep.is_none_or(|k| i.key.sk != format!("SESSION#{k}")))
+        .map(|i| Write::Delete { key: i.key, condition: Condition::Always })
+        .collect();
+    let rest = deletes.split_off(deletes.len().min(room));
+    Ok((deletes, rest))
+}
+
+/// Applies leftover session deletes (after the main transaction).
+pub async fn apply_revocations(app: &App, rest: Vec<Write>) -> Result<(), Error> {
+    for chunk in rest.chunks(100) {
+        app.store.transact(chunk.to_vec()).await?;
+    }
+    Ok(())
+}
+
 /// Deletes every session of a user except `keep`; returns how many.
 pub async fn revoke_sessions(app: &App, user_id: &str, keep: Option<&str>) -> Result<usize, Error> {
     let sessions = app.store.query(&format!("USER#{user_id}"), "SESSION#", false, 1000).await?;

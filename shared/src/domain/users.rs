@@ -9,7 +9,9 @@ use super::error::Error;
 use super::me::close_writes;
 use super::password::{Password, hash_password};
 use super::tenant::{Tenant, decode_item};
-use super::user::{Address, User, audit_write, email_lock_key, load_user, lock_item, revoke_sessions, user_key};
+use super::user::{
+    Address, User, apply_revocations, audit_write, email_lock_key, load_user, lock_item, session_revocations, user_key,
+};
 use super::values::{EmailAddress, Phone};
 use crate::app::App;
 use crate::i18n::{Arg, text};
@@ -350,10 +352,16 @@ pub async fn change_status(
         user.updated_at = app.clock.now();
         vec![user.write(Condition::Version(version))?, audit_write(app, id, "status_changed", detail)]
     };
-    app.store.transact(writes).await?;
+    let mut writes = writes;
+    let mut rest = Vec::new();
     if matches!(to, Status::Suspended | Status::Disabled | Status::Closed) {
-        revoke_sessions(app, id, None).await?;
+        // Revoked in the same transaction as the status change.
+        let (deletes, more) = session_revocations(app, id, None, 100 - writes.len()).await?;
+        writes.extend(deletes);
+        rest = more;
     }
+    app.store.transact(writes).await?;
+    apply_revocations(app, rest).await?;
     Ok(from)
 }
 
