@@ -18,6 +18,11 @@ use crate::domain::tenant::{Tenant, tenant_for_api_key};
 use crate::i18n::{negotiate, negotiate_within};
 use problem::Problem;
 
+/// The OpenAPI 3.1 document (`docs/openapi.json`), served by the local API.
+pub const OPENAPI: &str = include_str!("../../../docs/openapi.json");
+/// Where the local API serves it.
+pub const OPENAPI_PATH: &str = "/v1/openapi.json";
+
 /// Request bodies larger than this get 413.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
@@ -524,6 +529,11 @@ fn preflight(request: &Request, methods: &[&'static Route]) -> Response<Body> {
 /// Answers a request with any route of the table (the local API).
 pub async fn handle(app: &App, request: Request) -> Response<Body> {
     let path = request.uri().path().to_owned();
+    if path == OPENAPI_PATH && request.method() == Method::GET {
+        let mut response = Response::new(Body::Text(OPENAPI.to_owned()));
+        response.headers_mut().insert(::http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        return response;
+    }
     let candidates: Vec<&'static Route> = ROUTES.iter().filter(|r| match_path(r.path, &path).is_some()).collect();
     if request.method() == Method::OPTIONS && !candidates.is_empty() {
         return preflight(&request, &candidates);

@@ -1,0 +1,182 @@
+#!/usr/bin/env python3
+"""Writes docs/openapi.json, the OpenAPI 3.1 description of Registrar's API.
+`tests/openapi.rs` checks it against the code's route table and problem codes,
+and the local API serves it at /v1/openapi.json.
+
+    python3 scripts/gen-openapi.py
+"""
+import json
+import pathlib
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+
+S = lambda **kw: {"type": "string", **kw}
+B = {"type": "boolean"}
+I = {"type": "integer"}
+NULLABLE_S = {"type": ["string", "null"]}
+DATE = {"type": ["string", "null"], "format": "date"}
+EMAIL = S(format="email", maxLength=254)
+PASSWORD = S(minLength=1, maxLength=1024)
+CODE = S(pattern="^[0-9]{4,10}$")
+GENDER = {"type": ["string", "null"], "enum": ["female", "male", "diverse", "undisclosed", None]}
+LANG = {"type": ["string", "null"], "examples": ["de", "de-CH"]}
+
+
+def obj(props, required=(), extra=False):
+    return {"type": "object", "properties": props, "required": list(required), "additionalProperties": extra}
+
+
+SIGN_UP = obj({
+    "email": EMAIL, "password": PASSWORD, "first_name": S(maxLength=100), "last_name": S(maxLength=100),
+    "gender": GENDER, "birth_date": DATE, "preferred_language": LANG, "time_zone": NULLABLE_S,
+    "terms_accepted": B, "privacy_policy_accepted": B,
+}, ["email", "password", "first_name", "last_name", "terms_accepted", "privacy_policy_accepted"])
+CODE_BODY = obj({"code": CODE}, ["code"])
+PHONE_BODY = obj({"phone": S(), "phone_prefix": S(), "phone_number": S()})
+RESEND = obj({"channel": S(enum=["email", "sms"])}, ["channel"])
+LOGIN = obj({"username": S(), "password": PASSWORD}, ["username", "password"])
+MFA = obj({"challenge_id": S(), "code": S()}, ["challenge_id", "code"])
+CHALLENGE = obj({"challenge_id": S(), "new_password": PASSWORD}, ["challenge_id", "new_password"])
+REFRESH = obj({"refresh_token": S()})
+FORGOT = obj({"email": EMAIL}, ["email"])
+RESET = obj({"email": EMAIL, "code": S(), "new_password": PASSWORD}, ["email", "code", "new_password"])
+PATCH_ME = obj({
+    "first_name": S(maxLength=100), "last_name": S(maxLength=100), "gender": GENDER, "birth_date": DATE,
+    "preferred_language": S(), "time_zone": NULLABLE_S,
+})
+CLOSE = obj({"password": PASSWORD}, ["password"])
+CREDENTIAL = obj({"type": S(enum=["email", "phone"]), "value": S()}, ["type", "value"])
+CREDENTIAL_VERIFY = obj({"type": S(enum=["email", "phone"]), "code": S()}, ["type", "code"])
+CHANGE_PASSWORD = obj({"current_password": PASSWORD, "new_password": PASSWORD}, ["current_password", "new_password"])
+ADDRESS = {"type": ["object", "null"], "properties": {k: NULLABLE_S for k in ["street", "street_nr", "zip", "city", "country", "c_o"]}, "additionalProperties": False}
+NEW_USER = obj({
+    "email": EMAIL, "first_name": S(maxLength=100), "last_name": S(maxLength=100), "gender": GENDER, "birth_date": DATE,
+    "preferred_language": LANG, "time_zone": NULLABLE_S, "phone": NULLABLE_S, "password": PASSWORD, "invite": B,
+    "user_type": S(enum=["service_owner", "company_user", "consumer"]),
+    "roles": {"type": ["array", "null"], "items": S(pattern="^[a-z0-9._:-]{1,64}$"), "maxItems": 20},
+    "company_id": NULLABLE_S, "reset_required": {"type": ["boolean", "null"]}, "nationality": NULLABLE_S,
+    "address": ADDRESS, "attributes": {"type": ["object", "null"], "maxProperties": 50},
+}, ["email", "first_name", "last_name", "user_type"])
+STATUS = obj({"status": S(enum=["C", "A", "S", "D", "X", "created", "active", "suspended", "disabled", "closed"]), "reason": S(minLength=1, maxLength=500)}, ["status", "reason"])
+
+ANY = {"type": "object"}
+TOKENS = {"$ref": "#/components/schemas/Tokens"}
+MESSAGE = obj({"message": S()}, extra=True)
+
+PROBLEM_CODES = sorted({
+    "validation_failed", "malformed_body", "unsupported_media_type", "payload_too_large", "unauthorized", "not_found",
+    "method_not_allowed", "registration_not_found", "step_out_of_order", "invalid_code", "code_expired",
+    "too_many_attempts", "rate_limited", "send_limit_reached", "email_taken", "phone_taken", "conflict", "unavailable",
+    "internal", "invalid_credentials", "account_inactive", "invalid_token", "invalid_device", "challenge_not_found",
+    "forbidden", "user_not_found", "invalid_status_change", "reference_not_found",
+})
+
+# function, method, path, auth (none|key|bearer|admin), device, body, success status, success schema, problem statuses
+ROUTES = [
+    ("health", "get", "/v1/health", "none", False, None, 200, obj({"status": S()}, ["status"]), []),
+    ("jwks", "get", "/.well-known/jwks.json", "none", False, None, 200, obj({"keys": {"type": "array", "items": ANY}}, ["keys"]), []),
+    ("start-registration", "post", "/v1/registrations", "key", False, SIGN_UP, 202, obj({"registration_id": S(), "next": S(), "expires_at": S(format="date-time"), "message": S()}, ["registration_id", "next", "expires_at"]), [400, 413, 415, 422, 429]),
+    ("get-registration", "get", "/v1/registrations/{id}", "key", False, None, 200, ANY, [404]),
+    ("verify-registration-email", "post", "/v1/registrations/{id}/email/verify", "key", False, CODE_BODY, 200, ANY, [400, 404, 409, 413, 415, 422, 429]),
+    ("add-registration-phone", "post", "/v1/registrations/{id}/phone", "key", False, PHONE_BODY, 202, ANY, [400, 404, 409, 413, 415, 422, 429]),
+    ("verify-registration-phone", "post", "/v1/registrations/{id}/phone/verify", "key", False, CODE_BODY, 201, TOKENS, [400, 404, 409, 413, 415, 422, 429]),
+    ("resend-registration-code", "post", "/v1/registrations/{id}/resend", "key", False, RESEND, 202, ANY, [400, 404, 409, 413, 415, 422, 429]),
+    ("login", "post", "/v1/auth/login", "key", True, LOGIN, 200, ANY, [400, 403, 413, 415, 422, 429]),
+    ("verify-mfa", "post", "/v1/auth/mfa", "key", True, MFA, 200, TOKENS, [400, 403, 404, 413, 415, 422, 429]),
+    ("complete-password-challenge", "post", "/v1/auth/password/challenge", "key", True, CHALLENGE, 200, ANY, [400, 404, 413, 415, 422, 429]),
+    ("refresh", "post", "/v1/auth/refresh", "key", True, REFRESH, 200, TOKENS, [400, 409, 413, 415, 422]),
+    ("logout", "post", "/v1/auth/logout", "bearer", True, None, 200, MESSAGE, []),
+    ("logout-all", "post", "/v1/auth/logout-all", "bearer", False, None, 200, obj({"sessions_revoked": I, "message": S()}, ["sessions_revoked"]), []),
+    ("forgot-password", "post", "/v1/auth/password/forgot", "key", False, FORGOT, 202, MESSAGE, [400, 413, 415, 422, 429]),
+    ("reset-password", "post", "/v1/auth/password/reset", "key", False, RESET, 200, MESSAGE, [400, 409, 413, 415, 422, 429]),
+    ("get-me", "get", "/v1/me", "bearer", False, None, 200, ANY, []),
+    ("update-me", "patch", "/v1/me", "bearer", False, PATCH_ME, 200, ANY, [400, 409, 413, 415, 422]),
+    ("close-me", "delete", "/v1/me", "bearer", False, CLOSE, 200, MESSAGE, [400, 409, 413, 415, 422]),
+    ("add-credential", "post", "/v1/me/credentials", "bearer", False, CREDENTIAL, 202, MESSAGE, [400, 409, 413, 415, 422, 429]),
+    ("verify-credential", "post", "/v1/me/credentials/verify", "bearer", False, CREDENTIAL_VERIFY, 200, obj({"mfa_enabled": B, "message": S()}, ["mfa_enabled"]), [400, 409, 413, 415, 422, 429]),
+    ("change-password", "post", "/v1/me/password", "bearer", False, CHANGE_PASSWORD, 200, MESSAGE, [400, 409, 413, 415, 422]),
+    ("create-user", "post", "/v1/users", "admin", False, NEW_USER, 201, {"$ref": "#/components/schemas/User"}, [400, 403, 409, 413, 415, 422]),
+    ("get-user", "get", "/v1/users/{id}", "admin", False, None, 200, {"$ref": "#/components/schemas/User"}, [403, 404]),
+    ("change-user-status", "post", "/v1/users/{id}/status", "admin", False, STATUS, 200, obj({"user_id": S(), "status": S(), "previous_status": S(), "message": S()}, ["user_id", "status", "previous_status"]), [400, 403, 404, 409, 413, 415, 422]),
+    ("get-user-audit", "get", "/v1/users/{id}/audit", "admin", False, None, 200, obj({"user_id": S(), "events": {"type": "array", "items": ANY}, "next": NULLABLE_S}, ["user_id", "events"]), [403, 404, 422]),
+    ("list-reference", "get", "/v1/reference/{kind}", "key", False, None, 200, obj({"kind": S(), "items": {"type": "array", "items": ANY}}, ["kind", "items"]), [404]),
+    ("get-reference", "get", "/v1/reference/{kind}/{code}", "key", False, None, 200, obj({"code": S(), "name": S()}, ["code", "name"], extra=True), [404]),
+]
+
+REASONS = {200: "OK", 201: "Created", 202: "Accepted", 400: "Malformed body", 401: "Not authenticated", 403: "Forbidden",
+           404: "Not found", 405: "Method not allowed", 409: "Conflict", 413: "Body over 64 KiB", 415: "Not JSON",
+           422: "Invalid input", 429: "Too many requests", 503: "A dependency failed; retry"}
+
+
+def problem(status):
+    response = {"description": REASONS[status], "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+    if status in (429, 503):
+        response["headers"] = {"Retry-After": {"schema": I, "description": "Seconds to wait"}}
+    return response
+
+
+def operation(function, method, path, auth, device, body, ok, schema, problems):
+    params = [{"$ref": "#/components/parameters/AcceptLanguage"}, {"$ref": "#/components/parameters/RequestId"}]
+    for name in ("id", "kind", "code"):
+        if "{" + name + "}" in path:
+            params.append({"name": name, "in": "path", "required": True, "schema": S()})
+    if function == "get-user-audit":
+        params.append({"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 200}})
+        params.append({"name": "before", "in": "query", "schema": S()})
+    if device:
+        params.append({"$ref": "#/components/parameters/DeviceId"})
+    if function == "refresh":
+        params.append({"name": "refresh_token", "in": "cookie", "schema": S()})
+    security = {"none": [], "key": [{"ApiKey": []}], "bearer": [{"ApiKey": [], "Bearer": []}], "admin": [{"ApiKey": [], "Bearer": []}]}[auth]
+    responses = {str(ok): {"description": REASONS[ok], "content": {"application/json": {"schema": schema}}}}
+    statuses = set(problems)
+    if auth != "none":
+        statuses.add(401)
+    statuses.add(503) if auth != "none" else None
+    for status in sorted(statuses):
+        responses[str(status)] = problem(status)
+    op = {"operationId": function, "summary": function.replace("-", " "), "parameters": params, "security": security, "responses": responses}
+    if body is not None:
+        op["requestBody"] = {"required": function not in ("refresh",), "content": {"application/json": {"schema": body}}}
+    return op
+
+
+paths = {}
+for route in ROUTES:
+    paths.setdefault(route[2], {})[route[1]] = operation(*route)
+
+doc = {
+    "openapi": "3.1.0",
+    "info": {"title": "Registrar", "version": "0.1.0", "description": "User registration and authentication. Errors are RFC 9457 problem documents with a stable `code`."},
+    "servers": [{"url": "http://127.0.0.1:3000"}],
+    "paths": paths,
+    "components": {
+        "securitySchemes": {
+            "ApiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
+            "Bearer": {"type": "http", "scheme": "bearer", "description": "An access token (JWT RS256), or on /v1/users an admin token (adm_…)"},
+        },
+        "parameters": {
+            "AcceptLanguage": {"name": "Accept-Language", "in": "header", "schema": S(), "description": "en, de, fr, it; q-values honoured"},
+            "RequestId": {"name": "X-Request-ID", "in": "header", "schema": S(maxLength=128)},
+            "DeviceId": {"name": "X-Device-ID", "in": "header", "required": True, "schema": S(minLength=1, maxLength=128, pattern="^[!-~]+$")},
+        },
+        "schemas": {
+            "Problem": {
+                "type": "object",
+                "required": ["type", "title", "status", "detail", "code", "errors", "request_id"],
+                "properties": {
+                    "type": S(), "title": S(), "status": I, "detail": S(), "request_id": S(),
+                    "code": S(enum=PROBLEM_CODES),
+                    "errors": {"type": "array", "items": obj({"field": S(), "code": S(), "message": S()}, ["field", "code", "message"])},
+                },
+                "additionalProperties": True,
+            },
+            "Tokens": obj({"user_id": S(), "access_token": S(), "token_type": S(enum=["Bearer"]), "expires_in": I, "refresh_token": S(), "message": S()},
+                          ["user_id", "access_token", "token_type", "expires_in", "refresh_token"]),
+            "User": obj({"user_id": S(), "user_type": S(), "status": S(), "email": S()}, ["user_id", "user_type", "status", "email"], extra=True),
+        },
+    },
+}
+out = ROOT / "docs" / "openapi.json"
+out.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+print(f"{len(ROUTES)} operations written to {out}")
