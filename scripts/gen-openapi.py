@@ -157,7 +157,7 @@ doc = {
         },
         "parameters": {
             "AcceptLanguage": {"name": "Accept-Language", "in": "header", "schema": S(), "description": "en, de, fr, it; q-values honoured"},
-            "RequestId": {"name": "X-Request-ID", "in": "header", "schema": S(maxLength=128)},
+            "RequestId": {"name": "X-Request-ID", "in": "header", "schema": S(), "description": "Echoed when 1–128 visible characters, else a new id is generated"},
             "DeviceId": {"name": "X-Device-ID", "in": "header", "required": True, "schema": S(minLength=1, maxLength=128, pattern="^[!-~]+$")},
         },
         "schemas": {

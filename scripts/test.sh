@@ -9,10 +9,12 @@ cd "$(dirname "$0")/.."
 
 VENV=.venv
 SAM_VENV=.venv-sam
+ST_VENV=.venv-st
 MOTO_VERSION="${MOTO_VERSION:-5.2.5}"
 CARGO_LAMBDA_VERSION="${CARGO_LAMBDA_VERSION:-1.9.2}"
 CFN_LINT_VERSION="${CFN_LINT_VERSION:-1.58.0}"
 SAM_CLI_VERSION="${SAM_CLI_VERSION:-1.170.0}"
+SCHEMATHESIS_VERSION="${SCHEMATHESIS_VERSION:-4.32.5}"
 PIP_FLAGS=(--quiet --disable-pip-version-check)
 
 if [ ! -x "$VENV/bin/moto_server" ] || [ ! -x "$VENV/bin/cargo-lambda" ]; then
@@ -24,6 +26,12 @@ if [ ! -x "$SAM_VENV/bin/sam" ] || [ ! -x "$SAM_VENV/bin/cfn-lint" ]; then
   echo "== installing cfn-lint==$CFN_LINT_VERSION and aws-sam-cli==$SAM_CLI_VERSION into $SAM_VENV"
   python3 -m venv "$SAM_VENV"
   "$SAM_VENV/bin/pip" install "${PIP_FLAGS[@]}" "cfn-lint==$CFN_LINT_VERSION" "aws-sam-cli==$SAM_CLI_VERSION"
+fi
+
+if [ ! -x "$ST_VENV/bin/st" ]; then
+  echo "== installing schemathesis==$SCHEMATHESIS_VERSION into $ST_VENV"
+  python3 -m venv "$ST_VENV"
+  "$ST_VENV/bin/pip" install "${PIP_FLAGS[@]}" "schemathesis==$SCHEMATHESIS_VERSION"
 fi
 
 PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
@@ -61,6 +69,9 @@ python3 scripts/check-events.py "$VENV/reference-event.json" events/*.json
 echo "== cargo test"
 LOG="$VENV/test.log"
 cargo test --workspace --exclude registrar-functions 2>&1 | tee "$LOG"
+
+echo "== schemathesis against the local API"
+bash scripts/schemathesis.sh
 
 echo "== every function under cargo lambda watch, invoked with its event"
 bash scripts/lambda-invoke.sh 2>&1 | tee -a "$LOG"
