@@ -258,6 +258,12 @@ async fn unknown_user_wrong_password_and_lock_answer_alike(api: Api) {
         v
     };
     assert_eq!(strip(&unknown.body), strip(&wrong.body));
+    let names = |a: &Answer| {
+        let mut names: Vec<String> = a.headers.keys().map(|k| k.to_string()).collect();
+        names.sort();
+        names
+    };
+    assert_eq!(names(&unknown), names(&wrong), "same headers");
     for _ in 0..5 {
         api.login("same@example.com", "Wr0ng!Pass", "d").await;
     }
@@ -491,6 +497,11 @@ async fn forgot_and_reset_password(api: Api) {
     let unknown = api.post("/v1/auth/password/forgot", json!({ "email": "ghost@example.com" }), &[]).await;
     assert_eq!((known.status, unknown.status), (StatusCode::ACCEPTED, StatusCode::ACCEPTED));
     assert_eq!(known.body, unknown.body);
+    let mut known_headers: Vec<String> = known.headers.keys().map(|k| k.to_string()).collect();
+    let mut unknown_headers: Vec<String> = unknown.headers.keys().map(|k| k.to_string()).collect();
+    known_headers.sort();
+    unknown_headers.sort();
+    assert_eq!(known_headers, unknown_headers, "same headers");
     let mails = api.app.messages_to("forgot@example.com");
     assert_eq!(mails.last().unwrap()["subject"], "Reset your password");
     assert!(api.app.messages_to("ghost@example.com").is_empty());

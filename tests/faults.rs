@@ -4,6 +4,9 @@
 //! forgot-password take the same time whether or not the address exists
 //! (medians over repeated runs).
 
+mod common;
+
+use std::sync::Arc;
 use std::time::{Duration as StdDuration, Instant};
 
 use chrono::Duration;
@@ -15,10 +18,53 @@ use shared::testing::{TestApp, TestOptions, spawn_app};
 const CODE: &str = "123456";
 const PASSWORD: &str = "Str0ng!Pass";
 
-async fn app() -> TestApp {
-    let policy = Policy { phone_required: false, sandbox_code: Some(CODE.into()), ..Policy::default() };
-    spawn_app(TestOptions { policy, ..TestOptions::default() }).await
+#[derive(Clone, Copy)]
+enum Backend {
+    Memory,
+    DynamoDb,
 }
+
+async fn app_on(backend: Backend) -> TestApp {
+    let clock = Arc::new(shared::adapters::system::ManualClock::starting_now());
+    let store: Option<Arc<dyn shared::ports::Store>> = match backend {
+        Backend::Memory => None,
+        Backend::DynamoDb => Some(common::dynamo_store(clock.clone()).await),
+    };
+    let policy = Policy { phone_required: false, sandbox_code: Some(CODE.into()), ..Policy::default() };
+    spawn_app(TestOptions { policy, store, senders: None, clock: Some(clock) }).await
+}
+
+async fn app() -> TestApp {
+    app_on(Backend::Memory).await
+}
+
+macro_rules! on_both_stores {
+    ($($case:ident),* $(,)?) => {
+        mod on_memory {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    super::$case(super::app_on(super::Backend::Memory).await).await;
+                }
+            )*
+        }
+        mod on_dynamodb {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    super::$case(super::app_on(super::Backend::DynamoDb).await).await;
+                }
+            )*
+        }
+    };
+}
+
+on_both_stores!(
+    login_survives_a_store_failure_at_every_step,
+    two_factor_login_resumes_after_sms_and_store_failures,
+    password_reset_resumes_after_mail_and_store_failures,
+    a_status_change_is_all_or_nothing,
+);
 
 async fn post(app: &TestApp, path: &str, body: Value, headers: &[(&str, &str)]) -> (StatusCode, Value) {
     let mut request = Client::new().post(app.url(path)).header("X-API-Key", &app.api_key).json(&body);
@@ -67,9 +113,7 @@ where
     panic!("the step never passed");
 }
 
-#[tokio::test]
-async fn login_survives_a_store_failure_at_every_step() {
-    let app = app().await;
+async fn login_survives_a_store_failure_at_every_step(app: TestApp) {
     sign_up(&app, "login@example.com").await;
     let login = || {
         post(
@@ -92,9 +136,7 @@ async fn login_survives_a_store_failure_at_every_step() {
     assert!(user["code"] == "invalid_credentials");
 }
 
-#[tokio::test]
-async fn two_factor_login_resumes_after_sms_and_store_failures() {
-    let app = app().await;
+async fn two_factor_login_resumes_after_sms_and_store_failures(app: TestApp) {
     let tokens = sign_up(&app, "mfa@example.com").await;
     let bearer = format!("Bearer {}", tokens["access_token"].as_str().unwrap());
     post(
@@ -132,9 +174,7 @@ async fn two_factor_login_resumes_after_sms_and_store_failures() {
     fail_each_store_call(&app, 0, verify).await;
 }
 
-#[tokio::test]
-async fn password_reset_resumes_after_mail_and_store_failures() {
-    let app = app().await;
+async fn password_reset_resumes_after_mail_and_store_failures(app: TestApp) {
     sign_up(&app, "reset@example.com").await;
     app.sender.fail_email(true);
     let forgot = || post(&app, "/v1/auth/password/forgot", json!({ "email": "reset@example.com" }), &[]);
@@ -162,9 +202,7 @@ async fn password_reset_resumes_after_mail_and_store_failures() {
     assert_eq!(status, StatusCode::OK, "the reset took effect exactly once");
 }
 
-#[tokio::test]
-async fn a_status_change_is_all_or_nothing() {
-    let app = app().await;
+async fn a_status_change_is_all_or_nothing(app: TestApp) {
     let tokens = sign_up(&app, "status@example.com").await;
     let id = tokens["user_id"].as_str().unwrap().to_owned();
     let admin = format!("Bearer {}", app.admin_token);
