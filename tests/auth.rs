@@ -4,6 +4,8 @@
 
 mod common;
 
+use common::Backend;
+
 use std::sync::Arc;
 use std::time::{Duration as StdDuration, Instant};
 
@@ -14,17 +16,11 @@ use serde_json::{Value, json};
 use shared::adapters::system::ManualClock;
 use shared::domain::tenant::Policy;
 use shared::domain::user::{email_lock_key, user_key};
-use shared::ports::{Condition, Store};
+use shared::ports::Condition;
 use shared::testing::{TestApp, TestOptions, spawn_app};
 
 const PASSWORD: &str = "Str0ng!Pass";
 const CODE: &str = "123456";
-
-#[derive(Clone, Copy)]
-enum Backend {
-    Memory,
-    DynamoDb,
-}
 
 struct Api {
     app: TestApp,
@@ -47,13 +43,15 @@ impl Answer {
     }
 }
 
+/// The test app for a backend (for `on_both_stores!`).
+async fn api(backend: Backend) -> Api {
+    Api::new(backend).await
+}
+
 impl Api {
     async fn new(backend: Backend) -> Self {
         let clock = Arc::new(ManualClock::starting_now());
-        let store: Option<Arc<dyn Store>> = match backend {
-            Backend::Memory => None,
-            Backend::DynamoDb => Some(common::dynamo_store(clock.clone()).await),
-        };
+        let store = common::store_for(backend, clock.clone()).await;
         let policy = Policy { phone_required: false, sandbox_code: Some(CODE.into()), ..Policy::default() };
         let app = spawn_app(TestOptions { policy, store, senders: None, clock: Some(clock) }).await;
         Self { app, http: Client::builder().timeout(StdDuration::from_secs(60)).build().unwrap() }
@@ -145,28 +143,8 @@ impl Api {
     }
 }
 
-macro_rules! on_both_stores {
-    ($($case:ident),* $(,)?) => {
-        mod on_memory {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $case() {
-                    super::$case(super::Api::new(super::Backend::Memory).await).await;
-                }
-            )*
-        }
-        mod on_dynamodb {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $case() {
-                    super::$case(super::Api::new(super::Backend::DynamoDb).await).await;
-                }
-            )*
-        }
-    };
-}
-
 on_both_stores!(
+    api;
     login_by_email_returns_tokens_and_a_cookie,
     login_by_phone_with_two_factors,
     unknown_user_wrong_password_and_lock_answer_alike,

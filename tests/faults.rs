@@ -6,6 +6,8 @@
 
 mod common;
 
+use common::Backend;
+
 use std::sync::Arc;
 use std::time::{Duration as StdDuration, Instant};
 
@@ -18,18 +20,9 @@ use shared::testing::{TestApp, TestOptions, spawn_app};
 const CODE: &str = "123456";
 const PASSWORD: &str = "Str0ng!Pass";
 
-#[derive(Clone, Copy)]
-enum Backend {
-    Memory,
-    DynamoDb,
-}
-
 async fn app_on(backend: Backend) -> TestApp {
     let clock = Arc::new(shared::adapters::system::ManualClock::starting_now());
-    let store: Option<Arc<dyn shared::ports::Store>> = match backend {
-        Backend::Memory => None,
-        Backend::DynamoDb => Some(common::dynamo_store(clock.clone()).await),
-    };
+    let store = common::store_for(backend, clock.clone()).await;
     let policy = Policy { phone_required: false, sandbox_code: Some(CODE.into()), ..Policy::default() };
     spawn_app(TestOptions { policy, store, senders: None, clock: Some(clock) }).await
 }
@@ -38,28 +31,8 @@ async fn app() -> TestApp {
     app_on(Backend::Memory).await
 }
 
-macro_rules! on_both_stores {
-    ($($case:ident),* $(,)?) => {
-        mod on_memory {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $case() {
-                    super::$case(super::app_on(super::Backend::Memory).await).await;
-                }
-            )*
-        }
-        mod on_dynamodb {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $case() {
-                    super::$case(super::app_on(super::Backend::DynamoDb).await).await;
-                }
-            )*
-        }
-    };
-}
-
 on_both_stores!(
+    app_on;
     login_survives_a_store_failure_at_every_step,
     two_factor_login_resumes_after_sms_and_store_failures,
     password_reset_resumes_after_mail_and_store_failures,

@@ -3,6 +3,8 @@
 
 mod common;
 
+use common::Backend;
+
 use std::sync::Arc;
 
 use reqwest::{Client, Method, StatusCode};
@@ -10,17 +12,10 @@ use serde_json::{Value, json};
 use shared::adapters::system::ManualClock;
 use shared::domain::tenant::Policy;
 use shared::domain::user::email_lock_key;
-use shared::ports::Store;
 use shared::testing::{TestApp, TestOptions, spawn_app};
 
 const PASSWORD: &str = "Str0ng!Pass";
 const CODE: &str = "123456";
-
-#[derive(Clone, Copy)]
-enum Backend {
-    Memory,
-    DynamoDb,
-}
 
 struct Api {
     app: TestApp,
@@ -39,13 +34,15 @@ impl Answer {
     }
 }
 
+/// The test app for a backend (for `on_both_stores!`).
+async fn api(backend: Backend) -> Api {
+    Api::new(backend).await
+}
+
 impl Api {
     async fn new(backend: Backend) -> Self {
         let clock = Arc::new(ManualClock::starting_now());
-        let store: Option<Arc<dyn Store>> = match backend {
-            Backend::Memory => None,
-            Backend::DynamoDb => Some(common::dynamo_store(clock.clone()).await),
-        };
+        let store = common::store_for(backend, clock.clone()).await;
         let policy = Policy { phone_required: false, sandbox_code: Some(CODE.into()), ..Policy::default() };
         let app = spawn_app(TestOptions { policy, store, senders: None, clock: Some(clock) }).await;
         Self { app, http: Client::new() }
@@ -115,28 +112,8 @@ impl Api {
     }
 }
 
-macro_rules! on_both_stores {
-    ($($case:ident),* $(,)?) => {
-        mod on_memory {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $case() {
-                    super::$case(super::Api::new(super::Backend::Memory).await).await;
-                }
-            )*
-        }
-        mod on_dynamodb {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $case() {
-                    super::$case(super::Api::new(super::Backend::DynamoDb).await).await;
-                }
-            )*
-        }
-    };
-}
-
 on_both_stores!(
+    api;
     the_creation_matrix,
     read_scope_follows_the_creation_rules,
     every_status_move_allowed_and_refused,

@@ -60,3 +60,43 @@ pub async fn moto_state() -> serde_json::Value {
         .await
         .expect("moto state is JSON")
 }
+
+/// Which store a test runs on.
+#[derive(Clone, Copy, Debug)]
+pub enum Backend {
+    Memory,
+    DynamoDb,
+}
+
+/// The store for `backend` (`None` lets the test app use its in-memory one).
+pub async fn store_for(backend: Backend, clock: Arc<ManualClock>) -> Option<Arc<dyn Store>> {
+    match backend {
+        Backend::Memory => None,
+        Backend::DynamoDb => Some(dynamo_store(clock).await),
+    }
+}
+
+/// Expands to `on_memory` and `on_dynamodb` modules with one test per case:
+/// each case is an `async fn(T)`, and `$make` an `async fn(Backend) -> T`
+/// of the test file.
+#[macro_export]
+macro_rules! on_both_stores {
+    ($make:ident; $($case:ident),* $(,)?) => {
+        mod on_memory {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    super::$case(super::$make($crate::common::Backend::Memory).await).await;
+                }
+            )*
+        }
+        mod on_dynamodb {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    super::$case(super::$make($crate::common::Backend::DynamoDb).await).await;
+                }
+            )*
+        }
+    };
+}
