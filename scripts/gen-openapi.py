@@ -17,6 +17,10 @@ NULLABLE_S = {"type": ["string", "null"]}
 DATE = {"type": ["string", "null"], "format": "date"}
 EMAIL = S(format="email", maxLength=254)
 PASSWORD = S(minLength=1, maxLength=1024)
+# A new password under the default policy: 8–32 characters (the policy's other
+# rules, such as character classes and the common-password list, are checked
+# by the server and answered with 422 `validation_failed`).
+NEW_PASSWORD = S(minLength=8, maxLength=32)
 CODE = S(pattern="^[0-9]{4,10}$")
 GENDER = {"type": ["string", "null"], "enum": ["female", "male", "diverse", "undisclosed", None]}
 LANG = {"type": ["string", "null"], "examples": ["de", "de-CH"]}
@@ -27,27 +31,27 @@ def obj(props, required=(), extra=False):
 
 
 SIGN_UP = obj({
-    "email": EMAIL, "password": PASSWORD, "first_name": S(maxLength=100), "last_name": S(maxLength=100),
-    "gender": GENDER, "birth_date": DATE, "preferred_language": LANG, "time_zone": NULLABLE_S,
-    "terms_accepted": B, "privacy_policy_accepted": B,
+    "email": EMAIL, "password": NEW_PASSWORD, "first_name": S(minLength=1, maxLength=100),
+    "last_name": S(minLength=1, maxLength=100), "gender": GENDER, "birth_date": DATE, "preferred_language": LANG,
+    "time_zone": NULLABLE_S, "terms_accepted": {"const": True}, "privacy_policy_accepted": {"const": True},
 }, ["email", "password", "first_name", "last_name", "terms_accepted", "privacy_policy_accepted"])
 CODE_BODY = obj({"code": CODE}, ["code"])
 PHONE_BODY = obj({"phone": S(), "phone_prefix": S(), "phone_number": S()})
 RESEND = obj({"channel": S(enum=["email", "sms"])}, ["channel"])
 LOGIN = obj({"username": S(), "password": PASSWORD}, ["username", "password"])
-MFA = obj({"challenge_id": S(), "code": S()}, ["challenge_id", "code"])
-CHALLENGE = obj({"challenge_id": S(), "new_password": PASSWORD}, ["challenge_id", "new_password"])
+MFA = obj({"challenge_id": S(), "code": CODE}, ["challenge_id", "code"])
+CHALLENGE = obj({"challenge_id": S(), "new_password": NEW_PASSWORD}, ["challenge_id", "new_password"])
 REFRESH = obj({"refresh_token": S()})
 FORGOT = obj({"email": EMAIL}, ["email"])
-RESET = obj({"email": EMAIL, "code": S(), "new_password": PASSWORD}, ["email", "code", "new_password"])
+RESET = obj({"email": EMAIL, "code": CODE, "new_password": NEW_PASSWORD}, ["email", "code", "new_password"])
 PATCH_ME = obj({
     "first_name": S(maxLength=100), "last_name": S(maxLength=100), "gender": GENDER, "birth_date": DATE,
     "preferred_language": S(), "time_zone": NULLABLE_S,
 })
 CLOSE = obj({"password": PASSWORD}, ["password"])
 CREDENTIAL = obj({"type": S(enum=["email", "phone"]), "value": S()}, ["type", "value"])
-CREDENTIAL_VERIFY = obj({"type": S(enum=["email", "phone"]), "code": S()}, ["type", "code"])
-CHANGE_PASSWORD = obj({"current_password": PASSWORD, "new_password": PASSWORD}, ["current_password", "new_password"])
+CREDENTIAL_VERIFY = obj({"type": S(enum=["email", "phone"]), "code": CODE}, ["type", "code"])
+CHANGE_PASSWORD = obj({"current_password": PASSWORD, "new_password": NEW_PASSWORD}, ["current_password", "new_password"])
 ADDRESS = {"type": ["object", "null"], "properties": {k: NULLABLE_S for k in ["street", "street_nr", "zip", "city", "country", "c_o"]}, "additionalProperties": False}
 NEW_USER = obj({
     "email": EMAIL, "first_name": S(maxLength=100), "last_name": S(maxLength=100), "gender": GENDER, "birth_date": DATE,
@@ -59,7 +63,28 @@ NEW_USER = obj({
 }, ["email", "first_name", "last_name", "user_type"])
 STATUS = obj({"status": S(enum=["C", "A", "S", "D", "X", "created", "active", "suspended", "disabled", "closed"]), "reason": S(minLength=1, maxLength=500)}, ["status", "reason"])
 
-ANY = {"type": "object"}
+TIME = S(format="date-time")
+NULLABLE_TIME = {"type": ["string", "null"], "format": "date-time"}
+NEXT = S(enum=["verify_email", "add_phone", "verify_phone", "done"])
+REGISTRATION = obj({
+    "registration_id": S(), "email": S(), "phone": NULLABLE_S, "phone_required": B, "email_verified": B,
+    "phone_verified": B, "completed": B, "next": NEXT, "expires_at": TIME,
+}, ["registration_id", "email", "phone", "phone_required", "email_verified", "phone_verified", "completed", "next", "expires_at"])
+STEP = obj({"next": NEXT, "message": S()}, ["next"])
+CREDENTIALS = {"type": "array", "items": obj({"type": S(enum=["email", "phone"]), "value": S(), "verified": B}, ["type", "value", "verified"])}
+ME_PROPS = {
+    "user_id": S(), "user_type": S(enum=["service_owner", "company_user", "consumer"]),
+    "status": S(enum=["created", "active", "suspended", "disabled", "closed"]), "email": S(), "phone": NULLABLE_S,
+    "first_name": S(), "last_name": S(), "gender": GENDER, "birth_date": DATE, "preferred_language": S(),
+    "time_zone": NULLABLE_S, "roles": {"type": "array", "items": S()}, "mfa_enabled": B, "created_at": TIME,
+    "credentials": CREDENTIALS, "message": S(),
+}
+ME = obj(ME_PROPS, ["user_id", "user_type", "status", "email", "first_name", "last_name", "roles", "mfa_enabled", "credentials"])
+MFA_REQUIRED = obj({"mfa_required": {"const": True}, "challenge_id": S(), "channel": S(enum=["sms", "email"])}, ["mfa_required", "challenge_id", "channel"])
+CHANGE_REQUIRED = obj({"password_change_required": {"const": True}, "challenge_id": S()}, ["password_change_required", "challenge_id"])
+JWK = obj({"kty": S(enum=["RSA"]), "alg": S(enum=["RS256"]), "use": S(enum=["sig"]), "kid": S(), "n": S(), "e": S()}, ["kty", "alg", "kid", "n", "e"])
+AUDIT_EVENT = obj({"event": S(), "at": TIME, "detail": {"type": "object"}}, ["event", "at", "detail"])
+COUNTRY = obj({"code": S(), "name": S()}, ["code", "name"], extra=True)
 TOKENS = {"$ref": "#/components/schemas/Tokens"}
 MESSAGE = obj({"message": S()}, extra=True)
 
@@ -74,23 +99,23 @@ PROBLEM_CODES = sorted({
 # function, method, path, auth (none|key|bearer|admin), device, body, success status, success schema, problem statuses
 ROUTES = [
     ("health", "get", "/v1/health", "none", False, None, 200, obj({"status": S()}, ["status"]), []),
-    ("jwks", "get", "/.well-known/jwks.json", "none", False, None, 200, obj({"keys": {"type": "array", "items": ANY}}, ["keys"]), []),
+    ("jwks", "get", "/.well-known/jwks.json", "none", False, None, 200, obj({"keys": {"type": "array", "items": JWK}}, ["keys"]), []),
     ("start-registration", "post", "/v1/registrations", "key", False, SIGN_UP, 202, obj({"registration_id": S(), "next": S(), "expires_at": S(format="date-time"), "message": S()}, ["registration_id", "next", "expires_at"]), [400, 413, 415, 422, 429]),
-    ("get-registration", "get", "/v1/registrations/{id}", "key", False, None, 200, ANY, [404]),
-    ("verify-registration-email", "post", "/v1/registrations/{id}/email/verify", "key", False, CODE_BODY, 200, ANY, [400, 404, 409, 413, 415, 422, 429]),
-    ("add-registration-phone", "post", "/v1/registrations/{id}/phone", "key", False, PHONE_BODY, 202, ANY, [400, 404, 409, 413, 415, 422, 429]),
+    ("get-registration", "get", "/v1/registrations/{id}", "key", False, None, 200, REGISTRATION, [404]),
+    ("verify-registration-email", "post", "/v1/registrations/{id}/email/verify", "key", False, CODE_BODY, 200, STEP, [400, 404, 409, 413, 415, 422, 429]),
+    ("add-registration-phone", "post", "/v1/registrations/{id}/phone", "key", False, PHONE_BODY, 202, STEP, [400, 404, 409, 413, 415, 422, 429]),
     ("verify-registration-phone", "post", "/v1/registrations/{id}/phone/verify", "key", False, CODE_BODY, 201, TOKENS, [400, 404, 409, 413, 415, 422, 429]),
-    ("resend-registration-code", "post", "/v1/registrations/{id}/resend", "key", False, RESEND, 202, ANY, [400, 404, 409, 413, 415, 422, 429]),
-    ("login", "post", "/v1/auth/login", "key", True, LOGIN, 200, ANY, [400, 403, 413, 415, 422, 429]),
+    ("resend-registration-code", "post", "/v1/registrations/{id}/resend", "key", False, RESEND, 202, STEP, [400, 404, 409, 413, 415, 422, 429]),
+    ("login", "post", "/v1/auth/login", "key", True, LOGIN, 200, {"oneOf": [TOKENS, MFA_REQUIRED, CHANGE_REQUIRED]}, [400, 403, 413, 415, 422, 429]),
     ("verify-mfa", "post", "/v1/auth/mfa", "key", True, MFA, 200, TOKENS, [400, 403, 404, 413, 415, 422, 429]),
-    ("complete-password-challenge", "post", "/v1/auth/password/challenge", "key", True, CHALLENGE, 200, ANY, [400, 404, 413, 415, 422, 429]),
+    ("complete-password-challenge", "post", "/v1/auth/password/challenge", "key", True, CHALLENGE, 200, TOKENS, [400, 404, 413, 415, 422, 429]),
     ("refresh", "post", "/v1/auth/refresh", "key", True, REFRESH, 200, TOKENS, [400, 409, 413, 415, 422]),
     ("logout", "post", "/v1/auth/logout", "bearer", True, None, 200, MESSAGE, []),
     ("logout-all", "post", "/v1/auth/logout-all", "bearer", False, None, 200, obj({"sessions_revoked": I, "message": S()}, ["sessions_revoked"]), []),
     ("forgot-password", "post", "/v1/auth/password/forgot", "key", False, FORGOT, 202, MESSAGE, [400, 413, 415, 422, 429]),
     ("reset-password", "post", "/v1/auth/password/reset", "key", False, RESET, 200, MESSAGE, [400, 409, 413, 415, 422, 429]),
-    ("get-me", "get", "/v1/me", "bearer", False, None, 200, ANY, []),
-    ("update-me", "patch", "/v1/me", "bearer", False, PATCH_ME, 200, ANY, [400, 409, 413, 415, 422]),
+    ("get-me", "get", "/v1/me", "bearer", False, None, 200, ME, []),
+    ("update-me", "patch", "/v1/me", "bearer", False, PATCH_ME, 200, ME, [400, 409, 413, 415, 422]),
     ("close-me", "delete", "/v1/me", "bearer", False, CLOSE, 200, MESSAGE, [400, 409, 413, 415, 422]),
     ("add-credential", "post", "/v1/me/credentials", "bearer", False, CREDENTIAL, 202, MESSAGE, [400, 409, 413, 415, 422, 429]),
     ("verify-credential", "post", "/v1/me/credentials/verify", "bearer", False, CREDENTIAL_VERIFY, 200, obj({"mfa_enabled": B, "message": S()}, ["mfa_enabled"]), [400, 409, 413, 415, 422, 429]),
@@ -98,8 +123,8 @@ ROUTES = [
     ("create-user", "post", "/v1/users", "admin", False, NEW_USER, 201, {"$ref": "#/components/schemas/User"}, [400, 403, 409, 413, 415, 422]),
     ("get-user", "get", "/v1/users/{id}", "admin", False, None, 200, {"$ref": "#/components/schemas/User"}, [403, 404]),
     ("change-user-status", "post", "/v1/users/{id}/status", "admin", False, STATUS, 200, obj({"user_id": S(), "status": S(), "previous_status": S(), "message": S()}, ["user_id", "status", "previous_status"]), [400, 403, 404, 409, 413, 415, 422]),
-    ("get-user-audit", "get", "/v1/users/{id}/audit", "admin", False, None, 200, obj({"user_id": S(), "events": {"type": "array", "items": ANY}, "next": NULLABLE_S}, ["user_id", "events"]), [403, 404, 422]),
-    ("list-reference", "get", "/v1/reference/{kind}", "key", False, None, 200, obj({"kind": S(), "items": {"type": "array", "items": ANY}}, ["kind", "items"]), [404]),
+    ("get-user-audit", "get", "/v1/users/{id}/audit", "admin", False, None, 200, obj({"user_id": S(), "events": {"type": "array", "items": AUDIT_EVENT}, "next": NULLABLE_S}, ["user_id", "events"]), [403, 404, 422]),
+    ("list-reference", "get", "/v1/reference/{kind}", "key", False, None, 200, obj({"kind": S(), "items": {"type": "array", "items": COUNTRY}}, ["kind", "items"]), [404]),
     ("get-reference", "get", "/v1/reference/{kind}/{code}", "key", False, None, 200, obj({"code": S(), "name": S()}, ["code", "name"], extra=True), [404]),
 ]
 
@@ -144,6 +169,13 @@ def operation(function, method, path, auth, device, body, ok, schema, problems):
 paths = {}
 for route in ROUTES:
     paths.setdefault(route[2], {})[route[1]] = operation(*route)
+# Verifying the e-mail completes the sign-up when the tenant asks for no phone.
+paths["/v1/registrations/{id}/email/verify"]["post"]["responses"]["201"] = {
+    "description": "Created: the sign-up is complete (no phone required)",
+    "content": {"application/json": {"schema": TOKENS}},
+}
+paths["/v1/registrations/{id}/email/verify"]["post"]["responses"] = dict(
+    sorted(paths["/v1/registrations/{id}/email/verify"]["post"]["responses"].items()))
 
 doc = {
     "openapi": "3.1.0",
@@ -173,7 +205,13 @@ doc = {
             },
             "Tokens": obj({"user_id": S(), "access_token": S(), "token_type": S(enum=["Bearer"]), "expires_in": I, "refresh_token": S(), "message": S()},
                           ["user_id", "access_token", "token_type", "expires_in", "refresh_token"]),
-            "User": obj({"user_id": S(), "user_type": S(), "status": S(), "email": S()}, ["user_id", "user_type", "status", "email"], extra=True),
+            "User": obj({
+                **{k: v for k, v in ME_PROPS.items() if k != "credentials"},
+                "email_verified": B, "phone_verified": B, "company_id": NULLABLE_S, "partner_id": NULLABLE_S,
+                "nationality": NULLABLE_S, "address": ADDRESS, "attributes": {"type": "object"},
+                "reset_required": B, "created_by": S(), "updated_at": TIME,
+            }, ["user_id", "user_type", "status", "email", "first_name", "last_name", "roles", "mfa_enabled",
+                "email_verified", "phone_verified", "reset_required", "created_at", "updated_at"]),
         },
     },
 }

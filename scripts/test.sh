@@ -68,6 +68,9 @@ python3 scripts/check-events.py "$VENV/reference-event.json" events/*.json
 
 echo "== cargo test"
 LOG="$VENV/test.log"
+# Every test process writes its logs here (shared::testing::capture_logs).
+export REGISTRAR_TEST_LOG_DIR="$PWD/$VENV/test-logs"
+rm -rf "$REGISTRAR_TEST_LOG_DIR"
 cargo test --workspace --exclude registrar-functions 2>&1 | tee "$LOG"
 
 echo "== schemathesis against the local API"
@@ -75,6 +78,9 @@ bash scripts/schemathesis.sh
 
 echo "== every function under cargo lambda watch, invoked with its event"
 bash scripts/lambda-invoke.sh 2>&1 | tee -a "$LOG"
+
+echo "== no secret in any log the suite wrote"
+python3 scripts/scan-logs.py "$REGISTRAR_TEST_LOG_DIR"/* "$VENV/lambda-watch.log"
 
 # One closing line for the whole run (cargo prints one per test binary).
 awk '/^test result:/ { p += $4; f += $6 }

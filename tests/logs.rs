@@ -1,7 +1,9 @@
 //! Logs never contain a password, a code, a token, an API key or a hash:
 //! every line written while the main flows run (sign-up, login with 2FA,
 //! refresh, reset, admin creation, failures) is captured, at debug level, in
-//! the JSON format Lambda uses, and searched for every secret in play.
+//! the JSON format Lambda uses, and searched for every secret in play. (The
+//! test command also scans the logs of the whole suite by pattern:
+//! `scripts/scan-logs.py`.)
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};

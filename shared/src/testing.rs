@@ -16,6 +16,31 @@ use crate::domain::tokens::Keyring;
 use crate::local::seed_tenant;
 use crate::ports::{Mailer, Store, Texter};
 
+/// With `REGISTRAR_TEST_LOG_DIR` set (the test command sets it), every test
+/// process that builds an app writes its logs there (Registrar's own at debug
+/// level, its dependencies' at info as in Lambda) in the JSON format Lambda uses, one file per process; `scripts/scan-logs.py` then
+/// searches them for secrets. Without it nothing is installed, so a test may
+/// install its own subscriber.
+pub fn capture_logs() {
+    static INSTALLED: OnceLock<()> = OnceLock::new();
+    INSTALLED.get_or_init(|| {
+        let Some(dir) = std::env::var_os("REGISTRAR_TEST_LOG_DIR").map(PathBuf::from) else { return };
+        let binary = std::env::current_exe()
+            .ok()
+            .and_then(|path| path.file_stem().map(|stem| stem.to_string_lossy().into_owned()))
+            .unwrap_or_else(|| "test".into());
+        let file = std::fs::create_dir_all(&dir)
+            .and_then(|()| std::fs::File::create(dir.join(format!("{binary}-{}.jsonl", std::process::id()))))
+            .expect("REGISTRAR_TEST_LOG_DIR must be a writable folder");
+        // Another subscriber already installed (e.g. by a test) keeps its place.
+        let _ = tracing_subscriber::fmt()
+            .json()
+            .with_env_filter("info,shared=debug,registrar=debug")
+            .with_writer(std::sync::Mutex::new(file))
+            .try_init();
+    });
+}
+
 /// One RSA key per test process (generating one takes a moment).
 pub fn test_keys() -> Arc<Keyring> {
     static KEYS: OnceLock<Arc<Keyring>> = OnceLock::new();
@@ -54,6 +79,7 @@ pub struct TestOptions {
 pub async fn build_app(
     options: TestOptions,
 ) -> (Arc<App>, Arc<ManualClock>, Arc<FaultyStore>, Arc<FlakySender>, PathBuf) {
+    capture_logs();
     let clock = options.clock.unwrap_or_else(|| Arc::new(ManualClock::starting_now()));
     let inner: Arc<dyn Store> = options.store.unwrap_or_else(|| Arc::new(MemoryStore::new(clock.clone())));
     let store = Arc::new(FaultyStore::new(inner));
