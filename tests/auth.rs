@@ -14,7 +14,7 @@ use reqwest::header::HeaderMap;
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 use shared::adapters::system::ManualClock;
-use shared::domain::tenant::Policy;
+use shared::domain::tenant::{IpLimits, Policy, save_tenant};
 use shared::domain::user::{email_lock_key, user_key};
 use shared::ports::Condition;
 use shared::testing::{TestApp, TestOptions, spawn_app};
@@ -683,6 +683,28 @@ async fn token_attacks_get_401(api: Api) {
     let no_header = api.send(reqwest::Method::GET, "/v1/me", None, &[]).await;
     assert_eq!(no_header.code(), "invalid_token");
     assert_eq!(api.me(good).await.status, StatusCode::OK);
+}
+
+/// A tenant's own per-IP limits replace the defaults (users behind one
+/// company NAT, a load test): here lower ones, for logins and sign-ups.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tenants_ip_limits_apply() {
+    let api = Api::new(Backend::Memory).await;
+    api.sign_up("before@example.com").await;
+    let mut tenant = api.app.tenant.clone();
+    tenant.policy.ip_limits = IpLimits { signups_per_hour: 1, logins_per_5_min: 3, resets_per_hour: 20 };
+    save_tenant(api.app.store.as_ref(), &tenant).await.unwrap();
+    for n in 0..3 {
+        assert_eq!(api.login(&format!("ghost{n}@example.com"), PASSWORD, "d").await.code(), "invalid_credentials");
+    }
+    let limited = api.login("ghost@example.com", PASSWORD, "d").await;
+    assert_eq!((limited.status, limited.code()), (StatusCode::TOO_MANY_REQUESTS, "rate_limited"));
+    let body = json!({
+        "email": "after@example.com", "password": PASSWORD, "first_name": "Anna", "last_name": "Muster",
+        "terms_accepted": true, "privacy_policy_accepted": true,
+    });
+    let refused = api.post("/v1/registrations", body, &[]).await;
+    assert_eq!((refused.status, refused.code()), (StatusCode::TOO_MANY_REQUESTS, "rate_limited"), "{}", refused.body);
 }
 
 /// Unknown users cost one argon2 verification too: compare median times.

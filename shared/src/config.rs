@@ -45,6 +45,10 @@ pub struct Config {
     pub phone_required: bool,
     /// `REGISTRAR_SANDBOX_CODE`: a fixed code for the local sandbox tenant.
     pub sandbox_code: Option<String>,
+    /// `REGISTRAR_IP_LIMIT`: sets all three of the sandbox tenant's per-IP
+    /// limits (sign-ups per hour, logins per 5 minutes, resets per hour) to
+    /// one number, e.g. for a load test from one address.
+    pub ip_limit: Option<u64>,
     /// `REGISTRAR_OUTBOX_DIR`, default `.local/outbox`.
     pub outbox_dir: PathBuf,
     /// `REGISTRAR_STORE` = `memory` (default locally) or `dynamodb` (default in
@@ -158,6 +162,9 @@ impl Config {
             tenant_id: var("REGISTRAR_TENANT_ID").unwrap_or_else(|| "sandbox".into()),
             phone_required: flag("REGISTRAR_PHONE_REQUIRED", var("REGISTRAR_PHONE_REQUIRED"), true)?,
             sandbox_code: var("REGISTRAR_SANDBOX_CODE"),
+            ip_limit: var("REGISTRAR_IP_LIMIT")
+                .map(|v| v.parse().map_err(|_| ConfigError("REGISTRAR_IP_LIMIT must be a whole number".into())))
+                .transpose()?,
             outbox_dir: var("REGISTRAR_OUTBOX_DIR").unwrap_or_else(|| ".local/outbox".into()).into(),
             store,
             sender,
@@ -306,6 +313,11 @@ mod tests {
         assert!(config(&[("REGISTRAR_STORE", "postgres")], false).is_err());
         assert!(config(&[("REGISTRAR_ADDR", "nope")], false).is_err());
         assert!(config(&[("REGISTRAR_PHONE_REQUIRED", "maybe")], false).is_err());
+        assert!(config(&[("REGISTRAR_IP_LIMIT", "lots")], false).is_err());
+        let raised = crate::local::sandbox_tenant(&config(&[("REGISTRAR_IP_LIMIT", "100000")], false).unwrap());
+        assert_eq!(raised.policy.ip_limits.logins_per_5_min, 100_000);
+        assert_eq!(raised.policy.ip_limits.signups_per_hour, 100_000);
+        assert_eq!(crate::local::sandbox_tenant(&config(&[], false).unwrap()).policy.ip_limits, Default::default());
         assert!(config(&[], true).is_err(), "Lambda needs a pepper and keys");
         assert!(config(&[("REGISTRAR_CODE_PEPPER", "short")], false).is_err());
     }

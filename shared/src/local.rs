@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use crate::app::App;
 use crate::config::{Config, StoreChoice};
-use crate::domain::tenant::{ApiKeyGrant, Policy, Tenant, save_api_key, save_tenant};
+use crate::domain::tenant::{ApiKeyGrant, IpLimits, Policy, Tenant, save_api_key, save_tenant};
 use crate::http::lambda::init_tracing;
 use crate::ports::StoreError;
 
@@ -17,6 +17,11 @@ pub fn sandbox_tenant(config: &Config) -> Tenant {
         policy: Policy {
             phone_required: config.phone_required,
             sandbox_code: config.sandbox_code.clone(),
+            ip_limits: config.ip_limit.map_or_else(IpLimits::default, |n| IpLimits {
+                signups_per_hour: n,
+                logins_per_5_min: n,
+                resets_per_hour: n,
+            }),
             ..Policy::default()
         },
     }

@@ -119,7 +119,8 @@ pub async fn login(
     password: &Password,
     origin: Origin<'_>,
 ) -> Result<LoginOutcome, Error> {
-    limits::count(app, "login-ip", &format!("{}#{}", tenant.id, origin.ip), 300, 30).await?;
+    let per_ip = tenant.policy.ip_limits.logins_per_5_min;
+    limits::count(app, "login-ip", &format!("{}#{}", tenant.id, origin.ip), 300, per_ip).await?;
     let now = app.clock.now();
     let Some((mut user, version, by_phone)) = find_user(app, tenant, username).await? else {
         verify_password(password, dummy_hash()).await;
@@ -505,7 +506,8 @@ fn reset_key(tenant_id: &str, email: &str) -> Key {
 
 /// Sends a reset code if the account exists; answers the same either way.
 pub async fn forgot_password(app: &App, tenant: &Tenant, email: &EmailAddress, ip: &str) -> Result<(), Error> {
-    limits::count(app, "reset-ip", &format!("{}#{ip}", tenant.id), 3600, 20).await?;
+    limits::count(app, "reset-ip", &format!("{}#{ip}", tenant.id), 3600, tenant.policy.ip_limits.resets_per_hour)
+        .await?;
     let subject = format!("{}#{}", tenant.id, email);
     limits::count(app, "reset-dest", &subject, 3600, tenant.policy.codes.max_sends as u64).await?;
     limits::cooldown(app, "reset-dest", &subject, tenant.policy.codes.resend_cooldown_secs).await?;
@@ -552,7 +554,8 @@ pub async fn reset_password(
     new_password: &Password,
     ip: &str,
 ) -> Result<(), Error> {
-    limits::count(app, "reset-ip", &format!("{}#{ip}", tenant.id), 3600, 20).await?;
+    limits::count(app, "reset-ip", &format!("{}#{ip}", tenant.id), 3600, tenant.policy.ip_limits.resets_per_hour)
+        .await?;
     let key = reset_key(&tenant.id, email.as_str());
     let Some(item) = app.store.get(&key).await? else {
         return Err(Error::InvalidCode { attempts_left: 0 });

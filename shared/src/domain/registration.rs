@@ -18,9 +18,6 @@ use crate::app::App;
 use crate::i18n::{Arg, text};
 use crate::ports::{Condition, Email, Item, Key, Sms, StoreError, Write};
 
-/// Sign-ups one address may start per hour (per tenant).
-pub const SIGNUPS_PER_IP_HOUR: u64 = 100;
-
 /// What a sign-up sends, parsed at the edge.
 #[derive(Clone, Debug)]
 pub struct SignUp {
@@ -272,7 +269,8 @@ async fn deliver(
 /// Starts a registration and sends the e-mail code.
 pub async fn start(app: &App, tenant: &Tenant, sign_up: SignUp, ip: &str) -> Result<Started, Error> {
     // Per caller and per address, whether or not the address is taken.
-    limits::count(app, "signup-ip", &format!("{}#{ip}", tenant.id), 3600, SIGNUPS_PER_IP_HOUR).await?;
+    let per_ip = tenant.policy.ip_limits.signups_per_hour;
+    limits::count(app, "signup-ip", &format!("{}#{ip}", tenant.id), 3600, per_ip).await?;
     let destination = format!("{}#{}", tenant.id, sign_up.email);
     limits::count(app, "signup-dest", &destination, 3600, tenant.policy.codes.max_sends as u64).await?;
     let now = app.clock.now();

@@ -31,6 +31,25 @@ impl Default for CodePolicy {
     }
 }
 
+/// Requests per caller IP address and tenant, each in its window. A tenant
+/// whose users share one address (a company NAT, a load test) raises them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct IpLimits {
+    /// Sign-ups started per hour.
+    pub signups_per_hour: u64,
+    /// Login attempts per five minutes.
+    pub logins_per_5_min: u64,
+    /// Password-reset requests and attempts per hour.
+    pub resets_per_hour: u64,
+}
+
+impl Default for IpLimits {
+    fn default() -> Self {
+        Self { signups_per_hour: 100, logins_per_5_min: 30, resets_per_hour: 20 }
+    }
+}
+
 /// Everything a tenant can configure; every field has the documented default.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
@@ -50,6 +69,7 @@ pub struct Policy {
     /// The versions of the legal documents a sign-up accepts.
     pub terms_version: String,
     pub privacy_version: String,
+    pub ip_limits: IpLimits,
 }
 
 impl Default for Policy {
@@ -66,6 +86,7 @@ impl Default for Policy {
             cors_origins: Vec::new(),
             terms_version: "2026-01".into(),
             privacy_version: "2026-01".into(),
+            ip_limits: IpLimits::default(),
         }
     }
 }
