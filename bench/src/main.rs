@@ -1,0 +1,276 @@
+//! Registrar's benchmark runner (`scripts/bench.sh` calls it; see
+//! BENCHMARKS.md for what the figures mean).
+//!
+//! ```text
+//! registrar-bench cpu OUT.json [LIVES]          CPU per endpoint, login vs argon2
+//! registrar-bench dynamodb OUT.json MOTO_URL    round trips and capacity per endpoint
+//! ```
+//!
+//! Both drive every route in-process through `shared::http::handle_route`,
+//! the function each Lambda binary runs, on a manual clock.
+
+mod counter;
+mod flow;
+
+use std::collections::BTreeMap;
+use std::process::Command;
+use std::sync::Arc;
+use std::time::Instant;
+
+use aws_config::BehaviorVersion;
+use aws_sdk_dynamodb::config::{Credentials, Region};
+use serde_json::{Value, json};
+use shared::adapters::dynamodb::DynamoStore;
+use shared::adapters::system::{ManualClock, OsRandom};
+use shared::domain::password::{Password, hash_password};
+use shared::domain::tokens::Claims;
+use shared::ports::Store;
+
+use counter::{Counter, Tally};
+use flow::{Bench, Meter};
+
+/// Functions whose request hashes a password with argon2 (at least once).
+const HASHING: &[&str] = &[
+    "start-registration",
+    "login",
+    "complete-password-challenge",
+    "reset-password",
+    "change-password",
+    "close-me",
+    "create-user",
+];
+
+/// The process's CPU time (all threads, so argon2 on the blocking pool too).
+fn cpu_ns() -> u64 {
+    let mut t = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: clock_gettime writes one timespec, which `t` is.
+    unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut t) };
+    t.tv_sec as u64 * 1_000_000_000 + t.tv_nsec as u64
+}
+
+#[derive(Default)]
+struct Timer {
+    started: Option<(u64, Instant)>,
+    samples: BTreeMap<&'static str, Vec<(u64, u64)>>,
+}
+
+impl Meter for Timer {
+    fn start(&mut self, _: &'static str) {
+        self.started = Some((cpu_ns(), Instant::now()));
+    }
+    fn stop(&mut self, function: &'static str) {
+        let (cpu, wall) = self.started.take().expect("started");
+        let sample = (cpu_ns() - cpu, wall.elapsed().as_nanos() as u64);
+        self.samples.entry(function).or_default().push(sample);
+    }
+}
+
+struct Ignore;
+
+impl Meter for Ignore {
+    fn start(&mut self, _: &'static str) {}
+    fn stop(&mut self, _: &'static str) {}
+}
+
+fn percentile(sorted: &[u64], p: f64) -> u64 {
+    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
+}
+
+fn summary(values: &[u64]) -> Value {
+    let mut sorted = values.to_vec();
+    sorted.sort_unstable();
+    let us = |ns: u64| (ns as f64 / 1000.0 * 10.0).round() / 10.0;
+    json!({
+        "n": sorted.len(),
+        "median_us": us(percentile(&sorted, 0.5)),
+        "p90_us": us(percentile(&sorted, 0.9)),
+        "min_us": us(sorted[0]),
+    })
+}
+
+fn median(values: &[u64]) -> u64 {
+    let mut sorted = values.to_vec();
+    sorted.sort_unstable();
+    percentile(&sorted, 0.5)
+}
+
+/// Debian's `argon2` (the reference implementation) at Registrar's
+/// parameters; its own timing line, in seconds, per run.
+fn reference_argon2(runs: usize) -> Value {
+    let mut printed = Vec::new();
+    let mut wall = Vec::new();
+    for _ in 0..runs {
+        let started = Instant::now();
+        let output = Command::new("argon2")
+            .args(["registrar-bench-salt", "-id", "-t", "2", "-k", "19456", "-p", "1", "-l", "32"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .and_then(|mut child| {
+                use std::io::Write;
+                child.stdin.take().expect("stdin").write_all(b"Orchid!Lantern58")?;
+                child.wait_with_output()
+            })
+            .expect("Debian's argon2 command (apt-get install argon2)");
+        wall.push(started.elapsed().as_nanos() as u64);
+        let text = String::from_utf8_lossy(&output.stdout);
+        let seconds: f64 = text
+            .lines()
+            .find_map(|line| line.trim().strip_suffix(" seconds").and_then(|s| s.trim().parse().ok()))
+            .expect("argon2 prints its time in seconds");
+        printed.push((seconds * 1e9) as u64);
+    }
+    json!({ "printed": summary(&printed), "process_wall": summary(&wall), "printed_mean_us": printed.iter().sum::<u64>() as f64 / runs as f64 / 1000.0 })
+}
+
+async fn cpu(out: &str, lives: u64) {
+    let clock = Arc::new(ManualClock::starting_now());
+    let bench = Bench::new(None, clock).await;
+    for n in 0..3 {
+        bench.life(&mut Ignore, 1_000_000 + n).await;
+    }
+    let mut timer = Timer::default();
+    for n in 0..lives {
+        bench.life(&mut timer, n).await;
+    }
+    let called: Vec<&'static str> = timer.samples.keys().copied().collect();
+    flow::every_function_is_covered(&called);
+
+    // argon2 in-process: the same call the handlers make, and the bare hash.
+    let password = Password::new("Orchid!Lantern58");
+    let mut hash_cpu = Vec::new();
+    let mut hash_wall = Vec::new();
+    for _ in 0..30 {
+        let (cpu, wall) = (cpu_ns(), Instant::now());
+        hash_password(&password, &OsRandom).await.expect("hash");
+        hash_cpu.push(cpu_ns() - cpu);
+        hash_wall.push(wall.elapsed().as_nanos() as u64);
+    }
+
+    // One RS256 signature (every answer with tokens makes one).
+    let claims = Claims {
+        iss: "http://registrar.test".into(),
+        aud: "registrar".into(),
+        sub: "usr_bench".into(),
+        tid: "bench".into(),
+        sid: "ses_bench".into(),
+        typ: "client".into(),
+        roles: Vec::new(),
+        iat: 1_800_000_000,
+        exp: 1_800_000_900,
+        jti: "jti_bench".into(),
+    };
+    let mut sign_cpu = Vec::new();
+    for _ in 0..200 {
+        let started = cpu_ns();
+        bench.app.keys.sign(&claims).expect("sign");
+        sign_cpu.push(cpu_ns() - started);
+    }
+
+    // One login end to end (no 2FA), many times.
+    let mut login = Timer::default();
+    let body = bench.plain_user(&mut Ignore).await;
+    for _ in 0..3 {
+        bench.login(&mut Ignore, &body).await;
+    }
+    for _ in 0..30 {
+        bench.login(&mut login, &body).await;
+    }
+    let login_samples = &login.samples["login"];
+    let login_cpu: Vec<u64> = login_samples.iter().map(|s| s.0).collect();
+    let login_wall: Vec<u64> = login_samples.iter().map(|s| s.1).collect();
+    let reference = reference_argon2(30);
+
+    let mut endpoints = serde_json::Map::new();
+    for (function, samples) in &timer.samples {
+        let cpu: Vec<u64> = samples.iter().map(|s| s.0).collect();
+        let wall: Vec<u64> = samples.iter().map(|s| s.1).collect();
+        endpoints.insert(
+            (*function).to_owned(),
+            json!({ "hashes": HASHING.contains(function), "cpu": summary(&cpu), "wall": summary(&wall) }),
+        );
+    }
+    let report = json!({
+        "lives": lives,
+        "endpoints": endpoints,
+        "argon2_in_process": { "cpu": summary(&hash_cpu), "wall": summary(&hash_wall) },
+        "argon2_reference": reference,
+        "login": { "cpu": summary(&login_cpu), "wall": summary(&login_wall) },
+        "rs256_sign": { "cpu": summary(&sign_cpu) },
+        "login_minus_hash_cpu_us": (median(&login_cpu) as f64 - median(&hash_cpu) as f64) / 1000.0,
+    });
+    std::fs::write(out, serde_json::to_string_pretty(&report).expect("JSON")).expect("write the report");
+    println!("cpu: {} functions over {lives} lives written to {out}", endpoints.len());
+}
+
+struct Tallies {
+    counter: Counter,
+    tallies: BTreeMap<&'static str, Vec<Tally>>,
+}
+
+impl Meter for Tallies {
+    fn start(&mut self, _: &'static str) {
+        self.counter.take();
+    }
+    fn stop(&mut self, function: &'static str) {
+        self.tallies.entry(function).or_default().push(self.counter.take());
+    }
+}
+
+async fn dynamodb(out: &str, moto: &str) {
+    let counter = Counter::default();
+    let sdk = aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new("eu-central-1"))
+        .credentials_provider(Credentials::new("bench", "bench", None, None, "bench"))
+        .endpoint_url(moto)
+        .load()
+        .await;
+    let config = aws_sdk_dynamodb::config::Builder::from(&sdk).interceptor(counter.clone()).build();
+    let client = aws_sdk_dynamodb::Client::from_conf(config);
+    let clock = Arc::new(ManualClock::starting_now());
+    let table = format!("registrar-bench-{}", std::process::id());
+    let store = DynamoStore::new(client, table, clock.clone());
+    store.create_table().await.expect("create the table in moto");
+    let store: Arc<dyn Store> = Arc::new(store);
+    let bench = Bench::new(Some(store), clock).await;
+    let mut meter = Tallies { counter, tallies: BTreeMap::new() };
+    for n in 0..3 {
+        bench.life(&mut meter, n).await;
+    }
+    let body = bench.plain_user(&mut Ignore).await;
+    let mut plain = Tallies { counter: meter.counter.clone(), tallies: BTreeMap::new() };
+    bench.login(&mut plain, &body).await;
+
+    let describe = |tally: &Tally| {
+        json!({
+            "round_trips": tally.round_trips,
+            "operations": tally.operations,
+            "read_units": tally.read_units,
+            "write_units": tally.write_units,
+        })
+    };
+    let mut endpoints = serde_json::Map::new();
+    for (function, tallies) in &meter.tallies {
+        // The last life's calls (the first may meet an empty table).
+        let per_life = tallies.len() / 3;
+        let last: Vec<Value> = tallies[tallies.len() - per_life..].iter().map(describe).collect();
+        endpoints.insert((*function).to_owned(), json!(last));
+    }
+    let report = json!({ "endpoints": endpoints, "plain_login": describe(&plain.tallies["login"][0]) });
+    std::fs::write(out, serde_json::to_string_pretty(&report).expect("JSON")).expect("write the report");
+    println!("dynamodb: {} functions written to {out}", endpoints.len());
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    match args.iter().map(String::as_str).collect::<Vec<_>>()[1..] {
+        ["cpu", out] => runtime.block_on(cpu(out, 100)),
+        ["cpu", out, lives] => runtime.block_on(cpu(out, lives.parse().expect("LIVES is a number"))),
+        ["dynamodb", out, moto] => runtime.block_on(dynamodb(out, moto)),
+        _ => {
+            eprintln!("usage: registrar-bench cpu OUT.json [LIVES] | registrar-bench dynamodb OUT.json MOTO_URL");
+            std::process::exit(2);
+        }
+    }
+}
