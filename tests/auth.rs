@@ -13,8 +13,8 @@ use chrono::Duration;
 use reqwest::header::HeaderMap;
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
-use shared::adapters::system::ManualClock;
-use shared::domain::tenant::{IpLimits, Policy, save_tenant};
+use shared::adapters::system::{ManualClock, OsRandom};
+use shared::domain::tenant::{IpLimits, Policy, issue_api_key, revoke_api_key, save_tenant};
 use shared::domain::user::{email_lock_key, user_key};
 use shared::ports::Condition;
 use shared::testing::{TestApp, TestOptions, spawn_app};
@@ -429,8 +429,9 @@ async fn refresh_is_bound_to_the_device_and_reads_the_cookie(api: Api) {
 async fn a_store_failure_mid_rotation_keeps_the_old_token(api: Api) {
     api.sign_up("fault@example.com").await;
     let token = api.login("fault@example.com", PASSWORD, "d").await.body["refresh_token"].as_str().unwrap().to_owned();
-    // Reads: API key, tenant, refresh record, session, user; then the write.
-    for reads_before_failure in 0..6 {
+    // One read (record, session and user together; the API key is cached
+    // since the login), then the write.
+    for reads_before_failure in 0..2 {
         api.app.store.fail_after(reads_before_failure);
         let failed = api.refresh(&token, "d").await;
         assert_eq!(failed.status, StatusCode::SERVICE_UNAVAILABLE, "{}", failed.body);
@@ -685,6 +686,30 @@ async fn token_attacks_get_401(api: Api) {
     assert_eq!(api.me(good).await.status, StatusCode::OK);
 }
 
+/// A warm instance trusts an API key it checked for a minute: a new key
+/// works at once, a revoked one until the minute is over, then never again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn api_keys_are_cached_for_a_minute() {
+    let api = Api::new(Backend::Memory).await;
+    let store = api.app.store.as_ref();
+    let now = api.app.clock.now_dt();
+    let (info, key) = issue_api_key(store, &OsRandom, now, &api.app.tenant.id, None).await.unwrap();
+    let with_key = |key: String| {
+        let http = api.http.clone();
+        let url = api.app.url("/v1/reference/countries/CH");
+        async move { http.get(url).header("X-API-Key", key).send().await.unwrap().status() }
+    };
+    assert_eq!(with_key(key.clone()).await, StatusCode::OK, "a new key works at once");
+    revoke_api_key(store, &api.app.tenant.id, &info.key_id).await.unwrap();
+    api.advance(59);
+    assert_eq!(with_key(key.clone()).await, StatusCode::OK, "still trusted within the minute");
+    api.advance(2);
+    assert_eq!(with_key(key.clone()).await, StatusCode::UNAUTHORIZED, "revoked after the minute");
+    api.advance(120);
+    assert_eq!(with_key(key).await, StatusCode::UNAUTHORIZED, "a revoked key is never cached");
+    assert_eq!(with_key("sk_unknown_0123456789".into()).await, StatusCode::UNAUTHORIZED);
+}
+
 /// A tenant's own per-IP limits replace the defaults (users behind one
 /// company NAT, a load test): here lower ones, for logins and sign-ups.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -694,6 +719,9 @@ async fn a_tenants_ip_limits_apply() {
     let mut tenant = api.app.tenant.clone();
     tenant.policy.ip_limits = IpLimits { signups_per_hour: 1, logins_per_5_min: 3, resets_per_hour: 20 };
     save_tenant(api.app.store.as_ref(), &tenant).await.unwrap();
+    // The instance trusts the key and its tenant's policy it checked for up
+    // to a minute (Settings::api_key_cache_secs); then the new limits apply.
+    api.advance(61);
     for n in 0..3 {
         assert_eq!(api.login(&format!("ghost{n}@example.com"), PASSWORD, "d").await.code(), "invalid_credentials");
     }

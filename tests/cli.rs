@@ -109,7 +109,11 @@ async fn the_cli_sets_up_a_tenant_the_api_then_serves() {
             audience: "registrar".into(),
             code_pepper: Secret::new(b"cli test pepper, at least 32 bytes".to_vec()),
             secure_cookies: true,
+            // The CLI revokes keys in another process while this API runs on
+            // the real clock: no cache, so the revocation shows at once.
+            api_key_cache_secs: 0,
         },
+        api_keys: Default::default(),
     });
     let (addr, _server) = shared::http::server::spawn(app, "127.0.0.1:0".parse().unwrap()).await.unwrap();
     let http = reqwest::Client::new();

@@ -380,13 +380,19 @@ async fn a_store_failure_at_any_step_of_completion_writes_nothing() {
         failures += 1;
         assert!(failures < 20, "the step never passed");
     }
-    assert!(failures >= 4, "API key, tenant, registration and the transaction each failed once");
+    // The start above left the API key and its tenant cached, as on a warm
+    // instance: the registration read and the transaction remain.
+    assert_eq!(failures, 2, "the registration read and the transaction each failed once");
     assert!(user_for(&app, "store@example.com").await.is_some());
 }
 
 #[tokio::test]
 async fn a_store_failure_at_any_step_of_start_sends_nothing() {
     let app = app_with(false).await;
+    // A first request leaves the API key and its tenant cached (a warm
+    // instance), so each store call below belongs to the start itself.
+    let unknown = post(&app, "/v1/registrations/reg_00000000000000000000000000000000/resend", json!({}), "en").await;
+    assert!(unknown.status().is_client_error());
     let mut failures = 0;
     for calls_before_failure in 0.. {
         app.store.fail_after(calls_before_failure);
@@ -402,7 +408,7 @@ async fn a_store_failure_at_any_step_of_start_sends_nothing() {
         failures += 1;
         assert!(failures < 20, "the step never passed");
     }
-    assert!(failures >= 5, "key, tenant, two limits, the e-mail lock and the put each failed once");
+    assert!(failures >= 3, "the two limits and the put each failed once");
     assert_eq!(app.messages_to("nostore@example.com").len(), 1);
 }
 

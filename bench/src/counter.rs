@@ -86,7 +86,10 @@ fn request_write_units(operation: &str, body: &Value) -> f64 {
         "TransactWriteItems" => body["TransactItems"]
             .as_array()
             .map_or(0.0, |items| {
-                items.iter().map(|item| item.get("Put").map_or(1.0, |put| write_units(wire_item_size(&put["Item"])))).sum()
+                items
+                    .iter()
+                    .map(|item| item.get("Put").map_or(1.0, |put| write_units(wire_item_size(&put["Item"]))))
+                    .sum()
             })
             .mul_add(2.0, 0.0),
         _ => 0.0,

@@ -66,7 +66,11 @@ pub fn policy() -> Policy {
     Policy {
         sandbox_code: Some(CODE.into()),
         codes: CodePolicy { max_sends: 1_000_000, ..CodePolicy::default() },
-        ip_limits: IpLimits { signups_per_hour: u64::MAX / 2, logins_per_5_min: u64::MAX / 2, resets_per_hour: u64::MAX / 2 },
+        ip_limits: IpLimits {
+            signups_per_hour: u64::MAX / 2,
+            logins_per_5_min: u64::MAX / 2,
+            resets_per_hour: u64::MAX / 2,
+        },
         ..Policy::default()
     }
 }
@@ -166,7 +170,8 @@ impl Bench {
         self.wait();
         let resend = json!({ "channel": "sms" });
         self.expect(m, "resend-registration-code", &format!("{reg}/resend"), Some(resend), None, 202).await;
-        let done = self.expect(m, "verify-registration-phone", &format!("{reg}/phone/verify"), Some(code), None, 201).await;
+        let done =
+            self.expect(m, "verify-registration-phone", &format!("{reg}/phone/verify"), Some(code), None, 201).await;
         let access = done.str("access_token");
 
         self.expect(m, "get-me", "/v1/me", None, Some(&access), 200).await;
@@ -193,8 +198,7 @@ impl Bench {
 
         // Forgot and reset, then close the account.
         self.wait();
-        self.expect(m, "forgot-password", "/v1/auth/password/forgot", Some(json!({ "email": email })), None, 202)
-            .await;
+        self.expect(m, "forgot-password", "/v1/auth/password/forgot", Some(json!({ "email": email })), None, 202).await;
         let reset = json!({ "email": email, "code": CODE, "new_password": "Third!Lantern60" });
         self.expect(m, "reset-password", "/v1/auth/password/reset", Some(reset), None, 200).await;
         self.wait();

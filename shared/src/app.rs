@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use crate::domain::tenant::ApiKeyCache;
 use crate::domain::tokens::Keyring;
 use crate::ports::{Clock, Mailer, Random, Store, Texter};
 
@@ -38,6 +39,10 @@ pub struct Settings {
     /// Whether the refresh cookie carries `Secure` (off only for plain-HTTP
     /// local runs in browsers that refuse Secure cookies on localhost).
     pub secure_cookies: bool,
+    /// How long a warm instance trusts an API key it has checked, with its
+    /// tenant (0: never): revoking a key or changing a policy takes effect
+    /// within this time. See [`ApiKeyCache`].
+    pub api_key_cache_secs: i64,
 }
 
 /// The ports and settings every handler works with.
@@ -50,6 +55,7 @@ pub struct App {
     pub random: Arc<dyn Random>,
     pub keys: Arc<Keyring>,
     pub settings: Settings,
+    pub api_keys: Arc<ApiKeyCache>,
 }
 
 impl App {

@@ -45,6 +45,9 @@ pub struct Config {
     pub phone_required: bool,
     /// `REGISTRAR_SANDBOX_CODE`: a fixed code for the local sandbox tenant.
     pub sandbox_code: Option<String>,
+    /// `REGISTRAR_API_KEY_CACHE_SECS`, default 60: how long a warm instance
+    /// trusts an API key (and its tenant's policy) it has checked; 0 = never.
+    pub api_key_cache_secs: i64,
     /// `REGISTRAR_IP_LIMIT`: sets all three of the sandbox tenant's per-IP
     /// limits (sign-ups per hour, logins per 5 minutes, resets per hour) to
     /// one number, e.g. for a load test from one address.
@@ -162,6 +165,14 @@ impl Config {
             tenant_id: var("REGISTRAR_TENANT_ID").unwrap_or_else(|| "sandbox".into()),
             phone_required: flag("REGISTRAR_PHONE_REQUIRED", var("REGISTRAR_PHONE_REQUIRED"), true)?,
             sandbox_code: var("REGISTRAR_SANDBOX_CODE"),
+            api_key_cache_secs: match var("REGISTRAR_API_KEY_CACHE_SECS") {
+                None => 60,
+                Some(v) => v
+                    .parse()
+                    .ok()
+                    .filter(|s: &i64| (0..=3600).contains(s))
+                    .ok_or_else(|| ConfigError("REGISTRAR_API_KEY_CACHE_SECS must be 0 to 3600 (seconds)".into()))?,
+            },
             ip_limit: var("REGISTRAR_IP_LIMIT")
                 .map(|v| v.parse().map_err(|_| ConfigError("REGISTRAR_IP_LIMIT must be a whole number".into())))
                 .transpose()?,
@@ -259,7 +270,9 @@ impl Config {
                 audience: self.audience.clone(),
                 code_pepper,
                 secure_cookies: self.secure_cookies,
+                api_key_cache_secs: self.api_key_cache_secs,
             },
+            api_keys: Default::default(),
         })
     }
 }
@@ -314,6 +327,9 @@ mod tests {
         assert!(config(&[("REGISTRAR_ADDR", "nope")], false).is_err());
         assert!(config(&[("REGISTRAR_PHONE_REQUIRED", "maybe")], false).is_err());
         assert!(config(&[("REGISTRAR_IP_LIMIT", "lots")], false).is_err());
+        assert_eq!(config(&[], false).unwrap().api_key_cache_secs, 60);
+        assert_eq!(config(&[("REGISTRAR_API_KEY_CACHE_SECS", "0")], false).unwrap().api_key_cache_secs, 0);
+        assert!(config(&[("REGISTRAR_API_KEY_CACHE_SECS", "-1")], false).is_err());
         let raised = crate::local::sandbox_tenant(&config(&[("REGISTRAR_IP_LIMIT", "100000")], false).unwrap());
         assert_eq!(raised.policy.ip_limits.logins_per_5_min, 100_000);
         assert_eq!(raised.policy.ip_limits.signups_per_hour, 100_000);

@@ -110,6 +110,9 @@ pub enum StoreError {
 pub trait Store: Send + Sync {
     /// The live item under `key`, if any.
     async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError>;
+    /// The live items under `keys` (distinct, at most 100), in their order,
+    /// read together in one round trip.
+    async fn get_many(&self, keys: &[Key]) -> Result<Vec<Option<Item>>, StoreError>;
     /// Writes `item` (its version is set by the store) if `condition` holds.
     async fn put(&self, item: Item, condition: Condition) -> Result<(), StoreError>;
     /// Deletes the item under `key` if `condition` holds.

@@ -100,7 +100,9 @@ pub async fn build_app(
             audience: "registrar".into(),
             code_pepper: Secret::new(b"test pepper of at least 32 bytes!!".to_vec()),
             secure_cookies: true,
+            api_key_cache_secs: 60,
         },
+        api_keys: Default::default(),
     });
     (app, clock, store, sender, outbox_dir)
 }

@@ -445,7 +445,9 @@ fn operator_app(store: Arc<DynamoStore>) -> Result<shared::app::App, shared::dom
             audience: String::new(),
             code_pepper: shared::app::Secret::new(pepper),
             secure_cookies: true,
+            api_key_cache_secs: 0,
         },
+        api_keys: Default::default(),
     })
 }
 

@@ -28,6 +28,24 @@ pub async fn put_then_get(store: Arc<dyn Store>, _clock: Arc<ManualClock>) {
     assert_eq!(got.expires_at, None);
 }
 
+/// `get_many` answers every key in order: items, `None` for missing and
+/// expired ones.
+pub async fn get_many_reads_together_in_order(store: Arc<dyn Store>, clock: Arc<ManualClock>) {
+    let now = clock.now_secs();
+    store.put(item("M#1", "X", 1, None), Condition::NotExists).await.unwrap();
+    store.put(item("M#2", "Y", 2, Some(now + 30)), Condition::NotExists).await.unwrap();
+    store.put(item("M#3", "Z", 3, Some(now + 90)), Condition::NotExists).await.unwrap();
+    let keys = [Key::new("M#3", "Z"), Key::new("M#0", "X"), Key::new("M#1", "X"), Key::new("M#2", "Y")];
+    let bodies = |got: Vec<Option<Item>>| got.into_iter().map(|i| i.map(|i| i.body["n"].clone())).collect::<Vec<_>>();
+    assert_eq!(bodies(store.get_many(&keys).await.unwrap()), [Some(json!(3)), None, Some(json!(1)), Some(json!(2))]);
+    clock.advance(Duration::seconds(31));
+    assert_eq!(bodies(store.get_many(&keys).await.unwrap()), [Some(json!(3)), None, Some(json!(1)), None]);
+    let versions: Vec<u64> =
+        store.get_many(&keys[2..3]).await.unwrap().into_iter().flatten().map(|i| i.version).collect();
+    assert_eq!(versions, [1], "versions come back as with get");
+    assert_eq!(store.get_many(&[]).await.unwrap(), Vec::<Option<Item>>::new());
+}
+
 /// `NotExists` refuses a live item and accepts an expired one.
 pub async fn create_is_conditional_and_expiry_frees_the_key(store: Arc<dyn Store>, clock: Arc<ManualClock>) {
     let now = clock.now_secs();
@@ -193,6 +211,7 @@ macro_rules! store_contract_tests {
     ($factory:path) => {
         $crate::store_contract_tests!(@cases $factory;
             put_then_get,
+            get_many_reads_together_in_order,
             create_is_conditional_and_expiry_frees_the_key,
             versioned_writes_detect_concurrent_changes,
             expired_items_fail_exists_conditions,

@@ -11,8 +11,8 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, ConditionCheck, Delete, KeySchemaElement, KeyType, Put, ScalarAttributeType,
-    TimeToLiveSpecification, TransactWriteItem,
+    AttributeDefinition, AttributeValue, ConditionCheck, Delete, KeySchemaElement, KeyType, KeysAndAttributes, Put,
+    ScalarAttributeType, TimeToLiveSpecification, TransactWriteItem,
 };
 
 use crate::ports::{Clock, Condition, Item, Key, Store, StoreError, Write};
@@ -175,6 +175,39 @@ impl Store for DynamoStore {
             Some(attrs) => Ok(Some(attrs_to_item(attrs)?).filter(|i| i.is_live(now))),
             None => Ok(None),
         }
+    }
+
+    async fn get_many(&self, keys: &[Key]) -> Result<Vec<Option<Item>>, StoreError> {
+        let mut found: HashMap<Key, Item> = HashMap::new();
+        let mut pending: Vec<Attrs> = keys.iter().map(key_attrs).collect();
+        // BatchGetItem may leave keys unprocessed under load: ask again for
+        // those, a few times, before calling the store unavailable.
+        for attempt in 0..5 {
+            if pending.is_empty() {
+                break;
+            }
+            if attempt > 0 {
+                tokio::time::sleep(std::time::Duration::from_millis(20 << attempt)).await;
+            }
+            let request = KeysAndAttributes::builder()
+                .set_keys(Some(std::mem::take(&mut pending)))
+                .consistent_read(true)
+                .build()
+                .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+            let out =
+                self.client.batch_get_item().request_items(&self.table, request).send().await.map_err(unavailable)?;
+            for attrs in out.responses().and_then(|r| r.get(&self.table)).into_iter().flatten() {
+                let item = attrs_to_item(attrs)?;
+                found.insert(item.key.clone(), item);
+            }
+            pending =
+                out.unprocessed_keys().and_then(|u| u.get(&self.table)).map(|k| k.keys().to_vec()).unwrap_or_default();
+        }
+        if !pending.is_empty() {
+            return Err(StoreError::Unavailable("BatchGetItem left keys unprocessed".into()));
+        }
+        let now = self.now();
+        Ok(keys.iter().map(|key| found.remove(key).filter(|i| i.is_live(now))).collect())
     }
 
     async fn put(&self, item: Item, condition: Condition) -> Result<(), StoreError> {

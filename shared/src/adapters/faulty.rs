@@ -54,6 +54,10 @@ impl Store for FaultyStore {
         self.check()?;
         self.inner.get(key).await
     }
+    async fn get_many(&self, keys: &[Key]) -> Result<Vec<Option<Item>>, StoreError> {
+        self.check()?;
+        self.inner.get_many(keys).await
+    }
     async fn put(&self, item: Item, condition: Condition) -> Result<(), StoreError> {
         self.check()?;
         self.inner.put(item, condition).await

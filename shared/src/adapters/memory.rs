@@ -47,6 +47,12 @@ impl Store for MemoryStore {
         Ok(self.lock().get(key).filter(|i| i.is_live(now)).cloned())
     }
 
+    async fn get_many(&self, keys: &[Key]) -> Result<Vec<Option<Item>>, StoreError> {
+        let now = self.now();
+        let items = self.lock();
+        Ok(keys.iter().map(|key| items.get(key).filter(|i| i.is_live(now)).cloned()).collect())
+    }
+
     async fn put(&self, mut item: Item, condition: Condition) -> Result<(), StoreError> {
         let now = self.now();
         let mut items = self.lock();

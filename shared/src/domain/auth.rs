@@ -18,7 +18,8 @@ use super::password::{Password, hash_password, needs_rehash, verify_password};
 use super::tenant::{Tenant, decode_item, encode_item};
 use super::user::{
     RefreshRecord, Session, Tokens, User, apply_revocations, audit_write, email_lock_key, load_user, open_session,
-    phone_lock_key, refresh_key, revoke_sessions, session_key, session_revocations, tokens_for, user_by_lock,
+    phone_lock_key, refresh_key, refresh_token, refresh_token_ids, revoke_sessions, session_key, session_revocations,
+    tokens_for, user_by_lock, user_key,
 };
 use super::values::{EmailAddress, Phone};
 use crate::app::App;
@@ -378,12 +379,12 @@ pub async fn complete_password_challenge(
 
 /// The successor of a refresh token: derived, not stored, so a token
 /// presented again within the grace window gets the very same successor.
-fn successor(app: &App, token: &str) -> String {
+fn successor(app: &App, user_id: &str, session_id: &str, token: &str) -> String {
     let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(app.settings.code_pepper.expose())
         .unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
     mac.update(b"refresh-successor:");
     mac.update(token.as_bytes());
-    URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+    refresh_token(user_id, session_id, &URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes()))
 }
 
 /// Exchanges a refresh token for a new access token and its successor.
@@ -391,24 +392,28 @@ pub async fn refresh(app: &App, tenant: &Tenant, token: &str, device_id: &str) -
     if token.is_empty() || token.len() > 128 {
         return Err(Error::InvalidToken);
     }
+    let (user_id, session_id) = refresh_token_ids(token).ok_or(Error::InvalidToken)?;
     // One retry: a parallel refresh may rotate the token between our read
     // and our write; then the grace path answers with the same successor.
     for _ in 0..2 {
+        // The record, its session and the user in one round trip.
         let key = refresh_key(token);
-        let item = app.store.get(&key).await?.ok_or(Error::InvalidToken)?;
+        let keys = [key.clone(), session_key(user_id, session_id), user_key(user_id)];
+        let mut items = app.store.get_many(&keys).await?.into_iter();
+        let (item, session_item, user_item) = (items.next().flatten(), items.next().flatten(), items.next().flatten());
+        let item = item.ok_or(Error::InvalidToken)?;
         let version = item.version;
         let mut record: RefreshRecord = decode_item(item)?;
-        if record.tenant_id != tenant.id {
+        if record.tenant_id != tenant.id || record.user_id != user_id || record.session_id != session_id {
             return Err(Error::InvalidToken);
         }
-        let session_item =
-            app.store.get(&session_key(&record.user_id, &record.session_id)).await?.ok_or(Error::InvalidToken)?;
+        let session_item = session_item.ok_or(Error::InvalidToken)?;
         let session_version = session_item.version;
         let mut session: Session = decode_item(session_item)?;
         // Suspended, disabled and closed users cannot refresh, even if a
         // session survived the status change.
-        match load_user(app, &session.user_id).await? {
-            Some((user, _)) if user.is_active() => {}
+        match user_item.map(decode_item::<User>).transpose()? {
+            Some(user) if user.is_active() => {}
             _ => return Err(Error::InvalidToken),
         }
         match &session.device_id {
@@ -416,7 +421,7 @@ pub async fn refresh(app: &App, tenant: &Tenant, token: &str, device_id: &str) -
             _ => {}
         }
         let now = app.clock.now();
-        let next = successor(app, token);
+        let next = successor(app, user_id, session_id, token);
         if let Some(rotated_at) = record.rotated_at {
             if now - rotated_at <= Duration::seconds(REFRESH_GRACE_SECS) {
                 return tokens_for(app, tenant, &session, next);

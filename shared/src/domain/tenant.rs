@@ -128,6 +128,50 @@ pub(crate) fn encode_item<T: Serialize>(value: &T) -> Result<serde_json::Value, 
     serde_json::to_value(value).map_err(|e| StoreError::Unavailable(e.to_string()))
 }
 
+/// API keys already checked, with their tenants. Each warm instance keeps an
+/// answer for `Settings::api_key_cache_secs`, so most requests skip the two
+/// reads (key, tenant); revoking a key or changing a policy takes effect
+/// within that time. Unknown and revoked keys are never kept, so a new key
+/// works at once. Keyed by the key's SHA-256, never the key itself.
+#[derive(Debug, Default)]
+pub struct ApiKeyCache(std::sync::Mutex<std::collections::HashMap<String, (i64, Tenant, ApiKeyGrant)>>);
+
+/// Entries one instance keeps at most (a deployment has a few keys).
+const API_KEY_CACHE_CAP: usize = 1024;
+
+impl ApiKeyCache {
+    /// [`tenant_for_api_key`], answered from memory while fresh.
+    pub async fn tenant_for_api_key(
+        &self,
+        store: &dyn Store,
+        now: i64,
+        ttl_secs: i64,
+        api_key: &str,
+    ) -> Result<Option<(Tenant, ApiKeyGrant)>, StoreError> {
+        let digest = hex::encode(Sha256::digest(api_key.as_bytes()));
+        if ttl_secs > 0
+            && let Some((expires, tenant, grant)) = self.0.lock().unwrap_or_else(|e| e.into_inner()).get(&digest)
+            && *expires > now
+        {
+            return Ok(Some((tenant.clone(), grant.clone())));
+        }
+        let found = tenant_for_api_key(store, api_key).await?;
+        if ttl_secs > 0
+            && let Some((tenant, grant)) = &found
+        {
+            let mut entries = self.0.lock().unwrap_or_else(|e| e.into_inner());
+            if entries.len() >= API_KEY_CACHE_CAP {
+                entries.retain(|_, entry| entry.0 > now);
+                if entries.len() >= API_KEY_CACHE_CAP {
+                    entries.clear();
+                }
+            }
+            entries.insert(digest, (now + ttl_secs, tenant.clone(), grant.clone()));
+        }
+        Ok(found)
+    }
+}
+
 /// Stores a tenant (replacing its policy if it exists).
 pub async fn save_tenant(store: &dyn Store, tenant: &Tenant) -> Result<(), StoreError> {
     store.put(Item::new(tenant_key(&tenant.id), encode_item(tenant)?, None), Condition::Always).await

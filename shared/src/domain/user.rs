@@ -257,7 +257,7 @@ pub fn open_session(
         created_at: now,
         expires_at: now + refresh_ttl,
     };
-    let refresh_token = app.random_token(32);
+    let refresh_token = refresh_token(&user.id, &session.id, &app.random_token(32));
     let refresh = RefreshRecord {
         session_id: session.id.clone(),
         user_id: user.id.clone(),
@@ -272,6 +272,26 @@ pub fn open_session(
     ];
     let tokens = tokens_for(app, tenant, &session, refresh_token)?;
     Ok((writes, tokens))
+}
+
+/// A refresh token names its session, `<user id>.<session id>.<secret>`, so
+/// a refresh reads its record, the session and the user in one round trip.
+/// The ids are no secret (the access token carries them too); the secret is
+/// 32 random bytes, or for a successor an HMAC of its predecessor, and only
+/// the SHA-256 of the whole token is stored.
+pub fn refresh_token(user_id: &str, session_id: &str, secret: &str) -> String {
+    format!("{user_id}.{session_id}.{secret}")
+}
+
+/// The user and session ids a refresh token names, if it has that shape.
+pub fn refresh_token_ids(token: &str) -> Option<(&str, &str)> {
+    let mut parts = token.splitn(3, '.');
+    let (user, session, secret) = (parts.next()?, parts.next()?, parts.next()?);
+    let id = |text: &str, prefix: &str| {
+        text.strip_prefix(prefix)
+            .is_some_and(|rest| !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_alphanumeric()))
+    };
+    (id(user, "usr_") && id(session, "ses_") && !secret.is_empty()).then_some((user, session))
 }
 
 /// Reads a user and its version.

@@ -14,7 +14,7 @@ use ::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use lambda_http::{Body, Request, Response};
 
 use crate::app::App;
-use crate::domain::tenant::{Tenant, tenant_for_api_key};
+use crate::domain::tenant::Tenant;
 use crate::i18n::{negotiate, negotiate_within};
 use problem::Problem;
 
@@ -653,7 +653,8 @@ async fn authenticate(app: &App, headers: &HeaderMap) -> Result<(Tenant, Option<
         .map(str::trim)
         .filter(|k| !k.is_empty() && k.len() <= 256)
         .ok_or_else(|| Problem::new(StatusCode::UNAUTHORIZED, "unauthorized"))?;
-    match tenant_for_api_key(app.store.as_ref(), key).await {
+    let now = app.clock.now().timestamp();
+    match app.api_keys.tenant_for_api_key(app.store.as_ref(), now, app.settings.api_key_cache_secs, key).await {
         Ok(Some((tenant, grant))) => Ok((tenant, grant.partner_id)),
         Ok(None) => Err(Problem::new(StatusCode::UNAUTHORIZED, "unauthorized")),
         Err(err) => Err(crate::domain::Error::from(err).into()),
