@@ -12,6 +12,7 @@ use aws_sdk_dynamodb::config::interceptors::{
     AfterDeserializationInterceptorContextRef, BeforeTransmitInterceptorContextRef,
 };
 use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
+use aws_sdk_dynamodb::operation::batch_get_item::BatchGetItemOutput;
 use aws_sdk_dynamodb::operation::get_item::GetItemOutput;
 use aws_sdk_dynamodb::operation::query::QueryOutput;
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -126,6 +127,9 @@ impl Intercept for Counter {
         let Ok(output) = context.output_or_error() else { return Ok(()) };
         let units = if let Some(get) = output.downcast_ref::<GetItemOutput>() {
             read_units(get.item().map_or(0.0, item_size))
+        } else if let Some(batch) = output.downcast_ref::<BatchGetItemOutput>() {
+            // Each item of a batch is rounded up on its own.
+            batch.responses().map_or(0.0, |tables| tables.values().flatten().map(|i| read_units(item_size(i))).sum())
         } else if let Some(query) = output.downcast_ref::<QueryOutput>() {
             read_units(query.items().iter().map(item_size).sum())
         } else {
