@@ -4,6 +4,7 @@
 //! ```text
 //! registrar-bench cpu OUT.json [LIVES]          CPU per endpoint, login vs argon2
 //! registrar-bench dynamodb OUT.json MOTO_URL    round trips and capacity per endpoint
+//! registrar-bench pem                           a signing key for the cold-start runs
 //! ```
 //!
 //! Both drive every route in-process through `shared::http::handle_route`,
@@ -279,8 +280,10 @@ fn main() {
         ["cpu", out] => runtime.block_on(cpu(out, 100)),
         ["cpu", out, lives] => runtime.block_on(cpu(out, lives.parse().expect("LIVES is a number"))),
         ["dynamodb", out, moto] => runtime.block_on(dynamodb(out, moto)),
+        // A fresh RSA signing key (PEM) for the cold-start measurements.
+        ["pem"] => print!("{}", shared::domain::tokens::generate_pem().expect("RSA key generation")),
         _ => {
-            eprintln!("usage: registrar-bench cpu OUT.json [LIVES] | registrar-bench dynamodb OUT.json MOTO_URL");
+            eprintln!("usage: registrar-bench cpu OUT.json [LIVES] | dynamodb OUT.json MOTO_URL | pem");
             std::process::exit(2);
         }
     }

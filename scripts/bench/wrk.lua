@@ -1,0 +1,64 @@
+-- wrk script for scripts/bench.sh: MODE = start-registration | login | refresh.
+-- Every request must succeed (2xx); done() prints one JSON line of figures.
+local mode = os.getenv("MODE")
+local api_key = os.getenv("API_KEY")
+local password = "Orchid!Lantern58"
+local threads = {}
+local counter = 0
+local token = nil
+local device = nil
+
+function setup(thread)
+  local n = #threads + 1
+  thread:set("id", n)
+  if mode == "refresh" then
+    -- One token chain per thread (wrk -t N -c N: one connection each).
+    local f = assert(io.open(os.getenv("TOKENS"), "r"))
+    local i = 0
+    for line in f:lines() do
+      i = i + 1
+      if i == n then thread:set("token", line) end
+    end
+    f:close()
+  end
+  table.insert(threads, thread)
+end
+
+function init(args)
+  wrk.headers["Content-Type"] = "application/json"
+  wrk.headers["X-API-Key"] = api_key
+  device = "load-device-" .. id
+  wrk.headers["X-Device-ID"] = device
+end
+
+function request()
+  counter = counter + 1
+  if mode == "start-registration" then
+    local body = string.format(
+      '{"email":"load-%d-%d-%d@example.com","password":"%s","first_name":"Load","last_name":"Test",' ..
+      '"terms_accepted":true,"privacy_policy_accepted":true}', os.time(), id, counter, password)
+    return wrk.format("POST", "/v1/registrations", nil, body)
+  elseif mode == "login" then
+    return wrk.format("POST", "/v1/auth/login", nil,
+      string.format('{"username":"%s","password":"%s"}', os.getenv("USERNAME"), password))
+  else
+    return wrk.format("POST", "/v1/auth/refresh", nil, string.format('{"refresh_token":"%s"}', token))
+  end
+end
+
+function response(status, headers, body)
+  if mode == "refresh" and status == 200 then
+    local next_token = body:match('"refresh_token":"([^"]+)"')
+    if next_token then token = next_token end
+  end
+end
+
+function done(summary, latency, requests)
+  local errors = summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout
+  io.write(string.format(
+    '{"mode":"%s","requests":%d,"duration_s":%.3f,"rps":%.1f,"p50_ms":%.3f,"p90_ms":%.3f,"p99_ms":%.3f,' ..
+    '"max_ms":%.3f,"non_2xx":%d,"socket_errors":%d}\n',
+    mode, summary.requests, summary.duration / 1e6, summary.requests / (summary.duration / 1e6),
+    latency:percentile(50) / 1000, latency:percentile(90) / 1000, latency:percentile(99) / 1000,
+    latency.max / 1000, summary.errors.status, errors))
+end
