@@ -51,7 +51,7 @@ PY
 run() {
   local mode=$1 threads=$2
   echo "load: $mode, $CONNECTIONS connections, ${SECONDS_EACH}s" >&2
-  MODE=$mode API_KEY=$API_KEY USERNAME=load-user@example.com TOKENS="$WORK/tokens" \
+  MODE=$mode CONNECTIONS=$CONNECTIONS API_KEY=$API_KEY USERNAME=load-user@example.com TOKENS="$WORK/tokens" \
     wrk -t "$threads" -c "$CONNECTIONS" -d "${SECONDS_EACH}s" --timeout 10s -s scripts/bench/wrk.lua \
     "http://127.0.0.1:$PORT" | grep '^{' >> "$OUT"
 }

@@ -5,8 +5,7 @@ local api_key = os.getenv("API_KEY")
 local password = "Orchid!Lantern58"
 local threads = {}
 local counter = 0
-local token = nil
-local device = nil
+-- `id` and `token` are globals: setup() gives each thread its own.
 
 function setup(thread)
   local n = #threads + 1
@@ -27,8 +26,7 @@ end
 function init(args)
   wrk.headers["Content-Type"] = "application/json"
   wrk.headers["X-API-Key"] = api_key
-  device = "load-device-" .. id
-  wrk.headers["X-Device-ID"] = device
+  wrk.headers["X-Device-ID"] = "load-device-" .. id
 end
 
 function request()
@@ -56,9 +54,9 @@ end
 function done(summary, latency, requests)
   local errors = summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout
   io.write(string.format(
-    '{"mode":"%s","requests":%d,"duration_s":%.3f,"rps":%.1f,"p50_ms":%.3f,"p90_ms":%.3f,"p99_ms":%.3f,' ..
+    '{"mode":"%s","connections":%s,"requests":%d,"duration_s":%.3f,"rps":%.1f,"p50_ms":%.3f,"p90_ms":%.3f,"p99_ms":%.3f,' ..
     '"max_ms":%.3f,"non_2xx":%d,"socket_errors":%d}\n',
-    mode, summary.requests, summary.duration / 1e6, summary.requests / (summary.duration / 1e6),
+    mode, os.getenv("CONNECTIONS"), summary.requests, summary.duration / 1e6, summary.requests / (summary.duration / 1e6),
     latency:percentile(50) / 1000, latency:percentile(90) / 1000, latency:percentile(99) / 1000,
     latency.max / 1000, summary.errors.status, errors))
 end

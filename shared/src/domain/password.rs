@@ -1,8 +1,11 @@
 //! Password hashing with argon2id at OWASP's parameters, off the async
 //! threads.
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::{Algorithm, Argon2, Params, Version};
+use std::sync::{Mutex, PoisonError};
+
+use argon2::password_hash::{Output, PasswordHash, SaltString};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
+use subtle::ConstantTimeEq;
 
 use super::error::Error;
 use crate::ports::Random;
@@ -33,6 +36,29 @@ pub fn hasher() -> Argon2<'static> {
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
 }
 
+/// argon2's working memory (19 MiB at today's parameters), kept for the
+/// next hash: without it, every hash on a new blocking thread left 19 MiB in
+/// that thread's allocator arena (a warm function grew past 200 MiB), and a
+/// fresh buffer costs page faults. One buffer per hash running at once.
+static MEMORY: Mutex<Vec<Vec<Block>>> = Mutex::new(Vec::new());
+/// Buffers kept at most (the local server may hash on several threads).
+const KEPT_BUFFERS: usize = 8;
+
+fn hash_into(argon: &Argon2<'_>, password: &[u8], salt: &[u8], out: &mut [u8]) -> Result<(), argon2::Error> {
+    let blocks = argon.params().block_count();
+    let taken = MEMORY.lock().unwrap_or_else(PoisonError::into_inner).pop();
+    let mut memory = match taken {
+        Some(memory) if memory.len() >= blocks => memory,
+        _ => vec![Block::default(); blocks],
+    };
+    let result = argon.hash_password_into_with_memory(password, salt, out, &mut memory[..blocks]);
+    let mut kept = MEMORY.lock().unwrap_or_else(PoisonError::into_inner);
+    if kept.len() < KEPT_BUFFERS {
+        kept.push(memory);
+    }
+    result
+}
+
 /// The PHC string of `password` with a fresh salt, computed on a blocking
 /// thread.
 pub async fn hash_password(password: &Password, random: &dyn Random) -> Result<String, Error> {
@@ -40,8 +66,13 @@ pub async fn hash_password(password: &Password, random: &dyn Random) -> Result<S
     random.fill(&mut salt);
     let password = password.clone();
     tokio::task::spawn_blocking(move || {
+        let argon = hasher();
+        let mut out = [0u8; 32];
+        hash_into(&argon, password.expose().as_bytes(), &salt, &mut out).map_err(|e| e.to_string())?;
         let salt = SaltString::encode_b64(&salt).map_err(|e| e.to_string())?;
-        hasher().hash_password(password.expose().as_bytes(), &salt).map(|h| h.to_string()).map_err(|e| e.to_string())
+        let output = Output::new(&out).map_err(|e| e.to_string())?;
+        let p = argon.params();
+        Ok(format!("$argon2id$v=19$m={},t={},p={}${}${output}", p.m_cost(), p.t_cost(), p.p_cost(), salt.as_str()))
     })
     .await
     .map_err(|e| e.to_string())
@@ -53,13 +84,22 @@ pub async fn hash_password(password: &Password, random: &dyn Random) -> Result<S
 pub async fn verify_password(password: &Password, hash: &str) -> bool {
     let password = password.clone();
     let hash = hash.to_owned();
-    tokio::task::spawn_blocking(move || {
-        PasswordHash::new(&hash)
-            .map(|parsed| hasher().verify_password(password.expose().as_bytes(), &parsed).is_ok())
-            .unwrap_or(false)
-    })
-    .await
-    .unwrap_or(false)
+    tokio::task::spawn_blocking(move || verify_blocking(password.expose().as_bytes(), &hash)).await.unwrap_or(false)
+}
+
+/// Recomputes the hash with the stored parameters (old ones included) and
+/// compares in constant time.
+fn verify_blocking(password: &[u8], hash: &str) -> bool {
+    let Ok(parsed) = PasswordHash::new(hash) else { return false };
+    let (Some(expected), Some(salt)) = (parsed.hash, parsed.salt) else { return false };
+    let Ok(algorithm) = Algorithm::try_from(parsed.algorithm) else { return false };
+    let Ok(version) = parsed.version.map_or(Ok(Version::V0x13), Version::try_from) else { return false };
+    let Ok(params) = Params::try_from(&parsed) else { return false };
+    let mut salt_bytes = [0u8; 64];
+    let Ok(salt) = salt.decode_b64(&mut salt_bytes) else { return false };
+    let mut out = vec![0u8; expected.len()];
+    let argon = Argon2::new(algorithm, version, params);
+    hash_into(&argon, password, salt, &mut out).is_ok() && bool::from(out.as_slice().ct_eq(expected.as_bytes()))
 }
 
 /// Whether a stored hash was made with other parameters (or another
@@ -92,6 +132,28 @@ mod tests {
         assert!(!verify_password(&Password::new("Str0ng!Pas"), &hash).await);
         assert!(!verify_password(&password, "not a hash").await);
         assert!(!needs_rehash(&hash));
+    }
+
+    /// The reused-memory path and the crate's own PHC functions agree both
+    /// ways, also for old parameters.
+    #[tokio::test]
+    async fn hashes_match_the_argon2_crate() {
+        use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+        let password = Password::new("Str0ng!Pass");
+        let ours = hash_password(&password, &OsRandom).await.unwrap();
+        let parsed = PasswordHash::new(&ours).unwrap();
+        assert!(hasher().verify_password(b"Str0ng!Pass", &parsed).is_ok());
+        assert!(hasher().verify_password(b"Str0ng!Pas", &parsed).is_err());
+        let salt = SaltString::encode_b64(b"0123456789abcdef").unwrap();
+        let theirs = hasher().hash_password(b"Str0ng!Pass", &salt).unwrap().to_string();
+        assert!(verify_password(&password, &theirs).await);
+        let weak = Argon2::new(Algorithm::Argon2id, Version::V0x13, Params::new(8 * 1024, 1, 1, None).unwrap());
+        let old = weak.hash_password(b"Str0ng!Pass", &salt).unwrap().to_string();
+        assert!(verify_password(&password, &old).await);
+        assert!(!verify_password(&Password::new("other"), &old).await);
+        let argon2i = Argon2::new(Algorithm::Argon2i, Version::V0x13, Params::new(8 * 1024, 2, 1, None).unwrap());
+        let legacy = argon2i.hash_password(b"Str0ng!Pass", &salt).unwrap().to_string();
+        assert!(verify_password(&password, &legacy).await);
     }
 
     #[test]

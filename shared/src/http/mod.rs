@@ -201,6 +201,7 @@ pub const ROUTES: &[Route] = &[
         auth: Auth::ApiKey,
         endpoint: Endpoint::Refresh,
         actions: &[
+            "dynamodb:BatchGetItem",
             "dynamodb:ConditionCheckItem",
             "dynamodb:DeleteItem",
             "dynamodb:GetItem",
