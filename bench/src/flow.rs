@@ -4,15 +4,15 @@
 
 use std::sync::Arc;
 
-use async_trait::async_trait;
 use lambda_http::Body;
 use lambda_http::http::Request;
 use serde_json::{Value, json};
+use shared::adapters::faulty::Discard;
 use shared::adapters::system::ManualClock;
 use shared::app::App;
 use shared::domain::tenant::{CodePolicy, IpLimits, Policy, Tenant};
-use shared::http::{handle_route, route_for_function};
-use shared::ports::{Email, Mailer, SendError, Sms, Store, Texter};
+use shared::http::{Route, handle_route, route_for_function};
+use shared::ports::{Mailer, Store, Texter};
 use shared::testing::{TestOptions, build_app};
 
 pub const CODE: &str = "135790";
@@ -23,23 +23,6 @@ const DEVICE: &str = "bench-device";
 pub trait Meter {
     fn start(&mut self, function: &'static str);
     fn stop(&mut self, function: &'static str);
-}
-
-/// Messages go nowhere: the benchmark measures Registrar, not a disk.
-struct Discard;
-
-#[async_trait]
-impl Mailer for Discard {
-    async fn send_email(&self, _: &Email) -> Result<(), SendError> {
-        Ok(())
-    }
-}
-
-#[async_trait]
-impl Texter for Discard {
-    async fn send_sms(&self, _: &Sms) -> Result<(), SendError> {
-        Ok(())
-    }
 }
 
 pub struct Bench {
@@ -101,23 +84,7 @@ impl Bench {
         bearer: Option<&str>,
     ) -> Answer {
         let route = route_for_function(function).expect("a function of the route table");
-        let mut request = Request::builder()
-            .method(route.method.clone())
-            .uri(path)
-            .header("x-api-key", &self.api_key)
-            .header("x-device-id", DEVICE)
-            .header("user-agent", "registrar-bench");
-        if let Some(token) = bearer {
-            request = request.header("authorization", format!("Bearer {token}"));
-        }
-        let body = match body {
-            Some(value) => {
-                request = request.header("content-type", "application/json");
-                Body::Text(value.to_string())
-            }
-            None => Body::Empty,
-        };
-        let request = request.body(body).expect("a valid request");
+        let request = self.request(route, path, body, bearer);
         if self.warm_keys && route.auth != shared::http::Auth::None {
             self.warm_up().await;
         }
@@ -136,13 +103,29 @@ impl Bench {
     /// A keyed request that reads nothing but the API key (and its tenant).
     pub async fn warm_up(&self) {
         let route = route_for_function("get-reference").expect("get-reference");
-        let request = Request::builder()
-            .uri("/v1/reference/countries/CH")
+        let request = self.request(route, "/v1/reference/countries/CH", None, None);
+        assert_eq!(handle_route(&self.app, route, request).await.status(), 200);
+    }
+
+    /// A request as API Gateway hands it over: key, device, JSON body.
+    fn request(&self, route: &Route, path: &str, body: Option<Value>, bearer: Option<&str>) -> Request<Body> {
+        let mut request = Request::builder()
+            .method(route.method.clone())
+            .uri(path)
             .header("x-api-key", &self.api_key)
-            .body(Body::Empty)
-            .expect("a valid request");
-        let response = handle_route(&self.app, route, request).await;
-        assert_eq!(response.status(), 200);
+            .header("x-device-id", DEVICE)
+            .header("user-agent", "registrar-bench");
+        if let Some(token) = bearer {
+            request = request.header("authorization", format!("Bearer {token}"));
+        }
+        let body = match body {
+            Some(value) => {
+                request = request.header("content-type", "application/json");
+                Body::Text(value.to_string())
+            }
+            None => Body::Empty,
+        };
+        request.body(body).expect("a valid request")
     }
 
     async fn expect(
