@@ -45,7 +45,7 @@ echo "== 1. CPU per endpoint and argon2"
 target/release/registrar-bench cpu "$OUT/cpu.json" "${BENCH_LIVES:-100}"
 
 PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-"$VENV/bin/moto_server" -H 127.0.0.1 -p "$PORT" > "$OUT/moto.log" 2>&1 &
+"$VENV/bin/python" scripts/moto-server.py "$PORT" > "$OUT/moto.log" 2>&1 &
 MOTO=$!
 trap 'kill "$MOTO" 2>/dev/null || true' EXIT
 python3 - "$PORT" <<'PY'

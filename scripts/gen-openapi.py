@@ -100,6 +100,13 @@ PROBLEM_CODES = sorted({
 ROUTES = [
     ("health", "get", "/v1/health", "none", False, None, 200, obj({"status": S()}, ["status"]), []),
     ("jwks", "get", "/.well-known/jwks.json", "none", False, None, 200, obj({"keys": {"type": "array", "items": JWK}}, ["keys"]), []),
+    ("openid-configuration", "get", "/.well-known/openid-configuration", "none", False, None, 200, obj({
+        "issuer": S(), "jwks_uri": S(),
+        "id_token_signing_alg_values_supported": {"type": "array", "items": {"const": "RS256"}},
+        "response_types_supported": {"type": "array", "items": S()},
+        "subject_types_supported": {"type": "array", "items": S()},
+        "claims_supported": {"type": "array", "items": S()},
+    }, ["issuer", "jwks_uri", "id_token_signing_alg_values_supported", "response_types_supported", "subject_types_supported"]), []),
     ("start-registration", "post", "/v1/registrations", "key", False, SIGN_UP, 202, obj({"registration_id": S(), "next": S(), "expires_at": S(format="date-time"), "message": S()}, ["registration_id", "next", "expires_at"]), [400, 413, 415, 422, 429]),
     ("get-registration", "get", "/v1/registrations/{id}", "key", False, None, 200, REGISTRATION, [404]),
     ("verify-registration-email", "post", "/v1/registrations/{id}/email/verify", "key", False, CODE_BODY, 200, STEP, [400, 404, 409, 413, 415, 422, 429]),
@@ -189,7 +196,7 @@ doc = {
         },
         "parameters": {
             "AcceptLanguage": {"name": "Accept-Language", "in": "header", "schema": S(), "description": "en, de, fr, it; q-values honoured"},
-            "RequestId": {"name": "X-Request-ID", "in": "header", "schema": S(), "description": "Echoed when 1–128 visible characters, else a new id is generated"},
+            "RequestId": {"name": "X-Request-ID", "in": "header", "schema": S(), "description": "Echoed when 1–128 visible characters, else a new id is generated; deployed, the answer carries API Gateway's request id instead (the one its access log writes) and the caller's is logged beside it"},
             "DeviceId": {"name": "X-Device-ID", "in": "header", "required": True, "schema": S(minLength=1, maxLength=128, pattern="^[!-~]+$")},
         },
         "schemas": {

@@ -30,7 +30,7 @@ PY
 # What each function answers in development mode: a fresh in-memory store per
 # function with the sandbox tenant, the events' API key and admin token.
 declare -A EXPECTED=(
-  [health]=200 [jwks]=200 [start-registration]=202 [get-registration]=404:registration_not_found
+  [health]=200 [jwks]=200 [openid-configuration]=200 [preflight]=204 [start-registration]=202 [get-registration]=404:registration_not_found
   [verify-registration-email]=404:registration_not_found [add-registration-phone]=404:registration_not_found
   [verify-registration-phone]=404:registration_not_found [resend-registration-code]=404:registration_not_found
   [login]=401:invalid_credentials [verify-mfa]=404:challenge_not_found
@@ -48,9 +48,9 @@ for event in events/*.json; do
   function=$(basename "$event" .json)
   expected="${EXPECTED[$function]:-missing}"
   answer=$(cargo lambda invoke --invoke-address 127.0.0.1 --invoke-port "$PORT" "$function" --data-file "$event" 2>&1 || true)
-  if python3 - "$expected" "$answer" <<'PY'
+  if python3 - "$expected" "$answer" "$event" <<'PY'
 import json, sys
-expected, answer = sys.argv[1], sys.argv[2]
+expected, answer, event = sys.argv[1], sys.argv[2], json.load(open(sys.argv[3]))
 status, _, code = expected.partition(":")
 try:
     response = json.loads(answer)
@@ -61,6 +61,13 @@ if str(response.get("statusCode")) != status:
     sys.exit(f"status {response.get('statusCode')}, expected {status}: {answer[:300]}")
 if code and (body or {}).get("code") != code:
     sys.exit(f"code {(body or {}).get('code')}, expected {code}")
+headers = {k.lower(): v for k, v in (response.get("headers") or {}).items()}
+# The request id is API Gateway's, so function and access logs share it.
+if headers.get("x-request-id") != event["requestContext"]["requestId"]:
+    sys.exit(f"x-request-id {headers.get('x-request-id')}, expected the event's requestContext.requestId")
+origin = event["headers"].get("origin")
+if event["requestContext"]["http"]["method"] == "OPTIONS" and headers.get("access-control-allow-origin") != origin:
+    sys.exit(f"preflight for {origin} answered without it: {headers}")
 PY
   then
     passed=$((passed + 1)); echo "ok   $function ($expected)"

@@ -10,11 +10,14 @@ cd "$(dirname "$0")/.."
 VENV=.venv
 SAM_VENV=.venv-sam
 ST_VENV=.venv-st
+BROWSER_VENV=.venv-browser
 MOTO_VERSION="${MOTO_VERSION:-5.2.5}"
 CARGO_LAMBDA_VERSION="${CARGO_LAMBDA_VERSION:-1.9.2}"
 CFN_LINT_VERSION="${CFN_LINT_VERSION:-1.58.0}"
 SAM_CLI_VERSION="${SAM_CLI_VERSION:-1.170.0}"
 SCHEMATHESIS_VERSION="${SCHEMATHESIS_VERSION:-4.32.5}"
+PLAYWRIGHT_VERSION="${PLAYWRIGHT_VERSION:-1.65.2}"
+PYJWT_VERSION="${PYJWT_VERSION:-2.15.1}"
 PIP_FLAGS=(--quiet --disable-pip-version-check)
 
 if [ ! -x "$VENV/bin/moto_server" ] || [ ! -x "$VENV/bin/cargo-lambda" ]; then
@@ -28,18 +31,34 @@ if [ ! -x "$SAM_VENV/bin/sam" ] || [ ! -x "$SAM_VENV/bin/cfn-lint" ]; then
   "$SAM_VENV/bin/pip" install "${PIP_FLAGS[@]}" "cfn-lint==$CFN_LINT_VERSION" "aws-sam-cli==$SAM_CLI_VERSION"
 fi
 
+# A real browser for tests/browser: Debian's Chromium (Playwright cannot
+# download its own here) driven by Playwright from PyPI; PyJWT as a client we
+# did not write.
+if ! command -v chromium > /dev/null; then
+  echo "== installing chromium (apt-get)"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium > /dev/null
+fi
+if [ ! -x "$BROWSER_VENV/bin/playwright" ]; then
+  echo "== installing playwright==$PLAYWRIGHT_VERSION and PyJWT==$PYJWT_VERSION into $BROWSER_VENV"
+  python3 -m venv "$BROWSER_VENV"
+  "$BROWSER_VENV/bin/pip" install "${PIP_FLAGS[@]}" "playwright==$PLAYWRIGHT_VERSION" "PyJWT[crypto]==$PYJWT_VERSION"
+fi
+
 if [ ! -x "$ST_VENV/bin/st" ]; then
   echo "== installing schemathesis==$SCHEMATHESIS_VERSION into $ST_VENV"
   python3 -m venv "$ST_VENV"
   "$ST_VENV/bin/pip" install "${PIP_FLAGS[@]}" "schemathesis==$SCHEMATHESIS_VERSION"
 fi
 
-PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-"$VENV/bin/moto_server" -H 127.0.0.1 -p "$PORT" > "$VENV/moto.log" 2>&1 &
-MOTO_PID=$!
-trap 'kill "$MOTO_PID" 2>/dev/null || true' EXIT
-
-python3 - "$PORT" <<'PY'
+# moto on one thread (scripts/moto-server.py says why): one instance for the
+# adapters' and flows' tests, and one that enforces IAM after its first
+# requests, for the functions' policies (tests/iam.rs).
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+wait_for_moto() {
+  python3 - "$1" "$2" <<'PY'
 import sys, time, urllib.request
 url = f"http://127.0.0.1:{sys.argv[1]}/moto-api/data.json"
 for _ in range(200):
@@ -48,10 +67,23 @@ for _ in range(200):
         sys.exit(0)
     except Exception:
         time.sleep(0.1)
-sys.exit("moto did not start; see .venv/moto.log")
+sys.exit(f"moto did not start; see {sys.argv[2]}")
 PY
-echo "== moto listening on 127.0.0.1:$PORT"
+}
+PORT=$(free_port)
+"$VENV/bin/python" scripts/moto-server.py "$PORT" > "$VENV/moto.log" 2>&1 &
+MOTO_PID=$!
+IAM_PORT=$(free_port)
+# tests/iam.rs makes an administrator with the 3 unchecked requests (user,
+# policy, access key); every later request is checked against IAM.
+INITIAL_NO_AUTH_ACTION_COUNT=3 "$VENV/bin/python" scripts/moto-server.py "$IAM_PORT" > "$VENV/moto-iam.log" 2>&1 &
+IAM_PID=$!
+trap 'kill "$MOTO_PID" "$IAM_PID" 2>/dev/null || true' EXIT
+wait_for_moto "$PORT" "$VENV/moto.log"
+wait_for_moto "$IAM_PORT" "$VENV/moto-iam.log"
+echo "== moto listening on 127.0.0.1:$PORT (one thread), IAM-enforcing moto on 127.0.0.1:$IAM_PORT"
 export REGISTRAR_TEST_MOTO_URL="http://127.0.0.1:$PORT"
+export REGISTRAR_TEST_MOTO_IAM_URL="http://127.0.0.1:$IAM_PORT"
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
@@ -60,7 +92,9 @@ cargo clippy --workspace --all-targets -- -D warnings
 
 echo "== deployment checks: cfn-lint, sam validate --lint, event shapes"
 export SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION="${AWS_DEFAULT_REGION:-eu-central-1}"
-"$SAM_VENV/bin/cfn-lint" template.yaml
+# Informational findings too (e.g. a stateful resource without an explicit
+# deletion policy).
+"$SAM_VENV/bin/cfn-lint" template.yaml --include-checks I
 "$SAM_VENV/bin/sam" validate --lint
 "$SAM_VENV/bin/sam" local generate-event apigateway http-api-proxy --method POST --path /v1/x --body '{}' \
   > "$VENV/reference-event.json"
@@ -73,6 +107,12 @@ export REGISTRAR_TEST_LOG_DIR="$PWD/$VENV/test-logs"
 rm -rf "$REGISTRAR_TEST_LOG_DIR"
 cargo test --workspace --exclude registrar-functions 2>&1 | tee "$LOG"
 
+echo "== a real browser against the local API (CORS, cookie refresh), PyJWT through discovery"
+"$BROWSER_VENV/bin/python" scripts/browser-test.py target/debug/registrar 2>&1 | tee -a "$LOG"
+
+echo "== the README's DynamoDB command on a fresh moto"
+"$VENV/bin/python" scripts/readme-dynamodb.py target/debug/registrar 2>&1 | tee -a "$LOG"
+
 echo "== schemathesis against the local API"
 bash scripts/schemathesis.sh
 
@@ -84,5 +124,5 @@ python3 scripts/scan-logs.py "$REGISTRAR_TEST_LOG_DIR"/* "$VENV/lambda-watch.log
 
 # One closing line for the whole run (cargo prints one per test binary).
 awk '/^test result:/ { p += $4; f += $6 }
-     /^invoke: / { p += $2; f += $4 }
+     /^(invoke|browser|readme-dynamodb): / { p += $2; f += $4 }
      END { printf "tests: %d passed, %d failed\n", p, f }' "$LOG"

@@ -50,7 +50,7 @@ async fn api(backend: Backend) -> Api {
 
 impl Api {
     async fn new(backend: Backend) -> Self {
-        let clock = Arc::new(ManualClock::starting_now());
+        let clock = Arc::new(ManualClock::at_test_start());
         let store = common::store_for(backend, clock.clone()).await;
         let policy = Policy { phone_required: false, sandbox_code: Some(CODE.into()), ..Policy::default() };
         let app = spawn_app(TestOptions { policy, store, senders: None, clock: Some(clock) }).await;
@@ -632,7 +632,7 @@ async fn token_attacks_get_401(api: Api) {
     forged_claims["sub"] = json!("usr_someone_else");
     let tampered = format!("{}.{}.{}", parts[0], b64(&forged_claims), parts[2]);
     // HS256 with the public key's JWK as the secret (algorithm confusion).
-    let jwk = api.app.app.keys.jwks()["keys"][0].to_string();
+    let jwk = api.app.app.keys.current().jwks()["keys"][0].to_string();
     let hs = jsonwebtoken::encode(
         &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
         &claims,
@@ -643,7 +643,7 @@ async fn token_attacks_get_401(api: Api) {
     let sign = |mut c: Value, edit: &dyn Fn(&mut Value)| {
         edit(&mut c);
         let claims: shared::domain::tokens::Claims = serde_json::from_value(c).unwrap();
-        api.app.app.keys.sign(&claims).unwrap()
+        api.app.app.keys.current().sign(&claims).unwrap()
     };
     let expired = sign(claims.clone(), &|c| c["exp"] = json!(now - 1));
     let other_tenant = sign(claims.clone(), &|c| c["tid"] = json!("another-tenant"));
@@ -656,7 +656,7 @@ async fn token_attacks_get_401(api: Api) {
     let unknown_kid = stranger.sign(&serde_json::from_value(claims.clone()).unwrap()).unwrap();
     // The same, claiming Registrar's kid.
     let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
-    header.kid = Some(api.app.app.keys.active_kid().to_owned());
+    header.kid = Some(api.app.app.keys.current().active_kid().unwrap().to_owned());
     let foreign_pem = shared::domain::tokens::generate_pem().unwrap();
     let borrowed_kid = jsonwebtoken::encode(
         &header,

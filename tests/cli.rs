@@ -8,14 +8,21 @@ use std::process::Command;
 use std::sync::Arc;
 
 use serde_json::{Value, json};
-use shared::adapters::dynamodb::DynamoStore;
-use shared::adapters::outbox::Outbox;
-use shared::adapters::system::{OsRandom, SystemClock};
-use shared::app::{App, Secret, Settings};
-use shared::domain::keys::keyring_from_store;
+use shared::adapters::system::ManualClock;
+use shared::app::App;
+use shared::config::Config;
+use shared::domain::tokens::Claims;
 
 struct Cli {
     table: String,
+    /// The stack whose secrets the CLI manages (`--stack`), unique per test.
+    stack: String,
+}
+
+impl Cli {
+    fn new(name: &str) -> Self {
+        Self { table: common::unique(name), stack: common::unique(name) }
+    }
 }
 
 struct Run {
@@ -25,11 +32,43 @@ struct Run {
 }
 
 impl Cli {
+    /// An app as a deployed function builds it (on moto, the real clock or
+    /// `clock`), given the secrets `secrets` names.
+    async fn app(&self, secrets: &[&str], clock: Option<Arc<ManualClock>>) -> App {
+        let names = shared::domain::keys::SecretNames::of_stack(&self.stack);
+        // The API key cache is off: the CLI revokes in another process.
+        let mut env = std::collections::HashMap::from([
+            ("REGISTRAR_STORE", "dynamodb"),
+            ("REGISTRAR_TABLE", self.table.as_str()),
+            ("REGISTRAR_ISSUER", "http://registrar.test"),
+            ("REGISTRAR_API_KEY_CACHE_SECS", "0"),
+        ]);
+        for name in secrets {
+            let id = match *name {
+                "REGISTRAR_SIGNING_KEYS_SECRET" => &names.signing_keys,
+                "REGISTRAR_PUBLIC_KEYS_SECRET" => &names.public_keys,
+                _ => &names.code_key,
+            };
+            env.insert(name, id.as_str());
+        }
+        let outbox = std::env::temp_dir().join(common::unique("cli-outbox")).display().to_string();
+        env.insert("REGISTRAR_OUTBOX_DIR", outbox.as_str());
+        let config = Config::from_lookup(false, |name| env.get(name).map(|v| (*v).to_owned())).expect("config");
+        let clock: Arc<dyn shared::ports::Clock> = match clock {
+            Some(clock) => clock,
+            None => Arc::new(shared::adapters::system::SystemClock),
+        };
+        config.build_app_on(Some(&common::moto_sdk()), clock).await.expect("the app starts on the secrets")
+    }
+
     fn run(&self, args: &[&str]) -> Run {
         let out = Command::new(env!("CARGO_BIN_EXE_registrar-admin"))
             .args(args)
             .env("REGISTRAR_TABLE", &self.table)
+            .env("REGISTRAR_STACK", &self.stack)
             .env("REGISTRAR_DYNAMODB_ENDPOINT", common::moto_url())
+            // Secrets Manager on moto too.
+            .env("AWS_ENDPOINT_URL", common::moto_url())
             .env("AWS_ACCESS_KEY_ID", "test")
             .env("AWS_SECRET_ACCESS_KEY", "test")
             .env("AWS_REGION", "eu-central-1")
@@ -54,7 +93,7 @@ impl Cli {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_cli_sets_up_a_tenant_the_api_then_serves() {
-    let cli = Cli { table: common::unique("cli") };
+    let cli = Cli::new("cli");
     assert!(cli.run(&["create-table"]).ok);
     let tenant = cli.json(&["tenant", "create", "acme", "--name", "Acme Corp", "--phone-required", "false"]);
     assert_eq!(tenant["policy"]["phone_required"], false);
@@ -68,8 +107,12 @@ async fn the_cli_sets_up_a_tenant_the_api_then_serves() {
     let api_key = key["api_key"].as_str().unwrap().to_owned();
     let admin = cli.json(&["admin-token", "issue", "acme", "--years", "2"]);
     let admin_token = admin["admin_token"].as_str().unwrap().to_owned();
-    let signing = cli.json(&["signing-key", "add"]);
-    let kid = signing["kid"].as_str().unwrap().to_owned();
+    let created = cli.json(&["secrets", "create"]);
+    assert_eq!(created["created"].as_array().unwrap().len(), 3, "{created}");
+    assert_eq!(cli.json(&["secrets", "create"])["created"], json!([]), "made once");
+    let listed = cli.json(&["signing-key", "list"]);
+    let kid = listed[0]["kid"].as_str().unwrap().to_owned();
+    assert_eq!(listed[0]["status"], "active", "a new stack's first key signs");
     let owner = cli.json(&[
         "service-owner",
         "create",
@@ -90,31 +133,9 @@ async fn the_cli_sets_up_a_tenant_the_api_then_serves() {
     let tokens = cli.run(&["admin-token", "list", "acme"]);
     assert!(!tokens.stdout.contains(&admin_token));
 
-    // The API on the same table, with the keys from the table.
-    let clock = Arc::new(SystemClock);
-    let client = aws_sdk_dynamodb::Client::new(&common::moto_sdk());
-    let store = Arc::new(DynamoStore::new(client, cli.table.clone(), clock.clone()));
-    let keys = keyring_from_store(store.as_ref()).await.unwrap().expect("the CLI's key");
-    assert_eq!(keys.active_kid(), kid);
-    let outbox = Arc::new(Outbox::new(std::env::temp_dir().join(common::unique("cli-outbox")), clock.clone()));
-    let app = Arc::new(App {
-        store,
-        mailer: outbox.clone(),
-        texter: outbox,
-        clock,
-        random: Arc::new(OsRandom),
-        keys: Arc::new(keys),
-        settings: Settings {
-            issuer: "http://registrar.test".into(),
-            audience: "registrar".into(),
-            code_pepper: Secret::new(b"cli test pepper, at least 32 bytes".to_vec()),
-            secure_cookies: true,
-            // The CLI revokes keys in another process while this API runs on
-            // the real clock: no cache, so the revocation shows at once.
-            api_key_cache_secs: 0,
-        },
-        api_keys: Default::default(),
-    });
+    // The API on the same table, with the keys and the code key from the
+    // stack's secrets, as a deployed issuing function reads them.
+    let app = Arc::new(cli.app(&["REGISTRAR_SIGNING_KEYS_SECRET", "REGISTRAR_CODE_KEY_SECRET"], None).await);
     let (addr, _server) = shared::http::server::spawn(app, "127.0.0.1:0".parse().unwrap()).await.unwrap();
     let http = reqwest::Client::new();
     let url = |path: &str| format!("http://{addr}{path}");
@@ -158,18 +179,11 @@ async fn the_cli_sets_up_a_tenant_the_api_then_serves() {
     assert!(cli.run(&["api-key", "revoke", "acme", key["key_id"].as_str().unwrap()]).ok);
     let revoked = http.get(url("/v1/reference/languages")).header("X-API-Key", &api_key).send().await.unwrap();
     assert_eq!(revoked.status(), 401);
-
-    // Retiring keeps the key in the JWKS for verification.
-    cli.json(&["signing-key", "add"]);
-    assert!(cli.run(&["signing-key", "retire", &kid]).ok);
-    let listed = cli.json(&["signing-key", "list"]);
-    assert_eq!(listed.as_array().unwrap().len(), 2);
-    assert!(listed.as_array().unwrap().iter().any(|k| k["kid"] == kid.as_str() && k["status"] == "retired"));
 }
 
 #[test]
 fn the_cli_fails_clearly() {
-    let cli = Cli { table: common::unique("cli-fail") };
+    let cli = Cli::new("cli-fail");
     assert!(cli.run(&["create-table"]).ok);
     assert!(cli.run(&["tenant", "create", "t1", "--name", "T"]).ok);
     let twice = cli.run(&["tenant", "create", "t1", "--name", "T"]);
@@ -194,6 +208,9 @@ fn the_cli_fails_clearly() {
     assert!(!weak.ok && weak.stderr.contains("password_too_short"), "{}", weak.stderr);
     let bad_id = cli.run(&["tenant", "create", "bad id!", "--name", "X"]);
     assert!(!bad_id.ok && bad_id.stderr.contains("tenant id"), "{}", bad_id.stderr);
+    let no_secrets = cli.run(&["signing-key", "list"]);
+    assert!(!no_secrets.ok && no_secrets.stderr.contains("/signing-keys"), "{}", no_secrets.stderr);
+    assert!(cli.run(&["secrets", "create"]).ok);
     let unknown_key = cli.run(&["signing-key", "retire", "nokid"]);
     assert!(!unknown_key.ok && unknown_key.stderr.contains("no signing key nokid"));
     let bad_policy = cli.run(&["tenant", "set-policy", "t1", "--policy", "{not json"]);
@@ -209,4 +226,141 @@ fn the_cli_fails_clearly() {
         .unwrap();
     assert!(!unreachable.status.success());
     assert!(String::from_utf8_lossy(&unreachable.stderr).contains("could not be reached"));
+}
+
+/// `set-policy` changes only what it is given, refuses unknown fields and
+/// values that the API could not live with, each with one line and a
+/// non-zero exit.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn set_policy_merges_and_validates() {
+    let cli = Cli::new("cli-policy");
+    assert!(cli.run(&["create-table"]).ok);
+    cli.json(&["tenant", "create", "shop", "--name", "Shop", "--cors-origin", "https://shop.example"]);
+    let ips = r#"{"ip_limits": {"logins_per_5_min": 500}, "terms_version": "2026-05"}"#;
+    cli.json(&["tenant", "set-policy", "shop", "--policy", ips]);
+    // The README's example: a few fields; nothing else may change.
+    let updated = cli.json(&[
+        "tenant",
+        "set-policy",
+        "shop",
+        "--policy",
+        r#"{"phone_required": true, "access_token_ttl_secs": 600, "codes": {"length": 8}}"#,
+    ]);
+    let policy = &updated["policy"];
+    assert_eq!(policy["access_token_ttl_secs"], 600);
+    assert_eq!(policy["codes"]["length"], 8);
+    assert_eq!(policy["codes"]["max_attempts"], 5, "sibling fields of a nested object stay");
+    assert_eq!(policy["cors_origins"], json!(["https://shop.example"]), "origins kept");
+    assert_eq!(policy["ip_limits"]["logins_per_5_min"], 500, "IP limits kept");
+    assert_eq!(policy["ip_limits"]["signups_per_hour"], 100);
+    assert_eq!(policy["terms_version"], "2026-05", "legal versions kept");
+
+    for (patch, reason) in [
+        (r#"{"access_token_ttl_secs": 9223372036854775807}"#, "access_token_ttl_secs must be"),
+        (r#"{"refresh_token_ttl_secs": -5}"#, "refresh_token_ttl_secs must be"),
+        (r#"{"codes": {"lenght": 8}}"#, "unknown field codes.lenght"),
+        (r#"{"languages": ["xx"]}"#, "languages must be"),
+        (r#"{"cors_origins": ["https://shop.example/app"]}"#, "is not an origin"),
+        (r#"{"sandbox_code": "12"}"#, "sandbox_code must be 8 digits"),
+        (r#"{"codes": 5}"#, "--policy"),
+        ("[1, 2]", "must be a JSON object"),
+    ] {
+        let run = cli.run(&["tenant", "set-policy", "shop", "--policy", patch]);
+        assert!(!run.ok, "{patch} was accepted");
+        assert!(run.stderr.contains(reason), "{patch}: {}", run.stderr);
+        assert_eq!(run.stderr.trim().lines().count(), 1, "one line: {}", run.stderr);
+        assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+    }
+    let flag = cli.run(&["tenant", "set-policy", "shop", "--access-token-ttl", "99999999999999"]);
+    assert!(!flag.ok && flag.stderr.contains("access_token_ttl_secs must be"), "{}", flag.stderr);
+    let shown = cli.json(&["tenant", "show", "shop"]);
+    assert_eq!(shown["policy"]["access_token_ttl_secs"], 600, "nothing refused was stored");
+}
+
+fn claims(now: i64) -> Claims {
+    Claims {
+        iss: "http://registrar.test".into(),
+        aud: "registrar".into(),
+        sub: "usr_1".into(),
+        tid: "t".into(),
+        sid: "ses_1".into(),
+        typ: "client".into(),
+        roles: vec![],
+        iat: now,
+        exp: now + 3600,
+        jti: "j".into(),
+    }
+}
+
+/// Key rotation end to end, with the functions built from the stack's
+/// secrets as deployed: a new key is published before it signs, tokens of
+/// the old key verify until it is removed, and instances started before a
+/// change pick it up without a restart.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signing_keys_rotate_without_logging_anyone_out() {
+    let cli = Cli::new("rotate");
+    assert!(cli.run(&["secrets", "create"]).ok);
+    let clock = Arc::new(ManualClock::at_test_start());
+    let issuer = cli.app(&["REGISTRAR_SIGNING_KEYS_SECRET"], Some(clock.clone())).await;
+    let checker = cli.app(&["REGISTRAR_PUBLIC_KEYS_SECRET"], Some(clock.clone())).await;
+    let now = || clock.now_secs();
+    let verifies = |app: &App, token: &str| {
+        app.keys.current().verify_at(token, "http://registrar.test", "registrar", clock.now_secs()).is_some()
+    };
+    assert!(checker.keys.current().sign(&claims(now())).is_err(), "a checking function holds no private key");
+    let old_token = issuer.keys.current().sign(&claims(now())).unwrap();
+    assert!(verifies(&checker, &old_token));
+    let old_kid = issuer.keys.current().active_kid().unwrap().to_owned();
+
+    // 1. Add: published at once, signing not yet.
+    let added = cli.json(&["signing-key", "add"]);
+    let new_kid = added["kid"].as_str().unwrap().to_owned();
+    assert_eq!(added["status"], "next");
+    clock.advance(chrono::Duration::seconds(shared::app::KEY_RELOAD_SECS));
+    for app in [&issuer, &checker] {
+        app.keys.reload_if_due(now()).await;
+    }
+    let published: Vec<String> = checker.keys.current().jwks()["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["kid"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(published.contains(&new_kid) && published.contains(&old_kid), "{published:?}");
+    assert_eq!(issuer.keys.current().active_kid(), Some(old_kid.as_str()), "a next key does not sign");
+
+    // 2. Activate: the issuer signs with the new key; an instance that has
+    // not reloaded yet fetches the keys again for the unknown kid.
+    let stale = cli.app(&["REGISTRAR_PUBLIC_KEYS_SECRET"], Some(clock.clone())).await;
+    assert!(cli.run(&["signing-key", "activate", &new_kid]).ok);
+    clock.advance(chrono::Duration::seconds(shared::app::KEY_RELOAD_SECS));
+    issuer.keys.reload_if_due(now()).await;
+    let new_token = issuer.keys.current().sign(&claims(now())).unwrap();
+    let header = jsonwebtoken::decode_header(&new_token).unwrap();
+    assert_eq!(header.kid.as_deref(), Some(new_kid.as_str()));
+    assert!(verifies(&stale, &new_token), "published before it signed, so a running instance knows it");
+    assert!(verifies(&issuer, &old_token) && verifies(&stale, &old_token), "old tokens live on");
+    let listed = cli.json(&["signing-key", "list"]);
+    assert!(listed.as_array().unwrap().iter().any(|k| k["kid"] == old_kid.as_str() && k["status"] == "retired"));
+
+    // 3. Remove the old key once its tokens have expired.
+    let refused = cli.run(&["signing-key", "remove", &new_kid]);
+    assert!(!refused.ok && refused.stderr.contains("signs"), "{}", refused.stderr);
+    assert!(cli.run(&["signing-key", "remove", &old_kid]).ok);
+    clock.advance(chrono::Duration::seconds(shared::app::KEY_RELOAD_SECS));
+    checker.keys.reload_if_due(now()).await;
+    assert!(!verifies(&checker, &old_token), "a removed key verifies nothing");
+    assert!(verifies(&checker, &new_token));
+
+    // The code key rotates too; a function reads it at its next start.
+    let names = shared::domain::keys::SecretNames::of_stack(&cli.stack);
+    let secrets = aws_sdk_secretsmanager::Client::new(&common::moto_sdk());
+    let read = || async {
+        let out = secrets.get_secret_value().secret_id(&names.code_key).send().await.unwrap();
+        out.secret_string().unwrap().to_owned()
+    };
+    let before = read().await;
+    assert!(before.len() >= 32);
+    assert!(cli.run(&["secrets", "rotate-code-key"]).ok);
+    assert_ne!(read().await, before);
 }

@@ -16,7 +16,7 @@ use shared::testing::{TestApp, TestOptions, spawn_app};
 const CODE: &str = "123456";
 
 async fn app() -> TestApp {
-    let clock = Arc::new(ManualClock::starting_now());
+    let clock = Arc::new(ManualClock::at_test_start());
     let store = common::dynamo_store(clock.clone()).await;
     let policy = Policy {
         phone_required: false,

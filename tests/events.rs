@@ -182,7 +182,19 @@ async fn start_registration_event() {
     let (status, body, headers) = fixture(true).await.answer("start-registration").await;
     assert_eq!(status, 202, "{body}");
     assert!(body["registration_id"].as_str().unwrap().starts_with("reg_"));
-    assert_eq!(headers["x-request-id"], "req-event-start-registration");
+    // API Gateway's id, which its access log writes too, not the caller's.
+    assert_eq!(headers["x-request-id"], "Kq9fzho-FiAEMdQ2=");
+}
+
+#[tokio::test]
+async fn problems_carry_api_gateways_request_id() {
+    let (status, body, headers) = fixture(true).await.answer("get-me").await;
+    assert_eq!(status, 401, "{body}");
+    let event: Value = serde_json::from_str(include_str!("../events/get-me.json")).unwrap();
+    let id = event["requestContext"]["requestId"].as_str().unwrap();
+    assert_ne!(event["headers"]["x-request-id"].as_str(), Some(id), "the event carries a caller's id as well");
+    assert_eq!(headers["x-request-id"], id);
+    assert_eq!(body["request_id"], id);
 }
 
 #[tokio::test]

@@ -185,7 +185,7 @@ fn hostile() -> impl Strategy<Value = Hostile> {
 }
 
 fn request(route: &Route, h: &Hostile, w: &World) -> Request<Body> {
-    let mut path = route.path.to_owned();
+    let mut path = route.path.replace("{proxy+}", &format!("v1/registrations/{}", h.params[0]));
     for (i, name) in ["{id}", "{kind}", "{code}"].iter().enumerate() {
         path = path.replace(name, &h.params[i % 2]);
     }
@@ -261,6 +261,8 @@ macro_rules! fuzz_routes {
 fuzz_routes!(
     health => "health",
     jwks => "jwks",
+    openid_configuration => "openid-configuration",
+    preflight => "preflight",
     start_registration => "start-registration",
     get_registration => "get-registration",
     verify_registration_email => "verify-registration-email",

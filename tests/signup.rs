@@ -136,7 +136,8 @@ async fn happy_path_in_english_with_phone() {
     let claims = app
         .app
         .keys
-        .verify(body["access_token"].as_str().unwrap(), "http://registrar.test", "registrar")
+        .current()
+        .verify_at(body["access_token"].as_str().unwrap(), "http://registrar.test", "registrar", app.clock.now_secs())
         .expect("valid token");
     assert_eq!(claims.sub, body["user_id"].as_str().unwrap());
     assert_eq!(claims.tid, app.tenant.id);

@@ -10,12 +10,12 @@ use shared::adapters::system::ManualClock;
 use shared::ports::Store;
 
 async fn memory() -> (Arc<dyn Store>, Arc<ManualClock>) {
-    let clock = Arc::new(ManualClock::starting_now());
+    let clock = Arc::new(ManualClock::at_test_start());
     (Arc::new(MemoryStore::new(clock.clone())), clock)
 }
 
 async fn dynamodb() -> (Arc<dyn Store>, Arc<ManualClock>) {
-    let clock = Arc::new(ManualClock::starting_now());
+    let clock = Arc::new(ManualClock::at_test_start());
     (common::dynamo_store(clock.clone()).await, clock)
 }
 

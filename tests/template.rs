@@ -62,31 +62,108 @@ fn the_table_has_ttl_on_expires_at() {
     assert_eq!(table["KeySchema"][1]["AttributeName"], "sk");
 }
 
+/// Every statement names its resources: the table, the SES identity, or a
+/// secret; `*` only for SMS, which has no ARN (publishing to any topic is
+/// denied beside it). (tests/iam.rs proves the
+/// actions under enforcement, where moto ignores resources.)
 #[test]
-fn functions_get_only_the_actions_the_route_table_names() {
+fn every_statement_is_scoped_to_its_resource() {
     let template = template();
     for (name, resource) in functions(&template) {
-        let binary = resource["Metadata"]["BuildProperties"]["Binary"].as_str().unwrap();
-        let route = ROUTES.iter().find(|r| r.function == binary).expect("a route per function");
-        let mut allowed = BTreeSet::new();
-        if let Some(policies) = resource["Properties"]["Policies"].as_sequence() {
-            for policy in policies {
-                for statement in policy["Statement"].as_sequence().expect("inline statements only") {
-                    if statement["Effect"] != "Allow" {
-                        continue;
-                    }
-                    for action in statement["Action"].as_sequence().unwrap() {
-                        allowed.insert(action.as_str().unwrap());
-                    }
-                    if statement["Resource"] == "*" {
-                        // Only SMS publishing has no resource ARN.
-                        let actions = statement["Action"].as_sequence().unwrap();
-                        assert!(actions.iter().all(|a| a == "sns:Publish"), "{name}: wildcard resource");
-                    }
+        for policy in resource["Properties"]["Policies"].as_sequence().into_iter().flatten() {
+            for statement in policy["Statement"].as_sequence().expect("inline statements only") {
+                let actions: Vec<&str> =
+                    statement["Action"].as_sequence().expect("a list").iter().map(|a| a.as_str().unwrap()).collect();
+                let target = serde_yaml::to_string(&statement["Resource"]).unwrap();
+                let allow = statement["Effect"] == "Allow";
+                for action in &actions {
+                    let expected = match (allow, action.split_once(':').map(|(service, _)| service)) {
+                        (true, Some("dynamodb")) => "!GetAtt Table.Arn",
+                        (true, Some("ses")) => ":identity/${SesIdentity}",
+                        (true, Some("secretsmanager")) => "Secret",
+                        // SMS to a number has no ARN; publishing to topics is denied.
+                        (true, Some("sns")) => "'*'",
+                        (false, Some("sns")) => "arn:${AWS::Partition}:sns:*:*:*",
+                        _ => panic!("{name}: unexpected statement for {action}"),
+                    };
+                    assert!(target.contains(expected), "{name}: {action} on {target}");
                 }
             }
         }
-        let wanted: BTreeSet<&str> = route.actions.iter().copied().collect();
-        assert_eq!(allowed, wanted, "{name}");
+    }
+}
+
+/// Browsers can call every route when deployed: one preflight route answers
+/// `OPTIONS` for every path the table serves.
+#[test]
+fn every_routes_path_has_a_preflight() {
+    let preflight = ROUTES.iter().find(|r| r.method == "OPTIONS").expect("a preflight route");
+    assert_eq!(preflight.path, "/{proxy+}");
+    for route in ROUTES {
+        let concrete = route.path.replace('{', "x").replace('}', "");
+        assert!(shared::http::match_path(preflight.path, &concrete).is_some(), "{} has no preflight", route.path);
+    }
+}
+
+/// The stack keeps its data and its logs: the table survives the stack, and
+/// each function logs into a group of the stack with a retention.
+#[test]
+fn the_table_is_retained_and_every_function_has_its_log_group() {
+    let template = template();
+    let table = &template["Resources"]["Table"];
+    assert_eq!(table["DeletionPolicy"], "Retain");
+    assert_eq!(table["UpdateReplacePolicy"], "Retain");
+    assert_eq!(table["Properties"]["DeletionProtectionEnabled"], true);
+    for (name, resource) in functions(&template) {
+        let binary = resource["Metadata"]["BuildProperties"]["Binary"].as_str().unwrap();
+        let group = &template["Resources"][format!("{name}Logs").as_str()];
+        assert_eq!(group["Type"], "AWS::Logs::LogGroup", "{name}");
+        let group_name = serde_yaml::to_string(&group["Properties"]["LogGroupName"]).unwrap();
+        assert!(
+            group_name.trim().ends_with(&format!("/aws/lambda/${{AWS::StackName}}-{binary}")),
+            "{name}: {group_name}"
+        );
+        let function_name = serde_yaml::to_string(&resource["Properties"]["FunctionName"]).unwrap();
+        assert!(function_name.trim().ends_with(&format!("${{AWS::StackName}}-{binary}")), "{name}: {function_name}");
+        let retention = &group["Properties"]["RetentionInDays"];
+        assert!(matches!(retention, Value::Tagged(_)) || retention.is_number(), "{name}: no retention");
+        let logging = serde_yaml::to_string(&resource["Properties"]["LoggingConfig"]["LogGroup"]).unwrap();
+        assert!(logging.contains(&format!("{name}Logs")), "{name} logs elsewhere: {logging}");
+        for alarm in ["ErrorsAlarm", "ThrottlesAlarm"] {
+            assert_eq!(template["Resources"][format!("{name}{alarm}").as_str()]["Type"], "AWS::CloudWatch::Alarm");
+        }
+    }
+}
+
+/// No secret in any function's environment (anyone allowed to read a
+/// function's configuration reads it): functions name the secrets they read,
+/// and the secrets are the ones `registrar-admin --stack` manages.
+#[test]
+fn secrets_live_in_secrets_manager_not_in_the_environment() {
+    let template = template();
+    let names = shared::domain::keys::SecretNames::of_stack("${AWS::StackName}");
+    for (resource, name) in [
+        ("CodeKeySecret", &names.code_key),
+        ("SigningKeysSecret", &names.signing_keys),
+        ("PublicKeysSecret", &names.public_keys),
+    ] {
+        let secret = &template["Resources"][resource];
+        assert_eq!(secret["Type"], "AWS::SecretsManager::Secret", "{resource}");
+        assert!(serde_yaml::to_string(&secret["Properties"]["Name"]).unwrap().contains(name.as_str()), "{resource}");
+    }
+    let mut environments = vec![("Globals".to_owned(), &template["Globals"]["Function"]["Environment"])];
+    environments.extend(functions(&template).into_iter().map(|(name, r)| (name, &r["Properties"]["Environment"])));
+    for (name, environment) in environments {
+        for (variable, value) in environment["Variables"].as_mapping().into_iter().flatten() {
+            let variable = variable.as_str().unwrap();
+            let value = serde_yaml::to_string(value).unwrap();
+            assert!(!["REGISTRAR_CODE_PEPPER", "REGISTRAR_SIGNING_KEYS"].contains(&variable), "{name}: {variable}");
+            if variable.ends_with("_SECRET") {
+                assert!(value.contains("!Ref") && value.contains("Secret"), "{name}: {variable} names a secret");
+            }
+        }
+    }
+    for (parameter, declared) in template["Parameters"].as_mapping().unwrap() {
+        assert_ne!(declared["NoEcho"], true, "{parameter:?}: a secret parameter would end up in an environment");
     }
 }

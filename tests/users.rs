@@ -41,7 +41,7 @@ async fn api(backend: Backend) -> Api {
 
 impl Api {
     async fn new(backend: Backend) -> Self {
-        let clock = Arc::new(ManualClock::starting_now());
+        let clock = Arc::new(ManualClock::at_test_start());
         let store = common::store_for(backend, clock.clone()).await;
         let policy = Policy { phone_required: false, sandbox_code: Some(CODE.into()), ..Policy::default() };
         let app = spawn_app(TestOptions { policy, store, senders: None, clock: Some(clock) }).await;

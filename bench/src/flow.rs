@@ -154,6 +154,9 @@ impl Bench {
         let phone = format!("+4179{:07}", 1_000_000 + n % 8_000_000);
         self.expect(m, "health", "/v1/health", None, None, 200).await;
         self.expect(m, "jwks", "/.well-known/jwks.json", None, None, 200).await;
+        self.expect(m, "openid-configuration", "/.well-known/openid-configuration", None, None, 200).await;
+        // A preflight from an origin no tenant allows (no header values).
+        self.expect(m, "preflight", "/v1/registrations", None, None, 204).await;
         self.expect(m, "list-reference", "/v1/reference/countries", None, None, 200).await;
         self.expect(m, "get-reference", "/v1/reference/countries/CH", None, None, 200).await;
 

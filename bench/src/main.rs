@@ -125,7 +125,7 @@ fn reference_argon2(runs: usize) -> Value {
 }
 
 async fn cpu(out: &str, lives: u64) {
-    let clock = Arc::new(ManualClock::starting_now());
+    let clock = Arc::new(ManualClock::at_test_start());
     let bench = Bench::new(None, clock).await;
     for n in 0..3 {
         bench.life(&mut Ignore, 1_000_000 + n).await;
@@ -153,7 +153,7 @@ async fn cpu(out: &str, lives: u64) {
     let mut sign_cpu = Vec::new();
     for _ in 0..200 {
         let started = cpu_ns();
-        bench.app.keys.sign(&claims).expect("sign");
+        bench.app.keys.current().sign(&claims).expect("sign");
         sign_cpu.push(cpu_ns() - started);
     }
 
@@ -226,7 +226,7 @@ async fn dynamodb(out: &str, moto: &str) {
         .await;
     let config = aws_sdk_dynamodb::config::Builder::from(&sdk).interceptor(counter.clone()).build();
     let client = aws_sdk_dynamodb::Client::from_conf(config);
-    let clock = Arc::new(ManualClock::starting_now());
+    let clock = Arc::new(ManualClock::at_test_start());
     let table = format!("registrar-bench-{}", std::process::id());
     let store = DynamoStore::new(client, table, clock.clone());
     store.create_table().await.expect("create the table in moto");

@@ -1,9 +1,11 @@
 //! The application: the ports plus configuration, built once per cold start
 //! (or once per local server) and shared by every request.
 
-use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, RwLock};
 
-use crate::domain::tenant::ApiKeyCache;
+use crate::domain::Error;
+use crate::domain::tenant::{ApiKeyCache, OriginCache};
 use crate::domain::tokens::Keyring;
 use crate::ports::{Clock, Mailer, Random, Store, Texter};
 
@@ -34,8 +36,13 @@ pub struct Settings {
     pub issuer: String,
     /// `aud` of every access token.
     pub audience: String,
-    /// The key of the code hashes. All instances of a deployment share it.
-    pub code_pepper: Secret,
+    /// The key of the one-time-code hashes, derived from the deployment's
+    /// code secret (all its instances share it); `None` in a function that
+    /// was given no code secret.
+    pub code_key: Option<Secret>,
+    /// The key refresh-token successors are derived with: from the same
+    /// secret, for another purpose, so the two never share a key.
+    pub refresh_key: Option<Secret>,
     /// Whether the refresh cookie carries `Secure` (off only for plain-HTTP
     /// local runs in browsers that refuse Secure cookies on localhost).
     pub secure_cookies: bool,
@@ -43,6 +50,110 @@ pub struct Settings {
     /// tenant (0: never): revoking a key or changing a policy takes effect
     /// within this time. See [`ApiKeyCache`].
     pub api_key_cache_secs: i64,
+}
+
+impl Settings {
+    /// The code-hash key, or 503 where the function holds none.
+    pub fn code_key(&self) -> Result<&[u8], Error> {
+        self.code_key.as_ref().map(Secret::expose).ok_or_else(|| missing("code key"))
+    }
+
+    /// The refresh-successor key, or 503 where the function holds none.
+    pub fn refresh_key(&self) -> Result<&[u8], Error> {
+        self.refresh_key.as_ref().map(Secret::expose).ok_or_else(|| missing("refresh key"))
+    }
+}
+
+fn missing(what: &str) -> Error {
+    Error::Unavailable { reason: format!("this function was given no {what}"), registration_id: None }
+}
+
+/// The per-purpose keys of a code secret (HKDF-SHA256): `(code hashes,
+/// refresh successors)`.
+pub fn derive_code_keys(secret: &[u8]) -> (Secret, Secret) {
+    let hkdf = hkdf::Hkdf::<sha2::Sha256>::new(Some(b"registrar"), secret);
+    let derive = |purpose: &[u8]| {
+        let mut key = vec![0u8; 32];
+        // 32 bytes is far below HKDF-SHA256's limit of 8160.
+        let _ = hkdf.expand(purpose, &mut key);
+        Secret::new(key)
+    };
+    (derive(b"one-time code hashes v1"), derive(b"refresh-token successors v1"))
+}
+
+/// Loads a function's keys again from where it read them at cold start.
+#[async_trait::async_trait]
+pub trait KeySource: Send + Sync {
+    async fn load(&self) -> Result<Keyring, String>;
+    /// Whether the keys loaded from here should include one that signs.
+    fn signs(&self) -> bool;
+}
+
+/// A warm instance reloads its keys this often, so a key added, activated
+/// or removed with the operator CLI reaches every instance within it.
+pub const KEY_RELOAD_SECS: i64 = 300;
+/// A token naming an unknown key reloads the keys at most this often.
+const UNKNOWN_KID_RELOAD_SECS: i64 = 30;
+
+/// The keys of a function: fixed (local runs, tests), or read from the
+/// deployment's secrets and reloaded now and then.
+pub struct Keys {
+    ring: RwLock<Arc<Keyring>>,
+    source: Option<Arc<dyn KeySource>>,
+    loaded_at: AtomicI64,
+    forced_at: AtomicI64,
+}
+
+impl Keys {
+    /// Keys that never change.
+    pub fn fixed(ring: Arc<Keyring>) -> Self {
+        Self { ring: RwLock::new(ring), source: None, loaded_at: AtomicI64::new(0), forced_at: AtomicI64::new(0) }
+    }
+
+    /// Keys loaded at `now` from `source`, reloaded from it.
+    pub fn reloading(ring: Keyring, source: Arc<dyn KeySource>, now: i64) -> Self {
+        Self {
+            ring: RwLock::new(Arc::new(ring)),
+            source: Some(source),
+            loaded_at: AtomicI64::new(now),
+            forced_at: AtomicI64::new(i64::MIN / 2),
+        }
+    }
+
+    /// The keyring in force.
+    pub fn current(&self) -> Arc<Keyring> {
+        self.ring.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Reloads when [`KEY_RELOAD_SECS`] have passed since the last load; an
+    /// issuing function whose secret held no signing key yet (a new stack
+    /// before `registrar-admin signing-key add`) looks every 30 s.
+    pub async fn reload_if_due(&self, now: i64) {
+        if self.source.as_ref().is_some_and(|s| s.signs()) && self.current().active_kid().is_none() {
+            self.reload_for_unknown_key(now).await;
+        } else if self.source.is_some() && now - self.loaded_at.load(Ordering::Relaxed) >= KEY_RELOAD_SECS {
+            self.reload(now).await;
+        }
+    }
+
+    /// Reloads at once for a token signed by a key this instance does not
+    /// know (a key activated since it started), at most every 30 s.
+    pub async fn reload_for_unknown_key(&self, now: i64) {
+        if self.source.is_some() && now - self.forced_at.load(Ordering::Relaxed) >= UNKNOWN_KID_RELOAD_SECS {
+            self.forced_at.store(now, Ordering::Relaxed);
+            self.reload(now).await;
+        }
+    }
+
+    async fn reload(&self, now: i64) {
+        let Some(source) = &self.source else { return };
+        self.loaded_at.store(now, Ordering::Relaxed);
+        match source.load().await {
+            Ok(ring) => *self.ring.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(ring),
+            // The keys in hand stay; the next reload tries again.
+            Err(reason) => tracing::warn!(%reason, "reloading the keys failed"),
+        }
+    }
 }
 
 /// The ports and settings every handler works with.
@@ -53,9 +164,11 @@ pub struct App {
     pub texter: Arc<dyn Texter>,
     pub clock: Arc<dyn Clock>,
     pub random: Arc<dyn Random>,
-    pub keys: Arc<Keyring>,
+    pub keys: Arc<Keys>,
     pub settings: Settings,
     pub api_keys: Arc<ApiKeyCache>,
+    /// The tenants' CORS origins, for preflights (kept like the API keys).
+    pub cors_origins: Arc<OriginCache>,
 }
 
 impl App {
@@ -75,5 +188,52 @@ impl App {
         let mut bytes = vec![0u8; n];
         self.random.fill(&mut bytes);
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Answers an empty keyring until it is ready, then one that signs;
+    /// counts its loads.
+    struct Secret(std::sync::Mutex<(bool, usize)>);
+
+    #[async_trait::async_trait]
+    impl KeySource for Secret {
+        async fn load(&self) -> Result<Keyring, String> {
+            let mut state = self.0.lock().unwrap();
+            state.1 += 1;
+            if state.0 { Keyring::generate().map_err(|e| e.to_string()) } else { Ok(Keyring::empty()) }
+        }
+
+        fn signs(&self) -> bool {
+            true
+        }
+    }
+
+    #[tokio::test]
+    async fn an_issuer_without_a_key_looks_again_soon_and_others_every_five_minutes() {
+        let source = Arc::new(Secret(std::sync::Mutex::new((false, 0))));
+        let keys = Keys::reloading(Keyring::empty(), source.clone(), 0);
+        keys.reload_if_due(10).await;
+        assert_eq!(source.0.lock().unwrap().1, 1, "no signing key: looked again at once");
+        keys.reload_if_due(20).await;
+        assert_eq!(source.0.lock().unwrap().1, 1, "but not more than every 30 s");
+        source.0.lock().unwrap().0 = true;
+        keys.reload_if_due(45).await;
+        assert!(keys.current().active_kid().is_some(), "the key added since signs");
+        keys.reload_if_due(100).await;
+        assert_eq!(source.0.lock().unwrap().1, 2, "a signing instance waits for the periodic reload");
+        keys.reload_if_due(45 + KEY_RELOAD_SECS).await;
+        assert_eq!(source.0.lock().unwrap().1, 3);
+    }
+
+    #[test]
+    fn code_keys_differ_per_purpose_and_are_stable() {
+        let (code, refresh) = derive_code_keys(b"a code secret of thirty-two characters");
+        assert_ne!(code.expose(), refresh.expose());
+        assert_eq!(derive_code_keys(b"a code secret of thirty-two characters").0.expose(), code.expose());
+        assert_ne!(derive_code_keys(b"another secret of thirty-two chars!").0.expose(), code.expose());
     }
 }

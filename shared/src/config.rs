@@ -8,12 +8,15 @@ use std::sync::Arc;
 use crate::adapters::dynamodb::DynamoStore;
 use crate::adapters::memory::MemoryStore;
 use crate::adapters::outbox::Outbox;
+use crate::adapters::secrets::{SecretKeys, SecretsManager};
 use crate::adapters::ses::SesMailer;
 use crate::adapters::sns::SnsTexter;
 use crate::adapters::system::{OsRandom, SystemClock};
-use crate::app::{App, Secret, Settings};
+use crate::app::{App, KeySource, Keys, Secret, Settings, derive_code_keys};
 use crate::domain::tokens::Keyring;
 use crate::ports::{Clock, Mailer, Random, Store, Texter};
+use aws_config::SdkConfig;
+use aws_sdk_secretsmanager::Client as SecretsClient;
 
 /// Where users and registrations live.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -52,6 +55,10 @@ pub struct Config {
     /// limits (sign-ups per hour, logins per 5 minutes, resets per hour) to
     /// one number, e.g. for a load test from one address.
     pub ip_limit: Option<u64>,
+    /// `REGISTRAR_CORS_ORIGINS`: comma-separated origins (`scheme://host[:port]`)
+    /// a browser app may call the sandbox tenant from, e.g.
+    /// `http://localhost:5173`; none by default.
+    pub cors_origins: Vec<String>,
     /// `REGISTRAR_OUTBOX_DIR`, default `.local/outbox`.
     pub outbox_dir: PathBuf,
     /// `REGISTRAR_STORE` = `memory` (default locally) or `dynamodb` (default in
@@ -70,12 +77,24 @@ pub struct Config {
     pub issuer: Option<String>,
     /// `REGISTRAR_AUDIENCE`, the tokens' `aud`; default `registrar`.
     pub audience: String,
-    /// `REGISTRAR_CODE_PEPPER`: the key of the code hashes (at least 32
-    /// characters); generated per process when unset (local runs only).
+    /// `REGISTRAR_CODE_PEPPER`: the code secret (at least 32 characters) for
+    /// local runs; generated per process when unset. Refused in Lambda, where
+    /// it comes from Secrets Manager.
     pub code_pepper: Option<Secret>,
-    /// `REGISTRAR_SIGNING_KEYS`: one or more PEM RSA private keys, the first
-    /// signs; generated per process when unset (local runs only).
+    /// `REGISTRAR_SIGNING_KEYS`: one or more PEM RSA private keys for local
+    /// runs, the first signs; generated per process when unset. Refused in
+    /// Lambda.
     pub signing_keys: Option<String>,
+    /// `REGISTRAR_CODE_KEY_SECRET`: the Secrets Manager secret (name or ARN)
+    /// holding the code secret, from which the code-hash and the
+    /// refresh-successor keys are derived.
+    pub code_key_secret: Option<String>,
+    /// `REGISTRAR_SIGNING_KEYS_SECRET`: the secret holding the private
+    /// signing keys (functions that issue tokens).
+    pub signing_keys_secret: Option<String>,
+    /// `REGISTRAR_PUBLIC_KEYS_SECRET`: the secret holding the public keys as
+    /// a JWKS (functions that check tokens, and the JWKS).
+    pub public_keys_secret: Option<String>,
     /// `REGISTRAR_SECURE_COOKIES`, default true.
     pub secure_cookies: bool,
     /// `REGISTRAR_LOG_FORMAT` = `json` (default in Lambda) or `text`.
@@ -85,8 +104,8 @@ pub struct Config {
     /// per-process ones) and seeds the sandbox tenant with
     /// `REGISTRAR_API_KEY`. Never set it in a deployment.
     pub dev: bool,
-    /// Deployed (Lambda, not dev): keys must come from the environment or
-    /// the table, never be generated.
+    /// Deployed (Lambda, not dev): keys and the code secret come from
+    /// Secrets Manager only, never from the environment or generated.
     pub strict: bool,
 }
 
@@ -151,13 +170,22 @@ impl Config {
         {
             return Err(ConfigError("REGISTRAR_CODE_PEPPER must be at least 32 characters".into()));
         }
-        if strict && code_pepper.is_none() {
-            return Err(ConfigError("REGISTRAR_CODE_PEPPER is required in Lambda".into()));
+        let signing_keys = var("REGISTRAR_SIGNING_KEYS");
+        // Anyone allowed to read a function's configuration reads its
+        // environment: deployed, secrets come from Secrets Manager only.
+        for (name, set) in
+            [("REGISTRAR_CODE_PEPPER", code_pepper.is_some()), ("REGISTRAR_SIGNING_KEYS", signing_keys.is_some())]
+        {
+            if strict && set {
+                return Err(ConfigError(format!(
+                    "{name} holds a secret in the environment; in Lambda secrets come from Secrets Manager \
+                     (REGISTRAR_CODE_KEY_SECRET, REGISTRAR_SIGNING_KEYS_SECRET, REGISTRAR_PUBLIC_KEYS_SECRET)"
+                )));
+            }
         }
         if strict && var("REGISTRAR_ISSUER").is_none() {
             return Err(ConfigError("REGISTRAR_ISSUER is required in Lambda".into()));
         }
-        let signing_keys = var("REGISTRAR_SIGNING_KEYS");
         Ok(Self {
             addr,
             api_key: var("REGISTRAR_API_KEY"),
@@ -176,6 +204,21 @@ impl Config {
             ip_limit: var("REGISTRAR_IP_LIMIT")
                 .map(|v| v.parse().map_err(|_| ConfigError("REGISTRAR_IP_LIMIT must be a whole number".into())))
                 .transpose()?,
+            cors_origins: match var("REGISTRAR_CORS_ORIGINS") {
+                None => Vec::new(),
+                Some(list) => list
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|o| !o.is_empty())
+                    .map(|o| {
+                        crate::domain::tenant::parse_origin(o).ok_or_else(|| {
+                            ConfigError(format!(
+                                "REGISTRAR_CORS_ORIGINS: {o} is not an origin (scheme://host[:port], no path)"
+                            ))
+                        })
+                    })
+                    .collect::<Result<_, _>>()?,
+            },
             outbox_dir: var("REGISTRAR_OUTBOX_DIR").unwrap_or_else(|| ".local/outbox".into()).into(),
             store,
             sender,
@@ -185,6 +228,9 @@ impl Config {
             audience: var("REGISTRAR_AUDIENCE").unwrap_or_else(|| "registrar".into()),
             code_pepper,
             signing_keys,
+            code_key_secret: var("REGISTRAR_CODE_KEY_SECRET"),
+            signing_keys_secret: var("REGISTRAR_SIGNING_KEYS_SECRET"),
+            public_keys_secret: var("REGISTRAR_PUBLIC_KEYS_SECRET"),
             dev,
             strict,
             secure_cookies: flag("REGISTRAR_SECURE_COOKIES", var("REGISTRAR_SECURE_COOKIES"), true)?,
@@ -199,17 +245,34 @@ impl Config {
         })
     }
 
-    /// Builds the app: SDK clients from one `SdkConfig`, keys, pepper.
+    /// Builds the app: SDK clients from one `SdkConfig` (the environment's
+    /// credentials and region), keys, pepper, on the system clock.
     pub async fn build_app(&self) -> Result<App, ConfigError> {
-        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-        let random: Arc<dyn Random> = Arc::new(OsRandom);
-        let needs_aws = matches!(self.store, StoreChoice::DynamoDb { .. }) || self.sender == SenderChoice::Aws;
-        let sdk = if needs_aws {
+        let sdk = if self.needs_aws() {
             Some(aws_config::defaults(aws_config::BehaviorVersion::latest()).load().await)
         } else {
             None
         };
-        let store: Arc<dyn Store> = match (&self.store, &sdk) {
+        self.build_app_on(sdk.as_ref(), Arc::new(SystemClock)).await
+    }
+
+    /// Whether the app talks to AWS (DynamoDB, SES/SNS, Secrets Manager).
+    pub fn needs_aws(&self) -> bool {
+        matches!(self.store, StoreChoice::DynamoDb { .. }) || self.sender == SenderChoice::Aws || self.uses_secrets()
+    }
+
+    fn uses_secrets(&self) -> bool {
+        self.code_key_secret.is_some() || self.signing_keys_secret.is_some() || self.public_keys_secret.is_some()
+    }
+
+    /// Builds the app on the given AWS configuration and clock (a test gives
+    /// a function's own credentials, as Lambda does through its role).
+    pub async fn build_app_on(&self, sdk: Option<&SdkConfig>, clock: Arc<dyn Clock>) -> Result<App, ConfigError> {
+        let random: Arc<dyn Random> = Arc::new(OsRandom);
+        if self.needs_aws() && sdk.is_none() {
+            return Err(ConfigError("an AWS configuration is needed for DynamoDB, SES or SNS".into()));
+        }
+        let store: Arc<dyn Store> = match (&self.store, sdk) {
             (StoreChoice::DynamoDb { table, endpoint }, Some(sdk)) => {
                 let mut builder = aws_sdk_dynamodb::config::Builder::from(sdk);
                 if let Some(url) = endpoint {
@@ -220,7 +283,7 @@ impl Config {
             }
             _ => Arc::new(MemoryStore::new(clock.clone())),
         };
-        let (mailer, texter): (Arc<dyn Mailer>, Arc<dyn Texter>) = match (&self.sender, &sdk) {
+        let (mailer, texter): (Arc<dyn Mailer>, Arc<dyn Texter>) = match (&self.sender, sdk) {
             (SenderChoice::Aws, Some(sdk)) => (
                 Arc::new(SesMailer::new(aws_sdk_sesv2::Client::new(sdk), self.email_from.clone())),
                 Arc::new(SnsTexter::new(aws_sdk_sns::Client::new(sdk), self.sms_sender_id.clone())),
@@ -230,34 +293,39 @@ impl Config {
                 (outbox.clone(), outbox)
             }
         };
-        let keys = match &self.signing_keys {
-            Some(pems) => Keyring::from_pems(&split_pems(pems)).map_err(|e| ConfigError(e.to_string()))?,
-            None => {
-                // Keys added with the operator CLI live in the table.
-                let stored = if matches!(self.store, StoreChoice::DynamoDb { .. }) {
-                    crate::domain::keys::keyring_from_store(store.as_ref())
-                        .await
-                        .map_err(|e| ConfigError(format!("signing keys from the table: {e}")))?
-                } else {
-                    None
-                };
-                match stored {
-                    Some(ring) => ring,
-                    None if self.strict => {
-                        return Err(ConfigError(
-                            "no signing key: set REGISTRAR_SIGNING_KEYS or add one with `registrar-admin signing-key add`"
-                                .into(),
-                        ));
-                    }
-                    None => Keyring::generate().map_err(|e| ConfigError(e.to_string()))?,
+        let secrets = sdk.filter(|_| self.uses_secrets()).map(|sdk| SecretsManager::new(SecretsClient::new(sdk)));
+        let secret_ids = [&self.signing_keys_secret, &self.public_keys_secret];
+        let keys =
+            match (secret_ids.iter().zip([true, false]).find_map(|(id, p)| id.as_ref().map(|id| (id, p))), &secrets) {
+                (Some((id, private)), Some(secrets)) => {
+                    let source = Arc::new(SecretKeys { secrets: secrets.clone(), id: id.clone(), private });
+                    let ring = source.load().await.map_err(|e| ConfigError(format!("signing keys: {e}")))?;
+                    Keys::reloading(ring, source, clock.now().timestamp())
                 }
+                _ => Keys::fixed(Arc::new(match &self.signing_keys {
+                    Some(pems) => Keyring::from_pems(&split_pems(pems)).map_err(|e| ConfigError(e.to_string()))?,
+                    // A deployed function given no keys neither signs nor checks tokens.
+                    None if self.strict => Keyring::empty(),
+                    None => Keyring::generate().map_err(|e| ConfigError(e.to_string()))?,
+                })),
+            };
+        let code_secret = match (&self.code_pepper, &self.code_key_secret, &secrets) {
+            (Some(pepper), _, _) => Some(pepper.clone()),
+            (None, Some(id), Some(secrets)) => {
+                let text = secrets.read(id).await.map_err(|e| ConfigError(format!("code key: {e}")))?;
+                if text.len() < 32 {
+                    return Err(ConfigError(format!("code key: secret {id} holds fewer than 32 characters")));
+                }
+                Some(Secret::new(text.into_bytes()))
+            }
+            _ if self.strict => None,
+            _ => {
+                let mut bytes = vec![0u8; 32];
+                random.fill(&mut bytes);
+                Some(Secret::new(bytes))
             }
         };
-        let code_pepper = self.code_pepper.clone().unwrap_or_else(|| {
-            let mut bytes = vec![0u8; 32];
-            random.fill(&mut bytes);
-            Secret::new(bytes)
-        });
+        let (code_key, refresh_key) = code_secret.map(|s| derive_code_keys(s.expose())).unzip();
         Ok(App {
             store,
             mailer,
@@ -268,11 +336,13 @@ impl Config {
             settings: Settings {
                 issuer: self.issuer.clone().unwrap_or_else(|| format!("http://{}", self.addr)),
                 audience: self.audience.clone(),
-                code_pepper,
+                code_key,
+                refresh_key,
                 secure_cookies: self.secure_cookies,
                 api_key_cache_secs: self.api_key_cache_secs,
             },
             api_keys: Default::default(),
+            cors_origins: Default::default(),
         })
     }
 }
@@ -327,6 +397,10 @@ mod tests {
         assert!(config(&[("REGISTRAR_ADDR", "nope")], false).is_err());
         assert!(config(&[("REGISTRAR_PHONE_REQUIRED", "maybe")], false).is_err());
         assert!(config(&[("REGISTRAR_IP_LIMIT", "lots")], false).is_err());
+        let origins = config(&[("REGISTRAR_CORS_ORIGINS", "http://localhost:5173, https://app.example.com")], false);
+        assert_eq!(origins.unwrap().cors_origins, ["http://localhost:5173", "https://app.example.com"]);
+        assert!(config(&[("REGISTRAR_CORS_ORIGINS", "https://app.example.com/path")], false).is_err());
+        assert!(config(&[("REGISTRAR_CORS_ORIGINS", "app.example.com")], false).is_err());
         assert_eq!(config(&[], false).unwrap().api_key_cache_secs, 60);
         assert_eq!(config(&[("REGISTRAR_API_KEY_CACHE_SECS", "0")], false).unwrap().api_key_cache_secs, 0);
         assert!(config(&[("REGISTRAR_API_KEY_CACHE_SECS", "-1")], false).is_err());
@@ -334,7 +408,13 @@ mod tests {
         assert_eq!(raised.policy.ip_limits.logins_per_5_min, 100_000);
         assert_eq!(raised.policy.ip_limits.signups_per_hour, 100_000);
         assert_eq!(crate::local::sandbox_tenant(&config(&[], false).unwrap()).policy.ip_limits, Default::default());
-        assert!(config(&[], true).is_err(), "Lambda needs a pepper and keys");
+        assert!(config(&[], true).is_err(), "Lambda needs an issuer");
+        let issuer = ("REGISTRAR_ISSUER", "https://id.example");
+        assert!(config(&[issuer], true).is_ok(), "secrets are each function's own");
+        for secret in ["REGISTRAR_CODE_PEPPER", "REGISTRAR_SIGNING_KEYS"] {
+            let refused = config(&[issuer, (secret, "a secret of at least thirty-two characters")], true);
+            assert!(refused.unwrap_err().0.contains("Secrets Manager"), "{secret} in Lambda's environment");
+        }
         assert!(config(&[("REGISTRAR_CODE_PEPPER", "short")], false).is_err());
     }
 

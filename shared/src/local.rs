@@ -17,6 +17,7 @@ pub fn sandbox_tenant(config: &Config) -> Tenant {
         policy: Policy {
             phone_required: config.phone_required,
             sandbox_code: config.sandbox_code.clone(),
+            cors_origins: config.cors_origins.clone(),
             ip_limits: config.ip_limit.map_or_else(IpLimits::default, |n| IpLimits {
                 signups_per_hour: n,
                 logins_per_5_min: n,
@@ -56,20 +57,22 @@ pub async fn seed_admin_token(app: &App, tenant: &Tenant, token: Option<&str>) -
 pub async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let config = Config::from_env(false)?;
     init_tracing(config.json_logs);
+    if let StoreChoice::DynamoDb { table, endpoint } = &config.store {
+        // Local convenience only (a deployed stack gets its table from SAM),
+        // and before the app starts, so nothing it does at start can find
+        // the table missing.
+        let store = crate::adapters::dynamodb::DynamoStore::new(
+            dynamo_client(endpoint.as_deref()).await,
+            table.clone(),
+            Arc::new(crate::adapters::system::SystemClock),
+        );
+        store.create_table().await?;
+    }
     let mut app = config.build_app().await?;
     let listener = tokio::net::TcpListener::bind(config.addr).await?;
     let addr = listener.local_addr()?;
     if config.issuer.is_none() {
         app.settings.issuer = format!("http://{addr}");
-    }
-    if let StoreChoice::DynamoDb { table, endpoint } = &config.store {
-        // Local convenience only: a deployed stack gets its table from SAM.
-        let store = crate::adapters::dynamodb::DynamoStore::new(
-            dynamo_client(endpoint.as_deref()).await,
-            table.clone(),
-            app.clock.clone(),
-        );
-        store.create_table().await?;
     }
     let generated = config.api_key.is_none();
     let api_key = config.api_key.clone().unwrap_or_else(|| format!("sk_sandbox_{}", app.random_token(24)));

@@ -80,7 +80,7 @@ pub async fn build_app(
     options: TestOptions,
 ) -> (Arc<App>, Arc<ManualClock>, Arc<FaultyStore>, Arc<FlakySender>, PathBuf) {
     capture_logs();
-    let clock = options.clock.unwrap_or_else(|| Arc::new(ManualClock::starting_now()));
+    let clock = options.clock.unwrap_or_else(|| Arc::new(ManualClock::at_test_start()));
     let inner: Arc<dyn Store> = options.store.unwrap_or_else(|| Arc::new(MemoryStore::new(clock.clone())));
     let store = Arc::new(FaultyStore::new(inner));
     let outbox_dir = std::env::temp_dir().join(format!("registrar-test-{}", uuid::Uuid::now_v7().simple()));
@@ -94,15 +94,17 @@ pub async fn build_app(
         texter: sender.clone(),
         clock: clock.clone(),
         random: Arc::new(OsRandom),
-        keys: test_keys(),
+        keys: Arc::new(crate::app::Keys::fixed(test_keys())),
         settings: Settings {
             issuer: "http://registrar.test".into(),
             audience: "registrar".into(),
-            code_pepper: Secret::new(b"test pepper of at least 32 bytes!!".to_vec()),
+            code_key: Some(Secret::new(b"test pepper of at least 32 bytes!!".to_vec())),
+            refresh_key: Some(Secret::new(b"a refresh-successor key for tests".to_vec())),
             secure_cookies: true,
             api_key_cache_secs: 60,
         },
         api_keys: Default::default(),
+        cors_origins: Default::default(),
     });
     (app, clock, store, sender, outbox_dir)
 }

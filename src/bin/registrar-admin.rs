@@ -1,16 +1,21 @@
 //! `registrar-admin`: the operator CLI. Talks to the DynamoDB table of a
-//! deployment (or moto) to manage tenants, API keys, admin tokens, the first
-//! service owner and signing keys. Plain output, or `--json`; a non-zero
+//! deployment (or moto) to manage tenants, API keys, admin tokens and the
+//! first service owner, and to its Secrets Manager secrets to manage the
+//! signing keys and the code key. Plain output, or `--json`; a non-zero
 //! exit and a one-line reason on failure.
 
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
 use clap::{Parser, Subcommand};
 use serde_json::{Value, json};
 use shared::adapters::dynamodb::DynamoStore;
+use shared::adapters::secrets::SecretsManager;
 use shared::adapters::system::{OsRandom, SystemClock};
+use shared::domain::keys::{KeyOpError, SecretNames, SigningKeys};
 use shared::domain::tenant::{self, Policy, Tenant};
+use shared::ports::Random;
 use shared::ports::{Clock, Store, StoreError};
 
 #[derive(Parser)]
@@ -25,6 +30,16 @@ struct Cli {
     /// Any DynamoDB endpoint (e.g. moto); AWS when unset.
     #[arg(long, global = true, env = "REGISTRAR_DYNAMODB_ENDPOINT")]
     endpoint: Option<String>,
+    /// The AWS region (else the environment's or the profile's).
+    #[arg(long, global = true)]
+    region: Option<String>,
+    /// The AWS profile of the shared config and credentials files.
+    #[arg(long, global = true)]
+    profile: Option<String>,
+    /// The SAM stack whose secrets to manage (`<stack>/signing-keys`,
+    /// `<stack>/public-keys`, `<stack>/code-key`).
+    #[arg(long, global = true, env = "REGISTRAR_STACK", default_value = "registrar")]
+    stack: String,
     #[command(subcommand)]
     command: Command,
 }
@@ -45,9 +60,24 @@ enum Command {
     /// The first service owner of a tenant.
     #[command(subcommand)]
     ServiceOwner(ServiceOwnerCommand),
-    /// Signing keys of the access tokens.
+    /// Signing keys of the access tokens (in the stack's two key secrets).
     #[command(subcommand)]
     SigningKey(SigningKeyCommand),
+    /// The stack's secrets.
+    #[command(subcommand)]
+    Secrets(SecretsCommand),
+}
+
+#[derive(Subcommand)]
+enum SecretsCommand {
+    /// Create the stack's three secrets where they are missing (the template
+    /// creates them; this is for stacks made without it, and tests): a new
+    /// random code key and one signing key that signs at once.
+    Create,
+    /// Replace the code key: codes sent before stop working (users resend),
+    /// and refresh tokens presented again within the grace window get no
+    /// second successor.
+    RotateCodeKey,
 }
 
 #[derive(Subcommand)]
@@ -64,10 +94,12 @@ enum TenantCommand {
     List,
     /// Show one tenant and its policy.
     Show { id: String },
-    /// Change a tenant's policy: a whole policy as JSON, and/or single flags.
+    /// Change a tenant's policy: fields as JSON and/or single flags, merged
+    /// into the stored policy (what is not given stays as it is).
     SetPolicy {
         id: String,
-        /// The complete policy as JSON (missing fields take their defaults).
+        /// Policy fields as a JSON object, merged into the stored policy
+        /// (nested objects field by field), e.g. '{"codes":{"length":8}}'.
         #[arg(long)]
         policy: Option<String>,
         #[command(flatten)]
@@ -181,17 +213,25 @@ enum ServiceOwnerCommand {
 
 #[derive(Subcommand)]
 enum SigningKeyCommand {
-    /// Add a key (from a PEM file, or a new 2048-bit key); it signs from now on.
+    /// Add a key (from a PEM file, or a new 2048-bit key). It is published
+    /// in the JWKS at once and signs only once activated (the first key of a
+    /// stack signs at once).
     Add {
         #[arg(long)]
         pem_file: Option<std::path::PathBuf>,
     },
     List,
+    /// Make a published key the one that signs (after every instance has
+    /// seen it: 5 minutes); the key that signed before retires.
+    Activate {
+        kid: String,
+    },
     /// Stop signing with a key; it still verifies and stays in the JWKS.
     Retire {
         kid: String,
     },
-    /// Remove a key: tokens it signed stop verifying.
+    /// Remove a key: tokens it signed stop verifying (wait until they have
+    /// expired: the tenants' access-token lifetime).
     Remove {
         kid: String,
     },
@@ -224,8 +264,43 @@ fn print(json_output: bool, value: &Value, text: String) {
     }
 }
 
+/// Merges `patch` into `target` field by field (RFC 7396 without deletion);
+/// a field the policy does not have is refused, so a typo changes nothing.
+fn merge(target: &mut Value, patch: &Value, at: &str) -> Result<(), Failure> {
+    let (Value::Object(fields), Value::Object(changes)) = (target, patch) else {
+        return Err(Failure(format!("--policy: {} must be a JSON object", if at.is_empty() { "it" } else { at })));
+    };
+    for (name, change) in changes {
+        let path = if at.is_empty() { name.clone() } else { format!("{at}.{name}") };
+        let slot = fields.get_mut(name).ok_or_else(|| Failure(format!("--policy: unknown field {path}")))?;
+        if slot.is_object() {
+            merge(slot, change, &path)?;
+        } else {
+            *slot = change.clone();
+        }
+    }
+    Ok(())
+}
+
+/// Checks a policy before it is stored.
+fn checked(policy: Policy) -> Result<Policy, Failure> {
+    let problems = policy.problems();
+    if problems.is_empty() { Ok(policy) } else { Err(Failure(format!("policy: {}", problems.join("; ")))) }
+}
+
+async fn sdk_config(cli: &Cli) -> aws_config::SdkConfig {
+    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+    if let Some(region) = &cli.region {
+        loader = loader.region(aws_config::Region::new(region.clone()));
+    }
+    if let Some(profile) = &cli.profile {
+        loader = loader.profile_name(profile);
+    }
+    loader.load().await
+}
+
 async fn open_store(cli: &Cli) -> Arc<DynamoStore> {
-    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest()).load().await;
+    let sdk = sdk_config(cli).await;
     let mut builder = aws_sdk_dynamodb::config::Builder::from(&sdk);
     if let Some(url) = &cli.endpoint {
         builder = builder.endpoint_url(url);
@@ -267,6 +342,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             }
             let mut tenant = Tenant { id: id.clone(), name: name.clone(), policy: Policy::default() };
             policy.apply(&mut tenant.policy);
+            tenant.policy = checked(tenant.policy)?;
             tenant::create_tenant(store, &tenant).await.map_err(missing(format!("tenant {id} already exists")))?;
             let value = serde_json::to_value(&tenant).unwrap_or_default();
             print(json_out, &value, format!("created {}", tenant_text(&tenant)));
@@ -282,12 +358,15 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         }
         Command::Tenant(TenantCommand::SetPolicy { id, policy, flags }) => {
             let current = tenant::get_tenant(store, id).await?.ok_or_else(|| Failure(format!("no tenant {id}")))?;
-            let mut next = match policy {
-                Some(text) => serde_json::from_str::<Policy>(text).map_err(|e| Failure(format!("--policy: {e}")))?,
-                None => current.policy,
-            };
+            let mut next = current.policy;
+            if let Some(text) = policy {
+                let patch: Value = serde_json::from_str(text).map_err(|e| Failure(format!("--policy: {e}")))?;
+                let mut merged = serde_json::to_value(&next).map_err(|e| Failure(e.to_string()))?;
+                merge(&mut merged, &patch, "")?;
+                next = serde_json::from_value(merged).map_err(|e| Failure(format!("--policy: {e}")))?;
+            }
             flags.apply(&mut next);
-            let tenant = tenant::set_policy(store, id, next).await?;
+            let tenant = tenant::set_policy(store, id, checked(next)?).await?;
             let value = serde_json::to_value(&tenant).unwrap_or_default();
             print(json_out, &value, format!("updated {}", tenant_text(&tenant)));
         }
@@ -352,27 +431,107 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 json!({ "user_id": user.id, "tenant_id": tid, "email": user.email, "user_type": user.user_type });
             print(json_out, &value, format!("created service owner {} ({})", user.id, user.email));
         }
-        Command::SigningKey(SigningKeyCommand::Add { pem_file }) => {
+        Command::SigningKey(command) => signing_key(&cli, command, now).await?,
+        Command::Secrets(command) => secrets(&cli, command, now).await?,
+    }
+    Ok(())
+}
+
+async fn open_secrets(cli: &Cli) -> SecretsManager {
+    SecretsManager::new(aws_sdk_secretsmanager::Client::new(&sdk_config(cli).await))
+}
+
+/// Reads the private keys, lets `change` alter them, and writes both key
+/// secrets: the public one first, so a key is published before any function
+/// can sign with it.
+async fn change_keys(
+    cli: &Cli,
+    change: impl FnOnce(&mut SigningKeys) -> Result<Value, KeyOpError>,
+) -> Result<Value, Failure> {
+    let secrets = open_secrets(cli).await;
+    let names = SecretNames::of_stack(&cli.stack);
+    let text = secrets.read(&names.signing_keys).await.map_err(|e| Failure(e.to_string()))?;
+    let mut keys = SigningKeys::parse(&text).map_err(|e| Failure(e.to_string()))?;
+    let answer = change(&mut keys).map_err(|e| Failure(e.to_string()))?;
+    let public = keys.public_jwks().map_err(|e| Failure(e.to_string()))?;
+    secrets.write(&names.public_keys, &public.to_string()).await.map_err(|e| Failure(e.to_string()))?;
+    secrets.write(&names.signing_keys, &keys.to_json()).await.map_err(|e| Failure(e.to_string()))?;
+    Ok(answer)
+}
+
+async fn signing_key(cli: &Cli, command: &SigningKeyCommand, now: DateTime<Utc>) -> Result<(), Failure> {
+    let json_out = cli.json;
+    match command {
+        SigningKeyCommand::Add { pem_file } => {
             let pem = match pem_file {
                 Some(path) => std::fs::read_to_string(path).map_err(|e| Failure(format!("{}: {e}", path.display())))?,
                 None => shared::domain::tokens::generate_pem().map_err(|e| Failure(e.to_string()))?,
             };
-            let key = shared::domain::keys::add_key(store, &pem, now).await.map_err(|e| Failure(e.to_string()))?;
-            print(json_out, &json!({ "kid": key.kid, "status": key.status }), format!("added signing key {}", key.kid));
+            let value = change_keys(cli, |keys| {
+                let key = keys.add(&pem, now)?;
+                Ok(json!({ "kid": key.kid, "status": key.status }))
+            })
+            .await?;
+            print(json_out, &value, format!("added signing key {} ({})", value["kid"], value["status"]));
         }
-        Command::SigningKey(SigningKeyCommand::List) => {
-            let keys = shared::domain::keys::list_keys(store).await?;
+        SigningKeyCommand::List => {
+            let secrets = open_secrets(cli).await;
+            let names = SecretNames::of_stack(&cli.stack);
+            let text = secrets.read(&names.signing_keys).await.map_err(|e| Failure(e.to_string()))?;
+            let keys = SigningKeys::parse(&text).map_err(|e| Failure(e.to_string()))?.keys;
             let value: Vec<Value> =
                 keys.iter().map(|k| json!({ "kid": k.kid, "status": k.status, "created_at": k.created_at })).collect();
-            print(json_out, &json!(value), lines(&keys, |k| format!("{}\t{}\t{}", k.kid, k.status, k.created_at)));
+            print(json_out, &json!(value), lines(&keys, |k| format!("{}\t{:?}\t{}", k.kid, k.status, k.created_at)));
         }
-        Command::SigningKey(SigningKeyCommand::Retire { kid }) => {
-            shared::domain::keys::retire_key(store, kid).await.map_err(missing(format!("no signing key {kid}")))?;
+        SigningKeyCommand::Activate { kid } => {
+            change_keys(cli, |keys| keys.activate(kid, now).map(|()| Value::Null)).await?;
+            print(json_out, &json!({ "kid": kid, "status": "active" }), format!("signing key {kid} signs now"));
+        }
+        SigningKeyCommand::Retire { kid } => {
+            change_keys(cli, |keys| keys.retire(kid).map(|()| Value::Null)).await?;
             print(json_out, &json!({ "kid": kid, "status": "retired" }), format!("retired signing key {kid}"));
         }
-        Command::SigningKey(SigningKeyCommand::Remove { kid }) => {
-            shared::domain::keys::remove_key(store, kid).await.map_err(missing(format!("no signing key {kid}")))?;
+        SigningKeyCommand::Remove { kid } => {
+            change_keys(cli, |keys| keys.remove(kid).map(|()| Value::Null)).await?;
             print(json_out, &json!({ "kid": kid, "removed": true }), format!("removed signing key {kid}"));
+        }
+    }
+    Ok(())
+}
+
+/// 64 random characters from [A-Za-z0-9] (as the template's generated one).
+fn new_code_key() -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    (0..64).map(|_| ALPHABET[OsRandom.below(ALPHABET.len() as u32) as usize] as char).collect()
+}
+
+async fn secrets(cli: &Cli, command: &SecretsCommand, now: DateTime<Utc>) -> Result<(), Failure> {
+    let secrets = open_secrets(cli).await;
+    let names = SecretNames::of_stack(&cli.stack);
+    let fail = |e: shared::adapters::secrets::SecretError| Failure(e.to_string());
+    match command {
+        SecretsCommand::Create => {
+            let mut keys = SigningKeys::default();
+            let pem = shared::domain::tokens::generate_pem().map_err(|e| Failure(e.to_string()))?;
+            keys.add(&pem, now).map_err(|e| Failure(e.to_string()))?;
+            let public = keys.public_jwks().map_err(|e| Failure(e.to_string()))?.to_string();
+            let created = [
+                (&names.code_key, new_code_key(), "Registrar: the key of one-time-code hashes"),
+                (&names.public_keys, public, "Registrar: the public signing keys (JWKS)"),
+                (&names.signing_keys, keys.to_json(), "Registrar: the private signing keys"),
+            ];
+            let mut made = Vec::new();
+            for (name, text, description) in created {
+                if secrets.create(name, &text, description).await.map_err(fail)? {
+                    made.push(name.clone());
+                }
+            }
+            let text = if made.is_empty() { "every secret exists already".into() } else { made.join("\n") };
+            print(cli.json, &json!({ "created": made }), text);
+        }
+        SecretsCommand::RotateCodeKey => {
+            secrets.write(&names.code_key, &new_code_key()).await.map_err(fail)?;
+            print(cli.json, &json!({ "rotated": names.code_key }), format!("rotated {}", names.code_key));
         }
     }
     Ok(())
@@ -439,15 +598,17 @@ fn operator_app(store: Arc<DynamoStore>) -> Result<shared::app::App, shared::dom
         texter: outbox,
         clock,
         random: Arc::new(OsRandom),
-        keys: Arc::new(shared::domain::tokens::Keyring::generate()?),
+        keys: Arc::new(shared::app::Keys::fixed(Arc::new(shared::domain::tokens::Keyring::empty()))),
         settings: shared::app::Settings {
             issuer: String::new(),
             audience: String::new(),
-            code_pepper: shared::app::Secret::new(pepper),
+            code_key: Some(shared::app::Secret::new(pepper)),
+            refresh_key: None,
             secure_cookies: true,
             api_key_cache_secs: 0,
         },
         api_keys: Default::default(),
+        cors_origins: Default::default(),
     })
 }
 

@@ -17,6 +17,9 @@ use aws_sdk_dynamodb::types::{
 
 use crate::ports::{Clock, Condition, Item, Key, Store, StoreError, Write};
 
+/// How often a cancelled-but-undecided transaction is tried again.
+pub const TRANSACTION_RETRIES: u32 = 5;
+
 /// [`Store`] on one DynamoDB table.
 pub struct DynamoStore {
     client: Client,
@@ -297,10 +300,12 @@ impl Store for DynamoStore {
             items.push(built);
         }
         // DynamoDB cancels a transaction that collides with another one in
-        // flight on the same item (`TransactionConflict`) without deciding any
-        // condition, and may answer 500 under load; retry a few times (with
-        // one idempotency token, so a retry never applies the writes twice)
-        // so the caller sees the real outcome.
+        // flight on the same item (`TransactionConflict`) or that it throttles
+        // (`ThrottlingError` among the reasons) without deciding any
+        // condition; retry those few times, with one idempotency token, so a
+        // retry never applies the writes twice and the caller sees the real
+        // outcome. Throttling of the whole request and 5xx answers are the
+        // SDK's own retries (standard mode); nothing else is retried here.
         let token = uuid::Uuid::new_v4().to_string();
         let mut attempt = 0;
         loop {
@@ -324,11 +329,15 @@ impl Store for DynamoStore {
             if let Some(index) = reasons.iter().position(|r| r.as_deref() == Some("ConditionalCheckFailed")) {
                 return Err(StoreError::ConditionFailed { index });
             }
-            let server_error = err.raw_response().is_some_and(|r| r.status().as_u16() >= 500);
-            let conflict = reasons.iter().any(|r| r.as_deref() == Some("TransactionConflict"))
-                || err.as_service_error().is_some_and(|e| e.is_transaction_in_progress_exception())
-                || server_error;
-            if conflict && attempt < 5 {
+            let retryable =
+                reasons.iter().any(|r| matches!(r.as_deref(), Some("TransactionConflict" | "ThrottlingError")))
+                    || err.as_service_error().is_some_and(|e| {
+                        e.is_transaction_in_progress_exception()
+                            || e.is_provisioned_throughput_exceeded_exception()
+                            || e.is_request_limit_exceeded()
+                            || e.is_throttling_exception()
+                    });
+            if retryable && attempt < TRANSACTION_RETRIES {
                 attempt += 1;
                 tokio::time::sleep(std::time::Duration::from_millis(10 * (1 << attempt))).await;
                 continue;

@@ -7,6 +7,7 @@ pub mod dynamodb;
 pub mod faulty;
 pub mod memory;
 pub mod outbox;
+pub mod secrets;
 pub mod ses;
 pub mod sns;
 pub mod system;

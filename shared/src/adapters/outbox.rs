@@ -34,9 +34,11 @@ impl Outbox {
             target.extend(fields.clone());
         }
         tokio::fs::create_dir_all(&self.dir).await.map_err(|e| SendError(format!("outbox folder: {e}")))?;
-        // Sortable by time, unique by a v7 id.
+        // Sortable by time, then by sending order (a v7 id is monotonic within
+        // a process), whatever the channel: a test clock that stands still
+        // must not order messages by their channel's name.
         let name =
-            format!("{}-{}-{}.json", sent_at.format("%Y%m%dT%H%M%S%3fZ"), channel, uuid::Uuid::now_v7().simple());
+            format!("{}-{}-{}.json", sent_at.format("%Y%m%dT%H%M%S%3fZ"), uuid::Uuid::now_v7().simple(), channel);
         let path = self.dir.join(name);
         let text = serde_json::to_vec_pretty(&record).map_err(|e| SendError(e.to_string()))?;
         tokio::fs::write(&path, text).await.map_err(|e| SendError(format!("outbox write: {e}")))?;

@@ -25,6 +25,11 @@ impl Random for OsRandom {
     }
 }
 
+/// Where every test clock starts: 2030-01-01T00:00:00Z, in epoch seconds
+/// (in the future, so tokens a test signs are not expired for a client
+/// library that checks them on the wall clock).
+pub const TEST_START: i64 = 1_893_456_000;
+
 /// A clock that only moves when told to.
 pub struct ManualClock {
     now: Mutex<DateTime<Utc>>,
@@ -35,9 +40,12 @@ impl ManualClock {
         Self { now: Mutex::new(start) }
     }
 
-    /// Starts at the current system time.
-    pub fn starting_now() -> Self {
-        Self::new(Utc::now())
+    /// Starts at [`TEST_START`]: a fixed instant at the top of an hour, so a
+    /// test's time never depends on when it runs (an hourly or daily rate
+    /// window cannot roll over in the middle of a test that moves the clock
+    /// by less than an hour).
+    pub fn at_test_start() -> Self {
+        Self::new(DateTime::from_timestamp(TEST_START, 0).unwrap_or_default())
     }
 
     /// The current manual time.

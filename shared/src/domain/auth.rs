@@ -250,7 +250,7 @@ async fn start_mfa(
     limits::count(app, "mfa-dest", &subject, 3600, tenant.policy.codes.max_sends as u64).await?;
     limits::cooldown(app, "mfa-dest", &subject, tenant.policy.codes.resend_cooldown_secs).await?;
     let code = draw_code(app.random.as_ref(), tenant.policy.codes.length, tenant.policy.sandbox_code.as_deref());
-    let hash = hash_code(app.settings.code_pepper.expose(), "mfa", &id, &code);
+    let hash = hash_code(app.settings.code_key()?, "mfa", &id, &code);
     let ttl = Duration::seconds(ttl_secs);
     let challenge = Challenge {
         id: id.clone(),
@@ -326,7 +326,7 @@ pub async fn verify_mfa(
     device_id: &str,
 ) -> Result<Tokens, Error> {
     let (mut challenge, version) = load_challenge(app, tenant, challenge_id, ChallengeKind::Mfa, device_id).await?;
-    let candidate = hash_code(app.settings.code_pepper.expose(), "mfa", &challenge.id, code);
+    let candidate = hash_code(app.settings.code_key()?, "mfa", &challenge.id, code);
     let now = app.clock.now();
     let Some(pending) = challenge.code.as_mut() else {
         return Err(Error::CodeExpired);
@@ -379,12 +379,12 @@ pub async fn complete_password_challenge(
 
 /// The successor of a refresh token: derived, not stored, so a token
 /// presented again within the grace window gets the very same successor.
-fn successor(app: &App, user_id: &str, session_id: &str, token: &str) -> String {
-    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(app.settings.code_pepper.expose())
+fn successor(app: &App, user_id: &str, session_id: &str, token: &str) -> Result<String, Error> {
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(app.settings.refresh_key()?)
         .unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
     mac.update(b"refresh-successor:");
     mac.update(token.as_bytes());
-    refresh_token(user_id, session_id, &URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes()))
+    Ok(refresh_token(user_id, session_id, &URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())))
 }
 
 /// Exchanges a refresh token for a new access token and its successor.
@@ -421,7 +421,7 @@ pub async fn refresh(app: &App, tenant: &Tenant, token: &str, device_id: &str) -
             _ => {}
         }
         let now = app.clock.now();
-        let next = successor(app, user_id, session_id, token);
+        let next = successor(app, user_id, session_id, token)?;
         if let Some(rotated_at) = record.rotated_at {
             if now - rotated_at <= Duration::seconds(REFRESH_GRACE_SECS) {
                 return tokens_for(app, tenant, &session, next);
@@ -525,7 +525,7 @@ pub async fn forgot_password(app: &App, tenant: &Tenant, email: &EmailAddress, i
     }
     let now = app.clock.now();
     let code = draw_code(app.random.as_ref(), tenant.policy.codes.length, tenant.policy.sandbox_code.as_deref());
-    let hash = hash_code(app.settings.code_pepper.expose(), "password-reset", &user.id, &code);
+    let hash = hash_code(app.settings.code_key()?, "password-reset", &user.id, &code);
     let ttl = Duration::seconds(tenant.policy.codes.email_ttl_secs);
     let pending = serde_json::json!({ "user_id": user.id, "code": PendingCode::new(hash, now + ttl) });
     let key = reset_key(&tenant.id, email.as_str());
@@ -569,7 +569,7 @@ pub async fn reset_password(
     let user_id = item.body["user_id"].as_str().unwrap_or_default().to_owned();
     let mut pending: PendingCode =
         serde_json::from_value(item.body["code"].clone()).map_err(|_| Error::InvalidCode { attempts_left: 0 })?;
-    let candidate = hash_code(app.settings.code_pepper.expose(), "password-reset", &user_id, code);
+    let candidate = hash_code(app.settings.code_key()?, "password-reset", &user_id, code);
     match pending.check(&candidate, app.clock.now(), tenant.policy.codes.max_attempts) {
         CodeCheck::Valid => {}
         CodeCheck::Wrong { attempts_left } => {

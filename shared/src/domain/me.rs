@@ -156,7 +156,7 @@ pub async fn add_credential(app: &App, tenant: &Tenant, user_id: &str, credentia
     let now = app.clock.now();
     let code = draw_code(app.random.as_ref(), tenant.policy.codes.length, tenant.policy.sandbox_code.as_deref());
     let owner = format!("{}:{value}", user.id);
-    let hash = hash_code(app.settings.code_pepper.expose(), &purpose(kind), &owner, &code);
+    let hash = hash_code(app.settings.code_key()?, &purpose(kind), &owner, &code);
     let ttl = match credential {
         NewCredential::Email(_) => tenant.policy.codes.email_ttl_secs,
         NewCredential::Phone(_) => tenant.policy.codes.sms_ttl_secs,
@@ -213,7 +213,7 @@ pub async fn verify_credential(
         return Err(Error::CodeExpired);
     };
     let owner = format!("{}:{}", user.id, pending.value);
-    let candidate = hash_code(app.settings.code_pepper.expose(), &purpose(kind), &owner, code);
+    let candidate = hash_code(app.settings.code_key()?, &purpose(kind), &owner, code);
     match pending.code.check(&candidate, app.clock.now(), tenant.policy.codes.max_attempts) {
         CodeCheck::Valid => {}
         CodeCheck::Wrong { attempts_left } => {

@@ -192,12 +192,17 @@ fn code_minutes(tenant: &Tenant, channel: Channel) -> i64 {
 /// Draws a code for `channel`, stores its hash on `registration`, counts the
 /// send, and returns the message to hand to the mailer or texter. A
 /// registration whose address is taken gets a notice instead of a code.
-fn prepare_send(app: &App, tenant: &Tenant, registration: &mut Registration, channel: Channel) -> Outgoing {
+fn prepare_send(
+    app: &App,
+    tenant: &Tenant,
+    registration: &mut Registration,
+    channel: Channel,
+) -> Result<Outgoing, Error> {
     let now = app.clock.now();
     let policy = &tenant.policy.codes;
     let code = draw_code(app.random.as_ref(), policy.length, tenant.policy.sandbox_code.as_deref());
     let owner = channel.owner(registration);
-    let hash = hash_code(app.settings.code_pepper.expose(), channel.purpose(), &owner, &code);
+    let hash = hash_code(app.settings.code_key()?, channel.purpose(), &owner, &code);
     let ttl = match channel {
         Channel::Email => policy.email_ttl_secs,
         Channel::Sms => policy.sms_ttl_secs,
@@ -207,7 +212,7 @@ fn prepare_send(app: &App, tenant: &Tenant, registration: &mut Registration, cha
     registration.sends += 1;
     let lang = registration.language.as_str();
     let minutes = code_minutes(tenant, channel);
-    match channel {
+    Ok(match channel {
         Channel::Email if registration.email_taken => Outgoing::Email(Email {
             to: registration.email.to_string(),
             subject: text(lang, "email-taken-subject", &[]),
@@ -233,7 +238,7 @@ fn prepare_send(app: &App, tenant: &Tenant, registration: &mut Registration, cha
             text: text(lang, "sms-code-text", &[("code", Arg::Str(&code)), ("minutes", Arg::Num(minutes))]),
             language: lang.to_owned(),
         }),
-    }
+    })
 }
 
 enum Outgoing {
@@ -306,7 +311,7 @@ pub async fn start(app: &App, tenant: &Tenant, sign_up: SignUp, ip: &str) -> Res
         partner_id: sign_up.partner_id,
     };
     let before = registration.clone();
-    let message = prepare_send(app, tenant, &mut registration, Channel::Email);
+    let message = prepare_send(app, tenant, &mut registration, Channel::Email)?;
     app.store.put(registration.item()?, Condition::NotExists).await?;
     deliver(app, message, &registration, 1, before).await?;
     Ok(Started { registration_id: registration.id, next: Step::VerifyEmail, expires_at: registration.expires_at })
@@ -321,7 +326,7 @@ fn check_code(
 ) -> Result<bool, Error> {
     let now = app.clock.now();
     let owner = channel.owner(registration);
-    let candidate = hash_code(app.settings.code_pepper.expose(), channel.purpose(), &owner, code);
+    let candidate = hash_code(app.settings.code_key()?, channel.purpose(), &owner, code);
     let taken = registration.email_taken;
     let Some(pending) = registration.code(channel).as_mut() else {
         return Err(Error::CodeExpired);
@@ -510,7 +515,7 @@ pub async fn add_phone(app: &App, tenant: &Tenant, id: &str, phone: Phone) -> Re
     limits::count(app, "signup-dest", &destination, 3600, tenant.policy.codes.max_sends as u64).await?;
     let before = registration.clone();
     registration.phone = Some(phone);
-    let message = prepare_send(app, tenant, &mut registration, Channel::Sms);
+    let message = prepare_send(app, tenant, &mut registration, Channel::Sms)?;
     app.store.put(registration.item()?, Condition::Version(version)).await?;
     deliver(app, message, &registration, version + 1, before).await?;
     Ok(Step::VerifyPhone)
@@ -529,7 +534,7 @@ pub async fn resend(app: &App, tenant: &Tenant, id: &str, channel: Channel) -> R
     }
     check_send_allowed(app, tenant, &mut registration, channel)?;
     let before = registration.clone();
-    let message = prepare_send(app, tenant, &mut registration, channel);
+    let message = prepare_send(app, tenant, &mut registration, channel)?;
     app.store.put(registration.item()?, Condition::Version(version)).await?;
     deliver(app, message, &registration, version + 1, before).await?;
     Ok(next)

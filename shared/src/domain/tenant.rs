@@ -91,6 +91,66 @@ impl Default for Policy {
     }
 }
 
+impl Policy {
+    /// Every rule a stored policy must keep, as one-line reasons (empty: the
+    /// policy is usable). Bounds keep time arithmetic far from overflow.
+    pub fn problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        let mut within = |name: &str, value: i64, low: i64, high: i64| {
+            if !(low..=high).contains(&value) {
+                problems.push(format!("{name} must be {low} to {high}, not {value}"));
+            }
+        };
+        within("access_token_ttl_secs", self.access_token_ttl_secs, 60, 24 * 3600);
+        within("refresh_token_ttl_secs", self.refresh_token_ttl_secs, 300, 400 * 24 * 3600);
+        within("registration_ttl_secs", self.registration_ttl_secs, 600, 30 * 24 * 3600);
+        within("codes.length", self.codes.length as i64, 4, 10);
+        within("codes.email_ttl_secs", self.codes.email_ttl_secs, 60, 24 * 3600);
+        within("codes.sms_ttl_secs", self.codes.sms_ttl_secs, 60, 3600);
+        within("codes.max_attempts", i64::from(self.codes.max_attempts), 1, 20);
+        within("codes.resend_cooldown_secs", self.codes.resend_cooldown_secs, 0, 3600);
+        within("codes.max_sends", i64::from(self.codes.max_sends), 1, 1000);
+        within("password.min_length", self.password.min_length as i64, 8, 128);
+        within("password.max_length", self.password.max_length as i64, self.password.min_length as i64, 1024);
+        for (name, value) in [
+            ("ip_limits.signups_per_hour", self.ip_limits.signups_per_hour),
+            ("ip_limits.logins_per_5_min", self.ip_limits.logins_per_5_min),
+            ("ip_limits.resets_per_hour", self.ip_limits.resets_per_hour),
+        ] {
+            within(name, i64::try_from(value).unwrap_or(i64::MAX), 1, 1_000_000_000);
+        }
+        if let Some(code) = &self.sandbox_code
+            && (code.len() != self.codes.length || !code.bytes().all(|b| b.is_ascii_digit()))
+        {
+            problems.push(format!("sandbox_code must be {} digits (codes.length)", self.codes.length));
+        }
+        if self.languages.is_empty() || self.languages.iter().any(|l| !LANGUAGES.contains(&l.as_str())) {
+            problems.push(format!("languages must be some of {}", LANGUAGES.join(", ")));
+        }
+        for origin in &self.cors_origins {
+            if parse_origin(origin).as_deref() != Some(origin.as_str()) {
+                problems.push(format!("cors_origins: {origin} is not an origin (scheme://host[:port], lower case)"));
+            }
+        }
+        for (name, version) in [("terms_version", &self.terms_version), ("privacy_version", &self.privacy_version)] {
+            if version.trim().is_empty() || version.len() > 64 {
+                problems.push(format!("{name} must be 1 to 64 characters"));
+            }
+        }
+        problems
+    }
+}
+
+/// `text` as a browser sends it in `Origin` (`scheme://host[:port]`, lower
+/// case, no path or trailing slash), if it is one.
+pub fn parse_origin(text: &str) -> Option<String> {
+    let (scheme, rest) = text.split_once("://")?;
+    let host_ok = !rest.is_empty()
+        && rest.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']'));
+    let port_ok = rest.rsplit_once(':').is_none_or(|(_, port)| port.parse::<u16>().is_ok() || rest.ends_with(']'));
+    (matches!(scheme, "http" | "https") && host_ok && port_ok).then(|| text.to_ascii_lowercase())
+}
+
 /// A tenant and its policy.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Tenant {
@@ -172,9 +232,18 @@ impl ApiKeyCache {
     }
 }
 
-/// Stores a tenant (replacing its policy if it exists).
+/// Stores a tenant (replacing its policy if it exists), with its entry in
+/// the list of tenants.
 pub async fn save_tenant(store: &dyn Store, tenant: &Tenant) -> Result<(), StoreError> {
-    store.put(Item::new(tenant_key(&tenant.id), encode_item(tenant)?, None), Condition::Always).await
+    store
+        .transact(vec![
+            crate::ports::Write::Put {
+                item: Item::new(tenant_key(&tenant.id), encode_item(tenant)?, None),
+                condition: Condition::Always,
+            },
+            crate::ports::Write::Put { item: tenant_index_item(tenant), condition: Condition::Always },
+        ])
+        .await
 }
 
 /// Stores an API key for a tenant (hashed).
@@ -202,6 +271,64 @@ fn tenant_index_key(id: &str) -> Key {
     Key::new("TENANTS", format!("TENANT#{id}"))
 }
 
+/// The entry of `tenant` in the list of tenants: its id and its CORS
+/// origins, so one query answers a preflight (see [`all_cors_origins`]).
+fn tenant_index_item(tenant: &Tenant) -> Item {
+    Item::new(
+        tenant_index_key(&tenant.id),
+        serde_json::json!({ "id": tenant.id, "cors_origins": tenant.policy.cors_origins }),
+        None,
+    )
+}
+
+/// Every origin any tenant allows. A CORS preflight carries no API key, so
+/// it cannot name its tenant: it is answered for this union, and the actual
+/// answer decides per tenant.
+pub async fn all_cors_origins(store: &dyn Store) -> Result<std::collections::BTreeSet<String>, StoreError> {
+    let mut origins = std::collections::BTreeSet::new();
+    for entry in store.query("TENANTS", "TENANT#", false, 10_000).await? {
+        match entry.body["cors_origins"].as_array() {
+            Some(listed) => origins.extend(listed.iter().filter_map(|o| o.as_str().map(str::to_owned))),
+            // An entry written before the origins were listed in it.
+            None => {
+                if let Some(id) = entry.body["id"].as_str()
+                    && let Some(tenant) = get_tenant(store, id).await?
+                {
+                    origins.extend(tenant.policy.cors_origins);
+                }
+            }
+        }
+    }
+    Ok(origins)
+}
+
+/// The union of the tenants' origins, kept by each warm instance for
+/// `Settings::api_key_cache_secs` like the API keys: a new origin reaches
+/// preflights within that time.
+#[derive(Debug, Default)]
+pub struct OriginCache(std::sync::Mutex<Option<(i64, std::sync::Arc<std::collections::BTreeSet<String>>)>>);
+
+impl OriginCache {
+    /// [`all_cors_origins`], answered from memory while fresh.
+    pub async fn origins(
+        &self,
+        store: &dyn Store,
+        now: i64,
+        ttl_secs: i64,
+    ) -> Result<std::sync::Arc<std::collections::BTreeSet<String>>, StoreError> {
+        if let Some((expires, origins)) = &*self.0.lock().unwrap_or_else(|e| e.into_inner())
+            && *expires > now
+        {
+            return Ok(origins.clone());
+        }
+        let origins = std::sync::Arc::new(all_cors_origins(store).await?);
+        if ttl_secs > 0 {
+            *self.0.lock().unwrap_or_else(|e| e.into_inner()) = Some((now + ttl_secs, origins.clone()));
+        }
+        Ok(origins)
+    }
+}
+
 /// Creates a tenant; fails with `ConditionFailed` if the id is taken.
 pub async fn create_tenant(store: &dyn Store, tenant: &Tenant) -> Result<(), StoreError> {
     store
@@ -210,10 +337,7 @@ pub async fn create_tenant(store: &dyn Store, tenant: &Tenant) -> Result<(), Sto
                 item: Item::new(tenant_key(&tenant.id), encode_item(tenant)?, None),
                 condition: Condition::NotExists,
             },
-            crate::ports::Write::Put {
-                item: Item::new(tenant_index_key(&tenant.id), serde_json::json!({ "id": tenant.id }), None),
-                condition: Condition::Always,
-            },
+            crate::ports::Write::Put { item: tenant_index_item(tenant), condition: Condition::Always },
         ])
         .await
 }
@@ -245,7 +369,15 @@ pub async fn set_policy(store: &dyn Store, id: &str, policy: Policy) -> Result<T
     let version = item.version;
     let mut tenant: Tenant = decode_item(item)?;
     tenant.policy = policy;
-    store.put(Item::new(tenant_key(id), encode_item(&tenant)?, None), Condition::Version(version)).await?;
+    store
+        .transact(vec![
+            crate::ports::Write::Put {
+                item: Item::new(tenant_key(id), encode_item(&tenant)?, None),
+                condition: Condition::Version(version),
+            },
+            crate::ports::Write::Put { item: tenant_index_item(&tenant), condition: Condition::Always },
+        ])
+        .await?;
     Ok(tenant)
 }
 

@@ -28,41 +28,56 @@ pub struct Claims {
     pub jti: String,
 }
 
-/// One RSA key pair, identified by its RFC 7638 thumbprint.
-struct SigningKey {
+/// A public key that verifies tokens, identified by its RFC 7638
+/// thumbprint, and its JWK.
+struct VerifyingKey {
     kid: String,
-    encoding: EncodingKey,
     decoding: DecodingKey,
     jwk: serde_json::Value,
 }
 
-/// The keys tokens are signed and verified with. The first key signs; every
+/// The keys tokens are signed and verified with. At most one key signs; every
 /// key verifies and is published in the JWKS, so a retired-but-listed key's
-/// tokens stay valid until they expire.
+/// tokens stay valid until they expire. A function that only checks tokens
+/// holds public keys alone.
 pub struct Keyring {
-    keys: Vec<SigningKey>,
+    signer: Option<(String, EncodingKey)>,
+    keys: Vec<VerifyingKey>,
 }
 
 /// A key could not be loaded or made.
 #[derive(Debug, thiserror::Error)]
 #[error("signing key: {0}")]
-pub struct KeyError(String);
+pub struct KeyError(pub String);
 
-impl SigningKey {
-    fn from_private(private: &RsaPrivateKey) -> Result<Self, KeyError> {
+impl VerifyingKey {
+    fn from_components(n: &str, e: &str, kid: Option<&str>) -> Result<Self, KeyError> {
+        let canonical = format!(r#"{{"e":"{e}","kty":"RSA","n":"{n}"}}"#);
+        let thumbprint = URL_SAFE_NO_PAD.encode(Sha256::digest(canonical.as_bytes()));
+        if kid.is_some_and(|kid| kid != thumbprint) {
+            return Err(KeyError(format!("kid {} is not the key's thumbprint", kid.unwrap_or_default())));
+        }
+        let decoding = DecodingKey::from_rsa_components(n, e).map_err(|e| KeyError(e.to_string()))?;
+        let jwk = serde_json::json!({
+            "kty": "RSA", "use": "sig", "alg": "RS256", "kid": thumbprint, "n": n, "e": e,
+        });
+        Ok(Self { kid: thumbprint, decoding, jwk })
+    }
+
+    fn from_private(private: &RsaPrivateKey) -> Result<(Self, EncodingKey), KeyError> {
         let public = RsaPublicKey::from(private);
         let n = URL_SAFE_NO_PAD.encode(public.n().to_bytes_be());
         let e = URL_SAFE_NO_PAD.encode(public.e().to_bytes_be());
-        let canonical = format!(r#"{{"e":"{e}","kty":"RSA","n":"{n}"}}"#);
-        let kid = URL_SAFE_NO_PAD.encode(Sha256::digest(canonical.as_bytes()));
         let pem = private.to_pkcs1_pem(LineEnding::LF).map_err(|e| KeyError(e.to_string()))?;
         let encoding = EncodingKey::from_rsa_pem(pem.as_bytes()).map_err(|e| KeyError(e.to_string()))?;
-        let decoding = DecodingKey::from_rsa_components(&n, &e).map_err(|e| KeyError(e.to_string()))?;
-        let jwk = serde_json::json!({
-            "kty": "RSA", "use": "sig", "alg": "RS256", "kid": kid, "n": n, "e": e,
-        });
-        Ok(Self { kid, encoding, decoding, jwk })
+        Ok((Self::from_components(&n, &e, None)?, encoding))
     }
+}
+
+fn private_key(pem: &str) -> Result<RsaPrivateKey, KeyError> {
+    RsaPrivateKey::from_pkcs8_pem(pem)
+        .or_else(|_| RsaPrivateKey::from_pkcs1_pem(pem))
+        .map_err(|_| KeyError("not an RSA private key in PEM".into()))
 }
 
 /// A new 2048-bit RSA private key as PKCS#1 PEM (operator CLI).
@@ -71,33 +86,65 @@ pub fn generate_pem() -> Result<String, KeyError> {
     Ok(private.to_pkcs1_pem(LineEnding::LF).map_err(|e| KeyError(e.to_string()))?.to_string())
 }
 
+/// The kid (RFC 7638 thumbprint) of a PEM private key.
+pub fn kid_of(pem: &str) -> Result<String, KeyError> {
+    Ok(VerifyingKey::from_private(&private_key(pem)?)?.0.kid)
+}
+
 impl Keyring {
     /// A keyring with one new 2048-bit key (local runs and tests).
     pub fn generate() -> Result<Self, KeyError> {
         let private = RsaPrivateKey::new(&mut rand::rngs::OsRng, 2048).map_err(|e| KeyError(e.to_string()))?;
-        Ok(Self { keys: vec![SigningKey::from_private(&private)?] })
+        let (key, encoding) = VerifyingKey::from_private(&private)?;
+        Ok(Self { signer: Some((key.kid.clone(), encoding)), keys: vec![key] })
+    }
+
+    /// No key at all: for functions that neither sign nor check tokens.
+    pub fn empty() -> Self {
+        Self { signer: None, keys: Vec::new() }
     }
 
     /// Loads PEM private keys (PKCS#1 or PKCS#8); the first one signs.
     pub fn from_pems(pems: &[&str]) -> Result<Self, KeyError> {
-        let keys = pems
-            .iter()
-            .map(|pem| {
-                let private = RsaPrivateKey::from_pkcs8_pem(pem)
-                    .or_else(|_| RsaPrivateKey::from_pkcs1_pem(pem))
-                    .map_err(|_| KeyError("not an RSA private key in PEM".into()))?;
-                SigningKey::from_private(&private)
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        if keys.is_empty() {
-            return Err(KeyError("no key given".into()));
-        }
-        Ok(Self { keys })
+        let first = pems.first().ok_or_else(|| KeyError("no key given".into()))?;
+        Self::with_signer(Some(first), pems)
     }
 
-    /// The id of the key that signs new tokens.
-    pub fn active_kid(&self) -> &str {
-        &self.keys[0].kid
+    /// Loads PEM private keys that all verify; `signer` (one of them, or
+    /// none) signs.
+    pub fn with_signer(signer: Option<&str>, pems: &[&str]) -> Result<Self, KeyError> {
+        let mut ring = Self::empty();
+        for pem in pems {
+            let (key, encoding) = VerifyingKey::from_private(&private_key(pem)?)?;
+            if signer == Some(*pem) {
+                ring.signer = Some((key.kid.clone(), encoding));
+            }
+            ring.keys.push(key);
+        }
+        Ok(ring)
+    }
+
+    /// Public keys alone, from a JWKS: this keyring verifies, never signs.
+    pub fn from_jwks(jwks: &serde_json::Value) -> Result<Self, KeyError> {
+        let listed = jwks["keys"].as_array().ok_or_else(|| KeyError("a JWKS has a `keys` list".into()))?;
+        let keys = listed
+            .iter()
+            .map(|jwk| match (jwk["kty"].as_str(), jwk["n"].as_str(), jwk["e"].as_str()) {
+                (Some("RSA"), Some(n), Some(e)) => VerifyingKey::from_components(n, e, jwk["kid"].as_str()),
+                _ => Err(KeyError("every key of the JWKS is an RSA key with n and e".into())),
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Self { signer: None, keys })
+    }
+
+    /// The id of the key that signs new tokens, if this keyring signs.
+    pub fn active_kid(&self) -> Option<&str> {
+        self.signer.as_ref().map(|(kid, _)| kid.as_str())
+    }
+
+    /// Whether a key of this id verifies here.
+    pub fn knows(&self, kid: &str) -> bool {
+        self.keys.iter().any(|k| k.kid == kid)
     }
 
     /// The JSON Web Key Set of every verification key.
@@ -107,10 +154,11 @@ impl Keyring {
 
     /// Signs `claims` with the active key.
     pub fn sign(&self, claims: &Claims) -> Result<String, KeyError> {
-        let key = &self.keys[0];
+        let (kid, encoding) =
+            self.signer.as_ref().ok_or_else(|| KeyError("this function holds no signing key".into()))?;
         let mut header = Header::new(Algorithm::RS256);
-        header.kid = Some(key.kid.clone());
-        jsonwebtoken::encode(&header, claims, &key.encoding).map_err(|e| KeyError(e.to_string()))
+        header.kid = Some(kid.clone());
+        jsonwebtoken::encode(&header, claims, encoding).map_err(|e| KeyError(e.to_string()))
     }
 
     /// Verifies signature (RS256 only), `kid`, `iss`, `aud` and `exp`
@@ -166,7 +214,7 @@ mod tests {
         let far = chrono::Utc::now().timestamp() + 600;
         let token = keys.sign(&claims(far)).unwrap();
         let header = jsonwebtoken::decode_header(&token).unwrap();
-        assert_eq!(header.kid.as_deref(), Some(keys.active_kid()));
+        assert_eq!(header.kid.as_deref(), keys.active_kid());
         assert_eq!(keys.verify(&token, "iss", "aud"), Some(claims(far)));
         assert_eq!(keys.verify(&token, "other", "aud"), None);
         assert_eq!(keys.verify(&token, "iss", "other"), None);
@@ -178,7 +226,7 @@ mod tests {
         assert_eq!(keys.verify(&not_yet, "iss", "aud"), None, "issued in the future");
         assert!(keys.verify_at(&not_yet, "iss", "aud", far).is_some());
         let jwks = keys.jwks();
-        assert_eq!(jwks["keys"][0]["kid"], keys.active_kid());
+        assert_eq!(jwks["keys"][0]["kid"], keys.active_kid().unwrap());
         assert_eq!(jwks["keys"][0]["alg"], "RS256");
     }
 
@@ -198,7 +246,24 @@ mod tests {
         assert!(before.verify(&new_token, "iss", "aud").is_none(), "unknown kid");
         let kids: Vec<_> = after.jwks()["keys"].as_array().unwrap().iter().map(|k| k["kid"].clone()).collect();
         assert_eq!(kids.len(), 2);
-        assert!(kids.contains(&serde_json::Value::String(before.active_kid().to_owned())));
+        assert!(kids.contains(&serde_json::Value::String(before.active_kid().unwrap().to_owned())));
+    }
+
+    #[test]
+    fn public_keys_alone_verify_but_never_sign() {
+        let signer = Keyring::generate().unwrap();
+        let far = chrono::Utc::now().timestamp() + 600;
+        let token = signer.sign(&claims(far)).unwrap();
+        let public = Keyring::from_jwks(&signer.jwks()).unwrap();
+        assert_eq!(public.verify(&token, "iss", "aud"), Some(claims(far)));
+        assert_eq!(public.active_kid(), None);
+        assert!(public.sign(&claims(far)).is_err(), "no private key, no signature");
+        assert_eq!(public.jwks(), signer.jwks(), "published as read");
+        let mut forged = signer.jwks();
+        forged["keys"][0]["kid"] = "someone-elses".into();
+        assert!(Keyring::from_jwks(&forged).is_err(), "a kid must be the key's thumbprint");
+        assert!(Keyring::from_jwks(&serde_json::json!({ "keys": [{ "kty": "EC" }] })).is_err());
+        assert!(Keyring::empty().sign(&claims(far)).is_err());
     }
 
     #[test]

@@ -222,7 +222,7 @@ pub fn access_token(app: &App, tenant: &Tenant, session: &Session) -> Result<Str
         exp: now.timestamp() + tenant.policy.access_token_ttl_secs,
         jti: app.new_id("jti"),
     };
-    app.keys.sign(&claims).map_err(|e| Error::Unavailable { reason: e.to_string(), registration_id: None })
+    app.keys.current().sign(&claims).map_err(|e| Error::Unavailable { reason: e.to_string(), registration_id: None })
 }
 
 /// The tokens answer for `session` with `refresh_token`.

@@ -266,7 +266,7 @@ pub async fn create_user(
     ];
     let invitation = if matches!(new.secret, Secret::Invite) {
         let code = draw_code(app.random.as_ref(), tenant.policy.codes.length, tenant.policy.sandbox_code.as_deref());
-        let hash = hash_code(app.settings.code_pepper.expose(), "password-reset", &user.id, &code);
+        let hash = hash_code(app.settings.code_key()?, "password-reset", &user.id, &code);
         let expires = now + Duration::hours(INVITATION_TTL_HOURS);
         let body = serde_json::json!({ "user_id": user.id, "code": PendingCode::new(hash, expires) });
         let key = Key::new(format!("PWRESET#{}#{}", tenant.id, user.email), "PWRESET");

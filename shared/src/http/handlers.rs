@@ -20,6 +20,10 @@ pub async fn call(endpoint: Endpoint, ctx: &Ctx<'_>) -> Response<Body> {
     let result = match endpoint {
         Endpoint::Health => Ok(json_response(StatusCode::OK, json!({ "status": "ok" }))),
         Endpoint::Jwks => Ok(jwks(ctx)),
+        Endpoint::OpenidConfiguration => Ok(openid_configuration(ctx)),
+        Endpoint::Preflight => {
+            super::preflight(ctx.app, &format!("/{}", ctx.param("proxy")), ctx.header("origin")).await
+        }
         Endpoint::StartRegistration => start_registration(ctx).await,
         Endpoint::GetRegistration => get_registration(ctx).await,
         Endpoint::VerifyRegistrationEmail => verify_email(ctx).await,
@@ -68,7 +72,27 @@ pub(crate) fn message(ctx: &Ctx<'_>, key: &str) -> Value {
 }
 
 fn jwks(ctx: &Ctx<'_>) -> Response<Body> {
-    let mut response = json_response(StatusCode::OK, ctx.app.keys.jwks());
+    let mut response = json_response(StatusCode::OK, ctx.app.keys.current().jwks());
+    response.headers_mut().insert("cache-control", HeaderValue::from_static("public, max-age=300"));
+    response
+}
+
+/// OpenID Connect Discovery 1.0 metadata, so API Gateway's JWT authorizer
+/// and OIDC libraries find the keys from the issuer alone. Registrar issues
+/// its tokens through its own routes, not OAuth's authorization endpoint, so
+/// only what key discovery needs is listed.
+fn openid_configuration(ctx: &Ctx<'_>) -> Response<Body> {
+    let issuer = &ctx.app.settings.issuer;
+    let base = issuer.trim_end_matches('/');
+    let document = json!({
+        "issuer": issuer,
+        "jwks_uri": format!("{base}/.well-known/jwks.json"),
+        "id_token_signing_alg_values_supported": ["RS256"],
+        "response_types_supported": ["token"],
+        "subject_types_supported": ["public"],
+        "claims_supported": ["iss", "aud", "sub", "tid", "sid", "typ", "roles", "iat", "exp", "jti"],
+    });
+    let mut response = json_response(StatusCode::OK, document);
     response.headers_mut().insert("cache-control", HeaderValue::from_static("public, max-age=300"));
     response
 }

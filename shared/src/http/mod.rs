@@ -46,6 +46,8 @@ pub enum Auth {
 pub enum Endpoint {
     Health,
     Jwks,
+    OpenidConfiguration,
+    Preflight,
     StartRegistration,
     GetRegistration,
     VerifyRegistrationEmail,
@@ -84,29 +86,34 @@ pub struct Route {
     pub path: &'static str,
     pub auth: Auth,
     pub endpoint: Endpoint,
-    /// The IAM actions the function needs (least privilege in
-    /// `template.yaml`, checked by a test).
-    pub actions: &'static [&'static str],
 }
 
 /// The route table: the code's single source of truth for paths, checked
-/// against `template.yaml` by a test.
+/// against `template.yaml` by a test. Each function's IAM permissions live
+/// in the template alone, proven by running its flows under them
+/// (`tests/iam.rs`).
 pub const ROUTES: &[Route] = &[
-    Route {
-        function: "health",
-        method: Method::GET,
-        path: "/v1/health",
-        auth: Auth::None,
-        endpoint: Endpoint::Health,
-        actions: &["dynamodb:Query"],
-    },
+    Route { function: "health", method: Method::GET, path: "/v1/health", auth: Auth::None, endpoint: Endpoint::Health },
     Route {
         function: "jwks",
         method: Method::GET,
         path: "/.well-known/jwks.json",
         auth: Auth::None,
         endpoint: Endpoint::Jwks,
-        actions: &["dynamodb:Query"],
+    },
+    Route {
+        function: "openid-configuration",
+        method: Method::GET,
+        path: "/.well-known/openid-configuration",
+        auth: Auth::None,
+        endpoint: Endpoint::OpenidConfiguration,
+    },
+    Route {
+        function: "preflight",
+        method: Method::OPTIONS,
+        path: "/{proxy+}",
+        auth: Auth::None,
+        endpoint: Endpoint::Preflight,
     },
     Route {
         function: "start-registration",
@@ -114,7 +121,6 @@ pub const ROUTES: &[Route] = &[
         path: "/v1/registrations",
         auth: Auth::ApiKey,
         endpoint: Endpoint::StartRegistration,
-        actions: &["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "ses:SendEmail"],
     },
     Route {
         function: "get-registration",
@@ -122,7 +128,6 @@ pub const ROUTES: &[Route] = &[
         path: "/v1/registrations/{id}",
         auth: Auth::ApiKey,
         endpoint: Endpoint::GetRegistration,
-        actions: &["dynamodb:GetItem", "dynamodb:Query"],
     },
     Route {
         function: "verify-registration-email",
@@ -130,7 +135,6 @@ pub const ROUTES: &[Route] = &[
         path: "/v1/registrations/{id}/email/verify",
         auth: Auth::ApiKey,
         endpoint: Endpoint::VerifyRegistrationEmail,
-        actions: &["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"],
     },
     Route {
         function: "add-registration-phone",
@@ -138,7 +142,6 @@ pub const ROUTES: &[Route] = &[
         path: "/v1/registrations/{id}/phone",
         auth: Auth::ApiKey,
         endpoint: Endpoint::AddRegistrationPhone,
-        actions: &["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "sns:Publish"],
     },
     Route {
         function: "verify-registration-phone",
@@ -146,7 +149,6 @@ pub const ROUTES: &[Route] = &[
         path: "/v1/registrations/{id}/phone/verify",
         auth: Auth::ApiKey,
         endpoint: Endpoint::VerifyRegistrationPhone,
-        actions: &["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"],
     },
     Route {
         function: "resend-registration-code",
@@ -154,7 +156,6 @@ pub const ROUTES: &[Route] = &[
         path: "/v1/registrations/{id}/resend",
         auth: Auth::ApiKey,
         endpoint: Endpoint::ResendRegistrationCode,
-        actions: &["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "ses:SendEmail", "sns:Publish"],
     },
     Route {
         function: "login",
@@ -162,14 +163,6 @@ pub const ROUTES: &[Route] = &[
         path: "/v1/auth/login",
         auth: Auth::ApiKey,
         endpoint: Endpoint::Login,
-        actions: &[
-            "dynamodb:DeleteItem",
-            "dynamodb:GetItem",
-            "dynamodb:PutItem",
-            "dynamodb:Query",
-            "dynamodb:UpdateItem",
-            "sns:Publish",
-        ],
     },
     Route {
         function: "verify-mfa",
@@ -177,7 +170,6 @@ pub const ROUTES: &[Route] = &[
         path: "/v1/auth/mfa",
         auth: Auth::ApiKey,
         endpoint: Endpoint::VerifyMfa,
-        actions: &["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"],
     },
     Route {
         function: "complete-password-challenge",
@@ -185,14 +177,6 @@ pub const ROUTES: &[Route] = &[
         path: "/v1/auth/password/challenge",
         auth: Auth::ApiKey,
         endpoint: Endpoint::CompletePasswordChallenge,
-        actions: &[
-            "dynamodb:DeleteItem",
-            "dynamodb:GetItem",
-            "dynamodb:PutItem",
-            "dynamodb:Query",
-            "dynamodb:UpdateItem",
-            "sns:Publish",
-        ],
     },
     Route {
         function: "refresh",
@@ -200,14 +184,6 @@ pub const ROUTES: &[Route] = &[
         path: "/v1/auth/refresh",
         auth: Auth::ApiKey,
         endpoint: Endpoint::Refresh,
-        actions: &[
-            "dynamodb:BatchGetItem",
-            "dynamodb:ConditionCheckItem",
-            "dynamodb:DeleteItem",
-            "dynamodb:GetItem",
-            "dynamodb:PutItem",
-            "dynamodb:Query",
-        ],
     },
     Route {
         function: "logout",
@@ -215,7 +191,6 @@ pub const ROUTES: &[Route] = &[
         path: "/v1/auth/logout",
         auth: Auth::Bearer,
         endpoint: Endpoint::Logout,
-        actions: &["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"],
     },
     Route {
         function: "logout-all",
@@ -223,7 +198,6 @@ pub const ROUTES: &[Route] = &[
         path: "/v1/auth/logout-all",
         auth: Auth::Bearer,
         endpoint: Endpoint::LogoutAll,
-        actions: &["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"],
     },
     Route {
         function: "forgot-password",
@@ -231,14 +205,6 @@ pub const ROUTES: &[Route] = &[
         path: "/v1/auth/password/forgot",
         auth: Auth::ApiKey,
         endpoint: Endpoint::ForgotPassword,
-        actions: &[
-            "dynamodb:DeleteItem",
-            "dynamodb:GetItem",
-            "dynamodb:PutItem",
-            "dynamodb:Query",
-            "dynamodb:UpdateItem",
-            "ses:SendEmail",
-        ],
     },
     Route {
         function: "reset-password",
@@ -246,29 +212,14 @@ pub const ROUTES: &[Route] = &[
         path: "/v1/auth/password/reset",
         auth: Auth::ApiKey,
         endpoint: Endpoint::ResetPassword,
-        actions: &[
-            "dynamodb:DeleteItem",
-            "dynamodb:GetItem",
-            "dynamodb:PutItem",
-            "dynamodb:Query",
-            "dynamodb:UpdateItem",
-        ],
     },
-    Route {
-        function: "get-me",
-        method: Method::GET,
-        path: "/v1/me",
-        auth: Auth::Bearer,
-        endpoint: Endpoint::GetMe,
-        actions: &["dynamodb:GetItem", "dynamodb:Query"],
-    },
+    Route { function: "get-me", method: Method::GET, path: "/v1/me", auth: Auth::Bearer, endpoint: Endpoint::GetMe },
     Route {
         function: "update-me",
         method: Method::PATCH,
         path: "/v1/me",
         auth: Auth::Bearer,
         endpoint: Endpoint::UpdateMe,
-        actions: &["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"],
     },
     Route {
         function: "close-me",
@@ -276,7 +227,6 @@ pub const ROUTES: &[Route] = &[
         path: "/v1/me",
         auth: Auth::Bearer,
         endpoint: Endpoint::CloseMe,
-        actions: &["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"],
     },
     Route {
         function: "add-credential",
@@ -284,15 +234,6 @@ pub const ROUTES: &[Route] = &[
         path: "/v1/me/credentials",
         auth: Auth::Bearer,
         endpoint: Endpoint::AddCredential,
-        actions: &[
-            "dynamodb:DeleteItem",
-            "dynamodb:GetItem",
-            "dynamodb:PutItem",
-            "dynamodb:Query",
-            "dynamodb:UpdateItem",
-            "ses:SendEmail",
-            "sns:Publish",
-        ],
     },
     Route {
         function: "verify-credential",
@@ -300,7 +241,6 @@ pub const ROUTES: &[Route] = &[
         path: "/v1/me/credentials/verify",
         auth: Auth::Bearer,
         endpoint: Endpoint::VerifyCredential,
-        actions: &["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"],
     },
     Route {
         function: "change-password",
@@ -308,7 +248,6 @@ pub const ROUTES: &[Route] = &[
         path: "/v1/me/password",
         auth: Auth::Bearer,
         endpoint: Endpoint::ChangePassword,
-        actions: &["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"],
     },
     Route {
         function: "create-user",
@@ -316,7 +255,6 @@ pub const ROUTES: &[Route] = &[
         path: "/v1/users",
         auth: Auth::Admin,
         endpoint: Endpoint::CreateUser,
-        actions: &["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "ses:SendEmail"],
     },
     Route {
         function: "get-user",
@@ -324,7 +262,6 @@ pub const ROUTES: &[Route] = &[
         path: "/v1/users/{id}",
         auth: Auth::Admin,
         endpoint: Endpoint::GetUser,
-        actions: &["dynamodb:GetItem", "dynamodb:Query"],
     },
     Route {
         function: "change-user-status",
@@ -332,7 +269,6 @@ pub const ROUTES: &[Route] = &[
         path: "/v1/users/{id}/status",
         auth: Auth::Admin,
         endpoint: Endpoint::ChangeUserStatus,
-        actions: &["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"],
     },
     Route {
         function: "get-user-audit",
@@ -340,7 +276,6 @@ pub const ROUTES: &[Route] = &[
         path: "/v1/users/{id}/audit",
         auth: Auth::Admin,
         endpoint: Endpoint::GetUserAudit,
-        actions: &["dynamodb:GetItem", "dynamodb:Query"],
     },
     Route {
         function: "list-reference",
@@ -348,7 +283,6 @@ pub const ROUTES: &[Route] = &[
         path: "/v1/reference/{kind}",
         auth: Auth::ApiKey,
         endpoint: Endpoint::ListReference,
-        actions: &["dynamodb:GetItem", "dynamodb:Query"],
     },
     Route {
         function: "get-reference",
@@ -356,7 +290,6 @@ pub const ROUTES: &[Route] = &[
         path: "/v1/reference/{kind}/{code}",
         auth: Auth::ApiKey,
         endpoint: Endpoint::GetReference,
-        actions: &["dynamodb:GetItem", "dynamodb:Query"],
     },
 ];
 
@@ -365,7 +298,8 @@ pub fn route_for_function(function: &str) -> Option<&'static Route> {
     ROUTES.iter().find(|r| r.function == function)
 }
 
-/// Matches `path` against a route pattern; returns the parameters.
+/// Matches `path` against a route pattern; returns the parameters. A last
+/// `{name+}` takes the rest of the path (API Gateway's greedy parameter).
 pub fn match_path(pattern: &str, path: &str) -> Option<Vec<(String, String)>> {
     let mut params = Vec::new();
     let mut pattern_parts = pattern.trim_matches('/').split('/');
@@ -373,6 +307,11 @@ pub fn match_path(pattern: &str, path: &str) -> Option<Vec<(String, String)>> {
     loop {
         match (pattern_parts.next(), path_parts.next()) {
             (None, None) => return Some(params),
+            (Some(p), Some(s)) if p.starts_with('{') && p.ends_with("+}") && !s.is_empty() => {
+                let rest: Vec<&str> = std::iter::once(s).chain(path_parts.by_ref()).collect();
+                params.push((p[1..p.len() - 2].to_owned(), rest.join("/")));
+                return Some(params);
+            }
             (Some(p), Some(s)) if p.starts_with('{') && p.ends_with('}') && !s.is_empty() => {
                 params.push((p[1..p.len() - 1].to_owned(), s.to_owned()));
             }
@@ -441,12 +380,31 @@ impl Ctx<'_> {
     }
 }
 
-fn request_id(app: &App, headers: &HeaderMap) -> String {
+/// The caller's own `X-Request-ID`, if it is a usable one.
+fn client_request_id(headers: &HeaderMap) -> Option<String> {
     headers
         .get("x-request-id")
         .and_then(|v| v.to_str().ok())
         .filter(|v| !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_graphic()))
-        .map_or_else(|| app.new_id("req"), str::to_owned)
+        .map(str::to_owned)
+}
+
+/// API Gateway's id of the request (`requestContext.requestId`), which its
+/// access log writes too.
+fn gateway_request_id(request: &Request) -> Option<String> {
+    use lambda_http::RequestExt;
+    match request.request_context_ref() {
+        Some(lambda_http::request::RequestContext::ApiGatewayV2(context)) => {
+            context.request_id.clone().filter(|id| !id.is_empty())
+        }
+        _ => None,
+    }
+}
+
+/// The request's id: API Gateway's when deployed (so function logs and the
+/// access log share one id), else the caller's `X-Request-ID`, else a new one.
+fn request_id(app: &App, request: &Request) -> String {
+    gateway_request_id(request).or_else(|| client_request_id(request.headers())).unwrap_or_else(|| app.new_id("req"))
 }
 
 fn body_bytes(body: &Body) -> &[u8] {
@@ -505,26 +463,47 @@ fn cors(ctx: &Ctx<'_>, response: &mut Response<Body>) {
     }
 }
 
-/// Answers a CORS preflight. A preflight carries no API key, so it cannot
-/// name the tenant: it is answered for any origin, and the actual response
-/// carries `Access-Control-Allow-Origin` only for the tenant's origins, so
-/// other origins still cannot read anything.
-fn preflight(request: &Request, methods: &[&'static Route]) -> Response<Body> {
+/// The routes other than the preflight's that serve `path`.
+fn routes_of(path: &str) -> Vec<&'static Route> {
+    ROUTES.iter().filter(|r| r.endpoint != Endpoint::Preflight && match_path(r.path, path).is_some()).collect()
+}
+
+/// Answers a CORS preflight, locally and as the deployed `preflight`
+/// function (`OPTIONS /{proxy+}`). A preflight carries no API key, so it
+/// cannot name its tenant: an origin that any tenant allows gets the CORS
+/// headers for the path's methods; the actual answer then carries
+/// `Access-Control-Allow-Origin` only for the caller's tenant's origins.
+/// Any other origin gets no CORS headers, and the browser stops there.
+pub(crate) async fn preflight(app: &App, path: &str, origin: Option<&str>) -> Result<Response<Body>, Problem> {
+    let routes = routes_of(path);
+    if routes.is_empty() {
+        return Err(Problem::new(StatusCode::NOT_FOUND, "not_found"));
+    }
     let mut response = Response::new(Body::Empty);
     *response.status_mut() = StatusCode::NO_CONTENT;
-    let allow: Vec<&str> = methods.iter().map(|r| r.method.as_str()).collect();
-    let headers = response.headers_mut();
-    if let Some(origin) = request.headers().get(::http::header::ORIGIN) {
-        headers.insert(::http::header::ACCESS_CONTROL_ALLOW_ORIGIN, origin.clone());
+    response.headers_mut().insert(::http::header::VARY, HeaderValue::from_static("Origin"));
+    let Some(origin) = origin else { return Ok(response) };
+    let now = app.clock.now().timestamp();
+    let allowed = app
+        .cors_origins
+        .origins(app.store.as_ref(), now, app.settings.api_key_cache_secs)
+        .await
+        .map_err(|e| Problem::from(crate::domain::Error::from(e)))?;
+    if !allowed.contains(origin) {
+        return Ok(response);
     }
-    if let Ok(value) = HeaderValue::from_str(&allow.join(", ")) {
+    let methods: Vec<&str> = routes.iter().map(|r| r.method.as_str()).collect();
+    let headers = response.headers_mut();
+    if let Ok(value) = HeaderValue::from_str(origin) {
+        headers.insert(::http::header::ACCESS_CONTROL_ALLOW_ORIGIN, value);
+    }
+    if let Ok(value) = HeaderValue::from_str(&methods.join(", ")) {
         headers.insert(::http::header::ACCESS_CONTROL_ALLOW_METHODS, value);
     }
     headers.insert(::http::header::ACCESS_CONTROL_ALLOW_HEADERS, HeaderValue::from_static(CORS_ALLOWED_HEADERS));
     headers.insert(::http::header::ACCESS_CONTROL_ALLOW_CREDENTIALS, HeaderValue::from_static("true"));
     headers.insert(::http::header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("600"));
-    headers.insert(::http::header::VARY, HeaderValue::from_static("Origin"));
-    response
+    Ok(response)
 }
 
 /// Answers a request with any route of the table (the local API).
@@ -535,16 +514,13 @@ pub async fn handle(app: &App, request: Request) -> Response<Body> {
         response.headers_mut().insert(::http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
         return response;
     }
-    let candidates: Vec<&'static Route> = ROUTES.iter().filter(|r| match_path(r.path, &path).is_some()).collect();
-    if request.method() == Method::OPTIONS && !candidates.is_empty() {
-        return preflight(&request, &candidates);
-    }
-    let route = candidates.iter().find(|r| r.method == request.method()).copied();
+    let route = ROUTES.iter().find(|r| r.method == request.method() && match_path(r.path, &path).is_some());
     match route {
         Some(route) => handle_route(app, route, request).await,
         None => {
+            let candidates = routes_of(&path);
             let lang = negotiate(request.headers().get("accept-language").and_then(|v| v.to_str().ok()));
-            let id = request_id(app, request.headers());
+            let id = request_id(app, &request);
             let problem = if candidates.is_empty() {
                 Problem::new(StatusCode::NOT_FOUND, "not_found")
             } else {
@@ -561,8 +537,18 @@ pub async fn handle(app: &App, request: Request) -> Response<Body> {
 pub async fn handle_route(app: &App, route: &'static Route, request: Request) -> Response<Body> {
     let headers = request.headers();
     let lang = negotiate(headers.get("accept-language").and_then(|v| v.to_str().ok()));
-    let request_id = request_id(app, headers);
-    let span = tracing::info_span!("request", request_id = %request_id, function = route.function);
+    let request_id = request_id(app, &request);
+    app.keys.reload_if_due(app.clock.now().timestamp()).await;
+    let span = tracing::info_span!(
+        "request",
+        request_id = %request_id,
+        client_request_id = tracing::field::Empty,
+        function = route.function
+    );
+    // The caller's own id is kept beside API Gateway's, never instead of it.
+    if let Some(client_id) = client_request_id(headers).filter(|id| *id != request_id) {
+        span.record("client_request_id", client_id.as_str());
+    }
     let _entered = span.enter();
     let (response, lang) = match prepare(app, route, &request, lang, request_id.clone()).await {
         Ok(ctx) => {
@@ -643,7 +629,7 @@ pub fn payload_too_large() -> Problem {
 /// Renders a problem outside a route (the local server's early 413).
 pub fn render_early(app: &App, headers: &HeaderMap, problem: Problem) -> Response<Body> {
     let lang = negotiate(headers.get("accept-language").and_then(|v| v.to_str().ok()));
-    let id = request_id(app, headers);
+    let id = client_request_id(headers).unwrap_or_else(|| app.new_id("req"));
     finish(problem.render(lang, &id), lang, &id)
 }
 
@@ -737,7 +723,22 @@ async fn bearer(app: &App, headers: &HeaderMap, tenant: &Tenant) -> Result<Princ
         .filter(|t| !t.is_empty() && t.len() <= 4096)
         .ok_or_else(invalid)?;
     let now = app.clock.now().timestamp();
-    let claims = app.keys.verify_at(token, &app.settings.issuer, &app.settings.audience, now).ok_or_else(invalid)?;
+    let verify = |ring: &crate::domain::tokens::Keyring| {
+        ring.verify_at(token, &app.settings.issuer, &app.settings.audience, now)
+    };
+    let ring = app.keys.current();
+    let claims = match verify(&ring) {
+        Some(claims) => claims,
+        None => {
+            // A key activated since this instance loaded its keys.
+            let kid = jsonwebtoken::decode_header(token).ok().and_then(|h| h.kid).ok_or_else(invalid)?;
+            if ring.knows(&kid) {
+                return Err(invalid());
+            }
+            app.keys.reload_for_unknown_key(now).await;
+            verify(&app.keys.current()).ok_or_else(invalid)?
+        }
+    };
     if claims.tid != tenant.id || claims.typ != "client" {
         return Err(invalid());
     }

@@ -17,8 +17,30 @@ use tokio::net::TcpListener;
 use super::{ClientAddr, MAX_BODY_BYTES, handle, payload_too_large, render_early};
 use crate::app::App;
 
-async fn answer(
-    app: Arc<App>,
+/// What answers the server's requests: the whole route table on one app (the
+/// local API), or, in tests of the deployed shape, each route on the app of
+/// its own function.
+#[async_trait::async_trait]
+pub trait Responder: Send + Sync + 'static {
+    /// The app that renders what fails before routing (an oversized body).
+    fn app(&self) -> &App;
+    /// The answer to one request.
+    async fn respond(&self, request: lambda_http::Request) -> lambda_http::Response<Body>;
+}
+
+#[async_trait::async_trait]
+impl Responder for App {
+    fn app(&self) -> &App {
+        self
+    }
+
+    async fn respond(&self, request: lambda_http::Request) -> lambda_http::Response<Body> {
+        handle(self, request).await
+    }
+}
+
+async fn answer<R: Responder>(
+    responder: Arc<R>,
     peer: SocketAddr,
     request: hyper::Request<Incoming>,
 ) -> Result<hyper::Response<Full<Bytes>>, Infallible> {
@@ -30,15 +52,15 @@ async fn answer(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     let response = if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
-        render_early(&app, &parts.headers, payload_too_large())
+        render_early(responder.app(), &parts.headers, payload_too_large())
     } else {
         match Limited::new(body, MAX_BODY_BYTES).collect().await {
             Ok(collected) => {
                 let bytes = collected.to_bytes();
                 let body = if bytes.is_empty() { Body::Empty } else { Body::Binary(bytes.to_vec()) };
-                handle(&app, ::http::Request::from_parts(parts, body)).await
+                responder.respond(::http::Request::from_parts(parts, body)).await
             }
-            Err(_) => render_early(&app, &parts.headers, payload_too_large()),
+            Err(_) => render_early(responder.app(), &parts.headers, payload_too_large()),
         }
     };
     let (parts, body) = response.into_parts();
@@ -50,8 +72,9 @@ async fn answer(
     Ok(hyper::Response::from_parts(parts, Full::new(bytes)))
 }
 
-/// Serves `app` on `listener` until the task is dropped.
-pub async fn serve(app: Arc<App>, listener: TcpListener) {
+/// Serves `responder` (an [`App`]: every route) on `listener` until the
+/// task is dropped.
+pub async fn serve<R: Responder>(responder: Arc<R>, listener: TcpListener) {
     loop {
         let (stream, peer) = match listener.accept().await {
             Ok(accepted) => accepted,
@@ -60,9 +83,9 @@ pub async fn serve(app: Arc<App>, listener: TcpListener) {
                 continue;
             }
         };
-        let app = app.clone();
+        let responder = responder.clone();
         tokio::spawn(async move {
-            let service = service_fn(move |request| answer(app.clone(), peer, request));
+            let service = service_fn(move |request| answer(responder.clone(), peer, request));
             let connection = http1::Builder::new()
                 .header_read_timeout(std::time::Duration::from_secs(10))
                 .timer(hyper_util::rt::TokioTimer::new())
@@ -74,10 +97,13 @@ pub async fn serve(app: Arc<App>, listener: TcpListener) {
     }
 }
 
-/// Binds `addr` (port 0 allowed) and serves `app` in a background task;
-/// returns the bound address.
-pub async fn spawn(app: Arc<App>, addr: SocketAddr) -> std::io::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
+/// Binds `addr` (port 0 allowed) and serves `responder` in a background
+/// task; returns the bound address.
+pub async fn spawn<R: Responder>(
+    responder: Arc<R>,
+    addr: SocketAddr,
+) -> std::io::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
     let listener = TcpListener::bind(addr).await?;
     let bound = listener.local_addr()?;
-    Ok((bound, tokio::spawn(serve(app, listener))))
+    Ok((bound, tokio::spawn(serve(responder, listener))))
 }

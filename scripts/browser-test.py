@@ -1,0 +1,188 @@
+"""A real browser (Chromium, driven by Playwright) against the local API.
+
+A web developer runs `cargo run` with REGISTRAR_CORS_ORIGINS naming their
+app's origin. A page on that origin signs up (start, verify the e-mail code)
+and then refreshes with the HttpOnly refresh cookie alone; a page on another
+origin is stopped by the browser (no CORS headers for it), and its request
+never reaches the API. Then a client library we did not write (PyJWT)
+finds the keys through OpenID Connect discovery and verifies the token the
+browser got.
+
+    .venv-browser/bin/python scripts/browser-test.py target/debug/registrar
+
+Prints one closing line, `browser: N passed, M failed`, and exits non-zero
+when a check fails.
+"""
+
+import http.server
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+
+import jwt
+from playwright.sync_api import sync_playwright
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+API_KEY = "sk_browser_test_key_0123456789"
+CODE = "246810"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def serve_page(port):
+    """An app's origin: any page will do, the test runs its script in it."""
+
+    class Page(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            body = b"<!doctype html><title>an app</title><p>app</p>"
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Page)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+SIGN_UP_AND_REFRESH = """
+async ([api, key, code, email]) => {
+  const json = {"Content-Type": "application/json", "X-API-Key": key, "X-Device-ID": "browser-1"};
+  const start = await fetch(api + "/v1/registrations", {method: "POST", headers: json, body: JSON.stringify({
+    email, password: "Str0ng!Pass", first_name: "Bea", last_name: "Browser",
+    terms_accepted: true, privacy_policy_accepted: true})});
+  const started = await start.json();
+  const done = await fetch(api + `/v1/registrations/${started.registration_id}/email/verify`, {
+    method: "POST", headers: json, credentials: "include", body: JSON.stringify({code})});
+  const tokens = await done.json();
+  // No body, no token in script: the HttpOnly cookie alone.
+  const refresh = await fetch(api + "/v1/auth/refresh", {
+    method: "POST", headers: {"X-API-Key": key, "X-Device-ID": "browser-1"}, credentials: "include"});
+  return {
+    start: start.status, requestId: start.headers.get("X-Request-ID"),
+    done: done.status, tokens,
+    refresh: refresh.status, refreshed: await refresh.json(),
+    scriptSeesCookie: document.cookie,
+  };
+}
+"""
+
+BLOCKED = """
+async ([api, key, email]) => {
+  try {
+    const answer = await fetch(api + "/v1/registrations", {method: "POST",
+      headers: {"Content-Type": "application/json", "X-API-Key": key},
+      body: JSON.stringify({email, password: "Str0ng!Pass", first_name: "Eve", last_name: "Other",
+                            terms_accepted: true, privacy_policy_accepted: true})});
+    return {blocked: false, status: answer.status};
+  } catch (error) {
+    return {blocked: true, error: String(error)};
+  }
+}
+"""
+
+
+def main():
+    binary = sys.argv[1]
+    api_port, app_port, other_port = free_port(), free_port(), free_port()
+    app_origin = f"http://127.0.0.1:{app_port}"
+    api = f"http://127.0.0.1:{api_port}"
+    outbox = tempfile.mkdtemp(prefix="registrar-browser-")
+    log_dir = os.environ.get("REGISTRAR_TEST_LOG_DIR")
+    log = open(os.path.join(log_dir, "browser-api.jsonl"), "w") if log_dir else subprocess.DEVNULL
+    env = dict(
+        os.environ,
+        REGISTRAR_ADDR=f"127.0.0.1:{api_port}",
+        REGISTRAR_API_KEY=API_KEY,
+        REGISTRAR_CORS_ORIGINS=app_origin,
+        REGISTRAR_SANDBOX_CODE=CODE,
+        REGISTRAR_PHONE_REQUIRED="false",
+        REGISTRAR_OUTBOX_DIR=outbox,
+        REGISTRAR_LOG_FORMAT="json",
+    )
+    server = subprocess.Popen([binary], env=env, stdout=subprocess.DEVNULL, stderr=log)
+    pages = [serve_page(app_port), serve_page(other_port)]
+    passed, failed = 0, 0
+
+    def check(name, ok, detail):
+        nonlocal passed, failed
+        if ok:
+            passed += 1
+            print(f"ok   {name}")
+        else:
+            failed += 1
+            print(f"FAIL {name}: {detail}")
+
+    try:
+        for _ in range(300):
+            try:
+                socket.create_connection(("127.0.0.1", api_port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
+            page = browser.new_page()
+            page.goto(app_origin + "/")
+            r = page.evaluate(SIGN_UP_AND_REFRESH, [api, API_KEY, CODE, "bea@example.com"])
+            check("sign-up from the allowed origin", r["start"] == 202 and r["done"] == 201, json.dumps(r))
+            check("the request id header is readable", bool(r["requestId"]), json.dumps(r))
+            refreshed = r["refreshed"]
+            check(
+                "refresh with the HttpOnly cookie alone",
+                r["refresh"] == 200
+                and refreshed.get("access_token")
+                and refreshed.get("refresh_token") not in (None, r["tokens"].get("refresh_token")),
+                json.dumps(r),
+            )
+            check("the script cannot read the refresh cookie", "refresh_token" not in r["scriptSeesCookie"], r)
+
+            other = browser.new_page()
+            other.goto(f"http://127.0.0.1:{other_port}/")
+            b = other.evaluate(BLOCKED, [api, API_KEY, "eve@example.com"])
+            check("another origin is blocked by the browser", b["blocked"], json.dumps(b))
+            sent = [n for n in os.listdir(outbox) if "eve@example.com" in open(os.path.join(outbox, n)).read()]
+            check("the blocked request never reached the API", not sent, sent)
+            browser.close()
+
+        # OIDC discovery, as a stranger's client uses it.
+        with urllib.request.urlopen(f"{api}/.well-known/openid-configuration", timeout=10) as answer:
+            discovery = json.load(answer)
+        token = r["tokens"].get("access_token", "")
+        try:
+            key = jwt.PyJWKClient(discovery["jwks_uri"]).get_signing_key_from_jwt(token).key
+            claims = jwt.decode(
+                token,
+                key,
+                algorithms=discovery["id_token_signing_alg_values_supported"],
+                audience="registrar",
+                issuer=discovery["issuer"],
+            )
+            check("PyJWT verifies the token through discovery", claims["iss"] == api, claims)
+        except jwt.PyJWTError as error:
+            check("PyJWT verifies the token through discovery", False, repr(error))
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+        for page_server in pages:
+            page_server.shutdown()
+    print(f"browser: {passed} passed, {failed} failed")
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,802 @@
+//! Every function's IAM policy, exactly as `template.yaml` declares it, proven
+//! under enforcement: for each function the harness makes a role holding that
+//! function's statements, assumes it, and builds the function's app with
+//! those credentials and the environment the template gives it (as Lambda
+//! does), against a moto that enforces IAM (`REGISTRAR_TEST_MOTO_IAM_URL`,
+//! started by the test command). A server then answers each route with the
+//! app of its own function, and the flows below run through every function:
+//! happy paths and the failure paths that write (tries, lockout, counters,
+//! revocation) and send (SES, SNS).
+//!
+//! moto checks actions, not resources (`../shared/LOCAL-AWS.md`), so each
+//! statement's `Resource` becomes `"*"` here and the Deny statements that
+//! only narrow a resource are left out; `tests/template.rs` checks the
+//! resources. moto also names a transaction's action `TransactWriteItems`,
+//! while AWS authorizes each item of it by its own action (PutItem,
+//! DeleteItem, ConditionCheckItem): every role may send the transaction, and
+//! the harness checks each item against the function's actions itself.
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_dynamodb::config::{Credentials, SharedCredentialsProvider};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use serde_yaml::Value as Yaml;
+use shared::adapters::dynamodb::DynamoStore;
+use shared::adapters::system::ManualClock;
+use shared::app::App;
+use shared::config::Config;
+use shared::domain::keys::SigningKeys;
+use shared::domain::tenant::{ApiKeyGrant, Policy, Tenant, save_api_key, save_tenant};
+use shared::http::server::Responder;
+use shared::http::{ROUTES, Route, handle_route, match_path};
+use shared::ports::{Condition, Email, Item, Key, Mailer, SendError, Sms, Store, StoreError, Texter, Write};
+
+const CODE: &str = "123456";
+const PASSWORD: &str = "Str0ng!Pass";
+const ORIGIN: &str = "https://app.example.com";
+
+/// The IAM-enforcing moto's URL; the test fails loudly without it.
+fn iam_moto_url() -> String {
+    std::env::var("REGISTRAR_TEST_MOTO_IAM_URL").unwrap_or_else(|_| {
+        panic!(
+            "REGISTRAR_TEST_MOTO_IAM_URL is not set: this test needs a moto server that enforces IAM \
+             (INITIAL_NO_AUTH_ACTION_COUNT=3). Run `make test`, which starts one."
+        )
+    })
+}
+
+fn sdk(credentials: Credentials) -> SdkConfig {
+    SdkConfig::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("eu-central-1"))
+        .credentials_provider(SharedCredentialsProvider::new(credentials))
+        .endpoint_url(iam_moto_url())
+        .build()
+}
+
+/// An administrator's access key, made with the enforcing moto's three
+/// unchecked requests (once per test process; every later request is
+/// checked, the administrator's against its allow-all policy). moto's
+/// `reset-auth` grants those three again, so a second run against the same
+/// server works too.
+async fn admin_sdk() -> (SdkConfig, String) {
+    static ADMIN: tokio::sync::OnceCell<(String, String, String)> = tokio::sync::OnceCell::const_new();
+    let (id, secret, arn) = ADMIN
+        .get_or_init(|| async {
+            let reset = reqwest::Client::new().post(format!("{}/moto-api/reset-auth", iam_moto_url())).body("3");
+            let reset = reset.send().await.expect("the IAM-enforcing moto answers");
+            assert!(reset.status().is_success(), "moto's reset-auth: {}", reset.status());
+            let iam = aws_sdk_iam::Client::new(&sdk(Credentials::new("bootstrap", "bootstrap", None, None, "test")));
+            let name = &common::unique("admin");
+            let hint = "the administrator is made with moto's 3 unchecked requests";
+            let user = iam.create_user().user_name(name).send().await.expect(hint);
+            let arn = user.user().expect("a user").arn().to_owned();
+            let everything = json!({
+                "Version": "2012-10-17",
+                "Statement": [{ "Effect": "Allow", "Action": "*", "Resource": "*" }],
+            });
+            iam.put_user_policy()
+                .user_name(name)
+                .policy_name("everything")
+                .policy_document(everything.to_string())
+                .send()
+                .await
+                .expect(hint);
+            let key = iam.create_access_key().user_name(name).send().await.expect(hint);
+            let key = key.access_key().expect("an access key");
+            (key.access_key_id().to_owned(), key.secret_access_key().to_owned(), arn)
+        })
+        .await
+        .clone();
+    (sdk(Credentials::new(id, secret, None, None, "admin")), arn)
+}
+
+fn template() -> Yaml {
+    let path = format!("{}/template.yaml", env!("CARGO_MANIFEST_DIR"));
+    serde_yaml::from_str(&std::fs::read_to_string(path).expect("template.yaml")).expect("valid YAML")
+}
+
+/// A function as the template declares it.
+#[derive(Clone, Debug)]
+struct Function {
+    binary: String,
+    /// The policy statements, each `Resource` rewritten to `"*"`.
+    statements: Vec<Value>,
+    /// The allowed actions.
+    actions: BTreeSet<String>,
+    /// Globals' variables, then the function's own, still unresolved.
+    environment: BTreeMap<String, Yaml>,
+}
+
+fn strings(value: &Yaml) -> Vec<String> {
+    match value {
+        Yaml::String(one) => vec![one.clone()],
+        Yaml::Sequence(many) => many.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect(),
+        other => panic!("expected a string or a list of strings, found {other:?}"),
+    }
+}
+
+fn functions(template: &Yaml) -> Vec<Function> {
+    let globals = template["Globals"]["Function"]["Environment"]["Variables"].as_mapping().cloned().unwrap_or_default();
+    let mut found = Vec::new();
+    for (_, resource) in template["Resources"].as_mapping().expect("Resources") {
+        if resource["Type"] != "AWS::Serverless::Function" {
+            continue;
+        }
+        let binary = resource["Metadata"]["BuildProperties"]["Binary"].as_str().expect("Binary").to_owned();
+        let mut statements = Vec::new();
+        let mut actions = BTreeSet::new();
+        for policy in resource["Properties"]["Policies"].as_sequence().into_iter().flatten() {
+            for statement in policy["Statement"].as_sequence().expect("inline statements only") {
+                // A Deny narrows an Allow by resource (SNS topics beside SMS),
+                // which moto cannot tell apart; tests/template.rs checks it.
+                if statement["Effect"] == "Deny" {
+                    continue;
+                }
+                let allowed = strings(&statement["Action"]);
+                assert_eq!(statement["Effect"], "Allow", "{binary}: Allow or Deny");
+                if allowed.is_empty() {
+                    continue; // emptied by a negative control
+                }
+                actions.extend(allowed.iter().cloned());
+                statements.push(json!({ "Effect": "Allow", "Action": allowed, "Resource": "*" }));
+            }
+        }
+        let mut environment = BTreeMap::new();
+        let own = resource["Properties"]["Environment"]["Variables"].as_mapping().cloned().unwrap_or_default();
+        for (name, value) in globals.iter().chain(own.iter()) {
+            environment.insert(name.as_str().expect("variable name").to_owned(), value.clone());
+        }
+        found.push(Function { binary, statements, actions, environment });
+    }
+    found
+}
+
+/// Resolves a variable's value: a plain string, or `!Ref` of a name the
+/// harness knows (parameters and resources).
+fn resolve(binary: &str, name: &str, value: &Yaml, refs: &HashMap<&str, String>) -> String {
+    match value {
+        Yaml::String(text) => text.clone(),
+        Yaml::Bool(flag) => flag.to_string(),
+        Yaml::Number(number) => number.to_string(),
+        Yaml::Tagged(tagged) if tagged.tag == "Ref" => {
+            let target = tagged.value.as_str().expect("!Ref of a name");
+            refs.get(target).cloned().unwrap_or_else(|| panic!("{binary}: {name} refers to {target}, unknown here"))
+        }
+        other => panic!("{binary}: {name} has a value the harness cannot resolve: {other:?}"),
+    }
+}
+
+/// What the functions were refused, as `(function, action)`; other AWS
+/// failures as `(function, message)` (to explain a failed step).
+type Denials = Arc<Mutex<BTreeSet<(String, String)>>>;
+
+/// Records an AWS refusal found in an error message.
+fn note_denial(denials: &Denials, function: &str, message: &str) {
+    let Some((_, rest)) = message.split_once("not authorized to perform: ") else {
+        denials.lock().unwrap().insert((function.to_owned(), format!("(not a refusal) {message}")));
+        return;
+    };
+    {
+        let action: String =
+            rest.chars().take_while(|c| c.is_ascii_alphanumeric() || matches!(c, ':' | '-' | '_' | '*')).collect();
+        denials.lock().unwrap().insert((function.to_owned(), action));
+    }
+}
+
+/// A function's store: records what AWS refused it, and checks each item of
+/// a transaction against the function's actions as AWS does.
+struct Watched {
+    inner: Arc<dyn Store>,
+    function: String,
+    actions: BTreeSet<String>,
+    denials: Denials,
+}
+
+impl Watched {
+    fn seen<T>(&self, result: Result<T, StoreError>) -> Result<T, StoreError> {
+        if let Err(StoreError::Unavailable(message)) = &result {
+            note_denial(&self.denials, &self.function, message);
+        }
+        result
+    }
+}
+
+#[async_trait]
+impl Store for Watched {
+    async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError> {
+        self.seen(self.inner.get(key).await)
+    }
+
+    async fn get_many(&self, keys: &[Key]) -> Result<Vec<Option<Item>>, StoreError> {
+        self.seen(self.inner.get_many(keys).await)
+    }
+
+    async fn put(&self, item: Item, condition: Condition) -> Result<(), StoreError> {
+        self.seen(self.inner.put(item, condition).await)
+    }
+
+    async fn delete(&self, key: &Key, condition: Condition) -> Result<(), StoreError> {
+        self.seen(self.inner.delete(key, condition).await)
+    }
+
+    async fn transact(&self, writes: Vec<Write>) -> Result<(), StoreError> {
+        for write in &writes {
+            let action = match write {
+                Write::Put { .. } => "dynamodb:PutItem",
+                Write::Delete { .. } => "dynamodb:DeleteItem",
+                Write::Check { .. } => "dynamodb:ConditionCheckItem",
+            };
+            if !self.actions.contains(action) {
+                let message = format!("in a transaction: not authorized to perform: {action}");
+                note_denial(&self.denials, &self.function, &message);
+                return Err(StoreError::Unavailable(message));
+            }
+        }
+        self.seen(self.inner.transact(writes).await)
+    }
+
+    async fn increment(&self, key: &Key, expires_at: i64) -> Result<u64, StoreError> {
+        self.seen(self.inner.increment(key, expires_at).await)
+    }
+
+    async fn query(&self, pk: &str, sk_prefix: &str, descending: bool, limit: usize) -> Result<Vec<Item>, StoreError> {
+        self.seen(self.inner.query(pk, sk_prefix, descending, limit).await)
+    }
+}
+
+/// A function's senders: record what AWS refused them.
+struct WatchedSenders {
+    mailer: Arc<dyn Mailer>,
+    texter: Arc<dyn Texter>,
+    function: String,
+    denials: Denials,
+}
+
+#[async_trait]
+impl Mailer for WatchedSenders {
+    async fn send_email(&self, email: &Email) -> Result<(), SendError> {
+        let result = self.mailer.send_email(email).await;
+        if let Err(err) = &result {
+            note_denial(&self.denials, &self.function, &err.0);
+        }
+        result
+    }
+}
+
+#[async_trait]
+impl Texter for WatchedSenders {
+    async fn send_sms(&self, sms: &Sms) -> Result<(), SendError> {
+        let result = self.texter.send_sms(sms).await;
+        if let Err(err) = &result {
+            note_denial(&self.denials, &self.function, &err.0);
+        }
+        result
+    }
+}
+
+/// The deployed shape: each route answered by its own function's app.
+struct Deployed {
+    apps: HashMap<String, Arc<App>>,
+    served: Mutex<BTreeSet<String>>,
+}
+
+#[async_trait]
+impl Responder for Deployed {
+    fn app(&self) -> &App {
+        self.apps.values().next().expect("an app")
+    }
+
+    async fn respond(&self, request: lambda_http::Request) -> lambda_http::Response<lambda_http::Body> {
+        let path = request.uri().path().to_owned();
+        let route: &'static Route = ROUTES
+            .iter()
+            .find(|r| r.method == request.method() && match_path(r.path, &path).is_some())
+            .unwrap_or_else(|| panic!("no function serves {} {path}", request.method()));
+        self.served.lock().unwrap().insert(route.function.to_owned());
+        let app = self.apps.get(route.function).unwrap_or_else(|| panic!("no app for {}", route.function));
+        handle_route(app, route, request).await
+    }
+}
+
+/// The stack stood up on the enforcing moto.
+struct Stack {
+    base: String,
+    api_key: String,
+    admin_token: String,
+    domain: String,
+    clock: Arc<ManualClock>,
+    deployed: Arc<Deployed>,
+    denials: Denials,
+    http: reqwest::Client,
+    _server: tokio::task::JoinHandle<()>,
+}
+
+/// One answer.
+struct Answer {
+    status: StatusCode,
+    headers: reqwest::header::HeaderMap,
+    body: Value,
+}
+
+impl Answer {
+    fn code(&self) -> &str {
+        self.body["code"].as_str().unwrap_or("")
+    }
+}
+
+/// Makes the role of `function` with its statements (plus the transaction
+/// name moto wants) and returns the role's temporary credentials.
+async fn role_credentials(admin: &SdkConfig, admin_arn: &str, function: &Function) -> Credentials {
+    let iam = aws_sdk_iam::Client::new(admin);
+    let name = common::unique(&function.binary.chars().take(30).collect::<String>());
+    // moto checks the trust policy against the caller: the harness's
+    // administrator assumes the role, as the Lambda service would.
+    let trust = json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Principal": { "AWS": admin_arn },
+            "Action": "sts:AssumeRole",
+        }],
+    });
+    let role = iam
+        .create_role()
+        .role_name(&name)
+        .assume_role_policy_document(trust.to_string())
+        .send()
+        .await
+        .expect("create role");
+    let mut statements = function.statements.clone();
+    statements.push(json!({ "Effect": "Allow", "Action": ["dynamodb:TransactWriteItems"], "Resource": "*" }));
+    let document = json!({ "Version": "2012-10-17", "Statement": statements });
+    iam.put_role_policy()
+        .role_name(&name)
+        .policy_name("function")
+        .policy_document(document.to_string())
+        .send()
+        .await
+        .expect("put role policy");
+    let arn = role.role().expect("role").arn().to_owned();
+    let assumed = aws_sdk_sts::Client::new(admin)
+        .assume_role()
+        .role_arn(arn)
+        .role_session_name(&function.binary)
+        .send()
+        .await
+        .expect("assume role");
+    let c = assumed.credentials().expect("credentials");
+    Credentials::new(c.access_key_id(), c.secret_access_key(), Some(c.session_token().to_owned()), None, "assumed-role")
+}
+
+impl Stack {
+    /// Stands the stack up from `template` (parsed from `template.yaml`, or
+    /// altered by a negative control).
+    async fn up(template: &Yaml) -> Self {
+        let (admin, admin_arn) = admin_sdk().await;
+        let clock = Arc::new(ManualClock::at_test_start());
+        let table = common::unique("registrar");
+        let admin_store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&admin), table.clone(), clock.clone());
+        admin_store.create_table().await.expect("create table");
+        let domain = format!("{}.example", common::unique("iam"));
+        aws_sdk_sesv2::Client::new(&admin)
+            .create_email_identity()
+            .email_identity(&domain)
+            .send()
+            .await
+            .expect("SES identity");
+        // The stack's secrets, as the template and `registrar-admin` make them.
+        let mut keys = SigningKeys::default();
+        keys.add(&shared::domain::tokens::generate_pem().expect("RSA key"), clock.now_dt()).expect("a key");
+        let secrets = aws_sdk_secretsmanager::Client::new(&admin);
+        let secret_arn = |name: &str, text: String| {
+            let secrets = secrets.clone();
+            let name = format!("{table}/{name}");
+            async move {
+                let made = secrets.create_secret().name(name).secret_string(text).send().await.expect("secret");
+                made.arn().expect("an ARN").to_owned()
+            }
+        };
+        let code_key = secret_arn("code-key", "a code key of at least thirty-two characters".into()).await;
+        let signing_keys = secret_arn("signing-keys", keys.to_json()).await;
+        let public_keys = secret_arn("public-keys", keys.public_jwks().expect("JWKS").to_string()).await;
+
+        let refs: HashMap<&str, String> = HashMap::from([
+            ("Table", table.clone()),
+            ("CodeKeySecret", code_key),
+            ("SigningKeysSecret", signing_keys),
+            ("PublicKeysSecret", public_keys),
+            ("EmailFrom", format!("no-reply@{domain}")),
+            ("SesIdentity", domain.clone()),
+            ("Issuer", "https://registrar.example".to_owned()),
+            ("Audience", "registrar".to_owned()),
+        ]);
+        let denials = Denials::default();
+        let mut apps = HashMap::new();
+        for function in functions(template) {
+            let env: HashMap<String, String> = function
+                .environment
+                .iter()
+                .map(|(name, value)| (name.clone(), resolve(&function.binary, name, value, &refs)))
+                .collect();
+            let config = Config::from_lookup(true, |name| env.get(name).cloned())
+                .unwrap_or_else(|e| panic!("{}: {e}", function.binary));
+            let credentials = role_credentials(&admin, &admin_arn, &function).await;
+            let mut app = match config.build_app_on(Some(&sdk(credentials)), clock.clone()).await {
+                Ok(app) => app,
+                Err(err) => {
+                    note_denial(&denials, &function.binary, &err.0);
+                    panic!("{} cannot start under its policy: {err}", function.binary);
+                }
+            };
+            app.store = Arc::new(Watched {
+                inner: app.store.clone(),
+                function: function.binary.clone(),
+                actions: function.actions.clone(),
+                denials: denials.clone(),
+            });
+            let senders = Arc::new(WatchedSenders {
+                mailer: app.mailer.clone(),
+                texter: app.texter.clone(),
+                function: function.binary.clone(),
+                denials: denials.clone(),
+            });
+            app.mailer = senders.clone();
+            app.texter = senders;
+            apps.insert(function.binary.clone(), Arc::new(app));
+        }
+
+        // The operator's set-up (registrar-admin's part), with admin rights.
+        let tenant = Tenant {
+            id: common::unique("t"),
+            name: "IAM".into(),
+            policy: Policy { sandbox_code: Some(CODE.into()), cors_origins: vec![ORIGIN.into()], ..Policy::default() },
+        };
+        save_tenant(&admin_store, &tenant).await.expect("tenant");
+        let api_key = format!("sk_iam_{}", common::unique("k"));
+        let grant = ApiKeyGrant { tenant_id: tenant.id.clone(), partner_id: None, revoked: false };
+        save_api_key(&admin_store, &api_key, &grant).await.expect("API key");
+        let admin_token = format!("adm_iam_{}", common::unique("a").replace('-', ""));
+        shared::domain::tenant::issue_admin_token_value(
+            &admin_store,
+            clock.now_dt(),
+            &tenant.id,
+            1,
+            "iam",
+            &admin_token,
+        )
+        .await
+        .expect("admin token");
+
+        let deployed = Arc::new(Deployed { apps, served: Mutex::default() });
+        let (addr, server) =
+            shared::http::server::spawn(deployed.clone(), "127.0.0.1:0".parse().unwrap()).await.expect("bind");
+        Stack {
+            base: format!("http://{addr}"),
+            api_key,
+            admin_token,
+            domain,
+            clock,
+            deployed,
+            denials,
+            http: reqwest::Client::new(),
+            _server: server,
+        }
+    }
+
+    async fn send(&self, method: Method, path: &str, body: Option<Value>, headers: &[(&str, &str)]) -> Answer {
+        let mut request = self.http.request(method, format!("{}{path}", self.base)).header("X-API-Key", &self.api_key);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.expect("request sent");
+        let (status, headers) = (response.status(), response.headers().clone());
+        let text = response.text().await.expect("body");
+        let body =
+            if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
+        Answer { status, headers, body }
+    }
+
+    async fn post(&self, path: &str, body: Value, headers: &[(&str, &str)]) -> Answer {
+        self.send(Method::POST, path, Some(body), headers).await
+    }
+
+    /// `post`, expecting `status`.
+    async fn expect(&self, status: StatusCode, path: &str, body: Value, headers: &[(&str, &str)]) -> Value {
+        let answer = self.post(path, body, headers).await;
+        assert_eq!(answer.status, status, "POST {path}: {}; refused so far: {:?}", answer.body, self.denials());
+        answer.body
+    }
+
+    fn email(&self, name: &str) -> String {
+        format!("{name}@{}", self.domain)
+    }
+
+    fn advance(&self, seconds: i64) {
+        self.clock.advance(chrono::Duration::seconds(seconds));
+    }
+
+    fn denials(&self) -> BTreeSet<(String, String)> {
+        self.denials.lock().unwrap().clone()
+    }
+
+    async fn login(&self, username: &str, password: &str, device: &str) -> Answer {
+        self.post("/v1/auth/login", json!({ "username": username, "password": password }), &[("X-Device-ID", device)])
+            .await
+    }
+
+    /// A user made by the back office (create-user), e-mail only.
+    async fn admin_user(&self, name: &str, extra: Value) -> (String, String) {
+        let email = self.email(name);
+        let mut body = json!({
+            "email": email, "first_name": "Ida", "last_name": "Am", "user_type": "consumer", "password": PASSWORD,
+        });
+        body.as_object_mut().unwrap().extend(extra.as_object().cloned().unwrap_or_default());
+        let admin = format!("Bearer {}", self.admin_token);
+        let created = self.expect(StatusCode::CREATED, "/v1/users", body, &[("Authorization", &admin)]).await;
+        (created["user_id"].as_str().or(created["id"].as_str()).expect("user id").to_owned(), email)
+    }
+}
+
+/// The registration functions, login with a second factor, refresh with
+/// reuse detection, and a password reset.
+async fn self_service_flows(stack: &Stack) {
+    assert_eq!(stack.send(Method::GET, "/v1/health", None, &[]).await.status, StatusCode::OK);
+    let jwks = stack.send(Method::GET, "/.well-known/jwks.json", None, &[]).await;
+    assert!(!jwks.body["keys"].as_array().expect("keys").is_empty(), "{}", jwks.body);
+    let discovery = stack.send(Method::GET, "/.well-known/openid-configuration", None, &[]).await;
+    assert_eq!(discovery.body["issuer"], "https://registrar.example", "{}", discovery.body);
+    let preflight = stack
+        .send(
+            Method::OPTIONS,
+            "/v1/registrations",
+            None,
+            &[("Origin", ORIGIN), ("Access-Control-Request-Method", "POST")],
+        )
+        .await;
+    assert_eq!(preflight.status, StatusCode::NO_CONTENT);
+    assert_eq!(preflight.headers["access-control-allow-origin"], ORIGIN);
+
+    let email = stack.email("anna");
+    let phone = format!("+4179{:07}", rand_digits());
+    let started = stack
+        .expect(
+            StatusCode::ACCEPTED,
+            "/v1/registrations",
+            json!({ "email": email, "password": PASSWORD, "first_name": "Anna", "last_name": "Muster",
+                    "terms_accepted": true, "privacy_policy_accepted": true }),
+            &[],
+        )
+        .await;
+    let id = started["registration_id"].as_str().unwrap().to_owned();
+    let status = stack.send(Method::GET, &format!("/v1/registrations/{id}"), None, &[]).await;
+    assert_eq!(status.status, StatusCode::OK, "{}", status.body);
+    let wrong = stack.post(&format!("/v1/registrations/{id}/email/verify"), json!({ "code": "000000" }), &[]).await;
+    assert_eq!(wrong.code(), "invalid_code", "{}", wrong.body);
+    stack.expect(StatusCode::OK, &format!("/v1/registrations/{id}/email/verify"), json!({ "code": CODE }), &[]).await;
+    stack.expect(StatusCode::ACCEPTED, &format!("/v1/registrations/{id}/phone"), json!({ "phone": phone }), &[]).await;
+    stack.advance(61);
+    stack
+        .expect(StatusCode::ACCEPTED, &format!("/v1/registrations/{id}/resend"), json!({ "channel": "sms" }), &[])
+        .await;
+    let wrong = stack.post(&format!("/v1/registrations/{id}/phone/verify"), json!({ "code": "000000" }), &[]).await;
+    assert_eq!(wrong.code(), "invalid_code", "{}", wrong.body);
+    stack
+        .expect(StatusCode::CREATED, &format!("/v1/registrations/{id}/phone/verify"), json!({ "code": CODE }), &[])
+        .await;
+
+    // Login with the second factor (an SMS from the login function).
+    stack.advance(61);
+    let challenge = stack.login(&email, PASSWORD, "d1").await;
+    assert_eq!(challenge.body["mfa_required"], true, "{}", challenge.body);
+    let challenge_id = challenge.body["challenge_id"].as_str().unwrap().to_owned();
+    let device = [("X-Device-ID", "d1")];
+    let wrong = stack.post("/v1/auth/mfa", json!({ "challenge_id": challenge_id, "code": "000000" }), &device).await;
+    assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", wrong.body);
+    let tokens = stack
+        .expect(StatusCode::OK, "/v1/auth/mfa", json!({ "challenge_id": challenge_id, "code": CODE }), &device)
+        .await;
+
+    // Refresh, then reuse of the old token after the grace window: the
+    // family is revoked.
+    let old = tokens["refresh_token"].as_str().unwrap().to_owned();
+    stack.expect(StatusCode::OK, "/v1/auth/refresh", json!({ "refresh_token": old }), &device).await;
+    stack.advance(11);
+    let reused = stack.post("/v1/auth/refresh", json!({ "refresh_token": old }), &device).await;
+    assert_eq!(reused.status, StatusCode::UNAUTHORIZED, "{}", reused.body);
+
+    // Forgot and reset (a wrong code first).
+    stack.expect(StatusCode::ACCEPTED, "/v1/auth/password/forgot", json!({ "email": email }), &[]).await;
+    let reset = |code: &str| json!({ "email": email, "code": code, "new_password": "N3w!Secret" });
+    let wrong = stack.post("/v1/auth/password/reset", reset("000000"), &[]).await;
+    assert_eq!(wrong.code(), "invalid_code", "{}", wrong.body);
+    stack.expect(StatusCode::OK, "/v1/auth/password/reset", reset(CODE), &[]).await;
+}
+
+/// The signed-in user's functions, on a back-office user.
+async fn signed_in_flows(stack: &Stack) {
+    let (_, email) = stack.admin_user("mia", json!({})).await;
+    let one = stack.login(&email, PASSWORD, "m1").await;
+    assert_eq!(one.status, StatusCode::OK, "{}", one.body);
+    let two = stack.login(&email, PASSWORD, "m2").await.body;
+    let bearer = format!("Bearer {}", one.body["access_token"].as_str().unwrap());
+    let auth = [("Authorization", bearer.as_str())];
+    assert_eq!(stack.send(Method::GET, "/v1/me", None, &auth).await.status, StatusCode::OK);
+    let patched = stack.send(Method::PATCH, "/v1/me", Some(json!({ "first_name": "Mila" })), &auth).await;
+    assert_eq!(patched.status, StatusCode::OK, "{}", patched.body);
+    let phone = format!("+4178{:07}", rand_digits());
+    stack.expect(StatusCode::ACCEPTED, "/v1/me/credentials", json!({ "type": "phone", "value": phone }), &auth).await;
+    let wrong = stack.post("/v1/me/credentials/verify", json!({ "type": "phone", "code": "000000" }), &auth).await;
+    assert_eq!(wrong.code(), "invalid_code", "{}", wrong.body);
+    stack.expect(StatusCode::OK, "/v1/me/credentials/verify", json!({ "type": "phone", "code": CODE }), &auth).await;
+    let new_email = stack.email("mia.new");
+    stack
+        .expect(StatusCode::ACCEPTED, "/v1/me/credentials", json!({ "type": "email", "value": new_email }), &auth)
+        .await;
+    let wrong_password = json!({ "current_password": "Wr0ng!Pass", "new_password": "N3w!Secret" });
+    assert_eq!(stack.post("/v1/me/password", wrong_password, &auth).await.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let change = json!({ "current_password": PASSWORD, "new_password": "N3w!Secret" });
+    stack.expect(StatusCode::OK, "/v1/me/password", change, &auth).await;
+    let other = format!("Bearer {}", two["access_token"].as_str().unwrap());
+    assert_eq!(
+        stack.send(Method::GET, "/v1/me", None, &[("Authorization", &other)]).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    let out = stack.send(Method::POST, "/v1/auth/logout", None, &[auth[0], ("X-Device-ID", "m1")]).await;
+    assert_eq!(out.status, StatusCode::OK, "{}", out.body);
+
+    let three = stack.login(&email, "N3w!Secret", "m3").await;
+    assert_eq!(three.status, StatusCode::OK, "{}", three.body);
+    let bearer = format!("Bearer {}", three.body["access_token"].as_str().unwrap());
+    let all = stack.send(Method::POST, "/v1/auth/logout-all", None, &[("Authorization", &bearer)]).await;
+    assert_eq!(all.status, StatusCode::OK, "{}", all.body);
+
+    let four = stack.login(&email, "N3w!Secret", "m4").await;
+    let bearer = format!("Bearer {}", four.body["access_token"].as_str().unwrap());
+    let auth = [("Authorization", bearer.as_str())];
+    let wrong = stack.send(Method::DELETE, "/v1/me", Some(json!({ "password": "Wr0ng!Pass" })), &auth).await;
+    assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", wrong.body);
+    let closed = stack.send(Method::DELETE, "/v1/me", Some(json!({ "password": "N3w!Secret" })), &auth).await;
+    assert_eq!(closed.status, StatusCode::OK, "{}", closed.body);
+}
+
+/// The back office, the reset-required challenge, lockout and reference data.
+async fn back_office_flows(stack: &Stack) {
+    let admin = format!("Bearer {}", stack.admin_token);
+    let admin = [("Authorization", admin.as_str())];
+    let (user_id, email) = stack.admin_user("lou", json!({})).await;
+    let got = stack.send(Method::GET, &format!("/v1/users/{user_id}"), None, &admin).await;
+    assert_eq!(got.status, StatusCode::OK, "{}", got.body);
+
+    // Lockout: failures are written, the sixth locks.
+    let mut locked = false;
+    for _ in 0..7 {
+        let answer = stack.login(&email, "Wr0ng!Pass", "l1").await;
+        assert_eq!(answer.code(), "invalid_credentials", "{}", answer.body);
+        locked |= answer.headers.contains_key("retry-after");
+    }
+    assert!(locked, "the account locks");
+    stack.advance(3600);
+    let session = stack.login(&email, PASSWORD, "l2").await;
+    assert_eq!(session.status, StatusCode::OK, "{}", session.body);
+
+    let suspend = json!({ "status": "suspended", "reason": "IAM check" });
+    stack.expect(StatusCode::OK, &format!("/v1/users/{user_id}/status"), suspend, &admin).await;
+    let audit = stack.send(Method::GET, &format!("/v1/users/{user_id}/audit"), None, &admin).await;
+    assert_eq!(audit.status, StatusCode::OK, "{}", audit.body);
+
+    let (_, reset_email) = stack.admin_user("rex", json!({ "reset_required": true })).await;
+    let challenge = stack.login(&reset_email, PASSWORD, "r1").await;
+    assert_eq!(challenge.body["password_change_required"], true, "{}", challenge.body);
+    let body = json!({ "challenge_id": challenge.body["challenge_id"], "new_password": "N3w!Secret" });
+    stack.expect(StatusCode::OK, "/v1/auth/password/challenge", body, &[("X-Device-ID", "r1")]).await;
+
+    let list = stack.send(Method::GET, "/v1/reference/countries", None, &[]).await;
+    assert_eq!(list.status, StatusCode::OK, "{}", list.body);
+    let one = stack.send(Method::GET, "/v1/reference/countries/CH", None, &[]).await;
+    assert_eq!(one.status, StatusCode::OK, "{}", one.body);
+}
+
+fn rand_digits() -> u32 {
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
+    nanos % 10_000_000
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_function_runs_its_flows_under_its_own_policy() {
+    let template = template();
+    let stack = Stack::up(&template).await;
+    self_service_flows(&stack).await;
+    signed_in_flows(&stack).await;
+    back_office_flows(&stack).await;
+    assert_eq!(stack.denials(), BTreeSet::new(), "AWS refused these (function, action) pairs");
+
+    let declared: BTreeSet<String> = functions(&template).into_iter().map(|f| f.binary).collect();
+    let served = stack.deployed.served.lock().unwrap().clone();
+    let missed: Vec<&String> = declared.difference(&served).collect();
+    assert!(missed.is_empty(), "functions no flow ran: {missed:?}");
+
+    // SES and SNS really sent, under the functions' roles.
+    let state: Value =
+        reqwest::get(format!("{}/moto-api/data.json", iam_moto_url())).await.unwrap().json().await.unwrap();
+    let mails = state["ses"]["Message"].as_array().cloned().unwrap_or_default();
+    assert!(mails.iter().any(|m| m.to_string().contains(&stack.domain)), "e-mails went out through SES");
+    let sms = state["sns"]["SMS"].as_array().cloned().unwrap_or_default();
+    assert!(sms.len() >= 3, "SMS went out through SNS");
+}
+
+/// Removes `action` from `binary`'s statements in `template`.
+fn without(template: &Yaml, binary: &str, action: &str) -> Yaml {
+    let mut template = template.clone();
+    for (_, resource) in template["Resources"].as_mapping_mut().unwrap().iter_mut() {
+        if resource["Metadata"]["BuildProperties"]["Binary"].as_str() != Some(binary) {
+            continue;
+        }
+        for policy in resource["Properties"]["Policies"].as_sequence_mut().unwrap() {
+            for statement in policy["Statement"].as_sequence_mut().unwrap() {
+                if let Yaml::Sequence(actions) = &mut statement["Action"] {
+                    actions.retain(|a| a.as_str() != Some(action));
+                }
+            }
+        }
+    }
+    template
+}
+
+/// The negative controls: the same harness, with one action taken away from
+/// a policy, names the function and the action (DynamoDB, SES).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_action_is_reported_with_its_function() {
+    let template = without(&template(), "start-registration", "dynamodb:UpdateItem");
+    let template = without(&template, "forgot-password", "ses:SendEmail");
+    let stack = Stack::up(&template).await;
+    let started = stack.post("/v1/registrations", sign_up(&stack.email("neg")), &[]).await;
+    assert_eq!(started.status, StatusCode::SERVICE_UNAVAILABLE, "{}", started.body);
+    let (_, email) = stack.admin_user("neg.mail", json!({})).await;
+    let forgot = stack.post("/v1/auth/password/forgot", json!({ "email": email }), &[]).await;
+    assert_eq!(forgot.status, StatusCode::SERVICE_UNAVAILABLE, "{}", forgot.body);
+    let expected = BTreeSet::from([
+        ("start-registration".to_owned(), "dynamodb:UpdateItem".to_owned()),
+        ("forgot-password".to_owned(), "ses:SendEmail".to_owned()),
+    ]);
+    assert_eq!(stack.denials(), expected);
+}
+
+/// The same for SNS, and for an item of a transaction, which AWS authorizes
+/// by the item's own action (moto would let the whole transaction pass).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_action_inside_a_transaction_or_for_sms_is_reported() {
+    let template = without(&template(), "create-user", "dynamodb:PutItem");
+    let template = without(&template, "add-registration-phone", "sns:Publish");
+    let stack = Stack::up(&template).await;
+    let started = stack.expect(StatusCode::ACCEPTED, "/v1/registrations", sign_up(&stack.email("neg.sms")), &[]).await;
+    let id = started["registration_id"].as_str().unwrap().to_owned();
+    stack.expect(StatusCode::OK, &format!("/v1/registrations/{id}/email/verify"), json!({ "code": CODE }), &[]).await;
+    let phone = json!({ "phone": format!("+4177{:07}", rand_digits()) });
+    let added = stack.post(&format!("/v1/registrations/{id}/phone"), phone, &[]).await;
+    assert_eq!(added.status, StatusCode::SERVICE_UNAVAILABLE, "{}", added.body);
+    let admin = format!("Bearer {}", stack.admin_token);
+    let body = json!({ "email": stack.email("neg.tx"), "first_name": "N", "last_name": "T", "user_type": "consumer",
+                       "password": PASSWORD });
+    let created = stack.post("/v1/users", body, &[("Authorization", &admin)]).await;
+    assert_eq!(created.status, StatusCode::SERVICE_UNAVAILABLE, "{}", created.body);
+    let expected = BTreeSet::from([
+        ("add-registration-phone".to_owned(), "sns:Publish".to_owned()),
+        ("create-user".to_owned(), "dynamodb:PutItem".to_owned()),
+    ]);
+    assert_eq!(stack.denials(), expected);
+}
+
+fn sign_up(email: &str) -> Value {
+    json!({ "email": email, "password": PASSWORD, "first_name": "Neg", "last_name": "Ative",
+            "terms_accepted": true, "privacy_policy_accepted": true })
+}
