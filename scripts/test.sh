@@ -36,8 +36,10 @@ fi
 # did not write.
 if ! command -v chromium > /dev/null; then
   echo "== installing chromium (apt-get)"
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium > /dev/null
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+  $SUDO apt-get update -qq
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium > /dev/null
 fi
 if [ ! -x "$BROWSER_VENV/bin/playwright" ]; then
   echo "== installing playwright==$PLAYWRIGHT_VERSION and PyJWT==$PYJWT_VERSION into $BROWSER_VENV"

@@ -19,6 +19,7 @@
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
@@ -40,6 +41,7 @@ use shared::ports::{Condition, Email, Item, Key, Mailer, SendError, Sms, Store, 
 const CODE: &str = "123456";
 const PASSWORD: &str = "Str0ng!Pass";
 const ORIGIN: &str = "https://app.example.com";
+const LEGACY_ORIGIN: &str = "https://legacy.example.com";
 
 /// The IAM-enforcing moto's URL; the test fails loudly without it.
 fn iam_moto_url() -> String {
@@ -177,6 +179,10 @@ fn resolve(binary: &str, name: &str, value: &Yaml, refs: &HashMap<&str, String>)
 /// failures as `(function, message)` (to explain a failed step).
 type Denials = Arc<Mutex<BTreeSet<(String, String)>>>;
 
+/// What each function did with success, as `(function, action)` in IAM's
+/// names: a policy must allow no more than this (least privilege).
+type Used = Arc<Mutex<BTreeSet<(String, String)>>>;
+
 /// Records an AWS refusal found in an error message.
 fn note_denial(denials: &Denials, function: &str, message: &str) {
     let Some((_, rest)) = message.split_once("not authorized to perform: ") else {
@@ -197,12 +203,18 @@ struct Watched {
     function: String,
     actions: BTreeSet<String>,
     denials: Denials,
+    used: Used,
 }
 
 impl Watched {
-    fn seen<T>(&self, result: Result<T, StoreError>) -> Result<T, StoreError> {
-        if let Err(StoreError::Unavailable(message)) = &result {
-            note_denial(&self.denials, &self.function, message);
+    /// Notes a refusal, or the action as used. A failed condition was
+    /// allowed, and so used.
+    fn seen<T>(&self, action: &str, result: Result<T, StoreError>) -> Result<T, StoreError> {
+        match &result {
+            Err(StoreError::Unavailable(message)) => note_denial(&self.denials, &self.function, message),
+            _ => {
+                self.used.lock().unwrap().insert((self.function.clone(), action.to_owned()));
+            }
         }
         result
     }
@@ -211,43 +223,50 @@ impl Watched {
 #[async_trait]
 impl Store for Watched {
     async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError> {
-        self.seen(self.inner.get(key).await)
+        self.seen("dynamodb:GetItem", self.inner.get(key).await)
     }
 
     async fn get_many(&self, keys: &[Key]) -> Result<Vec<Option<Item>>, StoreError> {
-        self.seen(self.inner.get_many(keys).await)
+        self.seen("dynamodb:BatchGetItem", self.inner.get_many(keys).await)
     }
 
     async fn put(&self, item: Item, condition: Condition) -> Result<(), StoreError> {
-        self.seen(self.inner.put(item, condition).await)
+        self.seen("dynamodb:PutItem", self.inner.put(item, condition).await)
     }
 
     async fn delete(&self, key: &Key, condition: Condition) -> Result<(), StoreError> {
-        self.seen(self.inner.delete(key, condition).await)
+        self.seen("dynamodb:DeleteItem", self.inner.delete(key, condition).await)
     }
 
     async fn transact(&self, writes: Vec<Write>) -> Result<(), StoreError> {
-        for write in &writes {
-            let action = match write {
+        let actions: BTreeSet<&str> = writes
+            .iter()
+            .map(|write| match write {
                 Write::Put { .. } => "dynamodb:PutItem",
                 Write::Delete { .. } => "dynamodb:DeleteItem",
                 Write::Check { .. } => "dynamodb:ConditionCheckItem",
-            };
-            if !self.actions.contains(action) {
+            })
+            .collect();
+        for action in &actions {
+            if !self.actions.contains(*action) {
                 let message = format!("in a transaction: not authorized to perform: {action}");
                 note_denial(&self.denials, &self.function, &message);
                 return Err(StoreError::Unavailable(message));
             }
         }
-        self.seen(self.inner.transact(writes).await)
+        let result = self.inner.transact(writes).await;
+        for action in actions {
+            self.seen(action, result.clone())?;
+        }
+        result
     }
 
     async fn increment(&self, key: &Key, expires_at: i64) -> Result<u64, StoreError> {
-        self.seen(self.inner.increment(key, expires_at).await)
+        self.seen("dynamodb:UpdateItem", self.inner.increment(key, expires_at).await)
     }
 
     async fn query(&self, pk: &str, sk_prefix: &str, descending: bool, limit: usize) -> Result<Vec<Item>, StoreError> {
-        self.seen(self.inner.query(pk, sk_prefix, descending, limit).await)
+        self.seen("dynamodb:Query", self.inner.query(pk, sk_prefix, descending, limit).await)
     }
 }
 
@@ -257,27 +276,44 @@ struct WatchedSenders {
     texter: Arc<dyn Texter>,
     function: String,
     denials: Denials,
+    used: Used,
+    /// Set by a flow: the next message fails before it reaches AWS, so the
+    /// function's clean-up after a failed send runs under its policy.
+    fail_next: Arc<AtomicBool>,
 }
 
-#[async_trait]
-impl Mailer for WatchedSenders {
-    async fn send_email(&self, email: &Email) -> Result<(), SendError> {
-        let result = self.mailer.send_email(email).await;
-        if let Err(err) = &result {
-            note_denial(&self.denials, &self.function, &err.0);
+impl WatchedSenders {
+    fn injected(&self) -> Result<(), SendError> {
+        if self.fail_next.swap(false, Ordering::SeqCst) {
+            return Err(SendError("the provider refused the message (injected)".into()));
+        }
+        Ok(())
+    }
+
+    fn seen(&self, action: &str, result: Result<(), SendError>) -> Result<(), SendError> {
+        match &result {
+            Err(err) => note_denial(&self.denials, &self.function, &err.0),
+            Ok(()) => {
+                self.used.lock().unwrap().insert((self.function.clone(), action.to_owned()));
+            }
         }
         result
     }
 }
 
 #[async_trait]
+impl Mailer for WatchedSenders {
+    async fn send_email(&self, email: &Email) -> Result<(), SendError> {
+        self.injected()?;
+        self.seen("ses:SendEmail", self.mailer.send_email(email).await)
+    }
+}
+
+#[async_trait]
 impl Texter for WatchedSenders {
     async fn send_sms(&self, sms: &Sms) -> Result<(), SendError> {
-        let result = self.texter.send_sms(sms).await;
-        if let Err(err) = &result {
-            note_denial(&self.denials, &self.function, &err.0);
-        }
-        result
+        self.injected()?;
+        self.seen("sns:Publish", self.texter.send_sms(sms).await)
     }
 }
 
@@ -300,7 +336,7 @@ impl Responder for Deployed {
             .find(|r| r.method == request.method() && match_path(r.path, &path).is_some())
             .unwrap_or_else(|| panic!("no function serves {} {path}", request.method()));
         self.served.lock().unwrap().insert(route.function.to_owned());
-        let app = self.apps.get(route.function).unwrap_or_else(|| panic!("no app for {}", route.function));
+        let app = self.apps.get(route.function).unwrap_or_else(|| panic!("{} did not start", route.function));
         handle_route(app, route, request).await
     }
 }
@@ -314,6 +350,11 @@ struct Stack {
     clock: Arc<ManualClock>,
     deployed: Arc<Deployed>,
     denials: Denials,
+    used: Used,
+    fail_next_send: Arc<AtomicBool>,
+    tenant_id: String,
+    /// The operator's access to the table (set-up and back-office edits).
+    admin_store: DynamoStore,
     http: reqwest::Client,
     _server: tokio::task::JoinHandle<()>,
 }
@@ -414,10 +455,14 @@ impl Stack {
             ("PublicKeysSecret", public_keys),
             ("EmailFrom", format!("no-reply@{domain}")),
             ("SesIdentity", domain.clone()),
+            ("SmsSenderId", String::new()),
+            ("SecretsRevision", "1".to_owned()),
             ("Issuer", "https://registrar.example".to_owned()),
             ("Audience", "registrar".to_owned()),
         ]);
         let denials = Denials::default();
+        let used = Used::default();
+        let fail_next_send = Arc::new(AtomicBool::new(false));
         let mut apps = HashMap::new();
         for function in functions(template) {
             let env: HashMap<String, String> = function
@@ -430,22 +475,30 @@ impl Stack {
             let credentials = role_credentials(&admin, &admin_arn, &function).await;
             let mut app = match config.build_app_on(Some(&sdk(credentials)), clock.clone()).await {
                 Ok(app) => app,
+                // A cold start that fails: the function answers nothing.
                 Err(err) => {
                     note_denial(&denials, &function.binary, &err.0);
-                    panic!("{} cannot start under its policy: {err}", function.binary);
+                    continue;
                 }
             };
+            // It read the secrets it was given as it started.
+            if env.keys().any(|name| name.ends_with("_SECRET")) {
+                used.lock().unwrap().insert((function.binary.clone(), "secretsmanager:GetSecretValue".to_owned()));
+            }
             app.store = Arc::new(Watched {
                 inner: app.store.clone(),
                 function: function.binary.clone(),
                 actions: function.actions.clone(),
                 denials: denials.clone(),
+                used: used.clone(),
             });
             let senders = Arc::new(WatchedSenders {
                 mailer: app.mailer.clone(),
                 texter: app.texter.clone(),
                 function: function.binary.clone(),
                 denials: denials.clone(),
+                used: used.clone(),
+                fail_next: fail_next_send.clone(),
             });
             app.mailer = senders.clone();
             app.texter = senders;
@@ -459,6 +512,15 @@ impl Stack {
             policy: Policy { sandbox_code: Some(CODE.into()), cors_origins: vec![ORIGIN.into()], ..Policy::default() },
         };
         save_tenant(&admin_store, &tenant).await.expect("tenant");
+        // A tenant listed before the list carried origins (an older stack).
+        let legacy = Tenant {
+            id: common::unique("legacy"),
+            name: "Legacy".into(),
+            policy: Policy { cors_origins: vec![LEGACY_ORIGIN.into()], ..Policy::default() },
+        };
+        save_tenant(&admin_store, &legacy).await.expect("legacy tenant");
+        let entry = Item::new(Key::new("TENANTS", format!("TENANT#{}", legacy.id)), json!({ "id": legacy.id }), None);
+        admin_store.put(entry, Condition::Always).await.expect("legacy list entry");
         let api_key = format!("sk_iam_{}", common::unique("k"));
         let grant = ApiKeyGrant { tenant_id: tenant.id.clone(), partner_id: None, revoked: false };
         save_api_key(&admin_store, &api_key, &grant).await.expect("API key");
@@ -485,6 +547,10 @@ impl Stack {
             clock,
             deployed,
             denials,
+            used,
+            fail_next_send,
+            tenant_id: tenant.id.clone(),
+            admin_store,
             http: reqwest::Client::new(),
             _server: server,
         }
@@ -525,6 +591,22 @@ impl Stack {
         self.clock.advance(chrono::Duration::seconds(seconds));
     }
 
+    /// The next message any function sends fails.
+    fn fail_next_send(&self) {
+        self.fail_next_send.store(true, Ordering::SeqCst);
+    }
+
+    /// Marks a user "reset required", as the back office does.
+    async fn require_reset(&self, email: &str) {
+        let lock = shared::domain::user::email_lock_key(&self.tenant_id, email);
+        let lock = self.admin_store.get(&lock).await.unwrap().expect("the user's e-mail lock");
+        let key = shared::domain::user::user_key(lock.body["user_id"].as_str().expect("a user id"));
+        let user = self.admin_store.get(&key).await.unwrap().expect("the user");
+        let mut body = user.body.clone();
+        body["reset_required"] = json!(true);
+        self.admin_store.put(Item::new(key, body, None), Condition::Version(user.version)).await.unwrap();
+    }
+
     fn denials(&self) -> BTreeSet<(String, String)> {
         self.denials.lock().unwrap().clone()
     }
@@ -534,13 +616,27 @@ impl Stack {
             .await
     }
 
+    /// Logs in, with the second factor when the user has one; the tokens.
+    async fn signed_in(&self, username: &str, password: &str, device: &str) -> Value {
+        self.advance(61); // past the 2FA send cooldown
+        let answer = self.login(username, password, device).await;
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+        if answer.body["mfa_required"] != true {
+            return answer.body;
+        }
+        let body = json!({ "challenge_id": answer.body["challenge_id"], "code": CODE });
+        self.expect(StatusCode::OK, "/v1/auth/mfa", body, &[("X-Device-ID", device)]).await
+    }
+
     /// A user made by the back office (create-user), e-mail only.
     async fn admin_user(&self, name: &str, extra: Value) -> (String, String) {
         let email = self.email(name);
         let mut body = json!({
             "email": email, "first_name": "Ida", "last_name": "Am", "user_type": "consumer", "password": PASSWORD,
         });
-        body.as_object_mut().unwrap().extend(extra.as_object().cloned().unwrap_or_default());
+        let fields = body.as_object_mut().unwrap();
+        fields.extend(extra.as_object().cloned().unwrap_or_default());
+        fields.retain(|_, value| !value.is_null());
         let admin = format!("Bearer {}", self.admin_token);
         let created = self.expect(StatusCode::CREATED, "/v1/users", body, &[("Authorization", &admin)]).await;
         (created["user_id"].as_str().or(created["id"].as_str()).expect("user id").to_owned(), email)
@@ -565,6 +661,15 @@ async fn self_service_flows(stack: &Stack) {
         .await;
     assert_eq!(preflight.status, StatusCode::NO_CONTENT);
     assert_eq!(preflight.headers["access-control-allow-origin"], ORIGIN);
+    let legacy = stack
+        .send(
+            Method::OPTIONS,
+            "/v1/auth/login",
+            None,
+            &[("Origin", LEGACY_ORIGIN), ("Access-Control-Request-Method", "POST")],
+        )
+        .await;
+    assert_eq!(legacy.headers["access-control-allow-origin"], LEGACY_ORIGIN, "{:?}", stack.denials());
 
     let email = stack.email("anna");
     let phone = format!("+4179{:07}", rand_digits());
@@ -578,6 +683,10 @@ async fn self_service_flows(stack: &Stack) {
         )
         .await;
     let id = started["registration_id"].as_str().unwrap().to_owned();
+    stack.advance(61);
+    stack
+        .expect(StatusCode::ACCEPTED, &format!("/v1/registrations/{id}/resend"), json!({ "channel": "email" }), &[])
+        .await;
     let status = stack.send(Method::GET, &format!("/v1/registrations/{id}"), None, &[]).await;
     assert_eq!(status.status, StatusCode::OK, "{}", status.body);
     let wrong = stack.post(&format!("/v1/registrations/{id}/email/verify"), json!({ "code": "000000" }), &[]).await;
@@ -594,8 +703,12 @@ async fn self_service_flows(stack: &Stack) {
         .expect(StatusCode::CREATED, &format!("/v1/registrations/{id}/phone/verify"), json!({ "code": CODE }), &[])
         .await;
 
-    // Login with the second factor (an SMS from the login function).
+    // Login with the second factor (an SMS from the login function); the
+    // first SMS fails, and the login function cleans up after it.
     stack.advance(61);
+    stack.fail_next_send();
+    let failed = stack.login(&email, PASSWORD, "d1").await;
+    assert_eq!(failed.status, StatusCode::SERVICE_UNAVAILABLE, "{}", failed.body);
     let challenge = stack.login(&email, PASSWORD, "d1").await;
     assert_eq!(challenge.body["mfa_required"], true, "{}", challenge.body);
     let challenge_id = challenge.body["challenge_id"].as_str().unwrap().to_owned();
@@ -614,12 +727,26 @@ async fn self_service_flows(stack: &Stack) {
     let reused = stack.post("/v1/auth/refresh", json!({ "refresh_token": old }), &device).await;
     assert_eq!(reused.status, StatusCode::UNAUTHORIZED, "{}", reused.body);
 
-    // Forgot and reset (a wrong code first).
+    // Forgot (the first e-mail fails and is cleaned up) and reset (a wrong
+    // code first).
+    stack.fail_next_send();
+    let failed = stack.post("/v1/auth/password/forgot", json!({ "email": email }), &[]).await;
+    assert_eq!(failed.status, StatusCode::SERVICE_UNAVAILABLE, "{}", failed.body);
     stack.expect(StatusCode::ACCEPTED, "/v1/auth/password/forgot", json!({ "email": email }), &[]).await;
     let reset = |code: &str| json!({ "email": email, "code": code, "new_password": "N3w!Secret" });
     let wrong = stack.post("/v1/auth/password/reset", reset("000000"), &[]).await;
     assert_eq!(wrong.code(), "invalid_code", "{}", wrong.body);
     stack.expect(StatusCode::OK, "/v1/auth/password/reset", reset(CODE), &[]).await;
+
+    // Reset required by the back office, for a user with a second factor:
+    // completing the challenge sends the 2FA SMS.
+    stack.require_reset(&email).await;
+    stack.advance(61);
+    let challenge = stack.login(&email, "N3w!Secret", "d2").await;
+    assert_eq!(challenge.body["password_change_required"], true, "{}", challenge.body);
+    let body = json!({ "challenge_id": challenge.body["challenge_id"], "new_password": "An0ther!Secret" });
+    let mfa = stack.expect(StatusCode::OK, "/v1/auth/password/challenge", body, &[("X-Device-ID", "d2")]).await;
+    assert_eq!(mfa["mfa_required"], true, "{mfa}");
 }
 
 /// The signed-in user's functions, on a back-office user.
@@ -639,9 +766,14 @@ async fn signed_in_flows(stack: &Stack) {
     assert_eq!(wrong.code(), "invalid_code", "{}", wrong.body);
     stack.expect(StatusCode::OK, "/v1/me/credentials/verify", json!({ "type": "phone", "code": CODE }), &auth).await;
     let new_email = stack.email("mia.new");
-    stack
-        .expect(StatusCode::ACCEPTED, "/v1/me/credentials", json!({ "type": "email", "value": new_email }), &auth)
-        .await;
+    let add_email = json!({ "type": "email", "value": new_email });
+    stack.fail_next_send();
+    let failed = stack.post("/v1/me/credentials", add_email.clone(), &auth).await;
+    assert_eq!(failed.status, StatusCode::SERVICE_UNAVAILABLE, "{}", failed.body);
+    stack.expect(StatusCode::ACCEPTED, "/v1/me/credentials", add_email, &auth).await;
+    // Replacing the e-mail frees the old address.
+    stack.expect(StatusCode::OK, "/v1/me/credentials/verify", json!({ "type": "email", "code": CODE }), &auth).await;
+    let email = new_email;
     let wrong_password = json!({ "current_password": "Wr0ng!Pass", "new_password": "N3w!Secret" });
     assert_eq!(stack.post("/v1/me/password", wrong_password, &auth).await.status, StatusCode::UNPROCESSABLE_ENTITY);
     let change = json!({ "current_password": PASSWORD, "new_password": "N3w!Secret" });
@@ -654,14 +786,13 @@ async fn signed_in_flows(stack: &Stack) {
     let out = stack.send(Method::POST, "/v1/auth/logout", None, &[auth[0], ("X-Device-ID", "m1")]).await;
     assert_eq!(out.status, StatusCode::OK, "{}", out.body);
 
-    let three = stack.login(&email, "N3w!Secret", "m3").await;
-    assert_eq!(three.status, StatusCode::OK, "{}", three.body);
-    let bearer = format!("Bearer {}", three.body["access_token"].as_str().unwrap());
+    let three = stack.signed_in(&email, "N3w!Secret", "m3").await;
+    let bearer = format!("Bearer {}", three["access_token"].as_str().unwrap());
     let all = stack.send(Method::POST, "/v1/auth/logout-all", None, &[("Authorization", &bearer)]).await;
     assert_eq!(all.status, StatusCode::OK, "{}", all.body);
 
-    let four = stack.login(&email, "N3w!Secret", "m4").await;
-    let bearer = format!("Bearer {}", four.body["access_token"].as_str().unwrap());
+    let four = stack.signed_in(&email, "N3w!Secret", "m4").await;
+    let bearer = format!("Bearer {}", four["access_token"].as_str().unwrap());
     let auth = [("Authorization", bearer.as_str())];
     let wrong = stack.send(Method::DELETE, "/v1/me", Some(json!({ "password": "Wr0ng!Pass" })), &auth).await;
     assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", wrong.body);
@@ -694,6 +825,7 @@ async fn back_office_flows(stack: &Stack) {
     let audit = stack.send(Method::GET, &format!("/v1/users/{user_id}/audit"), None, &admin).await;
     assert_eq!(audit.status, StatusCode::OK, "{}", audit.body);
 
+    let (_, _) = stack.admin_user("ivy", json!({ "invite": true, "password": null })).await;
     let (_, reset_email) = stack.admin_user("rex", json!({ "reset_required": true })).await;
     let challenge = stack.login(&reset_email, PASSWORD, "r1").await;
     assert_eq!(challenge.body["password_change_required"], true, "{}", challenge.body);
@@ -719,6 +851,15 @@ async fn every_function_runs_its_flows_under_its_own_policy() {
     signed_in_flows(&stack).await;
     back_office_flows(&stack).await;
     assert_eq!(stack.denials(), BTreeSet::new(), "AWS refused these (function, action) pairs");
+
+    // Least privilege: every action a policy allows was used by its flows.
+    let used = stack.used.lock().unwrap().clone();
+    let unused: Vec<(String, String)> = functions(&template)
+        .into_iter()
+        .flat_map(|f| f.actions.into_iter().map(move |a| (f.binary.clone(), a)))
+        .filter(|pair| !used.contains(pair))
+        .collect();
+    assert!(unused.is_empty(), "allowed but never used by the function's flows: {unused:?}");
 
     let declared: BTreeSet<String> = functions(&template).into_iter().map(|f| f.binary).collect();
     let served = stack.deployed.served.lock().unwrap().clone();
@@ -753,11 +894,13 @@ fn without(template: &Yaml, binary: &str, action: &str) -> Yaml {
 }
 
 /// The negative controls: the same harness, with one action taken away from
-/// a policy, names the function and the action (DynamoDB, SES).
+/// a policy, names the function and the action (DynamoDB, SES, a secret that
+/// the function cannot start without).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_missing_action_is_reported_with_its_function() {
     let template = without(&template(), "start-registration", "dynamodb:UpdateItem");
     let template = without(&template, "forgot-password", "ses:SendEmail");
+    let template = without(&template, "login", "secretsmanager:GetSecretValue");
     let stack = Stack::up(&template).await;
     let started = stack.post("/v1/registrations", sign_up(&stack.email("neg")), &[]).await;
     assert_eq!(started.status, StatusCode::SERVICE_UNAVAILABLE, "{}", started.body);
@@ -767,6 +910,7 @@ async fn a_missing_action_is_reported_with_its_function() {
     let expected = BTreeSet::from([
         ("start-registration".to_owned(), "dynamodb:UpdateItem".to_owned()),
         ("forgot-password".to_owned(), "ses:SendEmail".to_owned()),
+        ("login".to_owned(), "secretsmanager:GetSecretValue".to_owned()),
     ]);
     assert_eq!(stack.denials(), expected);
 }

@@ -167,3 +167,33 @@ fn secrets_live_in_secrets_manager_not_in_the_environment() {
         assert_ne!(declared["NoEcho"], true, "{parameter:?}: a secret parameter would end up in an environment");
     }
 }
+
+/// Each function may read exactly the secrets its environment names, and
+/// no function runs in development mode (which makes keys up).
+#[test]
+fn each_function_reads_the_secrets_it_names_and_none_runs_in_development_mode() {
+    let template = template();
+    assert!(!serde_yaml::to_string(&template).unwrap().contains("REGISTRAR_DEV"), "REGISTRAR_DEV in the template");
+    for (name, resource) in functions(&template) {
+        let named: BTreeSet<String> = resource["Properties"]["Environment"]["Variables"]
+            .as_mapping()
+            .into_iter()
+            .flatten()
+            .filter(|(variable, _)| variable.as_str().is_some_and(|v| v.ends_with("_SECRET")))
+            .map(|(_, value)| serde_yaml::to_string(value).unwrap().trim().to_owned())
+            .collect();
+        let readable: BTreeSet<String> = resource["Properties"]["Policies"]
+            .as_sequence()
+            .into_iter()
+            .flatten()
+            .flat_map(|policy| policy["Statement"].as_sequence().cloned().unwrap_or_default())
+            .filter(|statement| {
+                statement["Action"]
+                    .as_sequence()
+                    .is_some_and(|a| a.iter().any(|a| a == "secretsmanager:GetSecretValue"))
+            })
+            .map(|statement| serde_yaml::to_string(&statement["Resource"]).unwrap().trim().to_owned())
+            .collect();
+        assert_eq!(named, readable, "{name}: the secrets it names and may read");
+    }
+}

@@ -149,6 +149,13 @@ impl Keys {
         let Some(source) = &self.source else { return };
         self.loaded_at.store(now, Ordering::Relaxed);
         match source.load().await {
+            // A secret emptied by mistake must not take working keys away.
+            Ok(ring) if !ring.knows_any() && self.current().knows_any() => {
+                tracing::error!("the keys' secret holds no key now; the keys in hand stay");
+            }
+            Ok(ring) if source.signs() && ring.active_kid().is_none() && self.current().active_kid().is_some() => {
+                tracing::error!("the signing keys' secret holds no active key now; the keys in hand stay");
+            }
             Ok(ring) => *self.ring.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(ring),
             // The keys in hand stay; the next reload tries again.
             Err(reason) => tracing::warn!(%reason, "reloading the keys failed"),

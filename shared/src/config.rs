@@ -293,7 +293,15 @@ impl Config {
                 (outbox.clone(), outbox)
             }
         };
-        let secrets = sdk.filter(|_| self.uses_secrets()).map(|sdk| SecretsManager::new(SecretsClient::new(sdk)));
+        // A reload runs inside a request: a slow Secrets Manager must not eat
+        // the function's time (the keys in hand stay when it gives up).
+        let secrets = sdk.filter(|_| self.uses_secrets()).map(|sdk| {
+            let timeouts = aws_config::timeout::TimeoutConfig::builder()
+                .operation_timeout(std::time::Duration::from_secs(3))
+                .build();
+            let config = aws_sdk_secretsmanager::config::Builder::from(sdk).timeout_config(timeouts).build();
+            SecretsManager::new(SecretsClient::from_conf(config))
+        });
         let secret_ids = [&self.signing_keys_secret, &self.public_keys_secret];
         let keys =
             match (secret_ids.iter().zip([true, false]).find_map(|(id, p)| id.as_ref().map(|id| (id, p))), &secrets) {

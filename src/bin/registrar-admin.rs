@@ -74,9 +74,9 @@ enum SecretsCommand {
     /// creates them; this is for stacks made without it, and tests): a new
     /// random code key and one signing key that signs at once.
     Create,
-    /// Replace the code key: codes sent before stop working (users resend),
-    /// and refresh tokens presented again within the grace window get no
-    /// second successor.
+    /// Replace the code key. Running instances keep the old one until they
+    /// are replaced: deploy with a new `SecretsRevision` right after. Codes
+    /// sent before stop working (users resend them).
     RotateCodeKey,
 }
 

@@ -85,7 +85,15 @@ impl SigningKeys {
         if text.trim().is_empty() {
             return Ok(Self::default());
         }
-        serde_json::from_str(text).map_err(|e| KeyOpError::Refused(format!("the signing-keys secret: {e}")))
+        // serde's message may quote the value it met (a PEM): say where only.
+        serde_json::from_str(text).map_err(|e| {
+            KeyOpError::Refused(format!(
+                "the signing-keys secret is not a key list ({:?} error at line {}, column {})",
+                e.classify(),
+                e.line(),
+                e.column()
+            ))
+        })
     }
 
     /// The secret's text.

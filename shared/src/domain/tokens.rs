@@ -142,6 +142,11 @@ impl Keyring {
         self.signer.as_ref().map(|(kid, _)| kid.as_str())
     }
 
+    /// Whether any key verifies here.
+    pub fn knows_any(&self) -> bool {
+        !self.keys.is_empty()
+    }
+
     /// Whether a key of this id verifies here.
     pub fn knows(&self, kid: &str) -> bool {
         self.keys.iter().any(|k| k.kid == kid)

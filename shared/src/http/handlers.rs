@@ -72,9 +72,7 @@ pub(crate) fn message(ctx: &Ctx<'_>, key: &str) -> Value {
 }
 
 fn jwks(ctx: &Ctx<'_>) -> Response<Body> {
-    let mut response = json_response(StatusCode::OK, ctx.app.keys.current().jwks());
-    response.headers_mut().insert("cache-control", HeaderValue::from_static("public, max-age=300"));
-    response
+    public_document(json_response(StatusCode::OK, ctx.app.keys.current().jwks()))
 }
 
 /// OpenID Connect Discovery 1.0 metadata, so API Gateway's JWT authorizer
@@ -92,8 +90,15 @@ fn openid_configuration(ctx: &Ctx<'_>) -> Response<Body> {
         "subject_types_supported": ["public"],
         "claims_supported": ["iss", "aud", "sub", "tid", "sid", "typ", "roles", "iat", "exp", "jti"],
     });
-    let mut response = json_response(StatusCode::OK, document);
-    response.headers_mut().insert("cache-control", HeaderValue::from_static("public, max-age=300"));
+    public_document(json_response(StatusCode::OK, document))
+}
+
+/// A public document (JWKS, discovery): cacheable, and readable by browser
+/// OIDC libraries from any origin (it carries no credentials).
+fn public_document(mut response: Response<Body>) -> Response<Body> {
+    let headers = response.headers_mut();
+    headers.insert("cache-control", HeaderValue::from_static("public, max-age=300"));
+    headers.insert(::http::header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
     response
 }
 
