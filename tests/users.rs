@@ -192,6 +192,21 @@ async fn read_scope_follows_the_creation_rules(api: Api) {
     assert_eq!(get(acme.clone(), acme_id.clone()).await.status, StatusCode::OK);
     assert_eq!(get(acme.clone(), globex_id.clone()).await.code(), "forbidden", "another company");
     assert_eq!(get(acme.clone(), so_id.clone()).await.code(), "forbidden");
+    // A self-registered consumer belongs to no company: out of a company
+    // user's reach, for reading and for status changes.
+    assert_eq!(get(acme.clone(), consumer_id.clone()).await.code(), "forbidden", "a consumer of no company");
+    assert_eq!(api.status(&acme, &consumer_id, "X", "test").await.code(), "forbidden");
+    let own = api
+        .create(
+            &acme,
+            json!({
+                "email": "acme-consumer@example.com", "first_name": "A", "last_name": "C", "user_type": "consumer",
+                "password": PASSWORD,
+            }),
+        )
+        .await;
+    let own_id = own.body["user_id"].as_str().or(own.body["id"].as_str()).expect("an id").to_owned();
+    assert_eq!(get(acme.clone(), own_id).await.status, StatusCode::OK, "its company's consumer");
     assert_eq!(get(consumer.clone(), consumer_id.clone()).await.code(), "forbidden");
     assert_eq!(get(api.admin(), "usr_00000000000000000000000000000000".into()).await.code(), "user_not_found");
     assert_eq!(get(api.admin(), "nonsense".into()).await.code(), "user_not_found");

@@ -39,8 +39,8 @@ impl Actor {
 
     /// Whether this actor may create, read and change a user of `user_type`
     /// in `company_id`: admin → anyone; service_owner → service_owner,
-    /// company_user; company_user → company_user of its own company and
-    /// consumers (of its company); consumer → nobody.
+    /// company_user; company_user → company_user and consumers of its own
+    /// company only; consumer → nobody.
     pub fn may_manage(&self, user_type: &str, company_id: Option<&str>) -> bool {
         match self {
             Actor::Admin { .. } => true,
@@ -50,7 +50,9 @@ impl Actor {
                     let same_company = own_company.is_some() && own_company.as_deref() == company_id;
                     match user_type {
                         "company_user" => same_company,
-                        "consumer" => company_id.is_none_or(|_| same_company),
+                        // Only its company's consumers: a self-registered
+                        // consumer (no company) is out of its reach.
+                        "consumer" => same_company,
                         _ => false,
                     }
                 }
