@@ -115,7 +115,7 @@ ROUTES = [
     ("resend-registration-code", "post", "/v1/registrations/{id}/resend", "key", False, RESEND, 202, STEP, [400, 404, 409, 413, 415, 422, 429]),
     ("login", "post", "/v1/auth/login", "key", True, LOGIN, 200, {"oneOf": [TOKENS, MFA_REQUIRED, CHANGE_REQUIRED]}, [400, 403, 413, 415, 422, 429]),
     ("verify-mfa", "post", "/v1/auth/mfa", "key", True, MFA, 200, TOKENS, [400, 403, 404, 413, 415, 422, 429]),
-    ("complete-password-challenge", "post", "/v1/auth/password/challenge", "key", True, CHALLENGE, 200, TOKENS, [400, 404, 413, 415, 422, 429]),
+    ("complete-password-challenge", "post", "/v1/auth/password/challenge", "key", True, CHALLENGE, 200, TOKENS, [400, 403, 404, 413, 415, 422, 429]),
     ("refresh", "post", "/v1/auth/refresh", "key", True, REFRESH, 200, TOKENS, [400, 409, 413, 415, 422]),
     ("logout", "post", "/v1/auth/logout", "bearer", True, None, 200, MESSAGE, []),
     ("logout-all", "post", "/v1/auth/logout-all", "bearer", False, None, 200, obj({"sessions_revoked": I, "message": S()}, ["sessions_revoked"]), []),

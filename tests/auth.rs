@@ -336,6 +336,24 @@ async fn reset_required_challenge(api: Api) {
     assert!(done.body["access_token"].is_string());
     assert_eq!(api.login("admin-reset@example.com", PASSWORD, "d").await.code(), "invalid_credentials");
     assert!(api.login("admin-reset@example.com", "N3w!Secret", "d").await.body["access_token"].is_string());
+
+    // Suspended between the login and the challenge: no new password, no session.
+    api.sign_up("suspended-reset@example.com").await;
+    api.change_user("suspended-reset@example.com", |u| u["reset_required"] = json!(true)).await;
+    let answer = api.login("suspended-reset@example.com", PASSWORD, "d").await;
+    let challenge = answer.body["challenge_id"].as_str().expect("a challenge").to_owned();
+    api.change_user("suspended-reset@example.com", |u| u["status"] = json!("suspended")).await;
+    let refused = api
+        .post(
+            "/v1/auth/password/challenge",
+            json!({ "challenge_id": challenge, "new_password": "N3w!Secret" }),
+            &[("X-Device-ID", "d")],
+        )
+        .await;
+    assert_eq!(refused.code(), "account_inactive", "{}", refused.body);
+    assert!(refused.body.get("access_token").is_none());
+    let (stored, _) = api.user("suspended-reset@example.com").await;
+    assert_eq!(stored["reset_required"], true, "the password did not change");
 }
 
 async fn old_hash_parameters_are_upgraded_at_login(api: Api) {

@@ -365,6 +365,10 @@ pub async fn complete_password_challenge(
     let (challenge, challenge_version) =
         load_challenge(app, tenant, challenge_id, ChallengeKind::PasswordChange, device_id).await?;
     let (mut user, version) = load_user(app, &challenge.user_id).await?.ok_or(Error::ChallengeNotFound)?;
+    // Suspended, disabled or closed since the login: no password, no session.
+    if !user.is_active() {
+        return Err(Error::AccountInactive);
+    }
     check_new_password(tenant, &user, new_password)?;
     user.password_hash = hash_password(new_password, app.random.as_ref()).await?;
     user.reset_required = false;
