@@ -4,13 +4,12 @@
 
 mod common;
 
-use common::Backend;
+use common::{Answer, Backend};
 
 use std::sync::Arc;
 use std::time::{Duration as StdDuration, Instant};
 
 use chrono::Duration;
-use reqwest::header::HeaderMap;
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 use shared::adapters::system::{ManualClock, OsRandom};
@@ -25,22 +24,6 @@ const CODE: &str = "123456";
 struct Api {
     app: TestApp,
     http: Client,
-}
-
-struct Answer {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: Value,
-}
-
-impl Answer {
-    fn code(&self) -> &str {
-        self.body["code"].as_str().unwrap_or("")
-    }
-
-    fn retry_after(&self) -> Option<u64> {
-        self.headers.get("retry-after").map(|v| v.to_str().unwrap().parse().unwrap())
-    }
 }
 
 /// The test app for a backend (for `on_both_stores!`).
@@ -65,12 +48,7 @@ impl Api {
         if let Some(body) = body {
             request = request.json(&body);
         }
-        let response = request.send().await.expect("request sent");
-        let status = response.status();
-        let headers = response.headers().clone();
-        let text = response.text().await.unwrap();
-        let body = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).expect("JSON") };
-        Answer { status, headers, body }
+        Answer::read(request.send().await.expect("request sent")).await
     }
 
     async fn post(&self, path: &str, body: Value, headers: &[(&str, &str)]) -> Answer {

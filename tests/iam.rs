@@ -18,6 +18,8 @@
 
 mod common;
 
+use common::Answer;
+
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -359,19 +361,6 @@ struct Stack {
     _server: tokio::task::JoinHandle<()>,
 }
 
-/// One answer.
-struct Answer {
-    status: StatusCode,
-    headers: reqwest::header::HeaderMap,
-    body: Value,
-}
-
-impl Answer {
-    fn code(&self) -> &str {
-        self.body["code"].as_str().unwrap_or("")
-    }
-}
-
 /// Makes the role of `function` with its statements (plus the transaction
 /// name moto wants) and returns the role's temporary credentials.
 async fn role_credentials(admin: &SdkConfig, admin_arn: &str, function: &Function) -> Credentials {
@@ -564,12 +553,7 @@ impl Stack {
         if let Some(body) = body {
             request = request.json(&body);
         }
-        let response = request.send().await.expect("request sent");
-        let (status, headers) = (response.status(), response.headers().clone());
-        let text = response.text().await.expect("body");
-        let body =
-            if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
-        Answer { status, headers, body }
+        Answer::read(request.send().await.expect("request sent")).await
     }
 
     async fn post(&self, path: &str, body: Value, headers: &[(&str, &str)]) -> Answer {

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::Backend;
+use common::{Answer, Backend};
 
 use std::sync::Arc;
 
@@ -20,18 +20,6 @@ const CODE: &str = "123456";
 struct Api {
     app: TestApp,
     http: Client,
-}
-
-struct Answer {
-    status: StatusCode,
-    headers: reqwest::header::HeaderMap,
-    body: Value,
-}
-
-impl Answer {
-    fn code(&self) -> &str {
-        self.body["code"].as_str().unwrap_or("")
-    }
 }
 
 /// The test app for a backend (for `on_both_stores!`).
@@ -56,11 +44,7 @@ impl Api {
         if let Some(body) = body {
             request = request.json(&body);
         }
-        let response = request.send().await.unwrap();
-        let status = response.status();
-        let headers = response.headers().clone();
-        let text = response.text().await.unwrap();
-        Answer { status, headers, body: serde_json::from_str(&text).unwrap_or(Value::Null) }
+        Answer::read(request.send().await.unwrap()).await
     }
 
     fn admin(&self) -> String {

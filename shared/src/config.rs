@@ -302,21 +302,22 @@ impl Config {
             let config = aws_sdk_secretsmanager::config::Builder::from(sdk).timeout_config(timeouts).build();
             SecretsManager::new(SecretsClient::from_conf(config))
         });
-        let secret_ids = [&self.signing_keys_secret, &self.public_keys_secret];
-        let keys =
-            match (secret_ids.iter().zip([true, false]).find_map(|(id, p)| id.as_ref().map(|id| (id, p))), &secrets) {
-                (Some((id, private)), Some(secrets)) => {
-                    let source = Arc::new(SecretKeys { secrets: secrets.clone(), id: id.clone(), private });
-                    let ring = source.load().await.map_err(|e| ConfigError(format!("signing keys: {e}")))?;
-                    Keys::reloading(ring, source, clock.now().timestamp())
-                }
-                _ => Keys::fixed(Arc::new(match &self.signing_keys {
-                    Some(pems) => Keyring::from_pems(&split_pems(pems)).map_err(|e| ConfigError(e.to_string()))?,
-                    // A deployed function given no keys neither signs nor checks tokens.
-                    None if self.strict => Keyring::empty(),
-                    None => Keyring::generate().map_err(|e| ConfigError(e.to_string()))?,
-                })),
-            };
+        // The private keys when given (they verify too), else the public ones.
+        let key_secret = (self.signing_keys_secret.as_ref().map(|id| (id, true)))
+            .or_else(|| self.public_keys_secret.as_ref().map(|id| (id, false)));
+        let keys = match (key_secret, &secrets) {
+            (Some((id, private)), Some(secrets)) => {
+                let source = Arc::new(SecretKeys { secrets: secrets.clone(), id: id.clone(), private });
+                let ring = source.load().await.map_err(|e| ConfigError(format!("signing keys: {e}")))?;
+                Keys::reloading(ring, source, clock.now().timestamp())
+            }
+            _ => Keys::fixed(Arc::new(match &self.signing_keys {
+                Some(pems) => Keyring::from_pems(&split_pems(pems)).map_err(|e| ConfigError(e.to_string()))?,
+                // A deployed function given no keys neither signs nor checks tokens.
+                None if self.strict => Keyring::empty(),
+                None => Keyring::generate().map_err(|e| ConfigError(e.to_string()))?,
+            })),
+        };
         let code_secret = match (&self.code_pepper, &self.code_key_secret, &secrets) {
             (Some(pepper), _, _) => Some(pepper.clone()),
             (None, Some(id), Some(secrets)) => {

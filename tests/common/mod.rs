@@ -100,3 +100,35 @@ macro_rules! on_both_stores {
         }
     };
 }
+
+/// One answer of the API, as the end-to-end tests read it.
+pub struct Answer {
+    pub status: reqwest::StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    /// The JSON body (`null` when empty).
+    pub body: serde_json::Value,
+}
+
+impl Answer {
+    /// Reads a response; a non-empty body must be JSON.
+    pub async fn read(response: reqwest::Response) -> Self {
+        let (status, headers) = (response.status(), response.headers().clone());
+        let text = response.text().await.expect("a body");
+        let body = if text.is_empty() {
+            serde_json::Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or_else(|_| panic!("{status}: not JSON: {text}"))
+        };
+        Self { status, headers, body }
+    }
+
+    /// The problem's `code` ("" for a success).
+    pub fn code(&self) -> &str {
+        self.body["code"].as_str().unwrap_or("")
+    }
+
+    /// `Retry-After` in seconds.
+    pub fn retry_after(&self) -> Option<u64> {
+        self.headers.get("retry-after").map(|v| v.to_str().unwrap().parse().unwrap())
+    }
+}
