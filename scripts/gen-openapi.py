@@ -38,7 +38,9 @@ SIGN_UP = obj({
 CODE_BODY = obj({"code": CODE}, ["code"])
 PHONE_BODY = obj({"phone": S(), "phone_prefix": S(), "phone_number": S()})
 RESEND = obj({"channel": S(enum=["email", "sms"])}, ["channel"])
-LOGIN = obj({"username": S(), "password": PASSWORD}, ["username", "password"])
+# device_token: what an earlier sign-in on this device returned (also read from
+# the registrar_device cookie); it gives the device its own failure allowance.
+LOGIN = obj({"username": S(), "password": PASSWORD, "device_token": S(maxLength=200)}, ["username", "password"])
 MFA = obj({"challenge_id": S(), "code": CODE}, ["challenge_id", "code"])
 CHALLENGE = obj({"challenge_id": S(), "new_password": NEW_PASSWORD}, ["challenge_id", "new_password"])
 REFRESH = obj({"refresh_token": S()})
@@ -49,7 +51,9 @@ PATCH_ME = obj({
     "preferred_language": S(), "time_zone": NULLABLE_S,
 })
 CLOSE = obj({"password": PASSWORD}, ["password"])
-CREDENTIAL = obj({"type": S(enum=["email", "phone"]), "value": S()}, ["type", "value"])
+# current_password: the step-up; without it, only a sign-in within the tenant's
+# step_up_window_secs will do (403 step_up_required otherwise).
+CREDENTIAL = obj({"type": S(enum=["email", "phone"]), "value": S(), "current_password": PASSWORD}, ["type", "value"])
 CREDENTIAL_VERIFY = obj({"type": S(enum=["email", "phone"]), "code": CODE}, ["type", "code"])
 CHANGE_PASSWORD = obj({"current_password": PASSWORD, "new_password": NEW_PASSWORD}, ["current_password", "new_password"])
 ADDRESS = {"type": ["object", "null"], "properties": {k: NULLABLE_S for k in ["street", "street_nr", "zip", "city", "country", "c_o"]}, "additionalProperties": False}
@@ -90,8 +94,8 @@ MESSAGE = obj({"message": S()}, extra=True)
 
 PROBLEM_CODES = sorted({
     "validation_failed", "malformed_body", "unsupported_media_type", "payload_too_large", "unauthorized", "not_found",
-    "method_not_allowed", "registration_not_found", "step_out_of_order", "invalid_code", "code_expired",
-    "too_many_attempts", "rate_limited", "send_limit_reached", "email_taken", "phone_taken", "conflict", "unavailable",
+    "method_not_allowed", "registration_not_found", "step_out_of_order", "invalid_code", "step_up_required",
+    "rate_limited", "send_limit_reached", "email_taken", "phone_taken", "conflict", "unavailable",
     "internal", "invalid_credentials", "account_inactive", "invalid_token", "invalid_device", "challenge_not_found",
     "forbidden", "user_not_found", "invalid_status_change", "reference_not_found",
 })
@@ -124,7 +128,7 @@ ROUTES = [
     ("get-me", "get", "/v1/me", "bearer", False, None, 200, ME, []),
     ("update-me", "patch", "/v1/me", "bearer", False, PATCH_ME, 200, ME, [400, 409, 413, 415, 422]),
     ("close-me", "delete", "/v1/me", "bearer", False, CLOSE, 200, MESSAGE, [400, 409, 413, 415, 422]),
-    ("add-credential", "post", "/v1/me/credentials", "bearer", False, CREDENTIAL, 202, MESSAGE, [400, 409, 413, 415, 422, 429]),
+    ("add-credential", "post", "/v1/me/credentials", "bearer", False, CREDENTIAL, 202, MESSAGE, [400, 403, 409, 413, 415, 422, 429]),
     ("verify-credential", "post", "/v1/me/credentials/verify", "bearer", False, CREDENTIAL_VERIFY, 200, obj({"mfa_enabled": B, "message": S()}, ["mfa_enabled"]), [400, 409, 413, 415, 422, 429]),
     ("change-password", "post", "/v1/me/password", "bearer", False, CHANGE_PASSWORD, 200, MESSAGE, [400, 409, 413, 415, 422]),
     ("create-user", "post", "/v1/users", "admin", False, NEW_USER, 201, {"$ref": "#/components/schemas/User"}, [400, 403, 409, 413, 415, 422]),
@@ -210,7 +214,7 @@ doc = {
                 },
                 "additionalProperties": True,
             },
-            "Tokens": obj({"user_id": S(), "access_token": S(), "token_type": S(enum=["Bearer"]), "expires_in": I, "refresh_token": S(), "message": S()},
+            "Tokens": obj({"user_id": S(), "access_token": S(), "token_type": S(enum=["Bearer"]), "expires_in": I, "refresh_token": S(), "device_token": S(), "message": S()},
                           ["user_id", "access_token", "token_type", "expires_in", "refresh_token"]),
             "User": obj({
                 **{k: v for k, v in ME_PROPS.items() if k != "credentials"},

@@ -289,6 +289,7 @@ fn claims(now: i64) -> Claims {
         iat: now,
         exp: now + 3600,
         jti: "j".into(),
+        auth_time: None,
     }
 }
 

@@ -11,7 +11,7 @@ use serde_json::Value;
 use shared::adapters::system::ManualClock;
 use shared::app::App;
 use shared::domain::auth::{self, LoginOutcome, Origin};
-use shared::domain::me::{self, NewCredential};
+use shared::domain::me::{self, NewCredential, StepUp};
 use shared::domain::password::Password;
 use shared::domain::registration::{self, SignUp, Verified};
 use shared::domain::tenant::{Policy, Tenant};
@@ -99,7 +99,7 @@ impl Fixture {
     }
 
     async fn login_outcome(&self) -> LoginOutcome {
-        let origin = Origin { ip: "203.0.113.10", device_id: DEVICE };
+        let origin = Origin { ip: "203.0.113.10", device_id: DEVICE, device_token: None };
         auth::login(&self.app, &self.tenant, "anna@example.com", &Password::new(PASSWORD), origin).await.unwrap()
     }
 
@@ -120,8 +120,10 @@ impl Fixture {
         self.user().await;
         let user_id = self.user_id().await;
         let phone = NewCredential::Phone(Phone::parse("+41791234567").unwrap());
-        me::add_credential(&self.app, &self.tenant, &user_id, phone).await.unwrap();
-        me::verify_credential(&self.app, &self.tenant, &user_id, "phone", CODE).await.unwrap();
+        me::add_credential(&self.app, &self.tenant, &user_id, phone, StepUp::Password(Password::new(PASSWORD)))
+            .await
+            .unwrap();
+        me::verify_credential(&self.app, &self.tenant, (&user_id, "ses_none"), "phone", CODE).await.unwrap();
         self.past_cooldowns();
         let LoginOutcome::Mfa { challenge_id, .. } = self.login_outcome().await else { panic!("2FA is on") };
         self.swaps.push((EVENT_CHALLENGE, challenge_id));
@@ -369,7 +371,7 @@ async fn verify_credential_event() {
     f.user().await;
     let user_id = f.user_id().await;
     let phone = NewCredential::Phone(Phone::parse("+41791234567").unwrap());
-    me::add_credential(&f.app, &f.tenant, &user_id, phone).await.unwrap();
+    me::add_credential(&f.app, &f.tenant, &user_id, phone, StepUp::Password(Password::new(PASSWORD))).await.unwrap();
     let (status, body, _) = f.answer("verify-credential").await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["mfa_enabled"], true);

@@ -38,7 +38,7 @@ use shared::domain::keys::SigningKeys;
 use shared::domain::tenant::{ApiKeyGrant, Policy, Tenant, save_api_key, save_tenant};
 use shared::http::server::Responder;
 use shared::http::{ROUTES, Route, handle_route, match_path};
-use shared::ports::{Condition, Email, Item, Key, Mailer, SendError, Sms, Store, StoreError, Texter, Write};
+use shared::ports::{Condition, Email, Item, Key, Mailer, SendError, Sms, Store, StoreError, Tally, Texter, Write};
 
 const CODE: &str = "123456";
 const PASSWORD: &str = "Str0ng!Pass";
@@ -265,6 +265,14 @@ impl Store for Watched {
 
     async fn increment(&self, key: &Key, expires_at: i64) -> Result<u64, StoreError> {
         self.seen("dynamodb:UpdateItem", self.inner.increment(key, expires_at).await)
+    }
+
+    async fn increment_below(&self, key: &Key, max: u64, expires_at: i64) -> Result<Option<u64>, StoreError> {
+        self.seen("dynamodb:UpdateItem", self.inner.increment_below(key, max, expires_at).await)
+    }
+
+    async fn tally(&self, key: &Key, expires_at: i64) -> Result<Tally, StoreError> {
+        self.seen("dynamodb:UpdateItem", self.inner.tally(key, expires_at).await)
     }
 
     async fn query(&self, pk: &str, sk_prefix: &str, descending: bool, limit: usize) -> Result<Vec<Item>, StoreError> {
@@ -758,6 +766,11 @@ async fn signed_in_flows(stack: &Stack) {
     // Replacing the e-mail frees the old address.
     stack.expect(StatusCode::OK, "/v1/me/credentials/verify", json!({ "type": "email", "code": CODE }), &auth).await;
     let email = new_email;
+    // Replacing the phone (with the password as step-up) tells the old number.
+    let new_phone = format!("+4178{:07}", rand_digits());
+    let replace = json!({ "type": "phone", "value": new_phone, "current_password": PASSWORD });
+    stack.expect(StatusCode::ACCEPTED, "/v1/me/credentials", replace, &auth).await;
+    stack.expect(StatusCode::OK, "/v1/me/credentials/verify", json!({ "type": "phone", "code": CODE }), &auth).await;
     let wrong_password = json!({ "current_password": "Wr0ng!Pass", "new_password": "N3w!Secret" });
     assert_eq!(stack.post("/v1/me/password", wrong_password, &auth).await.status, StatusCode::UNPROCESSABLE_ENTITY);
     let change = json!({ "current_password": PASSWORD, "new_password": "N3w!Secret" });

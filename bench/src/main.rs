@@ -149,6 +149,7 @@ async fn cpu(out: &str, lives: u64) {
         iat: 1_800_000_000,
         exp: 1_800_000_900,
         jti: "jti_bench".into(),
+        auth_time: Some(1_800_000_000),
     };
     let mut sign_cpu = Vec::new();
     for _ in 0..200 {

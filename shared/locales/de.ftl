@@ -18,11 +18,7 @@ problem-registration_not_found-detail = Die Registrierung existiert nicht oder i
 problem-step_out_of_order-title = Schritt nicht in der richtigen Reihenfolge
 problem-step_out_of_order-detail = Dieser Schritt ist jetzt nicht möglich. Der nächste Schritt ist { $next }.
 problem-invalid_code-title = Ungültiger Code
-problem-invalid_code-detail = Der Code ist nicht korrekt. Verbleibende Versuche: { $attempts_left }.
-problem-code_expired-title = Code abgelaufen
-problem-code_expired-detail = Der Code ist abgelaufen oder wurde bereits verwendet. Fordern Sie einen neuen an.
-problem-too_many_attempts-title = Zu viele Versuche
-problem-too_many_attempts-detail = Der Code wurde zu oft falsch eingegeben. Fordern Sie einen neuen an.
+problem-invalid_code-detail = Der Code ist falsch, abgelaufen oder aufgebraucht (nach einigen Fehlversuchen gilt er nicht mehr). Prüfen Sie ihn oder fordern Sie einen neuen an.
 problem-rate_limited-title = Zu viele Anfragen
 problem-rate_limited-detail = Bitte warten Sie { $retry_after } Sekunden, bevor Sie es erneut versuchen.
 problem-send_limit_reached-title = Versandlimit erreicht
@@ -152,3 +148,15 @@ email-invite-text =
     Hallo { $name },
 
     für Sie wurde ein Konto angelegt. Um Ihr Passwort festzulegen, verwenden Sie den Code { $code } ({ $hours } Stunden gültig) mit „Passwort zurücksetzen“ in der App.
+
+## Step-up and changed credentials.
+problem-step_up_required-title = Bestätigen Sie, dass Sie es sind
+problem-step_up_required-detail = Senden Sie Ihr aktuelles Passwort (current_password), oder melden Sie sich neu an und versuchen Sie es innert weniger Minuten erneut.
+email-credential-changed-subject = Ihre Anmeldedaten wurden geändert
+email-credential-changed-text =
+    Hallo { $name },
+
+    die E-Mail-Adresse oder Telefonnummer Ihres Kontos wurde soeben ersetzt; mit dieser Adresse ist keine Anmeldung mehr möglich.
+
+    Falls Sie das nicht waren, kontaktieren Sie sofort den Support.
+sms-credential-changed-text = Die Telefonnummer Ihres Kontos wurde soeben ersetzt; mit dieser Nummer ist keine Anmeldung mehr möglich. Falls Sie das nicht waren, kontaktieren Sie sofort den Support.

@@ -18,11 +18,7 @@ problem-registration_not_found-detail = The registration does not exist or has e
 problem-step_out_of_order-title = Step out of order
 problem-step_out_of_order-detail = This step is not possible now. The next step is { $next }.
 problem-invalid_code-title = Invalid code
-problem-invalid_code-detail = The code is not correct. Tries left: { $attempts_left }.
-problem-code_expired-title = Code expired
-problem-code_expired-detail = The code has expired or was already used. Request a new one.
-problem-too_many_attempts-title = Too many attempts
-problem-too_many_attempts-detail = The code was entered wrongly too often. Request a new one.
+problem-invalid_code-detail = The code is wrong, has expired or was used up (a code stops working after a few wrong tries). Check it or request a new one.
 problem-rate_limited-title = Too many requests
 problem-rate_limited-detail = Please wait { $retry_after } seconds before trying again.
 problem-send_limit_reached-title = Send limit reached
@@ -152,3 +148,15 @@ email-invite-text =
     Hello { $name },
 
     an account was created for you. To set your password, use the code { $code } (valid for { $hours } hours) with "reset password" in the app.
+
+## Step-up and changed credentials.
+problem-step_up_required-title = Confirm it is you
+problem-step_up_required-detail = Send your current password (current_password), or sign in again and retry within a few minutes.
+email-credential-changed-subject = Your sign-in details were changed
+email-credential-changed-text =
+    Hello { $name },
+
+    the e-mail address or phone number of your account was just replaced, and this address no longer signs in to it.
+
+    If this was not you, contact support at once.
+sms-credential-changed-text = The phone number of your account was just replaced; this number no longer signs in to it. If this was not you, contact support at once.

@@ -18,11 +18,7 @@ problem-registration_not_found-detail = L'inscription n'existe pas ou a expiré.
 problem-step_out_of_order-title = Étape hors séquence
 problem-step_out_of_order-detail = Cette étape n'est pas possible maintenant. L'étape suivante est { $next }.
 problem-invalid_code-title = Code invalide
-problem-invalid_code-detail = Le code n'est pas correct. Essais restants : { $attempts_left }.
-problem-code_expired-title = Code expiré
-problem-code_expired-detail = Le code a expiré ou a déjà été utilisé. Demandez-en un nouveau.
-problem-too_many_attempts-title = Trop de tentatives
-problem-too_many_attempts-detail = Le code a été saisi incorrectement trop souvent. Demandez-en un nouveau.
+problem-invalid_code-detail = Le code est faux, a expiré ou n'est plus valable (il cesse de fonctionner après quelques essais erronés). Vérifiez-le ou demandez-en un nouveau.
 problem-rate_limited-title = Trop de requêtes
 problem-rate_limited-detail = Veuillez attendre { $retry_after } secondes avant de réessayer.
 problem-send_limit_reached-title = Limite d'envoi atteinte
@@ -152,3 +148,15 @@ email-invite-text =
     Bonjour { $name },
 
     un compte a été créé pour vous. Pour définir votre mot de passe, utilisez le code { $code } (valable { $hours } heures) avec « réinitialiser le mot de passe » dans l'application.
+
+## Step-up and changed credentials.
+problem-step_up_required-title = Confirmez que c'est bien vous
+problem-step_up_required-detail = Envoyez votre mot de passe actuel (current_password), ou reconnectez-vous et réessayez dans les minutes qui suivent.
+email-credential-changed-subject = Vos données de connexion ont été modifiées
+email-credential-changed-text =
+    Bonjour { $name },
+
+    l'adresse e-mail ou le numéro de téléphone de votre compte vient d'être remplacé ; cette adresse ne permet plus de vous connecter.
+
+    Si ce n'était pas vous, contactez immédiatement le support.
+sms-credential-changed-text = Le numéro de téléphone de votre compte vient d'être remplacé ; ce numéro ne permet plus de vous connecter. Si ce n'était pas vous, contactez immédiatement le support.

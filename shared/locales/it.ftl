@@ -18,11 +18,7 @@ problem-registration_not_found-detail = La registrazione non esiste o è scaduta
 problem-step_out_of_order-title = Passo fuori sequenza
 problem-step_out_of_order-detail = Questo passo non è possibile ora. Il prossimo passo è { $next }.
 problem-invalid_code-title = Codice non valido
-problem-invalid_code-detail = Il codice non è corretto. Tentativi rimasti: { $attempts_left }.
-problem-code_expired-title = Codice scaduto
-problem-code_expired-detail = Il codice è scaduto o è già stato usato. Richiedine uno nuovo.
-problem-too_many_attempts-title = Troppi tentativi
-problem-too_many_attempts-detail = Il codice è stato inserito in modo errato troppe volte. Richiedine uno nuovo.
+problem-invalid_code-detail = Il codice è errato, scaduto o esaurito (dopo alcuni tentativi errati non vale più). Controllalo o richiedine uno nuovo.
 problem-rate_limited-title = Troppe richieste
 problem-rate_limited-detail = Attendi { $retry_after } secondi prima di riprovare.
 problem-send_limit_reached-title = Limite di invio raggiunto
@@ -152,3 +148,15 @@ email-invite-text =
     Ciao { $name },
 
     è stato creato un account per te. Per impostare la password, usa il codice { $code } (valido { $hours } ore) con «reimposta password» nell'app.
+
+## Step-up and changed credentials.
+problem-step_up_required-title = Conferma che sei tu
+problem-step_up_required-detail = Invia la password attuale (current_password), oppure accedi di nuovo e riprova entro pochi minuti.
+email-credential-changed-subject = I tuoi dati di accesso sono stati modificati
+email-credential-changed-text =
+    Ciao { $name },
+
+    l'indirizzo e-mail o il numero di telefono del tuo account è appena stato sostituito; questo indirizzo non consente più di accedere.
+
+    Se non sei stato tu, contatta subito l'assistenza.
+sms-credential-changed-text = Il numero di telefono del tuo account è appena stato sostituito; questo numero non consente più di accedere. Se non sei stato tu, contatta subito l'assistenza.

@@ -123,9 +123,29 @@ pub trait Store: Send + Sync {
     /// `expires_at`) and returns the new count. Counters use one key per time
     /// window, so an expired counter is never counted again.
     async fn increment(&self, key: &Key, expires_at: i64) -> Result<u64, StoreError>;
+    /// Atomically adds 1 to the counter under `key` unless it has already
+    /// reached `max` (a missing or expired counter starts from 0 and expires
+    /// at `expires_at`). Returns the new count, or `None` when the counter
+    /// stood at `max`: one conditional update, so parallel callers are
+    /// counted one by one and never more than `max` of them get through.
+    async fn increment_below(&self, key: &Key, max: u64, expires_at: i64) -> Result<Option<u64>, StoreError>;
+    /// Atomically adds 1 to the counter under `key` and moves its expiry to
+    /// `expires_at` (a missing or expired counter starts from 0). Returns the
+    /// new count and the expiry the counter had before (`None` when it started
+    /// afresh), which tells the caller when the previous event was counted.
+    async fn tally(&self, key: &Key, expires_at: i64) -> Result<Tally, StoreError>;
     /// Live items of partition `pk` whose sort key starts with `sk_prefix`,
     /// in ascending (or descending) sort-key order, at most `limit`.
     async fn query(&self, pk: &str, sk_prefix: &str, descending: bool, limit: usize) -> Result<Vec<Item>, StoreError>;
+}
+
+/// What [`Store::tally`] found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Tally {
+    /// The count including this event.
+    pub count: u64,
+    /// The counter's expiry before this event; `None` when it started afresh.
+    pub previous_expiry: Option<i64>,
 }
 
 /// An e-mail ready to send.

@@ -11,7 +11,7 @@ use chrono::Duration;
 use serde_json::json;
 
 use super::system::ManualClock;
-use crate::ports::{Condition, Item, Key, Store, StoreError, Write};
+use crate::ports::{Condition, Item, Key, Store, StoreError, Tally, Write};
 
 fn item(pk: &str, sk: &str, n: i64, expires_at: Option<i64>) -> Item {
     Item::new(Key::new(pk, sk), json!({ "n": n }), expires_at)
@@ -191,6 +191,48 @@ pub async fn counters_add_atomically(store: Arc<dyn Store>, clock: Arc<ManualClo
     assert_eq!(stored.expires_at, Some(expires));
 }
 
+/// A capped counter lets exactly `max` of many parallel callers through,
+/// stays at the cap, and starts afresh once it has expired.
+pub async fn capped_counters_stop_at_the_cap(store: Arc<dyn Store>, clock: Arc<ManualClock>) {
+    let expires = clock.now_secs() + 60;
+    let key = Key::new("T#code#1", "TRIES");
+    let tries = (0..50).map(|_| {
+        let store = store.clone();
+        let key = key.clone();
+        async move { store.increment_below(&key, 5, expires).await.unwrap() }
+    });
+    let mut counted: Vec<u64> = futures_join_all(tries).await.into_iter().flatten().collect();
+    counted.sort();
+    assert_eq!(counted, [1, 2, 3, 4, 5], "exactly five of fifty parallel tries get through, one by one");
+    assert_eq!(store.increment_below(&key, 5, expires).await.unwrap(), None, "the cap holds afterwards");
+    assert_eq!(store.increment_below(&Key::new("T#code#2", "TRIES"), 5, expires).await.unwrap(), Some(1));
+    clock.advance(Duration::seconds(61));
+    assert_eq!(store.increment_below(&key, 5, expires + 120).await.unwrap(), Some(1), "an expired counter is absent");
+    assert_eq!(store.get(&key).await.unwrap().and_then(|i| i.expires_at), Some(expires + 120));
+}
+
+/// A tally counts every parallel event once, moves the expiry, reports the
+/// expiry it had before, and starts afresh after expiring.
+pub async fn tallies_count_every_event_and_report_the_previous_expiry(store: Arc<dyn Store>, clock: Arc<ManualClock>) {
+    let now = clock.now_secs();
+    let key = Key::new("F#user#1", "FAILS");
+    let first = store.tally(&key, now + 100).await.unwrap();
+    assert_eq!(first, Tally { count: 1, previous_expiry: None });
+    let burst = (0..50).map(|_| {
+        let store = store.clone();
+        let key = key.clone();
+        async move { store.tally(&key, now + 200).await.unwrap() }
+    });
+    let mut counts: Vec<u64> = futures_join_all(burst).await.into_iter().map(|t| t.count).collect();
+    counts.sort();
+    assert_eq!(counts, (2..=51).collect::<Vec<u64>>(), "every parallel event counted once");
+    let next = store.tally(&key, now + 300).await.unwrap();
+    assert_eq!(next, Tally { count: 52, previous_expiry: Some(now + 200) });
+    clock.advance(Duration::seconds(301));
+    let fresh = store.tally(&key, now + 900).await.unwrap();
+    assert_eq!(fresh, Tally { count: 1, previous_expiry: None }, "an expired tally starts afresh");
+}
+
 async fn futures_join_all<F>(futures: impl Iterator<Item = F>) -> Vec<F::Output>
 where
     F: std::future::Future + Send + 'static,
@@ -219,7 +261,9 @@ macro_rules! store_contract_tests {
             transactions_are_all_or_nothing,
             queries_by_prefix_in_order,
             racing_creates_leave_one_winner,
-            counters_add_atomically
+            counters_add_atomically,
+            capped_counters_stop_at_the_cap,
+            tallies_count_every_event_and_report_the_previous_expiry
         );
     };
     (@cases $factory:path; $($case:ident),*) => {

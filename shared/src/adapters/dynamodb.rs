@@ -12,10 +12,10 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, ConditionCheck, Delete, KeySchemaElement, KeyType, KeysAndAttributes, Put,
-    ScalarAttributeType, TimeToLiveSpecification, TransactWriteItem,
+    ReturnValue, ScalarAttributeType, TimeToLiveSpecification, TransactWriteItem,
 };
 
-use crate::ports::{Clock, Condition, Item, Key, Store, StoreError, Write};
+use crate::ports::{Clock, Condition, Item, Key, Store, StoreError, Tally, Write};
 
 /// How often a cancelled-but-undecided transaction is tried again.
 pub const TRANSACTION_RETRIES: u32 = 5;
@@ -107,7 +107,48 @@ fn attrs_to_item(attrs: &Attrs) -> Result<Item, StoreError> {
     })
 }
 
+/// How often a counter update is tried when parallel callers keep creating
+/// and expiring it under our feet (each round is at most three calls).
+const COUNTER_ROUNDS: usize = 5;
+
+fn counter_number(attrs: &Attrs, name: &str) -> Result<i64, StoreError> {
+    match attrs.get(name) {
+        Some(AttributeValue::N(v)) => v.parse().map_err(|_| StoreError::Unavailable(format!("bad number in {name}"))),
+        _ => Err(StoreError::Unavailable(format!("counter without {name}"))),
+    }
+}
+
 impl DynamoStore {
+    /// One conditional `UpdateItem` on a counter: the attributes asked for
+    /// by `returns` (empty for `None`) when the condition held, `None` when
+    /// it did not.
+    async fn update_counter(
+        &self,
+        key: &Key,
+        update: &str,
+        condition: &str,
+        values: &[(&str, AttributeValue)],
+        returns: ReturnValue,
+    ) -> Result<Option<Attrs>, StoreError> {
+        let mut request = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key_attrs(key)))
+            .update_expression(update)
+            .condition_expression(condition)
+            .expression_attribute_values(":now", n(self.now()))
+            .return_values(returns);
+        for (name, value) in values {
+            request = request.expression_attribute_values(*name, value.clone());
+        }
+        match request.send().await {
+            Ok(out) => Ok(Some(out.attributes.unwrap_or_default())),
+            Err(err) if err.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(None),
+            Err(err) => Err(unavailable(err)),
+        }
+    }
+
     pub fn new(client: Client, table: impl Into<String>, clock: Arc<dyn Clock>) -> Self {
         Self { client, table: table.into(), clock }
     }
@@ -360,7 +401,7 @@ impl Store for DynamoStore {
             .expression_attribute_values(":one", n(1))
             .expression_attribute_values(":exp", n(expires_at))
             .expression_attribute_values(":body", s("{}"))
-            .return_values(aws_sdk_dynamodb::types::ReturnValue::UpdatedNew)
+            .return_values(ReturnValue::UpdatedNew)
             .send()
             .await
             .map_err(unavailable)?;
@@ -370,6 +411,79 @@ impl Store for DynamoStore {
             }
             _ => Err(StoreError::Unavailable("counter missing from the answer".into())),
         }
+    }
+
+    async fn increment_below(&self, key: &Key, max: u64, expires_at: i64) -> Result<Option<u64>, StoreError> {
+        for _ in 0..COUNTER_ROUNDS {
+            // A live counter below the cap: add one.
+            let added = self
+                .update_counter(
+                    key,
+                    "ADD ver :one",
+                    "attribute_exists(pk) AND expires_at > :now AND ver < :max",
+                    &[(":one", n(1)), (":max", n(max))],
+                    ReturnValue::UpdatedNew,
+                )
+                .await?;
+            if let Some(attrs) = added {
+                return Ok(Some(counter_number(&attrs, "ver")? as u64));
+            }
+            if max == 0 {
+                return Ok(None);
+            }
+            // No live counter: start one (unless a parallel caller just did).
+            let started = self
+                .update_counter(
+                    key,
+                    "SET ver = :one, expires_at = :exp, body = :body",
+                    "attribute_not_exists(pk) OR expires_at <= :now",
+                    &[(":one", n(1)), (":exp", n(expires_at)), (":body", s("{}"))],
+                    ReturnValue::None,
+                )
+                .await?;
+            if started.is_some() {
+                return Ok(Some(1));
+            }
+            // Both conditions failed: the counter is live. At the cap it
+            // stays there; below it, a parallel caller created it between
+            // our two updates, so try again.
+            let stored = self.get(key).await?;
+            if stored.is_some_and(|item| item.version >= max) {
+                return Ok(None);
+            }
+        }
+        Err(StoreError::Unavailable("counter contended".into()))
+    }
+
+    async fn tally(&self, key: &Key, expires_at: i64) -> Result<Tally, StoreError> {
+        for _ in 0..COUNTER_ROUNDS {
+            let added = self
+                .update_counter(
+                    key,
+                    "ADD ver :one SET expires_at = :exp",
+                    "attribute_exists(pk) AND expires_at > :now",
+                    &[(":one", n(1)), (":exp", n(expires_at))],
+                    ReturnValue::AllOld,
+                )
+                .await?;
+            if let Some(old) = added {
+                let count = counter_number(&old, "ver")? as u64 + 1;
+                return Ok(Tally { count, previous_expiry: Some(counter_number(&old, "expires_at")?) });
+            }
+            let started = self
+                .update_counter(
+                    key,
+                    "SET ver = :one, expires_at = :exp, body = :body",
+                    "attribute_not_exists(pk) OR expires_at <= :now",
+                    &[(":one", n(1)), (":exp", n(expires_at)), (":body", s("{}"))],
+                    ReturnValue::None,
+                )
+                .await?;
+            if started.is_some() {
+                return Ok(Tally { count: 1, previous_expiry: None });
+            }
+        }
+        Err(StoreError::Unavailable("counter contended".into()))
     }
 
     async fn query(&self, pk: &str, sk_prefix: &str, descending: bool, limit: usize) -> Result<Vec<Item>, StoreError> {

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use async_trait::async_trait;
 
-use crate::ports::{Condition, Email, Item, Key, Mailer, SendError, Sms, Store, StoreError, Texter, Write};
+use crate::ports::{Condition, Email, Item, Key, Mailer, SendError, Sms, Store, StoreError, Tally, Texter, Write};
 
 /// A store that fails every call from the `n`-th on (counting from 0) while
 /// armed, and counts the calls made to it.
@@ -73,6 +73,14 @@ impl Store for FaultyStore {
     async fn increment(&self, key: &Key, expires_at: i64) -> Result<u64, StoreError> {
         self.check()?;
         self.inner.increment(key, expires_at).await
+    }
+    async fn increment_below(&self, key: &Key, max: u64, expires_at: i64) -> Result<Option<u64>, StoreError> {
+        self.check()?;
+        self.inner.increment_below(key, max, expires_at).await
+    }
+    async fn tally(&self, key: &Key, expires_at: i64) -> Result<Tally, StoreError> {
+        self.check()?;
+        self.inner.tally(key, expires_at).await
     }
     async fn query(&self, pk: &str, sk_prefix: &str, descending: bool, limit: usize) -> Result<Vec<Item>, StoreError> {
         self.check()?;

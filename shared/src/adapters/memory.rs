@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 
-use crate::ports::{Clock, Condition, Item, Key, Store, StoreError, Write};
+use crate::ports::{Clock, Condition, Item, Key, Store, StoreError, Tally, Write};
 
 /// In-memory [`Store`] for local runs and fast tests.
 pub struct MemoryStore {
@@ -120,6 +120,36 @@ impl Store for MemoryStore {
         };
         items.insert(key.clone(), item);
         Ok(count)
+    }
+
+    async fn increment_below(&self, key: &Key, max: u64, expires_at: i64) -> Result<Option<u64>, StoreError> {
+        let now = self.now();
+        let mut items = self.lock();
+        let live = items.get(key).filter(|i| i.is_live(now));
+        let count = live.map_or(0, |i| i.version);
+        if count >= max {
+            return Ok(None);
+        }
+        let item = Item {
+            key: key.clone(),
+            body: serde_json::json!({}),
+            version: count + 1,
+            expires_at: Some(live.and_then(|i| i.expires_at).unwrap_or(expires_at)),
+        };
+        items.insert(key.clone(), item);
+        Ok(Some(count + 1))
+    }
+
+    async fn tally(&self, key: &Key, expires_at: i64) -> Result<Tally, StoreError> {
+        let now = self.now();
+        let mut items = self.lock();
+        let live = items.get(key).filter(|i| i.is_live(now));
+        let tally =
+            Tally { count: live.map_or(0, |i| i.version) + 1, previous_expiry: live.and_then(|i| i.expires_at) };
+        let item =
+            Item { key: key.clone(), body: serde_json::json!({}), version: tally.count, expires_at: Some(expires_at) };
+        items.insert(key.clone(), item);
+        Ok(tally)
     }
 
     async fn query(&self, pk: &str, sk_prefix: &str, descending: bool, limit: usize) -> Result<Vec<Item>, StoreError> {

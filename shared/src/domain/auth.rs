@@ -9,17 +9,17 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Duration, Utc};
 use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
-use sha2::Sha256;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
 
-use super::codes::{CodeCheck, PendingCode, draw_code, hash_code};
+use super::codes::{PendingCode, draw_code, hash_code, spend_try};
 use super::error::Error;
 use super::limits;
 use super::password::{Password, hash_password, needs_rehash, verify_password};
 use super::tenant::{Tenant, decode_item, encode_item};
 use super::user::{
-    RefreshRecord, Session, Tokens, User, apply_revocations, audit_write, email_lock_key, load_user, open_session,
-    phone_lock_key, refresh_key, refresh_token, refresh_token_ids, revoke_sessions, session_key, session_revocations,
-    tokens_for, user_by_lock, user_key,
+    RefreshRecord, Session, Tokens, User, audit_write, email_lock_key, load_user, open_session, phone_lock_key,
+    refresh_key, refresh_token, refresh_token_ids, session_key, sweep_sessions, tokens_for, user_by_lock, user_key,
 };
 use super::values::{EmailAddress, Phone};
 use crate::app::App;
@@ -41,6 +41,8 @@ const CHALLENGE_TTL_SECS: i64 = 5 * 60;
 pub struct Origin<'a> {
     pub ip: &'a str,
     pub device_id: &'a str,
+    /// The device token a previous login on this device received.
+    pub device_token: Option<&'a str>,
 }
 
 /// What a correct password leads to.
@@ -111,7 +113,103 @@ async fn find_user(app: &App, tenant: &Tenant, username: &str) -> Result<Option<
     Ok(None)
 }
 
-/// Checks a password; unknown users and locked accounts cost one (dummy)
+/// The counter of failed password checks a login (or a step-up) spends
+/// from: a device that signed in before and proves it with its device token
+/// has an allowance of its own, which failures from elsewhere cannot touch;
+/// every other caller shares the account's. Unknown names count too (under
+/// the name), so they answer and cost exactly like known ones.
+fn failures_key(tenant: &Tenant, user: Option<&User>, username: &str, trusted_device: Option<&str>) -> Key {
+    match (user, trusted_device) {
+        (Some(user), Some(device)) => Key::new(format!("USER#{}", user.id), format!("FAILS#DEVICE#{device}")),
+        (Some(user), None) => account_failures_key(&user.id),
+        (None, _) => {
+            let name = hex::encode(Sha256::digest(username.trim().to_lowercase().as_bytes()));
+            Key::new(format!("FAILS#{}#{name}", tenant.id), "FAILS")
+        }
+    }
+}
+
+/// The account's shared failure counter (forgotten on a reset).
+pub(crate) fn account_failures_key(user_id: &str) -> Key {
+    Key::new(format!("USER#{user_id}"), "FAILS")
+}
+
+/// The lock the `count`-th failure in a row starts: none for the free
+/// failures, then 2^(n-5) s, at most [`MAX_LOCK_SECS`].
+fn lock_secs(count: u64) -> i64 {
+    let over = count.saturating_sub(u64::from(FREE_FAILURES));
+    if over == 0 { 0 } else { (1i64 << over.min(20)).min(MAX_LOCK_SECS) }
+}
+
+/// Spends one password attempt from `key`, then verifies `password` against
+/// `hash` (a dummy hash when there is no user, or while locked, so every
+/// answer costs one argon2 verification). Every comparison is preceded by
+/// one atomic update that counts the attempt as a failure until proven
+/// right; the count and the previous failure's time decide whether a lock
+/// runs, so parallel guesses are counted one by one and a burst gets at most
+/// the free failures plus one comparison. Locked and wrong answer alike but
+/// for `Retry-After`: the lock this failure started, or the time left.
+async fn spend_password_attempt(app: &App, key: &Key, password: &Password, hash: Option<&str>) -> Result<(), Error> {
+    let now = app.clock.now().timestamp();
+    // The counter lives long enough for the longest lock plus the quiet
+    // time; when the failures are forgotten is decided here, from the time
+    // of the last failure (the counter's expiry tells it) and its lock.
+    let keep = FAILURE_MEMORY_SECS + MAX_LOCK_SECS;
+    if let Some(counter) = app.store.get(key).await? {
+        let lock_end = counter.expires_at.unwrap_or(now) - keep + lock_secs(counter.version);
+        if lock_end > now {
+            // A running lock refuses without counting (so a locked owner's
+            // retries do not lengthen it), with the time it has left.
+            verify_password(password, dummy_hash()).await;
+            return Err(Error::InvalidCredentials { retry_after: Some((lock_end - now) as u64) });
+        }
+        if now - lock_end >= FAILURE_MEMORY_SECS {
+            // Quiet since the lock ended: forget, unless a failure came in
+            // meanwhile (then the version no longer matches).
+            match app.store.delete(key, Condition::Version(counter.version)).await {
+                Ok(()) | Err(StoreError::ConditionFailed { .. }) => {}
+                Err(err) => return Err(err.into()),
+            }
+        }
+    }
+    let tally = app.store.tally(key, now + keep).await?;
+    let previous_lock_runs =
+        tally.previous_expiry.is_some_and(|expiry| expiry - keep + lock_secs(tally.count - 1) > now);
+    match hash {
+        Some(hash) if !previous_lock_runs => {
+            if verify_password(password, hash).await {
+                return Ok(());
+            }
+        }
+        _ => {
+            verify_password(password, dummy_hash()).await;
+        }
+    }
+    let lock = lock_secs(tally.count);
+    Err(Error::InvalidCredentials { retry_after: (lock > 0).then_some(lock as u64) })
+}
+
+/// A step-up: the current password of a signed-in user, counted toward the
+/// same lockout as the login (the account's shared allowance). A success
+/// forgets the failures; a failure answers as a wrong `field`.
+pub(crate) async fn check_current_password(
+    app: &App,
+    user: &User,
+    password: &Password,
+    field: &'static str,
+) -> Result<(), Error> {
+    let key = account_failures_key(&user.id);
+    match spend_password_attempt(app, &key, password, Some(&user.password_hash)).await {
+        Ok(()) => {
+            app.store.delete(&key, Condition::Always).await?;
+            Ok(())
+        }
+        Err(Error::InvalidCredentials { retry_after }) => Err(Error::IncorrectPassword { field, retry_after }),
+        Err(other) => Err(other),
+    }
+}
+
+/// Checks a password. Unknown users and locked accounts cost one (dummy)
 /// argon2 verification too, and all three answer alike.
 pub async fn login(
     app: &App,
@@ -122,74 +220,66 @@ pub async fn login(
 ) -> Result<LoginOutcome, Error> {
     let per_ip = tenant.policy.ip_limits.logins_per_5_min;
     limits::count(app, "login-ip", &format!("{}#{}", tenant.id, origin.ip), 300, per_ip).await?;
-    let now = app.clock.now();
-    let Some((mut user, version, by_phone)) = find_user(app, tenant, username).await? else {
-        verify_password(password, dummy_hash()).await;
+    let found = find_user(app, tenant, username).await?;
+    let user = found.as_ref().map(|(user, ..)| user);
+    let trusted = user.and_then(|user| trusted_device(app, tenant, user, origin.device_token));
+    let failures = failures_key(tenant, user, username, trusted.as_deref());
+    let hash = user.map(|user| user.password_hash.as_str());
+    if let Err(refused) = spend_password_attempt(app, &failures, password, hash).await {
+        if let (Some(user), Error::InvalidCredentials { retry_after }) = (user, &refused) {
+            let event = if retry_after.is_some() { "account_locked" } else { "login_failed" };
+            let detail = serde_json::json!({
+                "device_id": origin.device_id, "trusted_device": trusted.is_some(), "locked_for": retry_after,
+            });
+            app.store.transact(vec![audit_write(app, &user.id, event, detail)]).await?;
+        }
+        return Err(refused);
+    }
+    let Some((mut user, version, by_phone)) = found else {
         return Err(Error::InvalidCredentials { retry_after: None });
     };
-    if let Some(until) = user.locked_until.filter(|u| *u > now) {
-        verify_password(password, dummy_hash()).await;
-        return Err(Error::InvalidCredentials { retry_after: Some(seconds_until(now, until)) });
-    }
-    if !verify_password(password, &user.password_hash).await {
-        return Err(record_failure(app, &mut user, version).await);
-    }
     if !user.is_active() {
         return Err(Error::AccountInactive);
     }
-    let mut writes = Vec::new();
-    let mut changed = false;
-    if user.failed_logins > 0 || user.locked_until.is_some() {
-        user.failed_logins = 0;
-        user.last_failure_at = None;
-        user.locked_until = None;
-        changed = true;
-    }
+    // A success forgets the failures (of this device, or of the account).
+    let mut writes = vec![Write::Delete { key: failures, condition: Condition::Always }];
     if needs_rehash(&user.password_hash) {
         user.password_hash = hash_password(password, app.random.as_ref()).await?;
-        changed = true;
-    }
-    if changed {
-        user.updated_at = now;
+        user.updated_at = app.clock.now();
         writes.push(user.write(Condition::Version(version))?);
     }
     continue_login(app, tenant, &user, LoginVia { device_id: origin.device_id, by_phone }, writes).await
 }
 
-fn seconds_until(now: DateTime<Utc>, until: DateTime<Utc>) -> u64 {
-    (((until - now).num_milliseconds() + 999) / 1000).max(1) as u64
+/// The HMAC that makes a device token unforgeable, bound to tenant, user
+/// and the token's random id.
+fn device_mac(app: &App, tenant_id: &str, user_id: &str, id: &str) -> Result<String, Error> {
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(app.settings.refresh_key()?)
+        .unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
+    for part in ["device-token", tenant_id, user_id, id] {
+        mac.update(&(part.len() as u64).to_be_bytes());
+        mac.update(part.as_bytes());
+    }
+    Ok(URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes()))
 }
 
-/// Counts a failed login and locks the account past the free failures.
-async fn record_failure(app: &App, user: &mut User, version: u64) -> Error {
-    let now = app.clock.now();
-    // Quiet time counts from the end of the last lock, so a 15-minute lock
-    // does not by itself wipe the count.
-    let last = match (user.last_failure_at, user.locked_until) {
-        (Some(failure), Some(lock)) => Some(failure.max(lock)),
-        (failure, lock) => failure.or(lock),
-    };
-    let quiet = last.is_none_or(|at| now - at >= Duration::seconds(FAILURE_MEMORY_SECS));
-    user.failed_logins = if quiet { 1 } else { user.failed_logins + 1 };
-    user.last_failure_at = Some(now);
-    let mut retry_after = None;
-    let mut event = "login_failed";
-    if user.failed_logins > FREE_FAILURES {
-        let exponent = (user.failed_logins - FREE_FAILURES).min(20);
-        let secs = (1i64 << exponent).min(MAX_LOCK_SECS);
-        user.locked_until = Some(now + Duration::seconds(secs));
-        retry_after = Some(secs as u64);
-        event = "account_locked";
+/// A device token for a device that just signed in: `dvt_<id>.<mac>`. It is
+/// not stored; presented at a later login it proves that this device signed
+/// in as this user before (OWASP's device cookie), and so earns the device
+/// a failure allowance of its own.
+pub fn device_token(app: &App, tenant_id: &str, user_id: &str) -> Result<String, Error> {
+    let id = app.random_token(16);
+    Ok(format!("dvt_{id}.{}", device_mac(app, tenant_id, user_id, &id)?))
+}
+
+/// The id of a valid device token of `user`, if one was presented.
+fn trusted_device(app: &App, tenant: &Tenant, user: &User, token: Option<&str>) -> Option<String> {
+    let (id, mac) = token?.strip_prefix("dvt_")?.split_once('.')?;
+    if id.is_empty() || id.len() > 64 || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+        return None;
     }
-    let detail = serde_json::json!({ "failures": user.failed_logins, "locked_for": retry_after });
-    let writes = user.write(Condition::Version(version)).map(|w| vec![w, audit_write(app, &user.id, event, detail)]);
-    match writes {
-        Ok(writes) => match app.store.transact(writes).await {
-            Ok(()) | Err(StoreError::ConditionFailed { .. }) => Error::InvalidCredentials { retry_after },
-            Err(err) => err.into(),
-        },
-        Err(err) => err,
-    }
+    let expected = device_mac(app, &tenant.id, &user.id, id).ok()?;
+    bool::from(expected.as_bytes().ct_eq(mac.as_bytes())).then(|| id.to_owned())
 }
 
 /// After the password: the reset-required challenge, the 2FA challenge, or
@@ -222,7 +312,8 @@ async fn continue_login(
     if user.mfa_enabled() {
         return start_mfa(app, tenant, user, via, writes).await;
     }
-    let (session_writes, tokens) = open_session(app, tenant, user, Some(device_id))?;
+    let (session_writes, mut tokens) = open_session(app, tenant, user, Some(device_id))?;
+    tokens.device_token = Some(device_token(app, &tenant.id, &user.id)?);
     writes.extend(session_writes);
     writes.push(audit_write(app, &user.id, "logged_in", serde_json::json!({ "device_id": device_id })));
     app.store.transact(writes).await?;
@@ -260,7 +351,7 @@ async fn start_mfa(
         device_id: origin.device_id.to_owned(),
         channel: Some(channel.into()),
         by_phone: origin.by_phone,
-        code: Some(PendingCode::new(hash, now + ttl)),
+        code: Some(PendingCode::issue(app, hash, now + ttl)),
         expires_at: now + ttl,
     };
     writes.push(Write::Put { item: challenge.item()?, condition: Condition::NotExists });
@@ -317,38 +408,36 @@ async fn load_challenge(
     Ok((challenge, version))
 }
 
-/// The second factor: the code sent at login.
+/// The second factor: the code sent at login. Limited per IP (like the
+/// login) and per challenge (its code's tries).
 pub async fn verify_mfa(
     app: &App,
     tenant: &Tenant,
     challenge_id: &str,
     code: &str,
-    device_id: &str,
+    origin: Origin<'_>,
 ) -> Result<Tokens, Error> {
-    let (mut challenge, version) = load_challenge(app, tenant, challenge_id, ChallengeKind::Mfa, device_id).await?;
+    let per_ip = tenant.policy.ip_limits.logins_per_5_min;
+    limits::count(app, "mfa-ip", &format!("{}#{}", tenant.id, origin.ip), 300, per_ip).await?;
+    let device_id = origin.device_id;
+    let (challenge, version) = load_challenge(app, tenant, challenge_id, ChallengeKind::Mfa, device_id).await?;
     let candidate = hash_code(app.settings.code_key()?, "mfa", &challenge.id, code);
-    let now = app.clock.now();
-    let Some(pending) = challenge.code.as_mut() else {
-        return Err(Error::CodeExpired);
-    };
-    match pending.check(&candidate, now, tenant.policy.codes.max_attempts) {
-        CodeCheck::Valid => {}
-        CodeCheck::Wrong { attempts_left } => {
-            app.store.put(challenge.item()?, Condition::Version(version)).await?;
-            return Err(Error::InvalidCode { attempts_left });
-        }
-        CodeCheck::Expired => return Err(Error::CodeExpired),
-        CodeCheck::Exhausted => return Err(Error::TooManyAttempts),
+    let pending = challenge.code.as_ref().ok_or(Error::InvalidCode)?;
+    if !spend_try(app, pending, &candidate, tenant.policy.codes.max_attempts).await? {
+        return Err(Error::InvalidCode);
     }
-    let (user, _) = load_user(app, &challenge.user_id).await?.ok_or(Error::ChallengeNotFound)?;
+    let (user, _) = load_user(app, &challenge.user_id).await?.ok_or(Error::InvalidCode)?;
     if !user.is_active() {
         return Err(Error::AccountInactive);
     }
-    let (mut writes, tokens) = open_session(app, tenant, &user, Some(device_id))?;
+    let (mut writes, mut tokens) = open_session(app, tenant, &user, Some(device_id))?;
+    tokens.device_token = Some(device_token(app, &tenant.id, &user.id)?);
     writes.push(Write::Delete { key: challenge_key(&challenge.id), condition: Condition::Version(version) });
     writes.push(audit_write(app, &user.id, "logged_in", serde_json::json!({ "device_id": device_id, "mfa": true })));
+    // The right code sent twice at once: one session; the other answer is
+    // the one every failed code gets.
     app.store.transact(writes).await.map_err(|e| match e {
-        StoreError::ConditionFailed { .. } => Error::ChallengeNotFound,
+        StoreError::ConditionFailed { .. } => Error::InvalidCode,
         other => other.into(),
     })?;
     Ok(tokens)
@@ -416,8 +505,9 @@ pub async fn refresh(app: &App, tenant: &Tenant, token: &str, device_id: &str) -
         let mut session: Session = decode_item(session_item)?;
         // Suspended, disabled and closed users cannot refresh, even if a
         // session survived the status change.
+        // and sessions of an ended epoch (logout-all, reset, …) are dead.
         match user_item.map(decode_item::<User>).transpose()? {
-            Some(user) if user.is_active() => {}
+            Some(user) if user.is_active() && user.session_valid(&session) => {}
             _ => return Err(Error::InvalidToken),
         }
         match &session.device_id {
@@ -494,22 +584,28 @@ pub async fn logout(app: &App, user_id: &str, session_id: &str) -> Result<(), Er
     Ok(())
 }
 
-/// Ends every session of the user; returns how many.
+/// Ends every session of the user at once (one write of the user, however
+/// many sessions there are), then sweeps their items; returns how many
+/// session items were swept.
 pub async fn logout_all(app: &App, user_id: &str) -> Result<usize, Error> {
-    let count = revoke_sessions(app, user_id, None).await?;
-    app.store.put(audit_item(app, user_id, "logged_out_everywhere", count)?, Condition::NotExists).await?;
-    Ok(count)
-}
-
-fn audit_item(app: &App, user_id: &str, event: &str, sessions: usize) -> Result<Item, Error> {
-    match audit_write(app, user_id, event, serde_json::json!({ "sessions": sessions })) {
-        Write::Put { item, .. } => Ok(item),
-        _ => Err(Error::Conflict),
+    for _ in 0..3 {
+        let (mut user, version) = load_user(app, user_id).await?.ok_or(Error::InvalidToken)?;
+        user.end_sessions(None);
+        let writes = vec![
+            user.write(Condition::Version(version))?,
+            audit_write(app, user_id, "logged_out_everywhere", serde_json::json!({})),
+        ];
+        match app.store.transact(writes).await {
+            Ok(()) => return Ok(sweep_sessions(app, user_id, None).await),
+            Err(StoreError::ConditionFailed { .. }) => continue,
+            Err(err) => return Err(err.into()),
+        }
     }
+    Err(Error::Conflict)
 }
 
 /// A password-reset code, keyed by tenant and address.
-fn reset_key(tenant_id: &str, email: &str) -> Key {
+pub(crate) fn reset_key(tenant_id: &str, email: &str) -> Key {
     Key::new(format!("PWRESET#{tenant_id}#{email}"), "PWRESET")
 }
 
@@ -531,7 +627,7 @@ pub async fn forgot_password(app: &App, tenant: &Tenant, email: &EmailAddress, i
     let code = draw_code(app.random.as_ref(), tenant.policy.codes.length, tenant.policy.sandbox_code.as_deref());
     let hash = hash_code(app.settings.code_key()?, "password-reset", &user.id, &code);
     let ttl = Duration::seconds(tenant.policy.codes.email_ttl_secs);
-    let pending = serde_json::json!({ "user_id": user.id, "code": PendingCode::new(hash, now + ttl) });
+    let pending = serde_json::json!({ "user_id": user.id, "code": PendingCode::issue(app, hash, now + ttl) });
     let key = reset_key(&tenant.id, email.as_str());
     app.store.put(Item::new(key.clone(), pending, Some((now + ttl).timestamp())), Condition::Always).await?;
     let lang = user.language.as_str();
@@ -566,35 +662,35 @@ pub async fn reset_password(
     limits::count(app, "reset-ip", &format!("{}#{ip}", tenant.id), 3600, tenant.policy.ip_limits.resets_per_hour)
         .await?;
     let key = reset_key(&tenant.id, email.as_str());
+    let max_tries = tenant.policy.codes.max_attempts;
     let Some(item) = app.store.get(&key).await? else {
-        return Err(Error::InvalidCode { attempts_left: 0 });
+        // No code was sent to this address (no account, or none asked for):
+        // spend a try all the same, so the answer and its cost are those of
+        // a wrong code for a known address.
+        let dummy = PendingCode {
+            hash: String::new(),
+            expires_at: app.clock.now() + Duration::seconds(tenant.policy.codes.email_ttl_secs),
+            nonce: hash_code(app.settings.code_key()?, "password-reset-unknown", &tenant.id, email.as_str()),
+        };
+        spend_try(app, &dummy, "-", max_tries).await?;
+        return Err(Error::InvalidCode);
     };
     let version = item.version;
     let user_id = item.body["user_id"].as_str().unwrap_or_default().to_owned();
-    let mut pending: PendingCode =
-        serde_json::from_value(item.body["code"].clone()).map_err(|_| Error::InvalidCode { attempts_left: 0 })?;
+    let pending: PendingCode = serde_json::from_value(item.body["code"].clone()).map_err(|_| Error::InvalidCode)?;
     let candidate = hash_code(app.settings.code_key()?, "password-reset", &user_id, code);
-    match pending.check(&candidate, app.clock.now(), tenant.policy.codes.max_attempts) {
-        CodeCheck::Valid => {}
-        CodeCheck::Wrong { attempts_left } => {
-            let body = serde_json::json!({ "user_id": user_id, "code": pending });
-            let item = Item::new(key, body, Some(pending.expires_at.timestamp()));
-            app.store.put(item, Condition::Version(version)).await?;
-            return Err(Error::InvalidCode { attempts_left });
-        }
-        CodeCheck::Expired => return Err(Error::CodeExpired),
-        CodeCheck::Exhausted => return Err(Error::TooManyAttempts),
+    if !spend_try(app, &pending, &candidate, max_tries).await? {
+        return Err(Error::InvalidCode);
     }
-    let (mut user, user_version) = load_user(app, &user_id).await?.ok_or(Error::CodeExpired)?;
+    let (mut user, user_version) = load_user(app, &user_id).await?.ok_or(Error::InvalidCode)?;
     user.password_hash = hash_password(new_password, app.random.as_ref()).await?;
-    user.failed_logins = 0;
-    user.last_failure_at = None;
-    user.locked_until = None;
     user.reset_required = false;
     user.updated_at = app.clock.now();
     let mut writes = vec![
         user.write(Condition::Version(user_version))?,
         Write::Delete { key, condition: Condition::Version(version) },
+        // The account's lock ends with the new password.
+        Write::Delete { key: account_failures_key(&user.id), condition: Condition::Always },
         audit_write(app, &user.id, "password_reset", serde_json::json!({})),
     ];
     if user.status == "created" {
@@ -611,18 +707,19 @@ pub async fn reset_password(
             }),
         ));
     }
-    // Every session ends in the same transaction as the new password.
-    let (deletes, rest) = session_revocations(app, &user.id, None, 100 - writes.len()).await?;
-    writes.extend(deletes);
+    // Every session ends with the same write as the new password.
+    user.end_sessions(None);
+    writes[0] = user.write(Condition::Version(user_version))?;
     app.store.transact(writes).await.map_err(|e| match e {
-        StoreError::ConditionFailed { .. } => Error::Conflict,
+        StoreError::ConditionFailed { .. } => Error::InvalidCode,
         other => other.into(),
     })?;
-    apply_revocations(app, rest).await?;
+    sweep_sessions(app, &user.id, None).await;
     Ok(())
 }
 
-/// Changes the password of a signed-in user; other sessions end.
+/// Changes the password of a signed-in user (a step-up: the current one
+/// counts toward the lockout); other sessions end.
 pub async fn change_password(
     app: &App,
     tenant: &Tenant,
@@ -632,19 +729,16 @@ pub async fn change_password(
     new_password: &Password,
 ) -> Result<(), Error> {
     let (mut user, version) = load_user(app, user_id).await?.ok_or(Error::InvalidToken)?;
-    if !verify_password(current, &user.password_hash).await {
-        return Err(Error::field("current_password", "incorrect_password"));
-    }
+    check_current_password(app, &user, current, "current_password").await?;
     check_new_password(tenant, &user, new_password)?;
     user.password_hash = hash_password(new_password, app.random.as_ref()).await?;
     user.updated_at = app.clock.now();
-    let mut writes = vec![
+    user.end_sessions(Some(session_id));
+    let writes = vec![
         user.write(Condition::Version(version))?,
         audit_write(app, &user.id, "password_changed", serde_json::json!({ "reason": "user" })),
     ];
-    let (deletes, rest) = session_revocations(app, &user.id, Some(session_id), 98).await?;
-    writes.extend(deletes);
     app.store.transact(writes).await?;
-    apply_revocations(app, rest).await?;
+    sweep_sessions(app, &user.id, Some(session_id)).await;
     Ok(())
 }

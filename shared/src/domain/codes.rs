@@ -4,27 +4,25 @@
 use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
-use sha2::Sha256;
+use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use crate::ports::Random;
+use super::error::Error;
+use crate::app::App;
+use crate::ports::{Key, Random};
 
-/// A code that was sent and may still be used.
+/// A code that was sent and may still be used. Its tries are counted in a
+/// counter item of its own (see [`spend_try`]), never in this record, so a
+/// write of the record can never lose or undo a try.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PendingCode {
     /// HMAC-SHA256 over purpose, owner and code, hex.
     pub hash: String,
     pub expires_at: DateTime<Utc>,
-    pub attempts: u32,
-}
-
-/// What checking a code against a [`PendingCode`] found.
-#[derive(Debug, PartialEq, Eq)]
-pub enum CodeCheck {
-    Valid,
-    Wrong { attempts_left: u32 },
-    Expired,
-    Exhausted,
+    /// Random, per issued code: names the counter of its tries, so a new
+    /// code (even the sandbox's fixed one) starts with all its tries.
+    #[serde(default)]
+    pub nonce: String,
 }
 
 /// A fresh code of `length` digits (the sandbox's fixed code when given).
@@ -49,26 +47,38 @@ pub fn hash_code(pepper: &[u8], purpose: &str, owner: &str, code: &str) -> Strin
 }
 
 impl PendingCode {
-    pub fn new(hash: String, expires_at: DateTime<Utc>) -> Self {
-        Self { hash, expires_at, attempts: 0 }
+    /// A code just sent, with a fresh counter of tries.
+    pub fn issue(app: &App, hash: String, expires_at: DateTime<Utc>) -> Self {
+        Self { hash, expires_at, nonce: app.random_token(16) }
     }
 
-    /// Checks `candidate_hash` and counts the try. The caller stores `self`
-    /// afterwards (and drops the code when it is valid: a code is spent on use).
-    pub fn check(&mut self, candidate_hash: &str, now: DateTime<Utc>, max_attempts: u32) -> CodeCheck {
-        if self.attempts >= max_attempts {
-            return CodeCheck::Exhausted;
-        }
-        if now >= self.expires_at {
-            return CodeCheck::Expired;
-        }
-        let matches: bool = self.hash.as_bytes().ct_eq(candidate_hash.as_bytes()).into();
-        if matches {
-            return CodeCheck::Valid;
-        }
-        self.attempts += 1;
-        CodeCheck::Wrong { attempts_left: max_attempts.saturating_sub(self.attempts) }
+    /// The counter item of this code's tries. Records written before codes
+    /// carried a nonce count under their hash's digest instead.
+    fn tries_key(&self) -> Key {
+        let id = if self.nonce.is_empty() {
+            hex::encode(&Sha256::digest(self.hash.as_bytes())[..16])
+        } else {
+            self.nonce.clone()
+        };
+        Key::new(format!("TRIES#{id}"), "TRIES")
     }
+}
+
+/// Spends one try of `code`, then compares: `true` only for the right code,
+/// unexpired, within its first `max_tries` tries. The try is spent with one
+/// atomic conditional update before the comparison (the counter lives as long
+/// as the code), so parallel guesses are counted one by one and at most
+/// `max_tries` of them are ever compared. Wrong, expired and used-up codes
+/// all answer `false`: the caller gives them one answer.
+pub async fn spend_try(app: &App, code: &PendingCode, candidate_hash: &str, max_tries: u32) -> Result<bool, Error> {
+    let expires_at = code.expires_at.timestamp();
+    if app.clock.now() >= code.expires_at {
+        return Ok(false);
+    }
+    if app.store.increment_below(&code.tries_key(), u64::from(max_tries), expires_at).await?.is_none() {
+        return Ok(false);
+    }
+    Ok(code.hash.as_bytes().ct_eq(candidate_hash.as_bytes()).into())
 }
 
 #[cfg(test)]
@@ -94,22 +104,5 @@ mod tests {
         assert_ne!(a, hash_code(b"k", "email", "reg_2", "123456"));
         assert_ne!(a, hash_code(b"other", "email", "reg_1", "123456"));
         assert!(!a.contains("123456"));
-    }
-
-    #[test]
-    fn five_wrong_tries_kill_the_code() {
-        let now = Utc::now();
-        let mut code = PendingCode::new("right".into(), now + chrono::Duration::minutes(10));
-        for left in (0..5).rev() {
-            assert_eq!(code.check("wrong", now, 5), CodeCheck::Wrong { attempts_left: left });
-        }
-        assert_eq!(code.check("right", now, 5), CodeCheck::Exhausted);
-    }
-
-    #[test]
-    fn expired_code_is_refused_even_when_right() {
-        let now = Utc::now();
-        let mut code = PendingCode::new("right".into(), now);
-        assert_eq!(code.check("right", now, 5), CodeCheck::Expired);
     }
 }

@@ -59,12 +59,10 @@ pub enum Error {
     RegistrationNotFound,
     #[error("step out of order; next is {next:?}")]
     StepOutOfOrder { next: Step },
+    /// A wrong, expired or used-up code, or one beyond its tries: one answer
+    /// for all, so an answer never tells which guess was right.
     #[error("invalid code")]
-    InvalidCode { attempts_left: u32 },
-    #[error("code expired")]
-    CodeExpired,
-    #[error("too many attempts")]
-    TooManyAttempts,
+    InvalidCode,
     #[error("resend too soon")]
     ResendTooSoon { retry_after: u64 },
     #[error("send limit reached")]
@@ -79,6 +77,13 @@ pub enum Error {
     /// seconds until the lock ends): one answer for all three.
     #[error("invalid credentials")]
     InvalidCredentials { retry_after: Option<u64> },
+    /// A step-up's password was wrong (or the account is locked, then with
+    /// the seconds of the lock this attempt started): one answer for both.
+    #[error("incorrect password")]
+    IncorrectPassword { field: &'static str, retry_after: Option<u64> },
+    /// A takeover path needs the current password (or a recent sign-in).
+    #[error("step-up required")]
+    StepUpRequired,
     #[error("account not active")]
     AccountInactive,
     /// A missing, malformed, expired, revoked or foreign token.

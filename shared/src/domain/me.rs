@@ -1,17 +1,17 @@
 //! The signed-in user: profile, changes, credentials (turning 2FA on) and
 //! closing the account.
 
-use chrono::{Duration, NaiveDate};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::Serialize;
 
-use super::codes::{CodeCheck, PendingCode, draw_code, hash_code};
+use super::auth::{check_current_password, reset_key};
+use super::codes::{PendingCode, draw_code, hash_code, spend_try};
 use super::error::Error;
 use super::limits;
-use super::password::{Password, verify_password};
+use super::password::Password;
 use super::tenant::Tenant;
 use super::user::{
-    PendingCredential, User, apply_revocations, audit_write, email_lock_key, load_user, lock_item, phone_lock_key,
-    session_revocations,
+    PendingCredential, User, audit_write, email_lock_key, load_user, lock_item, phone_lock_key, sweep_sessions,
 };
 use super::values::{EmailAddress, Phone};
 use crate::app::App;
@@ -143,9 +143,36 @@ fn purpose(kind: &str) -> String {
     format!("credential-{kind}")
 }
 
-/// Sends a code to a new e-mail address or phone of the user.
-pub async fn add_credential(app: &App, tenant: &Tenant, user_id: &str, credential: NewCredential) -> Result<(), Error> {
+/// How a takeover path proves it is the account's owner.
+pub enum StepUp {
+    /// The current password (counted toward the login lockout).
+    Password(Password),
+    /// A sign-in at this time (the session's `auth_time`), enough within the
+    /// tenant's `step_up_window_secs`.
+    SignedInAt(Option<DateTime<Utc>>),
+}
+
+async fn step_up(app: &App, tenant: &Tenant, user: &User, proof: StepUp) -> Result<(), Error> {
+    match proof {
+        StepUp::Password(password) => check_current_password(app, user, &password, "current_password").await,
+        StepUp::SignedInAt(Some(at)) if app.clock.now() - at < Duration::seconds(tenant.policy.step_up_window_secs) => {
+            Ok(())
+        }
+        StepUp::SignedInAt(_) => Err(Error::StepUpRequired),
+    }
+}
+
+/// Sends a code to a new e-mail address or phone of the user, after a
+/// step-up.
+pub async fn add_credential(
+    app: &App,
+    tenant: &Tenant,
+    user_id: &str,
+    credential: NewCredential,
+    proof: StepUp,
+) -> Result<(), Error> {
     let (mut user, version) = active_user(app, user_id).await?;
+    step_up(app, tenant, &user, proof).await?;
     let (kind, value) = match &credential {
         NewCredential::Email(e) => ("email", e.to_string()),
         NewCredential::Phone(p) => ("phone", p.as_str().to_owned()),
@@ -164,7 +191,7 @@ pub async fn add_credential(app: &App, tenant: &Tenant, user_id: &str, credentia
     user.pending_credential = Some(PendingCredential {
         kind: kind.to_owned(),
         value: value.clone(),
-        code: PendingCode::new(hash, now + Duration::seconds(ttl)),
+        code: PendingCode::issue(app, hash, now + Duration::seconds(ttl)),
     });
     app.store.transact(vec![user.write(Condition::Version(version))?]).await?;
     let lang = user.language.as_str();
@@ -204,29 +231,26 @@ pub async fn add_credential(app: &App, tenant: &Tenant, user_id: &str, credentia
 pub async fn verify_credential(
     app: &App,
     tenant: &Tenant,
-    user_id: &str,
+    (user_id, session_id): (&str, &str),
     kind: &str,
     code: &str,
 ) -> Result<bool, Error> {
     let (mut user, version) = active_user(app, user_id).await?;
-    let Some(mut pending) = user.pending_credential.clone().filter(|p| p.kind == kind) else {
-        return Err(Error::CodeExpired);
-    };
+    let pending = user.pending_credential.clone().filter(|p| p.kind == kind).ok_or(Error::InvalidCode)?;
     let owner = format!("{}:{}", user.id, pending.value);
     let candidate = hash_code(app.settings.code_key()?, &purpose(kind), &owner, code);
-    match pending.code.check(&candidate, app.clock.now(), tenant.policy.codes.max_attempts) {
-        CodeCheck::Valid => {}
-        CodeCheck::Wrong { attempts_left } => {
-            user.pending_credential = Some(pending);
-            app.store.transact(vec![user.write(Condition::Version(version))?]).await?;
-            return Err(Error::InvalidCode { attempts_left });
-        }
-        CodeCheck::Expired => return Err(Error::CodeExpired),
-        CodeCheck::Exhausted => return Err(Error::TooManyAttempts),
+    if !spend_try(app, &pending.code, &candidate, tenant.policy.codes.max_attempts).await? {
+        return Err(Error::InvalidCode);
     }
     let now = app.clock.now();
     let was_on = user.mfa_enabled();
     let mut writes = Vec::new();
+    // What the change replaces: told, and no longer a way in.
+    let replaced = if kind == "email" {
+        Some(user.email.clone())
+    } else {
+        user.phone.clone().filter(|_| user.phone_verified_at.is_some())
+    };
     let (old_lock, new_lock) = if kind == "email" {
         let old = email_lock_key(&tenant.id, &user.email);
         user.email = pending.value.clone();
@@ -241,6 +265,11 @@ pub async fn verify_credential(
     };
     user.pending_credential = None;
     user.updated_at = now;
+    let replacing = replaced.as_ref().is_some_and(|old| *old != pending.value);
+    if replacing {
+        // A changed address or number: every other session ends.
+        user.end_sessions(Some(session_id));
+    }
     writes.push(user.write(Condition::Version(version))?);
     let same_lock = old_lock.as_ref() == Some(&new_lock);
     if !same_lock {
@@ -254,12 +283,47 @@ pub async fn verify_credential(
     if turned_on {
         writes.push(audit_write(app, &user.id, "mfa_enabled", serde_json::json!({})));
     }
+    if let (true, Some(old)) = (replacing && kind == "email", &replaced) {
+        // A reset code sent to the old address is void.
+        writes.push(Write::Delete { key: reset_key(&tenant.id, old), condition: Condition::Always });
+    }
     match app.store.transact(writes).await {
+        Ok(()) if replacing => {
+            sweep_sessions(app, &user.id, Some(session_id)).await;
+            if let Some(old) = replaced {
+                announce_change(app, &user, kind, &old).await;
+            }
+            Ok(user.mfa_enabled())
+        }
         Ok(()) => Ok(user.mfa_enabled()),
         Err(StoreError::ConditionFailed { index: 1 }) if !same_lock => {
             Err(if kind == "email" { Error::EmailTaken } else { Error::PhoneTaken })
         }
+        // The right code racing itself: the loser gets the failed-code answer.
+        Err(StoreError::ConditionFailed { index: 0 }) => Err(Error::InvalidCode),
         Err(err) => Err(err.into()),
+    }
+}
+
+/// Tells the old address or number that it was replaced (best effort: the
+/// change is made; a failed notice is logged for the operator).
+async fn announce_change(app: &App, user: &User, kind: &str, old: &str) {
+    let lang = user.language.as_str();
+    let sent = if kind == "email" {
+        let email = Email {
+            to: old.to_owned(),
+            subject: text(lang, "email-credential-changed-subject", &[]),
+            text: text(lang, "email-credential-changed-text", &[("name", Arg::Str(&user.first_name))]),
+            language: lang.to_owned(),
+        };
+        app.mailer.send_email(&email).await
+    } else {
+        let sms =
+            Sms { to: old.to_owned(), text: text(lang, "sms-credential-changed-text", &[]), language: lang.to_owned() };
+        app.texter.send_sms(&sms).await
+    };
+    if let Err(err) = sent {
+        tracing::error!(user_id = %user.id, %kind, error = %err, "notice of a changed credential not sent");
     }
 }
 
@@ -267,14 +331,10 @@ pub async fn verify_credential(
 /// e-mail freed, every session ended; the audit trail stays.
 pub async fn close_account(app: &App, user_id: &str, password: &Password) -> Result<(), Error> {
     let (user, version) = active_user(app, user_id).await?;
-    if !verify_password(password, &user.password_hash).await {
-        return Err(Error::field("password", "incorrect_password"));
-    }
-    let mut writes = close_writes(app, user, version, "user")?;
-    let (deletes, rest) = session_revocations(app, user_id, None, 100 - writes.len()).await?;
-    writes.extend(deletes);
+    check_current_password(app, &user, password, "password").await?;
+    let writes = close_writes(app, user, version, "user")?;
     app.store.transact(writes).await?;
-    apply_revocations(app, rest).await?;
+    sweep_sessions(app, user_id, None).await;
     Ok(())
 }
 
@@ -300,6 +360,7 @@ pub fn close_writes(app: &App, mut user: User, version: u64, reason: &str) -> Re
     user.time_zone = None;
     user.pending_credential = None;
     user.updated_at = now;
+    user.end_sessions(None);
     writes.insert(0, user.write(Condition::Version(version))?);
     writes.push(audit_write(
         app,

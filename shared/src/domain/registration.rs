@@ -5,7 +5,7 @@
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::codes::{CodeCheck, PendingCode, draw_code, hash_code};
+use super::codes::{PendingCode, draw_code, hash_code, spend_try};
 use super::error::{Error, Step};
 use super::limits;
 use super::password::{Password, hash_password};
@@ -207,7 +207,7 @@ fn prepare_send(
         Channel::Email => policy.email_ttl_secs,
         Channel::Sms => policy.sms_ttl_secs,
     };
-    *registration.code(channel) = Some(PendingCode::new(hash, now + Duration::seconds(ttl)));
+    *registration.code(channel) = Some(PendingCode::issue(app, hash, now + Duration::seconds(ttl)));
     *registration.last_sent(channel) = Some(now);
     registration.sends += 1;
     let lang = registration.language.as_str();
@@ -317,36 +317,6 @@ pub async fn start(app: &App, tenant: &Tenant, sign_up: SignUp, ip: &str) -> Res
     Ok(Started { registration_id: registration.id, next: Step::VerifyEmail, expires_at: registration.expires_at })
 }
 
-fn check_code(
-    app: &App,
-    tenant: &Tenant,
-    registration: &mut Registration,
-    channel: Channel,
-    code: &str,
-) -> Result<bool, Error> {
-    let now = app.clock.now();
-    let owner = channel.owner(registration);
-    let candidate = hash_code(app.settings.code_key()?, channel.purpose(), &owner, code);
-    let taken = registration.email_taken;
-    let Some(pending) = registration.code(channel).as_mut() else {
-        return Err(Error::CodeExpired);
-    };
-    match pending.check(&candidate, now, tenant.policy.codes.max_attempts) {
-        // A taken address never verifies, whatever was guessed.
-        CodeCheck::Valid if !taken => {
-            *registration.code(channel) = None;
-            Ok(true)
-        }
-        CodeCheck::Valid => {
-            pending.attempts += 1;
-            Ok(false)
-        }
-        CodeCheck::Wrong { .. } => Ok(false),
-        CodeCheck::Expired => Err(Error::CodeExpired),
-        CodeCheck::Exhausted => Err(Error::TooManyAttempts),
-    }
-}
-
 async fn verify(
     app: &App,
     tenant: &Tenant,
@@ -363,24 +333,30 @@ async fn verify(
     if registration.next() != expected {
         return Err(Error::StepOutOfOrder { next: registration.next() });
     }
-    if !check_code(app, tenant, &mut registration, channel, code)? {
-        let attempts = registration.code(channel).as_ref().map_or(0, |c| c.attempts);
-        app.store.put(registration.item()?, Condition::Version(version)).await?;
-        let left = tenant.policy.codes.max_attempts.saturating_sub(attempts);
-        return Err(Error::InvalidCode { attempts_left: left });
+    let owner = channel.owner(&registration);
+    let candidate = hash_code(app.settings.code_key()?, channel.purpose(), &owner, code);
+    let pending = registration.code(channel).clone().ok_or(Error::InvalidCode)?;
+    let right = spend_try(app, &pending, &candidate, tenant.policy.codes.max_attempts).await?;
+    // A taken address never verifies, whatever was guessed.
+    if !right || registration.email_taken {
+        return Err(Error::InvalidCode);
     }
     let now = app.clock.now();
+    *registration.code(channel) = None;
     match channel {
         Channel::Email => registration.email_verified_at = Some(now),
         Channel::Sms => registration.phone_verified_at = Some(now),
     }
-    match registration.next() {
+    let outcome = match registration.next() {
         Step::Done => complete(app, tenant, registration, version, device_id).await.map(Verified::Completed),
         next => {
             app.store.put(registration.item()?, Condition::Version(version)).await?;
             Ok(Verified::Next(next))
         }
-    }
+    };
+    // The right code racing itself (or a resend): the loser's answer is the
+    // one every failed code gets.
+    outcome.map_err(|err| if err == Error::Conflict { Error::InvalidCode } else { err })
 }
 
 /// Creates the user, its e-mail lock, its audit entry and a session in one
@@ -415,9 +391,6 @@ async fn complete(
         created_at: now,
         updated_at: now,
         reset_required: false,
-        failed_logins: 0,
-        last_failure_at: None,
-        locked_until: None,
         pending_credential: None,
         company_id: None,
         partner_id: registration.partner_id.clone(),
@@ -425,6 +398,8 @@ async fn complete(
         address: None,
         attributes: serde_json::Map::new(),
         created_by: Some("self".into()),
+        session_epoch: 0,
+        session_survivor: None,
     };
     registration.user_id = Some(user.id.clone());
     let (session_writes, tokens) = open_session(app, tenant, &user, device_id)?;

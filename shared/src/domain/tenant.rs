@@ -70,6 +70,9 @@ pub struct Policy {
     pub terms_version: String,
     pub privacy_version: String,
     pub ip_limits: IpLimits,
+    /// How long after a sign-in a step-up (adding or replacing an e-mail or
+    /// phone) needs no password again; 0 asks for it every time.
+    pub step_up_window_secs: i64,
 }
 
 impl Default for Policy {
@@ -87,6 +90,7 @@ impl Default for Policy {
             terms_version: "2026-01".into(),
             privacy_version: "2026-01".into(),
             ip_limits: IpLimits::default(),
+            step_up_window_secs: 5 * 60,
         }
     }
 }
@@ -104,6 +108,7 @@ impl Policy {
         within("access_token_ttl_secs", self.access_token_ttl_secs, 60, 24 * 3600);
         within("refresh_token_ttl_secs", self.refresh_token_ttl_secs, 300, 400 * 24 * 3600);
         within("registration_ttl_secs", self.registration_ttl_secs, 600, 30 * 24 * 3600);
+        within("step_up_window_secs", self.step_up_window_secs, 0, 3600);
         within("codes.length", self.codes.length as i64, 4, 10);
         within("codes.email_ttl_secs", self.codes.email_ttl_secs, 60, 24 * 3600);
         within("codes.sms_ttl_secs", self.codes.sms_ttl_secs, 60, 3600);

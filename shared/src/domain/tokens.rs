@@ -26,6 +26,10 @@ pub struct Claims {
     pub iat: i64,
     pub exp: i64,
     pub jti: String,
+    /// When the user last proved the password (OIDC `auth_time`): a step-up
+    /// within the tenant's window needs no password again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth_time: Option<i64>,
 }
 
 /// A public key that verifies tokens, identified by its RFC 7638
@@ -210,6 +214,7 @@ mod tests {
             iat: 0,
             exp,
             jti: "j".into(),
+            auth_time: None,
         }
     }
 

@@ -55,13 +55,6 @@ pub struct User {
     /// An admin asked for a new password at the next login.
     #[serde(default)]
     pub reset_required: bool,
-    /// Failed logins since the last success (or the last 15 quiet minutes).
-    #[serde(default)]
-    pub failed_logins: u32,
-    #[serde(default)]
-    pub last_failure_at: Option<DateTime<Utc>>,
-    #[serde(default)]
-    pub locked_until: Option<DateTime<Utc>>,
     #[serde(default)]
     pub pending_credential: Option<PendingCredential>,
     /// The company of a `company_user` (and of consumers a company created).
@@ -81,6 +74,15 @@ pub struct User {
     /// Who created the user (`admin:<token id>`, `usr_…`, or `self`).
     #[serde(default)]
     pub created_by: Option<String>,
+    /// Sessions opened in an earlier epoch are dead (every bearer and
+    /// refresh checks it): ending every session is one write of the user,
+    /// however many sessions there are.
+    #[serde(default)]
+    pub session_epoch: u64,
+    /// The one session of an earlier epoch that stays alive (the one that
+    /// changed the password).
+    #[serde(default)]
+    pub session_survivor: Option<String>,
 }
 
 /// A postal address.
@@ -103,6 +105,18 @@ impl User {
 
     pub fn is_active(&self) -> bool {
         self.status == "active"
+    }
+
+    /// Ends every session but `keep` at once (the caller writes the user,
+    /// in the same transaction as the change that requires it).
+    pub fn end_sessions(&mut self, keep: Option<&str>) {
+        self.session_epoch += 1;
+        self.session_survivor = keep.map(str::to_owned);
+    }
+
+    /// Whether `session` outlived every "end all sessions" of the user.
+    pub fn session_valid(&self, session: &Session) -> bool {
+        session.epoch >= self.session_epoch || self.session_survivor.as_deref() == Some(session.id.as_str())
     }
 
     /// The user's item, to be written under `condition`.
@@ -167,6 +181,13 @@ pub struct Session {
     pub roles: Vec<String>,
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
+    /// The user's session epoch when the session opened.
+    #[serde(default)]
+    pub epoch: u64,
+    /// When the user last proved the password (or a code of sign-up): a
+    /// step-up within the tenant's window needs no password again.
+    #[serde(default)]
+    pub auth_time: Option<DateTime<Utc>>,
 }
 
 /// A refresh token's record (the token itself is never stored).
@@ -202,6 +223,10 @@ pub struct Tokens {
     pub token_type: &'static str,
     pub expires_in: i64,
     pub refresh_token: String,
+    /// After a sign-in with the password: the token that earns this device
+    /// its own failure allowance at later logins (also set as a cookie).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub device_token: Option<String>,
     /// The refresh token's lifetime, for the cookie's `Max-Age`.
     #[serde(skip)]
     pub refresh_expires_in: i64,
@@ -221,6 +246,7 @@ pub fn access_token(app: &App, tenant: &Tenant, session: &Session) -> Result<Str
         iat: now.timestamp(),
         exp: now.timestamp() + tenant.policy.access_token_ttl_secs,
         jti: app.new_id("jti"),
+        auth_time: session.auth_time.map(|at| at.timestamp()),
     };
     app.keys.current().sign(&claims).map_err(|e| Error::Unavailable { reason: e.to_string(), registration_id: None })
 }
@@ -233,6 +259,7 @@ pub fn tokens_for(app: &App, tenant: &Tenant, session: &Session, refresh_token: 
         token_type: "Bearer",
         expires_in: tenant.policy.access_token_ttl_secs,
         refresh_token,
+        device_token: None,
         refresh_expires_in: (session.expires_at - app.clock.now()).num_seconds().max(0),
     })
 }
@@ -256,6 +283,8 @@ pub fn open_session(
         roles: user.roles.clone(),
         created_at: now,
         expires_at: now + refresh_ttl,
+        epoch: user.session_epoch,
+        auth_time: Some(now),
     };
     let refresh_token = refresh_token(&user.id, &session.id, &app.random_token(32));
     let refresh = RefreshRecord {
@@ -314,45 +343,38 @@ pub async fn user_by_lock(app: &App, lock: &Key) -> Result<Option<(User, u64)>, 
     load_user(app, user_id).await
 }
 
-/// The deletes that end every session of a user except `keep`, to put into
-/// the same transaction as the change that requires them (so a store failure
-/// never leaves the change made and the sessions alive). At most `room`
-/// deletes; the rest (a user with that many sessions) is returned separately.
-pub async fn session_revocations(
-    app: &App,
-    user_id: &str,
-    keep: Option<&str>,
-    room: usize,
-) -> Result<(Vec<Write>, Vec<Write>), Error> {
-    let sessions = app.store.query(&format!("USER#{user_id}"), "SESSION#", false, 1000).await?;
-    let mut deletes: Vec<Write> = sessions
-        .into_iter()
-        .filter(|i| keep.is_none_or(|k| i.key.sk != format!("SESSION#{k}")))
-        .map(|i| Write::Delete { key: i.key, condition: Condition::Always })
-        .collect();
-    let rest = deletes.split_off(deletes.len().min(room));
-    Ok((deletes, rest))
-}
-
-/// Applies leftover session deletes (after the main transaction).
-pub async fn apply_revocations(app: &App, rest: Vec<Write>) -> Result<(), Error> {
-    for chunk in rest.chunks(100) {
-        app.store.transact(chunk.to_vec()).await?;
+/// Deletes the session items of a user (but `keep`) after their epoch has
+/// ended: housekeeping only, since a session of an ended epoch is refused
+/// anyway, so a failure here is logged and left to the sessions' TTL.
+/// Returns how many were deleted.
+pub async fn sweep_sessions(app: &App, user_id: &str, keep: Option<&str>) -> usize {
+    let mut swept = 0;
+    loop {
+        let page = match app.store.query(&format!("USER#{user_id}"), "SESSION#", false, 1000).await {
+            Ok(page) => page,
+            Err(err) => {
+                tracing::warn!(%user_id, error = %err, "sessions left to their TTL");
+                return swept;
+            }
+        };
+        let full = page.len() == 1000;
+        let doomed: Vec<Write> = page
+            .into_iter()
+            .filter(|i| keep.is_none_or(|k| i.key.sk != format!("SESSION#{k}")))
+            .map(|i| Write::Delete { key: i.key, condition: Condition::Always })
+            .collect();
+        if doomed.is_empty() {
+            return swept;
+        }
+        for chunk in doomed.chunks(100) {
+            if let Err(err) = app.store.transact(chunk.to_vec()).await {
+                tracing::warn!(%user_id, error = %err, "sessions left to their TTL");
+                return swept;
+            }
+            swept += chunk.len();
+        }
+        if !full {
+            return swept;
+        }
     }
-    Ok(())
-}
-
-/// Deletes every session of a user except `keep`; returns how many.
-pub async fn revoke_sessions(app: &App, user_id: &str, keep: Option<&str>) -> Result<usize, Error> {
-    let sessions = app.store.query(&format!("USER#{user_id}"), "SESSION#", false, 1000).await?;
-    let doomed: Vec<Write> = sessions
-        .into_iter()
-        .filter(|i| keep.is_none_or(|k| i.key.sk != format!("SESSION#{k}")))
-        .map(|i| Write::Delete { key: i.key, condition: Condition::Always })
-        .collect();
-    let count = doomed.len();
-    for chunk in doomed.chunks(100) {
-        app.store.transact(chunk.to_vec()).await?;
-    }
-    Ok(count)
 }

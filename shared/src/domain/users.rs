@@ -9,9 +9,7 @@ use super::error::Error;
 use super::me::close_writes;
 use super::password::{Password, hash_password};
 use super::tenant::{Tenant, decode_item};
-use super::user::{
-    Address, User, apply_revocations, audit_write, email_lock_key, load_user, lock_item, session_revocations, user_key,
-};
+use super::user::{Address, User, audit_write, email_lock_key, load_user, lock_item, sweep_sessions, user_key};
 use super::values::{EmailAddress, Phone};
 use crate::app::App;
 use crate::i18n::{Arg, text};
@@ -247,9 +245,6 @@ pub async fn create_user(
         created_at: now,
         updated_at: now,
         reset_required: new.reset_required,
-        failed_logins: 0,
-        last_failure_at: None,
-        locked_until: None,
         pending_credential: None,
         company_id: new.company_id,
         partner_id,
@@ -257,6 +252,8 @@ pub async fn create_user(
         address: new.address,
         attributes: new.attributes,
         created_by: Some(actor.label()),
+        session_epoch: 0,
+        session_survivor: None,
     };
     let mut writes = vec![
         user.write(Condition::NotExists)?,
@@ -270,7 +267,7 @@ pub async fn create_user(
         let code = draw_code(app.random.as_ref(), tenant.policy.codes.length, tenant.policy.sandbox_code.as_deref());
         let hash = hash_code(app.settings.code_key()?, "password-reset", &user.id, &code);
         let expires = now + Duration::hours(INVITATION_TTL_HOURS);
-        let body = serde_json::json!({ "user_id": user.id, "code": PendingCode::new(hash, expires) });
+        let body = serde_json::json!({ "user_id": user.id, "code": PendingCode::issue(app, hash, expires) });
         let key = Key::new(format!("PWRESET#{}#{}", tenant.id, user.email), "PWRESET");
         writes.push(Write::Put { item: Item::new(key, body, Some(expires.timestamp())), condition: Condition::Always });
         Some(code)
@@ -352,18 +349,17 @@ pub async fn change_status(
     } else {
         user.status = to.as_str().into();
         user.updated_at = app.clock.now();
+        if matches!(to, Status::Suspended | Status::Disabled) {
+            // Ended for good: a later reactivation does not revive them.
+            user.end_sessions(None);
+        }
         vec![user.write(Condition::Version(version))?, audit_write(app, id, "status_changed", detail)]
     };
-    let mut writes = writes;
-    let mut rest = Vec::new();
-    if matches!(to, Status::Suspended | Status::Disabled | Status::Closed) {
-        // Revoked in the same transaction as the status change.
-        let (deletes, more) = session_revocations(app, id, None, 100 - writes.len()).await?;
-        writes.extend(deletes);
-        rest = more;
-    }
     app.store.transact(writes).await?;
-    apply_revocations(app, rest).await?;
+    if matches!(to, Status::Suspended | Status::Disabled | Status::Closed) {
+        // Refused at once (bearer and refresh check the status); the items go.
+        sweep_sessions(app, id, None).await;
+    }
     Ok(from)
 }
 

@@ -51,11 +51,13 @@ pub async fn login(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
     let mut f = Fields::parse(ctx.body)?;
     let username = f.str("username");
     let password = f.str("password");
-    f.finish(&["username", "password"])?;
+    let device_token = f.opt_str("device_token");
+    f.finish(&["username", "password", "device_token"])?;
     let (Some(username), Some(password)) = (username, password) else {
         return Err(Problem::validation(vec![]));
     };
-    let origin = Origin { ip: &ctx.client_ip, device_id: device };
+    let device_token = device_token.or_else(|| cookie(ctx, super::handlers::DEVICE_COOKIE));
+    let origin = Origin { ip: &ctx.client_ip, device_id: device, device_token: device_token.as_deref() };
     let outcome = auth::login(ctx.app, tenant, &username, &Password::new(password), origin).await?;
     Ok(login_answer(ctx, outcome))
 }
@@ -70,7 +72,8 @@ pub async fn verify_mfa(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
     let (Some(challenge_id), Some(code)) = (challenge_id, code) else {
         return Err(Problem::validation(vec![]));
     };
-    let tokens = auth::verify_mfa(ctx.app, tenant, &challenge_id, &code, device).await?;
+    let origin = Origin { ip: &ctx.client_ip, device_id: device, device_token: None };
+    let tokens = auth::verify_mfa(ctx.app, tenant, &challenge_id, &code, origin).await?;
     Ok(tokens_response(ctx, &tokens, StatusCode::OK, "logged_in"))
 }
 
@@ -102,16 +105,19 @@ fn refresh_token(ctx: &Ctx<'_>) -> Result<Option<String>, Problem> {
             return Ok(token);
         }
     }
-    let from_cookie = ctx
-        .headers
+    Ok(cookie(ctx, "refresh_token"))
+}
+
+/// The value of the request's cookie `wanted`.
+fn cookie(ctx: &Ctx<'_>, wanted: &str) -> Option<String> {
+    ctx.headers
         .get_all(::http::header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == "refresh_token")
-        .map(|(_, value)| value.to_owned());
-    Ok(from_cookie)
+        .find(|(name, _)| *name == wanted)
+        .map(|(_, value)| value.to_owned())
 }
 
 pub async fn refresh(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
@@ -266,9 +272,14 @@ pub async fn add_credential(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
         Some(_) => f.check("value", raw, Phone::parse).map(NewCredential::Phone),
         None => None,
     };
-    f.finish(&["type", "value"])?;
+    let current = f.opt_str("current_password");
+    f.finish(&["type", "value", "current_password"])?;
     let credential = credential.ok_or_else(|| Problem::validation(vec![]))?;
-    me::add_credential(ctx.app, tenant, &principal.user_id, credential).await?;
+    let step_up = match current {
+        Some(password) => me::StepUp::Password(Password::new(password)),
+        None => me::StepUp::SignedInAt(principal.session.auth_time),
+    };
+    me::add_credential(ctx.app, tenant, &principal.user_id, credential, step_up).await?;
     Ok(json_response(StatusCode::ACCEPTED, json!({ "message": message(ctx, "credential_code_sent") })))
 }
 
@@ -283,7 +294,7 @@ pub async fn verify_credential(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem>
         return Err(Problem::validation(vec![]));
     };
     let _ = read_code; // codes of any configured length are checked by the domain
-    let mfa = me::verify_credential(ctx.app, tenant, &principal.user_id, kind, &code).await?;
+    let mfa = me::verify_credential(ctx.app, tenant, (&principal.user_id, &principal.session_id), kind, &code).await?;
     Ok(json_response(StatusCode::OK, json!({ "mfa_enabled": mfa, "message": message(ctx, "credential_verified") })))
 }
 

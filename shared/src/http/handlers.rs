@@ -209,7 +209,14 @@ pub(crate) fn refresh_cookie(ctx: &Ctx<'_>, token: &str, max_age: i64) -> String
     format!("refresh_token={token}; Path=/v1/auth; Max-Age={max_age}; HttpOnly{secure}; SameSite=Strict")
 }
 
-/// Tokens as the body, the refresh token also as the cookie.
+/// The cookie that carries a device token (see `auth::device_token`).
+pub(crate) const DEVICE_COOKIE: &str = "registrar_device";
+
+/// A device token lives a year; only the login path reads it.
+const DEVICE_COOKIE_SECS: i64 = 365 * 24 * 3600;
+
+/// Tokens as the body, the refresh token also as the cookie (and a device
+/// token, when the sign-in issued one).
 pub(crate) fn tokens_response(ctx: &Ctx<'_>, tokens: &Tokens, status: StatusCode, message_key: &str) -> Response<Body> {
     let cookie = refresh_cookie(ctx, &tokens.refresh_token, tokens.refresh_expires_in);
     let mut body = serde_json::to_value(tokens).unwrap_or_default();
@@ -219,6 +226,15 @@ pub(crate) fn tokens_response(ctx: &Ctx<'_>, tokens: &Tokens, status: StatusCode
     let mut response = json_response(status, body);
     if let Ok(value) = HeaderValue::from_str(&cookie) {
         response.headers_mut().insert(::http::header::SET_COOKIE, value);
+    }
+    if let Some(token) = &tokens.device_token {
+        let secure = if ctx.app.settings.secure_cookies { "; Secure" } else { "" };
+        let device = format!(
+            "{DEVICE_COOKIE}={token}; Path=/v1/auth/login; Max-Age={DEVICE_COOKIE_SECS}; HttpOnly{secure}; SameSite=Strict"
+        );
+        if let Ok(value) = HeaderValue::from_str(&device) {
+            response.headers_mut().append(::http::header::SET_COOKIE, value);
+        }
     }
     response
 }

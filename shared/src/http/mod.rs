@@ -746,14 +746,23 @@ async fn bearer(app: &App, headers: &HeaderMap, tenant: &Tenant) -> Result<Princ
     if claims.tid != tenant.id || claims.typ != "client" {
         return Err(invalid());
     }
-    let key = crate::domain::user::session_key(&claims.sub, &claims.sid);
-    let item = match app.store.get(&key).await {
-        Ok(Some(item)) => item,
-        Ok(None) => return Err(invalid()),
+    // The session and its user in one round trip: a session of an ended
+    // epoch (logout-all, password reset, status change) or of a user who is
+    // no longer active is refused at once.
+    let keys = [crate::domain::user::session_key(&claims.sub, &claims.sid), crate::domain::user::user_key(&claims.sub)];
+    let (session_item, user_item) = match app.store.get_many(&keys).await {
+        Ok(found) => {
+            let mut found = found.into_iter();
+            (found.next().flatten(), found.next().flatten())
+        }
         Err(err) => return Err(crate::domain::Error::from(err).into()),
     };
-    let session: crate::domain::user::Session = serde_json::from_value(item.body).map_err(|_| invalid())?;
-    if session.tenant_id != tenant.id {
+    let (Some(session_item), Some(user_item)) = (session_item, user_item) else {
+        return Err(invalid());
+    };
+    let session: crate::domain::user::Session = serde_json::from_value(session_item.body).map_err(|_| invalid())?;
+    let user: crate::domain::user::User = serde_json::from_value(user_item.body).map_err(|_| invalid())?;
+    if session.tenant_id != tenant.id || !user.is_active() || !user.session_valid(&session) {
         return Err(invalid());
     }
     Ok(Principal { user_id: claims.sub, session_id: claims.sid, session })

@@ -102,11 +102,7 @@ impl From<Error> for Problem {
             Error::StepOutOfOrder { next } => {
                 Problem::new(StatusCode::CONFLICT, "step_out_of_order").arg("next", next.as_str())
             }
-            Error::InvalidCode { attempts_left } => {
-                Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_code").arg("attempts_left", attempts_left)
-            }
-            Error::CodeExpired => Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "code_expired"),
-            Error::TooManyAttempts => Problem::new(StatusCode::TOO_MANY_REQUESTS, "too_many_attempts"),
+            Error::InvalidCode => Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_code"),
             Error::ResendTooSoon { retry_after } => Problem::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited")
                 .arg("retry_after", retry_after)
                 .retry_after(retry_after),
@@ -126,6 +122,14 @@ impl From<Error> for Problem {
                     None => problem,
                 }
             }
+            Error::IncorrectPassword { field, retry_after } => {
+                let problem = Problem::validation(vec![FieldError::new(field, "incorrect_password")]);
+                match retry_after {
+                    Some(seconds) => problem.retry_after(seconds),
+                    None => problem,
+                }
+            }
+            Error::StepUpRequired => Problem::new(StatusCode::FORBIDDEN, "step_up_required"),
             Error::AccountInactive => Problem::new(StatusCode::FORBIDDEN, "account_inactive"),
             Error::InvalidToken => Problem::new(StatusCode::UNAUTHORIZED, "invalid_token"),
             Error::InvalidDevice => Problem::new(StatusCode::UNAUTHORIZED, "invalid_device"),
