@@ -756,3 +756,319 @@ async fn login_timing_unknown_versus_known_users() {
     let ratio = k.as_secs_f64() / u.as_secs_f64();
     assert!((0.5..2.0).contains(&ratio), "known {k:?} vs unknown {u:?}");
 }
+
+/// Parallel attacks (issue 11): every counter holds when 50 requests arrive
+/// at once, on both stores. The tenant's per-IP limits are raised so that
+/// what is measured is the per-account and per-code counting.
+mod under_attack {
+    use super::*;
+    use futures::future::join_all;
+    use shared::ports::Key;
+
+    const BURST: usize = 50;
+
+    async fn open_api(backend: Backend) -> Api {
+        let clock = Arc::new(ManualClock::at_test_start());
+        let store = common::store_for(backend, clock.clone()).await;
+        let ip_limits = IpLimits { signups_per_hour: 10_000, logins_per_5_min: 10_000, resets_per_hour: 10_000 };
+        let policy = Policy { phone_required: false, sandbox_code: Some(CODE.into()), ip_limits, ..Policy::default() };
+        let app = spawn_app(TestOptions { policy, store, senders: None, clock: Some(clock) }).await;
+        Api { app, http: Client::builder().timeout(StdDuration::from_secs(120)).build().unwrap() }
+    }
+
+    on_both_stores!(
+        open_api;
+        fifty_parallel_wrong_passwords_lock_the_account_but_not_the_owners_device,
+        fifty_parallel_wrong_mfa_codes_spend_five_tries_and_answer_alike,
+        fifty_parallel_wrong_reset_codes_spend_five_tries_and_answer_alike,
+        fifty_parallel_wrong_credential_codes_spend_five_tries_and_answer_alike,
+        reset_answers_alike_for_known_and_unknown_addresses,
+        step_up_guards_credentials_and_counts_toward_the_lockout,
+        a_changed_email_is_announced_ends_other_sessions_and_voids_reset_codes,
+        revocation_reaches_every_one_of_over_a_thousand_sessions,
+    );
+
+    /// The answer without what differs on every request.
+    fn comparable(answer: &Answer) -> (StatusCode, Value, Option<u64>) {
+        let mut body = answer.body.clone();
+        body.as_object_mut().map(|o| o.remove("request_id"));
+        (answer.status, body, answer.retry_after())
+    }
+
+    /// Every failing answer of a burst is the same (the right code, had it
+    /// lost, would be indistinguishable).
+    fn all_alike(answers: &[Answer]) {
+        let failures: Vec<_> = answers.iter().filter(|a| !a.status.is_success()).map(comparable).collect();
+        assert!(failures.windows(2).all(|w| w[0] == w[1]), "failing answers differ: {failures:#?}");
+    }
+
+    /// How many tries the code under `record` (an item holding a
+    /// `PendingCode` at `pointer`) has spent.
+    async fn tries_spent(api: &Api, record: &Key, pointer: &str) -> u64 {
+        let item = api.app.app.store.get(record).await.unwrap().expect("the code's record");
+        let nonce = item.body.pointer(pointer).and_then(Value::as_str).expect("a nonce").to_owned();
+        let counter = api.app.app.store.get(&Key::new(format!("TRIES#{nonce}"), "TRIES")).await.unwrap();
+        counter.map_or(0, |c| c.version)
+    }
+
+    async fn fifty_parallel_wrong_passwords_lock_the_account_but_not_the_owners_device(api: Api) {
+        api.sign_up("target@example.com").await;
+        // The owner signed in on this phone before: it holds a device token.
+        let owner = api.login("target@example.com", PASSWORD, "owner-phone").await;
+        assert_eq!(owner.status, StatusCode::OK, "{}", owner.body);
+        let device_token = owner.body["device_token"].as_str().expect("a device token").to_owned();
+        let cookie =
+            owner.headers.get_all("set-cookie").iter().map(|v| v.to_str().unwrap().to_owned()).collect::<Vec<_>>();
+        assert!(
+            cookie
+                .iter()
+                .any(|c| c.starts_with(&format!("registrar_device={device_token};")) && c.contains("HttpOnly")),
+            "{cookie:?}"
+        );
+
+        let burst = (0..BURST).map(|_| api.login("target@example.com", "Wr0ng!Pass", "owner-phone"));
+        let answers = join_all(burst).await;
+        assert!(answers.iter().all(|a| a.code() == "invalid_credentials"), "every guess refused");
+        let locked = answers.iter().filter(|a| a.retry_after().is_some()).count();
+        assert!(locked >= BURST - 5, "all but the 5 free failures are locked out: {locked}");
+
+        // The account is locked: the right password from anywhere else (even
+        // naming the owner's X-Device-ID, which is no secret) is refused …
+        let elsewhere = api.login("target@example.com", PASSWORD, "owner-phone").await;
+        assert_eq!(elsewhere.code(), "invalid_credentials");
+        assert!(elsewhere.retry_after().is_some(), "locked, as after as many failures in a row");
+        let forged = format!("{}x", &device_token[..device_token.len() - 1]);
+        let with_forged = api
+            .post(
+                "/v1/auth/login",
+                json!({ "username": "target@example.com", "password": PASSWORD, "device_token": forged }),
+                &[("X-Device-ID", "owner-phone")],
+            )
+            .await;
+        assert_eq!(with_forged.code(), "invalid_credentials", "a forged device token earns nothing");
+        // … but the owner's device signs in: its allowance is its own.
+        let cookie_header = format!("registrar_device={device_token}");
+        let by_cookie = api
+            .post(
+                "/v1/auth/login",
+                json!({ "username": "target@example.com", "password": PASSWORD }),
+                &[("X-Device-ID", "owner-phone"), ("Cookie", &cookie_header)],
+            )
+            .await;
+        assert_eq!(by_cookie.status, StatusCode::OK, "{}", by_cookie.body);
+        // A token of another user's device is no good for this one.
+        api.sign_up("other@example.com").await;
+        let other = api.login("other@example.com", PASSWORD, "x").await;
+        let foreign = other.body["device_token"].as_str().unwrap();
+        let with_foreign = api
+            .post(
+                "/v1/auth/login",
+                json!({ "username": "target@example.com", "password": PASSWORD, "device_token": foreign }),
+                &[("X-Device-ID", "x")],
+            )
+            .await;
+        assert_eq!(with_foreign.code(), "invalid_credentials");
+    }
+
+    async fn fifty_parallel_wrong_mfa_codes_spend_five_tries_and_answer_alike(api: Api) {
+        let api = &api;
+        api.sign_up_with_phone("mfa-attack@example.com", "+41795550001").await;
+        api.advance(61);
+        let login = api.login("mfa-attack@example.com", PASSWORD, "d").await;
+        let challenge = login.body["challenge_id"].as_str().expect("a 2FA challenge").to_owned();
+        let guess = |code: String| {
+            let body = json!({ "challenge_id": challenge, "code": code });
+            async move { api.post("/v1/auth/mfa", body, &[("X-Device-ID", "d")]).await }
+        };
+        let answers = join_all((0..BURST).map(|n| guess(format!("{:06}", 200_000 + n)))).await;
+        assert!(
+            answers.iter().all(|a| a.code() == "invalid_code"),
+            "{:?}",
+            answers.iter().map(|a| a.code()).collect::<Vec<_>>()
+        );
+        all_alike(&answers);
+        let record = Key::new(format!("CHALLENGE#{challenge}"), "CHALLENGE");
+        assert_eq!(tries_spent(api, &record, "/code/nonce").await, 5, "five tries, counted one by one");
+        // The right code now: refused exactly like a wrong one.
+        let right = guess(CODE.into()).await;
+        assert_eq!(comparable(&right), comparable(&answers[0]));
+
+        // A fresh challenge, the right code inside the burst: at most one
+        // session, every failure alike, still five tries at most.
+        api.advance(61);
+        let login = api.login("mfa-attack@example.com", PASSWORD, "d").await;
+        let challenge = login.body["challenge_id"].as_str().unwrap().to_owned();
+        let guesses = (0..BURST).map(|n| if n == BURST / 2 { CODE.to_owned() } else { format!("{:06}", 300_000 + n) });
+        let answers = join_all(guesses.map(|code| {
+            let body = json!({ "challenge_id": challenge, "code": code });
+            async move { api.post("/v1/auth/mfa", body, &[("X-Device-ID", "d")]).await }
+        }))
+        .await;
+        assert!(answers.iter().filter(|a| a.status == StatusCode::OK).count() <= 1);
+        all_alike(&answers);
+    }
+
+    async fn fifty_parallel_wrong_reset_codes_spend_five_tries_and_answer_alike(api: Api) {
+        let api = &api;
+        api.sign_up("reset-attack@example.com").await;
+        api.advance(61);
+        let forgot = api.post("/v1/auth/password/forgot", json!({ "email": "reset-attack@example.com" }), &[]).await;
+        assert_eq!(forgot.status, StatusCode::ACCEPTED);
+        let reset = |code: String| {
+            let body = json!({ "email": "reset-attack@example.com", "code": code, "new_password": "N3w!Secret9" });
+            async move { api.post("/v1/auth/password/reset", body, &[]).await }
+        };
+        let answers = join_all((0..BURST).map(|n| reset(format!("{:06}", 400_000 + n)))).await;
+        assert!(answers.iter().all(|a| a.code() == "invalid_code"));
+        all_alike(&answers);
+        let record = Key::new(format!("PWRESET#{}#reset-attack@example.com", api.app.tenant.id), "PWRESET");
+        assert_eq!(tries_spent(api, &record, "/code/nonce").await, 5);
+        let right = reset(CODE.into()).await;
+        assert_eq!(comparable(&right), comparable(&answers[0]), "the right code after the cap looks wrong");
+        assert_eq!(
+            api.login("reset-attack@example.com", PASSWORD, "d").await.status,
+            StatusCode::OK,
+            "password unchanged"
+        );
+    }
+
+    async fn fifty_parallel_wrong_credential_codes_spend_five_tries_and_answer_alike(api: Api) {
+        let api = &api;
+        let tokens = api.sign_up("cred-attack@example.com").await;
+        let bearer = format!("Bearer {}", tokens["access_token"].as_str().unwrap());
+        let auth = [("Authorization", bearer.as_str())];
+        let added = api.post("/v1/me/credentials", json!({ "type": "phone", "value": "+41795550002" }), &auth).await;
+        assert_eq!(added.status, StatusCode::ACCEPTED, "{}", added.body);
+        let verify = |code: String| {
+            let body = json!({ "type": "phone", "code": code });
+            async move { api.post("/v1/me/credentials/verify", body, &auth).await }
+        };
+        let answers = join_all((0..BURST).map(|n| verify(format!("{:06}", 500_000 + n)))).await;
+        assert!(answers.iter().all(|a| a.code() == "invalid_code"));
+        all_alike(&answers);
+        let user_id = tokens["user_id"].as_str().unwrap();
+        assert_eq!(tries_spent(api, &user_key(user_id), "/pending_credential/code/nonce").await, 5);
+        let right = verify(CODE.into()).await;
+        assert_eq!(comparable(&right), comparable(&answers[0]));
+        assert_eq!(api.me(tokens["access_token"].as_str().unwrap()).await.body["phone"], Value::Null);
+    }
+
+    async fn reset_answers_alike_for_known_and_unknown_addresses(api: Api) {
+        let api = &api;
+        api.sign_up("known@example.com").await;
+        api.advance(61);
+        for email in ["known@example.com", "nobody@example.com"] {
+            let forgot = api.post("/v1/auth/password/forgot", json!({ "email": email }), &[]).await;
+            assert_eq!(forgot.status, StatusCode::ACCEPTED);
+        }
+        let reset = |email: &'static str| {
+            let body = json!({ "email": email, "code": "999999", "new_password": "N3w!Secret9" });
+            async move { api.post("/v1/auth/password/reset", body, &[]).await }
+        };
+        for _ in 0..6 {
+            let (known, unknown) = (reset("known@example.com").await, reset("nobody@example.com").await);
+            assert_eq!(comparable(&known), comparable(&unknown), "a reset tells nothing about the address");
+            let names = |a: &Answer| {
+                let mut names: Vec<String> = a.headers.keys().map(|k| k.to_string()).collect();
+                names.sort();
+                names
+            };
+            assert_eq!(names(&known), names(&unknown));
+        }
+    }
+
+    async fn step_up_guards_credentials_and_counts_toward_the_lockout(api: Api) {
+        let tokens = api.sign_up("stepup@example.com").await;
+        let bearer = format!("Bearer {}", tokens["access_token"].as_str().unwrap());
+        let auth = [("Authorization", bearer.as_str())];
+        // Past the window since the sign-in, a bare bearer is not enough.
+        api.advance(Policy::default().step_up_window_secs + 1);
+        let refreshed = api.refresh(tokens["refresh_token"].as_str().unwrap(), "any").await;
+        let bearer = format!("Bearer {}", refreshed.body["access_token"].as_str().unwrap());
+        let auth_late = [("Authorization", bearer.as_str())];
+        let _ = auth;
+        let bare =
+            api.post("/v1/me/credentials", json!({ "type": "email", "value": "evil@example.com" }), &auth_late).await;
+        assert_eq!((bare.status, bare.code()), (StatusCode::FORBIDDEN, "step_up_required"), "{}", bare.body);
+        assert!(api.app.messages_to("evil@example.com").is_empty());
+        // Wrong current passwords count toward the login lockout.
+        let mut last = None;
+        for _ in 0..6 {
+            let wrong = json!({ "type": "email", "value": "evil@example.com", "current_password": "Wr0ng!Pass" });
+            let answer = api.post("/v1/me/credentials", wrong, &auth_late).await;
+            assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", answer.body);
+            assert_eq!(answer.body["errors"][0]["field"], "current_password");
+            last = answer.retry_after();
+        }
+        assert!(last.is_some(), "the sixth wrong password starts a lock");
+        let login = api.login("stepup@example.com", PASSWORD, "elsewhere").await;
+        assert_eq!(login.code(), "invalid_credentials", "the lock holds for the login too");
+        assert!(login.retry_after().is_some());
+        let change = json!({ "current_password": PASSWORD, "new_password": "N3w!Secret9" });
+        let locked = api.post("/v1/me/password", change, &auth_late).await;
+        assert_eq!(locked.status, StatusCode::UNPROCESSABLE_ENTITY, "locked: even the right password is refused");
+        api.advance(3);
+        // With the right password (after the lock), the step-up passes.
+        let right = json!({ "type": "email", "value": "new-me@example.com", "current_password": PASSWORD });
+        assert_eq!(api.post("/v1/me/credentials", right, &auth_late).await.status, StatusCode::ACCEPTED);
+    }
+
+    async fn a_changed_email_is_announced_ends_other_sessions_and_voids_reset_codes(api: Api) {
+        let tokens = api.sign_up("old-me@example.com").await;
+        let other = api.login("old-me@example.com", PASSWORD, "tablet").await;
+        assert_eq!(other.status, StatusCode::OK);
+        api.advance(61);
+        let forgot = api.post("/v1/auth/password/forgot", json!({ "email": "old-me@example.com" }), &[]).await;
+        assert_eq!(forgot.status, StatusCode::ACCEPTED);
+        let bearer = format!("Bearer {}", tokens["access_token"].as_str().unwrap());
+        let auth = [("Authorization", bearer.as_str())];
+        let add = json!({ "type": "email", "value": "new-me@example.com", "current_password": PASSWORD });
+        assert_eq!(api.post("/v1/me/credentials", add, &auth).await.status, StatusCode::ACCEPTED);
+        let notices_before = api.app.messages_to("old-me@example.com").len();
+        let verified = api.post("/v1/me/credentials/verify", json!({ "type": "email", "code": CODE }), &auth).await;
+        assert_eq!(verified.status, StatusCode::OK, "{}", verified.body);
+        let notices = api.app.messages_to("old-me@example.com");
+        assert_eq!(notices.len(), notices_before + 1, "the old address is told");
+        assert!(!notices.last().unwrap().to_string().contains(CODE), "the notice carries no code");
+        assert_eq!(api.me(tokens["access_token"].as_str().unwrap()).await.status, StatusCode::OK, "this session stays");
+        assert_eq!(api.me(other.body["access_token"].as_str().unwrap()).await.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            api.refresh(other.body["refresh_token"].as_str().unwrap(), "tablet").await.status,
+            StatusCode::UNAUTHORIZED
+        );
+        let reset = json!({ "email": "old-me@example.com", "code": CODE, "new_password": "N3w!Secret9" });
+        let stale = api.post("/v1/auth/password/reset", reset, &[]).await;
+        assert_eq!(stale.code(), "invalid_code", "the code sent to the old address is void");
+    }
+
+    async fn revocation_reaches_every_one_of_over_a_thousand_sessions(api: Api) {
+        api.sign_up("many@example.com").await;
+        let (user, _) = api.user("many@example.com").await;
+        let user: shared::domain::user::User = serde_json::from_value(user).unwrap();
+        let app = &api.app.app;
+        // 1,050 sessions, as 1,050 logins would leave them (written one by
+        // one: moto copies its tables for every transaction).
+        let mut tokens = Vec::new();
+        for n in 0..1_050 {
+            let (writes, issued) =
+                shared::domain::user::open_session(app, &api.app.tenant, &user, Some(&format!("d{n}"))).unwrap();
+            for write in writes {
+                let shared::ports::Write::Put { item, condition } = write else { unreachable!("a session is puts") };
+                app.store.put(item, condition).await.unwrap();
+            }
+            tokens.push(issued);
+        }
+        let (first, last) = (&tokens[0], &tokens[1_049]);
+        assert_eq!(api.me(&last.access_token).await.status, StatusCode::OK);
+        let bearer = format!("Bearer {}", first.access_token);
+        let all = api.send(reqwest::Method::POST, "/v1/auth/logout-all", None, &[("Authorization", &bearer)]).await;
+        assert_eq!(all.status, StatusCode::OK, "{}", all.body);
+        for (n, issued) in [(0, first), (999, &tokens[999]), (1_000, &tokens[1_000]), (1_049, last)] {
+            assert_eq!(api.me(&issued.access_token).await.status, StatusCode::UNAUTHORIZED, "session {n}");
+            let refresh = api.refresh(&issued.refresh_token, &format!("d{n}")).await;
+            assert_eq!(refresh.status, StatusCode::UNAUTHORIZED, "session {n}");
+        }
+        let left = app.store.query(&format!("USER#{}", user.id), "SESSION#", false, 2_000).await.unwrap();
+        assert!(left.is_empty(), "{} session items left", left.len());
+    }
+}

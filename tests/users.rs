@@ -287,6 +287,42 @@ async fn closing_frees_the_email_and_keeps_the_audit(api: Api) {
     assert_eq!(stored["email"], "");
     assert_eq!(stored["first_name"], "");
     assert!(api.audit(&id).await.iter().any(|e| e["event"] == "created"), "the audit trail stays");
+    // Every personal field is gone from the stored item (SPEC §7).
+    let full = json!({
+        "email": "full@example.com", "first_name": "Fay", "last_name": "Full", "user_type": "consumer",
+        "password": PASSWORD, "phone": "+41795550003", "gender": "female", "birth_date": "1990-02-03",
+        "time_zone": "Europe/Zurich", "nationality": "CH", "attributes": { "member_no": "A-17" },
+        "address": { "street": "Bahnhofstrasse", "street_nr": "1", "zip": "8001", "city": "Zürich", "country": "CH", "c_o": "Fritz" },
+    });
+    let created = api.create(&api.admin(), full).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let full_id = created.body["user_id"].as_str().unwrap().to_owned();
+    assert_eq!(api.status(&api.admin(), &full_id, "X", "erasure").await.status, StatusCode::OK);
+    let item = api.app.app.store.get(&shared::domain::user::user_key(&full_id)).await.unwrap().unwrap();
+    let kept: Vec<(&String, &Value)> = item
+        .body
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(_, v)| !(v.is_null() || *v == "" || v.as_object().is_some_and(|o| o.is_empty())))
+        .collect();
+    let names: Vec<&str> = kept.iter().map(|(k, _)| k.as_str()).collect();
+    let personal = [
+        "email",
+        "phone",
+        "first_name",
+        "last_name",
+        "gender",
+        "birth_date",
+        "time_zone",
+        "nationality",
+        "address",
+        "attributes",
+        "password_hash",
+        "pending_credential",
+    ];
+    assert!(personal.iter().all(|p| !names.contains(p)), "personal data left after closing: {kept:?}");
+    assert!(!item.body.to_string().contains("Bahnhofstrasse") && !item.body.to_string().contains("A-17"));
     // The address signs up again.
     let again = api
         .send(

@@ -163,6 +163,14 @@ impl Config {
             }
         };
         let dev = flag("REGISTRAR_DEV", var("REGISTRAR_DEV"), false)?;
+        // AWS Lambda sets LAMBDA_TASK_ROOT for every runtime; `cargo lambda
+        // watch` does not. Development mode would seed a tenant's policy and
+        // generate keys at every cold start: never in a deployed function.
+        if in_lambda && dev && var("LAMBDA_TASK_ROOT").is_some() {
+            return Err(ConfigError(
+                "REGISTRAR_DEV is for `cargo lambda watch` only; a deployed function refuses it".into(),
+            ));
+        }
         let strict = in_lambda && !dev;
         let code_pepper = var("REGISTRAR_CODE_PEPPER").map(|p| Secret::new(p.into_bytes()));
         if let Some(pepper) = &code_pepper
@@ -381,6 +389,17 @@ mod tests {
     fn config(vars: &[(&str, &str)], lambda: bool) -> Result<Config, ConfigError> {
         let map: HashMap<String, String> = vars.iter().map(|(k, v)| ((*k).into(), (*v).into())).collect();
         Config::from_lookup(lambda, |k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn a_deployed_function_refuses_development_mode() {
+        let deployed =
+            [("REGISTRAR_DEV", "true"), ("LAMBDA_TASK_ROOT", "/var/task"), ("REGISTRAR_ISSUER", "https://x")];
+        let refused = config(&deployed, true).err().expect("refused");
+        assert!(refused.0.contains("REGISTRAR_DEV"), "{refused}");
+        // `cargo lambda watch` (no LAMBDA_TASK_ROOT) and local runs keep it.
+        assert!(config(&deployed[..1], true).unwrap().dev);
+        assert!(!config(&deployed[1..], true).unwrap().dev);
     }
 
     #[test]

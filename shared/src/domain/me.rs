@@ -359,6 +359,9 @@ pub fn close_writes(app: &App, mut user: User, version: u64, reason: &str) -> Re
     user.birth_date = None;
     user.time_zone = None;
     user.pending_credential = None;
+    user.nationality = None;
+    user.address = None;
+    user.attributes.clear();
     user.updated_at = now;
     user.end_sessions(None);
     writes.insert(0, user.write(Condition::Version(version))?);
