@@ -290,7 +290,13 @@ struct WatchedSenders {
     /// Set by a flow: the next message fails before it reaches AWS, so the
     /// function's clean-up after a failed send runs under its policy.
     fail_next: Arc<AtomicBool>,
+    /// The texts that reached AWS, in order: deployed, codes are random (a
+    /// tenant's fixed sandbox code is honoured only with the outbox), so the
+    /// flows read them from what was sent, as a user would.
+    sent: Sent,
 }
+
+type Sent = Arc<Mutex<Vec<String>>>;
 
 impl WatchedSenders {
     fn injected(&self) -> Result<(), SendError> {
@@ -315,7 +321,11 @@ impl WatchedSenders {
 impl Mailer for WatchedSenders {
     async fn send_email(&self, email: &Email) -> Result<(), SendError> {
         self.injected()?;
-        self.seen("ses:SendEmail", self.mailer.send_email(email).await)
+        let result = self.seen("ses:SendEmail", self.mailer.send_email(email).await);
+        if result.is_ok() {
+            self.sent.lock().unwrap().push(email.text.clone());
+        }
+        result
     }
 }
 
@@ -323,7 +333,11 @@ impl Mailer for WatchedSenders {
 impl Texter for WatchedSenders {
     async fn send_sms(&self, sms: &Sms) -> Result<(), SendError> {
         self.injected()?;
-        self.seen("sns:Publish", self.texter.send_sms(sms).await)
+        let result = self.seen("sns:Publish", self.texter.send_sms(sms).await);
+        if result.is_ok() {
+            self.sent.lock().unwrap().push(sms.text.clone());
+        }
+        result
     }
 }
 
@@ -362,6 +376,7 @@ struct Stack {
     denials: Denials,
     used: Used,
     fail_next_send: Arc<AtomicBool>,
+    sent: Sent,
     tenant_id: String,
     /// The operator's access to the table (set-up and back-office edits).
     admin_store: DynamoStore,
@@ -460,6 +475,7 @@ impl Stack {
         let denials = Denials::default();
         let used = Used::default();
         let fail_next_send = Arc::new(AtomicBool::new(false));
+        let sent = Sent::default();
         let mut apps = HashMap::new();
         for function in functions(template) {
             let env: HashMap<String, String> = function
@@ -496,6 +512,7 @@ impl Stack {
                 denials: denials.clone(),
                 used: used.clone(),
                 fail_next: fail_next_send.clone(),
+                sent: sent.clone(),
             });
             app.mailer = senders.clone();
             app.texter = senders;
@@ -506,6 +523,7 @@ impl Stack {
         let tenant = Tenant {
             id: common::unique("t"),
             name: "IAM".into(),
+            // A fixed sandbox code, which the deployed functions must ignore.
             policy: Policy { sandbox_code: Some(CODE.into()), cors_origins: vec![ORIGIN.into()], ..Policy::default() },
         };
         save_tenant(&admin_store, &tenant).await.expect("tenant");
@@ -546,6 +564,7 @@ impl Stack {
             denials,
             used,
             fail_next_send,
+            sent,
             tenant_id: tenant.id.clone(),
             admin_store,
             http: reqwest::Client::new(),
@@ -584,6 +603,15 @@ impl Stack {
     }
 
     /// The next message any function sends fails.
+    /// The code of the last message that carried one.
+    fn code(&self) -> String {
+        let sent = self.sent.lock().unwrap();
+        sent.iter()
+            .rev()
+            .find_map(|text| text.split(|c: char| !c.is_ascii_digit()).find(|run| run.len() == 6).map(str::to_owned))
+            .expect("a code was sent")
+    }
+
     fn fail_next_send(&self) {
         self.fail_next_send.store(true, Ordering::SeqCst);
     }
@@ -616,7 +644,7 @@ impl Stack {
         if answer.body["mfa_required"] != true {
             return answer.body;
         }
-        let body = json!({ "challenge_id": answer.body["challenge_id"], "code": CODE });
+        let body = json!({ "challenge_id": answer.body["challenge_id"], "code": self.code() });
         self.expect(StatusCode::OK, "/v1/auth/mfa", body, &[("X-Device-ID", device)]).await
     }
 
@@ -683,7 +711,10 @@ async fn self_service_flows(stack: &Stack) {
     assert_eq!(status.status, StatusCode::OK, "{}", status.body);
     let wrong = stack.post(&format!("/v1/registrations/{id}/email/verify"), json!({ "code": "000000" }), &[]).await;
     assert_eq!(wrong.code(), "invalid_code", "{}", wrong.body);
-    stack.expect(StatusCode::OK, &format!("/v1/registrations/{id}/email/verify"), json!({ "code": CODE }), &[]).await;
+    assert_ne!(stack.code(), CODE, "deployed, the tenant's fixed sandbox code is ignored");
+    stack
+        .expect(StatusCode::OK, &format!("/v1/registrations/{id}/email/verify"), json!({ "code": stack.code() }), &[])
+        .await;
     stack.expect(StatusCode::ACCEPTED, &format!("/v1/registrations/{id}/phone"), json!({ "phone": phone }), &[]).await;
     stack.advance(61);
     stack
@@ -692,7 +723,12 @@ async fn self_service_flows(stack: &Stack) {
     let wrong = stack.post(&format!("/v1/registrations/{id}/phone/verify"), json!({ "code": "000000" }), &[]).await;
     assert_eq!(wrong.code(), "invalid_code", "{}", wrong.body);
     stack
-        .expect(StatusCode::CREATED, &format!("/v1/registrations/{id}/phone/verify"), json!({ "code": CODE }), &[])
+        .expect(
+            StatusCode::CREATED,
+            &format!("/v1/registrations/{id}/phone/verify"),
+            json!({ "code": stack.code() }),
+            &[],
+        )
         .await;
 
     // Login with the second factor (an SMS from the login function); the
@@ -708,7 +744,7 @@ async fn self_service_flows(stack: &Stack) {
     let wrong = stack.post("/v1/auth/mfa", json!({ "challenge_id": challenge_id, "code": "000000" }), &device).await;
     assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", wrong.body);
     let tokens = stack
-        .expect(StatusCode::OK, "/v1/auth/mfa", json!({ "challenge_id": challenge_id, "code": CODE }), &device)
+        .expect(StatusCode::OK, "/v1/auth/mfa", json!({ "challenge_id": challenge_id, "code": stack.code() }), &device)
         .await;
 
     // Refresh, then reuse of the old token after the grace window: the
@@ -728,7 +764,7 @@ async fn self_service_flows(stack: &Stack) {
     let reset = |code: &str| json!({ "email": email, "code": code, "new_password": "N3w!Secret" });
     let wrong = stack.post("/v1/auth/password/reset", reset("000000"), &[]).await;
     assert_eq!(wrong.code(), "invalid_code", "{}", wrong.body);
-    stack.expect(StatusCode::OK, "/v1/auth/password/reset", reset(CODE), &[]).await;
+    stack.expect(StatusCode::OK, "/v1/auth/password/reset", reset(&stack.code()), &[]).await;
 
     // Reset required by the back office, for a user with a second factor:
     // completing the challenge sends the 2FA SMS.
@@ -756,7 +792,9 @@ async fn signed_in_flows(stack: &Stack) {
     stack.expect(StatusCode::ACCEPTED, "/v1/me/credentials", json!({ "type": "phone", "value": phone }), &auth).await;
     let wrong = stack.post("/v1/me/credentials/verify", json!({ "type": "phone", "code": "000000" }), &auth).await;
     assert_eq!(wrong.code(), "invalid_code", "{}", wrong.body);
-    stack.expect(StatusCode::OK, "/v1/me/credentials/verify", json!({ "type": "phone", "code": CODE }), &auth).await;
+    stack
+        .expect(StatusCode::OK, "/v1/me/credentials/verify", json!({ "type": "phone", "code": stack.code() }), &auth)
+        .await;
     let new_email = stack.email("mia.new");
     let add_email = json!({ "type": "email", "value": new_email });
     stack.fail_next_send();
@@ -764,13 +802,17 @@ async fn signed_in_flows(stack: &Stack) {
     assert_eq!(failed.status, StatusCode::SERVICE_UNAVAILABLE, "{}", failed.body);
     stack.expect(StatusCode::ACCEPTED, "/v1/me/credentials", add_email, &auth).await;
     // Replacing the e-mail frees the old address.
-    stack.expect(StatusCode::OK, "/v1/me/credentials/verify", json!({ "type": "email", "code": CODE }), &auth).await;
+    stack
+        .expect(StatusCode::OK, "/v1/me/credentials/verify", json!({ "type": "email", "code": stack.code() }), &auth)
+        .await;
     let email = new_email;
     // Replacing the phone (with the password as step-up) tells the old number.
     let new_phone = format!("+4178{:07}", rand_digits());
     let replace = json!({ "type": "phone", "value": new_phone, "current_password": PASSWORD });
     stack.expect(StatusCode::ACCEPTED, "/v1/me/credentials", replace, &auth).await;
-    stack.expect(StatusCode::OK, "/v1/me/credentials/verify", json!({ "type": "phone", "code": CODE }), &auth).await;
+    stack
+        .expect(StatusCode::OK, "/v1/me/credentials/verify", json!({ "type": "phone", "code": stack.code() }), &auth)
+        .await;
     let wrong_password = json!({ "current_password": "Wr0ng!Pass", "new_password": "N3w!Secret" });
     assert_eq!(stack.post("/v1/me/password", wrong_password, &auth).await.status, StatusCode::UNPROCESSABLE_ENTITY);
     let change = json!({ "current_password": PASSWORD, "new_password": "N3w!Secret" });
@@ -921,7 +963,9 @@ async fn a_missing_action_inside_a_transaction_or_for_sms_is_reported() {
     let stack = Stack::up(&template).await;
     let started = stack.expect(StatusCode::ACCEPTED, "/v1/registrations", sign_up(&stack.email("neg.sms")), &[]).await;
     let id = started["registration_id"].as_str().unwrap().to_owned();
-    stack.expect(StatusCode::OK, &format!("/v1/registrations/{id}/email/verify"), json!({ "code": CODE }), &[]).await;
+    stack
+        .expect(StatusCode::OK, &format!("/v1/registrations/{id}/email/verify"), json!({ "code": stack.code() }), &[])
+        .await;
     let phone = json!({ "phone": format!("+4177{:07}", rand_digits()) });
     let added = stack.post(&format!("/v1/registrations/{id}/phone"), phone, &[]).await;
     assert_eq!(added.status, StatusCode::SERVICE_UNAVAILABLE, "{}", added.body);

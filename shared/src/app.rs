@@ -50,6 +50,9 @@ pub struct Settings {
     /// tenant (0: never): revoking a key or changing a policy takes effect
     /// within this time. See [`ApiKeyCache`].
     pub api_key_cache_secs: i64,
+    /// Whether a tenant's fixed `sandbox_code` is honoured: only while
+    /// messages go to the outbox, never when SES and SNS deliver them.
+    pub sandbox_codes: bool,
 }
 
 impl Settings {
@@ -179,6 +182,11 @@ pub struct App {
 }
 
 impl App {
+    /// The tenant's fixed sandbox code, where this app honours it.
+    pub fn sandbox_code<'t>(&self, tenant: &'t crate::domain::tenant::Tenant) -> Option<&'t str> {
+        tenant.policy.sandbox_code.as_deref().filter(|_| self.settings.sandbox_codes)
+    }
+
     /// A new id: a UUIDv7 from the app's clock and randomness, with a prefix.
     pub fn new_id(&self, prefix: &str) -> String {
         let now = self.clock.now();

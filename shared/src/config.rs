@@ -357,6 +357,7 @@ impl Config {
                 refresh_key,
                 secure_cookies: self.secure_cookies,
                 api_key_cache_secs: self.api_key_cache_secs,
+                sandbox_codes: matches!(self.sender, SenderChoice::Outbox),
             },
             api_keys: Default::default(),
             cors_origins: Default::default(),

@@ -102,6 +102,7 @@ pub async fn build_app(
             refresh_key: Some(Secret::new(b"a refresh-successor key for tests".to_vec())),
             secure_cookies: true,
             api_key_cache_secs: 60,
+            sandbox_codes: true,
         },
         api_keys: Default::default(),
         cors_origins: Default::default(),

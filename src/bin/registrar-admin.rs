@@ -606,6 +606,7 @@ fn operator_app(store: Arc<DynamoStore>) -> Result<shared::app::App, shared::dom
             refresh_key: None,
             secure_cookies: true,
             api_key_cache_secs: 0,
+            sandbox_codes: true,
         },
         api_keys: Default::default(),
         cors_origins: Default::default(),

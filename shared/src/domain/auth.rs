@@ -340,7 +340,7 @@ async fn start_mfa(
     let subject = format!("{}#{}", tenant.id, destination);
     limits::count(app, "mfa-dest", &subject, 3600, tenant.policy.codes.max_sends as u64).await?;
     limits::cooldown(app, "mfa-dest", &subject, tenant.policy.codes.resend_cooldown_secs).await?;
-    let code = draw_code(app.random.as_ref(), tenant.policy.codes.length, tenant.policy.sandbox_code.as_deref());
+    let code = draw_code(app.random.as_ref(), tenant.policy.codes.length, app.sandbox_code(tenant));
     let hash = hash_code(app.settings.code_key()?, "mfa", &id, &code);
     let ttl = Duration::seconds(ttl_secs);
     let challenge = Challenge {
@@ -624,7 +624,7 @@ pub async fn forgot_password(app: &App, tenant: &Tenant, email: &EmailAddress, i
         return Ok(());
     }
     let now = app.clock.now();
-    let code = draw_code(app.random.as_ref(), tenant.policy.codes.length, tenant.policy.sandbox_code.as_deref());
+    let code = draw_code(app.random.as_ref(), tenant.policy.codes.length, app.sandbox_code(tenant));
     let hash = hash_code(app.settings.code_key()?, "password-reset", &user.id, &code);
     let ttl = Duration::seconds(tenant.policy.codes.email_ttl_secs);
     let pending = serde_json::json!({ "user_id": user.id, "code": PendingCode::issue(app, hash, now + ttl) });

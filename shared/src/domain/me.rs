@@ -181,7 +181,7 @@ pub async fn add_credential(
     limits::count(app, "credential-dest", &subject, 3600, tenant.policy.codes.max_sends as u64).await?;
     limits::cooldown(app, "credential-dest", &subject, tenant.policy.codes.resend_cooldown_secs).await?;
     let now = app.clock.now();
-    let code = draw_code(app.random.as_ref(), tenant.policy.codes.length, tenant.policy.sandbox_code.as_deref());
+    let code = draw_code(app.random.as_ref(), tenant.policy.codes.length, app.sandbox_code(tenant));
     let owner = format!("{}:{value}", user.id);
     let hash = hash_code(app.settings.code_key()?, &purpose(kind), &owner, &code);
     let ttl = match credential {

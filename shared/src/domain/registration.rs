@@ -200,7 +200,7 @@ fn prepare_send(
 ) -> Result<Outgoing, Error> {
     let now = app.clock.now();
     let policy = &tenant.policy.codes;
-    let code = draw_code(app.random.as_ref(), policy.length, tenant.policy.sandbox_code.as_deref());
+    let code = draw_code(app.random.as_ref(), policy.length, app.sandbox_code(tenant));
     let owner = channel.owner(registration);
     let hash = hash_code(app.settings.code_key()?, channel.purpose(), &owner, &code);
     let ttl = match channel {

@@ -264,7 +264,7 @@ pub async fn create_user(
         audit_write(app, &user.id, "created", serde_json::json!({ "by": actor.label(), "status": status })),
     ];
     let invitation = if matches!(new.secret, Secret::Invite) {
-        let code = draw_code(app.random.as_ref(), tenant.policy.codes.length, tenant.policy.sandbox_code.as_deref());
+        let code = draw_code(app.random.as_ref(), tenant.policy.codes.length, app.sandbox_code(tenant));
         let hash = hash_code(app.settings.code_key()?, "password-reset", &user.id, &code);
         let expires = now + Duration::hours(INVITATION_TTL_HOURS);
         let body = serde_json::json!({ "user_id": user.id, "code": PendingCode::issue(app, hash, expires) });
