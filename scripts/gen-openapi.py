@@ -61,7 +61,7 @@ NEW_USER = obj({
     "email": EMAIL, "first_name": S(maxLength=100), "last_name": S(maxLength=100), "gender": GENDER, "birth_date": DATE,
     "preferred_language": LANG, "time_zone": NULLABLE_S, "phone": NULLABLE_S, "password": PASSWORD, "invite": B,
     "user_type": S(enum=["service_owner", "company_user", "consumer"]),
-    "roles": {"type": ["array", "null"], "items": S(pattern="^[a-z0-9._:-]{1,64}$"), "maxItems": 20},
+    "roles": {"type": ["array", "null"], "items": S(pattern="^[A-Za-z0-9._:-]{1,64}$"), "maxItems": 20},
     "company_id": NULLABLE_S, "reset_required": {"type": ["boolean", "null"]}, "nationality": NULLABLE_S,
     "address": ADDRESS, "attributes": {"type": ["object", "null"], "maxProperties": 50},
 }, ["email", "first_name", "last_name", "user_type"])

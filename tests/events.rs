@@ -123,7 +123,7 @@ impl Fixture {
         me::add_credential(&self.app, &self.tenant, &user_id, phone, StepUp::Password(Password::new(PASSWORD)))
             .await
             .unwrap();
-        me::verify_credential(&self.app, &self.tenant, (&user_id, "ses_none"), "phone", CODE).await.unwrap();
+        me::verify_credential(&self.app, &self.tenant, &user_id, None, "phone", CODE).await.unwrap();
         self.past_cooldowns();
         let LoginOutcome::Mfa { challenge_id, .. } = self.login_outcome().await else { panic!("2FA is on") };
         self.swaps.push((EVENT_CHALLENGE, challenge_id));

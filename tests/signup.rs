@@ -155,10 +155,10 @@ async fn happy_path_in_english_with_phone() {
     assert!(user["terms"]["accepted_at"].is_string());
     assert!(user["password_hash"].as_str().unwrap().starts_with("$argon2id$"));
 
-    // A finished registration cannot be verified again.
+    // A finished registration cannot be verified again: the spent code
+    // answers like any failed one.
     let again = post(&app, &format!("/v1/registrations/{id}/phone/verify"), json!({ "code": sms_code }), "en").await;
-    assert_eq!(again.status(), StatusCode::CONFLICT);
-    assert_problem(&json_of(again).await, 409, "step_out_of_order");
+    assert_problem(&json_of(again).await, 422, "invalid_code");
 }
 
 #[tokio::test]
@@ -217,6 +217,25 @@ async fn five_wrong_codes_kill_the_code_until_a_resend() {
     let fresh = app.latest_code("brute@example.com").unwrap();
     let done = post(&app, &format!("/v1/registrations/{id}/email/verify"), json!({ "code": fresh }), "en").await;
     assert_eq!(done.status(), StatusCode::CREATED);
+}
+
+/// A code expires at a fraction of a second; its tries must hold to the
+/// very end (the counter of tries outlives the code).
+#[tokio::test]
+async fn the_tries_hold_in_the_last_second_of_a_code() {
+    let app = app_with(false).await;
+    app.clock.advance(Duration::milliseconds(500));
+    let id = start(&app, "last-second@example.com", "en").await;
+    let code = app.latest_code("last-second@example.com").unwrap();
+    let wrong = if code == "111111" { "222222" } else { "111111" };
+    // 10 minutes less 0.3 s: the code (sent at .5) still lives.
+    app.clock.advance(Duration::milliseconds(600_000 - 300));
+    for _ in 0..10 {
+        let answer = post(&app, &format!("/v1/registrations/{id}/email/verify"), json!({ "code": wrong }), "en").await;
+        assert_problem(&json_of(answer).await, 422, "invalid_code");
+    }
+    let right = post(&app, &format!("/v1/registrations/{id}/email/verify"), json!({ "code": code }), "en").await;
+    assert_problem(&json_of(right).await, 422, "invalid_code");
 }
 
 #[tokio::test]

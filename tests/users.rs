@@ -10,7 +10,7 @@ use std::sync::Arc;
 use reqwest::{Client, Method, StatusCode};
 use serde_json::{Value, json};
 use shared::adapters::system::ManualClock;
-use shared::domain::tenant::Policy;
+use shared::domain::tenant::{Policy, RoleRule};
 use shared::domain::user::email_lock_key;
 use shared::testing::{TestApp, TestOptions, spawn_app};
 
@@ -31,7 +31,9 @@ impl Api {
     async fn new(backend: Backend) -> Self {
         let clock = Arc::new(ManualClock::at_test_start());
         let store = common::store_for(backend, clock.clone()).await;
-        let policy = Policy { phone_required: false, sandbox_code: Some(CODE.into()), ..Policy::default() };
+        let mut policy = Policy { phone_required: false, sandbox_code: Some(CODE.into()), ..Policy::default() };
+        // A seed spelling, kept as given, that only admin tokens grant.
+        policy.roles.push(RoleRule { name: "ADMIN".into(), granted_by: vec!["admin".into()] });
         let app = spawn_app(TestOptions { policy, store, senders: None, clock: Some(clock) }).await;
         Self { app, http: Client::new() }
     }
@@ -99,7 +101,9 @@ impl Api {
 on_both_stores!(
     api;
     the_creation_matrix,
+    roles_come_from_the_catalogue,
     read_scope_follows_the_creation_rules,
+    the_reach_matrix_over_every_back_office_route,
     every_status_move_allowed_and_refused,
     closing_frees_the_email_and_keeps_the_audit,
     invitations_set_the_password_and_activate,
@@ -129,7 +133,7 @@ async fn the_creation_matrix(api: Api) {
             n += 1;
             let mut body = json!({
                 "email": format!("target{n}@example.com"), "first_name": "T", "last_name": "T",
-                "user_type": user_type, "password": PASSWORD, "roles": ["support"],
+                "user_type": user_type, "password": PASSWORD, "roles": ["member"],
             });
             if let Some(company) = company {
                 body["company_id"] = json!(company);
@@ -172,7 +176,7 @@ async fn read_scope_follows_the_creation_rules(api: Api) {
     };
     assert_eq!(get(api.admin(), consumer_id.clone()).await.status, StatusCode::OK);
     assert_eq!(get(service_owner.clone(), acme_id.clone()).await.status, StatusCode::OK);
-    assert_eq!(get(service_owner.clone(), consumer_id.clone()).await.code(), "forbidden");
+    assert_eq!(get(service_owner.clone(), consumer_id.clone()).await.status, StatusCode::OK, "self-registered");
     assert_eq!(get(acme.clone(), acme_id.clone()).await.status, StatusCode::OK);
     assert_eq!(get(acme.clone(), globex_id.clone()).await.code(), "forbidden", "another company");
     assert_eq!(get(acme.clone(), so_id.clone()).await.code(), "forbidden");
@@ -206,6 +210,48 @@ async fn read_scope_follows_the_creation_rules(api: Api) {
     assert_eq!((wrong_tenant_token.status, wrong_tenant_token.code()), (StatusCode::UNAUTHORIZED, "invalid_token"));
     let none = api.send(Method::GET, &format!("/v1/users/{consumer_id}"), None, None).await;
     assert_eq!(none.code(), "invalid_token");
+}
+
+/// Every back-office route that names a user (get, audit, status) for every
+/// kind of actor and target (SPEC §7 scope). A status change to `created`
+/// is never an allowed move, so a caller in scope gets 409 and nothing
+/// changes, while one out of scope gets 403.
+async fn the_reach_matrix_over_every_back_office_route(api: Api) {
+    let (_, service_owner) = api.user("m-so@example.com", "service_owner", None).await;
+    let (acme_user_id, acme) = api.user("m-acme@example.com", "company_user", Some("acme")).await;
+    let (globex_user_id, _) = api.user("m-globex@example.com", "company_user", Some("globex")).await;
+    let (acme_consumer_id, _) = api.user("m-acme-co@example.com", "consumer", Some("acme")).await;
+    let (globex_consumer_id, _) = api.user("m-globex-co@example.com", "consumer", Some("globex")).await;
+    let (self_registered_id, consumer) = api.user("m-self@example.com", "consumer", None).await;
+    let (so_id, _) = api.user("m-so2@example.com", "service_owner", None).await;
+    let targets = [
+        ("service owner", &so_id),
+        ("acme company user", &acme_user_id),
+        ("globex company user", &globex_user_id),
+        ("acme consumer", &acme_consumer_id),
+        ("globex consumer", &globex_consumer_id),
+        ("self-registered consumer", &self_registered_id),
+    ];
+    let actors: [(&str, String, [bool; 6]); 4] = [
+        ("admin token", api.admin(), [true; 6]),
+        ("service owner", service_owner, [true; 6]),
+        ("acme company user", acme, [false, true, false, true, false, false]),
+        ("consumer", consumer, [false; 6]),
+    ];
+    for (actor, token, reach) in &actors {
+        for ((target, id), reachable) in targets.iter().zip(reach) {
+            let get = api.send(Method::GET, &format!("/v1/users/{id}"), Some(token), None).await;
+            let audit = api.send(Method::GET, &format!("/v1/users/{id}/audit"), Some(token), None).await;
+            let status = api.status(token, id, "C", "matrix").await;
+            let seen = [get.status, audit.status, status.status];
+            let expected = if *reachable {
+                [StatusCode::OK, StatusCode::OK, StatusCode::CONFLICT]
+            } else {
+                [StatusCode::FORBIDDEN; 3]
+            };
+            assert_eq!(seen, expected, "{actor} → {target} (get, audit, status)");
+        }
+    }
 }
 
 async fn every_status_move_allowed_and_refused(api: Api) {
@@ -501,6 +547,51 @@ async fn a_store_failure_never_splits_user_and_lock(api: Api) {
         assert!(failures < 10);
     }
     assert!(failures >= 3, "key, tenant, admin token and the transaction");
+}
+
+async fn roles_come_from_the_catalogue(api: Api) {
+    let (_, service_owner) = api.user("r-so@example.com", "service_owner", None).await;
+    let (_, acme) = api.user("r-acme@example.com", "company_user", Some("acme")).await;
+    let mut n = 0;
+    let mut create = |token: &str, roles: Value| {
+        n += 1;
+        let body = json!({
+            "email": format!("role{n}@example.com"), "first_name": "R", "last_name": "O", "user_type": "company_user",
+            "company_id": "acme", "password": PASSWORD, "roles": roles,
+        });
+        let token = token.to_owned();
+        let api = &api;
+        async move { api.create(&token, body).await }
+    };
+    // Unknown roles: 422 with a field error, for everyone.
+    let unknown = create(&api.admin(), json!(["superuser"])).await;
+    assert_eq!(unknown.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", unknown.body);
+    assert_eq!(
+        (unknown.body["errors"][0]["field"].as_str(), unknown.body["errors"][0]["code"].as_str()),
+        (Some("roles"), Some("unknown_role"))
+    );
+    assert_eq!(create(&api.admin(), json!(["admin"])).await.status, StatusCode::CREATED);
+    assert_eq!(create(&api.admin(), json!(["ADMIN"])).await.body["roles"], json!(["ADMIN"]), "case kept");
+    assert_eq!(
+        create(&api.admin(), json!(["Admin"])).await.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "names are exact"
+    );
+    // Who may grant what.
+    for (who, token, role, allowed) in [
+        ("service owner", &service_owner, "support", true),
+        ("service owner", &service_owner, "admin", false),
+        ("service owner", &service_owner, "ADMIN", false),
+        ("company user", &acme, "member", true),
+        ("company user", &acme, "support", false),
+        ("company user", &acme, "admin", false),
+    ] {
+        let answer = create(token, json!([role])).await;
+        let expected = if allowed { StatusCode::CREATED } else { StatusCode::FORBIDDEN };
+        assert_eq!(answer.status, expected, "{who} grants {role}: {}", answer.body);
+    }
+    // One role out of reach spoils the request.
+    assert_eq!(create(&acme, json!(["member", "admin"])).await.status, StatusCode::FORBIDDEN);
 }
 
 async fn the_api_keys_partner_is_recorded(api: Api) {

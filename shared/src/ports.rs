@@ -57,6 +57,10 @@ pub enum Condition {
     Exists,
     /// A live item exists under the key with exactly this version.
     Version(u64),
+    /// A live item exists under the key with exactly this expiry (a counter
+    /// whose last event is the one that was read: counts restart at 1, so a
+    /// version alone cannot tell an old counter from a new one).
+    ExpiresAt(i64),
 }
 
 impl Condition {
@@ -69,7 +73,7 @@ impl Condition {
         match self {
             Condition::Version(v) => v + 1,
             Condition::NotExists => 1,
-            Condition::Always | Condition::Exists => now_millis.max(1) as u64,
+            Condition::Always | Condition::Exists | Condition::ExpiresAt(_) => now_millis.max(1) as u64,
         }
     }
 }

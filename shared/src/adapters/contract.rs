@@ -191,6 +191,20 @@ pub async fn counters_add_atomically(store: Arc<dyn Store>, clock: Arc<ManualClo
     assert_eq!(stored.expires_at, Some(expires));
 }
 
+/// `ExpiresAt` holds only for the live item with exactly that expiry.
+pub async fn expiry_conditions_name_one_item(store: Arc<dyn Store>, clock: Arc<ManualClock>) {
+    let now = clock.now_secs();
+    store.put(item("E#1", "X", 1, Some(now + 60)), Condition::NotExists).await.unwrap();
+    let wrong = store.delete(&Key::new("E#1", "X"), Condition::ExpiresAt(now + 61)).await;
+    assert_eq!(wrong, Err(StoreError::ConditionFailed { index: 0 }));
+    store.delete(&Key::new("E#1", "X"), Condition::ExpiresAt(now + 60)).await.unwrap();
+    assert_eq!(store.get(&Key::new("E#1", "X")).await.unwrap(), None);
+    store.put(item("E#2", "X", 1, Some(now + 30)), Condition::NotExists).await.unwrap();
+    clock.advance(Duration::seconds(31));
+    let expired = store.delete(&Key::new("E#2", "X"), Condition::ExpiresAt(now + 30)).await;
+    assert_eq!(expired, Err(StoreError::ConditionFailed { index: 0 }), "an expired item is absent");
+}
+
 /// A capped counter lets exactly `max` of many parallel callers through,
 /// stays at the cap, and starts afresh once it has expired.
 pub async fn capped_counters_stop_at_the_cap(store: Arc<dyn Store>, clock: Arc<ManualClock>) {
@@ -262,6 +276,7 @@ macro_rules! store_contract_tests {
             queries_by_prefix_in_order,
             racing_creates_leave_one_winner,
             counters_add_atomically,
+            expiry_conditions_name_one_item,
             capped_counters_stop_at_the_cap,
             tallies_count_every_event_and_report_the_previous_expiry
         );

@@ -57,6 +57,11 @@ fn condition_expr(condition: Condition, now: i64) -> Expr {
             Expr { text: Some("attribute_not_exists(pk) OR expires_at <= :now".into()), values: now_value() }
         }
         Condition::Exists => Expr { text: Some(format!("attribute_exists(pk) AND {LIVE}")), values: now_value() },
+        Condition::ExpiresAt(at) => {
+            let mut values = now_value();
+            values.insert(":exp".into(), n(at));
+            Expr { text: Some("expires_at = :exp AND expires_at > :now".into()), values }
+        }
         Condition::Version(v) => {
             let mut values = now_value();
             values.insert(":ver".into(), n(v));

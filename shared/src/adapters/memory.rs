@@ -36,6 +36,7 @@ fn holds(items: &BTreeMap<Key, Item>, key: &Key, condition: Condition, now: i64)
         Condition::Always => true,
         Condition::NotExists => live.is_none(),
         Condition::Exists => live.is_some(),
+        Condition::ExpiresAt(at) => live.is_some_and(|i| i.expires_at == Some(at)),
         Condition::Version(v) => live.is_some_and(|i| i.version == v),
     }
 }

@@ -2,8 +2,6 @@
 //! refresh tokens with a grace window and reuse detection, logout, and the
 //! password flows.
 
-use std::sync::OnceLock;
-
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Duration, Utc};
@@ -15,7 +13,7 @@ use subtle::ConstantTimeEq;
 use super::codes::{PendingCode, draw_code, hash_code, spend_try};
 use super::error::Error;
 use super::limits;
-use super::password::{Password, hash_password, needs_rehash, verify_password};
+use super::password::{Password, dummy_hash, hash_password, needs_rehash, verify_password};
 use super::tenant::{Tenant, decode_item, encode_item};
 use super::user::{
     RefreshRecord, Session, Tokens, User, audit_write, email_lock_key, load_user, open_session, phone_lock_key,
@@ -74,6 +72,10 @@ struct Challenge {
     by_phone: bool,
     code: Option<PendingCode>,
     expires_at: DateTime<Utc>,
+    /// The user's session epoch at the login: ending every session (a
+    /// reset, logout-all) also ends the login steps under way.
+    #[serde(default)]
+    epoch: u64,
 }
 
 fn challenge_key(id: &str) -> Key {
@@ -86,18 +88,17 @@ impl Challenge {
     }
 }
 
-/// A PHC hash of a random password, verified for unknown users so they
-/// cost the same time as known ones.
-fn dummy_hash() -> &'static str {
-    static HASH: OnceLock<String> = OnceLock::new();
-    HASH.get_or_init(|| {
-        use argon2::password_hash::{PasswordHasher, SaltString};
-        let salt = SaltString::encode_b64(b"registrar-dummy!").unwrap_or_else(|_| unreachable!("16-byte salt"));
-        super::password::hasher()
-            .hash_password(b"no user has this password", &salt)
-            .map(|h| h.to_string())
-            .unwrap_or_default()
-    })
+/// A login name as the lookup sees it (the normalized e-mail or E.164
+/// phone), so every spelling of one name shares one failure counter whether
+/// or not an account exists.
+fn normalized_name(username: &str) -> String {
+    if let Ok(email) = EmailAddress::parse(username) {
+        return email.to_string();
+    }
+    if let Ok(phone) = Phone::parse(username) {
+        return phone.as_str().to_owned();
+    }
+    username.trim().to_lowercase()
 }
 
 /// Finds the user for a login name: an e-mail address or an E.164 phone.
@@ -123,7 +124,7 @@ fn failures_key(tenant: &Tenant, user: Option<&User>, username: &str, trusted_de
         (Some(user), Some(device)) => Key::new(format!("USER#{}", user.id), format!("FAILS#DEVICE#{device}")),
         (Some(user), None) => account_failures_key(&user.id),
         (None, _) => {
-            let name = hex::encode(Sha256::digest(username.trim().to_lowercase().as_bytes()));
+            let name = hex::encode(Sha256::digest(normalized_name(username).as_bytes()));
             Key::new(format!("FAILS#{}#{name}", tenant.id), "FAILS")
         }
     }
@@ -165,8 +166,9 @@ async fn spend_password_attempt(app: &App, key: &Key, password: &Password, hash:
         }
         if now - lock_end >= FAILURE_MEMORY_SECS {
             // Quiet since the lock ended: forget, unless a failure came in
-            // meanwhile (then the version no longer matches).
-            match app.store.delete(key, Condition::Version(counter.version)).await {
+            // meanwhile (it moved the expiry on).
+            let Some(expiry) = counter.expires_at else { return Err(Error::Conflict) };
+            match app.store.delete(key, Condition::ExpiresAt(expiry)).await {
                 Ok(()) | Err(StoreError::ConditionFailed { .. }) => {}
                 Err(err) => return Err(err.into()),
             }
@@ -251,12 +253,14 @@ pub async fn login(
     continue_login(app, tenant, &user, LoginVia { device_id: origin.device_id, by_phone }, writes).await
 }
 
-/// The HMAC that makes a device token unforgeable, bound to tenant, user
-/// and the token's random id.
-fn device_mac(app: &App, tenant_id: &str, user_id: &str, id: &str) -> Result<String, Error> {
+/// The HMAC that makes a device token unforgeable, bound to tenant, user,
+/// the user's session epoch (so ending every session — a reset, a password
+/// change, logout-all — also ends every device token) and the token's id.
+fn device_mac(app: &App, tenant_id: &str, user: &User, id: &str) -> Result<String, Error> {
     let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(app.settings.refresh_key()?)
         .unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
-    for part in ["device-token", tenant_id, user_id, id] {
+    let epoch = user.session_epoch.to_string();
+    for part in ["device-token", tenant_id, user.id.as_str(), epoch.as_str(), id] {
         mac.update(&(part.len() as u64).to_be_bytes());
         mac.update(part.as_bytes());
     }
@@ -267,9 +271,9 @@ fn device_mac(app: &App, tenant_id: &str, user_id: &str, id: &str) -> Result<Str
 /// not stored; presented at a later login it proves that this device signed
 /// in as this user before (OWASP's device cookie), and so earns the device
 /// a failure allowance of its own.
-pub fn device_token(app: &App, tenant_id: &str, user_id: &str) -> Result<String, Error> {
+pub fn device_token(app: &App, tenant_id: &str, user: &User) -> Result<String, Error> {
     let id = app.random_token(16);
-    Ok(format!("dvt_{id}.{}", device_mac(app, tenant_id, user_id, &id)?))
+    Ok(format!("dvt_{id}.{}", device_mac(app, tenant_id, user, &id)?))
 }
 
 /// The id of a valid device token of `user`, if one was presented.
@@ -278,7 +282,7 @@ fn trusted_device(app: &App, tenant: &Tenant, user: &User, token: Option<&str>) 
     if id.is_empty() || id.len() > 64 || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
         return None;
     }
-    let expected = device_mac(app, &tenant.id, &user.id, id).ok()?;
+    let expected = device_mac(app, &tenant.id, user, id).ok()?;
     bool::from(expected.as_bytes().ct_eq(mac.as_bytes())).then(|| id.to_owned())
 }
 
@@ -304,6 +308,7 @@ async fn continue_login(
             by_phone: via.by_phone,
             code: None,
             expires_at: now + Duration::seconds(CHALLENGE_TTL_SECS),
+            epoch: user.session_epoch,
         };
         writes.push(Write::Put { item: challenge.item()?, condition: Condition::NotExists });
         app.store.transact(writes).await?;
@@ -313,7 +318,7 @@ async fn continue_login(
         return start_mfa(app, tenant, user, via, writes).await;
     }
     let (session_writes, mut tokens) = open_session(app, tenant, user, Some(device_id))?;
-    tokens.device_token = Some(device_token(app, &tenant.id, &user.id)?);
+    tokens.device_token = Some(device_token(app, &tenant.id, user)?);
     writes.extend(session_writes);
     writes.push(audit_write(app, &user.id, "logged_in", serde_json::json!({ "device_id": device_id })));
     app.store.transact(writes).await?;
@@ -353,6 +358,7 @@ async fn start_mfa(
         by_phone: origin.by_phone,
         code: Some(PendingCode::issue(app, hash, now + ttl)),
         expires_at: now + ttl,
+        epoch: user.session_epoch,
     };
     writes.push(Write::Put { item: challenge.item()?, condition: Condition::NotExists });
     app.store.transact(writes).await?;
@@ -420,18 +426,26 @@ pub async fn verify_mfa(
     let per_ip = tenant.policy.ip_limits.logins_per_5_min;
     limits::count(app, "mfa-ip", &format!("{}#{}", tenant.id, origin.ip), 300, per_ip).await?;
     let device_id = origin.device_id;
-    let (challenge, version) = load_challenge(app, tenant, challenge_id, ChallengeKind::Mfa, device_id).await?;
+    // A challenge that is gone (spent by the right code, expired) answers
+    // like a wrong code: during a burst, the requests after a success must
+    // not look different from those before it.
+    let (challenge, version) = load_challenge(app, tenant, challenge_id, ChallengeKind::Mfa, device_id)
+        .await
+        .map_err(|err| if err == Error::ChallengeNotFound { Error::InvalidCode } else { err })?;
     let candidate = hash_code(app.settings.code_key()?, "mfa", &challenge.id, code);
     let pending = challenge.code.as_ref().ok_or(Error::InvalidCode)?;
     if !spend_try(app, pending, &candidate, tenant.policy.codes.max_attempts).await? {
         return Err(Error::InvalidCode);
     }
+    // A user no longer active, or whose sessions all ended since the login
+    // (a reset, logout-all): the challenge is dead, and answers like any
+    // failed code.
     let (user, _) = load_user(app, &challenge.user_id).await?.ok_or(Error::InvalidCode)?;
-    if !user.is_active() {
-        return Err(Error::AccountInactive);
+    if !user.is_active() || user.session_epoch != challenge.epoch {
+        return Err(Error::InvalidCode);
     }
     let (mut writes, mut tokens) = open_session(app, tenant, &user, Some(device_id))?;
-    tokens.device_token = Some(device_token(app, &tenant.id, &user.id)?);
+    tokens.device_token = Some(device_token(app, &tenant.id, &user)?);
     writes.push(Write::Delete { key: challenge_key(&challenge.id), condition: Condition::Version(version) });
     writes.push(audit_write(app, &user.id, "logged_in", serde_json::json!({ "device_id": device_id, "mfa": true })));
     // The right code sent twice at once: one session; the other answer is
@@ -457,6 +471,11 @@ pub async fn complete_password_challenge(
     // Suspended, disabled or closed since the login: no password, no session.
     if !user.is_active() {
         return Err(Error::AccountInactive);
+    }
+    // Every session ended since the login (a reset by the owner): so did
+    // this login.
+    if user.session_epoch != challenge.epoch {
+        return Err(Error::ChallengeNotFound);
     }
     check_new_password(tenant, &user, new_password)?;
     user.password_hash = hash_password(new_password, app.random.as_ref()).await?;
@@ -596,7 +615,7 @@ pub async fn logout_all(app: &App, user_id: &str) -> Result<usize, Error> {
             audit_write(app, user_id, "logged_out_everywhere", serde_json::json!({})),
         ];
         match app.store.transact(writes).await {
-            Ok(()) => return Ok(sweep_sessions(app, user_id, None).await),
+            Ok(()) => return Ok(sweep_sessions(app, &user).await),
             Err(StoreError::ConditionFailed { .. }) => continue,
             Err(err) => return Err(err.into()),
         }
@@ -714,7 +733,7 @@ pub async fn reset_password(
         StoreError::ConditionFailed { .. } => Error::InvalidCode,
         other => other.into(),
     })?;
-    sweep_sessions(app, &user.id, None).await;
+    sweep_sessions(app, &user).await;
     Ok(())
 }
 
@@ -723,22 +742,22 @@ pub async fn reset_password(
 pub async fn change_password(
     app: &App,
     tenant: &Tenant,
-    user_id: &str,
-    session_id: &str,
+    session: &Session,
     current: &Password,
     new_password: &Password,
 ) -> Result<(), Error> {
-    let (mut user, version) = load_user(app, user_id).await?.ok_or(Error::InvalidToken)?;
+    let (mut user, version) =
+        load_user(app, &session.user_id).await?.filter(|(u, _)| u.is_active()).ok_or(Error::InvalidToken)?;
     check_current_password(app, &user, current, "current_password").await?;
     check_new_password(tenant, &user, new_password)?;
     user.password_hash = hash_password(new_password, app.random.as_ref()).await?;
     user.updated_at = app.clock.now();
-    user.end_sessions(Some(session_id));
+    user.end_sessions(Some(session));
     let writes = vec![
         user.write(Condition::Version(version))?,
         audit_write(app, &user.id, "password_changed", serde_json::json!({ "reason": "user" })),
     ];
     app.store.transact(writes).await?;
-    sweep_sessions(app, &user.id, Some(session_id)).await;
+    sweep_sessions(app, &user).await;
     Ok(())
 }

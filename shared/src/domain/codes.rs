@@ -11,6 +11,9 @@ use super::error::Error;
 use crate::app::App;
 use crate::ports::{Key, Random};
 
+/// How much longer a code's counter of tries lives than the code.
+const COUNTER_MARGIN_SECS: i64 = 60;
+
 /// A code that was sent and may still be used. Its tries are counted in a
 /// counter item of its own (see [`spend_try`]), never in this record, so a
 /// write of the record can never lose or undo a try.
@@ -71,11 +74,13 @@ impl PendingCode {
 /// `max_tries` of them are ever compared. Wrong, expired and used-up codes
 /// all answer `false`: the caller gives them one answer.
 pub async fn spend_try(app: &App, code: &PendingCode, candidate_hash: &str, max_tries: u32) -> Result<bool, Error> {
-    let expires_at = code.expires_at.timestamp();
     if app.clock.now() >= code.expires_at {
         return Ok(false);
     }
-    if app.store.increment_below(&code.tries_key(), u64::from(max_tries), expires_at).await?.is_none() {
+    // The counter outlives the code (whole seconds, plus a margin), so it
+    // never vanishes while the code can still be tried.
+    let counter_expiry = code.expires_at.timestamp() + COUNTER_MARGIN_SECS;
+    if app.store.increment_below(&code.tries_key(), u64::from(max_tries), counter_expiry).await?.is_none() {
         return Ok(false);
     }
     Ok(code.hash.as_bytes().ct_eq(candidate_hash.as_bytes()).into())

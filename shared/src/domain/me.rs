@@ -11,7 +11,7 @@ use super::limits;
 use super::password::Password;
 use super::tenant::Tenant;
 use super::user::{
-    PendingCredential, User, audit_write, email_lock_key, load_user, lock_item, phone_lock_key, sweep_sessions,
+    PendingCredential, Session, User, audit_write, email_lock_key, load_user, lock_item, phone_lock_key, sweep_sessions,
 };
 use super::values::{EmailAddress, Phone};
 use crate::app::App;
@@ -231,7 +231,8 @@ pub async fn add_credential(
 pub async fn verify_credential(
     app: &App,
     tenant: &Tenant,
-    (user_id, session_id): (&str, &str),
+    user_id: &str,
+    keep: Option<&Session>,
     kind: &str,
     code: &str,
 ) -> Result<bool, Error> {
@@ -268,7 +269,7 @@ pub async fn verify_credential(
     let replacing = replaced.as_ref().is_some_and(|old| *old != pending.value);
     if replacing {
         // A changed address or number: every other session ends.
-        user.end_sessions(Some(session_id));
+        user.end_sessions(keep);
     }
     writes.push(user.write(Condition::Version(version))?);
     let same_lock = old_lock.as_ref() == Some(&new_lock);
@@ -289,7 +290,7 @@ pub async fn verify_credential(
     }
     match app.store.transact(writes).await {
         Ok(()) if replacing => {
-            sweep_sessions(app, &user.id, Some(session_id)).await;
+            sweep_sessions(app, &user).await;
             if let Some(old) = replaced {
                 announce_change(app, &user, kind, &old).await;
             }
@@ -334,7 +335,9 @@ pub async fn close_account(app: &App, user_id: &str, password: &Password) -> Res
     check_current_password(app, &user, password, "password").await?;
     let writes = close_writes(app, user, version, "user")?;
     app.store.transact(writes).await?;
-    sweep_sessions(app, user_id, None).await;
+    if let Some((closed, _)) = load_user(app, user_id).await? {
+        sweep_sessions(app, &closed).await;
+    }
     Ok(())
 }
 

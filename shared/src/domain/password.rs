@@ -87,10 +87,28 @@ pub async fn verify_password(password: &Password, hash: &str) -> bool {
     tokio::task::spawn_blocking(move || verify_blocking(password.expose().as_bytes(), &hash)).await.unwrap_or(false)
 }
 
+/// A PHC hash of a random password, verified for unknown users (and users
+/// without a password yet, such as invitees) so they cost the same time as
+/// known ones.
+pub fn dummy_hash() -> &'static str {
+    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HASH.get_or_init(|| {
+        use argon2::password_hash::{PasswordHasher, SaltString};
+        let salt = SaltString::encode_b64(b"registrar-dummy!").unwrap_or_else(|_| unreachable!("16-byte salt"));
+        hasher().hash_password(b"no user has this password", &salt).map(|h| h.to_string()).unwrap_or_default()
+    })
+}
+
 /// Recomputes the hash with the stored parameters (old ones included) and
-/// compares in constant time.
+/// compares in constant time. A hash that does not parse (an invitee has
+/// none yet) costs one dummy verification and fails.
 fn verify_blocking(password: &[u8], hash: &str) -> bool {
-    let Ok(parsed) = PasswordHash::new(hash) else { return false };
+    let Ok(parsed) = PasswordHash::new(hash) else {
+        if hash != dummy_hash() {
+            verify_blocking(password, dummy_hash());
+        }
+        return false;
+    };
     let (Some(expected), Some(salt)) = (parsed.hash, parsed.salt) else { return false };
     let Ok(algorithm) = Algorithm::try_from(parsed.algorithm) else { return false };
     let Ok(version) = parsed.version.map_or(Ok(Version::V0x13), Version::try_from) else { return false };

@@ -331,7 +331,13 @@ async fn verify(
         Channel::Sms => Step::VerifyPhone,
     };
     if registration.next() != expected {
-        return Err(Error::StepOutOfOrder { next: registration.next() });
+        // This channel is verified already (by the right code, perhaps in
+        // the same burst): answer as every failed code does.
+        let done = match channel {
+            Channel::Email => registration.email_verified_at.is_some(),
+            Channel::Sms => registration.phone_verified_at.is_some(),
+        };
+        return Err(if done { Error::InvalidCode } else { Error::StepOutOfOrder { next: registration.next() } });
     }
     let owner = channel.owner(&registration);
     let candidate = hash_code(app.settings.code_key()?, channel.purpose(), &owner, code);

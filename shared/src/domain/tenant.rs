@@ -31,6 +31,39 @@ impl Default for CodePolicy {
     }
 }
 
+/// A role of the tenant's catalogue and the kinds of actor that may grant it
+/// (`admin` for admin tokens, or a user type).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoleRule {
+    pub name: String,
+    pub granted_by: Vec<String>,
+}
+
+impl RoleRule {
+    fn new(name: &str, granted_by: &[&str]) -> Self {
+        Self { name: name.to_owned(), granted_by: granted_by.iter().map(|g| (*g).to_owned()).collect() }
+    }
+}
+
+/// The kinds of actor a role rule may name.
+pub const GRANTORS: [&str; 3] = ["admin", "service_owner", "company_user"];
+
+/// A role name: 1–64 letters, digits, `.`, `_`, `:` or `-`, case kept (so
+/// seed names such as `ADMIN` are valid).
+pub fn valid_role_name(role: &str) -> bool {
+    (1..=64).contains(&role.len()) && role.bytes().all(|b| b.is_ascii_alphanumeric() || b".:_-".contains(&b))
+}
+
+/// The catalogue a tenant starts with: `admin` only from admin tokens,
+/// `support` also from service owners, `member` from company users too.
+fn default_roles() -> Vec<RoleRule> {
+    vec![
+        RoleRule::new("admin", &["admin"]),
+        RoleRule::new("support", &["admin", "service_owner"]),
+        RoleRule::new("member", &["admin", "service_owner", "company_user"]),
+    ]
+}
+
 /// Requests per caller IP address and tenant, each in its window. A tenant
 /// whose users share one address (a company NAT, a load test) raises them.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -73,6 +106,9 @@ pub struct Policy {
     /// How long after a sign-in a step-up (adding or replacing an e-mail or
     /// phone) needs no password again; 0 asks for it every time.
     pub step_up_window_secs: i64,
+    /// The roles that exist, and who may grant each: an unknown role is 422,
+    /// one the actor may not grant 403.
+    pub roles: Vec<RoleRule>,
 }
 
 impl Default for Policy {
@@ -91,6 +127,7 @@ impl Default for Policy {
             privacy_version: "2026-01".into(),
             ip_limits: IpLimits::default(),
             step_up_window_secs: 5 * 60,
+            roles: default_roles(),
         }
     }
 }
@@ -128,6 +165,14 @@ impl Policy {
             && (code.len() != self.codes.length || !code.bytes().all(|b| b.is_ascii_digit()))
         {
             problems.push(format!("sandbox_code must be {} digits (codes.length)", self.codes.length));
+        }
+        for rule in &self.roles {
+            if !valid_role_name(&rule.name) {
+                problems.push(format!("roles: {:?} is not a role name (1-64 of A-Z a-z 0-9 . _ : -)", rule.name));
+            }
+            if let Some(bad) = rule.granted_by.iter().find(|g| !GRANTORS.contains(&g.as_str())) {
+                problems.push(format!("roles: {} granted_by {bad:?}; use some of {}", rule.name, GRANTORS.join(", ")));
+            }
         }
         if self.languages.is_empty() || self.languages.iter().any(|l| !LANGUAGES.contains(&l.as_str())) {
             problems.push(format!("languages must be some of {}", LANGUAGES.join(", ")));

@@ -108,10 +108,13 @@ impl User {
     }
 
     /// Ends every session but `keep` at once (the caller writes the user,
-    /// in the same transaction as the change that requires it).
-    pub fn end_sessions(&mut self, keep: Option<&str>) {
+    /// in the same transaction as the change that requires it). `keep`
+    /// survives only if it is still valid: a session ended meanwhile is not
+    /// brought back.
+    pub fn end_sessions(&mut self, keep: Option<&Session>) {
+        let survivor = keep.filter(|s| s.user_id == self.id && self.session_valid(s)).map(|s| s.id.clone());
         self.session_epoch += 1;
-        self.session_survivor = keep.map(str::to_owned);
+        self.session_survivor = survivor;
     }
 
     /// Whether `session` outlived every "end all sessions" of the user.
@@ -348,7 +351,8 @@ pub async fn user_by_lock(app: &App, lock: &Key) -> Result<Option<(User, u64)>, 
 /// anyway, so a failure here is logged and left to the sessions' TTL. Plain
 /// deletes, a few at a time (a transaction would cost twice the writes and
 /// buys nothing here). Returns how many were deleted.
-pub async fn sweep_sessions(app: &App, user_id: &str, keep: Option<&str>) -> usize {
+pub async fn sweep_sessions(app: &App, user: &User) -> usize {
+    let user_id = user.id.as_str();
     const AT_ONCE: usize = 16;
     let mut swept = 0;
     loop {
@@ -360,10 +364,14 @@ pub async fn sweep_sessions(app: &App, user_id: &str, keep: Option<&str>) -> usi
             }
         };
         let full = page.len() == 1000;
+        // Only sessions of an ended epoch: one opened since stays.
         let doomed: Vec<Key> = page
             .into_iter()
-            .map(|i| i.key)
-            .filter(|k| keep.is_none_or(|keep| k.sk != format!("SESSION#{keep}")))
+            .filter(|item| {
+                let session = serde_json::from_value::<Session>(item.body.clone());
+                session.is_ok_and(|s| !user.session_valid(&s))
+            })
+            .map(|item| item.key)
             .collect();
         if doomed.is_empty() {
             return swept;

@@ -28,6 +28,14 @@ pub enum Actor {
 }
 
 impl Actor {
+    /// The kind of grantor a role rule names: `admin` or the user type.
+    fn kind(&self) -> &str {
+        match self {
+            Actor::Admin { .. } => "admin",
+            Actor::User { user_type, .. } => user_type,
+        }
+    }
+
     fn label(&self) -> String {
         match self {
             Actor::Admin { token_id } => format!("admin:{token_id}"),
@@ -35,10 +43,30 @@ impl Actor {
         }
     }
 
-    /// Whether this actor may create, read and change a user of `user_type`
-    /// in `company_id`: admin → anyone; service_owner → service_owner,
-    /// company_user; company_user → company_user and consumers of its own
-    /// company only; consumer → nobody.
+    /// Whether this actor may read, audit and change the status of a user
+    /// of `user_type` in `company_id` (SPEC §7 scope): admin and service
+    /// owners → anyone of the tenant (self-registered consumers included);
+    /// company_user → company users and consumers of its own company only;
+    /// consumer → nobody.
+    pub fn may_reach(&self, user_type: &str, company_id: Option<&str>) -> bool {
+        match self {
+            Actor::Admin { .. } => true,
+            Actor::User { user_type: own, company_id: own_company, .. } => match own.as_str() {
+                "service_owner" => true,
+                "company_user" => {
+                    own_company.is_some()
+                        && own_company.as_deref() == company_id
+                        && matches!(user_type, "company_user" | "consumer")
+                }
+                _ => false,
+            },
+        }
+    }
+
+    /// Whether this actor may create a user of `user_type` in `company_id`:
+    /// admin → anyone; service_owner → service_owner, company_user;
+    /// company_user → company_user and consumers of its own company only;
+    /// consumer → nobody.
     pub fn may_manage(&self, user_type: &str, company_id: Option<&str>) -> bool {
         match self {
             Actor::Admin { .. } => true,
@@ -218,6 +246,15 @@ pub async fn create_user(
     if !actor.may_manage(&new.user_type, new.company_id.as_deref()) {
         return Err(Error::Forbidden);
     }
+    // Roles come from the tenant's catalogue, each grantable by some kinds
+    // of actor only.
+    let rules: Vec<_> = new.roles.iter().map(|role| tenant.policy.roles.iter().find(|r| r.name == *role)).collect();
+    if rules.iter().any(Option::is_none) {
+        return Err(Error::field("roles", "unknown_role"));
+    }
+    if rules.iter().flatten().any(|rule| !rule.granted_by.iter().any(|g| g == actor.kind())) {
+        return Err(Error::Forbidden);
+    }
     let now = app.clock.now();
     let (password_hash, status) = match &new.secret {
         Secret::Password(password) => (hash_password(password, app.random.as_ref()).await?, "active"),
@@ -312,7 +349,7 @@ async fn scoped_user(app: &App, tenant: &Tenant, actor: &Actor, id: &str) -> Res
     if user.tenant_id != tenant.id {
         return Err(Error::UserNotFound);
     }
-    if !actor.may_manage(&user.user_type, user.company_id.as_deref()) {
+    if !actor.may_reach(&user.user_type, user.company_id.as_deref()) {
         return Err(Error::Forbidden);
     }
     Ok((user, version))
@@ -358,7 +395,9 @@ pub async fn change_status(
     app.store.transact(writes).await?;
     if matches!(to, Status::Suspended | Status::Disabled | Status::Closed) {
         // Refused at once (bearer and refresh check the status); the items go.
-        sweep_sessions(app, id, None).await;
+        if let Ok(Some((user, _))) = load_user(app, id).await {
+            sweep_sessions(app, &user).await;
+        }
     }
     Ok(from)
 }

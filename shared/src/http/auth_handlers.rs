@@ -294,7 +294,7 @@ pub async fn verify_credential(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem>
         return Err(Problem::validation(vec![]));
     };
     let _ = read_code; // codes of any configured length are checked by the domain
-    let mfa = me::verify_credential(ctx.app, tenant, (&principal.user_id, &principal.session_id), kind, &code).await?;
+    let mfa = me::verify_credential(ctx.app, tenant, &principal.user_id, Some(&principal.session), kind, &code).await?;
     Ok(json_response(StatusCode::OK, json!({ "mfa_enabled": mfa, "message": message(ctx, "credential_verified") })))
 }
 
@@ -311,14 +311,7 @@ pub async fn change_password(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
     let (Some(current), Some(new_password)) = (current, new_password) else {
         return Err(Problem::validation(vec![]));
     };
-    auth::change_password(
-        ctx.app,
-        tenant,
-        &principal.user_id,
-        &principal.session_id,
-        &Password::new(current),
-        &Password::new(new_password),
-    )
-    .await?;
+    auth::change_password(ctx.app, tenant, &principal.session, &Password::new(current), &Password::new(new_password))
+        .await?;
     Ok(json_response(StatusCode::OK, json!({ "message": message(ctx, "password_changed") })))
 }

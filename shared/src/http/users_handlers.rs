@@ -20,11 +20,6 @@ fn actor<'a>(ctx: &'a Ctx<'_>) -> Result<&'a Actor, Problem> {
     ctx.actor.as_ref().ok_or_else(|| Error::InvalidToken.into())
 }
 
-fn valid_role(role: &str) -> bool {
-    (1..=64).contains(&role.len())
-        && role.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b".:_-".contains(&b))
-}
-
 fn read_address(f: &mut Fields) -> Option<Address> {
     let value = f.raw("address")?;
     let Value::Object(map) = value else {
@@ -105,7 +100,7 @@ pub async fn create_user(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
         let s = s.trim();
         if s.is_empty() || s.len() > 64 { Err("invalid_characters") } else { Ok(s.to_owned()) }
     });
-    let roles = f.string_list("roles", 20, valid_role, "invalid_role");
+    let roles = f.string_list("roles", 20, crate::domain::tenant::valid_role_name, "invalid_role");
     let reset_required = f.opt_bool("reset_required").unwrap_or(false);
     let invite = f.opt_bool("invite").unwrap_or(false);
     let password = f.opt_str("password");
