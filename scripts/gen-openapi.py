@@ -95,6 +95,7 @@ MESSAGE = obj({"message": S()}, extra=True)
 PROBLEM_CODES = sorted({
     "validation_failed", "malformed_body", "unsupported_media_type", "payload_too_large", "unauthorized", "not_found",
     "method_not_allowed", "registration_not_found", "step_out_of_order", "invalid_code", "step_up_required",
+    "sms_budget_spent", "sms_country_not_allowed",
     "rate_limited", "send_limit_reached", "email_taken", "phone_taken", "conflict", "unavailable",
     "internal", "invalid_credentials", "account_inactive", "invalid_token", "invalid_device", "challenge_not_found",
     "forbidden", "user_not_found", "invalid_status_change", "reference_not_found",

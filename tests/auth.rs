@@ -13,7 +13,7 @@ use chrono::Duration;
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 use shared::adapters::system::{ManualClock, OsRandom};
-use shared::domain::tenant::{IpLimits, Policy, issue_api_key, revoke_api_key, save_tenant};
+use shared::domain::tenant::{IpLimits, Policy, SmsPolicy, issue_api_key, revoke_api_key, save_tenant};
 use shared::domain::user::{email_lock_key, user_key};
 use shared::ports::Condition;
 use shared::testing::{TestApp, TestOptions, spawn_app};
@@ -789,6 +789,7 @@ mod under_attack {
         every_spelling_of_an_unknown_name_shares_its_counter,
         a_sweep_spares_sessions_opened_after_the_revocation,
         a_revoked_session_is_not_revived_by_changing_the_password,
+        the_sms_budget_and_country_list_hold,
         a_changed_email_is_announced_ends_other_sessions_and_voids_reset_codes,
         revocation_reaches_every_one_of_over_a_thousand_sessions,
     );
@@ -1186,5 +1187,52 @@ mod under_attack {
             api.refresh(stale.body["refresh_token"].as_str().unwrap(), "a").await.status,
             StatusCode::UNAUTHORIZED
         );
+    }
+
+    /// SMS pumping: a tenant texts only the countries it serves, and stops
+    /// at its hourly budget with a 429 that leaves nothing half-written.
+    async fn the_sms_budget_and_country_list_hold(api: Api) {
+        let tokens = api.sign_up("texter@example.com").await;
+        let mut tenant = api.app.tenant.clone();
+        tenant.policy.sms = SmsPolicy { countries: vec!["CH".into()], per_hour: 3, per_day: 100 };
+        tenant.policy.phone_required = true;
+        save_tenant(api.app.app.store.as_ref(), &tenant).await.unwrap();
+        api.advance(61); // past the cached policy
+        let bearer = format!("Bearer {}", tokens["access_token"].as_str().unwrap());
+        let auth = [("Authorization", bearer.as_str())];
+        let add = |phone: &str| json!({ "type": "phone", "value": phone, "current_password": PASSWORD });
+        let german = api.post("/v1/me/credentials", add("+4915112345678"), &auth).await;
+        assert_eq!(german.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", german.body);
+        assert_eq!(german.body["errors"][0]["code"], "country_not_allowed");
+        assert!(api.app.messages_to("+4915112345678").is_empty());
+        // The hourly budget: three texts, then 429 until the hour is over.
+        for n in 0..3 {
+            let phone = format!("+4179555010{n}");
+            let sent = api.post("/v1/me/credentials", add(&phone), &auth).await;
+            assert_eq!(sent.status, StatusCode::ACCEPTED, "{}", sent.body);
+        }
+        let spent = api.post("/v1/me/credentials", add("+41795550109"), &auth).await;
+        assert_eq!((spent.status, spent.code()), (StatusCode::TOO_MANY_REQUESTS, "sms_budget_spent"), "{}", spent.body);
+        assert!(spent.retry_after().is_some_and(|s| (1..=3600).contains(&s)));
+        assert!(api.app.messages_to("+41795550109").is_empty());
+        // Sign-up's phone step is held by the same budget.
+        let started = api
+            .post(
+                "/v1/registrations",
+                json!({ "email": "later@example.com", "password": PASSWORD, "first_name": "L", "last_name": "T",
+                        "terms_accepted": true, "privacy_policy_accepted": true }),
+                &[],
+            )
+            .await;
+        let id = started.body["registration_id"].as_str().unwrap().to_owned();
+        api.post(&format!("/v1/registrations/{id}/email/verify"), json!({ "code": CODE }), &[]).await;
+        let phone = api.post(&format!("/v1/registrations/{id}/phone"), json!({ "phone": "+41795550110" }), &[]).await;
+        assert_eq!(phone.code(), "sms_budget_spent", "{}", phone.body);
+        let abroad = api.post(&format!("/v1/registrations/{id}/phone"), json!({ "phone": "+33612345678" }), &[]).await;
+        assert_eq!(abroad.body["errors"][0]["code"], "country_not_allowed", "{}", abroad.body);
+        // An hour later the texts flow again, and the registration goes on.
+        api.advance(3600);
+        let phone = api.post(&format!("/v1/registrations/{id}/phone"), json!({ "phone": "+41795550110" }), &[]).await;
+        assert_eq!(phone.status, StatusCode::ACCEPTED, "{}", phone.body);
     }
 }

@@ -161,3 +161,10 @@ email-credential-changed-text =
 
     Falls Sie das nicht waren, kontaktieren Sie sofort den Support.
 sms-credential-changed-text = Die Telefonnummer Ihres Kontos wurde soeben ersetzt; mit dieser Nummer ist keine Anmeldung mehr möglich. Falls Sie das nicht waren, kontaktieren Sie sofort den Support.
+
+## SMS spend guard.
+problem-sms_budget_spent-title = SMS-Versand pausiert
+problem-sms_budget_spent-detail = Dieser Dienst hat vorerst so viele SMS versandt wie erlaubt. Versuchen Sie es später erneut oder melden Sie sich anders an.
+problem-sms_country_not_allowed-title = Land nicht bedient
+problem-sms_country_not_allowed-detail = An Nummern dieses Landes werden keine SMS versandt.
+field-country_not_allowed = Nummern dieses Landes werden hier nicht angenommen.

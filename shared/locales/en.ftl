@@ -161,3 +161,10 @@ email-credential-changed-text =
 
     If this was not you, contact support at once.
 sms-credential-changed-text = The phone number of your account was just replaced; this number no longer signs in to it. If this was not you, contact support at once.
+
+## SMS spend guard.
+problem-sms_budget_spent-title = Text messages paused
+problem-sms_budget_spent-detail = This service has sent as many text messages as it may for now. Try again later, or use another way to sign in.
+problem-sms_country_not_allowed-title = Country not served
+problem-sms_country_not_allowed-detail = Text messages are not sent to numbers of this country.
+field-country_not_allowed = Numbers of this country are not accepted here.

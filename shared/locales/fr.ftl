@@ -161,3 +161,10 @@ email-credential-changed-text =
 
     Si ce n'était pas vous, contactez immédiatement le support.
 sms-credential-changed-text = Le numéro de téléphone de votre compte vient d'être remplacé ; ce numéro ne permet plus de vous connecter. Si ce n'était pas vous, contactez immédiatement le support.
+
+## SMS spend guard.
+problem-sms_budget_spent-title = Envoi de SMS suspendu
+problem-sms_budget_spent-detail = Ce service a envoyé autant de SMS qu'il le peut pour l'instant. Réessayez plus tard ou connectez-vous autrement.
+problem-sms_country_not_allowed-title = Pays non desservi
+problem-sms_country_not_allowed-detail = Aucun SMS n'est envoyé aux numéros de ce pays.
+field-country_not_allowed = Les numéros de ce pays ne sont pas acceptés ici.

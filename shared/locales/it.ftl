@@ -161,3 +161,10 @@ email-credential-changed-text =
 
     Se non sei stato tu, contatta subito l'assistenza.
 sms-credential-changed-text = Il numero di telefono del tuo account è appena stato sostituito; questo numero non consente più di accedere. Se non sei stato tu, contatta subito l'assistenza.
+
+## SMS spend guard.
+problem-sms_budget_spent-title = Invio di SMS sospeso
+problem-sms_budget_spent-detail = Questo servizio ha inviato per ora tutti gli SMS consentiti. Riprova più tardi o accedi in un altro modo.
+problem-sms_country_not_allowed-title = Paese non servito
+problem-sms_country_not_allowed-detail = Non si inviano SMS ai numeri di questo paese.
+field-country_not_allowed = I numeri di questo paese non sono accettati qui.

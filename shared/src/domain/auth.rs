@@ -344,6 +344,9 @@ async fn start_mfa(
     };
     let subject = format!("{}#{}", tenant.id, destination);
     limits::count(app, "mfa-dest", &subject, 3600, tenant.policy.codes.max_sends as u64).await?;
+    if !by_email {
+        limits::spend_sms(app, tenant, &destination).await?;
+    }
     limits::cooldown(app, "mfa-dest", &subject, tenant.policy.codes.resend_cooldown_secs).await?;
     let code = draw_code(app.random.as_ref(), tenant.policy.codes.length, app.sandbox_code(tenant));
     let hash = hash_code(app.settings.code_key()?, "mfa", &id, &code);

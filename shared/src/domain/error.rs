@@ -71,6 +71,12 @@ pub enum Error {
     EmailTaken,
     #[error("phone taken")]
     PhoneTaken,
+    /// The tenant's SMS budget for the hour or day is spent.
+    #[error("SMS budget spent")]
+    SmsBudgetSpent { retry_after: u64 },
+    /// The tenant does not text this destination country.
+    #[error("SMS country not allowed")]
+    SmsCountryNotAllowed,
     #[error("rate limited")]
     RateLimited { retry_after: u64 },
     /// Wrong password, unknown user, or a locked account (then with the

@@ -5,6 +5,8 @@ use chrono::Duration;
 use serde_json::json;
 
 use super::error::Error;
+use super::tenant::Tenant;
+use super::values::Phone;
 use crate::app::App;
 use crate::ports::{Condition, Item, Key, StoreError};
 
@@ -17,6 +19,32 @@ pub async fn count(app: &App, scope: &str, subject: &str, window_secs: i64, max:
     let seen = app.store.increment(&key, start + window_secs + 60).await?;
     if seen > max {
         return Err(Error::RateLimited { retry_after: (start + window_secs - now).max(1) as u64 });
+    }
+    Ok(())
+}
+
+/// Whether the tenant may text `phone` (an E.164 number) at all: its
+/// destination allow-list.
+pub fn sms_country_allowed(tenant: &Tenant, phone: &str) -> bool {
+    let allowed = &tenant.policy.sms.countries;
+    allowed.is_empty()
+        || Phone::parse(phone).ok().and_then(|p| p.region()).is_some_and(|region| allowed.contains(&region))
+}
+
+/// The SMS spend guard, before every text: the destination must be allowed,
+/// and the tenant's hourly and daily budgets not spent (429 past them, with
+/// an error log for the operator: SMS pumping is the largest cost line).
+pub async fn spend_sms(app: &App, tenant: &Tenant, phone: &str) -> Result<(), Error> {
+    if !sms_country_allowed(tenant, phone) {
+        return Err(Error::SmsCountryNotAllowed);
+    }
+    for (scope, window, max) in
+        [("sms-hour", 3600, tenant.policy.sms.per_hour), ("sms-day", 24 * 3600, tenant.policy.sms.per_day)]
+    {
+        if let Err(Error::RateLimited { retry_after }) = count(app, scope, &tenant.id, window, max).await {
+            tracing::error!(tenant_id = %tenant.id, %scope, budget = max, "SMS budget of the tenant spent; texts refused");
+            return Err(Error::SmsBudgetSpent { retry_after });
+        }
     }
     Ok(())
 }

@@ -16,7 +16,7 @@ use super::user::{
 use super::values::{EmailAddress, Phone};
 use crate::app::App;
 use crate::i18n::{Arg, text};
-use crate::ports::{Condition, Email, Sms, StoreError, Write};
+use crate::ports::{Condition, Email, SendError, Sms, StoreError, Write};
 
 /// One credential of a user.
 #[derive(Clone, Debug, Serialize)]
@@ -177,8 +177,14 @@ pub async fn add_credential(
         NewCredential::Email(e) => ("email", e.to_string()),
         NewCredential::Phone(p) => ("phone", p.as_str().to_owned()),
     };
+    if kind == "phone" && !limits::sms_country_allowed(tenant, &value) {
+        return Err(Error::field("value", "country_not_allowed"));
+    }
     let subject = format!("{}#{value}", tenant.id);
     limits::count(app, "credential-dest", &subject, 3600, tenant.policy.codes.max_sends as u64).await?;
+    if kind == "phone" {
+        limits::spend_sms(app, tenant, &value).await?;
+    }
     limits::cooldown(app, "credential-dest", &subject, tenant.policy.codes.resend_cooldown_secs).await?;
     let now = app.clock.now();
     let code = draw_code(app.random.as_ref(), tenant.policy.codes.length, app.sandbox_code(tenant));
@@ -292,7 +298,7 @@ pub async fn verify_credential(
         Ok(()) if replacing => {
             sweep_sessions(app, &user).await;
             if let Some(old) = replaced {
-                announce_change(app, &user, kind, &old).await;
+                announce_change(app, tenant, &user, kind, &old).await;
             }
             Ok(user.mfa_enabled())
         }
@@ -308,7 +314,7 @@ pub async fn verify_credential(
 
 /// Tells the old address or number that it was replaced (best effort: the
 /// change is made; a failed notice is logged for the operator).
-async fn announce_change(app: &App, user: &User, kind: &str, old: &str) {
+async fn announce_change(app: &App, tenant: &Tenant, user: &User, kind: &str, old: &str) {
     let lang = user.language.as_str();
     let sent = if kind == "email" {
         let email = Email {
@@ -321,7 +327,10 @@ async fn announce_change(app: &App, user: &User, kind: &str, old: &str) {
     } else {
         let sms =
             Sms { to: old.to_owned(), text: text(lang, "sms-credential-changed-text", &[]), language: lang.to_owned() };
-        app.texter.send_sms(&sms).await
+        match limits::spend_sms(app, tenant, old).await {
+            Ok(()) => app.texter.send_sms(&sms).await,
+            Err(err) => Err(SendError(err.to_string())),
+        }
     };
     if let Err(err) = sent {
         tracing::error!(user_id = %user.id, %kind, error = %err, "notice of a changed credential not sent");

@@ -492,8 +492,12 @@ pub async fn add_phone(app: &App, tenant: &Tenant, id: &str, phone: Phone) -> Re
         return Err(Error::StepOutOfOrder { next });
     }
     check_send_allowed(app, tenant, &mut registration, Channel::Sms)?;
+    if !limits::sms_country_allowed(tenant, phone.as_str()) {
+        return Err(Error::field("phone", "country_not_allowed"));
+    }
     let destination = format!("{}#{}", tenant.id, phone.as_str());
     limits::count(app, "signup-dest", &destination, 3600, tenant.policy.codes.max_sends as u64).await?;
+    limits::spend_sms(app, tenant, phone.as_str()).await?;
     let before = registration.clone();
     registration.phone = Some(phone);
     let message = prepare_send(app, tenant, &mut registration, Channel::Sms)?;
@@ -514,6 +518,9 @@ pub async fn resend(app: &App, tenant: &Tenant, id: &str, channel: Channel) -> R
         return Err(Error::StepOutOfOrder { next });
     }
     check_send_allowed(app, tenant, &mut registration, channel)?;
+    if let (Channel::Sms, Some(phone)) = (channel, &registration.phone) {
+        limits::spend_sms(app, tenant, phone.as_str()).await?;
+    }
     let before = registration.clone();
     let message = prepare_send(app, tenant, &mut registration, channel)?;
     app.store.put(registration.item()?, Condition::Version(version)).await?;

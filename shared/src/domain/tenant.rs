@@ -31,6 +31,25 @@ impl Default for CodePolicy {
     }
 }
 
+/// What a tenant may spend on SMS: where texts may go, and how many.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SmsPolicy {
+    /// ISO 3166-1 alpha-2 regions a text may go to (by the number's
+    /// country code); empty: anywhere.
+    pub countries: Vec<String>,
+    /// Texts per hour for the whole tenant (every kind of message).
+    pub per_hour: u64,
+    /// Texts per day for the whole tenant.
+    pub per_day: u64,
+}
+
+impl Default for SmsPolicy {
+    fn default() -> Self {
+        Self { countries: Vec::new(), per_hour: 1_000, per_day: 10_000 }
+    }
+}
+
 /// A role of the tenant's catalogue and the kinds of actor that may grant it
 /// (`admin` for admin tokens, or a user type).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -109,6 +128,8 @@ pub struct Policy {
     /// The roles that exist, and who may grant each: an unknown role is 422,
     /// one the actor may not grant 403.
     pub roles: Vec<RoleRule>,
+    /// The SMS spend guard (destination countries and budgets).
+    pub sms: SmsPolicy,
 }
 
 impl Default for Policy {
@@ -128,6 +149,7 @@ impl Default for Policy {
             ip_limits: IpLimits::default(),
             step_up_window_secs: 5 * 60,
             roles: default_roles(),
+            sms: SmsPolicy::default(),
         }
     }
 }
@@ -146,6 +168,8 @@ impl Policy {
         within("refresh_token_ttl_secs", self.refresh_token_ttl_secs, 300, 400 * 24 * 3600);
         within("registration_ttl_secs", self.registration_ttl_secs, 600, 30 * 24 * 3600);
         within("step_up_window_secs", self.step_up_window_secs, 0, 3600);
+        within("sms.per_hour", i64::try_from(self.sms.per_hour).unwrap_or(i64::MAX), 0, 100_000_000);
+        within("sms.per_day", i64::try_from(self.sms.per_day).unwrap_or(i64::MAX), 0, 100_000_000);
         within("codes.length", self.codes.length as i64, 4, 10);
         within("codes.email_ttl_secs", self.codes.email_ttl_secs, 60, 24 * 3600);
         within("codes.sms_ttl_secs", self.codes.sms_ttl_secs, 60, 3600);
@@ -165,6 +189,11 @@ impl Policy {
             && (code.len() != self.codes.length || !code.bytes().all(|b| b.is_ascii_digit()))
         {
             problems.push(format!("sandbox_code must be {} digits (codes.length)", self.codes.length));
+        }
+        for country in &self.sms.countries {
+            if country.len() != 2 || !country.bytes().all(|b| b.is_ascii_uppercase()) {
+                problems.push(format!("sms.countries: {country:?} is not an ISO 3166-1 alpha-2 code (e.g. CH)"));
+            }
         }
         for rule in &self.roles {
             if !valid_role_name(&rule.name) {

@@ -84,6 +84,13 @@ impl Phone {
         Self::parse(&format!("+{digits}{national}"))
     }
 
+    /// The ISO 3166-1 alpha-2 region of the number (by its country code and
+    /// prefix), where the numbering plan names one.
+    pub fn region(&self) -> Option<String> {
+        let number = phonenumber::parse(None, &self.0).ok()?;
+        number.country().id().map(|id| id.as_ref().to_owned())
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }

@@ -111,6 +111,10 @@ impl From<Error> for Problem {
             }
             Error::EmailTaken => Problem::new(StatusCode::CONFLICT, "email_taken"),
             Error::PhoneTaken => Problem::new(StatusCode::CONFLICT, "phone_taken"),
+            Error::SmsBudgetSpent { retry_after } => {
+                Problem::new(StatusCode::TOO_MANY_REQUESTS, "sms_budget_spent").retry_after(retry_after)
+            }
+            Error::SmsCountryNotAllowed => Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "sms_country_not_allowed"),
             Error::RateLimited { retry_after } => Problem::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited")
                 .arg("retry_after", retry_after)
                 .retry_after(retry_after),
