@@ -1236,3 +1236,91 @@ mod under_attack {
         assert_eq!(phone.status, StatusCode::ACCEPTED, "{}", phone.body);
     }
 }
+
+/// How long `answer` took, and what it was.
+async fn timed(answer: impl std::future::Future<Output = Answer>) -> (StdDuration, Answer) {
+    let started = Instant::now();
+    let answer = answer.await;
+    (started.elapsed(), answer)
+}
+
+/// A mailer that takes 80 ms, like SES on a slow day.
+struct SlowMailer(Arc<dyn shared::ports::Mailer>);
+
+#[async_trait::async_trait]
+impl shared::ports::Mailer for SlowMailer {
+    async fn send_email(&self, email: &shared::ports::Email) -> Result<(), shared::ports::SendError> {
+        tokio::time::sleep(StdDuration::from_millis(80)).await;
+        self.0.send_email(email).await
+    }
+}
+
+/// No enumeration by timing (issue 11): with a mailer that takes 80 ms, an
+/// unknown address is not measurably faster than a known one at sign-up,
+/// login, forgot and reset. Medians of rounds that alternate the order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_addresses_do_not_answer_faster_with_a_slow_mailer() {
+    let clock = Arc::new(ManualClock::at_test_start());
+    let outbox_dir = std::env::temp_dir().join(common::unique("slow-outbox"));
+    let outbox = Arc::new(shared::adapters::outbox::Outbox::new(outbox_dir, clock.clone()));
+    let ip_limits = IpLimits { signups_per_hour: 10_000, logins_per_5_min: 10_000, resets_per_hour: 10_000 };
+    let policy = Policy { phone_required: false, sandbox_code: Some(CODE.into()), ip_limits, ..Policy::default() };
+    let senders = Some((Arc::new(SlowMailer(outbox.clone())) as Arc<dyn shared::ports::Mailer>, outbox as _));
+    let app = spawn_app(TestOptions { policy, store: None, senders, clock: Some(clock) }).await;
+    let api = Api { app, http: Client::builder().timeout(StdDuration::from_secs(60)).build().unwrap() };
+    api.sign_up("known@example.com").await;
+
+    let mut gaps: Vec<(&str, Vec<f64>)> = Vec::new();
+    for flow in ["sign-up", "login", "forgot", "reset"] {
+        let mut known_times = Vec::new();
+        let mut unknown_times = Vec::new();
+        for round in 0..9 {
+            api.advance(3601); // past the per-address send limits
+            let request = |email: String| -> std::pin::Pin<Box<dyn std::future::Future<Output = Answer> + Send + '_>> {
+                let api = &api;
+                match flow {
+                    "sign-up" => Box::pin(async move {
+                        let body = json!({ "email": email, "password": PASSWORD, "first_name": "T", "last_name": "T",
+                                           "terms_accepted": true, "privacy_policy_accepted": true });
+                        api.post("/v1/registrations", body, &[]).await
+                    }),
+                    "login" => Box::pin(async move { api.login(&email, "Wr0ng!Pass", "d").await }),
+                    "forgot" => {
+                        Box::pin(
+                            async move { api.post("/v1/auth/password/forgot", json!({ "email": email }), &[]).await },
+                        )
+                    }
+                    _ => Box::pin(async move {
+                        let body = json!({ "email": email, "code": "999999", "new_password": "N3w!Secret9" });
+                        api.post("/v1/auth/password/reset", body, &[]).await
+                    }),
+                }
+            };
+            let unknown = format!("nobody{round}@example.com");
+            let ((a, answer_a), (b, answer_b)) = if round % 2 == 0 {
+                let k = timed(request("known@example.com".into())).await;
+                (k, timed(request(unknown)).await)
+            } else {
+                let u = timed(request(unknown)).await;
+                (timed(request("known@example.com".into())).await, u)
+            };
+            assert_eq!(answer_a.status, answer_b.status, "{flow}: {} / {}", answer_a.body, answer_b.body);
+            known_times.push(a.as_secs_f64() * 1000.0);
+            unknown_times.push(b.as_secs_f64() * 1000.0);
+            // A login's failures must not lock the account mid-measurement.
+            if flow == "login" {
+                api.advance(16 * 60);
+            }
+        }
+        let median = |mut v: Vec<f64>| {
+            v.sort_by(f64::total_cmp);
+            v[v.len() / 2]
+        };
+        let (known, unknown) = (median(known_times), median(unknown_times));
+        gaps.push((flow, vec![known, unknown]));
+    }
+    for (flow, medians) in &gaps {
+        let (known, unknown) = (medians[0], medians[1]);
+        assert!(unknown + 30.0 >= known, "{flow}: unknown {unknown:.1} ms vs known {known:.1} ms (all: {gaps:?})");
+    }
+}

@@ -166,6 +166,43 @@ impl Keys {
     }
 }
 
+/// How long handing an e-mail to the provider takes here (a moving
+/// average): a request that sends nothing where it could have sent (a
+/// password reset for an unknown address) waits as long, so answers for
+/// known and unknown addresses take the same time.
+#[derive(Debug)]
+pub struct SendTime {
+    micros: std::sync::atomic::AtomicU64,
+}
+
+/// Until the first send is measured: a typical SES round trip.
+const FIRST_SEND_MICROS: u64 = 60_000;
+
+impl Default for SendTime {
+    fn default() -> Self {
+        Self { micros: std::sync::atomic::AtomicU64::new(0) }
+    }
+}
+
+impl SendTime {
+    /// Counts one send that took `took`: the first one as it is, later ones
+    /// with weight 1/4.
+    pub fn record(&self, took: std::time::Duration) {
+        use std::sync::atomic::Ordering;
+        let took = (took.as_micros() as u64).clamp(1, 10_000_000);
+        let blend = |avg: u64| Some(if avg == 0 { took } else { avg - avg / 4 + took / 4 });
+        let _ = self.micros.fetch_update(Ordering::Relaxed, Ordering::Relaxed, blend);
+    }
+
+    /// The time a send usually takes.
+    pub fn typical(&self) -> std::time::Duration {
+        match self.micros.load(std::sync::atomic::Ordering::Relaxed) {
+            0 => std::time::Duration::from_micros(FIRST_SEND_MICROS),
+            avg => std::time::Duration::from_micros(avg),
+        }
+    }
+}
+
 /// The ports and settings every handler works with.
 #[derive(Clone)]
 pub struct App {
@@ -179,6 +216,8 @@ pub struct App {
     pub api_keys: Arc<ApiKeyCache>,
     /// The tenants' CORS origins, for preflights (kept like the API keys).
     pub cors_origins: Arc<OriginCache>,
+    /// How long e-mail sends take here (see [`SendTime`]).
+    pub send_time: Arc<SendTime>,
 }
 
 impl App {

@@ -361,6 +361,7 @@ impl Config {
             },
             api_keys: Default::default(),
             cors_origins: Default::default(),
+            send_time: Default::default(),
         })
     }
 }

@@ -106,6 +106,7 @@ pub async fn build_app(
         },
         api_keys: Default::default(),
         cors_origins: Default::default(),
+        send_time: Default::default(),
     });
     (app, clock, store, sender, outbox_dir)
 }

@@ -610,6 +610,7 @@ fn operator_app(store: Arc<DynamoStore>) -> Result<shared::app::App, shared::dom
         },
         api_keys: Default::default(),
         cors_origins: Default::default(),
+        send_time: Default::default(),
     })
 }
 

@@ -638,19 +638,30 @@ pub async fn forgot_password(app: &App, tenant: &Tenant, email: &EmailAddress, i
     let subject = format!("{}#{}", tenant.id, email);
     limits::count(app, "reset-dest", &subject, 3600, tenant.policy.codes.max_sends as u64).await?;
     limits::cooldown(app, "reset-dest", &subject, tenant.policy.codes.resend_cooldown_secs).await?;
-    let Some((user, _)) = user_by_lock(app, &email_lock_key(&tenant.id, email.as_str())).await? else {
-        return Ok(());
-    };
-    // Active users reset; invited (created) users get their invitation again.
-    if !user.is_active() && user.status != "created" {
-        return Ok(());
-    }
     let now = app.clock.now();
+    let ttl = Duration::seconds(tenant.policy.codes.email_ttl_secs);
+    let key = reset_key(&tenant.id, email.as_str());
+    let found = user_by_lock(app, &email_lock_key(&tenant.id, email.as_str())).await?;
+    // Active users reset; invited (created) users get their invitation again.
+    let user = match found {
+        Some((user, _)) if user.is_active() || user.status == "created" => user,
+        other => {
+            // No code goes out, but the answer takes as long as when one
+            // does: the user read, a (decoy) record a reset tries against
+            // like a real one, and the time a send takes here.
+            if other.is_none() {
+                app.store.get(&user_key("usr_none")).await?;
+            }
+            let decoy = PendingCode::issue(app, app.random_token(32), now + ttl);
+            let body = serde_json::json!({ "user_id": "", "code": decoy });
+            app.store.put(Item::new(key, body, Some((now + ttl).timestamp())), Condition::Always).await?;
+            tokio::time::sleep(app.send_time.typical()).await;
+            return Ok(());
+        }
+    };
     let code = draw_code(app.random.as_ref(), tenant.policy.codes.length, app.sandbox_code(tenant));
     let hash = hash_code(app.settings.code_key()?, "password-reset", &user.id, &code);
-    let ttl = Duration::seconds(tenant.policy.codes.email_ttl_secs);
     let pending = serde_json::json!({ "user_id": user.id, "code": PendingCode::issue(app, hash, now + ttl) });
-    let key = reset_key(&tenant.id, email.as_str());
     app.store.put(Item::new(key.clone(), pending, Some((now + ttl).timestamp())), Condition::Always).await?;
     let lang = user.language.as_str();
     let minutes = (tenant.policy.codes.email_ttl_secs + 59) / 60;
@@ -664,7 +675,10 @@ pub async fn forgot_password(app: &App, tenant: &Tenant, email: &EmailAddress, i
         ),
         language: lang.to_owned(),
     };
-    if let Err(err) = app.mailer.send_email(&mail).await {
+    let started = std::time::Instant::now();
+    let sent = app.mailer.send_email(&mail).await;
+    app.send_time.record(started.elapsed());
+    if let Err(err) = sent {
         let _ = app.store.delete(&key, Condition::Always).await;
         limits::clear_cooldown(app, "reset-dest", &subject).await;
         return Err(err.into());
