@@ -1210,6 +1210,9 @@ mod under_attack {
             let phone = format!("+4179555010{n}");
             let sent = api.post("/v1/me/credentials", add(&phone), &auth).await;
             assert_eq!(sent.status, StatusCode::ACCEPTED, "{}", sent.body);
+            // A resend the cooldown refuses sends nothing and spends nothing.
+            let again = api.post("/v1/me/credentials", add(&phone), &auth).await;
+            assert_eq!(again.code(), "rate_limited", "{}", again.body);
         }
         let spent = api.post("/v1/me/credentials", add("+41795550109"), &auth).await;
         assert_eq!((spent.status, spent.code()), (StatusCode::TOO_MANY_REQUESTS, "sms_budget_spent"), "{}", spent.body);

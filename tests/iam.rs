@@ -602,7 +602,6 @@ impl Stack {
         self.clock.advance(chrono::Duration::seconds(seconds));
     }
 
-    /// The next message any function sends fails.
     /// The code of the last message that carried one.
     fn code(&self) -> String {
         let sent = self.sent.lock().unwrap();
@@ -612,6 +611,7 @@ impl Stack {
             .expect("a code was sent")
     }
 
+    /// The next message any function sends fails.
     fn fail_next_send(&self) {
         self.fail_next_send.store(true, Ordering::SeqCst);
     }

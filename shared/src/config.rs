@@ -397,7 +397,7 @@ mod tests {
     fn a_deployed_function_refuses_development_mode() {
         let deployed =
             [("REGISTRAR_DEV", "true"), ("LAMBDA_TASK_ROOT", "/var/task"), ("REGISTRAR_ISSUER", "https://x")];
-        let refused = config(&deployed, true).err().expect("refused");
+        let Err(refused) = config(&deployed, true) else { panic!("REGISTRAR_DEV accepted in Lambda") };
         assert!(refused.0.contains("REGISTRAR_DEV"), "{refused}");
         // `cargo lambda watch` (no LAMBDA_TASK_ROOT) and local runs keep it.
         assert!(config(&deployed[..1], true).unwrap().dev);

@@ -606,7 +606,8 @@ fn operator_app(store: Arc<DynamoStore>) -> Result<shared::app::App, shared::dom
             refresh_key: None,
             secure_cookies: true,
             api_key_cache_secs: 0,
-            sandbox_codes: true,
+            // It works on a deployment's table: never a fixed code.
+            sandbox_codes: false,
         },
         api_keys: Default::default(),
         cors_origins: Default::default(),

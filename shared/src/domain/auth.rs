@@ -167,8 +167,8 @@ async fn spend_password_attempt(app: &App, key: &Key, password: &Password, hash:
         if now - lock_end >= FAILURE_MEMORY_SECS {
             // Quiet since the lock ended: forget, unless a failure came in
             // meanwhile (it moved the expiry on).
-            let Some(expiry) = counter.expires_at else { return Err(Error::Conflict) };
-            match app.store.delete(key, Condition::ExpiresAt(expiry)).await {
+            let condition = counter.expires_at.map_or(Condition::Version(counter.version), Condition::ExpiresAt);
+            match app.store.delete(key, condition).await {
                 Ok(()) | Err(StoreError::ConditionFailed { .. }) => {}
                 Err(err) => return Err(err.into()),
             }
@@ -344,10 +344,11 @@ async fn start_mfa(
     };
     let subject = format!("{}#{}", tenant.id, destination);
     limits::count(app, "mfa-dest", &subject, 3600, tenant.policy.codes.max_sends as u64).await?;
-    if !by_email {
-        limits::spend_sms(app, tenant, &destination).await?;
-    }
     limits::cooldown(app, "mfa-dest", &subject, tenant.policy.codes.resend_cooldown_secs).await?;
+    if !by_email && let Err(refused) = limits::spend_sms(app, tenant, &destination).await {
+        limits::clear_cooldown(app, "mfa-dest", &subject).await;
+        return Err(refused);
+    }
     let code = draw_code(app.random.as_ref(), tenant.policy.codes.length, app.sandbox_code(tenant));
     let hash = hash_code(app.settings.code_key()?, "mfa", &id, &code);
     let ttl = Duration::seconds(ttl_secs);

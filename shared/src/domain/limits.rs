@@ -38,12 +38,17 @@ pub async fn spend_sms(app: &App, tenant: &Tenant, phone: &str) -> Result<(), Er
     if !sms_country_allowed(tenant, phone) {
         return Err(Error::SmsCountryNotAllowed);
     }
+    // The day first: a text the day refuses does not count toward the hour.
     for (scope, window, max) in
-        [("sms-hour", 3600, tenant.policy.sms.per_hour), ("sms-day", 24 * 3600, tenant.policy.sms.per_day)]
+        [("sms-day", 24 * 3600, tenant.policy.sms.per_day), ("sms-hour", 3600, tenant.policy.sms.per_hour)]
     {
-        if let Err(Error::RateLimited { retry_after }) = count(app, scope, &tenant.id, window, max).await {
-            tracing::error!(tenant_id = %tenant.id, %scope, budget = max, "SMS budget of the tenant spent; texts refused");
-            return Err(Error::SmsBudgetSpent { retry_after });
+        match count(app, scope, &tenant.id, window, max).await {
+            Ok(()) => {}
+            Err(Error::RateLimited { retry_after }) => {
+                tracing::error!(tenant_id = %tenant.id, %scope, budget = max, "SMS budget of the tenant spent; texts refused");
+                return Err(Error::SmsBudgetSpent { retry_after });
+            }
+            Err(other) => return Err(other),
         }
     }
     Ok(())

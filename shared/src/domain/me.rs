@@ -182,10 +182,13 @@ pub async fn add_credential(
     }
     let subject = format!("{}#{value}", tenant.id);
     limits::count(app, "credential-dest", &subject, 3600, tenant.policy.codes.max_sends as u64).await?;
-    if kind == "phone" {
-        limits::spend_sms(app, tenant, &value).await?;
-    }
     limits::cooldown(app, "credential-dest", &subject, tenant.policy.codes.resend_cooldown_secs).await?;
+    if kind == "phone"
+        && let Err(refused) = limits::spend_sms(app, tenant, &value).await
+    {
+        limits::clear_cooldown(app, "credential-dest", &subject).await;
+        return Err(refused);
+    }
     let now = app.clock.now();
     let code = draw_code(app.random.as_ref(), tenant.policy.codes.length, app.sandbox_code(tenant));
     let owner = format!("{}:{value}", user.id);

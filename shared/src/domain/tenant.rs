@@ -195,7 +195,10 @@ impl Policy {
                 problems.push(format!("sms.countries: {country:?} is not an ISO 3166-1 alpha-2 code (e.g. CH)"));
             }
         }
-        for rule in &self.roles {
+        for (n, rule) in self.roles.iter().enumerate() {
+            if self.roles[..n].iter().any(|earlier| earlier.name == rule.name) {
+                problems.push(format!("roles: {} is listed twice", rule.name));
+            }
             if !valid_role_name(&rule.name) {
                 problems.push(format!("roles: {:?} is not a role name (1-64 of A-Z a-z 0-9 . _ : -)", rule.name));
             }
