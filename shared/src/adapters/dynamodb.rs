@@ -154,6 +154,21 @@ impl DynamoStore {
         }
     }
 
+    /// Starts the counter under `key` at 1 where none is live; false when a
+    /// live one exists (a parallel caller may just have started it).
+    async fn start_counter(&self, key: &Key, expires_at: i64) -> Result<bool, StoreError> {
+        let started = self
+            .update_counter(
+                key,
+                "SET ver = :one, expires_at = :exp, body = :body",
+                "attribute_not_exists(pk) OR expires_at <= :now",
+                &[(":one", n(1)), (":exp", n(expires_at)), (":body", s("{}"))],
+                ReturnValue::None,
+            )
+            .await?;
+        Ok(started.is_some())
+    }
+
     pub fn new(client: Client, table: impl Into<String>, clock: Arc<dyn Clock>) -> Self {
         Self { client, table: table.into(), clock }
     }
@@ -437,16 +452,7 @@ impl Store for DynamoStore {
                 return Ok(None);
             }
             // No live counter: start one (unless a parallel caller just did).
-            let started = self
-                .update_counter(
-                    key,
-                    "SET ver = :one, expires_at = :exp, body = :body",
-                    "attribute_not_exists(pk) OR expires_at <= :now",
-                    &[(":one", n(1)), (":exp", n(expires_at)), (":body", s("{}"))],
-                    ReturnValue::None,
-                )
-                .await?;
-            if started.is_some() {
+            if self.start_counter(key, expires_at).await? {
                 return Ok(Some(1));
             }
             // Both conditions failed: the counter is live. At the cap it
@@ -475,16 +481,7 @@ impl Store for DynamoStore {
                 let count = counter_number(&old, "ver")? as u64 + 1;
                 return Ok(Tally { count, previous_expiry: Some(counter_number(&old, "expires_at")?) });
             }
-            let started = self
-                .update_counter(
-                    key,
-                    "SET ver = :one, expires_at = :exp, body = :body",
-                    "attribute_not_exists(pk) OR expires_at <= :now",
-                    &[(":one", n(1)), (":exp", n(expires_at)), (":body", s("{}"))],
-                    ReturnValue::None,
-                )
-                .await?;
-            if started.is_some() {
+            if self.start_counter(key, expires_at).await? {
                 return Ok(Tally { count: 1, previous_expiry: None });
             }
         }
