@@ -4,27 +4,22 @@
 
 mod common;
 
-use common::{Answer, Backend};
+use common::{Answer, Api, Backend};
 
 use std::sync::Arc;
 use std::time::{Duration as StdDuration, Instant};
 
 use chrono::Duration;
-use reqwest::{Client, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{Value, json};
 use shared::adapters::system::{ManualClock, OsRandom};
 use shared::domain::tenant::{IpLimits, Policy, SmsPolicy, issue_api_key, revoke_api_key, save_tenant};
 use shared::domain::user::{email_lock_key, user_key};
 use shared::ports::Condition;
-use shared::testing::{TestApp, TestOptions, spawn_app};
+use shared::testing::{TestOptions, spawn_app};
 
 const PASSWORD: &str = "Str0ng!Pass";
 const CODE: &str = "123456";
-
-struct Api {
-    app: TestApp,
-    http: Client,
-}
 
 /// The test app for a backend (for `on_both_stores!`).
 async fn api(backend: Backend) -> Api {
@@ -33,26 +28,8 @@ async fn api(backend: Backend) -> Api {
 
 impl Api {
     async fn new(backend: Backend) -> Self {
-        let clock = Arc::new(ManualClock::at_test_start());
-        let store = common::store_for(backend, clock.clone()).await;
         let policy = Policy { phone_required: false, sandbox_code: Some(CODE.into()), ..Policy::default() };
-        let app = spawn_app(TestOptions { policy, store, senders: None, clock: Some(clock) }).await;
-        Self { app, http: Client::builder().timeout(StdDuration::from_secs(60)).build().unwrap() }
-    }
-
-    async fn send(&self, method: reqwest::Method, path: &str, body: Option<Value>, headers: &[(&str, &str)]) -> Answer {
-        let mut request = self.http.request(method, self.app.url(path)).header("X-API-Key", &self.app.api_key);
-        for (name, value) in headers {
-            request = request.header(*name, *value);
-        }
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        Answer::read(request.send().await.expect("request sent")).await
-    }
-
-    async fn post(&self, path: &str, body: Value, headers: &[(&str, &str)]) -> Answer {
-        self.send(reqwest::Method::POST, path, Some(body), headers).await
+        Self::start(backend, policy).await
     }
 
     async fn login(&self, username: &str, password: &str, device: &str) -> Answer {
@@ -775,7 +752,7 @@ mod under_attack {
         let ip_limits = IpLimits { signups_per_hour: 10_000, logins_per_5_min: 10_000, resets_per_hour: 10_000 };
         let policy = Policy { phone_required: false, sandbox_code: Some(CODE.into()), ip_limits, ..Policy::default() };
         let app = spawn_app(TestOptions { policy, store, senders: None, clock: Some(clock) }).await;
-        Api { app, http: Client::builder().timeout(StdDuration::from_secs(120)).build().unwrap() }
+        Api::on(app)
     }
 
     on_both_stores!(
@@ -1270,7 +1247,7 @@ async fn unknown_addresses_do_not_answer_faster_with_a_slow_mailer() {
     let policy = Policy { phone_required: false, sandbox_code: Some(CODE.into()), ip_limits, ..Policy::default() };
     let senders = Some((Arc::new(SlowMailer(outbox.clone())) as Arc<dyn shared::ports::Mailer>, outbox as _));
     let app = spawn_app(TestOptions { policy, store: None, senders, clock: Some(clock) }).await;
-    let api = Api { app, http: Client::builder().timeout(StdDuration::from_secs(60)).build().unwrap() };
+    let api = Api::on(app);
     api.sign_up("known@example.com").await;
 
     let mut gaps: Vec<(&str, Vec<f64>)> = Vec::new();

@@ -33,13 +33,9 @@ async fn app() -> TestApp {
 }
 
 async fn post(http: &Client, app: &TestApp, path: &str, body: Value, device: Option<&str>) -> (StatusCode, Value) {
-    let mut request = http.post(app.url(path)).header("X-API-Key", &app.api_key).json(&body);
-    if let Some(device) = device {
-        request = request.header("X-Device-ID", device);
-    }
-    let response = request.send().await.expect("request sent");
-    let status = response.status();
-    (status, response.json().await.unwrap_or(Value::Null))
+    let headers: Vec<(&str, &str)> = device.iter().map(|d| ("X-Device-ID", *d)).collect();
+    let answer = common::request(http, app, reqwest::Method::POST, path, Some(body), &headers).await;
+    (answer.status, answer.body)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -31,7 +31,7 @@ async fn the_readmes_authorizer_recipe_finds_and_accepts_registrars_tokens() {
     let (issuer, audiences) = recipe();
     assert!(issuer.starts_with("https://") && !issuer.ends_with('/'), "{issuer}");
     let policy = Policy { phone_required: false, sandbox_code: Some("135791".into()), ..Policy::default() };
-    let (app, ..) = build_app(TestOptions { policy: policy.clone(), ..TestOptions::default() }).await;
+    let app = build_app(TestOptions { policy: policy.clone(), ..TestOptions::default() }).await.app;
     let mut app = (*app).clone();
     app.settings.issuer = issuer.clone();
     let tenant = Tenant { id: "discovery".into(), name: "Discovery".into(), policy };

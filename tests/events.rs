@@ -43,7 +43,7 @@ struct Fixture {
 async fn fixture(phone_required: bool) -> Fixture {
     let policy = Policy { sandbox_code: Some(CODE.into()), phone_required, ..Policy::default() };
     let options = TestOptions { policy: policy.clone(), ..TestOptions::default() };
-    let (app, clock, _, _, _) = build_app(options).await;
+    let shared::testing::BuiltApp { app, clock, .. } = build_app(options).await;
     let tenant = Tenant { id: "sandbox".into(), name: "Events".into(), policy };
     shared::local::seed_tenant(&app, &tenant, EVENT_API_KEY).await.unwrap();
     shared::local::seed_admin_token(&app, &tenant, Some(EVENT_ADMIN_TOKEN)).await.unwrap();

@@ -40,13 +40,8 @@ on_both_stores!(
 );
 
 async fn post(app: &TestApp, path: &str, body: Value, headers: &[(&str, &str)]) -> (StatusCode, Value) {
-    let mut request = Client::new().post(app.url(path)).header("X-API-Key", &app.api_key).json(&body);
-    for (name, value) in headers {
-        request = request.header(*name, *value);
-    }
-    let response = request.send().await.unwrap();
-    let status = response.status();
-    (status, response.json().await.unwrap_or(Value::Null))
+    let answer = common::request(&Client::new(), app, reqwest::Method::POST, path, Some(body), headers).await;
+    (answer.status, answer.body)
 }
 
 async fn sign_up(app: &TestApp, email: &str) -> Value {

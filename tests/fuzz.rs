@@ -33,7 +33,7 @@ fn world() -> &'static World {
                 codes: CodePolicy { max_sends: 1_000_000, ..CodePolicy::default() },
                 ..Policy::default()
             };
-            let (app, _, _, _, _) = build_app(TestOptions { policy: policy.clone(), ..TestOptions::default() }).await;
+            let app = build_app(TestOptions { policy: policy.clone(), ..TestOptions::default() }).await.app;
             let tenant = shared::domain::tenant::Tenant { id: "fuzz".into(), name: "Fuzz".into(), policy };
             shared::local::seed_tenant(&app, &tenant, "sk_fuzz_key").await.unwrap();
             let admin = shared::local::seed_admin_token(&app, &tenant, None).await.unwrap();

@@ -1,6 +1,10 @@
 //! Self-registration end to end: the local API on port 0, a real HTTP
 //! client, codes read from the outbox, time moved by the injected clock.
 
+mod common;
+
+use common::Backend;
+
 use std::time::Duration as StdDuration;
 
 use chrono::Duration;
@@ -8,7 +12,7 @@ use reqwest::{Client, Response, StatusCode};
 use serde_json::{Value, json};
 use shared::domain::tenant::Policy;
 use shared::domain::user::email_lock_key;
-use shared::testing::{TestApp, TestOptions, spawn_app};
+use shared::testing::TestApp;
 
 const PASSWORD: &str = "Str0ng!Pass";
 
@@ -16,8 +20,13 @@ fn client() -> Client {
     Client::builder().timeout(StdDuration::from_secs(30)).build().expect("client")
 }
 
-async fn app_with(phone_required: bool) -> TestApp {
-    spawn_app(TestOptions { policy: Policy { phone_required, ..Policy::default() }, ..TestOptions::default() }).await
+async fn app_with(backend: Backend, phone_required: bool) -> TestApp {
+    common::spawn_on(backend, Policy { phone_required, ..Policy::default() }).await
+}
+
+/// Each case takes the backend it runs on (`on_both_stores!`).
+async fn backend(backend: Backend) -> Backend {
+    backend
 }
 
 fn sign_up_body(email: &str) -> Value {
@@ -72,9 +81,8 @@ async fn user_for(app: &TestApp, email: &str) -> Option<Value> {
     Some(user.body)
 }
 
-#[tokio::test]
-async fn happy_path_in_english_with_phone() {
-    let app = app_with(true).await;
+async fn happy_path_in_english_with_phone(backend: Backend) {
+    let app = app_with(backend, true).await;
     let id = start(&app, "anna@example.com", "en").await;
     let mail = app.messages_to("anna@example.com");
     assert_eq!(mail.len(), 1);
@@ -161,9 +169,8 @@ async fn happy_path_in_english_with_phone() {
     assert_problem(&json_of(again).await, 422, "invalid_code");
 }
 
-#[tokio::test]
-async fn happy_path_in_german_without_phone() {
-    let app = app_with(false).await;
+async fn happy_path_in_german_without_phone(backend: Backend) {
+    let app = app_with(backend, false).await;
     let id = start(&app, "jonas@example.de", "de-CH, en;q=0.5").await;
     let mail = &app.messages_to("jonas@example.de")[0];
     assert_eq!(mail["language"], "de");
@@ -186,9 +193,8 @@ async fn happy_path_in_german_without_phone() {
     assert_eq!(user["phone"], Value::Null);
 }
 
-#[tokio::test]
-async fn five_wrong_codes_kill_the_code_until_a_resend() {
-    let app = app_with(false).await;
+async fn five_wrong_codes_kill_the_code_until_a_resend(backend: Backend) {
+    let app = app_with(backend, false).await;
     let id = start(&app, "brute@example.com", "en").await;
     let code = app.latest_code("brute@example.com").unwrap();
     let wrong = if code == "111111" { "222222" } else { "111111" };
@@ -221,9 +227,8 @@ async fn five_wrong_codes_kill_the_code_until_a_resend() {
 
 /// A code expires at a fraction of a second; its tries must hold to the
 /// very end (the counter of tries outlives the code).
-#[tokio::test]
-async fn the_tries_hold_in_the_last_second_of_a_code() {
-    let app = app_with(false).await;
+async fn the_tries_hold_in_the_last_second_of_a_code(backend: Backend) {
+    let app = app_with(backend, false).await;
     app.clock.advance(Duration::milliseconds(500));
     let id = start(&app, "last-second@example.com", "en").await;
     let code = app.latest_code("last-second@example.com").unwrap();
@@ -238,9 +243,8 @@ async fn the_tries_hold_in_the_last_second_of_a_code() {
     assert_problem(&json_of(right).await, 422, "invalid_code");
 }
 
-#[tokio::test]
-async fn an_expired_code_is_refused_and_a_resent_one_works() {
-    let app = app_with(false).await;
+async fn an_expired_code_is_refused_and_a_resent_one_works(backend: Backend) {
+    let app = app_with(backend, false).await;
     let id = start(&app, "late@example.com", "en").await;
     let code = app.latest_code("late@example.com").unwrap();
     app.clock.advance(Duration::minutes(10));
@@ -257,9 +261,8 @@ async fn an_expired_code_is_refused_and_a_resent_one_works() {
     assert_eq!(done.status(), StatusCode::CREATED);
 }
 
-#[tokio::test]
-async fn resends_have_a_cooldown_and_a_cap() {
-    let app = app_with(false).await;
+async fn resends_have_a_cooldown_and_a_cap(backend: Backend) {
+    let app = app_with(backend, false).await;
     let id = start(&app, "spam@example.com", "en").await;
     let soon = post(&app, &format!("/v1/registrations/{id}/resend"), json!({ "channel": "email" }), "en").await;
     assert_eq!(soon.status(), StatusCode::TOO_MANY_REQUESTS);
@@ -282,9 +285,8 @@ async fn resends_have_a_cooldown_and_a_cap() {
     assert_problem(&json_of(sms).await, 409, "step_out_of_order");
 }
 
-#[tokio::test]
-async fn a_taken_email_answers_alike_and_never_completes() {
-    let app = app_with(false).await;
+async fn a_taken_email_answers_alike_and_never_completes(backend: Backend) {
+    let app = app_with(backend, false).await;
     let id = start(&app, "owner@example.com", "en").await;
     let code = app.latest_code("owner@example.com").unwrap();
     let done = post(&app, &format!("/v1/registrations/{id}/email/verify"), json!({ "code": code }), "en").await;
@@ -319,9 +321,8 @@ async fn a_taken_email_answers_alike_and_never_completes() {
     }
 }
 
-#[tokio::test]
-async fn racing_completions_for_one_email_leave_exactly_one_user() {
-    let app = app_with(false).await;
+async fn racing_completions_for_one_email_leave_exactly_one_user(backend: Backend) {
+    let app = app_with(backend, false).await;
     // Two registrations for one address, both started before either finished.
     let first = start(&app, "race@example.com", "en").await;
     let first_code = app.latest_code("race@example.com").unwrap();
@@ -343,9 +344,8 @@ async fn racing_completions_for_one_email_leave_exactly_one_user() {
     assert!(user_for(&app, "race@example.com").await.is_some());
 }
 
-#[tokio::test]
-async fn a_failed_email_is_resumed_with_resend() {
-    let app = app_with(false).await;
+async fn a_failed_email_is_resumed_with_resend(backend: Backend) {
+    let app = app_with(backend, false).await;
     app.sender.fail_email(true);
     let response = post(&app, "/v1/registrations", sign_up_body("flaky@example.com"), "en").await;
     assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
@@ -371,9 +371,8 @@ async fn a_failed_email_is_resumed_with_resend() {
     assert_eq!(done.status(), StatusCode::CREATED);
 }
 
-#[tokio::test]
-async fn a_failed_sms_is_resumed_with_resend() {
-    let app = app_with(true).await;
+async fn a_failed_sms_is_resumed_with_resend(backend: Backend) {
+    let app = app_with(backend, true).await;
     let id = start(&app, "sms@example.com", "en").await;
     let code = app.latest_code("sms@example.com").unwrap();
     post(&app, &format!("/v1/registrations/{id}/email/verify"), json!({ "code": code }), "en").await;
@@ -388,9 +387,8 @@ async fn a_failed_sms_is_resumed_with_resend() {
     assert_eq!(done.status(), StatusCode::CREATED);
 }
 
-#[tokio::test]
-async fn a_store_failure_at_any_step_of_completion_writes_nothing() {
-    let app = app_with(false).await;
+async fn a_store_failure_at_any_step_of_completion_writes_nothing(backend: Backend) {
+    let app = app_with(backend, false).await;
     let id = start(&app, "store@example.com", "en").await;
     let code = app.latest_code("store@example.com").unwrap();
     let path = format!("/v1/registrations/{id}/email/verify");
@@ -414,9 +412,8 @@ async fn a_store_failure_at_any_step_of_completion_writes_nothing() {
     assert!(user_for(&app, "store@example.com").await.is_some());
 }
 
-#[tokio::test]
-async fn a_store_failure_at_any_step_of_start_sends_nothing() {
-    let app = app_with(false).await;
+async fn a_store_failure_at_any_step_of_start_sends_nothing(backend: Backend) {
+    let app = app_with(backend, false).await;
     // A first request leaves the API key and its tenant cached (a warm
     // instance), so each store call below belongs to the start itself.
     let unknown = post(&app, "/v1/registrations/reg_00000000000000000000000000000000/resend", json!({}), "en").await;
@@ -440,9 +437,8 @@ async fn a_store_failure_at_any_step_of_start_sends_nothing() {
     assert_eq!(app.messages_to("nostore@example.com").len(), 1);
 }
 
-#[tokio::test]
-async fn sign_ups_per_address_are_limited() {
-    let app = app_with(false).await;
+async fn sign_ups_per_address_are_limited(backend: Backend) {
+    let app = app_with(backend, false).await;
     for _ in 0..5 {
         start(&app, "often@example.com", "en").await;
     }
@@ -456,9 +452,8 @@ async fn sign_ups_per_address_are_limited() {
     start(&app, "often@example.com", "en").await;
 }
 
-#[tokio::test]
-async fn an_expired_registration_is_gone() {
-    let app = app_with(false).await;
+async fn an_expired_registration_is_gone(backend: Backend) {
+    let app = app_with(backend, false).await;
     let id = start(&app, "slow@example.com", "en").await;
     app.clock.advance(Duration::hours(24));
     let r = client()
@@ -471,9 +466,8 @@ async fn an_expired_registration_is_gone() {
     assert_problem(&json_of(r).await, 404, "registration_not_found");
 }
 
-#[tokio::test]
-async fn bad_input_gets_precise_problems() {
-    let app = app_with(true).await;
+async fn bad_input_gets_precise_problems(backend: Backend) {
+    let app = app_with(backend, true).await;
     let http = client();
     let url = app.url("/v1/registrations");
     let key = app.api_key.clone();
@@ -611,11 +605,10 @@ async fn bad_input_gets_precise_problems() {
     assert_eq!(json_of(both).await["errors"][0]["code"], "conflicting_fields");
 }
 
-#[tokio::test]
-async fn another_tenants_registration_does_not_exist() {
-    let app = app_with(false).await;
+async fn another_tenants_registration_does_not_exist(backend: Backend) {
+    let app = app_with(backend, false).await;
     let id = start(&app, "tenant@example.com", "en").await;
-    let other = app_with(false).await;
+    let other = app_with(backend, false).await;
     // Same store? No: a second app has its own store, so seed the other
     // tenant's key into this app's store instead.
     let other_tenant =
@@ -627,10 +620,9 @@ async fn another_tenants_registration_does_not_exist() {
     assert_problem(&json_of(r).await, 404, "registration_not_found");
 }
 
-#[tokio::test]
-async fn cors_follows_the_tenants_origins() {
+async fn cors_follows_the_tenants_origins(backend: Backend) {
     let policy = Policy { cors_origins: vec!["https://app.example".into()], ..Policy::default() };
-    let app = spawn_app(TestOptions { policy, ..TestOptions::default() }).await;
+    let app = common::spawn_on(backend, policy).await;
     let preflight = client()
         .request(reqwest::Method::OPTIONS, app.url("/v1/registrations"))
         .header("Origin", "https://app.example")
@@ -659,11 +651,31 @@ async fn cors_follows_the_tenants_origins() {
     assert_eq!(jwks.headers()["cache-control"], "public, max-age=300");
 }
 
-#[tokio::test]
-async fn a_tenant_offering_only_german_answers_in_german() {
+async fn a_tenant_offering_only_german_answers_in_german(backend: Backend) {
     let policy = Policy { languages: vec!["de".into()], ..Policy::default() };
-    let app = spawn_app(TestOptions { policy, ..TestOptions::default() }).await;
+    let app = common::spawn_on(backend, policy).await;
     let response = post(&app, "/v1/registrations", json!({}), "fr, en;q=0.5").await;
     assert_eq!(response.headers()["content-language"], "de");
     assert_eq!(json_of(response).await["title"], "Ungültige Eingabe");
 }
+
+on_both_stores!(backend;
+    happy_path_in_english_with_phone,
+    happy_path_in_german_without_phone,
+    five_wrong_codes_kill_the_code_until_a_resend,
+    the_tries_hold_in_the_last_second_of_a_code,
+    an_expired_code_is_refused_and_a_resent_one_works,
+    resends_have_a_cooldown_and_a_cap,
+    a_taken_email_answers_alike_and_never_completes,
+    racing_completions_for_one_email_leave_exactly_one_user,
+    a_failed_email_is_resumed_with_resend,
+    a_failed_sms_is_resumed_with_resend,
+    a_store_failure_at_any_step_of_completion_writes_nothing,
+    a_store_failure_at_any_step_of_start_sends_nothing,
+    sign_ups_per_address_are_limited,
+    an_expired_registration_is_gone,
+    bad_input_gets_precise_problems,
+    another_tenants_registration_does_not_exist,
+    cors_follows_the_tenants_origins,
+    a_tenant_offering_only_german_answers_in_german,
+);

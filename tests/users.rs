@@ -3,24 +3,15 @@
 
 mod common;
 
-use common::{Answer, Backend};
+use common::{Answer, Api, Backend};
 
-use std::sync::Arc;
-
-use reqwest::{Client, Method, StatusCode};
+use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use shared::adapters::system::ManualClock;
 use shared::domain::tenant::{Policy, RoleRule};
 use shared::domain::user::email_lock_key;
-use shared::testing::{TestApp, TestOptions, spawn_app};
 
 const PASSWORD: &str = "Str0ng!Pass";
 const CODE: &str = "123456";
-
-struct Api {
-    app: TestApp,
-    http: Client,
-}
 
 /// The test app for a backend (for `on_both_stores!`).
 async fn api(backend: Backend) -> Api {
@@ -29,24 +20,17 @@ async fn api(backend: Backend) -> Api {
 
 impl Api {
     async fn new(backend: Backend) -> Self {
-        let clock = Arc::new(ManualClock::at_test_start());
-        let store = common::store_for(backend, clock.clone()).await;
         let mut policy = Policy { phone_required: false, sandbox_code: Some(CODE.into()), ..Policy::default() };
         // A seed spelling, kept as given, that only admin tokens grant.
         policy.roles.push(RoleRule { name: "ADMIN".into(), granted_by: vec!["admin".into()] });
-        let app = spawn_app(TestOptions { policy, store, senders: None, clock: Some(clock) }).await;
-        Self { app, http: Client::new() }
+        Self::start(backend, policy).await
     }
 
-    async fn send(&self, method: Method, path: &str, bearer: Option<&str>, body: Option<Value>) -> Answer {
-        let mut request = self.http.request(method, self.app.url(path)).header("X-API-Key", &self.app.api_key);
-        if let Some(token) = bearer {
-            request = request.header("Authorization", format!("Bearer {token}"));
-        }
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        Answer::read(request.send().await.unwrap()).await
+    /// A request as `bearer` (an admin token or a user's access token).
+    async fn call(&self, method: Method, path: &str, bearer: Option<&str>, body: Option<Value>) -> Answer {
+        let authorization = bearer.map(|token| format!("Bearer {token}"));
+        let headers: Vec<(&str, &str)> = authorization.iter().map(|a| ("Authorization", a.as_str())).collect();
+        self.send(method, path, body, &headers).await
     }
 
     fn admin(&self) -> String {
@@ -54,7 +38,7 @@ impl Api {
     }
 
     async fn create(&self, actor: &str, body: Value) -> Answer {
-        self.send(Method::POST, "/v1/users", Some(actor), Some(body)).await
+        self.call(Method::POST, "/v1/users", Some(actor), Some(body)).await
     }
 
     /// Creates a user with the admin token and returns (id, access token).
@@ -87,12 +71,12 @@ impl Api {
 
     async fn status(&self, actor: &str, id: &str, status: &str, reason: &str) -> Answer {
         let body = json!({ "status": status, "reason": reason });
-        self.send(Method::POST, &format!("/v1/users/{id}/status"), Some(actor), Some(body)).await
+        self.call(Method::POST, &format!("/v1/users/{id}/status"), Some(actor), Some(body)).await
     }
 
     async fn audit(&self, id: &str) -> Vec<Value> {
         let answer =
-            self.send(Method::GET, &format!("/v1/users/{id}/audit?limit=200"), Some(&self.admin()), None).await;
+            self.call(Method::GET, &format!("/v1/users/{id}/audit?limit=200"), Some(&self.admin()), None).await;
         assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
         answer.body["events"].as_array().unwrap().clone()
     }
@@ -172,7 +156,7 @@ async fn read_scope_follows_the_creation_rules(api: Api) {
     let (consumer_id, consumer) = api.user("co@example.com", "consumer", None).await;
     let get = |token: String, id: String| {
         let api = &api;
-        async move { api.send(Method::GET, &format!("/v1/users/{id}"), Some(&token), None).await }
+        async move { api.call(Method::GET, &format!("/v1/users/{id}"), Some(&token), None).await }
     };
     assert_eq!(get(api.admin(), consumer_id.clone()).await.status, StatusCode::OK);
     assert_eq!(get(service_owner.clone(), acme_id.clone()).await.status, StatusCode::OK);
@@ -203,12 +187,12 @@ async fn read_scope_follows_the_creation_rules(api: Api) {
     // Another tenant's admin token is not valid here; a user of another
     // tenant does not exist here.
     let other = Api::new(Backend::Memory).await;
-    let foreign = other.send(Method::GET, &format!("/v1/users/{consumer_id}"), Some(&other.admin()), None).await;
+    let foreign = other.call(Method::GET, &format!("/v1/users/{consumer_id}"), Some(&other.admin()), None).await;
     assert_eq!(foreign.code(), "user_not_found");
     let wrong_tenant_token =
-        api.send(Method::GET, &format!("/v1/users/{consumer_id}"), Some(&other.admin()), None).await;
+        api.call(Method::GET, &format!("/v1/users/{consumer_id}"), Some(&other.admin()), None).await;
     assert_eq!((wrong_tenant_token.status, wrong_tenant_token.code()), (StatusCode::UNAUTHORIZED, "invalid_token"));
-    let none = api.send(Method::GET, &format!("/v1/users/{consumer_id}"), None, None).await;
+    let none = api.call(Method::GET, &format!("/v1/users/{consumer_id}"), None, None).await;
     assert_eq!(none.code(), "invalid_token");
 }
 
@@ -240,8 +224,8 @@ async fn the_reach_matrix_over_every_back_office_route(api: Api) {
     ];
     for (actor, token, reach) in &actors {
         for ((target, id), reachable) in targets.iter().zip(reach) {
-            let get = api.send(Method::GET, &format!("/v1/users/{id}"), Some(token), None).await;
-            let audit = api.send(Method::GET, &format!("/v1/users/{id}/audit"), Some(token), None).await;
+            let get = api.call(Method::GET, &format!("/v1/users/{id}"), Some(token), None).await;
+            let audit = api.call(Method::GET, &format!("/v1/users/{id}/audit"), Some(token), None).await;
             let status = api.status(token, id, "C", "matrix").await;
             let seen = [get.status, audit.status, status.status];
             let expected = if *reachable {
@@ -310,7 +294,7 @@ async fn every_status_move_allowed_and_refused(api: Api) {
                 if matches!(*to, "suspended" | "disabled" | "closed")
                     && let Some(token) = &session
                 {
-                    let me = api.send(Method::GET, "/v1/me", Some(token), None).await;
+                    let me = api.call(Method::GET, "/v1/me", Some(token), None).await;
                     assert_eq!(me.status, StatusCode::UNAUTHORIZED, "{what}: sessions revoked");
                 }
             } else {
@@ -327,8 +311,8 @@ async fn closing_frees_the_email_and_keeps_the_audit(api: Api) {
     let (id, token) = api.user("gone@example.com", "consumer", None).await;
     let closed = api.status(&api.admin(), &id, "X", "user asked").await;
     assert_eq!(closed.status, StatusCode::OK, "{}", closed.body);
-    assert_eq!(api.send(Method::GET, "/v1/me", Some(&token), None).await.status, StatusCode::UNAUTHORIZED);
-    let stored = api.send(Method::GET, &format!("/v1/users/{id}"), Some(&api.admin()), None).await.body;
+    assert_eq!(api.call(Method::GET, "/v1/me", Some(&token), None).await.status, StatusCode::UNAUTHORIZED);
+    let stored = api.call(Method::GET, &format!("/v1/users/{id}"), Some(&api.admin()), None).await.body;
     assert_eq!(stored["status"], "closed");
     assert_eq!(stored["email"], "");
     assert_eq!(stored["first_name"], "");
@@ -371,7 +355,7 @@ async fn closing_frees_the_email_and_keeps_the_audit(api: Api) {
     assert!(!item.body.to_string().contains("Bahnhofstrasse") && !item.body.to_string().contains("A-17"));
     // The address signs up again.
     let again = api
-        .send(
+        .call(
             Method::POST,
             "/v1/registrations",
             None,
@@ -383,7 +367,7 @@ async fn closing_frees_the_email_and_keeps_the_audit(api: Api) {
         .await;
     let reg = again.body["registration_id"].as_str().unwrap();
     let done = api
-        .send(Method::POST, &format!("/v1/registrations/{reg}/email/verify"), None, Some(json!({ "code": CODE })))
+        .call(Method::POST, &format!("/v1/registrations/{reg}/email/verify"), None, Some(json!({ "code": CODE })))
         .await;
     assert_eq!(done.status, StatusCode::CREATED, "{}", done.body);
     assert_ne!(done.body["user_id"], id.as_str());
@@ -405,7 +389,7 @@ async fn invitations_set_the_password_and_activate(api: Api) {
     assert_eq!(mail.len(), 1);
     assert_eq!(mail[0]["subject"], "Sei stato invitato");
     let reset = api
-        .send(
+        .call(
             Method::POST,
             "/v1/auth/password/reset",
             None,
@@ -416,7 +400,7 @@ async fn invitations_set_the_password_and_activate(api: Api) {
         .await;
     assert_eq!(reset.status, StatusCode::OK, "{}", reset.body);
     let id = created.body["user_id"].as_str().unwrap();
-    let user = api.send(Method::GET, &format!("/v1/users/{id}"), Some(&api.admin()), None).await.body;
+    let user = api.call(Method::GET, &format!("/v1/users/{id}"), Some(&api.admin()), None).await.body;
     assert_eq!(user["status"], "active");
     assert_eq!(user["email_verified"], true);
     let login = api
@@ -474,10 +458,10 @@ async fn bad_input_to_privileged_routes(api: Api) {
     assert_eq!(codes(&bad_status), [("status".to_string(), "invalid_choice".to_string())]);
     let unknown = api.status(&admin, "usr_00000000000000000000000000000000", "S", "why").await;
     assert_eq!((unknown.status, unknown.code()), (StatusCode::NOT_FOUND, "user_not_found"));
-    let limit = api.send(Method::GET, &format!("/v1/users/{id}/audit?limit=0"), Some(&admin), None).await;
+    let limit = api.call(Method::GET, &format!("/v1/users/{id}/audit?limit=0"), Some(&admin), None).await;
     assert_eq!(codes(&limit), [("limit".to_string(), "out_of_range".to_string())]);
     let forged =
-        api.send(Method::GET, &format!("/v1/users/{id}"), Some("adm_forged_token_of_nobody_at_all"), None).await;
+        api.call(Method::GET, &format!("/v1/users/{id}"), Some("adm_forged_token_of_nobody_at_all"), None).await;
     assert_eq!(forged.code(), "invalid_token");
 }
 
@@ -491,11 +475,11 @@ async fn audit_is_newest_first_and_paged(api: Api) {
     let all = api.audit(&id).await;
     let reasons: Vec<&str> = all.iter().filter_map(|e| e["detail"]["reason"].as_str()).collect();
     assert_eq!(reasons, ["step 3", "step 2", "step 1", "step 0"], "newest first");
-    let first = api.send(Method::GET, &format!("/v1/users/{id}/audit?limit=2"), Some(&admin), None).await.body;
+    let first = api.call(Method::GET, &format!("/v1/users/{id}/audit?limit=2"), Some(&admin), None).await.body;
     assert_eq!(first["events"].as_array().unwrap().len(), 2);
     let cursor = first["next"].as_str().expect("a next page");
     let second =
-        api.send(Method::GET, &format!("/v1/users/{id}/audit?limit=2&before={cursor}"), Some(&admin), None).await.body;
+        api.call(Method::GET, &format!("/v1/users/{id}/audit?limit=2&before={cursor}"), Some(&admin), None).await.body;
     assert_eq!(second["events"][0]["detail"]["reason"], "step 1");
 }
 
@@ -634,7 +618,7 @@ async fn the_api_keys_partner_is_recorded(api: Api) {
         .await
         .unwrap();
     let user = api
-        .send(Method::GET, &format!("/v1/users/{}", done["user_id"].as_str().unwrap()), Some(&api.admin()), None)
+        .call(Method::GET, &format!("/v1/users/{}", done["user_id"].as_str().unwrap()), Some(&api.admin()), None)
         .await;
     assert_eq!(user.body["partner_id"], "partner-42");
 }

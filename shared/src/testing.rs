@@ -74,11 +74,22 @@ pub struct TestOptions {
     pub clock: Option<Arc<ManualClock>>,
 }
 
+/// An app built for a test, with the handles a test steers it by.
+pub struct BuiltApp {
+    pub app: Arc<App>,
+    /// The app's clock: tests move time with it.
+    pub clock: Arc<ManualClock>,
+    /// The app's store, under the fault injector.
+    pub store: Arc<FaultyStore>,
+    /// The app's mailer and texter, under the fault injector.
+    pub sender: Arc<FlakySender>,
+    /// The outbox folder the senders write to (unless others were given).
+    pub outbox: PathBuf,
+}
+
 /// Builds an app on the given ports (clock manual, senders into an outbox
 /// folder of its own) without serving it.
-pub async fn build_app(
-    options: TestOptions,
-) -> (Arc<App>, Arc<ManualClock>, Arc<FaultyStore>, Arc<FlakySender>, PathBuf) {
+pub async fn build_app(options: TestOptions) -> BuiltApp {
     capture_logs();
     let clock = options.clock.unwrap_or_else(|| Arc::new(ManualClock::at_test_start()));
     let inner: Arc<dyn Store> = options.store.unwrap_or_else(|| Arc::new(MemoryStore::new(clock.clone())));
@@ -108,13 +119,13 @@ pub async fn build_app(
         cors_origins: Default::default(),
         send_time: Default::default(),
     });
-    (app, clock, store, sender, outbox_dir)
+    BuiltApp { app, clock, store, sender, outbox: outbox_dir }
 }
 
 /// Starts the local API on 127.0.0.1:0 with a tenant of `options.policy`.
 pub async fn spawn_app(options: TestOptions) -> TestApp {
     let policy = options.policy.clone();
-    let (app, clock, store, sender, outbox) = build_app(options).await;
+    let BuiltApp { app, clock, store, sender, outbox } = build_app(options).await;
     let tenant = Tenant { id: format!("t{}", uuid::Uuid::now_v7().simple()), name: "Test".into(), policy };
     let api_key = format!("sk_test_{}", app.random_token(16));
     seed_tenant(&app, &tenant, &api_key).await.expect("seed tenant");

@@ -132,3 +132,70 @@ impl Answer {
         self.headers.get("retry-after").map(|v| v.to_str().unwrap().parse().unwrap())
     }
 }
+
+/// Starts the local API on `backend` with a tenant of `policy` (one clock
+/// for the app and the store).
+pub async fn spawn_on(backend: Backend, policy: shared::domain::tenant::Policy) -> shared::testing::TestApp {
+    let clock = Arc::new(ManualClock::at_test_start());
+    let store = store_for(backend, clock.clone()).await;
+    shared::testing::spawn_app(shared::testing::TestOptions { policy, store, senders: None, clock: Some(clock) }).await
+}
+
+/// The one HTTP client of the end-to-end tests: a test app and requests to
+/// it that carry its API key. Test files add their own flows in `impl`
+/// blocks of their own.
+pub struct Api {
+    pub app: shared::testing::TestApp,
+    pub http: reqwest::Client,
+}
+
+impl Api {
+    /// An app on `backend` with a tenant of `policy`.
+    pub async fn start(backend: Backend, policy: shared::domain::tenant::Policy) -> Self {
+        Self::on(spawn_on(backend, policy).await)
+    }
+
+    /// A client for an app started elsewhere.
+    pub fn on(app: shared::testing::TestApp) -> Self {
+        let http = reqwest::Client::builder().timeout(std::time::Duration::from_secs(120)).build().expect("client");
+        Self { app, http }
+    }
+
+    /// Sends a request with the app's API key, `headers` and a JSON `body`.
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<serde_json::Value>,
+        headers: &[(&str, &str)],
+    ) -> Answer {
+        request(&self.http, &self.app, method, path, body, headers).await
+    }
+
+    pub async fn post(&self, path: &str, body: serde_json::Value, headers: &[(&str, &str)]) -> Answer {
+        self.send(reqwest::Method::POST, path, Some(body), headers).await
+    }
+
+    pub async fn get(&self, path: &str, headers: &[(&str, &str)]) -> Answer {
+        self.send(reqwest::Method::GET, path, None, headers).await
+    }
+}
+
+/// Sends a request to `app` with its API key, `headers` and a JSON `body`.
+pub async fn request(
+    http: &reqwest::Client,
+    app: &shared::testing::TestApp,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<serde_json::Value>,
+    headers: &[(&str, &str)],
+) -> Answer {
+    let mut request = http.request(method, app.url(path)).header("X-API-Key", &app.api_key);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    Answer::read(request.send().await.expect("request sent")).await
+}
