@@ -43,6 +43,14 @@ cargo build --release -p registrar-bench -p registrar --bins
 
 echo "== 1. CPU per endpoint and argon2"
 target/release/registrar-bench cpu "$OUT/cpu.json" "${BENCH_LIVES:-100}"
+echo "== 1b. the RSA floor: OpenSSL's own RS256-sized signature (openssl speed rsa2048)"
+# `-mr` prints `+F2:<n>:2048:<signs per second>:<verifies per second>`.
+openssl speed -seconds 3 -mr rsa2048 2> /dev/null | python3 -c '
+import json, sys
+line = next(l for l in sys.stdin if l.startswith("+F2:"))
+signs = float(line.split(":")[3])
+json.dump({"version": sys.argv[1], "rsa2048_sign_us": 1e6 / signs}, open(sys.argv[2], "w"))
+' "$(openssl version)" "$OUT/openssl.json"
 
 PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 "$VENV/bin/python" scripts/moto-server.py "$PORT" > "$OUT/moto.log" 2>&1 &

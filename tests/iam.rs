@@ -29,7 +29,7 @@ use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_dynamodb::config::{Credentials, SharedCredentialsProvider};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use serde_yaml::Value as Yaml;
+use serde_norway::Value as Yaml;
 use shared::adapters::dynamodb::DynamoStore;
 use shared::adapters::system::ManualClock;
 use shared::app::App;
@@ -103,7 +103,7 @@ async fn admin_sdk() -> (SdkConfig, String) {
 
 fn template() -> Yaml {
     let path = format!("{}/template.yaml", env!("CARGO_MANIFEST_DIR"));
-    serde_yaml::from_str(&std::fs::read_to_string(path).expect("template.yaml")).expect("valid YAML")
+    serde_norway::from_str(&std::fs::read_to_string(path).expect("template.yaml")).expect("valid YAML")
 }
 
 /// A function as the template declares it.

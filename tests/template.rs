@@ -3,12 +3,12 @@
 
 use std::collections::BTreeSet;
 
-use serde_yaml::Value;
+use serde_norway::Value;
 use shared::http::ROUTES;
 
 fn template() -> Value {
     let path = format!("{}/template.yaml", env!("CARGO_MANIFEST_DIR"));
-    serde_yaml::from_str(&std::fs::read_to_string(path).expect("template.yaml")).expect("valid YAML")
+    serde_norway::from_str(&std::fs::read_to_string(path).expect("template.yaml")).expect("valid YAML")
 }
 
 fn functions(template: &Value) -> Vec<(String, &Value)> {
@@ -74,7 +74,7 @@ fn every_statement_is_scoped_to_its_resource() {
             for statement in policy["Statement"].as_sequence().expect("inline statements only") {
                 let actions: Vec<&str> =
                     statement["Action"].as_sequence().expect("a list").iter().map(|a| a.as_str().unwrap()).collect();
-                let target = serde_yaml::to_string(&statement["Resource"]).unwrap();
+                let target = serde_norway::to_string(&statement["Resource"]).unwrap();
                 let allow = statement["Effect"] == "Allow";
                 for action in &actions {
                     let expected = match (allow, action.split_once(':').map(|(service, _)| service)) {
@@ -118,16 +118,16 @@ fn the_table_is_retained_and_every_function_has_its_log_group() {
         let binary = resource["Metadata"]["BuildProperties"]["Binary"].as_str().unwrap();
         let group = &template["Resources"][format!("{name}Logs").as_str()];
         assert_eq!(group["Type"], "AWS::Logs::LogGroup", "{name}");
-        let group_name = serde_yaml::to_string(&group["Properties"]["LogGroupName"]).unwrap();
+        let group_name = serde_norway::to_string(&group["Properties"]["LogGroupName"]).unwrap();
         assert!(
             group_name.trim().ends_with(&format!("/aws/lambda/${{AWS::StackName}}-{binary}")),
             "{name}: {group_name}"
         );
-        let function_name = serde_yaml::to_string(&resource["Properties"]["FunctionName"]).unwrap();
+        let function_name = serde_norway::to_string(&resource["Properties"]["FunctionName"]).unwrap();
         assert!(function_name.trim().ends_with(&format!("${{AWS::StackName}}-{binary}")), "{name}: {function_name}");
         let retention = &group["Properties"]["RetentionInDays"];
         assert!(matches!(retention, Value::Tagged(_)) || retention.is_number(), "{name}: no retention");
-        let logging = serde_yaml::to_string(&resource["Properties"]["LoggingConfig"]["LogGroup"]).unwrap();
+        let logging = serde_norway::to_string(&resource["Properties"]["LoggingConfig"]["LogGroup"]).unwrap();
         assert!(logging.contains(&format!("{name}Logs")), "{name} logs elsewhere: {logging}");
         for alarm in ["ErrorsAlarm", "ThrottlesAlarm"] {
             assert_eq!(template["Resources"][format!("{name}{alarm}").as_str()]["Type"], "AWS::CloudWatch::Alarm");
@@ -149,14 +149,14 @@ fn secrets_live_in_secrets_manager_not_in_the_environment() {
     ] {
         let secret = &template["Resources"][resource];
         assert_eq!(secret["Type"], "AWS::SecretsManager::Secret", "{resource}");
-        assert!(serde_yaml::to_string(&secret["Properties"]["Name"]).unwrap().contains(name.as_str()), "{resource}");
+        assert!(serde_norway::to_string(&secret["Properties"]["Name"]).unwrap().contains(name.as_str()), "{resource}");
     }
     let mut environments = vec![("Globals".to_owned(), &template["Globals"]["Function"]["Environment"])];
     environments.extend(functions(&template).into_iter().map(|(name, r)| (name, &r["Properties"]["Environment"])));
     for (name, environment) in environments {
         for (variable, value) in environment["Variables"].as_mapping().into_iter().flatten() {
             let variable = variable.as_str().unwrap();
-            let value = serde_yaml::to_string(value).unwrap();
+            let value = serde_norway::to_string(value).unwrap();
             assert!(!["REGISTRAR_CODE_PEPPER", "REGISTRAR_SIGNING_KEYS"].contains(&variable), "{name}: {variable}");
             if variable.ends_with("_SECRET") {
                 assert!(value.contains("!Ref") && value.contains("Secret"), "{name}: {variable} names a secret");
@@ -173,14 +173,14 @@ fn secrets_live_in_secrets_manager_not_in_the_environment() {
 #[test]
 fn each_function_reads_the_secrets_it_names_and_none_runs_in_development_mode() {
     let template = template();
-    assert!(!serde_yaml::to_string(&template).unwrap().contains("REGISTRAR_DEV"), "REGISTRAR_DEV in the template");
+    assert!(!serde_norway::to_string(&template).unwrap().contains("REGISTRAR_DEV"), "REGISTRAR_DEV in the template");
     for (name, resource) in functions(&template) {
         let named: BTreeSet<String> = resource["Properties"]["Environment"]["Variables"]
             .as_mapping()
             .into_iter()
             .flatten()
             .filter(|(variable, _)| variable.as_str().is_some_and(|v| v.ends_with("_SECRET")))
-            .map(|(_, value)| serde_yaml::to_string(value).unwrap().trim().to_owned())
+            .map(|(_, value)| serde_norway::to_string(value).unwrap().trim().to_owned())
             .collect();
         let readable: BTreeSet<String> = resource["Properties"]["Policies"]
             .as_sequence()
@@ -192,7 +192,7 @@ fn each_function_reads_the_secrets_it_names_and_none_runs_in_development_mode() 
                     .as_sequence()
                     .is_some_and(|a| a.iter().any(|a| a == "secretsmanager:GetSecretValue"))
             })
-            .map(|statement| serde_yaml::to_string(&statement["Resource"]).unwrap().trim().to_owned())
+            .map(|statement| serde_norway::to_string(&statement["Resource"]).unwrap().trim().to_owned())
             .collect();
         assert_eq!(named, readable, "{name}: the secrets it names and may read");
     }

@@ -3,7 +3,7 @@
 use std::sync::Mutex;
 
 use chrono::{DateTime, Duration, Utc};
-use rand::{RngCore, SeedableRng, rngs::OsRng, rngs::StdRng};
+use sha2::{Digest, Sha256};
 
 use crate::ports::{Clock, Random};
 
@@ -21,7 +21,8 @@ pub struct OsRandom;
 
 impl Random for OsRandom {
     fn fill(&self, buf: &mut [u8]) {
-        OsRng.fill_bytes(buf);
+        // Failing to read the OS's randomness leaves nothing safe to do.
+        aws_lc_rs::rand::fill(buf).expect("the operating system's random source");
     }
 }
 
@@ -70,17 +71,26 @@ impl Clock for ManualClock {
     }
 }
 
-/// A seeded, repeatable generator for tests (not for production).
-pub struct SeededRandom(Mutex<StdRng>);
+/// A seeded, repeatable generator for tests (not for production): SHA-256
+/// of the seed and a block counter.
+pub struct SeededRandom {
+    seed: u64,
+    counter: Mutex<u64>,
+}
 
 impl SeededRandom {
     pub fn new(seed: u64) -> Self {
-        Self(Mutex::new(StdRng::seed_from_u64(seed)))
+        Self { seed, counter: Mutex::new(0) }
     }
 }
 
 impl Random for SeededRandom {
     fn fill(&self, buf: &mut [u8]) {
-        self.0.lock().unwrap_or_else(|p| p.into_inner()).fill_bytes(buf);
+        let mut counter = self.counter.lock().unwrap_or_else(|p| p.into_inner());
+        for chunk in buf.chunks_mut(32) {
+            let block = Sha256::new().chain_update(self.seed.to_le_bytes()).chain_update(counter.to_le_bytes());
+            chunk.copy_from_slice(&block.finalize()[..chunk.len()]);
+            *counter += 1;
+        }
     }
 }

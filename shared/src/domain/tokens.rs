@@ -1,14 +1,22 @@
 //! Signing keys, access tokens (JWT RS256 with `kid`) and the JWKS.
+//!
+//! Signing uses one parsed aws-lc-rs key pair per warm instance:
+//! jsonwebtoken's aws-lc backend would parse and check the RSA key from DER
+//! at every signature (BENCHMARKS.md, "Signing"). jsonwebtoken still
+//! verifies, and builds the JWKs.
 
+use aws_lc_rs::encoding::AsDer;
+use aws_lc_rs::rand::SystemRandom;
+use aws_lc_rs::rsa::{KeyPair, KeySize, PublicKeyComponents};
+use aws_lc_rs::signature::{KeyPair as _, RSA_PKCS1_SHA256};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
-use rsa::pkcs1::{DecodeRsaPrivateKey, EncodeRsaPrivateKey};
-use rsa::pkcs8::{DecodePrivateKey, LineEnding};
-use rsa::traits::PublicKeyParts;
-use rsa::{RsaPrivateKey, RsaPublicKey};
+use jsonwebtoken::jwk::{
+    AlgorithmParameters, CommonParameters, Jwk, KeyAlgorithm, PublicKeyUse, RSAKeyParameters, RSAKeyType,
+    ThumbprintHash,
+};
+use jsonwebtoken::{Algorithm, DecodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 /// The claims of an access token.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -37,7 +45,16 @@ pub struct Claims {
 struct VerifyingKey {
     kid: String,
     decoding: DecodingKey,
-    jwk: serde_json::Value,
+    jwk: Jwk,
+}
+
+/// The key that signs, parsed once, with its token header already encoded.
+struct Signer {
+    kid: String,
+    /// `base64url(header)`: the same for every token of this key.
+    header: String,
+    key: KeyPair,
+    rng: SystemRandom,
 }
 
 /// The keys tokens are signed and verified with. At most one key signs; every
@@ -45,7 +62,7 @@ struct VerifyingKey {
 /// tokens stay valid until they expire. A function that only checks tokens
 /// holds public keys alone.
 pub struct Keyring {
-    signer: Option<(String, EncodingKey)>,
+    signer: Option<Signer>,
     keys: Vec<VerifyingKey>,
 }
 
@@ -55,52 +72,78 @@ pub struct Keyring {
 pub struct KeyError(pub String);
 
 impl VerifyingKey {
-    fn from_components(n: &str, e: &str, kid: Option<&str>) -> Result<Self, KeyError> {
-        let canonical = format!(r#"{{"e":"{e}","kty":"RSA","n":"{n}"}}"#);
-        let thumbprint = URL_SAFE_NO_PAD.encode(Sha256::digest(canonical.as_bytes()));
-        if kid.is_some_and(|kid| kid != thumbprint) {
-            return Err(KeyError(format!("kid {} is not the key's thumbprint", kid.unwrap_or_default())));
+    /// The key of a JWK whose `kid`, if it has one, is its thumbprint.
+    fn from_jwk(mut jwk: Jwk) -> Result<Self, KeyError> {
+        let AlgorithmParameters::RSA(_) = &jwk.algorithm else {
+            return Err(KeyError("every key of the JWKS is an RSA key with n and e".into()));
+        };
+        let thumbprint = jwk.thumbprint(ThumbprintHash::SHA256).map_err(|e| KeyError(e.to_string()))?;
+        if let Some(kid) = jwk.common.key_id.as_deref().filter(|kid| *kid != thumbprint) {
+            return Err(KeyError(format!("kid {kid} is not the key's thumbprint")));
         }
-        let decoding = DecodingKey::from_rsa_components(n, e).map_err(|e| KeyError(e.to_string()))?;
-        let jwk = serde_json::json!({
-            "kty": "RSA", "use": "sig", "alg": "RS256", "kid": thumbprint, "n": n, "e": e,
-        });
+        jwk.common = CommonParameters {
+            public_key_use: Some(PublicKeyUse::Signature),
+            key_algorithm: Some(KeyAlgorithm::RS256),
+            key_id: Some(thumbprint.clone()),
+            ..CommonParameters::default()
+        };
+        let decoding = DecodingKey::from_jwk(&jwk).map_err(|e| KeyError(e.to_string()))?;
         Ok(Self { kid: thumbprint, decoding, jwk })
     }
 
-    fn from_private(private: &RsaPrivateKey) -> Result<(Self, EncodingKey), KeyError> {
-        let public = RsaPublicKey::from(private);
-        let n = URL_SAFE_NO_PAD.encode(public.n().to_bytes_be());
-        let e = URL_SAFE_NO_PAD.encode(public.e().to_bytes_be());
-        let pem = private.to_pkcs1_pem(LineEnding::LF).map_err(|e| KeyError(e.to_string()))?;
-        let encoding = EncodingKey::from_rsa_pem(pem.as_bytes()).map_err(|e| KeyError(e.to_string()))?;
-        Ok((Self::from_components(&n, &e, None)?, encoding))
+    fn from_private(key: &KeyPair) -> Result<Self, KeyError> {
+        let public = PublicKeyComponents::<Vec<u8>>::from(key.public_key());
+        let algorithm = AlgorithmParameters::RSA(RSAKeyParameters {
+            key_type: RSAKeyType::RSA,
+            n: URL_SAFE_NO_PAD.encode(&public.n),
+            e: URL_SAFE_NO_PAD.encode(&public.e),
+        });
+        Self::from_jwk(Jwk { common: CommonParameters::default(), algorithm })
     }
 }
 
-fn private_key(pem: &str) -> Result<RsaPrivateKey, KeyError> {
-    RsaPrivateKey::from_pkcs8_pem(pem)
-        .or_else(|_| RsaPrivateKey::from_pkcs1_pem(pem))
-        .map_err(|_| KeyError("not an RSA private key in PEM".into()))
+impl Signer {
+    fn new(key: KeyPair, kid: &str) -> Result<Self, KeyError> {
+        let mut header = Header::new(Algorithm::RS256);
+        header.kid = Some(kid.to_owned());
+        let header = serde_json::to_vec(&header).map_err(|e| KeyError(e.to_string()))?;
+        Ok(Self { kid: kid.to_owned(), header: URL_SAFE_NO_PAD.encode(header), key, rng: SystemRandom::new() })
+    }
 }
 
-/// A new 2048-bit RSA private key as PKCS#1 PEM (operator CLI).
+/// A PEM private key: PKCS#8 (`PRIVATE KEY`) or PKCS#1 (`RSA PRIVATE KEY`).
+fn private_key(pem: &str) -> Result<KeyPair, KeyError> {
+    let invalid = || KeyError("not an RSA private key in PEM".into());
+    let parsed = pem::parse(pem).map_err(|_| invalid())?;
+    match parsed.tag() {
+        "PRIVATE KEY" => KeyPair::from_pkcs8(parsed.contents()),
+        "RSA PRIVATE KEY" => KeyPair::from_der(parsed.contents()),
+        _ => return Err(invalid()),
+    }
+    .map_err(|_| invalid())
+}
+
+fn generate_key() -> Result<KeyPair, KeyError> {
+    KeyPair::generate(KeySize::Rsa2048).map_err(|e| KeyError(e.to_string()))
+}
+
+/// A new 2048-bit RSA private key as PKCS#8 PEM (operator CLI).
 pub fn generate_pem() -> Result<String, KeyError> {
-    let private = RsaPrivateKey::new(&mut rand::rngs::OsRng, 2048).map_err(|e| KeyError(e.to_string()))?;
-    Ok(private.to_pkcs1_pem(LineEnding::LF).map_err(|e| KeyError(e.to_string()))?.to_string())
+    let der = generate_key()?.as_der().map_err(|e| KeyError(e.to_string()))?;
+    Ok(pem::encode(&pem::Pem::new("PRIVATE KEY", der.as_ref())))
 }
 
 /// The kid (RFC 7638 thumbprint) of a PEM private key.
 pub fn kid_of(pem: &str) -> Result<String, KeyError> {
-    Ok(VerifyingKey::from_private(&private_key(pem)?)?.0.kid)
+    Ok(VerifyingKey::from_private(&private_key(pem)?)?.kid)
 }
 
 impl Keyring {
     /// A keyring with one new 2048-bit key (local runs and tests).
     pub fn generate() -> Result<Self, KeyError> {
-        let private = RsaPrivateKey::new(&mut rand::rngs::OsRng, 2048).map_err(|e| KeyError(e.to_string()))?;
-        let (key, encoding) = VerifyingKey::from_private(&private)?;
-        Ok(Self { signer: Some((key.kid.clone(), encoding)), keys: vec![key] })
+        let private = generate_key()?;
+        let key = VerifyingKey::from_private(&private)?;
+        Ok(Self { signer: Some(Signer::new(private, &key.kid)?), keys: vec![key] })
     }
 
     /// No key at all: for functions that neither sign nor check tokens.
@@ -119,9 +162,10 @@ impl Keyring {
     pub fn with_signer(signer: Option<&str>, pems: &[&str]) -> Result<Self, KeyError> {
         let mut ring = Self::empty();
         for pem in pems {
-            let (key, encoding) = VerifyingKey::from_private(&private_key(pem)?)?;
+            let private = private_key(pem)?;
+            let key = VerifyingKey::from_private(&private)?;
             if signer == Some(*pem) {
-                ring.signer = Some((key.kid.clone(), encoding));
+                ring.signer = Some(Signer::new(private, &key.kid)?);
             }
             ring.keys.push(key);
         }
@@ -133,9 +177,10 @@ impl Keyring {
         let listed = jwks["keys"].as_array().ok_or_else(|| KeyError("a JWKS has a `keys` list".into()))?;
         let keys = listed
             .iter()
-            .map(|jwk| match (jwk["kty"].as_str(), jwk["n"].as_str(), jwk["e"].as_str()) {
-                (Some("RSA"), Some(n), Some(e)) => VerifyingKey::from_components(n, e, jwk["kid"].as_str()),
-                _ => Err(KeyError("every key of the JWKS is an RSA key with n and e".into())),
+            .map(|jwk| {
+                let jwk: Jwk = serde_json::from_value(jwk.clone())
+                    .map_err(|_| KeyError("every key of the JWKS is an RSA key with n and e".into()))?;
+                VerifyingKey::from_jwk(jwk)
             })
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Self { signer: None, keys })
@@ -143,7 +188,7 @@ impl Keyring {
 
     /// The id of the key that signs new tokens, if this keyring signs.
     pub fn active_kid(&self) -> Option<&str> {
-        self.signer.as_ref().map(|(kid, _)| kid.as_str())
+        self.signer.as_ref().map(|signer| signer.kid.as_str())
     }
 
     /// Whether any key verifies here.
@@ -158,16 +203,23 @@ impl Keyring {
 
     /// The JSON Web Key Set of every verification key.
     pub fn jwks(&self) -> serde_json::Value {
-        serde_json::json!({ "keys": self.keys.iter().map(|k| k.jwk.clone()).collect::<Vec<_>>() })
+        let set = jsonwebtoken::jwk::JwkSet { keys: self.keys.iter().map(|k| k.jwk.clone()).collect() };
+        serde_json::to_value(set).unwrap_or_default()
     }
 
     /// Signs `claims` with the active key.
     pub fn sign(&self, claims: &Claims) -> Result<String, KeyError> {
-        let (kid, encoding) =
-            self.signer.as_ref().ok_or_else(|| KeyError("this function holds no signing key".into()))?;
-        let mut header = Header::new(Algorithm::RS256);
-        header.kid = Some(kid.clone());
-        jsonwebtoken::encode(&header, claims, encoding).map_err(|e| KeyError(e.to_string()))
+        let signer = self.signer.as_ref().ok_or_else(|| KeyError("this function holds no signing key".into()))?;
+        let claims = serde_json::to_vec(claims).map_err(|e| KeyError(e.to_string()))?;
+        let mut token = format!("{}.{}", signer.header, URL_SAFE_NO_PAD.encode(claims));
+        let mut signature = vec![0; signer.key.public_modulus_len()];
+        signer
+            .key
+            .sign(&RSA_PKCS1_SHA256, &signer.rng, token.as_bytes(), &mut signature)
+            .map_err(|e| KeyError(e.to_string()))?;
+        token.push('.');
+        token.push_str(&URL_SAFE_NO_PAD.encode(signature));
+        Ok(token)
     }
 
     /// Verifies signature (RS256 only), `kid`, `iss`, `aud` and `exp`
@@ -242,11 +294,9 @@ mod tests {
 
     #[test]
     fn a_retired_but_listed_key_still_verifies() {
-        let pem = |k: &RsaPrivateKey| k.to_pkcs1_pem(LineEnding::LF).unwrap().to_string();
-        let old = RsaPrivateKey::new(&mut rand::rngs::OsRng, 2048).unwrap();
-        let new = RsaPrivateKey::new(&mut rand::rngs::OsRng, 2048).unwrap();
-        let before = Keyring::from_pems(&[pem(&old).as_str()]).unwrap();
-        let after = Keyring::from_pems(&[pem(&new).as_str(), pem(&old).as_str()]).unwrap();
+        let (old, new) = (generate_pem().unwrap(), generate_pem().unwrap());
+        let before = Keyring::from_pems(&[old.as_str()]).unwrap();
+        let after = Keyring::from_pems(&[new.as_str(), old.as_str()]).unwrap();
         let far = chrono::Utc::now().timestamp() + 600;
         let old_token = before.sign(&claims(far)).unwrap();
         let new_token = after.sign(&claims(far)).unwrap();
@@ -278,11 +328,60 @@ mod tests {
 
     #[test]
     fn pem_keys_round_trip() {
-        let private = RsaPrivateKey::new(&mut rand::rngs::OsRng, 2048).unwrap();
-        let pem = private.to_pkcs1_pem(LineEnding::LF).unwrap();
+        let pem = generate_pem().unwrap();
+        assert!(pem.starts_with("-----BEGIN PRIVATE KEY-----"), "PKCS#8");
         let a = Keyring::from_pems(&[pem.as_str()]).unwrap();
         let b = Keyring::from_pems(&[pem.as_str()]).unwrap();
         assert_eq!(a.active_kid(), b.active_kid());
         assert!(Keyring::from_pems(&["nope"]).is_err());
+        // Keys written earlier as PKCS#1 (`RSA PRIVATE KEY`) still load, with
+        // the same kid: the PKCS#1 key is the PKCS#8 document's inner key.
+        let pkcs8 = pem::parse(&pem).unwrap();
+        let inner = pkcs1_of(pkcs8.contents());
+        let pkcs1 = pem::encode(&pem::Pem::new("RSA PRIVATE KEY", inner));
+        let c = Keyring::from_pems(&[pkcs1.as_str()]).unwrap();
+        assert_eq!(c.active_kid(), a.active_kid());
+        let far = chrono::Utc::now().timestamp() + 600;
+        assert!(a.verify(&c.sign(&claims(far)).unwrap(), "iss", "aud").is_some());
+    }
+
+    /// The `RSAPrivateKey` inside a PKCS#8 `PrivateKeyInfo` (the last
+    /// OCTET STRING of the outer SEQUENCE), read with a minimal DER walk.
+    fn pkcs1_of(pkcs8: &[u8]) -> Vec<u8> {
+        fn header(der: &[u8]) -> (u8, usize, usize) {
+            let (tag, first) = (der[0], der[1] as usize);
+            if first < 0x80 {
+                return (tag, 2, first);
+            }
+            let n = first & 0x7f;
+            let len = der[2..2 + n].iter().fold(0usize, |acc, b| (acc << 8) | *b as usize);
+            (tag, 2 + n, len)
+        }
+        let (_, outer_header, _) = header(pkcs8);
+        let mut rest = &pkcs8[outer_header..];
+        loop {
+            let (tag, head, len) = header(rest);
+            if tag == 0x04 {
+                return rest[head..head + len].to_vec();
+            }
+            rest = &rest[head + len..];
+        }
+    }
+
+    #[test]
+    fn tokens_verify_with_the_reference_implementation() {
+        // What jsonwebtoken itself signs with the same key verifies here, and
+        // the other way round: the hand-assembled token is a standard JWS.
+        let pem = generate_pem().unwrap();
+        let ring = Keyring::from_pems(&[pem.as_str()]).unwrap();
+        let far = chrono::Utc::now().timestamp() + 600;
+        let mut header = Header::new(Algorithm::RS256);
+        header.kid = ring.active_kid().map(str::to_owned);
+        let encoding = jsonwebtoken::EncodingKey::from_rsa_pem(pem.as_bytes()).unwrap();
+        let theirs = jsonwebtoken::encode(&header, &claims(far), &encoding).unwrap();
+        assert_eq!(ring.verify(&theirs, "iss", "aud"), Some(claims(far)));
+        let ours = ring.sign(&claims(far)).unwrap();
+        // RSASSA-PKCS1-v1_5 is deterministic: the same bytes either way.
+        assert_eq!(ours, theirs);
     }
 }
