@@ -37,7 +37,7 @@ use shared::config::Config;
 use shared::domain::keys::SigningKeys;
 use shared::domain::tenant::{ApiKeyGrant, Policy, Tenant, save_api_key, save_tenant};
 use shared::http::server::Responder;
-use shared::http::{ROUTES, Route, handle_route, match_path};
+use shared::http::{Route, handle_route};
 use shared::ports::{Condition, Email, Item, Key, Mailer, SendError, Sms, Store, StoreError, Tally, Texter, Write};
 
 const CODE: &str = "123456";
@@ -341,6 +341,11 @@ impl Texter for WatchedSenders {
     }
 }
 
+/// The route of a function of the template.
+fn route_for(function: &str) -> &'static Route {
+    shared::http::route_for_function(function).unwrap_or_else(|| panic!("{function} is not in the route table"))
+}
+
 /// The deployed shape: each route answered by its own function's app.
 struct Deployed {
     apps: HashMap<String, Arc<App>>,
@@ -355,9 +360,8 @@ impl Responder for Deployed {
 
     async fn respond(&self, request: lambda_http::Request) -> lambda_http::Response<lambda_http::Body> {
         let path = request.uri().path().to_owned();
-        let route: &'static Route = ROUTES
-            .iter()
-            .find(|r| r.method == request.method() && match_path(r.path, &path).is_some())
+        let route: &'static Route = shared::http::routes::find(request.method(), &path)
+            .map(|(route, _)| route)
             .unwrap_or_else(|| panic!("no function serves {} {path}", request.method()));
         self.served.lock().unwrap().insert(route.function.to_owned());
         let app = self.apps.get(route.function).unwrap_or_else(|| panic!("{} did not start", route.function));
@@ -486,7 +490,14 @@ impl Stack {
             let config = Config::from_lookup(true, |name| env.get(name).cloned())
                 .unwrap_or_else(|e| panic!("{}: {e}", function.binary));
             let credentials = role_credentials(&admin, &admin_arn, &function).await;
-            let mut app = match config.build_app_on(Some(&sdk(credentials)), clock.clone()).await {
+            // Built as the function's binary builds it: only the senders its
+            // endpoint declares (a send it did not declare fails the flow).
+            let needs = shared::http::endpoints::needs(route_for(&function.binary).endpoint);
+            let senders = shared::config::Senders {
+                mailer: needs.email.then_some(shared::config::ses_mailer as shared::config::MailerFactory),
+                texter: needs.sms.then_some(shared::config::sns_texter as shared::config::TexterFactory),
+            };
+            let mut app = match config.build_app_for(Some(&sdk(credentials)), clock.clone(), senders).await {
                 Ok(app) => app,
                 // A cold start that fails: the function answers nothing.
                 Err(err) => {

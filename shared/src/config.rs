@@ -32,6 +32,53 @@ pub enum SenderChoice {
     Aws,
 }
 
+/// Makes a function's SES mailer (from the SDK configuration and `Config`).
+pub type MailerFactory = fn(&SdkConfig, &Config) -> Arc<dyn Mailer>;
+/// Makes a function's SNS texter.
+pub type TexterFactory = fn(&SdkConfig, &Config) -> Arc<dyn Texter>;
+
+/// The AWS senders an app may build. A Lambda function passes only those its
+/// endpoint needs, as constants, so a function that sends nothing links
+/// neither SDK client; where one is missing and messages go to AWS, a send
+/// fails (503) instead.
+#[derive(Clone, Copy)]
+pub struct Senders {
+    pub mailer: Option<MailerFactory>,
+    pub texter: Option<TexterFactory>,
+}
+
+impl Senders {
+    /// Both (the local API, the operator CLI, tests).
+    pub const ALL: Senders = Senders { mailer: Some(ses_mailer), texter: Some(sns_texter) };
+}
+
+/// E-mail through SES v2 (the client is made at the first send).
+pub fn ses_mailer(sdk: &SdkConfig, config: &Config) -> Arc<dyn Mailer> {
+    Arc::new(SesMailer::lazy(sdk.clone(), config.email_from.clone()))
+}
+
+/// SMS through SNS (the client is made at the first send).
+pub fn sns_texter(sdk: &SdkConfig, config: &Config) -> Arc<dyn Texter> {
+    Arc::new(SnsTexter::lazy(sdk.clone(), config.sms_sender_id.clone()))
+}
+
+/// The sender of a function that sends nothing of its kind.
+struct NoSender;
+
+#[async_trait::async_trait]
+impl Mailer for NoSender {
+    async fn send_email(&self, _: &crate::ports::Email) -> Result<(), crate::ports::SendError> {
+        Err(crate::ports::SendError("this function was built without an e-mail sender".into()))
+    }
+}
+
+#[async_trait::async_trait]
+impl Texter for NoSender {
+    async fn send_sms(&self, _: &crate::ports::Sms) -> Result<(), crate::ports::SendError> {
+        Err(crate::ports::SendError("this function was built without an SMS sender".into()))
+    }
+}
+
 /// Everything read from the environment.
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -256,12 +303,17 @@ impl Config {
     /// Builds the app: SDK clients from one `SdkConfig` (the environment's
     /// credentials and region), keys, pepper, on the system clock.
     pub async fn build_app(&self) -> Result<App, ConfigError> {
+        self.build_app_with(Senders::ALL).await
+    }
+
+    /// Builds the app with only the given AWS senders (a Lambda function).
+    pub async fn build_app_with(&self, senders: Senders) -> Result<App, ConfigError> {
         let sdk = if self.needs_aws() {
             Some(aws_config::defaults(aws_config::BehaviorVersion::latest()).load().await)
         } else {
             None
         };
-        self.build_app_on(sdk.as_ref(), Arc::new(SystemClock)).await
+        self.build_app_for(sdk.as_ref(), Arc::new(SystemClock), senders).await
     }
 
     /// Whether the app talks to AWS (DynamoDB, SES/SNS, Secrets Manager).
@@ -276,6 +328,16 @@ impl Config {
     /// Builds the app on the given AWS configuration and clock (a test gives
     /// a function's own credentials, as Lambda does through its role).
     pub async fn build_app_on(&self, sdk: Option<&SdkConfig>, clock: Arc<dyn Clock>) -> Result<App, ConfigError> {
+        self.build_app_for(sdk, clock, Senders::ALL).await
+    }
+
+    /// Like [`Config::build_app_on`], with only the given AWS senders.
+    pub async fn build_app_for(
+        &self,
+        sdk: Option<&SdkConfig>,
+        clock: Arc<dyn Clock>,
+        senders: Senders,
+    ) -> Result<App, ConfigError> {
         let random: Arc<dyn Random> = Arc::new(OsRandom);
         if self.needs_aws() && sdk.is_none() {
             return Err(ConfigError("an AWS configuration is needed for DynamoDB, SES or SNS".into()));
@@ -293,8 +355,8 @@ impl Config {
         };
         let (mailer, texter): (Arc<dyn Mailer>, Arc<dyn Texter>) = match (&self.sender, sdk) {
             (SenderChoice::Aws, Some(sdk)) => (
-                Arc::new(SesMailer::new(aws_sdk_sesv2::Client::new(sdk), self.email_from.clone())),
-                Arc::new(SnsTexter::new(aws_sdk_sns::Client::new(sdk), self.sms_sender_id.clone())),
+                senders.mailer.map_or_else(|| Arc::new(NoSender) as Arc<dyn Mailer>, |make| make(sdk, self)),
+                senders.texter.map_or_else(|| Arc::new(NoSender) as Arc<dyn Texter>, |make| make(sdk, self)),
             ),
             _ => {
                 let outbox = Arc::new(Outbox::new(self.outbox_dir.clone(), clock.clone()));

@@ -9,6 +9,7 @@ pub mod domain;
 pub mod http;
 pub mod i18n;
 pub mod local;
+pub mod logs;
 pub mod ports;
 #[cfg(any(test, feature = "test-support"))]
 pub mod testing;

@@ -6,7 +6,6 @@ use std::sync::Arc;
 use crate::app::App;
 use crate::config::{Config, StoreChoice};
 use crate::domain::tenant::{ApiKeyGrant, IpLimits, Policy, Tenant, save_api_key, save_tenant};
-use crate::http::lambda::init_tracing;
 use crate::ports::StoreError;
 
 /// The sandbox tenant of a local run, from the configuration.
@@ -56,7 +55,7 @@ pub async fn seed_admin_token(app: &App, tenant: &Tenant, token: Option<&str>) -
 /// Runs the local API until Ctrl-C.
 pub async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let config = Config::from_env(false)?;
-    init_tracing(config.json_logs);
+    crate::logs::init(config.json_logs);
     if let StoreChoice::DynamoDb { table, endpoint } = &config.store {
         // Local convenience only (a deployed stack gets its table from SAM),
         // and before the app starts, so nothing it does at start can find

@@ -1,6 +1,6 @@
-//! Lambda function `add-credential`: serves its one route from `shared`'s route table.
+//! Lambda function `add-credential`: serves `Endpoint::AddCredential` alone.
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    shared::http::lambda::run("add-credential").await
+    shared::http::lambda::run(shared::http::endpoints::AddCredential).await
 }

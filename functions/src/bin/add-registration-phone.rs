@@ -1,6 +1,6 @@
-//! Lambda function `add-registration-phone`: serves its one route from `shared`'s route table.
+//! Lambda function `add-registration-phone`: serves `Endpoint::AddRegistrationPhone` alone.
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    shared::http::lambda::run("add-registration-phone").await
+    shared::http::lambda::run(shared::http::endpoints::AddRegistrationPhone).await
 }

@@ -1,6 +1,6 @@
-//! Lambda function `change-password`: serves its one route from `shared`'s route table.
+//! Lambda function `change-password`: serves `Endpoint::ChangePassword` alone.
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    shared::http::lambda::run("change-password").await
+    shared::http::lambda::run(shared::http::endpoints::ChangePassword).await
 }

@@ -1,6 +1,6 @@
-//! Lambda function `change-user-status`: serves its one route from `shared`'s route table.
+//! Lambda function `change-user-status`: serves `Endpoint::ChangeUserStatus` alone.
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    shared::http::lambda::run("change-user-status").await
+    shared::http::lambda::run(shared::http::endpoints::ChangeUserStatus).await
 }

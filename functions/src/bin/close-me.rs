@@ -1,6 +1,6 @@
-//! Lambda function `close-me`: serves its one route from `shared`'s route table.
+//! Lambda function `close-me`: serves `Endpoint::CloseMe` alone.
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    shared::http::lambda::run("close-me").await
+    shared::http::lambda::run(shared::http::endpoints::CloseMe).await
 }

@@ -1,6 +1,6 @@
-//! Lambda function `complete-password-challenge`: serves its one route from `shared`'s route table.
+//! Lambda function `complete-password-challenge`: serves `Endpoint::CompletePasswordChallenge` alone.
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    shared::http::lambda::run("complete-password-challenge").await
+    shared::http::lambda::run(shared::http::endpoints::CompletePasswordChallenge).await
 }

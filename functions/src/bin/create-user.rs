@@ -1,6 +1,6 @@
-//! Lambda function `create-user`: serves its one route from `shared`'s route table.
+//! Lambda function `create-user`: serves `Endpoint::CreateUser` alone.
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    shared::http::lambda::run("create-user").await
+    shared::http::lambda::run(shared::http::endpoints::CreateUser).await
 }

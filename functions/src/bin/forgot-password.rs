@@ -1,6 +1,6 @@
-//! Lambda function `forgot-password`: serves its one route from `shared`'s route table.
+//! Lambda function `forgot-password`: serves `Endpoint::ForgotPassword` alone.
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    shared::http::lambda::run("forgot-password").await
+    shared::http::lambda::run(shared::http::endpoints::ForgotPassword).await
 }

@@ -1,6 +1,6 @@
-//! Lambda function `get-me`: serves its one route from `shared`'s route table.
+//! Lambda function `get-me`: serves `Endpoint::GetMe` alone.
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    shared::http::lambda::run("get-me").await
+    shared::http::lambda::run(shared::http::endpoints::GetMe).await
 }

@@ -1,6 +1,6 @@
-//! Lambda function `get-reference`: serves its one route from `shared`'s route table.
+//! Lambda function `get-reference`: serves `Endpoint::GetReference` alone.
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    shared::http::lambda::run("get-reference").await
+    shared::http::lambda::run(shared::http::endpoints::GetReference).await
 }

@@ -1,6 +1,6 @@
-//! Lambda function `get-registration`: serves its one route from `shared`'s route table.
+//! Lambda function `get-registration`: serves `Endpoint::GetRegistration` alone.
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    shared::http::lambda::run("get-registration").await
+    shared::http::lambda::run(shared::http::endpoints::GetRegistration).await
 }

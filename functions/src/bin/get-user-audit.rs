@@ -1,6 +1,6 @@
-//! Lambda function `get-user-audit`: serves its one route from `shared`'s route table.
+//! Lambda function `get-user-audit`: serves `Endpoint::GetUserAudit` alone.
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    shared::http::lambda::run("get-user-audit").await
+    shared::http::lambda::run(shared::http::endpoints::GetUserAudit).await
 }

@@ -1,6 +1,6 @@
-//! Lambda function `get-user`: serves its one route from `shared`'s route table.
+//! Lambda function `get-user`: serves `Endpoint::GetUser` alone.
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    shared::http::lambda::run("get-user").await
+    shared::http::lambda::run(shared::http::endpoints::GetUser).await
 }

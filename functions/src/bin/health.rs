@@ -1,6 +1,6 @@
-//! Lambda function `health`: serves its one route from `shared`'s route table.
+//! Lambda function `health`: serves `Endpoint::Health` alone.
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    shared::http::lambda::run("health").await
+    shared::http::lambda::run(shared::http::endpoints::Health).await
 }

@@ -1,6 +1,6 @@
-//! Lambda function `jwks`: serves its one route from `shared`'s route table.
+//! Lambda function `jwks`: serves `Endpoint::Jwks` alone.
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    shared::http::lambda::run("jwks").await
+    shared::http::lambda::run(shared::http::endpoints::Jwks).await
 }

@@ -1,6 +1,6 @@
-//! Lambda function `list-reference`: serves its one route from `shared`'s route table.
+//! Lambda function `list-reference`: serves `Endpoint::ListReference` alone.
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    shared::http::lambda::run("list-reference").await
+    shared::http::lambda::run(shared::http::endpoints::ListReference).await
 }

@@ -1,6 +1,6 @@
-//! Lambda function `login`: serves its one route from `shared`'s route table.
+//! Lambda function `login`: serves `Endpoint::Login` alone.
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    shared::http::lambda::run("login").await
+    shared::http::lambda::run(shared::http::endpoints::Login).await
 }

@@ -1,6 +1,6 @@
-//! Lambda function `logout-all`: serves its one route from `shared`'s route table.
+//! Lambda function `logout-all`: serves `Endpoint::LogoutAll` alone.
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    shared::http::lambda::run("logout-all").await
+    shared::http::lambda::run(shared::http::endpoints::LogoutAll).await
 }

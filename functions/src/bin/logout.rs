@@ -1,6 +1,6 @@
-//! Lambda function `logout`: serves its one route from `shared`'s route table.
+//! Lambda function `logout`: serves `Endpoint::Logout` alone.
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    shared::http::lambda::run("logout").await
+    shared::http::lambda::run(shared::http::endpoints::Logout).await
 }

@@ -1,6 +1,6 @@
-//! Lambda function `openid-configuration`: serves its one route from `shared`'s route table.
+//! Lambda function `openid-configuration`: serves `Endpoint::OpenidConfiguration` alone.
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    shared::http::lambda::run("openid-configuration").await
+    shared::http::lambda::run(shared::http::endpoints::OpenidConfiguration).await
 }

@@ -1,6 +1,6 @@
-//! Lambda function `preflight`: serves its one route from `shared`'s route table.
+//! Lambda function `preflight`: serves `Endpoint::Preflight` alone.
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    shared::http::lambda::run("preflight").await
+    shared::http::lambda::run(shared::http::endpoints::Preflight).await
 }

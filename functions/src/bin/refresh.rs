@@ -1,6 +1,6 @@
-//! Lambda function `refresh`: serves its one route from `shared`'s route table.
+//! Lambda function `refresh`: serves `Endpoint::Refresh` alone.
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    shared::http::lambda::run("refresh").await
+    shared::http::lambda::run(shared::http::endpoints::Refresh).await
 }

@@ -1,6 +1,6 @@
-//! Lambda function `resend-registration-code`: serves its one route from `shared`'s route table.
+//! Lambda function `resend-registration-code`: serves `Endpoint::ResendRegistrationCode` alone.
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    shared::http::lambda::run("resend-registration-code").await
+    shared::http::lambda::run(shared::http::endpoints::ResendRegistrationCode).await
 }

@@ -1,6 +1,6 @@
-//! Lambda function `reset-password`: serves its one route from `shared`'s route table.
+//! Lambda function `reset-password`: serves `Endpoint::ResetPassword` alone.
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    shared::http::lambda::run("reset-password").await
+    shared::http::lambda::run(shared::http::endpoints::ResetPassword).await
 }

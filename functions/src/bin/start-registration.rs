@@ -1,6 +1,6 @@
-//! Lambda function `start-registration`: serves its one route from `shared`'s route table.
+//! Lambda function `start-registration`: serves `Endpoint::StartRegistration` alone.
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    shared::http::lambda::run("start-registration").await
+    shared::http::lambda::run(shared::http::endpoints::StartRegistration).await
 }

@@ -1,6 +1,6 @@
-//! Lambda function `update-me`: serves its one route from `shared`'s route table.
+//! Lambda function `update-me`: serves `Endpoint::UpdateMe` alone.
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    shared::http::lambda::run("update-me").await
+    shared::http::lambda::run(shared::http::endpoints::UpdateMe).await
 }

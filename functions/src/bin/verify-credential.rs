@@ -1,6 +1,6 @@
-//! Lambda function `verify-credential`: serves its one route from `shared`'s route table.
+//! Lambda function `verify-credential`: serves `Endpoint::VerifyCredential` alone.
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    shared::http::lambda::run("verify-credential").await
+    shared::http::lambda::run(shared::http::endpoints::VerifyCredential).await
 }

@@ -1,6 +1,6 @@
-//! Lambda function `verify-mfa`: serves its one route from `shared`'s route table.
+//! Lambda function `verify-mfa`: serves `Endpoint::VerifyMfa` alone.
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    shared::http::lambda::run("verify-mfa").await
+    shared::http::lambda::run(shared::http::endpoints::VerifyMfa).await
 }

@@ -1,6 +1,6 @@
-//! Lambda function `verify-registration-email`: serves its one route from `shared`'s route table.
+//! Lambda function `verify-registration-email`: serves `Endpoint::VerifyRegistrationEmail` alone.
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    shared::http::lambda::run("verify-registration-email").await
+    shared::http::lambda::run(shared::http::endpoints::VerifyRegistrationEmail).await
 }

@@ -1,6 +1,6 @@
-//! Lambda function `verify-registration-phone`: serves its one route from `shared`'s route table.
+//! Lambda function `verify-registration-phone`: serves `Endpoint::VerifyRegistrationPhone` alone.
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    shared::http::lambda::run("verify-registration-phone").await
+    shared::http::lambda::run(shared::http::endpoints::VerifyRegistrationPhone).await
 }

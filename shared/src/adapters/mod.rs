@@ -11,3 +11,20 @@ pub mod secrets;
 pub mod ses;
 pub mod sns;
 pub mod system;
+
+/// An SDK client given ready-made, or made from the SDK configuration at its
+/// first use.
+pub enum LazyClient<C> {
+    Ready(C),
+    Later(Box<aws_config::SdkConfig>, std::sync::OnceLock<C>),
+}
+
+impl<C> LazyClient<C> {
+    /// The client (`make` builds it from the configuration the first time).
+    pub fn get(&self, make: fn(&aws_config::SdkConfig) -> C) -> &C {
+        match self {
+            Self::Ready(client) => client,
+            Self::Later(sdk, cell) => cell.get_or_init(|| make(sdk)),
+        }
+    }
+}

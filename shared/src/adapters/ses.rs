@@ -5,18 +5,25 @@ use aws_sdk_sesv2::Client;
 use aws_sdk_sesv2::error::DisplayErrorContext;
 use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message};
 
+use super::LazyClient;
 use crate::ports::{Email, Mailer, SendError};
 
 /// [`Mailer`] on SES v2. The sender (or its domain) must be a verified SES
 /// identity.
 pub struct SesMailer {
-    client: Client,
+    client: LazyClient<Client>,
     from: String,
 }
 
 impl SesMailer {
     pub fn new(client: Client, from: impl Into<String>) -> Self {
-        Self { client, from: from.into() }
+        Self { client: LazyClient::Ready(client), from: from.into() }
+    }
+
+    /// A mailer whose client is made at its first send (a cold start that
+    /// sends nothing pays nothing for it).
+    pub fn lazy(sdk: aws_config::SdkConfig, from: impl Into<String>) -> Self {
+        Self { client: LazyClient::Later(Box::new(sdk), std::sync::OnceLock::new()), from: from.into() }
     }
 }
 
@@ -32,6 +39,7 @@ impl Mailer for SesMailer {
             .body(Body::builder().text(content(&email.text)?).build())
             .build();
         self.client
+            .get(Client::new)
             .send_email()
             .from_email_address(&self.from)
             .destination(Destination::builder().to_addresses(&email.to).build())

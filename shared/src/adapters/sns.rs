@@ -5,17 +5,23 @@ use aws_sdk_sns::Client;
 use aws_sdk_sns::error::DisplayErrorContext;
 use aws_sdk_sns::types::MessageAttributeValue;
 
+use super::LazyClient;
 use crate::ports::{SendError, Sms, Texter};
 
 /// [`Texter`] on SNS.
 pub struct SnsTexter {
-    client: Client,
+    client: LazyClient<Client>,
     sender_id: Option<String>,
 }
 
 impl SnsTexter {
     pub fn new(client: Client, sender_id: Option<String>) -> Self {
-        Self { client, sender_id }
+        Self { client: LazyClient::Ready(client), sender_id }
+    }
+
+    /// A texter whose client is made at its first send.
+    pub fn lazy(sdk: aws_config::SdkConfig, sender_id: Option<String>) -> Self {
+        Self { client: LazyClient::Later(Box::new(sdk), std::sync::OnceLock::new()), sender_id }
     }
 }
 
@@ -32,6 +38,7 @@ impl Texter for SnsTexter {
     async fn send_sms(&self, sms: &Sms) -> Result<(), SendError> {
         let mut publish = self
             .client
+            .get(Client::new)
             .publish()
             .phone_number(&sms.to)
             .message(&sms.text)

@@ -335,6 +335,23 @@ pub async fn load_user(app: &App, user_id: &str) -> Result<Option<(User, u64)>, 
     Ok(Some((decode_item(item)?, version)))
 }
 
+/// A session and its user, read in one round trip; `None` when either is
+/// gone (or unreadable: the token that names them is then worth nothing).
+pub async fn load_session_and_user(
+    app: &App,
+    user_id: &str,
+    session_id: &str,
+) -> Result<Option<(Session, User)>, Error> {
+    let found = app.store.get_many(&[session_key(user_id, session_id), user_key(user_id)]).await?;
+    let mut found = found.into_iter();
+    let (Some(Some(session)), Some(Some(user))) = (found.next(), found.next()) else {
+        return Ok(None);
+    };
+    let session = serde_json::from_value(session.body).ok();
+    let user = serde_json::from_value(user.body).ok();
+    Ok(session.zip(user))
+}
+
 /// The user a lock item points at.
 pub async fn user_by_lock(app: &App, lock: &Key) -> Result<Option<(User, u64)>, Error> {
     let Some(item) = app.store.get(lock).await? else {

@@ -1,28 +1,27 @@
-//! The Lambda entry point every function binary calls: build the app once
-//! per cold start, then serve the function's one route.
+//! The Lambda entry point every function binary calls with its endpoint's
+//! type (`lambda::run(endpoints::Refresh)`): build the app once per cold
+//! start, with only what the endpoint needs, then serve its one route.
 
 use std::convert::Infallible;
 use std::sync::Arc;
 
 use lambda_http::{Body, Error, Request, Response, service_fn};
 
-use super::{handle_route, route_for_function};
-use crate::config::Config;
+use super::endpoints::Handler;
+use super::pipeline::handle_endpoint;
+use crate::config::{Config, Senders};
 
-/// Sets up JSON or text logs (never secrets: handlers only log ids).
-pub fn init_tracing(json: bool) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(false);
-    let _ = if json { builder.json().without_time().try_init() } else { builder.try_init() };
-}
-
-/// Runs the Lambda function `function` (its name in the route table).
-pub async fn run(function: &str) -> Result<(), Error> {
+/// Runs the Lambda function of `handler`'s endpoint.
+pub async fn run<H: Handler>(handler: H) -> Result<(), Error> {
     let config = Config::from_env(true)?;
-    init_tracing(config.json_logs);
-    let route = route_for_function(function).ok_or_else(|| format!("no route for function {function}"))?;
-    let app = config.build_app().await?;
+    crate::logs::init(config.json_logs);
+    // Constant per binary: the SES and SNS clients are linked only into the
+    // functions that send.
+    let senders = Senders {
+        mailer: if H::NEEDS.email { Some(crate::config::ses_mailer) } else { None },
+        texter: if H::NEEDS.sms { Some(crate::config::sns_texter) } else { None },
+    };
+    let app = config.build_app_with(senders).await?;
     if config.dev
         && let Some(api_key) = &config.api_key
     {
@@ -36,7 +35,7 @@ pub async fn run(function: &str) -> Result<(), Error> {
     let app = Arc::new(app);
     lambda_http::run(service_fn(move |request: Request| {
         let app = app.clone();
-        async move { Ok::<Response<Body>, Infallible>(handle_route(&app, route, request).await) }
+        async move { Ok::<Response<Body>, Infallible>(handle_endpoint(&app, handler, request).await) }
     }))
     .await
 }

@@ -14,7 +14,8 @@ use hyper_util::rt::TokioIo;
 use lambda_http::Body;
 use tokio::net::TcpListener;
 
-use super::{ClientAddr, MAX_BODY_BYTES, handle, payload_too_large, render_early};
+use super::context::{ClientAddr, MAX_BODY_BYTES, payload_too_large};
+use super::pipeline::{handle, render_early};
 use crate::app::App;
 
 /// What answers the server's requests: the whole route table on one app (the

@@ -1,24 +1,20 @@
-//! Handlers of SPEC §7: privileged registration, reading users, status
-//! changes, the audit trail, and reference data.
+//! The back office (SPEC §7): privileged registration, reading users,
+//! status changes and the audit trail.
 
 use ::http::{HeaderValue, StatusCode};
 use lambda_http::{Body, Response};
 use serde_json::{Value, json};
 
-use super::Ctx;
-use super::handlers::{json_response, message, tenant};
-use super::input::Fields;
-use super::problem::Problem;
+use super::reply::{json_response, message};
+use crate::domain::FieldError;
 use crate::domain::password::Password;
 use crate::domain::reference;
 use crate::domain::user::Address;
-use crate::domain::users::{self, Actor, NewUser, Secret, Status, USER_TYPES, UserView};
+use crate::domain::users::{self, NewUser, Secret, Status, USER_TYPES, UserView};
 use crate::domain::values::{self, EmailAddress, Phone};
-use crate::domain::{Error, FieldError};
-
-fn actor<'a>(ctx: &'a Ctx<'_>) -> Result<&'a Actor, Problem> {
-    ctx.actor.as_ref().ok_or_else(|| Error::InvalidToken.into())
-}
+use crate::http::context::Ctx;
+use crate::http::input::Fields;
+use crate::http::problem::Problem;
 
 fn read_address(f: &mut Fields) -> Option<Address> {
     let value = f.raw("address")?;
@@ -69,8 +65,8 @@ fn read_address(f: &mut Fields) -> Option<Address> {
 }
 
 pub async fn create_user(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
-    let tenant = tenant(ctx)?;
-    let actor = actor(ctx)?;
+    let tenant = ctx.tenant()?;
+    let actor = ctx.actor()?;
     let mut f = Fields::parse(ctx.body)?;
     let today = ctx.app.clock.now().date_naive();
     let email_raw = f.str("email");
@@ -183,13 +179,13 @@ pub async fn create_user(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
 }
 
 pub async fn get_user(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
-    let user = users::get_user(ctx.app, tenant(ctx)?, actor(ctx)?, ctx.param("id")).await?;
+    let user = users::get_user(ctx.app, ctx.tenant()?, ctx.actor()?, ctx.param("id")).await?;
     Ok(json_response(StatusCode::OK, serde_json::to_value(UserView::from(&user)).unwrap_or_default()))
 }
 
-pub async fn change_status(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
-    let tenant = tenant(ctx)?;
-    let actor = actor(ctx)?;
+pub async fn change_user_status(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
+    let tenant = ctx.tenant()?;
+    let actor = ctx.actor()?;
     let mut f = Fields::parse(ctx.body)?;
     let raw = f.str("status");
     let status = f.check("status", raw, |s| Status::parse(s).ok_or("invalid_choice"));
@@ -217,7 +213,7 @@ pub async fn change_status(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
     ))
 }
 
-pub async fn audit(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
+pub async fn get_user_audit(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
     let limit = match ctx.query_param("limit") {
         None => 50,
         Some(raw) => match raw.parse::<usize>() {
@@ -226,19 +222,6 @@ pub async fn audit(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
         },
     };
     let before = ctx.query_param("before");
-    let page = users::audit_trail(ctx.app, tenant(ctx)?, actor(ctx)?, ctx.param("id"), limit, before).await?;
+    let page = users::audit_trail(ctx.app, ctx.tenant()?, ctx.actor()?, ctx.param("id"), limit, before).await?;
     Ok(json_response(StatusCode::OK, serde_json::to_value(page).unwrap_or_default()))
-}
-
-pub async fn list_reference(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
-    let kind = ctx.param("kind");
-    let items = reference::entries(kind, ctx.lang, tenant(ctx)?)
-        .ok_or_else(|| Problem::new(StatusCode::NOT_FOUND, "reference_not_found"))?;
-    Ok(json_response(StatusCode::OK, json!({ "kind": kind, "items": items })))
-}
-
-pub async fn get_reference(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
-    let item = reference::entry(ctx.param("kind"), ctx.param("code"), ctx.lang, tenant(ctx)?)
-        .ok_or_else(|| Problem::new(StatusCode::NOT_FOUND, "reference_not_found"))?;
-    Ok(json_response(StatusCode::OK, serde_json::to_value(item).unwrap_or_default()))
 }

@@ -1,0 +1,153 @@
+//! Signing in and out (SPEC §5): login, 2FA, the password-change
+//! challenge, refresh, logout, and the forgotten password.
+
+use ::http::StatusCode;
+use lambda_http::{Body, Response};
+use serde_json::json;
+
+use super::reply::{DEVICE_COOKIE, clear_cookie, json_response, message, tokens_response};
+use crate::domain::Error;
+use crate::domain::auth::{self, LoginOutcome, Origin};
+use crate::domain::password::Password;
+use crate::domain::values::{self, EmailAddress};
+use crate::http::context::Ctx;
+use crate::http::input::Fields;
+use crate::http::problem::Problem;
+
+fn login_answer(ctx: &Ctx<'_>, outcome: LoginOutcome) -> Response<Body> {
+    match outcome {
+        LoginOutcome::Tokens(tokens) => tokens_response(ctx, &tokens, StatusCode::OK, "logged_in"),
+        LoginOutcome::Mfa { challenge_id, channel } => json_response(
+            StatusCode::OK,
+            json!({
+                "mfa_required": true, "challenge_id": challenge_id, "channel": channel,
+            }),
+        ),
+        LoginOutcome::PasswordChange { challenge_id } => json_response(
+            StatusCode::OK,
+            json!({
+                "password_change_required": true, "challenge_id": challenge_id,
+            }),
+        ),
+    }
+}
+
+pub async fn login(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
+    let tenant = ctx.tenant()?;
+    let device = ctx.required_device()?;
+    let mut f = Fields::parse(ctx.body)?;
+    let username = f.str("username");
+    let password = f.str("password");
+    let device_token = f.opt_str("device_token");
+    f.finish(&["username", "password", "device_token"])?;
+    let (Some(username), Some(password)) = (username, password) else {
+        return Err(Problem::validation(vec![]));
+    };
+    let device_token = device_token.or_else(|| ctx.cookie(DEVICE_COOKIE));
+    let origin = Origin { ip: &ctx.client_ip, device_id: device, device_token: device_token.as_deref() };
+    let outcome = auth::login(ctx.app, tenant, &username, &Password::new(password), origin).await?;
+    Ok(login_answer(ctx, outcome))
+}
+
+pub async fn verify_mfa(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
+    let tenant = ctx.tenant()?;
+    let device = ctx.required_device()?;
+    let mut f = Fields::parse(ctx.body)?;
+    let challenge_id = f.str("challenge_id");
+    let code = f.str("code");
+    f.finish(&["challenge_id", "code"])?;
+    let (Some(challenge_id), Some(code)) = (challenge_id, code) else {
+        return Err(Problem::validation(vec![]));
+    };
+    let origin = Origin { ip: &ctx.client_ip, device_id: device, device_token: None };
+    let tokens = auth::verify_mfa(ctx.app, tenant, &challenge_id, &code, origin).await?;
+    Ok(tokens_response(ctx, &tokens, StatusCode::OK, "logged_in"))
+}
+
+pub async fn complete_password_challenge(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
+    let tenant = ctx.tenant()?;
+    let device = ctx.required_device()?;
+    let mut f = Fields::parse(ctx.body)?;
+    let challenge_id = f.str("challenge_id");
+    let new_password = f.str("new_password");
+    if let Some(password) = &new_password {
+        f.errors.extend(values::password_errors(&tenant.policy.password, "new_password", password, None));
+    }
+    f.finish(&["challenge_id", "new_password"])?;
+    let (Some(challenge_id), Some(new_password)) = (challenge_id, new_password) else {
+        return Err(Problem::validation(vec![]));
+    };
+    let outcome =
+        auth::complete_password_challenge(ctx.app, tenant, &challenge_id, &Password::new(new_password), device).await?;
+    Ok(login_answer(ctx, outcome))
+}
+
+/// The refresh token from the body (`refresh_token`) or the cookie.
+fn refresh_token(ctx: &Ctx<'_>) -> Result<Option<String>, Problem> {
+    if !ctx.body.is_empty() {
+        let mut f = Fields::parse(ctx.body)?;
+        let token = f.opt_str("refresh_token");
+        f.finish(&["refresh_token"])?;
+        if token.is_some() {
+            return Ok(token);
+        }
+    }
+    Ok(ctx.cookie("refresh_token"))
+}
+
+pub async fn refresh(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
+    let tenant = ctx.tenant()?;
+    let device = ctx.required_device()?;
+    let token = refresh_token(ctx)?.ok_or(Error::InvalidToken)?;
+    let tokens = auth::refresh(ctx.app, tenant, &token, device).await?;
+    Ok(tokens_response(ctx, &tokens, StatusCode::OK, "token_refreshed"))
+}
+
+pub async fn logout(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
+    let principal = ctx.principal()?;
+    let device = ctx.required_device()?;
+    if principal.session.device_id.as_deref().is_some_and(|bound| bound != device) {
+        return Err(Error::InvalidDevice.into());
+    }
+    auth::logout(ctx.app, &principal.user_id, &principal.session_id).await?;
+    Ok(clear_cookie(ctx, json_response(StatusCode::OK, json!({ "message": message(ctx, "logged_out") }))))
+}
+
+pub async fn logout_all(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
+    let principal = ctx.principal()?;
+    let count = auth::logout_all(ctx.app, &principal.user_id).await?;
+    let body = json!({ "sessions_revoked": count, "message": message(ctx, "logged_out_everywhere") });
+    Ok(clear_cookie(ctx, json_response(StatusCode::OK, body)))
+}
+
+fn read_email(f: &mut Fields) -> Option<EmailAddress> {
+    let raw = f.str("email");
+    f.check("email", raw, EmailAddress::parse)
+}
+
+pub async fn forgot_password(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
+    let tenant = ctx.tenant()?;
+    let mut f = Fields::parse(ctx.body)?;
+    let email = read_email(&mut f);
+    f.finish(&["email"])?;
+    let email = email.ok_or_else(|| Problem::validation(vec![]))?;
+    auth::forgot_password(ctx.app, tenant, &email, &ctx.client_ip).await?;
+    Ok(json_response(StatusCode::ACCEPTED, json!({ "message": message(ctx, "reset_requested") })))
+}
+
+pub async fn reset_password(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
+    let tenant = ctx.tenant()?;
+    let mut f = Fields::parse(ctx.body)?;
+    let email = read_email(&mut f);
+    let code = f.str("code");
+    let new_password = f.str("new_password");
+    if let Some(password) = &new_password {
+        f.errors.extend(values::password_errors(&tenant.policy.password, "new_password", password, email.as_ref()));
+    }
+    f.finish(&["email", "code", "new_password"])?;
+    let (Some(email), Some(code), Some(new_password)) = (email, code, new_password) else {
+        return Err(Problem::validation(vec![]));
+    };
+    auth::reset_password(ctx.app, tenant, &email, &code, &Password::new(new_password), &ctx.client_ip).await?;
+    Ok(json_response(StatusCode::OK, json!({ "message": message(ctx, "password_reset") })))
+}

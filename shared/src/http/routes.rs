@@ -1,0 +1,391 @@
+//! The route table: every endpoint, its Lambda function, method, path and
+//! authentication. The code's one source of truth for paths, checked against
+//! `template.yaml` by a test; each function's IAM permissions live in the
+//! template alone, proven by running its flows under them (`tests/iam.rs`).
+//! Paths are matched with `matchit`.
+
+use std::sync::OnceLock;
+
+use ::http::Method;
+
+/// What a route needs from the caller.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Auth {
+    /// Nothing (JWKS, health).
+    None,
+    /// A valid `X-API-Key`.
+    ApiKey,
+    /// A valid `X-API-Key` and a bearer access token of that tenant with a
+    /// live session.
+    Bearer,
+    /// A valid `X-API-Key` and either an admin token of that tenant or the
+    /// access token of an active user (what they may do follows their type).
+    Admin,
+}
+
+/// Every endpoint; one Lambda function each.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Endpoint {
+    Health,
+    Jwks,
+    OpenidConfiguration,
+    Preflight,
+    StartRegistration,
+    GetRegistration,
+    VerifyRegistrationEmail,
+    AddRegistrationPhone,
+    VerifyRegistrationPhone,
+    ResendRegistrationCode,
+    Login,
+    VerifyMfa,
+    CompletePasswordChallenge,
+    Refresh,
+    Logout,
+    LogoutAll,
+    ForgotPassword,
+    ResetPassword,
+    GetMe,
+    UpdateMe,
+    CloseMe,
+    AddCredential,
+    VerifyCredential,
+    ChangePassword,
+    CreateUser,
+    GetUser,
+    ChangeUserStatus,
+    GetUserAudit,
+    ListReference,
+    GetReference,
+}
+
+/// One row of the route table.
+#[derive(Clone, Debug)]
+pub struct Route {
+    /// The Lambda function (binary) name.
+    pub function: &'static str,
+    pub method: Method,
+    /// The API Gateway path, with `{name}` parameters.
+    pub path: &'static str,
+    pub auth: Auth,
+    pub endpoint: Endpoint,
+}
+
+/// The route table.
+pub const ROUTES: &[Route] = &[
+    Route { function: "health", method: Method::GET, path: "/v1/health", auth: Auth::None, endpoint: Endpoint::Health },
+    Route {
+        function: "jwks",
+        method: Method::GET,
+        path: "/.well-known/jwks.json",
+        auth: Auth::None,
+        endpoint: Endpoint::Jwks,
+    },
+    Route {
+        function: "openid-configuration",
+        method: Method::GET,
+        path: "/.well-known/openid-configuration",
+        auth: Auth::None,
+        endpoint: Endpoint::OpenidConfiguration,
+    },
+    Route {
+        function: "preflight",
+        method: Method::OPTIONS,
+        path: "/{proxy+}",
+        auth: Auth::None,
+        endpoint: Endpoint::Preflight,
+    },
+    Route {
+        function: "start-registration",
+        method: Method::POST,
+        path: "/v1/registrations",
+        auth: Auth::ApiKey,
+        endpoint: Endpoint::StartRegistration,
+    },
+    Route {
+        function: "get-registration",
+        method: Method::GET,
+        path: "/v1/registrations/{id}",
+        auth: Auth::ApiKey,
+        endpoint: Endpoint::GetRegistration,
+    },
+    Route {
+        function: "verify-registration-email",
+        method: Method::POST,
+        path: "/v1/registrations/{id}/email/verify",
+        auth: Auth::ApiKey,
+        endpoint: Endpoint::VerifyRegistrationEmail,
+    },
+    Route {
+        function: "add-registration-phone",
+        method: Method::POST,
+        path: "/v1/registrations/{id}/phone",
+        auth: Auth::ApiKey,
+        endpoint: Endpoint::AddRegistrationPhone,
+    },
+    Route {
+        function: "verify-registration-phone",
+        method: Method::POST,
+        path: "/v1/registrations/{id}/phone/verify",
+        auth: Auth::ApiKey,
+        endpoint: Endpoint::VerifyRegistrationPhone,
+    },
+    Route {
+        function: "resend-registration-code",
+        method: Method::POST,
+        path: "/v1/registrations/{id}/resend",
+        auth: Auth::ApiKey,
+        endpoint: Endpoint::ResendRegistrationCode,
+    },
+    Route {
+        function: "login",
+        method: Method::POST,
+        path: "/v1/auth/login",
+        auth: Auth::ApiKey,
+        endpoint: Endpoint::Login,
+    },
+    Route {
+        function: "verify-mfa",
+        method: Method::POST,
+        path: "/v1/auth/mfa",
+        auth: Auth::ApiKey,
+        endpoint: Endpoint::VerifyMfa,
+    },
+    Route {
+        function: "complete-password-challenge",
+        method: Method::POST,
+        path: "/v1/auth/password/challenge",
+        auth: Auth::ApiKey,
+        endpoint: Endpoint::CompletePasswordChallenge,
+    },
+    Route {
+        function: "refresh",
+        method: Method::POST,
+        path: "/v1/auth/refresh",
+        auth: Auth::ApiKey,
+        endpoint: Endpoint::Refresh,
+    },
+    Route {
+        function: "logout",
+        method: Method::POST,
+        path: "/v1/auth/logout",
+        auth: Auth::Bearer,
+        endpoint: Endpoint::Logout,
+    },
+    Route {
+        function: "logout-all",
+        method: Method::POST,
+        path: "/v1/auth/logout-all",
+        auth: Auth::Bearer,
+        endpoint: Endpoint::LogoutAll,
+    },
+    Route {
+        function: "forgot-password",
+        method: Method::POST,
+        path: "/v1/auth/password/forgot",
+        auth: Auth::ApiKey,
+        endpoint: Endpoint::ForgotPassword,
+    },
+    Route {
+        function: "reset-password",
+        method: Method::POST,
+        path: "/v1/auth/password/reset",
+        auth: Auth::ApiKey,
+        endpoint: Endpoint::ResetPassword,
+    },
+    Route { function: "get-me", method: Method::GET, path: "/v1/me", auth: Auth::Bearer, endpoint: Endpoint::GetMe },
+    Route {
+        function: "update-me",
+        method: Method::PATCH,
+        path: "/v1/me",
+        auth: Auth::Bearer,
+        endpoint: Endpoint::UpdateMe,
+    },
+    Route {
+        function: "close-me",
+        method: Method::DELETE,
+        path: "/v1/me",
+        auth: Auth::Bearer,
+        endpoint: Endpoint::CloseMe,
+    },
+    Route {
+        function: "add-credential",
+        method: Method::POST,
+        path: "/v1/me/credentials",
+        auth: Auth::Bearer,
+        endpoint: Endpoint::AddCredential,
+    },
+    Route {
+        function: "verify-credential",
+        method: Method::POST,
+        path: "/v1/me/credentials/verify",
+        auth: Auth::Bearer,
+        endpoint: Endpoint::VerifyCredential,
+    },
+    Route {
+        function: "change-password",
+        method: Method::POST,
+        path: "/v1/me/password",
+        auth: Auth::Bearer,
+        endpoint: Endpoint::ChangePassword,
+    },
+    Route {
+        function: "create-user",
+        method: Method::POST,
+        path: "/v1/users",
+        auth: Auth::Admin,
+        endpoint: Endpoint::CreateUser,
+    },
+    Route {
+        function: "get-user",
+        method: Method::GET,
+        path: "/v1/users/{id}",
+        auth: Auth::Admin,
+        endpoint: Endpoint::GetUser,
+    },
+    Route {
+        function: "change-user-status",
+        method: Method::POST,
+        path: "/v1/users/{id}/status",
+        auth: Auth::Admin,
+        endpoint: Endpoint::ChangeUserStatus,
+    },
+    Route {
+        function: "get-user-audit",
+        method: Method::GET,
+        path: "/v1/users/{id}/audit",
+        auth: Auth::Admin,
+        endpoint: Endpoint::GetUserAudit,
+    },
+    Route {
+        function: "list-reference",
+        method: Method::GET,
+        path: "/v1/reference/{kind}",
+        auth: Auth::ApiKey,
+        endpoint: Endpoint::ListReference,
+    },
+    Route {
+        function: "get-reference",
+        method: Method::GET,
+        path: "/v1/reference/{kind}/{code}",
+        auth: Auth::ApiKey,
+        endpoint: Endpoint::GetReference,
+    },
+];
+
+/// The route of a Lambda function, by its name.
+pub fn route_for_function(function: &str) -> Option<&'static Route> {
+    ROUTES.iter().find(|r| r.function == function)
+}
+
+/// The route of an endpoint.
+pub fn route_of(endpoint: Endpoint) -> &'static Route {
+    // Every endpoint has exactly one row (a test checks it).
+    ROUTES.iter().find(|r| r.endpoint == endpoint).unwrap_or(&ROUTES[0])
+}
+
+/// Path parameters, by name.
+pub type Params = Vec<(String, String)>;
+
+/// The paths of the table (the preflight's catch-all aside), each with the
+/// rows that serve it, in `matchit`'s syntax.
+fn router() -> &'static matchit::Router<Vec<&'static Route>> {
+    static ROUTER: OnceLock<matchit::Router<Vec<&'static Route>>> = OnceLock::new();
+    ROUTER.get_or_init(|| {
+        let mut paths: Vec<(&str, Vec<&'static Route>)> = Vec::new();
+        for route in ROUTES.iter().filter(|r| r.endpoint != Endpoint::Preflight) {
+            match paths.iter_mut().find(|(path, _)| *path == route.path) {
+                Some((_, rows)) => rows.push(route),
+                None => paths.push((route.path, vec![route])),
+            }
+        }
+        let mut router = matchit::Router::new();
+        for (path, rows) in paths {
+            // The table's paths are fixed and distinct: a conflict is a bug
+            // that the route tests catch.
+            let _ = router.insert(path, rows);
+        }
+        router
+    })
+}
+
+/// The table's rows for `path` (other than the preflight's), with the path's
+/// parameters. A trailing slash is ignored, as API Gateway does.
+pub fn routes_of(path: &str) -> Option<(&'static [&'static Route], Params)> {
+    let trimmed = path.trim_end_matches('/');
+    let path = if trimmed.is_empty() { "/" } else { trimmed };
+    let matched = router().at(path).ok()?;
+    let params = matched.params.iter().map(|(name, value)| (name.to_owned(), value.to_owned())).collect();
+    Some((matched.value.as_slice(), params))
+}
+
+/// The route that answers `method` on `path`, with the path's parameters: an
+/// `OPTIONS` request is the CORS preflight's, whatever its path.
+pub fn find(method: &Method, path: &str) -> Option<(&'static Route, Params)> {
+    if method == Method::OPTIONS {
+        return Some((
+            route_of(Endpoint::Preflight),
+            vec![("proxy".to_owned(), path.trim_start_matches('/').to_owned())],
+        ));
+    }
+    let (routes, params) = routes_of(path)?;
+    routes.iter().find(|r| r.method == method).map(|route| (*route, params))
+}
+
+/// The parameters of `path` if `route` serves it (a Lambda function serves
+/// one route, whatever path API Gateway hands it).
+pub fn match_route(route: &Route, path: &str) -> Option<Params> {
+    if route.endpoint == Endpoint::Preflight {
+        return Some(vec![("proxy".to_owned(), path.trim_start_matches('/').to_owned())]);
+    }
+    let (routes, params) = routes_of(path)?;
+    routes.iter().any(|r| r.path == route.path).then_some(params)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params(path: &str) -> Option<Params> {
+        routes_of(path).map(|(_, params)| params)
+    }
+
+    #[test]
+    fn paths_match_patterns() {
+        assert_eq!(params("/v1/registrations"), Some(vec![]));
+        assert_eq!(params("/v1/registrations/"), Some(vec![]), "a trailing slash is ignored");
+        assert_eq!(params("/v1/registrations/reg_1/email/verify"), Some(vec![("id".to_owned(), "reg_1".to_owned())]));
+        assert_eq!(params("/v1/registrations/a/b"), None);
+        assert_eq!(params("/v1/healthz"), None);
+        assert_eq!(params("/"), None);
+        let me = routes_of("/v1/me").unwrap().0;
+        assert_eq!(me.len(), 3, "GET, PATCH and DELETE share /v1/me");
+        assert_eq!(find(&Method::DELETE, "/v1/me").unwrap().0.endpoint, Endpoint::CloseMe);
+        assert!(find(&Method::PUT, "/v1/me").is_none());
+        let (preflight, params) = find(&Method::OPTIONS, "/v1/users/u1").unwrap();
+        assert_eq!(preflight.endpoint, Endpoint::Preflight);
+        assert_eq!(params, vec![("proxy".to_owned(), "v1/users/u1".to_owned())]);
+    }
+
+    #[test]
+    fn a_function_serves_only_its_own_path() {
+        let get_user = route_of(Endpoint::GetUser);
+        assert_eq!(match_route(get_user, "/v1/users/u1"), Some(vec![("id".to_owned(), "u1".to_owned())]));
+        assert_eq!(match_route(get_user, "/v1/users/u1/audit"), None);
+        assert_eq!(match_route(get_user, "/v1/users"), None);
+    }
+
+    #[test]
+    fn every_function_name_and_endpoint_is_unique_and_every_path_is_routable() {
+        let mut names: Vec<_> = ROUTES.iter().map(|r| r.function).collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), ROUTES.len());
+        for route in ROUTES {
+            assert_eq!(route_of(route.endpoint).function, route.function);
+            if route.endpoint != Endpoint::Preflight {
+                let path = route.path.replace("{id}", "x").replace("{kind}", "k").replace("{code}", "c");
+                assert_eq!(find(&route.method, &path).map(|(r, _)| r.function), Some(route.function), "{path}");
+            }
+        }
+    }
+}
