@@ -148,6 +148,11 @@ impl Fields {
         }
     }
 
+    /// Whether field `name` is `null` (`None` when absent).
+    pub fn is_null(&self, name: &str) -> Option<bool> {
+        self.map.get(name).map(Value::is_null)
+    }
+
     pub fn has(&self, name: &str) -> bool {
         matches!(self.map.get(name), Some(v) if !v.is_null())
     }

@@ -6,9 +6,11 @@
 //! - [`handlers`]: one file per area, one function per endpoint, named after it.
 //! - [`context`]: the request as handlers see it, and authentication.
 //! - [`pipeline`]: route → context → handler → CORS and common headers.
-//! - [`input`] and [`problem`]: reading bodies, RFC 9457 answers.
+//! - [`body`] (request bodies as types: read and described from one
+//!   declaration), [`input`] and [`problem`]: reading bodies, RFC 9457 answers.
 //! - [`lambda`] (a function's `main`) and [`server`] (the local API).
 
+pub mod body;
 pub mod context;
 pub mod endpoints;
 pub mod handlers;

@@ -9,10 +9,62 @@ use super::reply::{DEVICE_COOKIE, clear_cookie, json_response, message, tokens_r
 use crate::domain::Error;
 use crate::domain::auth::{self, LoginOutcome, Origin};
 use crate::domain::password::Password;
-use crate::domain::values::{self, EmailAddress};
+use crate::domain::values;
+use crate::http::body::{Code, Cx, Email, Id, NewPassword, Password as PasswordField, Token, Username};
 use crate::http::context::Ctx;
 use crate::http::input::Fields;
 use crate::http::problem::Problem;
+
+crate::body! {
+    /// `POST /v1/auth/login`
+    pub struct LoginBody {
+        /// The e-mail address (or the phone, where the tenant allows it).
+        username: required Username,
+        password: required PasswordField,
+        /// What an earlier sign-in on this device returned (also read from the
+        /// `registrar_device` cookie): the device's own failure allowance.
+        device_token: optional Token,
+    }
+}
+
+crate::body! {
+    /// `POST /v1/auth/mfa`
+    pub struct MfaBody {
+        challenge_id: required Id,
+        code: required Code,
+    }
+}
+
+crate::body! {
+    /// `POST /v1/auth/password/challenge`
+    pub struct PasswordChallengeBody {
+        challenge_id: required Id,
+        new_password: required NewPassword,
+    }
+}
+
+crate::body! {
+    /// `POST /v1/auth/refresh`: the token here or in the `refresh_token` cookie.
+    pub struct RefreshBody {
+        refresh_token: optional Token,
+    }
+}
+
+crate::body! {
+    /// `POST /v1/auth/password/forgot`
+    pub struct ForgotPasswordBody {
+        email: required Email,
+    }
+}
+
+crate::body! {
+    /// `POST /v1/auth/password/reset`
+    pub struct ResetPasswordBody {
+        email: required Email,
+        code: required Code,
+        new_password: required NewPassword,
+    }
+}
 
 fn login_answer(ctx: &Ctx<'_>, outcome: LoginOutcome) -> Response<Body> {
     match outcome {
@@ -36,10 +88,8 @@ pub async fn login(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
     let tenant = ctx.tenant()?;
     let device = ctx.required_device()?;
     let mut f = Fields::parse(ctx.body)?;
-    let username = f.str("username");
-    let password = f.str("password");
-    let device_token = f.opt_str("device_token");
-    f.finish(&["username", "password", "device_token"])?;
+    let LoginBody { username, password, device_token } = LoginBody::read(&mut f, &Cx::of(ctx));
+    f.finish(LoginBody::FIELDS)?;
     let (Some(username), Some(password)) = (username, password) else {
         return Err(Problem::validation(vec![]));
     };
@@ -53,9 +103,8 @@ pub async fn verify_mfa(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
     let tenant = ctx.tenant()?;
     let device = ctx.required_device()?;
     let mut f = Fields::parse(ctx.body)?;
-    let challenge_id = f.str("challenge_id");
-    let code = f.str("code");
-    f.finish(&["challenge_id", "code"])?;
+    let MfaBody { challenge_id, code } = MfaBody::read(&mut f, &Cx::of(ctx));
+    f.finish(MfaBody::FIELDS)?;
     let (Some(challenge_id), Some(code)) = (challenge_id, code) else {
         return Err(Problem::validation(vec![]));
     };
@@ -68,12 +117,11 @@ pub async fn complete_password_challenge(ctx: &Ctx<'_>) -> Result<Response<Body>
     let tenant = ctx.tenant()?;
     let device = ctx.required_device()?;
     let mut f = Fields::parse(ctx.body)?;
-    let challenge_id = f.str("challenge_id");
-    let new_password = f.str("new_password");
+    let PasswordChallengeBody { challenge_id, new_password } = PasswordChallengeBody::read(&mut f, &Cx::of(ctx));
     if let Some(password) = &new_password {
         f.errors.extend(values::password_errors(&tenant.policy.password, "new_password", password, None));
     }
-    f.finish(&["challenge_id", "new_password"])?;
+    f.finish(PasswordChallengeBody::FIELDS)?;
     let (Some(challenge_id), Some(new_password)) = (challenge_id, new_password) else {
         return Err(Problem::validation(vec![]));
     };
@@ -86,8 +134,8 @@ pub async fn complete_password_challenge(ctx: &Ctx<'_>) -> Result<Response<Body>
 fn refresh_token(ctx: &Ctx<'_>) -> Result<Option<String>, Problem> {
     if !ctx.body.is_empty() {
         let mut f = Fields::parse(ctx.body)?;
-        let token = f.opt_str("refresh_token");
-        f.finish(&["refresh_token"])?;
+        let token = RefreshBody::read(&mut f, &Cx::of(ctx)).refresh_token;
+        f.finish(RefreshBody::FIELDS)?;
         if token.is_some() {
             return Ok(token);
         }
@@ -120,16 +168,11 @@ pub async fn logout_all(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
     Ok(clear_cookie(ctx, json_response(StatusCode::OK, body)))
 }
 
-fn read_email(f: &mut Fields) -> Option<EmailAddress> {
-    let raw = f.str("email");
-    f.check("email", raw, EmailAddress::parse)
-}
-
 pub async fn forgot_password(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
     let tenant = ctx.tenant()?;
     let mut f = Fields::parse(ctx.body)?;
-    let email = read_email(&mut f);
-    f.finish(&["email"])?;
+    let email = ForgotPasswordBody::read(&mut f, &Cx::of(ctx)).email;
+    f.finish(ForgotPasswordBody::FIELDS)?;
     let email = email.ok_or_else(|| Problem::validation(vec![]))?;
     auth::forgot_password(ctx.app, tenant, &email, &ctx.client_ip).await?;
     Ok(json_response(StatusCode::ACCEPTED, json!({ "message": message(ctx, "reset_requested") })))
@@ -138,13 +181,11 @@ pub async fn forgot_password(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
 pub async fn reset_password(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
     let tenant = ctx.tenant()?;
     let mut f = Fields::parse(ctx.body)?;
-    let email = read_email(&mut f);
-    let code = f.str("code");
-    let new_password = f.str("new_password");
+    let ResetPasswordBody { email, code, new_password } = ResetPasswordBody::read(&mut f, &Cx::of(ctx));
     if let Some(password) = &new_password {
         f.errors.extend(values::password_errors(&tenant.policy.password, "new_password", password, email.as_ref()));
     }
-    f.finish(&["email", "code", "new_password"])?;
+    f.finish(ResetPasswordBody::FIELDS)?;
     let (Some(email), Some(code), Some(new_password)) = (email, code, new_password) else {
         return Err(Problem::validation(vec![]));
     };

@@ -6,11 +6,13 @@ use lambda_http::{Body, Response};
 use serde_json::json;
 
 use super::reply::{clear_cookie, json_response, message};
-use crate::domain::FieldError;
 use crate::domain::auth;
 use crate::domain::me::{self, NewCredential, ProfileChanges};
 use crate::domain::password::Password;
 use crate::domain::values::{self, EmailAddress, Phone};
+use crate::http::body::{
+    BirthDate, Choice, Code, Cx, Gender, Language, Name, NewPassword, OneOf, Password as PasswordField, Text, TimeZone,
+};
 use crate::http::context::Ctx;
 use crate::http::input::Fields;
 use crate::http::problem::Problem;
@@ -29,45 +31,31 @@ pub async fn get_me(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
     Ok(profile_response(ctx, &profile, None))
 }
 
+crate::body! {
+    /// `PATCH /v1/me`: the fields given change; `null` clears an optional one.
+    pub struct UpdateMeBody {
+        first_name: present Name,
+        last_name: present Name,
+        preferred_language: present Language,
+        gender: patch Gender,
+        birth_date: patch BirthDate,
+        time_zone: patch TimeZone,
+    }
+}
+
 pub async fn update_me(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
     let principal = ctx.principal()?;
     let mut f = Fields::parse(ctx.body)?;
-    let today = ctx.app.clock.now().date_naive();
-    let mut changes = ProfileChanges::default();
-    for name in ["first_name", "last_name"] {
-        if f.has(name) {
-            let raw = f.str(name);
-            let value = f.check(name, raw, values::parse_name);
-            if name == "first_name" { changes.first_name = value } else { changes.last_name = value }
-        } else if let Some(None) = f.nullable_str(name) {
-            f.errors.push(FieldError::new(name, "required"));
-        }
-    }
-    if f.has("preferred_language") {
-        let raw = f.str("preferred_language");
-        changes.language = f.check("preferred_language", raw, values::parse_language);
-    } else if let Some(None) = f.nullable_str("preferred_language") {
-        f.errors.push(FieldError::new("preferred_language", "required"));
-    }
-    if let Some(value) = f.nullable_str("gender") {
-        changes.gender = Some(match value {
-            Some(raw) => f.check("gender", Some(raw), values::parse_gender),
-            None => None,
-        });
-    }
-    if let Some(value) = f.nullable_str("birth_date") {
-        changes.birth_date = Some(match value {
-            Some(raw) => f.check("birth_date", Some(raw), |s| values::parse_birth_date(s, today)),
-            None => None,
-        });
-    }
-    if let Some(value) = f.nullable_str("time_zone") {
-        changes.time_zone = Some(match value {
-            Some(raw) => f.check("time_zone", Some(raw), values::parse_time_zone),
-            None => None,
-        });
-    }
-    f.finish(&["first_name", "last_name", "preferred_language", "gender", "birth_date", "time_zone"])?;
+    let body = UpdateMeBody::read(&mut f, &Cx::of(ctx));
+    f.finish(UpdateMeBody::FIELDS)?;
+    let changes = ProfileChanges {
+        first_name: body.first_name,
+        last_name: body.last_name,
+        language: body.preferred_language,
+        gender: body.gender,
+        birth_date: body.birth_date,
+        time_zone: body.time_zone,
+    };
     let profile = me::update_profile(ctx.app, &principal.user_id, changes).await?;
     Ok(profile_response(ctx, &profile, Some("profile_updated")))
 }
@@ -75,35 +63,68 @@ pub async fn update_me(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
 pub async fn close_me(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
     let principal = ctx.principal()?;
     let mut f = Fields::parse(ctx.body)?;
-    let password = f.str("password");
-    f.finish(&["password"])?;
+    let password = CloseMeBody::read(&mut f, &Cx::of(ctx)).password;
+    f.finish(CloseMeBody::FIELDS)?;
     let password = password.ok_or_else(|| Problem::validation(vec![]))?;
     me::close_account(ctx.app, &principal.user_id, &Password::new(password)).await?;
     Ok(clear_cookie(ctx, json_response(StatusCode::OK, json!({ "message": message(ctx, "account_closed") }))))
 }
 
-fn read_kind(f: &mut Fields) -> Option<&'static str> {
-    let raw = f.str("type");
-    f.check("type", raw, |s| match s {
-        "email" => Ok("email"),
-        "phone" => Ok("phone"),
-        _ => Err("invalid_choice"),
-    })
+/// The kinds of credential a user adds and verifies.
+pub struct CredentialKinds;
+
+impl Choice for CredentialKinds {
+    const CHOICES: &'static [&'static str] = &["email", "phone"];
+}
+
+crate::body! {
+    /// `DELETE /v1/me`
+    pub struct CloseMeBody {
+        password: required PasswordField,
+    }
+}
+
+crate::body! {
+    /// `POST /v1/me/credentials`
+    pub struct AddCredentialBody {
+        #[doc = "`email` or `phone`"]
+        r#type: required OneOf<CredentialKinds>,
+        /// The new e-mail address, or the phone in E.164.
+        value: required Text,
+        /// The step-up; without it only a sign-in within the tenant's
+        /// `step_up_window_secs` will do (403 `step_up_required` otherwise).
+        current_password: optional PasswordField,
+    }
+}
+
+crate::body! {
+    /// `POST /v1/me/credentials/verify`
+    pub struct VerifyCredentialBody {
+        r#type: required OneOf<CredentialKinds>,
+        code: required Code,
+    }
+}
+
+crate::body! {
+    /// `POST /v1/me/password`
+    pub struct ChangePasswordBody {
+        current_password: required PasswordField,
+        new_password: required NewPassword,
+    }
 }
 
 pub async fn add_credential(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
     let tenant = ctx.tenant()?;
     let principal = ctx.principal()?;
     let mut f = Fields::parse(ctx.body)?;
-    let kind = read_kind(&mut f);
-    let raw = f.str("value");
+    let AddCredentialBody { r#type: kind, value, current_password: current } =
+        AddCredentialBody::read(&mut f, &Cx::of(ctx));
     let credential = match kind {
-        Some("email") => f.check("value", raw, EmailAddress::parse).map(NewCredential::Email),
-        Some(_) => f.check("value", raw, Phone::parse).map(NewCredential::Phone),
+        Some("email") => f.check("value", value, EmailAddress::parse).map(NewCredential::Email),
+        Some(_) => f.check("value", value, Phone::parse).map(NewCredential::Phone),
         None => None,
     };
-    let current = f.opt_str("current_password");
-    f.finish(&["type", "value", "current_password"])?;
+    f.finish(AddCredentialBody::FIELDS)?;
     let credential = credential.ok_or_else(|| Problem::validation(vec![]))?;
     let step_up = match current {
         Some(password) => me::StepUp::Password(Password::new(password)),
@@ -117,9 +138,8 @@ pub async fn verify_credential(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem>
     let tenant = ctx.tenant()?;
     let principal = ctx.principal()?;
     let mut f = Fields::parse(ctx.body)?;
-    let kind = read_kind(&mut f);
-    let code = f.str("code");
-    f.finish(&["type", "code"])?;
+    let VerifyCredentialBody { r#type: kind, code } = VerifyCredentialBody::read(&mut f, &Cx::of(ctx));
+    f.finish(VerifyCredentialBody::FIELDS)?;
     let (Some(kind), Some(code)) = (kind, code) else {
         return Err(Problem::validation(vec![]));
     };
@@ -132,12 +152,11 @@ pub async fn change_password(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
     let tenant = ctx.tenant()?;
     let principal = ctx.principal()?;
     let mut f = Fields::parse(ctx.body)?;
-    let current = f.str("current_password");
-    let new_password = f.str("new_password");
+    let ChangePasswordBody { current_password: current, new_password } = ChangePasswordBody::read(&mut f, &Cx::of(ctx));
     if let Some(password) = &new_password {
         f.errors.extend(values::password_errors(&tenant.policy.password, "new_password", password, None));
     }
-    f.finish(&["current_password", "new_password"])?;
+    f.finish(ChangePasswordBody::FIELDS)?;
     let (Some(current), Some(new_password)) = (current, new_password) else {
         return Err(Problem::validation(vec![]));
     };

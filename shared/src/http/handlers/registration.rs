@@ -4,57 +4,56 @@ use ::http::StatusCode;
 use lambda_http::{Body, Response};
 use serde_json::json;
 
-use super::reply::{json_response, message, read_code, tokens_response};
+use super::reply::{json_response, message, tokens_response};
 use crate::domain::FieldError;
 use crate::domain::password::Password;
 use crate::domain::registration::{self, Channel, SignUp, Verified};
 use crate::domain::user::Tokens;
-use crate::domain::values::{self, EmailAddress, Phone};
+use crate::domain::values::{self, Phone};
+use crate::http::body::{
+    Accepted, BirthDate, Choice, Cx, E164, Email, Gender, Language, Name, NationalNumber, NewPassword, OneOf,
+    PhonePrefix, TenantCode, TimeZone,
+};
 use crate::http::context::Ctx;
 use crate::http::input::Fields;
 use crate::http::problem::Problem;
 
+crate::body! {
+    /// `POST /v1/registrations`: the first step of a sign-up.
+    pub struct StartRegistrationBody {
+        email: required Email,
+        password: required NewPassword,
+        first_name: required Name,
+        last_name: required Name,
+        gender: optional Gender,
+        birth_date: optional BirthDate,
+        /// The language of messages; the request's `Accept-Language` when absent.
+        preferred_language: optional Language,
+        time_zone: optional TimeZone,
+        terms_accepted: required Accepted,
+        privacy_policy_accepted: required Accepted,
+    }
+}
+
 pub async fn start_registration(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
     let tenant = ctx.tenant()?;
     let mut f = Fields::parse(ctx.body)?;
-    let email_raw = f.str("email");
-    let email = f.check("email", email_raw, EmailAddress::parse);
-    let password = f.str("password");
-    let first_name_raw = f.str("first_name");
-    let first_name = f.check("first_name", first_name_raw, values::parse_name);
-    let last_name_raw = f.str("last_name");
-    let last_name = f.check("last_name", last_name_raw, values::parse_name);
-    let gender_raw = f.opt_str("gender");
-    let gender = f.check("gender", gender_raw, values::parse_gender);
-    let today = ctx.app.clock.now().date_naive();
-    let birth_raw = f.opt_str("birth_date");
-    let birth_date = f.check("birth_date", birth_raw, |s| values::parse_birth_date(s, today));
-    let language_raw = f.opt_str("preferred_language");
-    let language = f.check("preferred_language", language_raw, values::parse_language);
-    let tz_raw = f.opt_str("time_zone");
-    let time_zone = f.check("time_zone", tz_raw, values::parse_time_zone);
-    for name in ["terms_accepted", "privacy_policy_accepted"] {
-        if f.bool(name) == Some(false) {
-            f.errors.push(FieldError::new(name, "must_accept"));
-        }
+    let body = StartRegistrationBody::read(&mut f, &Cx::of(ctx));
+    if let Some(password) = &body.password {
+        f.errors.extend(values::password_errors(&tenant.policy.password, "password", password, body.email.as_ref()));
     }
-    if let Some(password) = &password {
-        let broken = values::password_errors(&tenant.policy.password, "password", password, email.as_ref());
-        f.errors.extend(broken);
-    }
-    f.finish(&[
-        "email",
-        "password",
-        "first_name",
-        "last_name",
-        "gender",
-        "birth_date",
-        "preferred_language",
-        "time_zone",
-        "terms_accepted",
-        "privacy_policy_accepted",
-    ])?;
-    let (Some(email), Some(password), Some(first_name), Some(last_name)) = (email, password, first_name, last_name)
+    f.finish(StartRegistrationBody::FIELDS)?;
+    let StartRegistrationBody {
+        email: Some(email),
+        password: Some(password),
+        first_name: Some(first_name),
+        last_name: Some(last_name),
+        gender,
+        birth_date,
+        preferred_language,
+        time_zone,
+        ..
+    } = body
     else {
         return Err(Problem::validation(vec![]));
     };
@@ -65,7 +64,7 @@ pub async fn start_registration(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem
         last_name,
         gender,
         birth_date,
-        language: language.unwrap_or_else(|| ctx.lang.to_owned()),
+        language: preferred_language.unwrap_or_else(|| ctx.lang.to_owned()),
         time_zone,
         partner_id: ctx.partner_id.clone(),
     };
@@ -81,6 +80,21 @@ pub async fn start_registration(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem
     ))
 }
 
+crate::body! {
+    /// A one-time code of the tenant's length, as sent by e-mail or SMS.
+    pub struct CodeBody {
+        code: required TenantCode,
+    }
+}
+
+/// Reads `{ "code": "123456" }`, checking its shape against the tenant.
+fn read_code(ctx: &Ctx<'_>) -> Result<String, Problem> {
+    let mut f = Fields::parse(ctx.body)?;
+    let body = CodeBody::read(&mut f, &Cx::of(ctx));
+    f.finish(CodeBody::FIELDS)?;
+    body.code.ok_or_else(|| Problem::validation(vec![]))
+}
+
 pub async fn get_registration(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
     let status = registration::status(ctx.app, ctx.tenant()?, ctx.param("id")).await?;
     Ok(json_response(StatusCode::OK, serde_json::to_value(status).unwrap_or_default()))
@@ -88,7 +102,7 @@ pub async fn get_registration(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> 
 
 pub async fn verify_registration_email(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
     let tenant = ctx.tenant()?;
-    let code = read_code(ctx, tenant)?;
+    let code = read_code(ctx)?;
     let device = ctx.device_id()?;
     match registration::verify_email(ctx.app, tenant, ctx.param("id"), &code, device).await? {
         Verified::Next(next) => Ok(json_response(
@@ -99,6 +113,18 @@ pub async fn verify_registration_email(ctx: &Ctx<'_>) -> Result<Response<Body>, 
             }),
         )),
         Verified::Completed(tokens) => Ok(completed(ctx, tokens)),
+    }
+}
+
+crate::body! {
+    /// `POST /v1/registrations/{id}/phone`: the phone in E.164 (`phone`), or
+    /// as `phone_prefix` and `phone_number` (not both ways at once).
+    pub struct PhoneBody {
+        phone: optional E164,
+        /// A calling code (`+41`).
+        phone_prefix: optional PhonePrefix,
+        /// The national number (`079 123 45 67`).
+        phone_number: optional NationalNumber,
     }
 }
 
@@ -130,7 +156,7 @@ pub async fn add_registration_phone(ctx: &Ctx<'_>) -> Result<Response<Body>, Pro
             }
         }
     };
-    f.finish(&["phone", "phone_prefix", "phone_number"])?;
+    f.finish(PhoneBody::FIELDS)?;
     let phone = phone.ok_or_else(|| Problem::validation(vec![]))?;
     let next = registration::add_phone(ctx.app, tenant, ctx.param("id"), phone).await?;
     Ok(json_response(StatusCode::ACCEPTED, json!({ "next": next, "message": message(ctx, "phone_added") })))
@@ -138,23 +164,36 @@ pub async fn add_registration_phone(ctx: &Ctx<'_>) -> Result<Response<Body>, Pro
 
 pub async fn verify_registration_phone(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
     let tenant = ctx.tenant()?;
-    let code = read_code(ctx, tenant)?;
+    let code = read_code(ctx)?;
     let device = ctx.device_id()?;
     let tokens = registration::verify_phone(ctx.app, tenant, ctx.param("id"), &code, device).await?;
     Ok(completed(ctx, tokens))
 }
 
+/// The channels a code can be resent on.
+pub struct Channels;
+
+impl Choice for Channels {
+    const CHOICES: &'static [&'static str] = &["email", "sms"];
+}
+
+crate::body! {
+    /// `POST /v1/registrations/{id}/resend`
+    pub struct ResendBody {
+        channel: required OneOf<Channels>,
+    }
+}
+
 pub async fn resend_registration_code(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
     let tenant = ctx.tenant()?;
     let mut f = Fields::parse(ctx.body)?;
-    let raw = f.str("channel");
-    let channel = f.check("channel", raw, |s| match s {
-        "email" => Ok(Channel::Email),
-        "sms" => Ok(Channel::Sms),
-        _ => Err("invalid_choice"),
-    });
-    f.finish(&["channel"])?;
-    let channel = channel.ok_or_else(|| Problem::validation(vec![]))?;
+    let body = ResendBody::read(&mut f, &Cx::of(ctx));
+    f.finish(ResendBody::FIELDS)?;
+    let channel = match body.channel {
+        Some("email") => Channel::Email,
+        Some(_) => Channel::Sms,
+        None => return Err(Problem::validation(vec![])),
+    };
     let next = registration::resend(ctx.app, tenant, ctx.param("id"), channel).await?;
     Ok(json_response(StatusCode::ACCEPTED, json!({ "next": next, "message": message(ctx, "code_resent") })))
 }

@@ -6,12 +6,8 @@ use cookie::{Cookie, SameSite};
 use lambda_http::{Body, Response};
 use serde_json::Value;
 
-use crate::domain::FieldError;
-use crate::domain::tenant::Tenant;
 use crate::domain::user::Tokens;
 use crate::http::context::Ctx;
-use crate::http::input::Fields;
-use crate::http::problem::Problem;
 use crate::i18n::text;
 
 /// A JSON response.
@@ -24,20 +20,6 @@ pub fn json_response(status: StatusCode, body: Value) -> Response<Body> {
 
 pub fn message(ctx: &Ctx<'_>, key: &str) -> Value {
     Value::String(text(ctx.lang, &format!("message-{key}"), &[]))
-}
-
-/// Reads `{ "code": "123456" }`, checking its shape against the tenant.
-pub fn read_code(ctx: &Ctx<'_>, tenant: &Tenant) -> Result<String, Problem> {
-    let mut f = Fields::parse(ctx.body)?;
-    let code = f.str("code");
-    let length = tenant.policy.sandbox_code.as_ref().map_or(tenant.policy.codes.length, String::len);
-    if let Some(code) = &code
-        && (code.len() != length || !code.bytes().all(|b| b.is_ascii_digit()))
-    {
-        f.errors.push(FieldError::new("code", "invalid_code_format").with("length", length as i64));
-    }
-    f.finish(&["code"])?;
-    code.ok_or_else(|| Problem::validation(vec![]))
 }
 
 /// The cookie that carries a device token (see `auth::device_token`).

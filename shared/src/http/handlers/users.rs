@@ -10,23 +10,86 @@ use crate::domain::FieldError;
 use crate::domain::password::Password;
 use crate::domain::reference;
 use crate::domain::user::Address;
-use crate::domain::users::{self, NewUser, Secret, Status, USER_TYPES, UserView};
-use crate::domain::values::{self, EmailAddress, Phone};
+use crate::domain::users::{self, NewUser, Secret, USER_TYPES, UserView};
+use crate::domain::values;
+use crate::http::body::{
+    BirthDate, Choice, CompanyId, Country, Cx, E164, Email, FieldKind, Flag, Gender, Language, Name, OneOf,
+    Password as PasswordField, Reason, StatusField, TimeZone,
+};
 use crate::http::context::Ctx;
 use crate::http::input::Fields;
 use crate::http::problem::Problem;
 
-fn read_address(f: &mut Fields) -> Option<Address> {
-    let value = f.raw("address")?;
+/// The user types of SPEC §7.
+pub struct UserTypes;
+
+impl Choice for UserTypes {
+    const CHOICES: &'static [&'static str] = &USER_TYPES;
+}
+
+crate::body! {
+    /// `POST /v1/users`: a user created by the back office, with a password
+    /// or an invitation (`invite: true`: a code to set one, by e-mail).
+    pub struct CreateUserBody {
+        email: required Email,
+        first_name: required Name,
+        last_name: required Name,
+        gender: optional Gender,
+        birth_date: optional BirthDate,
+        preferred_language: optional Language,
+        time_zone: optional TimeZone,
+        phone: optional E164,
+        /// An ISO 3166-1 alpha-2 country code.
+        nationality: optional Country,
+        user_type: required OneOf<UserTypes>,
+        /// Required for company users.
+        company_id: optional CompanyId,
+        /// Roles of the tenant's catalogue that the caller may grant.
+        roles: optional Roles,
+        reset_required: optional Flag,
+        invite: optional Flag,
+        password: optional PasswordField,
+        address: optional AddressField,
+        /// Free attributes of the tenant's own (at most 50).
+        attributes: optional Attributes,
+    }
+}
+
+/// A postal address.
+pub struct AddressField;
+
+impl FieldKind for AddressField {
+    type Out = Address;
+    fn read(f: &mut Fields, name: &str, _: &Cx) -> Option<Address> {
+        read_address(f, name)
+    }
+    fn schema() -> Value {
+        let properties: serde_json::Map<String, Value> = ADDRESS_FIELDS
+            .iter()
+            .map(|name| {
+                let schema = match *name {
+                    "country" => json!({ "type": ["string", "null"], "pattern": "^[A-Za-z]{2}$" }),
+                    _ => json!({ "type": ["string", "null"], "maxLength": 200 }),
+                };
+                ((*name).to_owned(), schema)
+            })
+            .collect();
+        json!({ "type": "object", "properties": properties, "additionalProperties": false })
+    }
+}
+
+const ADDRESS_FIELDS: [&str; 6] = ["street", "street_nr", "zip", "city", "country", "c_o"];
+
+fn read_address(f: &mut Fields, name: &str) -> Option<Address> {
+    let value = f.raw(name)?;
     let Value::Object(map) = value else {
-        f.errors.push(FieldError::new("address", "wrong_type").with_text("expected", "object"));
+        f.errors.push(FieldError::new(name, "wrong_type").with_text("expected", "object"));
         return None;
     };
     let mut address = Address::default();
-    let known = ["street", "street_nr", "zip", "city", "country", "c_o"];
-    for (name, value) in &map {
-        let field = format!("address.{name}");
-        if !known.contains(&name.as_str()) {
+    for (key, value) in &map {
+        let field = format!("address.{key}");
+        if !ADDRESS_FIELDS.contains(&key.as_str()) {
             f.errors.push(FieldError::new(field, "unknown_field"));
             continue;
         }
@@ -42,7 +105,7 @@ fn read_address(f: &mut Fields) -> Option<Address> {
                 continue;
             }
         };
-        let slot = match name.as_str() {
+        let slot = match key.as_str() {
             "street" => &mut address.street,
             "street_nr" => &mut address.street_nr,
             "zip" => &mut address.zip,
@@ -64,55 +127,66 @@ fn read_address(f: &mut Fields) -> Option<Address> {
     Some(address)
 }
 
+/// Free attributes: an object of at most 50 members.
+pub struct Attributes;
+
+impl FieldKind for Attributes {
+    type Out = serde_json::Map<String, Value>;
+    fn read(f: &mut Fields, name: &str, _: &Cx) -> Option<Self::Out> {
+        match f.raw(name) {
+            Some(Value::Object(map)) if map.len() <= 50 => Some(map),
+            Some(Value::Object(_)) => {
+                f.errors.push(FieldError::new(name, "too_many"));
+                None
+            }
+            _ => {
+                f.errors.push(FieldError::new(name, "wrong_type").with_text("expected", "object"));
+                None
+            }
+        }
+    }
+    fn schema() -> Value {
+        json!({ "type": "object", "maxProperties": 50 })
+    }
+}
+
+/// Role names (at most 20, each of the catalogue's spelling).
+pub struct Roles;
+
+impl FieldKind for Roles {
+    type Out = Vec<String>;
+    fn read(f: &mut Fields, name: &str, _: &Cx) -> Option<Vec<String>> {
+        f.string_list(name, 20, crate::domain::tenant::valid_role_name, "invalid_role")
+    }
+    fn schema() -> Value {
+        json!({ "type": "array", "items": { "type": "string", "pattern": "^[A-Za-z0-9._:-]{1,64}$" }, "maxItems": 20 })
+    }
+}
+
 pub async fn create_user(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
     let tenant = ctx.tenant()?;
     let actor = ctx.actor()?;
     let mut f = Fields::parse(ctx.body)?;
-    let today = ctx.app.clock.now().date_naive();
-    let email_raw = f.str("email");
-    let email = f.check("email", email_raw, EmailAddress::parse);
-    let first_raw = f.str("first_name");
-    let first_name = f.check("first_name", first_raw, values::parse_name);
-    let last_raw = f.str("last_name");
-    let last_name = f.check("last_name", last_raw, values::parse_name);
-    let gender_raw = f.opt_str("gender");
-    let gender = f.check("gender", gender_raw, values::parse_gender);
-    let birth_raw = f.opt_str("birth_date");
-    let birth_date = f.check("birth_date", birth_raw, |s| values::parse_birth_date(s, today));
-    let lang_raw = f.opt_str("preferred_language");
-    let language = f.check("preferred_language", lang_raw, values::parse_language);
-    let tz_raw = f.opt_str("time_zone");
-    let time_zone = f.check("time_zone", tz_raw, values::parse_time_zone);
-    let phone_raw = f.opt_str("phone");
-    let phone = f.check("phone", phone_raw, Phone::parse);
-    let nationality_raw = f.opt_str("nationality");
-    let nationality = f.check("nationality", nationality_raw, reference::parse_country);
-    let type_raw = f.str("user_type");
-    let user_type = f.check("user_type", type_raw, |s| {
-        USER_TYPES.iter().find(|t| **t == s).map(|t| (*t).to_owned()).ok_or("invalid_choice")
-    });
-    let company_raw = f.opt_str("company_id");
-    let company_id = f.check("company_id", company_raw, |s| {
-        let s = s.trim();
-        if s.is_empty() || s.len() > 64 { Err("invalid_characters") } else { Ok(s.to_owned()) }
-    });
-    let roles = f.string_list("roles", 20, crate::domain::tenant::valid_role_name, "invalid_role");
-    let reset_required = f.opt_bool("reset_required").unwrap_or(false);
-    let invite = f.opt_bool("invite").unwrap_or(false);
-    let password = f.opt_str("password");
-    let address = read_address(&mut f);
-    let attributes = match f.raw("attributes") {
-        None | Some(Value::Null) => serde_json::Map::new(),
-        Some(Value::Object(map)) if map.len() <= 50 => map,
-        Some(Value::Object(_)) => {
-            f.errors.push(FieldError::new("attributes", "too_many"));
-            serde_json::Map::new()
-        }
-        Some(_) => {
-            f.errors.push(FieldError::new("attributes", "wrong_type").with_text("expected", "object"));
-            serde_json::Map::new()
-        }
-    };
+    let CreateUserBody {
+        email,
+        first_name,
+        last_name,
+        gender,
+        birth_date,
+        preferred_language: language,
+        time_zone,
+        phone,
+        nationality,
+        user_type,
+        company_id,
+        roles,
+        reset_required,
+        invite,
+        password,
+        address,
+        attributes,
+    } = CreateUserBody::read(&mut f, &Cx::of(ctx));
+    let (reset_required, invite) = (reset_required.unwrap_or(false), invite.unwrap_or(false));
     let secret = match (password, invite) {
         (Some(password), false) => {
             f.errors.extend(values::password_errors(&tenant.policy.password, "password", &password, email.as_ref()));
@@ -124,25 +198,7 @@ pub async fn create_user(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
             None
         }
     };
-    f.finish(&[
-        "email",
-        "first_name",
-        "last_name",
-        "gender",
-        "birth_date",
-        "preferred_language",
-        "time_zone",
-        "phone",
-        "password",
-        "invite",
-        "user_type",
-        "roles",
-        "company_id",
-        "reset_required",
-        "nationality",
-        "address",
-        "attributes",
-    ])?;
+    f.finish(CreateUserBody::FIELDS)?;
     let (Some(email), Some(first_name), Some(last_name), Some(user_type), Some(secret)) =
         (email, first_name, last_name, user_type, secret)
     else {
@@ -158,13 +214,13 @@ pub async fn create_user(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
         time_zone,
         phone,
         secret,
-        user_type,
+        user_type: user_type.to_owned(),
         roles: roles.unwrap_or_default(),
         company_id,
         reset_required,
         nationality,
         address,
-        attributes,
+        attributes: attributes.unwrap_or_default(),
     };
     let user = users::create_user(ctx.app, tenant, actor, new, ctx.partner_id.clone()).await?;
     let mut body = serde_json::to_value(UserView::from(&user)).unwrap_or_default();
@@ -183,22 +239,22 @@ pub async fn get_user(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
     Ok(json_response(StatusCode::OK, serde_json::to_value(UserView::from(&user)).unwrap_or_default()))
 }
 
+crate::body! {
+    /// `POST /v1/users/{id}/status`
+    pub struct ChangeUserStatusBody {
+        /// The new status, by name or by letter (`C`, `A`, `S`, `D`, `X`).
+        status: required StatusField,
+        /// Why (written to the audit trail): 1–500 characters.
+        reason: required Reason,
+    }
+}
+
 pub async fn change_user_status(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
     let tenant = ctx.tenant()?;
     let actor = ctx.actor()?;
     let mut f = Fields::parse(ctx.body)?;
-    let raw = f.str("status");
-    let status = f.check("status", raw, |s| Status::parse(s).ok_or("invalid_choice"));
-    let raw_reason = f.str("reason");
-    let reason = f.check("reason", raw_reason, |s| {
-        let s = s.trim();
-        match s.chars().count() {
-            0 => Err("required"),
-            1..=500 => Ok(s.to_owned()),
-            _ => Err("too_long"),
-        }
-    });
-    f.finish(&["status", "reason"])?;
+    let ChangeUserStatusBody { status, reason } = ChangeUserStatusBody::read(&mut f, &Cx::of(ctx));
+    f.finish(ChangeUserStatusBody::FIELDS)?;
     let (Some(status), Some(reason)) = (status, reason) else { return Err(Problem::validation(vec![])) };
     let id = ctx.param("id");
     let previous = users::change_status(ctx.app, tenant, actor, id, status, &reason).await?;

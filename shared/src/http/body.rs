@@ -1,0 +1,362 @@
+//! Request bodies as types: each field is declared once, with its kind of
+//! value, and the declaration both reads the body (every field error at
+//! once, in declaration order, then unknown fields) and describes it as
+//! JSON Schema for the OpenAPI document.
+//!
+//! ```ignore
+//! body! {
+//!     /// `POST /v1/auth/password/forgot`
+//!     pub struct ForgotPasswordBody {
+//!         email: required Email,
+//!     }
+//! }
+//! ```
+//!
+//! `required` fields answer `required` when absent or `null`; `optional`
+//! ones treat `null` as absent; `patch` fields tell absent (`None`) from
+//! `null` (`Some(None)`); `present` fields may be absent but not `null`. Every field is an `Option` after reading: a field
+//! that failed is `None` and its error is in the [`Fields`] read. Rules that
+//! depend on the tenant or on other fields (the password policy) are checked
+//! by the handler before [`Fields::finish`].
+
+use chrono::NaiveDate;
+use serde_json::{Map, Value, json};
+
+use super::input::Fields;
+use crate::domain::values::{self, EmailAddress, Phone};
+
+/// What reading a field may depend on.
+pub struct Cx {
+    /// Today, in the app's clock (birth dates).
+    pub today: NaiveDate,
+    /// The length of the tenant's one-time codes.
+    pub code_length: usize,
+}
+
+impl Cx {
+    /// The context of a request (of its tenant, if it has one).
+    pub fn of(ctx: &super::context::Ctx<'_>) -> Self {
+        let code_length = ctx
+            .tenant
+            .as_ref()
+            .map_or(6, |t| t.policy.sandbox_code.as_ref().map_or(t.policy.codes.length, String::len));
+        Self { today: ctx.app.clock.now().date_naive(), code_length }
+    }
+}
+
+/// A kind of field value: how it is read from a present, non-null JSON
+/// value, and its JSON Schema.
+pub trait FieldKind {
+    type Out;
+    /// Reads field `name` (present and not `null`), recording its error.
+    fn read(f: &mut Fields, name: &str, cx: &Cx) -> Option<Self::Out>;
+    /// The JSON Schema of a valid value.
+    fn schema() -> Value;
+}
+
+/// Reads a string field and parses it.
+fn string<T>(f: &mut Fields, name: &str, parse: impl FnOnce(&str) -> Result<T, &'static str>) -> Option<T> {
+    let raw = f.opt_str(name);
+    f.check(name, raw, parse)
+}
+
+/// Declares a string kind from a parse function and a schema.
+macro_rules! string_kind {
+    ($(#[$doc:meta])* $kind:ident -> $out:ty, |$raw:ident, $cx:ident| $parse:expr, $schema:expr) => {
+        $(#[$doc])*
+        pub struct $kind;
+
+        impl FieldKind for $kind {
+            type Out = $out;
+            #[allow(unused_variables)]
+            fn read(f: &mut Fields, name: &str, $cx: &Cx) -> Option<$out> {
+                string(f, name, |$raw: &str| $parse)
+            }
+            fn schema() -> Value {
+                $schema
+            }
+        }
+    };
+}
+
+string_kind!(
+    /// An e-mail address (RFC 5321 syntax, at most 254 characters).
+    Email -> EmailAddress, |raw, cx| EmailAddress::parse(raw), json!({ "type": "string", "format": "email", "maxLength": 254 })
+);
+string_kind!(
+    /// A phone number in E.164 (`+41791234567`).
+    E164 -> Phone, |raw, cx| Phone::parse(raw), json!({ "type": "string", "pattern": "^\\+[1-9][0-9]{6,14}$" })
+);
+string_kind!(
+    /// A calling code (`+41`).
+    PhonePrefix -> String, |raw, cx| Ok(raw.to_owned()), json!({ "type": "string", "pattern": "^\\+?[1-9][0-9]{0,2}$" })
+);
+string_kind!(
+    /// A national phone number (digits, spaces, dashes, dots, parentheses).
+    NationalNumber -> String, |raw, cx| Ok(raw.to_owned()), json!({ "type": "string", "pattern": "^[0-9][0-9 ().-]{3,19}$" })
+);
+string_kind!(
+    /// A given or family name: 1–100 characters, not only spaces, no control characters.
+    Name -> String, |raw, cx| values::parse_name(raw),
+    json!({ "type": "string", "minLength": 1, "maxLength": 100, "pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u001f\\u007f-\\u009f]*$" })
+);
+string_kind!(
+    /// A password as typed (checked against the stored hash, not a policy).
+    Password -> String, |raw, cx| Ok(raw.to_owned()), json!({ "type": "string", "minLength": 1, "maxLength": 1024 })
+);
+string_kind!(
+    /// A new password: 8–32 characters under the default policy; the
+    /// tenant's other rules (classes, common passwords) are the handler's.
+    NewPassword -> String, |raw, cx| Ok(raw.to_owned()), json!({ "type": "string", "minLength": 8, "maxLength": 32 })
+);
+string_kind!(
+    /// A one-time code as sent (its tries are counted by the domain).
+    Code -> String, |raw, cx| Ok(raw.to_owned()), json!({ "type": "string", "pattern": "^[0-9]{4,10}$" })
+);
+string_kind!(
+    /// A one-time code of the tenant's length.
+    TenantCode -> String, |raw, cx| {
+        if raw.len() == cx.code_length && raw.bytes().all(|b| b.is_ascii_digit()) {
+            Ok(raw.to_owned())
+        } else {
+            Err("invalid_code_format")
+        }
+    },
+    json!({ "type": "string", "pattern": "^[0-9]{4,10}$" })
+);
+string_kind!(
+    /// A gender of the reference data `genders`.
+    Gender -> String, |raw, cx| values::parse_gender(raw),
+    json!({ "type": "string", "enum": values::GENDERS })
+);
+string_kind!(
+    /// A birth date `YYYY-MM-DD`, from 1900 until today.
+    BirthDate -> NaiveDate, |raw, cx| values::parse_birth_date(raw, cx.today),
+    json!({ "type": "string", "format": "date" })
+);
+string_kind!(
+    /// A BCP 47 language tag of a language Registrar speaks (`de`, `de-CH`).
+    Language -> String, |raw, cx| values::parse_language(raw),
+    json!({ "type": "string", "pattern": "^(en|de|fr|it)(-[A-Za-z0-9]{1,8})*$", "examples": ["de", "de-CH"] })
+);
+string_kind!(
+    /// An IANA time zone name (`Europe/Zurich`).
+    TimeZone -> String, |raw, cx| values::parse_time_zone(raw),
+    json!({ "type": "string", "examples": ["Europe/Zurich"] })
+);
+string_kind!(
+    /// Any string (checked by the handler against another field).
+    Text -> String, |raw, cx| Ok(raw.to_owned()), json!({ "type": "string", "minLength": 1, "maxLength": 320 })
+);
+string_kind!(
+    /// What a user signs in with.
+    Username -> String, |raw, cx| Ok(raw.to_owned()), json!({ "type": "string", "minLength": 1, "maxLength": 320 })
+);
+string_kind!(
+    /// An id handed out by an earlier answer (`challenge_id`).
+    Id -> String, |raw, cx| Ok(raw.to_owned()), json!({ "type": "string", "minLength": 1, "maxLength": 200 })
+);
+string_kind!(
+    /// An opaque token of an earlier answer (refresh or device token).
+    Token -> String, |raw, cx| Ok(raw.to_owned()), json!({ "type": "string", "minLength": 1, "maxLength": 200 })
+);
+
+string_kind!(
+    /// A company's id: 1–64 characters.
+    CompanyId -> String, |raw, cx| {
+        let id = raw.trim();
+        if id.is_empty() || id.len() > 64 { Err("invalid_characters") } else { Ok(id.to_owned()) }
+    },
+    json!({ "type": "string", "minLength": 1, "maxLength": 64, "pattern": "\\S" })
+);
+string_kind!(
+    /// An ISO 3166-1 alpha-2 country code (`CH`).
+    Country -> String, |raw, cx| crate::domain::reference::parse_country(raw),
+    json!({ "type": "string", "pattern": "^[A-Za-z]{2}$", "examples": ["CH"] })
+);
+string_kind!(
+    /// A user status by name or letter.
+    StatusField -> crate::domain::users::Status, |raw, cx| crate::domain::users::Status::parse(raw).ok_or("invalid_choice"),
+    json!({ "type": "string", "enum": ["C", "A", "S", "D", "X", "created", "active", "suspended", "disabled", "closed"] })
+);
+string_kind!(
+    /// A reason: 1–500 characters, not only spaces.
+    Reason -> String, |raw, cx| {
+        let reason = raw.trim();
+        match reason.chars().count() {
+            0 => Err("required"),
+            1..=500 => Ok(reason.to_owned()),
+            _ => Err("too_long"),
+        }
+    },
+    json!({ "type": "string", "minLength": 1, "maxLength": 500, "pattern": "\\S" })
+);
+
+/// A choice among fixed strings.
+pub trait Choice {
+    const CHOICES: &'static [&'static str];
+}
+
+/// One of `C::CHOICES`, as given (`invalid_choice` otherwise).
+pub struct OneOf<C>(std::marker::PhantomData<C>);
+
+impl<C: Choice> FieldKind for OneOf<C> {
+    type Out = &'static str;
+    fn read(f: &mut Fields, name: &str, _: &Cx) -> Option<&'static str> {
+        string(f, name, |raw| C::CHOICES.iter().copied().find(|c| *c == raw).ok_or("invalid_choice"))
+    }
+    fn schema() -> Value {
+        json!({ "type": "string", "enum": C::CHOICES })
+    }
+}
+
+/// A yes/no field.
+pub struct Flag;
+
+impl FieldKind for Flag {
+    type Out = bool;
+    fn read(f: &mut Fields, name: &str, _: &Cx) -> Option<bool> {
+        f.opt_bool(name)
+    }
+    fn schema() -> Value {
+        json!({ "type": "boolean" })
+    }
+}
+
+/// A consent that must be `true` (`must_accept` when `false`).
+pub struct Accepted;
+
+impl FieldKind for Accepted {
+    type Out = bool;
+    fn read(f: &mut Fields, name: &str, _: &Cx) -> Option<bool> {
+        let value = f.opt_bool(name)?;
+        if !value {
+            f.errors.push(crate::domain::FieldError::new(name, "must_accept"));
+        }
+        Some(value)
+    }
+    fn schema() -> Value {
+        json!({ "const": true })
+    }
+}
+
+/// The schema of a field of `kind` (`required`, `optional` or `patch`):
+/// optional values may be `null`.
+pub fn field_schema(kind: &str, mut schema: Value, doc: &str) -> Value {
+    if kind == "optional" || kind == "patch" {
+        schema = nullable(schema);
+    }
+    if let (false, Some(object)) = (doc.is_empty(), schema.as_object_mut()) {
+        object.insert("description".into(), Value::String(doc.trim().to_owned()));
+    }
+    schema
+}
+
+/// `schema` or `null`.
+pub fn nullable(schema: Value) -> Value {
+    match schema {
+        Value::Object(mut object) => {
+            match object.get("type").cloned() {
+                Some(Value::String(t)) => {
+                    object.insert("type".into(), json!([t, "null"]));
+                    if let Some(Value::Array(choices)) = object.get_mut("enum") {
+                        choices.push(Value::Null);
+                    }
+                }
+                _ => return json!({ "anyOf": [Value::Object(object), { "type": "null" }] }),
+            }
+            Value::Object(object)
+        }
+        other => other,
+    }
+}
+
+/// An object schema of `properties` (in order), `required` and no others.
+pub fn object_schema(properties: Vec<(&str, Value)>, required: Vec<&str>) -> Value {
+    let properties: Map<String, Value> = properties.into_iter().map(|(n, s)| (n.to_owned(), s)).collect();
+    json!({ "type": "object", "properties": properties, "required": required, "additionalProperties": false })
+}
+
+/// A field's name on the wire: its Rust name without `r#` (`r#type`).
+pub const fn wire(name: &'static str) -> &'static str {
+    match name.as_bytes() {
+        [b'r', b'#', rest @ ..] => match std::str::from_utf8(rest) {
+            Ok(rest) => rest,
+            Err(_) => name,
+        },
+        _ => name,
+    }
+}
+
+/// Declares a request body; see the module's documentation.
+#[macro_export]
+macro_rules! body {
+    ($(#[doc = $doc:literal])* pub struct $name:ident {
+        $($(#[doc = $fdoc:literal])* $field:ident : $kind:ident $ty:ty),* $(,)?
+    }) => {
+        $(#[doc = $doc])*
+        #[derive(Debug, Default)]
+        pub struct $name {
+            $($(#[doc = $fdoc])* pub $field: $crate::body!(@out $kind $ty)),*
+        }
+
+        impl $name {
+            /// The fields a body may have.
+            pub const FIELDS: &'static [&'static str] = &[$($crate::http::body::wire(stringify!($field))),*];
+
+            /// Reads every field of `f`, recording each error there.
+            pub fn read(f: &mut $crate::http::input::Fields, cx: &$crate::http::body::Cx) -> Self {
+                Self { $($field: $crate::body!(@read $kind $ty, f, $crate::http::body::wire(stringify!($field)), cx)),* }
+            }
+
+            /// The body's JSON Schema.
+            pub fn schema() -> serde_json::Value {
+                let mut required: Vec<&str> = Vec::new();
+                $(if stringify!($kind) == "required" { required.push($crate::http::body::wire(stringify!($field))); })*
+                $crate::http::body::object_schema(
+                    vec![$((
+                        $crate::http::body::wire(stringify!($field)),
+                        $crate::http::body::field_schema(
+                            stringify!($kind),
+                            <$ty as $crate::http::body::FieldKind>::schema(),
+                            concat!($($fdoc, " "),*),
+                        ),
+                    )),*],
+                    required,
+                )
+            }
+        }
+    };
+    (@out required $ty:ty) => { Option<<$ty as $crate::http::body::FieldKind>::Out> };
+    (@out optional $ty:ty) => { Option<<$ty as $crate::http::body::FieldKind>::Out> };
+    (@out patch $ty:ty) => { Option<Option<<$ty as $crate::http::body::FieldKind>::Out>> };
+    (@out present $ty:ty) => { Option<<$ty as $crate::http::body::FieldKind>::Out> };
+    (@read required $ty:ty, $f:ident, $name:expr, $cx:ident) => {
+        if $f.has($name) {
+            <$ty as $crate::http::body::FieldKind>::read($f, $name, $cx)
+        } else {
+            $f.errors.push($crate::domain::FieldError::new($name, "required"));
+            None
+        }
+    };
+    (@read optional $ty:ty, $f:ident, $name:expr, $cx:ident) => {
+        if $f.has($name) { <$ty as $crate::http::body::FieldKind>::read($f, $name, $cx) } else { None }
+    };
+    (@read patch $ty:ty, $f:ident, $name:expr, $cx:ident) => {
+        match $f.is_null($name) {
+            None => None,
+            Some(true) => Some(None),
+            Some(false) => Some(<$ty as $crate::http::body::FieldKind>::read($f, $name, $cx)),
+        }
+    };
+    (@read present $ty:ty, $f:ident, $name:expr, $cx:ident) => {
+        match $f.is_null($name) {
+            None => None,
+            Some(true) => {
+                $f.errors.push($crate::domain::FieldError::new($name, "required"));
+                None
+            }
+            Some(false) => <$ty as $crate::http::body::FieldKind>::read($f, $name, $cx),
+        }
+    };
+}
