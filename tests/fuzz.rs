@@ -47,41 +47,28 @@ fn cases() -> u32 {
     std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(10_000)
 }
 
-/// Field names the handlers know, so generated objects reach deep parsing.
-const FIELDS: &[&str] = &[
-    "email",
-    "password",
-    "first_name",
-    "last_name",
-    "gender",
-    "birth_date",
-    "preferred_language",
-    "time_zone",
-    "terms_accepted",
-    "privacy_policy_accepted",
-    "code",
-    "phone",
-    "phone_prefix",
-    "phone_number",
-    "channel",
-    "username",
-    "challenge_id",
-    "refresh_token",
-    "new_password",
-    "current_password",
-    "type",
-    "value",
-    "status",
-    "reason",
-    "user_type",
-    "roles",
-    "company_id",
-    "invite",
-    "reset_required",
-    "nationality",
-    "address",
-    "attributes",
-];
+/// Field names the handlers know (every property of every request body in
+/// the generated OpenAPI document, nested ones too), so generated objects
+/// reach deep parsing.
+fn fields() -> Vec<String> {
+    fn collect(schema: &Value, names: &mut std::collections::BTreeSet<String>) {
+        if let Some(properties) = schema["properties"].as_object() {
+            for (name, property) in properties {
+                names.insert(name.clone());
+                collect(property, names);
+            }
+        }
+    }
+    let doc = shared::http::openapi::document();
+    let mut names = std::collections::BTreeSet::new();
+    for item in doc["paths"].as_object().into_iter().flat_map(|paths| paths.values()) {
+        for operation in item.as_object().into_iter().flat_map(|ops| ops.values()) {
+            collect(&operation["requestBody"]["content"]["application/json"]["schema"], &mut names);
+        }
+    }
+    assert!(names.len() > 30, "the document names the bodies' fields");
+    names.into_iter().collect()
+}
 
 fn leaf() -> impl Strategy<Value = Value> {
     prop_oneof![
@@ -114,7 +101,7 @@ fn json_value() -> impl Strategy<Value = Value> {
     leaf().prop_recursive(3, 24, 6, |inner| {
         prop_oneof![
             prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
-            prop::collection::vec((prop::sample::select(FIELDS).prop_map(str::to_owned), inner), 0..8)
+            prop::collection::vec((prop::sample::select(fields()), inner), 0..8)
                 .prop_map(|pairs| Value::Object(pairs.into_iter().collect())),
         ]
     })
@@ -122,8 +109,8 @@ fn json_value() -> impl Strategy<Value = Value> {
 
 fn body() -> impl Strategy<Value = Vec<u8>> {
     prop_oneof![
-        4 => prop::collection::vec((prop::sample::select(FIELDS), leaf()), 0..12)
-            .prop_map(|pairs| Value::Object(pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()).to_string().into_bytes()),
+        4 => prop::collection::vec((prop::sample::select(fields()), leaf()), 0..12)
+            .prop_map(|pairs| Value::Object(pairs.into_iter().collect()).to_string().into_bytes()),
         2 => json_value().prop_map(|v| v.to_string().into_bytes()),
         1 => prop::collection::vec(any::<u8>(), 0..256),
         1 => Just(Vec::new()),

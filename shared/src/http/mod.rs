@@ -8,6 +8,7 @@
 //! - [`pipeline`]: route → context → handler → CORS and common headers.
 //! - [`body`] (request bodies as types: read and described from one
 //!   declaration), [`input`] and [`problem`]: reading bodies, RFC 9457 answers.
+//! - [`openapi`]: the OpenAPI document, from the route table and the bodies.
 //! - [`lambda`] (a function's `main`) and [`server`] (the local API).
 
 pub mod body;
@@ -16,10 +17,12 @@ pub mod endpoints;
 pub mod handlers;
 pub mod input;
 pub mod lambda;
+pub mod openapi;
 pub mod pipeline;
 pub mod problem;
 pub mod routes;
 pub mod server;
 
-pub use pipeline::{OPENAPI, OPENAPI_PATH, handle, handle_endpoint, handle_route};
+pub use openapi::OPENAPI_PATH;
+pub use pipeline::{handle, handle_endpoint, handle_route};
 pub use routes::{Auth, Endpoint, ROUTES, Route, route_for_function};

@@ -8,21 +8,17 @@ use lambda_http::{Body, Request, Response};
 
 use super::context::{Ctx, client_request_id, method_not_allowed, prepare, request_id};
 use super::endpoints::{Any, Handler};
+use super::openapi::OPENAPI_PATH;
 use super::problem::Problem;
 use super::routes::{self, route_of};
 use crate::app::App;
 use crate::i18n::negotiate;
 
-/// The OpenAPI 3.1 document (`docs/openapi.json`), served by the local API.
-pub const OPENAPI: &str = include_str!("../../../docs/openapi.json");
-/// Where the local API serves it.
-pub const OPENAPI_PATH: &str = "/v1/openapi.json";
-
 /// Answers a request with any route of the table (the local API).
 pub async fn handle(app: &App, request: Request) -> Response<Body> {
     let path = request.uri().path().to_owned();
     if path == OPENAPI_PATH && request.method() == Method::GET {
-        let mut response = Response::new(Body::Text(OPENAPI.to_owned()));
+        let mut response = Response::new(Body::Text(super::openapi::served().to_owned()));
         response.headers_mut().insert(::http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
         return response;
     }

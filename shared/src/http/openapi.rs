@@ -1,0 +1,636 @@
+//! The OpenAPI 3.1 document, generated from the route table and the request
+//! body types (`body!`): the local API serves it at [`OPENAPI_PATH`], and
+//! `cargo run --bin registrar-openapi` writes it to `docs/openapi.json`.
+//! Answers are described here; the problem codes come from the English
+//! catalogue (`problem-<code>-title`).
+
+use std::sync::OnceLock;
+
+use serde_json::{Map, Value, json};
+
+use super::body::{nullable, object_schema};
+use super::handlers::{auth, me, registration, users};
+use super::routes::{Auth, Endpoint, ROUTES, Route};
+
+/// Where the local API serves the document.
+pub const OPENAPI_PATH: &str = "/v1/openapi.json";
+
+/// The document as served (rendered once).
+pub fn served() -> &'static str {
+    static TEXT: OnceLock<String> = OnceLock::new();
+    TEXT.get_or_init(|| render(&document()))
+}
+
+/// The document as written to `docs/openapi.json`: two-space indents, a
+/// final newline.
+pub fn render(document: &Value) -> String {
+    let mut text = serde_json::to_string_pretty(document).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+fn string() -> Value {
+    json!({ "type": "string" })
+}
+
+fn nullable_string() -> Value {
+    json!({ "type": ["string", "null"] })
+}
+
+fn object(properties: Vec<(&str, Value)>, required: Vec<&str>) -> Value {
+    object_schema(properties, required)
+}
+
+fn open_object(properties: Vec<(&str, Value)>, required: Vec<&str>) -> Value {
+    let mut schema = object_schema(properties, required);
+    schema["additionalProperties"] = Value::Bool(true);
+    schema
+}
+
+fn reference(name: &str) -> Value {
+    json!({ "$ref": format!("#/components/schemas/{name}") })
+}
+
+fn time() -> Value {
+    json!({ "type": "string", "format": "date-time" })
+}
+
+fn message() -> Value {
+    open_object(vec![("message", string())], vec![])
+}
+
+const USER_TYPES: [&str; 3] = ["service_owner", "company_user", "consumer"];
+const STATUSES: [&str; 5] = ["created", "active", "suspended", "disabled", "closed"];
+
+fn next_step() -> Value {
+    json!({ "type": "string", "enum": ["verify_email", "add_phone", "verify_phone", "done"] })
+}
+
+fn step() -> Value {
+    object(vec![("next", next_step()), ("message", string())], vec!["next"])
+}
+
+fn gender() -> Value {
+    nullable(json!({ "type": "string", "enum": crate::domain::values::GENDERS }))
+}
+
+fn date() -> Value {
+    json!({ "type": ["string", "null"], "format": "date" })
+}
+
+/// The profile fields of `GET /v1/me` (the user view has them too).
+fn profile_properties() -> Vec<(&'static str, Value)> {
+    vec![
+        ("user_id", string()),
+        ("user_type", json!({ "type": "string", "enum": USER_TYPES })),
+        ("status", json!({ "type": "string", "enum": STATUSES })),
+        ("email", string()),
+        ("phone", nullable_string()),
+        ("first_name", string()),
+        ("last_name", string()),
+        ("gender", gender()),
+        ("birth_date", date()),
+        ("preferred_language", string()),
+        ("time_zone", nullable_string()),
+        ("roles", json!({ "type": "array", "items": string() })),
+        ("mfa_enabled", json!({ "type": "boolean" })),
+        ("created_at", time()),
+        ("message", string()),
+    ]
+}
+
+fn me() -> Value {
+    let mut properties = profile_properties();
+    let credential = object(
+        vec![
+            ("type", json!({ "type": "string", "enum": ["email", "phone"] })),
+            ("value", string()),
+            ("verified", json!({ "type": "boolean" })),
+        ],
+        vec!["type", "value", "verified"],
+    );
+    properties.push(("credentials", json!({ "type": "array", "items": credential })));
+    object(
+        properties,
+        vec!["user_id", "user_type", "status", "email", "first_name", "last_name", "roles", "mfa_enabled", "credentials"],
+    )
+}
+
+fn user() -> Value {
+    let mut properties = profile_properties();
+    properties.extend([
+        ("email_verified", json!({ "type": "boolean" })),
+        ("phone_verified", json!({ "type": "boolean" })),
+        ("company_id", nullable_string()),
+        ("partner_id", nullable_string()),
+        ("nationality", nullable_string()),
+        ("address", nullable(<users::AddressField as super::body::FieldKind>::schema())),
+        ("attributes", json!({ "type": "object" })),
+        ("reset_required", json!({ "type": "boolean" })),
+        ("created_by", string()),
+        ("updated_at", time()),
+    ]);
+    object(
+        properties,
+        vec![
+            "user_id",
+            "user_type",
+            "status",
+            "email",
+            "first_name",
+            "last_name",
+            "roles",
+            "mfa_enabled",
+            "email_verified",
+            "phone_verified",
+            "reset_required",
+            "created_at",
+            "updated_at",
+        ],
+    )
+}
+
+fn tokens() -> Value {
+    object(
+        vec![
+            ("user_id", string()),
+            ("access_token", string()),
+            ("token_type", json!({ "type": "string", "enum": ["Bearer"] })),
+            ("expires_in", json!({ "type": "integer" })),
+            ("refresh_token", string()),
+            ("device_token", string()),
+            ("message", string()),
+        ],
+        vec!["user_id", "access_token", "token_type", "expires_in", "refresh_token"],
+    )
+}
+
+fn problem_schema() -> Value {
+    let mut codes: Vec<&str> = crate::i18n::SOURCES[0]
+        .1
+        .lines()
+        .filter_map(|l| l.strip_prefix("problem-"))
+        .filter_map(|l| l.split_once("-title").map(|(code, _)| code))
+        .collect();
+    codes.sort_unstable();
+    let error = object(
+        vec![("field", string()), ("code", string()), ("message", string())],
+        vec!["field", "code", "message"],
+    );
+    open_object(
+        vec![
+            ("type", string()),
+            ("title", string()),
+            ("status", json!({ "type": "integer" })),
+            ("detail", string()),
+            ("request_id", string()),
+            ("code", json!({ "type": "string", "enum": codes })),
+            ("errors", json!({ "type": "array", "items": error })),
+        ],
+        vec!["type", "title", "status", "detail", "code", "errors", "request_id"],
+    )
+}
+
+/// What an operation's documentation needs beyond its row of the table.
+struct Operation {
+    /// The request body's schema (`None`: no body).
+    body: Option<Value>,
+    /// Whether the body is required.
+    body_required: bool,
+    /// The success status and its schema.
+    ok: (u16, Value),
+    /// Problem statuses besides 401 and 503 (added for authenticated routes).
+    problems: &'static [u16],
+    /// Whether `X-Device-ID` is required.
+    device: bool,
+    /// Links from the success answer to the operations that use its ids.
+    links: Value,
+}
+
+/// The phone in E.164, or as prefix and number: one way, not both.
+fn phone_body() -> Value {
+    let mut schema = registration::PhoneBody::schema();
+    schema["oneOf"] = json!([{ "required": ["phone"] }, { "required": ["phone_prefix", "phone_number"] }]);
+    schema
+}
+
+const POST_PROBLEMS: &[u16] = &[400, 404, 409, 413, 415, 422, 429];
+
+fn operation(endpoint: Endpoint) -> Operation {
+    let plain = |ok: (u16, Value)| Operation {
+        body: None,
+        body_required: true,
+        ok,
+        problems: &[],
+        device: false,
+        links: Value::Null,
+    };
+    let with_body = |body: Value, ok: (u16, Value), problems: &'static [u16]| Operation {
+        body: Some(body),
+        body_required: true,
+        ok,
+        problems,
+        device: false,
+        links: Value::Null,
+    };
+    let registration_links = || {
+        let id = json!({ "id": "$response.body#/registration_id" });
+        json!({
+            "GetRegistration": { "operationId": "get-registration", "parameters": id },
+            "VerifyRegistrationEmail": { "operationId": "verify-registration-email", "parameters": id },
+            "AddRegistrationPhone": { "operationId": "add-registration-phone", "parameters": id },
+            "ResendRegistrationCode": { "operationId": "resend-registration-code", "parameters": id },
+        })
+    };
+    let user_links = || {
+        let id = json!({ "id": "$response.body#/user_id" });
+        json!({
+            "GetUser": { "operationId": "get-user", "parameters": id },
+            "ChangeUserStatus": { "operationId": "change-user-status", "parameters": id },
+            "GetUserAudit": { "operationId": "get-user-audit", "parameters": id },
+        })
+    };
+    match endpoint {
+        Endpoint::Health => plain((200, object(vec![("status", string())], vec!["status"]))),
+        Endpoint::Jwks => {
+            let jwk = object(
+                vec![
+                    ("kty", json!({ "type": "string", "enum": ["RSA"] })),
+                    ("alg", json!({ "type": "string", "enum": ["RS256"] })),
+                    ("use", json!({ "type": "string", "enum": ["sig"] })),
+                    ("kid", string()),
+                    ("n", string()),
+                    ("e", string()),
+                ],
+                vec!["kty", "alg", "kid", "n", "e"],
+            );
+            plain((200, object(vec![("keys", json!({ "type": "array", "items": jwk }))], vec!["keys"])))
+        }
+        Endpoint::OpenidConfiguration => {
+            let strings = json!({ "type": "array", "items": string() });
+            plain((
+                200,
+                object(
+                    vec![
+                        ("issuer", string()),
+                        ("jwks_uri", string()),
+                        ("id_token_signing_alg_values_supported", json!({ "type": "array", "items": { "const": "RS256" } })),
+                        ("response_types_supported", strings.clone()),
+                        ("subject_types_supported", strings.clone()),
+                        ("claims_supported", strings),
+                    ],
+                    vec![
+                        "issuer",
+                        "jwks_uri",
+                        "id_token_signing_alg_values_supported",
+                        "response_types_supported",
+                        "subject_types_supported",
+                    ],
+                ),
+            ))
+        }
+        // The preflight is API Gateway's concern in the document: not listed.
+        Endpoint::Preflight => plain((204, Value::Null)),
+        Endpoint::StartRegistration => {
+            let started = object(
+                vec![
+                    ("registration_id", json!({ "type": "string", "pattern": "^reg_[0-9a-f]{32}$" })),
+                    ("next", string()),
+                    ("expires_at", time()),
+                    ("message", string()),
+                ],
+                vec!["registration_id", "next", "expires_at"],
+            );
+            Operation {
+                links: registration_links(),
+                ..with_body(registration::StartRegistrationBody::schema(), (202, started), &[400, 413, 415, 422, 429])
+            }
+        }
+        Endpoint::GetRegistration => {
+            let status = object(
+                vec![
+                    ("registration_id", string()),
+                    ("email", string()),
+                    ("phone", nullable_string()),
+                    ("phone_required", json!({ "type": "boolean" })),
+                    ("email_verified", json!({ "type": "boolean" })),
+                    ("phone_verified", json!({ "type": "boolean" })),
+                    ("completed", json!({ "type": "boolean" })),
+                    ("next", next_step()),
+                    ("expires_at", time()),
+                ],
+                vec![
+                    "registration_id",
+                    "email",
+                    "phone",
+                    "phone_required",
+                    "email_verified",
+                    "phone_verified",
+                    "completed",
+                    "next",
+                    "expires_at",
+                ],
+            );
+            Operation { problems: &[404], ..plain((200, status)) }
+        }
+        Endpoint::VerifyRegistrationEmail => {
+            with_body(registration::CodeBody::schema(), (200, step()), POST_PROBLEMS)
+        }
+        Endpoint::AddRegistrationPhone => Operation {
+            links: json!({
+                "VerifyRegistrationPhone": {
+                    "operationId": "verify-registration-phone",
+                    "parameters": { "id": "$request.path.id" },
+                },
+            }),
+            ..with_body(phone_body(), (202, step()), POST_PROBLEMS)
+        },
+        Endpoint::VerifyRegistrationPhone => {
+            with_body(registration::CodeBody::schema(), (201, reference("Tokens")), POST_PROBLEMS)
+        }
+        Endpoint::ResendRegistrationCode => {
+            with_body(registration::ResendBody::schema(), (202, step()), POST_PROBLEMS)
+        }
+        Endpoint::Login => {
+            let mfa = object(
+                vec![
+                    ("mfa_required", json!({ "const": true })),
+                    ("challenge_id", string()),
+                    ("channel", json!({ "type": "string", "enum": ["sms", "email"] })),
+                ],
+                vec!["mfa_required", "challenge_id", "channel"],
+            );
+            let change = object(
+                vec![("password_change_required", json!({ "const": true })), ("challenge_id", string())],
+                vec!["password_change_required", "challenge_id"],
+            );
+            let challenge = json!({ "challenge_id": "$response.body#/challenge_id" });
+            Operation {
+                device: true,
+                links: json!({
+                    "VerifyMfa": { "operationId": "verify-mfa", "requestBody": challenge },
+                    "CompletePasswordChallenge": {
+                        "operationId": "complete-password-challenge", "requestBody": challenge,
+                    },
+                }),
+                ..with_body(
+                    auth::LoginBody::schema(),
+                    (200, json!({ "oneOf": [reference("Tokens"), mfa, change] })),
+                    &[400, 403, 413, 415, 422, 429],
+                )
+            }
+        }
+        Endpoint::VerifyMfa => Operation {
+            device: true,
+            ..with_body(auth::MfaBody::schema(), (200, reference("Tokens")), &[400, 403, 404, 413, 415, 422, 429])
+        },
+        Endpoint::CompletePasswordChallenge => Operation {
+            device: true,
+            ..with_body(
+                auth::PasswordChallengeBody::schema(),
+                (200, reference("Tokens")),
+                &[400, 403, 404, 413, 415, 422, 429],
+            )
+        },
+        Endpoint::Refresh => Operation {
+            device: true,
+            body_required: false,
+            ..with_body(auth::RefreshBody::schema(), (200, reference("Tokens")), &[400, 409, 413, 415, 422])
+        },
+        Endpoint::Logout => Operation { device: true, ..plain((200, message())) },
+        Endpoint::LogoutAll => plain((
+            200,
+            object(vec![("sessions_revoked", json!({ "type": "integer" })), ("message", string())], vec![
+                "sessions_revoked",
+            ]),
+        )),
+        Endpoint::ForgotPassword => {
+            with_body(auth::ForgotPasswordBody::schema(), (202, message()), &[400, 413, 415, 422, 429])
+        }
+        Endpoint::ResetPassword => {
+            with_body(auth::ResetPasswordBody::schema(), (200, message()), &[400, 409, 413, 415, 422, 429])
+        }
+        Endpoint::GetMe => plain((200, me())),
+        Endpoint::UpdateMe => with_body(me::UpdateMeBody::schema(), (200, me()), &[400, 409, 413, 415, 422]),
+        Endpoint::CloseMe => with_body(me::CloseMeBody::schema(), (200, message()), &[400, 409, 413, 415, 422]),
+        Endpoint::AddCredential => {
+            with_body(me::AddCredentialBody::schema(), (202, message()), &[400, 403, 409, 413, 415, 422, 429])
+        }
+        Endpoint::VerifyCredential => with_body(
+            me::VerifyCredentialBody::schema(),
+            (
+                200,
+                object(vec![("mfa_enabled", json!({ "type": "boolean" })), ("message", string())], vec![
+                    "mfa_enabled",
+                ]),
+            ),
+            &[400, 409, 413, 415, 422, 429],
+        ),
+        Endpoint::ChangePassword => {
+            with_body(me::ChangePasswordBody::schema(), (200, message()), &[400, 409, 413, 415, 422])
+        }
+        Endpoint::CreateUser => Operation {
+            links: user_links(),
+            ..with_body(users::CreateUserBody::schema(), (201, reference("User")), &[400, 403, 409, 413, 415, 422])
+        },
+        Endpoint::GetUser => Operation { problems: &[403, 404], ..plain((200, reference("User"))) },
+        Endpoint::ChangeUserStatus => with_body(
+            users::ChangeUserStatusBody::schema(),
+            (
+                200,
+                object(
+                    vec![
+                        ("user_id", string()),
+                        ("status", string()),
+                        ("previous_status", string()),
+                        ("message", string()),
+                    ],
+                    vec!["user_id", "status", "previous_status"],
+                ),
+            ),
+            &[400, 403, 404, 409, 413, 415, 422],
+        ),
+        Endpoint::GetUserAudit => {
+            let event = object(
+                vec![("event", string()), ("at", time()), ("detail", json!({ "type": "object" }))],
+                vec!["event", "at", "detail"],
+            );
+            let page = object(
+                vec![
+                    ("user_id", string()),
+                    ("events", json!({ "type": "array", "items": event })),
+                    ("next", nullable_string()),
+                ],
+                vec!["user_id", "events"],
+            );
+            Operation { problems: &[403, 404, 422], ..plain((200, page)) }
+        }
+        Endpoint::ListReference => {
+            let entry = open_object(vec![("code", string()), ("name", string())], vec!["code", "name"]);
+            let list = object(
+                vec![("kind", string()), ("items", json!({ "type": "array", "items": entry }))],
+                vec!["kind", "items"],
+            );
+            Operation { problems: &[404], ..plain((200, list)) }
+        }
+        Endpoint::GetReference => Operation {
+            problems: &[404],
+            ..plain((200, open_object(vec![("code", string()), ("name", string())], vec!["code", "name"])))
+        },
+    }
+}
+
+fn reason(status: u16) -> &'static str {
+    match status {
+        200 => "OK",
+        201 => "Created",
+        202 => "Accepted",
+        204 => "No content",
+        400 => "Malformed body",
+        401 => "Not authenticated",
+        403 => "Forbidden",
+        404 => "Not found",
+        405 => "Method not allowed",
+        409 => "Conflict",
+        413 => "Body over 64 KiB",
+        415 => "Not JSON",
+        422 => "Invalid input",
+        429 => "Too many requests",
+        _ => "A dependency failed; retry",
+    }
+}
+
+fn problem_response(status: u16) -> Value {
+    let mut response = json!({
+        "description": reason(status),
+        "content": { "application/problem+json": { "schema": reference("Problem") } },
+    });
+    if status == 429 || status == 503 {
+        response["headers"] = json!({ "Retry-After": { "schema": { "type": "integer" }, "description": "Seconds to wait" } });
+    }
+    response
+}
+
+/// The schema of a path parameter.
+fn path_parameter(route: &Route, name: &str) -> Value {
+    let schema = match (route.endpoint, name) {
+        (Endpoint::ListReference | Endpoint::GetReference, "kind") => {
+            json!({ "type": "string", "enum": crate::domain::reference::KINDS })
+        }
+        (_, "code") => json!({ "type": "string", "minLength": 1, "maxLength": 64, "pattern": "^[A-Za-z0-9._-]+$" }),
+        (_, _) if route.path.starts_with("/v1/registrations/") => {
+            json!({ "type": "string", "pattern": "^reg_[0-9a-f]{32}$" })
+        }
+        _ => json!({ "type": "string", "pattern": "^usr_[0-9a-f]{32}$" }),
+    };
+    json!({ "name": name, "in": "path", "required": true, "schema": schema })
+}
+
+fn path_item_operation(route: &Route) -> Value {
+    let op = operation(route.endpoint);
+    let mut parameters = vec![
+        json!({ "$ref": "#/components/parameters/AcceptLanguage" }),
+        json!({ "$ref": "#/components/parameters/RequestId" }),
+    ];
+    for name in ["id", "kind", "code"] {
+        if route.path.contains(&format!("{{{name}}}")) {
+            parameters.push(path_parameter(route, name));
+        }
+    }
+    if route.endpoint == Endpoint::GetUserAudit {
+        parameters.push(json!({ "name": "limit", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": 200 } }));
+        parameters.push(json!({ "name": "before", "in": "query", "schema": { "type": "string" } }));
+    }
+    if op.device {
+        parameters.push(json!({ "$ref": "#/components/parameters/DeviceId" }));
+    }
+    if route.endpoint == Endpoint::Refresh {
+        parameters.push(json!({ "name": "refresh_token", "in": "cookie", "schema": { "type": "string" } }));
+    }
+    let security = match route.auth {
+        Auth::None => json!([]),
+        Auth::ApiKey => json!([{ "ApiKey": [] }]),
+        Auth::Bearer | Auth::Admin => json!([{ "ApiKey": [], "Bearer": [] }]),
+    };
+    let (ok, schema) = op.ok;
+    let mut success = json!({ "description": reason(ok), "content": { "application/json": { "schema": schema } } });
+    if !op.links.is_null() {
+        success["links"] = op.links;
+    }
+    let mut responses = Map::new();
+    responses.insert(ok.to_string(), success);
+    if route.endpoint == Endpoint::VerifyRegistrationEmail {
+        // Verifying the e-mail completes the sign-up when the tenant asks for no phone.
+        responses.insert(
+            "201".into(),
+            json!({
+                "description": "Created: the sign-up is complete (no phone required)",
+                "content": { "application/json": { "schema": reference("Tokens") } },
+            }),
+        );
+    }
+    let mut statuses: Vec<u16> = op.problems.to_vec();
+    if route.auth != Auth::None {
+        statuses.extend([401, 503]);
+    }
+    statuses.sort_unstable();
+    statuses.dedup();
+    for status in statuses {
+        responses.insert(status.to_string(), problem_response(status));
+    }
+    let mut operation = json!({
+        "operationId": route.function,
+        "summary": route.function.replace('-', " "),
+        "parameters": parameters,
+        "security": security,
+        "responses": responses,
+    });
+    if let Some(body) = op.body {
+        operation["requestBody"] =
+            json!({ "required": op.body_required, "content": { "application/json": { "schema": body } } });
+    }
+    operation
+}
+
+/// The whole document.
+pub fn document() -> Value {
+    let mut paths = Map::new();
+    for route in ROUTES.iter().filter(|r| r.endpoint != Endpoint::Preflight) {
+        let item = paths.entry(route.path).or_insert_with(|| json!({}));
+        item[route.method.as_str().to_ascii_lowercase()] = path_item_operation(route);
+    }
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Registrar",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "User registration and authentication. Errors are RFC 9457 problem documents with a stable `code`.",
+        },
+        "servers": [{ "url": "http://127.0.0.1:3000" }],
+        "paths": paths,
+        "components": {
+            "securitySchemes": {
+                "ApiKey": { "type": "apiKey", "in": "header", "name": "X-API-Key" },
+                "Bearer": {
+                    "type": "http", "scheme": "bearer",
+                    "description": "An access token (JWT RS256), or on /v1/users an admin token (adm_…)",
+                },
+            },
+            "parameters": {
+                "AcceptLanguage": {
+                    "name": "Accept-Language", "in": "header", "schema": string(),
+                    "description": "en, de, fr, it; q-values honoured",
+                },
+                "RequestId": {
+                    "name": "X-Request-ID", "in": "header", "schema": string(),
+                    "description": "Echoed when 1–128 visible characters, else a new id is generated; deployed, the answer carries API Gateway's request id instead (the one its access log writes) and the caller's is logged beside it",
+                },
+                "DeviceId": {
+                    "name": "X-Device-ID", "in": "header", "required": true,
+                    "schema": { "type": "string", "minLength": 1, "maxLength": 128, "pattern": "^[!-~]+$" },
+                },
+            },
+            "schemas": { "Problem": problem_schema(), "Tokens": tokens(), "User": user() },
+        },
+    })
+}
