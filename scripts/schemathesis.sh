@@ -68,7 +68,7 @@ run() {
     --header "X-API-Key: $API_KEY" \
     --checks all \
     --exclude-checks positive_data_acceptance \
-    --phases examples,coverage,fuzzing \
+    --phases "${PHASES:-examples,coverage,fuzzing,stateful}" \
     --max-examples "$EXAMPLES" \
     --continue-on-failure \
     "$@"
@@ -96,5 +96,5 @@ status, done = call(f"/v1/registrations/{started['registration_id']}/email/verif
 assert status == 201 and "access_token" in done, (status, done)
 PY
 REGISTRAR_ST_PORT="$PORT" REGISTRAR_ST_API_KEY="$API_KEY" REGISTRAR_ST_USERNAME="$USERNAME" \
-  REGISTRAR_ST_PASSWORD="$PASSWORD" SCHEMATHESIS_HOOKS=scripts/schemathesis_hooks.py \
-  run --include-path-regex '^/v1/(me|auth/logout)'
+  REGISTRAR_ST_PASSWORD="$PASSWORD" REGISTRAR_ST_CODE="$SANDBOX_CODE" SCHEMATHESIS_HOOKS=scripts/schemathesis_hooks.py \
+  PHASES=examples,coverage,fuzzing run --include-path-regex '^/v1/(me|auth/logout)'

@@ -1,10 +1,23 @@
 //! Log set-up for the functions and the local API (never secrets: handlers
 //! only log ids).
 
-/// Sets up JSON or text logs, filtered by `RUST_LOG` (default `info`).
+use tracing_subscriber::filter::Targets;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+
+/// Sets up JSON or text logs, filtered by `RUST_LOG` (default `info`):
+/// levels per target, as in `info,shared=debug`. (`Targets` rather than
+/// `EnvFilter`, whose regular expressions would add a regex engine to every
+/// function binary.)
 pub fn init(json: bool) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(false);
-    let _ = if json { builder.json().without_time().try_init() } else { builder.try_init() };
+    let filter = std::env::var("RUST_LOG")
+        .ok()
+        .and_then(|spec| spec.parse::<Targets>().ok())
+        .unwrap_or_else(|| Targets::new().with_default(tracing::Level::INFO));
+    let registry = tracing_subscriber::registry().with(filter);
+    let _ = if json {
+        registry.with(tracing_subscriber::fmt::layer().json().without_time().with_target(false)).try_init()
+    } else {
+        registry.with(tracing_subscriber::fmt::layer().with_target(false)).try_init()
+    };
 }

@@ -137,12 +137,12 @@ string_kind!(
 string_kind!(
     /// A BCP 47 language tag of a language Registrar speaks (`de`, `de-CH`).
     Language -> String, |raw, cx| values::parse_language(raw),
-    json!({ "type": "string", "pattern": "^(en|de|fr|it)(-[A-Za-z0-9]{1,8})*$", "examples": ["de", "de-CH"] })
+    json!({ "type": "string", "pattern": "^(en|de|fr|it)(-[A-Z]{2})?$", "examples": ["de", "de-CH"] })
 );
 string_kind!(
     /// An IANA time zone name (`Europe/Zurich`).
     TimeZone -> String, |raw, cx| values::parse_time_zone(raw),
-    json!({ "type": "string", "examples": ["Europe/Zurich"] })
+    json!({ "$ref": "#/components/schemas/TimeZone" })
 );
 string_kind!(
     /// Any string (checked by the handler against another field).
@@ -191,6 +191,11 @@ string_kind!(
     },
     json!({ "type": "string", "minLength": 1, "maxLength": 500, "pattern": "\\S" })
 );
+
+/// The IANA time zones (`components.schemas.TimeZone` of the document).
+pub fn time_zones() -> Value {
+    json!({ "type": "string", "enum": chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name()).collect::<Vec<_>>() })
+}
 
 /// A choice among fixed strings.
 pub trait Choice {

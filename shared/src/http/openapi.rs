@@ -112,7 +112,17 @@ fn me() -> Value {
     properties.push(("credentials", json!({ "type": "array", "items": credential })));
     object(
         properties,
-        vec!["user_id", "user_type", "status", "email", "first_name", "last_name", "roles", "mfa_enabled", "credentials"],
+        vec![
+            "user_id",
+            "user_type",
+            "status",
+            "email",
+            "first_name",
+            "last_name",
+            "roles",
+            "mfa_enabled",
+            "credentials",
+        ],
     )
 }
 
@@ -173,10 +183,8 @@ fn problem_schema() -> Value {
         .filter_map(|l| l.split_once("-title").map(|(code, _)| code))
         .collect();
     codes.sort_unstable();
-    let error = object(
-        vec![("field", string()), ("code", string()), ("message", string())],
-        vec!["field", "code", "message"],
-    );
+    let error =
+        object(vec![("field", string()), ("code", string()), ("message", string())], vec!["field", "code", "message"]);
     open_object(
         vec![
             ("type", string()),
@@ -207,11 +215,15 @@ struct Operation {
     links: Value,
 }
 
-/// The phone in E.164, or as prefix and number: one way, not both.
+/// The phone in E.164, or as prefix and number: one way, not both (each
+/// way a complete schema, so generators need not solve the combination).
 fn phone_body() -> Value {
-    let mut schema = registration::PhoneBody::schema();
-    schema["oneOf"] = json!([{ "required": ["phone"] }, { "required": ["phone_prefix", "phone_number"] }]);
-    schema
+    let whole = registration::PhoneBody::schema();
+    let way = |names: &[&str]| {
+        let properties = names.iter().map(|n| (*n, whole["properties"][*n].clone())).collect();
+        object_schema(properties, names.to_vec())
+    };
+    json!({ "oneOf": [way(&["phone"]), way(&["phone_prefix", "phone_number"])] })
 }
 
 const POST_PROBLEMS: &[u16] = &[400, 404, 409, 413, 415, 422, 429];
@@ -274,7 +286,10 @@ fn operation(endpoint: Endpoint) -> Operation {
                     vec![
                         ("issuer", string()),
                         ("jwks_uri", string()),
-                        ("id_token_signing_alg_values_supported", json!({ "type": "array", "items": { "const": "RS256" } })),
+                        (
+                            "id_token_signing_alg_values_supported",
+                            json!({ "type": "array", "items": { "const": "RS256" } }),
+                        ),
                         ("response_types_supported", strings.clone()),
                         ("subject_types_supported", strings.clone()),
                         ("claims_supported", strings),
@@ -333,9 +348,7 @@ fn operation(endpoint: Endpoint) -> Operation {
             );
             Operation { problems: &[404], ..plain((200, status)) }
         }
-        Endpoint::VerifyRegistrationEmail => {
-            with_body(registration::CodeBody::schema(), (200, step()), POST_PROBLEMS)
-        }
+        Endpoint::VerifyRegistrationEmail => with_body(registration::CodeBody::schema(), (200, step()), POST_PROBLEMS),
         Endpoint::AddRegistrationPhone => Operation {
             links: json!({
                 "VerifyRegistrationPhone": {
@@ -348,9 +361,7 @@ fn operation(endpoint: Endpoint) -> Operation {
         Endpoint::VerifyRegistrationPhone => {
             with_body(registration::CodeBody::schema(), (201, reference("Tokens")), POST_PROBLEMS)
         }
-        Endpoint::ResendRegistrationCode => {
-            with_body(registration::ResendBody::schema(), (202, step()), POST_PROBLEMS)
-        }
+        Endpoint::ResendRegistrationCode => with_body(registration::ResendBody::schema(), (202, step()), POST_PROBLEMS),
         Endpoint::Login => {
             let mfa = object(
                 vec![
@@ -400,9 +411,10 @@ fn operation(endpoint: Endpoint) -> Operation {
         Endpoint::Logout => Operation { device: true, ..plain((200, message())) },
         Endpoint::LogoutAll => plain((
             200,
-            object(vec![("sessions_revoked", json!({ "type": "integer" })), ("message", string())], vec![
-                "sessions_revoked",
-            ]),
+            object(
+                vec![("sessions_revoked", json!({ "type": "integer" })), ("message", string())],
+                vec!["sessions_revoked"],
+            ),
         )),
         Endpoint::ForgotPassword => {
             with_body(auth::ForgotPasswordBody::schema(), (202, message()), &[400, 413, 415, 422, 429])
@@ -420,9 +432,7 @@ fn operation(endpoint: Endpoint) -> Operation {
             me::VerifyCredentialBody::schema(),
             (
                 200,
-                object(vec![("mfa_enabled", json!({ "type": "boolean" })), ("message", string())], vec![
-                    "mfa_enabled",
-                ]),
+                object(vec![("mfa_enabled", json!({ "type": "boolean" })), ("message", string())], vec!["mfa_enabled"]),
             ),
             &[400, 409, 413, 415, 422, 429],
         ),
@@ -506,7 +516,8 @@ fn problem_response(status: u16) -> Value {
         "content": { "application/problem+json": { "schema": reference("Problem") } },
     });
     if status == 429 || status == 503 {
-        response["headers"] = json!({ "Retry-After": { "schema": { "type": "integer" }, "description": "Seconds to wait" } });
+        response["headers"] =
+            json!({ "Retry-After": { "schema": { "type": "integer" }, "description": "Seconds to wait" } });
     }
     response
 }
@@ -538,7 +549,9 @@ fn path_item_operation(route: &Route) -> Value {
         }
     }
     if route.endpoint == Endpoint::GetUserAudit {
-        parameters.push(json!({ "name": "limit", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": 200 } }));
+        parameters.push(
+            json!({ "name": "limit", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": 200 } }),
+        );
         parameters.push(json!({ "name": "before", "in": "query", "schema": { "type": "string" } }));
     }
     if op.device {
@@ -630,7 +643,12 @@ pub fn document() -> Value {
                     "schema": { "type": "string", "minLength": 1, "maxLength": 128, "pattern": "^[!-~]+$" },
                 },
             },
-            "schemas": { "Problem": problem_schema(), "Tokens": tokens(), "User": user() },
+            "schemas": {
+                "Problem": problem_schema(),
+                "Tokens": tokens(),
+                "User": user(),
+                "TimeZone": super::body::time_zones(),
+            },
         },
     })
 }
