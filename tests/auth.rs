@@ -1135,7 +1135,8 @@ mod under_attack {
         assert_eq!(claims.status, StatusCode::OK);
         let (user, _) = api.user("revive@example.com").await;
         let refresh = stale.body["refresh_token"].as_str().unwrap();
-        let (_, session_id) = shared::domain::user::refresh_token_ids(refresh).unwrap();
+        let refresh = shared::domain::ids::RefreshToken::parse(refresh).unwrap();
+        let session_id = refresh.session_id().as_str();
         let session_item = api
             .app
             .app

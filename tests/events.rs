@@ -11,6 +11,7 @@ use serde_json::Value;
 use shared::adapters::system::ManualClock;
 use shared::app::App;
 use shared::domain::auth::{self, LoginOutcome, Origin};
+use shared::domain::ids::RegistrationId;
 use shared::domain::me::{self, NewCredential, StepUp};
 use shared::domain::password::Password;
 use shared::domain::registration::{self, SignUp, Verified};
@@ -87,7 +88,9 @@ impl Fixture {
             .unwrap()
             .registration_id;
         let Verified::Completed(_) =
-            registration::verify_email(&self.app, &self.tenant, &id, CODE, None).await.unwrap()
+            registration::verify_email(&self.app, &self.tenant, &RegistrationId::parse(&id).unwrap(), CODE, None)
+                .await
+                .unwrap()
         else {
             panic!("the events' tenant requires no phone")
         };
@@ -222,7 +225,7 @@ async fn verify_registration_email_event() {
 async fn add_registration_phone_event() {
     let mut f = fixture(true).await;
     let id = f.registration().await;
-    registration::verify_email(&f.app, &f.tenant, &id, CODE, None).await.unwrap();
+    registration::verify_email(&f.app, &f.tenant, &RegistrationId::parse(&id).unwrap(), CODE, None).await.unwrap();
     let (status, body, _) = f.answer("add-registration-phone").await;
     assert_eq!(status, 202, "{body}");
     assert_eq!(body["next"], "verify_phone");
@@ -232,8 +235,15 @@ async fn add_registration_phone_event() {
 async fn verify_registration_phone_event() {
     let mut f = fixture(true).await;
     let id = f.registration().await;
-    registration::verify_email(&f.app, &f.tenant, &id, CODE, None).await.unwrap();
-    registration::add_phone(&f.app, &f.tenant, &id, Phone::parse("+41791234567").unwrap()).await.unwrap();
+    registration::verify_email(&f.app, &f.tenant, &RegistrationId::parse(&id).unwrap(), CODE, None).await.unwrap();
+    registration::add_phone(
+        &f.app,
+        &f.tenant,
+        &RegistrationId::parse(&id).unwrap(),
+        Phone::parse("+41791234567").unwrap(),
+    )
+    .await
+    .unwrap();
     let (status, body, headers) = f.answer("verify-registration-phone").await;
     assert_eq!(status, 201, "{body}");
     assert!(body["access_token"].is_string());

@@ -49,8 +49,14 @@ fn cases() -> u32 {
 
 /// Field names the handlers know (every property of every request body in
 /// the generated OpenAPI document, nested ones too), so generated objects
-/// reach deep parsing.
-fn fields() -> Vec<String> {
+/// reach deep parsing. (Computed once: proptest rebuilds recursive
+/// strategies for every case.)
+fn fields() -> &'static [String] {
+    static FIELDS: OnceLock<Vec<String>> = OnceLock::new();
+    FIELDS.get_or_init(document_fields)
+}
+
+fn document_fields() -> Vec<String> {
     fn collect(schema: &Value, names: &mut std::collections::BTreeSet<String>) {
         if let Some(properties) = schema["properties"].as_object() {
             for (name, property) in properties {

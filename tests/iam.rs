@@ -786,6 +786,22 @@ async fn self_service_flows(stack: &Stack) {
     let body = json!({ "challenge_id": challenge.body["challenge_id"], "new_password": "An0ther!Secret" });
     let mfa = stack.expect(StatusCode::OK, "/v1/auth/password/challenge", body, &[("X-Device-ID", "d2")]).await;
     assert_eq!(mfa["mfa_required"], true, "{mfa}");
+
+    // Signing in with the phone: the second factor goes by e-mail, from the
+    // login function and from the password challenge's.
+    stack.advance(61);
+    let by_phone = stack.login(&phone, "An0ther!Secret", "d3").await;
+    let answer = (by_phone.body["mfa_required"].clone(), by_phone.body["channel"].clone());
+    assert_eq!(answer, (json!(true), json!("email")), "{}", by_phone.body);
+    let body = json!({ "challenge_id": by_phone.body["challenge_id"], "code": stack.code() });
+    stack.expect(StatusCode::OK, "/v1/auth/mfa", body, &[("X-Device-ID", "d3")]).await;
+    stack.require_reset(&email).await;
+    stack.advance(61);
+    let challenge = stack.login(&phone, "An0ther!Secret", "d4").await;
+    assert_eq!(challenge.body["password_change_required"], true, "{}", challenge.body);
+    let body = json!({ "challenge_id": challenge.body["challenge_id"], "new_password": "Thr33!Secret" });
+    let mfa = stack.expect(StatusCode::OK, "/v1/auth/password/challenge", body, &[("X-Device-ID", "d4")]).await;
+    assert_eq!((mfa["mfa_required"].clone(), mfa["channel"].clone()), (json!(true), json!("email")), "{mfa}");
 }
 
 /// The signed-in user's functions, on a back-office user.

@@ -589,6 +589,7 @@ async fn bad_input_gets_precise_problems(backend: Backend) {
     let shape = json_of(shape).await;
     assert_problem(&shape, 422, "validation_failed");
     assert_eq!(shape["errors"][0]["code"], "invalid_code_format");
+    assert_eq!(shape["errors"][0]["message"], "The code must consist of 6 digits.", "the message names the length");
     let channel = post(&app, &format!("/v1/registrations/{id}/resend"), json!({ "channel": "pigeon" }), "en").await;
     assert_eq!(json_of(channel).await["errors"][0]["code"], "invalid_choice");
     let code = app.latest_code("order@example.com").unwrap();

@@ -17,10 +17,11 @@ use super::password::{Password, dummy_hash, hash_password, needs_rehash, verify_
 use super::tenant::{Tenant, decode_item, encode_item};
 use super::user::{
     RefreshRecord, Session, Tokens, User, audit_write, email_lock_key, load_user, open_session, phone_lock_key,
-    refresh_key, refresh_token, refresh_token_ids, session_key, sweep_sessions, tokens_for, user_by_lock, user_key,
+    refresh_key, refresh_token, session_key, sweep_sessions, tokens_for, user_by_lock, user_key,
 };
 use super::values::{EmailAddress, Phone};
 use crate::app::App;
+use crate::domain::ids::{ChallengeId, RefreshToken};
 use crate::i18n::{Arg, text};
 use crate::ports::{Condition, Email, Item, Key, Sms, StoreError, Write};
 
@@ -423,7 +424,7 @@ async fn load_challenge(
 pub async fn verify_mfa(
     app: &App,
     tenant: &Tenant,
-    challenge_id: &str,
+    challenge_id: &ChallengeId,
     code: &str,
     origin: Origin<'_>,
 ) -> Result<Tokens, Error> {
@@ -465,7 +466,7 @@ pub async fn verify_mfa(
 pub async fn complete_password_challenge(
     app: &App,
     tenant: &Tenant,
-    challenge_id: &str,
+    challenge_id: &ChallengeId,
     new_password: &Password,
     device_id: &str,
 ) -> Result<LoginOutcome, Error> {
@@ -504,11 +505,9 @@ fn successor(app: &App, user_id: &str, session_id: &str, token: &str) -> Result<
 }
 
 /// Exchanges a refresh token for a new access token and its successor.
-pub async fn refresh(app: &App, tenant: &Tenant, token: &str, device_id: &str) -> Result<Tokens, Error> {
-    if token.is_empty() || token.len() > 128 {
-        return Err(Error::InvalidToken);
-    }
-    let (user_id, session_id) = refresh_token_ids(token).ok_or(Error::InvalidToken)?;
+pub async fn refresh(app: &App, tenant: &Tenant, token: &RefreshToken, device_id: &str) -> Result<Tokens, Error> {
+    let (user_id, session_id) = (token.user_id().as_str(), token.session_id().as_str());
+    let token = token.expose();
     // One retry: a parallel refresh may rotate the token between our read
     // and our write; then the grace path answers with the same successor.
     for _ in 0..2 {

@@ -15,6 +15,7 @@ use super::user::{
 };
 use super::values::{EmailAddress, Phone};
 use crate::app::App;
+use crate::domain::ids::RegistrationId;
 use crate::i18n::{Arg, text};
 use crate::ports::{Condition, Email, Item, Key, Sms, StoreError, Write};
 
@@ -166,11 +167,7 @@ pub struct RegistrationStatus {
     pub expires_at: DateTime<Utc>,
 }
 
-async fn load(app: &App, tenant: &Tenant, id: &str) -> Result<(Registration, u64), Error> {
-    // Ids are opaque; anything that is not one of ours is simply unknown.
-    if id.len() > 64 || !id.starts_with("reg_") {
-        return Err(Error::RegistrationNotFound);
-    }
+async fn load(app: &App, tenant: &Tenant, id: &RegistrationId) -> Result<(Registration, u64), Error> {
     let item = app.store.get(&registration_key(id)).await?.ok_or(Error::RegistrationNotFound)?;
     let version = item.version;
     let registration: Registration = decode_item(item)?;
@@ -320,7 +317,7 @@ pub async fn start(app: &App, tenant: &Tenant, sign_up: SignUp, ip: &str) -> Res
 async fn verify(
     app: &App,
     tenant: &Tenant,
-    id: &str,
+    id: &RegistrationId,
     channel: Channel,
     code: &str,
     device_id: Option<&str>,
@@ -440,7 +437,7 @@ async fn complete(
 pub async fn verify_email(
     app: &App,
     tenant: &Tenant,
-    id: &str,
+    id: &RegistrationId,
     code: &str,
     device_id: Option<&str>,
 ) -> Result<Verified, Error> {
@@ -451,7 +448,7 @@ pub async fn verify_email(
 pub async fn verify_phone(
     app: &App,
     tenant: &Tenant,
-    id: &str,
+    id: &RegistrationId,
     code: &str,
     device_id: Option<&str>,
 ) -> Result<Tokens, Error> {
@@ -485,7 +482,7 @@ fn check_send_allowed(
 }
 
 /// Adds (or, before it is verified, replaces) the phone and sends its code.
-pub async fn add_phone(app: &App, tenant: &Tenant, id: &str, phone: Phone) -> Result<Step, Error> {
+pub async fn add_phone(app: &App, tenant: &Tenant, id: &RegistrationId, phone: Phone) -> Result<Step, Error> {
     let (mut registration, version) = load(app, tenant, id).await?;
     let next = registration.next();
     if next != Step::AddPhone && next != Step::VerifyPhone {
@@ -507,7 +504,7 @@ pub async fn add_phone(app: &App, tenant: &Tenant, id: &str, phone: Phone) -> Re
 }
 
 /// Sends a new code on `channel` (the old one dies).
-pub async fn resend(app: &App, tenant: &Tenant, id: &str, channel: Channel) -> Result<Step, Error> {
+pub async fn resend(app: &App, tenant: &Tenant, id: &RegistrationId, channel: Channel) -> Result<Step, Error> {
     let (mut registration, version) = load(app, tenant, id).await?;
     let next = registration.next();
     let expected = match channel {
@@ -529,7 +526,7 @@ pub async fn resend(app: &App, tenant: &Tenant, id: &str, channel: Channel) -> R
 }
 
 /// What is done and what is next.
-pub async fn status(app: &App, tenant: &Tenant, id: &str) -> Result<RegistrationStatus, Error> {
+pub async fn status(app: &App, tenant: &Tenant, id: &RegistrationId) -> Result<RegistrationStatus, Error> {
     let (registration, _) = load(app, tenant, id).await?;
     Ok(RegistrationStatus {
         registration_id: registration.id.clone(),

@@ -315,17 +315,6 @@ pub fn refresh_token(user_id: &str, session_id: &str, secret: &str) -> String {
     format!("{user_id}.{session_id}.{secret}")
 }
 
-/// The user and session ids a refresh token names, if it has that shape.
-pub fn refresh_token_ids(token: &str) -> Option<(&str, &str)> {
-    let mut parts = token.splitn(3, '.');
-    let (user, session, secret) = (parts.next()?, parts.next()?, parts.next()?);
-    let id = |text: &str, prefix: &str| {
-        text.strip_prefix(prefix)
-            .is_some_and(|rest| !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_alphanumeric()))
-    };
-    (id(user, "usr_") && id(session, "ses_") && !secret.is_empty()).then_some((user, session))
-}
-
 /// Reads a user and its version.
 pub async fn load_user(app: &App, user_id: &str) -> Result<Option<(User, u64)>, Error> {
     let Some(item) = app.store.get(&user_key(user_id)).await? else {

@@ -12,6 +12,7 @@ use super::tenant::{Tenant, decode_item};
 use super::user::{Address, User, audit_write, email_lock_key, load_user, lock_item, sweep_sessions, user_key};
 use super::values::{EmailAddress, Phone};
 use crate::app::App;
+use crate::domain::ids::UserId;
 use crate::i18n::{Arg, text};
 use crate::ports::{Condition, Email, Item, Key, StoreError, Write};
 
@@ -356,7 +357,7 @@ async fn scoped_user(app: &App, tenant: &Tenant, actor: &Actor, id: &str) -> Res
 }
 
 /// Reads a user.
-pub async fn get_user(app: &App, tenant: &Tenant, actor: &Actor, id: &str) -> Result<User, Error> {
+pub async fn get_user(app: &App, tenant: &Tenant, actor: &Actor, id: &UserId) -> Result<User, Error> {
     Ok(scoped_user(app, tenant, actor, id).await?.0)
 }
 
@@ -365,7 +366,7 @@ pub async fn change_status(
     app: &App,
     tenant: &Tenant,
     actor: &Actor,
-    id: &str,
+    id: &UserId,
     to: Status,
     reason: &str,
 ) -> Result<Status, Error> {
@@ -416,7 +417,7 @@ pub async fn audit_trail(
     app: &App,
     tenant: &Tenant,
     actor: &Actor,
-    id: &str,
+    id: &UserId,
     limit: usize,
     before: Option<&str>,
 ) -> Result<AuditPage, Error> {
@@ -434,7 +435,7 @@ pub async fn audit_trail(
         events.push(item.body);
     }
     let next = if page.next().is_some() { last.map(|sk| URL_SAFE_NO_PAD.encode(sk)) } else { None };
-    Ok(AuditPage { user_id: id.to_owned(), events, next })
+    Ok(AuditPage { user_id: id.to_string(), events, next })
 }
 
 /// Decodes a stored user (for the CLI and tests).

@@ -113,17 +113,24 @@ string_kind!(
     /// A one-time code as sent (its tries are counted by the domain).
     Code -> String, |raw, cx| Ok(raw.to_owned()), json!({ "type": "string", "pattern": "^[0-9]{4,10}$" })
 );
-string_kind!(
-    /// A one-time code of the tenant's length.
-    TenantCode -> String, |raw, cx| {
-        if raw.len() == cx.code_length && raw.bytes().all(|b| b.is_ascii_digit()) {
-            Ok(raw.to_owned())
-        } else {
-            Err("invalid_code_format")
+/// A one-time code of the tenant's length (`invalid_code_format` names it).
+pub struct TenantCode;
+
+impl FieldKind for TenantCode {
+    type Out = String;
+    fn read(f: &mut Fields, name: &str, cx: &Cx) -> Option<String> {
+        let code = f.opt_str(name)?;
+        if code.len() == cx.code_length && code.bytes().all(|b| b.is_ascii_digit()) {
+            return Some(code);
         }
-    },
-    json!({ "type": "string", "pattern": "^[0-9]{4,10}$" })
-);
+        f.errors
+            .push(crate::domain::FieldError::new(name, "invalid_code_format").with("length", cx.code_length as i64));
+        None
+    }
+    fn schema() -> Value {
+        json!({ "type": "string", "pattern": "^[0-9]{4,10}$" })
+    }
+}
 string_kind!(
     /// A gender of the reference data `genders`.
     Gender -> String, |raw, cx| values::parse_gender(raw),

@@ -9,6 +9,7 @@ use super::problem::Problem;
 use super::routes::{Auth, Params, Route};
 use crate::app::App;
 use crate::domain::Error;
+use crate::domain::ids::{SessionId, UserId};
 use crate::domain::tenant::Tenant;
 use crate::domain::users::Actor;
 use crate::i18n::negotiate_within;
@@ -41,8 +42,8 @@ pub struct Ctx<'a> {
 /// Who a bearer token speaks for.
 #[derive(Clone, Debug)]
 pub struct Principal {
-    pub user_id: String,
-    pub session_id: String,
+    pub user_id: UserId,
+    pub session_id: SessionId,
     pub session: crate::domain::user::Session,
 }
 
@@ -305,6 +306,9 @@ async fn bearer(app: &App, headers: &HeaderMap, tenant: &Tenant) -> Result<Princ
             verify(&app.keys.current()).ok_or_else(invalid)?
         }
     };
+    let (Some(user_id), Some(session_id)) = (UserId::parse(&claims.sub), SessionId::parse(&claims.sid)) else {
+        return Err(invalid());
+    };
     if claims.tid != tenant.id || claims.typ != "client" {
         return Err(invalid());
     }
@@ -318,5 +322,5 @@ async fn bearer(app: &App, headers: &HeaderMap, tenant: &Tenant) -> Result<Princ
     if session.tenant_id != tenant.id || !user.is_active() || !user.session_valid(&session) {
         return Err(invalid());
     }
-    Ok(Principal { user_id: claims.sub, session_id: claims.sid, session })
+    Ok(Principal { user_id, session_id, session })
 }

@@ -91,9 +91,9 @@ endpoints! {
     AddRegistrationPhone => registration::add_registration_phone, SMS;
     VerifyRegistrationPhone => registration::verify_registration_phone, NOTHING;
     ResendRegistrationCode => registration::resend_registration_code, BOTH;
-    Login => auth::login, SMS;
+    Login => auth::login, BOTH;
     VerifyMfa => auth::verify_mfa, NOTHING;
-    CompletePasswordChallenge => auth::complete_password_challenge, SMS;
+    CompletePasswordChallenge => auth::complete_password_challenge, BOTH;
     Refresh => auth::refresh, NOTHING;
     Logout => auth::logout, NOTHING;
     LogoutAll => auth::logout_all, NOTHING;

@@ -8,6 +8,7 @@ use serde_json::json;
 use super::reply::{DEVICE_COOKIE, clear_cookie, json_response, message, tokens_response};
 use crate::domain::Error;
 use crate::domain::auth::{self, LoginOutcome, Origin};
+use crate::domain::ids::{ChallengeId, RefreshToken};
 use crate::domain::password::Password;
 use crate::domain::values;
 use crate::http::body::{Code, Cx, Email, Id, NewPassword, Password as PasswordField, Token, Username};
@@ -109,6 +110,8 @@ pub async fn verify_mfa(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
         return Err(Problem::validation(vec![]));
     };
     let origin = Origin { ip: &ctx.client_ip, device_id: device, device_token: None };
+    // A malformed challenge is as gone as an unknown one: it answers like a wrong code.
+    let challenge_id = ChallengeId::parse(&challenge_id).ok_or(Error::InvalidCode)?;
     let tokens = auth::verify_mfa(ctx.app, tenant, &challenge_id, &code, origin).await?;
     Ok(tokens_response(ctx, &tokens, StatusCode::OK, "logged_in"))
 }
@@ -125,6 +128,7 @@ pub async fn complete_password_challenge(ctx: &Ctx<'_>) -> Result<Response<Body>
     let (Some(challenge_id), Some(new_password)) = (challenge_id, new_password) else {
         return Err(Problem::validation(vec![]));
     };
+    let challenge_id = ChallengeId::parse(&challenge_id).ok_or(Error::ChallengeNotFound)?;
     let outcome =
         auth::complete_password_challenge(ctx.app, tenant, &challenge_id, &Password::new(new_password), device).await?;
     Ok(login_answer(ctx, outcome))
@@ -146,7 +150,7 @@ fn refresh_token(ctx: &Ctx<'_>) -> Result<Option<String>, Problem> {
 pub async fn refresh(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
     let tenant = ctx.tenant()?;
     let device = ctx.required_device()?;
-    let token = refresh_token(ctx)?.ok_or(Error::InvalidToken)?;
+    let token = refresh_token(ctx)?.as_deref().and_then(RefreshToken::parse).ok_or(Error::InvalidToken)?;
     let tokens = auth::refresh(ctx.app, tenant, &token, device).await?;
     Ok(tokens_response(ctx, &tokens, StatusCode::OK, "token_refreshed"))
 }

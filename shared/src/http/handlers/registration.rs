@@ -5,11 +5,12 @@ use lambda_http::{Body, Response};
 use serde_json::json;
 
 use super::reply::{json_response, message, tokens_response};
-use crate::domain::FieldError;
+use crate::domain::ids::RegistrationId;
 use crate::domain::password::Password;
 use crate::domain::registration::{self, Channel, SignUp, Verified};
 use crate::domain::user::Tokens;
 use crate::domain::values::{self, Phone};
+use crate::domain::{Error, FieldError};
 use crate::http::body::{
     Accepted, BirthDate, Choice, Cx, E164, Email, Gender, Language, Name, NationalNumber, NewPassword, OneOf,
     PhonePrefix, TenantCode, TimeZone,
@@ -87,6 +88,11 @@ crate::body! {
     }
 }
 
+/// The registration of the path (a malformed id is as unknown as any other).
+fn registration_id(ctx: &Ctx<'_>) -> Result<RegistrationId, Problem> {
+    RegistrationId::parse(ctx.param("id")).ok_or_else(|| Error::RegistrationNotFound.into())
+}
+
 /// Reads `{ "code": "123456" }`, checking its shape against the tenant.
 fn read_code(ctx: &Ctx<'_>) -> Result<String, Problem> {
     let mut f = Fields::parse(ctx.body)?;
@@ -96,7 +102,7 @@ fn read_code(ctx: &Ctx<'_>) -> Result<String, Problem> {
 }
 
 pub async fn get_registration(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
-    let status = registration::status(ctx.app, ctx.tenant()?, ctx.param("id")).await?;
+    let status = registration::status(ctx.app, ctx.tenant()?, &registration_id(ctx)?).await?;
     Ok(json_response(StatusCode::OK, serde_json::to_value(status).unwrap_or_default()))
 }
 
@@ -104,7 +110,7 @@ pub async fn verify_registration_email(ctx: &Ctx<'_>) -> Result<Response<Body>, 
     let tenant = ctx.tenant()?;
     let code = read_code(ctx)?;
     let device = ctx.device_id()?;
-    match registration::verify_email(ctx.app, tenant, ctx.param("id"), &code, device).await? {
+    match registration::verify_email(ctx.app, tenant, &registration_id(ctx)?, &code, device).await? {
         Verified::Next(next) => Ok(json_response(
             StatusCode::OK,
             json!({
@@ -158,7 +164,7 @@ pub async fn add_registration_phone(ctx: &Ctx<'_>) -> Result<Response<Body>, Pro
     };
     f.finish(PhoneBody::FIELDS)?;
     let phone = phone.ok_or_else(|| Problem::validation(vec![]))?;
-    let next = registration::add_phone(ctx.app, tenant, ctx.param("id"), phone).await?;
+    let next = registration::add_phone(ctx.app, tenant, &registration_id(ctx)?, phone).await?;
     Ok(json_response(StatusCode::ACCEPTED, json!({ "next": next, "message": message(ctx, "phone_added") })))
 }
 
@@ -166,7 +172,7 @@ pub async fn verify_registration_phone(ctx: &Ctx<'_>) -> Result<Response<Body>, 
     let tenant = ctx.tenant()?;
     let code = read_code(ctx)?;
     let device = ctx.device_id()?;
-    let tokens = registration::verify_phone(ctx.app, tenant, ctx.param("id"), &code, device).await?;
+    let tokens = registration::verify_phone(ctx.app, tenant, &registration_id(ctx)?, &code, device).await?;
     Ok(completed(ctx, tokens))
 }
 
@@ -194,7 +200,7 @@ pub async fn resend_registration_code(ctx: &Ctx<'_>) -> Result<Response<Body>, P
         Some(_) => Channel::Sms,
         None => return Err(Problem::validation(vec![])),
     };
-    let next = registration::resend(ctx.app, tenant, ctx.param("id"), channel).await?;
+    let next = registration::resend(ctx.app, tenant, &registration_id(ctx)?, channel).await?;
     Ok(json_response(StatusCode::ACCEPTED, json!({ "next": next, "message": message(ctx, "code_resent") })))
 }
 

@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 
 use super::reply::{json_response, message};
 use crate::domain::FieldError;
+use crate::domain::ids::UserId;
 use crate::domain::password::Password;
 use crate::domain::reference;
 use crate::domain::user::Address;
@@ -234,8 +235,13 @@ pub async fn create_user(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
     Ok(response)
 }
 
+/// The user of the path (a malformed id is as unknown as any other).
+fn user_id(ctx: &Ctx<'_>) -> Result<UserId, Problem> {
+    UserId::parse(ctx.param("id")).ok_or_else(|| crate::domain::Error::UserNotFound.into())
+}
+
 pub async fn get_user(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
-    let user = users::get_user(ctx.app, ctx.tenant()?, ctx.actor()?, ctx.param("id")).await?;
+    let user = users::get_user(ctx.app, ctx.tenant()?, ctx.actor()?, &user_id(ctx)?).await?;
     Ok(json_response(StatusCode::OK, serde_json::to_value(UserView::from(&user)).unwrap_or_default()))
 }
 
@@ -256,7 +262,7 @@ pub async fn change_user_status(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem
     let ChangeUserStatusBody { status, reason } = ChangeUserStatusBody::read(&mut f, &Cx::of(ctx));
     f.finish(ChangeUserStatusBody::FIELDS)?;
     let (Some(status), Some(reason)) = (status, reason) else { return Err(Problem::validation(vec![])) };
-    let id = ctx.param("id");
+    let id = &user_id(ctx)?;
     let previous = users::change_status(ctx.app, tenant, actor, id, status, &reason).await?;
     Ok(json_response(
         StatusCode::OK,
@@ -278,6 +284,6 @@ pub async fn get_user_audit(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
         },
     };
     let before = ctx.query_param("before");
-    let page = users::audit_trail(ctx.app, ctx.tenant()?, ctx.actor()?, ctx.param("id"), limit, before).await?;
+    let page = users::audit_trail(ctx.app, ctx.tenant()?, ctx.actor()?, &user_id(ctx)?, limit, before).await?;
     Ok(json_response(StatusCode::OK, serde_json::to_value(page).unwrap_or_default()))
 }
