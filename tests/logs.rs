@@ -113,6 +113,12 @@ async fn no_secret_reaches_the_logs() {
     )
     .await;
 
+    // Requests at once (each waits as long as a send takes): every line
+    // still belongs to exactly one request.
+    let many = (0..40)
+        .map(|i| post("/v1/auth/password/forgot".into(), json!({ "email": format!("c{i}@example.com") }), vec![]));
+    futures::future::join_all(many).await;
+
     for answer in [&signed_up, &tokens, &refreshed] {
         for field in ["access_token", "refresh_token"] {
             let value = answer[field].as_str().expect("a token was issued");
@@ -140,5 +146,10 @@ async fn no_secret_reaches_the_logs() {
     assert!(logs.contains("\"request_id\""), "lines carry the request id");
     for secret in &secrets {
         assert!(!logs.contains(secret.as_str()), "a secret reached the logs: {secret}");
+    }
+    for line in logs.lines() {
+        let parsed: Value = serde_json::from_str(line).expect("JSON lines");
+        let requests = parsed["spans"].as_array().map_or(0, |s| s.iter().filter(|s| s["name"] == "request").count());
+        assert!(requests <= 1, "a line inside two requests' spans: {line}");
     }
 }

@@ -84,7 +84,10 @@ def peak_kib(pid):
     return None
 
 
-def environment(runtime, function, moto, table, keys_pem, dev):
+STACK = f"bench-{os.getpid()}"
+
+
+def environment(runtime, function, moto, table, dev):
     env = {
         "PATH": os.environ.get("PATH", ""),
         "AWS_LAMBDA_RUNTIME_API": runtime.address,
@@ -102,8 +105,11 @@ def environment(runtime, function, moto, table, keys_pem, dev):
         "REGISTRAR_SENDER": "outbox",
         "REGISTRAR_OUTBOX_DIR": str(ROOT / "target" / "bench" / "outbox"),
         "REGISTRAR_ISSUER": "https://auth.example.com",
-        "REGISTRAR_CODE_PEPPER": "bench pepper of at least thirty-two bytes",
-        "REGISTRAR_SIGNING_KEYS": keys_pem,
+        # Secrets come from Secrets Manager (on moto), as deployed: a function
+        # refuses them in its environment.
+        "AWS_ENDPOINT_URL_SECRETS_MANAGER": moto,
+        "REGISTRAR_CODE_KEY_SECRET": f"{STACK}/code-key",
+        "REGISTRAR_SIGNING_KEYS_SECRET": f"{STACK}/signing-keys",
         "REGISTRAR_LOG_FORMAT": "json",
         "RUST_LOG": "warn",
     }
@@ -131,6 +137,7 @@ def measure(bin_dir, function, make_env):
     started = time.perf_counter()
     process = subprocess.Popen([str(bin_dir / function)], env=env, stdout=subprocess.DEVNULL,
                                stderr=subprocess.PIPE)
+    failed = True
     try:
         answered, kind, status = invoke(runtime, event, 0)
         if kind != "response":
@@ -141,9 +148,13 @@ def measure(bin_dir, function, make_env):
             at, kind, _ = invoke(runtime, event, n)
             warm.append((at - sent) * 1000)
         peak = peak_kib(process.pid)
+        failed = False
     finally:
         process.kill()
         _, stderr = process.communicate()
+        if failed:
+            print(f"coldstart: {function} did not answer; its last log lines:", file=sys.stderr)
+            print(b"\n".join(stderr.splitlines()[-10:]).decode(errors="replace"), file=sys.stderr)
         runtime.shutdown()
         runtime.server_close()
     return {
@@ -163,15 +174,15 @@ def main(bin_dir, moto, out):
     base_env = {**os.environ, "REGISTRAR_TABLE": table, "REGISTRAR_DYNAMODB_ENDPOINT": moto,
                 "AWS_REGION": "eu-central-1", "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench"}
     subprocess.run([str(admin), "create-table"], env=base_env, check=True, stdout=subprocess.DEVNULL)
-    keys_pem = subprocess.run([str(bin_dir / "registrar-bench"), "pem"], check=True, capture_output=True,
-                              text=True).stdout
+    subprocess.run([str(admin), "--stack", STACK, "secrets", "create"], check=True, stdout=subprocess.DEVNULL,
+                   env={**base_env, "AWS_ENDPOINT_URL_SECRETS_MANAGER": moto})
     functions = sorted(p.stem for p in (ROOT / "events").glob("*.json"))
     # Seed the sandbox tenant once (development mode), then measure without.
-    measure(bin_dir, "health", lambda rt: environment(rt, "health", moto, table, keys_pem, dev=True))
+    measure(bin_dir, "health", lambda rt: environment(rt, "health", moto, table, dev=True))
     results = {}
     for function in functions:
         results[function] = measure(bin_dir, function,
-                                    lambda rt, f=function: environment(rt, f, moto, table, keys_pem, dev=False))
+                                    lambda rt, f=function: environment(rt, f, moto, table, dev=False))
         print(f"coldstart: {function}: {results[function]}", file=sys.stderr)
     pathlib.Path(out).write_text(json.dumps(results, indent=2) + "\n")
 

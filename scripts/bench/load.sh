@@ -20,9 +20,9 @@ SERVER=$!
 trap 'kill "$SERVER" 2>/dev/null || true; rm -rf "$WORK"' EXIT
 
 # A signed-up user, and one refresh token per wrk thread (its own device).
-python3 - "$PORT" "$API_KEY" "$WORK/tokens" "$CONNECTIONS" <<'PY'
+python3 - "$PORT" "$API_KEY" "$WORK/tokens" "$CONNECTIONS" "$WORK/devices" <<'PY'
 import json, sys, time, urllib.request
-port, key, tokens_file, n = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+port, key, tokens_file, n, devices_file = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5]
 base = f"http://127.0.0.1:{port}"
 def call(path, body, device=None):
     headers = {"X-API-Key": key, "Content-Type": "application/json"}
@@ -41,17 +41,19 @@ started = call("/v1/registrations", {"email": "load-user@example.com", "password
                                      "first_name": "Load", "last_name": "User", "terms_accepted": True,
                                      "privacy_policy_accepted": True})
 call(f"/v1/registrations/{started['registration_id']}/email/verify", {"code": "135790"})
-with open(tokens_file, "w") as f:
+with open(tokens_file, "w") as f, open(devices_file, "w") as d:
     for i in range(1, n + 1):
         tokens = call("/v1/auth/login", {"username": "load-user@example.com", "password": "Orchid!Lantern58"},
                       device=f"load-device-{i}")
         f.write(tokens["refresh_token"] + "\n")
+        d.write(tokens["device_token"] + "\n")
 PY
 
 run() {
   local mode=$1 threads=$2
   echo "load: $mode, $CONNECTIONS connections, ${SECONDS_EACH}s" >&2
   MODE=$mode CONNECTIONS=$CONNECTIONS API_KEY=$API_KEY USERNAME=load-user@example.com TOKENS="$WORK/tokens" \
+    DEVICES="$WORK/devices" \
     wrk -t "$threads" -c "$CONNECTIONS" -d "${SECONDS_EACH}s" --timeout 10s -s scripts/bench/wrk.lua \
     "http://127.0.0.1:$PORT" | grep '^{' >> "$OUT"
 }

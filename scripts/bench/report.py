@@ -301,7 +301,8 @@ def main(directory, out):
         w("### Cold start, warm answer, peak memory")
         w("")
         w("Each release binary started by a Lambda Runtime API emulator (`scripts/bench/coldstart.py`) with")
-        w("DynamoDB on moto, given its event from `events/`: init = process start → first `/next`; cold =")
+        w("DynamoDB and Secrets Manager on moto (the code key and signing keys are read at init, as deployed),")
+        w("given its event from `events/`: init = process start → first `/next`; cold =")
         w("process start → first answer (includes the first request's DynamoDB calls to moto); warm = median of the")
         w("next 20 answers; peak = VmHWM after them.")
         w("")
@@ -386,7 +387,9 @@ def main(directory, out):
         colds = [c["cold_ms"] for c in cold.values()]
         peaks = [c["peak_rss_mib"] for c in cold.values() if c["peak_rss_mib"]]
         headline.append(f"- cold start to first answer {min(colds):.0f}–{max(colds):.0f} ms; peak memory "
-                        f"{min(peaks):.0f}–{max(peaks):.0f} MiB; binaries {biggest:.1f} MB")
+                        f"{min(peaks):.0f}–{max(peaks):.0f} MiB; init {min(c['init_ms'] for c in cold.values()):.0f}–"
+                        f"{max(c['init_ms'] for c in cold.values()):.0f} ms; binaries "
+                        f"{min(sizes.values()) / 1e6:.1f}–{biggest:.1f} MB")
     headline.append(f"- 1 M monthly active users: about ${own:,.0f}/month on AWS without SMS "
                     f"(Cognito Lite ${cognito_lite(MAU):,.0f}, Essentials ${(MAU - 10_000) * COGNITO_ESSENTIALS:,.0f}); "
                     f"SMS 2FA ${sms:,.0f} either way")

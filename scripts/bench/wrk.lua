@@ -10,6 +10,20 @@ local counter = 0
 function setup(thread)
   local n = #threads + 1
   thread:set("id", n)
+  if mode == "login" then
+    -- Each thread signs in as one device, with the device token its first
+    -- sign-in got (as a client does): the device has its own failure
+    -- allowance, so the account's is not what parallel sign-ins spend (a
+    -- burst of more than six sign-ins of one account at once without
+    -- device tokens is refused like a burst of guesses).
+    local f = assert(io.open(os.getenv("DEVICES"), "r"))
+    local i = 0
+    for line in f:lines() do
+      i = i + 1
+      if i == n then thread:set("device_token", line) end
+    end
+    f:close()
+  end
   if mode == "refresh" then
     -- One token chain per thread (wrk -t N -c N: one connection each).
     local f = assert(io.open(os.getenv("TOKENS"), "r"))
@@ -38,7 +52,8 @@ function request()
     return wrk.format("POST", "/v1/registrations", nil, body)
   elseif mode == "login" then
     return wrk.format("POST", "/v1/auth/login", nil,
-      string.format('{"username":"%s","password":"%s"}', os.getenv("USERNAME"), password))
+      string.format('{"username":"%s","password":"%s","device_token":"%s"}', os.getenv("USERNAME"), password,
+        device_token))
   else
     return wrk.format("POST", "/v1/auth/refresh", nil, string.format('{"refresh_token":"%s"}', token))
   end

@@ -11,6 +11,8 @@ use super::endpoints::{Any, Handler};
 use super::openapi::OPENAPI_PATH;
 use super::problem::Problem;
 use super::routes::{self, route_of};
+use tracing::Instrument;
+
 use crate::app::App;
 use crate::i18n::negotiate;
 
@@ -57,21 +59,26 @@ pub async fn handle_endpoint<H: Handler>(app: &App, handler: H, request: Request
     if let Some(client_id) = client_request_id(headers).filter(|id| *id != request_id) {
         span.record("client_request_id", client_id.as_str());
     }
-    let _entered = span.enter();
-    let prepared = match routes::match_route(route, request.uri().path()) {
-        Some(params) => prepare(app, route, &request, params, lang, request_id.clone()).await,
-        None => Err(Problem::new(StatusCode::NOT_FOUND, "not_found")),
-    };
-    let (response, lang) = match prepared {
-        Ok(ctx) => {
-            let mut response = handler.handle(&ctx).await.unwrap_or_else(|p| p.render(ctx.lang, &ctx.request_id));
-            cors(&ctx, &mut response);
-            (response, ctx.lang)
-        }
-        Err(problem) => (problem.render(lang, &request_id), lang),
-    };
-    tracing::info!(status = response.status().as_u16(), method = %request.method(), "answered");
-    finish(response, lang, &request_id)
+    // The span is the request's only while the request is polled (entering
+    // it across an await would lend it to whatever else the thread runs).
+    async {
+        let prepared = match routes::match_route(route, request.uri().path()) {
+            Some(params) => prepare(app, route, &request, params, lang, request_id.clone()).await,
+            None => Err(Problem::new(StatusCode::NOT_FOUND, "not_found")),
+        };
+        let (response, lang) = match prepared {
+            Ok(ctx) => {
+                let mut response = handler.handle(&ctx).await.unwrap_or_else(|p| p.render(ctx.lang, &ctx.request_id));
+                cors(&ctx, &mut response);
+                (response, ctx.lang)
+            }
+            Err(problem) => (problem.render(lang, &request_id), lang),
+        };
+        tracing::info!(status = response.status().as_u16(), method = %request.method(), "answered");
+        finish(response, lang, &request_id)
+    }
+    .instrument(span)
+    .await
 }
 
 /// Renders a problem outside a route (no route matched, or the local
