@@ -34,7 +34,7 @@ if [ ! -x "$VENV/bin/moto_server" ]; then
   "$VENV/bin/pip" install --quiet --disable-pip-version-check "moto[server]==$MOTO_VERSION"
 fi
 
-echo "== release build of the 28 functions (alone, as \`sam build\` builds them)"
+echo "== release build of the functions (alone, as \`sam build\` builds them)"
 started=$(date +%s)
 cargo build --release -p registrar-functions
 echo "{\"release_build_s\": $(( $(date +%s) - started ))}" > "$OUT/build.json"
