@@ -557,6 +557,7 @@ async fn bad_input_gets_precise_problems(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(too_big.status(), 413);
+    assert_eq!(too_big.headers()["connection"], "close", "the unread rest of the body ends the connection");
     assert_problem(&json_of(too_big).await, 413, "payload_too_large");
 
     let unknown = http.get(app.url("/v1/registrations/reg_0000/email")).header("X-API-Key", &key).send().await.unwrap();

@@ -52,8 +52,16 @@ async fn answer<R: Responder>(
         .get(::http::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
+    // An oversized body is answered without reading it all: the connection
+    // is closed after the answer, so no client sends its next request into
+    // the rest of that body.
+    let too_large = || {
+        let mut response = render_early(responder.app(), &parts.headers, payload_too_large());
+        response.headers_mut().insert(::http::header::CONNECTION, ::http::HeaderValue::from_static("close"));
+        response
+    };
     let response = if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
-        render_early(responder.app(), &parts.headers, payload_too_large())
+        too_large()
     } else {
         match Limited::new(body, MAX_BODY_BYTES).collect().await {
             Ok(collected) => {
@@ -61,7 +69,7 @@ async fn answer<R: Responder>(
                 let body = if bytes.is_empty() { Body::Empty } else { Body::Binary(bytes.to_vec()) };
                 responder.respond(::http::Request::from_parts(parts, body)).await
             }
-            Err(_) => render_early(responder.app(), &parts.headers, payload_too_large()),
+            Err(_) => too_large(),
         }
     };
     let (parts, body) = response.into_parts();
