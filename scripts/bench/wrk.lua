@@ -7,6 +7,18 @@ local threads = {}
 local counter = 0
 -- `id` and `token` are globals: setup() gives each thread its own.
 
+-- Line n of a file (the value for thread n).
+local function nth_line(path, n)
+  local f = assert(io.open(path, "r"))
+  local i, found = 0, nil
+  for line in f:lines() do
+    i = i + 1
+    if i == n then found = line end
+  end
+  f:close()
+  return found
+end
+
 function setup(thread)
   local n = #threads + 1
   thread:set("id", n)
@@ -16,23 +28,11 @@ function setup(thread)
     -- allowance, so the account's is not what parallel sign-ins spend (a
     -- burst of more than six sign-ins of one account at once without
     -- device tokens is refused like a burst of guesses).
-    local f = assert(io.open(os.getenv("DEVICES"), "r"))
-    local i = 0
-    for line in f:lines() do
-      i = i + 1
-      if i == n then thread:set("device_token", line) end
-    end
-    f:close()
+    thread:set("device_token", nth_line(os.getenv("DEVICES"), n))
   end
   if mode == "refresh" then
     -- One token chain per thread (wrk -t N -c N: one connection each).
-    local f = assert(io.open(os.getenv("TOKENS"), "r"))
-    local i = 0
-    for line in f:lines() do
-      i = i + 1
-      if i == n then thread:set("token", line) end
-    end
-    f:close()
+    thread:set("token", nth_line(os.getenv("TOKENS"), n))
   end
   table.insert(threads, thread)
 end

@@ -78,6 +78,10 @@ fn date() -> Value {
     json!({ "type": ["string", "null"], "format": "date" })
 }
 
+/// What every profile answer has (`GET /v1/me` and the user view).
+const PROFILE_REQUIRED: [&str; 8] =
+    ["user_id", "user_type", "status", "email", "first_name", "last_name", "roles", "mfa_enabled"];
+
 /// The profile fields of `GET /v1/me` (the user view has them too).
 fn profile_properties() -> Vec<(&'static str, Value)> {
     vec![
@@ -110,20 +114,7 @@ fn me() -> Value {
         vec!["type", "value", "verified"],
     );
     properties.push(("credentials", json!({ "type": "array", "items": credential })));
-    object(
-        properties,
-        vec![
-            "user_id",
-            "user_type",
-            "status",
-            "email",
-            "first_name",
-            "last_name",
-            "roles",
-            "mfa_enabled",
-            "credentials",
-        ],
-    )
+    object(properties, [PROFILE_REQUIRED.as_slice(), &["credentials"]].concat())
 }
 
 fn user() -> Value {
@@ -142,21 +133,11 @@ fn user() -> Value {
     ]);
     object(
         properties,
-        vec![
-            "user_id",
-            "user_type",
-            "status",
-            "email",
-            "first_name",
-            "last_name",
-            "roles",
-            "mfa_enabled",
-            "email_verified",
-            "phone_verified",
-            "reset_required",
-            "created_at",
-            "updated_at",
-        ],
+        [
+            PROFILE_REQUIRED.as_slice(),
+            &["email_verified", "phone_verified", "reset_required", "created_at", "updated_at"],
+        ]
+        .concat(),
     )
 }
 
