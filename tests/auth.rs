@@ -14,8 +14,8 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use shared::adapters::system::{ManualClock, OsRandom};
 use shared::domain::tenant::{IpLimits, Policy, SmsPolicy, issue_api_key, revoke_api_key, save_tenant};
-use shared::domain::user::{email_lock_key, user_key};
 use shared::ports::Condition;
+use shared::table::{email_lock_key, user_key};
 use shared::testing::{TestOptions, spawn_app};
 
 const PASSWORD: &str = "Str0ng!Pass";
@@ -1141,7 +1141,7 @@ mod under_attack {
             .app
             .app
             .store
-            .get(&shared::domain::user::session_key(user["id"].as_str().unwrap(), session_id))
+            .get(&shared::table::session_key(user["id"].as_str().unwrap(), session_id))
             .await
             .unwrap()
             .unwrap();

@@ -68,7 +68,7 @@ async fn a_hundred_racing_completions_leave_one_user() {
     let lock = app
         .app
         .store
-        .get(&shared::domain::user::email_lock_key(&app.tenant.id, "crowd@example.com"))
+        .get(&shared::table::email_lock_key(&app.tenant.id, "crowd@example.com"))
         .await
         .unwrap()
         .expect("one lock");

@@ -16,10 +16,11 @@ use shared::domain::me::{self, NewCredential, StepUp};
 use shared::domain::password::Password;
 use shared::domain::registration::{self, SignUp, Verified};
 use shared::domain::tenant::{Policy, Tenant};
-use shared::domain::user::{Tokens, email_lock_key, user_key};
+use shared::domain::user::Tokens;
 use shared::domain::values::{EmailAddress, Phone};
 use shared::http::{ROUTES, handle_route, route_for_function};
 use shared::ports::{Condition, Item};
+use shared::table::{email_lock_key, user_key};
 use shared::testing::{TestOptions, build_app};
 
 const EVENT_API_KEY: &str = "sk_sandbox_events_example_key";
@@ -129,7 +130,7 @@ impl Fixture {
         me::verify_credential(&self.app, &self.tenant, &user_id, None, "phone", CODE).await.unwrap();
         self.past_cooldowns();
         let LoginOutcome::Mfa { challenge_id, .. } = self.login_outcome().await else { panic!("2FA is on") };
-        self.swaps.push((EVENT_CHALLENGE, challenge_id));
+        self.swaps.push((EVENT_CHALLENGE, challenge_id.to_string()));
     }
 
     /// A login waiting for the password an admin required.
@@ -143,7 +144,7 @@ impl Fixture {
         let LoginOutcome::PasswordChange { challenge_id } = self.login_outcome().await else {
             panic!("reset required")
         };
-        self.swaps.push((EVENT_CHALLENGE, challenge_id));
+        self.swaps.push((EVENT_CHALLENGE, challenge_id.to_string()));
     }
 
     /// Feeds the function's event to its handler.

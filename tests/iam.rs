@@ -629,9 +629,9 @@ impl Stack {
 
     /// Marks a user "reset required", as the back office does.
     async fn require_reset(&self, email: &str) {
-        let lock = shared::domain::user::email_lock_key(&self.tenant_id, email);
+        let lock = shared::table::email_lock_key(&self.tenant_id, email);
         let lock = self.admin_store.get(&lock).await.unwrap().expect("the user's e-mail lock");
-        let key = shared::domain::user::user_key(lock.body["user_id"].as_str().expect("a user id"));
+        let key = shared::table::user_key(lock.body["user_id"].as_str().expect("a user id"));
         let user = self.admin_store.get(&key).await.unwrap().expect("the user");
         let mut body = user.body.clone();
         body["reset_required"] = json!(true);

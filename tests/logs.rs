@@ -127,18 +127,18 @@ async fn no_secret_reaches_the_logs() {
     }
     // Every password hash and code hash in the store.
     for email in ["quiet@example.com", "staff@example.com"] {
-        let lock =
-            app.app.store.get(&shared::domain::user::email_lock_key(&app.tenant.id, email)).await.unwrap().unwrap();
-        let user = app
-            .app
-            .store
-            .get(&shared::domain::user::user_key(lock.body["user_id"].as_str().unwrap()))
-            .await
-            .unwrap()
-            .unwrap();
+        let lock = app.app.store.get(&shared::table::email_lock_key(&app.tenant.id, email)).await.unwrap().unwrap();
+        let user =
+            app.app.store.get(&shared::table::user_key(lock.body["user_id"].as_str().unwrap())).await.unwrap().unwrap();
         secrets.push(user.body["password_hash"].as_str().unwrap().to_owned());
     }
-    let registration = app.app.store.get(&shared::domain::registration::registration_key(id)).await.unwrap().unwrap();
+    let registration = app
+        .app
+        .store
+        .get(&shared::table::registration_key(&shared::domain::ids::RegistrationId::parse(id).unwrap()))
+        .await
+        .unwrap()
+        .unwrap();
     secrets.push(registration.body["password_hash"].as_str().unwrap().to_owned());
 
     let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();

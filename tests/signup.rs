@@ -11,7 +11,7 @@ use chrono::Duration;
 use reqwest::{Client, Response, StatusCode};
 use serde_json::{Value, json};
 use shared::domain::tenant::Policy;
-use shared::domain::user::email_lock_key;
+use shared::table::email_lock_key;
 use shared::testing::TestApp;
 
 const PASSWORD: &str = "Str0ng!Pass";
@@ -77,7 +77,7 @@ fn assert_problem(body: &Value, status: u16, code: &str) {
 async fn user_for(app: &TestApp, email: &str) -> Option<Value> {
     let lock = app.app.store.get(&email_lock_key(&app.tenant.id, email)).await.expect("store")?;
     let user_id = lock.body["user_id"].as_str()?.to_owned();
-    let user = app.app.store.get(&shared::domain::user::user_key(&user_id)).await.expect("store")?;
+    let user = app.app.store.get(&shared::table::user_key(&user_id)).await.expect("store")?;
     Some(user.body)
 }
 

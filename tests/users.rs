@@ -8,7 +8,7 @@ use common::{Answer, Api, Backend};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use shared::domain::tenant::{Policy, RoleRule};
-use shared::domain::user::email_lock_key;
+use shared::table::email_lock_key;
 
 const PASSWORD: &str = "Str0ng!Pass";
 const CODE: &str = "123456";
@@ -328,7 +328,7 @@ async fn closing_frees_the_email_and_keeps_the_audit(api: Api) {
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
     let full_id = created.body["user_id"].as_str().unwrap().to_owned();
     assert_eq!(api.status(&api.admin(), &full_id, "X", "erasure").await.status, StatusCode::OK);
-    let item = api.app.app.store.get(&shared::domain::user::user_key(&full_id)).await.unwrap().unwrap();
+    let item = api.app.app.store.get(&shared::table::user_key(&full_id)).await.unwrap().unwrap();
     let kept: Vec<(&String, &Value)> = item
         .body
         .as_object()

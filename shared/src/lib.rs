@@ -11,5 +11,6 @@ pub mod i18n;
 pub mod local;
 pub mod logs;
 pub mod ports;
+pub mod table;
 #[cfg(any(test, feature = "test-support"))]
 pub mod testing;

@@ -4,26 +4,30 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use chrono::{DateTime, Duration, Utc};
+use chrono::Duration;
 use hmac::{Hmac, Mac};
-use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
+use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
 use super::codes::{PendingCode, draw_code, hash_code, spend_try};
 use super::error::Error;
 use super::limits;
 use super::password::{Password, dummy_hash, hash_password, needs_rehash, verify_password};
-use super::tenant::{Tenant, decode_item, encode_item};
+use super::tenant::Tenant;
 use super::user::{
-    RefreshRecord, Session, Tokens, User, audit_write, email_lock_key, load_user, open_session, phone_lock_key,
-    refresh_key, refresh_token, session_key, sweep_sessions, tokens_for, user_by_lock, user_key,
+    RefreshRecord, Session, Tokens, User, audit_write, load_user, open_session, refresh_token, sweep_sessions,
+    tokens_for, user_by_lock,
 };
+use super::values::Status;
 use super::values::{EmailAddress, Phone};
 use crate::app::App;
 use crate::domain::ids::{ChallengeId, RefreshToken};
 use crate::i18n::{Arg, text};
-use crate::ports::{Condition, Email, Item, Key, Sms, StoreError, Write};
+use crate::ports::{Condition, Email, Key, Sms, StoreError, Write};
+use crate::table::{
+    self, Challenge, ChallengeKind, Record, ResetRecord, account_failures_key, challenge_key, device_failures_key,
+    email_lock_key, phone_lock_key, refresh_key, reset_key, session_key, unknown_name_failures_key, user_key,
+};
 
 /// How long a rotated refresh token still returns its successor.
 pub const REFRESH_GRACE_SECS: i64 = 10;
@@ -48,45 +52,8 @@ pub struct Origin<'a> {
 #[derive(Debug)]
 pub enum LoginOutcome {
     Tokens(Tokens),
-    Mfa { challenge_id: String, channel: &'static str },
-    PasswordChange { challenge_id: String },
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-enum ChallengeKind {
-    Mfa,
-    PasswordChange,
-}
-
-/// A pending second step of a login.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-struct Challenge {
-    id: String,
-    kind: ChallengeKind,
-    tenant_id: String,
-    user_id: String,
-    device_id: String,
-    channel: Option<String>,
-    /// The login named the phone (so the second factor is the e-mail).
-    #[serde(default)]
-    by_phone: bool,
-    code: Option<PendingCode>,
-    expires_at: DateTime<Utc>,
-    /// The user's session epoch at the login: ending every session (a
-    /// reset, logout-all) also ends the login steps under way.
-    #[serde(default)]
-    epoch: u64,
-}
-
-fn challenge_key(id: &str) -> Key {
-    Key::new(format!("CHALLENGE#{id}"), "CHALLENGE")
-}
-
-impl Challenge {
-    fn item(&self) -> Result<Item, Error> {
-        Ok(Item::new(challenge_key(&self.id), encode_item(self)?, Some(self.expires_at.timestamp())))
-    }
+    Mfa { challenge_id: ChallengeId, channel: &'static str },
+    PasswordChange { challenge_id: ChallengeId },
 }
 
 /// A login name as the lookup sees it (the normalized e-mail or E.164
@@ -122,18 +89,10 @@ async fn find_user(app: &App, tenant: &Tenant, username: &str) -> Result<Option<
 /// the name), so they answer and cost exactly like known ones.
 fn failures_key(tenant: &Tenant, user: Option<&User>, username: &str, trusted_device: Option<&str>) -> Key {
     match (user, trusted_device) {
-        (Some(user), Some(device)) => Key::new(format!("USER#{}", user.id), format!("FAILS#DEVICE#{device}")),
+        (Some(user), Some(device)) => device_failures_key(&user.id, device),
         (Some(user), None) => account_failures_key(&user.id),
-        (None, _) => {
-            let name = hex::encode(Sha256::digest(normalized_name(username).as_bytes()));
-            Key::new(format!("FAILS#{}#{name}", tenant.id), "FAILS")
-        }
+        (None, _) => unknown_name_failures_key(&tenant.id, &normalized_name(username)),
     }
-}
-
-/// The account's shared failure counter (forgotten on a reset).
-pub(crate) fn account_failures_key(user_id: &str) -> Key {
-    Key::new(format!("USER#{user_id}"), "FAILS")
 }
 
 /// The lock the `count`-th failure in a row starts: none for the free
@@ -234,7 +193,7 @@ pub async fn login(
             let detail = serde_json::json!({
                 "device_id": origin.device_id, "trusted_device": trusted.is_some(), "locked_for": retry_after,
             });
-            app.store.transact(vec![audit_write(app, &user.id, event, detail)]).await?;
+            app.store.transact(vec![audit_write(app, &user.id, event, detail)?]).await?;
         }
         return Err(refused);
     }
@@ -249,7 +208,7 @@ pub async fn login(
     if needs_rehash(&user.password_hash) {
         user.password_hash = hash_password(password, app.random.as_ref()).await?;
         user.updated_at = app.clock.now();
-        writes.push(user.write(Condition::Version(version))?);
+        writes.push(user.put(Condition::Version(version))?);
     }
     continue_login(app, tenant, &user, LoginVia { device_id: origin.device_id, by_phone }, writes).await
 }
@@ -300,7 +259,7 @@ async fn continue_login(
     let device_id = via.device_id;
     if user.reset_required {
         let challenge = Challenge {
-            id: app.new_id("chl"),
+            id: ChallengeId::from_new(app.new_id("chl")),
             kind: ChallengeKind::PasswordChange,
             tenant_id: tenant.id.clone(),
             user_id: user.id.clone(),
@@ -321,7 +280,7 @@ async fn continue_login(
     let (session_writes, mut tokens) = open_session(app, tenant, user, Some(device_id))?;
     tokens.device_token = Some(device_token(app, &tenant.id, user)?);
     writes.extend(session_writes);
-    writes.push(audit_write(app, &user.id, "logged_in", serde_json::json!({ "device_id": device_id })));
+    writes.push(audit_write(app, &user.id, "logged_in", serde_json::json!({ "device_id": device_id }))?);
     app.store.transact(writes).await?;
     Ok(LoginOutcome::Tokens(tokens))
 }
@@ -336,7 +295,7 @@ async fn start_mfa(
     mut writes: Vec<Write>,
 ) -> Result<LoginOutcome, Error> {
     let now = app.clock.now();
-    let id = app.new_id("chl");
+    let id = ChallengeId::from_new(app.new_id("chl"));
     let by_email = origin.by_phone;
     let (channel, destination, ttl_secs) = if by_email {
         ("email", user.email.clone(), tenant.policy.codes.email_ttl_secs)
@@ -409,7 +368,7 @@ async fn load_challenge(
     }
     let item = app.store.get(&challenge_key(id)).await?.ok_or(Error::ChallengeNotFound)?;
     let version = item.version;
-    let challenge: Challenge = decode_item(item)?;
+    let challenge: Challenge = table::decode(item)?;
     if challenge.tenant_id != tenant.id || challenge.kind != kind || challenge.expires_at <= app.clock.now() {
         return Err(Error::ChallengeNotFound);
     }
@@ -452,7 +411,7 @@ pub async fn verify_mfa(
     let (mut writes, mut tokens) = open_session(app, tenant, &user, Some(device_id))?;
     tokens.device_token = Some(device_token(app, &tenant.id, &user)?);
     writes.push(Write::Delete { key: challenge_key(&challenge.id), condition: Condition::Version(version) });
-    writes.push(audit_write(app, &user.id, "logged_in", serde_json::json!({ "device_id": device_id, "mfa": true })));
+    writes.push(audit_write(app, &user.id, "logged_in", serde_json::json!({ "device_id": device_id, "mfa": true }))?);
     // The right code sent twice at once: one session; the other answer is
     // the one every failed code gets.
     app.store.transact(writes).await.map_err(|e| match e {
@@ -487,9 +446,9 @@ pub async fn complete_password_challenge(
     user.reset_required = false;
     user.updated_at = app.clock.now();
     let writes = vec![
-        user.write(Condition::Version(version))?,
+        user.put(Condition::Version(version))?,
         Write::Delete { key: challenge_key(&challenge.id), condition: Condition::Version(challenge_version) },
-        audit_write(app, &user.id, "password_changed", serde_json::json!({ "reason": "reset_required" })),
+        audit_write(app, &user.id, "password_changed", serde_json::json!({ "reason": "reset_required" }))?,
     ];
     continue_login(app, tenant, &user, LoginVia { device_id, by_phone: challenge.by_phone }, writes).await
 }
@@ -518,17 +477,17 @@ pub async fn refresh(app: &App, tenant: &Tenant, token: &RefreshToken, device_id
         let (item, session_item, user_item) = (items.next().flatten(), items.next().flatten(), items.next().flatten());
         let item = item.ok_or(Error::InvalidToken)?;
         let version = item.version;
-        let mut record: RefreshRecord = decode_item(item)?;
+        let mut record: RefreshRecord = table::decode(item)?;
         if record.tenant_id != tenant.id || record.user_id != user_id || record.session_id != session_id {
             return Err(Error::InvalidToken);
         }
         let session_item = session_item.ok_or(Error::InvalidToken)?;
         let session_version = session_item.version;
-        let mut session: Session = decode_item(session_item)?;
+        let mut session: Session = table::decode(session_item)?;
         // Suspended, disabled and closed users cannot refresh, even if a
         // session survived the status change.
         // and sessions of an ended epoch (logout-all, reset, …) are dead.
-        match user_item.map(decode_item::<User>).transpose()? {
+        match user_item.map(table::decode::<User>).transpose()? {
             Some(user) if user.is_active() && user.session_valid(&session) => {}
             _ => return Err(Error::InvalidToken),
         }
@@ -552,7 +511,7 @@ pub async fn refresh(app: &App, tenant: &Tenant, token: &RefreshToken, device_id
                         &session.user_id,
                         "refresh_reuse_detected",
                         serde_json::json!({ "session_id": session.id }),
-                    ),
+                    )?,
                 ])
                 .await?;
             return Err(Error::InvalidToken);
@@ -567,10 +526,7 @@ pub async fn refresh(app: &App, tenant: &Tenant, token: &RefreshToken, device_id
             rotated_at: None,
         };
         // The old record stays (until its TTL) to recognise reuse.
-        let mut writes = vec![
-            Write::Put { item: record.item(key)?, condition: Condition::Version(version) },
-            Write::Put { item: fresh.item(refresh_key(&next))?, condition: Condition::NotExists },
-        ];
+        let mut writes = vec![record.put(token, Condition::Version(version))?, fresh.put(&next, Condition::NotExists)?];
         if session.device_id.is_none() {
             session.device_id = Some(device_id.to_owned());
             writes.push(Write::Put { item: session.item()?, condition: Condition::Version(session_version) });
@@ -600,7 +556,7 @@ pub async fn logout(app: &App, user_id: &str, session_id: &str) -> Result<(), Er
     app.store
         .transact(vec![
             Write::Delete { key: session_key(user_id, session_id), condition: Condition::Always },
-            audit_write(app, user_id, "logged_out", serde_json::json!({ "session_id": session_id })),
+            audit_write(app, user_id, "logged_out", serde_json::json!({ "session_id": session_id }))?,
         ])
         .await?;
     Ok(())
@@ -614,8 +570,8 @@ pub async fn logout_all(app: &App, user_id: &str) -> Result<usize, Error> {
         let (mut user, version) = load_user(app, user_id).await?.ok_or(Error::InvalidToken)?;
         user.end_sessions(None);
         let writes = vec![
-            user.write(Condition::Version(version))?,
-            audit_write(app, user_id, "logged_out_everywhere", serde_json::json!({})),
+            user.put(Condition::Version(version))?,
+            audit_write(app, user_id, "logged_out_everywhere", serde_json::json!({}))?,
         ];
         match app.store.transact(writes).await {
             Ok(()) => return Ok(sweep_sessions(app, &user).await),
@@ -624,11 +580,6 @@ pub async fn logout_all(app: &App, user_id: &str) -> Result<usize, Error> {
         }
     }
     Err(Error::Conflict)
-}
-
-/// A password-reset code, keyed by tenant and address.
-pub(crate) fn reset_key(tenant_id: &str, email: &str) -> Key {
-    Key::new(format!("PWRESET#{tenant_id}#{email}"), "PWRESET")
 }
 
 /// Sends a reset code if the account exists; answers the same either way.
@@ -644,7 +595,7 @@ pub async fn forgot_password(app: &App, tenant: &Tenant, email: &EmailAddress, i
     let found = user_by_lock(app, &email_lock_key(&tenant.id, email.as_str())).await?;
     // Active users reset; invited (created) users get their invitation again.
     let user = match found {
-        Some((user, _)) if user.is_active() || user.status == "created" => user,
+        Some((user, _)) if user.is_active() || user.status == Status::Created => user,
         other => {
             // No code goes out, but the answer takes as long as when one
             // does: the user read, a (decoy) record a reset tries against
@@ -653,16 +604,16 @@ pub async fn forgot_password(app: &App, tenant: &Tenant, email: &EmailAddress, i
                 app.store.get(&user_key("usr_none")).await?;
             }
             let decoy = PendingCode::issue(app, app.random_token(32), now + ttl);
-            let body = serde_json::json!({ "user_id": "", "code": decoy });
-            app.store.put(Item::new(key, body, Some((now + ttl).timestamp())), Condition::Always).await?;
+            let decoy = ResetRecord { user_id: String::new(), code: decoy };
+            app.store.put(decoy.item(&tenant.id, email.as_str())?, Condition::Always).await?;
             tokio::time::sleep(app.send_time.typical()).await;
             return Ok(());
         }
     };
     let code = draw_code(app.random.as_ref(), tenant.policy.codes.length, app.sandbox_code(tenant));
     let hash = hash_code(app.settings.code_key()?, "password-reset", &user.id, &code);
-    let pending = serde_json::json!({ "user_id": user.id, "code": PendingCode::issue(app, hash, now + ttl) });
-    app.store.put(Item::new(key.clone(), pending, Some((now + ttl).timestamp())), Condition::Always).await?;
+    let pending = ResetRecord { user_id: user.id.to_string(), code: PendingCode::issue(app, hash, now + ttl) };
+    app.store.put(pending.item(&tenant.id, email.as_str())?, Condition::Always).await?;
     let lang = user.language.as_str();
     let minutes = (tenant.policy.codes.email_ttl_secs + 59) / 60;
     let mail = Email {
@@ -712,8 +663,7 @@ pub async fn reset_password(
         return Err(Error::InvalidCode);
     };
     let version = item.version;
-    let user_id = item.body["user_id"].as_str().unwrap_or_default().to_owned();
-    let pending: PendingCode = serde_json::from_value(item.body["code"].clone()).map_err(|_| Error::InvalidCode)?;
+    let ResetRecord { user_id, code: pending } = table::decode(item).map_err(|_| Error::InvalidCode)?;
     let candidate = hash_code(app.settings.code_key()?, "password-reset", &user_id, code);
     if !spend_try(app, &pending, &candidate, max_tries).await? {
         return Err(Error::InvalidCode);
@@ -723,17 +673,17 @@ pub async fn reset_password(
     user.reset_required = false;
     user.updated_at = app.clock.now();
     let mut writes = vec![
-        user.write(Condition::Version(user_version))?,
+        user.put(Condition::Version(user_version))?,
         Write::Delete { key, condition: Condition::Version(version) },
         // The account's lock ends with the new password.
         Write::Delete { key: account_failures_key(&user.id), condition: Condition::Always },
-        audit_write(app, &user.id, "password_reset", serde_json::json!({})),
+        audit_write(app, &user.id, "password_reset", serde_json::json!({}))?,
     ];
-    if user.status == "created" {
+    if user.status == Status::Created {
         // Accepting an invitation proves the address and activates the user.
-        user.status = "active".into();
+        user.status = Status::Active;
         user.email_verified_at = Some(user.updated_at);
-        writes[0] = user.write(Condition::Version(user_version))?;
+        writes[0] = user.put(Condition::Version(user_version))?;
         writes.push(audit_write(
             app,
             &user.id,
@@ -741,11 +691,11 @@ pub async fn reset_password(
             serde_json::json!({
                 "from": "created", "to": "active", "reason": "invitation accepted", "by": user.id,
             }),
-        ));
+        )?);
     }
     // Every session ends with the same write as the new password.
     user.end_sessions(None);
-    writes[0] = user.write(Condition::Version(user_version))?;
+    writes[0] = user.put(Condition::Version(user_version))?;
     app.store.transact(writes).await.map_err(|e| match e {
         StoreError::ConditionFailed { .. } => Error::InvalidCode,
         other => other.into(),
@@ -771,8 +721,8 @@ pub async fn change_password(
     user.updated_at = app.clock.now();
     user.end_sessions(Some(session));
     let writes = vec![
-        user.write(Condition::Version(version))?,
-        audit_write(app, &user.id, "password_changed", serde_json::json!({ "reason": "user" })),
+        user.put(Condition::Version(version))?,
+        audit_write(app, &user.id, "password_changed", serde_json::json!({ "reason": "user" }))?,
     ];
     app.store.transact(writes).await?;
     sweep_sessions(app, &user).await;

@@ -3,30 +3,17 @@
 
 use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
-use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
+use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
 use super::error::Error;
 use crate::app::App;
-use crate::ports::{Key, Random};
+use crate::ports::Random;
+use crate::table;
+pub use crate::table::PendingCode;
 
 /// How much longer a code's counter of tries lives than the code.
 const COUNTER_MARGIN_SECS: i64 = 60;
-
-/// A code that was sent and may still be used. Its tries are counted in a
-/// counter item of its own (see [`spend_try`]), never in this record, so a
-/// write of the record can never lose or undo a try.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PendingCode {
-    /// HMAC-SHA256 over purpose, owner and code, hex.
-    pub hash: String,
-    pub expires_at: DateTime<Utc>,
-    /// Random, per issued code: names the counter of its tries, so a new
-    /// code (even the sandbox's fixed one) starts with all its tries.
-    #[serde(default)]
-    pub nonce: String,
-}
 
 /// A fresh code of `length` digits (the sandbox's fixed code when given).
 pub fn draw_code(random: &dyn Random, length: usize, sandbox: Option<&str>) -> String {
@@ -54,17 +41,6 @@ impl PendingCode {
     pub fn issue(app: &App, hash: String, expires_at: DateTime<Utc>) -> Self {
         Self { hash, expires_at, nonce: app.random_token(16) }
     }
-
-    /// The counter item of this code's tries. Records written before codes
-    /// carried a nonce count under their hash's digest instead.
-    fn tries_key(&self) -> Key {
-        let id = if self.nonce.is_empty() {
-            hex::encode(&Sha256::digest(self.hash.as_bytes())[..16])
-        } else {
-            self.nonce.clone()
-        };
-        Key::new(format!("TRIES#{id}"), "TRIES")
-    }
 }
 
 /// Spends one try of `code`, then compares: `true` only for the right code,
@@ -80,7 +56,7 @@ pub async fn spend_try(app: &App, code: &PendingCode, candidate_hash: &str, max_
     // The counter outlives the code (whole seconds, plus a margin), so it
     // never vanishes while the code can still be tried.
     let counter_expiry = code.expires_at.timestamp() + COUNTER_MARGIN_SECS;
-    if app.store.increment_below(&code.tries_key(), u64::from(max_tries), counter_expiry).await?.is_none() {
+    if app.store.increment_below(&table::tries_key(code), u64::from(max_tries), counter_expiry).await?.is_none() {
         return Ok(false);
     }
     Ok(code.hash.as_bytes().ct_eq(candidate_hash.as_bytes()).into())

@@ -8,14 +8,15 @@ use super::error::Error;
 use super::tenant::Tenant;
 use super::values::Phone;
 use crate::app::App;
-use crate::ports::{Condition, Item, Key, StoreError};
+use crate::ports::{Condition, Item, StoreError};
+use crate::table;
 
 /// Counts one event of `scope` for `subject` in a window of `window_secs`;
 /// past `max` events in the window, refuses with the seconds until it ends.
 pub async fn count(app: &App, scope: &str, subject: &str, window_secs: i64, max: u64) -> Result<(), Error> {
     let now = app.clock.now().timestamp();
     let start = now - now.rem_euclid(window_secs);
-    let key = Key::new(format!("RATE#{scope}#{subject}"), format!("W#{start}"));
+    let key = table::rate_key(scope, subject, start);
     let seen = app.store.increment(&key, start + window_secs + 60).await?;
     if seen > max {
         return Err(Error::RateLimited { retry_after: (start + window_secs - now).max(1) as u64 });
@@ -58,7 +59,7 @@ pub async fn spend_sms(app: &App, tenant: &Tenant, phone: &str) -> Result<(), Er
 /// seconds left if one is running.
 pub async fn cooldown(app: &App, scope: &str, subject: &str, secs: i64) -> Result<(), Error> {
     let now = app.clock.now();
-    let key = Key::new(format!("COOLDOWN#{scope}#{subject}"), "COOLDOWN");
+    let key = table::cooldown_key(scope, subject);
     let item = Item::new(key.clone(), json!({}), Some((now + Duration::seconds(secs)).timestamp()));
     match app.store.put(item, Condition::NotExists).await {
         Ok(()) => Ok(()),
@@ -73,6 +74,6 @@ pub async fn cooldown(app: &App, scope: &str, subject: &str, secs: i64) -> Resul
 
 /// Ends a cooldown early (after the guarded action failed).
 pub async fn clear_cooldown(app: &App, scope: &str, subject: &str) {
-    let key = Key::new(format!("COOLDOWN#{scope}#{subject}"), "COOLDOWN");
+    let key = table::cooldown_key(scope, subject);
     let _ = app.store.delete(&key, Condition::Always).await;
 }

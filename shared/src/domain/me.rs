@@ -4,19 +4,19 @@
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::Serialize;
 
-use super::auth::{check_current_password, reset_key};
+use super::auth::check_current_password;
 use super::codes::{PendingCode, draw_code, hash_code, spend_try};
 use super::error::Error;
+use super::ids::UserId;
 use super::limits;
 use super::password::Password;
 use super::tenant::Tenant;
-use super::user::{
-    PendingCredential, Session, User, audit_write, email_lock_key, load_user, lock_item, phone_lock_key, sweep_sessions,
-};
-use super::values::{EmailAddress, Phone};
+use super::user::{PendingCredential, Session, User, audit_write, load_user, lock_write, sweep_sessions};
+use super::values::{EmailAddress, Phone, Status};
 use crate::app::App;
 use crate::i18n::{Arg, text};
 use crate::ports::{Condition, Email, SendError, Sms, StoreError, Write};
+use crate::table::{Record, email_lock_key, phone_lock_key, reset_key};
 
 /// One credential of a user.
 #[derive(Clone, Debug, Serialize)]
@@ -30,9 +30,9 @@ pub struct Credential {
 /// What `GET /v1/me` shows (never hashes or codes).
 #[derive(Clone, Debug, Serialize)]
 pub struct Profile {
-    pub user_id: String,
+    pub user_id: UserId,
     pub user_type: String,
-    pub status: String,
+    pub status: Status,
     pub email: String,
     pub phone: Option<String>,
     pub first_name: String,
@@ -65,7 +65,7 @@ impl From<&User> for Profile {
         Profile {
             user_id: user.id.clone(),
             user_type: user.user_type.clone(),
-            status: user.status.clone(),
+            status: user.status,
             email: user.email.clone(),
             phone: user.phone.clone(),
             first_name: user.first_name.clone(),
@@ -128,7 +128,7 @@ pub async fn update_profile(app: &App, user_id: &str, changes: ProfileChanges) -
         user.time_zone = v;
     }
     user.updated_at = app.clock.now();
-    app.store.transact(vec![user.write(Condition::Version(version))?]).await?;
+    app.store.transact(vec![user.put(Condition::Version(version))?]).await?;
     Ok(Profile::from(&user))
 }
 
@@ -202,7 +202,7 @@ pub async fn add_credential(
         value: value.clone(),
         code: PendingCode::issue(app, hash, now + Duration::seconds(ttl)),
     });
-    app.store.transact(vec![user.write(Condition::Version(version))?]).await?;
+    app.store.transact(vec![user.put(Condition::Version(version))?]).await?;
     let lang = user.language.as_str();
     let minutes = (ttl + 59) / 60;
     let sent = match credential {
@@ -280,18 +280,18 @@ pub async fn verify_credential(
         // A changed address or number: every other session ends.
         user.end_sessions(keep);
     }
-    writes.push(user.write(Condition::Version(version))?);
+    writes.push(user.put(Condition::Version(version))?);
     let same_lock = old_lock.as_ref() == Some(&new_lock);
     if !same_lock {
-        writes.push(Write::Put { item: lock_item(new_lock, &user.id), condition: Condition::NotExists });
+        writes.push(lock_write(new_lock, &user.id)?);
         if let Some(old) = old_lock {
             writes.push(Write::Delete { key: old, condition: Condition::Always });
         }
     }
     let turned_on = !was_on && user.mfa_enabled();
-    writes.push(audit_write(app, &user.id, "credential_verified", serde_json::json!({ "type": kind })));
+    writes.push(audit_write(app, &user.id, "credential_verified", serde_json::json!({ "type": kind }))?);
     if turned_on {
-        writes.push(audit_write(app, &user.id, "mfa_enabled", serde_json::json!({})));
+        writes.push(audit_write(app, &user.id, "mfa_enabled", serde_json::json!({}))?);
     }
     if let (true, Some(old)) = (replacing && kind == "email", &replaced) {
         // A reset code sent to the old address is void.
@@ -361,8 +361,8 @@ pub fn close_writes(app: &App, mut user: User, version: u64, reason: &str) -> Re
     if let (Some(phone), Some(_)) = (&user.phone, user.phone_verified_at) {
         writes.push(Write::Delete { key: phone_lock_key(&user.tenant_id, phone), condition: Condition::Always });
     }
-    let previous = user.status.clone();
-    user.status = "closed".into();
+    let previous = user.status;
+    user.status = Status::Closed;
     user.email = String::new();
     user.email_verified_at = None;
     user.phone = None;
@@ -379,7 +379,7 @@ pub fn close_writes(app: &App, mut user: User, version: u64, reason: &str) -> Re
     user.attributes.clear();
     user.updated_at = now;
     user.end_sessions(None);
-    writes.insert(0, user.write(Condition::Version(version))?);
+    writes.insert(0, user.put(Condition::Version(version))?);
     writes.push(audit_write(
         app,
         &user.id,
@@ -387,6 +387,6 @@ pub fn close_writes(app: &App, mut user: User, version: u64, reason: &str) -> Re
         serde_json::json!({
             "from": previous, "to": "closed", "reason": reason,
         }),
-    ));
+    )?);
     Ok(writes)
 }

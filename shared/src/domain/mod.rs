@@ -9,6 +9,7 @@ pub mod keys;
 pub mod limits;
 pub mod me;
 pub mod password;
+pub mod policy;
 pub mod reference;
 pub mod registration;
 pub mod tenant;

@@ -9,15 +9,15 @@ use super::codes::{PendingCode, draw_code, hash_code, spend_try};
 use super::error::{Error, Step};
 use super::limits;
 use super::password::{Password, hash_password};
-use super::tenant::{Tenant, decode_item, encode_item};
-use super::user::{
-    Acceptance, Tokens, User, audit_write, email_lock_key, lock_item, open_session, phone_lock_key, user_key,
-};
-use super::values::{EmailAddress, Phone};
+use super::tenant::Tenant;
+use super::user::{Acceptance, Tokens, User, audit_write, lock_write, open_session};
+use super::values::{EmailAddress, Phone, Status};
 use crate::app::App;
-use crate::domain::ids::RegistrationId;
+use crate::domain::ids::{RegistrationId, UserId};
 use crate::i18n::{Arg, text};
-use crate::ports::{Condition, Email, Item, Key, Sms, StoreError, Write};
+use crate::ports::{Condition, Email, Sms, StoreError};
+pub use crate::table::Registration;
+use crate::table::{self, Record, email_lock_key, phone_lock_key, registration_key};
 
 /// What a sign-up sends, parsed at the edge.
 #[derive(Clone, Debug)]
@@ -61,47 +61,6 @@ impl Channel {
     }
 }
 
-/// A registration as stored.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Registration {
-    pub id: String,
-    pub tenant_id: String,
-    pub email: EmailAddress,
-    pub password_hash: String,
-    pub first_name: String,
-    pub last_name: String,
-    pub gender: Option<String>,
-    pub birth_date: Option<NaiveDate>,
-    pub language: String,
-    pub time_zone: Option<String>,
-    pub terms: Acceptance,
-    pub privacy: Acceptance,
-    pub phone_required: bool,
-    /// The address already belongs to a user: the owner was told, no code
-    /// was sent, and this registration can never complete.
-    pub email_taken: bool,
-    pub email_verified_at: Option<DateTime<Utc>>,
-    pub phone: Option<Phone>,
-    pub phone_verified_at: Option<DateTime<Utc>>,
-    pub email_code: Option<PendingCode>,
-    pub sms_code: Option<PendingCode>,
-    /// Codes (or notices) handed to the mailer or texter so far.
-    pub sends: u32,
-    pub last_email_sent_at: Option<DateTime<Utc>>,
-    pub last_sms_sent_at: Option<DateTime<Utc>>,
-    pub created_at: DateTime<Utc>,
-    pub expires_at: DateTime<Utc>,
-    pub user_id: Option<String>,
-    /// The partner whose API key started the sign-up.
-    #[serde(default)]
-    pub partner_id: Option<String>,
-}
-
-/// The store key of a registration.
-pub fn registration_key(id: &str) -> Key {
-    Key::new(format!("REG#{id}"), "REG")
-}
-
 impl Registration {
     /// The step this registration expects next.
     pub fn next(&self) -> Step {
@@ -130,10 +89,6 @@ impl Registration {
             Channel::Email => &mut self.email_code,
             Channel::Sms => &mut self.sms_code,
         }
-    }
-
-    fn item(&self) -> Result<Item, StoreError> {
-        Ok(Item::new(registration_key(&self.id), encode_item(self)?, Some(self.expires_at.timestamp())))
     }
 }
 
@@ -168,9 +123,9 @@ pub struct RegistrationStatus {
 }
 
 async fn load(app: &App, tenant: &Tenant, id: &RegistrationId) -> Result<(Registration, u64), Error> {
-    let item = app.store.get(&registration_key(id)).await?.ok_or(Error::RegistrationNotFound)?;
-    let version = item.version;
-    let registration: Registration = decode_item(item)?;
+    let (registration, version) = table::get::<Registration>(app.store.as_ref(), &registration_key(id))
+        .await?
+        .ok_or(Error::RegistrationNotFound)?;
     // Another tenant's registration does not exist for this caller.
     if registration.tenant_id != tenant.id || registration.expires_at <= app.clock.now() {
         return Err(Error::RegistrationNotFound);
@@ -265,7 +220,7 @@ async fn deliver(
         // If this fails too, the cooldown simply runs out before resend works.
         let _ = app.store.put(item, Condition::Version(sent_version)).await;
     }
-    Err(Error::Unavailable { reason: err.0, registration_id: Some(sent.id.clone()) })
+    Err(Error::Unavailable { reason: err.0, registration_id: Some(sent.id.to_string()) })
 }
 
 /// Starts a registration and sends the e-mail code.
@@ -280,7 +235,7 @@ pub async fn start(app: &App, tenant: &Tenant, sign_up: SignUp, ip: &str) -> Res
     let email_taken = app.store.get(&email_lock_key(&tenant.id, sign_up.email.as_str())).await?.is_some();
     let accepted = |version: &str| Acceptance { version: version.to_owned(), accepted_at: now };
     let mut registration = Registration {
-        id: app.new_id("reg"),
+        id: RegistrationId::from_new(app.new_id("reg")),
         tenant_id: tenant.id.clone(),
         email: sign_up.email,
         password_hash,
@@ -311,7 +266,11 @@ pub async fn start(app: &App, tenant: &Tenant, sign_up: SignUp, ip: &str) -> Res
     let message = prepare_send(app, tenant, &mut registration, Channel::Email)?;
     app.store.put(registration.item()?, Condition::NotExists).await?;
     deliver(app, message, &registration, 1, before).await?;
-    Ok(Started { registration_id: registration.id, next: Step::VerifyEmail, expires_at: registration.expires_at })
+    Ok(Started {
+        registration_id: registration.id.to_string(),
+        next: Step::VerifyEmail,
+        expires_at: registration.expires_at,
+    })
 }
 
 async fn verify(
@@ -373,10 +332,10 @@ async fn complete(
 ) -> Result<Tokens, Error> {
     let now = app.clock.now();
     let user = User {
-        id: app.new_id("usr"),
+        id: UserId::from_new(app.new_id("usr")),
         tenant_id: tenant.id.clone(),
         user_type: "consumer".into(),
-        status: "active".into(),
+        status: Status::Active,
         email: registration.email.to_string(),
         email_verified_at: registration.email_verified_at,
         phone: registration.phone.as_ref().map(|p| p.as_str().to_owned()),
@@ -407,19 +366,13 @@ async fn complete(
     registration.user_id = Some(user.id.clone());
     let (session_writes, tokens) = open_session(app, tenant, &user, device_id)?;
     let mut writes = vec![
-        Write::Put { item: registration.item()?, condition: Condition::Version(version) },
-        Write::Put { item: Item::new(user_key(&user.id), encode_item(&user)?, None), condition: Condition::NotExists },
-        Write::Put {
-            item: lock_item(email_lock_key(&tenant.id, &user.email), &user.id),
-            condition: Condition::NotExists,
-        },
-        audit_write(app, &user.id, "signed_up", serde_json::json!({ "registration_id": registration.id })),
+        registration.put(Condition::Version(version))?,
+        user.put(Condition::NotExists)?,
+        lock_write(email_lock_key(&tenant.id, &user.email), &user.id)?,
+        audit_write(app, &user.id, "signed_up", serde_json::json!({ "registration_id": registration.id }))?,
     ];
     if let Some(phone) = &user.phone {
-        writes.push(Write::Put {
-            item: lock_item(phone_lock_key(&tenant.id, phone), &user.id),
-            condition: Condition::NotExists,
-        });
+        writes.push(lock_write(phone_lock_key(&tenant.id, phone), &user.id)?);
     }
     writes.extend(session_writes);
     match app.store.transact(writes).await {
@@ -529,7 +482,7 @@ pub async fn resend(app: &App, tenant: &Tenant, id: &RegistrationId, channel: Ch
 pub async fn status(app: &App, tenant: &Tenant, id: &RegistrationId) -> Result<RegistrationStatus, Error> {
     let (registration, _) = load(app, tenant, id).await?;
     Ok(RegistrationStatus {
-        registration_id: registration.id.clone(),
+        registration_id: registration.id.to_string(),
         email: registration.email.to_string(),
         email_verified: registration.email_verified_at.is_some(),
         phone_required: registration.phone_required,

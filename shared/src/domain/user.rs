@@ -1,101 +1,17 @@
 //! Users, their uniqueness locks, sessions, refresh tokens and the tokens a
 //! sign-in returns.
 
-use chrono::{DateTime, NaiveDate, Utc};
-use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
+use serde::Serialize;
 
-use super::codes::PendingCode;
 use super::error::Error;
-use super::tenant::{Tenant, decode_item, encode_item};
+use super::ids::{SessionId, UserId};
+use super::tenant::Tenant;
 use super::tokens::Claims;
+use super::values::Status;
 use crate::app::App;
-use crate::ports::{Condition, Item, Key, Write};
-
-/// When a legal document was accepted, and which version.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Acceptance {
-    pub version: String,
-    pub accepted_at: DateTime<Utc>,
-}
-
-/// A credential being added by a signed-in user, waiting for its code.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PendingCredential {
-    /// `email` or `phone`.
-    pub kind: String,
-    pub value: String,
-    pub code: PendingCode,
-}
-
-/// A user of a tenant.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct User {
-    pub id: String,
-    pub tenant_id: String,
-    pub user_type: String,
-    pub status: String,
-    pub email: String,
-    pub email_verified_at: Option<DateTime<Utc>>,
-    pub phone: Option<String>,
-    pub phone_verified_at: Option<DateTime<Utc>>,
-    pub password_hash: String,
-    pub first_name: String,
-    pub last_name: String,
-    pub gender: Option<String>,
-    pub birth_date: Option<NaiveDate>,
-    pub language: String,
-    pub time_zone: Option<String>,
-    #[serde(default)]
-    pub roles: Vec<String>,
-    pub terms: Option<Acceptance>,
-    pub privacy: Option<Acceptance>,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-    /// An admin asked for a new password at the next login.
-    #[serde(default)]
-    pub reset_required: bool,
-    #[serde(default)]
-    pub pending_credential: Option<PendingCredential>,
-    /// The company of a `company_user` (and of consumers a company created).
-    #[serde(default)]
-    pub company_id: Option<String>,
-    /// The partner whose API key created the user.
-    #[serde(default)]
-    pub partner_id: Option<String>,
-    /// ISO 3166-1 alpha-2.
-    #[serde(default)]
-    pub nationality: Option<String>,
-    #[serde(default)]
-    pub address: Option<Address>,
-    /// Free attributes an admin attached.
-    #[serde(default)]
-    pub attributes: serde_json::Map<String, serde_json::Value>,
-    /// Who created the user (`admin:<token id>`, `usr_…`, or `self`).
-    #[serde(default)]
-    pub created_by: Option<String>,
-    /// Sessions opened in an earlier epoch are dead (every bearer and
-    /// refresh checks it): ending every session is one write of the user,
-    /// however many sessions there are.
-    #[serde(default)]
-    pub session_epoch: u64,
-    /// The one session of an earlier epoch that stays alive (the one that
-    /// changed the password).
-    #[serde(default)]
-    pub session_survivor: Option<String>,
-}
-
-/// A postal address.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Address {
-    pub street: Option<String>,
-    pub street_nr: Option<String>,
-    pub zip: Option<String>,
-    pub city: Option<String>,
-    /// ISO 3166-1 alpha-2.
-    pub country: Option<String>,
-    pub c_o: Option<String>,
-}
+use crate::ports::{Condition, Key, Write};
+use crate::table::{self, AuditEntry, Lock, Record, session_key, sessions_of, user_key};
+pub use crate::table::{Acceptance, Address, PendingCredential, RefreshRecord, Session, User};
 
 impl User {
     /// 2FA is on once two credentials (e-mail and phone) are verified.
@@ -104,7 +20,7 @@ impl User {
     }
 
     pub fn is_active(&self) -> bool {
-        self.status == "active"
+        self.status == Status::Active
     }
 
     /// Ends every session but `keep` at once (the caller writes the user,
@@ -119,103 +35,19 @@ impl User {
 
     /// Whether `session` outlived every "end all sessions" of the user.
     pub fn session_valid(&self, session: &Session) -> bool {
-        session.epoch >= self.session_epoch || self.session_survivor.as_deref() == Some(session.id.as_str())
-    }
-
-    /// The user's item, to be written under `condition`.
-    pub fn write(&self, condition: Condition) -> Result<Write, Error> {
-        Ok(Write::Put { item: Item::new(user_key(&self.id), encode_item(self)?, None), condition })
+        session.epoch >= self.session_epoch || self.session_survivor.as_ref() == Some(&session.id)
     }
 }
 
-/// The user's profile item.
-pub fn user_key(user_id: &str) -> Key {
-    Key::new(format!("USER#{user_id}"), "PROFILE")
-}
-
-/// The item that makes an e-mail unique within a tenant.
-pub fn email_lock_key(tenant_id: &str, email: &str) -> Key {
-    Key::new(format!("EMAIL#{tenant_id}#{email}"), "LOCK")
-}
-
-/// The item that makes a verified phone unique within a tenant.
-pub fn phone_lock_key(tenant_id: &str, phone: &str) -> Key {
-    Key::new(format!("PHONE#{tenant_id}#{phone}"), "LOCK")
-}
-
-/// A lock item pointing at its user.
-pub fn lock_item(key: Key, user_id: &str) -> Item {
-    Item::new(key, serde_json::json!({ "user_id": user_id }), None)
-}
-
-/// A refresh token's item, by the token's SHA-256 (tokens are 256-bit random).
-pub fn refresh_key(token: &str) -> Key {
-    Key::new(format!("REFRESH#{}", hex::encode(Sha256::digest(token.as_bytes()))), "REFRESH")
-}
-
-/// A session's item, under its user so all of them can be listed.
-pub fn session_key(user_id: &str, session_id: &str) -> Key {
-    Key::new(format!("USER#{user_id}"), format!("SESSION#{session_id}"))
-}
-
-/// An audit entry's key: newest last in sort order.
-pub fn audit_key(app: &App, user_id: &str) -> Key {
-    let now = app.clock.now();
-    Key::new(format!("USER#{user_id}"), format!("AUDIT#{}#{}", now.format("%Y%m%dT%H%M%S%.6fZ"), app.new_id("evt")))
+/// The write of a lock (`table::email_lock_key`, `phone_lock_key`) for `user_id`.
+pub fn lock_write(key: Key, user_id: &UserId) -> Result<Write, Error> {
+    Ok(Lock::put(key, user_id, Condition::NotExists)?)
 }
 
 /// The write of one audit entry.
-pub fn audit_write(app: &App, user_id: &str, event: &str, detail: serde_json::Value) -> Write {
-    let body = serde_json::json!({ "event": event, "at": app.clock.now(), "detail": detail });
-    Write::Put { item: Item::new(audit_key(app, user_id), body, None), condition: Condition::NotExists }
-}
-
-/// A session: one sign-in on one device. Revoking it (deleting the item)
-/// kills every refresh token of its family at once.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Session {
-    pub id: String,
-    pub user_id: String,
-    pub tenant_id: String,
-    /// The device the session is bound to; `None` until the first refresh
-    /// names one (sessions opened by a sign-up without `X-Device-ID`).
-    pub device_id: Option<String>,
-    #[serde(default)]
-    pub roles: Vec<String>,
-    pub created_at: DateTime<Utc>,
-    pub expires_at: DateTime<Utc>,
-    /// The user's session epoch when the session opened.
-    #[serde(default)]
-    pub epoch: u64,
-    /// When the user last proved the password (or a code of sign-up): a
-    /// step-up within the tenant's window needs no password again.
-    #[serde(default)]
-    pub auth_time: Option<DateTime<Utc>>,
-}
-
-/// A refresh token's record (the token itself is never stored).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RefreshRecord {
-    pub session_id: String,
-    pub user_id: String,
-    pub tenant_id: String,
-    pub issued_at: DateTime<Utc>,
-    pub expires_at: DateTime<Utc>,
-    /// When this token was exchanged for its successor.
-    #[serde(default)]
-    pub rotated_at: Option<DateTime<Utc>>,
-}
-
-impl RefreshRecord {
-    pub fn item(&self, token_key: Key) -> Result<Item, Error> {
-        Ok(Item::new(token_key, encode_item(self)?, Some(self.expires_at.timestamp())))
-    }
-}
-
-impl Session {
-    pub fn item(&self) -> Result<Item, Error> {
-        Ok(Item::new(session_key(&self.user_id, &self.id), encode_item(self)?, Some(self.expires_at.timestamp())))
-    }
+pub fn audit_write(app: &App, user_id: &str, event: &str, detail: serde_json::Value) -> Result<Write, Error> {
+    let entry = AuditEntry { event: event.to_owned(), at: app.clock.now(), detail };
+    Ok(entry.put(user_id, &app.new_id("evt"))?)
 }
 
 /// What a successful sign-in (or sign-up) returns.
@@ -241,9 +73,9 @@ pub fn access_token(app: &App, tenant: &Tenant, session: &Session) -> Result<Str
     let claims = Claims {
         iss: app.settings.issuer.clone(),
         aud: app.settings.audience.clone(),
-        sub: session.user_id.clone(),
+        sub: session.user_id.to_string(),
         tid: tenant.id.clone(),
-        sid: session.id.clone(),
+        sid: session.id.to_string(),
         typ: "client".into(),
         roles: session.roles.clone(),
         iat: now.timestamp(),
@@ -257,7 +89,7 @@ pub fn access_token(app: &App, tenant: &Tenant, session: &Session) -> Result<Str
 /// The tokens answer for `session` with `refresh_token`.
 pub fn tokens_for(app: &App, tenant: &Tenant, session: &Session, refresh_token: String) -> Result<Tokens, Error> {
     Ok(Tokens {
-        user_id: session.user_id.clone(),
+        user_id: session.user_id.to_string(),
         access_token: access_token(app, tenant, session)?,
         token_type: "Bearer",
         expires_in: tenant.policy.access_token_ttl_secs,
@@ -279,7 +111,7 @@ pub fn open_session(
     let now = app.clock.now();
     let refresh_ttl = chrono::Duration::seconds(tenant.policy.refresh_token_ttl_secs);
     let session = Session {
-        id: app.new_id("ses"),
+        id: SessionId::from_new(app.new_id("ses")),
         user_id: user.id.clone(),
         tenant_id: tenant.id.clone(),
         device_id: device_id.map(str::to_owned),
@@ -298,10 +130,7 @@ pub fn open_session(
         expires_at: session.expires_at,
         rotated_at: None,
     };
-    let writes = vec![
-        Write::Put { item: session.item()?, condition: Condition::NotExists },
-        Write::Put { item: refresh.item(refresh_key(&refresh_token))?, condition: Condition::NotExists },
-    ];
+    let writes = vec![session.put(Condition::NotExists)?, refresh.put(&refresh_token, Condition::NotExists)?];
     let tokens = tokens_for(app, tenant, &session, refresh_token)?;
     Ok((writes, tokens))
 }
@@ -317,11 +146,7 @@ pub fn refresh_token(user_id: &str, session_id: &str, secret: &str) -> String {
 
 /// Reads a user and its version.
 pub async fn load_user(app: &App, user_id: &str) -> Result<Option<(User, u64)>, Error> {
-    let Some(item) = app.store.get(&user_key(user_id)).await? else {
-        return Ok(None);
-    };
-    let version = item.version;
-    Ok(Some((decode_item(item)?, version)))
+    Ok(table::get(app.store.as_ref(), &user_key(user_id)).await?)
 }
 
 /// A session and its user, read in one round trip; `None` when either is
@@ -336,20 +161,15 @@ pub async fn load_session_and_user(
     let (Some(Some(session)), Some(Some(user))) = (found.next(), found.next()) else {
         return Ok(None);
     };
-    let session = serde_json::from_value(session.body).ok();
-    let user = serde_json::from_value(user.body).ok();
-    Ok(session.zip(user))
+    Ok(table::decode(session).ok().zip(table::decode(user).ok()))
 }
 
 /// The user a lock item points at.
 pub async fn user_by_lock(app: &App, lock: &Key) -> Result<Option<(User, u64)>, Error> {
-    let Some(item) = app.store.get(lock).await? else {
+    let Some((lock, _)) = table::get::<Lock>(app.store.as_ref(), lock).await? else {
         return Ok(None);
     };
-    let Some(user_id) = item.body["user_id"].as_str() else {
-        return Ok(None);
-    };
-    load_user(app, user_id).await
+    load_user(app, &lock.user_id).await
 }
 
 /// Deletes the session items of a user (but `keep`) after their epoch has
@@ -362,7 +182,8 @@ pub async fn sweep_sessions(app: &App, user: &User) -> usize {
     const AT_ONCE: usize = 16;
     let mut swept = 0;
     loop {
-        let page = match app.store.query(&format!("USER#{user_id}"), "SESSION#", false, 1000).await {
+        let (pk, prefix) = sessions_of(user_id);
+        let page = match app.store.query(&pk, prefix, false, 1000).await {
             Ok(page) => page,
             Err(err) => {
                 tracing::warn!(%user_id, error = %err, "sessions left to their TTL");
@@ -374,7 +195,7 @@ pub async fn sweep_sessions(app: &App, user: &User) -> usize {
         let doomed: Vec<Key> = page
             .into_iter()
             .filter(|item| {
-                let session = serde_json::from_value::<Session>(item.body.clone());
+                let session = table::decode::<Session>(item.clone());
                 session.is_ok_and(|s| !user.session_valid(&s))
             })
             .map(|item| item.key)

@@ -8,13 +8,15 @@ use super::codes::{PendingCode, draw_code, hash_code};
 use super::error::Error;
 use super::me::close_writes;
 use super::password::{Password, hash_password};
-use super::tenant::{Tenant, decode_item};
-use super::user::{Address, User, audit_write, email_lock_key, load_user, lock_item, sweep_sessions, user_key};
+use super::tenant::Tenant;
+use super::user::{Address, User, audit_write, load_user, lock_write, sweep_sessions};
+pub use super::values::Status;
 use super::values::{EmailAddress, Phone};
 use crate::app::App;
 use crate::domain::ids::UserId;
 use crate::i18n::{Arg, text};
-use crate::ports::{Condition, Email, Item, Key, StoreError, Write};
+use crate::ports::{Condition, Email, Item, StoreError};
+use crate::table::{self, Record, ResetRecord, audit_of, email_lock_key};
 
 /// The kinds of user.
 pub const USER_TYPES: [&str; 3] = ["service_owner", "company_user", "consumer"];
@@ -89,51 +91,6 @@ impl Actor {
     }
 }
 
-/// A user's status, from its letter or word.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Status {
-    Created,
-    Active,
-    Suspended,
-    Disabled,
-    Closed,
-}
-
-impl Status {
-    pub fn parse(raw: &str) -> Option<Self> {
-        match raw.trim().to_ascii_lowercase().as_str() {
-            "c" | "created" => Some(Status::Created),
-            "a" | "active" => Some(Status::Active),
-            "s" | "suspended" => Some(Status::Suspended),
-            "d" | "disabled" => Some(Status::Disabled),
-            "x" | "closed" => Some(Status::Closed),
-            _ => None,
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Created => "created",
-            Status::Active => "active",
-            Status::Suspended => "suspended",
-            Status::Disabled => "disabled",
-            Status::Closed => "closed",
-        }
-    }
-
-    /// Where a user in this status may go: C→A, A→S, S→A, A→D, S→D, D→A,
-    /// any→X; X is final.
-    pub fn allowed_moves(self) -> &'static [Status] {
-        match self {
-            Status::Created => &[Status::Active, Status::Closed],
-            Status::Active => &[Status::Suspended, Status::Disabled, Status::Closed],
-            Status::Suspended => &[Status::Active, Status::Disabled, Status::Closed],
-            Status::Disabled => &[Status::Active, Status::Closed],
-            Status::Closed => &[],
-        }
-    }
-}
-
 /// How the new user gets a password.
 #[derive(Clone, Debug)]
 pub enum Secret {
@@ -166,9 +123,9 @@ pub struct NewUser {
 /// What privileged callers see of a user (never hashes or codes).
 #[derive(Clone, Debug, Serialize)]
 pub struct UserView {
-    pub user_id: String,
+    pub user_id: UserId,
     pub user_type: String,
-    pub status: String,
+    pub status: Status,
     pub email: String,
     pub email_verified: bool,
     pub phone: Option<String>,
@@ -197,7 +154,7 @@ impl From<&User> for UserView {
         UserView {
             user_id: u.id.clone(),
             user_type: u.user_type.clone(),
-            status: u.status.clone(),
+            status: u.status,
             email: u.email.clone(),
             email_verified: u.email_verified_at.is_some(),
             phone: u.phone.clone(),
@@ -258,14 +215,14 @@ pub async fn create_user(
     }
     let now = app.clock.now();
     let (password_hash, status) = match &new.secret {
-        Secret::Password(password) => (hash_password(password, app.random.as_ref()).await?, "active"),
-        Secret::Invite => (String::new(), "created"),
+        Secret::Password(password) => (hash_password(password, app.random.as_ref()).await?, Status::Active),
+        Secret::Invite => (String::new(), Status::Created),
     };
     let user = User {
-        id: app.new_id("usr"),
+        id: UserId::from_new(app.new_id("usr")),
         tenant_id: tenant.id.clone(),
         user_type: new.user_type.clone(),
-        status: status.into(),
+        status,
         email: new.email.to_string(),
         email_verified_at: None,
         phone: new.phone.as_ref().map(|p| p.as_str().to_owned()),
@@ -294,20 +251,16 @@ pub async fn create_user(
         session_survivor: None,
     };
     let mut writes = vec![
-        user.write(Condition::NotExists)?,
-        Write::Put {
-            item: lock_item(email_lock_key(&tenant.id, &user.email), &user.id),
-            condition: Condition::NotExists,
-        },
-        audit_write(app, &user.id, "created", serde_json::json!({ "by": actor.label(), "status": status })),
+        user.put(Condition::NotExists)?,
+        lock_write(email_lock_key(&tenant.id, &user.email), &user.id)?,
+        audit_write(app, &user.id, "created", serde_json::json!({ "by": actor.label(), "status": status }))?,
     ];
     let invitation = if matches!(new.secret, Secret::Invite) {
         let code = draw_code(app.random.as_ref(), tenant.policy.codes.length, app.sandbox_code(tenant));
         let hash = hash_code(app.settings.code_key()?, "password-reset", &user.id, &code);
         let expires = now + Duration::hours(INVITATION_TTL_HOURS);
-        let body = serde_json::json!({ "user_id": user.id, "code": PendingCode::issue(app, hash, expires) });
-        let key = Key::new(format!("PWRESET#{}#{}", tenant.id, user.email), "PWRESET");
-        writes.push(Write::Put { item: Item::new(key, body, Some(expires.timestamp())), condition: Condition::Always });
+        let record = ResetRecord { user_id: user.id.to_string(), code: PendingCode::issue(app, hash, expires) };
+        writes.push(record.put(&tenant.id, &user.email, Condition::Always)?);
         Some(code)
     } else {
         None
@@ -371,7 +324,7 @@ pub async fn change_status(
     reason: &str,
 ) -> Result<Status, Error> {
     let (mut user, version) = scoped_user(app, tenant, actor, id).await?;
-    let from = Status::parse(&user.status).unwrap_or(Status::Active);
+    let from = user.status;
     if !from.allowed_moves().contains(&to) {
         return Err(Error::InvalidStatusChange {
             from: from.as_str(),
@@ -382,16 +335,16 @@ pub async fn change_status(
     let writes = if to == Status::Closed {
         let mut writes = close_writes(app, user, version, reason)?;
         // close_writes logs the change; add who did it.
-        writes.push(audit_write(app, id, "closed_by", serde_json::json!({ "by": actor.label() })));
+        writes.push(audit_write(app, id, "closed_by", serde_json::json!({ "by": actor.label() }))?);
         writes
     } else {
-        user.status = to.as_str().into();
+        user.status = to;
         user.updated_at = app.clock.now();
         if matches!(to, Status::Suspended | Status::Disabled) {
             // Ended for good: a later reactivation does not revive them.
             user.end_sessions(None);
         }
-        vec![user.write(Condition::Version(version))?, audit_write(app, id, "status_changed", detail)]
+        vec![user.put(Condition::Version(version))?, audit_write(app, id, "status_changed", detail)?]
     };
     app.store.transact(writes).await?;
     if matches!(to, Status::Suspended | Status::Disabled | Status::Closed) {
@@ -426,7 +379,8 @@ pub async fn audit_trail(
     scoped_user(app, tenant, actor, id).await?;
     // The cursor is the last sort key of a page, URL-safe.
     let before = before.and_then(|b| URL_SAFE_NO_PAD.decode(b).ok()).and_then(|b| String::from_utf8(b).ok());
-    let items = app.store.query(&user_key(id).pk, "AUDIT#", true, 10_000).await?;
+    let (pk, prefix) = audit_of(id);
+    let items = app.store.query(&pk, prefix, true, 10_000).await?;
     let mut page = items.into_iter().filter(|i| before.as_deref().is_none_or(|b| i.key.sk.as_str() < b));
     let mut events = Vec::new();
     let mut last = None;
@@ -440,5 +394,5 @@ pub async fn audit_trail(
 
 /// Decodes a stored user (for the CLI and tests).
 pub fn decode_user(item: Item) -> Result<User, Error> {
-    Ok(decode_item(item)?)
+    Ok(table::decode(item)?)
 }

@@ -242,6 +242,52 @@ pub fn password_errors(
         .collect()
 }
 
+/// A user's status, from its letter or word.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Created,
+    Active,
+    Suspended,
+    Disabled,
+    Closed,
+}
+
+impl Status {
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw.trim().to_ascii_lowercase().as_str() {
+            "c" | "created" => Some(Status::Created),
+            "a" | "active" => Some(Status::Active),
+            "s" | "suspended" => Some(Status::Suspended),
+            "d" | "disabled" => Some(Status::Disabled),
+            "x" | "closed" => Some(Status::Closed),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Created => "created",
+            Status::Active => "active",
+            Status::Suspended => "suspended",
+            Status::Disabled => "disabled",
+            Status::Closed => "closed",
+        }
+    }
+
+    /// Where a user in this status may go: C→A, A→S, S→A, A→D, S→D, D→A,
+    /// any→X; X is final.
+    pub fn allowed_moves(self) -> &'static [Status] {
+        match self {
+            Status::Created => &[Status::Active, Status::Closed],
+            Status::Active => &[Status::Suspended, Status::Disabled, Status::Closed],
+            Status::Suspended => &[Status::Active, Status::Disabled, Status::Closed],
+            Status::Disabled => &[Status::Active, Status::Closed],
+            Status::Closed => &[],
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -281,7 +281,7 @@ async fn admin_actor(app: &App, headers: &HeaderMap, tenant: &Tenant) -> Result<
         .map(|(user, _)| user)
         .filter(|u| u.is_active())
         .ok_or_else(invalid)?;
-    Ok(Actor::User { user_id: user.id, user_type: user.user_type, company_id: user.company_id })
+    Ok(Actor::User { user_id: user.id.to_string(), user_type: user.user_type, company_id: user.company_id })
 }
 
 /// Checks `Authorization: Bearer <access token>`: signature (RS256 only),

@@ -1,0 +1,233 @@
+//! A tenant's policy: codes, SMS budget, roles, IP limits, passwords,
+//! languages and origins. Stored inside the tenant's record (`table::Tenant`).
+
+use serde::{Deserialize, Serialize};
+
+use super::values::{LANGUAGES, PasswordPolicy};
+
+/// How a tenant's one-time codes behave.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CodePolicy {
+    pub length: usize,
+    pub email_ttl_secs: i64,
+    pub sms_ttl_secs: i64,
+    pub max_attempts: u32,
+    pub resend_cooldown_secs: i64,
+    pub max_sends: u32,
+}
+
+impl Default for CodePolicy {
+    fn default() -> Self {
+        Self {
+            length: 6,
+            email_ttl_secs: 600,
+            sms_ttl_secs: 300,
+            max_attempts: 5,
+            resend_cooldown_secs: 60,
+            max_sends: 5,
+        }
+    }
+}
+
+/// What a tenant may spend on SMS: where texts may go, and how many.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SmsPolicy {
+    /// ISO 3166-1 alpha-2 regions a text may go to (by the number's
+    /// country code); empty: anywhere.
+    pub countries: Vec<String>,
+    /// Texts per hour for the whole tenant (every kind of message).
+    pub per_hour: u64,
+    /// Texts per day for the whole tenant.
+    pub per_day: u64,
+}
+
+impl Default for SmsPolicy {
+    fn default() -> Self {
+        Self { countries: Vec::new(), per_hour: 1_000, per_day: 10_000 }
+    }
+}
+
+/// A role of the tenant's catalogue and the kinds of actor that may grant it
+/// (`admin` for admin tokens, or a user type).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoleRule {
+    pub name: String,
+    pub granted_by: Vec<String>,
+}
+
+impl RoleRule {
+    fn new(name: &str, granted_by: &[&str]) -> Self {
+        Self { name: name.to_owned(), granted_by: granted_by.iter().map(|g| (*g).to_owned()).collect() }
+    }
+}
+
+/// The kinds of actor a role rule may name.
+pub const GRANTORS: [&str; 3] = ["admin", "service_owner", "company_user"];
+
+/// A role name: 1–64 letters, digits, `.`, `_`, `:` or `-`, case kept (so
+/// seed names such as `ADMIN` are valid).
+pub fn valid_role_name(role: &str) -> bool {
+    (1..=64).contains(&role.len()) && role.bytes().all(|b| b.is_ascii_alphanumeric() || b".:_-".contains(&b))
+}
+
+/// The catalogue a tenant starts with: `admin` only from admin tokens,
+/// `support` also from service owners, `member` from company users too.
+fn default_roles() -> Vec<RoleRule> {
+    vec![
+        RoleRule::new("admin", &["admin"]),
+        RoleRule::new("support", &["admin", "service_owner"]),
+        RoleRule::new("member", &["admin", "service_owner", "company_user"]),
+    ]
+}
+
+/// Requests per caller IP address and tenant, each in its window. A tenant
+/// whose users share one address (a company NAT, a load test) raises them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct IpLimits {
+    /// Sign-ups started per hour.
+    pub signups_per_hour: u64,
+    /// Login attempts per five minutes.
+    pub logins_per_5_min: u64,
+    /// Password-reset requests and attempts per hour.
+    pub resets_per_hour: u64,
+}
+
+impl Default for IpLimits {
+    fn default() -> Self {
+        Self { signups_per_hour: 100, logins_per_5_min: 30, resets_per_hour: 20 }
+    }
+}
+
+/// Everything a tenant can configure; every field has the documented default.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Policy {
+    pub password: PasswordPolicy,
+    pub codes: CodePolicy,
+    pub registration_ttl_secs: i64,
+    pub access_token_ttl_secs: i64,
+    pub refresh_token_ttl_secs: i64,
+    /// Whether sign-up needs a verified phone after the e-mail.
+    pub phone_required: bool,
+    /// Sandbox: every code is this fixed value (messages still go out through
+    /// the tenant's mailer, which is the outbox in local runs).
+    pub sandbox_code: Option<String>,
+    pub languages: Vec<String>,
+    pub cors_origins: Vec<String>,
+    /// The versions of the legal documents a sign-up accepts.
+    pub terms_version: String,
+    pub privacy_version: String,
+    pub ip_limits: IpLimits,
+    /// How long after a sign-in a step-up (adding or replacing an e-mail or
+    /// phone) needs no password again; 0 asks for it every time.
+    pub step_up_window_secs: i64,
+    /// The roles that exist, and who may grant each: an unknown role is 422,
+    /// one the actor may not grant 403.
+    pub roles: Vec<RoleRule>,
+    /// The SMS spend guard (destination countries and budgets).
+    pub sms: SmsPolicy,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Self {
+            password: PasswordPolicy::default(),
+            codes: CodePolicy::default(),
+            registration_ttl_secs: 24 * 3600,
+            access_token_ttl_secs: 15 * 60,
+            refresh_token_ttl_secs: 14 * 24 * 3600,
+            phone_required: true,
+            sandbox_code: None,
+            languages: LANGUAGES.iter().map(|l| (*l).to_owned()).collect(),
+            cors_origins: Vec::new(),
+            terms_version: "2026-01".into(),
+            privacy_version: "2026-01".into(),
+            ip_limits: IpLimits::default(),
+            step_up_window_secs: 5 * 60,
+            roles: default_roles(),
+            sms: SmsPolicy::default(),
+        }
+    }
+}
+
+impl Policy {
+    /// Every rule a stored policy must keep, as one-line reasons (empty: the
+    /// policy is usable). Bounds keep time arithmetic far from overflow.
+    pub fn problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        let mut within = |name: &str, value: i64, low: i64, high: i64| {
+            if !(low..=high).contains(&value) {
+                problems.push(format!("{name} must be {low} to {high}, not {value}"));
+            }
+        };
+        within("access_token_ttl_secs", self.access_token_ttl_secs, 60, 24 * 3600);
+        within("refresh_token_ttl_secs", self.refresh_token_ttl_secs, 300, 400 * 24 * 3600);
+        within("registration_ttl_secs", self.registration_ttl_secs, 600, 30 * 24 * 3600);
+        within("step_up_window_secs", self.step_up_window_secs, 0, 3600);
+        within("sms.per_hour", i64::try_from(self.sms.per_hour).unwrap_or(i64::MAX), 0, 100_000_000);
+        within("sms.per_day", i64::try_from(self.sms.per_day).unwrap_or(i64::MAX), 0, 100_000_000);
+        within("codes.length", self.codes.length as i64, 4, 10);
+        within("codes.email_ttl_secs", self.codes.email_ttl_secs, 60, 24 * 3600);
+        within("codes.sms_ttl_secs", self.codes.sms_ttl_secs, 60, 3600);
+        within("codes.max_attempts", i64::from(self.codes.max_attempts), 1, 20);
+        within("codes.resend_cooldown_secs", self.codes.resend_cooldown_secs, 0, 3600);
+        within("codes.max_sends", i64::from(self.codes.max_sends), 1, 1000);
+        within("password.min_length", self.password.min_length as i64, 8, 128);
+        within("password.max_length", self.password.max_length as i64, self.password.min_length as i64, 1024);
+        for (name, value) in [
+            ("ip_limits.signups_per_hour", self.ip_limits.signups_per_hour),
+            ("ip_limits.logins_per_5_min", self.ip_limits.logins_per_5_min),
+            ("ip_limits.resets_per_hour", self.ip_limits.resets_per_hour),
+        ] {
+            within(name, i64::try_from(value).unwrap_or(i64::MAX), 1, 1_000_000_000);
+        }
+        if let Some(code) = &self.sandbox_code
+            && (code.len() != self.codes.length || !code.bytes().all(|b| b.is_ascii_digit()))
+        {
+            problems.push(format!("sandbox_code must be {} digits (codes.length)", self.codes.length));
+        }
+        for country in &self.sms.countries {
+            if country.len() != 2 || !country.bytes().all(|b| b.is_ascii_uppercase()) {
+                problems.push(format!("sms.countries: {country:?} is not an ISO 3166-1 alpha-2 code (e.g. CH)"));
+            }
+        }
+        for (n, rule) in self.roles.iter().enumerate() {
+            if self.roles[..n].iter().any(|earlier| earlier.name == rule.name) {
+                problems.push(format!("roles: {} is listed twice", rule.name));
+            }
+            if !valid_role_name(&rule.name) {
+                problems.push(format!("roles: {:?} is not a role name (1-64 of A-Z a-z 0-9 . _ : -)", rule.name));
+            }
+            if let Some(bad) = rule.granted_by.iter().find(|g| !GRANTORS.contains(&g.as_str())) {
+                problems.push(format!("roles: {} granted_by {bad:?}; use some of {}", rule.name, GRANTORS.join(", ")));
+            }
+        }
+        if self.languages.is_empty() || self.languages.iter().any(|l| !LANGUAGES.contains(&l.as_str())) {
+            problems.push(format!("languages must be some of {}", LANGUAGES.join(", ")));
+        }
+        for origin in &self.cors_origins {
+            if parse_origin(origin).as_deref() != Some(origin.as_str()) {
+                problems.push(format!("cors_origins: {origin} is not an origin (scheme://host[:port], lower case)"));
+            }
+        }
+        for (name, version) in [("terms_version", &self.terms_version), ("privacy_version", &self.privacy_version)] {
+            if version.trim().is_empty() || version.len() > 64 {
+                problems.push(format!("{name} must be 1 to 64 characters"));
+            }
+        }
+        problems
+    }
+}
+
+/// `text` as a browser sends it in `Origin` (`scheme://host[:port]`, lower
+/// case, no path or trailing slash), if it is one.
+pub fn parse_origin(text: &str) -> Option<String> {
+    let (scheme, rest) = text.split_once("://")?;
+    let host_ok = !rest.is_empty()
+        && rest.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']'));
+    let port_ok = rest.rsplit_once(':').is_none_or(|(_, port)| port.parse::<u16>().is_ok() || rest.ends_with(']'));
+    (matches!(scheme, "http" | "https") && host_ok && port_ok).then(|| text.to_ascii_lowercase())
+}

@@ -1,0 +1,651 @@
+//! The table: every item Registrar stores, its key and its record type, in
+//! one place. The domain reads and writes the table only through this
+//! module's typed keys and records; the store port (`ports::Store`) and its
+//! contract suite know nothing of them.
+//!
+//! One DynamoDB table, string keys `pk`/`sk`, TTL on `expires_at` (epoch
+//! seconds; an expired item is absent on every read, see `ports::Item`).
+//!
+//! | Record | pk | sk | TTL | Written by | Read by |
+//! |---|---|---|---|---|---|
+//! | [`Tenant`] | `TENANT#{tenant}` | `TENANT` | — | CLI, local start | every request (cached per instance) |
+//! | tenant index | `TENANTS` | `TENANT#{tenant}` | — | CLI | CLI (`tenant list`), CORS origins |
+//! | [`ApiKeyGrant`] | `APIKEY#{sha256(key)}` | `APIKEY` | — | CLI | every API-key request (cached) |
+//! | [`ApiKeyInfo`] | `TENANT#{tenant}` | `APIKEY#{key id}` | — | CLI | CLI (list, revoke) |
+//! | [`AdminTokenInfo`] | `ADMINTOKEN#{sha256(token)}` and `TENANT#{tenant}` / `ADMINTOKEN#{token id}` | `ADMINTOKEN` | token's expiry | CLI | `/v1/users*` (admin auth), CLI |
+//! | [`Registration`] | `REG#{reg}` | `REG` | policy `registration_ttl_secs` (24 h) | `POST /v1/registrations*` | the same, `GET /v1/registrations/{id}` |
+//! | [`User`] | `USER#{usr}` | `PROFILE` | — | sign-up completion, `/v1/users*`, `/v1/me*`, login (rehash, reset), password reset | every bearer request, login, refresh |
+//! | [`Lock`] (e-mail) | `EMAIL#{tenant}#{email}` | `LOCK` | — | sign-up completion, user creation, e-mail change, close | login, sign-up (taken?), reset |
+//! | [`Lock`] (phone) | `PHONE#{tenant}#{e164}` | `LOCK` | — | sign-up completion, phone change, close | login by phone |
+//! | [`Session`] | `USER#{usr}` | `SESSION#{ses}` | refresh lifetime | sign-in, sign-up completion | bearer requests, refresh, logout, sessions list |
+//! | [`RefreshRecord`] | `REFRESH#{sha256(token)}` | `REFRESH` | refresh lifetime | sign-in, refresh (rotation) | refresh, logout |
+//! | [`Challenge`] | `CHALLENGE#{chl}` | `CHALLENGE` | the code's lifetime (5–10 min) | login | `POST /v1/auth/mfa`, password challenge |
+//! | [`ResetRecord`] | `PWRESET#{tenant}#{email}` | `PWRESET` | the code's (10 min) or the invitation's lifetime | forgot password, invitation | reset password |
+//! | [`AuditEntry`] | `USER#{usr}` | `AUDIT#{time}#{evt}` | — | every status and security change | `GET /v1/users/{id}/audit` |
+//! | failures (counter) | `USER#{usr}` | `FAILS` or `FAILS#DEVICE#{device}` | 30 min after the last failure | login, step-up | login, step-up |
+//! | failures of unknown names | `FAILS#{tenant}#{sha256(name)}` | `FAILS` | 30 min after the last failure | login | login |
+//! | code tries (counter) | `TRIES#{nonce}` | `TRIES` | code expiry + 60 s | every code check | every code check |
+//! | rate window (counter) | `RATE#{scope}#{subject}` | `W#{window start}` | window end + 60 s | rate-limited endpoints | the same |
+//! | cooldown | `COOLDOWN#{scope}#{subject}` | `COOLDOWN` | the cooldown | code sends | code sends |
+//!
+//! Counters are bare items the store increments atomically
+//! (`Store::increment`, `increment_below`); they have keys here but no
+//! record type. Stored JSON is what serde writes for the records below; a
+//! field added later carries `#[serde(default)]` so older items still read.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::domain::ids::{ChallengeId, RegistrationId, SessionId, UserId};
+use crate::domain::policy::Policy;
+use crate::domain::values::{EmailAddress, Phone, Status};
+use crate::ports::{Condition, Item, Key, Store, StoreError, Write};
+
+// ---------------------------------------------------------------- records
+
+/// A record stored under a key of its own.
+pub trait Record: Serialize + DeserializeOwned {
+    /// Where the record is stored.
+    fn key(&self) -> Key;
+
+    /// When the item expires (epoch seconds), if ever.
+    fn expires_at(&self) -> Option<i64> {
+        None
+    }
+
+    /// The record as an item.
+    fn item(&self) -> Result<Item, StoreError> {
+        Ok(Item::new(self.key(), encode(self)?, self.expires_at()))
+    }
+
+    /// The write of the record under `condition`.
+    fn put(&self, condition: Condition) -> Result<Write, StoreError> {
+        Ok(Write::Put { item: self.item()?, condition })
+    }
+}
+
+/// A record of type `T` read from `item`.
+pub fn decode<T: DeserializeOwned>(item: Item) -> Result<T, StoreError> {
+    serde_json::from_value(item.body).map_err(|e| StoreError::Unavailable(format!("stored item unreadable: {e}")))
+}
+
+fn encode<T: Serialize + ?Sized>(value: &T) -> Result<serde_json::Value, StoreError> {
+    serde_json::to_value(value).map_err(|e| StoreError::Unavailable(e.to_string()))
+}
+
+/// The record under `key` and its version, if live.
+pub async fn get<T: DeserializeOwned>(store: &dyn Store, key: &Key) -> Result<Option<(T, u64)>, StoreError> {
+    match store.get(key).await? {
+        Some(item) => {
+            let version = item.version;
+            Ok(Some((decode(item)?, version)))
+        }
+        None => Ok(None),
+    }
+}
+
+/// A tenant and its policy.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tenant {
+    pub id: String,
+    pub name: String,
+    #[serde(default)]
+    pub policy: Policy,
+}
+
+impl Record for Tenant {
+    fn key(&self) -> Key {
+        tenant_key(&self.id)
+    }
+}
+
+impl Tenant {
+    /// The tenant's entry in the list of tenants: its id and its CORS
+    /// origins, so one query answers a preflight.
+    pub fn index_put(&self) -> Write {
+        let body = serde_json::json!({ "id": self.id, "cors_origins": self.policy.cors_origins });
+        Write::Put { item: Item::new(tenant_index_key(&self.id), body, None), condition: Condition::Always }
+    }
+}
+
+/// What an API key grants: its tenant (and the partner it was issued to).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiKeyGrant {
+    pub tenant_id: String,
+    #[serde(default)]
+    pub partner_id: Option<String>,
+    #[serde(default)]
+    pub revoked: bool,
+}
+
+impl ApiKeyGrant {
+    /// The grant's item under the key's SHA-256.
+    pub fn item(&self, key_hash: &str) -> Result<Item, StoreError> {
+        Ok(Item::new(api_key_hash_key(key_hash), encode(self)?, None))
+    }
+
+    /// The grant's write under the key's SHA-256.
+    pub fn put(&self, key_hash: &str, condition: Condition) -> Result<Write, StoreError> {
+        Ok(Write::Put { item: self.item(key_hash)?, condition })
+    }
+}
+
+/// What the operator sees of an API key (never the key).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiKeyInfo {
+    pub key_id: String,
+    pub tenant_id: String,
+    pub partner_id: Option<String>,
+    pub revoked: bool,
+    pub created_at: DateTime<Utc>,
+    /// SHA-256 of the key: where its grant is stored.
+    pub hash: String,
+}
+
+impl Record for ApiKeyInfo {
+    fn key(&self) -> Key {
+        Key::new(format!("TENANT#{}", self.tenant_id), format!("APIKEY#{}", self.key_id))
+    }
+}
+
+/// An admin token's record (the token itself is never stored), written
+/// twice: under the token's hash (for authentication) and under its tenant
+/// (for listing).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdminTokenInfo {
+    pub token_id: String,
+    pub tenant_id: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub revoked: bool,
+    pub hash: String,
+}
+
+impl AdminTokenInfo {
+    /// Both items of the token, under `condition` each.
+    pub fn puts(&self, condition: Condition) -> Result<[Write; 2], StoreError> {
+        let expires = Some(self.expires_at.timestamp());
+        let body = encode(self)?;
+        Ok([
+            Write::Put { item: Item::new(admin_token_key(&self.hash), body.clone(), expires), condition },
+            Write::Put {
+                item: Item::new(admin_token_index(&self.tenant_id, &self.token_id), body, expires),
+                condition,
+            },
+        ])
+    }
+}
+
+/// When a legal document was accepted, and which version.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Acceptance {
+    pub version: String,
+    pub accepted_at: DateTime<Utc>,
+}
+
+/// A code that was sent and may still be used. Its tries are counted in a
+/// counter item of its own ([`tries_key`]), never in this record, so a
+/// write of the record can never lose or undo a try.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingCode {
+    /// HMAC-SHA256 over purpose, owner and code, hex.
+    pub hash: String,
+    pub expires_at: DateTime<Utc>,
+    /// Random, per issued code: names the counter of its tries, so a new
+    /// code (even the sandbox's fixed one) starts with all its tries.
+    #[serde(default)]
+    pub nonce: String,
+}
+
+/// A postal address.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Address {
+    pub street: Option<String>,
+    pub street_nr: Option<String>,
+    pub zip: Option<String>,
+    pub city: Option<String>,
+    /// ISO 3166-1 alpha-2.
+    pub country: Option<String>,
+    pub c_o: Option<String>,
+}
+
+/// A credential being added by a signed-in user, waiting for its code.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingCredential {
+    /// `email` or `phone`.
+    pub kind: String,
+    pub value: String,
+    pub code: PendingCode,
+}
+
+/// A registration: a sign-up in progress.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Registration {
+    pub id: RegistrationId,
+    pub tenant_id: String,
+    pub email: EmailAddress,
+    pub password_hash: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub gender: Option<String>,
+    pub birth_date: Option<NaiveDate>,
+    pub language: String,
+    pub time_zone: Option<String>,
+    pub terms: Acceptance,
+    pub privacy: Acceptance,
+    pub phone_required: bool,
+    /// The address already belongs to a user: the owner was told, no code
+    /// was sent, and this registration can never complete.
+    pub email_taken: bool,
+    pub email_verified_at: Option<DateTime<Utc>>,
+    pub phone: Option<Phone>,
+    pub phone_verified_at: Option<DateTime<Utc>>,
+    pub email_code: Option<PendingCode>,
+    pub sms_code: Option<PendingCode>,
+    /// Codes (or notices) handed to the mailer or texter so far.
+    pub sends: u32,
+    pub last_email_sent_at: Option<DateTime<Utc>>,
+    pub last_sms_sent_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub user_id: Option<UserId>,
+    /// The partner whose API key started the sign-up.
+    #[serde(default)]
+    pub partner_id: Option<String>,
+}
+
+impl Record for Registration {
+    fn key(&self) -> Key {
+        registration_key(&self.id)
+    }
+    fn expires_at(&self) -> Option<i64> {
+        Some(self.expires_at.timestamp())
+    }
+}
+
+/// A user of a tenant.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    pub id: UserId,
+    pub tenant_id: String,
+    pub user_type: String,
+    pub status: Status,
+    pub email: String,
+    pub email_verified_at: Option<DateTime<Utc>>,
+    pub phone: Option<String>,
+    pub phone_verified_at: Option<DateTime<Utc>>,
+    pub password_hash: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub gender: Option<String>,
+    pub birth_date: Option<NaiveDate>,
+    pub language: String,
+    pub time_zone: Option<String>,
+    #[serde(default)]
+    pub roles: Vec<String>,
+    pub terms: Option<Acceptance>,
+    pub privacy: Option<Acceptance>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// An admin asked for a new password at the next login.
+    #[serde(default)]
+    pub reset_required: bool,
+    #[serde(default)]
+    pub pending_credential: Option<PendingCredential>,
+    /// The company of a `company_user` (and of consumers a company created).
+    #[serde(default)]
+    pub company_id: Option<String>,
+    /// The partner whose API key created the user.
+    #[serde(default)]
+    pub partner_id: Option<String>,
+    /// ISO 3166-1 alpha-2.
+    #[serde(default)]
+    pub nationality: Option<String>,
+    #[serde(default)]
+    pub address: Option<Address>,
+    /// Free attributes an admin attached.
+    #[serde(default)]
+    pub attributes: serde_json::Map<String, serde_json::Value>,
+    /// Who created the user (`admin:<token id>`, `usr_…`, or `self`).
+    #[serde(default)]
+    pub created_by: Option<String>,
+    /// Sessions opened in an earlier epoch are dead (every bearer and
+    /// refresh checks it): ending every session is one write of the user,
+    /// however many sessions there are.
+    #[serde(default)]
+    pub session_epoch: u64,
+    /// The one session of an earlier epoch that stays alive (the one that
+    /// changed the password).
+    #[serde(default)]
+    pub session_survivor: Option<SessionId>,
+}
+
+impl Record for User {
+    fn key(&self) -> Key {
+        user_key(&self.id)
+    }
+}
+
+/// The item that makes an e-mail (or a verified phone) unique within a
+/// tenant, pointing at its user.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Lock {
+    pub user_id: UserId,
+}
+
+impl Lock {
+    /// The lock `key` for `user_id`, under `condition`.
+    pub fn put(key: Key, user_id: &UserId, condition: Condition) -> Result<Write, StoreError> {
+        Ok(Write::Put { item: Item::new(key, encode(&Lock { user_id: user_id.clone() })?, None), condition })
+    }
+}
+
+/// A session: one sign-in on one device. Revoking it (deleting the item)
+/// kills every refresh token of its family at once.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Session {
+    pub id: SessionId,
+    pub user_id: UserId,
+    pub tenant_id: String,
+    /// The device the session is bound to; `None` until the first refresh
+    /// names one (sessions opened by a sign-up without `X-Device-ID`).
+    pub device_id: Option<String>,
+    #[serde(default)]
+    pub roles: Vec<String>,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    /// The user's session epoch when the session opened.
+    #[serde(default)]
+    pub epoch: u64,
+    /// When the user last proved the password (or a code of sign-up): a
+    /// step-up within the tenant's window needs no password again.
+    #[serde(default)]
+    pub auth_time: Option<DateTime<Utc>>,
+}
+
+impl Record for Session {
+    fn key(&self) -> Key {
+        session_key(&self.user_id, &self.id)
+    }
+    fn expires_at(&self) -> Option<i64> {
+        Some(self.expires_at.timestamp())
+    }
+}
+
+/// A refresh token's record, stored under the token's SHA-256 (the token
+/// itself is never stored).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefreshRecord {
+    pub session_id: SessionId,
+    pub user_id: UserId,
+    pub tenant_id: String,
+    pub issued_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    /// When this token was exchanged for its successor.
+    #[serde(default)]
+    pub rotated_at: Option<DateTime<Utc>>,
+}
+
+impl RefreshRecord {
+    /// The record's write for `token`, under `condition`.
+    pub fn put(&self, token: &str, condition: Condition) -> Result<Write, StoreError> {
+        let item = Item::new(refresh_key(token), encode(self)?, Some(self.expires_at.timestamp()));
+        Ok(Write::Put { item, condition })
+    }
+}
+
+/// What a login challenge asks for.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChallengeKind {
+    Mfa,
+    PasswordChange,
+}
+
+/// A pending second step of a login.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Challenge {
+    pub id: ChallengeId,
+    pub kind: ChallengeKind,
+    pub tenant_id: String,
+    pub user_id: UserId,
+    pub device_id: String,
+    pub channel: Option<String>,
+    /// The login named the phone (so the second factor is the e-mail).
+    #[serde(default)]
+    pub by_phone: bool,
+    pub code: Option<PendingCode>,
+    pub expires_at: DateTime<Utc>,
+    /// The user's session epoch at the login: ending every session (a
+    /// reset, logout-all) also ends the login steps under way.
+    #[serde(default)]
+    pub epoch: u64,
+}
+
+impl Record for Challenge {
+    fn key(&self) -> Key {
+        challenge_key(&self.id)
+    }
+    fn expires_at(&self) -> Option<i64> {
+        Some(self.expires_at.timestamp())
+    }
+}
+
+/// A password-reset (or invitation) code for an address of a tenant. A
+/// decoy for an unknown address has an empty `user_id`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ResetRecord {
+    pub user_id: String,
+    pub code: PendingCode,
+}
+
+impl ResetRecord {
+    /// The record's item for the address, expiring with its code.
+    pub fn item(&self, tenant_id: &str, email: &str) -> Result<Item, StoreError> {
+        Ok(Item::new(reset_key(tenant_id, email), encode(self)?, Some(self.code.expires_at.timestamp())))
+    }
+
+    /// The record's write for the address.
+    pub fn put(&self, tenant_id: &str, email: &str, condition: Condition) -> Result<Write, StoreError> {
+        Ok(Write::Put { item: self.item(tenant_id, email)?, condition })
+    }
+}
+
+/// One event of a user's audit trail.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct AuditEntry {
+    pub event: String,
+    pub at: DateTime<Utc>,
+    pub detail: serde_json::Value,
+}
+
+impl AuditEntry {
+    /// The entry's write (`event_id` makes entries of one instant distinct).
+    pub fn put(&self, user_id: &str, event_id: &str) -> Result<Write, StoreError> {
+        let key = Key::new(user_pk(user_id), format!("AUDIT#{}#{event_id}", self.at.format("%Y%m%dT%H%M%S%.6fZ")));
+        Ok(Write::Put { item: Item::new(key, encode(self)?, None), condition: Condition::NotExists })
+    }
+}
+
+// ---------------------------------------------------------------- keys
+
+fn user_pk(user_id: &str) -> String {
+    format!("USER#{user_id}")
+}
+
+fn sha256_hex(text: &str) -> String {
+    hex::encode(Sha256::digest(text.as_bytes()))
+}
+
+/// A tenant's record.
+pub fn tenant_key(tenant_id: &str) -> Key {
+    Key::new(format!("TENANT#{tenant_id}"), "TENANT")
+}
+
+/// A tenant's entry in the list of tenants (`{ id, cors_origins }`).
+pub fn tenant_index_key(tenant_id: &str) -> Key {
+    Key::new(TENANTS_PK, format!("TENANT#{tenant_id}"))
+}
+
+/// The partition holding the list of tenants; its sort keys start with
+/// [`TENANT_PREFIX`].
+pub const TENANTS_PK: &str = "TENANTS";
+pub const TENANT_PREFIX: &str = "TENANT#";
+
+/// An API key's grant, by the key (only its SHA-256 is stored; API keys are
+/// long random strings, so an unkeyed hash is enough).
+pub fn api_key_key(api_key: &str) -> Key {
+    api_key_hash_key(&sha256_hex(api_key))
+}
+
+/// An API key's grant, by the key's SHA-256.
+pub fn api_key_hash_key(hash: &str) -> Key {
+    Key::new(format!("APIKEY#{hash}"), "APIKEY")
+}
+
+/// The SHA-256 of an API key or admin token, as keys name them.
+pub fn secret_hash(secret: &str) -> String {
+    sha256_hex(secret)
+}
+
+/// A tenant's API keys (`ApiKeyInfo`): partition and sort-key prefix.
+pub fn api_key_infos(tenant_id: &str) -> (String, &'static str) {
+    (format!("TENANT#{tenant_id}"), "APIKEY#")
+}
+
+/// An API key's entry among its tenant's.
+pub fn api_key_info_key(tenant_id: &str, key_id: &str) -> Key {
+    Key::new(format!("TENANT#{tenant_id}"), format!("APIKEY#{key_id}"))
+}
+
+/// An admin token's record by the token's SHA-256.
+pub fn admin_token_key(hash: &str) -> Key {
+    Key::new(format!("ADMINTOKEN#{hash}"), "ADMINTOKEN")
+}
+
+/// An admin token's entry among its tenant's.
+pub fn admin_token_index(tenant_id: &str, token_id: &str) -> Key {
+    Key::new(format!("TENANT#{tenant_id}"), format!("ADMINTOKEN#{token_id}"))
+}
+
+/// A tenant's admin tokens: partition and sort-key prefix.
+pub fn admin_token_infos(tenant_id: &str) -> (String, &'static str) {
+    (format!("TENANT#{tenant_id}"), "ADMINTOKEN#")
+}
+
+/// A registration's record.
+pub fn registration_key(id: &RegistrationId) -> Key {
+    Key::new(format!("REG#{id}"), "REG")
+}
+
+/// A user's record.
+pub fn user_key(user_id: &str) -> Key {
+    Key::new(user_pk(user_id), "PROFILE")
+}
+
+/// The lock that makes an e-mail unique within a tenant.
+pub fn email_lock_key(tenant_id: &str, email: &str) -> Key {
+    Key::new(format!("EMAIL#{tenant_id}#{email}"), "LOCK")
+}
+
+/// The lock that makes a verified phone unique within a tenant.
+pub fn phone_lock_key(tenant_id: &str, phone: &str) -> Key {
+    Key::new(format!("PHONE#{tenant_id}#{phone}"), "LOCK")
+}
+
+/// A session's record, under its user so all of them can be listed.
+pub fn session_key(user_id: &str, session_id: &str) -> Key {
+    Key::new(user_pk(user_id), format!("SESSION#{session_id}"))
+}
+
+/// A user's sessions: partition and sort-key prefix.
+pub fn sessions_of(user_id: &str) -> (String, &'static str) {
+    (user_pk(user_id), "SESSION#")
+}
+
+/// A user's audit trail: partition and sort-key prefix (sort keys in time
+/// order).
+pub fn audit_of(user_id: &str) -> (String, &'static str) {
+    (user_pk(user_id), "AUDIT#")
+}
+
+/// A refresh token's record, by the token's SHA-256 (tokens are 256-bit
+/// random).
+pub fn refresh_key(token: &str) -> Key {
+    Key::new(format!("REFRESH#{}", sha256_hex(token)), "REFRESH")
+}
+
+/// A login challenge's record.
+pub fn challenge_key(id: &str) -> Key {
+    Key::new(format!("CHALLENGE#{id}"), "CHALLENGE")
+}
+
+/// A password-reset code for an address of a tenant.
+pub fn reset_key(tenant_id: &str, email: &str) -> Key {
+    Key::new(format!("PWRESET#{tenant_id}#{email}"), "PWRESET")
+}
+
+/// The account's shared counter of failed password checks.
+pub fn account_failures_key(user_id: &str) -> Key {
+    Key::new(user_pk(user_id), "FAILS")
+}
+
+/// A trusted device's own counter of failed password checks.
+pub fn device_failures_key(user_id: &str, device_id: &str) -> Key {
+    Key::new(user_pk(user_id), format!("FAILS#DEVICE#{device_id}"))
+}
+
+/// The failure counter of a login name no account has, by the name's
+/// SHA-256 (the name itself is never stored).
+pub fn unknown_name_failures_key(tenant_id: &str, name: &str) -> Key {
+    Key::new(format!("FAILS#{tenant_id}#{}", sha256_hex(name)), "FAILS")
+}
+
+/// The counter of a code's tries. Codes written before they carried a
+/// nonce count under their hash's digest instead.
+pub fn tries_key(code: &PendingCode) -> Key {
+    let id = if code.nonce.is_empty() {
+        hex::encode(&Sha256::digest(code.hash.as_bytes())[..16])
+    } else {
+        code.nonce.clone()
+    };
+    Key::new(format!("TRIES#{id}"), "TRIES")
+}
+
+/// The counter of `scope`'s events for `subject` in the window starting at
+/// `window_start` (epoch seconds).
+pub fn rate_key(scope: &str, subject: &str, window_start: i64) -> Key {
+    Key::new(format!("RATE#{scope}#{subject}"), format!("W#{window_start}"))
+}
+
+/// A running cooldown of `scope` for `subject` (an empty item whose expiry
+/// is the cooldown's end).
+pub fn cooldown_key(scope: &str, subject: &str) -> Key {
+    Key::new(format!("COOLDOWN#{scope}#{subject}"), "COOLDOWN")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_status_is_stored_as_its_word() {
+        assert_eq!(serde_json::to_value(Status::Suspended).unwrap(), serde_json::json!("suspended"));
+        assert_eq!(serde_json::from_value::<Status>(serde_json::json!("closed")).unwrap(), Status::Closed);
+    }
+
+    #[test]
+    fn keys_keep_their_stored_spelling() {
+        // Items written by earlier versions must still be found.
+        let user = UserId::parse("usr_1").unwrap();
+        assert_eq!(user_key(&user), Key::new("USER#usr_1", "PROFILE"));
+        assert_eq!(session_key(&user, "ses_2"), Key::new("USER#usr_1", "SESSION#ses_2"));
+        assert_eq!(email_lock_key("t", "a@b.ch"), Key::new("EMAIL#t#a@b.ch", "LOCK"));
+        assert_eq!(rate_key("login", "t#x", 60), Key::new("RATE#login#t#x", "W#60"));
+        assert_eq!(device_failures_key(&user, "dev"), Key::new("USER#usr_1", "FAILS#DEVICE#dev"));
+        let old = PendingCode { hash: "ab".into(), expires_at: Utc::now(), nonce: String::new() };
+        assert_eq!(tries_key(&old).pk.len(), "TRIES#".len() + 32);
+    }
+}
