@@ -17,7 +17,7 @@ use shared::domain::password::Password;
 use shared::domain::registration::{self, SignUp, Verified};
 use shared::domain::tenant::{Policy, Tenant};
 use shared::domain::user::Tokens;
-use shared::domain::values::{EmailAddress, Phone};
+use shared::domain::values::{EmailAddress, PersonalDetails, Phone};
 use shared::http::{ROUTES, handle_route, route_for_function};
 use shared::ports::{Condition, Item};
 use shared::table::{email_lock_key, user_key};
@@ -56,12 +56,12 @@ fn sign_up(email: &str) -> SignUp {
     SignUp {
         email: EmailAddress::parse(email).unwrap(),
         password: Password::new(PASSWORD),
-        first_name: "Eve".into(),
-        last_name: "Nts".into(),
-        gender: None,
-        birth_date: None,
-        language: "en".into(),
-        time_zone: None,
+        details: PersonalDetails {
+            first_name: "Eve".into(),
+            last_name: "Nts".into(),
+            language: "en".into(),
+            ..PersonalDetails::default()
+        },
         partner_id: None,
     }
 }

@@ -33,14 +33,14 @@
 //! record type. Stored JSON is what serde writes for the records below; a
 //! field added later carries `#[serde(default)]` so older items still read.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::domain::ids::{ChallengeId, RegistrationId, SessionId, UserId};
 use crate::domain::policy::Policy;
-use crate::domain::values::{EmailAddress, Phone, Status};
+use crate::domain::values::{EmailAddress, PersonalDetails, Phone, Status};
 use crate::ports::{Condition, Item, Key, Store, StoreError, Write};
 
 // ---------------------------------------------------------------- records
@@ -227,12 +227,8 @@ pub struct Registration {
     pub tenant_id: String,
     pub email: EmailAddress,
     pub password_hash: String,
-    pub first_name: String,
-    pub last_name: String,
-    pub gender: Option<String>,
-    pub birth_date: Option<NaiveDate>,
-    pub language: String,
-    pub time_zone: Option<String>,
+    #[serde(flatten)]
+    pub details: PersonalDetails,
     pub terms: Acceptance,
     pub privacy: Acceptance,
     pub phone_required: bool,
@@ -277,12 +273,8 @@ pub struct User {
     pub phone: Option<String>,
     pub phone_verified_at: Option<DateTime<Utc>>,
     pub password_hash: String,
-    pub first_name: String,
-    pub last_name: String,
-    pub gender: Option<String>,
-    pub birth_date: Option<NaiveDate>,
-    pub language: String,
-    pub time_zone: Option<String>,
+    #[serde(flatten)]
+    pub details: PersonalDetails,
     #[serde(default)]
     pub roles: Vec<String>,
     pub terms: Option<Acceptance>,
@@ -628,6 +620,8 @@ pub fn cooldown_key(scope: &str, subject: &str) -> Key {
 
 #[cfg(test)]
 mod tests {
+    use chrono::NaiveDate;
+
     use super::*;
 
     #[test]
@@ -647,5 +641,34 @@ mod tests {
         assert_eq!(device_failures_key(&user, "dev"), Key::new("USER#usr_1", "FAILS#DEVICE#dev"));
         let old = PendingCode { hash: "ab".into(), expires_at: Utc::now(), nonce: String::new() };
         assert_eq!(tries_key(&old).pk.len(), "TRIES#".len() + 32);
+    }
+
+    #[test]
+    fn a_user_stored_by_an_earlier_version_still_reads_and_keeps_its_fields() {
+        // A user item as versions before the typed table wrote it: the
+        // personal details side by side, the language as `language`.
+        let stored = serde_json::json!({
+            "id": "usr_0192", "tenant_id": "demo", "user_type": "consumer", "status": "suspended",
+            "email": "a@b.ch", "email_verified_at": "2026-01-02T03:04:05Z", "phone": null,
+            "phone_verified_at": null, "password_hash": "$argon2id$x", "first_name": "Ada",
+            "last_name": "Muster", "gender": "f", "birth_date": "1990-05-06", "language": "de",
+            "time_zone": "Europe/Zurich", "roles": ["member"], "terms": null, "privacy": null,
+            "created_at": "2026-01-02T03:04:05Z", "updated_at": "2026-01-02T03:04:05Z",
+            "session_survivor": "ses_7"
+        });
+        let item = Item::new(Key::new("USER#usr_0192", "PROFILE"), stored.clone(), None);
+        let user: User = decode(item).unwrap();
+        assert_eq!(user.id.as_str(), "usr_0192");
+        assert_eq!(user.status, Status::Suspended);
+        assert_eq!(user.details.language, "de");
+        assert_eq!(user.details.birth_date, NaiveDate::from_ymd_opt(1990, 5, 6));
+        assert_eq!(user.session_survivor.as_ref().map(SessionId::as_str), Some("ses_7"));
+        assert_eq!(user.key(), Key::new("USER#usr_0192", "PROFILE"));
+        // Written again, every field keeps its spelling but the language's.
+        let written = user.item().unwrap().body;
+        for (name, value) in stored.as_object().unwrap() {
+            let name = if name == "language" { "preferred_language" } else { name.as_str() };
+            assert_eq!(&written[name], value, "{name}");
+        }
     }
 }

@@ -15,6 +15,7 @@ use shared::adapters::secrets::SecretsManager;
 use shared::adapters::system::{OsRandom, SystemClock};
 use shared::domain::keys::{KeyOpError, SecretNames, SigningKeys};
 use shared::domain::tenant::{self, Policy, Tenant};
+use shared::domain::values::PersonalDetails;
 use shared::ports::Random;
 use shared::ports::{Clock, Store, StoreError};
 
@@ -560,12 +561,12 @@ async fn create_service_owner(
     }
     let new = NewUser {
         email,
-        first_name: parse_name(first_name).map_err(|c| Failure(format!("--first-name: {c}")))?,
-        last_name: parse_name(last_name).map_err(|c| Failure(format!("--last-name: {c}")))?,
-        gender: None,
-        birth_date: None,
-        language: "en".into(),
-        time_zone: None,
+        details: PersonalDetails {
+            first_name: parse_name(first_name).map_err(|c| Failure(format!("--first-name: {c}")))?,
+            last_name: parse_name(last_name).map_err(|c| Failure(format!("--last-name: {c}")))?,
+            language: "en".into(),
+            ..PersonalDetails::default()
+        },
         phone: None,
         secret: Secret::Password(shared::domain::password::Password::new(password)),
         user_type: "service_owner".into(),

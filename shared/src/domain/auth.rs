@@ -326,7 +326,7 @@ async fn start_mfa(
     };
     writes.push(Write::Put { item: challenge.item()?, condition: Condition::NotExists });
     app.store.transact(writes).await?;
-    let lang = user.language.as_str();
+    let lang = user.details.language.as_str();
     let minutes = (ttl_secs + 59) / 60;
     let args = [("code", Arg::Str(&code)), ("minutes", Arg::Num(minutes))];
     let sent = if by_email {
@@ -614,7 +614,7 @@ pub async fn forgot_password(app: &App, tenant: &Tenant, email: &EmailAddress, i
     let hash = hash_code(app.settings.code_key()?, "password-reset", &user.id, &code);
     let pending = ResetRecord { user_id: user.id.to_string(), code: PendingCode::issue(app, hash, now + ttl) };
     app.store.put(pending.item(&tenant.id, email.as_str())?, Condition::Always).await?;
-    let lang = user.language.as_str();
+    let lang = user.details.language.as_str();
     let minutes = (tenant.policy.codes.email_ttl_secs + 59) / 60;
     let mail = Email {
         to: user.email.clone(),
@@ -622,7 +622,7 @@ pub async fn forgot_password(app: &App, tenant: &Tenant, email: &EmailAddress, i
         text: text(
             lang,
             "email-reset-text",
-            &[("name", Arg::Str(&user.first_name)), ("code", Arg::Str(&code)), ("minutes", Arg::Num(minutes))],
+            &[("name", Arg::Str(&user.details.first_name)), ("code", Arg::Str(&code)), ("minutes", Arg::Num(minutes))],
         ),
         language: lang.to_owned(),
     };

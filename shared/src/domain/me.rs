@@ -12,7 +12,7 @@ use super::limits;
 use super::password::Password;
 use super::tenant::Tenant;
 use super::user::{PendingCredential, Session, User, audit_write, load_user, lock_write, sweep_sessions};
-use super::values::{EmailAddress, Phone, Status};
+use super::values::{EmailAddress, PersonalDetails, Phone, Status};
 use crate::app::App;
 use crate::i18n::{Arg, text};
 use crate::ports::{Condition, Email, SendError, Sms, StoreError, Write};
@@ -35,12 +35,8 @@ pub struct Profile {
     pub status: Status,
     pub email: String,
     pub phone: Option<String>,
-    pub first_name: String,
-    pub last_name: String,
-    pub gender: Option<String>,
-    pub birth_date: Option<NaiveDate>,
-    pub preferred_language: String,
-    pub time_zone: Option<String>,
+    #[serde(flatten)]
+    pub details: PersonalDetails,
     pub roles: Vec<String>,
     pub mfa_enabled: bool,
     pub credentials: Vec<Credential>,
@@ -68,12 +64,7 @@ impl From<&User> for Profile {
             status: user.status,
             email: user.email.clone(),
             phone: user.phone.clone(),
-            first_name: user.first_name.clone(),
-            last_name: user.last_name.clone(),
-            gender: user.gender.clone(),
-            birth_date: user.birth_date,
-            preferred_language: user.language.clone(),
-            time_zone: user.time_zone.clone(),
+            details: user.details.clone(),
             roles: user.roles.clone(),
             mfa_enabled: user.mfa_enabled(),
             credentials,
@@ -110,22 +101,22 @@ pub async fn profile(app: &App, user_id: &str) -> Result<Profile, Error> {
 pub async fn update_profile(app: &App, user_id: &str, changes: ProfileChanges) -> Result<Profile, Error> {
     let (mut user, version) = active_user(app, user_id).await?;
     if let Some(v) = changes.first_name {
-        user.first_name = v;
+        user.details.first_name = v;
     }
     if let Some(v) = changes.last_name {
-        user.last_name = v;
+        user.details.last_name = v;
     }
     if let Some(v) = changes.gender {
-        user.gender = v;
+        user.details.gender = v;
     }
     if let Some(v) = changes.birth_date {
-        user.birth_date = v;
+        user.details.birth_date = v;
     }
     if let Some(v) = changes.language {
-        user.language = v;
+        user.details.language = v;
     }
     if let Some(v) = changes.time_zone {
-        user.time_zone = v;
+        user.details.time_zone = v;
     }
     user.updated_at = app.clock.now();
     app.store.transact(vec![user.put(Condition::Version(version))?]).await?;
@@ -203,7 +194,7 @@ pub async fn add_credential(
         code: PendingCode::issue(app, hash, now + Duration::seconds(ttl)),
     });
     app.store.transact(vec![user.put(Condition::Version(version))?]).await?;
-    let lang = user.language.as_str();
+    let lang = user.details.language.as_str();
     let minutes = (ttl + 59) / 60;
     let sent = match credential {
         NewCredential::Email(_) => {
@@ -213,7 +204,11 @@ pub async fn add_credential(
                 text: text(
                     lang,
                     "email-code-text",
-                    &[("name", Arg::Str(&user.first_name)), ("code", Arg::Str(&code)), ("minutes", Arg::Num(minutes))],
+                    &[
+                        ("name", Arg::Str(&user.details.first_name)),
+                        ("code", Arg::Str(&code)),
+                        ("minutes", Arg::Num(minutes)),
+                    ],
                 ),
                 language: lang.to_owned(),
             };
@@ -318,12 +313,12 @@ pub async fn verify_credential(
 /// Tells the old address or number that it was replaced (best effort: the
 /// change is made; a failed notice is logged for the operator).
 async fn announce_change(app: &App, tenant: &Tenant, user: &User, kind: &str, old: &str) {
-    let lang = user.language.as_str();
+    let lang = user.details.language.as_str();
     let sent = if kind == "email" {
         let email = Email {
             to: old.to_owned(),
             subject: text(lang, "email-credential-changed-subject", &[]),
-            text: text(lang, "email-credential-changed-text", &[("name", Arg::Str(&user.first_name))]),
+            text: text(lang, "email-credential-changed-text", &[("name", Arg::Str(&user.details.first_name))]),
             language: lang.to_owned(),
         };
         app.mailer.send_email(&email).await
@@ -368,11 +363,11 @@ pub fn close_writes(app: &App, mut user: User, version: u64, reason: &str) -> Re
     user.phone = None;
     user.phone_verified_at = None;
     user.password_hash = String::new();
-    user.first_name = String::new();
-    user.last_name = String::new();
-    user.gender = None;
-    user.birth_date = None;
-    user.time_zone = None;
+    user.details.first_name = String::new();
+    user.details.last_name = String::new();
+    user.details.gender = None;
+    user.details.birth_date = None;
+    user.details.time_zone = None;
     user.pending_credential = None;
     user.nationality = None;
     user.address = None;

@@ -2,7 +2,7 @@
 //! step (e-mail code, then phone code when the tenant requires a phone) and
 //! ends in one transaction that creates the user and opens a session.
 
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::codes::{PendingCode, draw_code, hash_code, spend_try};
@@ -11,7 +11,7 @@ use super::limits;
 use super::password::{Password, hash_password};
 use super::tenant::Tenant;
 use super::user::{Acceptance, Tokens, User, audit_write, lock_write, open_session};
-use super::values::{EmailAddress, Phone, Status};
+use super::values::{EmailAddress, PersonalDetails, Phone, Status};
 use crate::app::App;
 use crate::domain::ids::{RegistrationId, UserId};
 use crate::i18n::{Arg, text};
@@ -24,13 +24,8 @@ use crate::table::{self, Record, email_lock_key, phone_lock_key, registration_ke
 pub struct SignUp {
     pub email: EmailAddress,
     pub password: Password,
-    pub first_name: String,
-    pub last_name: String,
-    pub gender: Option<String>,
-    pub birth_date: Option<NaiveDate>,
-    /// The user's language; the negotiated request language when not given.
-    pub language: String,
-    pub time_zone: Option<String>,
+    /// The language is the negotiated request language when not given.
+    pub details: PersonalDetails,
     /// The partner of the API key the sign-up came through (not from the body).
     pub partner_id: Option<String>,
 }
@@ -162,7 +157,7 @@ fn prepare_send(
     *registration.code(channel) = Some(PendingCode::issue(app, hash, now + Duration::seconds(ttl)));
     *registration.last_sent(channel) = Some(now);
     registration.sends += 1;
-    let lang = registration.language.as_str();
+    let lang = registration.details.language.as_str();
     let minutes = code_minutes(tenant, channel);
     Ok(match channel {
         Channel::Email if registration.email_taken => Outgoing::Email(Email {
@@ -178,7 +173,7 @@ fn prepare_send(
                 lang,
                 "email-code-text",
                 &[
-                    ("name", Arg::Str(&registration.first_name)),
+                    ("name", Arg::Str(&registration.details.first_name)),
                     ("code", Arg::Str(&code)),
                     ("minutes", Arg::Num(minutes)),
                 ],
@@ -239,12 +234,7 @@ pub async fn start(app: &App, tenant: &Tenant, sign_up: SignUp, ip: &str) -> Res
         tenant_id: tenant.id.clone(),
         email: sign_up.email,
         password_hash,
-        first_name: sign_up.first_name,
-        last_name: sign_up.last_name,
-        gender: sign_up.gender,
-        birth_date: sign_up.birth_date,
-        language: sign_up.language,
-        time_zone: sign_up.time_zone,
+        details: sign_up.details,
         terms: accepted(&tenant.policy.terms_version),
         privacy: accepted(&tenant.policy.privacy_version),
         phone_required: tenant.policy.phone_required,
@@ -341,12 +331,7 @@ async fn complete(
         phone: registration.phone.as_ref().map(|p| p.as_str().to_owned()),
         phone_verified_at: registration.phone_verified_at,
         password_hash: registration.password_hash.clone(),
-        first_name: registration.first_name.clone(),
-        last_name: registration.last_name.clone(),
-        gender: registration.gender.clone(),
-        birth_date: registration.birth_date,
-        language: registration.language.clone(),
-        time_zone: registration.time_zone.clone(),
+        details: registration.details.clone(),
         roles: Vec::new(),
         terms: Some(registration.terms.clone()),
         privacy: Some(registration.privacy.clone()),

@@ -1,7 +1,7 @@
 //! Privileged registration and the account lifecycle (SPEC §7): who may
 //! create, read and change whom; status moves with their audit trail.
 
-use chrono::{Duration, NaiveDate};
+use chrono::Duration;
 use serde::Serialize;
 
 use super::codes::{PendingCode, draw_code, hash_code};
@@ -11,7 +11,7 @@ use super::password::{Password, hash_password};
 use super::tenant::Tenant;
 use super::user::{Address, User, audit_write, load_user, lock_write, sweep_sessions};
 pub use super::values::Status;
-use super::values::{EmailAddress, Phone};
+use super::values::{EmailAddress, PersonalDetails, Phone};
 use crate::app::App;
 use crate::domain::ids::UserId;
 use crate::i18n::{Arg, text};
@@ -103,12 +103,7 @@ pub enum Secret {
 #[derive(Clone, Debug)]
 pub struct NewUser {
     pub email: EmailAddress,
-    pub first_name: String,
-    pub last_name: String,
-    pub gender: Option<String>,
-    pub birth_date: Option<NaiveDate>,
-    pub language: String,
-    pub time_zone: Option<String>,
+    pub details: PersonalDetails,
     pub phone: Option<Phone>,
     pub secret: Secret,
     pub user_type: String,
@@ -130,12 +125,8 @@ pub struct UserView {
     pub email_verified: bool,
     pub phone: Option<String>,
     pub phone_verified: bool,
-    pub first_name: String,
-    pub last_name: String,
-    pub gender: Option<String>,
-    pub birth_date: Option<NaiveDate>,
-    pub preferred_language: String,
-    pub time_zone: Option<String>,
+    #[serde(flatten)]
+    pub details: PersonalDetails,
     pub nationality: Option<String>,
     pub address: Option<Address>,
     pub roles: Vec<String>,
@@ -159,12 +150,7 @@ impl From<&User> for UserView {
             email_verified: u.email_verified_at.is_some(),
             phone: u.phone.clone(),
             phone_verified: u.phone_verified_at.is_some(),
-            first_name: u.first_name.clone(),
-            last_name: u.last_name.clone(),
-            gender: u.gender.clone(),
-            birth_date: u.birth_date,
-            preferred_language: u.language.clone(),
-            time_zone: u.time_zone.clone(),
+            details: u.details.clone(),
             nationality: u.nationality.clone(),
             address: u.address.clone(),
             roles: u.roles.clone(),
@@ -228,12 +214,7 @@ pub async fn create_user(
         phone: new.phone.as_ref().map(|p| p.as_str().to_owned()),
         phone_verified_at: None,
         password_hash,
-        first_name: new.first_name,
-        last_name: new.last_name,
-        gender: new.gender,
-        birth_date: new.birth_date,
-        language: new.language,
-        time_zone: new.time_zone,
+        details: new.details,
         roles: new.roles,
         terms: None,
         privacy: None,
@@ -271,7 +252,7 @@ pub async fn create_user(
         Err(err) => return Err(err.into()),
     }
     if let Some(code) = invitation {
-        let lang = user.language.as_str();
+        let lang = user.details.language.as_str();
         let mail = Email {
             to: user.email.clone(),
             subject: text(lang, "email-invite-subject", &[]),
@@ -279,7 +260,7 @@ pub async fn create_user(
                 lang,
                 "email-invite-text",
                 &[
-                    ("name", Arg::Str(&user.first_name)),
+                    ("name", Arg::Str(&user.details.first_name)),
                     ("code", Arg::Str(&code)),
                     ("hours", Arg::Num(INVITATION_TTL_HOURS)),
                 ],

@@ -242,6 +242,24 @@ pub fn password_errors(
         .collect()
 }
 
+/// The personal details of a person, shared by a sign-up, a registration,
+/// a user created by the back office, the stored user, the profile and the
+/// views (each flattens it: the fields sit beside the others on the wire
+/// and in the table).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PersonalDetails {
+    pub first_name: String,
+    pub last_name: String,
+    pub gender: Option<String>,
+    pub birth_date: Option<NaiveDate>,
+    /// The language of messages (a code of `LANGUAGES`). Items written
+    /// before the details were one type spell it `language`.
+    #[serde(rename = "preferred_language", alias = "language")]
+    pub language: String,
+    /// An IANA time zone.
+    pub time_zone: Option<String>,
+}
+
 /// A user's status, from its letter or word.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

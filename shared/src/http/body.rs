@@ -14,7 +14,10 @@
 //!
 //! `required` fields answer `required` when absent or `null`; `optional`
 //! ones treat `null` as absent; `patch` fields tell absent (`None`) from
-//! `null` (`Some(None)`); `present` fields may be absent but not `null`. Every field is an `Option` after reading: a field
+//! `null` (`Some(None)`); `present` fields may be absent but not `null`;
+//! `flatten` embeds another `body!` type's fields in its place (the
+//! personal details shared by sign-up and user creation). Every field is an
+//! `Option` after reading: a field
 //! that failed is `None` and its error is in the [`Fields`] read. Rules that
 //! depend on the tenant or on other fields (the password policy) are checked
 //! by the handler before [`Fields::finish`].
@@ -23,7 +26,7 @@ use chrono::NaiveDate;
 use serde_json::{Map, Value, json};
 
 use super::input::Fields;
-use crate::domain::values::{self, EmailAddress, Phone};
+use crate::domain::values::{self, EmailAddress, PersonalDetails, Phone};
 
 /// What reading a field may depend on.
 pub struct Cx {
@@ -300,6 +303,35 @@ pub const fn wire(name: &'static str) -> &'static str {
     }
 }
 
+crate::body! {
+    /// The personal details of a new person: read the same way at sign-up
+    /// and at user creation.
+    pub struct PersonalBody {
+        first_name: required Name,
+        last_name: required Name,
+        gender: optional Gender,
+        birth_date: optional BirthDate,
+        /// The language of messages; the request's `Accept-Language` when absent.
+        preferred_language: optional Language,
+        time_zone: optional TimeZone,
+    }
+}
+
+impl PersonalBody {
+    /// The details, if the required ones were read; the language is `lang`
+    /// (the request's) when none was given.
+    pub fn details(self, lang: &str) -> Option<PersonalDetails> {
+        Some(PersonalDetails {
+            first_name: self.first_name?,
+            last_name: self.last_name?,
+            gender: self.gender,
+            birth_date: self.birth_date,
+            language: self.preferred_language.unwrap_or_else(|| lang.to_owned()),
+            time_zone: self.time_zone,
+        })
+    }
+}
+
 /// Declares a request body; see the module's documentation.
 #[macro_export]
 macro_rules! body {
@@ -313,32 +345,74 @@ macro_rules! body {
         }
 
         impl $name {
-            /// The fields a body may have.
-            pub const FIELDS: &'static [&'static str] = &[$($crate::http::body::wire(stringify!($field))),*];
+            /// The fields a body may have (a flattened part's in its place).
+            pub const FIELDS: &'static [&'static str] = {
+                const LEN: usize = 0 $(+ $crate::body!(@len $kind $ty))*;
+                const ALL: [&str; LEN] = {
+                    let mut all = [""; LEN];
+                    let mut at = 0;
+                    $($crate::body!(@push $kind $ty, $field, all, at);)*
+                    let _ = at;
+                    all
+                };
+                &ALL
+            };
 
             /// Reads every field of `f`, recording each error there.
             pub fn read(f: &mut $crate::http::input::Fields, cx: &$crate::http::body::Cx) -> Self {
                 Self { $($field: $crate::body!(@read $kind $ty, f, $crate::http::body::wire(stringify!($field)), cx)),* }
             }
 
+            /// The fields' JSON Schemas, in order, and the required ones.
+            pub fn properties() -> (Vec<(&'static str, serde_json::Value)>, Vec<&'static str>) {
+                let mut properties = Vec::new();
+                let mut required: Vec<&'static str> = Vec::new();
+                $($crate::body!(@schema $kind $ty, $field, concat!($($fdoc, " "),*), properties, required);)*
+                (properties, required)
+            }
+
             /// The body's JSON Schema.
             pub fn schema() -> serde_json::Value {
-                let mut required: Vec<&str> = Vec::new();
-                $(if stringify!($kind) == "required" { required.push($crate::http::body::wire(stringify!($field))); })*
-                $crate::http::body::object_schema(
-                    vec![$((
-                        $crate::http::body::wire(stringify!($field)),
-                        $crate::http::body::field_schema(
-                            stringify!($kind),
-                            <$ty as $crate::http::body::FieldKind>::schema(),
-                            concat!($($fdoc, " "),*),
-                        ),
-                    )),*],
-                    required,
-                )
+                let (properties, required) = Self::properties();
+                $crate::http::body::object_schema(properties, required)
             }
         }
     };
+    (@len flatten $ty:ty) => { <$ty>::FIELDS.len() };
+    (@len $kind:ident $ty:ty) => { 1 };
+    (@push flatten $ty:ty, $field:ident, $all:ident, $at:ident) => {
+        let mut i = 0;
+        while i < <$ty>::FIELDS.len() {
+            $all[$at] = <$ty>::FIELDS[i];
+            $at += 1;
+            i += 1;
+        }
+    };
+    (@push $kind:ident $ty:ty, $field:ident, $all:ident, $at:ident) => {
+        $all[$at] = $crate::http::body::wire(stringify!($field));
+        $at += 1;
+    };
+    (@schema flatten $ty:ty, $field:ident, $doc:expr, $properties:ident, $required:ident) => {
+        let (more, needed) = <$ty>::properties();
+        $properties.extend(more);
+        $required.extend(needed);
+    };
+    (@schema $kind:ident $ty:ty, $field:ident, $doc:expr, $properties:ident, $required:ident) => {
+        let name = $crate::http::body::wire(stringify!($field));
+        if stringify!($kind) == "required" {
+            $required.push(name);
+        }
+        $properties.push((
+            name,
+            $crate::http::body::field_schema(
+                stringify!($kind),
+                <$ty as $crate::http::body::FieldKind>::schema(),
+                $doc,
+            ),
+        ));
+    };
+    (@out flatten $ty:ty) => { $ty };
+    (@read flatten $ty:ty, $f:ident, $name:expr, $cx:ident) => { <$ty>::read($f, $cx) };
     (@out required $ty:ty) => { Option<<$ty as $crate::http::body::FieldKind>::Out> };
     (@out optional $ty:ty) => { Option<<$ty as $crate::http::body::FieldKind>::Out> };
     (@out patch $ty:ty) => { Option<Option<<$ty as $crate::http::body::FieldKind>::Out>> };

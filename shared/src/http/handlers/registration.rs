@@ -12,8 +12,7 @@ use crate::domain::user::Tokens;
 use crate::domain::values::{self, Phone};
 use crate::domain::{Error, FieldError};
 use crate::http::body::{
-    Accepted, BirthDate, Choice, Cx, E164, Email, Gender, Language, Name, NationalNumber, NewPassword, OneOf,
-    PhonePrefix, TenantCode, TimeZone,
+    Accepted, Choice, Cx, E164, Email, NationalNumber, NewPassword, OneOf, PersonalBody, PhonePrefix, TenantCode,
 };
 use crate::http::context::Ctx;
 use crate::http::input::Fields;
@@ -24,13 +23,7 @@ crate::body! {
     pub struct StartRegistrationBody {
         email: required Email,
         password: required NewPassword,
-        first_name: required Name,
-        last_name: required Name,
-        gender: optional Gender,
-        birth_date: optional BirthDate,
-        /// The language of messages; the request's `Accept-Language` when absent.
-        preferred_language: optional Language,
-        time_zone: optional TimeZone,
+        details: flatten PersonalBody,
         terms_accepted: required Accepted,
         privacy_policy_accepted: required Accepted,
     }
@@ -44,31 +37,11 @@ pub async fn start_registration(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem
         f.errors.extend(values::password_errors(&tenant.policy.password, "password", password, body.email.as_ref()));
     }
     f.finish(StartRegistrationBody::FIELDS)?;
-    let StartRegistrationBody {
-        email: Some(email),
-        password: Some(password),
-        first_name: Some(first_name),
-        last_name: Some(last_name),
-        gender,
-        birth_date,
-        preferred_language,
-        time_zone,
-        ..
-    } = body
+    let (Some(email), Some(password), Some(details)) = (body.email, body.password, body.details.details(ctx.lang))
     else {
         return Err(Problem::validation(vec![]));
     };
-    let sign_up = SignUp {
-        email,
-        password: Password::new(password),
-        first_name,
-        last_name,
-        gender,
-        birth_date,
-        language: preferred_language.unwrap_or_else(|| ctx.lang.to_owned()),
-        time_zone,
-        partner_id: ctx.partner_id.clone(),
-    };
+    let sign_up = SignUp { email, password: Password::new(password), details, partner_id: ctx.partner_id.clone() };
     let started = registration::start(ctx.app, tenant, sign_up, &ctx.client_ip).await?;
     Ok(json_response(
         StatusCode::ACCEPTED,

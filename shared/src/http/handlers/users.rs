@@ -14,8 +14,8 @@ use crate::domain::user::Address;
 use crate::domain::users::{self, NewUser, Secret, USER_TYPES, UserView};
 use crate::domain::values;
 use crate::http::body::{
-    BirthDate, Choice, CompanyId, Country, Cx, E164, Email, FieldKind, Flag, Gender, Language, Name, OneOf,
-    Password as PasswordField, Reason, StatusField, TimeZone,
+    Choice, CompanyId, Country, Cx, E164, Email, FieldKind, Flag, OneOf, Password as PasswordField, PersonalBody,
+    Reason, StatusField,
 };
 use crate::http::context::Ctx;
 use crate::http::input::Fields;
@@ -33,12 +33,7 @@ crate::body! {
     /// or an invitation (`invite: true`: a code to set one, by e-mail).
     pub struct CreateUserBody {
         email: required Email,
-        first_name: required Name,
-        last_name: required Name,
-        gender: optional Gender,
-        birth_date: optional BirthDate,
-        preferred_language: optional Language,
-        time_zone: optional TimeZone,
+        details: flatten PersonalBody,
         phone: optional E164,
         /// An ISO 3166-1 alpha-2 country code.
         nationality: optional Country,
@@ -170,12 +165,7 @@ pub async fn create_user(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
     let mut f = Fields::parse(ctx.body)?;
     let CreateUserBody {
         email,
-        first_name,
-        last_name,
-        gender,
-        birth_date,
-        preferred_language: language,
-        time_zone,
+        details,
         phone,
         nationality,
         user_type,
@@ -200,19 +190,14 @@ pub async fn create_user(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
         }
     };
     f.finish(CreateUserBody::FIELDS)?;
-    let (Some(email), Some(first_name), Some(last_name), Some(user_type), Some(secret)) =
-        (email, first_name, last_name, user_type, secret)
+    let (Some(email), Some(details), Some(user_type), Some(secret)) =
+        (email, details.details(ctx.lang), user_type, secret)
     else {
         return Err(Problem::validation(vec![]));
     };
     let new = NewUser {
         email,
-        first_name,
-        last_name,
-        gender,
-        birth_date,
-        language: language.unwrap_or_else(|| ctx.lang.to_owned()),
-        time_zone,
+        details,
         phone,
         secret,
         user_type: user_type.to_owned(),
