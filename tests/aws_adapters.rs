@@ -147,3 +147,42 @@ async fn sign_up_on_dynamodb_ses_and_sns() {
 fn six_digits(text: &str) -> String {
     text.split(|c: char| !c.is_ascii_digit()).find(|w| w.len() == 6).expect("a six-digit code").to_owned()
 }
+
+/// A deployed function builds its SDK configuration from the environment
+/// Lambda gives it (region, the role's credentials), without aws-config's
+/// chain; the SDK's endpoint variables still apply, per service first.
+#[tokio::test]
+async fn a_function_reaches_aws_with_the_environment_lambda_gives_it() {
+    let moto = common::moto_url();
+    let name = format!("registrar-test/lean-{}", std::process::id());
+    aws_sdk_secretsmanager::Client::new(&common::moto_sdk())
+        .create_secret()
+        .name(&name)
+        .secret_string("a secret of the function")
+        .send()
+        .await
+        .expect("secret on moto");
+    let env = move |var: &str| -> Option<String> {
+        match var {
+            "AWS_REGION" => Some("eu-central-1".into()),
+            "AWS_ACCESS_KEY_ID" => Some("AKIDLAMBDA".into()),
+            "AWS_SECRET_ACCESS_KEY" => Some("lambda-secret".into()),
+            "AWS_SESSION_TOKEN" => Some("lambda-session".into()),
+            // A generic endpoint that goes nowhere: the service's own wins.
+            "AWS_ENDPOINT_URL" => Some("http://127.0.0.1:9".into()),
+            "AWS_ENDPOINT_URL_SECRETS_MANAGER" => Some(moto.clone()),
+            _ => None,
+        }
+    };
+    let sdk = shared::config::lambda_sdk_config_from(env).expect("a configuration from the environment");
+    assert_eq!(sdk.region().map(|r| r.as_ref()), Some("eu-central-1"));
+    let secrets = shared::adapters::secrets::SecretsManager::new(aws_sdk_secretsmanager::Client::new(&sdk));
+    assert_eq!(secrets.read(&name).await.expect("read through moto"), "a secret of the function");
+
+    // Without credentials in the environment there is no lean configuration
+    // (the function falls back to aws-config's whole chain).
+    assert!(
+        shared::config::lambda_sdk_config_from(|var: &str| (var == "AWS_REGION").then(|| "eu-central-1".into()))
+            .is_none()
+    );
+}

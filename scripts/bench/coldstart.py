@@ -20,6 +20,7 @@ import json
 import os
 import pathlib
 import queue
+import re
 import statistics
 import subprocess
 import sys
@@ -85,6 +86,28 @@ def peak_kib(pid):
 
 
 STACK = f"bench-{os.getpid()}"
+SECRET_NAMES = {"CodeKey": "code-key", "SigningKeys": "signing-keys", "PublicKeys": "public-keys"}
+
+
+def template_environment():
+    """Each function's own variables naming its secrets, and its memory, as
+    template.yaml gives them (the one source: a function reads at cold start
+    exactly the secrets it is deployed with)."""
+    text = (ROOT / "template.yaml").read_text()
+    out = {}
+    for block in re.split(r"\n  (?=\w+Function:\n)", text):
+        binary = re.search(r"Binary: ([\w-]+)", block)
+        if not binary:
+            continue
+        env = {f"REGISTRAR_{var}_SECRET": f"{STACK}/{SECRET_NAMES[secret]}"
+               for var, secret in re.findall(r"REGISTRAR_(\w+)_SECRET: !Ref (\w+)Secret", block)}
+        memory = re.search(r"MemorySize: (\d+)", block)
+        env["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] = memory.group(1) if memory else "128"
+        out[binary.group(1)] = env
+    return out
+
+
+TEMPLATE_ENV = template_environment()
 
 
 def environment(runtime, function, moto, table, dev):
@@ -92,7 +115,6 @@ def environment(runtime, function, moto, table, dev):
         "PATH": os.environ.get("PATH", ""),
         "AWS_LAMBDA_RUNTIME_API": runtime.address,
         "AWS_LAMBDA_FUNCTION_NAME": function,
-        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "1024",
         "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
         "AWS_LAMBDA_LOG_GROUP_NAME": "/aws/lambda/bench",
         "AWS_LAMBDA_LOG_STREAM_NAME": "bench",
@@ -105,15 +127,17 @@ def environment(runtime, function, moto, table, dev):
         "REGISTRAR_SENDER": "outbox",
         "REGISTRAR_OUTBOX_DIR": str(ROOT / "target" / "bench" / "outbox"),
         "REGISTRAR_ISSUER": "https://auth.example.com",
-        # Secrets come from Secrets Manager (on moto), as deployed: a function
-        # refuses them in its environment.
+        # Secrets come from Secrets Manager (on moto), as deployed (a function
+        # refuses them in its environment), and only those the template names
+        # for the function, with its memory size.
         "AWS_ENDPOINT_URL_SECRETS_MANAGER": moto,
-        "REGISTRAR_CODE_KEY_SECRET": f"{STACK}/code-key",
-        "REGISTRAR_SIGNING_KEYS_SECRET": f"{STACK}/signing-keys",
+        **TEMPLATE_ENV[function],
         "REGISTRAR_LOG_FORMAT": "json",
         "RUST_LOG": "warn",
     }
     if dev:
+        env.update({"REGISTRAR_CODE_KEY_SECRET": f"{STACK}/code-key",
+                    "REGISTRAR_SIGNING_KEYS_SECRET": f"{STACK}/signing-keys"})
         env.update({"REGISTRAR_DEV": "true", "REGISTRAR_API_KEY": "sk_sandbox_events_example_key",
                     "REGISTRAR_ADMIN_TOKEN": "adm_local_events_example_admin_token",
                     "REGISTRAR_SANDBOX_CODE": "123456"})
