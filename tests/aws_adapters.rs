@@ -162,6 +162,8 @@ async fn a_function_reaches_aws_with_the_environment_lambda_gives_it() {
         .send()
         .await
         .expect("secret on moto");
+    // A port nothing listens on (bound, then released).
+    let nowhere = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
     let env = move |var: &str| -> Option<String> {
         match var {
             "AWS_REGION" => Some("eu-central-1".into()),
@@ -169,20 +171,23 @@ async fn a_function_reaches_aws_with_the_environment_lambda_gives_it() {
             "AWS_SECRET_ACCESS_KEY" => Some("lambda-secret".into()),
             "AWS_SESSION_TOKEN" => Some("lambda-session".into()),
             // A generic endpoint that goes nowhere: the service's own wins.
-            "AWS_ENDPOINT_URL" => Some("http://127.0.0.1:9".into()),
+            "AWS_ENDPOINT_URL" => Some(format!("http://{nowhere}")),
             "AWS_ENDPOINT_URL_SECRETS_MANAGER" => Some(moto.clone()),
             _ => None,
         }
     };
-    let sdk = shared::config::lambda_sdk_config_from(env).expect("a configuration from the environment");
+    let sdk = shared::config::lambda_sdk_config_from(env.clone()).expect("a configuration from the environment");
     assert_eq!(sdk.region().map(|r| r.as_ref()), Some("eu-central-1"));
     let secrets = shared::adapters::secrets::SecretsManager::new(aws_sdk_secretsmanager::Client::new(&sdk));
     assert_eq!(secrets.read(&name).await.expect("read through moto"), "a secret of the function");
 
-    // Without credentials in the environment there is no lean configuration
-    // (the function falls back to aws-config's whole chain).
-    assert!(
-        shared::config::lambda_sdk_config_from(|var: &str| (var == "AWS_REGION").then(|| "eu-central-1".into()))
-            .is_none()
-    );
+    // Without credentials in the environment, or with another SDK setting in
+    // it (which aws-config's chain honours), there is no lean configuration.
+    let region_only = |var: &str| (var == "AWS_REGION").then(|| "eu-central-1".to_owned());
+    assert!(shared::config::lambda_sdk_config_from(region_only).is_none());
+    for setting in shared::config::SDK_SETTINGS {
+        let with = env.clone();
+        let with = move |var: &str| if var == setting { Some("true".to_owned()) } else { with(var) };
+        assert!(shared::config::lambda_sdk_config_from(with).is_none(), "{setting}");
+    }
 }

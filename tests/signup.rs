@@ -189,7 +189,7 @@ async fn happy_path_in_german_without_phone(backend: Backend) {
     let body = json_of(done).await;
     assert_eq!(body["message"], "Willkommen! Ihr Konto ist bereit.");
     let user = user_for(&app, "jonas@example.de").await.expect("user stored");
-    assert_eq!(user["preferred_language"], "de");
+    assert_eq!(user["language"], "de");
     assert_eq!(user["phone"], Value::Null);
 }
 

@@ -20,7 +20,6 @@ import json
 import os
 import pathlib
 import queue
-import re
 import statistics
 import subprocess
 import sys
@@ -93,17 +92,38 @@ def template_environment():
     """Each function's own variables naming its secrets, and its memory, as
     template.yaml gives them (the one source: a function reads at cold start
     exactly the secrets it is deployed with)."""
-    text = (ROOT / "template.yaml").read_text()
+    import yaml
+
+    class Loader(yaml.SafeLoader):
+        pass
+
+    def tag(loader, suffix, node):
+        if isinstance(node, yaml.ScalarNode):
+            value = loader.construct_scalar(node)
+        elif isinstance(node, yaml.SequenceNode):
+            value = loader.construct_sequence(node)
+        else:
+            value = loader.construct_mapping(node)
+        return {suffix: value}
+
+    Loader.add_multi_constructor("!", tag)
+    template = yaml.load((ROOT / "template.yaml").read_text(), Loader=Loader)
+    defaults = template.get("Globals", {}).get("Function", {})
     out = {}
-    for block in re.split(r"\n  (?=\w+Function:\n)", text):
-        binary = re.search(r"Binary: ([\w-]+)", block)
-        if not binary:
+    for resource in template["Resources"].values():
+        if resource.get("Type") != "AWS::Serverless::Function":
             continue
-        env = {f"REGISTRAR_{var}_SECRET": f"{STACK}/{SECRET_NAMES[secret]}"
-               for var, secret in re.findall(r"REGISTRAR_(\w+)_SECRET: !Ref (\w+)Secret", block)}
-        memory = re.search(r"MemorySize: (\d+)", block)
-        env["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] = memory.group(1) if memory else "128"
-        out[binary.group(1)] = env
+        binary = resource["Metadata"]["BuildProperties"]["Binary"]
+        properties = resource["Properties"]
+        variables = {**defaults.get("Environment", {}).get("Variables", {}),
+                     **properties.get("Environment", {}).get("Variables", {})}
+        env = {}
+        for name, value in variables.items():
+            if name.startswith("REGISTRAR_") and name.endswith("_SECRET"):
+                secret = value["Ref"].removesuffix("Secret")
+                env[name] = f"{STACK}/{SECRET_NAMES[secret]}"
+        env["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] = str(properties.get("MemorySize", defaults.get("MemorySize", 128)))
+        out[binary] = env
     return out
 
 

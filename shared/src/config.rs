@@ -387,21 +387,17 @@ impl Config {
             (None, Some(id), Some(secrets)) => Some((id, secrets)),
             _ => None,
         };
-        // A cold start reads both secrets at once: one round trip, not two.
-        let (ring, code_text) = tokio::join!(
-            async {
-                match &key_source {
-                    Some(source) => Some(source.load().await),
-                    None => None,
-                }
-            },
-            async {
-                match code_key_id {
-                    Some((id, secrets)) => Some(secrets.read(id).await),
-                    None => None,
-                }
-            },
-        );
+        // One after the other: the second read reuses the first one's
+        // connection (two at once would pay two TLS handshakes at a cold
+        // start's fraction of a vCPU).
+        let ring = match &key_source {
+            Some(source) => Some(source.load().await),
+            None => None,
+        };
+        let code_text = match code_key_id {
+            Some((id, secrets)) => Some(secrets.read(id).await),
+            None => None,
+        };
         let keys = match (key_source, ring) {
             (Some(source), Some(ring)) => {
                 let ring = ring.map_err(|e| ConfigError(format!("signing keys: {e}")))?;
@@ -477,7 +473,8 @@ pub fn split_pems(text: &str) -> Vec<&str> {
 /// costs a cold start about 4 ms (profile files, an HTTPS client of its
 /// own). Endpoint overrides follow the SDK's variables (`AWS_ENDPOINT_URL`,
 /// `AWS_ENDPOINT_URL_<SERVICE>`). `None` without credentials in the
-/// environment: the caller then takes the whole chain.
+/// environment, or when it sets any other SDK setting ([`SDK_SETTINGS`]):
+/// the caller then takes the whole chain, which honours them.
 pub fn lambda_sdk_config() -> Option<SdkConfig> {
     lambda_sdk_config_from(|name| std::env::var(name).ok())
 }
@@ -487,6 +484,9 @@ pub fn lambda_sdk_config_from(
     get: impl Fn(&str) -> Option<String> + Clone + Send + Sync + 'static,
 ) -> Option<SdkConfig> {
     let var = |name: &str| get(name).filter(|value| !value.is_empty());
+    if SDK_SETTINGS.iter().any(|name| var(name).is_some()) {
+        return None;
+    }
     let region = var("AWS_REGION").or_else(|| var("AWS_DEFAULT_REGION"))?;
     let credentials = aws_credential_types::Credentials::new(
         var("AWS_ACCESS_KEY_ID")?,
@@ -504,6 +504,25 @@ pub fn lambda_sdk_config_from(
             .build(),
     )
 }
+
+/// The SDK's variables aws-config reads beyond the region, the credentials
+/// and the endpoints: one of them set means an operator asked for it.
+pub const SDK_SETTINGS: [&str; 14] = [
+    "AWS_USE_FIPS_ENDPOINT",
+    "AWS_USE_DUALSTACK_ENDPOINT",
+    "AWS_MAX_ATTEMPTS",
+    "AWS_RETRY_MODE",
+    "AWS_NEW_RETRIES_2026",
+    "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
+    "AWS_SDK_UA_APP_ID",
+    "AWS_ACCOUNT_ID_ENDPOINT_MODE",
+    "AWS_REQUEST_CHECKSUM_CALCULATION",
+    "AWS_RESPONSE_CHECKSUM_VALIDATION",
+    "AWS_PROFILE",
+    "AWS_CONFIG_FILE",
+    "AWS_SHARED_CREDENTIALS_FILE",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+];
 
 /// `AWS_ENDPOINT_URL_<SERVICE>`, else `AWS_ENDPOINT_URL`, as aws-config
 /// reads them (service id upper case, spaces as `_`).

@@ -9,24 +9,25 @@
 //! | Record | pk | sk | TTL | Written by | Read by |
 //! |---|---|---|---|---|---|
 //! | [`Tenant`] | `TENANT#{tenant}` | `TENANT` | — | CLI, local start | every request (cached per instance) |
-//! | tenant index | `TENANTS` | `TENANT#{tenant}` | — | CLI | CLI (`tenant list`), CORS origins |
+//! | [`TenantIndexEntry`] | `TENANTS` | `TENANT#{tenant}` | — | CLI, local start | CLI (`tenant list`), CORS preflights |
 //! | [`ApiKeyGrant`] | `APIKEY#{sha256(key)}` | `APIKEY` | — | CLI | every API-key request (cached) |
 //! | [`ApiKeyInfo`] | `TENANT#{tenant}` | `APIKEY#{key id}` | — | CLI | CLI (list, revoke) |
-//! | [`AdminTokenInfo`] | `ADMINTOKEN#{sha256(token)}` and `TENANT#{tenant}` / `ADMINTOKEN#{token id}` | `ADMINTOKEN` | token's expiry | CLI | `/v1/users*` (admin auth), CLI |
-//! | [`Registration`] | `REG#{reg}` | `REG` | policy `registration_ttl_secs` (24 h) | `POST /v1/registrations*` | the same, `GET /v1/registrations/{id}` |
-//! | [`User`] | `USER#{usr}` | `PROFILE` | — | sign-up completion, `/v1/users*`, `/v1/me*`, login (rehash, reset), password reset | every bearer request, login, refresh |
+//! | [`AdminTokenInfo`] (by hash) | `ADMINTOKEN#{sha256(token)}` | `ADMINTOKEN` | token's expiry | CLI | `/v1/users*` (admin auth) |
+//! | [`AdminTokenInfo`] (by tenant) | `TENANT#{tenant}` | `ADMINTOKEN#{token id}` | token's expiry | CLI | CLI (list, revoke) |
+//! | [`Registration`] | `REG#{reg}` | `REG` | policy `registration_ttl_secs` (24 h by default) | `POST /v1/registrations*` | the same, `GET /v1/registrations/{id}` |
+//! | [`User`] | `USER#{usr}` | `PROFILE` | — | sign-up completion, `/v1/users*`, `/v1/me*`, login (rehash), the password challenge, logout-all, password reset | every bearer request, login, refresh |
 //! | [`Lock`] (e-mail) | `EMAIL#{tenant}#{email}` | `LOCK` | — | sign-up completion, user creation, e-mail change, close | login, sign-up (taken?), reset |
 //! | [`Lock`] (phone) | `PHONE#{tenant}#{e164}` | `LOCK` | — | sign-up completion, phone change, close | login by phone |
-//! | [`Session`] | `USER#{usr}` | `SESSION#{ses}` | refresh lifetime | sign-in, sign-up completion | bearer requests, refresh, logout, sessions list |
+//! | [`Session`] | `USER#{usr}` | `SESSION#{ses}` | refresh lifetime | sign-in, sign-up completion, refresh (binds the device) | bearer requests, refresh, logout, sessions list |
 //! | [`RefreshRecord`] | `REFRESH#{sha256(token)}` | `REFRESH` | refresh lifetime | sign-in, refresh (rotation) | refresh, logout |
-//! | [`Challenge`] | `CHALLENGE#{chl}` | `CHALLENGE` | the code's lifetime (5–10 min) | login | `POST /v1/auth/mfa`, password challenge |
-//! | [`ResetRecord`] | `PWRESET#{tenant}#{email}` | `PWRESET` | the code's (10 min) or the invitation's lifetime | forgot password, invitation | reset password |
+//! | [`Challenge`] | `CHALLENGE#{chl}` | `CHALLENGE` | 2FA: the policy's code lifetime; password change: 5 min | login | `POST /v1/auth/mfa`, password challenge |
+//! | [`ResetRecord`] | `PWRESET#{tenant}#{email}` | `PWRESET` | the policy's e-mail code lifetime (10 min by default) or the invitation's (72 h) | forgot password, invitation | reset password |
 //! | [`AuditEntry`] | `USER#{usr}` | `AUDIT#{time}#{evt}` | — | every status and security change | `GET /v1/users/{id}/audit` |
 //! | failures (counter) | `USER#{usr}` | `FAILS` or `FAILS#DEVICE#{device}` | 30 min after the last failure | login, step-up | login, step-up |
 //! | failures of unknown names | `FAILS#{tenant}#{sha256(name)}` | `FAILS` | 30 min after the last failure | login | login |
 //! | code tries (counter) | `TRIES#{nonce}` | `TRIES` | code expiry + 60 s | every code check | every code check |
 //! | rate window (counter) | `RATE#{scope}#{subject}` | `W#{window start}` | window end + 60 s | rate-limited endpoints | the same |
-//! | cooldown | `COOLDOWN#{scope}#{subject}` | `COOLDOWN` | the cooldown | code sends | code sends |
+//! | cooldown (empty) | `COOLDOWN#{scope}#{subject}` | `COOLDOWN` | the cooldown | code sends | code sends |
 //!
 //! Counters are bare items the store increments atomically
 //! (`Store::increment`, `increment_below`); they have keys here but no
@@ -104,10 +105,23 @@ impl Record for Tenant {
 impl Tenant {
     /// The tenant's entry in the list of tenants: its id and its CORS
     /// origins, so one query answers a preflight.
-    pub fn index_put(&self) -> Write {
-        let body = serde_json::json!({ "id": self.id, "cors_origins": self.policy.cors_origins });
-        Write::Put { item: Item::new(tenant_index_key(&self.id), body, None), condition: Condition::Always }
+    pub fn index_put(&self) -> Result<Write, StoreError> {
+        let entry = TenantIndexEntry { id: self.id.clone(), cors_origins: Some(self.policy.cors_origins.clone()) };
+        Ok(Write::Put {
+            item: Item::new(tenant_index_key(&self.id), encode(&entry)?, None),
+            condition: Condition::Always,
+        })
     }
+}
+
+/// A tenant's entry in the list of tenants.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TenantIndexEntry {
+    pub id: String,
+    /// The tenant's CORS origins; `None` in entries written before they
+    /// were listed here (read the tenant then).
+    #[serde(default)]
+    pub cors_origins: Option<Vec<String>>,
 }
 
 /// What an API key grants: its tenant (and the partner it was issued to).
@@ -618,6 +632,11 @@ pub fn cooldown_key(scope: &str, subject: &str) -> Key {
     Key::new(format!("COOLDOWN#{scope}#{subject}"), "COOLDOWN")
 }
 
+/// The item of a cooldown that ends at `until` (epoch seconds).
+pub fn cooldown_item(scope: &str, subject: &str, until: i64) -> Item {
+    Item::new(cooldown_key(scope, subject), serde_json::json!({}), Some(until))
+}
+
 #[cfg(test)]
 mod tests {
     use chrono::NaiveDate;
@@ -645,8 +664,7 @@ mod tests {
 
     #[test]
     fn a_user_stored_by_an_earlier_version_still_reads_and_keeps_its_fields() {
-        // A user item as versions before the typed table wrote it: the
-        // personal details side by side, the language as `language`.
+        // A user item as versions before the typed table wrote it.
         let stored = serde_json::json!({
             "id": "usr_0192", "tenant_id": "demo", "user_type": "consumer", "status": "suspended",
             "email": "a@b.ch", "email_verified_at": "2026-01-02T03:04:05Z", "phone": null,
@@ -664,10 +682,10 @@ mod tests {
         assert_eq!(user.details.birth_date, NaiveDate::from_ymd_opt(1990, 5, 6));
         assert_eq!(user.session_survivor.as_ref().map(SessionId::as_str), Some("ses_7"));
         assert_eq!(user.key(), Key::new("USER#usr_0192", "PROFILE"));
-        // Written again, every field keeps its spelling but the language's.
+        // Written again, every field keeps its spelling: an earlier version
+        // still running during a deploy (or after a rollback) reads it.
         let written = user.item().unwrap().body;
         for (name, value) in stored.as_object().unwrap() {
-            let name = if name == "language" { "preferred_language" } else { name.as_str() };
             assert_eq!(&written[name], value, "{name}");
         }
     }

@@ -2,13 +2,12 @@
 //! (so every Lambda instance sees the same counts) and expiring by TTL.
 
 use chrono::Duration;
-use serde_json::json;
 
 use super::error::Error;
 use super::tenant::Tenant;
 use super::values::Phone;
 use crate::app::App;
-use crate::ports::{Condition, Item, StoreError};
+use crate::ports::{Condition, StoreError};
 use crate::table;
 
 /// Counts one event of `scope` for `subject` in a window of `window_secs`;
@@ -60,7 +59,7 @@ pub async fn spend_sms(app: &App, tenant: &Tenant, phone: &str) -> Result<(), Er
 pub async fn cooldown(app: &App, scope: &str, subject: &str, secs: i64) -> Result<(), Error> {
     let now = app.clock.now();
     let key = table::cooldown_key(scope, subject);
-    let item = Item::new(key.clone(), json!({}), Some((now + Duration::seconds(secs)).timestamp()));
+    let item = table::cooldown_item(scope, subject, (now + Duration::seconds(secs)).timestamp());
     match app.store.put(item, Condition::NotExists).await {
         Ok(()) => Ok(()),
         Err(StoreError::ConditionFailed { .. }) => {

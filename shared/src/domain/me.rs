@@ -35,7 +35,7 @@ pub struct Profile {
     pub status: Status,
     pub email: String,
     pub phone: Option<String>,
-    #[serde(flatten)]
+    #[serde(flatten, serialize_with = "PersonalDetails::serialize_wire")]
     pub details: PersonalDetails,
     pub roles: Vec<String>,
     pub mfa_enabled: bool,

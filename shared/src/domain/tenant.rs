@@ -2,6 +2,7 @@
 
 pub use super::policy::*;
 use crate::ports::{Condition, Store, StoreError, Write};
+use crate::table::TenantIndexEntry;
 use crate::table::{
     self, Record, TENANT_PREFIX, TENANTS_PK, admin_token_index, admin_token_infos, admin_token_key, api_key_info_key,
     api_key_infos, api_key_key, secret_hash, tenant_key,
@@ -55,7 +56,7 @@ impl ApiKeyCache {
 /// Stores a tenant (replacing its policy if it exists), with its entry in
 /// the list of tenants.
 pub async fn save_tenant(store: &dyn Store, tenant: &Tenant) -> Result<(), StoreError> {
-    store.transact(vec![tenant.put(Condition::Always)?, tenant.index_put()]).await
+    store.transact(vec![tenant.put(Condition::Always)?, tenant.index_put()?]).await
 }
 
 /// Stores an API key for a tenant (hashed).
@@ -80,13 +81,12 @@ pub async fn tenant_for_api_key(store: &dyn Store, api_key: &str) -> Result<Opti
 pub async fn all_cors_origins(store: &dyn Store) -> Result<std::collections::BTreeSet<String>, StoreError> {
     let mut origins = std::collections::BTreeSet::new();
     for entry in store.query(TENANTS_PK, TENANT_PREFIX, false, 10_000).await? {
-        match entry.body["cors_origins"].as_array() {
-            Some(listed) => origins.extend(listed.iter().filter_map(|o| o.as_str().map(str::to_owned))),
+        let entry: TenantIndexEntry = table::decode(entry)?;
+        match entry.cors_origins {
+            Some(listed) => origins.extend(listed),
             // An entry written before the origins were listed in it.
             None => {
-                if let Some(id) = entry.body["id"].as_str()
-                    && let Some(tenant) = get_tenant(store, id).await?
-                {
+                if let Some(tenant) = get_tenant(store, &entry.id).await? {
                     origins.extend(tenant.policy.cors_origins);
                 }
             }
@@ -124,7 +124,7 @@ impl OriginCache {
 
 /// Creates a tenant; fails with `ConditionFailed` if the id is taken.
 pub async fn create_tenant(store: &dyn Store, tenant: &Tenant) -> Result<(), StoreError> {
-    store.transact(vec![tenant.put(Condition::NotExists)?, tenant.index_put()]).await
+    store.transact(vec![tenant.put(Condition::NotExists)?, tenant.index_put()?]).await
 }
 
 /// A tenant by id.
@@ -136,9 +136,8 @@ pub async fn get_tenant(store: &dyn Store, id: &str) -> Result<Option<Tenant>, S
 pub async fn list_tenants(store: &dyn Store) -> Result<Vec<Tenant>, StoreError> {
     let mut tenants = Vec::new();
     for entry in store.query(TENANTS_PK, TENANT_PREFIX, false, 10_000).await? {
-        if let Some(id) = entry.body["id"].as_str()
-            && let Some(tenant) = get_tenant(store, id).await?
-        {
+        let entry: TenantIndexEntry = table::decode(entry)?;
+        if let Some(tenant) = get_tenant(store, &entry.id).await? {
             tenants.push(tenant);
         }
     }
@@ -150,7 +149,7 @@ pub async fn set_policy(store: &dyn Store, id: &str, policy: Policy) -> Result<T
     let (mut tenant, version) =
         table::get::<Tenant>(store, &tenant_key(id)).await?.ok_or(StoreError::ConditionFailed { index: 0 })?;
     tenant.policy = policy;
-    store.transact(vec![tenant.put(Condition::Version(version))?, tenant.index_put()]).await?;
+    store.transact(vec![tenant.put(Condition::Version(version))?, tenant.index_put()?]).await?;
     Ok(tenant)
 }
 

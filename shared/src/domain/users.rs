@@ -16,7 +16,7 @@ use crate::app::App;
 use crate::domain::ids::UserId;
 use crate::i18n::{Arg, text};
 use crate::ports::{Condition, Email, Item, StoreError};
-use crate::table::{self, Record, ResetRecord, audit_of, email_lock_key};
+use crate::table::{self, AuditEntry, Record, ResetRecord, audit_of, email_lock_key};
 
 /// The kinds of user.
 pub const USER_TYPES: [&str; 3] = ["service_owner", "company_user", "consumer"];
@@ -125,7 +125,7 @@ pub struct UserView {
     pub email_verified: bool,
     pub phone: Option<String>,
     pub phone_verified: bool,
-    #[serde(flatten)]
+    #[serde(flatten, serialize_with = "PersonalDetails::serialize_wire")]
     pub details: PersonalDetails,
     pub nationality: Option<String>,
     pub address: Option<Address>,
@@ -341,7 +341,7 @@ pub async fn change_status(
 #[derive(Clone, Debug, Serialize)]
 pub struct AuditPage {
     pub user_id: String,
-    pub events: Vec<serde_json::Value>,
+    pub events: Vec<AuditEntry>,
     /// Pass as `before` for the next page; absent on the last page.
     pub next: Option<String>,
 }
@@ -367,7 +367,7 @@ pub async fn audit_trail(
     let mut last = None;
     for item in page.by_ref().take(limit) {
         last = Some(item.key.sk.clone());
-        events.push(item.body);
+        events.push(table::decode(item)?);
     }
     let next = if page.next().is_some() { last.map(|sk| URL_SAFE_NO_PAD.encode(sk)) } else { None };
     Ok(AuditPage { user_id: id.to_string(), events, next })

@@ -245,19 +245,45 @@ pub fn password_errors(
 /// The personal details of a person, shared by a sign-up, a registration,
 /// a user created by the back office, the stored user, the profile and the
 /// views (each flattens it: the fields sit beside the others on the wire
-/// and in the table).
+/// and in the table). The table spells the language `language`, as every
+/// earlier version wrote and reads it; the API spells it
+/// `preferred_language` ([`PersonalDetails::serialize_wire`]).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PersonalDetails {
     pub first_name: String,
     pub last_name: String,
     pub gender: Option<String>,
     pub birth_date: Option<NaiveDate>,
-    /// The language of messages (a code of `LANGUAGES`). Items written
-    /// before the details were one type spell it `language`.
-    #[serde(rename = "preferred_language", alias = "language")]
+    /// The language of messages (a code of `LANGUAGES`).
+    #[serde(alias = "preferred_language")]
     pub language: String,
     /// An IANA time zone.
     pub time_zone: Option<String>,
+}
+
+impl PersonalDetails {
+    /// The details as the API answers them (`preferred_language`), for a
+    /// view that flattens them.
+    pub fn serialize_wire<S: serde::Serializer>(details: &PersonalDetails, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Wire<'a> {
+            first_name: &'a str,
+            last_name: &'a str,
+            gender: &'a Option<String>,
+            birth_date: &'a Option<NaiveDate>,
+            preferred_language: &'a str,
+            time_zone: &'a Option<String>,
+        }
+        Wire {
+            first_name: &details.first_name,
+            last_name: &details.last_name,
+            gender: &details.gender,
+            birth_date: &details.birth_date,
+            preferred_language: &details.language,
+            time_zone: &details.time_zone,
+        }
+        .serialize(serializer)
+    }
 }
 
 /// A user's status, from its letter or word.
