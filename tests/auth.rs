@@ -80,15 +80,21 @@ impl Api {
 
     async fn user(&self, email: &str) -> (Value, u64) {
         let lock = self.app.app.store.get(&email_lock_key(&self.app.tenant.id, email)).await.unwrap().expect("lock");
-        let item =
-            self.app.app.store.get(&user_key(lock.body["user_id"].as_str().unwrap())).await.unwrap().expect("user");
+        let item = self
+            .app
+            .app
+            .store
+            .get(&user_key(&shared::domain::ids::UserId::parse(lock.body["user_id"].as_str().unwrap()).unwrap()))
+            .await
+            .unwrap()
+            .expect("user");
         (item.body, item.version)
     }
 
     async fn change_user(&self, email: &str, change: impl FnOnce(&mut Value)) {
         let (mut body, version) = self.user(email).await;
         change(&mut body);
-        let key = user_key(body["id"].as_str().unwrap());
+        let key = user_key(&shared::domain::ids::UserId::parse(body["id"].as_str().unwrap()).unwrap());
         let item = shared::ports::Item::new(key, body, None);
         self.app.app.store.put(item, Condition::Version(version)).await.unwrap();
     }
@@ -587,7 +593,15 @@ async fn closing_the_account_frees_the_email(api: Api) {
     assert_eq!(closed.status, StatusCode::OK, "{}", closed.body);
     assert_eq!(api.me(tokens["access_token"].as_str().unwrap()).await.status, StatusCode::UNAUTHORIZED);
     assert_eq!(api.login("bye@example.com", PASSWORD, "d").await.code(), "invalid_credentials");
-    let stored = api.app.app.store.get(&user_key(tokens["user_id"].as_str().unwrap())).await.unwrap().unwrap().body;
+    let stored = api
+        .app
+        .app
+        .store
+        .get(&user_key(&shared::domain::ids::UserId::parse(tokens["user_id"].as_str().unwrap()).unwrap()))
+        .await
+        .unwrap()
+        .unwrap()
+        .body;
     assert_eq!(stored["status"], "closed");
     assert_eq!(stored["email"], "");
     assert_eq!(stored["first_name"], "");
@@ -934,7 +948,15 @@ mod under_attack {
         assert!(answers.iter().all(|a| a.code() == "invalid_code"));
         all_alike(&answers);
         let user_id = tokens["user_id"].as_str().unwrap();
-        assert_eq!(tries_spent(api, &user_key(user_id), "/pending_credential/code/nonce").await, 5);
+        assert_eq!(
+            tries_spent(
+                api,
+                &user_key(&shared::domain::ids::UserId::parse(user_id).unwrap()),
+                "/pending_credential/code/nonce"
+            )
+            .await,
+            5
+        );
         let right = verify(CODE.into()).await;
         assert_eq!(comparable(&right), comparable(&answers[0]));
         assert_eq!(api.me(tokens["access_token"].as_str().unwrap()).await.body["phone"], Value::Null);
@@ -1141,7 +1163,10 @@ mod under_attack {
             .app
             .app
             .store
-            .get(&shared::table::session_key(user["id"].as_str().unwrap(), session_id))
+            .get(&shared::table::session_key(
+                &shared::domain::ids::UserId::parse(user["id"].as_str().unwrap()).unwrap(),
+                &shared::domain::ids::SessionId::parse(session_id).unwrap(),
+            ))
             .await
             .unwrap()
             .unwrap();

@@ -114,9 +114,9 @@ impl Fixture {
         }
     }
 
-    async fn user_id(&self) -> String {
+    async fn user_id(&self) -> shared::domain::ids::UserId {
         let lock = self.app.store.get(&email_lock_key(&self.tenant.id, "anna@example.com")).await.unwrap().unwrap();
-        lock.body["user_id"].as_str().unwrap().to_owned()
+        shared::domain::ids::UserId::parse(lock.body["user_id"].as_str().unwrap()).unwrap()
     }
 
     /// A login waiting for its second factor.
@@ -401,7 +401,7 @@ impl Fixture {
     async fn managed_user(&mut self) {
         self.user().await;
         let id = self.user_id().await;
-        self.swaps.push((EVENT_USER, id));
+        self.swaps.push((EVENT_USER, id.to_string()));
     }
 }
 

@@ -631,7 +631,9 @@ impl Stack {
     async fn require_reset(&self, email: &str) {
         let lock = shared::table::email_lock_key(&self.tenant_id, email);
         let lock = self.admin_store.get(&lock).await.unwrap().expect("the user's e-mail lock");
-        let key = shared::table::user_key(lock.body["user_id"].as_str().expect("a user id"));
+        let key = shared::table::user_key(
+            &shared::domain::ids::UserId::parse(lock.body["user_id"].as_str().expect("a user id")).unwrap(),
+        );
         let user = self.admin_store.get(&key).await.unwrap().expect("the user");
         let mut body = user.body.clone();
         body["reset_required"] = json!(true);

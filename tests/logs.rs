@@ -128,8 +128,15 @@ async fn no_secret_reaches_the_logs() {
     // Every password hash and code hash in the store.
     for email in ["quiet@example.com", "staff@example.com"] {
         let lock = app.app.store.get(&shared::table::email_lock_key(&app.tenant.id, email)).await.unwrap().unwrap();
-        let user =
-            app.app.store.get(&shared::table::user_key(lock.body["user_id"].as_str().unwrap())).await.unwrap().unwrap();
+        let user = app
+            .app
+            .store
+            .get(&shared::table::user_key(
+                &shared::domain::ids::UserId::parse(lock.body["user_id"].as_str().unwrap()).unwrap(),
+            ))
+            .await
+            .unwrap()
+            .unwrap();
         secrets.push(user.body["password_hash"].as_str().unwrap().to_owned());
     }
     let registration = app

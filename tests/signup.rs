@@ -77,7 +77,12 @@ fn assert_problem(body: &Value, status: u16, code: &str) {
 async fn user_for(app: &TestApp, email: &str) -> Option<Value> {
     let lock = app.app.store.get(&email_lock_key(&app.tenant.id, email)).await.expect("store")?;
     let user_id = lock.body["user_id"].as_str()?.to_owned();
-    let user = app.app.store.get(&shared::table::user_key(&user_id)).await.expect("store")?;
+    let user = app
+        .app
+        .store
+        .get(&shared::table::user_key(&shared::domain::ids::UserId::parse(&user_id).unwrap()))
+        .await
+        .expect("store")?;
     Some(user.body)
 }
 

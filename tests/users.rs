@@ -328,7 +328,14 @@ async fn closing_frees_the_email_and_keeps_the_audit(api: Api) {
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
     let full_id = created.body["user_id"].as_str().unwrap().to_owned();
     assert_eq!(api.status(&api.admin(), &full_id, "X", "erasure").await.status, StatusCode::OK);
-    let item = api.app.app.store.get(&shared::table::user_key(&full_id)).await.unwrap().unwrap();
+    let item = api
+        .app
+        .app
+        .store
+        .get(&shared::table::user_key(&shared::domain::ids::UserId::parse(&full_id).unwrap()))
+        .await
+        .unwrap()
+        .unwrap();
     let kept: Vec<(&String, &Value)> = item
         .body
         .as_object()

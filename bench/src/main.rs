@@ -89,12 +89,6 @@ fn summary(values: &[u64]) -> Value {
     })
 }
 
-fn median(values: &[u64]) -> u64 {
-    let mut sorted = values.to_vec();
-    sorted.sort_unstable();
-    percentile(&sorted, 0.5)
-}
-
 /// Debian's `argon2` (the reference implementation) at Registrar's
 /// parameters; its own timing line, in seconds, per run.
 fn reference_argon2(runs: usize) -> Value {

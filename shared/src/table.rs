@@ -469,7 +469,7 @@ pub struct AuditEntry {
 
 impl AuditEntry {
     /// The entry's write (`event_id` makes entries of one instant distinct).
-    pub fn put(&self, user_id: &str, event_id: &str) -> Result<Write, StoreError> {
+    pub fn put(&self, user_id: &UserId, event_id: &str) -> Result<Write, StoreError> {
         let key = Key::new(user_pk(user_id), format!("AUDIT#{}#{event_id}", self.at.format("%Y%m%dT%H%M%S%.6fZ")));
         Ok(Write::Put { item: Item::new(key, encode(self)?, None), condition: Condition::NotExists })
     }
@@ -547,7 +547,7 @@ pub fn registration_key(id: &RegistrationId) -> Key {
 }
 
 /// A user's record.
-pub fn user_key(user_id: &str) -> Key {
+pub fn user_key(user_id: &UserId) -> Key {
     Key::new(user_pk(user_id), "PROFILE")
 }
 
@@ -562,18 +562,18 @@ pub fn phone_lock_key(tenant_id: &str, phone: &str) -> Key {
 }
 
 /// A session's record, under its user so all of them can be listed.
-pub fn session_key(user_id: &str, session_id: &str) -> Key {
+pub fn session_key(user_id: &UserId, session_id: &SessionId) -> Key {
     Key::new(user_pk(user_id), format!("SESSION#{session_id}"))
 }
 
 /// A user's sessions: partition and sort-key prefix.
-pub fn sessions_of(user_id: &str) -> (String, &'static str) {
+pub fn sessions_of(user_id: &UserId) -> (String, &'static str) {
     (user_pk(user_id), "SESSION#")
 }
 
 /// A user's audit trail: partition and sort-key prefix (sort keys in time
 /// order).
-pub fn audit_of(user_id: &str) -> (String, &'static str) {
+pub fn audit_of(user_id: &UserId) -> (String, &'static str) {
     (user_pk(user_id), "AUDIT#")
 }
 
@@ -584,7 +584,7 @@ pub fn refresh_key(token: &str) -> Key {
 }
 
 /// A login challenge's record.
-pub fn challenge_key(id: &str) -> Key {
+pub fn challenge_key(id: &ChallengeId) -> Key {
     Key::new(format!("CHALLENGE#{id}"), "CHALLENGE")
 }
 
@@ -594,12 +594,12 @@ pub fn reset_key(tenant_id: &str, email: &str) -> Key {
 }
 
 /// The account's shared counter of failed password checks.
-pub fn account_failures_key(user_id: &str) -> Key {
+pub fn account_failures_key(user_id: &UserId) -> Key {
     Key::new(user_pk(user_id), "FAILS")
 }
 
 /// A trusted device's own counter of failed password checks.
-pub fn device_failures_key(user_id: &str, device_id: &str) -> Key {
+pub fn device_failures_key(user_id: &UserId, device_id: &str) -> Key {
     Key::new(user_pk(user_id), format!("FAILS#DEVICE#{device_id}"))
 }
 
@@ -654,7 +654,7 @@ mod tests {
         // Items written by earlier versions must still be found.
         let user = UserId::parse("usr_1").unwrap();
         assert_eq!(user_key(&user), Key::new("USER#usr_1", "PROFILE"));
-        assert_eq!(session_key(&user, "ses_2"), Key::new("USER#usr_1", "SESSION#ses_2"));
+        assert_eq!(session_key(&user, &SessionId::parse("ses_2").unwrap()), Key::new("USER#usr_1", "SESSION#ses_2"));
         assert_eq!(email_lock_key("t", "a@b.ch"), Key::new("EMAIL#t#a@b.ch", "LOCK"));
         assert_eq!(rate_key("login", "t#x", 60), Key::new("RATE#login#t#x", "W#60"));
         assert_eq!(device_failures_key(&user, "dev"), Key::new("USER#usr_1", "FAILS#DEVICE#dev"));

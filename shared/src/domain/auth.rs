@@ -21,7 +21,7 @@ use super::user::{
 use super::values::Status;
 use super::values::{EmailAddress, Phone};
 use crate::app::App;
-use crate::domain::ids::{ChallengeId, RefreshToken};
+use crate::domain::ids::{ChallengeId, RefreshToken, SessionId, UserId};
 use crate::i18n::{Arg, text};
 use crate::ports::{Condition, Email, Key, Sms, StoreError, Write};
 use crate::table::{
@@ -359,13 +359,10 @@ struct LoginVia<'a> {
 async fn load_challenge(
     app: &App,
     tenant: &Tenant,
-    id: &str,
+    id: &ChallengeId,
     kind: ChallengeKind,
     device_id: &str,
 ) -> Result<(Challenge, u64), Error> {
-    if !id.starts_with("chl_") || id.len() > 64 {
-        return Err(Error::ChallengeNotFound);
-    }
     let item = app.store.get(&challenge_key(id)).await?.ok_or(Error::ChallengeNotFound)?;
     let version = item.version;
     let challenge: Challenge = table::decode(item)?;
@@ -455,7 +452,7 @@ pub async fn complete_password_challenge(
 
 /// The successor of a refresh token: derived, not stored, so a token
 /// presented again within the grace window gets the very same successor.
-fn successor(app: &App, user_id: &str, session_id: &str, token: &str) -> Result<String, Error> {
+fn successor(app: &App, user_id: &UserId, session_id: &SessionId, token: &str) -> Result<String, Error> {
     let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(app.settings.refresh_key()?)
         .unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
     mac.update(b"refresh-successor:");
@@ -465,7 +462,7 @@ fn successor(app: &App, user_id: &str, session_id: &str, token: &str) -> Result<
 
 /// Exchanges a refresh token for a new access token and its successor.
 pub async fn refresh(app: &App, tenant: &Tenant, token: &RefreshToken, device_id: &str) -> Result<Tokens, Error> {
-    let (user_id, session_id) = (token.user_id().as_str(), token.session_id().as_str());
+    let (user_id, session_id) = (token.user_id(), token.session_id());
     let token = token.expose();
     // One retry: a parallel refresh may rotate the token between our read
     // and our write; then the grace path answers with the same successor.
@@ -478,7 +475,7 @@ pub async fn refresh(app: &App, tenant: &Tenant, token: &RefreshToken, device_id
         let item = item.ok_or(Error::InvalidToken)?;
         let version = item.version;
         let mut record: RefreshRecord = table::decode(item)?;
-        if record.tenant_id != tenant.id || record.user_id != user_id || record.session_id != session_id {
+        if record.tenant_id != tenant.id || record.user_id != *user_id || record.session_id != *session_id {
             return Err(Error::InvalidToken);
         }
         let session_item = session_item.ok_or(Error::InvalidToken)?;
@@ -552,7 +549,7 @@ fn check_new_password(tenant: &Tenant, user: &User, password: &Password) -> Resu
 }
 
 /// Ends one session.
-pub async fn logout(app: &App, user_id: &str, session_id: &str) -> Result<(), Error> {
+pub async fn logout(app: &App, user_id: &UserId, session_id: &SessionId) -> Result<(), Error> {
     app.store
         .transact(vec![
             Write::Delete { key: session_key(user_id, session_id), condition: Condition::Always },
@@ -565,7 +562,7 @@ pub async fn logout(app: &App, user_id: &str, session_id: &str) -> Result<(), Er
 /// Ends every session of the user at once (one write of the user, however
 /// many sessions there are), then sweeps their items; returns how many
 /// session items were swept.
-pub async fn logout_all(app: &App, user_id: &str) -> Result<usize, Error> {
+pub async fn logout_all(app: &App, user_id: &UserId) -> Result<usize, Error> {
     for _ in 0..3 {
         let (mut user, version) = load_user(app, user_id).await?.ok_or(Error::InvalidToken)?;
         user.end_sessions(None);
@@ -601,7 +598,7 @@ pub async fn forgot_password(app: &App, tenant: &Tenant, email: &EmailAddress, i
             // does: the user read, a (decoy) record a reset tries against
             // like a real one, and the time a send takes here.
             if other.is_none() {
-                app.store.get(&user_key("usr_none")).await?;
+                app.store.get(&user_key(&UserId::from_new("usr_none".into()))).await?;
             }
             let decoy = PendingCode::issue(app, app.random_token(32), now + ttl);
             let decoy = ResetRecord { user_id: String::new(), code: decoy };
@@ -668,6 +665,8 @@ pub async fn reset_password(
     if !spend_try(app, &pending, &candidate, max_tries).await? {
         return Err(Error::InvalidCode);
     }
+    // A decoy's (empty) user id names no user.
+    let user_id = UserId::parse(&user_id).ok_or(Error::InvalidCode)?;
     let (mut user, user_version) = load_user(app, &user_id).await?.ok_or(Error::InvalidCode)?;
     user.password_hash = hash_password(new_password, app.random.as_ref()).await?;
     user.reset_required = false;

@@ -84,7 +84,7 @@ pub struct ProfileChanges {
     pub time_zone: Option<Option<String>>,
 }
 
-async fn active_user(app: &App, user_id: &str) -> Result<(User, u64), Error> {
+async fn active_user(app: &App, user_id: &UserId) -> Result<(User, u64), Error> {
     let (user, version) = load_user(app, user_id).await?.ok_or(Error::InvalidToken)?;
     if !user.is_active() {
         return Err(Error::InvalidToken);
@@ -93,12 +93,12 @@ async fn active_user(app: &App, user_id: &str) -> Result<(User, u64), Error> {
 }
 
 /// The signed-in user's profile.
-pub async fn profile(app: &App, user_id: &str) -> Result<Profile, Error> {
+pub async fn profile(app: &App, user_id: &UserId) -> Result<Profile, Error> {
     Ok(Profile::from(&active_user(app, user_id).await?.0))
 }
 
 /// Applies profile changes.
-pub async fn update_profile(app: &App, user_id: &str, changes: ProfileChanges) -> Result<Profile, Error> {
+pub async fn update_profile(app: &App, user_id: &UserId, changes: ProfileChanges) -> Result<Profile, Error> {
     let (mut user, version) = active_user(app, user_id).await?;
     if let Some(v) = changes.first_name {
         user.details.first_name = v;
@@ -158,7 +158,7 @@ async fn step_up(app: &App, tenant: &Tenant, user: &User, proof: StepUp) -> Resu
 pub async fn add_credential(
     app: &App,
     tenant: &Tenant,
-    user_id: &str,
+    user_id: &UserId,
     credential: NewCredential,
     proof: StepUp,
 ) -> Result<(), Error> {
@@ -235,7 +235,7 @@ pub async fn add_credential(
 pub async fn verify_credential(
     app: &App,
     tenant: &Tenant,
-    user_id: &str,
+    user_id: &UserId,
     keep: Option<&Session>,
     kind: &str,
     code: &str,
@@ -337,7 +337,7 @@ async fn announce_change(app: &App, tenant: &Tenant, user: &User, kind: &str, ol
 
 /// Closes the account after the password: personal data erased, the
 /// e-mail freed, every session ended; the audit trail stays.
-pub async fn close_account(app: &App, user_id: &str, password: &Password) -> Result<(), Error> {
+pub async fn close_account(app: &App, user_id: &UserId, password: &Password) -> Result<(), Error> {
     let (user, version) = active_user(app, user_id).await?;
     check_current_password(app, &user, password, "password").await?;
     let writes = close_writes(app, user, version, "user")?;

@@ -45,7 +45,7 @@ pub fn lock_write(key: Key, user_id: &UserId) -> Result<Write, Error> {
 }
 
 /// The write of one audit entry.
-pub fn audit_write(app: &App, user_id: &str, event: &str, detail: serde_json::Value) -> Result<Write, Error> {
+pub fn audit_write(app: &App, user_id: &UserId, event: &str, detail: serde_json::Value) -> Result<Write, Error> {
     let entry = AuditEntry { event: event.to_owned(), at: app.clock.now(), detail };
     Ok(entry.put(user_id, &app.new_id("evt"))?)
 }
@@ -140,12 +140,12 @@ pub fn open_session(
 /// The ids are no secret (the access token carries them too); the secret is
 /// 32 random bytes, or for a successor an HMAC of its predecessor, and only
 /// the SHA-256 of the whole token is stored.
-pub fn refresh_token(user_id: &str, session_id: &str, secret: &str) -> String {
+pub fn refresh_token(user_id: &UserId, session_id: &SessionId, secret: &str) -> String {
     format!("{user_id}.{session_id}.{secret}")
 }
 
 /// Reads a user and its version.
-pub async fn load_user(app: &App, user_id: &str) -> Result<Option<(User, u64)>, Error> {
+pub async fn load_user(app: &App, user_id: &UserId) -> Result<Option<(User, u64)>, Error> {
     Ok(table::get(app.store.as_ref(), &user_key(user_id)).await?)
 }
 
@@ -153,8 +153,8 @@ pub async fn load_user(app: &App, user_id: &str) -> Result<Option<(User, u64)>, 
 /// gone (or unreadable: the token that names them is then worth nothing).
 pub async fn load_session_and_user(
     app: &App,
-    user_id: &str,
-    session_id: &str,
+    user_id: &UserId,
+    session_id: &SessionId,
 ) -> Result<Option<(Session, User)>, Error> {
     let found = app.store.get_many(&[session_key(user_id, session_id), user_key(user_id)]).await?;
     let mut found = found.into_iter();
@@ -178,7 +178,7 @@ pub async fn user_by_lock(app: &App, lock: &Key) -> Result<Option<(User, u64)>, 
 /// deletes, a few at a time (a transaction would cost twice the writes and
 /// buys nothing here). Returns how many were deleted.
 pub async fn sweep_sessions(app: &App, user: &User) -> usize {
-    let user_id = user.id.as_str();
+    let user_id = &user.id;
     const AT_ONCE: usize = 16;
     let mut swept = 0;
     loop {

@@ -276,10 +276,7 @@ pub async fn create_user(
 }
 
 /// A user of the tenant within the actor's scope.
-async fn scoped_user(app: &App, tenant: &Tenant, actor: &Actor, id: &str) -> Result<(User, u64), Error> {
-    if !id.starts_with("usr_") || id.len() > 64 {
-        return Err(Error::UserNotFound);
-    }
+async fn scoped_user(app: &App, tenant: &Tenant, actor: &Actor, id: &UserId) -> Result<(User, u64), Error> {
     let (user, version) = load_user(app, id).await?.ok_or(Error::UserNotFound)?;
     if user.tenant_id != tenant.id {
         return Err(Error::UserNotFound);

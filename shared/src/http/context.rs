@@ -315,7 +315,7 @@ async fn bearer(app: &App, headers: &HeaderMap, tenant: &Tenant) -> Result<Princ
     // The session and its user in one round trip: a session of an ended
     // epoch (logout-all, password reset, status change) or of a user who is
     // no longer active is refused at once.
-    let (session, user) = crate::domain::user::load_session_and_user(app, &claims.sub, &claims.sid)
+    let (session, user) = crate::domain::user::load_session_and_user(app, &user_id, &session_id)
         .await
         .map_err(Problem::from)?
         .ok_or_else(invalid)?;
