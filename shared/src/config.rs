@@ -377,30 +377,10 @@ impl Config {
         // The private keys when given (they verify too), else the public ones.
         let key_secret = (self.signing_keys_secret.as_ref().map(|id| (id, true)))
             .or_else(|| self.public_keys_secret.as_ref().map(|id| (id, false)));
-        let key_source = match (key_secret, &secrets) {
+        let keys = match (key_secret, &secrets) {
             (Some((id, private)), Some(secrets)) => {
-                Some(Arc::new(SecretKeys { secrets: secrets.clone(), id: id.clone(), private }))
-            }
-            _ => None,
-        };
-        let code_key_id = match (&self.code_pepper, &self.code_key_secret, &secrets) {
-            (None, Some(id), Some(secrets)) => Some((id, secrets)),
-            _ => None,
-        };
-        // One after the other: the second read reuses the first one's
-        // connection (two at once would pay two TLS handshakes at a cold
-        // start's fraction of a vCPU).
-        let ring = match &key_source {
-            Some(source) => Some(source.load().await),
-            None => None,
-        };
-        let code_text = match code_key_id {
-            Some((id, secrets)) => Some(secrets.read(id).await),
-            None => None,
-        };
-        let keys = match (key_source, ring) {
-            (Some(source), Some(ring)) => {
-                let ring = ring.map_err(|e| ConfigError(format!("signing keys: {e}")))?;
+                let source = Arc::new(SecretKeys { secrets: secrets.clone(), id: id.clone(), private });
+                let ring = source.load().await.map_err(|e| ConfigError(format!("signing keys: {e}")))?;
                 Keys::reloading(ring, source, clock.now().timestamp())
             }
             _ => Keys::fixed(Arc::new(match &self.signing_keys {
@@ -410,10 +390,10 @@ impl Config {
                 None => Keyring::generate().map_err(|e| ConfigError(e.to_string()))?,
             })),
         };
-        let code_secret = match (&self.code_pepper, code_key_id.zip(code_text)) {
-            (Some(pepper), _) => Some(pepper.clone()),
-            (None, Some(((id, _), text))) => {
-                let text = text.map_err(|e| ConfigError(format!("code key: {e}")))?;
+        let code_secret = match (&self.code_pepper, &self.code_key_secret, &secrets) {
+            (Some(pepper), _, _) => Some(pepper.clone()),
+            (None, Some(id), Some(secrets)) => {
+                let text = secrets.read(id).await.map_err(|e| ConfigError(format!("code key: {e}")))?;
                 if text.len() < 32 {
                     return Err(ConfigError(format!("code key: secret {id} holds fewer than 32 characters")));
                 }
@@ -480,9 +460,7 @@ pub fn lambda_sdk_config() -> Option<SdkConfig> {
 }
 
 /// [`lambda_sdk_config`] from the variables `get` returns.
-pub fn lambda_sdk_config_from(
-    get: impl Fn(&str) -> Option<String> + Clone + Send + Sync + 'static,
-) -> Option<SdkConfig> {
+pub fn lambda_sdk_config_from(get: impl Fn(&str) -> Option<String> + Send + Sync + 'static) -> Option<SdkConfig> {
     let var = |name: &str| get(name).filter(|value| !value.is_empty());
     if SDK_SETTINGS.iter().any(|name| var(name).is_some()) {
         return None;
