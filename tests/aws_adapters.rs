@@ -191,3 +191,26 @@ async fn a_function_reaches_aws_with_the_environment_lambda_gives_it() {
         assert!(shared::config::lambda_sdk_config_from(with).is_none(), "{setting}");
     }
 }
+
+/// A cold start's secrets in one batch: each text in the order asked,
+/// whether named by name or by ARN; a secret missing from the batch fails
+/// the read naming that secret (the function does not start half-keyed).
+#[tokio::test]
+async fn secrets_are_read_in_one_batch_by_name_or_arn() {
+    let client = aws_sdk_secretsmanager::Client::new(&common::moto_sdk());
+    let prefix = format!("registrar-test/batch-{}", std::process::id());
+    let mut arns = Vec::new();
+    for (name, text) in [("keys", "the keys"), ("code", "the code key")] {
+        let made = client.create_secret().name(format!("{prefix}/{name}")).secret_string(text).send().await;
+        arns.push(made.expect("secret on moto").arn().expect("an ARN").to_owned());
+    }
+    let secrets = shared::adapters::secrets::SecretsManager::new(client);
+    let by_arn = secrets.read_all(&[&arns[1], &arns[0]]).await.expect("both by ARN");
+    assert_eq!(by_arn, ["the code key", "the keys"]);
+    let code = format!("{prefix}/code");
+    let by_name = secrets.read_all(&[&arns[0], &code]).await.expect("an ARN and a name");
+    assert_eq!(by_name, ["the keys", "the code key"]);
+    let missing = format!("{prefix}/missing");
+    let err = secrets.read_all(&[&arns[0], &missing]).await.expect_err("a missing secret");
+    assert_eq!(err.id, missing);
+}

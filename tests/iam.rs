@@ -497,7 +497,18 @@ impl Stack {
                 mailer: needs.email.then_some(shared::config::ses_mailer as shared::config::MailerFactory),
                 texter: needs.sms.then_some(shared::config::sns_texter as shared::config::TexterFactory),
             };
-            let mut app = match config.build_app_for(Some(&sdk(credentials)), clock.clone(), senders).await {
+            // The SDK configured as a deployed function configures it: from
+            // what Lambda puts in its environment (region, the role's keys).
+            let lambda: HashMap<&str, String> = HashMap::from([
+                ("AWS_REGION", "eu-central-1".to_owned()),
+                ("AWS_ACCESS_KEY_ID", credentials.access_key_id().to_owned()),
+                ("AWS_SECRET_ACCESS_KEY", credentials.secret_access_key().to_owned()),
+                ("AWS_SESSION_TOKEN", credentials.session_token().expect("a session token").to_owned()),
+                ("AWS_ENDPOINT_URL", iam_moto_url()),
+            ]);
+            let sdk = shared::config::lambda_sdk_config_from(move |name| lambda.get(name).cloned())
+                .expect("the lean configuration from Lambda's environment");
+            let mut app = match config.build_app_for(Some(&sdk), clock.clone(), senders).await {
                 Ok(app) => app,
                 // A cold start that fails: the function answers nothing.
                 Err(err) => {
@@ -505,9 +516,13 @@ impl Stack {
                     continue;
                 }
             };
-            // It read the secrets it was given as it started.
-            if env.keys().any(|name| name.ends_with("_SECRET")) {
-                used.lock().unwrap().insert((function.binary.clone(), "secretsmanager:GetSecretValue".to_owned()));
+            // It read the secrets it was given as it started: two or more in
+            // one batch (moto checks the batch's action, AWS also each
+            // secret's GetSecretValue).
+            let secrets = env.keys().filter(|name| name.ends_with("_SECRET")).count();
+            let read = [(secrets >= 1, "GetSecretValue"), (secrets >= 2, "BatchGetSecretValue")];
+            for (_, action) in read.iter().filter(|(read, _)| *read) {
+                used.lock().unwrap().insert((function.binary.clone(), format!("secretsmanager:{action}")));
             }
             app.store = Arc::new(Watched {
                 inner: app.store.clone(),
@@ -962,13 +977,16 @@ fn without(template: &Yaml, binary: &str, action: &str) -> Yaml {
 }
 
 /// The negative controls: the same harness, with one action taken away from
-/// a policy, names the function and the action (DynamoDB, SES, a secret that
-/// the function cannot start without).
+/// a policy, names the function and the action (DynamoDB, SES, the secrets
+/// that a function cannot start without).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_missing_action_is_reported_with_its_function() {
     let template = without(&template(), "start-registration", "dynamodb:UpdateItem");
     let template = without(&template, "forgot-password", "ses:SendEmail");
-    let template = without(&template, "login", "secretsmanager:GetSecretValue");
+    // A function reading two secrets reads them in one batch; one reading
+    // one secret reads it alone.
+    let template = without(&template, "login", "secretsmanager:BatchGetSecretValue");
+    let template = without(&template, "logout", "secretsmanager:GetSecretValue");
     let stack = Stack::up(&template).await;
     let started = stack.post("/v1/registrations", sign_up(&stack.email("neg")), &[]).await;
     assert_eq!(started.status, StatusCode::SERVICE_UNAVAILABLE, "{}", started.body);
@@ -978,7 +996,8 @@ async fn a_missing_action_is_reported_with_its_function() {
     let expected = BTreeSet::from([
         ("start-registration".to_owned(), "dynamodb:UpdateItem".to_owned()),
         ("forgot-password".to_owned(), "ses:SendEmail".to_owned()),
-        ("login".to_owned(), "secretsmanager:GetSecretValue".to_owned()),
+        ("login".to_owned(), "secretsmanager:BatchGetSecretValue".to_owned()),
+        ("logout".to_owned(), "secretsmanager:GetSecretValue".to_owned()),
     ]);
     assert_eq!(stack.denials(), expected);
 }

@@ -80,6 +80,9 @@ fn every_statement_is_scoped_to_its_resource() {
                     let expected = match (allow, action.split_once(':').map(|(service, _)| service)) {
                         (true, Some("dynamodb")) => "!GetAtt Table.Arn",
                         (true, Some("ses")) => ":identity/${SesIdentity}",
+                        // A batch read has no resource-level permission;
+                        // each secret in it needs its GetSecretValue.
+                        (true, _) if *action == "secretsmanager:BatchGetSecretValue" => "'*'",
                         (true, Some("secretsmanager")) => "Secret",
                         // SMS to a number has no ARN; publishing to topics is denied.
                         (true, Some("sns")) => "'*'",
@@ -196,5 +199,9 @@ fn each_function_reads_the_secrets_it_names_and_none_runs_in_development_mode() 
             .map(|statement| serde_norway::to_string(&statement["Resource"]).unwrap().trim().to_owned())
             .collect();
         assert_eq!(named, readable, "{name}: the secrets it names and may read");
+        let batches = serde_norway::to_string(&resource["Properties"]["Policies"])
+            .unwrap()
+            .contains("secretsmanager:BatchGetSecretValue");
+        assert_eq!(batches, named.len() >= 2, "{name}: reads its {} secrets in one batch", named.len());
     }
 }

@@ -12,7 +12,7 @@ use crate::adapters::secrets::{SecretKeys, SecretsManager};
 use crate::adapters::ses::SesMailer;
 use crate::adapters::sns::SnsTexter;
 use crate::adapters::system::{OsRandom, SystemClock};
-use crate::app::{App, KeySource, Keys, Secret, Settings, derive_code_keys};
+use crate::app::{App, Keys, Secret, Settings, derive_code_keys};
 use crate::domain::tokens::Keyring;
 use crate::ports::{Clock, Mailer, Random, Store, Texter};
 use aws_config::SdkConfig;
@@ -377,10 +377,30 @@ impl Config {
         // The private keys when given (they verify too), else the public ones.
         let key_secret = (self.signing_keys_secret.as_ref().map(|id| (id, true)))
             .or_else(|| self.public_keys_secret.as_ref().map(|id| (id, false)));
-        let keys = match (key_secret, &secrets) {
-            (Some((id, private)), Some(secrets)) => {
+        let code_key_secret = self.code_key_secret.as_ref().filter(|_| self.code_pepper.is_none());
+        // What this function reads from Secrets Manager as it starts, in one
+        // round trip: its keys, then its code secret.
+        let (mut key_text, mut code_text) = (None, None);
+        if let Some(secrets) = &secrets {
+            let ids: Vec<&str> =
+                key_secret.map(|(id, _)| id.as_str()).into_iter().chain(code_key_secret.map(String::as_str)).collect();
+            if !ids.is_empty() {
+                let mut texts = secrets.read_all(&ids).await.map_err(|e| {
+                    let what = match () {
+                        _ if key_secret.is_some_and(|(id, _)| *id == e.id) => "signing keys",
+                        _ if code_key_secret.is_some_and(|id| *id == e.id) => "code key",
+                        _ => "secrets",
+                    };
+                    ConfigError(format!("{what}: {e}"))
+                })?;
+                code_text = code_key_secret.and_then(|_| texts.pop());
+                key_text = key_secret.and_then(|_| texts.pop());
+            }
+        }
+        let keys = match (key_secret, &secrets, key_text) {
+            (Some((id, private)), Some(secrets), Some(text)) => {
                 let source = Arc::new(SecretKeys { secrets: secrets.clone(), id: id.clone(), private });
-                let ring = source.load().await.map_err(|e| ConfigError(format!("signing keys: {e}")))?;
+                let ring = source.parse(&text).map_err(|e| ConfigError(format!("signing keys: {e}")))?;
                 Keys::reloading(ring, source, clock.now().timestamp())
             }
             _ => Keys::fixed(Arc::new(match &self.signing_keys {
@@ -390,10 +410,9 @@ impl Config {
                 None => Keyring::generate().map_err(|e| ConfigError(e.to_string()))?,
             })),
         };
-        let code_secret = match (&self.code_pepper, &self.code_key_secret, &secrets) {
+        let code_secret = match (&self.code_pepper, code_key_secret, code_text) {
             (Some(pepper), _, _) => Some(pepper.clone()),
-            (None, Some(id), Some(secrets)) => {
-                let text = secrets.read(id).await.map_err(|e| ConfigError(format!("code key: {e}")))?;
+            (None, Some(id), Some(text)) => {
                 if text.len() < 32 {
                     return Err(ConfigError(format!("code key: secret {id} holds fewer than 32 characters")));
                 }
