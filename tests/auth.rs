@@ -125,6 +125,9 @@ on_both_stores!(
     me_profile_update_and_credentials,
     closing_the_account_frees_the_email,
     token_attacks_get_401,
+    a_login_within_the_cooldown_gets_the_pending_challenge,
+    the_second_factor_code_is_resent_within_its_limits,
+    confirm_password_is_checked_wherever_a_password_is_set,
 );
 
 async fn login_by_email_returns_tokens_and_a_cookie(api: Api) {
@@ -1329,4 +1332,119 @@ async fn unknown_addresses_do_not_answer_faster_with_a_slow_mailer() {
         let (known, unknown) = (medians[0], medians[1]);
         assert!(unknown + 30.0 >= known, "{flow}: unknown {unknown:.1} ms vs known {known:.1} ms (all: {gaps:?})");
     }
+}
+
+/// Signing in again within the SMS cooldown (an abandoned attempt, a second
+/// tab): the challenge still pending for that user and device, and no new
+/// SMS; never for a wrong password or another device.
+async fn a_login_within_the_cooldown_gets_the_pending_challenge(api: Api) {
+    let phone = "+41791112244";
+    api.sign_up_with_phone("again@example.com", phone).await;
+    api.advance(61);
+    let first = api.login("again@example.com", PASSWORD, "dev-1").await;
+    assert_eq!(first.body["mfa_required"], true, "{}", first.body);
+    let challenge = first.body["challenge_id"].as_str().unwrap().to_owned();
+    let texts = api.app.messages_to(phone).len();
+    api.advance(20);
+    let again = api.login("again@example.com", PASSWORD, "dev-1").await;
+    assert_eq!(again.status, StatusCode::OK, "{}", again.body);
+    assert_eq!((again.body["challenge_id"].as_str(), again.body["channel"].as_str()), (Some(&*challenge), Some("sms")));
+    assert_eq!(api.app.messages_to(phone).len(), texts, "no new SMS");
+    let wrong = api.login("again@example.com", "Wr0ng!Pass", "dev-1").await;
+    assert_eq!(wrong.code(), "invalid_credentials", "a wrong password gets no challenge");
+    let other = api.login("again@example.com", PASSWORD, "dev-2").await;
+    assert_eq!((other.status, other.code()), (StatusCode::TOO_MANY_REQUESTS, "rate_limited"), "{}", other.body);
+    assert!(other.retry_after().is_some_and(|s| (1..=41).contains(&s)), "{:?}", other.retry_after());
+    // A challenge whose tries are spent is not handed out again.
+    let device = [("X-Device-ID", "dev-1")];
+    for _ in 0..5 {
+        let guess = api.post("/v1/auth/mfa", json!({ "challenge_id": challenge, "code": "000000" }), &device).await;
+        assert_eq!(guess.code(), "invalid_code");
+    }
+    let spent = api.login("again@example.com", PASSWORD, "dev-1").await;
+    assert_eq!(spent.code(), "rate_limited", "{}", spent.body);
+    // Past the cooldown: a new challenge and a new SMS.
+    api.advance(61);
+    let fresh = api.login("again@example.com", PASSWORD, "dev-1").await;
+    assert_ne!(fresh.body["challenge_id"].as_str(), Some(&*challenge), "{}", fresh.body);
+    assert_eq!(api.app.messages_to(phone).len(), texts + 1);
+    let done =
+        api.post("/v1/auth/mfa", json!({ "challenge_id": fresh.body["challenge_id"], "code": CODE }), &device).await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+}
+
+/// `POST /v1/auth/mfa/send`: a new code for the login's challenge, after the
+/// destination's cooldown only, on the challenge's device only; its tries
+/// start again with it.
+async fn the_second_factor_code_is_resent_within_its_limits(api: Api) {
+    let phone = "+41791112255";
+    api.sign_up_with_phone("resend@example.com", phone).await;
+    api.advance(61);
+    let login = api.login("resend@example.com", PASSWORD, "dev-1").await;
+    let challenge = login.body["challenge_id"].as_str().unwrap().to_owned();
+    let texts = api.app.messages_to(phone).len();
+    let device = [("X-Device-ID", "dev-1")];
+    let send = || api.post("/v1/auth/mfa/send", json!({ "challenge_id": challenge }), &device);
+    let early = send().await;
+    assert_eq!((early.status, early.code()), (StatusCode::TOO_MANY_REQUESTS, "rate_limited"), "{}", early.body);
+    assert!(early.retry_after().is_some());
+    for _ in 0..5 {
+        let guess = api.post("/v1/auth/mfa", json!({ "challenge_id": challenge, "code": "000000" }), &device).await;
+        assert_eq!(guess.code(), "invalid_code");
+    }
+    api.advance(61);
+    let elsewhere =
+        api.post("/v1/auth/mfa/send", json!({ "challenge_id": challenge }), &[("X-Device-ID", "dev-2")]).await;
+    assert_eq!(elsewhere.code(), "invalid_device", "{}", elsewhere.body);
+    let unknown =
+        api.post("/v1/auth/mfa/send", json!({ "challenge_id": "chl_0123456789abcdef0123456789abcdef" }), &device).await;
+    assert_eq!((unknown.status, unknown.code()), (StatusCode::NOT_FOUND, "challenge_not_found"), "{}", unknown.body);
+    let sent = send().await;
+    assert_eq!(sent.status, StatusCode::ACCEPTED, "{}", sent.body);
+    assert_eq!(api.app.messages_to(phone).len(), texts + 1, "a new SMS");
+    let again = send().await;
+    assert_eq!(again.code(), "rate_limited", "the cooldown holds for resends too");
+    // The new code has tries of its own: the right one signs in.
+    let done = api.post("/v1/auth/mfa", json!({ "challenge_id": challenge, "code": CODE }), &device).await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+    api.advance(61);
+    let gone = send().await;
+    assert_eq!(gone.code(), "challenge_not_found", "a spent challenge is gone");
+}
+
+/// `confirm_password`, where a source API sent it: checked for equality
+/// when given (`password_mismatch`), ignored when absent.
+async fn confirm_password_is_checked_wherever_a_password_is_set(api: Api) {
+    let sign_up = |confirm: &str| {
+        json!({
+            "email": "confirm@example.com", "password": PASSWORD, "confirm_password": confirm,
+            "first_name": "Con", "last_name": "Firm", "terms_accepted": true, "privacy_policy_accepted": true,
+        })
+    };
+    let mismatch = api.post("/v1/registrations", sign_up("Str0ng!Pas"), &[]).await;
+    assert_eq!(mismatch.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", mismatch.body);
+    assert_eq!(
+        mismatch.body["errors"],
+        json!([{
+            "field": "confirm_password", "code": "password_mismatch", "message": "The passwords do not match.",
+        }])
+    );
+    let started = api.post("/v1/registrations", sign_up(PASSWORD), &[]).await;
+    assert_eq!(started.status, StatusCode::ACCEPTED, "{}", started.body);
+    let tokens = api.sign_up("confirm2@example.com").await;
+    assert_eq!(tokens["scope"], "", "a self-registered user has no roles");
+    let bearer = format!("Bearer {}", tokens["access_token"].as_str().unwrap());
+    let change = |confirm: &str| json!({ "current_password": PASSWORD, "new_password": "N3w!Secret", "confirm_password": confirm });
+    let auth = [("Authorization", bearer.as_str())];
+    let refused = api.post("/v1/me/password", change("N3w!Secre7"), &auth).await;
+    assert_eq!(refused.body["errors"][0]["field"], "confirm_password", "{}", refused.body);
+    let changed = api.post("/v1/me/password", change("N3w!Secret"), &auth).await;
+    assert_eq!(changed.status, StatusCode::OK, "{}", changed.body);
+    api.advance(61);
+    api.post("/v1/auth/password/forgot", json!({ "email": "confirm2@example.com" }), &[]).await;
+    let reset = |confirm: &str| json!({ "email": "confirm2@example.com", "code": CODE, "new_password": "Thr33!Secret", "confirm_password": confirm });
+    let refused = api.post("/v1/auth/password/reset", reset("Thr33!Secre7"), &[]).await;
+    assert_eq!(refused.body["errors"][0]["code"], "password_mismatch", "{}", refused.body);
+    let done = api.post("/v1/auth/password/reset", reset("Thr33!Secret"), &[]).await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
 }

@@ -287,6 +287,17 @@ async fn verify_mfa_event() {
 }
 
 #[tokio::test]
+async fn send_mfa_code_event() {
+    let mut f = fixture(false).await;
+    f.mfa_challenge().await;
+    f.past_cooldowns();
+    let (status, body, _) = f.answer("send-mfa-code").await;
+    assert_eq!(status, 202, "{body}");
+    let (status, body, _) = f.answer("send-mfa-code").await;
+    assert_eq!((status, body["code"].as_str()), (429, Some("rate_limited")), "{body}");
+}
+
+#[tokio::test]
 async fn complete_password_challenge_event() {
     let mut f = fixture(false).await;
     f.password_challenge().await;

@@ -264,6 +264,7 @@ fuzz_routes!(
     resend_registration_code => "resend-registration-code",
     login => "login",
     verify_mfa => "verify-mfa",
+    send_mfa_code => "send-mfa-code",
     complete_password_challenge => "complete-password-challenge",
     refresh => "refresh",
     logout => "logout",

@@ -769,6 +769,17 @@ async fn self_service_flows(stack: &Stack) {
     assert_eq!(challenge.body["mfa_required"], true, "{}", challenge.body);
     let challenge_id = challenge.body["challenge_id"].as_str().unwrap().to_owned();
     let device = [("X-Device-ID", "d1")];
+    // Signed in again at once: the pending challenge, no new SMS. Its code
+    // sent again past the cooldown (the first resend fails and its function
+    // cleans up after it).
+    let again = stack.login(&email, PASSWORD, "d1").await;
+    assert_eq!(again.body["challenge_id"], challenge_id.as_str(), "{}", again.body);
+    stack.advance(61);
+    stack.fail_next_send();
+    let resend = json!({ "challenge_id": challenge_id });
+    let failed = stack.post("/v1/auth/mfa/send", resend.clone(), &device).await;
+    assert_eq!(failed.status, StatusCode::SERVICE_UNAVAILABLE, "{}", failed.body);
+    stack.expect(StatusCode::ACCEPTED, "/v1/auth/mfa/send", resend, &device).await;
     let wrong = stack.post("/v1/auth/mfa", json!({ "challenge_id": challenge_id, "code": "000000" }), &device).await;
     assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", wrong.body);
     let tokens = stack
@@ -810,6 +821,9 @@ async fn self_service_flows(stack: &Stack) {
     let by_phone = stack.login(&phone, "An0ther!Secret", "d3").await;
     let answer = (by_phone.body["mfa_required"].clone(), by_phone.body["channel"].clone());
     assert_eq!(answer, (json!(true), json!("email")), "{}", by_phone.body);
+    stack.advance(61);
+    let resend = json!({ "challenge_id": by_phone.body["challenge_id"] });
+    stack.expect(StatusCode::ACCEPTED, "/v1/auth/mfa/send", resend, &[("X-Device-ID", "d3")]).await;
     let body = json!({ "challenge_id": by_phone.body["challenge_id"], "code": stack.code() });
     stack.expect(StatusCode::OK, "/v1/auth/mfa", body, &[("X-Device-ID", "d3")]).await;
     stack.require_reset(&email).await;

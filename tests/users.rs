@@ -96,7 +96,58 @@ on_both_stores!(
     reference_data_is_localized,
     a_store_failure_never_splits_user_and_lock,
     the_api_keys_partner_is_recorded,
+    seed_spellings_of_user_types,
 );
+
+/// User types as the source APIs spell them: any case, `SUBSCRIBER` for a
+/// consumer; the answer and the token use Registrar's own names, and the
+/// token answer's `scope` lists the roles.
+async fn seed_spellings_of_user_types(api: Api) {
+    for (n, (given, stored)) in [
+        ("SUBSCRIBER", "consumer"),
+        ("subscriber", "consumer"),
+        ("SERVICE_OWNER", "service_owner"),
+        ("Company_User", "company_user"),
+        ("CONSUMER", "consumer"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let email = format!("seed{n}@example.com");
+        let body = json!({
+            "email": email, "first_name": "S", "last_name": "Eed", "user_type": given, "company_id": "acme",
+            "password": PASSWORD, "confirm_password": PASSWORD, "roles": ["member", "ADMIN"],
+        });
+        let created = api.create(&api.admin(), body).await;
+        assert_eq!(created.status, StatusCode::CREATED, "{given}: {}", created.body);
+        assert_eq!(created.body["user_type"], stored, "{given}");
+        let login = api
+            .post("/v1/auth/login", json!({ "username": email, "password": PASSWORD }), &[("X-Device-ID", "d")])
+            .await;
+        assert_eq!(login.body["scope"], "ADMIN member", "{}", login.body);
+    }
+    for wrong in ["robot", "consumers", "sub scriber", ""] {
+        let body = json!({
+            "email": "wrong@example.com", "first_name": "S", "last_name": "Eed", "user_type": wrong,
+            "password": PASSWORD,
+        });
+        let refused = api.create(&api.admin(), body).await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{wrong}: {}", refused.body);
+        assert_eq!(refused.body["errors"][0]["field"], "user_type", "{wrong}");
+    }
+    // A confirmation that differs, in the requester's language.
+    let body = json!({
+        "email": "confirm@example.com", "first_name": "S", "last_name": "Eed", "user_type": "consumer",
+        "password": PASSWORD, "confirm_password": "Str0ng!Pas5",
+    });
+    let authorization = format!("Bearer {}", api.admin());
+    let headers = [("Authorization", authorization.as_str()), ("Accept-Language", "de")];
+    let refused = api.send(Method::POST, "/v1/users", Some(body), &headers).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.body);
+    assert_eq!(refused.body["errors"][0]["field"], "confirm_password");
+    assert_eq!(refused.body["errors"][0]["code"], "password_mismatch");
+    assert_eq!(refused.body["errors"][0]["message"], "Die Passwörter stimmen nicht überein.");
+}
 
 async fn the_creation_matrix(api: Api) {
     let (_, service_owner) = api.user("so@example.com", "service_owner", None).await;
@@ -566,8 +617,13 @@ async fn roles_come_from_the_catalogue(api: Api) {
     assert_eq!(
         create(&api.admin(), json!(["Admin"])).await.status,
         StatusCode::UNPROCESSABLE_ENTITY,
-        "names are exact"
+        "a spelling that matches two names of the catalogue but neither exactly is unknown"
     );
+    // A seed spelling of a name the catalogue has once: that role, in the
+    // case given (the token's roles and scope carry it as given too).
+    let member = create(&acme, json!(["MEMBER"])).await;
+    assert_eq!((member.status, &member.body["roles"]), (StatusCode::CREATED, &json!(["MEMBER"])), "{}", member.body);
+    assert_eq!(create(&acme, json!(["SUPPORT"])).await.status, StatusCode::FORBIDDEN, "its rule still applies");
     // Who may grant what.
     for (who, token, role, allowed) in [
         ("service owner", &service_owner, "support", true),

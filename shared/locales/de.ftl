@@ -58,6 +58,7 @@ field-password_needs_digit = Das Passwort braucht eine Ziffer.
 field-password_needs_symbol = Das Passwort braucht ein Sonderzeichen.
 field-password_contains_email = Das Passwort darf Ihre E-Mail-Adresse nicht enthalten.
 field-password_too_common = Dieses Passwort ist zu verbreitet.
+field-password_mismatch = Die Passwörter stimmen nicht überein.
 
 ## Success messages.
 message-registration_started = Wir haben einen Code an Ihre E-Mail-Adresse gesendet.

@@ -58,6 +58,7 @@ field-password_needs_digit = The password needs a digit.
 field-password_needs_symbol = The password needs a symbol.
 field-password_contains_email = The password must not contain your e-mail address.
 field-password_too_common = This password is too common.
+field-password_mismatch = The passwords do not match.
 
 ## Success messages.
 message-registration_started = We sent a code to your e-mail address.

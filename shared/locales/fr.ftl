@@ -58,6 +58,7 @@ field-password_needs_digit = Le mot de passe doit contenir un chiffre.
 field-password_needs_symbol = Le mot de passe doit contenir un symbole.
 field-password_contains_email = Le mot de passe ne doit pas contenir votre adresse e-mail.
 field-password_too_common = Ce mot de passe est trop courant.
+field-password_mismatch = Les mots de passe ne correspondent pas.
 
 ## Success messages.
 message-registration_started = Nous avons envoyé un code à votre adresse e-mail.

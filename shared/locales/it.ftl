@@ -58,6 +58,7 @@ field-password_needs_digit = La password deve contenere una cifra.
 field-password_needs_symbol = La password deve contenere un simbolo.
 field-password_contains_email = La password non deve contenere il tuo indirizzo e-mail.
 field-password_too_common = Questa password è troppo comune.
+field-password_mismatch = Le password non corrispondono.
 
 ## Success messages.
 message-registration_started = Abbiamo inviato un codice al tuo indirizzo e-mail.

@@ -20,7 +20,8 @@
 //! | [`Lock`] (phone) | `PHONE#{tenant}#{e164}` | `LOCK` | — | sign-up completion, phone change, close | login by phone |
 //! | [`Session`] | `USER#{usr}` | `SESSION#{ses}` | refresh lifetime | sign-in, sign-up completion, refresh (binds the device) | bearer requests, refresh, logout, sessions list |
 //! | [`RefreshRecord`] | `REFRESH#{sha256(token)}` | `REFRESH` | refresh lifetime | sign-in, refresh (rotation) | refresh, logout |
-//! | [`Challenge`] | `CHALLENGE#{chl}` | `CHALLENGE` | 2FA: the policy's code lifetime; password change: 5 min | login | `POST /v1/auth/mfa`, password challenge |
+//! | [`Challenge`] | `CHALLENGE#{chl}` | `CHALLENGE` | 2FA: the policy's code lifetime; password change: 5 min | login, `POST /v1/auth/mfa/send` (a new code) | `POST /v1/auth/mfa`, password challenge |
+//! | [`PendingMfa`] | `USER#{usr}` | `MFA#{sha256(device)}` | the challenge's | login (2FA), `POST /v1/auth/mfa/send` | login within the cooldown |
 //! | [`ResetRecord`] | `PWRESET#{tenant}#{email}` | `PWRESET` | the policy's e-mail code lifetime (10 min by default) or the invitation's (72 h) | forgot password, invitation | reset password |
 //! | [`AuditEntry`] | `USER#{usr}` | `AUDIT#{time}#{evt}` | — | every status and security change | `GET /v1/users/{id}/audit` |
 //! | failures (counter) | `USER#{usr}` | `FAILS` or `FAILS#DEVICE#{device}` | 30 min after the last failure | login, step-up | login, step-up |
@@ -439,6 +440,26 @@ impl Record for Challenge {
     }
 }
 
+/// The 2FA challenge pending for a user on a device: a login again within
+/// the code's cooldown (an abandoned attempt) gets that challenge back, with
+/// no new code, instead of a refusal.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct PendingMfa {
+    pub user_id: UserId,
+    pub device_id: String,
+    pub challenge_id: ChallengeId,
+    pub expires_at: DateTime<Utc>,
+}
+
+impl Record for PendingMfa {
+    fn key(&self) -> Key {
+        pending_mfa_key(&self.user_id, &self.device_id)
+    }
+    fn expires_at(&self) -> Option<i64> {
+        Some(self.expires_at.timestamp())
+    }
+}
+
 /// A password-reset (or invitation) code for an address of a tenant. A
 /// decoy for an unknown address has an empty `user_id`.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -586,6 +607,12 @@ pub fn refresh_key(token: &str) -> Key {
 /// A login challenge's record.
 pub fn challenge_key(id: &ChallengeId) -> Key {
     Key::new(format!("CHALLENGE#{id}"), "CHALLENGE")
+}
+
+/// The 2FA challenge pending for `user_id` on `device_id` (the device id
+/// hashed: any visible ASCII, up to 128 characters).
+pub fn pending_mfa_key(user_id: &UserId, device_id: &str) -> Key {
+    Key::new(user_pk(user_id), format!("MFA#{}", hex::encode(&Sha256::digest(device_id.as_bytes())[..16])))
 }
 
 /// A password-reset code for an address of a tenant.

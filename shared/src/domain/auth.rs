@@ -25,8 +25,9 @@ use crate::domain::ids::{ChallengeId, RefreshToken, SessionId, UserId};
 use crate::i18n::{Arg, text};
 use crate::ports::{Condition, Email, Key, Sms, StoreError, Write};
 use crate::table::{
-    self, Challenge, ChallengeKind, Record, ResetRecord, account_failures_key, challenge_key, device_failures_key,
-    email_lock_key, phone_lock_key, refresh_key, reset_key, session_key, unknown_name_failures_key, user_key,
+    self, Challenge, ChallengeKind, PendingMfa, Record, ResetRecord, account_failures_key, challenge_key,
+    device_failures_key, email_lock_key, pending_mfa_key, phone_lock_key, refresh_key, reset_key, session_key,
+    unknown_name_failures_key, user_key,
 };
 
 /// How long a rotated refresh token still returns its successor.
@@ -285,51 +286,137 @@ async fn continue_login(
     Ok(LoginOutcome::Tokens(tokens))
 }
 
-/// Sends the second-factor code to the credential the login did not name:
-/// by SMS after an e-mail login, by e-mail after a phone login.
+/// Where a user's second-factor code goes: by SMS after an e-mail login, by
+/// e-mail after a phone login; with the code's lifetime.
+fn mfa_channel(tenant: &Tenant, user: &User, by_phone: bool) -> (&'static str, String, i64) {
+    if by_phone {
+        ("email", user.email.clone(), tenant.policy.codes.email_ttl_secs)
+    } else {
+        ("sms", user.phone.clone().unwrap_or_default(), tenant.policy.codes.sms_ttl_secs)
+    }
+}
+
+/// Starts the second factor: a challenge and its code, sent to the
+/// credential the login did not name. A login again within the code's
+/// cooldown (an abandoned attempt, a second tab) gets the challenge still
+/// pending for the user on that device back, and no new code.
 async fn start_mfa(
     app: &App,
     tenant: &Tenant,
     user: &User,
-    origin: LoginVia<'_>,
-    mut writes: Vec<Write>,
+    via: LoginVia<'_>,
+    writes: Vec<Write>,
 ) -> Result<LoginOutcome, Error> {
-    let now = app.clock.now();
-    let id = ChallengeId::from_new(app.new_id("chl"));
-    let by_email = origin.by_phone;
-    let (channel, destination, ttl_secs) = if by_email {
-        ("email", user.email.clone(), tenant.policy.codes.email_ttl_secs)
-    } else {
-        ("sms", user.phone.clone().unwrap_or_default(), tenant.policy.codes.sms_ttl_secs)
-    };
+    let (channel, destination, _) = mfa_channel(tenant, user, via.by_phone);
     let subject = format!("{}#{}", tenant.id, destination);
-    limits::count(app, "mfa-dest", &subject, 3600, tenant.policy.codes.max_sends as u64).await?;
-    limits::cooldown(app, "mfa-dest", &subject, tenant.policy.codes.resend_cooldown_secs).await?;
-    if !by_email && let Err(refused) = limits::spend_sms(app, tenant, &destination).await {
-        limits::clear_cooldown(app, "mfa-dest", &subject).await;
-        return Err(refused);
+    match limits::cooldown(app, "mfa-dest", &subject, tenant.policy.codes.resend_cooldown_secs).await {
+        Ok(()) => {}
+        Err(refused @ Error::RateLimited { .. }) => {
+            let Some(pending) = pending_mfa(app, tenant, user, via.device_id, channel).await? else {
+                return Err(refused);
+            };
+            if !writes.is_empty() {
+                app.store.transact(writes).await?;
+            }
+            return Ok(LoginOutcome::Mfa { challenge_id: pending, channel });
+        }
+        Err(other) => return Err(other),
     }
-    let code = draw_code(app.random.as_ref(), tenant.policy.codes.length, app.sandbox_code(tenant));
-    let hash = hash_code(app.settings.code_key()?, "mfa", &id, &code);
-    let ttl = Duration::seconds(ttl_secs);
     let challenge = Challenge {
-        id: id.clone(),
+        id: ChallengeId::from_new(app.new_id("chl")),
         kind: ChallengeKind::Mfa,
         tenant_id: tenant.id.clone(),
         user_id: user.id.clone(),
-        device_id: origin.device_id.to_owned(),
+        device_id: via.device_id.to_owned(),
         channel: Some(channel.into()),
-        by_phone: origin.by_phone,
-        code: Some(PendingCode::issue(app, hash, now + ttl)),
-        expires_at: now + ttl,
+        by_phone: via.by_phone,
+        code: None,
+        expires_at: app.clock.now(),
         epoch: user.session_epoch,
     };
-    writes.push(Write::Put { item: challenge.item()?, condition: Condition::NotExists });
-    app.store.transact(writes).await?;
+    let id = challenge.id.clone();
+    send_mfa_code(app, tenant, user, challenge, Condition::NotExists, writes).await?;
+    Ok(LoginOutcome::Mfa { challenge_id: id, channel })
+}
+
+/// The challenge pending for `user` on `device_id` with a code of `channel`
+/// that can still be tried: live, of this user's session epoch, tries left.
+async fn pending_mfa(
+    app: &App,
+    tenant: &Tenant,
+    user: &User,
+    device_id: &str,
+    channel: &str,
+) -> Result<Option<ChallengeId>, Error> {
+    let store = app.store.as_ref();
+    let Some((pointer, _)) = table::get::<PendingMfa>(store, &pending_mfa_key(&user.id, device_id)).await? else {
+        return Ok(None);
+    };
+    let Some((challenge, _)) = table::get::<Challenge>(store, &challenge_key(&pointer.challenge_id)).await? else {
+        return Ok(None);
+    };
+    let live = challenge.kind == ChallengeKind::Mfa
+        && challenge.tenant_id == tenant.id
+        && challenge.user_id == user.id
+        && challenge.device_id == device_id
+        && challenge.epoch == user.session_epoch
+        && challenge.channel.as_deref() == Some(channel)
+        && challenge.expires_at > app.clock.now();
+    let Some(code) = challenge.code.filter(|_| live) else {
+        return Ok(None);
+    };
+    let tried = app.store.get(&table::tries_key(&code)).await?.map_or(0, |counter| counter.version);
+    Ok((tried < u64::from(tenant.policy.codes.max_attempts)).then_some(challenge.id))
+}
+
+/// Draws a new code for `challenge` (a new one, or one whose code is being
+/// resent), stores the challenge under `condition` with `writes` in one
+/// transaction, and sends the code. Counted against the destination's
+/// hourly sends and, for SMS, the tenant's budget; the caller has started
+/// the destination's cooldown, which ends again if nothing was sent. A
+/// send that fails removes a new challenge (the login may be tried again)
+/// and leaves a resent one with a code nobody has (it may be resent).
+async fn send_mfa_code(
+    app: &App,
+    tenant: &Tenant,
+    user: &User,
+    mut challenge: Challenge,
+    condition: Condition,
+    mut writes: Vec<Write>,
+) -> Result<(), Error> {
+    let (channel, destination, ttl_secs) = mfa_channel(tenant, user, challenge.by_phone);
+    let subject = format!("{}#{}", tenant.id, destination);
+    let max_sends = tenant.policy.codes.max_sends as u64;
+    let mut allowed = limits::count(app, "mfa-dest", &subject, 3600, max_sends).await;
+    if allowed.is_ok() && channel == "sms" {
+        allowed = limits::spend_sms(app, tenant, &destination).await;
+    }
+    if let Err(refused) = allowed {
+        limits::clear_cooldown(app, "mfa-dest", &subject).await;
+        return Err(refused);
+    }
+    let now = app.clock.now();
+    let code = draw_code(app.random.as_ref(), tenant.policy.codes.length, app.sandbox_code(tenant));
+    let hash = hash_code(app.settings.code_key()?, "mfa", &challenge.id, &code);
+    let fresh = matches!(condition, Condition::NotExists);
+    challenge.expires_at = now + Duration::seconds(ttl_secs);
+    challenge.code = Some(PendingCode::issue(app, hash, challenge.expires_at));
+    let pointer = PendingMfa {
+        user_id: user.id.clone(),
+        device_id: challenge.device_id.clone(),
+        challenge_id: challenge.id.clone(),
+        expires_at: challenge.expires_at,
+    };
+    writes.push(challenge.put(condition)?);
+    writes.push(pointer.put(Condition::Always)?);
+    app.store
+        .transact(writes)
+        .await
+        .map_err(|e| if let StoreError::ConditionFailed { .. } = e { Error::ChallengeNotFound } else { e.into() })?;
     let lang = user.details.language.as_str();
     let minutes = (ttl_secs + 59) / 60;
     let args = [("code", Arg::Str(&code)), ("minutes", Arg::Num(minutes))];
-    let sent = if by_email {
+    let sent = if channel == "email" {
         let mail = Email {
             to: destination,
             subject: text(lang, "email-login-code-subject", &[("code", Arg::Str(&code))]),
@@ -342,11 +429,33 @@ async fn start_mfa(
         app.texter.send_sms(&sms).await
     };
     if let Err(err) = sent {
-        let _ = app.store.delete(&challenge_key(&id), Condition::Always).await;
+        if fresh {
+            let _ = app.store.delete(&challenge_key(&challenge.id), Condition::Always).await;
+        }
         limits::clear_cooldown(app, "mfa-dest", &subject).await;
         return Err(err.into());
     }
-    Ok(LoginOutcome::Mfa { challenge_id: id, channel })
+    Ok(())
+}
+
+/// `POST /v1/auth/mfa/send`: the challenge's code again, as a new code
+/// (the old one stops working), within the destination's cooldown and
+/// hourly sends like the first.
+pub async fn resend_mfa_code(
+    app: &App,
+    tenant: &Tenant,
+    challenge_id: &ChallengeId,
+    device_id: &str,
+) -> Result<(), Error> {
+    let (challenge, version) = load_challenge(app, tenant, challenge_id, ChallengeKind::Mfa, device_id).await?;
+    let (user, _) = load_user(app, &challenge.user_id).await?.ok_or(Error::ChallengeNotFound)?;
+    if !user.is_active() || user.session_epoch != challenge.epoch {
+        return Err(Error::ChallengeNotFound);
+    }
+    let (_, destination, _) = mfa_channel(tenant, &user, challenge.by_phone);
+    let subject = format!("{}#{}", tenant.id, destination);
+    limits::cooldown(app, "mfa-dest", &subject, tenant.policy.codes.resend_cooldown_secs).await?;
+    send_mfa_code(app, tenant, &user, challenge, Condition::Version(version), Vec::new()).await
 }
 
 /// How the login named the user, and from which device.

@@ -58,6 +58,9 @@ pub struct Tokens {
     pub token_type: &'static str,
     pub expires_in: i64,
     pub refresh_token: String,
+    /// The roles the access token grants, space-separated (OAuth 2.0's
+    /// `scope`, RFC 6749 §5.1; empty for a user with no roles).
+    pub scope: String,
     /// After a sign-in with the password: the token that earns this device
     /// its own failure allowance at later logins (also set as a cookie).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -94,6 +97,7 @@ pub fn tokens_for(app: &App, tenant: &Tenant, session: &Session, refresh_token: 
         token_type: "Bearer",
         expires_in: tenant.policy.access_token_ttl_secs,
         refresh_token,
+        scope: session.roles.join(" "),
         device_token: None,
         refresh_expires_in: (session.expires_at - app.clock.now()).num_seconds().max(0),
     })

@@ -8,6 +8,7 @@ use super::codes::{PendingCode, draw_code, hash_code};
 use super::error::Error;
 use super::me::close_writes;
 use super::password::{Password, hash_password};
+use super::policy::RoleRule;
 use super::tenant::Tenant;
 use super::user::{Address, User, audit_write, load_user, lock_write, sweep_sessions};
 pub use super::values::Status;
@@ -20,6 +21,36 @@ use crate::table::{self, AuditEntry, Record, ResetRecord, audit_of, email_lock_k
 
 /// The kinds of user.
 pub const USER_TYPES: [&str; 3] = ["service_owner", "company_user", "consumer"];
+
+/// A user type as the source APIs spell it: in any case (`SERVICE_OWNER`),
+/// and `subscriber` for a consumer.
+pub fn parse_user_type(raw: &str) -> Option<&'static str> {
+    let lower = raw.to_ascii_lowercase();
+    let lower = if lower == "subscriber" { "consumer" } else { lower.as_str() };
+    USER_TYPES.iter().copied().find(|t| *t == lower)
+}
+
+/// The JSON Schema pattern of [`parse_user_type`]'s spellings: each letter
+/// in either case.
+pub fn user_type_pattern() -> String {
+    let either = |word: &str| -> String {
+        word.chars()
+            .map(|c| if c.is_ascii_alphabetic() { format!("[{}{}]", c, c.to_ascii_uppercase()) } else { c.to_string() })
+            .collect()
+    };
+    let words: Vec<String> = USER_TYPES.iter().chain(&["subscriber"]).map(|w| either(w)).collect();
+    format!("^(?:{})$", words.join("|"))
+}
+
+/// The catalogue's rule for `role`: its exact name, or else the one name
+/// that differs only in case (a seed's `ADMIN` for `admin`); `None` when
+/// unknown or ambiguous. The user keeps the spelling given.
+fn role_rule<'a>(catalogue: &'a [RoleRule], role: &str) -> Option<&'a RoleRule> {
+    catalogue.iter().find(|r| r.name == role).or_else(|| {
+        let mut folded = catalogue.iter().filter(|r| r.name.eq_ignore_ascii_case(role));
+        folded.next().filter(|_| folded.next().is_none())
+    })
+}
 
 /// Who is calling a privileged route.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -192,7 +223,7 @@ pub async fn create_user(
     }
     // Roles come from the tenant's catalogue, each grantable by some kinds
     // of actor only.
-    let rules: Vec<_> = new.roles.iter().map(|role| tenant.policy.roles.iter().find(|r| r.name == *role)).collect();
+    let rules: Vec<_> = new.roles.iter().map(|role| role_rule(&tenant.policy.roles, role)).collect();
     if rules.iter().any(Option::is_none) {
         return Err(Error::field("roles", "unknown_role"));
     }

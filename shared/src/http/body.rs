@@ -112,6 +112,22 @@ string_kind!(
     /// tenant's other rules (classes, common passwords) are the handler's.
     NewPassword -> String, |raw, cx| Ok(raw.to_owned()), json!({ "type": "string", "minLength": 8, "maxLength": 32 })
 );
+/// A new password typed twice: a `confirm_password` that is given must be
+/// the same as the password (`password_mismatch`), a rule JSON Schema
+/// cannot state.
+pub fn check_confirmation(f: &mut Fields, password: Option<&String>, confirmation: Option<&String>) {
+    if let (Some(password), Some(confirmation)) = (password, confirmation)
+        && password != confirmation
+    {
+        f.errors.push(crate::domain::FieldError::new("confirm_password", "password_mismatch"));
+    }
+}
+
+string_kind!(
+    /// A user type (SPEC §7) as the source APIs spell it.
+    UserType -> &'static str, |raw, cx| crate::domain::users::parse_user_type(raw).ok_or("invalid_choice"),
+    json!({ "type": "string", "pattern": crate::domain::users::user_type_pattern() })
+);
 string_kind!(
     /// A one-time code as sent (its tries are counted by the domain).
     Code -> String, |raw, cx| Ok(raw.to_owned()), json!({ "type": "string", "pattern": "^[0-9]{4,10}$" })

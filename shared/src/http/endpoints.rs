@@ -93,6 +93,7 @@ endpoints! {
     ResendRegistrationCode => registration::resend_registration_code, BOTH;
     Login => auth::login, BOTH;
     VerifyMfa => auth::verify_mfa, NOTHING;
+    SendMfaCode => auth::send_mfa_code, BOTH;
     CompletePasswordChallenge => auth::complete_password_challenge, BOTH;
     Refresh => auth::refresh, NOTHING;
     Logout => auth::logout, NOTHING;

@@ -149,10 +149,11 @@ fn tokens() -> Value {
             ("token_type", json!({ "type": "string", "enum": ["Bearer"] })),
             ("expires_in", json!({ "type": "integer" })),
             ("refresh_token", string()),
+            ("scope", string()),
             ("device_token", string()),
             ("message", string()),
         ],
-        vec!["user_id", "access_token", "token_type", "expires_in", "refresh_token"],
+        vec!["user_id", "access_token", "token_type", "expires_in", "refresh_token", "scope"],
     )
 }
 
@@ -361,6 +362,7 @@ fn operation(endpoint: Endpoint) -> Operation {
                 device: true,
                 links: json!({
                     "VerifyMfa": { "operationId": "verify-mfa", "requestBody": challenge },
+                    "SendMfaCode": { "operationId": "send-mfa-code", "requestBody": challenge },
                     "CompletePasswordChallenge": {
                         "operationId": "complete-password-challenge", "requestBody": challenge,
                     },
@@ -375,6 +377,10 @@ fn operation(endpoint: Endpoint) -> Operation {
         Endpoint::VerifyMfa => Operation {
             device: true,
             ..with_body(auth::MfaBody::schema(), (200, reference("Tokens")), &[400, 403, 404, 413, 415, 422, 429])
+        },
+        Endpoint::SendMfaCode => Operation {
+            device: true,
+            ..with_body(auth::SendMfaCodeBody::schema(), (202, message()), &[400, 403, 404, 413, 415, 422, 429])
         },
         Endpoint::CompletePasswordChallenge => Operation {
             device: true,

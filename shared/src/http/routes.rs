@@ -38,6 +38,7 @@ pub enum Endpoint {
     ResendRegistrationCode,
     Login,
     VerifyMfa,
+    SendMfaCode,
     CompletePasswordChallenge,
     Refresh,
     Logout,
@@ -149,6 +150,13 @@ pub const ROUTES: &[Route] = &[
         path: "/v1/auth/mfa",
         auth: Auth::ApiKey,
         endpoint: Endpoint::VerifyMfa,
+    },
+    Route {
+        function: "send-mfa-code",
+        method: Method::POST,
+        path: "/v1/auth/mfa/send",
+        auth: Auth::ApiKey,
+        endpoint: Endpoint::SendMfaCode,
     },
     Route {
         function: "complete-password-challenge",

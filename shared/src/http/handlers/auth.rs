@@ -11,7 +11,9 @@ use crate::domain::auth::{self, LoginOutcome, Origin};
 use crate::domain::ids::{ChallengeId, RefreshToken};
 use crate::domain::password::Password;
 use crate::domain::values;
-use crate::http::body::{Code, Cx, Email, Id, NewPassword, Password as PasswordField, Token, Username};
+use crate::http::body::{
+    Code, Cx, Email, Id, NewPassword, Password as PasswordField, Token, Username, check_confirmation,
+};
 use crate::http::context::Ctx;
 use crate::http::input::Fields;
 use crate::http::problem::Problem;
@@ -37,10 +39,20 @@ crate::body! {
 }
 
 crate::body! {
+    /// `POST /v1/auth/mfa/send`: the login's second-factor code again.
+    pub struct SendMfaCodeBody {
+        challenge_id: required Id,
+    }
+}
+
+crate::body! {
     /// `POST /v1/auth/password/challenge`
     pub struct PasswordChallengeBody {
         challenge_id: required Id,
         new_password: required NewPassword,
+        /// The new password typed again (optional); when given, it must be
+        /// the same (`password_mismatch`).
+        confirm_password: optional NewPassword,
     }
 }
 
@@ -64,6 +76,9 @@ crate::body! {
         email: required Email,
         code: required Code,
         new_password: required NewPassword,
+        /// The new password typed again (optional); when given, it must be
+        /// the same (`password_mismatch`).
+        confirm_password: optional NewPassword,
     }
 }
 
@@ -116,14 +131,28 @@ pub async fn verify_mfa(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
     Ok(tokens_response(ctx, &tokens, StatusCode::OK, "logged_in"))
 }
 
+pub async fn send_mfa_code(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
+    let tenant = ctx.tenant()?;
+    let device = ctx.required_device()?;
+    let mut f = Fields::parse(ctx.body)?;
+    let SendMfaCodeBody { challenge_id } = SendMfaCodeBody::read(&mut f, &Cx::of(ctx));
+    f.finish(SendMfaCodeBody::FIELDS)?;
+    let challenge_id = challenge_id.ok_or_else(|| Problem::validation(vec![]))?;
+    let challenge_id = ChallengeId::parse(&challenge_id).ok_or(Error::ChallengeNotFound)?;
+    auth::resend_mfa_code(ctx.app, tenant, &challenge_id, device).await?;
+    Ok(json_response(StatusCode::ACCEPTED, json!({ "message": message(ctx, "code_resent") })))
+}
+
 pub async fn complete_password_challenge(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
     let tenant = ctx.tenant()?;
     let device = ctx.required_device()?;
     let mut f = Fields::parse(ctx.body)?;
-    let PasswordChallengeBody { challenge_id, new_password } = PasswordChallengeBody::read(&mut f, &Cx::of(ctx));
+    let PasswordChallengeBody { challenge_id, new_password, confirm_password } =
+        PasswordChallengeBody::read(&mut f, &Cx::of(ctx));
     if let Some(password) = &new_password {
         f.errors.extend(values::password_errors(&tenant.policy.password, "new_password", password, None));
     }
+    check_confirmation(&mut f, new_password.as_ref(), confirm_password.as_ref());
     f.finish(PasswordChallengeBody::FIELDS)?;
     let (Some(challenge_id), Some(new_password)) = (challenge_id, new_password) else {
         return Err(Problem::validation(vec![]));
@@ -185,10 +214,12 @@ pub async fn forgot_password(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
 pub async fn reset_password(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
     let tenant = ctx.tenant()?;
     let mut f = Fields::parse(ctx.body)?;
-    let ResetPasswordBody { email, code, new_password } = ResetPasswordBody::read(&mut f, &Cx::of(ctx));
+    let ResetPasswordBody { email, code, new_password, confirm_password } =
+        ResetPasswordBody::read(&mut f, &Cx::of(ctx));
     if let Some(password) = &new_password {
         f.errors.extend(values::password_errors(&tenant.policy.password, "new_password", password, email.as_ref()));
     }
+    check_confirmation(&mut f, new_password.as_ref(), confirm_password.as_ref());
     f.finish(ResetPasswordBody::FIELDS)?;
     let (Some(email), Some(code), Some(new_password)) = (email, code, new_password) else {
         return Err(Problem::validation(vec![]));

@@ -12,6 +12,7 @@ use crate::domain::password::Password;
 use crate::domain::values::{self, EmailAddress, Phone};
 use crate::http::body::{
     BirthDate, Choice, Code, Cx, Gender, Language, Name, NewPassword, OneOf, Password as PasswordField, Text, TimeZone,
+    check_confirmation,
 };
 use crate::http::context::Ctx;
 use crate::http::input::Fields;
@@ -110,6 +111,9 @@ crate::body! {
     pub struct ChangePasswordBody {
         current_password: required PasswordField,
         new_password: required NewPassword,
+        /// The new password typed again (optional); when given, it must be
+        /// the same (`password_mismatch`).
+        confirm_password: optional NewPassword,
     }
 }
 
@@ -152,10 +156,12 @@ pub async fn change_password(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
     let tenant = ctx.tenant()?;
     let principal = ctx.principal()?;
     let mut f = Fields::parse(ctx.body)?;
-    let ChangePasswordBody { current_password: current, new_password } = ChangePasswordBody::read(&mut f, &Cx::of(ctx));
+    let ChangePasswordBody { current_password: current, new_password, confirm_password } =
+        ChangePasswordBody::read(&mut f, &Cx::of(ctx));
     if let Some(password) = &new_password {
         f.errors.extend(values::password_errors(&tenant.policy.password, "new_password", password, None));
     }
+    check_confirmation(&mut f, new_password.as_ref(), confirm_password.as_ref());
     f.finish(ChangePasswordBody::FIELDS)?;
     let (Some(current), Some(new_password)) = (current, new_password) else {
         return Err(Problem::validation(vec![]));

@@ -13,6 +13,7 @@ use crate::domain::values::{self, Phone};
 use crate::domain::{Error, FieldError};
 use crate::http::body::{
     Accepted, Choice, Cx, E164, Email, NationalNumber, NewPassword, OneOf, PersonalBody, PhonePrefix, TenantCode,
+    check_confirmation,
 };
 use crate::http::context::Ctx;
 use crate::http::input::Fields;
@@ -23,6 +24,9 @@ crate::body! {
     pub struct StartRegistrationBody {
         email: required Email,
         password: required NewPassword,
+        /// The password typed again (optional); when given, it must be
+        /// the same (`password_mismatch`).
+        confirm_password: optional NewPassword,
         details: flatten PersonalBody,
         terms_accepted: required Accepted,
         privacy_policy_accepted: required Accepted,
@@ -36,6 +40,7 @@ pub async fn start_registration(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem
     if let Some(password) = &body.password {
         f.errors.extend(values::password_errors(&tenant.policy.password, "password", password, body.email.as_ref()));
     }
+    check_confirmation(&mut f, body.password.as_ref(), body.confirm_password.as_ref());
     f.finish(StartRegistrationBody::FIELDS)?;
     let (Some(email), Some(password), Some(details)) = (body.email, body.password, body.details.details(ctx.lang))
     else {

@@ -11,22 +11,15 @@ use crate::domain::ids::UserId;
 use crate::domain::password::Password;
 use crate::domain::reference;
 use crate::domain::user::Address;
-use crate::domain::users::{self, NewUser, Secret, USER_TYPES, UserView};
+use crate::domain::users::{self, NewUser, Secret, UserView};
 use crate::domain::values;
 use crate::http::body::{
-    Choice, CompanyId, Country, Cx, E164, Email, FieldKind, Flag, OneOf, Password as PasswordField, PersonalBody,
-    Reason, StatusField,
+    CompanyId, Country, Cx, E164, Email, FieldKind, Flag, NewPassword, Password as PasswordField, PersonalBody, Reason,
+    StatusField, UserType, check_confirmation,
 };
 use crate::http::context::Ctx;
 use crate::http::input::Fields;
 use crate::http::problem::Problem;
-
-/// The user types of SPEC §7.
-pub struct UserTypes;
-
-impl Choice for UserTypes {
-    const CHOICES: &'static [&'static str] = &USER_TYPES;
-}
 
 crate::body! {
     /// `POST /v1/users`: a user created by the back office, with a password
@@ -37,7 +30,9 @@ crate::body! {
         phone: optional E164,
         /// An ISO 3166-1 alpha-2 country code.
         nationality: optional Country,
-        user_type: required OneOf<UserTypes>,
+        /// `service_owner`, `company_user` or `consumer`, in any case
+        /// (`SERVICE_OWNER`); `subscriber` is a consumer.
+        user_type: required UserType,
         /// Required for company users.
         company_id: optional CompanyId,
         /// Roles of the tenant's catalogue that the caller may grant.
@@ -45,6 +40,9 @@ crate::body! {
         reset_required: optional Flag,
         invite: optional Flag,
         password: optional PasswordField,
+        /// The password typed again (optional); when given, it must be
+        /// the same (`password_mismatch`).
+        confirm_password: optional NewPassword,
         address: optional AddressField,
         /// Free attributes of the tenant's own (at most 50).
         attributes: optional Attributes,
@@ -174,6 +172,7 @@ pub async fn create_user(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
         reset_required,
         invite,
         password,
+        confirm_password,
         address,
         attributes,
     } = CreateUserBody::read(&mut f, &Cx::of(ctx));
@@ -181,6 +180,7 @@ pub async fn create_user(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
     let secret = match (password, invite) {
         (Some(password), false) => {
             f.errors.extend(values::password_errors(&tenant.policy.password, "password", &password, email.as_ref()));
+            check_confirmation(&mut f, Some(&password), confirm_password.as_ref());
             Some(Secret::Password(Password::new(password)))
         }
         (None, true) => Some(Secret::Invite),
