@@ -39,6 +39,7 @@ declare -A EXPECTED=(
   [get-me]=401:invalid_token [update-me]=401:invalid_token [close-me]=401:invalid_token
   [add-credential]=401:invalid_token [verify-credential]=401:invalid_token [change-password]=401:invalid_token
   [create-user]=201 [get-user]=404:user_not_found [change-user-status]=404:user_not_found
+  [unlock-user]=404:user_not_found [reset-user-password]=404:user_not_found [revoke-user-sessions]=404:user_not_found
   [get-user-audit]=404:user_not_found [list-reference]=200 [get-reference]=200
 )
 

@@ -913,9 +913,27 @@ async fn back_office_flows(stack: &Stack) {
         locked |= answer.headers.contains_key("retry-after");
     }
     assert!(locked, "the account locks");
-    stack.advance(3600);
+    // The back office unlocks it, ends its sessions, requires a new password
+    // and e-mails a reset code (the first e-mail fails and is cleaned up).
+    let user = |action: &str| format!("/v1/users/{user_id}/{action}");
+    let reason = json!({ "reason": "IAM check" });
+    stack.expect(StatusCode::OK, &user("unlock"), reason.clone(), &admin).await;
     let session = stack.login(&email, PASSWORD, "l2").await;
     assert_eq!(session.status, StatusCode::OK, "{}", session.body);
+    let (max_id, max_email) = stack.admin_user("max", json!({})).await;
+    assert_eq!(stack.login(&max_email, PASSWORD, "x1").await.status, StatusCode::OK);
+    let path = format!("/v1/users/{max_id}/sessions/revoke");
+    let revoked = stack.expect(StatusCode::OK, &path, reason, &admin).await;
+    assert_eq!(revoked["sessions_revoked"], 1, "{revoked}");
+    stack.fail_next_send();
+    let by_mail = json!({ "method": "email", "reason": "IAM check" });
+    let failed = stack.post(&user("password-reset"), by_mail.clone(), &admin).await;
+    assert_eq!(failed.status, StatusCode::SERVICE_UNAVAILABLE, "{}", failed.body);
+    stack.expect(StatusCode::OK, &user("password-reset"), by_mail, &admin).await;
+    let required = json!({ "method": "required", "reason": "IAM check" });
+    stack.expect(StatusCode::OK, &user("password-reset"), required, &admin).await;
+    let session = stack.login(&email, PASSWORD, "l2").await;
+    assert_eq!(session.body["password_change_required"], true, "{}", session.body);
 
     let suspend = json!({ "status": "suspended", "reason": "IAM check" });
     stack.expect(StatusCode::OK, &format!("/v1/users/{user_id}/status"), suspend, &admin).await;

@@ -97,6 +97,7 @@ on_both_stores!(
     a_store_failure_never_splits_user_and_lock,
     the_api_keys_partner_is_recorded,
     seed_spellings_of_user_types,
+    the_back_office_unlocks_resets_and_ends_sessions,
 );
 
 /// User types as the source APIs spell them: any case, `SUBSCRIBER` for a
@@ -684,4 +685,88 @@ async fn the_api_keys_partner_is_recorded(api: Api) {
         .call(Method::GET, &format!("/v1/users/{}", done["user_id"].as_str().unwrap()), Some(&api.admin()), None)
         .await;
     assert_eq!(user.body["partner_id"], "partner-42");
+}
+
+/// The back office helps a user: sees the lockout, unlocks, ends every
+/// session, requires a new password or e-mails a reset code; each audited,
+/// each within the actor's reach.
+async fn the_back_office_unlocks_resets_and_ends_sessions(api: Api) {
+    let (id, _) = api.user("help@example.com", "company_user", Some("acme")).await;
+    let (_, globex) = api.user("globex@example.com", "company_user", Some("globex")).await;
+    let admin = api.admin();
+    let path = |action: &str| format!("/v1/users/{id}/{action}");
+    let api = &api;
+    let login = |password: &'static str, device: &'static str| async move {
+        let body = json!({ "username": "help@example.com", "password": password });
+        api.post("/v1/auth/login", body, &[("X-Device-ID", device)]).await
+    };
+    for _ in 0..6 {
+        assert_eq!(login("Wr0ng!Pass", "x").await.code(), "invalid_credentials");
+    }
+    let locked = login(PASSWORD, "x").await;
+    assert!(locked.retry_after().is_some(), "locked: {}", locked.body);
+    let seen = api.call(Method::GET, &format!("/v1/users/{id}"), Some(&admin), None).await;
+    assert_eq!(seen.body["lockout"]["failed_attempts"], 6, "{}", seen.body);
+    assert!(seen.body["lockout"]["locked_until"].is_string() && seen.body["lockout"]["last_failure_at"].is_string());
+
+    // Out of reach: another company's user; bad input; an unknown user.
+    let reason = json!({ "reason": "Owner called the help desk" });
+    let refused = api.call(Method::POST, &path("unlock"), Some(&globex), Some(reason.clone())).await;
+    assert_eq!(refused.code(), "forbidden", "{}", refused.body);
+    let empty = api.call(Method::POST, &path("unlock"), Some(&admin), Some(json!({}))).await;
+    assert_eq!((empty.status, &empty.body["errors"][0]["field"]), (StatusCode::UNPROCESSABLE_ENTITY, &json!("reason")));
+    let unknown = "/v1/users/usr_0123456789abcdef0123456789abcdef/unlock";
+    assert_eq!(api.call(Method::POST, unknown, Some(&admin), Some(reason.clone())).await.code(), "user_not_found");
+
+    let unlocked = api.call(Method::POST, &path("unlock"), Some(&admin), Some(reason.clone())).await;
+    assert_eq!(unlocked.status, StatusCode::OK, "{}", unlocked.body);
+    assert_eq!(unlocked.body["previous"]["failed_attempts"], 6);
+    let seen = api.call(Method::GET, &format!("/v1/users/{id}"), Some(&admin), None).await;
+    assert_eq!(seen.body["lockout"], json!({ "failed_attempts": 0, "last_failure_at": null, "locked_until": null }));
+    let one = login(PASSWORD, "d1").await;
+    assert_eq!(one.status, StatusCode::OK, "unlocked: {}", one.body);
+    let two = login(PASSWORD, "d2").await;
+
+    // Every session ends: access and refresh tokens stop working.
+    let revoked = api.call(Method::POST, &path("sessions/revoke"), Some(&admin), Some(reason.clone())).await;
+    assert_eq!(revoked.status, StatusCode::OK, "{}", revoked.body);
+    assert!(revoked.body["sessions_revoked"].as_u64().unwrap() >= 2, "{}", revoked.body);
+    let me = api.call(Method::GET, "/v1/me", one.body["access_token"].as_str(), None).await;
+    assert_eq!(me.status, StatusCode::UNAUTHORIZED, "{}", me.body);
+    let refresh = json!({ "refresh_token": two.body["refresh_token"] });
+    let refreshed = api.post("/v1/auth/refresh", refresh, &[("X-Device-ID", "d2")]).await;
+    assert_eq!(refreshed.status, StatusCode::UNAUTHORIZED, "{}", refreshed.body);
+
+    // A new password required at the next sign-in.
+    let required = json!({ "method": "required", "reason": "Shared password" });
+    let answer = api.call(Method::POST, &path("password-reset"), Some(&admin), Some(required)).await;
+    assert_eq!((answer.status, &answer.body["method"]), (StatusCode::OK, &json!("required")), "{}", answer.body);
+    let challenge = login(PASSWORD, "d3").await;
+    assert_eq!(challenge.body["password_change_required"], true, "{}", challenge.body);
+
+    // A reset code by e-mail, within the address's cooldown.
+    let mails = api.app.messages_to("help@example.com").len();
+    let by_mail = json!({ "method": "email", "reason": "Forgot it" });
+    let sent = api.call(Method::POST, &path("password-reset"), Some(&admin), Some(by_mail.clone())).await;
+    assert_eq!(sent.status, StatusCode::OK, "{}", sent.body);
+    assert_eq!(api.app.messages_to("help@example.com").len(), mails + 1, "a reset code was e-mailed");
+    let again = api.call(Method::POST, &path("password-reset"), Some(&admin), Some(by_mail.clone())).await;
+    assert_eq!((again.status, again.code()), (StatusCode::TOO_MANY_REQUESTS, "rate_limited"), "{}", again.body);
+    let reset = json!({ "email": "help@example.com", "code": CODE, "new_password": "N3w!Secret" });
+    assert_eq!(api.post("/v1/auth/password/reset", reset, &[]).await.status, StatusCode::OK);
+    let sms = json!({ "method": "sms", "reason": "x" });
+    let bad = api.call(Method::POST, &path("password-reset"), Some(&admin), Some(sms)).await;
+    assert_eq!(bad.body["errors"][0]["code"], "invalid_choice", "{}", bad.body);
+
+    // Not for a suspended user; every action is in the audit trail.
+    assert_eq!(api.status(&admin, &id, "suspended", "Fraud check").await.status, StatusCode::OK);
+    let refused = api.call(Method::POST, &path("password-reset"), Some(&admin), Some(by_mail)).await;
+    assert_eq!(refused.code(), "account_inactive", "{}", refused.body);
+    let events: Vec<String> = api.audit(&id).await.iter().map(|e| e["event"].as_str().unwrap().to_owned()).collect();
+    for event in ["unlocked", "sessions_revoked", "reset_required", "password_reset_sent"] {
+        assert!(events.contains(&event.to_owned()), "{event} in {events:?}");
+    }
+    let unlock = api.audit(&id).await.into_iter().find(|e| e["event"] == "unlocked").unwrap();
+    assert_eq!(unlock["detail"]["reason"], "Owner called the help desk");
+    assert!(unlock["detail"]["by"].as_str().unwrap().starts_with("admin:"), "{unlock}");
 }

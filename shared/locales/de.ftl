@@ -145,6 +145,10 @@ legal-terms = Nutzungsbedingungen
 legal-privacy = Datenschutzerklärung
 message-user_created = Der Benutzer wurde angelegt.
 message-status_changed = Der Status wurde geändert.
+message-user_unlocked = Das Konto wurde entsperrt.
+message-user_sessions_revoked = Alle Sitzungen des Benutzers wurden beendet.
+message-user_reset_code_sent = Wir haben dem Benutzer einen Code für ein neues Passwort gesendet.
+message-user_reset_required = Der Benutzer muss bei der nächsten Anmeldung ein neues Passwort festlegen.
 email-invite-subject = Sie sind eingeladen
 email-invite-text =
     Hallo { $name },

@@ -145,6 +145,10 @@ legal-terms = Terms of use
 legal-privacy = Privacy policy
 message-user_created = The user was created.
 message-status_changed = The status was changed.
+message-user_unlocked = The account was unlocked.
+message-user_sessions_revoked = Every session of the user was ended.
+message-user_reset_code_sent = We sent the user a code to set a new password.
+message-user_reset_required = The user must set a new password at the next sign-in.
 email-invite-subject = You are invited
 email-invite-text =
     Hello { $name },

@@ -145,6 +145,10 @@ legal-terms = Conditions d'utilisation
 legal-privacy = Politique de confidentialité
 message-user_created = L'utilisateur a été créé.
 message-status_changed = Le statut a été modifié.
+message-user_unlocked = Le compte a été débloqué.
+message-user_sessions_revoked = Toutes les sessions de l'utilisateur ont été fermées.
+message-user_reset_code_sent = Nous avons envoyé à l'utilisateur un code pour définir un nouveau mot de passe.
+message-user_reset_required = L'utilisateur devra définir un nouveau mot de passe à la prochaine connexion.
 email-invite-subject = Vous êtes invité
 email-invite-text =
     Bonjour { $name },

@@ -145,6 +145,10 @@ legal-terms = Condizioni d'uso
 legal-privacy = Informativa sulla privacy
 message-user_created = L'utente è stato creato.
 message-status_changed = Lo stato è stato modificato.
+message-user_unlocked = L'account è stato sbloccato.
+message-user_sessions_revoked = Tutte le sessioni dell'utente sono state chiuse.
+message-user_reset_code_sent = Abbiamo inviato all'utente un codice per impostare una nuova password.
+message-user_reset_required = L'utente dovrà impostare una nuova password al prossimo accesso.
 email-invite-subject = Sei stato invitato
 email-invite-text =
     Ciao { $name },

@@ -152,6 +152,36 @@ async fn spend_password_attempt(app: &App, key: &Key, password: &Password, hash:
     Err(Error::InvalidCredentials { retry_after: (lock > 0).then_some(lock as u64) })
 }
 
+/// An account's lockout as the back office sees it: the failures counted
+/// (0 once forgotten), when the last one was, and until when the account is
+/// locked, if it is.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Lockout {
+    pub failed_attempts: u64,
+    pub last_failure_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub locked_until: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// The lockout of `user_id`'s account (its shared allowance; a device's own
+/// allowance is not shown), read as the login reads it.
+pub async fn lockout(app: &App, user_id: &UserId) -> Result<Lockout, Error> {
+    let now = app.clock.now().timestamp();
+    let Some(counter) = app.store.get(&account_failures_key(user_id)).await? else {
+        return Ok(Lockout::default());
+    };
+    let last_failure = counter.expires_at.unwrap_or(now) - (FAILURE_MEMORY_SECS + MAX_LOCK_SECS);
+    let lock_end = last_failure + lock_secs(counter.version);
+    if now - lock_end >= FAILURE_MEMORY_SECS {
+        return Ok(Lockout::default());
+    }
+    let at = |secs: i64| chrono::DateTime::from_timestamp(secs, 0);
+    Ok(Lockout {
+        failed_attempts: counter.version,
+        last_failure_at: at(last_failure),
+        locked_until: if lock_end > now { at(lock_end) } else { None },
+    })
+}
+
 /// A step-up: the current password of a signed-in user, counted toward the
 /// same lockout as the login (the account's shared allowance). A success
 /// forgets the failures; a failure answers as a wrong `field`.
@@ -697,7 +727,6 @@ pub async fn forgot_password(app: &App, tenant: &Tenant, email: &EmailAddress, i
     limits::cooldown(app, "reset-dest", &subject, tenant.policy.codes.resend_cooldown_secs).await?;
     let now = app.clock.now();
     let ttl = Duration::seconds(tenant.policy.codes.email_ttl_secs);
-    let key = reset_key(&tenant.id, email.as_str());
     let found = user_by_lock(app, &email_lock_key(&tenant.id, email.as_str())).await?;
     // Active users reset; invited (created) users get their invitation again.
     let user = match found {
@@ -716,10 +745,29 @@ pub async fn forgot_password(app: &App, tenant: &Tenant, email: &EmailAddress, i
             return Ok(());
         }
     };
+    issue_reset_code(app, tenant, &user, &subject).await
+}
+
+/// Sends `user` a password-reset code by e-mail (for an invited user, the
+/// invitation again) within the address's hourly sends and cooldown: the
+/// back office's "send a reset".
+pub(crate) async fn send_reset_code(app: &App, tenant: &Tenant, user: &User) -> Result<(), Error> {
+    let subject = format!("{}#{}", tenant.id, user.email);
+    limits::count(app, "reset-dest", &subject, 3600, tenant.policy.codes.max_sends as u64).await?;
+    limits::cooldown(app, "reset-dest", &subject, tenant.policy.codes.resend_cooldown_secs).await?;
+    issue_reset_code(app, tenant, user, &subject).await
+}
+
+/// Stores a new reset code for `user`'s address and e-mails it; a failed
+/// send removes it and ends the cooldown of `subject` again.
+async fn issue_reset_code(app: &App, tenant: &Tenant, user: &User, subject: &str) -> Result<(), Error> {
+    let now = app.clock.now();
+    let ttl = Duration::seconds(tenant.policy.codes.email_ttl_secs);
+    let key = reset_key(&tenant.id, &user.email);
     let code = draw_code(app.random.as_ref(), tenant.policy.codes.length, app.sandbox_code(tenant));
     let hash = hash_code(app.settings.code_key()?, "password-reset", &user.id, &code);
     let pending = ResetRecord { user_id: user.id.to_string(), code: PendingCode::issue(app, hash, now + ttl) };
-    app.store.put(pending.item(&tenant.id, email.as_str())?, Condition::Always).await?;
+    app.store.put(pending.item(&tenant.id, &user.email)?, Condition::Always).await?;
     let lang = user.details.language.as_str();
     let minutes = (tenant.policy.codes.email_ttl_secs + 59) / 60;
     let mail = Email {
@@ -737,7 +785,7 @@ pub async fn forgot_password(app: &App, tenant: &Tenant, email: &EmailAddress, i
     app.send_time.record(started.elapsed());
     if let Err(err) = sent {
         let _ = app.store.delete(&key, Condition::Always).await;
-        limits::clear_cooldown(app, "reset-dest", &subject).await;
+        limits::clear_cooldown(app, "reset-dest", subject).await;
         return Err(err.into());
     }
     Ok(())

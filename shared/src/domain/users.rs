@@ -4,6 +4,7 @@
 use chrono::Duration;
 use serde::Serialize;
 
+use super::auth::{Lockout, lockout, send_reset_code};
 use super::codes::{PendingCode, draw_code, hash_code};
 use super::error::Error;
 use super::me::close_writes;
@@ -16,7 +17,7 @@ use super::values::{EmailAddress, PersonalDetails, Phone};
 use crate::app::App;
 use crate::domain::ids::UserId;
 use crate::i18n::{Arg, text};
-use crate::ports::{Condition, Email, Item, StoreError};
+use crate::ports::{Condition, Email, Item, StoreError, Write};
 use crate::table::{self, AuditEntry, Record, ResetRecord, audit_of, email_lock_key};
 
 /// The kinds of user.
@@ -169,6 +170,8 @@ pub struct UserView {
     pub created_by: Option<String>,
     pub created_at: chrono::DateTime<chrono::Utc>,
     pub updated_at: chrono::DateTime<chrono::Utc>,
+    /// The account's lockout (read where it is shown: `GET /v1/users/{id}`).
+    pub lockout: Lockout,
 }
 
 impl From<&User> for UserView {
@@ -193,6 +196,7 @@ impl From<&User> for UserView {
             created_by: u.created_by.clone(),
             created_at: u.created_at,
             updated_at: u.updated_at,
+            lockout: Lockout::default(),
         }
     }
 }
@@ -363,6 +367,79 @@ pub async fn change_status(
         }
     }
     Ok(from)
+}
+
+/// Ends the lockout of a user's account (the failures counted toward it are
+/// forgotten); returns what it was.
+pub async fn unlock(app: &App, tenant: &Tenant, actor: &Actor, id: &UserId, reason: &str) -> Result<Lockout, Error> {
+    scoped_user(app, tenant, actor, id).await?;
+    let was = lockout(app, id).await?;
+    let detail = serde_json::json!({
+        "reason": reason, "by": actor.label(), "failed_attempts": was.failed_attempts, "locked_until": was.locked_until,
+    });
+    let writes = vec![
+        Write::Delete { key: table::account_failures_key(id), condition: Condition::Always },
+        audit_write(app, id, "unlocked", detail)?,
+    ];
+    app.store.transact(writes).await?;
+    Ok(was)
+}
+
+/// Ends every session of a user (access tokens stop working at once,
+/// refresh tokens and devices' tokens too); returns how many were open.
+pub async fn revoke_sessions(
+    app: &App,
+    tenant: &Tenant,
+    actor: &Actor,
+    id: &UserId,
+    reason: &str,
+) -> Result<usize, Error> {
+    let (mut user, version) = scoped_user(app, tenant, actor, id).await?;
+    user.end_sessions(None);
+    user.updated_at = app.clock.now();
+    let detail = serde_json::json!({ "reason": reason, "by": actor.label() });
+    let writes = vec![user.put(Condition::Version(version))?, audit_write(app, id, "sessions_revoked", detail)?];
+    app.store.transact(writes).await?;
+    Ok(sweep_sessions(app, &user).await)
+}
+
+/// How the back office helps a user to a new password.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ResetMethod {
+    /// E-mail a reset code (an invited user gets the invitation again).
+    Email,
+    /// Require a new password at the next login (`password_change_required`).
+    Required,
+}
+
+/// Starts a password reset for a user; audited either way.
+pub async fn reset_password(
+    app: &App,
+    tenant: &Tenant,
+    actor: &Actor,
+    id: &UserId,
+    method: ResetMethod,
+    reason: &str,
+) -> Result<(), Error> {
+    let (mut user, version) = scoped_user(app, tenant, actor, id).await?;
+    if !(user.is_active() || (method == ResetMethod::Email && user.status == Status::Created)) {
+        return Err(Error::AccountInactive);
+    }
+    let method_name = if method == ResetMethod::Email { "email" } else { "required" };
+    let detail = serde_json::json!({ "method": method_name, "reason": reason, "by": actor.label() });
+    match method {
+        ResetMethod::Email => {
+            send_reset_code(app, tenant, &user).await?;
+            app.store.transact(vec![audit_write(app, id, "password_reset_sent", detail)?]).await?;
+        }
+        ResetMethod::Required => {
+            user.reset_required = true;
+            user.updated_at = app.clock.now();
+            let writes = vec![user.put(Condition::Version(version))?, audit_write(app, id, "reset_required", detail)?];
+            app.store.transact(writes).await?;
+        }
+    }
+    Ok(())
 }
 
 /// A page of a user's audit trail, newest first.

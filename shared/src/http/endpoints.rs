@@ -109,6 +109,9 @@ endpoints! {
     CreateUser => users::create_user, EMAIL;
     GetUser => users::get_user, NOTHING;
     ChangeUserStatus => users::change_user_status, NOTHING;
+    UnlockUser => users::unlock_user, NOTHING;
+    ResetUserPassword => users::reset_user_password, EMAIL;
+    RevokeUserSessions => users::revoke_user_sessions, NOTHING;
     GetUserAudit => users::get_user_audit, NOTHING;
     ListReference => reference::list_reference, NOTHING;
     GetReference => reference::get_reference, NOTHING;

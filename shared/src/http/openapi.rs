@@ -130,6 +130,7 @@ fn user() -> Value {
         ("reset_required", json!({ "type": "boolean" })),
         ("created_by", string()),
         ("updated_at", time()),
+        ("lockout", lockout()),
     ]);
     object(
         properties,
@@ -138,6 +139,18 @@ fn user() -> Value {
             &["email_verified", "phone_verified", "reset_required", "created_at", "updated_at"],
         ]
         .concat(),
+    )
+}
+
+/// An account's lockout, as admins see it.
+fn lockout() -> Value {
+    object(
+        vec![
+            ("failed_attempts", json!({ "type": "integer", "minimum": 0 })),
+            ("last_failure_at", nullable(time())),
+            ("locked_until", nullable(time())),
+        ],
+        vec!["failed_attempts", "last_failure_at", "locked_until"],
     )
 }
 
@@ -242,6 +255,9 @@ fn operation(endpoint: Endpoint) -> Operation {
             "GetUser": { "operationId": "get-user", "parameters": id },
             "ChangeUserStatus": { "operationId": "change-user-status", "parameters": id },
             "GetUserAudit": { "operationId": "get-user-audit", "parameters": id },
+            "UnlockUser": { "operationId": "unlock-user", "parameters": id },
+            "ResetUserPassword": { "operationId": "reset-user-password", "parameters": id },
+            "RevokeUserSessions": { "operationId": "revoke-user-sessions", "parameters": id },
         })
     };
     match endpoint {
@@ -446,6 +462,50 @@ fn operation(endpoint: Endpoint) -> Operation {
                 ),
             ),
             &[400, 403, 404, 409, 413, 415, 422],
+        ),
+        Endpoint::UnlockUser => with_body(
+            users::ReasonBody::schema(),
+            (
+                200,
+                object(
+                    vec![("user_id", string()), ("previous", lockout()), ("message", string())],
+                    vec!["user_id", "previous"],
+                ),
+            ),
+            &[400, 403, 404, 413, 415, 422],
+        ),
+        Endpoint::ResetUserPassword => with_body(
+            users::ResetUserPasswordBody::schema(),
+            (
+                200,
+                object(
+                    vec![
+                        ("user_id", string()),
+                        (
+                            "method",
+                            json!({ "type": "string", "enum": <users::ResetMethods as super::body::Choice>::CHOICES }),
+                        ),
+                        ("message", string()),
+                    ],
+                    vec!["user_id", "method"],
+                ),
+            ),
+            &[400, 403, 404, 413, 415, 422, 429],
+        ),
+        Endpoint::RevokeUserSessions => with_body(
+            users::ReasonBody::schema(),
+            (
+                200,
+                object(
+                    vec![
+                        ("user_id", string()),
+                        ("sessions_revoked", json!({ "type": "integer", "minimum": 0 })),
+                        ("message", string()),
+                    ],
+                    vec!["user_id", "sessions_revoked"],
+                ),
+            ),
+            &[400, 403, 404, 413, 415, 422],
         ),
         Endpoint::GetUserAudit => {
             let event = object(

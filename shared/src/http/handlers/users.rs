@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 
 use super::reply::{json_response, message};
 use crate::domain::FieldError;
+use crate::domain::auth::lockout;
 use crate::domain::ids::UserId;
 use crate::domain::password::Password;
 use crate::domain::reference;
@@ -14,8 +15,8 @@ use crate::domain::user::Address;
 use crate::domain::users::{self, NewUser, Secret, UserView};
 use crate::domain::values;
 use crate::http::body::{
-    CompanyId, Country, Cx, E164, Email, FieldKind, Flag, NewPassword, Password as PasswordField, PersonalBody, Reason,
-    StatusField, UserType, check_confirmation,
+    Choice, CompanyId, Country, Cx, E164, Email, FieldKind, Flag, NewPassword, OneOf, Password as PasswordField,
+    PersonalBody, Reason, StatusField, UserType, check_confirmation,
 };
 use crate::http::context::Ctx;
 use crate::http::input::Fields;
@@ -227,7 +228,80 @@ fn user_id(ctx: &Ctx<'_>) -> Result<UserId, Problem> {
 
 pub async fn get_user(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
     let user = users::get_user(ctx.app, ctx.tenant()?, ctx.actor()?, &user_id(ctx)?).await?;
-    Ok(json_response(StatusCode::OK, serde_json::to_value(UserView::from(&user)).unwrap_or_default()))
+    let mut view = UserView::from(&user);
+    view.lockout = lockout(ctx.app, &user.id).await?;
+    Ok(json_response(StatusCode::OK, serde_json::to_value(view).unwrap_or_default()))
+}
+
+crate::body! {
+    /// `POST /v1/users/{id}/unlock`, `POST /v1/users/{id}/sessions/revoke`.
+    pub struct ReasonBody {
+        /// Why (written to the audit trail): 1–500 characters.
+        reason: required Reason,
+    }
+}
+
+/// The reason of a back-office action's body.
+fn reason(ctx: &Ctx<'_>) -> Result<String, Problem> {
+    let mut f = Fields::parse(ctx.body)?;
+    let ReasonBody { reason } = ReasonBody::read(&mut f, &Cx::of(ctx));
+    f.finish(ReasonBody::FIELDS)?;
+    reason.ok_or_else(|| Problem::validation(vec![]))
+}
+
+pub async fn unlock_user(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
+    let (tenant, actor) = (ctx.tenant()?, ctx.actor()?);
+    let reason = reason(ctx)?;
+    let id = &user_id(ctx)?;
+    let was = users::unlock(ctx.app, tenant, actor, id, &reason).await?;
+    Ok(json_response(
+        StatusCode::OK,
+        json!({ "user_id": id, "previous": was, "message": message(ctx, "user_unlocked") }),
+    ))
+}
+
+pub async fn revoke_user_sessions(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
+    let (tenant, actor) = (ctx.tenant()?, ctx.actor()?);
+    let reason = reason(ctx)?;
+    let id = &user_id(ctx)?;
+    let revoked = users::revoke_sessions(ctx.app, tenant, actor, id, &reason).await?;
+    Ok(json_response(
+        StatusCode::OK,
+        json!({ "user_id": id, "sessions_revoked": revoked, "message": message(ctx, "user_sessions_revoked") }),
+    ))
+}
+
+/// How the back office resets a password.
+pub struct ResetMethods;
+
+impl Choice for ResetMethods {
+    const CHOICES: &'static [&'static str] = &["email", "required"];
+}
+
+crate::body! {
+    /// `POST /v1/users/{id}/password-reset`
+    pub struct ResetUserPasswordBody {
+        /// `email`: e-mail the user a reset code (an invited user: the
+        /// invitation again); `required`: a new password at the next sign-in.
+        method: required OneOf<ResetMethods>,
+        /// Why (written to the audit trail): 1–500 characters.
+        reason: required Reason,
+    }
+}
+
+pub async fn reset_user_password(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
+    let (tenant, actor) = (ctx.tenant()?, ctx.actor()?);
+    let mut f = Fields::parse(ctx.body)?;
+    let ResetUserPasswordBody { method, reason } = ResetUserPasswordBody::read(&mut f, &Cx::of(ctx));
+    f.finish(ResetUserPasswordBody::FIELDS)?;
+    let (Some(method), Some(reason)) = (method, reason) else { return Err(Problem::validation(vec![])) };
+    let id = &user_id(ctx)?;
+    let (how, text) = match method {
+        "email" => (users::ResetMethod::Email, "user_reset_code_sent"),
+        _ => (users::ResetMethod::Required, "user_reset_required"),
+    };
+    users::reset_password(ctx.app, tenant, actor, id, how, &reason).await?;
+    Ok(json_response(StatusCode::OK, json!({ "user_id": id, "method": method, "message": message(ctx, text) })))
 }
 
 crate::body! {
