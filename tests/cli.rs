@@ -365,3 +365,77 @@ async fn signing_keys_rotate_without_logging_anyone_out() {
     assert!(cli.run(&["secrets", "rotate-code-key"]).ok);
     assert_ne!(read().await, before);
 }
+
+/// `user find|show|unlock|revoke-sessions|status`: the back office's use
+/// cases from the CLI, on a user the API locked out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cli_finds_and_helps_a_user() {
+    let cli = Cli::new("cli-user");
+    assert!(cli.run(&["create-table"]).ok);
+    cli.json(&["tenant", "create", "acme", "--name", "Acme"]);
+    let api_key = cli.json(&["api-key", "create", "acme"])["api_key"].as_str().unwrap().to_owned();
+    cli.json(&["secrets", "create"]);
+    let owner = cli.json(&[
+        "service-owner",
+        "create",
+        "acme",
+        "--email",
+        "ola@acme.example",
+        "--first-name",
+        "Ola",
+        "--last-name",
+        "Nord",
+        "--password",
+        "Str0ng!Pass",
+    ]);
+    let id = owner["user_id"].as_str().unwrap().to_owned();
+    let app = Arc::new(cli.app(&["REGISTRAR_SIGNING_KEYS_SECRET", "REGISTRAR_CODE_KEY_SECRET"], None).await);
+    let (addr, _server) = shared::http::server::spawn(app, "127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let http = reqwest::Client::new();
+    let login = |password: &'static str| {
+        http.post(format!("http://{addr}/v1/auth/login"))
+            .header("X-API-Key", &api_key)
+            .header("X-Device-ID", "ops")
+            .json(&json!({ "username": "ola@acme.example", "password": password }))
+            .send()
+    };
+    for _ in 0..6 {
+        assert_eq!(login("Wr0ng!Pass").await.unwrap().status(), 401);
+    }
+
+    let found = cli.json(&["user", "find", "acme", "--email", " OLA@acme.example "]);
+    assert_eq!(found["user_id"], id.as_str());
+    assert_eq!(found["lockout"]["failed_attempts"], 6, "{found}");
+    assert!(found["lockout"]["locked_until"].is_string(), "{found}");
+    let shown = cli.run(&["user", "show", "acme", &id]);
+    assert!(shown.ok && shown.stdout.contains("failed_attempts=6"), "{}", shown.stdout);
+    let unlocked = cli.json(&["user", "unlock", "acme", &id, "--reason", "Called the help desk"]);
+    assert_eq!(unlocked["previous"]["failed_attempts"], 6);
+    let signed_in = login("Str0ng!Pass").await.unwrap();
+    assert_eq!(signed_in.status(), 200, "unlocked");
+    let access = signed_in.json::<Value>().await.unwrap()["access_token"].as_str().unwrap().to_owned();
+    let revoked = cli.json(&["user", "revoke-sessions", "acme", &id, "--reason", "Lost laptop"]);
+    assert_eq!(revoked["sessions_revoked"], 1);
+    let me = http
+        .get(format!("http://{addr}/v1/me"))
+        .header("X-API-Key", &api_key)
+        .bearer_auth(&access)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status(), 401, "the session ended");
+    let moved = cli.json(&["user", "status", "acme", &id, "S", "--reason", "Audit"]);
+    assert_eq!((moved["previous_status"].as_str(), moved["status"].as_str()), (Some("active"), Some("suspended")));
+
+    // Clear failures.
+    let nobody = cli.run(&["user", "find", "acme", "--phone", "+41791234567"]);
+    assert!(!nobody.ok && nobody.stderr.contains("no user with that"), "{}", nobody.stderr);
+    let bad = cli.run(&["user", "show", "acme", "usr_nope"]);
+    assert!(!bad.ok && bad.stderr.contains("no such user"), "{}", bad.stderr);
+    let wrong_move = cli.run(&["user", "status", "acme", &id, "created", "--reason", "x"]);
+    assert!(!wrong_move.ok && wrong_move.stderr.contains("can only move to"), "{}", wrong_move.stderr);
+    let blank = cli.run(&["user", "unlock", "acme", &id, "--reason", "  "]);
+    assert!(!blank.ok && blank.stderr.contains("--reason: required"), "{}", blank.stderr);
+    let no_reason = cli.run(&["user", "unlock", "acme", &id]);
+    assert!(!no_reason.ok && no_reason.stderr.contains("--reason"), "{}", no_reason.stderr);
+}

@@ -61,6 +61,10 @@ enum Command {
     /// The first service owner of a tenant.
     #[command(subcommand)]
     ServiceOwner(ServiceOwnerCommand),
+    /// Find and help a tenant's users (the back office's own domain code,
+    /// acting as an admin token of the tenant; every change audited).
+    #[command(subcommand)]
+    User(UserCommand),
     /// Signing keys of the access tokens (in the stack's two key secrets).
     #[command(subcommand)]
     SigningKey(SigningKeyCommand),
@@ -209,6 +213,43 @@ enum ServiceOwnerCommand {
         /// The password; prefer REGISTRAR_PASSWORD to keep it out of shell history.
         #[arg(long, env = "REGISTRAR_PASSWORD", hide_env_values = true)]
         password: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Find a user by e-mail address or phone (exact; the phone in E.164).
+    Find {
+        tenant: String,
+        #[arg(long, conflicts_with = "phone", required_unless_present = "phone")]
+        email: Option<String>,
+        #[arg(long)]
+        phone: Option<String>,
+    },
+    /// A user, with its lockout.
+    Show { tenant: String, user_id: String },
+    /// Move a user to another status (`created`, `active`, `suspended`,
+    /// `disabled`, `closed`, or their letters).
+    Status {
+        tenant: String,
+        user_id: String,
+        status: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// End a user's lockout.
+    Unlock {
+        tenant: String,
+        user_id: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// End every session of a user.
+    RevokeSessions {
+        tenant: String,
+        user_id: String,
+        #[arg(long)]
+        reason: String,
     },
 }
 
@@ -432,6 +473,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 json!({ "user_id": user.id, "tenant_id": tid, "email": user.email, "user_type": user.user_type });
             print(json_out, &value, format!("created service owner {} ({})", user.id, user.email));
         }
+        Command::User(command) => user(&cli, dynamo.clone(), command).await?,
         Command::SigningKey(command) => signing_key(&cli, command, now).await?,
         Command::Secrets(command) => secrets(&cli, command, now).await?,
     }
@@ -533,6 +575,93 @@ async fn secrets(cli: &Cli, command: &SecretsCommand, now: DateTime<Utc>) -> Res
         SecretsCommand::RotateCodeKey => {
             secrets.write(&names.code_key, &new_code_key()).await.map_err(fail)?;
             print(cli.json, &json!({ "rotated": names.code_key }), format!("rotated {}", names.code_key));
+        }
+    }
+    Ok(())
+}
+
+/// A user's line of text: id, e-mail, status, type, company, lockout.
+fn user_text(view: &shared::domain::users::UserView) -> String {
+    let locked = view.lockout.locked_until.map_or_else(|| "-".to_owned(), |at| at.to_rfc3339());
+    format!(
+        "{}\t{}\t{}\t{}\t{}\tfailed_attempts={}\tlocked_until={locked}",
+        view.user_id,
+        view.email,
+        view.status.as_str(),
+        view.user_type,
+        view.company_id.as_deref().unwrap_or("-"),
+        view.lockout.failed_attempts,
+    )
+}
+
+/// `user …`: the back office's use cases, as an admin token of the tenant.
+async fn user(cli: &Cli, store: Arc<DynamoStore>, command: &UserCommand) -> Result<(), Failure> {
+    use shared::domain::auth::lockout;
+    use shared::domain::ids::UserId;
+    use shared::domain::users::{self, Actor, Lookup, UserView};
+    use shared::domain::values::{EmailAddress, Phone, Status, parse_reason};
+    let tenant_id = match command {
+        UserCommand::Find { tenant, .. }
+        | UserCommand::Show { tenant, .. }
+        | UserCommand::Status { tenant, .. }
+        | UserCommand::Unlock { tenant, .. }
+        | UserCommand::RevokeSessions { tenant, .. } => tenant,
+    };
+    let tenant = tenant::get_tenant(store.as_ref(), tenant_id)
+        .await?
+        .ok_or_else(|| Failure(format!("no tenant {tenant_id}")))?;
+    let app = operator_app(store).map_err(|e| Failure(e.to_string()))?;
+    let actor = Actor::Admin { token_id: "cli".into() };
+    let failed = |e: shared::domain::Error| match e {
+        shared::domain::Error::UserNotFound => Failure("no such user in this tenant".into()),
+        shared::domain::Error::InvalidStatusChange { from, allowed } => {
+            Failure(format!("a {from} user can only move to: {}", allowed.join(", ")))
+        }
+        other => Failure(other.to_string()),
+    };
+    let id = |raw: &str| UserId::parse(raw).ok_or_else(|| Failure("no such user in this tenant".into()));
+    let why = |raw: &str| parse_reason(raw).map_err(|code| Failure(format!("--reason: {code}")));
+    let show = async |user: &shared::domain::user::User| -> Result<(), Failure> {
+        let mut view = UserView::from(user);
+        view.lockout = lockout(&app, &user.id).await.map_err(failed)?;
+        print(cli.json, &serde_json::to_value(&view).unwrap_or_default(), user_text(&view));
+        Ok(())
+    };
+    match command {
+        UserCommand::Find { email, phone, .. } => {
+            let by = match (email, phone) {
+                (Some(email), _) => {
+                    Lookup::Email(EmailAddress::parse(email).map_err(|c| Failure(format!("--email: {c}")))?)
+                }
+                (None, Some(phone)) => {
+                    Lookup::Phone(Phone::parse(phone).map_err(|c| Failure(format!("--phone: {c}")))?)
+                }
+                (None, None) => return Err(Failure("give --email or --phone".into())),
+            };
+            let user = users::find_user(&app, &tenant, &actor, &by).await.map_err(failed)?;
+            show(&user.ok_or_else(|| Failure("no user with that e-mail address or phone".into()))?).await?;
+        }
+        UserCommand::Show { user_id, .. } => {
+            show(&users::get_user(&app, &tenant, &actor, &id(user_id)?).await.map_err(failed)?).await?;
+        }
+        UserCommand::Status { user_id, status, reason, .. } => {
+            let to = Status::parse(status).ok_or_else(|| Failure(format!("unknown status {status}")))?;
+            let id = id(user_id)?;
+            let from = users::change_status(&app, &tenant, &actor, &id, to, &why(reason)?).await.map_err(failed)?;
+            let out = json!({ "user_id": id, "status": to.as_str(), "previous_status": from.as_str() });
+            print(cli.json, &out, format!("{id}\t{} -> {}", from.as_str(), to.as_str()));
+        }
+        UserCommand::Unlock { user_id, reason, .. } => {
+            let id = id(user_id)?;
+            let was = users::unlock(&app, &tenant, &actor, &id, &why(reason)?).await.map_err(failed)?;
+            let out = json!({ "user_id": id, "previous": was });
+            print(cli.json, &out, format!("{id}\tunlocked (failed_attempts was {})", was.failed_attempts));
+        }
+        UserCommand::RevokeSessions { user_id, reason, .. } => {
+            let id = id(user_id)?;
+            let revoked = users::revoke_sessions(&app, &tenant, &actor, &id, &why(reason)?).await.map_err(failed)?;
+            let out = json!({ "user_id": id, "sessions_revoked": revoked });
+            print(cli.json, &out, format!("{id}\t{revoked} sessions revoked"));
         }
     }
     Ok(())

@@ -11,7 +11,7 @@ use super::me::close_writes;
 use super::password::{Password, hash_password};
 use super::policy::RoleRule;
 use super::tenant::Tenant;
-use super::user::{Address, User, audit_write, load_user, lock_write, sweep_sessions};
+use super::user::{Address, User, audit_write, load_user, lock_write, sweep_sessions, user_by_lock};
 pub use super::values::Status;
 use super::values::{EmailAddress, PersonalDetails, Phone};
 use crate::app::App;
@@ -320,6 +320,32 @@ async fn scoped_user(app: &App, tenant: &Tenant, actor: &Actor, id: &UserId) -> 
         return Err(Error::Forbidden);
     }
     Ok((user, version))
+}
+
+/// A user found by one of its exact identifiers.
+#[derive(Clone, Debug)]
+pub enum Lookup {
+    Email(EmailAddress),
+    Phone(Phone),
+}
+
+/// The user of the tenant with that e-mail address or phone, if any and
+/// within the actor's reach (one outside it is `Forbidden`).
+pub async fn find_user(app: &App, tenant: &Tenant, actor: &Actor, by: &Lookup) -> Result<Option<User>, Error> {
+    let lock = match by {
+        Lookup::Email(email) => email_lock_key(&tenant.id, email.as_str()),
+        Lookup::Phone(phone) => table::phone_lock_key(&tenant.id, phone.as_str()),
+    };
+    let Some((user, _)) = user_by_lock(app, &lock).await? else {
+        return Ok(None);
+    };
+    if user.tenant_id != tenant.id {
+        return Ok(None);
+    }
+    if !actor.may_reach(&user.user_type, user.company_id.as_deref()) {
+        return Err(Error::Forbidden);
+    }
+    Ok(Some(user))
 }
 
 /// Reads a user.

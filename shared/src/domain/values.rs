@@ -120,6 +120,16 @@ pub fn parse_name(raw: &str) -> Result<String, &'static str> {
 /// Genders a profile may state (reference data `genders`).
 pub const GENDERS: [&str; 4] = ["female", "male", "diverse", "undisclosed"];
 
+/// A reason for the audit trail: 1–500 characters, not only spaces (trimmed).
+pub fn parse_reason(raw: &str) -> Result<String, &'static str> {
+    let reason = raw.trim();
+    match reason.chars().count() {
+        0 => Err("required"),
+        1..=500 => Ok(reason.to_owned()),
+        _ => Err("too_long"),
+    }
+}
+
 pub fn parse_gender(raw: &str) -> Result<String, &'static str> {
     let value = raw.trim().to_ascii_lowercase();
     if GENDERS.contains(&value.as_str()) { Ok(value) } else { Err("invalid_choice") }

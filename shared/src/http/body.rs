@@ -207,14 +207,7 @@ string_kind!(
 );
 string_kind!(
     /// A reason: 1–500 characters, not only spaces.
-    Reason -> String, |raw, cx| {
-        let reason = raw.trim();
-        match reason.chars().count() {
-            0 => Err("required"),
-            1..=500 => Ok(reason.to_owned()),
-            _ => Err("too_long"),
-        }
-    },
+    Reason -> String, |raw, cx| values::parse_reason(raw),
     json!({ "type": "string", "minLength": 1, "maxLength": 500, "pattern": "\\S" })
 );
 
