@@ -98,6 +98,7 @@ on_both_stores!(
     the_api_keys_partner_is_recorded,
     seed_spellings_of_user_types,
     the_back_office_unlocks_resets_and_ends_sessions,
+    creation_records_consent_and_takes_the_phone_in_parts,
 );
 
 /// User types as the source APIs spell them: any case, `SUBSCRIBER` for a
@@ -769,4 +770,56 @@ async fn the_back_office_unlocks_resets_and_ends_sessions(api: Api) {
     let unlock = api.audit(&id).await.into_iter().find(|e| e["event"] == "unlocked").unwrap();
     assert_eq!(unlock["detail"]["reason"], "Owner called the help desk");
     assert!(unlock["detail"]["by"].as_str().unwrap().starts_with("admin:"), "{unlock}");
+}
+
+/// The single-call creation of a source API: personal-data consent time and
+/// the accepted legal versions recorded (or pending), the phone as prefix
+/// and number.
+async fn creation_records_consent_and_takes_the_phone_in_parts(api: Api) {
+    let admin = api.admin();
+    let body = json!({
+        "email": "consent@example.com", "first_name": "Cara", "last_name": "Consent", "user_type": "consumer",
+        "password": PASSWORD, "phone_prefix": "+41", "phone_number": "079 555 12 34",
+        "personal_data_consent_at": "2029-12-01T08:00:00Z", "terms_accepted": true, "privacy_policy_accepted": true,
+    });
+    let created = api.create(&admin, body).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    assert_eq!(created.body["phone"], "+41795551234");
+    assert_eq!(created.body["personal_data_consent_at"], "2029-12-01T08:00:00Z");
+    let policy = Policy::default();
+    assert_eq!(
+        created.body["terms"],
+        json!({ "version": policy.terms_version, "accepted_at": "2029-12-01T08:00:00Z" })
+    );
+    assert_eq!(created.body["privacy"]["version"], policy.privacy_version.as_str());
+    let id = created.body["user_id"].as_str().unwrap();
+    let read = api.call(Method::GET, &format!("/v1/users/{id}"), Some(&admin), None).await;
+    assert_eq!(read.body["terms"], created.body["terms"], "stored");
+
+    // Nothing accepted: pending; and the ways a phone and a time go wrong.
+    let plain = json!({
+        "email": "pending@example.com", "first_name": "P", "last_name": "Ending", "user_type": "consumer",
+        "password": PASSWORD,
+    });
+    let pending = api.create(&admin, plain.clone()).await;
+    assert_eq!((&pending.body["terms"], &pending.body["personal_data_consent_at"]), (&Value::Null, &Value::Null));
+    for (extra, field, code) in [
+        (json!({ "phone": "+41795551235", "phone_prefix": "+41" }), "phone", "conflicting_fields"),
+        (json!({ "phone_prefix": "+41" }), "phone_number", "required"),
+        (json!({ "phone_prefix": "+41x", "phone_number": "079 555 12 34" }), "phone_prefix", "invalid_phone_prefix"),
+        (json!({ "phone_prefix": "+41", "phone_number": "12" }), "phone_number", "invalid_phone"),
+        (json!({ "personal_data_consent_at": "yesterday" }), "personal_data_consent_at", "invalid_datetime"),
+        (json!({ "personal_data_consent_at": "2099-01-01T00:00:00Z" }), "personal_data_consent_at", "out_of_range"),
+    ] {
+        let mut body = plain.clone();
+        body["email"] = json!("wrong@example.com");
+        body.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        let refused = api.create(&admin, body).await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{extra}: {}", refused.body);
+        assert_eq!(
+            (&refused.body["errors"][0]["field"], &refused.body["errors"][0]["code"]),
+            (&json!(field), &json!(code)),
+            "{extra}"
+        );
+    }
 }

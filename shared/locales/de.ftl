@@ -44,6 +44,7 @@ field-conflicting_fields = Geben Sie entweder die Telefonnummer oder Vorwahl und
 field-invalid_characters = Dieser Wert enthält unzulässige Zeichen.
 field-invalid_choice = Dieser Wert ist keine der erlaubten Möglichkeiten.
 field-invalid_date = Das ist kein gültiges Datum (JJJJ-MM-TT).
+field-invalid_datetime = Dies ist keine gültige Zeitangabe (RFC 3339, z. B. 2026-11-20T09:30:00Z).
 field-out_of_range = Dieser Wert liegt außerhalb des erlaubten Bereichs.
 field-invalid_language = Das ist kein gültiges Sprachkürzel.
 field-unsupported_language = Diese Sprache wird nicht unterstützt.

@@ -44,6 +44,7 @@ field-conflicting_fields = Indiquez soit le numéro de téléphone, soit l'indic
 field-invalid_characters = Cette valeur contient des caractères non autorisés.
 field-invalid_choice = Cette valeur ne fait pas partie des choix autorisés.
 field-invalid_date = Ce n'est pas une date valide (AAAA-MM-JJ).
+field-invalid_datetime = Ce n'est pas une heure valide (RFC 3339, p. ex. 2026-11-20T09:30:00Z).
 field-out_of_range = Cette valeur est hors de la plage autorisée.
 field-invalid_language = Ce n'est pas une étiquette de langue valide.
 field-unsupported_language = Cette langue n'est pas prise en charge.

@@ -44,6 +44,7 @@ field-conflicting_fields = Indica il numero di telefono oppure prefisso e numero
 field-invalid_characters = Questo valore contiene caratteri non consentiti.
 field-invalid_choice = Questo valore non è tra le scelte consentite.
 field-invalid_date = Questa non è una data valida (AAAA-MM-GG).
+field-invalid_datetime = Questo non è un orario valido (RFC 3339, ad es. 2026-11-20T09:30:00Z).
 field-out_of_range = Questo valore è fuori dall'intervallo consentito.
 field-invalid_language = Questo non è un codice di lingua valido.
 field-unsupported_language = Questa lingua non è supportata.

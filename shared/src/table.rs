@@ -294,6 +294,11 @@ pub struct User {
     pub roles: Vec<String>,
     pub terms: Option<Acceptance>,
     pub privacy: Option<Acceptance>,
+    /// When the user consented to the processing of personal data, as the
+    /// back office recorded it (`ManagementPersonalDataConsent`); a
+    /// self-registered user's consent is its privacy acceptance.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub personal_data_consent_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     /// An admin asked for a new password at the next login.

@@ -705,6 +705,7 @@ async fn create_service_owner(
         nationality: None,
         address: None,
         attributes: serde_json::Map::new(),
+        consent: Default::default(),
     };
     let app = operator_app(store).map_err(|e| Failure(e.to_string()))?;
     create_user(&app, &tenant, &Actor::Admin { token_id: "cli".into() }, new, None).await.map_err(|e| match e {

@@ -347,6 +347,7 @@ async fn complete(
         created_by: Some("self".into()),
         session_epoch: 0,
         session_survivor: None,
+        personal_data_consent_at: None,
     };
     registration.user_id = Some(user.id.clone());
     let (session_writes, tokens) = open_session(app, tenant, &user, device_id)?;

@@ -11,7 +11,7 @@ use super::me::close_writes;
 use super::password::{Password, hash_password};
 use super::policy::RoleRule;
 use super::tenant::Tenant;
-use super::user::{Address, User, audit_write, load_user, lock_write, sweep_sessions, user_by_lock};
+use super::user::{Acceptance, Address, User, audit_write, load_user, lock_write, sweep_sessions, user_by_lock};
 pub use super::values::Status;
 use super::values::{EmailAddress, PersonalDetails, Phone};
 use crate::app::App;
@@ -145,6 +145,18 @@ pub struct NewUser {
     pub nationality: Option<String>,
     pub address: Option<Address>,
     pub attributes: serde_json::Map<String, serde_json::Value>,
+    pub consent: Consent,
+}
+
+/// What the back office records of a new user's consent: when the user
+/// consented to the processing of personal data, and whether it accepted
+/// the tenant's current terms and privacy policy (at that time, or now).
+/// A document not accepted stays pending (`null` in the user).
+#[derive(Clone, Debug, Default)]
+pub struct Consent {
+    pub personal_data_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub terms: bool,
+    pub privacy: bool,
 }
 
 /// What privileged callers see of a user (never hashes or codes).
@@ -166,6 +178,11 @@ pub struct UserView {
     pub partner_id: Option<String>,
     pub reset_required: bool,
     pub mfa_enabled: bool,
+    /// The versions of the terms and privacy policy accepted, and when
+    /// (`null`: pending).
+    pub terms: Option<Acceptance>,
+    pub privacy: Option<Acceptance>,
+    pub personal_data_consent_at: Option<chrono::DateTime<chrono::Utc>>,
     pub attributes: serde_json::Map<String, serde_json::Value>,
     pub created_by: Option<String>,
     pub created_at: chrono::DateTime<chrono::Utc>,
@@ -192,6 +209,9 @@ impl From<&User> for UserView {
             partner_id: u.partner_id.clone(),
             reset_required: u.reset_required,
             mfa_enabled: u.mfa_enabled(),
+            terms: u.terms.clone(),
+            privacy: u.privacy.clone(),
+            personal_data_consent_at: u.personal_data_consent_at,
             attributes: u.attributes.clone(),
             created_by: u.created_by.clone(),
             created_at: u.created_at,
@@ -235,6 +255,8 @@ pub async fn create_user(
         return Err(Error::Forbidden);
     }
     let now = app.clock.now();
+    let accepted_at = new.consent.personal_data_at.unwrap_or(now);
+    let accepted = |yes: bool, version: &str| yes.then(|| Acceptance { version: version.to_owned(), accepted_at });
     let (password_hash, status) = match &new.secret {
         Secret::Password(password) => (hash_password(password, app.random.as_ref()).await?, Status::Active),
         Secret::Invite => (String::new(), Status::Created),
@@ -251,8 +273,9 @@ pub async fn create_user(
         password_hash,
         details: new.details,
         roles: new.roles,
-        terms: None,
-        privacy: None,
+        terms: accepted(new.consent.terms, &tenant.policy.terms_version),
+        privacy: accepted(new.consent.privacy, &tenant.policy.privacy_version),
+        personal_data_consent_at: new.consent.personal_data_at,
         created_at: now,
         updated_at: now,
         reset_required: new.reset_required,

@@ -32,6 +32,8 @@ use crate::domain::values::{self, EmailAddress, PersonalDetails, Phone};
 pub struct Cx {
     /// Today, in the app's clock (birth dates).
     pub today: NaiveDate,
+    /// Now, in the app's clock.
+    pub now: chrono::DateTime<chrono::Utc>,
     /// The length of the tenant's one-time codes.
     pub code_length: usize,
 }
@@ -43,7 +45,8 @@ impl Cx {
             .tenant
             .as_ref()
             .map_or(6, |t| t.policy.sandbox_code.as_ref().map_or(t.policy.codes.length, String::len));
-        Self { today: ctx.app.clock.now().date_naive(), code_length }
+        let now = ctx.app.clock.now();
+        Self { today: now.date_naive(), now, code_length }
     }
 }
 
@@ -123,6 +126,14 @@ pub fn check_confirmation(f: &mut Fields, password: Option<&String>, confirmatio
     }
 }
 
+string_kind!(
+    /// A past instant in RFC 3339 (`2026-11-20T09:30:00Z`).
+    PastInstant -> chrono::DateTime<chrono::Utc>, |raw, cx| {
+        let at = chrono::DateTime::parse_from_rfc3339(raw).map_err(|_| "invalid_datetime")?.to_utc();
+        if at > cx.now { Err("out_of_range") } else { Ok(at) }
+    },
+    json!({ "type": "string", "format": "date-time" })
+);
 string_kind!(
     /// A user type (SPEC §7) as the source APIs spell it.
     UserType -> &'static str, |raw, cx| crate::domain::users::parse_user_type(raw).ok_or("invalid_choice"),
@@ -323,6 +334,52 @@ crate::body! {
         /// The language of messages; the request's `Accept-Language` when absent.
         preferred_language: optional Language,
         time_zone: optional TimeZone,
+    }
+}
+
+crate::body! {
+    /// A phone in E.164 (`phone`), or as `phone_prefix` and `phone_number`
+    /// (not both ways at once): `POST /v1/registrations/{id}/phone`, and
+    /// user creation.
+    pub struct PhoneBody {
+        phone: optional E164,
+        /// A calling code (`+41`).
+        phone_prefix: optional PhonePrefix,
+        /// The national number (`079 123 45 67`).
+        phone_number: optional NationalNumber,
+    }
+}
+
+impl PhoneBody {
+    /// The phone given either way, if any: `conflicting_fields` on `phone`
+    /// when both ways are given; a prefix needs its number and the other
+    /// way round (`required`).
+    pub fn phone(self, f: &mut Fields) -> Option<Phone> {
+        let conflict = |f: &mut Fields| f.errors.push(crate::domain::FieldError::new("phone", "conflicting_fields"));
+        match (self.phone, self.phone_prefix, self.phone_number) {
+            (Some(_), Some(_), _) | (Some(_), _, Some(_)) => {
+                conflict(f);
+                None
+            }
+            (phone @ Some(_), None, None) => phone,
+            (None, Some(prefix), Some(number)) => match Phone::from_parts(&prefix, &number) {
+                Ok(phone) => Some(phone),
+                Err(code) => {
+                    let field = if code == "invalid_phone_prefix" { "phone_prefix" } else { "phone_number" };
+                    f.errors.push(crate::domain::FieldError::new(field, code));
+                    None
+                }
+            },
+            (None, Some(_), None) => {
+                f.errors.push(crate::domain::FieldError::new("phone_number", "required"));
+                None
+            }
+            (None, None, Some(_)) => {
+                f.errors.push(crate::domain::FieldError::new("phone_prefix", "required"));
+                None
+            }
+            (None, None, None) => None,
+        }
     }
 }
 

@@ -131,6 +131,9 @@ fn user() -> Value {
         ("created_by", string()),
         ("updated_at", time()),
         ("lockout", lockout()),
+        ("terms", nullable(acceptance())),
+        ("privacy", nullable(acceptance())),
+        ("personal_data_consent_at", nullable(time())),
     ]);
     object(
         properties,
@@ -140,6 +143,11 @@ fn user() -> Value {
         ]
         .concat(),
     )
+}
+
+/// A legal document's accepted version, and when.
+fn acceptance() -> Value {
+    object(vec![("version", string()), ("accepted_at", time())], vec!["version", "accepted_at"])
 }
 
 /// An account's lockout, as admins see it.
@@ -213,7 +221,7 @@ struct Operation {
 /// The phone in E.164, or as prefix and number: one way, not both (each
 /// way a complete schema, so generators need not solve the combination).
 fn phone_body() -> Value {
-    let whole = registration::PhoneBody::schema();
+    let whole = super::body::PhoneBody::schema();
     let way = |names: &[&str]| {
         let properties = names.iter().map(|n| (*n, whole["properties"][*n].clone())).collect();
         object_schema(properties, names.to_vec())

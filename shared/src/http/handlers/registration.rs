@@ -12,8 +12,7 @@ use crate::domain::user::Tokens;
 use crate::domain::values::{self, Phone};
 use crate::domain::{Error, FieldError};
 use crate::http::body::{
-    Accepted, Choice, Cx, E164, Email, NationalNumber, NewPassword, OneOf, PersonalBody, PhonePrefix, TenantCode,
-    check_confirmation,
+    Accepted, Choice, Cx, Email, NewPassword, OneOf, PersonalBody, PhoneBody, TenantCode, check_confirmation,
 };
 use crate::http::context::Ctx;
 use crate::http::input::Fields;
@@ -97,18 +96,6 @@ pub async fn verify_registration_email(ctx: &Ctx<'_>) -> Result<Response<Body>, 
             }),
         )),
         Verified::Completed(tokens) => Ok(completed(ctx, tokens)),
-    }
-}
-
-crate::body! {
-    /// `POST /v1/registrations/{id}/phone`: the phone in E.164 (`phone`), or
-    /// as `phone_prefix` and `phone_number` (not both ways at once).
-    pub struct PhoneBody {
-        phone: optional E164,
-        /// A calling code (`+41`).
-        phone_prefix: optional PhonePrefix,
-        /// The national number (`079 123 45 67`).
-        phone_number: optional NationalNumber,
     }
 }
 

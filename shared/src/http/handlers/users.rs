@@ -15,8 +15,8 @@ use crate::domain::user::Address;
 use crate::domain::users::{self, NewUser, Secret, UserView};
 use crate::domain::values;
 use crate::http::body::{
-    Choice, CompanyId, Country, Cx, E164, Email, FieldKind, Flag, NewPassword, OneOf, Password as PasswordField,
-    PersonalBody, Reason, StatusField, UserType, check_confirmation,
+    Choice, CompanyId, Country, Cx, Email, FieldKind, Flag, NewPassword, OneOf, Password as PasswordField, PastInstant,
+    PersonalBody, PhoneBody, Reason, StatusField, UserType, check_confirmation,
 };
 use crate::http::context::Ctx;
 use crate::http::input::Fields;
@@ -28,7 +28,14 @@ crate::body! {
     pub struct CreateUserBody {
         email: required Email,
         details: flatten PersonalBody,
-        phone: optional E164,
+        phone: flatten PhoneBody,
+        /// When the user consented to the processing of its personal data.
+        personal_data_consent_at: optional PastInstant,
+        /// The user accepted the tenant's current terms (at
+        /// `personal_data_consent_at`, or now); absent or `false`: pending.
+        terms_accepted: optional Flag,
+        /// The same for the privacy policy.
+        privacy_policy_accepted: optional Flag,
         /// An ISO 3166-1 alpha-2 country code.
         nationality: optional Country,
         /// `service_owner`, `company_user` or `consumer`, in any case
@@ -166,6 +173,9 @@ pub async fn create_user(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
         email,
         details,
         phone,
+        personal_data_consent_at,
+        terms_accepted,
+        privacy_policy_accepted,
         nationality,
         user_type,
         company_id,
@@ -177,6 +187,7 @@ pub async fn create_user(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
         address,
         attributes,
     } = CreateUserBody::read(&mut f, &Cx::of(ctx));
+    let phone = phone.phone(&mut f);
     let (reset_required, invite) = (reset_required.unwrap_or(false), invite.unwrap_or(false));
     let secret = match (password, invite) {
         (Some(password), false) => {
@@ -208,6 +219,11 @@ pub async fn create_user(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
         nationality,
         address,
         attributes: attributes.unwrap_or_default(),
+        consent: users::Consent {
+            personal_data_at: personal_data_consent_at,
+            terms: terms_accepted.unwrap_or(false),
+            privacy: privacy_policy_accepted.unwrap_or(false),
+        },
     };
     let user = users::create_user(ctx.app, tenant, actor, new, ctx.partner_id.clone()).await?;
     let mut body = serde_json::to_value(UserView::from(&user)).unwrap_or_default();
