@@ -278,6 +278,7 @@ fuzz_routes!(
     verify_credential => "verify-credential",
     change_password => "change-password",
     create_user => "create-user",
+    list_users => "list-users",
     get_user => "get-user",
     change_user_status => "change-user-status",
     unlock_user => "unlock-user",

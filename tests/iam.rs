@@ -904,6 +904,9 @@ async fn back_office_flows(stack: &Stack) {
     let (user_id, email) = stack.admin_user("lou", json!({})).await;
     let got = stack.send(Method::GET, &format!("/v1/users/{user_id}"), None, &admin).await;
     assert_eq!(got.status, StatusCode::OK, "{}", got.body);
+    let found = stack.send(Method::GET, "/v1/users?status=active&limit=5", None, &admin).await;
+    assert_eq!(found.status, StatusCode::OK, "{}", found.body);
+    assert!(!found.body["users"].as_array().expect("users").is_empty(), "{}", found.body);
 
     // Lockout: failures are written, the sixth locks.
     let mut locked = false;

@@ -99,6 +99,7 @@ on_both_stores!(
     seed_spellings_of_user_types,
     the_back_office_unlocks_resets_and_ends_sessions,
     creation_records_consent_and_takes_the_phone_in_parts,
+    the_back_office_finds_users,
 );
 
 /// User types as the source APIs spell them: any case, `SUBSCRIBER` for a
@@ -822,4 +823,64 @@ async fn creation_records_consent_and_takes_the_phone_in_parts(api: Api) {
             "{extra}"
         );
     }
+}
+
+/// `GET /v1/users`: exact matches by e-mail, phone, status and company,
+/// combined, paged in creation order, within the actor's reach; the status
+/// index follows every status change.
+async fn the_back_office_finds_users(api: Api) {
+    let admin = api.admin();
+    let (a1, _) = api.user("a1@example.com", "company_user", Some("acme")).await;
+    let (a2, _) = api.user("a2@example.com", "company_user", Some("acme")).await;
+    let (g1, globex) = api.user("g1@example.com", "company_user", Some("globex")).await;
+    let body = json!({
+        "email": "phoned@example.com", "first_name": "P", "last_name": "Honed", "user_type": "consumer",
+        "password": PASSWORD, "phone": "+41795550001",
+    });
+    let phoned = api.create(&admin, body).await.body["user_id"].as_str().unwrap().to_owned();
+    let find = |who: String, query: &'static str| {
+        let api = &api;
+        async move { api.call(Method::GET, &format!("/v1/users{query}"), Some(&who), None).await }
+    };
+    let ids = |answer: &Answer| -> Vec<String> {
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+        answer.body["users"].as_array().unwrap().iter().map(|u| u["user_id"].as_str().unwrap().to_owned()).collect()
+    };
+    assert_eq!(ids(&find(admin.clone(), "?email=A1@example.com").await), vec![a1.clone()]);
+    assert_eq!(ids(&find(admin.clone(), "?phone=%2B41795550001").await), vec![phoned.clone()]);
+    assert_eq!(ids(&find(admin.clone(), "?company_id=acme").await), vec![a1.clone(), a2.clone()]);
+    let first = find(admin.clone(), "?company_id=acme&limit=1").await;
+    assert_eq!(ids(&first), vec![a1.clone()]);
+    let after = first.body["next"].as_str().expect("a next page").to_owned();
+    let second =
+        api.call(Method::GET, &format!("/v1/users?company_id=acme&limit=1&after={after}"), Some(&admin), None).await;
+    assert_eq!((ids(&second), &second.body["next"]), (vec![a2.clone()], &Value::Null));
+    let active = ids(&find(admin.clone(), "?status=active").await);
+    assert!([&a1, &a2, &g1, &phoned].iter().all(|id| active.contains(id)), "{active:?}");
+
+    // Status changes move users between the status lists.
+    assert_eq!(api.status(&admin, &a2, "suspended", "Check").await.status, StatusCode::OK);
+    assert_eq!(ids(&find(admin.clone(), "?status=suspended").await), vec![a2.clone()]);
+    assert_eq!(ids(&find(admin.clone(), "?status=A&company_id=acme").await), vec![a1.clone()]);
+    assert_eq!(api.status(&admin, &a2, "closed", "Gone").await.status, StatusCode::OK);
+    assert!(ids(&find(admin.clone(), "?status=suspended").await).is_empty());
+    assert_eq!(ids(&find(admin.clone(), "?status=closed&company_id=acme").await), vec![a2.clone()]);
+
+    // A company user sees its own company only.
+    assert_eq!(ids(&find(globex.clone(), "?status=active").await), vec![g1.clone()]);
+    assert!(ids(&find(globex.clone(), "?email=a1@example.com").await).is_empty(), "out of reach");
+    assert_eq!(find(globex.clone(), "?company_id=acme").await.code(), "forbidden");
+
+    // Bad queries: every error at once.
+    let none = find(admin.clone(), "").await;
+    assert_eq!(
+        (none.status, &none.body["errors"][0]["code"]),
+        (StatusCode::UNPROCESSABLE_ENTITY, &json!("filter_required"))
+    );
+    let bad = find(admin.clone(), "?status=gone&limit=0&email=nope").await;
+    let fields: Vec<&str> =
+        bad.body["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, ["email", "status", "limit"], "{}", bad.body);
+    let both = find(admin.clone(), "?email=a1@example.com&phone=%2B41795550001").await;
+    assert_eq!(both.body["errors"][0]["code"], "conflicting_fields", "{}", both.body);
 }

@@ -43,6 +43,7 @@ field-invalid_phone_prefix = Das ist keine gültige Ländervorwahl.
 field-conflicting_fields = Geben Sie entweder die Telefonnummer oder Vorwahl und Nummer an, nicht beides.
 field-invalid_characters = Dieser Wert enthält unzulässige Zeichen.
 field-invalid_choice = Dieser Wert ist keine der erlaubten Möglichkeiten.
+field-filter_required = Geben Sie mindestens eines von email, phone, status oder company_id an.
 field-invalid_date = Das ist kein gültiges Datum (JJJJ-MM-TT).
 field-invalid_datetime = Dies ist keine gültige Zeitangabe (RFC 3339, z. B. 2026-11-20T09:30:00Z).
 field-out_of_range = Dieser Wert liegt außerhalb des erlaubten Bereichs.

@@ -43,6 +43,7 @@ field-invalid_phone_prefix = This is not a valid country calling code.
 field-conflicting_fields = Give either the phone number or its prefix and number, not both.
 field-invalid_characters = This value contains characters that are not allowed.
 field-invalid_choice = This value is not one of the allowed choices.
+field-filter_required = Give at least one of email, phone, status or company_id.
 field-invalid_date = This is not a valid date (YYYY-MM-DD).
 field-invalid_datetime = This is not a valid time (RFC 3339, e.g. 2026-11-20T09:30:00Z).
 field-out_of_range = This value is out of range.

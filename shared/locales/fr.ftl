@@ -43,6 +43,7 @@ field-invalid_phone_prefix = Ce n'est pas un indicatif de pays valide.
 field-conflicting_fields = Indiquez soit le numéro de téléphone, soit l'indicatif et le numéro, pas les deux.
 field-invalid_characters = Cette valeur contient des caractères non autorisés.
 field-invalid_choice = Cette valeur ne fait pas partie des choix autorisés.
+field-filter_required = Indiquez au moins l'un de email, phone, status ou company_id.
 field-invalid_date = Ce n'est pas une date valide (AAAA-MM-JJ).
 field-invalid_datetime = Ce n'est pas une heure valide (RFC 3339, p. ex. 2026-11-20T09:30:00Z).
 field-out_of_range = Cette valeur est hors de la plage autorisée.

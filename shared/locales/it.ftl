@@ -43,6 +43,7 @@ field-invalid_phone_prefix = Questo non è un prefisso internazionale valido.
 field-conflicting_fields = Indica il numero di telefono oppure prefisso e numero, non entrambi.
 field-invalid_characters = Questo valore contiene caratteri non consentiti.
 field-invalid_choice = Questo valore non è tra le scelte consentite.
+field-filter_required = Indicare almeno uno tra email, phone, status o company_id.
 field-invalid_date = Questa non è una data valida (AAAA-MM-GG).
 field-invalid_datetime = Questo non è un orario valido (RFC 3339, ad es. 2026-11-20T09:30:00Z).
 field-out_of_range = Questo valore è fuori dall'intervallo consentito.

@@ -23,6 +23,7 @@
 //! | [`Challenge`] | `CHALLENGE#{chl}` | `CHALLENGE` | 2FA: the policy's code lifetime; password change: 5 min | login, `POST /v1/auth/mfa/send` (a new code) | `POST /v1/auth/mfa`, password challenge |
 //! | [`PendingMfa`] | `USER#{usr}` | `MFA#{sha256(device)}` | the challenge's | login (2FA), `POST /v1/auth/mfa/send` | login within the cooldown |
 //! | [`ResetRecord`] | `PWRESET#{tenant}#{email}` | `PWRESET` | the policy's e-mail code lifetime (10 min by default) or the invitation's (72 h) | forgot password, invitation | reset password |
+//! | [`UserIndexEntry`] | `USERS#{tenant}#STATUS#{status}`, `…#COMPANY#{company}`, `…#PHONE#{e164}` | `USER#{usr}` | — | every write of a user's status, company or phone, in its transaction | `GET /v1/users?status=\|company_id=\|phone=` |
 //! | [`AuditEntry`] | `USER#{usr}` | `AUDIT#{time}#{evt}` | — | every status and security change | `GET /v1/users/{id}/audit` |
 //! | failures (counter) | `USER#{usr}` | `FAILS` or `FAILS#DEVICE#{device}` | 30 min after the last failure | login, step-up | login, step-up |
 //! | failures of unknown names | `FAILS#{tenant}#{sha256(name)}` | `FAILS` | 30 min after the last failure | login | login |
@@ -618,6 +619,74 @@ pub fn challenge_key(id: &ChallengeId) -> Key {
 /// hashed: any visible ASCII, up to 128 characters).
 pub fn pending_mfa_key(user_id: &UserId, device_id: &str) -> Key {
     Key::new(user_pk(user_id), format!("MFA#{}", hex::encode(&Sha256::digest(device_id.as_bytes())[..16])))
+}
+
+/// The searchable fields of a user, each a partition of entries per value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UserIndex {
+    Status,
+    Company,
+    /// The phone as stored, verified or not (a verified one also has its
+    /// unique [`Lock`]; an unverified one may be several users').
+    Phone,
+}
+
+impl UserIndex {
+    fn name(self) -> &'static str {
+        match self {
+            UserIndex::Status => "STATUS",
+            UserIndex::Company => "COMPANY",
+            UserIndex::Phone => "PHONE",
+        }
+    }
+}
+
+/// The partition of a tenant's users with `value` in `field`, and the sort
+/// key prefix of its entries.
+pub fn users_by(tenant_id: &str, field: UserIndex, value: &str) -> (String, &'static str) {
+    (format!("USERS#{tenant_id}#{}#{value}", field.name()), "USER#")
+}
+
+fn user_index_key(tenant_id: &str, field: UserIndex, value: &str, user_id: &UserId) -> Key {
+    Key::new(users_by(tenant_id, field, value).0, format!("USER#{user_id}"))
+}
+
+/// A user listed under its status or company, for the back office's
+/// searches (`GET /v1/users?status=|company_id=`).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct UserIndexEntry {
+    pub user_id: UserId,
+}
+
+/// The writes that keep a user's index entries in step with a write of the
+/// user: `before` is the stored user (`None` for a new one). Put in the same
+/// transaction as the user.
+pub fn user_index_writes(before: Option<&User>, after: &User) -> Result<Vec<Write>, StoreError> {
+    let values = |u: &User| {
+        [
+            (UserIndex::Status, Some(u.status.as_str().to_owned())),
+            (UserIndex::Company, u.company_id.clone()),
+            (UserIndex::Phone, u.phone.clone()),
+        ]
+    };
+    let none = [(UserIndex::Status, None), (UserIndex::Company, None), (UserIndex::Phone, None)];
+    let old = before.map(values).unwrap_or(none);
+    let mut writes = Vec::new();
+    for ((field, old), (_, new)) in old.into_iter().zip(values(after)) {
+        if old == new {
+            continue;
+        }
+        if let Some(old) = old {
+            let key = user_index_key(&after.tenant_id, field, &old, &after.id);
+            writes.push(Write::Delete { key, condition: Condition::Always });
+        }
+        if let Some(new) = new {
+            let key = user_index_key(&after.tenant_id, field, &new, &after.id);
+            let item = Item::new(key, encode(&UserIndexEntry { user_id: after.id.clone() })?, None);
+            writes.push(Write::Put { item, condition: Condition::Always });
+        }
+    }
+    Ok(writes)
 }
 
 /// A password-reset code for an address of a tenant.

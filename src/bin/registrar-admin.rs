@@ -582,7 +582,8 @@ async fn secrets(cli: &Cli, command: &SecretsCommand, now: DateTime<Utc>) -> Res
 
 /// A user's line of text: id, e-mail, status, type, company, lockout.
 fn user_text(view: &shared::domain::users::UserView) -> String {
-    let locked = view.lockout.locked_until.map_or_else(|| "-".to_owned(), |at| at.to_rfc3339());
+    let lockout = view.lockout.clone().unwrap_or_default();
+    let locked = lockout.locked_until.map_or_else(|| "-".to_owned(), |at| at.to_rfc3339());
     format!(
         "{}\t{}\t{}\t{}\t{}\tfailed_attempts={}\tlocked_until={locked}",
         view.user_id,
@@ -590,7 +591,7 @@ fn user_text(view: &shared::domain::users::UserView) -> String {
         view.status.as_str(),
         view.user_type,
         view.company_id.as_deref().unwrap_or("-"),
-        view.lockout.failed_attempts,
+        lockout.failed_attempts,
     )
 }
 
@@ -623,7 +624,7 @@ async fn user(cli: &Cli, store: Arc<DynamoStore>, command: &UserCommand) -> Resu
     let why = |raw: &str| parse_reason(raw).map_err(|code| Failure(format!("--reason: {code}")));
     let show = async |user: &shared::domain::user::User| -> Result<(), Failure> {
         let mut view = UserView::from(user);
-        view.lockout = lockout(&app, &user.id).await.map_err(failed)?;
+        view.lockout = Some(lockout(&app, &user.id).await.map_err(failed)?);
         print(cli.json, &serde_json::to_value(&view).unwrap_or_default(), user_text(&view));
         Ok(())
     };

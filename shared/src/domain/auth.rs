@@ -837,7 +837,9 @@ pub async fn reset_password(
     ];
     if user.status == Status::Created {
         // Accepting an invitation proves the address and activates the user.
+        let before = user.clone();
         user.status = Status::Active;
+        writes.extend(table::user_index_writes(Some(&before), &user)?);
         user.email_verified_at = Some(user.updated_at);
         writes[0] = user.put(Condition::Version(user_version))?;
         writes.push(audit_write(

@@ -247,6 +247,7 @@ pub async fn verify_credential(
     if !spend_try(app, &pending.code, &candidate, tenant.policy.codes.max_attempts).await? {
         return Err(Error::InvalidCode);
     }
+    let before = user.clone();
     let now = app.clock.now();
     let was_on = user.mfa_enabled();
     let mut writes = Vec::new();
@@ -292,6 +293,7 @@ pub async fn verify_credential(
         // A reset code sent to the old address is void.
         writes.push(Write::Delete { key: reset_key(&tenant.id, old), condition: Condition::Always });
     }
+    writes.extend(crate::table::user_index_writes(Some(&before), &user)?);
     match app.store.transact(writes).await {
         Ok(()) if replacing => {
             sweep_sessions(app, &user).await;
@@ -357,6 +359,7 @@ pub fn close_writes(app: &App, mut user: User, version: u64, reason: &str) -> Re
         writes.push(Write::Delete { key: phone_lock_key(&user.tenant_id, phone), condition: Condition::Always });
     }
     let previous = user.status;
+    let before = user.clone();
     user.status = Status::Closed;
     user.email = String::new();
     user.email_verified_at = None;
@@ -375,6 +378,7 @@ pub fn close_writes(app: &App, mut user: User, version: u64, reason: &str) -> Re
     user.updated_at = now;
     user.end_sessions(None);
     writes.insert(0, user.put(Condition::Version(version))?);
+    writes.extend(crate::table::user_index_writes(Some(&before), &user)?);
     writes.push(audit_write(
         app,
         &user.id,

@@ -361,6 +361,7 @@ async fn complete(
         writes.push(lock_write(phone_lock_key(&tenant.id, phone), &user.id)?);
     }
     writes.extend(session_writes);
+    writes.extend(table::user_index_writes(None, &user)?);
     match app.store.transact(writes).await {
         Ok(()) => {
             tracing::info!(user_id = %user.id, tenant_id = %tenant.id, "user signed up");

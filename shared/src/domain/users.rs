@@ -188,7 +188,8 @@ pub struct UserView {
     pub created_at: chrono::DateTime<chrono::Utc>,
     pub updated_at: chrono::DateTime<chrono::Utc>,
     /// The account's lockout (read where it is shown: `GET /v1/users/{id}`).
-    pub lockout: Lockout,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lockout: Option<Lockout>,
 }
 
 impl From<&User> for UserView {
@@ -216,7 +217,7 @@ impl From<&User> for UserView {
             created_by: u.created_by.clone(),
             created_at: u.created_at,
             updated_at: u.updated_at,
-            lockout: Lockout::default(),
+            lockout: None,
         }
     }
 }
@@ -294,6 +295,7 @@ pub async fn create_user(
         lock_write(email_lock_key(&tenant.id, &user.email), &user.id)?,
         audit_write(app, &user.id, "created", serde_json::json!({ "by": actor.label(), "status": status }))?,
     ];
+    writes.extend(table::user_index_writes(None, &user)?);
     let invitation = if matches!(new.secret, Secret::Invite) {
         let code = draw_code(app.random.as_ref(), tenant.policy.codes.length, app.sandbox_code(tenant));
         let hash = hash_code(app.settings.code_key()?, "password-reset", &user.id, &code);
@@ -371,6 +373,89 @@ pub async fn find_user(app: &App, tenant: &Tenant, actor: &Actor, by: &Lookup) -
     Ok(Some(user))
 }
 
+/// What the back office searches users by: exact values, combined with AND.
+#[derive(Clone, Debug, Default)]
+pub struct Search {
+    pub lookup: Option<Lookup>,
+    pub status: Option<Status>,
+    pub company_id: Option<String>,
+}
+
+/// A page of users found.
+#[derive(Clone, Debug, Serialize)]
+pub struct UsersPage {
+    pub users: Vec<UserView>,
+    /// Pass as `after` for the next page; absent on the last page.
+    pub next: Option<String>,
+}
+
+/// The users of the tenant that match `search` and are within the actor's
+/// reach, in the order they were created, `limit` at a time after the
+/// cursor `after`. A company user searches its own company only.
+pub async fn search_users(
+    app: &App,
+    tenant: &Tenant,
+    actor: &Actor,
+    search: Search,
+    limit: usize,
+    after: Option<&str>,
+) -> Result<UsersPage, Error> {
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let mut search = search;
+    if let Actor::User { user_type, company_id, .. } = actor
+        && user_type == "company_user"
+    {
+        match (&search.company_id, company_id) {
+            (Some(asked), Some(own)) if asked != own => return Err(Error::Forbidden),
+            (_, own) => search.company_id = own.clone(),
+        }
+    }
+    let matches = |user: &User| {
+        search.status.is_none_or(|s| user.status == s)
+            && search.company_id.as_ref().is_none_or(|c| user.company_id.as_ref() == Some(c))
+            && actor.may_reach(&user.user_type, user.company_id.as_deref())
+    };
+    if let Some(by @ Lookup::Email(_)) = &search.lookup {
+        let found = match find_user(app, tenant, actor, by).await {
+            Ok(found) => found,
+            Err(Error::Forbidden) => None,
+            Err(other) => return Err(other),
+        };
+        let users = found.filter(|u| matches(u)).map(|u| UserView::from(&u)).into_iter().collect();
+        return Ok(UsersPage { users, next: None });
+    }
+    // The narrowest partition: a phone's users, a company's, a status's.
+    let (pk, prefix) = match (&search.lookup, &search.company_id, search.status) {
+        (Some(Lookup::Phone(phone)), _, _) => table::users_by(&tenant.id, table::UserIndex::Phone, phone.as_str()),
+        (_, Some(company), _) => table::users_by(&tenant.id, table::UserIndex::Company, company),
+        (_, None, Some(status)) => table::users_by(&tenant.id, table::UserIndex::Status, status.as_str()),
+        (_, None, None) => return Err(Error::field("status", "filter_required")),
+    };
+    let after = after.and_then(|a| URL_SAFE_NO_PAD.decode(a).ok()).and_then(|a| String::from_utf8(a).ok());
+    let entries = app.store.query(&pk, prefix, false, 10_000).await?;
+    let mut entries = entries.into_iter().filter(|i| after.as_deref().is_none_or(|a| i.key.sk.as_str() > a)).peekable();
+    let mut users = Vec::new();
+    let mut last = None;
+    while users.len() < limit {
+        let batch: Vec<Item> = entries.by_ref().take(limit - users.len()).collect();
+        if batch.is_empty() {
+            break;
+        }
+        last = batch.last().map(|i| i.key.sk.clone());
+        let ids: Vec<table::UserIndexEntry> = batch.into_iter().map(table::decode).collect::<Result<_, _>>()?;
+        let keys: Vec<_> = ids.iter().map(|e| table::user_key(&e.user_id)).collect();
+        for item in app.store.get_many(&keys).await?.into_iter().flatten() {
+            let user: User = table::decode(item)?;
+            if user.tenant_id == tenant.id && matches(&user) {
+                users.push(UserView::from(&user));
+            }
+        }
+    }
+    let next = if entries.peek().is_some() { last.map(|sk| URL_SAFE_NO_PAD.encode(sk)) } else { None };
+    Ok(UsersPage { users, next })
+}
+
 /// Reads a user.
 pub async fn get_user(app: &App, tenant: &Tenant, actor: &Actor, id: &UserId) -> Result<User, Error> {
     Ok(scoped_user(app, tenant, actor, id).await?.0)
@@ -400,13 +485,16 @@ pub async fn change_status(
         writes.push(audit_write(app, id, "closed_by", serde_json::json!({ "by": actor.label() }))?);
         writes
     } else {
+        let before = user.clone();
         user.status = to;
         user.updated_at = app.clock.now();
         if matches!(to, Status::Suspended | Status::Disabled) {
             // Ended for good: a later reactivation does not revive them.
             user.end_sessions(None);
         }
-        vec![user.put(Condition::Version(version))?, audit_write(app, id, "status_changed", detail)?]
+        let mut writes = vec![user.put(Condition::Version(version))?, audit_write(app, id, "status_changed", detail)?];
+        writes.extend(table::user_index_writes(Some(&before), &user)?);
+        writes
     };
     app.store.transact(writes).await?;
     if matches!(to, Status::Suspended | Status::Disabled | Status::Closed) {

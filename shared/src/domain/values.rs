@@ -120,6 +120,12 @@ pub fn parse_name(raw: &str) -> Result<String, &'static str> {
 /// Genders a profile may state (reference data `genders`).
 pub const GENDERS: [&str; 4] = ["female", "male", "diverse", "undisclosed"];
 
+/// A company id: 1–64 bytes, trimmed.
+pub fn parse_company_id(raw: &str) -> Result<String, &'static str> {
+    let id = raw.trim();
+    if id.is_empty() || id.len() > 64 { Err("invalid_characters") } else { Ok(id.to_owned()) }
+}
+
 /// A reason for the audit trail: 1–500 characters, not only spaces (trimmed).
 pub fn parse_reason(raw: &str) -> Result<String, &'static str> {
     let reason = raw.trim();

@@ -200,10 +200,7 @@ string_kind!(
 
 string_kind!(
     /// A company's id: 1–64 characters.
-    CompanyId -> String, |raw, cx| {
-        let id = raw.trim();
-        if id.is_empty() || id.len() > 64 { Err("invalid_characters") } else { Ok(id.to_owned()) }
-    },
+    CompanyId -> String, |raw, cx| values::parse_company_id(raw),
     json!({ "type": "string", "minLength": 1, "maxLength": 64, "pattern": "\\S" })
 );
 string_kind!(

@@ -107,6 +107,7 @@ endpoints! {
     VerifyCredential => me::verify_credential, BOTH;
     ChangePassword => me::change_password, NOTHING;
     CreateUser => users::create_user, EMAIL;
+    ListUsers => users::list_users, NOTHING;
     GetUser => users::get_user, NOTHING;
     ChangeUserStatus => users::change_user_status, NOTHING;
     UnlockUser => users::unlock_user, NOTHING;

@@ -454,6 +454,13 @@ fn operation(endpoint: Endpoint) -> Operation {
             links: user_links(),
             ..with_body(users::CreateUserBody::schema(), (201, reference("User")), &[400, 403, 409, 413, 415, 422])
         },
+        Endpoint::ListUsers => {
+            let page = object(
+                vec![("users", json!({ "type": "array", "items": reference("User") })), ("next", nullable_string())],
+                vec!["users"],
+            );
+            Operation { problems: &[403, 422], ..plain((200, page)) }
+        }
         Endpoint::GetUser => Operation { problems: &[403, 404], ..plain((200, reference("User"))) },
         Endpoint::ChangeUserStatus => with_body(
             users::ChangeUserStatusBody::schema(),
@@ -602,6 +609,17 @@ fn path_item_operation(route: &Route) -> Value {
         if route.path.contains(&format!("{{{name}}}")) {
             parameters.push(path_parameter(route, name));
         }
+    }
+    if route.endpoint == Endpoint::ListUsers {
+        let status = json!(["created", "active", "suspended", "disabled", "closed", "C", "A", "S", "D", "X"]);
+        parameters.extend([
+            json!({ "name": "email", "in": "query", "schema": { "type": "string", "format": "email", "maxLength": 254 } }),
+            json!({ "name": "phone", "in": "query", "schema": { "type": "string", "pattern": "^\\+[1-9][0-9]{6,14}$" } }),
+            json!({ "name": "status", "in": "query", "schema": { "type": "string", "enum": status } }),
+            json!({ "name": "company_id", "in": "query", "schema": { "type": "string", "minLength": 1, "maxLength": 64, "pattern": "\\S" } }),
+            json!({ "name": "limit", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": 200 } }),
+            json!({ "name": "after", "in": "query", "schema": { "type": "string" } }),
+        ]);
     }
     if route.endpoint == Endpoint::GetUserAudit {
         parameters.push(

@@ -52,6 +52,7 @@ pub enum Endpoint {
     VerifyCredential,
     ChangePassword,
     CreateUser,
+    ListUsers,
     GetUser,
     ChangeUserStatus,
     UnlockUser,
@@ -245,6 +246,13 @@ pub const ROUTES: &[Route] = &[
         path: "/v1/users",
         auth: Auth::Admin,
         endpoint: Endpoint::CreateUser,
+    },
+    Route {
+        function: "list-users",
+        method: Method::GET,
+        path: "/v1/users",
+        auth: Auth::Admin,
+        endpoint: Endpoint::ListUsers,
     },
     Route {
         function: "get-user",

@@ -245,7 +245,7 @@ fn user_id(ctx: &Ctx<'_>) -> Result<UserId, Problem> {
 pub async fn get_user(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
     let user = users::get_user(ctx.app, ctx.tenant()?, ctx.actor()?, &user_id(ctx)?).await?;
     let mut view = UserView::from(&user);
-    view.lockout = lockout(ctx.app, &user.id).await?;
+    view.lockout = Some(lockout(ctx.app, &user.id).await?);
     Ok(json_response(StatusCode::OK, serde_json::to_value(view).unwrap_or_default()))
 }
 
@@ -348,6 +348,44 @@ pub async fn change_user_status(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem
             "message": message(ctx, "status_changed"),
         }),
     ))
+}
+
+/// `GET /v1/users?email=|phone=|status=|company_id=&limit=&after=`: exact
+/// matches, combined; every query error at once.
+pub async fn list_users(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
+    let (tenant, actor) = (ctx.tenant()?, ctx.actor()?);
+    let mut errors = Vec::new();
+    let mut parsed = |name: &'static str, parse: &dyn Fn(&str) -> Result<(), &'static str>| {
+        if let Some(raw) = ctx.query_param(name)
+            && let Err(code) = parse(raw)
+        {
+            errors.push(FieldError::new(name, code));
+        }
+    };
+    parsed("email", &|raw| values::EmailAddress::parse(raw).map(drop));
+    parsed("phone", &|raw| values::Phone::parse(raw).map(drop));
+    parsed("status", &|raw| users::Status::parse(raw).map(drop).ok_or("invalid_choice"));
+    parsed("company_id", &|raw| crate::domain::values::parse_company_id(raw).map(drop));
+    parsed("limit", &|raw| raw.parse::<usize>().ok().filter(|n| (1..=200).contains(n)).map(drop).ok_or("out_of_range"));
+    if ctx.query_param("email").is_some() && ctx.query_param("phone").is_some() {
+        errors.push(FieldError::new("phone", "conflicting_fields"));
+    }
+    if !errors.is_empty() {
+        return Err(Problem::validation(errors));
+    }
+    let lookup = match (ctx.query_param("email"), ctx.query_param("phone")) {
+        (Some(email), _) => values::EmailAddress::parse(email).ok().map(users::Lookup::Email),
+        (None, Some(phone)) => values::Phone::parse(phone).ok().map(users::Lookup::Phone),
+        (None, None) => None,
+    };
+    let search = users::Search {
+        lookup,
+        status: ctx.query_param("status").and_then(users::Status::parse),
+        company_id: ctx.query_param("company_id").and_then(|c| values::parse_company_id(c).ok()),
+    };
+    let limit = ctx.query_param("limit").and_then(|l| l.parse().ok()).unwrap_or(50);
+    let page = users::search_users(ctx.app, tenant, actor, search, limit, ctx.query_param("after")).await?;
+    Ok(json_response(StatusCode::OK, serde_json::to_value(page).unwrap_or_default()))
 }
 
 pub async fn get_user_audit(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
