@@ -1399,6 +1399,9 @@ async fn the_second_factor_code_is_resent_within_its_limits(api: Api) {
     let unknown =
         api.post("/v1/auth/mfa/send", json!({ "challenge_id": "chl_0123456789abcdef0123456789abcdef" }), &device).await;
     assert_eq!((unknown.status, unknown.code()), (StatusCode::NOT_FOUND, "challenge_not_found"), "{}", unknown.body);
+    let by_mail = json!({ "challenge_id": challenge, "factor": "email" });
+    let other_factor = api.post("/v1/auth/mfa/send", by_mail, &device).await;
+    assert_eq!(other_factor.body["errors"][0]["field"], "factor", "only the challenge's own: {}", other_factor.body);
     let sent = send().await;
     assert_eq!(sent.status, StatusCode::ACCEPTED, "{}", sent.body);
     assert_eq!(api.app.messages_to(phone).len(), texts + 1, "a new SMS");

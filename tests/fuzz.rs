@@ -280,6 +280,7 @@ fuzz_routes!(
     create_user => "create-user",
     list_users => "list-users",
     get_user => "get-user",
+    update_user => "update-user",
     change_user_status => "change-user-status",
     unlock_user => "unlock-user",
     reset_user_password => "reset-user-password",

@@ -904,6 +904,12 @@ async fn back_office_flows(stack: &Stack) {
     let (user_id, email) = stack.admin_user("lou", json!({})).await;
     let got = stack.send(Method::GET, &format!("/v1/users/{user_id}"), None, &admin).await;
     assert_eq!(got.status, StatusCode::OK, "{}", got.body);
+    let moved = json!({ "company_id": "iam-co", "last_name": "Moved" });
+    let edited = stack.send(Method::PATCH, &format!("/v1/users/{user_id}"), Some(moved), &admin).await;
+    assert_eq!(edited.status, StatusCode::OK, "{}", edited.body);
+    let moved = json!({ "company_id": "iam-co-2" });
+    let edited = stack.send(Method::PATCH, &format!("/v1/users/{user_id}"), Some(moved), &admin).await;
+    assert_eq!(edited.status, StatusCode::OK, "{}", edited.body);
     let found = stack.send(Method::GET, "/v1/users?status=active&limit=5", None, &admin).await;
     assert_eq!(found.status, StatusCode::OK, "{}", found.body);
     assert!(!found.body["users"].as_array().expect("users").is_empty(), "{}", found.body);

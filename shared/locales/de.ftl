@@ -146,6 +146,7 @@ language-it = Italienisch
 legal-terms = Nutzungsbedingungen
 legal-privacy = Datenschutzerklärung
 message-user_created = Der Benutzer wurde angelegt.
+message-user_updated = Der Benutzer wurde gespeichert.
 message-status_changed = Der Status wurde geändert.
 message-user_unlocked = Das Konto wurde entsperrt.
 message-user_sessions_revoked = Alle Sitzungen des Benutzers wurden beendet.

@@ -146,6 +146,7 @@ language-it = Italian
 legal-terms = Terms of use
 legal-privacy = Privacy policy
 message-user_created = The user was created.
+message-user_updated = The user was saved.
 message-status_changed = The status was changed.
 message-user_unlocked = The account was unlocked.
 message-user_sessions_revoked = Every session of the user was ended.

@@ -146,6 +146,7 @@ language-it = Italien
 legal-terms = Conditions d'utilisation
 legal-privacy = Politique de confidentialité
 message-user_created = L'utilisateur a été créé.
+message-user_updated = L'utilisateur a été enregistré.
 message-status_changed = Le statut a été modifié.
 message-user_unlocked = Le compte a été débloqué.
 message-user_sessions_revoked = Toutes les sessions de l'utilisateur ont été fermées.

@@ -146,6 +146,7 @@ language-it = Italiano
 legal-terms = Condizioni d'uso
 legal-privacy = Informativa sulla privacy
 message-user_created = L'utente è stato creato.
+message-user_updated = L'utente è stato salvato.
 message-status_changed = Lo stato è stato modificato.
 message-user_unlocked = L'account è stato sbloccato.
 message-user_sessions_revoked = Tutte le sessioni dell'utente sono state chiuse.

@@ -437,12 +437,14 @@ async fn send_mfa_code(
         challenge_id: challenge.id.clone(),
         expires_at: challenge.expires_at,
     };
+    let at = writes.len();
     writes.push(challenge.put(condition)?);
     writes.push(pointer.put(Condition::Always)?);
-    app.store
-        .transact(writes)
-        .await
-        .map_err(|e| if let StoreError::ConditionFailed { .. } = e { Error::ChallengeNotFound } else { e.into() })?;
+    app.store.transact(writes).await.map_err(|e| match e {
+        // The challenge itself changed (spent by its code): gone.
+        StoreError::ConditionFailed { index } if index == at => Error::ChallengeNotFound,
+        other => other.into(),
+    })?;
     let lang = user.details.language.as_str();
     let minutes = (ttl_secs + 59) / 60;
     let args = [("code", Arg::Str(&code)), ("minutes", Arg::Num(minutes))];
@@ -475,9 +477,13 @@ pub async fn resend_mfa_code(
     app: &App,
     tenant: &Tenant,
     challenge_id: &ChallengeId,
+    factor: Option<&str>,
     device_id: &str,
 ) -> Result<(), Error> {
     let (challenge, version) = load_challenge(app, tenant, challenge_id, ChallengeKind::Mfa, device_id).await?;
+    if factor.is_some_and(|f| challenge.channel.as_deref() != Some(f)) {
+        return Err(Error::field("factor", "invalid_choice"));
+    }
     let (user, _) = load_user(app, &challenge.user_id).await?.ok_or(Error::ChallengeNotFound)?;
     if !user.is_active() || user.session_epoch != challenge.epoch {
         return Err(Error::ChallengeNotFound);
@@ -762,7 +768,13 @@ pub(crate) async fn send_reset_code(app: &App, tenant: &Tenant, user: &User) -> 
 /// send removes it and ends the cooldown of `subject` again.
 async fn issue_reset_code(app: &App, tenant: &Tenant, user: &User, subject: &str) -> Result<(), Error> {
     let now = app.clock.now();
-    let ttl = Duration::seconds(tenant.policy.codes.email_ttl_secs);
+    // An invited user gets its invitation again (with an invitation's life).
+    let invited = user.status == Status::Created;
+    let ttl = if invited {
+        Duration::hours(super::users::INVITATION_TTL_HOURS)
+    } else {
+        Duration::seconds(tenant.policy.codes.email_ttl_secs)
+    };
     let key = reset_key(&tenant.id, &user.email);
     let code = draw_code(app.random.as_ref(), tenant.policy.codes.length, app.sandbox_code(tenant));
     let hash = hash_code(app.settings.code_key()?, "password-reset", &user.id, &code);
@@ -770,15 +782,22 @@ async fn issue_reset_code(app: &App, tenant: &Tenant, user: &User, subject: &str
     app.store.put(pending.item(&tenant.id, &user.email)?, Condition::Always).await?;
     let lang = user.details.language.as_str();
     let minutes = (tenant.policy.codes.email_ttl_secs + 59) / 60;
-    let mail = Email {
-        to: user.email.clone(),
-        subject: text(lang, "email-reset-subject", &[]),
-        text: text(
-            lang,
-            "email-reset-text",
-            &[("name", Arg::Str(&user.details.first_name)), ("code", Arg::Str(&code)), ("minutes", Arg::Num(minutes))],
-        ),
-        language: lang.to_owned(),
+    let name = ("name", Arg::Str(&user.details.first_name));
+    let mail = if invited {
+        let hours = ("hours", Arg::Num(super::users::INVITATION_TTL_HOURS));
+        Email {
+            to: user.email.clone(),
+            subject: text(lang, "email-invite-subject", &[]),
+            text: text(lang, "email-invite-text", &[name, ("code", Arg::Str(&code)), hours]),
+            language: lang.to_owned(),
+        }
+    } else {
+        Email {
+            to: user.email.clone(),
+            subject: text(lang, "email-reset-subject", &[]),
+            text: text(lang, "email-reset-text", &[name, ("code", Arg::Str(&code)), ("minutes", Arg::Num(minutes))]),
+            language: lang.to_owned(),
+        }
     };
     let started = std::time::Instant::now();
     let sent = app.mailer.send_email(&mail).await;

@@ -100,27 +100,50 @@ pub async fn profile(app: &App, user_id: &UserId) -> Result<Profile, Error> {
 /// Applies profile changes.
 pub async fn update_profile(app: &App, user_id: &UserId, changes: ProfileChanges) -> Result<Profile, Error> {
     let (mut user, version) = active_user(app, user_id).await?;
-    if let Some(v) = changes.first_name {
-        user.details.first_name = v;
-    }
-    if let Some(v) = changes.last_name {
-        user.details.last_name = v;
-    }
-    if let Some(v) = changes.gender {
-        user.details.gender = v;
-    }
-    if let Some(v) = changes.birth_date {
-        user.details.birth_date = v;
-    }
-    if let Some(v) = changes.language {
-        user.details.language = v;
-    }
-    if let Some(v) = changes.time_zone {
-        user.details.time_zone = v;
-    }
+    changes.apply(&mut user);
     user.updated_at = app.clock.now();
     app.store.transact(vec![user.put(Condition::Version(version))?]).await?;
     Ok(Profile::from(&user))
+}
+
+impl ProfileChanges {
+    /// The names of the fields that change.
+    pub fn names(&self) -> Vec<&'static str> {
+        [
+            ("first_name", self.first_name.is_some()),
+            ("last_name", self.last_name.is_some()),
+            ("gender", self.gender.is_some()),
+            ("birth_date", self.birth_date.is_some()),
+            ("preferred_language", self.language.is_some()),
+            ("time_zone", self.time_zone.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(name, changed)| changed.then_some(name))
+        .collect()
+    }
+
+    /// Writes the changes into `user`.
+    pub fn apply(self, user: &mut User) {
+        let changes = self;
+        if let Some(v) = changes.first_name {
+            user.details.first_name = v;
+        }
+        if let Some(v) = changes.last_name {
+            user.details.last_name = v;
+        }
+        if let Some(v) = changes.gender {
+            user.details.gender = v;
+        }
+        if let Some(v) = changes.birth_date {
+            user.details.birth_date = v;
+        }
+        if let Some(v) = changes.language {
+            user.details.language = v;
+        }
+        if let Some(v) = changes.time_zone {
+            user.details.time_zone = v;
+        }
+    }
 }
 
 /// A credential to add.

@@ -256,8 +256,9 @@ pub async fn create_user(
         return Err(Error::Forbidden);
     }
     let now = app.clock.now();
-    let accepted_at = new.consent.personal_data_at.unwrap_or(now);
-    let accepted = |yes: bool, version: &str| yes.then(|| Acceptance { version: version.to_owned(), accepted_at });
+    // Recorded now: the versions are the tenant's current ones, which may be
+    // newer than a consent given earlier.
+    let accepted = |yes: bool, version: &str| yes.then(|| Acceptance { version: version.to_owned(), accepted_at: now });
     let (password_hash, status) = match &new.secret {
         Secret::Password(password) => (hash_password(password, app.random.as_ref()).await?, Status::Active),
         Secret::Invite => (String::new(), Status::Created),
@@ -403,12 +404,13 @@ pub async fn search_users(
     use base64::Engine;
     use base64::engine::general_purpose::URL_SAFE_NO_PAD;
     let mut search = search;
-    if let Actor::User { user_type, company_id, .. } = actor
-        && user_type == "company_user"
-    {
-        match (&search.company_id, company_id) {
-            (Some(asked), Some(own)) if asked != own => return Err(Error::Forbidden),
-            (_, own) => search.company_id = own.clone(),
+    if let Actor::User { user_type, company_id, .. } = actor {
+        match (user_type.as_str(), &search.company_id, company_id) {
+            ("service_owner", ..) => {}
+            ("company_user", Some(asked), Some(own)) if asked != own => return Err(Error::Forbidden),
+            ("company_user", _, Some(own)) => search.company_id = Some(own.clone()),
+            // A consumer (or a company user without a company) reaches nobody.
+            _ => return Err(Error::Forbidden),
         }
     }
     let matches = |user: &User| {
@@ -437,8 +439,13 @@ pub async fn search_users(
     let mut entries = entries.into_iter().filter(|i| after.as_deref().is_none_or(|a| i.key.sk.as_str() > a)).peekable();
     let mut users = Vec::new();
     let mut last = None;
-    while users.len() < limit {
-        let batch: Vec<Item> = entries.by_ref().take(limit - users.len()).collect();
+    // A page examines a bounded number of entries (those out of the search
+    // are skipped): past them, it ends early with a cursor.
+    let mut budget = (limit * 4).max(200);
+    while users.len() < limit && budget > 0 {
+        // BatchGetItem takes at most 100 keys.
+        let batch: Vec<Item> = entries.by_ref().take((limit - users.len()).min(100).min(budget)).collect();
+        budget -= batch.len();
         if batch.is_empty() {
             break;
         }
@@ -506,6 +513,85 @@ pub async fn change_status(
     Ok(from)
 }
 
+/// The back office's changes to a user: `None` leaves a field as it is,
+/// `Some(None)` clears an optional one.
+#[derive(Clone, Debug, Default)]
+pub struct UserChanges {
+    pub profile: super::me::ProfileChanges,
+    /// The roles the user has afterwards.
+    pub roles: Option<Vec<String>>,
+    pub company_id: Option<Option<String>>,
+    pub nationality: Option<Option<String>>,
+    pub address: Option<Option<Address>>,
+    pub attributes: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+/// Edits a user within the actor's reach: each role added or removed must
+/// be one the actor may grant; a new company must be one the actor may
+/// manage (a company user keeps its users in its company). A closed user
+/// has nothing left to edit. Audited with the names of the fields changed.
+pub async fn update_user(
+    app: &App,
+    tenant: &Tenant,
+    actor: &Actor,
+    id: &UserId,
+    changes: UserChanges,
+) -> Result<User, Error> {
+    let (mut user, version) = scoped_user(app, tenant, actor, id).await?;
+    if user.status == Status::Closed {
+        return Err(Error::AccountInactive);
+    }
+    let before = user.clone();
+    let mut changed = changes.profile.names();
+    if let Some(roles) = changes.roles {
+        let mut roles = roles;
+        roles.sort();
+        roles.dedup();
+        let moved =
+            roles.iter().filter(|r| !user.roles.contains(r)).chain(user.roles.iter().filter(|r| !roles.contains(r)));
+        for role in moved {
+            let rule = role_rule(&tenant.policy.roles, role).ok_or_else(|| Error::field("roles", "unknown_role"))?;
+            if !rule.granted_by.iter().any(|g| g == actor.kind()) {
+                return Err(Error::Forbidden);
+            }
+        }
+        user.roles = roles;
+        changed.push("roles");
+    }
+    if let Some(company_id) = changes.company_id {
+        if user.user_type == "company_user" && company_id.is_none() {
+            return Err(Error::field("company_id", "required"));
+        }
+        if !actor.may_manage(&user.user_type, company_id.as_deref()) && company_id != user.company_id {
+            return Err(Error::Forbidden);
+        }
+        user.company_id = company_id;
+        changed.push("company_id");
+    }
+    if let Some(nationality) = changes.nationality {
+        user.nationality = nationality;
+        changed.push("nationality");
+    }
+    if let Some(address) = changes.address {
+        user.address = address;
+        changed.push("address");
+    }
+    if let Some(attributes) = changes.attributes {
+        user.attributes = attributes;
+        changed.push("attributes");
+    }
+    changes.profile.apply(&mut user);
+    if user == before {
+        return Ok(user);
+    }
+    user.updated_at = app.clock.now();
+    let detail = serde_json::json!({ "fields": changed, "by": actor.label() });
+    let mut writes = vec![user.put(Condition::Version(version))?, audit_write(app, id, "profile_changed", detail)?];
+    writes.extend(table::user_index_writes(Some(&before), &user)?);
+    app.store.transact(writes).await?;
+    Ok(user)
+}
+
 /// Ends the lockout of a user's account (the failures counted toward it are
 /// forgotten); returns what it was.
 pub async fn unlock(app: &App, tenant: &Tenant, actor: &Actor, id: &UserId, reason: &str) -> Result<Lockout, Error> {
@@ -570,6 +656,9 @@ pub async fn reset_password(
             app.store.transact(vec![audit_write(app, id, "password_reset_sent", detail)?]).await?;
         }
         ResetMethod::Required => {
+            // The old password stops working now: every session and every
+            // login step under way (a pending 2FA challenge) ends too.
+            user.end_sessions(None);
             user.reset_required = true;
             user.updated_at = app.clock.now();
             let writes = vec![user.put(Condition::Version(version))?, audit_write(app, id, "reset_required", detail)?];

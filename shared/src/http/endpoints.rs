@@ -109,6 +109,7 @@ endpoints! {
     CreateUser => users::create_user, EMAIL;
     ListUsers => users::list_users, NOTHING;
     GetUser => users::get_user, NOTHING;
+    UpdateUser => users::update_user, NOTHING;
     ChangeUserStatus => users::change_user_status, NOTHING;
     UnlockUser => users::unlock_user, NOTHING;
     ResetUserPassword => users::reset_user_password, EMAIL;

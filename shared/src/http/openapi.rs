@@ -261,6 +261,7 @@ fn operation(endpoint: Endpoint) -> Operation {
         let id = json!({ "id": "$response.body#/user_id" });
         json!({
             "GetUser": { "operationId": "get-user", "parameters": id },
+            "UpdateUser": { "operationId": "update-user", "parameters": id },
             "ChangeUserStatus": { "operationId": "change-user-status", "parameters": id },
             "GetUserAudit": { "operationId": "get-user-audit", "parameters": id },
             "UnlockUser": { "operationId": "unlock-user", "parameters": id },
@@ -478,6 +479,9 @@ fn operation(endpoint: Endpoint) -> Operation {
             ),
             &[400, 403, 404, 409, 413, 415, 422],
         ),
+        Endpoint::UpdateUser => {
+            with_body(users::UpdateUserBody::schema(), (200, reference("User")), &[400, 403, 404, 409, 413, 415, 422])
+        }
         Endpoint::UnlockUser => with_body(
             users::ReasonBody::schema(),
             (

@@ -54,6 +54,7 @@ pub enum Endpoint {
     CreateUser,
     ListUsers,
     GetUser,
+    UpdateUser,
     ChangeUserStatus,
     UnlockUser,
     ResetUserPassword,
@@ -267,6 +268,13 @@ pub const ROUTES: &[Route] = &[
         path: "/v1/users/{id}/status",
         auth: Auth::Admin,
         endpoint: Endpoint::ChangeUserStatus,
+    },
+    Route {
+        function: "update-user",
+        method: Method::PATCH,
+        path: "/v1/users/{id}",
+        auth: Auth::Admin,
+        endpoint: Endpoint::UpdateUser,
     },
     Route {
         function: "unlock-user",

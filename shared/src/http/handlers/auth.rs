@@ -12,7 +12,7 @@ use crate::domain::ids::{ChallengeId, RefreshToken};
 use crate::domain::password::Password;
 use crate::domain::values;
 use crate::http::body::{
-    Code, Cx, Email, Id, NewPassword, Password as PasswordField, Token, Username, check_confirmation,
+    Code, Cx, Email, Id, NewPassword, OneOf, Password as PasswordField, Token, Username, check_confirmation,
 };
 use crate::http::context::Ctx;
 use crate::http::input::Fields;
@@ -42,7 +42,17 @@ crate::body! {
     /// `POST /v1/auth/mfa/send`: the login's second-factor code again.
     pub struct SendMfaCodeBody {
         challenge_id: required Id,
+        /// The factor to send the code by: the challenge's `channel` (the
+        /// default; other factors come with authenticator apps and passkeys).
+        factor: optional OneOf<CodeFactors>,
     }
+}
+
+/// The factors a code is sent by.
+pub struct CodeFactors;
+
+impl crate::http::body::Choice for CodeFactors {
+    const CHOICES: &'static [&'static str] = &["sms", "email"];
 }
 
 crate::body! {
@@ -135,11 +145,11 @@ pub async fn send_mfa_code(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
     let tenant = ctx.tenant()?;
     let device = ctx.required_device()?;
     let mut f = Fields::parse(ctx.body)?;
-    let SendMfaCodeBody { challenge_id } = SendMfaCodeBody::read(&mut f, &Cx::of(ctx));
+    let SendMfaCodeBody { challenge_id, factor } = SendMfaCodeBody::read(&mut f, &Cx::of(ctx));
     f.finish(SendMfaCodeBody::FIELDS)?;
     let challenge_id = challenge_id.ok_or_else(|| Problem::validation(vec![]))?;
     let challenge_id = ChallengeId::parse(&challenge_id).ok_or(Error::ChallengeNotFound)?;
-    auth::resend_mfa_code(ctx.app, tenant, &challenge_id, device).await?;
+    auth::resend_mfa_code(ctx.app, tenant, &challenge_id, factor, device).await?;
     Ok(json_response(StatusCode::ACCEPTED, json!({ "message": message(ctx, "code_resent") })))
 }
 

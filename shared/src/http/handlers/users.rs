@@ -15,8 +15,9 @@ use crate::domain::user::Address;
 use crate::domain::users::{self, NewUser, Secret, UserView};
 use crate::domain::values;
 use crate::http::body::{
-    Choice, CompanyId, Country, Cx, Email, FieldKind, Flag, NewPassword, OneOf, Password as PasswordField, PastInstant,
-    PersonalBody, PhoneBody, Reason, StatusField, UserType, check_confirmation,
+    BirthDate, Choice, CompanyId, Country, Cx, Email, FieldKind, Flag, Gender, Language, Name, NewPassword, OneOf,
+    Password as PasswordField, PastInstant, PersonalBody, PhoneBody, Reason, StatusField, TimeZone, UserType,
+    check_confirmation,
 };
 use crate::http::context::Ctx;
 use crate::http::input::Fields;
@@ -250,6 +251,58 @@ pub async fn get_user(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
 }
 
 crate::body! {
+    /// `PATCH /v1/users/{id}`: only the fields given change; `null` clears
+    /// an optional one.
+    pub struct UpdateUserBody {
+        first_name: present Name,
+        last_name: present Name,
+        preferred_language: present Language,
+        gender: patch Gender,
+        birth_date: patch BirthDate,
+        time_zone: patch TimeZone,
+        /// An ISO 3166-1 alpha-2 country code.
+        nationality: patch Country,
+        address: patch AddressField,
+        /// The user's roles afterwards (each one added or removed must be
+        /// one the caller may grant).
+        roles: present Roles,
+        /// A company the caller may manage (a company user: its own).
+        company_id: patch CompanyId,
+        /// The tenant's own attributes, replaced as a whole (at most 50).
+        attributes: present Attributes,
+    }
+}
+
+pub async fn update_user(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
+    let (tenant, actor) = (ctx.tenant()?, ctx.actor()?);
+    let mut f = Fields::parse(ctx.body)?;
+    let body = UpdateUserBody::read(&mut f, &Cx::of(ctx));
+    f.finish(UpdateUserBody::FIELDS)?;
+    let id = &user_id(ctx)?;
+    let changes = users::UserChanges {
+        profile: crate::domain::me::ProfileChanges {
+            first_name: body.first_name,
+            last_name: body.last_name,
+            language: body.preferred_language,
+            gender: body.gender,
+            birth_date: body.birth_date,
+            time_zone: body.time_zone,
+        },
+        roles: body.roles,
+        company_id: body.company_id,
+        nationality: body.nationality,
+        address: body.address,
+        attributes: body.attributes,
+    };
+    let user = users::update_user(ctx.app, tenant, actor, id, changes).await?;
+    let mut body = serde_json::to_value(UserView::from(&user)).unwrap_or_default();
+    if let Some(object) = body.as_object_mut() {
+        object.insert("message".into(), message(ctx, "user_updated"));
+    }
+    Ok(json_response(StatusCode::OK, body))
+}
+
+crate::body! {
     /// `POST /v1/users/{id}/unlock`, `POST /v1/users/{id}/sessions/revoke`.
     pub struct ReasonBody {
         /// Why (written to the audit trail): 1–500 characters.
@@ -354,7 +407,11 @@ pub async fn change_user_status(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem
 /// matches, combined; every query error at once.
 pub async fn list_users(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
     let (tenant, actor) = (ctx.tenant()?, ctx.actor()?);
-    let mut errors = Vec::new();
+    const KNOWN: [&str; 6] = ["email", "phone", "status", "company_id", "limit", "after"];
+    let mut errors: Vec<FieldError> = (ctx.query.iter())
+        .filter(|(name, _)| !KNOWN.contains(&name.as_str()))
+        .map(|(name, _)| FieldError::new(name.clone(), "unknown_field"))
+        .collect();
     let mut parsed = |name: &'static str, parse: &dyn Fn(&str) -> Result<(), &'static str>| {
         if let Some(raw) = ctx.query_param(name)
             && let Err(code) = parse(raw)
