@@ -196,6 +196,9 @@ impl Bench {
         self.wait();
         let login = json!({ "username": email, "password": "Second!Lantern59" });
         let challenge = self.expect(m, "login", "/v1/auth/login", Some(login), None, 200).await;
+        self.wait();
+        let send = json!({ "challenge_id": challenge.str("challenge_id") });
+        self.expect(m, "send-mfa-code", "/v1/auth/mfa/send", Some(send), None, 202).await;
         let mfa = json!({ "challenge_id": challenge.str("challenge_id"), "code": CODE });
         let second = self.expect(m, "verify-mfa", "/v1/auth/mfa", Some(mfa), None, 200).await;
         self.expect(m, "logout", "/v1/auth/logout", None, Some(&second.str("access_token")), 200).await;
@@ -227,6 +230,17 @@ impl Bench {
         self.expect(m, "complete-password-challenge", "/v1/auth/password/challenge", Some(new_password), None, 200)
             .await;
         self.expect(m, "get-user", &path, None, Some(&self.admin), 200).await;
+        let found = format!("/v1/users?email=staff{n}@example.com");
+        self.expect(m, "list-users", &found, None, Some(&self.admin), 200).await;
+        let edit = json!({ "last_name": "Membership", "attributes": { "desk": "4b" } });
+        self.expect(m, "update-user", &path, Some(edit), Some(&self.admin), 200).await;
+        let reason = json!({ "reason": "benchmark" });
+        self.expect(m, "unlock-user", &format!("{path}/unlock"), Some(reason.clone()), Some(&self.admin), 200).await;
+        let revoke = format!("{path}/sessions/revoke");
+        self.expect(m, "revoke-user-sessions", &revoke, Some(reason), Some(&self.admin), 200).await;
+        let reset = json!({ "method": "required", "reason": "benchmark" });
+        let reset_path = format!("{path}/password-reset");
+        self.expect(m, "reset-user-password", &reset_path, Some(reset), Some(&self.admin), 200).await;
         let status = json!({ "status": "suspended", "reason": "benchmark" });
         self.expect(m, "change-user-status", &format!("{path}/status"), Some(status), Some(&self.admin), 200).await;
         self.expect(m, "get-user-audit", &format!("{path}/audit"), None, Some(&self.admin), 200).await;
