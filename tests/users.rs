@@ -751,7 +751,7 @@ async fn the_back_office_unlocks_resets_and_ends_sessions(api: Api) {
 
     // A new password required at the next sign-in.
     let three = login(PASSWORD, "d4").await;
-    let required = json!({ "method": "required", "reason": "Shared password" });
+    let required = json!({ "method": "required", "reason": "Shared credentials" });
     let answer = api.call(Method::POST, &path("password-reset"), Some(&admin), Some(required)).await;
     assert_eq!((answer.status, &answer.body["method"]), (StatusCode::OK, &json!("required")), "{}", answer.body);
     let challenge = login(PASSWORD, "d3").await;
