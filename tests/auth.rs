@@ -786,7 +786,39 @@ mod under_attack {
         the_sms_budget_and_country_list_hold,
         a_changed_email_is_announced_ends_other_sessions_and_voids_reset_codes,
         revocation_reaches_every_one_of_over_a_thousand_sessions,
+        fifty_parallel_resends_and_logins_send_one_code,
     );
+
+    /// Fifty resends of a challenge's code at once: one SMS, the others
+    /// 429; fifty logins again within the cooldown: no SMS at all.
+    async fn fifty_parallel_resends_and_logins_send_one_code(api: Api) {
+        let api = &api;
+        let phone = "+41795550077";
+        api.sign_up_with_phone("resend-burst@example.com", phone).await;
+        api.advance(61);
+        let login = api.login("resend-burst@example.com", PASSWORD, "d").await;
+        let challenge = login.body["challenge_id"].as_str().expect("a 2FA challenge").to_owned();
+        let texts = api.app.messages_to(phone).len();
+        let again = join_all((0..BURST).map(|_| api.login("resend-burst@example.com", PASSWORD, "d"))).await;
+        // Parallel logins without a device token spend the account's shared
+        // allowance before the password is proven (issue 11): those past it
+        // answer like wrong passwords; the others get the pending challenge.
+        let codes: Vec<&str> = again.iter().map(|a| a.code()).collect();
+        let pending = again.iter().filter(|a| a.body["challenge_id"] == challenge.as_str()).count();
+        assert!(
+            pending >= 1 && pending + codes.iter().filter(|c| **c == "invalid_credentials").count() == BURST,
+            "{codes:?}"
+        );
+        assert_eq!(api.app.messages_to(phone).len(), texts, "no SMS within the cooldown");
+        api.advance(61);
+        let body = json!({ "challenge_id": challenge });
+        let sends = join_all((0..BURST).map(|_| api.post("/v1/auth/mfa/send", body.clone(), &[("X-Device-ID", "d")])));
+        let answers = sends.await;
+        let sent = answers.iter().filter(|a| a.status == StatusCode::ACCEPTED).count();
+        assert_eq!(sent, 1, "{:?}", answers.iter().map(|a| a.code()).collect::<Vec<_>>());
+        assert!(answers.iter().filter(|a| a.status != StatusCode::ACCEPTED).all(|a| a.code() == "rate_limited"));
+        assert_eq!(api.app.messages_to(phone).len(), texts + 1, "one SMS");
+    }
 
     /// The answer without what differs on every request.
     fn comparable(answer: &Answer) -> (StatusCode, Value, Option<u64>) {
