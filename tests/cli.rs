@@ -430,6 +430,10 @@ async fn the_cli_finds_and_helps_a_user() {
     // Clear failures.
     let nobody = cli.run(&["user", "find", "acme", "--phone", "+41791234567"]);
     assert!(!nobody.ok && nobody.stderr.contains("no user with that"), "{}", nobody.stderr);
+    let nobody = cli.run(&["user", "find", "acme", "--username", "NoSuchClerk"]);
+    assert!(!nobody.ok && nobody.stderr.contains("no user with that"), "{}", nobody.stderr);
+    let bad_name = cli.run(&["user", "find", "acme", "--username", "9x"]);
+    assert!(!bad_name.ok && bad_name.stderr.contains("--username: too_short"), "{}", bad_name.stderr);
     let bad = cli.run(&["user", "show", "acme", "usr_nope"]);
     assert!(!bad.ok && bad.stderr.contains("no such user"), "{}", bad.stderr);
     let wrong_move = cli.run(&["user", "status", "acme", &id, "created", "--reason", "x"]);

@@ -63,6 +63,7 @@ fn sign_up(email: &str) -> SignUp {
             ..PersonalDetails::default()
         },
         partner_id: None,
+        username: None,
     }
 }
 

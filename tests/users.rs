@@ -890,9 +890,9 @@ async fn the_back_office_finds_users(api: Api) {
     // A consumer reaches nobody; unknown parameters are refused.
     let (_, consumer) = api.user("c9@example.com", "consumer", None).await;
     assert_eq!(find(consumer, "?status=active").await.code(), "forbidden");
-    let unknown = find(admin.clone(), "?username=cashier&status=active").await;
+    let unknown = find(admin.clone(), "?nickname=cashier&status=active").await;
     let first_error = (&unknown.body["errors"][0]["field"], &unknown.body["errors"][0]["code"]);
-    assert_eq!(first_error, (&json!("username"), &json!("unknown_field")), "{}", unknown.body);
+    assert_eq!(first_error, (&json!("nickname"), &json!("unknown_field")), "{}", unknown.body);
 
     // Bad queries: every error at once.
     let none = find(admin.clone(), "").await;
@@ -906,6 +906,10 @@ async fn the_back_office_finds_users(api: Api) {
     assert_eq!(fields, ["email", "status", "limit"], "{}", bad.body);
     let both = find(admin.clone(), "?email=a1@example.com&phone=%2B41795550001").await;
     assert_eq!(both.body["errors"][0]["code"], "conflicting_fields", "{}", both.body);
+    let three = find(admin.clone(), "?email=a1@example.com&username=Cashier&phone=%2B41795550001").await;
+    let fields: Vec<&str> =
+        three.body["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, ["phone", "username"], "{}", three.body);
 }
 
 /// `PATCH /v1/users/{id}`: profile fields, roles within the caller's rights,

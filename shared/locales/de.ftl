@@ -37,6 +37,8 @@ field-required = Dieses Feld ist erforderlich.
 field-wrong_type = Dieses Feld hat den falschen Typ; erwartet wird { $expected }.
 field-unknown_field = Dieses Feld ist nicht bekannt.
 field-too_long = Dieser Wert ist zu lang.
+field-too_short = Dieser Wert ist zu kurz.
+field-invalid_username = Ein Benutzername hat 3 bis 32 Buchstaben, Ziffern, Punkte, Unterstriche oder Bindestriche und beginnt mit einem Buchstaben.
 field-invalid_email = Das ist keine gültige E-Mail-Adresse.
 field-invalid_phone = Das ist keine gültige Telefonnummer im internationalen Format (+41…).
 field-invalid_phone_prefix = Das ist keine gültige Ländervorwahl.
@@ -89,6 +91,8 @@ sms-code-text = Ihr Bestätigungscode lautet { $code }. Er ist { $minutes } Minu
 ## Authentication.
 problem-phone_taken-title = Telefonnummer bereits registriert
 problem-phone_taken-detail = Es gibt bereits ein Konto mit dieser Telefonnummer.
+problem-username_taken-title = Benutzername bereits vergeben
+problem-username_taken-detail = Ein anderes Konto verwendet diesen Benutzernamen bereits; bitte wählen Sie einen anderen.
 problem-invalid_credentials-title = Ungültige Anmeldedaten
 problem-invalid_credentials-detail = Benutzername oder Passwort ist nicht korrekt.
 problem-account_inactive-title = Konto nicht aktiv

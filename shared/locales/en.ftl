@@ -37,6 +37,8 @@ field-required = This field is required.
 field-wrong_type = This field has the wrong type; expected { $expected }.
 field-unknown_field = This field is not known.
 field-too_long = This value is too long.
+field-too_short = This value is too short.
+field-invalid_username = A username has 3 to 32 letters, digits, dots, underscores or hyphens, and starts with a letter.
 field-invalid_email = This is not a valid e-mail address.
 field-invalid_phone = This is not a valid phone number in international format (+41…).
 field-invalid_phone_prefix = This is not a valid country calling code.
@@ -89,6 +91,8 @@ sms-code-text = Your confirmation code is { $code }. It is valid for { $minutes 
 ## Authentication.
 problem-phone_taken-title = Phone number already registered
 problem-phone_taken-detail = An account with this phone number already exists.
+problem-username_taken-title = Username already taken
+problem-username_taken-detail = Another account already uses this username; choose another one.
 problem-invalid_credentials-title = Invalid credentials
 problem-invalid_credentials-detail = The username or password is not correct.
 problem-account_inactive-title = Account not active

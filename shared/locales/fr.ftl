@@ -37,6 +37,8 @@ field-required = Ce champ est obligatoire.
 field-wrong_type = Ce champ a le mauvais type ; attendu : { $expected }.
 field-unknown_field = Ce champ est inconnu.
 field-too_long = Cette valeur est trop longue.
+field-too_short = Cette valeur est trop courte.
+field-invalid_username = Un nom d'utilisateur compte 3 à 32 lettres, chiffres, points, traits de soulignement ou tirets et commence par une lettre.
 field-invalid_email = Ce n'est pas une adresse e-mail valide.
 field-invalid_phone = Ce n'est pas un numéro de téléphone valide au format international (+41…).
 field-invalid_phone_prefix = Ce n'est pas un indicatif de pays valide.
@@ -89,6 +91,8 @@ sms-code-text = Votre code de confirmation est { $code }. Il est valable { $minu
 ## Authentication.
 problem-phone_taken-title = Numéro de téléphone déjà enregistré
 problem-phone_taken-detail = Un compte existe déjà avec ce numéro de téléphone.
+problem-username_taken-title = Nom d'utilisateur déjà pris
+problem-username_taken-detail = Un autre compte utilise déjà ce nom d'utilisateur ; choisissez-en un autre.
 problem-invalid_credentials-title = Identifiants invalides
 problem-invalid_credentials-detail = Le nom d'utilisateur ou le mot de passe n'est pas correct.
 problem-account_inactive-title = Compte inactif

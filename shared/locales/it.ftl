@@ -37,6 +37,8 @@ field-required = Questo campo è obbligatorio.
 field-wrong_type = Questo campo ha il tipo sbagliato; previsto: { $expected }.
 field-unknown_field = Questo campo non è noto.
 field-too_long = Questo valore è troppo lungo.
+field-too_short = Questo valore è troppo corto.
+field-invalid_username = Un nome utente ha da 3 a 32 lettere, cifre, punti, trattini bassi o trattini e inizia con una lettera.
 field-invalid_email = Questo non è un indirizzo e-mail valido.
 field-invalid_phone = Questo non è un numero di telefono valido in formato internazionale (+41…).
 field-invalid_phone_prefix = Questo non è un prefisso internazionale valido.
@@ -89,6 +91,8 @@ sms-code-text = Il tuo codice di conferma è { $code }. È valido per { $minutes
 ## Authentication.
 problem-phone_taken-title = Numero di telefono già registrato
 problem-phone_taken-detail = Esiste già un account con questo numero di telefono.
+problem-username_taken-title = Nome utente già in uso
+problem-username_taken-detail = Un altro account usa già questo nome utente; sceglietene un altro.
 problem-invalid_credentials-title = Credenziali non valide
 problem-invalid_credentials-detail = Il nome utente o la password non sono corretti.
 problem-account_inactive-title = Account non attivo

@@ -17,6 +17,7 @@
 //! | [`Registration`] | `REG#{reg}` | `REG` | policy `registration_ttl_secs` (24 h by default) | `POST /v1/registrations*` | the same, `GET /v1/registrations/{id}` |
 //! | [`User`] | `USER#{usr}` | `PROFILE` | — | sign-up completion, `/v1/users*`, `/v1/me*`, login (rehash), the password challenge, logout-all, password reset | every bearer request, login, refresh |
 //! | [`Lock`] (e-mail) | `EMAIL#{tenant}#{email}` | `LOCK` | — | sign-up completion, user creation, e-mail change, close | login, sign-up (taken?), reset |
+//! | [`Lock`] (username) | `USERNAME#{tenant}#{lower-case name}` | `LOCK` | — | sign-up completion, user creation, `PATCH /v1/users/{id}`, `PATCH /v1/me`, close | login by username, sign-up (taken?), `GET /v1/users?username=` |
 //! | [`Lock`] (phone) | `PHONE#{tenant}#{e164}` | `LOCK` | — | sign-up completion, phone change, close | login by phone |
 //! | [`Session`] | `USER#{usr}` | `SESSION#{ses}` | refresh lifetime | sign-in, sign-up completion, refresh (binds the device) | bearer requests, refresh, logout, sessions list |
 //! | [`RefreshRecord`] | `REFRESH#{sha256(token)}` | `REFRESH` | refresh lifetime | sign-in, refresh (rotation) | refresh, logout |
@@ -43,7 +44,7 @@ use sha2::{Digest, Sha256};
 
 use crate::domain::ids::{ChallengeId, RegistrationId, SessionId, UserId};
 use crate::domain::policy::Policy;
-use crate::domain::values::{EmailAddress, PersonalDetails, Phone, Status};
+use crate::domain::values::{EmailAddress, PersonalDetails, Phone, Status, Username};
 use crate::ports::{Condition, Item, Key, Store, StoreError, Write};
 
 // ---------------------------------------------------------------- records
@@ -266,6 +267,9 @@ pub struct Registration {
     /// The partner whose API key started the sign-up.
     #[serde(default)]
     pub partner_id: Option<String>,
+    /// The username chosen at sign-up (tenants that use usernames).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<Username>,
 }
 
 impl Record for Registration {
@@ -288,6 +292,10 @@ pub struct User {
     pub email_verified_at: Option<DateTime<Utc>>,
     pub phone: Option<String>,
     pub phone_verified_at: Option<DateTime<Utc>>,
+    /// A sign-in name besides e-mail and phone, as given (unique per tenant,
+    /// case-insensitive, through its [`Lock`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<Username>,
     pub password_hash: String,
     #[serde(flatten)]
     pub details: PersonalDetails,
@@ -581,6 +589,30 @@ pub fn user_key(user_id: &UserId) -> Key {
 /// The lock that makes an e-mail unique within a tenant.
 pub fn email_lock_key(tenant_id: &str, email: &str) -> Key {
     Key::new(format!("EMAIL#{tenant_id}#{email}"), "LOCK")
+}
+
+/// The lock that makes a username unique within a tenant, whatever its case.
+pub fn username_lock_key(tenant_id: &str, username: &Username) -> Key {
+    Key::new(format!("USERNAME#{tenant_id}#{}", username.as_str().to_ascii_lowercase()), "LOCK")
+}
+
+/// The writes that move a user's username lock from `before`'s username to
+/// `after`'s (none when it did not change). The new lock's put is the last
+/// write and fails (`ConditionFailed`) when another user holds the name.
+pub fn username_lock_writes(before: Option<&User>, after: &User) -> Result<Vec<Write>, StoreError> {
+    let old = before.and_then(|u| u.username.as_ref()).map(|n| username_lock_key(&after.tenant_id, n));
+    let new = after.username.as_ref().map(|n| username_lock_key(&after.tenant_id, n));
+    if old == new {
+        return Ok(Vec::new());
+    }
+    let mut writes = Vec::new();
+    if let Some(key) = old {
+        writes.push(Write::Delete { key, condition: Condition::Always });
+    }
+    if let Some(key) = new {
+        writes.push(Lock::put(key, &after.id, Condition::NotExists)?);
+    }
+    Ok(writes)
 }
 
 /// The lock that makes a verified phone unique within a tenant.

@@ -221,10 +221,13 @@ enum UserCommand {
     /// Find a user by e-mail address or phone (exact; the phone in E.164).
     Find {
         tenant: String,
-        #[arg(long, conflicts_with = "phone", required_unless_present = "phone")]
+        #[arg(long, conflicts_with_all = ["phone", "username"], required_unless_present_any = ["phone", "username"])]
         email: Option<String>,
-        #[arg(long)]
+        #[arg(long, conflicts_with = "username")]
         phone: Option<String>,
+        /// A username, in any case (tenants with usernames).
+        #[arg(long)]
+        username: Option<String>,
     },
     /// A user, with its lockout.
     Show { tenant: String, user_id: String },
@@ -600,7 +603,7 @@ async fn user(cli: &Cli, store: Arc<DynamoStore>, command: &UserCommand) -> Resu
     use shared::domain::auth::lockout;
     use shared::domain::ids::UserId;
     use shared::domain::users::{self, Actor, Lookup, UserView};
-    use shared::domain::values::{EmailAddress, Phone, Status, parse_reason};
+    use shared::domain::values::{EmailAddress, Phone, Status, Username, parse_reason};
     let tenant_id = match command {
         UserCommand::Find { tenant, .. }
         | UserCommand::Show { tenant, .. }
@@ -629,18 +632,21 @@ async fn user(cli: &Cli, store: Arc<DynamoStore>, command: &UserCommand) -> Resu
         Ok(())
     };
     match command {
-        UserCommand::Find { email, phone, .. } => {
-            let by = match (email, phone) {
-                (Some(email), _) => {
+        UserCommand::Find { email, phone, username, .. } => {
+            let by = match (email, phone, username) {
+                (Some(email), ..) => {
                     Lookup::Email(EmailAddress::parse(email).map_err(|c| Failure(format!("--email: {c}")))?)
                 }
-                (None, Some(phone)) => {
+                (None, Some(phone), _) => {
                     Lookup::Phone(Phone::parse(phone).map_err(|c| Failure(format!("--phone: {c}")))?)
                 }
-                (None, None) => return Err(Failure("give --email or --phone".into())),
+                (None, None, Some(name)) => {
+                    Lookup::Username(Username::parse(name).map_err(|c| Failure(format!("--username: {c}")))?)
+                }
+                (None, None, None) => return Err(Failure("give --email, --phone or --username".into())),
             };
             let user = users::find_user(&app, &tenant, &actor, &by).await.map_err(failed)?;
-            show(&user.ok_or_else(|| Failure("no user with that e-mail address or phone".into()))?).await?;
+            show(&user.ok_or_else(|| Failure("no user with that e-mail address, phone or username".into()))?).await?;
         }
         UserCommand::Show { user_id, .. } => {
             show(&users::get_user(&app, &tenant, &actor, &id(user_id)?).await.map_err(failed)?).await?;
@@ -690,6 +696,7 @@ async fn create_service_owner(
         return Err(Failure(format!("--password breaks the policy: {}", codes.join(", "))));
     }
     let new = NewUser {
+        username: None,
         email,
         details: PersonalDetails {
             first_name: parse_name(first_name).map_err(|c| Failure(format!("--first-name: {c}")))?,

@@ -13,13 +13,14 @@ use super::codes::{PendingCode, draw_code, hash_code, spend_try};
 use super::error::Error;
 use super::limits;
 use super::password::{Password, dummy_hash, hash_password, needs_rehash, verify_password};
+use super::policy::Usernames;
 use super::tenant::Tenant;
 use super::user::{
     RefreshRecord, Session, Tokens, User, audit_write, load_user, open_session, refresh_token, sweep_sessions,
     tokens_for, user_by_lock,
 };
 use super::values::Status;
-use super::values::{EmailAddress, Phone};
+use super::values::{EmailAddress, Phone, Username};
 use crate::app::App;
 use crate::domain::ids::{ChallengeId, RefreshToken, SessionId, UserId};
 use crate::i18n::{Arg, text};
@@ -27,7 +28,7 @@ use crate::ports::{Condition, Email, Key, Sms, StoreError, Write};
 use crate::table::{
     self, Challenge, ChallengeKind, PendingMfa, Record, ResetRecord, account_failures_key, challenge_key,
     device_failures_key, email_lock_key, pending_mfa_key, phone_lock_key, refresh_key, reset_key, session_key,
-    unknown_name_failures_key, user_key,
+    unknown_name_failures_key, user_key, username_lock_key,
 };
 
 /// How long a rotated refresh token still returns its successor.
@@ -70,7 +71,8 @@ fn normalized_name(username: &str) -> String {
     username.trim().to_lowercase()
 }
 
-/// Finds the user for a login name: an e-mail address or an E.164 phone.
+/// Finds the user for a login name: an e-mail address, an E.164 phone, or
+/// (for tenants with usernames) a username in any case.
 async fn find_user(app: &App, tenant: &Tenant, username: &str) -> Result<Option<(User, u64, bool)>, Error> {
     if let Ok(email) = EmailAddress::parse(username) {
         let found = user_by_lock(app, &email_lock_key(&tenant.id, email.as_str())).await?;
@@ -79,6 +81,12 @@ async fn find_user(app: &App, tenant: &Tenant, username: &str) -> Result<Option<
     if let Ok(phone) = Phone::parse(username) {
         let found = user_by_lock(app, &phone_lock_key(&tenant.id, phone.as_str())).await?;
         return Ok(found.map(|(user, version)| (user, version, true)));
+    }
+    if tenant.policy.usernames != Usernames::Off
+        && let Ok(name) = Username::parse(username)
+    {
+        let found = user_by_lock(app, &username_lock_key(&tenant.id, &name)).await?;
+        return Ok(found.map(|(user, version)| (user, version, false)));
     }
     Ok(None)
 }

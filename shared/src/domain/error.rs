@@ -71,6 +71,8 @@ pub enum Error {
     EmailTaken,
     #[error("phone taken")]
     PhoneTaken,
+    #[error("username taken")]
+    UsernameTaken,
     /// The tenant's SMS budget for the hour or day is spent.
     #[error("SMS budget spent")]
     SmsBudgetSpent { retry_after: u64 },

@@ -12,7 +12,7 @@ use super::limits;
 use super::password::Password;
 use super::tenant::Tenant;
 use super::user::{PendingCredential, Session, User, audit_write, load_user, lock_write, sweep_sessions};
-use super::values::{EmailAddress, PersonalDetails, Phone, Status};
+use super::values::{EmailAddress, PersonalDetails, Phone, Status, Username};
 use crate::app::App;
 use crate::i18n::{Arg, text};
 use crate::ports::{Condition, Email, SendError, Sms, StoreError, Write};
@@ -35,6 +35,7 @@ pub struct Profile {
     pub status: Status,
     pub email: String,
     pub phone: Option<String>,
+    pub username: Option<Username>,
     #[serde(flatten, serialize_with = "PersonalDetails::serialize_wire")]
     pub details: PersonalDetails,
     pub roles: Vec<String>,
@@ -64,6 +65,7 @@ impl From<&User> for Profile {
             status: user.status,
             email: user.email.clone(),
             phone: user.phone.clone(),
+            username: user.username.clone(),
             details: user.details.clone(),
             roles: user.roles.clone(),
             mfa_enabled: user.mfa_enabled(),
@@ -82,6 +84,7 @@ pub struct ProfileChanges {
     pub birth_date: Option<Option<NaiveDate>>,
     pub language: Option<String>,
     pub time_zone: Option<Option<String>>,
+    pub username: Option<Option<Username>>,
 }
 
 async fn active_user(app: &App, user_id: &UserId) -> Result<(User, u64), Error> {
@@ -97,12 +100,29 @@ pub async fn profile(app: &App, user_id: &UserId) -> Result<Profile, Error> {
     Ok(Profile::from(&active_user(app, user_id).await?.0))
 }
 
-/// Applies profile changes.
-pub async fn update_profile(app: &App, user_id: &UserId, changes: ProfileChanges) -> Result<Profile, Error> {
+/// Applies profile changes; a new username needs the step-up `proof`.
+pub async fn update_profile(
+    app: &App,
+    tenant: &Tenant,
+    user_id: &UserId,
+    changes: ProfileChanges,
+    proof: StepUp,
+) -> Result<Profile, Error> {
     let (mut user, version) = active_user(app, user_id).await?;
-    changes.apply(&mut user);
+    let before = user.clone();
+    changes.apply(tenant, &mut user)?;
+    if user.username != before.username {
+        step_up(app, tenant, &user, proof).await?;
+    }
+    if user == before {
+        return Ok(Profile::from(&user));
+    }
     user.updated_at = app.clock.now();
-    app.store.transact(vec![user.put(Condition::Version(version))?]).await?;
+    let mut writes = vec![user.put(Condition::Version(version))?];
+    if user.username != before.username {
+        writes.push(audit_write(app, user_id, "username_changed", serde_json::json!({ "by": "user" }))?);
+    }
+    super::users::save_user(app, &before, &user, writes).await?;
     Ok(Profile::from(&user))
 }
 
@@ -116,15 +136,20 @@ impl ProfileChanges {
             ("birth_date", self.birth_date.is_some()),
             ("preferred_language", self.language.is_some()),
             ("time_zone", self.time_zone.is_some()),
+            ("username", self.username.is_some()),
         ]
         .into_iter()
         .filter_map(|(name, changed)| changed.then_some(name))
         .collect()
     }
 
-    /// Writes the changes into `user`.
-    pub fn apply(self, user: &mut User) {
+    /// Writes the changes into `user`; a username as the tenant's policy
+    /// allows (`users::set_username`).
+    pub fn apply(self, tenant: &Tenant, user: &mut User) -> Result<(), Error> {
         let changes = self;
+        if let Some(name) = changes.username {
+            super::users::set_username(tenant, user, name)?;
+        }
         if let Some(v) = changes.first_name {
             user.details.first_name = v;
         }
@@ -143,6 +168,7 @@ impl ProfileChanges {
         if let Some(v) = changes.time_zone {
             user.details.time_zone = v;
         }
+        Ok(())
     }
 }
 
@@ -381,6 +407,10 @@ pub fn close_writes(app: &App, mut user: User, version: u64, reason: &str) -> Re
     if let (Some(phone), Some(_)) = (&user.phone, user.phone_verified_at) {
         writes.push(Write::Delete { key: phone_lock_key(&user.tenant_id, phone), condition: Condition::Always });
     }
+    if let Some(name) = &user.username {
+        let key = crate::table::username_lock_key(&user.tenant_id, name);
+        writes.push(Write::Delete { key, condition: Condition::Always });
+    }
     let previous = user.status;
     let before = user.clone();
     user.status = Status::Closed;
@@ -388,6 +418,7 @@ pub fn close_writes(app: &App, mut user: User, version: u64, reason: &str) -> Re
     user.email_verified_at = None;
     user.phone = None;
     user.phone_verified_at = None;
+    user.username = None;
     user.password_hash = String::new();
     user.details.first_name = String::new();
     user.details.last_name = String::new();

@@ -101,6 +101,33 @@ impl Default for IpLimits {
     }
 }
 
+/// Whether a tenant's users have usernames (a sign-in name besides e-mail
+/// and phone).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Usernames {
+    /// No usernames: the field is unknown.
+    #[default]
+    Off,
+    /// A user may have one.
+    Optional,
+    /// Every user has one (sign-up and creation require it).
+    Required,
+}
+
+impl Usernames {
+    /// Checks a username given (or not) for a new user of the tenant:
+    /// unknown when the tenant has none, required when it requires them.
+    pub fn check<T>(self, given: Option<&T>) -> Result<(), super::error::Error> {
+        use super::error::Error;
+        match (self, given) {
+            (Usernames::Off, Some(_)) => Err(Error::field("username", "unknown_field")),
+            (Usernames::Required, None) => Err(Error::field("username", "required")),
+            _ => Ok(()),
+        }
+    }
+}
+
 /// Everything a tenant can configure; every field has the documented default.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
@@ -129,6 +156,8 @@ pub struct Policy {
     pub roles: Vec<RoleRule>,
     /// The SMS spend guard (destination countries and budgets).
     pub sms: SmsPolicy,
+    /// Whether users have usernames (`off`, `optional`, `required`).
+    pub usernames: Usernames,
 }
 
 impl Default for Policy {
@@ -149,6 +178,7 @@ impl Default for Policy {
             step_up_window_secs: 5 * 60,
             roles: default_roles(),
             sms: SmsPolicy::default(),
+            usernames: Usernames::Off,
         }
     }
 }

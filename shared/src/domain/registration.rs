@@ -11,13 +11,13 @@ use super::limits;
 use super::password::{Password, hash_password};
 use super::tenant::Tenant;
 use super::user::{Acceptance, Tokens, User, audit_write, lock_write, open_session};
-use super::values::{EmailAddress, PersonalDetails, Phone, Status};
+use super::values::{EmailAddress, PersonalDetails, Phone, Status, Username};
 use crate::app::App;
 use crate::domain::ids::{RegistrationId, UserId};
 use crate::i18n::{Arg, text};
 use crate::ports::{Condition, Email, Sms, StoreError};
 pub use crate::table::Registration;
-use crate::table::{self, Record, email_lock_key, phone_lock_key, registration_key};
+use crate::table::{self, Record, email_lock_key, phone_lock_key, registration_key, username_lock_key};
 
 /// What a sign-up sends, parsed at the edge.
 #[derive(Clone, Debug)]
@@ -28,6 +28,8 @@ pub struct SignUp {
     pub details: PersonalDetails,
     /// The partner of the API key the sign-up came through (not from the body).
     pub partner_id: Option<String>,
+    /// A username, for tenants that use them.
+    pub username: Option<Username>,
 }
 
 /// The channel a code travels on.
@@ -112,6 +114,8 @@ pub struct RegistrationStatus {
     /// Masked: all but the last two digits hidden.
     pub phone: Option<String>,
     pub phone_verified: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub username: Option<Username>,
     pub next: Step,
     pub completed: bool,
     pub expires_at: DateTime<Utc>,
@@ -225,6 +229,14 @@ pub async fn start(app: &App, tenant: &Tenant, sign_up: SignUp, ip: &str) -> Res
     limits::count(app, "signup-ip", &format!("{}#{ip}", tenant.id), 3600, per_ip).await?;
     let destination = format!("{}#{}", tenant.id, sign_up.email);
     limits::count(app, "signup-dest", &destination, 3600, tenant.policy.codes.max_sends as u64).await?;
+    tenant.policy.usernames.check(sign_up.username.as_ref())?;
+    if let Some(name) = &sign_up.username
+        && app.store.get(&username_lock_key(&tenant.id, name)).await?.is_some()
+    {
+        // A username is a public name, not a secret: say it is taken (a
+        // race between two sign-ups is settled at completion).
+        return Err(Error::UsernameTaken);
+    }
     let now = app.clock.now();
     let password_hash = hash_password(&sign_up.password, app.random.as_ref()).await?;
     let email_taken = app.store.get(&email_lock_key(&tenant.id, sign_up.email.as_str())).await?.is_some();
@@ -251,6 +263,7 @@ pub async fn start(app: &App, tenant: &Tenant, sign_up: SignUp, ip: &str) -> Res
         expires_at: now + Duration::seconds(tenant.policy.registration_ttl_secs),
         user_id: None,
         partner_id: sign_up.partner_id,
+        username: sign_up.username,
     };
     let before = registration.clone();
     let message = prepare_send(app, tenant, &mut registration, Channel::Email)?;
@@ -330,6 +343,7 @@ async fn complete(
         email_verified_at: registration.email_verified_at,
         phone: registration.phone.as_ref().map(|p| p.as_str().to_owned()),
         phone_verified_at: registration.phone_verified_at,
+        username: registration.username.clone(),
         password_hash: registration.password_hash.clone(),
         details: registration.details.clone(),
         roles: Vec::new(),
@@ -362,6 +376,9 @@ async fn complete(
     }
     writes.extend(session_writes);
     writes.extend(table::user_index_writes(None, &user)?);
+    // Last, so its index is the last one.
+    writes.extend(table::username_lock_writes(None, &user)?);
+    let username_at = writes.len() - 1;
     match app.store.transact(writes).await {
         Ok(()) => {
             tracing::info!(user_id = %user.id, tenant_id = %tenant.id, "user signed up");
@@ -369,6 +386,9 @@ async fn complete(
         }
         Err(StoreError::ConditionFailed { index: 2 }) => Err(Error::EmailTaken),
         Err(StoreError::ConditionFailed { index: 4 }) if user.phone.is_some() => Err(Error::PhoneTaken),
+        Err(StoreError::ConditionFailed { index }) if user.username.is_some() && index == username_at => {
+            Err(Error::UsernameTaken)
+        }
         Err(err) => Err(err.into()),
     }
 }
@@ -475,6 +495,7 @@ pub async fn status(app: &App, tenant: &Tenant, id: &RegistrationId) -> Result<R
         phone_required: registration.phone_required,
         phone: registration.phone.as_ref().map(Phone::masked),
         phone_verified: registration.phone_verified_at.is_some(),
+        username: registration.username.clone(),
         next: registration.next(),
         completed: registration.user_id.is_some(),
         expires_at: registration.expires_at,

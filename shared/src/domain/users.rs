@@ -13,7 +13,7 @@ use super::policy::RoleRule;
 use super::tenant::Tenant;
 use super::user::{Acceptance, Address, User, audit_write, load_user, lock_write, sweep_sessions, user_by_lock};
 pub use super::values::Status;
-use super::values::{EmailAddress, PersonalDetails, Phone};
+use super::values::{EmailAddress, PersonalDetails, Phone, Username};
 use crate::app::App;
 use crate::domain::ids::UserId;
 use crate::i18n::{Arg, text};
@@ -135,6 +135,7 @@ pub enum Secret {
 #[derive(Clone, Debug)]
 pub struct NewUser {
     pub email: EmailAddress,
+    pub username: Option<Username>,
     pub details: PersonalDetails,
     pub phone: Option<Phone>,
     pub secret: Secret,
@@ -169,6 +170,7 @@ pub struct UserView {
     pub email_verified: bool,
     pub phone: Option<String>,
     pub phone_verified: bool,
+    pub username: Option<Username>,
     #[serde(flatten, serialize_with = "PersonalDetails::serialize_wire")]
     pub details: PersonalDetails,
     pub nationality: Option<String>,
@@ -202,6 +204,7 @@ impl From<&User> for UserView {
             email_verified: u.email_verified_at.is_some(),
             phone: u.phone.clone(),
             phone_verified: u.phone_verified_at.is_some(),
+            username: u.username.clone(),
             details: u.details.clone(),
             nationality: u.nationality.clone(),
             address: u.address.clone(),
@@ -243,6 +246,7 @@ pub async fn create_user(
     if new.user_type == "company_user" && new.company_id.is_none() {
         return Err(Error::field("company_id", "required"));
     }
+    tenant.policy.usernames.check(new.username.as_ref())?;
     if !actor.may_manage(&new.user_type, new.company_id.as_deref()) {
         return Err(Error::Forbidden);
     }
@@ -272,6 +276,7 @@ pub async fn create_user(
         email_verified_at: None,
         phone: new.phone.as_ref().map(|p| p.as_str().to_owned()),
         phone_verified_at: None,
+        username: new.username,
         password_hash,
         details: new.details,
         roles: new.roles,
@@ -307,9 +312,14 @@ pub async fn create_user(
     } else {
         None
     };
+    writes.extend(table::username_lock_writes(None, &user)?);
+    let username_at = writes.len() - 1;
     match app.store.transact(writes).await {
         Ok(()) => {}
         Err(StoreError::ConditionFailed { index: 1 }) => return Err(Error::EmailTaken),
+        Err(StoreError::ConditionFailed { index }) if user.username.is_some() && index == username_at => {
+            return Err(Error::UsernameTaken);
+        }
         Err(err) => return Err(err.into()),
     }
     if let Some(code) = invitation {
@@ -353,6 +363,7 @@ async fn scoped_user(app: &App, tenant: &Tenant, actor: &Actor, id: &UserId) -> 
 pub enum Lookup {
     Email(EmailAddress),
     Phone(Phone),
+    Username(Username),
 }
 
 /// The user of the tenant with that e-mail address or phone, if any and
@@ -361,6 +372,7 @@ pub async fn find_user(app: &App, tenant: &Tenant, actor: &Actor, by: &Lookup) -
     let lock = match by {
         Lookup::Email(email) => email_lock_key(&tenant.id, email.as_str()),
         Lookup::Phone(phone) => table::phone_lock_key(&tenant.id, phone.as_str()),
+        Lookup::Username(name) => table::username_lock_key(&tenant.id, name),
     };
     let Some((user, _)) = user_by_lock(app, &lock).await? else {
         return Ok(None);
@@ -418,7 +430,7 @@ pub async fn search_users(
             && search.company_id.as_ref().is_none_or(|c| user.company_id.as_ref() == Some(c))
             && actor.may_reach(&user.user_type, user.company_id.as_deref())
     };
-    if let Some(by @ Lookup::Email(_)) = &search.lookup {
+    if let Some(by @ (Lookup::Email(_) | Lookup::Username(_))) = &search.lookup {
         let found = match find_user(app, tenant, actor, by).await {
             Ok(found) => found,
             Err(Error::Forbidden) => None,
@@ -526,6 +538,29 @@ pub struct UserChanges {
     pub attributes: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
+/// Gives `user` the username `name` (or none), as the tenant's policy
+/// allows: unknown when the tenant has no usernames, required when it
+/// requires them.
+pub fn set_username(tenant: &Tenant, user: &mut User, name: Option<Username>) -> Result<(), Error> {
+    tenant.policy.usernames.check(name.as_ref())?;
+    user.username = name;
+    Ok(())
+}
+
+/// Writes a changed user with `writes` (the user's put first) and its index
+/// and username lock in one transaction; a username another user holds is
+/// `UsernameTaken`.
+pub async fn save_user(app: &App, before: &User, user: &User, mut writes: Vec<Write>) -> Result<(), Error> {
+    writes.extend(table::user_index_writes(Some(before), user)?);
+    let locks = table::username_lock_writes(Some(before), user)?;
+    let taken_at = (user.username.is_some() && !locks.is_empty()).then(|| writes.len() + locks.len() - 1);
+    writes.extend(locks);
+    match app.store.transact(writes).await {
+        Err(StoreError::ConditionFailed { index }) if Some(index) == taken_at => Err(Error::UsernameTaken),
+        other => Ok(other?),
+    }
+}
+
 /// Edits a user within the actor's reach: each role added or removed must
 /// be one the actor may grant; a new company must be one the actor may
 /// manage (a company user keeps its users in its company). A closed user
@@ -580,15 +615,14 @@ pub async fn update_user(
         user.attributes = attributes;
         changed.push("attributes");
     }
-    changes.profile.apply(&mut user);
+    changes.profile.apply(tenant, &mut user)?;
     if user == before {
         return Ok(user);
     }
     user.updated_at = app.clock.now();
     let detail = serde_json::json!({ "fields": changed, "by": actor.label() });
-    let mut writes = vec![user.put(Condition::Version(version))?, audit_write(app, id, "profile_changed", detail)?];
-    writes.extend(table::user_index_writes(Some(&before), &user)?);
-    app.store.transact(writes).await?;
+    let writes = vec![user.put(Condition::Version(version))?, audit_write(app, id, "profile_changed", detail)?];
+    save_user(app, &before, &user, writes).await?;
     Ok(user)
 }
 

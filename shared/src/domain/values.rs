@@ -102,6 +102,35 @@ impl Phone {
     }
 }
 
+/// A username: 3–32 characters, a letter first, then letters, digits, `.`,
+/// `_` or `-` (so it never reads as an e-mail address or a phone number).
+/// Kept as given (`CashierMariaA`); unique and matched case-insensitively.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Username(String);
+
+impl Username {
+    pub fn parse(raw: &str) -> Result<Self, &'static str> {
+        let name = raw.trim();
+        match name.len() {
+            0 => return Err("required"),
+            1..=2 => return Err("too_short"),
+            33.. => return Err("too_long"),
+            _ => {}
+        }
+        let mut bytes = name.bytes();
+        let first_is_letter = bytes.next().is_some_and(|b| b.is_ascii_alphabetic());
+        if !first_is_letter || !bytes.all(|b| b.is_ascii_alphanumeric() || b".-_".contains(&b)) {
+            return Err("invalid_username");
+        }
+        Ok(Self(name.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 /// A person's given or family name: 1–100 characters, no control characters.
 pub fn parse_name(raw: &str) -> Result<String, &'static str> {
     let name = raw.trim();

@@ -94,6 +94,12 @@ string_kind!(
     E164 -> Phone, |raw, cx| Phone::parse(raw), json!({ "type": "string", "pattern": "^\\+[1-9][0-9]{6,14}$" })
 );
 string_kind!(
+    /// A username of a tenant that uses them: 3–32 letters, digits, `.`, `_`
+    /// or `-`, a letter first; unique whatever its case.
+    NewUsername -> values::Username, |raw, cx| values::Username::parse(raw),
+    json!({ "type": "string", "pattern": "^[A-Za-z][A-Za-z0-9._-]{2,31}$" })
+);
+string_kind!(
     /// A calling code (`+41`).
     PhonePrefix -> String, |raw, cx| Ok(raw.to_owned()), json!({ "type": "string", "pattern": "^\\+?[1-9][0-9]{0,2}$" })
 );
@@ -376,6 +382,36 @@ impl PhoneBody {
                 None
             }
             (None, None, None) => None,
+        }
+    }
+}
+
+crate::body! {
+    /// The profile fields a `PATCH` changes (`PATCH /v1/me`, `PATCH
+    /// /v1/users/{id}`): those given change; `null` clears an optional one.
+    pub struct ProfilePatchBody {
+        first_name: present Name,
+        last_name: present Name,
+        preferred_language: present Language,
+        gender: patch Gender,
+        birth_date: patch BirthDate,
+        time_zone: patch TimeZone,
+        /// For tenants with usernames (`null` removes it where they are
+        /// optional). A user changing its own needs a step-up.
+        username: patch NewUsername,
+    }
+}
+
+impl ProfilePatchBody {
+    pub fn changes(self) -> crate::domain::me::ProfileChanges {
+        crate::domain::me::ProfileChanges {
+            first_name: self.first_name,
+            last_name: self.last_name,
+            language: self.preferred_language,
+            gender: self.gender,
+            birth_date: self.birth_date,
+            time_zone: self.time_zone,
+            username: self.username,
         }
     }
 }

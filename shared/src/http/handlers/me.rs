@@ -7,12 +7,11 @@ use serde_json::json;
 
 use super::reply::{clear_cookie, json_response, message};
 use crate::domain::auth;
-use crate::domain::me::{self, NewCredential, ProfileChanges};
+use crate::domain::me::{self, NewCredential};
 use crate::domain::password::Password;
 use crate::domain::values::{self, EmailAddress, Phone};
 use crate::http::body::{
-    BirthDate, Choice, Code, Cx, Gender, Language, Name, NewPassword, OneOf, Password as PasswordField, Text, TimeZone,
-    check_confirmation,
+    Choice, Code, Cx, NewPassword, OneOf, Password as PasswordField, ProfilePatchBody, Text, check_confirmation,
 };
 use crate::http::context::Ctx;
 use crate::http::input::Fields;
@@ -35,29 +34,24 @@ pub async fn get_me(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
 crate::body! {
     /// `PATCH /v1/me`: the fields given change; `null` clears an optional one.
     pub struct UpdateMeBody {
-        first_name: present Name,
-        last_name: present Name,
-        preferred_language: present Language,
-        gender: patch Gender,
-        birth_date: patch BirthDate,
-        time_zone: patch TimeZone,
+        profile: flatten ProfilePatchBody,
+        /// The step-up for a new username; without it only a sign-in within
+        /// the tenant's `step_up_window_secs` will do (403 `step_up_required`).
+        current_password: optional PasswordField,
     }
 }
 
 pub async fn update_me(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
+    let tenant = ctx.tenant()?;
     let principal = ctx.principal()?;
     let mut f = Fields::parse(ctx.body)?;
     let body = UpdateMeBody::read(&mut f, &Cx::of(ctx));
     f.finish(UpdateMeBody::FIELDS)?;
-    let changes = ProfileChanges {
-        first_name: body.first_name,
-        last_name: body.last_name,
-        language: body.preferred_language,
-        gender: body.gender,
-        birth_date: body.birth_date,
-        time_zone: body.time_zone,
+    let step_up = match body.current_password {
+        Some(password) => me::StepUp::Password(Password::new(password)),
+        None => me::StepUp::SignedInAt(principal.session.auth_time),
     };
-    let profile = me::update_profile(ctx.app, &principal.user_id, changes).await?;
+    let profile = me::update_profile(ctx.app, tenant, &principal.user_id, body.profile.changes(), step_up).await?;
     Ok(profile_response(ctx, &profile, Some("profile_updated")))
 }
 

@@ -12,7 +12,8 @@ use crate::domain::user::Tokens;
 use crate::domain::values::{self, Phone};
 use crate::domain::{Error, FieldError};
 use crate::http::body::{
-    Accepted, Choice, Cx, Email, NewPassword, OneOf, PersonalBody, PhoneBody, TenantCode, check_confirmation,
+    Accepted, Choice, Cx, Email, NewPassword, NewUsername, OneOf, PersonalBody, PhoneBody, TenantCode,
+    check_confirmation,
 };
 use crate::http::context::Ctx;
 use crate::http::input::Fields;
@@ -26,6 +27,9 @@ crate::body! {
         /// The password typed again (optional); when given, it must be
         /// the same (`password_mismatch`).
         confirm_password: optional NewPassword,
+        /// For tenants with usernames (required where they require one;
+        /// 409 `username_taken` when another user has it).
+        username: optional NewUsername,
         details: flatten PersonalBody,
         terms_accepted: required Accepted,
         privacy_policy_accepted: required Accepted,
@@ -45,7 +49,13 @@ pub async fn start_registration(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem
     else {
         return Err(Problem::validation(vec![]));
     };
-    let sign_up = SignUp { email, password: Password::new(password), details, partner_id: ctx.partner_id.clone() };
+    let sign_up = SignUp {
+        email,
+        password: Password::new(password),
+        details,
+        partner_id: ctx.partner_id.clone(),
+        username: body.username,
+    };
     let started = registration::start(ctx.app, tenant, sign_up, &ctx.client_ip).await?;
     Ok(json_response(
         StatusCode::ACCEPTED,

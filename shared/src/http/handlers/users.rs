@@ -15,9 +15,8 @@ use crate::domain::user::Address;
 use crate::domain::users::{self, NewUser, Secret, UserView};
 use crate::domain::values;
 use crate::http::body::{
-    BirthDate, Choice, CompanyId, Country, Cx, Email, FieldKind, Flag, Gender, Language, Name, NewPassword, OneOf,
-    Password as PasswordField, PastInstant, PersonalBody, PhoneBody, Reason, StatusField, TimeZone, UserType,
-    check_confirmation,
+    Choice, CompanyId, Country, Cx, Email, FieldKind, Flag, NewPassword, NewUsername, OneOf, Password as PasswordField,
+    PastInstant, PersonalBody, PhoneBody, ProfilePatchBody, Reason, StatusField, UserType, check_confirmation,
 };
 use crate::http::context::Ctx;
 use crate::http::input::Fields;
@@ -28,6 +27,8 @@ crate::body! {
     /// or an invitation (`invite: true`: a code to set one, by e-mail).
     pub struct CreateUserBody {
         email: required Email,
+        /// For tenants with usernames (required where they require one).
+        username: optional NewUsername,
         details: flatten PersonalBody,
         phone: flatten PhoneBody,
         /// When the user consented to the processing of its personal data.
@@ -172,6 +173,7 @@ pub async fn create_user(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
     let mut f = Fields::parse(ctx.body)?;
     let CreateUserBody {
         email,
+        username,
         details,
         phone,
         personal_data_consent_at,
@@ -210,6 +212,7 @@ pub async fn create_user(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
     };
     let new = NewUser {
         email,
+        username,
         details,
         phone,
         secret,
@@ -254,12 +257,7 @@ crate::body! {
     /// `PATCH /v1/users/{id}`: only the fields given change; `null` clears
     /// an optional one.
     pub struct UpdateUserBody {
-        first_name: present Name,
-        last_name: present Name,
-        preferred_language: present Language,
-        gender: patch Gender,
-        birth_date: patch BirthDate,
-        time_zone: patch TimeZone,
+        profile: flatten ProfilePatchBody,
         /// An ISO 3166-1 alpha-2 country code.
         nationality: patch Country,
         address: patch AddressField,
@@ -280,14 +278,7 @@ pub async fn update_user(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
     f.finish(UpdateUserBody::FIELDS)?;
     let id = &user_id(ctx)?;
     let changes = users::UserChanges {
-        profile: crate::domain::me::ProfileChanges {
-            first_name: body.first_name,
-            last_name: body.last_name,
-            language: body.preferred_language,
-            gender: body.gender,
-            birth_date: body.birth_date,
-            time_zone: body.time_zone,
-        },
+        profile: body.profile.changes(),
         roles: body.roles,
         company_id: body.company_id,
         nationality: body.nationality,
@@ -403,11 +394,11 @@ pub async fn change_user_status(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem
     ))
 }
 
-/// `GET /v1/users?email=|phone=|status=|company_id=&limit=&after=`: exact
+/// `GET /v1/users?email=|phone=|username=|status=|company_id=&limit=&after=`: exact
 /// matches, combined; every query error at once.
 pub async fn list_users(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
     let (tenant, actor) = (ctx.tenant()?, ctx.actor()?);
-    const KNOWN: [&str; 6] = ["email", "phone", "status", "company_id", "limit", "after"];
+    const KNOWN: [&str; 7] = ["email", "phone", "username", "status", "company_id", "limit", "after"];
     let mut errors: Vec<FieldError> = (ctx.query.iter())
         .filter(|(name, _)| !KNOWN.contains(&name.as_str()))
         .map(|(name, _)| FieldError::new(name.clone(), "unknown_field"))
@@ -421,19 +412,21 @@ pub async fn list_users(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
     };
     parsed("email", &|raw| values::EmailAddress::parse(raw).map(drop));
     parsed("phone", &|raw| values::Phone::parse(raw).map(drop));
+    parsed("username", &|raw| values::Username::parse(raw).map(drop));
     parsed("status", &|raw| users::Status::parse(raw).map(drop).ok_or("invalid_choice"));
     parsed("company_id", &|raw| crate::domain::values::parse_company_id(raw).map(drop));
     parsed("limit", &|raw| raw.parse::<usize>().ok().filter(|n| (1..=200).contains(n)).map(drop).ok_or("out_of_range"));
-    if ctx.query_param("email").is_some() && ctx.query_param("phone").is_some() {
-        errors.push(FieldError::new("phone", "conflicting_fields"));
-    }
+    // One identifier at a time: the later ones conflict with the first.
+    let identifiers = ["email", "phone", "username"].into_iter().filter(|n| ctx.query_param(n).is_some());
+    errors.extend(identifiers.skip(1).map(|name| FieldError::new(name, "conflicting_fields")));
     if !errors.is_empty() {
         return Err(Problem::validation(errors));
     }
-    let lookup = match (ctx.query_param("email"), ctx.query_param("phone")) {
-        (Some(email), _) => values::EmailAddress::parse(email).ok().map(users::Lookup::Email),
-        (None, Some(phone)) => values::Phone::parse(phone).ok().map(users::Lookup::Phone),
-        (None, None) => None,
+    let lookup = match (ctx.query_param("email"), ctx.query_param("phone"), ctx.query_param("username")) {
+        (Some(email), ..) => values::EmailAddress::parse(email).ok().map(users::Lookup::Email),
+        (None, Some(phone), _) => values::Phone::parse(phone).ok().map(users::Lookup::Phone),
+        (None, None, Some(name)) => values::Username::parse(name).ok().map(users::Lookup::Username),
+        (None, None, None) => None,
     };
     let search = users::Search {
         lookup,
