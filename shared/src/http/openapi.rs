@@ -326,7 +326,7 @@ fn operation(endpoint: Endpoint) -> Operation {
             );
             Operation {
                 links: registration_links(),
-                ..with_body(registration::StartRegistrationBody::schema(), (202, started), &[400, 413, 415, 422, 429])
+                ..with_body(registration::StartRegistrationBody::schema(), (202, started), &[400, 409, 413, 415, 422, 429])
             }
         }
         Endpoint::GetRegistration => {
@@ -437,7 +437,7 @@ fn operation(endpoint: Endpoint) -> Operation {
             with_body(auth::ResetPasswordBody::schema(), (200, message()), &[400, 409, 413, 415, 422, 429])
         }
         Endpoint::GetMe => plain((200, me())),
-        Endpoint::UpdateMe => with_body(me::UpdateMeBody::schema(), (200, me()), &[400, 409, 413, 415, 422]),
+        Endpoint::UpdateMe => with_body(me::UpdateMeBody::schema(), (200, me()), &[400, 403, 409, 413, 415, 422]),
         Endpoint::CloseMe => with_body(me::CloseMeBody::schema(), (200, message()), &[400, 409, 413, 415, 422]),
         Endpoint::AddCredential => {
             with_body(me::AddCredentialBody::schema(), (202, message()), &[400, 403, 409, 413, 415, 422, 429])
@@ -621,6 +621,7 @@ fn path_item_operation(route: &Route) -> Value {
         parameters.extend([
             json!({ "name": "email", "in": "query", "schema": { "type": "string", "format": "email", "maxLength": 254 } }),
             json!({ "name": "phone", "in": "query", "schema": { "type": "string", "pattern": "^\\+[1-9][0-9]{6,14}$" } }),
+            json!({ "name": "username", "in": "query", "schema": { "type": "string", "pattern": "^[A-Za-z][A-Za-z0-9._-]{2,31}$" } }),
             json!({ "name": "status", "in": "query", "schema": { "type": "string", "enum": status } }),
             json!({ "name": "company_id", "in": "query", "schema": { "type": "string", "minLength": 1, "maxLength": 64, "pattern": "\\S" } }),
             json!({ "name": "limit", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": 200 } }),
