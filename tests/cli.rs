@@ -149,7 +149,19 @@ async fn the_cli_sets_up_a_tenant_the_api_then_serves() {
         .await
         .unwrap();
     assert_eq!(login.status(), 200);
-    let token = login.json::<Value>().await.unwrap()["access_token"].as_str().unwrap().to_owned();
+    // The owner the CLI created has not accepted the terms yet: its first
+    // login asks for them.
+    let challenge = login.json::<Value>().await.unwrap();
+    assert_eq!(challenge["legal_acceptance_required"], true, "{challenge}");
+    let accepted = http
+        .post(url("/v1/auth/legal/accept"))
+        .header("X-API-Key", &api_key)
+        .header("X-Device-ID", "ops")
+        .json(&json!({ "challenge_id": challenge["challenge_id"], "terms_accepted": true, "privacy_policy_accepted": true }))
+        .send()
+        .await
+        .unwrap();
+    let token = accepted.json::<Value>().await.unwrap()["access_token"].as_str().unwrap().to_owned();
     let header = jsonwebtoken::decode_header(&token).unwrap();
     assert_eq!(header.kid.as_deref(), Some(kid.as_str()), "signed with the CLI's key");
     let created = http
@@ -413,7 +425,16 @@ async fn the_cli_finds_and_helps_a_user() {
     assert_eq!(unlocked["previous"]["failed_attempts"], 6);
     let signed_in = login("Str0ng!Pass").await.unwrap();
     assert_eq!(signed_in.status(), 200, "unlocked");
-    let access = signed_in.json::<Value>().await.unwrap()["access_token"].as_str().unwrap().to_owned();
+    let challenge = signed_in.json::<Value>().await.unwrap();
+    let accepted = http
+        .post(format!("http://{addr}/v1/auth/legal/accept"))
+        .header("X-API-Key", &api_key)
+        .header("X-Device-ID", "ops")
+        .json(&json!({ "challenge_id": challenge["challenge_id"], "terms_accepted": true, "privacy_policy_accepted": true }))
+        .send()
+        .await
+        .unwrap();
+    let access = accepted.json::<Value>().await.unwrap()["access_token"].as_str().unwrap().to_owned();
     let revoked = cli.json(&["user", "revoke-sessions", "acme", &id, "--reason", "Lost laptop"]);
     assert_eq!(revoked["sessions_revoked"], 1);
     let me = http

@@ -148,6 +148,22 @@ impl Fixture {
         self.swaps.push((EVENT_CHALLENGE, challenge_id.to_string()));
     }
 
+    /// A pending legal-acceptance challenge for the event's id: the
+    /// tenant's terms have a newer version than the user accepted.
+    async fn legal_challenge(&mut self) {
+        self.user().await;
+        let key = user_key(&self.user_id().await);
+        let item = self.app.store.get(&key).await.unwrap().unwrap();
+        let mut body = item.body;
+        body["terms"]["version"] = Value::String("2025-01".into());
+        self.app.store.put(Item::new(key, body, None), Condition::Version(item.version)).await.unwrap();
+        let LoginOutcome::LegalAcceptance { challenge_id, documents } = self.login_outcome().await else {
+            panic!("terms to accept")
+        };
+        assert_eq!(documents.iter().map(|d| d.code).collect::<Vec<_>>(), ["terms"]);
+        self.swaps.push((EVENT_CHALLENGE, challenge_id.to_string()));
+    }
+
     /// Feeds the function's event to its handler.
     async fn answer(&self, function: &str) -> (u16, Value, lambda_http::http::HeaderMap) {
         let path = format!("{}/events/{function}.json", env!("CARGO_MANIFEST_DIR"));
@@ -303,6 +319,15 @@ async fn complete_password_challenge_event() {
     let mut f = fixture(false).await;
     f.password_challenge().await;
     let (status, body, _) = f.answer("complete-password-challenge").await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body["access_token"].is_string());
+}
+
+#[tokio::test]
+async fn accept_legal_documents_event() {
+    let mut f = fixture(false).await;
+    f.legal_challenge().await;
+    let (status, body, _) = f.answer("accept-legal-documents").await;
     assert_eq!(status, 200, "{body}");
     assert!(body["access_token"].is_string());
 }

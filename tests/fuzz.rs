@@ -266,6 +266,7 @@ fuzz_routes!(
     verify_mfa => "verify-mfa",
     send_mfa_code => "send-mfa-code",
     complete_password_challenge => "complete-password-challenge",
+    accept_legal_documents => "accept-legal-documents",
     refresh => "refresh",
     logout => "logout",
     logout_all => "logout-all",

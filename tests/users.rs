@@ -41,10 +41,12 @@ impl Api {
         self.call(Method::POST, "/v1/users", Some(actor), Some(body)).await
     }
 
-    /// Creates a user with the admin token and returns (id, access token).
+    /// Creates a user with the admin token (terms and privacy accepted, so
+    /// the first login signs in) and returns (id, access token).
     async fn user(&self, email: &str, user_type: &str, company: Option<&str>) -> (String, String) {
         let mut body = json!({
             "email": email, "first_name": "Uma", "last_name": "User", "user_type": user_type, "password": PASSWORD,
+            "terms_accepted": true, "privacy_policy_accepted": true,
         });
         if let Some(company) = company {
             body["company_id"] = json!(company);
@@ -65,7 +67,14 @@ impl Api {
             .send()
             .await
             .unwrap();
-        let body: Value = answer.json().await.unwrap();
+        let mut body: Value = answer.json().await.unwrap();
+        // A user created with its legal documents pending accepts them first.
+        if body["legal_acceptance_required"] == true {
+            let accept = json!({
+                "challenge_id": body["challenge_id"], "terms_accepted": true, "privacy_policy_accepted": true,
+            });
+            body = self.post("/v1/auth/legal/accept", accept, &[("X-Device-ID", "d")]).await.body;
+        }
         body["access_token"].as_str().unwrap_or_else(|| panic!("login failed: {body}")).to_owned()
     }
 
@@ -101,6 +110,7 @@ on_both_stores!(
     creation_records_consent_and_takes_the_phone_in_parts,
     the_back_office_finds_users,
     the_back_office_edits_a_user,
+    pending_legal_documents_are_accepted_at_first_login,
 );
 
 /// User types as the source APIs spell them: any case, `SUBSCRIBER` for a
@@ -121,6 +131,7 @@ async fn seed_spellings_of_user_types(api: Api) {
         let body = json!({
             "email": email, "first_name": "S", "last_name": "Eed", "user_type": given, "company_id": "acme",
             "password": PASSWORD, "confirm_password": PASSWORD, "roles": ["member", "ADMIN"],
+            "terms_accepted": true, "privacy_policy_accepted": true,
         });
         let created = api.create(&api.admin(), body).await;
         assert_eq!(created.status, StatusCode::CREATED, "{given}: {}", created.body);
@@ -959,4 +970,89 @@ async fn the_back_office_edits_a_user(api: Api) {
     let moves = audit.iter().filter(|e| e["event"] == "profile_changed");
     let fields: Vec<&Value> = moves.flat_map(|e| e["detail"]["fields"].as_array().unwrap()).collect();
     assert!(fields.contains(&&json!("company_id")) && fields.contains(&&json!("roles")), "{audit:?}");
+}
+
+/// A user the back office created without (some of) its legal documents
+/// accepts them at its first login, through a challenge like the
+/// reset-required one; the acceptance is recorded and audited.
+async fn pending_legal_documents_are_accepted_at_first_login(api: Api) {
+    let admin = api.admin();
+    let body = json!({
+        "email": "legal@example.com", "first_name": "L", "last_name": "Egal", "user_type": "consumer",
+        "password": PASSWORD, "terms_accepted": true, "reset_required": true,
+    });
+    let created = api.create(&admin, body).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let id = created.body["user_id"].as_str().unwrap().to_owned();
+    let login = |device: &'static str| {
+        let api = &api;
+        async move {
+            let body = json!({ "username": "legal@example.com", "password": PASSWORD });
+            api.post("/v1/auth/login", body, &[("X-Device-ID", device)]).await
+        }
+    };
+    // The new password first, then the documents.
+    let reset = login("d1").await;
+    assert_eq!(reset.body["password_change_required"], true, "{}", reset.body);
+    let body = json!({ "challenge_id": reset.body["challenge_id"], "new_password": "N3w!Secret" });
+    let legal = api.post("/v1/auth/password/challenge", body, &[("X-Device-ID", "d1")]).await;
+    assert_eq!(legal.body["legal_acceptance_required"], true, "{}", legal.body);
+    assert_eq!(legal.body["documents"], json!([{ "code": "privacy", "version": "2026-01" }]), "{}", legal.body);
+    let challenge = legal.body["challenge_id"].clone();
+    let accept = |body: Value, device: &'static str| {
+        let api = &api;
+        async move { api.post("/v1/auth/legal/accept", body, &[("X-Device-ID", device)]).await }
+    };
+
+    // Refused: another device, a document missing or declined (in the
+    // caller's language), a malformed challenge.
+    let elsewhere = accept(json!({ "challenge_id": challenge, "privacy_policy_accepted": true }), "d2").await;
+    assert_eq!(elsewhere.code(), "invalid_device", "{}", elsewhere.body);
+    let missing = accept(json!({ "challenge_id": challenge, "terms_accepted": true }), "d1").await;
+    let error = (&missing.body["errors"][0]["field"], &missing.body["errors"][0]["code"]);
+    assert_eq!(error, (&json!("privacy_policy_accepted"), &json!("required")), "{}", missing.body);
+    let declined = accept(json!({ "challenge_id": challenge, "privacy_policy_accepted": false }), "d1").await;
+    assert_eq!(declined.body["errors"][0]["code"], "must_accept", "{}", declined.body);
+    let bogus = accept(json!({ "challenge_id": "chl_nope", "privacy_policy_accepted": true }), "d1").await;
+    assert_eq!((bogus.status, bogus.code()), (StatusCode::NOT_FOUND, "challenge_not_found"));
+
+    // Accepted: tokens; the challenge is spent.
+    let done = accept(json!({ "challenge_id": challenge, "privacy_policy_accepted": true }), "d1").await;
+    assert!(done.body["access_token"].is_string(), "{}", done.body);
+    let again = accept(json!({ "challenge_id": challenge, "privacy_policy_accepted": true }), "d1").await;
+    assert_eq!(again.code(), "challenge_not_found", "{}", again.body);
+    let user = api.call(Method::GET, &format!("/v1/users/{id}"), Some(&admin), None).await;
+    assert_eq!(user.body["privacy"]["version"], "2026-01", "{}", user.body);
+    assert!(user.body["privacy"]["accepted_at"].is_string());
+    let events: Vec<Value> = api.audit(&id).await.into_iter().map(|e| e["event"].clone()).collect();
+    assert!(events.contains(&json!("legal_accepted")), "{events:?}");
+    // The next login signs in at once.
+    let next = api
+        .post(
+            "/v1/auth/login",
+            json!({ "username": "legal@example.com", "password": "N3w!Secret" }),
+            &[("X-Device-ID", "d3")],
+        )
+        .await;
+    assert!(next.body["access_token"].is_string(), "{}", next.body);
+
+    // A challenge expires with its five minutes.
+    let body = json!({
+        "email": "late@example.com", "first_name": "L", "last_name": "Ate", "user_type": "consumer", "password": PASSWORD,
+    });
+    assert_eq!(api.create(&admin, body).await.status, StatusCode::CREATED);
+    let late = api
+        .post(
+            "/v1/auth/login",
+            json!({ "username": "late@example.com", "password": PASSWORD }),
+            &[("X-Device-ID", "d4")],
+        )
+        .await;
+    let documents: Vec<&Value> = late.body["documents"].as_array().unwrap().iter().map(|d| &d["code"]).collect();
+    assert_eq!(documents, [&json!("terms"), &json!("privacy")], "{}", late.body);
+    api.app.clock.advance(chrono::Duration::seconds(301));
+    let body =
+        json!({ "challenge_id": late.body["challenge_id"], "terms_accepted": true, "privacy_policy_accepted": true });
+    let expired = accept(body, "d4").await;
+    assert_eq!(expired.code(), "challenge_not_found", "{}", expired.body);
 }

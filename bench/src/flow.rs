@@ -227,8 +227,14 @@ impl Bench {
         let login = json!({ "username": format!("staff{n}@example.com"), "password": PASSWORD });
         let challenge = self.expect(m, "login", "/v1/auth/login", Some(login), None, 200).await;
         let new_password = json!({ "challenge_id": challenge.str("challenge_id"), "new_password": "Fourth!Lantern61" });
-        self.expect(m, "complete-password-challenge", "/v1/auth/password/challenge", Some(new_password), None, 200)
+        // Created without its legal documents: they come next.
+        let legal = self
+            .expect(m, "complete-password-challenge", "/v1/auth/password/challenge", Some(new_password), None, 200)
             .await;
+        let accept = json!({
+            "challenge_id": legal.str("challenge_id"), "terms_accepted": true, "privacy_policy_accepted": true,
+        });
+        self.expect(m, "accept-legal-documents", "/v1/auth/legal/accept", Some(accept), None, 200).await;
         self.expect(m, "get-user", &path, None, Some(&self.admin), 200).await;
         let found = format!("/v1/users?email=staff{n}@example.com");
         self.expect(m, "list-users", &found, None, Some(&self.admin), 200).await;

@@ -54,8 +54,36 @@ pub struct Origin<'a> {
 #[derive(Debug)]
 pub enum LoginOutcome {
     Tokens(Tokens),
-    Mfa { challenge_id: ChallengeId, channel: &'static str },
-    PasswordChange { challenge_id: ChallengeId },
+    Mfa {
+        challenge_id: ChallengeId,
+        channel: &'static str,
+    },
+    PasswordChange {
+        challenge_id: ChallengeId,
+    },
+    /// Legal documents the user has not accepted in their current version.
+    LegalAcceptance {
+        challenge_id: ChallengeId,
+        documents: Vec<PendingDocument>,
+    },
+}
+
+/// A legal document (`terms` or `privacy`) and the version to accept.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct PendingDocument {
+    pub code: &'static str,
+    pub version: String,
+}
+
+/// The tenant's legal documents that `user` has not accepted in their
+/// current version: none accepted yet (a back-office creation left them
+/// pending) or an older version than the tenant's.
+pub fn pending_documents(tenant: &Tenant, user: &User) -> Vec<PendingDocument> {
+    [("terms", &user.terms, &tenant.policy.terms_version), ("privacy", &user.privacy, &tenant.policy.privacy_version)]
+        .into_iter()
+        .filter(|(_, accepted, current)| accepted.as_ref().is_none_or(|a| &a.version != *current))
+        .map(|(code, _, current)| PendingDocument { code, version: current.clone() })
+        .collect()
 }
 
 /// A login name as the lookup sees it (the normalized e-mail or E.164
@@ -296,10 +324,12 @@ async fn continue_login(
 ) -> Result<LoginOutcome, Error> {
     let now = app.clock.now();
     let device_id = via.device_id;
-    if user.reset_required {
+    let documents = pending_documents(tenant, user);
+    if user.reset_required || !documents.is_empty() {
+        let kind = if user.reset_required { ChallengeKind::PasswordChange } else { ChallengeKind::LegalAcceptance };
         let challenge = Challenge {
             id: ChallengeId::from_new(app.new_id("chl")),
-            kind: ChallengeKind::PasswordChange,
+            kind,
             tenant_id: tenant.id.clone(),
             user_id: user.id.clone(),
             device_id: device_id.to_owned(),
@@ -311,7 +341,11 @@ async fn continue_login(
         };
         writes.push(Write::Put { item: challenge.item()?, condition: Condition::NotExists });
         app.store.transact(writes).await?;
-        return Ok(LoginOutcome::PasswordChange { challenge_id: challenge.id });
+        return Ok(if user.reset_required {
+            LoginOutcome::PasswordChange { challenge_id: challenge.id }
+        } else {
+            LoginOutcome::LegalAcceptance { challenge_id: challenge.id, documents }
+        });
     }
     if user.mfa_enabled() {
         return start_mfa(app, tenant, user, via, writes).await;
@@ -599,6 +633,62 @@ pub async fn complete_password_challenge(
         user.put(Condition::Version(version))?,
         Write::Delete { key: challenge_key(&challenge.id), condition: Condition::Version(challenge_version) },
         audit_write(app, &user.id, "password_changed", serde_json::json!({ "reason": "reset_required" }))?,
+    ];
+    continue_login(app, tenant, &user, LoginVia { device_id, by_phone: challenge.by_phone }, writes).await
+}
+
+/// The legal-acceptance challenge: the user accepts the documents the
+/// login listed (each pending one must be accepted: `required` otherwise),
+/// recorded with the tenant's current versions and now; then the login goes
+/// on (2FA, or a session).
+pub async fn accept_legal_documents(
+    app: &App,
+    tenant: &Tenant,
+    challenge_id: &ChallengeId,
+    accepted: &[&str],
+    device_id: &str,
+) -> Result<LoginOutcome, Error> {
+    let (challenge, challenge_version) =
+        load_challenge(app, tenant, challenge_id, ChallengeKind::LegalAcceptance, device_id).await?;
+    let (mut user, version) = load_user(app, &challenge.user_id).await?.ok_or(Error::ChallengeNotFound)?;
+    if !user.is_active() {
+        return Err(Error::AccountInactive);
+    }
+    if user.session_epoch != challenge.epoch {
+        return Err(Error::ChallengeNotFound);
+    }
+    let pending = pending_documents(tenant, &user);
+    let missing: Vec<_> = pending
+        .iter()
+        .filter(|d| !accepted.contains(&d.code))
+        .map(|d| {
+            super::FieldError::new(
+                if d.code == "terms" { "terms_accepted" } else { "privacy_policy_accepted" },
+                "required",
+            )
+        })
+        .collect();
+    if !missing.is_empty() {
+        return Err(Error::Validation(missing));
+    }
+    let now = app.clock.now();
+    for document in &pending {
+        let acceptance = Some(super::user::Acceptance { version: document.version.clone(), accepted_at: now });
+        match document.code {
+            "terms" => user.terms = acceptance,
+            _ => user.privacy = acceptance,
+        }
+    }
+    user.updated_at = now;
+    let writes = vec![
+        user.put(Condition::Version(version))?,
+        Write::Delete { key: challenge_key(&challenge.id), condition: Condition::Version(challenge_version) },
+        audit_write(
+            app,
+            &user.id,
+            "legal_accepted",
+            serde_json::json!({ "documents": pending, "device_id": device_id }),
+        )?,
     ];
     continue_login(app, tenant, &user, LoginVia { device_id, by_phone: challenge.by_phone }, writes).await
 }

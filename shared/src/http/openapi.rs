@@ -146,6 +146,36 @@ fn user() -> Value {
     )
 }
 
+/// What a login (or one of its challenges) answers: tokens, or the next
+/// challenge.
+fn login_answer() -> Value {
+    let mfa = object(
+        vec![
+            ("mfa_required", json!({ "const": true })),
+            ("challenge_id", string()),
+            ("channel", json!({ "type": "string", "enum": ["sms", "email"] })),
+        ],
+        vec!["mfa_required", "challenge_id", "channel"],
+    );
+    let change = object(
+        vec![("password_change_required", json!({ "const": true })), ("challenge_id", string())],
+        vec!["password_change_required", "challenge_id"],
+    );
+    let document = object(
+        vec![("code", json!({ "type": "string", "enum": ["terms", "privacy"] })), ("version", string())],
+        vec!["code", "version"],
+    );
+    let legal = object(
+        vec![
+            ("legal_acceptance_required", json!({ "const": true })),
+            ("challenge_id", string()),
+            ("documents", json!({ "type": "array", "items": document, "minItems": 1 })),
+        ],
+        vec!["legal_acceptance_required", "challenge_id", "documents"],
+    );
+    json!({ "oneOf": [reference("Tokens"), mfa, change, legal] })
+}
+
 /// A legal document's accepted version, and when.
 fn acceptance() -> Value {
     object(vec![("version", string()), ("accepted_at", time())], vec!["version", "accepted_at"])
@@ -326,7 +356,11 @@ fn operation(endpoint: Endpoint) -> Operation {
             );
             Operation {
                 links: registration_links(),
-                ..with_body(registration::StartRegistrationBody::schema(), (202, started), &[400, 409, 413, 415, 422, 429])
+                ..with_body(
+                    registration::StartRegistrationBody::schema(),
+                    (202, started),
+                    &[400, 409, 413, 415, 422, 429],
+                )
             }
         }
         Endpoint::GetRegistration => {
@@ -372,18 +406,6 @@ fn operation(endpoint: Endpoint) -> Operation {
         }
         Endpoint::ResendRegistrationCode => with_body(registration::ResendBody::schema(), (202, step()), POST_PROBLEMS),
         Endpoint::Login => {
-            let mfa = object(
-                vec![
-                    ("mfa_required", json!({ "const": true })),
-                    ("challenge_id", string()),
-                    ("channel", json!({ "type": "string", "enum": ["sms", "email"] })),
-                ],
-                vec!["mfa_required", "challenge_id", "channel"],
-            );
-            let change = object(
-                vec![("password_change_required", json!({ "const": true })), ("challenge_id", string())],
-                vec!["password_change_required", "challenge_id"],
-            );
             let challenge = json!({ "challenge_id": "$response.body#/challenge_id" });
             Operation {
                 device: true,
@@ -393,12 +415,9 @@ fn operation(endpoint: Endpoint) -> Operation {
                     "CompletePasswordChallenge": {
                         "operationId": "complete-password-challenge", "requestBody": challenge,
                     },
+                    "AcceptLegalDocuments": { "operationId": "accept-legal-documents", "requestBody": challenge },
                 }),
-                ..with_body(
-                    auth::LoginBody::schema(),
-                    (200, json!({ "oneOf": [reference("Tokens"), mfa, change] })),
-                    &[400, 403, 413, 415, 422, 429],
-                )
+                ..with_body(auth::LoginBody::schema(), (200, login_answer()), &[400, 403, 413, 415, 422, 429])
             }
         }
         Endpoint::VerifyMfa => Operation {
@@ -413,7 +432,15 @@ fn operation(endpoint: Endpoint) -> Operation {
             device: true,
             ..with_body(
                 auth::PasswordChallengeBody::schema(),
-                (200, reference("Tokens")),
+                (200, login_answer()),
+                &[400, 403, 404, 413, 415, 422, 429],
+            )
+        },
+        Endpoint::AcceptLegalDocuments => Operation {
+            device: true,
+            ..with_body(
+                auth::LegalAcceptanceBody::schema(),
+                (200, login_answer()),
                 &[400, 403, 404, 413, 415, 422, 429],
             )
         },

@@ -40,6 +40,7 @@ pub enum Endpoint {
     VerifyMfa,
     SendMfaCode,
     CompletePasswordChallenge,
+    AcceptLegalDocuments,
     Refresh,
     Logout,
     LogoutAll,
@@ -169,6 +170,13 @@ pub const ROUTES: &[Route] = &[
         path: "/v1/auth/password/challenge",
         auth: Auth::ApiKey,
         endpoint: Endpoint::CompletePasswordChallenge,
+    },
+    Route {
+        function: "accept-legal-documents",
+        method: Method::POST,
+        path: "/v1/auth/legal/accept",
+        auth: Auth::ApiKey,
+        endpoint: Endpoint::AcceptLegalDocuments,
     },
     Route {
         function: "refresh",

@@ -12,7 +12,7 @@ use crate::domain::ids::{ChallengeId, RefreshToken};
 use crate::domain::password::Password;
 use crate::domain::values;
 use crate::http::body::{
-    Code, Cx, Email, Id, NewPassword, OneOf, Password as PasswordField, Token, Username, check_confirmation,
+    Accepted, Code, Cx, Email, Id, NewPassword, OneOf, Password as PasswordField, Token, Username, check_confirmation,
 };
 use crate::http::context::Ctx;
 use crate::http::input::Fields;
@@ -67,6 +67,18 @@ crate::body! {
 }
 
 crate::body! {
+    /// `POST /v1/auth/legal/accept`: the documents a login listed as
+    /// pending, each accepted (`true`).
+    pub struct LegalAcceptanceBody {
+        challenge_id: required Id,
+        /// The tenant's current terms (when the login listed `terms`).
+        terms_accepted: optional Accepted,
+        /// The tenant's current privacy policy (when the login listed `privacy`).
+        privacy_policy_accepted: optional Accepted,
+    }
+}
+
+crate::body! {
     /// `POST /v1/auth/refresh`: the token here or in the `refresh_token` cookie.
     pub struct RefreshBody {
         refresh_token: optional Token,
@@ -105,6 +117,12 @@ fn login_answer(ctx: &Ctx<'_>, outcome: LoginOutcome) -> Response<Body> {
             StatusCode::OK,
             json!({
                 "password_change_required": true, "challenge_id": challenge_id,
+            }),
+        ),
+        LoginOutcome::LegalAcceptance { challenge_id, documents } => json_response(
+            StatusCode::OK,
+            json!({
+                "legal_acceptance_required": true, "challenge_id": challenge_id, "documents": documents,
             }),
         ),
     }
@@ -170,6 +188,23 @@ pub async fn complete_password_challenge(ctx: &Ctx<'_>) -> Result<Response<Body>
     let challenge_id = ChallengeId::parse(&challenge_id).ok_or(Error::ChallengeNotFound)?;
     let outcome =
         auth::complete_password_challenge(ctx.app, tenant, &challenge_id, &Password::new(new_password), device).await?;
+    Ok(login_answer(ctx, outcome))
+}
+
+pub async fn accept_legal_documents(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
+    let tenant = ctx.tenant()?;
+    let device = ctx.required_device()?;
+    let mut f = Fields::parse(ctx.body)?;
+    let LegalAcceptanceBody { challenge_id, terms_accepted, privacy_policy_accepted } =
+        LegalAcceptanceBody::read(&mut f, &Cx::of(ctx));
+    f.finish(LegalAcceptanceBody::FIELDS)?;
+    let challenge_id = challenge_id.ok_or_else(|| Problem::validation(vec![]))?;
+    let challenge_id = ChallengeId::parse(&challenge_id).ok_or(Error::ChallengeNotFound)?;
+    let accepted: Vec<&str> = [("terms", terms_accepted), ("privacy", privacy_policy_accepted)]
+        .into_iter()
+        .filter_map(|(code, yes)| (yes == Some(true)).then_some(code))
+        .collect();
+    let outcome = auth::accept_legal_documents(ctx.app, tenant, &challenge_id, &accepted, device).await?;
     Ok(login_answer(ctx, outcome))
 }
 
