@@ -7,7 +7,7 @@ use common::{Answer, Api, Backend};
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use shared::domain::tenant::{Policy, RoleRule};
+use shared::domain::tenant::{Policy, RoleRule, TenantEntry};
 use shared::table::email_lock_key;
 
 const PASSWORD: &str = "Str0ng!Pass";
@@ -23,6 +23,15 @@ impl Api {
         let mut policy = Policy { phone_required: false, sandbox_code: Some(CODE.into()), ..Policy::default() };
         // A seed spelling, kept as given, that only admin tokens grant.
         policy.roles.push(RoleRule { name: "ADMIN".into(), granted_by: vec!["admin".into()] });
+        // A reference kind of the tenant's own, named in two languages.
+        let names = |pairs: &[(&str, &str)]| pairs.iter().map(|(l, n)| ((*l).to_owned(), (*n).to_owned())).collect();
+        policy.reference.insert(
+            "civil-statuses".into(),
+            vec![
+                TenantEntry { code: "SINGLE".into(), names: names(&[("en", "Single"), ("de", "Ledig")]) },
+                TenantEntry { code: "MARRIED".into(), names: names(&[("en", "Married"), ("fr", "Marié")]) },
+            ],
+        );
         Self::start(backend, policy).await
     }
 
@@ -111,6 +120,7 @@ on_both_stores!(
     the_back_office_finds_users,
     the_back_office_edits_a_user,
     pending_legal_documents_are_accepted_at_first_login,
+    users_reference_entries_of_any_kind,
 );
 
 /// User types as the source APIs spell them: any case, `SUBSCRIBER` for a
@@ -1055,4 +1065,51 @@ async fn pending_legal_documents_are_accepted_at_first_login(api: Api) {
         json!({ "challenge_id": late.body["challenge_id"], "terms_accepted": true, "privacy_policy_accepted": true });
     let expired = accept(body, "d4").await;
     assert_eq!(expired.code(), "challenge_not_found", "{}", expired.body);
+}
+
+/// Nationalities with demonyms, time zones with their offset, the tenant's
+/// own kinds; a user references entries of any kind, checked on write.
+async fn users_reference_entries_of_any_kind(api: Api) {
+    let get = |path: String, lang: &'static str| {
+        let api = &api;
+        async move { api.send(Method::GET, &path, None, &[("Accept-Language", lang)]).await }
+    };
+    let swiss = get("/v1/reference/nationalities/ch".into(), "en").await;
+    assert_eq!(
+        (&swiss.body["name"], &swiss.body["demonym"]),
+        (&json!("Switzerland"), &json!("Swiss")),
+        "{}",
+        swiss.body
+    );
+    assert_eq!(get("/v1/reference/nationalities/CH".into(), "fr").await.body["demonym"], "Suisse");
+    let zurich = get("/v1/reference/time-zones/Europe%2FZurich".into(), "de").await;
+    let offset = zurich.body["utc_offset"].as_str().unwrap_or_else(|| panic!("{}", zurich.body));
+    assert!(["+01:00", "+02:00"].contains(&offset), "{}", zurich.body);
+    let zones = get("/v1/reference/time-zones".into(), "en").await;
+    assert!(zones.body["items"].as_array().unwrap().len() > 400);
+    let statuses = get("/v1/reference/civil-statuses".into(), "de").await;
+    let names: Vec<&Value> = statuses.body["items"].as_array().unwrap().iter().map(|e| &e["name"]).collect();
+    assert_eq!(names, [&json!("Ledig"), &json!("Married")], "English where the tenant gave no German");
+    assert_eq!(get("/v1/reference/pension-situations".into(), "en").await.code(), "reference_not_found");
+
+    let admin = api.admin();
+    let body = json!({
+        "email": "refs@example.com", "first_name": "R", "last_name": "Efs", "user_type": "consumer",
+        "password": PASSWORD,
+        "references": { "civil-statuses": "single", "nationalities": "ch", "time-zones": "Europe/Zurich" },
+    });
+    let created = api.create(&admin, body).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let expected = json!({ "civil-statuses": "SINGLE", "nationalities": "CH", "time-zones": "Europe/Zurich" });
+    assert_eq!(created.body["references"], expected, "stored as the kind spells them");
+    let id = created.body["user_id"].as_str().unwrap();
+    let bad = json!({ "references": { "civil-statuses": "WIDOWED", "planets": "MARS", "countries": "CH" } });
+    let refused = api.call(Method::PATCH, &format!("/v1/users/{id}"), Some(&admin), Some(bad)).await;
+    let fields: Vec<&str> =
+        refused.body["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, ["references.civil-statuses", "references.planets"], "{}", refused.body);
+    assert_eq!(refused.body["errors"][0]["code"], "unknown_reference");
+    let replaced = json!({ "references": { "civil-statuses": "MARRIED" } });
+    let patched = api.call(Method::PATCH, &format!("/v1/users/{id}"), Some(&admin), Some(replaced)).await;
+    assert_eq!(patched.body["references"], json!({ "civil-statuses": "MARRIED" }), "{}", patched.body);
 }

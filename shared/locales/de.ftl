@@ -37,6 +37,7 @@ field-required = Dieses Feld ist erforderlich.
 field-wrong_type = Dieses Feld hat den falschen Typ; erwartet wird { $expected }.
 field-unknown_field = Dieses Feld ist nicht bekannt.
 field-too_long = Dieser Wert ist zu lang.
+field-unknown_reference = Diesen Eintrag gibt es in dieser Referenzliste nicht.
 field-too_short = Dieser Wert ist zu kurz.
 field-invalid_username = Ein Benutzername hat 3 bis 32 Buchstaben, Ziffern, Punkte, Unterstriche oder Bindestriche und beginnt mit einem Buchstaben.
 field-invalid_email = Das ist keine gültige E-Mail-Adresse.

@@ -37,6 +37,7 @@ field-required = This field is required.
 field-wrong_type = This field has the wrong type; expected { $expected }.
 field-unknown_field = This field is not known.
 field-too_long = This value is too long.
+field-unknown_reference = There is no such entry of this reference kind.
 field-too_short = This value is too short.
 field-invalid_username = A username has 3 to 32 letters, digits, dots, underscores or hyphens, and starts with a letter.
 field-invalid_email = This is not a valid e-mail address.

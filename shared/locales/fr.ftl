@@ -37,6 +37,7 @@ field-required = Ce champ est obligatoire.
 field-wrong_type = Ce champ a le mauvais type ; attendu : { $expected }.
 field-unknown_field = Ce champ est inconnu.
 field-too_long = Cette valeur est trop longue.
+field-unknown_reference = Cette liste de référence n'a pas cette entrée.
 field-too_short = Cette valeur est trop courte.
 field-invalid_username = Un nom d'utilisateur compte 3 à 32 lettres, chiffres, points, traits de soulignement ou tirets et commence par une lettre.
 field-invalid_email = Ce n'est pas une adresse e-mail valide.

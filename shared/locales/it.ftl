@@ -37,6 +37,7 @@ field-required = Questo campo è obbligatorio.
 field-wrong_type = Questo campo ha il tipo sbagliato; previsto: { $expected }.
 field-unknown_field = Questo campo non è noto.
 field-too_long = Questo valore è troppo lungo.
+field-unknown_reference = Questa voce non esiste in questo elenco di riferimento.
 field-too_short = Questo valore è troppo corto.
 field-invalid_username = Un nome utente ha da 3 a 32 lettere, cifre, punti, trattini bassi o trattini e inizia con una lettera.
 field-invalid_email = Questo non è un indirizzo e-mail valido.

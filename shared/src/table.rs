@@ -329,6 +329,10 @@ pub struct User {
     /// Free attributes an admin attached.
     #[serde(default)]
     pub attributes: serde_json::Map<String, serde_json::Value>,
+    /// Reference entries by kind (`civil-statuses` → `SINGLE`), each one
+    /// that existed when written.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub references: std::collections::BTreeMap<String, String>,
     /// Who created the user (`admin:<token id>`, `usr_…`, or `self`).
     #[serde(default)]
     pub created_by: Option<String>,

@@ -696,6 +696,7 @@ async fn create_service_owner(
         return Err(Failure(format!("--password breaks the policy: {}", codes.join(", "))));
     }
     let new = NewUser {
+        references: Default::default(),
         username: None,
         email,
         details: PersonalDetails {

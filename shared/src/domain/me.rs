@@ -429,6 +429,7 @@ pub fn close_writes(app: &App, mut user: User, version: u64, reason: &str) -> Re
     user.nationality = None;
     user.address = None;
     user.attributes.clear();
+    user.references.clear();
     user.updated_at = now;
     user.end_sessions(None);
     writes.insert(0, user.put(Condition::Version(version))?);

@@ -101,6 +101,26 @@ impl Default for IpLimits {
     }
 }
 
+/// An entry of a tenant-defined reference kind (`civil-statuses`:
+/// `SINGLE`), with its name per language (English at least).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TenantEntry {
+    pub code: String,
+    pub names: std::collections::BTreeMap<String, String>,
+}
+
+/// A kind name of a tenant's own: 2–40 lower-case letters, digits and `-`.
+pub fn valid_kind_name(kind: &str) -> bool {
+    (2..=40).contains(&kind.len())
+        && kind.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && kind.as_bytes()[0].is_ascii_lowercase()
+}
+
+/// An entry code: 1–64 letters, digits, `.`, `_` or `-` (`PENSION-FUND`).
+pub fn valid_entry_code(code: &str) -> bool {
+    (1..=64).contains(&code.len()) && code.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+}
+
 /// Whether a tenant's users have usernames (a sign-in name besides e-mail
 /// and phone).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -158,6 +178,9 @@ pub struct Policy {
     pub sms: SmsPolicy,
     /// Whether users have usernames (`off`, `optional`, `required`).
     pub usernames: Usernames,
+    /// Reference kinds of the tenant's own (`civil-statuses`, …) and their
+    /// entries; a user's `references` name entries of any kind.
+    pub reference: std::collections::BTreeMap<String, Vec<TenantEntry>>,
 }
 
 impl Default for Policy {
@@ -179,6 +202,7 @@ impl Default for Policy {
             roles: default_roles(),
             sms: SmsPolicy::default(),
             usernames: Usernames::Off,
+            reference: std::collections::BTreeMap::new(),
         }
     }
 }
@@ -241,6 +265,32 @@ impl Policy {
         for origin in &self.cors_origins {
             if parse_origin(origin).as_deref() != Some(origin.as_str()) {
                 problems.push(format!("cors_origins: {origin} is not an origin (scheme://host[:port], lower case)"));
+            }
+        }
+        for (kind, entries) in &self.reference {
+            if !valid_kind_name(kind) || super::reference::BUILT_IN.contains(&kind.as_str()) {
+                problems.push(format!(
+                    "reference: {kind:?} is not a kind of the tenant's own (2-40 of a-z 0-9 -, not a built-in kind)"
+                ));
+            }
+            for (n, entry) in entries.iter().enumerate() {
+                if !valid_entry_code(&entry.code) {
+                    problems
+                        .push(format!("reference.{kind}: {:?} is not a code (1-64 of A-Z a-z 0-9 . _ -)", entry.code));
+                }
+                if entries[..n].iter().any(|e| e.code.eq_ignore_ascii_case(&entry.code)) {
+                    problems.push(format!("reference.{kind}: {} is listed twice", entry.code));
+                }
+                if !entry.names.contains_key("en") || entry.names.keys().any(|l| !LANGUAGES.contains(&l.as_str())) {
+                    problems.push(format!(
+                        "reference.{kind}.{}: names need \"en\" and only some of {}",
+                        entry.code,
+                        LANGUAGES.join(", ")
+                    ));
+                }
+                if entry.names.values().any(|n| n.trim().is_empty() || n.chars().count() > 200) {
+                    problems.push(format!("reference.{kind}.{}: names are 1 to 200 characters", entry.code));
+                }
             }
         }
         for (name, version) in [("terms_version", &self.terms_version), ("privacy_version", &self.privacy_version)] {

@@ -1,8 +1,14 @@
 //! Reference data: genders, languages, countries (ISO 3166-1, from Debian's
-//! iso-codes via pycountry, see `scripts/gen-countries.py`) and the legal
-//! documents a sign-up accepts, with names in the caller's language.
+//! iso-codes via pycountry, see `scripts/gen-countries.py`), nationalities
+//! (the countries, with demonyms where world-countries has them), IANA time
+//! zones with their current UTC offset, the legal documents a sign-up
+//! accepts, and the kinds a tenant defines itself, with names in the
+//! caller's language.
 
+use std::str::FromStr;
 use std::sync::OnceLock;
+
+use chrono::{DateTime, Offset, TimeZone, Utc};
 
 use serde::{Deserialize, Serialize};
 
@@ -10,16 +16,24 @@ use super::tenant::Tenant;
 use super::values::{GENDERS, LANGUAGES};
 use crate::i18n::text;
 
-/// The kinds of reference data.
-pub const KINDS: [&str; 4] = ["genders", "languages", "countries", "legal-documents"];
+/// The built-in kinds of reference data (a tenant adds its own).
+pub const BUILT_IN: [&str; 6] = ["genders", "languages", "countries", "nationalities", "time-zones", "legal-documents"];
 
 /// One entry.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Entry {
     pub code: String,
     pub name: String,
+    /// A legal document's current version.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
+    /// A nationality's demonym (`Swiss`), where the data has one in the
+    /// caller's language (English and French).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub demonym: Option<String>,
+    /// A time zone's offset from UTC now (`+01:00`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub utc_offset: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -29,6 +43,22 @@ struct Country {
     de: String,
     fr: String,
     it: String,
+    demonym_en: Option<String>,
+    demonym_fr: Option<String>,
+}
+
+/// `+01:00` for an offset of 3600 s.
+fn offset_text(seconds: i32) -> String {
+    let sign = if seconds < 0 { '-' } else { '+' };
+    let minutes = seconds.unsigned_abs() / 60;
+    format!("{sign}{:02}:{:02}", minutes / 60, minutes % 60)
+}
+
+/// A time zone's display name: its city, as the IANA id spells it
+/// (`America/Argentina/Buenos_Aires` → `Buenos Aires`). The bundled data
+/// has no translated names (CLDR's would weigh more than a function).
+fn zone_name(id: &str) -> String {
+    id.rsplit('/').next().unwrap_or(id).replace('_', " ")
 }
 
 fn countries() -> &'static [Country] {
@@ -47,43 +77,90 @@ pub fn parse_country(raw: &str) -> Result<String, &'static str> {
     if is_country(&code) { Ok(code) } else { Err("invalid_country") }
 }
 
-/// Every entry of `kind` in `lang`, or `None` for an unknown kind.
-pub fn entries(kind: &str, lang: &str, tenant: &Tenant) -> Option<Vec<Entry>> {
-    let entry = |code: &str, name: String| Entry { code: code.to_owned(), name, version: None };
+/// Every entry of `kind` in `lang` at `now` (time-zone offsets), or `None`
+/// for a kind neither built in nor the tenant's.
+pub fn entries(kind: &str, lang: &str, tenant: &Tenant, now: DateTime<Utc>) -> Option<Vec<Entry>> {
+    let entry = |code: &str, name: String| Entry {
+        code: code.to_owned(),
+        name,
+        version: None,
+        demonym: None,
+        utc_offset: None,
+    };
+    let country_name = |c: &Country| -> String {
+        match lang {
+            "de" => c.de.clone(),
+            "fr" => c.fr.clone(),
+            "it" => c.it.clone(),
+            _ => c.en.clone(),
+        }
+    };
     Some(match kind {
         "genders" => GENDERS.iter().map(|g| entry(g, text(lang, &format!("gender-{g}"), &[]))).collect(),
         "languages" => LANGUAGES.iter().map(|l| entry(l, text(lang, &format!("language-{l}"), &[]))).collect(),
-        "countries" => countries()
+        "countries" => countries().iter().map(|c| entry(&c.code, country_name(c))).collect(),
+        "nationalities" => countries()
             .iter()
-            .map(|c| {
-                let name = match lang {
-                    "de" => &c.de,
-                    "fr" => &c.fr,
-                    "it" => &c.it,
-                    _ => &c.en,
-                };
-                entry(&c.code, name.clone())
+            .map(|c| Entry {
+                demonym: match lang {
+                    "en" => c.demonym_en.clone(),
+                    "fr" => c.demonym_fr.clone(),
+                    _ => None,
+                },
+                ..entry(&c.code, country_name(c))
+            })
+            .collect(),
+        "time-zones" => chrono_tz::TZ_VARIANTS
+            .iter()
+            .map(|tz| {
+                let offset = tz.offset_from_utc_datetime(&now.naive_utc()).fix().local_minus_utc();
+                Entry { utc_offset: Some(offset_text(offset)), ..entry(tz.name(), zone_name(tz.name())) }
             })
             .collect(),
         "legal-documents" => vec![
             Entry {
-                code: "terms".into(),
-                name: text(lang, "legal-terms", &[]),
                 version: Some(tenant.policy.terms_version.clone()),
+                ..entry("terms", text(lang, "legal-terms", &[]))
             },
             Entry {
-                code: "privacy".into(),
-                name: text(lang, "legal-privacy", &[]),
                 version: Some(tenant.policy.privacy_version.clone()),
+                ..entry("privacy", text(lang, "legal-privacy", &[]))
             },
         ],
-        _ => return None,
+        own => tenant
+            .policy
+            .reference
+            .get(own)?
+            .iter()
+            .map(|e| {
+                let name = e.names.get(lang).or_else(|| e.names.get("en")).cloned().unwrap_or_else(|| e.code.clone());
+                entry(&e.code, name)
+            })
+            .collect(),
     })
 }
 
-/// One entry by code (case-insensitive for countries).
-pub fn entry(kind: &str, code: &str, lang: &str, tenant: &Tenant) -> Option<Entry> {
-    entries(kind, lang, tenant)?.into_iter().find(|e| e.code.eq_ignore_ascii_case(code))
+/// One entry by code (case-insensitive); a time zone by its exact IANA id
+/// first (there are many).
+pub fn entry(kind: &str, code: &str, lang: &str, tenant: &Tenant, now: DateTime<Utc>) -> Option<Entry> {
+    if kind == "time-zones" {
+        let tz = chrono_tz::Tz::from_str(code).ok()?;
+        let offset = tz.offset_from_utc_datetime(&now.naive_utc()).fix().local_minus_utc();
+        let name = zone_name(tz.name());
+        return Some(Entry {
+            code: tz.name().to_owned(),
+            name,
+            version: None,
+            demonym: None,
+            utc_offset: Some(offset_text(offset)),
+        });
+    }
+    entries(kind, lang, tenant, now)?.into_iter().find(|e| e.code.eq_ignore_ascii_case(code))
+}
+
+/// The kinds of `tenant`: the built-in ones, then its own.
+pub fn kinds(tenant: &Tenant) -> Vec<&str> {
+    BUILT_IN.iter().copied().chain(tenant.policy.reference.keys().map(String::as_str)).collect()
 }
 
 #[cfg(test)]
@@ -97,26 +174,82 @@ mod tests {
 
     #[test]
     fn countries_are_iso_3166_with_localized_names() {
-        let all = entries("countries", "en", &tenant()).unwrap();
+        let all = entries("countries", "en", &tenant(), Utc::now()).unwrap();
         assert!(all.len() >= 249, "{}", all.len());
-        assert_eq!(entry("countries", "ch", "de", &tenant()).unwrap().name, "Schweiz");
-        assert_eq!(entry("countries", "CH", "fr", &tenant()).unwrap().name, "Suisse");
-        assert_eq!(entry("countries", "CH", "it", &tenant()).unwrap().name, "Svizzera");
+        assert_eq!(entry("countries", "ch", "de", &tenant(), Utc::now()).unwrap().name, "Schweiz");
+        assert_eq!(entry("countries", "CH", "fr", &tenant(), Utc::now()).unwrap().name, "Suisse");
+        assert_eq!(entry("countries", "CH", "it", &tenant(), Utc::now()).unwrap().name, "Svizzera");
         assert_eq!(parse_country("de"), Ok("DE".into()));
         assert_eq!(parse_country("XX"), Err("invalid_country"));
-        assert!(entry("countries", "ZZ", "en", &tenant()).is_none());
+        assert!(entry("countries", "ZZ", "en", &tenant(), Utc::now()).is_none());
     }
 
     #[test]
     fn every_kind_has_names_in_every_language() {
-        for kind in KINDS {
+        for kind in BUILT_IN {
             for lang in LANGUAGES {
-                let all = entries(kind, lang, &tenant()).unwrap();
+                let all = entries(kind, lang, &tenant(), Utc::now()).unwrap();
                 assert!(!all.is_empty());
                 assert!(all.iter().all(|e| !e.name.is_empty() && !e.name.starts_with("gender-")), "{kind}/{lang}");
             }
         }
-        assert_eq!(entry("legal-documents", "terms", "en", &tenant()).unwrap().version.as_deref(), Some("2026-01"));
-        assert!(entries("planets", "en", &tenant()).is_none());
+        assert_eq!(
+            entry("legal-documents", "terms", "en", &tenant(), Utc::now()).unwrap().version.as_deref(),
+            Some("2026-01")
+        );
+        assert!(entries("planets", "en", &tenant(), Utc::now()).is_none());
+    }
+
+    #[test]
+    fn nationalities_have_demonyms_where_the_data_has_them() {
+        let now = Utc::now();
+        let swiss = entry("nationalities", "ch", "en", &tenant(), now).unwrap();
+        assert_eq!((swiss.name.as_str(), swiss.demonym.as_deref()), ("Switzerland", Some("Swiss")));
+        assert_eq!(entry("nationalities", "CH", "fr", &tenant(), now).unwrap().demonym.as_deref(), Some("Suisse"));
+        let german = entry("nationalities", "CH", "de", &tenant(), now).unwrap();
+        assert_eq!((german.name.as_str(), german.demonym), ("Schweiz", None));
+        let with =
+            entries("nationalities", "en", &tenant(), now).unwrap().iter().filter(|e| e.demonym.is_some()).count();
+        assert!(with > 240, "{with}");
+    }
+
+    #[test]
+    fn time_zone_offsets_follow_daylight_saving() {
+        let winter = "2026-01-15T12:00:00Z".parse().unwrap();
+        let summer = "2026-07-15T12:00:00Z".parse().unwrap();
+        let zurich = |at| entry("time-zones", "Europe/Zurich", "en", &tenant(), at).unwrap();
+        assert_eq!(
+            (zurich(winter).utc_offset.as_deref(), zurich(summer).utc_offset.as_deref()),
+            (Some("+01:00"), Some("+02:00"))
+        );
+        assert_eq!(zurich(winter).name, "Zurich");
+        let kolkata = entry("time-zones", "Asia/Kolkata", "de", &tenant(), winter).unwrap();
+        assert_eq!(kolkata.utc_offset.as_deref(), Some("+05:30"));
+        let stjohns = entry("time-zones", "America/St_Johns", "en", &tenant(), winter).unwrap();
+        assert_eq!((stjohns.utc_offset.as_deref(), stjohns.name.as_str()), (Some("-03:30"), "St Johns"));
+        assert!(entries("time-zones", "en", &tenant(), winter).unwrap().len() > 400);
+        assert!(entry("time-zones", "Mars/Olympus", "en", &tenant(), winter).is_none());
+    }
+
+    #[test]
+    fn a_tenants_own_kinds_fall_back_to_english() {
+        use crate::domain::tenant::TenantEntry;
+        let mut tenant = tenant();
+        let names = |pairs: &[(&str, &str)]| pairs.iter().map(|(l, n)| ((*l).to_owned(), (*n).to_owned())).collect();
+        tenant.policy.reference.insert(
+            "civil-statuses".into(),
+            vec![TenantEntry { code: "SINGLE".into(), names: names(&[("en", "Single"), ("de", "Ledig")]) }],
+        );
+        assert!(tenant.policy.problems().is_empty(), "{:?}", tenant.policy.problems());
+        let now = Utc::now();
+        assert_eq!(entry("civil-statuses", "single", "de", &tenant, now).unwrap().name, "Ledig");
+        assert_eq!(entry("civil-statuses", "SINGLE", "it", &tenant, now).unwrap().name, "Single");
+        assert!(kinds(&tenant).contains(&"civil-statuses"));
+        tenant.policy.reference.insert("countries".into(), vec![]);
+        tenant
+            .policy
+            .reference
+            .insert("civil-statuses".into(), vec![TenantEntry { code: "a b".into(), names: names(&[("de", "x")]) }]);
+        assert_eq!(tenant.policy.problems().len(), 3, "{:?}", tenant.policy.problems());
     }
 }

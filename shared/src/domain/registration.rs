@@ -358,6 +358,7 @@ async fn complete(
         nationality: None,
         address: None,
         attributes: serde_json::Map::new(),
+        references: Default::default(),
         created_by: Some("self".into()),
         session_epoch: 0,
         session_survivor: None,

@@ -146,6 +146,7 @@ pub struct NewUser {
     pub nationality: Option<String>,
     pub address: Option<Address>,
     pub attributes: serde_json::Map<String, serde_json::Value>,
+    pub references: std::collections::BTreeMap<String, String>,
     pub consent: Consent,
 }
 
@@ -171,6 +172,7 @@ pub struct UserView {
     pub phone: Option<String>,
     pub phone_verified: bool,
     pub username: Option<Username>,
+    pub references: std::collections::BTreeMap<String, String>,
     #[serde(flatten, serialize_with = "PersonalDetails::serialize_wire")]
     pub details: PersonalDetails,
     pub nationality: Option<String>,
@@ -205,6 +207,7 @@ impl From<&User> for UserView {
             phone: u.phone.clone(),
             phone_verified: u.phone_verified_at.is_some(),
             username: u.username.clone(),
+            references: u.references.clone(),
             details: u.details.clone(),
             nationality: u.nationality.clone(),
             address: u.address.clone(),
@@ -247,6 +250,7 @@ pub async fn create_user(
         return Err(Error::field("company_id", "required"));
     }
     tenant.policy.usernames.check(new.username.as_ref())?;
+    let references = check_references(app, tenant, std::mem::take(&mut new.references))?;
     if !actor.may_manage(&new.user_type, new.company_id.as_deref()) {
         return Err(Error::Forbidden);
     }
@@ -292,6 +296,7 @@ pub async fn create_user(
         nationality: new.nationality,
         address: new.address,
         attributes: new.attributes,
+        references,
         created_by: Some(actor.label()),
         session_epoch: 0,
         session_survivor: None,
@@ -536,6 +541,28 @@ pub struct UserChanges {
     pub nationality: Option<Option<String>>,
     pub address: Option<Option<Address>>,
     pub attributes: Option<serde_json::Map<String, serde_json::Value>>,
+    pub references: Option<std::collections::BTreeMap<String, String>>,
+}
+
+/// `references` with each code as its kind spells it, or the field errors of
+/// those that name no entry of the tenant (`references.<kind>`).
+pub fn check_references(
+    app: &App,
+    tenant: &Tenant,
+    references: std::collections::BTreeMap<String, String>,
+) -> Result<std::collections::BTreeMap<String, String>, Error> {
+    let now = app.clock.now();
+    let mut checked = std::collections::BTreeMap::new();
+    let mut errors = Vec::new();
+    for (kind, code) in references {
+        match super::reference::entry(&kind, &code, "en", tenant, now) {
+            Some(entry) => {
+                checked.insert(kind, entry.code);
+            }
+            None => errors.push(super::FieldError::new(format!("references.{kind}"), "unknown_reference")),
+        }
+    }
+    if errors.is_empty() { Ok(checked) } else { Err(Error::Validation(errors)) }
 }
 
 /// Gives `user` the username `name` (or none), as the tenant's policy
@@ -614,6 +641,10 @@ pub async fn update_user(
     if let Some(attributes) = changes.attributes {
         user.attributes = attributes;
         changed.push("attributes");
+    }
+    if let Some(references) = changes.references {
+        user.references = check_references(app, tenant, references)?;
+        changed.push("references");
     }
     changes.profile.apply(tenant, &mut user)?;
     if user == before {

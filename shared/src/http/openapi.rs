@@ -128,6 +128,7 @@ fn user() -> Value {
         ("nationality", nullable_string()),
         ("address", nullable(<users::AddressField as super::body::FieldKind>::schema())),
         ("attributes", json!({ "type": "object" })),
+        ("references", json!({ "type": "object", "additionalProperties": { "type": "string" } })),
         ("reset_required", json!({ "type": "boolean" })),
         ("created_by", string()),
         ("updated_at", time()),
@@ -174,6 +175,20 @@ fn login_answer() -> Value {
         vec!["legal_acceptance_required", "challenge_id", "documents"],
     );
     json!({ "oneOf": [reference("Tokens"), mfa, change, legal] })
+}
+
+/// A reference entry: its code and name, and what its kind adds.
+fn reference_entry() -> Value {
+    object(
+        vec![
+            ("code", string()),
+            ("name", string()),
+            ("version", string()),
+            ("demonym", string()),
+            ("utc_offset", json!({ "type": "string", "pattern": "^[+-][0-9]{2}:[0-9]{2}$" })),
+        ],
+        vec!["code", "name"],
+    )
 }
 
 /// A legal document's accepted version, and when.
@@ -571,17 +586,14 @@ fn operation(endpoint: Endpoint) -> Operation {
             Operation { problems: &[403, 404, 422], ..plain((200, page)) }
         }
         Endpoint::ListReference => {
-            let entry = open_object(vec![("code", string()), ("name", string())], vec!["code", "name"]);
+            let entry = reference_entry();
             let list = object(
                 vec![("kind", string()), ("items", json!({ "type": "array", "items": entry }))],
                 vec!["kind", "items"],
             );
             Operation { problems: &[404], ..plain((200, list)) }
         }
-        Endpoint::GetReference => Operation {
-            problems: &[404],
-            ..plain((200, open_object(vec![("code", string()), ("name", string())], vec!["code", "name"])))
-        },
+        Endpoint::GetReference => Operation { problems: &[404], ..plain((200, reference_entry())) },
     }
 }
 
@@ -620,10 +632,12 @@ fn problem_response(status: u16) -> Value {
 /// The schema of a path parameter.
 fn path_parameter(route: &Route, name: &str) -> Value {
     let schema = match (route.endpoint, name) {
+        // The built-in kinds, or one of the tenant's own.
         (Endpoint::ListReference | Endpoint::GetReference, "kind") => {
-            json!({ "type": "string", "enum": crate::domain::reference::KINDS })
+            json!({ "type": "string", "pattern": "^[a-z][a-z0-9-]{1,39}$", "examples": crate::domain::reference::BUILT_IN })
         }
-        (_, "code") => json!({ "type": "string", "minLength": 1, "maxLength": 64, "pattern": "^[A-Za-z0-9._-]+$" }),
+        // A time zone's `/` percent-encoded (`Europe%2FZurich`).
+        (_, "code") => json!({ "type": "string", "minLength": 1, "maxLength": 64, "pattern": "^[A-Za-z0-9._%+-]+$" }),
         (_, _) if route.path.starts_with("/v1/registrations/") => {
             json!({ "type": "string", "pattern": "^reg_[0-9a-f]{32}$" })
         }

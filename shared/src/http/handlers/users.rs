@@ -56,6 +56,9 @@ crate::body! {
         address: optional AddressField,
         /// Free attributes of the tenant's own (at most 50).
         attributes: optional Attributes,
+        /// Entries of reference kinds by code (`{"civil-statuses":
+        /// "SINGLE", "time-zones": "Europe/Zurich"}`), each one that exists.
+        references: optional References,
     }
 }
 
@@ -154,6 +157,41 @@ impl FieldKind for Attributes {
     }
 }
 
+/// References to reference entries: `{kind: code}` (at most 20), each
+/// checked against the kind's entries (`unknown_reference`).
+pub struct References;
+
+impl FieldKind for References {
+    type Out = std::collections::BTreeMap<String, String>;
+    fn read(f: &mut Fields, name: &str, _: &Cx) -> Option<Self::Out> {
+        let Some(Value::Object(map)) = f.raw(name) else {
+            f.errors.push(FieldError::new(name, "wrong_type").with_text("expected", "object"));
+            return None;
+        };
+        if map.len() > 20 {
+            f.errors.push(FieldError::new(name, "too_many"));
+            return None;
+        }
+        let mut out = std::collections::BTreeMap::new();
+        let before = f.errors.len();
+        for (kind, code) in map {
+            match code {
+                Value::String(code) if crate::domain::tenant::valid_entry_code(code.trim()) || code.contains('/') => {
+                    out.insert(kind, code.trim().to_owned());
+                }
+                _ => f.errors.push(FieldError::new(format!("{name}.{kind}"), "unknown_reference")),
+            }
+        }
+        (f.errors.len() == before).then_some(out)
+    }
+    fn schema() -> Value {
+        json!({
+            "type": "object", "maxProperties": 20,
+            "additionalProperties": { "type": "string", "pattern": "^[A-Za-z0-9._/+-]{1,64}$" },
+        })
+    }
+}
+
 /// Role names (at most 20, each of the catalogue's spelling).
 pub struct Roles;
 
@@ -189,6 +227,7 @@ pub async fn create_user(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
         confirm_password,
         address,
         attributes,
+        references,
     } = CreateUserBody::read(&mut f, &Cx::of(ctx));
     let phone = phone.phone(&mut f);
     let (reset_required, invite) = (reset_required.unwrap_or(false), invite.unwrap_or(false));
@@ -223,6 +262,7 @@ pub async fn create_user(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
         nationality,
         address,
         attributes: attributes.unwrap_or_default(),
+        references: references.unwrap_or_default(),
         consent: users::Consent {
             personal_data_at: personal_data_consent_at,
             terms: terms_accepted.unwrap_or(false),
@@ -268,6 +308,8 @@ crate::body! {
         company_id: patch CompanyId,
         /// The tenant's own attributes, replaced as a whole (at most 50).
         attributes: present Attributes,
+        /// References to reference entries, replaced as a whole.
+        references: present References,
     }
 }
 
@@ -284,6 +326,7 @@ pub async fn update_user(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
         nationality: body.nationality,
         address: body.address,
         attributes: body.attributes,
+        references: body.references,
     };
     let user = users::update_user(ctx.app, tenant, actor, id, changes).await?;
     let mut body = serde_json::to_value(UserView::from(&user)).unwrap_or_default();
