@@ -54,7 +54,8 @@ async fn fixture(phone_required: bool) -> Fixture {
 
 fn sign_up(email: &str) -> SignUp {
     SignUp {
-        email: EmailAddress::parse(email).unwrap(),
+        email: Some(EmailAddress::parse(email).unwrap()),
+        phone: None,
         password: Password::new(PASSWORD),
         details: PersonalDetails {
             first_name: "Eve".into(),

@@ -373,6 +373,8 @@ impl Responder for Deployed {
 struct Stack {
     base: String,
     api_key: String,
+    /// The API key of the tenant whose sign-up starts with the phone.
+    phone_api_key: String,
     admin_token: String,
     domain: String,
     clock: Arc<ManualClock>,
@@ -565,6 +567,16 @@ impl Stack {
         let api_key = format!("sk_iam_{}", common::unique("k"));
         let grant = ApiKeyGrant { tenant_id: tenant.id.clone(), partner_id: None, revoked: false };
         save_api_key(&admin_store, &api_key, &grant).await.expect("API key");
+        // A tenant whose sign-up starts with the phone.
+        let phone_first = Tenant {
+            id: common::unique("phone"),
+            name: "Phone first".into(),
+            policy: Policy { sign_up_starts_with: shared::domain::tenant::SignUpStart::Phone, ..Policy::default() },
+        };
+        save_tenant(&admin_store, &phone_first).await.expect("phone-first tenant");
+        let phone_api_key = format!("sk_iam_{}", common::unique("p"));
+        let grant = ApiKeyGrant { tenant_id: phone_first.id.clone(), partner_id: None, revoked: false };
+        save_api_key(&admin_store, &phone_api_key, &grant).await.expect("API key");
         let admin_token = format!("adm_iam_{}", common::unique("a").replace('-', ""));
         shared::domain::tenant::issue_admin_token_value(
             &admin_store,
@@ -583,6 +595,7 @@ impl Stack {
         Stack {
             base: format!("http://{addr}"),
             api_key,
+            phone_api_key,
             admin_token,
             domain,
             clock,
@@ -607,6 +620,12 @@ impl Stack {
             request = request.json(&body);
         }
         Answer::read(request.send().await.expect("request sent")).await
+    }
+
+    /// A POST with the phone-first tenant's API key.
+    async fn post_phone_first(&self, path: &str, body: Value) -> Answer {
+        let request = self.http.post(format!("{}{path}", self.base)).header("X-API-Key", &self.phone_api_key);
+        Answer::read(request.header("X-Device-ID", "p1").json(&body).send().await.expect("request sent")).await
     }
 
     async fn post(&self, path: &str, body: Value, headers: &[(&str, &str)]) -> Answer {
@@ -859,6 +878,24 @@ async fn self_service_flows(stack: &Stack) {
     }
 }
 
+/// A sign-up that starts with the phone: the start texts the code, the
+/// phone's verification e-mails the address's.
+async fn phone_first_flows(stack: &Stack) {
+    let phone = format!("+4179{:07}", rand_digits());
+    let body = json!({
+        "phone": phone, "email": stack.email("pia"), "password": PASSWORD, "first_name": "Pia", "last_name": "Hone",
+        "terms_accepted": true, "privacy_policy_accepted": true,
+    });
+    let started = stack.post_phone_first("/v1/registrations", body).await;
+    assert_eq!(started.status, StatusCode::ACCEPTED, "{}", started.body);
+    let id = started.body["registration_id"].as_str().unwrap().to_owned();
+    let path = |step: &str| format!("/v1/registrations/{id}/{step}");
+    let next = stack.post_phone_first(&path("phone/verify"), json!({ "code": stack.code() })).await;
+    assert_eq!(next.body["next"], "verify_email", "{}", next.body);
+    let done = stack.post_phone_first(&path("email/verify"), json!({ "code": stack.code() })).await;
+    assert_eq!(done.status, StatusCode::CREATED, "{}", done.body);
+}
+
 /// The signed-in user's functions, on a back-office user.
 async fn signed_in_flows(stack: &Stack) {
     let (_, email) = stack.admin_user("mia", json!({})).await;
@@ -996,6 +1033,7 @@ async fn every_function_runs_its_flows_under_its_own_policy() {
     let template = template();
     let stack = Stack::up(&template).await;
     self_service_flows(&stack).await;
+    phone_first_flows(&stack).await;
     signed_in_flows(&stack).await;
     back_office_flows(&stack).await;
     assert_eq!(stack.denials(), BTreeSet::new(), "AWS refused these (function, action) pairs");

@@ -37,6 +37,7 @@ field-required = Dieses Feld ist erforderlich.
 field-wrong_type = Dieses Feld hat den falschen Typ; erwartet wird { $expected }.
 field-unknown_field = Dieses Feld ist nicht bekannt.
 field-too_long = Dieser Wert ist zu lang.
+field-no_email = Diese Person hat keine E-Mail-Adresse, an die wir senden könnten.
 field-unknown_reference = Diesen Eintrag gibt es in dieser Referenzliste nicht.
 field-too_short = Dieser Wert ist zu kurz.
 field-invalid_username = Ein Benutzername hat 3 bis 32 Buchstaben, Ziffern, Punkte, Unterstriche oder Bindestriche und beginnt mit einem Buchstaben.
@@ -67,8 +68,10 @@ field-password_mismatch = Die Passwörter stimmen nicht überein.
 
 ## Success messages.
 message-registration_started = Wir haben einen Code an Ihre E-Mail-Adresse gesendet.
+message-registration_started_phone = Wir haben einen Code an Ihre Telefonnummer gesendet.
 message-email_verified = Ihre E-Mail-Adresse ist bestätigt.
 message-phone_added = Wir haben einen Code an Ihr Telefon gesendet.
+message-phone_verified = Ihre Telefonnummer ist bestätigt. Wir haben Ihnen einen Code per E-Mail gesendet.
 message-code_resent = Wir haben einen neuen Code gesendet.
 message-registration_complete = Willkommen! Ihr Konto ist bereit.
 
@@ -88,6 +91,7 @@ email-taken-text =
 
     Wenn Sie das nicht waren, ignorieren Sie diese E-Mail; es wurde nichts geändert.
 sms-code-text = Ihr Bestätigungscode lautet { $code }. Er ist { $minutes } Minuten gültig.
+sms-taken-text = Jemand wollte sich mit dieser Telefonnummer registrieren, zu der es bereits ein Konto gibt. Waren Sie es, melden Sie sich bitte an; sonst ignorieren Sie diese Nachricht.
 
 ## Authentication.
 problem-phone_taken-title = Telefonnummer bereits registriert

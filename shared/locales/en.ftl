@@ -37,6 +37,7 @@ field-required = This field is required.
 field-wrong_type = This field has the wrong type; expected { $expected }.
 field-unknown_field = This field is not known.
 field-too_long = This value is too long.
+field-no_email = This user has no e-mail address to send to.
 field-unknown_reference = There is no such entry of this reference kind.
 field-too_short = This value is too short.
 field-invalid_username = A username has 3 to 32 letters, digits, dots, underscores or hyphens, and starts with a letter.
@@ -67,8 +68,10 @@ field-password_mismatch = The passwords do not match.
 
 ## Success messages.
 message-registration_started = We sent a code to your e-mail address.
+message-registration_started_phone = We sent a code to your phone.
 message-email_verified = Your e-mail address is confirmed.
 message-phone_added = We sent a code to your phone.
+message-phone_verified = Your phone number is confirmed. We sent a code to your e-mail address.
 message-code_resent = We sent a new code.
 message-registration_complete = Welcome! Your account is ready.
 
@@ -88,6 +91,7 @@ email-taken-text =
 
     If this was not you, ignore this e-mail; nothing was changed.
 sms-code-text = Your confirmation code is { $code }. It is valid for { $minutes } minutes.
+sms-taken-text = Someone tried to sign up with this phone number, which already has an account. If it was you, sign in instead; if not, ignore this message.
 
 ## Authentication.
 problem-phone_taken-title = Phone number already registered

@@ -37,6 +37,7 @@ field-required = Ce champ est obligatoire.
 field-wrong_type = Ce champ a le mauvais type ; attendu : { $expected }.
 field-unknown_field = Ce champ est inconnu.
 field-too_long = Cette valeur est trop longue.
+field-no_email = Cet utilisateur n'a pas d'adresse e-mail à laquelle envoyer.
 field-unknown_reference = Cette liste de référence n'a pas cette entrée.
 field-too_short = Cette valeur est trop courte.
 field-invalid_username = Un nom d'utilisateur compte 3 à 32 lettres, chiffres, points, traits de soulignement ou tirets et commence par une lettre.
@@ -67,8 +68,10 @@ field-password_mismatch = Les mots de passe ne correspondent pas.
 
 ## Success messages.
 message-registration_started = Nous avons envoyé un code à votre adresse e-mail.
+message-registration_started_phone = Nous avons envoyé un code à votre téléphone.
 message-email_verified = Votre adresse e-mail est confirmée.
 message-phone_added = Nous avons envoyé un code à votre téléphone.
+message-phone_verified = Votre numéro de téléphone est confirmé. Nous vous avons envoyé un code par e-mail.
 message-code_resent = Nous avons envoyé un nouveau code.
 message-registration_complete = Bienvenue ! Votre compte est prêt.
 
@@ -88,6 +91,7 @@ email-taken-text =
 
     Si ce n'était pas vous, ignorez cet e-mail ; rien n'a été modifié.
 sms-code-text = Votre code de confirmation est { $code }. Il est valable { $minutes } minutes.
+sms-taken-text = Quelqu'un a tenté de s'inscrire avec ce numéro, qui a déjà un compte. Si c'était vous, connectez-vous ; sinon, ignorez ce message.
 
 ## Authentication.
 problem-phone_taken-title = Numéro de téléphone déjà enregistré

@@ -37,6 +37,7 @@ field-required = Questo campo è obbligatorio.
 field-wrong_type = Questo campo ha il tipo sbagliato; previsto: { $expected }.
 field-unknown_field = Questo campo non è noto.
 field-too_long = Questo valore è troppo lungo.
+field-no_email = Questo utente non ha un indirizzo e-mail a cui inviare.
 field-unknown_reference = Questa voce non esiste in questo elenco di riferimento.
 field-too_short = Questo valore è troppo corto.
 field-invalid_username = Un nome utente ha da 3 a 32 lettere, cifre, punti, trattini bassi o trattini e inizia con una lettera.
@@ -67,8 +68,10 @@ field-password_mismatch = Le password non corrispondono.
 
 ## Success messages.
 message-registration_started = Abbiamo inviato un codice al tuo indirizzo e-mail.
+message-registration_started_phone = Abbiamo inviato un codice al tuo telefono.
 message-email_verified = Il tuo indirizzo e-mail è confermato.
 message-phone_added = Abbiamo inviato un codice al tuo telefono.
+message-phone_verified = Il suo numero di telefono è confermato. Le abbiamo inviato un codice per e-mail.
 message-code_resent = Abbiamo inviato un nuovo codice.
 message-registration_complete = Benvenuto! Il tuo account è pronto.
 
@@ -88,6 +91,7 @@ email-taken-text =
 
     Se non sei stato tu, ignora questa e-mail; non è stato modificato nulla.
 sms-code-text = Il tuo codice di conferma è { $code }. È valido per { $minutes } minuti.
+sms-taken-text = Qualcuno ha tentato di registrarsi con questo numero, che ha già un account. Se è stato lei, acceda; altrimenti ignori questo messaggio.
 
 ## Authentication.
 problem-phone_taken-title = Numero di telefono già registrato

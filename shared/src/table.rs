@@ -242,7 +242,8 @@ pub struct PendingCredential {
 pub struct Registration {
     pub id: RegistrationId,
     pub tenant_id: String,
-    pub email: EmailAddress,
+    /// Absent in a sign-up that started with the phone and gave none.
+    pub email: Option<EmailAddress>,
     pub password_hash: String,
     #[serde(flatten)]
     pub details: PersonalDetails,
@@ -270,6 +271,14 @@ pub struct Registration {
     /// The username chosen at sign-up (tenants that use usernames).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub username: Option<Username>,
+    /// The sign-up started with the phone (its SMS code first).
+    #[serde(default)]
+    pub starts_with_phone: bool,
+    /// The phone (of a sign-up that started with it) already belongs to a
+    /// user: the owner was told by SMS, and this registration can never
+    /// complete.
+    #[serde(default)]
+    pub phone_taken: bool,
 }
 
 impl Record for Registration {

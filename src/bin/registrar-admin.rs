@@ -590,7 +590,7 @@ fn user_text(view: &shared::domain::users::UserView) -> String {
     format!(
         "{}\t{}\t{}\t{}\t{}\tfailed_attempts={}\tlocked_until={locked}",
         view.user_id,
-        view.email,
+        view.email.as_deref().unwrap_or("-"),
         view.status.as_str(),
         view.user_type,
         view.company_id.as_deref().unwrap_or("-"),

@@ -856,6 +856,10 @@ pub async fn forgot_password(app: &App, tenant: &Tenant, email: &EmailAddress, i
 /// invitation again) within the address's hourly sends and cooldown: the
 /// back office's "send a reset".
 pub(crate) async fn send_reset_code(app: &App, tenant: &Tenant, user: &User) -> Result<(), Error> {
+    if user.email.is_empty() {
+        // Signed up with its phone alone: no address to send to.
+        return Err(Error::field("method", "no_email"));
+    }
     let subject = format!("{}#{}", tenant.id, user.email);
     limits::count(app, "reset-dest", &subject, 3600, tenant.policy.codes.max_sends as u64).await?;
     limits::cooldown(app, "reset-dest", &subject, tenant.policy.codes.resend_cooldown_secs).await?;

@@ -33,7 +33,8 @@ pub struct Profile {
     pub user_id: UserId,
     pub user_type: String,
     pub status: Status,
-    pub email: String,
+    /// `null` for a user that signed up with its phone alone.
+    pub email: Option<String>,
     pub phone: Option<String>,
     pub username: Option<Username>,
     #[serde(flatten, serialize_with = "PersonalDetails::serialize_wire")]
@@ -46,8 +47,11 @@ pub struct Profile {
 
 impl From<&User> for Profile {
     fn from(user: &User) -> Self {
-        let mut credentials =
-            vec![Credential { kind: "email", value: user.email.clone(), verified: user.email_verified_at.is_some() }];
+        let mut credentials = Vec::new();
+        if !user.email.is_empty() {
+            let verified = user.email_verified_at.is_some();
+            credentials.push(Credential { kind: "email", value: user.email.clone(), verified });
+        }
         if let Some(phone) = &user.phone {
             credentials.push(Credential {
                 kind: "phone",
@@ -63,7 +67,7 @@ impl From<&User> for Profile {
             user_id: user.id.clone(),
             user_type: user.user_type.clone(),
             status: user.status,
-            email: user.email.clone(),
+            email: Some(user.email.clone()).filter(|e| !e.is_empty()),
             phone: user.phone.clone(),
             username: user.username.clone(),
             details: user.details.clone(),
@@ -302,15 +306,16 @@ pub async fn verify_credential(
     let mut writes = Vec::new();
     // What the change replaces: told, and no longer a way in.
     let replaced = if kind == "email" {
-        Some(user.email.clone())
+        Some(user.email.clone()).filter(|e| !e.is_empty())
     } else {
         user.phone.clone().filter(|_| user.phone_verified_at.is_some())
     };
     let (old_lock, new_lock) = if kind == "email" {
-        let old = email_lock_key(&tenant.id, &user.email);
+        // A user that signed up with its phone alone has no address yet.
+        let old = Some(email_lock_key(&tenant.id, &user.email)).filter(|_| !user.email.is_empty());
         user.email = pending.value.clone();
         user.email_verified_at = Some(now);
-        (Some(old), email_lock_key(&tenant.id, &user.email))
+        (old, email_lock_key(&tenant.id, &user.email))
     } else {
         let old =
             user.phone.as_ref().filter(|_| user.phone_verified_at.is_some()).map(|p| phone_lock_key(&tenant.id, p));
@@ -402,8 +407,10 @@ pub async fn close_account(app: &App, user_id: &UserId, password: &Password) -> 
 /// The writes that close `user`: erase personal data, free the locks, audit.
 pub fn close_writes(app: &App, mut user: User, version: u64, reason: &str) -> Result<Vec<Write>, Error> {
     let now = app.clock.now();
-    let mut writes =
-        vec![Write::Delete { key: email_lock_key(&user.tenant_id, &user.email), condition: Condition::Always }];
+    let mut writes = Vec::new();
+    if !user.email.is_empty() {
+        writes.push(Write::Delete { key: email_lock_key(&user.tenant_id, &user.email), condition: Condition::Always });
+    }
     if let (Some(phone), Some(_)) = (&user.phone, user.phone_verified_at) {
         writes.push(Write::Delete { key: phone_lock_key(&user.tenant_id, phone), condition: Condition::Always });
     }

@@ -121,6 +121,17 @@ pub fn valid_entry_code(code: &str) -> bool {
     (1..=64).contains(&code.len()) && code.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
 }
 
+/// What a sign-up starts with.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SignUpStart {
+    /// The e-mail address (its code first), then the phone if required.
+    #[default]
+    Email,
+    /// The phone (its SMS code first), then the e-mail address if given.
+    Phone,
+}
+
 /// Whether a tenant's users have usernames (a sign-in name besides e-mail
 /// and phone).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -159,6 +170,11 @@ pub struct Policy {
     pub refresh_token_ttl_secs: i64,
     /// Whether sign-up needs a verified phone after the e-mail.
     pub phone_required: bool,
+    /// What a sign-up starts with: `email` (then the phone if
+    /// `phone_required`) or `phone` (then the e-mail if `email_required`).
+    pub sign_up_starts_with: SignUpStart,
+    /// A sign-up that starts with the phone needs an e-mail address too.
+    pub email_required: bool,
     /// Sandbox: every code is this fixed value (messages still go out through
     /// the tenant's mailer, which is the outbox in local runs).
     pub sandbox_code: Option<String>,
@@ -192,6 +208,8 @@ impl Default for Policy {
             access_token_ttl_secs: 15 * 60,
             refresh_token_ttl_secs: 14 * 24 * 3600,
             phone_required: true,
+            sign_up_starts_with: SignUpStart::Email,
+            email_required: true,
             sandbox_code: None,
             languages: LANGUAGES.iter().map(|l| (*l).to_owned()).collect(),
             cors_origins: Vec::new(),

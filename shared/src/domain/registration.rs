@@ -1,6 +1,8 @@
 //! Self-registration: a resource with a TTL that collects the user step by
-//! step (e-mail code, then phone code when the tenant requires a phone) and
-//! ends in one transaction that creates the user and opens a session.
+//! step (e-mail code, then phone code when the tenant requires a phone; or,
+//! for tenants whose sign-up starts with the phone, the SMS code, then the
+//! e-mail code when an address was given) and ends in one transaction that
+//! creates the user and opens a session.
 
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
@@ -9,20 +11,25 @@ use super::codes::{PendingCode, draw_code, hash_code, spend_try};
 use super::error::{Error, Step};
 use super::limits;
 use super::password::{Password, hash_password};
+use super::policy::SignUpStart;
 use super::tenant::Tenant;
 use super::user::{Acceptance, Tokens, User, audit_write, lock_write, open_session};
 use super::values::{EmailAddress, PersonalDetails, Phone, Status, Username};
 use crate::app::App;
 use crate::domain::ids::{RegistrationId, UserId};
 use crate::i18n::{Arg, text};
-use crate::ports::{Condition, Email, Sms, StoreError};
+use crate::ports::{Condition, Email, Sms, StoreError, Write};
 pub use crate::table::Registration;
 use crate::table::{self, Record, email_lock_key, phone_lock_key, registration_key, username_lock_key};
 
 /// What a sign-up sends, parsed at the edge.
 #[derive(Clone, Debug)]
 pub struct SignUp {
-    pub email: EmailAddress,
+    /// Required unless the tenant's sign-up starts with the phone and does
+    /// not require an address.
+    pub email: Option<EmailAddress>,
+    /// The phone of a sign-up that starts with it.
+    pub phone: Option<Phone>,
     pub password: Password,
     /// The language is the negotiated request language when not given.
     pub details: PersonalDetails,
@@ -52,7 +59,9 @@ impl Channel {
     /// destination, so a code sent to one phone never verifies another.
     fn owner(self, registration: &Registration) -> String {
         match self {
-            Channel::Email => format!("{}:{}", registration.id, registration.email),
+            Channel::Email => {
+                format!("{}:{}", registration.id, registration.email.as_ref().map_or("", |e| e.as_str()))
+            }
             Channel::Sms => format!("{}:{}", registration.id, registration.phone.as_ref().map_or("", |p| p.as_str())),
         }
     }
@@ -61,9 +70,18 @@ impl Channel {
 impl Registration {
     /// The step this registration expects next.
     pub fn next(&self) -> Step {
+        let email_pending = self.email.is_some() && self.email_verified_at.is_none();
         if self.user_id.is_some() {
             Step::Done
-        } else if self.email_verified_at.is_none() {
+        } else if self.starts_with_phone {
+            if self.phone_verified_at.is_none() {
+                Step::VerifyPhone
+            } else if email_pending {
+                Step::VerifyEmail
+            } else {
+                Step::Done
+            }
+        } else if email_pending {
             Step::VerifyEmail
         } else if self.phone_required && self.phone.is_none() {
             Step::AddPhone
@@ -71,6 +89,18 @@ impl Registration {
             Step::VerifyPhone
         } else {
             Step::Done
+        }
+    }
+
+    /// Every step of this registration, in order (done or not).
+    pub fn steps(&self) -> Vec<Step> {
+        if self.starts_with_phone {
+            let email = self.email.is_some().then_some(Step::VerifyEmail);
+            [Some(Step::VerifyPhone), email].into_iter().flatten().collect()
+        } else if self.phone_required {
+            vec![Step::VerifyEmail, Step::AddPhone, Step::VerifyPhone]
+        } else {
+            vec![Step::VerifyEmail]
         }
     }
 
@@ -108,7 +138,8 @@ pub enum Verified {
 #[derive(Clone, Debug, Serialize)]
 pub struct RegistrationStatus {
     pub registration_id: String,
-    pub email: String,
+    /// `null` for a sign-up that started with the phone and gave no address.
+    pub email: Option<String>,
     pub email_verified: bool,
     pub phone_required: bool,
     /// Masked: all but the last two digits hidden.
@@ -117,6 +148,9 @@ pub struct RegistrationStatus {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub username: Option<Username>,
     pub next: Step,
+    /// Every step, in order: the e-mail's first, or the phone's for a
+    /// sign-up that started with it.
+    pub steps: Vec<Step>,
     pub completed: bool,
     pub expires_at: DateTime<Utc>,
 }
@@ -165,13 +199,13 @@ fn prepare_send(
     let minutes = code_minutes(tenant, channel);
     Ok(match channel {
         Channel::Email if registration.email_taken => Outgoing::Email(Email {
-            to: registration.email.to_string(),
+            to: registration.email.as_ref().map(ToString::to_string).unwrap_or_default(),
             subject: text(lang, "email-taken-subject", &[]),
             text: text(lang, "email-taken-text", &[]),
             language: lang.to_owned(),
         }),
         Channel::Email => Outgoing::Email(Email {
-            to: registration.email.to_string(),
+            to: registration.email.as_ref().map(ToString::to_string).unwrap_or_default(),
             subject: text(lang, "email-code-subject", &[("code", Arg::Str(&code))]),
             text: text(
                 lang,
@@ -182,6 +216,11 @@ fn prepare_send(
                     ("minutes", Arg::Num(minutes)),
                 ],
             ),
+            language: lang.to_owned(),
+        }),
+        Channel::Sms if registration.phone_taken => Outgoing::Sms(Sms {
+            to: registration.phone.as_ref().map(|p| p.as_str().to_owned()).unwrap_or_default(),
+            text: text(lang, "sms-taken-text", &[]),
             language: lang.to_owned(),
         }),
         Channel::Sms => Outgoing::Sms(Sms {
@@ -222,13 +261,25 @@ async fn deliver(
     Err(Error::Unavailable { reason: err.0, registration_id: Some(sent.id.to_string()) })
 }
 
-/// Starts a registration and sends the e-mail code.
+/// Starts a registration and sends the first code: the e-mail's, or the
+/// SMS for a tenant whose sign-up starts with the phone (the handler has
+/// checked that the first credential is there).
 pub async fn start(app: &App, tenant: &Tenant, sign_up: SignUp, ip: &str) -> Result<Started, Error> {
-    // Per caller and per address, whether or not the address is taken.
+    let starts_with_phone = tenant.policy.sign_up_starts_with == SignUpStart::Phone;
+    let first = if starts_with_phone { Channel::Sms } else { Channel::Email };
+    let destination = match (first, &sign_up.phone, &sign_up.email) {
+        (Channel::Sms, Some(phone), _) => phone.as_str().to_owned(),
+        (Channel::Email, _, Some(email)) => email.to_string(),
+        _ => return Err(Error::field(if starts_with_phone { "phone" } else { "email" }, "required")),
+    };
+    if first == Channel::Sms && !limits::sms_country_allowed(tenant, &destination) {
+        return Err(Error::field("phone", "country_not_allowed"));
+    }
+    // Per caller and per destination, whether or not it is taken.
     let per_ip = tenant.policy.ip_limits.signups_per_hour;
     limits::count(app, "signup-ip", &format!("{}#{ip}", tenant.id), 3600, per_ip).await?;
-    let destination = format!("{}#{}", tenant.id, sign_up.email);
-    limits::count(app, "signup-dest", &destination, 3600, tenant.policy.codes.max_sends as u64).await?;
+    let destination_key = format!("{}#{destination}", tenant.id);
+    limits::count(app, "signup-dest", &destination_key, 3600, tenant.policy.codes.max_sends as u64).await?;
     tenant.policy.usernames.check(sign_up.username.as_ref())?;
     if let Some(name) = &sign_up.username
         && app.store.get(&username_lock_key(&tenant.id, name)).await?.is_some()
@@ -239,7 +290,17 @@ pub async fn start(app: &App, tenant: &Tenant, sign_up: SignUp, ip: &str) -> Res
     }
     let now = app.clock.now();
     let password_hash = hash_password(&sign_up.password, app.random.as_ref()).await?;
-    let email_taken = app.store.get(&email_lock_key(&tenant.id, sign_up.email.as_str())).await?.is_some();
+    let email_taken = match &sign_up.email {
+        Some(email) => app.store.get(&email_lock_key(&tenant.id, email.as_str())).await?.is_some(),
+        None => false,
+    };
+    let phone_taken = match (&sign_up.phone, starts_with_phone) {
+        (Some(phone), true) => app.store.get(&phone_lock_key(&tenant.id, phone.as_str())).await?.is_some(),
+        _ => false,
+    };
+    if first == Channel::Sms {
+        limits::spend_sms(app, tenant, &destination).await?;
+    }
     let accepted = |version: &str| Acceptance { version: version.to_owned(), accepted_at: now };
     let mut registration = Registration {
         id: RegistrationId::from_new(app.new_id("reg")),
@@ -249,10 +310,10 @@ pub async fn start(app: &App, tenant: &Tenant, sign_up: SignUp, ip: &str) -> Res
         details: sign_up.details,
         terms: accepted(&tenant.policy.terms_version),
         privacy: accepted(&tenant.policy.privacy_version),
-        phone_required: tenant.policy.phone_required,
+        phone_required: starts_with_phone || tenant.policy.phone_required,
         email_taken,
         email_verified_at: None,
-        phone: None,
+        phone: sign_up.phone.filter(|_| starts_with_phone),
         phone_verified_at: None,
         email_code: None,
         sms_code: None,
@@ -264,14 +325,16 @@ pub async fn start(app: &App, tenant: &Tenant, sign_up: SignUp, ip: &str) -> Res
         user_id: None,
         partner_id: sign_up.partner_id,
         username: sign_up.username,
+        starts_with_phone,
+        phone_taken,
     };
     let before = registration.clone();
-    let message = prepare_send(app, tenant, &mut registration, Channel::Email)?;
+    let message = prepare_send(app, tenant, &mut registration, first)?;
     app.store.put(registration.item()?, Condition::NotExists).await?;
     deliver(app, message, &registration, 1, before).await?;
     Ok(Started {
         registration_id: registration.id.to_string(),
-        next: Step::VerifyEmail,
+        next: registration.next(),
         expires_at: registration.expires_at,
     })
 }
@@ -302,8 +365,8 @@ async fn verify(
     let candidate = hash_code(app.settings.code_key()?, channel.purpose(), &owner, code);
     let pending = registration.code(channel).clone().ok_or(Error::InvalidCode)?;
     let right = spend_try(app, &pending, &candidate, tenant.policy.codes.max_attempts).await?;
-    // A taken address never verifies, whatever was guessed.
-    if !right || registration.email_taken {
+    // A taken address (or phone) never verifies, whatever was guessed.
+    if !right || registration.email_taken || registration.phone_taken {
         return Err(Error::InvalidCode);
     }
     let now = app.clock.now();
@@ -314,6 +377,22 @@ async fn verify(
     }
     let outcome = match registration.next() {
         Step::Done => complete(app, tenant, registration, version, device_id).await.map(Verified::Completed),
+        Step::VerifyEmail if channel == Channel::Sms => {
+            // The phone is proven: now the address's code (or the notice to
+            // its owner). If the send fails, the phone stays proven and
+            // `resend` sends the e-mail.
+            let before = registration.clone();
+            let address = registration.email.as_ref().map(ToString::to_string).unwrap_or_default();
+            let subject = format!("{}#{address}", tenant.id);
+            limits::count(app, "signup-dest", &subject, 3600, tenant.policy.codes.max_sends as u64).await?;
+            let message = prepare_send(app, tenant, &mut registration, Channel::Email)?;
+            match app.store.put(registration.item()?, Condition::Version(version)).await {
+                Ok(_) => deliver(app, message, &registration, version + 1, before)
+                    .await
+                    .map(|()| Verified::Next(Step::VerifyEmail)),
+                Err(err) => Err(err.into()),
+            }
+        }
         next => {
             app.store.put(registration.item()?, Condition::Version(version)).await?;
             Ok(Verified::Next(next))
@@ -339,7 +418,9 @@ async fn complete(
         tenant_id: tenant.id.clone(),
         user_type: "consumer".into(),
         status: Status::Active,
-        email: registration.email.to_string(),
+        // A user without an address has none (the empty string, as a
+        // closed user's).
+        email: registration.email.as_ref().map(ToString::to_string).unwrap_or_default(),
         email_verified_at: registration.email_verified_at,
         phone: registration.phone.as_ref().map(|p| p.as_str().to_owned()),
         phone_verified_at: registration.phone_verified_at,
@@ -369,27 +450,35 @@ async fn complete(
     let mut writes = vec![
         registration.put(Condition::Version(version))?,
         user.put(Condition::NotExists)?,
-        lock_write(email_lock_key(&tenant.id, &user.email), &user.id)?,
         audit_write(app, &user.id, "signed_up", serde_json::json!({ "registration_id": registration.id }))?,
     ];
-    if let Some(phone) = &user.phone {
-        writes.push(lock_write(phone_lock_key(&tenant.id, phone), &user.id)?);
-    }
+    // The unique locks, each where its failure can be told.
+    let lock = |key, writes: &mut Vec<Write>| -> Result<Option<usize>, Error> {
+        writes.push(lock_write(key, &user.id)?);
+        Ok(Some(writes.len() - 1))
+    };
+    let email_at = match &registration.email {
+        Some(email) => lock(email_lock_key(&tenant.id, email.as_str()), &mut writes)?,
+        None => None,
+    };
+    let phone_at = match &user.phone {
+        Some(phone) => lock(phone_lock_key(&tenant.id, phone), &mut writes)?,
+        None => None,
+    };
+    let username_at = match &user.username {
+        Some(name) => lock(username_lock_key(&tenant.id, name), &mut writes)?,
+        None => None,
+    };
     writes.extend(session_writes);
     writes.extend(table::user_index_writes(None, &user)?);
-    // Last, so its index is the last one.
-    writes.extend(table::username_lock_writes(None, &user)?);
-    let username_at = writes.len() - 1;
     match app.store.transact(writes).await {
         Ok(()) => {
             tracing::info!(user_id = %user.id, tenant_id = %tenant.id, "user signed up");
             Ok(tokens)
         }
-        Err(StoreError::ConditionFailed { index: 2 }) => Err(Error::EmailTaken),
-        Err(StoreError::ConditionFailed { index: 4 }) if user.phone.is_some() => Err(Error::PhoneTaken),
-        Err(StoreError::ConditionFailed { index }) if user.username.is_some() && index == username_at => {
-            Err(Error::UsernameTaken)
-        }
+        Err(StoreError::ConditionFailed { index }) if Some(index) == email_at => Err(Error::EmailTaken),
+        Err(StoreError::ConditionFailed { index }) if Some(index) == phone_at => Err(Error::PhoneTaken),
+        Err(StoreError::ConditionFailed { index }) if Some(index) == username_at => Err(Error::UsernameTaken),
         Err(err) => Err(err.into()),
     }
 }
@@ -405,18 +494,16 @@ pub async fn verify_email(
     verify(app, tenant, id, Channel::Email, code, device_id).await
 }
 
-/// Checks the SMS code and completes the sign-up.
+/// Checks the SMS code: completes the sign-up, or (one that started with
+/// the phone) sends the e-mail's code next.
 pub async fn verify_phone(
     app: &App,
     tenant: &Tenant,
     id: &RegistrationId,
     code: &str,
     device_id: Option<&str>,
-) -> Result<Tokens, Error> {
-    match verify(app, tenant, id, Channel::Sms, code, device_id).await? {
-        Verified::Completed(tokens) => Ok(tokens),
-        Verified::Next(next) => Err(Error::StepOutOfOrder { next }),
-    }
+) -> Result<Verified, Error> {
+    verify(app, tenant, id, Channel::Sms, code, device_id).await
 }
 
 /// Refuses a send inside the cooldown or past the cap, with the seconds to wait.
@@ -446,7 +533,9 @@ fn check_send_allowed(
 pub async fn add_phone(app: &App, tenant: &Tenant, id: &RegistrationId, phone: Phone) -> Result<Step, Error> {
     let (mut registration, version) = load(app, tenant, id).await?;
     let next = registration.next();
-    if next != Step::AddPhone && next != Step::VerifyPhone {
+    // A sign-up that started with the phone keeps it (a new one is a new
+    // sign-up: its phone was checked for an owner at the start).
+    if (next != Step::AddPhone && next != Step::VerifyPhone) || registration.starts_with_phone {
         return Err(Error::StepOutOfOrder { next });
     }
     check_send_allowed(app, tenant, &mut registration, Channel::Sms)?;
@@ -491,13 +580,14 @@ pub async fn status(app: &App, tenant: &Tenant, id: &RegistrationId) -> Result<R
     let (registration, _) = load(app, tenant, id).await?;
     Ok(RegistrationStatus {
         registration_id: registration.id.to_string(),
-        email: registration.email.to_string(),
+        email: registration.email.as_ref().map(ToString::to_string),
         email_verified: registration.email_verified_at.is_some(),
         phone_required: registration.phone_required,
         phone: registration.phone.as_ref().map(Phone::masked),
         phone_verified: registration.phone_verified_at.is_some(),
         username: registration.username.clone(),
         next: registration.next(),
+        steps: registration.steps(),
         completed: registration.user_id.is_some(),
         expires_at: registration.expires_at,
     })

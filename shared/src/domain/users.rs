@@ -167,7 +167,8 @@ pub struct UserView {
     pub user_id: UserId,
     pub user_type: String,
     pub status: Status,
-    pub email: String,
+    /// `null` for a user that signed up with its phone alone.
+    pub email: Option<String>,
     pub email_verified: bool,
     pub phone: Option<String>,
     pub phone_verified: bool,
@@ -202,7 +203,7 @@ impl From<&User> for UserView {
             user_id: u.id.clone(),
             user_type: u.user_type.clone(),
             status: u.status,
-            email: u.email.clone(),
+            email: Some(u.email.clone()).filter(|e| !e.is_empty()),
             email_verified: u.email_verified_at.is_some(),
             phone: u.phone.clone(),
             phone_verified: u.phone_verified_at.is_some(),

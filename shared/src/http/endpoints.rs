@@ -85,11 +85,11 @@ endpoints! {
     Jwks => meta::jwks, NOTHING;
     OpenidConfiguration => meta::openid_configuration, NOTHING;
     Preflight => meta::preflight, NOTHING;
-    StartRegistration => registration::start_registration, EMAIL;
+    StartRegistration => registration::start_registration, BOTH;
     GetRegistration => registration::get_registration, NOTHING;
     VerifyRegistrationEmail => registration::verify_registration_email, NOTHING;
     AddRegistrationPhone => registration::add_registration_phone, SMS;
-    VerifyRegistrationPhone => registration::verify_registration_phone, NOTHING;
+    VerifyRegistrationPhone => registration::verify_registration_phone, EMAIL;
     ResendRegistrationCode => registration::resend_registration_code, BOTH;
     Login => auth::login, BOTH;
     VerifyMfa => auth::verify_mfa, NOTHING;

@@ -88,7 +88,7 @@ fn profile_properties() -> Vec<(&'static str, Value)> {
         ("user_id", string()),
         ("user_type", json!({ "type": "string", "enum": USER_TYPES })),
         ("status", json!({ "type": "string", "enum": STATUSES })),
-        ("email", string()),
+        ("email", nullable_string()),
         ("phone", nullable_string()),
         ("username", nullable_string()),
         ("first_name", string()),
@@ -382,12 +382,13 @@ fn operation(endpoint: Endpoint) -> Operation {
             let status = object(
                 vec![
                     ("registration_id", string()),
-                    ("email", string()),
+                    ("email", nullable_string()),
                     ("phone", nullable_string()),
                     ("phone_required", json!({ "type": "boolean" })),
                     ("email_verified", json!({ "type": "boolean" })),
                     ("phone_verified", json!({ "type": "boolean" })),
                     ("username", string()),
+                    ("steps", json!({ "type": "array", "items": next_step() })),
                     ("completed", json!({ "type": "boolean" })),
                     ("next", next_step()),
                     ("expires_at", time()),
@@ -401,6 +402,7 @@ fn operation(endpoint: Endpoint) -> Operation {
                     "phone_verified",
                     "completed",
                     "next",
+                    "steps",
                     "expires_at",
                 ],
             );
@@ -416,9 +418,8 @@ fn operation(endpoint: Endpoint) -> Operation {
             }),
             ..with_body(phone_body(), (202, step()), POST_PROBLEMS)
         },
-        Endpoint::VerifyRegistrationPhone => {
-            with_body(registration::CodeBody::schema(), (201, reference("Tokens")), POST_PROBLEMS)
-        }
+        // A sign-up that started with the phone goes on to the e-mail (200).
+        Endpoint::VerifyRegistrationPhone => with_body(registration::CodeBody::schema(), (200, step()), POST_PROBLEMS),
         Endpoint::ResendRegistrationCode => with_body(registration::ResendBody::schema(), (202, step()), POST_PROBLEMS),
         Endpoint::Login => {
             let challenge = json!({ "challenge_id": "$response.body#/challenge_id" });
@@ -693,12 +694,12 @@ fn path_item_operation(route: &Route) -> Value {
     }
     let mut responses = Map::new();
     responses.insert(ok.to_string(), success);
-    if route.endpoint == Endpoint::VerifyRegistrationEmail {
-        // Verifying the e-mail completes the sign-up when the tenant asks for no phone.
+    if matches!(route.endpoint, Endpoint::VerifyRegistrationEmail | Endpoint::VerifyRegistrationPhone) {
+        // Verifying the last credential completes the sign-up.
         responses.insert(
             "201".into(),
             json!({
-                "description": "Created: the sign-up is complete (no phone required)",
+                "description": "Created: the sign-up is complete",
                 "content": { "application/json": { "schema": reference("Tokens") } },
             }),
         );

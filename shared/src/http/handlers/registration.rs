@@ -8,9 +8,10 @@ use super::reply::{json_response, message, tokens_response};
 use crate::domain::ids::RegistrationId;
 use crate::domain::password::Password;
 use crate::domain::registration::{self, Channel, SignUp, Verified};
+use crate::domain::tenant::SignUpStart;
 use crate::domain::user::Tokens;
 use crate::domain::values::{self, Phone};
-use crate::domain::{Error, FieldError};
+use crate::domain::{Error, FieldError, Step};
 use crate::http::body::{
     Accepted, Choice, Cx, Email, NewPassword, NewUsername, OneOf, PersonalBody, PhoneBody, TenantCode,
     check_confirmation,
@@ -22,7 +23,12 @@ use crate::http::problem::Problem;
 crate::body! {
     /// `POST /v1/registrations`: the first step of a sign-up.
     pub struct StartRegistrationBody {
-        email: required Email,
+        /// Required, unless the tenant's sign-up starts with the phone and
+        /// does not require an address.
+        email: optional Email,
+        /// Only where the tenant's sign-up starts with the phone (required
+        /// there): E.164, or `phone_prefix` + `phone_number`.
+        phone: flatten PhoneBody,
         password: required NewPassword,
         /// The password typed again (optional); when given, it must be
         /// the same (`password_mismatch`).
@@ -44,13 +50,34 @@ pub async fn start_registration(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem
         f.errors.extend(values::password_errors(&tenant.policy.password, "password", password, body.email.as_ref()));
     }
     check_confirmation(&mut f, body.password.as_ref(), body.confirm_password.as_ref());
+    let phone_given = ["phone", "phone_prefix", "phone_number"].map(|name| f.has(name));
+    let phone = body.phone.phone(&mut f);
+    let policy = &tenant.policy;
+    if policy.sign_up_starts_with == SignUpStart::Phone {
+        if phone.is_none() && !phone_given.contains(&true) {
+            f.errors.push(FieldError::new("phone", "required"));
+        }
+        if body.email.is_none() && policy.email_required && !f.has("email") {
+            f.errors.push(FieldError::new("email", "required"));
+        }
+    } else {
+        if body.email.is_none() && !f.has("email") {
+            f.errors.push(FieldError::new("email", "required"));
+        }
+        // The phone comes later (`/phone`), where the tenant asks for one.
+        for (name, given) in ["phone", "phone_prefix", "phone_number"].into_iter().zip(phone_given) {
+            if given {
+                f.errors.push(FieldError::new(name, "unknown_field"));
+            }
+        }
+    }
     f.finish(StartRegistrationBody::FIELDS)?;
-    let (Some(email), Some(password), Some(details)) = (body.email, body.password, body.details.details(ctx.lang))
-    else {
+    let (Some(password), Some(details)) = (body.password, body.details.details(ctx.lang)) else {
         return Err(Problem::validation(vec![]));
     };
     let sign_up = SignUp {
-        email,
+        email: body.email,
+        phone,
         password: Password::new(password),
         details,
         partner_id: ctx.partner_id.clone(),
@@ -63,7 +90,7 @@ pub async fn start_registration(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem
             "registration_id": started.registration_id,
             "next": started.next,
             "expires_at": started.expires_at,
-            "message": message(ctx, "registration_started"),
+            "message": message(ctx, if started.next == Step::VerifyPhone { "registration_started_phone" } else { "registration_started" }),
         }),
     ))
 }
@@ -147,8 +174,16 @@ pub async fn verify_registration_phone(ctx: &Ctx<'_>) -> Result<Response<Body>, 
     let tenant = ctx.tenant()?;
     let code = read_code(ctx)?;
     let device = ctx.device_id()?;
-    let tokens = registration::verify_phone(ctx.app, tenant, &registration_id(ctx)?, &code, device).await?;
-    Ok(completed(ctx, tokens))
+    match registration::verify_phone(ctx.app, tenant, &registration_id(ctx)?, &code, device).await? {
+        Verified::Next(next) => Ok(json_response(
+            StatusCode::OK,
+            json!({
+                "next": next,
+                "message": message(ctx, "phone_verified"),
+            }),
+        )),
+        Verified::Completed(tokens) => Ok(completed(ctx, tokens)),
+    }
 }
 
 /// The channels a code can be resent on.
