@@ -390,7 +390,7 @@ async fn closing_frees_the_email_and_keeps_the_audit(api: Api) {
     assert_eq!(api.call(Method::GET, "/v1/me", Some(&token), None).await.status, StatusCode::UNAUTHORIZED);
     let stored = api.call(Method::GET, &format!("/v1/users/{id}"), Some(&api.admin()), None).await.body;
     assert_eq!(stored["status"], "closed");
-    assert_eq!(stored["email"], "");
+    assert_eq!(stored["email"], Value::Null);
     assert_eq!(stored["first_name"], "");
     assert!(api.audit(&id).await.iter().any(|e| e["event"] == "created"), "the audit trail stays");
     // Every personal field is gone from the stored item (SPEC §7).

@@ -275,6 +275,28 @@ fn phone_body() -> Value {
     json!({ "oneOf": [way(&["phone"]), way(&["phone_prefix", "phone_number"])] })
 }
 
+/// The first step of a sign-up, one way per kind of tenant: with the
+/// e-mail address (no phone yet), or with the phone in E.164 or in parts
+/// (the address required where the tenant requires it).
+fn start_registration_body() -> Value {
+    let whole = registration::StartRegistrationBody::schema();
+    let way = |without: &[&str], required: &[&str]| {
+        let mut way = whole.clone();
+        if let Some(properties) = way["properties"].as_object_mut() {
+            properties.retain(|name, _| !without.contains(&name.as_str()));
+        }
+        if let Some(names) = way["required"].as_array_mut() {
+            names.extend(required.iter().map(|n| json!(n)));
+        }
+        way
+    };
+    json!({ "oneOf": [
+        way(&["phone", "phone_prefix", "phone_number"], &["email"]),
+        way(&["phone_prefix", "phone_number"], &["phone"]),
+        way(&["phone"], &["phone_prefix", "phone_number"]),
+    ] })
+}
+
 const POST_PROBLEMS: &[u16] = &[400, 404, 409, 413, 415, 422, 429];
 
 fn operation(endpoint: Endpoint) -> Operation {
@@ -371,11 +393,7 @@ fn operation(endpoint: Endpoint) -> Operation {
             );
             Operation {
                 links: registration_links(),
-                ..with_body(
-                    registration::StartRegistrationBody::schema(),
-                    (202, started),
-                    &[400, 409, 413, 415, 422, 429],
-                )
+                ..with_body(start_registration_body(), (202, started), &[400, 409, 413, 415, 422, 429])
             }
         }
         Endpoint::GetRegistration => {

@@ -64,9 +64,10 @@ pub async fn start_registration(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem
         if body.email.is_none() && !f.has("email") {
             f.errors.push(FieldError::new("email", "required"));
         }
-        // The phone comes later (`/phone`), where the tenant asks for one.
+        // The phone comes later (`/phone`), where the tenant asks for one
+        // (a malformed one has its own error already).
         for (name, given) in ["phone", "phone_prefix", "phone_number"].into_iter().zip(phone_given) {
-            if given {
+            if given && phone.is_some() {
                 f.errors.push(FieldError::new(name, "unknown_field"));
             }
         }
