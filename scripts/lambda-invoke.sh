@@ -40,7 +40,7 @@ declare -A EXPECTED=(
   [add-credential]=401:invalid_token [verify-credential]=401:invalid_token [change-password]=401:invalid_token
   [create-user]=201 [list-users]=200 [get-user]=404:user_not_found [update-user]=404:user_not_found [change-user-status]=404:user_not_found
   [unlock-user]=404:user_not_found [reset-user-password]=404:user_not_found [revoke-user-sessions]=404:user_not_found
-  [get-user-audit]=404:user_not_found [list-reference]=200 [get-reference]=200
+  [get-user-audit]=404:user_not_found [list-reference]=200 [get-reference]=200 [put-reference]=201 [delete-reference]=404:reference_not_found
 )
 
 passed=0

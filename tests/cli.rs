@@ -289,6 +289,45 @@ async fn set_policy_merges_and_validates() {
     assert_eq!(shown["policy"]["access_token_ttl_secs"], 600, "nothing refused was stored");
 }
 
+/// `reference set|remove|list`: the tenant's own kinds, through the back
+/// office's domain code.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cli_edits_the_tenants_own_reference_kinds() {
+    let cli = Cli::new("cli-reference");
+    assert!(cli.run(&["create-table"]).ok);
+    cli.json(&["tenant", "create", "bank", "--name", "Bank"]);
+    let added =
+        cli.json(&["reference", "set", "bank", "tax-liabilities", "CH", "--name", "en=Swiss", "--name", "de=Schweiz"]);
+    assert_eq!((&added["created"], &added["names"]["de"]), (&json!(true), &json!("Schweiz")), "{added}");
+    let renamed = cli.json(&["reference", "set", "bank", "tax-liabilities", "ch", "--name", "en=Switzerland"]);
+    assert_eq!((&renamed["created"], &renamed["code"]), (&json!(false), &json!("CH")), "{renamed}");
+    cli.json(&["reference", "set", "bank", "civil-statuses", "SINGLE", "--name", "en=Single"]);
+    let listed = cli.run(&["reference", "list", "bank"]);
+    assert!(listed.ok, "{}", listed.stderr);
+    assert!(listed.stdout.contains("tax-liabilities/CH\ten=Switzerland"), "{}", listed.stdout);
+    assert!(listed.stdout.contains("civil-statuses/SINGLE\ten=Single"), "{}", listed.stdout);
+    let policy = cli.json(&["tenant", "show", "bank"])["policy"]["reference"].clone();
+    assert_eq!(policy["tax-liabilities"][0]["names"], json!({ "en": "Switzerland" }), "{policy}");
+
+    for (args, reason) in [
+        (vec!["reference", "set", "bank", "countries", "XK", "--name", "en=Kosovo"], "kind: read_only_kind"),
+        (
+            vec!["reference", "set", "bank", "civil-statuses", "WIDOWED", "--name", "de=Verwitwet"],
+            "names: invalid_names",
+        ),
+        (vec!["reference", "set", "bank", "civil-statuses", "W", "--name", "Verwitwet"], "use <language>=<name>"),
+        (vec!["reference", "remove", "bank", "civil-statuses", "MARRIED"], "no such entry"),
+        (vec!["reference", "list", "nobank"], "no tenant nobank"),
+    ] {
+        let run = cli.run(&args);
+        assert!(!run.ok && run.stderr.contains(reason), "{args:?}: {}", run.stderr);
+    }
+    let removed = cli.json(&["reference", "remove", "bank", "civil-statuses", "single"]);
+    assert_eq!(removed["removed"], true);
+    let policy = cli.json(&["tenant", "show", "bank"])["policy"]["reference"].clone();
+    assert!(policy.get("civil-statuses").is_none(), "the kind went with its last entry: {policy}");
+}
+
 fn claims(now: i64) -> Claims {
     Claims {
         iss: "http://registrar.test".into(),

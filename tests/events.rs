@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use chrono::Duration;
-use serde_json::Value;
+use serde_json::{Value, json};
 use shared::adapters::system::ManualClock;
 use shared::app::App;
 use shared::domain::auth::{self, LoginOutcome, Origin};
@@ -501,4 +501,27 @@ fn every_route_has_an_event_with_its_route_key() {
         assert_eq!(event["routeKey"], format!("{} {}", route.method, route.path), "{path}");
         assert_eq!(event["requestContext"]["http"]["method"], route.method.as_str(), "{path}");
     }
+}
+
+#[tokio::test]
+async fn put_reference_event() {
+    let f = fixture(false).await;
+    let (status, body, _) = f.answer("put-reference").await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(
+        (&body["kind"], &body["code"], &body["names"]["de"]),
+        (&json!("civil-statuses"), &json!("SINGLE"), &json!("Ledig"))
+    );
+    let (status, body, _) = f.answer("put-reference").await;
+    assert_eq!(status, 200, "the same entry again: {body}");
+}
+
+#[tokio::test]
+async fn delete_reference_event() {
+    let f = fixture(false).await;
+    let (status, body, _) = f.answer("delete-reference").await;
+    assert_eq!((status, body["code"].as_str()), (404, Some("reference_not_found")), "{body}");
+    assert_eq!(f.answer("put-reference").await.0, 201);
+    let (status, body, _) = f.answer("delete-reference").await;
+    assert_eq!(status, 200, "{body}");
 }

@@ -267,6 +267,8 @@ fuzz_routes!(
     send_mfa_code => "send-mfa-code",
     complete_password_challenge => "complete-password-challenge",
     accept_legal_documents => "accept-legal-documents",
+    put_reference => "put-reference",
+    delete_reference => "delete-reference",
     refresh => "refresh",
     logout => "logout",
     logout_all => "logout-all",

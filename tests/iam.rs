@@ -1017,6 +1017,14 @@ async fn back_office_flows(stack: &Stack) {
     let body = json!({ "challenge_id": challenge.body["challenge_id"], "new_password": "N3w!Secret" });
     stack.expect(StatusCode::OK, "/v1/auth/password/challenge", body, &[("X-Device-ID", "r1")]).await;
 
+    // The tenant's own reference kinds, edited by the back office.
+    let entry = "/v1/reference/civil-statuses/SINGLE";
+    let names = json!({ "names": { "en": "Single", "de": "Ledig" } });
+    let put = stack.send(Method::PUT, entry, Some(names), &admin).await;
+    assert_eq!(put.status, StatusCode::CREATED, "{}", put.body);
+    let removed = stack.send(Method::DELETE, entry, None, &admin).await;
+    assert_eq!(removed.status, StatusCode::OK, "{}", removed.body);
+
     let list = stack.send(Method::GET, "/v1/reference/countries", None, &[]).await;
     assert_eq!(list.status, StatusCode::OK, "{}", list.body);
     let one = stack.send(Method::GET, "/v1/reference/countries/CH", None, &[]).await;

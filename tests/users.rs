@@ -121,6 +121,7 @@ on_both_stores!(
     the_back_office_edits_a_user,
     pending_legal_documents_are_accepted_at_first_login,
     users_reference_entries_of_any_kind,
+    the_back_office_edits_the_tenants_own_kinds,
 );
 
 /// User types as the source APIs spell them: any case, `SUBSCRIBER` for a
@@ -1112,4 +1113,57 @@ async fn users_reference_entries_of_any_kind(api: Api) {
     let replaced = json!({ "references": { "civil-statuses": "MARRIED" } });
     let patched = api.call(Method::PATCH, &format!("/v1/users/{id}"), Some(&admin), Some(replaced)).await;
     assert_eq!(patched.body["references"], json!({ "civil-statuses": "MARRIED" }), "{}", patched.body);
+}
+
+/// `PUT`/`DELETE /v1/reference/{kind}/{code}`: admin tokens and service
+/// owners add, rename and remove entries of the tenant's own kinds; the
+/// built-in kinds stay as they are.
+async fn the_back_office_edits_the_tenants_own_kinds(api: Api) {
+    let admin = api.admin();
+    let path = "/v1/reference/pension-situations/PENSION-FUND";
+    let names = json!({ "names": { "en": "Pension fund", "de": "Pensionskasse" } });
+    let created = api.call(Method::PUT, path, Some(&admin), Some(names.clone())).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let german = api.send(Method::GET, path, None, &[("Accept-Language", "de")]).await;
+    assert_eq!(german.body["name"], "Pensionskasse", "{}", german.body);
+    let (_, owner) = api.user("kinds-owner@example.com", "service_owner", None).await;
+    let renamed = json!({ "names": { "en": "Occupational pension", "fr": "Caisse de pension" } });
+    let renamed =
+        api.call(Method::PUT, "/v1/reference/pension-situations/pension-fund", Some(&owner), Some(renamed)).await;
+    assert_eq!((renamed.status, &renamed.body["code"]), (StatusCode::OK, &json!("PENSION-FUND")), "{}", renamed.body);
+    let french = api.send(Method::GET, path, None, &[("Accept-Language", "fr")]).await;
+    assert_eq!(french.body["name"], "Caisse de pension");
+    let german = api.send(Method::GET, path, None, &[("Accept-Language", "de")]).await;
+    assert_eq!(german.body["name"], "Occupational pension", "English where no German is left");
+
+    // Who may not, and what cannot be.
+    let (_, clerk) = api.user("kinds-clerk@example.com", "company_user", Some("acme")).await;
+    assert_eq!(api.call(Method::PUT, path, Some(&clerk), Some(names.clone())).await.code(), "forbidden");
+    assert_eq!(api.call(Method::DELETE, path, Some(&clerk), None).await.code(), "forbidden");
+    let built_in = api.call(Method::PUT, "/v1/reference/countries/XK", Some(&admin), Some(names.clone())).await;
+    assert_eq!(built_in.body["errors"][0]["code"], "read_only_kind", "{}", built_in.body);
+    let no_english = api.call(Method::PUT, path, Some(&admin), Some(json!({ "names": { "de": "Nur Deutsch" } }))).await;
+    assert_eq!(
+        (&no_english.body["errors"][0]["field"], &no_english.body["errors"][0]["code"]),
+        (&json!("names.en"), &json!("required"))
+    );
+    let bad_code =
+        api.call(Method::PUT, "/v1/reference/pension-situations/a%20b", Some(&admin), Some(names.clone())).await;
+    assert_eq!(bad_code.body["errors"][0]["code"], "invalid_entry_code", "{}", bad_code.body);
+    let bad_kind = api.call(Method::PUT, "/v1/reference/Pension/PF", Some(&admin), Some(names)).await;
+    assert_eq!(bad_kind.body["errors"][0]["code"], "invalid_kind", "{}", bad_kind.body);
+
+    // A user references the entry; removing it takes it off the list.
+    let body = json!({
+        "email": "pensioner@example.com", "first_name": "P", "last_name": "Ension", "user_type": "consumer",
+        "password": PASSWORD, "references": { "pension-situations": "pension-fund" },
+    });
+    assert_eq!(api.create(&admin, body).await.status, StatusCode::CREATED);
+    assert_eq!(api.call(Method::DELETE, path, Some(&owner), None).await.status, StatusCode::OK);
+    assert_eq!(api.send(Method::GET, path, None, &[]).await.code(), "reference_not_found");
+    assert_eq!(
+        api.send(Method::GET, "/v1/reference/pension-situations", None, &[]).await.code(),
+        "reference_not_found"
+    );
+    assert_eq!(api.call(Method::DELETE, path, Some(&admin), None).await.code(), "reference_not_found");
 }

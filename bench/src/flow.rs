@@ -236,6 +236,10 @@ impl Bench {
         });
         self.expect(m, "accept-legal-documents", "/v1/auth/legal/accept", Some(accept), None, 200).await;
         self.expect(m, "get-user", &path, None, Some(&self.admin), 200).await;
+        let entry = format!("/v1/reference/bench-kinds/K{n}");
+        let names = json!({ "names": { "en": "Bench entry" } });
+        self.expect(m, "put-reference", &entry, Some(names), Some(&self.admin), 201).await;
+        self.expect(m, "delete-reference", &entry, None, Some(&self.admin), 200).await;
         let found = format!("/v1/users?email=staff{n}@example.com");
         self.expect(m, "list-users", &found, None, Some(&self.admin), 200).await;
         let edit = json!({ "last_name": "Membership", "attributes": { "desk": "4b" } });

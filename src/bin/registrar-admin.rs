@@ -65,12 +65,34 @@ enum Command {
     /// acting as an admin token of the tenant; every change audited).
     #[command(subcommand)]
     User(UserCommand),
+    /// Reference kinds of a tenant's own (`civil-statuses`, …): their
+    /// entries and names.
+    #[command(subcommand)]
+    Reference(ReferenceCommand),
     /// Signing keys of the access tokens (in the stack's two key secrets).
     #[command(subcommand)]
     SigningKey(SigningKeyCommand),
     /// The stack's secrets.
     #[command(subcommand)]
     Secrets(SecretsCommand),
+}
+
+#[derive(Subcommand)]
+enum ReferenceCommand {
+    /// Add an entry to a kind of the tenant's own (the kind starts with its
+    /// first entry), or rename one: `--name en=Single --name de=Ledig`.
+    Set {
+        tenant: String,
+        kind: String,
+        code: String,
+        /// `<language>=<name>`, English required; repeat per language.
+        #[arg(long = "name", required = true)]
+        names: Vec<String>,
+    },
+    /// Remove an entry (the kind goes with its last one).
+    Remove { tenant: String, kind: String, code: String },
+    /// The tenant's own kinds and their entries.
+    List { tenant: String },
 }
 
 #[derive(Subcommand)]
@@ -477,6 +499,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             print(json_out, &value, format!("created service owner {} ({})", user.id, user.email));
         }
         Command::User(command) => user(&cli, dynamo.clone(), command).await?,
+        Command::Reference(command) => reference(&cli, dynamo.clone(), command).await?,
         Command::SigningKey(command) => signing_key(&cli, command, now).await?,
         Command::Secrets(command) => secrets(&cli, command, now).await?,
     }
@@ -596,6 +619,64 @@ fn user_text(view: &shared::domain::users::UserView) -> String {
         view.company_id.as_deref().unwrap_or("-"),
         lockout.failed_attempts,
     )
+}
+
+/// `reference …`: the back office's reference edits, as an admin token.
+async fn reference(cli: &Cli, store: Arc<DynamoStore>, command: &ReferenceCommand) -> Result<(), Failure> {
+    use shared::domain::reference::{put_entry, remove_entry};
+    use shared::domain::tenant::TenantEntry;
+    use shared::domain::users::Actor;
+    let (ReferenceCommand::Set { tenant, .. }
+    | ReferenceCommand::Remove { tenant, .. }
+    | ReferenceCommand::List { tenant }) = command;
+    let found =
+        tenant::get_tenant(store.as_ref(), tenant).await?.ok_or_else(|| Failure(format!("no tenant {tenant}")))?;
+    let app = operator_app(store).map_err(|e| Failure(e.to_string()))?;
+    let actor = Actor::Admin { token_id: "cli".into() };
+    let failed = |e: shared::domain::Error| match e {
+        shared::domain::Error::Validation(errors) => {
+            Failure(errors.iter().map(|e| format!("{}: {}", e.field, e.code)).collect::<Vec<_>>().join(", "))
+        }
+        shared::domain::Error::ReferenceNotFound => Failure("no such entry".into()),
+        other => Failure(other.to_string()),
+    };
+    match command {
+        ReferenceCommand::Set { kind, code, names, .. } => {
+            let mut parsed = std::collections::BTreeMap::new();
+            for pair in names {
+                let (lang, name) =
+                    pair.split_once('=').ok_or_else(|| Failure(format!("--name {pair}: use <language>=<name>")))?;
+                parsed.insert(lang.trim().to_owned(), name.trim().to_owned());
+            }
+            if !shared::domain::tenant::valid_entry_code(code) {
+                return Err(Failure(format!("{code}: a code has 1-64 of A-Z a-z 0-9 . _ -")));
+            }
+            let entry = TenantEntry { code: code.clone(), names: parsed };
+            let (entry, created) = put_entry(&app, &found.id, &actor, kind, entry).await.map_err(failed)?;
+            let out = json!({ "kind": kind, "code": entry.code, "names": entry.names, "created": created });
+            print(cli.json, &out, format!("{kind}/{}\t{}", entry.code, if created { "added" } else { "renamed" }));
+        }
+        ReferenceCommand::Remove { kind, code, .. } => {
+            remove_entry(&app, &found.id, &actor, kind, code).await.map_err(failed)?;
+            print(cli.json, &json!({ "kind": kind, "code": code, "removed": true }), format!("{kind}/{code}\tremoved"));
+        }
+        ReferenceCommand::List { .. } => {
+            let text = found
+                .policy
+                .reference
+                .iter()
+                .flat_map(|(kind, entries)| {
+                    entries.iter().map(move |e| {
+                        let names: Vec<String> = e.names.iter().map(|(l, n)| format!("{l}={n}")).collect();
+                        format!("{kind}/{}\t{}", e.code, names.join("\t"))
+                    })
+                })
+                .collect::<Vec<_>>()
+                .join("\n");
+            print(cli.json, &serde_json::to_value(&found.policy.reference).unwrap_or_default(), text);
+        }
+    }
+    Ok(())
 }
 
 /// `user …`: the back office's use cases, as an admin token of the tenant.

@@ -106,6 +106,8 @@ pub enum Error {
     Forbidden,
     #[error("user not found")]
     UserNotFound,
+    #[error("reference entry not found")]
+    ReferenceNotFound,
     #[error("status change not allowed")]
     InvalidStatusChange { from: &'static str, allowed: Vec<&'static str> },
     #[error("concurrent change")]

@@ -12,9 +12,14 @@ use chrono::{DateTime, Offset, TimeZone, Utc};
 
 use serde::{Deserialize, Serialize};
 
-use super::tenant::Tenant;
+use super::error::Error;
+use super::tenant::{Tenant, TenantEntry, valid_kind_name};
+use super::users::Actor;
 use super::values::{GENDERS, LANGUAGES};
+use crate::app::App;
 use crate::i18n::text;
+use crate::ports::Condition;
+use crate::table::{self, Record};
 
 /// The built-in kinds of reference data (a tenant adds its own).
 pub const BUILT_IN: [&str; 6] = ["genders", "languages", "countries", "nationalities", "time-zones", "legal-documents"];
@@ -156,6 +161,88 @@ pub fn entry(kind: &str, code: &str, lang: &str, tenant: &Tenant, now: DateTime<
         });
     }
     entries(kind, lang, tenant, now)?.into_iter().find(|e| e.code.eq_ignore_ascii_case(code))
+}
+
+/// Who edits a tenant's reference kinds: its admin tokens and service
+/// owners (the operator CLI acts as an admin token).
+fn may_edit(actor: &Actor) -> bool {
+    match actor {
+        Actor::Admin { .. } => true,
+        Actor::User { user_type, .. } => user_type == "service_owner",
+    }
+}
+
+/// Adds or replaces the entry `code` of the tenant's own `kind` (a new kind
+/// starts with it); answers the entry as stored and whether it is new.
+/// Built-in kinds cannot be edited (`read_only_kind`); names need English.
+pub async fn put_entry(
+    app: &App,
+    tenant_id: &str,
+    actor: &Actor,
+    kind: &str,
+    entry: TenantEntry,
+) -> Result<(TenantEntry, bool), Error> {
+    if !may_edit(actor) {
+        return Err(Error::Forbidden);
+    }
+    if BUILT_IN.contains(&kind) {
+        return Err(Error::field("kind", "read_only_kind"));
+    }
+    if !valid_kind_name(kind) {
+        return Err(Error::field("kind", "invalid_kind"));
+    }
+    let (mut tenant, version) =
+        table::get::<Tenant>(app.store.as_ref(), &table::tenant_key(tenant_id)).await?.ok_or(Error::Forbidden)?;
+    let entries = tenant.policy.reference.entry(kind.to_owned()).or_default();
+    let (stored, created) = match entries.iter_mut().find(|e| e.code.eq_ignore_ascii_case(&entry.code)) {
+        Some(existing) => {
+            // The code keeps its first spelling, so users' references stay valid.
+            existing.names = entry.names;
+            (existing.clone(), false)
+        }
+        None => {
+            entries.push(entry.clone());
+            (entry, true)
+        }
+    };
+    save(app, tenant, version).await?;
+    Ok((stored, created))
+}
+
+/// Removes the entry `code` from the tenant's own `kind` (the kind goes
+/// with its last entry). Users that reference it keep the code.
+pub async fn remove_entry(app: &App, tenant_id: &str, actor: &Actor, kind: &str, code: &str) -> Result<(), Error> {
+    if !may_edit(actor) {
+        return Err(Error::Forbidden);
+    }
+    if BUILT_IN.contains(&kind) {
+        return Err(Error::field("kind", "read_only_kind"));
+    }
+    let (mut tenant, version) =
+        table::get::<Tenant>(app.store.as_ref(), &table::tenant_key(tenant_id)).await?.ok_or(Error::Forbidden)?;
+    let entries = tenant.policy.reference.get_mut(kind).ok_or(Error::ReferenceNotFound)?;
+    let before = entries.len();
+    entries.retain(|e| !e.code.eq_ignore_ascii_case(code));
+    if entries.len() == before {
+        return Err(Error::ReferenceNotFound);
+    }
+    if entries.is_empty() {
+        tenant.policy.reference.remove(kind);
+    }
+    save(app, tenant, version).await
+}
+
+/// Writes the tenant back if no one changed it meanwhile (409 otherwise)
+/// and its policy keeps every rule; this instance forgets its cached copy.
+async fn save(app: &App, tenant: Tenant, version: u64) -> Result<(), Error> {
+    let problems = tenant.policy.problems();
+    if let Some(first) = problems.first() {
+        tracing::info!(problem = %first, "reference edit refused");
+        return Err(Error::field("names", "invalid_names"));
+    }
+    app.store.put(tenant.item()?, Condition::Version(version)).await?;
+    app.api_keys.clear();
+    Ok(())
 }
 
 /// The kinds of `tenant`: the built-in ones, then its own.

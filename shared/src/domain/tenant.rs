@@ -21,6 +21,11 @@ pub struct ApiKeyCache(std::sync::Mutex<std::collections::HashMap<String, (i64, 
 const API_KEY_CACHE_CAP: usize = 1024;
 
 impl ApiKeyCache {
+    /// Forgets every answer (after this instance changed a tenant).
+    pub fn clear(&self) {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).clear();
+    }
+
     /// [`tenant_for_api_key`], answered from memory while fresh.
     pub async fn tenant_for_api_key(
         &self,

@@ -118,4 +118,6 @@ endpoints! {
     GetUserAudit => users::get_user_audit, NOTHING;
     ListReference => reference::list_reference, NOTHING;
     GetReference => reference::get_reference, NOTHING;
+    PutReference => reference::put_reference, NOTHING;
+    DeleteReference => reference::delete_reference, NOTHING;
 }

@@ -612,6 +612,28 @@ fn operation(endpoint: Endpoint) -> Operation {
             );
             Operation { problems: &[404], ..plain((200, list)) }
         }
+        Endpoint::PutReference => {
+            let entry = object(
+                vec![
+                    ("kind", string()),
+                    ("code", string()),
+                    ("names", json!({ "type": "object", "additionalProperties": string() })),
+                ],
+                vec!["kind", "code", "names"],
+            );
+            with_body(
+                super::handlers::reference::PutReferenceBody::schema(),
+                (200, entry),
+                &[400, 403, 409, 413, 415, 422],
+            )
+        }
+        Endpoint::DeleteReference => {
+            let removed = object(
+                vec![("kind", string()), ("code", string()), ("message", string())],
+                vec!["kind", "code", "message"],
+            );
+            Operation { problems: &[403, 404, 409, 422], ..plain((200, removed)) }
+        }
         Endpoint::GetReference => Operation { problems: &[404], ..plain((200, reference_entry())) },
     }
 }
@@ -652,7 +674,10 @@ fn problem_response(status: u16) -> Value {
 fn path_parameter(route: &Route, name: &str) -> Value {
     let schema = match (route.endpoint, name) {
         // The built-in kinds, or one of the tenant's own.
-        (Endpoint::ListReference | Endpoint::GetReference, "kind") => {
+        (
+            Endpoint::ListReference | Endpoint::GetReference | Endpoint::PutReference | Endpoint::DeleteReference,
+            "kind",
+        ) => {
             json!({ "type": "string", "pattern": "^[a-z][a-z0-9-]{1,39}$", "examples": crate::domain::reference::BUILT_IN })
         }
         // A time zone's `/` percent-encoded (`Europe%2FZurich`).
@@ -711,6 +736,10 @@ fn path_item_operation(route: &Route) -> Value {
         success["links"] = op.links;
     }
     let mut responses = Map::new();
+    if route.endpoint == Endpoint::PutReference {
+        let content = success["content"].clone();
+        responses.insert("201".into(), json!({ "description": "Created: a new entry", "content": content }));
+    }
     responses.insert(ok.to_string(), success);
     if matches!(route.endpoint, Endpoint::VerifyRegistrationEmail | Endpoint::VerifyRegistrationPhone) {
         // Verifying the last credential completes the sign-up.

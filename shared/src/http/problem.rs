@@ -112,6 +112,7 @@ impl From<Error> for Problem {
             Error::EmailTaken => Problem::new(StatusCode::CONFLICT, "email_taken"),
             Error::PhoneTaken => Problem::new(StatusCode::CONFLICT, "phone_taken"),
             Error::UsernameTaken => Problem::new(StatusCode::CONFLICT, "username_taken"),
+            Error::ReferenceNotFound => Problem::new(StatusCode::NOT_FOUND, "reference_not_found"),
             Error::SmsBudgetSpent { retry_after } => {
                 Problem::new(StatusCode::TOO_MANY_REQUESTS, "sms_budget_spent").retry_after(retry_after)
             }

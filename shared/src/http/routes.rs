@@ -63,6 +63,8 @@ pub enum Endpoint {
     GetUserAudit,
     ListReference,
     GetReference,
+    PutReference,
+    DeleteReference,
 }
 
 /// One row of the route table.
@@ -325,6 +327,20 @@ pub const ROUTES: &[Route] = &[
         path: "/v1/reference/{kind}/{code}",
         auth: Auth::ApiKey,
         endpoint: Endpoint::GetReference,
+    },
+    Route {
+        function: "put-reference",
+        method: Method::PUT,
+        path: "/v1/reference/{kind}/{code}",
+        auth: Auth::Admin,
+        endpoint: Endpoint::PutReference,
+    },
+    Route {
+        function: "delete-reference",
+        method: Method::DELETE,
+        path: "/v1/reference/{kind}/{code}",
+        auth: Auth::Admin,
+        endpoint: Endpoint::DeleteReference,
     },
 ];
 
