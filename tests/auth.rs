@@ -128,6 +128,7 @@ on_both_stores!(
     a_login_within_the_cooldown_gets_the_pending_challenge,
     the_second_factor_code_is_resent_within_its_limits,
     confirm_password_is_checked_wherever_a_password_is_set,
+    legal_documents_come_after_the_second_factor,
 );
 
 async fn login_by_email_returns_tokens_and_a_cookie(api: Api) {
@@ -1482,4 +1483,46 @@ async fn confirm_password_is_checked_wherever_a_password_is_set(api: Api) {
     assert_eq!(refused.body["errors"][0]["code"], "password_mismatch", "{}", refused.body);
     let done = api.post("/v1/auth/password/reset", reset("Thr33!Secret"), &[]).await;
     assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+}
+
+/// A user with 2FA whose terms are pending (here: an older version than the
+/// tenant's) proves both factors before it can record a consent.
+async fn legal_documents_come_after_the_second_factor(api: Api) {
+    api.sign_up_with_phone("legal2fa@example.com", "+41795550101").await;
+    let lock = api.app.app.store.get(&shared::table::email_lock_key(&api.app.tenant.id, "legal2fa@example.com")).await;
+    let id = lock.unwrap().unwrap().body["user_id"].as_str().unwrap().to_owned();
+    let key = shared::table::user_key(&shared::domain::ids::UserId::parse(&id).unwrap());
+    let item = api.app.app.store.get(&key).await.unwrap().unwrap();
+    let mut body = item.body.clone();
+    body["terms"]["version"] = json!("2025-01");
+    let item = shared::ports::Item::new(key, body, None);
+    api.app.app.store.put(item, shared::ports::Condition::Always).await.unwrap();
+
+    api.advance(61);
+    let first = api.login("legal2fa@example.com", PASSWORD, "d").await;
+    assert_eq!(first.body["mfa_required"], true, "the second factor first: {}", first.body);
+    let mfa = json!({ "challenge_id": first.body["challenge_id"], "code": CODE });
+    let legal = api.post("/v1/auth/mfa", mfa, &[("X-Device-ID", "d")]).await;
+    assert_eq!(legal.body["legal_acceptance_required"], true, "{}", legal.body);
+    assert_eq!(legal.body["documents"], json!([{ "code": "terms", "version": "2026-01" }]));
+    // The MFA challenge is spent; the legal one does not take a code.
+    let again = api
+        .post(
+            "/v1/auth/mfa",
+            json!({ "challenge_id": first.body["challenge_id"], "code": CODE }),
+            &[("X-Device-ID", "d")],
+        )
+        .await;
+    assert_eq!(again.code(), "invalid_code", "{}", again.body);
+    let as_code = api
+        .post(
+            "/v1/auth/mfa",
+            json!({ "challenge_id": legal.body["challenge_id"], "code": CODE }),
+            &[("X-Device-ID", "d")],
+        )
+        .await;
+    assert_eq!(as_code.code(), "invalid_code", "{}", as_code.body);
+    let accept = json!({ "challenge_id": legal.body["challenge_id"], "terms_accepted": true });
+    let tokens = api.post("/v1/auth/legal/accept", accept, &[("X-Device-ID", "d")]).await;
+    assert!(tokens.body["access_token"].is_string(), "no second 2FA round: {}", tokens.body);
 }

@@ -326,6 +326,19 @@ async fn the_cli_edits_the_tenants_own_reference_kinds() {
     assert_eq!(removed["removed"], true);
     let policy = cli.json(&["tenant", "show", "bank"])["policy"]["reference"].clone();
     assert!(policy.get("civil-statuses").is_none(), "the kind went with its last entry: {policy}");
+
+    // A tenant that requires usernames gets a first service owner with one.
+    cli.json(&["tenant", "set-policy", "bank", "--policy", r#"{"usernames": "required"}"#]);
+    let owner = ["service-owner", "create", "bank", "--email", "boss@bank.example", "--first-name", "B"];
+    let owner = [owner.as_slice(), &["--last-name", "Oss", "--password", "Str0ng!Pass"]].concat();
+    let without = cli.run(&owner);
+    assert!(!without.ok && without.stderr.contains("username: required"), "{}", without.stderr);
+    let bad = cli.run(&[owner.as_slice(), &["--username", "9x"]].concat());
+    assert!(!bad.ok && bad.stderr.contains("--username: too_short"), "{}", bad.stderr);
+    let created = cli.json(&[owner.as_slice(), &["--username", "BankBoss"]].concat());
+    assert!(created["user_id"].is_string(), "{created}");
+    let found = cli.json(&["user", "find", "bank", "--username", "bankboss"]);
+    assert_eq!(found["username"], "BankBoss", "{found}");
 }
 
 fn claims(now: i64) -> Claims {

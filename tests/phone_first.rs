@@ -54,6 +54,7 @@ on_both_stores!(
     the_phone_first_then_the_email,
     the_phone_alone_where_no_address_is_required,
     a_taken_phone_answers_like_a_free_one_and_never_completes,
+    a_taken_address_is_told_only_to_its_owner,
     two_sign_ups_racing_for_one_phone_make_one_user,
     the_rules_of_the_first_step,
 );
@@ -222,4 +223,28 @@ async fn the_rules_of_the_first_step(backend: Backend) {
         )
         .await;
     assert_eq!(fields(&refused), [("phone".to_owned(), "unknown_field".to_owned())], "{}", refused.body);
+}
+
+/// The phone step of a sign-up whose address is taken answers like any
+/// other (the SMS code works); the address's owner gets the "already has an
+/// account" notice instead of a code, and the sign-up never completes.
+async fn a_taken_address_is_told_only_to_its_owner(backend: Backend) {
+    let api = Api::phone_first(backend, true).await;
+    let first = api.sign_up(json!({ "phone": PHONE, "email": "owner@example.com" })).await;
+    let id = first.body["registration_id"].as_str().unwrap().to_owned();
+    assert_eq!(api.verify(&id, "phone", &api.code(PHONE)).await.body["next"], "verify_email");
+    assert_eq!(api.verify(&id, "email", &api.code("owner@example.com")).await.status, StatusCode::CREATED);
+
+    let other = "+41791234569";
+    let again = api.sign_up(json!({ "phone": other, "email": "owner@example.com" })).await;
+    let id = again.body["registration_id"].as_str().unwrap().to_owned();
+    let next = api.verify(&id, "phone", &api.code(other)).await;
+    assert_eq!((next.status, &next.body["next"]), (StatusCode::OK, &json!("verify_email")), "{}", next.body);
+    let mails = api.app.messages_to("owner@example.com");
+    assert_eq!(mails.len(), 2, "the code of the first sign-up, then the notice");
+    assert!(mails[1]["text"].as_str().unwrap().contains("you already have one"), "{}", mails[1]);
+    assert!(api.app.latest_code("owner@example.com").is_none(), "no code in the notice");
+    for guess in ["000000", "123456"] {
+        assert_eq!(api.verify(&id, "email", guess).await.code(), "invalid_code");
+    }
 }

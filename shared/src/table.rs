@@ -458,6 +458,10 @@ pub struct Challenge {
     /// reset, logout-all) also ends the login steps under way.
     #[serde(default)]
     pub epoch: u64,
+    /// The second factor was proven before this step (legal documents
+    /// after 2FA): the login goes on without it.
+    #[serde(default)]
+    pub mfa_passed: bool,
 }
 
 impl Record for Challenge {

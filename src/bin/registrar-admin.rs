@@ -235,6 +235,9 @@ enum ServiceOwnerCommand {
         /// The password; prefer REGISTRAR_PASSWORD to keep it out of shell history.
         #[arg(long, env = "REGISTRAR_PASSWORD", hide_env_values = true)]
         password: String,
+        /// A username (tenants with usernames; required where they require one).
+        #[arg(long)]
+        username: Option<String>,
     },
 }
 
@@ -492,8 +495,16 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 format!("revoked admin token {token_id}"),
             );
         }
-        Command::ServiceOwner(ServiceOwnerCommand::Create { tenant: tid, email, first_name, last_name, password }) => {
-            let user = create_service_owner(dynamo.clone(), tid, email, first_name, last_name, password).await?;
+        Command::ServiceOwner(ServiceOwnerCommand::Create {
+            tenant: tid,
+            email,
+            first_name,
+            last_name,
+            password,
+            username,
+        }) => {
+            let names = (first_name.as_str(), last_name.as_str());
+            let user = create_service_owner(dynamo.clone(), tid, email, names, password, username.as_deref()).await?;
             let value =
                 json!({ "user_id": user.id, "tenant_id": tid, "email": user.email, "user_type": user.user_type });
             print(json_out, &value, format!("created service owner {} ({})", user.id, user.email));
@@ -761,9 +772,9 @@ async fn create_service_owner(
     store: Arc<DynamoStore>,
     tenant_id: &str,
     email: &str,
-    first_name: &str,
-    last_name: &str,
+    (first_name, last_name): (&str, &str),
     password: &str,
+    username: Option<&str>,
 ) -> Result<shared::domain::user::User, Failure> {
     use shared::domain::users::{Actor, NewUser, Secret, create_user};
     use shared::domain::values::{EmailAddress, parse_name, password_errors};
@@ -776,9 +787,13 @@ async fn create_service_owner(
         let codes: Vec<&str> = broken.iter().map(|e| e.code).collect();
         return Err(Failure(format!("--password breaks the policy: {}", codes.join(", "))));
     }
+    let username = username
+        .map(shared::domain::values::Username::parse)
+        .transpose()
+        .map_err(|code| Failure(format!("--username: {code}")))?;
     let new = NewUser {
         references: Default::default(),
-        username: None,
+        username,
         email,
         details: PersonalDetails {
             first_name: parse_name(first_name).map_err(|c| Failure(format!("--first-name: {c}")))?,
@@ -800,6 +815,10 @@ async fn create_service_owner(
     let app = operator_app(store).map_err(|e| Failure(e.to_string()))?;
     create_user(&app, &tenant, &Actor::Admin { token_id: "cli".into() }, new, None).await.map_err(|e| match e {
         shared::domain::Error::EmailTaken => Failure("that e-mail address already has an account".into()),
+        shared::domain::Error::UsernameTaken => Failure("that username already has an account".into()),
+        shared::domain::Error::Validation(errors) => {
+            Failure(errors.iter().map(|e| format!("{}: {}", e.field, e.code)).collect::<Vec<_>>().join(", "))
+        }
         other => Failure(other.to_string()),
     })
 }

@@ -277,7 +277,8 @@ pub async fn login(
         user.updated_at = app.clock.now();
         writes.push(user.put(Condition::Version(version))?);
     }
-    continue_login(app, tenant, &user, LoginVia { device_id: origin.device_id, by_phone }, writes).await
+    let via = LoginVia { device_id: origin.device_id, by_phone, mfa_passed: false };
+    continue_login(app, tenant, &user, via, writes).await
 }
 
 /// The HMAC that makes a device token unforgeable, bound to tenant, user,
@@ -313,8 +314,38 @@ fn trusted_device(app: &App, tenant: &Tenant, user: &User, token: Option<&str>) 
     bool::from(expected.as_bytes().ct_eq(mac.as_bytes())).then(|| id.to_owned())
 }
 
-/// After the password: the reset-required challenge, the 2FA challenge, or
-/// a new session (with `writes` in the same transaction).
+/// A login step without a code (a new password, legal documents), stored
+/// with `writes` in one transaction.
+async fn step_challenge(
+    app: &App,
+    tenant: &Tenant,
+    user: &User,
+    via: LoginVia<'_>,
+    mut writes: Vec<Write>,
+    kind: ChallengeKind,
+) -> Result<ChallengeId, Error> {
+    let challenge = Challenge {
+        id: ChallengeId::from_new(app.new_id("chl")),
+        kind,
+        tenant_id: tenant.id.clone(),
+        user_id: user.id.clone(),
+        device_id: via.device_id.to_owned(),
+        channel: None,
+        by_phone: via.by_phone,
+        code: None,
+        expires_at: app.clock.now() + Duration::seconds(CHALLENGE_TTL_SECS),
+        epoch: user.session_epoch,
+        mfa_passed: via.mfa_passed,
+    };
+    writes.push(Write::Put { item: challenge.item()?, condition: Condition::NotExists });
+    app.store.transact(writes).await?;
+    Ok(challenge.id)
+}
+
+/// After the password, in this order: the reset-required challenge, the 2FA
+/// challenge, the legal documents to accept (only once every factor is
+/// proven, so a password alone cannot record a consent), then a new session
+/// (with `writes` in the same transaction).
 async fn continue_login(
     app: &App,
     tenant: &Tenant,
@@ -322,38 +353,28 @@ async fn continue_login(
     via: LoginVia<'_>,
     mut writes: Vec<Write>,
 ) -> Result<LoginOutcome, Error> {
-    let now = app.clock.now();
     let device_id = via.device_id;
-    let documents = pending_documents(tenant, user);
-    if user.reset_required || !documents.is_empty() {
-        let kind = if user.reset_required { ChallengeKind::PasswordChange } else { ChallengeKind::LegalAcceptance };
-        let challenge = Challenge {
-            id: ChallengeId::from_new(app.new_id("chl")),
-            kind,
-            tenant_id: tenant.id.clone(),
-            user_id: user.id.clone(),
-            device_id: device_id.to_owned(),
-            channel: None,
-            by_phone: via.by_phone,
-            code: None,
-            expires_at: now + Duration::seconds(CHALLENGE_TTL_SECS),
-            epoch: user.session_epoch,
-        };
-        writes.push(Write::Put { item: challenge.item()?, condition: Condition::NotExists });
-        app.store.transact(writes).await?;
-        return Ok(if user.reset_required {
-            LoginOutcome::PasswordChange { challenge_id: challenge.id }
-        } else {
-            LoginOutcome::LegalAcceptance { challenge_id: challenge.id, documents }
-        });
+    if user.reset_required {
+        let challenge_id = step_challenge(app, tenant, user, via, writes, ChallengeKind::PasswordChange).await?;
+        return Ok(LoginOutcome::PasswordChange { challenge_id });
     }
-    if user.mfa_enabled() {
+    if user.mfa_enabled() && !via.mfa_passed {
         return start_mfa(app, tenant, user, via, writes).await;
+    }
+    let documents = pending_documents(tenant, user);
+    if !documents.is_empty() {
+        let challenge_id = step_challenge(app, tenant, user, via, writes, ChallengeKind::LegalAcceptance).await?;
+        return Ok(LoginOutcome::LegalAcceptance { challenge_id, documents });
     }
     let (session_writes, mut tokens) = open_session(app, tenant, user, Some(device_id))?;
     tokens.device_token = Some(device_token(app, &tenant.id, user)?);
     writes.extend(session_writes);
-    writes.push(audit_write(app, &user.id, "logged_in", serde_json::json!({ "device_id": device_id }))?);
+    let detail = if via.mfa_passed {
+        serde_json::json!({ "device_id": device_id, "mfa": true })
+    } else {
+        serde_json::json!({ "device_id": device_id })
+    };
+    writes.push(audit_write(app, &user.id, "logged_in", detail)?);
     app.store.transact(writes).await?;
     Ok(LoginOutcome::Tokens(tokens))
 }
@@ -405,6 +426,7 @@ async fn start_mfa(
         code: None,
         expires_at: app.clock.now(),
         epoch: user.session_epoch,
+        mfa_passed: false,
     };
     let id = challenge.id.clone();
     send_mfa_code(app, tenant, user, challenge, Condition::NotExists, writes).await?;
@@ -541,6 +563,8 @@ pub async fn resend_mfa_code(
 struct LoginVia<'a> {
     device_id: &'a str,
     by_phone: bool,
+    /// The second factor is proven already.
+    mfa_passed: bool,
 }
 
 async fn load_challenge(
@@ -570,7 +594,7 @@ pub async fn verify_mfa(
     challenge_id: &ChallengeId,
     code: &str,
     origin: Origin<'_>,
-) -> Result<Tokens, Error> {
+) -> Result<LoginOutcome, Error> {
     let per_ip = tenant.policy.ip_limits.logins_per_5_min;
     limits::count(app, "mfa-ip", &format!("{}#{}", tenant.id, origin.ip), 300, per_ip).await?;
     let device_id = origin.device_id;
@@ -592,17 +616,14 @@ pub async fn verify_mfa(
     if !user.is_active() || user.session_epoch != challenge.epoch {
         return Err(Error::InvalidCode);
     }
-    let (mut writes, mut tokens) = open_session(app, tenant, &user, Some(device_id))?;
-    tokens.device_token = Some(device_token(app, &tenant.id, &user)?);
-    writes.push(Write::Delete { key: challenge_key(&challenge.id), condition: Condition::Version(version) });
-    writes.push(audit_write(app, &user.id, "logged_in", serde_json::json!({ "device_id": device_id, "mfa": true }))?);
-    // The right code sent twice at once: one session; the other answer is
-    // the one every failed code gets.
-    app.store.transact(writes).await.map_err(|e| match e {
-        StoreError::ConditionFailed { .. } => Error::InvalidCode,
-        other => other.into(),
-    })?;
-    Ok(tokens)
+    // The session (or the legal documents still to accept) comes with the
+    // challenge's end. The right code sent twice at once: one of them goes
+    // on; the other answer is the one every failed code gets.
+    let writes = vec![Write::Delete { key: challenge_key(&challenge.id), condition: Condition::Version(version) }];
+    let via = LoginVia { device_id, by_phone: challenge.by_phone, mfa_passed: true };
+    continue_login(app, tenant, &user, via, writes)
+        .await
+        .map_err(|e| if e == Error::Conflict { Error::InvalidCode } else { e })
 }
 
 /// The "reset required" challenge: a new password, then the login goes on.
@@ -634,7 +655,8 @@ pub async fn complete_password_challenge(
         Write::Delete { key: challenge_key(&challenge.id), condition: Condition::Version(challenge_version) },
         audit_write(app, &user.id, "password_changed", serde_json::json!({ "reason": "reset_required" }))?,
     ];
-    continue_login(app, tenant, &user, LoginVia { device_id, by_phone: challenge.by_phone }, writes).await
+    let via = LoginVia { device_id, by_phone: challenge.by_phone, mfa_passed: challenge.mfa_passed };
+    continue_login(app, tenant, &user, via, writes).await
 }
 
 /// The legal-acceptance challenge: the user accepts the documents the
@@ -690,7 +712,8 @@ pub async fn accept_legal_documents(
             serde_json::json!({ "documents": pending, "device_id": device_id }),
         )?,
     ];
-    continue_login(app, tenant, &user, LoginVia { device_id, by_phone: challenge.by_phone }, writes).await
+    let via = LoginVia { device_id, by_phone: challenge.by_phone, mfa_passed: challenge.mfa_passed };
+    continue_login(app, tenant, &user, via, writes).await
 }
 
 /// The successor of a refresh token: derived, not stored, so a token

@@ -109,6 +109,11 @@ pub struct TenantEntry {
     pub names: std::collections::BTreeMap<String, String>,
 }
 
+/// The most kinds of its own a tenant has, and entries per kind (the
+/// policy lives in the tenant's item, which every request reads).
+pub const MAX_KINDS: usize = 50;
+pub const MAX_ENTRIES: usize = 500;
+
 /// A kind name of a tenant's own: 2–40 lower-case letters, digits and `-`.
 pub fn valid_kind_name(kind: &str) -> bool {
     (2..=40).contains(&kind.len())
@@ -285,7 +290,13 @@ impl Policy {
                 problems.push(format!("cors_origins: {origin} is not an origin (scheme://host[:port], lower case)"));
             }
         }
+        if self.reference.len() > MAX_KINDS {
+            problems.push(format!("reference: at most {MAX_KINDS} kinds of the tenant's own"));
+        }
         for (kind, entries) in &self.reference {
+            if entries.len() > MAX_ENTRIES {
+                problems.push(format!("reference.{kind}: at most {MAX_ENTRIES} entries"));
+            }
             if !valid_kind_name(kind) || super::reference::BUILT_IN.contains(&kind.as_str()) {
                 problems.push(format!(
                     "reference: {kind:?} is not a kind of the tenant's own (2-40 of a-z 0-9 -, not a built-in kind)"

@@ -13,7 +13,7 @@ use chrono::{DateTime, Offset, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::error::Error;
-use super::tenant::{Tenant, TenantEntry, valid_kind_name};
+use super::tenant::{MAX_ENTRIES, MAX_KINDS, Tenant, TenantEntry, valid_kind_name};
 use super::users::Actor;
 use super::values::{GENDERS, LANGUAGES};
 use crate::app::App;
@@ -193,7 +193,14 @@ pub async fn put_entry(
     }
     let (mut tenant, version) =
         table::get::<Tenant>(app.store.as_ref(), &table::tenant_key(tenant_id)).await?.ok_or(Error::Forbidden)?;
+    if !tenant.policy.reference.contains_key(kind) && tenant.policy.reference.len() >= MAX_KINDS {
+        return Err(Error::field("kind", "too_many"));
+    }
     let entries = tenant.policy.reference.entry(kind.to_owned()).or_default();
+    let known = entries.iter().any(|e| e.code.eq_ignore_ascii_case(&entry.code));
+    if !known && entries.len() >= MAX_ENTRIES {
+        return Err(Error::field("code", "too_many"));
+    }
     let (stored, created) = match entries.iter_mut().find(|e| e.code.eq_ignore_ascii_case(&entry.code)) {
         Some(existing) => {
             // The code keeps its first spelling, so users' references stay valid.
@@ -206,6 +213,7 @@ pub async fn put_entry(
         }
     };
     save(app, tenant, version).await?;
+    tracing::info!(by = %actor.label(), kind, code = %stored.code, created, "reference entry saved");
     Ok((stored, created))
 }
 
@@ -229,7 +237,9 @@ pub async fn remove_entry(app: &App, tenant_id: &str, actor: &Actor, kind: &str,
     if entries.is_empty() {
         tenant.policy.reference.remove(kind);
     }
-    save(app, tenant, version).await
+    save(app, tenant, version).await?;
+    tracing::info!(by = %actor.label(), kind, code, "reference entry removed");
+    Ok(())
 }
 
 /// Writes the tenant back if no one changed it meanwhile (409 otherwise)
@@ -338,5 +348,10 @@ mod tests {
             .reference
             .insert("civil-statuses".into(), vec![TenantEntry { code: "a b".into(), names: names(&[("de", "x")]) }]);
         assert_eq!(tenant.policy.problems().len(), 3, "{:?}", tenant.policy.problems());
+        // Bounded: the policy lives in the tenant's item.
+        let mut big = self::tests::tenant();
+        let entry = |n: usize| TenantEntry { code: format!("C{n}"), names: names(&[("en", "x")]) };
+        big.policy.reference.insert("many".into(), (0..=crate::domain::tenant::MAX_ENTRIES).map(entry).collect());
+        assert_eq!(big.policy.problems(), ["reference.many: at most 500 entries"]);
     }
 }

@@ -278,8 +278,13 @@ pub async fn start(app: &App, tenant: &Tenant, sign_up: SignUp, ip: &str) -> Res
     // Per caller and per destination, whether or not it is taken.
     let per_ip = tenant.policy.ip_limits.signups_per_hour;
     limits::count(app, "signup-ip", &format!("{}#{ip}", tenant.id), 3600, per_ip).await?;
-    let destination_key = format!("{}#{destination}", tenant.id);
-    limits::count(app, "signup-dest", &destination_key, 3600, tenant.policy.codes.max_sends as u64).await?;
+    let per_destination = tenant.policy.codes.max_sends as u64;
+    limits::count(app, "signup-dest", &format!("{}#{destination}", tenant.id), 3600, per_destination).await?;
+    // The address of a sign-up that starts with the phone gets its code
+    // later; it is counted now, so that step cannot fail on its limit.
+    if let (Channel::Sms, Some(email)) = (first, &sign_up.email) {
+        limits::count(app, "signup-dest", &format!("{}#{email}", tenant.id), 3600, per_destination).await?;
+    }
     tenant.policy.usernames.check(sign_up.username.as_ref())?;
     if let Some(name) = &sign_up.username
         && app.store.get(&username_lock_key(&tenant.id, name)).await?.is_some()
@@ -365,8 +370,14 @@ async fn verify(
     let candidate = hash_code(app.settings.code_key()?, channel.purpose(), &owner, code);
     let pending = registration.code(channel).clone().ok_or(Error::InvalidCode)?;
     let right = spend_try(app, &pending, &candidate, tenant.policy.codes.max_attempts).await?;
-    // A taken address (or phone) never verifies, whatever was guessed.
-    if !right || registration.email_taken || registration.phone_taken {
+    // A taken address (or phone) never verifies, whatever was guessed; the
+    // other channel's code still does (its answer must not tell that the
+    // address is taken: the owner is told by the notice the next step sends).
+    let taken = match channel {
+        Channel::Email => registration.email_taken,
+        Channel::Sms => registration.phone_taken,
+    };
+    if !right || taken {
         return Err(Error::InvalidCode);
     }
     let now = app.clock.now();
@@ -381,10 +392,10 @@ async fn verify(
             // The phone is proven: now the address's code (or the notice to
             // its owner). If the send fails, the phone stays proven and
             // `resend` sends the e-mail.
+            // The address's sends were counted at the start; this send is one
+            // per registration, so the per-registration cap does not hold
+            // it back (resends of it do count).
             let before = registration.clone();
-            let address = registration.email.as_ref().map(ToString::to_string).unwrap_or_default();
-            let subject = format!("{}#{address}", tenant.id);
-            limits::count(app, "signup-dest", &subject, 3600, tenant.policy.codes.max_sends as u64).await?;
             let message = prepare_send(app, tenant, &mut registration, Channel::Email)?;
             match app.store.put(registration.item()?, Condition::Version(version)).await {
                 Ok(_) => deliver(app, message, &registration, version + 1, before)

@@ -71,7 +71,8 @@ impl Actor {
         }
     }
 
-    fn label(&self) -> String {
+    /// Who, for the audit trail and logs (`admin:<token id>` or the user id).
+    pub fn label(&self) -> String {
         match self {
             Actor::Admin { token_id } => format!("admin:{token_id}"),
             Actor::User { user_id, .. } => user_id.clone(),

@@ -95,7 +95,7 @@ endpoints! {
     VerifyMfa => auth::verify_mfa, NOTHING;
     SendMfaCode => auth::send_mfa_code, BOTH;
     CompletePasswordChallenge => auth::complete_password_challenge, BOTH;
-    AcceptLegalDocuments => auth::accept_legal_documents, BOTH;
+    AcceptLegalDocuments => auth::accept_legal_documents, NOTHING;
     Refresh => auth::refresh, NOTHING;
     Logout => auth::logout, NOTHING;
     LogoutAll => auth::logout_all, NOTHING;

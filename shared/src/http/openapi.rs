@@ -456,7 +456,7 @@ fn operation(endpoint: Endpoint) -> Operation {
         }
         Endpoint::VerifyMfa => Operation {
             device: true,
-            ..with_body(auth::MfaBody::schema(), (200, reference("Tokens")), &[400, 403, 404, 413, 415, 422, 429])
+            ..with_body(auth::MfaBody::schema(), (200, login_answer()), &[400, 403, 404, 413, 415, 422, 429])
         },
         Endpoint::SendMfaCode => Operation {
             device: true,

@@ -155,8 +155,8 @@ pub async fn verify_mfa(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
     let origin = Origin { ip: &ctx.client_ip, device_id: device, device_token: None };
     // A malformed challenge is as gone as an unknown one: it answers like a wrong code.
     let challenge_id = ChallengeId::parse(&challenge_id).ok_or(Error::InvalidCode)?;
-    let tokens = auth::verify_mfa(ctx.app, tenant, &challenge_id, &code, origin).await?;
-    Ok(tokens_response(ctx, &tokens, StatusCode::OK, "logged_in"))
+    let outcome = auth::verify_mfa(ctx.app, tenant, &challenge_id, &code, origin).await?;
+    Ok(login_answer(ctx, outcome))
 }
 
 pub async fn send_mfa_code(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
