@@ -153,15 +153,7 @@ async fn the_cli_sets_up_a_tenant_the_api_then_serves() {
     // login asks for them.
     let challenge = login.json::<Value>().await.unwrap();
     assert_eq!(challenge["legal_acceptance_required"], true, "{challenge}");
-    let accepted = http
-        .post(url("/v1/auth/legal/accept"))
-        .header("X-API-Key", &api_key)
-        .header("X-Device-ID", "ops")
-        .json(&json!({ "challenge_id": challenge["challenge_id"], "terms_accepted": true, "privacy_policy_accepted": true }))
-        .send()
-        .await
-        .unwrap();
-    let token = accepted.json::<Value>().await.unwrap()["access_token"].as_str().unwrap().to_owned();
+    let token = accept_legal(&http, &url(""), &api_key, &challenge).await;
     let header = jsonwebtoken::decode_header(&token).unwrap();
     assert_eq!(header.kid.as_deref(), Some(kid.as_str()), "signed with the CLI's key");
     let created = http
@@ -341,6 +333,22 @@ async fn the_cli_edits_the_tenants_own_reference_kinds() {
     assert_eq!(found["username"], "BankBoss", "{found}");
 }
 
+/// Accepts the legal documents a login asked for (device `ops`); the
+/// access token.
+async fn accept_legal(http: &reqwest::Client, base: &str, api_key: &str, challenge: &Value) -> String {
+    let body =
+        json!({ "challenge_id": challenge["challenge_id"], "terms_accepted": true, "privacy_policy_accepted": true });
+    let accepted = http
+        .post(format!("{base}/v1/auth/legal/accept"))
+        .header("X-API-Key", api_key)
+        .header("X-Device-ID", "ops")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    accepted.json::<Value>().await.unwrap()["access_token"].as_str().unwrap().to_owned()
+}
+
 fn claims(now: i64) -> Claims {
     Claims {
         iss: "http://registrar.test".into(),
@@ -478,15 +486,7 @@ async fn the_cli_finds_and_helps_a_user() {
     let signed_in = login("Str0ng!Pass").await.unwrap();
     assert_eq!(signed_in.status(), 200, "unlocked");
     let challenge = signed_in.json::<Value>().await.unwrap();
-    let accepted = http
-        .post(format!("http://{addr}/v1/auth/legal/accept"))
-        .header("X-API-Key", &api_key)
-        .header("X-Device-ID", "ops")
-        .json(&json!({ "challenge_id": challenge["challenge_id"], "terms_accepted": true, "privacy_policy_accepted": true }))
-        .send()
-        .await
-        .unwrap();
-    let access = accepted.json::<Value>().await.unwrap()["access_token"].as_str().unwrap().to_owned();
+    let access = accept_legal(&http, &format!("http://{addr}"), &api_key, &challenge).await;
     let revoked = cli.json(&["user", "revoke-sessions", "acme", &id, "--reason", "Lost laptop"]);
     assert_eq!(revoked["sessions_revoked"], 1);
     let me = http

@@ -626,6 +626,28 @@ pub async fn verify_mfa(
         .map_err(|e| if e == Error::Conflict { Error::InvalidCode } else { e })
 }
 
+/// A login step without a code (a new password, legal documents) and its
+/// user, with both versions: the user must still be active (no password, no
+/// session otherwise) and have kept its sessions since the login (a reset
+/// by the owner ends the login too).
+async fn load_step(
+    app: &App,
+    tenant: &Tenant,
+    challenge_id: &ChallengeId,
+    kind: ChallengeKind,
+    device_id: &str,
+) -> Result<(Challenge, u64, User, u64), Error> {
+    let (challenge, challenge_version) = load_challenge(app, tenant, challenge_id, kind, device_id).await?;
+    let (user, version) = load_user(app, &challenge.user_id).await?.ok_or(Error::ChallengeNotFound)?;
+    if !user.is_active() {
+        return Err(Error::AccountInactive);
+    }
+    if user.session_epoch != challenge.epoch {
+        return Err(Error::ChallengeNotFound);
+    }
+    Ok((challenge, challenge_version, user, version))
+}
+
 /// The "reset required" challenge: a new password, then the login goes on.
 pub async fn complete_password_challenge(
     app: &App,
@@ -634,18 +656,8 @@ pub async fn complete_password_challenge(
     new_password: &Password,
     device_id: &str,
 ) -> Result<LoginOutcome, Error> {
-    let (challenge, challenge_version) =
-        load_challenge(app, tenant, challenge_id, ChallengeKind::PasswordChange, device_id).await?;
-    let (mut user, version) = load_user(app, &challenge.user_id).await?.ok_or(Error::ChallengeNotFound)?;
-    // Suspended, disabled or closed since the login: no password, no session.
-    if !user.is_active() {
-        return Err(Error::AccountInactive);
-    }
-    // Every session ended since the login (a reset by the owner): so did
-    // this login.
-    if user.session_epoch != challenge.epoch {
-        return Err(Error::ChallengeNotFound);
-    }
+    let (challenge, challenge_version, mut user, version) =
+        load_step(app, tenant, challenge_id, ChallengeKind::PasswordChange, device_id).await?;
     check_new_password(tenant, &user, new_password)?;
     user.password_hash = hash_password(new_password, app.random.as_ref()).await?;
     user.reset_required = false;
@@ -670,15 +682,8 @@ pub async fn accept_legal_documents(
     accepted: &[&str],
     device_id: &str,
 ) -> Result<LoginOutcome, Error> {
-    let (challenge, challenge_version) =
-        load_challenge(app, tenant, challenge_id, ChallengeKind::LegalAcceptance, device_id).await?;
-    let (mut user, version) = load_user(app, &challenge.user_id).await?.ok_or(Error::ChallengeNotFound)?;
-    if !user.is_active() {
-        return Err(Error::AccountInactive);
-    }
-    if user.session_epoch != challenge.epoch {
-        return Err(Error::ChallengeNotFound);
-    }
+    let (challenge, challenge_version, mut user, version) =
+        load_step(app, tenant, challenge_id, ChallengeKind::LegalAcceptance, device_id).await?;
     let pending = pending_documents(tenant, &user);
     let missing: Vec<_> = pending
         .iter()

@@ -290,6 +290,19 @@ impl Policy {
                 problems.push(format!("cors_origins: {origin} is not an origin (scheme://host[:port], lower case)"));
             }
         }
+        problems.extend(self.reference_problems());
+        for (name, version) in [("terms_version", &self.terms_version), ("privacy_version", &self.privacy_version)] {
+            if version.trim().is_empty() || version.len() > 64 {
+                problems.push(format!("{name} must be 1 to 64 characters"));
+            }
+        }
+        problems
+    }
+
+    /// The rules of the tenant's own reference kinds alone (what an edit of
+    /// them must keep, whatever else the stored policy holds).
+    pub fn reference_problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
         if self.reference.len() > MAX_KINDS {
             problems.push(format!("reference: at most {MAX_KINDS} kinds of the tenant's own"));
         }
@@ -320,11 +333,6 @@ impl Policy {
                 if entry.names.values().any(|n| n.trim().is_empty() || n.chars().count() > 200) {
                     problems.push(format!("reference.{kind}.{}: names are 1 to 200 characters", entry.code));
                 }
-            }
-        }
-        for (name, version) in [("terms_version", &self.terms_version), ("privacy_version", &self.privacy_version)] {
-            if version.trim().is_empty() || version.len() > 64 {
-                problems.push(format!("{name} must be 1 to 64 characters"));
             }
         }
         problems

@@ -245,7 +245,9 @@ pub async fn remove_entry(app: &App, tenant_id: &str, actor: &Actor, kind: &str,
 /// Writes the tenant back if no one changed it meanwhile (409 otherwise)
 /// and its policy keeps every rule; this instance forgets its cached copy.
 async fn save(app: &App, tenant: Tenant, version: u64) -> Result<(), Error> {
-    let problems = tenant.policy.problems();
+    // Only the reference rules: a stored policy that breaks a rule added
+    // later must not block these edits.
+    let problems = tenant.policy.reference_problems();
     if let Some(first) = problems.first() {
         tracing::info!(problem = %first, "reference edit refused");
         return Err(Error::field("names", "invalid_names"));
