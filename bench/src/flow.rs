@@ -260,7 +260,7 @@ impl Bench {
     pub async fn plain_user(&self, meter: &mut dyn Meter) -> Value {
         let created = json!({
             "email": "plain@example.com", "first_name": "Plain", "last_name": "User", "user_type": "consumer",
-            "password": PASSWORD,
+            "password": PASSWORD, "terms_accepted": true, "privacy_policy_accepted": true,
         });
         self.expect(meter, "create-user", "/v1/users", Some(created), Some(&self.admin), 201).await;
         json!({ "username": "plain@example.com", "password": PASSWORD })
