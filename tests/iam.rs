@@ -1000,8 +1000,8 @@ async fn service_owner_flows(stack: &Stack) {
     let reason = json!({ "reason": "IAM check" });
     call(Method::POST, format!("{user}/unlock"), Some(reason.clone())).await;
     call(Method::POST, format!("{user}/sessions/revoke"), Some(reason.clone())).await;
-    call(Method::POST, format!("{user}/password-reset"), Some(json!({ "method": "required", "reason": "IAM check" })))
-        .await;
+    let required = json!({ "method": "required", "reason": "IAM check" });
+    call(Method::POST, format!("{user}/password-reset"), Some(required)).await;
     call(Method::POST, format!("{user}/status"), Some(json!({ "status": "suspended", "reason": "IAM check" }))).await;
     call(Method::GET, format!("{user}/audit"), None).await;
     let entry = "/v1/reference/tax-liabilities/CH".to_owned();

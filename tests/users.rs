@@ -1156,7 +1156,8 @@ async fn the_back_office_edits_the_tenants_own_kinds(api: Api) {
     // A user references the entry; removing it takes it off the list.
     let body = json!({
         "email": "pensioner@example.com", "first_name": "P", "last_name": "Ension", "user_type": "consumer",
-        "password": PASSWORD, "references": { "pension-situations": "pension-fund" },
+        "password": PASSWORD,
+        "references": { "pension-situations": "pension-fund" },
     });
     assert_eq!(api.create(&admin, body).await.status, StatusCode::CREATED);
     assert_eq!(api.call(Method::DELETE, path, Some(&owner), None).await.status, StatusCode::OK);
