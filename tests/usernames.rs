@@ -220,6 +220,10 @@ async fn a_user_changes_its_username_after_a_step_up(backend: Backend) {
     // Other profile fields still need none.
     let named = api.call(Method::PATCH, "/v1/me", &token, Some(json!({ "last_name": "Renamed" }))).await;
     assert_eq!(named.status, StatusCode::OK, "{}", named.body);
+    // A step-up field of the wrong shape is refused even when unused.
+    let empty =
+        api.call(Method::PATCH, "/v1/me", &token, Some(json!({ "last_name": "X", "current_password": "" }))).await;
+    assert_eq!(empty.body["errors"][0]["field"], "current_password", "{}", empty.body);
     let wrong = json!({ "username": "SelfThree", "current_password": "Wr0ng!Pass" });
     let wrong = api.call(Method::PATCH, "/v1/me", &token, Some(wrong)).await;
     assert_eq!(wrong.body["errors"][0]["code"], "incorrect_password", "{}", wrong.body);

@@ -6,6 +6,7 @@ use lambda_http::{Body, Response};
 use serde_json::json;
 
 use super::reply::{clear_cookie, json_response, message};
+use crate::domain::FieldError;
 use crate::domain::auth;
 use crate::domain::me::{self, NewCredential};
 use crate::domain::password::Password;
@@ -46,6 +47,14 @@ pub async fn update_me(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
     let principal = ctx.principal()?;
     let mut f = Fields::parse(ctx.body)?;
     let body = UpdateMeBody::read(&mut f, &Cx::of(ctx));
+    // Checked for its shape even when no new username needs it.
+    if let Some(password) = &body.current_password {
+        match password.chars().count() {
+            0 => f.errors.push(FieldError::new("current_password", "required")),
+            1..=1024 => {}
+            _ => f.errors.push(FieldError::new("current_password", "too_long")),
+        }
+    }
     f.finish(UpdateMeBody::FIELDS)?;
     let step_up = match body.current_password {
         Some(password) => me::StepUp::Password(Password::new(password)),
