@@ -38,6 +38,8 @@ declare -A EXPECTED=(
   [logout-all]=401:invalid_token [forgot-password]=202 [reset-password]=422:invalid_code
   [get-me]=401:invalid_token [update-me]=401:invalid_token [close-me]=401:invalid_token
   [add-credential]=401:invalid_token [verify-credential]=401:invalid_token [change-password]=401:invalid_token
+  [get-factors]=401:invalid_token [enroll-totp]=401:invalid_token [confirm-totp]=401:invalid_token
+  [remove-totp]=401:invalid_token [regenerate-recovery-codes]=401:invalid_token
   [create-user]=201 [list-users]=200 [get-user]=404:user_not_found [update-user]=404:user_not_found [change-user-status]=404:user_not_found
   [unlock-user]=404:user_not_found [reset-user-password]=404:user_not_found [revoke-user-sessions]=404:user_not_found
   [get-user-audit]=404:user_not_found [list-reference]=200 [get-reference]=200 [put-reference]=201 [delete-reference]=404:reference_not_found

@@ -190,3 +190,21 @@ problem-sms_budget_spent-detail = Dieser Dienst hat vorerst so viele SMS versand
 problem-sms_country_not_allowed-title = Land nicht bedient
 problem-sms_country_not_allowed-detail = An Nummern dieses Landes werden keine SMS versandt.
 field-country_not_allowed = Nummern dieses Landes werden hier nicht angenommen.
+
+# Second factors
+problem-totp_already_enabled-title = Authenticator-App bereits aktiv
+problem-totp_already_enabled-detail = Für dieses Konto ist bereits eine Authenticator-App aktiv. Entfernen Sie sie zuerst, um eine andere einzurichten.
+problem-totp_not_enrolled-title = Keine Authenticator-App
+problem-totp_not_enrolled-detail = Für dieses Konto ist keine Authenticator-App eingerichtet.
+problem-no_strong_factor-title = Keine Authenticator-App und kein Passkey
+problem-no_strong_factor-detail = Wiederherstellungscodes gibt es zu einer Authenticator-App oder einem Passkey. Richten Sie zuerst einen davon ein.
+problem-factor_not_allowed-title = Faktor nicht erlaubt
+problem-factor_not_allowed-detail = Dieser Dienst erlaubt diese Art von zweitem Faktor nicht.
+problem-mfa_unavailable-title = Kein zweiter Faktor verfügbar
+problem-mfa_unavailable-detail = Dieser Dienst verlangt einen zweiten Faktor, und dieses Konto hat keinen erlaubten. Bitte wenden Sie sich an den Support.
+message-totp_enrolled = Scannen Sie den QR-Code mit Ihrer Authenticator-App und bestätigen Sie mit dem ersten Code.
+message-totp_enabled = Ihre Authenticator-App ist aktiv.
+message-totp_removed = Ihre Authenticator-App wurde entfernt.
+message-recovery_codes_created = Bewahren Sie diese Wiederherstellungscodes sicher auf. Jeder gilt einmal, und sie werden nur jetzt angezeigt.
+email-recovery-code-used-subject = Mit einem Wiederherstellungscode angemeldet
+email-recovery-code-used-text = Soeben wurde ein Wiederherstellungscode verwendet, um sich bei Ihrem Konto anzumelden. Es bleiben { $left } Wiederherstellungscodes. Wenn Sie das nicht waren, ändern Sie sofort Ihr Passwort und wenden Sie sich an den Support.

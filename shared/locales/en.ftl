@@ -190,3 +190,21 @@ problem-sms_budget_spent-detail = This service has sent as many text messages as
 problem-sms_country_not_allowed-title = Country not served
 problem-sms_country_not_allowed-detail = Text messages are not sent to numbers of this country.
 field-country_not_allowed = Numbers of this country are not accepted here.
+
+# Second factors
+problem-totp_already_enabled-title = Authenticator app already on
+problem-totp_already_enabled-detail = An authenticator app is already on for this account. Remove it first to enroll another.
+problem-totp_not_enrolled-title = No authenticator app
+problem-totp_not_enrolled-detail = There is no authenticator app enrollment for this account.
+problem-no_strong_factor-title = No authenticator app or passkey
+problem-no_strong_factor-detail = Recovery codes come with an authenticator app or a passkey. Enroll one first.
+problem-factor_not_allowed-title = Factor not allowed
+problem-factor_not_allowed-detail = This service does not allow this kind of second factor.
+problem-mfa_unavailable-title = No second factor available
+problem-mfa_unavailable-detail = This service requires a second factor, and this account has none it allows. Please contact support.
+message-totp_enrolled = Scan the QR code with your authenticator app, then confirm with its first code.
+message-totp_enabled = Your authenticator app is on.
+message-totp_removed = Your authenticator app was removed.
+message-recovery_codes_created = Keep these recovery codes somewhere safe. Each works once, and they are shown only now.
+email-recovery-code-used-subject = A recovery code was used to sign in
+email-recovery-code-used-text = A recovery code was just used to sign in to your account. { $left } recovery codes are left. If this was not you, change your password and contact support at once.

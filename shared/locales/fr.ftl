@@ -190,3 +190,21 @@ problem-sms_budget_spent-detail = Ce service a envoyé autant de SMS qu'il le pe
 problem-sms_country_not_allowed-title = Pays non desservi
 problem-sms_country_not_allowed-detail = Aucun SMS n'est envoyé aux numéros de ce pays.
 field-country_not_allowed = Les numéros de ce pays ne sont pas acceptés ici.
+
+# Second factors
+problem-totp_already_enabled-title = Application d'authentification déjà activée
+problem-totp_already_enabled-detail = Une application d'authentification est déjà activée pour ce compte. Retirez-la d'abord pour en enregistrer une autre.
+problem-totp_not_enrolled-title = Aucune application d'authentification
+problem-totp_not_enrolled-detail = Aucune application d'authentification n'est enregistrée pour ce compte.
+problem-no_strong_factor-title = Ni application d'authentification ni clé d'accès
+problem-no_strong_factor-detail = Les codes de récupération accompagnent une application d'authentification ou une clé d'accès. Enregistrez-en une d'abord.
+problem-factor_not_allowed-title = Facteur non autorisé
+problem-factor_not_allowed-detail = Ce service n'autorise pas ce type de second facteur.
+problem-mfa_unavailable-title = Aucun second facteur disponible
+problem-mfa_unavailable-detail = Ce service exige un second facteur, et ce compte n'en a aucun qui soit autorisé. Veuillez contacter le support.
+message-totp_enrolled = Scannez le code QR avec votre application d'authentification, puis confirmez avec son premier code.
+message-totp_enabled = Votre application d'authentification est activée.
+message-totp_removed = Votre application d'authentification a été retirée.
+message-recovery_codes_created = Gardez ces codes de récupération en lieu sûr. Chacun sert une fois, et ils ne sont affichés que maintenant.
+email-recovery-code-used-subject = Un code de récupération a servi à vous connecter
+email-recovery-code-used-text = Un code de récupération vient de servir à vous connecter à votre compte. Il reste { $left } codes de récupération. Si ce n'était pas vous, changez votre mot de passe et contactez le support sans attendre.

@@ -190,3 +190,21 @@ problem-sms_budget_spent-detail = Questo servizio ha inviato per ora tutti gli S
 problem-sms_country_not_allowed-title = Paese non servito
 problem-sms_country_not_allowed-detail = Non si inviano SMS ai numeri di questo paese.
 field-country_not_allowed = I numeri di questo paese non sono accettati qui.
+
+# Second factors
+problem-totp_already_enabled-title = App di autenticazione già attiva
+problem-totp_already_enabled-detail = Per questo account è già attiva un'app di autenticazione. Rimuovila prima di registrarne un'altra.
+problem-totp_not_enrolled-title = Nessuna app di autenticazione
+problem-totp_not_enrolled-detail = Per questo account non è registrata alcuna app di autenticazione.
+problem-no_strong_factor-title = Nessuna app di autenticazione né passkey
+problem-no_strong_factor-detail = I codici di recupero accompagnano un'app di autenticazione o una passkey. Registrane prima una.
+problem-factor_not_allowed-title = Fattore non consentito
+problem-factor_not_allowed-detail = Questo servizio non consente questo tipo di secondo fattore.
+problem-mfa_unavailable-title = Nessun secondo fattore disponibile
+problem-mfa_unavailable-detail = Questo servizio richiede un secondo fattore e questo account non ne ha uno consentito. Contatta l'assistenza.
+message-totp_enrolled = Scansiona il codice QR con la tua app di autenticazione, poi conferma con il primo codice.
+message-totp_enabled = La tua app di autenticazione è attiva.
+message-totp_removed = La tua app di autenticazione è stata rimossa.
+message-recovery_codes_created = Conserva questi codici di recupero in un posto sicuro. Ognuno vale una volta e vengono mostrati solo ora.
+email-recovery-code-used-subject = È stato usato un codice di recupero per accedere
+email-recovery-code-used-text = È appena stato usato un codice di recupero per accedere al tuo account. Restano { $left } codici di recupero. Se non sei stato tu, cambia subito la password e contatta l'assistenza.

@@ -354,6 +354,25 @@ pub struct User {
     /// changed the password).
     #[serde(default)]
     pub session_survivor: Option<SessionId>,
+    /// The authenticator app (TOTP), pending until its first code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub totp: Option<TotpFactor>,
+    /// The keyed hashes of the recovery codes not used yet.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub recovery_codes: Vec<String>,
+}
+
+/// A user's authenticator app. The secret is not stored: it is derived
+/// from the code key, the user and `salt` (see `domain::factors`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TotpFactor {
+    pub salt: String,
+    pub created_at: DateTime<Utc>,
+    /// When its first code confirmed it; until then it is not a factor.
+    pub confirmed_at: Option<DateTime<Utc>>,
+    /// The last time step whose code was accepted (each is accepted once).
+    #[serde(default)]
+    pub last_step: u64,
 }
 
 impl Record for User {
@@ -449,6 +468,10 @@ pub struct Challenge {
     pub user_id: UserId,
     pub device_id: String,
     pub channel: Option<String>,
+    /// The factors the login offered (`channel` alone in challenges
+    /// written before there were others).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub factors: Vec<crate::domain::policy::Factor>,
     /// The login named the phone (so the second factor is the e-mail).
     #[serde(default)]
     pub by_phone: bool,

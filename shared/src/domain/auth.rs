@@ -11,9 +11,10 @@ use subtle::ConstantTimeEq;
 
 use super::codes::{PendingCode, draw_code, hash_code, spend_try};
 use super::error::Error;
+use super::factors::{self, Proof};
 use super::limits;
 use super::password::{Password, dummy_hash, hash_password, needs_rehash, verify_password};
-use super::policy::Usernames;
+use super::policy::{Factor, Usernames};
 use super::tenant::Tenant;
 use super::user::{
     RefreshRecord, Session, Tokens, User, audit_write, load_user, open_session, refresh_token, sweep_sessions,
@@ -54,9 +55,12 @@ pub struct Origin<'a> {
 #[derive(Debug)]
 pub enum LoginOutcome {
     Tokens(Tokens),
+    /// The second factor: the factors the user may answer with, strongest
+    /// first, and the one a code was sent by (if one was).
     Mfa {
         challenge_id: ChallengeId,
-        channel: &'static str,
+        factors: Vec<Factor>,
+        channel: Option<&'static str>,
     },
     PasswordChange {
         challenge_id: ChallengeId,
@@ -324,19 +328,7 @@ async fn step_challenge(
     mut writes: Vec<Write>,
     kind: ChallengeKind,
 ) -> Result<ChallengeId, Error> {
-    let challenge = Challenge {
-        id: ChallengeId::from_new(app.new_id("chl")),
-        kind,
-        tenant_id: tenant.id.clone(),
-        user_id: user.id.clone(),
-        device_id: via.device_id.to_owned(),
-        channel: None,
-        by_phone: via.by_phone,
-        code: None,
-        expires_at: app.clock.now() + Duration::seconds(CHALLENGE_TTL_SECS),
-        epoch: user.session_epoch,
-        mfa_passed: via.mfa_passed,
-    };
+    let challenge = new_challenge(app, tenant, user, via, kind);
     writes.push(Write::Put { item: challenge.item()?, condition: Condition::NotExists });
     app.store.transact(writes).await?;
     Ok(challenge.id)
@@ -358,8 +350,14 @@ async fn continue_login(
         let challenge_id = step_challenge(app, tenant, user, via, writes, ChallengeKind::PasswordChange).await?;
         return Ok(LoginOutcome::PasswordChange { challenge_id });
     }
-    if user.mfa_enabled() && !via.mfa_passed {
-        return start_mfa(app, tenant, user, via, writes).await;
+    if !via.mfa_passed {
+        let offered = factors::offered(tenant, user, via.by_phone);
+        if !offered.is_empty() {
+            return start_mfa(app, tenant, user, via, writes, offered).await;
+        }
+        if tenant.policy.second_factors.required {
+            return Err(Error::MfaUnavailable);
+        }
     }
     let documents = pending_documents(tenant, user);
     if !documents.is_empty() {
@@ -379,28 +377,71 @@ async fn continue_login(
     Ok(LoginOutcome::Tokens(tokens))
 }
 
-/// Where a user's second-factor code goes: by SMS after an e-mail login, by
-/// e-mail after a phone login; with the code's lifetime.
-fn mfa_channel(tenant: &Tenant, user: &User, by_phone: bool) -> (&'static str, String, i64) {
-    if by_phone {
-        ("email", user.email.clone(), tenant.policy.codes.email_ttl_secs)
+/// Where a second-factor code sent by `channel` (`sms` or `email`) goes,
+/// with the code's lifetime.
+fn code_destination(tenant: &Tenant, user: &User, channel: &str) -> (String, i64) {
+    if channel == "email" {
+        (user.email.clone(), tenant.policy.codes.email_ttl_secs)
     } else {
-        ("sms", user.phone.clone().unwrap_or_default(), tenant.policy.codes.sms_ttl_secs)
+        (user.phone.clone().unwrap_or_default(), tenant.policy.codes.sms_ttl_secs)
     }
 }
 
-/// Starts the second factor: a challenge and its code, sent to the
-/// credential the login did not name. A login again within the code's
-/// cooldown (an abandoned attempt, a second tab) gets the challenge still
-/// pending for the user on that device back, and no new code.
+/// The factors a challenge offers (its channel alone for challenges
+/// written before there were others).
+fn challenge_factors(challenge: &Challenge) -> Vec<Factor> {
+    if challenge.factors.is_empty() {
+        challenge.channel.as_deref().and_then(Factor::parse).into_iter().collect()
+    } else {
+        challenge.factors.clone()
+    }
+}
+
+/// A new step of `user`'s login (no code, no factors yet), for
+/// [`CHALLENGE_TTL_SECS`].
+fn new_challenge(app: &App, tenant: &Tenant, user: &User, via: LoginVia<'_>, kind: ChallengeKind) -> Challenge {
+    Challenge {
+        id: ChallengeId::from_new(app.new_id("chl")),
+        kind,
+        tenant_id: tenant.id.clone(),
+        user_id: user.id.clone(),
+        device_id: via.device_id.to_owned(),
+        channel: None,
+        factors: Vec::new(),
+        by_phone: via.by_phone,
+        code: None,
+        expires_at: app.clock.now() + Duration::seconds(CHALLENGE_TTL_SECS),
+        epoch: user.session_epoch,
+        mfa_passed: via.mfa_passed,
+    }
+}
+
+/// Starts the second factor. A user with an app (or a passkey) gets a
+/// challenge listing its factors and no code: SMS or e-mail only go out if
+/// the client picks them (`POST /v1/auth/mfa/send`). A user whose one
+/// factor is a sent code gets it at once, sent to the credential the login
+/// did not name. A login again within the code's cooldown (an abandoned
+/// attempt, a second tab) gets the challenge still pending for the user on
+/// that device back, and no new code.
 async fn start_mfa(
     app: &App,
     tenant: &Tenant,
     user: &User,
     via: LoginVia<'_>,
-    writes: Vec<Write>,
+    mut writes: Vec<Write>,
+    offered: Vec<Factor>,
 ) -> Result<LoginOutcome, Error> {
-    let (channel, destination, _) = mfa_channel(tenant, user, via.by_phone);
+    let sent = offered.iter().copied().find(|f| f.is_sent());
+    let strong = offered.iter().any(|f| matches!(f, Factor::Totp | Factor::Passkey));
+    let Some(sent) = sent.filter(|_| !strong) else {
+        let mut challenge = new_challenge(app, tenant, user, via, ChallengeKind::Mfa);
+        challenge.factors = offered.clone();
+        writes.push(Write::Put { item: challenge.item()?, condition: Condition::NotExists });
+        app.store.transact(writes).await?;
+        return Ok(LoginOutcome::Mfa { challenge_id: challenge.id, factors: offered, channel: None });
+    };
+    let channel = sent.as_str();
+    let (destination, _) = code_destination(tenant, user, channel);
     let subject = format!("{}#{}", tenant.id, destination);
     match limits::cooldown(app, "mfa-dest", &subject, tenant.policy.codes.resend_cooldown_secs).await {
         Ok(()) => {}
@@ -411,26 +452,16 @@ async fn start_mfa(
             if !writes.is_empty() {
                 app.store.transact(writes).await?;
             }
-            return Ok(LoginOutcome::Mfa { challenge_id: pending, channel });
+            return Ok(LoginOutcome::Mfa { challenge_id: pending, factors: offered, channel: Some(channel) });
         }
         Err(other) => return Err(other),
     }
-    let challenge = Challenge {
-        id: ChallengeId::from_new(app.new_id("chl")),
-        kind: ChallengeKind::Mfa,
-        tenant_id: tenant.id.clone(),
-        user_id: user.id.clone(),
-        device_id: via.device_id.to_owned(),
-        channel: Some(channel.into()),
-        by_phone: via.by_phone,
-        code: None,
-        expires_at: app.clock.now(),
-        epoch: user.session_epoch,
-        mfa_passed: false,
-    };
+    let mut challenge = new_challenge(app, tenant, user, via, ChallengeKind::Mfa);
+    challenge.factors = offered.clone();
+    challenge.channel = Some(channel.into());
     let id = challenge.id.clone();
     send_mfa_code(app, tenant, user, challenge, Condition::NotExists, writes).await?;
-    Ok(LoginOutcome::Mfa { challenge_id: id, channel })
+    Ok(LoginOutcome::Mfa { challenge_id: id, factors: offered, channel: Some(channel) })
 }
 
 /// The challenge pending for `user` on `device_id` with a code of `channel`
@@ -478,7 +509,8 @@ async fn send_mfa_code(
     condition: Condition,
     mut writes: Vec<Write>,
 ) -> Result<(), Error> {
-    let (channel, destination, ttl_secs) = mfa_channel(tenant, user, challenge.by_phone);
+    let channel = challenge.channel.clone().unwrap_or_default();
+    let (destination, ttl_secs) = code_destination(tenant, user, &channel);
     let subject = format!("{}#{}", tenant.id, destination);
     let max_sends = tenant.policy.codes.max_sends as u64;
     let mut allowed = limits::count(app, "mfa-dest", &subject, 3600, max_sends).await;
@@ -534,8 +566,9 @@ async fn send_mfa_code(
     Ok(())
 }
 
-/// `POST /v1/auth/mfa/send`: the challenge's code again, as a new code
-/// (the old one stops working), within the destination's cooldown and
+/// `POST /v1/auth/mfa/send`: a code by `factor` (one the challenge
+/// offers: SMS or e-mail; the one already sent by default), as a new code
+/// (an earlier one stops working), within the destination's cooldown and
 /// hourly sends like the first.
 pub async fn resend_mfa_code(
     app: &App,
@@ -544,15 +577,24 @@ pub async fn resend_mfa_code(
     factor: Option<&str>,
     device_id: &str,
 ) -> Result<(), Error> {
-    let (challenge, version) = load_challenge(app, tenant, challenge_id, ChallengeKind::Mfa, device_id).await?;
-    if factor.is_some_and(|f| challenge.channel.as_deref() != Some(f)) {
+    let (mut challenge, version) = load_challenge(app, tenant, challenge_id, ChallengeKind::Mfa, device_id).await?;
+    let offered = challenge_factors(&challenge);
+    let sent: Vec<Factor> = offered.iter().copied().filter(|f| f.is_sent()).collect();
+    let factor = match (factor, challenge.channel.as_deref(), sent.as_slice()) {
+        (Some(factor), ..) => Factor::parse(factor),
+        (None, Some(channel), _) => Factor::parse(channel),
+        (None, None, [only]) => Some(*only),
+        (None, None, _) => return Err(Error::field("factor", "required")),
+    };
+    let Some(factor) = factor.filter(|f| sent.contains(f)) else {
         return Err(Error::field("factor", "invalid_choice"));
-    }
+    };
     let (user, _) = load_user(app, &challenge.user_id).await?.ok_or(Error::ChallengeNotFound)?;
     if !user.is_active() || user.session_epoch != challenge.epoch {
         return Err(Error::ChallengeNotFound);
     }
-    let (_, destination, _) = mfa_channel(tenant, &user, challenge.by_phone);
+    challenge.channel = Some(factor.as_str().into());
+    let (destination, _) = code_destination(tenant, &user, factor.as_str());
     let subject = format!("{}#{}", tenant.id, destination);
     limits::cooldown(app, "mfa-dest", &subject, tenant.policy.codes.resend_cooldown_secs).await?;
     send_mfa_code(app, tenant, &user, challenge, Condition::Version(version), Vec::new()).await
@@ -586,12 +628,15 @@ async fn load_challenge(
     Ok((challenge, version))
 }
 
-/// The second factor: the code sent at login. Limited per IP (like the
-/// login) and per challenge (its code's tries).
+/// The second factor: a code of one of the factors the login offered
+/// (`factor`; by default the one a code was sent by, else the app).
+/// Limited per IP (like the login), per challenge (its tries) and, for app
+/// and recovery codes, per user across logins.
 pub async fn verify_mfa(
     app: &App,
     tenant: &Tenant,
     challenge_id: &ChallengeId,
+    factor: Option<Factor>,
     code: &str,
     origin: Origin<'_>,
 ) -> Result<LoginOutcome, Error> {
@@ -604,6 +649,23 @@ pub async fn verify_mfa(
     let (challenge, version) = load_challenge(app, tenant, challenge_id, ChallengeKind::Mfa, device_id)
         .await
         .map_err(|err| if err == Error::ChallengeNotFound { Error::InvalidCode } else { err })?;
+    let offered = challenge_factors(&challenge);
+    let factor = factor
+        .or_else(|| challenge.channel.as_deref().and_then(Factor::parse))
+        .or_else(|| offered.iter().copied().find(|f| *f == Factor::Totp));
+    let Some(factor) = factor else {
+        return Err(Error::field("factor", "required"));
+    };
+    if !offered.contains(&factor) || factor == Factor::Passkey {
+        return Err(Error::field("factor", "invalid_choice"));
+    }
+    if !factor.is_sent() {
+        return verify_strong_code(app, tenant, challenge, version, factor, code, device_id).await;
+    }
+    if challenge.channel.as_deref() != Some(factor.as_str()) {
+        // No code was sent by this factor (yet): nothing can match.
+        return Err(Error::InvalidCode);
+    }
     let candidate = hash_code(app.settings.code_key()?, "mfa", &challenge.id, code);
     let pending = challenge.code.as_ref().ok_or(Error::InvalidCode)?;
     if !spend_try(app, pending, &candidate, tenant.policy.codes.max_attempts).await? {
@@ -620,6 +682,54 @@ pub async fn verify_mfa(
     // challenge's end. The right code sent twice at once: one of them goes
     // on; the other answer is the one every failed code gets.
     let writes = vec![Write::Delete { key: challenge_key(&challenge.id), condition: Condition::Version(version) }];
+    let via = LoginVia { device_id, by_phone: challenge.by_phone, mfa_passed: true };
+    continue_login(app, tenant, &user, via, writes)
+        .await
+        .map_err(|e| if e == Error::Conflict { Error::InvalidCode } else { e })
+}
+
+/// The second factor by an app or recovery code: the challenge's tries,
+/// the user's, then the code; the user (its accepted step, or the code
+/// used) is written with the session under its version, so of parallel
+/// right answers one goes on. A recovery code's use is e-mailed to the
+/// owner before anything is written (so a failed send changes nothing and
+/// may be retried).
+async fn verify_strong_code(
+    app: &App,
+    tenant: &Tenant,
+    challenge: Challenge,
+    version: u64,
+    factor: Factor,
+    code: &str,
+    device_id: &str,
+) -> Result<LoginOutcome, Error> {
+    let (mut user, user_version) = load_user(app, &challenge.user_id).await?.ok_or(Error::InvalidCode)?;
+    let tries = factors::challenge_tries_key(challenge.id.as_str());
+    let expiry = challenge.expires_at.timestamp() + 60;
+    let proof =
+        factors::prove(app, tenant, &mut user, factor, code, (&tries, expiry), tenant.policy.codes.max_attempts)
+            .await?;
+    if !user.is_active() || user.session_epoch != challenge.epoch {
+        return Err(Error::InvalidCode);
+    }
+    if let Proof::RecoveryCode { left } = proof
+        && !user.email.is_empty()
+    {
+        let lang = user.details.language.as_str();
+        let mail = Email {
+            to: user.email.clone(),
+            subject: text(lang, "email-recovery-code-used-subject", &[]),
+            text: text(lang, "email-recovery-code-used-text", &[("left", Arg::Num(left as i64))]),
+            language: lang.to_owned(),
+        };
+        app.mailer.send_email(&mail).await?;
+    }
+    user.updated_at = app.clock.now();
+    let writes = vec![
+        Write::Delete { key: challenge_key(&challenge.id), condition: Condition::Version(version) },
+        user.put(Condition::Version(user_version))?,
+        factors::proof_audit(app, &user.id, &proof, device_id)?,
+    ];
     let via = LoginVia { device_id, by_phone: challenge.by_phone, mfa_passed: true };
     continue_login(app, tenant, &user, via, writes)
         .await

@@ -112,6 +112,17 @@ pub enum Error {
     InvalidStatusChange { from: &'static str, allowed: Vec<&'static str> },
     #[error("concurrent change")]
     Conflict,
+    #[error("authenticator app already on")]
+    TotpAlreadyEnabled,
+    #[error("no authenticator app enrollment")]
+    TotpNotEnrolled,
+    #[error("no strong second factor")]
+    NoStrongFactor,
+    #[error("factor not allowed by the tenant")]
+    FactorNotAllowed,
+    /// 2FA is required, and the user has no factor the tenant allows.
+    #[error("no second factor available")]
+    MfaUnavailable,
     /// A dependency failed. `registration_id` is set when a registration was
     /// stored and can be resumed with resend.
     #[error("dependency unavailable: {reason}")]

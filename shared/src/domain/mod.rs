@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod codes;
 pub mod error;
+pub mod factors;
 pub mod ids;
 pub mod keys;
 pub mod limits;

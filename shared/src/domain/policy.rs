@@ -164,6 +164,66 @@ impl Usernames {
     }
 }
 
+/// A second factor of a login.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Factor {
+    Passkey,
+    Totp,
+    Sms,
+    Email,
+    RecoveryCode,
+}
+
+impl Factor {
+    /// Every factor, strongest first (the order a login lists them in).
+    pub const ALL: [Factor; 5] = [Factor::Passkey, Factor::Totp, Factor::Sms, Factor::Email, Factor::RecoveryCode];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Factor::Passkey => "passkey",
+            Factor::Totp => "totp",
+            Factor::Sms => "sms",
+            Factor::Email => "email",
+            Factor::RecoveryCode => "recovery_code",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Factor> {
+        Factor::ALL.into_iter().find(|f| f.as_str() == text)
+    }
+
+    /// A factor whose code the login sends (SMS, e-mail).
+    pub fn is_sent(self) -> bool {
+        matches!(self, Factor::Sms | Factor::Email)
+    }
+}
+
+/// Which second factors a tenant's users may use, and whether every
+/// sign-in needs one.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SecondFactorPolicy {
+    /// The factors a login may offer; leaving out `sms` means no SMS is
+    /// ever sent for a sign-in.
+    pub allowed: Vec<Factor>,
+    /// Every sign-in needs a second factor: a user with nothing else gets
+    /// a code by e-mail (so `email` must be allowed).
+    pub required: bool,
+}
+
+impl Default for SecondFactorPolicy {
+    fn default() -> Self {
+        Self { allowed: Factor::ALL.to_vec(), required: false }
+    }
+}
+
+impl SecondFactorPolicy {
+    pub fn allows(&self, factor: Factor) -> bool {
+        self.allowed.contains(&factor)
+    }
+}
+
 /// Everything a tenant can configure; every field has the documented default.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
@@ -202,6 +262,8 @@ pub struct Policy {
     /// Reference kinds of the tenant's own (`civil-statuses`, …) and their
     /// entries; a user's `references` name entries of any kind.
     pub reference: std::collections::BTreeMap<String, Vec<TenantEntry>>,
+    /// Second factors: which are allowed, whether one is required.
+    pub second_factors: SecondFactorPolicy,
 }
 
 impl Default for Policy {
@@ -226,6 +288,7 @@ impl Default for Policy {
             sms: SmsPolicy::default(),
             usernames: Usernames::Off,
             reference: std::collections::BTreeMap::new(),
+            second_factors: SecondFactorPolicy::default(),
         }
     }
 }
@@ -291,6 +354,13 @@ impl Policy {
             }
         }
         problems.extend(self.reference_problems());
+        if self.second_factors.required && !self.second_factors.allows(Factor::Email) {
+            problems.push(
+                "second_factors.required needs email among second_factors.allowed (a user signs in with an e-mailed \
+                 code before it enrolls anything else)"
+                    .into(),
+            );
+        }
         for (name, version) in [("terms_version", &self.terms_version), ("privacy_version", &self.privacy_version)] {
             if version.trim().is_empty() || version.len() > 64 {
                 problems.push(format!("{name} must be 1 to 64 characters"));

@@ -454,6 +454,8 @@ async fn complete(
         created_by: Some("self".into()),
         session_epoch: 0,
         session_survivor: None,
+        totp: None,
+        recovery_codes: Vec::new(),
         personal_data_consent_at: None,
     };
     registration.user_id = Some(user.id.clone());

@@ -14,9 +14,11 @@ use crate::table::{self, AuditEntry, Lock, Record, session_key, sessions_of, use
 pub use crate::table::{Acceptance, Address, PendingCredential, RefreshRecord, Session, User};
 
 impl User {
-    /// 2FA is on once two credentials (e-mail and phone) are verified.
+    /// 2FA is on once two credentials (e-mail and phone) are verified, or
+    /// an authenticator app is confirmed.
     pub fn mfa_enabled(&self) -> bool {
-        self.email_verified_at.is_some() && self.phone.is_some() && self.phone_verified_at.is_some()
+        (self.email_verified_at.is_some() && self.phone.is_some() && self.phone_verified_at.is_some())
+            || super::factors::has_strong_factor(self)
     }
 
     pub fn is_active(&self) -> bool {

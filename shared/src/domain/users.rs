@@ -302,6 +302,8 @@ pub async fn create_user(
         created_by: Some(actor.label()),
         session_epoch: 0,
         session_survivor: None,
+        totp: None,
+        recovery_codes: Vec::new(),
     };
     let mut writes = vec![
         user.put(Condition::NotExists)?,

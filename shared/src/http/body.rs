@@ -149,6 +149,12 @@ string_kind!(
     /// A one-time code as sent (its tries are counted by the domain).
     Code -> String, |raw, cx| Ok(raw.to_owned()), json!({ "type": "string", "pattern": "^[0-9]{4,10}$" })
 );
+string_kind!(
+    /// A second factor's code: digits (sent, or from the app) or a recovery
+    /// code (ten base32 characters, a dash in the middle or not).
+    FactorCode -> String, |raw, cx| Ok(raw.to_owned()),
+    json!({ "type": "string", "pattern": "^([0-9]{4,10}|[A-Za-z2-7]{5}-?[A-Za-z2-7]{5})$" })
+);
 /// A one-time code of the tenant's length (`invalid_code_format` names it).
 pub struct TenantCode;
 

@@ -9,7 +9,7 @@ use std::future::Future;
 use lambda_http::{Body, Response};
 
 use super::context::Ctx;
-use super::handlers::{auth, me, meta, reference, registration, users};
+use super::handlers::{auth, factors, me, meta, reference, registration, users};
 use super::problem::Problem;
 use super::routes::Endpoint;
 
@@ -92,7 +92,7 @@ endpoints! {
     VerifyRegistrationPhone => registration::verify_registration_phone, EMAIL;
     ResendRegistrationCode => registration::resend_registration_code, BOTH;
     Login => auth::login, BOTH;
-    VerifyMfa => auth::verify_mfa, NOTHING;
+    VerifyMfa => auth::verify_mfa, EMAIL;
     SendMfaCode => auth::send_mfa_code, BOTH;
     CompletePasswordChallenge => auth::complete_password_challenge, BOTH;
     AcceptLegalDocuments => auth::accept_legal_documents, NOTHING;
@@ -107,6 +107,11 @@ endpoints! {
     AddCredential => me::add_credential, BOTH;
     VerifyCredential => me::verify_credential, BOTH;
     ChangePassword => me::change_password, NOTHING;
+    GetFactors => factors::get_factors, NOTHING;
+    EnrollTotp => factors::enroll_totp, NOTHING;
+    ConfirmTotp => factors::confirm_totp, NOTHING;
+    RemoveTotp => factors::remove_totp, NOTHING;
+    RegenerateRecoveryCodes => factors::regenerate_recovery_codes, NOTHING;
     CreateUser => users::create_user, EMAIL;
     ListUsers => users::list_users, NOTHING;
     GetUser => users::get_user, NOTHING;

@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 use serde_json::{Map, Value, json};
 
 use super::body::{nullable, object_schema};
-use super::handlers::{auth, me, registration, users};
+use super::handlers::{auth, factors, me, registration, users};
 use super::routes::{Auth, Endpoint, ROUTES, Route};
 
 /// Where the local API serves the document.
@@ -154,9 +154,16 @@ fn login_answer() -> Value {
         vec![
             ("mfa_required", json!({ "const": true })),
             ("challenge_id", string()),
+            (
+                "factors",
+                json!({
+                    "type": "array", "minItems": 1,
+                    "items": { "type": "string", "enum": ["passkey", "totp", "sms", "email", "recovery_code"] },
+                }),
+            ),
             ("channel", json!({ "type": "string", "enum": ["sms", "email"] })),
         ],
-        vec!["mfa_required", "challenge_id", "channel"],
+        vec!["mfa_required", "challenge_id", "factors"],
     );
     let change = object(
         vec![("password_change_required", json!({ "const": true })), ("challenge_id", string())],
@@ -175,6 +182,40 @@ fn login_answer() -> Value {
         vec!["legal_acceptance_required", "challenge_id", "documents"],
     );
     json!({ "oneOf": [reference("Tokens"), mfa, change, legal] })
+}
+
+/// `GET /v1/me/factors`.
+fn factors_view() -> Value {
+    let credential = || {
+        json!({ "oneOf": [
+            { "type": "null" },
+            object(vec![("value", string()), ("verified", json!({ "type": "boolean" }))], vec!["value", "verified"]),
+        ] })
+    };
+    let totp = json!({ "oneOf": [
+        { "type": "null" },
+        object(
+            vec![
+                ("confirmed", json!({ "type": "boolean" })),
+                ("created_at", json!({ "type": "string", "format": "date-time" })),
+                ("confirmed_at", json!({ "type": ["string", "null"], "format": "date-time" })),
+            ],
+            vec!["confirmed", "created_at", "confirmed_at"],
+        ),
+    ] });
+    let factor = json!({ "type": "string", "enum": ["passkey", "totp", "sms", "email", "recovery_code"] });
+    object(
+        vec![
+            ("email", credential()),
+            ("phone", credential()),
+            ("totp", totp),
+            ("passkeys", json!({ "type": "array", "items": { "type": "object" } })),
+            ("recovery_codes_left", json!({ "type": "integer", "minimum": 0 })),
+            ("allowed", json!({ "type": "array", "items": factor })),
+            ("required", json!({ "type": "boolean" })),
+        ],
+        vec!["email", "phone", "totp", "passkeys", "recovery_codes_left", "allowed", "required"],
+    )
 }
 
 /// A reference entry: its code and name, and what its kind adds.
@@ -514,6 +555,56 @@ fn operation(endpoint: Endpoint) -> Operation {
         Endpoint::ChangePassword => {
             with_body(me::ChangePasswordBody::schema(), (200, message()), &[400, 409, 413, 415, 422])
         }
+        Endpoint::GetFactors => plain((200, factors_view())),
+        Endpoint::EnrollTotp => with_body(
+            factors::StepUpBody::schema(),
+            (
+                201,
+                object(
+                    vec![
+                        ("secret", json!({ "type": "string", "pattern": "^[A-Z2-7]+=*$" })),
+                        ("otpauth_uri", json!({ "type": "string", "pattern": "^otpauth://totp/" })),
+                        ("qr_svg", string()),
+                        ("message", string()),
+                    ],
+                    vec!["secret", "otpauth_uri", "qr_svg"],
+                ),
+            ),
+            &[400, 403, 409, 413, 415, 422, 429],
+        ),
+        Endpoint::ConfirmTotp => with_body(
+            factors::ConfirmTotpBody::schema(),
+            (
+                200,
+                object(
+                    vec![
+                        ("totp", json!({ "const": "enabled" })),
+                        ("recovery_codes", json!({ "type": ["array", "null"], "items": string() })),
+                        ("message", string()),
+                    ],
+                    vec!["totp", "recovery_codes"],
+                ),
+            ),
+            &[400, 409, 413, 415, 422, 429],
+        ),
+        Endpoint::RemoveTotp => with_body(factors::StepUpBody::schema(), (200, message()), &[400, 409, 413, 415, 422]),
+        Endpoint::RegenerateRecoveryCodes => with_body(
+            factors::StepUpBody::schema(),
+            (
+                200,
+                object(
+                    vec![
+                        (
+                            "recovery_codes",
+                            json!({ "type": "array", "items": string(), "minItems": 10, "maxItems": 10 }),
+                        ),
+                        ("message", string()),
+                    ],
+                    vec!["recovery_codes"],
+                ),
+            ),
+            &[400, 409, 413, 415, 422],
+        ),
         Endpoint::CreateUser => Operation {
             links: user_links(),
             ..with_body(users::CreateUserBody::schema(), (201, reference("User")), &[400, 403, 409, 413, 415, 422])

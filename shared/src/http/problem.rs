@@ -150,6 +150,11 @@ impl From<Error> for Problem {
                 problem
             }
             Error::Conflict => Problem::new(StatusCode::CONFLICT, "conflict"),
+            Error::TotpAlreadyEnabled => Problem::new(StatusCode::CONFLICT, "totp_already_enabled"),
+            Error::TotpNotEnrolled => Problem::new(StatusCode::CONFLICT, "totp_not_enrolled"),
+            Error::NoStrongFactor => Problem::new(StatusCode::CONFLICT, "no_strong_factor"),
+            Error::FactorNotAllowed => Problem::new(StatusCode::FORBIDDEN, "factor_not_allowed"),
+            Error::MfaUnavailable => Problem::new(StatusCode::FORBIDDEN, "mfa_unavailable"),
             Error::Unavailable { reason, registration_id } => {
                 // The reason is for operators only; the client learns what to do.
                 tracing::error!(%reason, "dependency unavailable");

@@ -10,9 +10,11 @@ use crate::domain::Error;
 use crate::domain::auth::{self, LoginOutcome, Origin};
 use crate::domain::ids::{ChallengeId, RefreshToken};
 use crate::domain::password::Password;
+use crate::domain::policy::Factor;
 use crate::domain::values;
 use crate::http::body::{
-    Accepted, Code, Cx, Email, Id, NewPassword, OneOf, Password as PasswordField, Token, Username, check_confirmation,
+    Accepted, Code, Cx, Email, FactorCode, Id, NewPassword, OneOf, Password as PasswordField, Token, Username,
+    check_confirmation,
 };
 use crate::http::context::Ctx;
 use crate::http::input::Fields;
@@ -34,16 +36,28 @@ crate::body! {
     /// `POST /v1/auth/mfa`
     pub struct MfaBody {
         challenge_id: required Id,
-        code: required Code,
+        /// One of the login's `factors` that is answered with a code; by
+        /// default the one a code was sent by, else `totp`.
+        factor: optional OneOf<CodeAnswers>,
+        /// The code: sent by SMS or e-mail, shown by the app, or a recovery
+        /// code (`xxxxx-xxxxx`).
+        code: required FactorCode,
     }
+}
+
+/// The factors a login's challenge is answered with by a code.
+pub struct CodeAnswers;
+
+impl crate::http::body::Choice for CodeAnswers {
+    const CHOICES: &'static [&'static str] = &["totp", "sms", "email", "recovery_code"];
 }
 
 crate::body! {
     /// `POST /v1/auth/mfa/send`: the login's second-factor code again.
     pub struct SendMfaCodeBody {
         challenge_id: required Id,
-        /// The factor to send the code by: the challenge's `channel` (the
-        /// default; other factors come with authenticator apps and passkeys).
+        /// The factor to send the code by, one of the login's `factors`:
+        /// by default the one already sent (or the only one).
         factor: optional OneOf<CodeFactors>,
     }
 }
@@ -107,12 +121,13 @@ crate::body! {
 fn login_answer(ctx: &Ctx<'_>, outcome: LoginOutcome) -> Response<Body> {
     match outcome {
         LoginOutcome::Tokens(tokens) => tokens_response(ctx, &tokens, StatusCode::OK, "logged_in"),
-        LoginOutcome::Mfa { challenge_id, channel } => json_response(
-            StatusCode::OK,
-            json!({
-                "mfa_required": true, "challenge_id": challenge_id, "channel": channel,
-            }),
-        ),
+        LoginOutcome::Mfa { challenge_id, factors, channel } => {
+            let mut body = json!({ "mfa_required": true, "challenge_id": challenge_id, "factors": factors });
+            if let Some(channel) = channel {
+                body["channel"] = json!(channel);
+            }
+            json_response(StatusCode::OK, body)
+        }
         LoginOutcome::PasswordChange { challenge_id } => json_response(
             StatusCode::OK,
             json!({
@@ -147,7 +162,7 @@ pub async fn verify_mfa(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
     let tenant = ctx.tenant()?;
     let device = ctx.required_device()?;
     let mut f = Fields::parse(ctx.body)?;
-    let MfaBody { challenge_id, code } = MfaBody::read(&mut f, &Cx::of(ctx));
+    let MfaBody { challenge_id, factor, code } = MfaBody::read(&mut f, &Cx::of(ctx));
     f.finish(MfaBody::FIELDS)?;
     let (Some(challenge_id), Some(code)) = (challenge_id, code) else {
         return Err(Problem::validation(vec![]));
@@ -155,7 +170,8 @@ pub async fn verify_mfa(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
     let origin = Origin { ip: &ctx.client_ip, device_id: device, device_token: None };
     // A malformed challenge is as gone as an unknown one: it answers like a wrong code.
     let challenge_id = ChallengeId::parse(&challenge_id).ok_or(Error::InvalidCode)?;
-    let outcome = auth::verify_mfa(ctx.app, tenant, &challenge_id, &code, origin).await?;
+    let factor = factor.and_then(Factor::parse);
+    let outcome = auth::verify_mfa(ctx.app, tenant, &challenge_id, factor, &code, origin).await?;
     Ok(login_answer(ctx, outcome))
 }
 

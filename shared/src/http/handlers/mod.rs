@@ -3,6 +3,7 @@
 //! `me::get_me`): read the body, call the domain, answer.
 
 pub mod auth;
+pub mod factors;
 pub mod me;
 pub mod meta;
 pub mod reference;

@@ -1,0 +1,411 @@
+//! Second factors beyond the e-mailed and texted codes (SPEC §6): the
+//! authenticator app (TOTP, RFC 6238) and recovery codes, and which factors
+//! a login offers.
+//!
+//! The app's secret is never stored: it is derived from the code key, the
+//! user and a salt kept on the user, so a copy of the table alone cannot
+//! compute a single code. (Rotating the code secret therefore ends every
+//! enrollment, as it ends every code in flight.)
+
+use hmac::{Hmac, Mac};
+use serde::Serialize;
+use sha2::Sha256;
+use subtle::ConstantTimeEq;
+use totp_rs::{Algorithm, Builder, Totp};
+
+use super::auth::check_current_password;
+use super::codes::hash_code;
+use super::error::Error;
+use super::ids::UserId;
+use super::limits;
+use super::password::Password;
+use super::policy::Factor;
+use super::tenant::Tenant;
+use super::user::{User, audit_write, load_user};
+use crate::app::App;
+use crate::ports::{Condition, Key, Write};
+use crate::table::{Record, TotpFactor};
+
+/// Recovery codes a user gets at a time.
+pub const RECOVERY_CODE_COUNT: usize = 10;
+/// A recovery code's characters (RFC 4648 base32, lower case): ten of them
+/// carry 50 bits.
+const RECOVERY_ALPHABET: &[u8; 32] = b"abcdefghijklmnopqrstuvwxyz234567";
+const RECOVERY_CODE_LEN: usize = 10;
+/// Tries of an authenticator or recovery code per user in 15 minutes,
+/// across every login and the enrollment: parallel logins cannot multiply
+/// the guesses.
+pub const USER_TRIES_PER_15_MIN: u64 = 15;
+
+/// The factors a login that named the user by `by_phone` (or not) offers,
+/// strongest first: the app once confirmed; the SMS code after an e-mail
+/// (or username) login with a verified phone; the e-mail code after a phone
+/// login, or as the only factor where the tenant requires one; recovery
+/// codes beside a strong factor. Each only if the tenant allows it.
+pub fn offered(tenant: &Tenant, user: &User, by_phone: bool) -> Vec<Factor> {
+    let policy = &tenant.policy.second_factors;
+    let email_verified = user.email_verified_at.is_some() && !user.email.is_empty();
+    let totp = user.totp.as_ref().is_some_and(|t| t.confirmed_at.is_some());
+    let sms = !by_phone && user.phone.is_some() && user.phone_verified_at.is_some();
+    let mut factors: Vec<Factor> = [(Factor::Totp, totp), (Factor::Sms, sms)]
+        .into_iter()
+        .filter(|(factor, has)| *has && policy.allows(*factor))
+        .map(|(factor, _)| factor)
+        .collect();
+    if email_verified && policy.allows(Factor::Email) && (by_phone || (policy.required && factors.is_empty())) {
+        factors.push(Factor::Email);
+    }
+    let strong = factors.iter().any(|f| matches!(f, Factor::Totp | Factor::Passkey));
+    if strong && !user.recovery_codes.is_empty() && policy.allows(Factor::RecoveryCode) {
+        factors.push(Factor::RecoveryCode);
+    }
+    factors
+}
+
+/// Whether `user` has a strong factor (an app or a passkey), whatever the
+/// tenant allows today.
+pub fn has_strong_factor(user: &User) -> bool {
+    user.totp.as_ref().is_some_and(|t| t.confirmed_at.is_some())
+}
+
+/// The app's secret for `user`: 160 bits (RFC 4226's recommendation)
+/// derived from the code key, the user and the enrollment's salt.
+fn totp_secret(app: &App, user_id: &UserId, salt: &str) -> Result<Vec<u8>, Error> {
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(app.settings.code_key()?)
+        .unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
+    for part in ["totp-secret", user_id.as_str(), salt] {
+        mac.update(&(part.len() as u64).to_be_bytes());
+        mac.update(part.as_bytes());
+    }
+    Ok(mac.finalize().into_bytes()[..20].to_vec())
+}
+
+/// The name an app shows the account by: the username, else the e-mail
+/// address, else the phone (`:` is not allowed in either part).
+fn account_name(user: &User) -> String {
+    let name = user
+        .username
+        .as_ref()
+        .map(|name| name.as_str().to_owned())
+        .or_else(|| (!user.email.is_empty()).then(|| user.email.clone()))
+        .or_else(|| user.phone.clone())
+        .unwrap_or_else(|| user.id.to_string());
+    name.replace(':', " ")
+}
+
+/// The RFC 6238 generator of `user`'s enrollment: SHA-1, 6 digits, 30 s,
+/// ±1 step (what authenticator apps expect).
+fn totp(app: &App, tenant: &Tenant, user: &User, factor: &TotpFactor) -> Result<Totp, Error> {
+    let secret = totp_secret(app, &user.id, &factor.salt)?;
+    let issuer = tenant.name.replace(':', " ");
+    Builder::new()
+        .with_algorithm(Algorithm::SHA1)
+        .with_digits(6)
+        .with_step_duration(30)
+        .with_skew(1)
+        .with_secret(secret)
+        .with_account_name(account_name(user))
+        .with_issuer(Some(if issuer.trim().is_empty() { "Registrar".to_owned() } else { issuer }))
+        .build()
+        .map_err(|err| Error::Unavailable { reason: format!("totp: {err}"), registration_id: None })
+}
+
+/// The time step whose code `code` is, if it is right now (±1 step) and
+/// newer than the last step accepted: each code is accepted once.
+fn accepted_step(app: &App, generator: &Totp, factor: &TotpFactor, code: &str) -> Option<u64> {
+    let now = app.clock.now().timestamp().max(0) as u64;
+    let step = generator.check(code.trim(), now)?;
+    (step > factor.last_step).then_some(step)
+}
+
+/// Spends one try of `user_id`'s authenticator and recovery codes (429
+/// past [`USER_TRIES_PER_15_MIN`]).
+async fn spend_user_try(app: &App, user_id: &UserId) -> Result<(), Error> {
+    limits::count(app, "factor-tries", user_id.as_str(), 15 * 60, USER_TRIES_PER_15_MIN).await
+}
+
+/// What an enrollment shows once: the secret (base32), the `otpauth://`
+/// URI and a QR code of the URI as SVG.
+#[derive(Clone, Debug, Serialize)]
+pub struct TotpEnrollment {
+    pub secret: String,
+    pub otpauth_uri: String,
+    pub qr_svg: String,
+}
+
+/// `POST /v1/me/factors/totp`: a new app enrollment (replacing one not
+/// confirmed yet) after the current password. Not a factor until its
+/// first code confirms it.
+pub async fn enroll_totp(
+    app: &App,
+    tenant: &Tenant,
+    user_id: &UserId,
+    password: &Password,
+) -> Result<TotpEnrollment, Error> {
+    if !tenant.policy.second_factors.allows(Factor::Totp) {
+        return Err(Error::FactorNotAllowed);
+    }
+    let (mut user, version) = load_user(app, user_id).await?.ok_or(Error::InvalidToken)?;
+    check_current_password(app, &user, password, "current_password").await?;
+    if has_strong_factor(&user) {
+        return Err(Error::TotpAlreadyEnabled);
+    }
+    let factor =
+        TotpFactor { salt: app.random_token(16), created_at: app.clock.now(), confirmed_at: None, last_step: 0 };
+    let generator = totp(app, tenant, &user, &factor)?;
+    let otpauth_uri = generator
+        .to_url()
+        .map_err(|err| Error::Unavailable { reason: format!("totp: {err}"), registration_id: None })?;
+    let qr_svg = qrcode::QrCode::new(otpauth_uri.as_bytes())
+        .map_err(|err| Error::Unavailable { reason: format!("qr: {err}"), registration_id: None })?
+        .render::<qrcode::render::svg::Color<'_>>()
+        .min_dimensions(200, 200)
+        .build();
+    let enrollment = TotpEnrollment { secret: generator.secret().to_base32(), otpauth_uri, qr_svg };
+    user.totp = Some(factor);
+    user.updated_at = app.clock.now();
+    app.store.transact(vec![user.put(Condition::Version(version))?]).await?;
+    Ok(enrollment)
+}
+
+/// `POST /v1/me/factors/totp/confirm`: the enrollment's first code turns
+/// the app on. The first strong factor comes with ten recovery codes,
+/// shown this once.
+pub async fn confirm_totp(
+    app: &App,
+    tenant: &Tenant,
+    user_id: &UserId,
+    code: &str,
+) -> Result<Option<Vec<String>>, Error> {
+    let (mut user, version) = load_user(app, user_id).await?.ok_or(Error::InvalidToken)?;
+    let factor = match &user.totp {
+        Some(factor) if factor.confirmed_at.is_none() => factor.clone(),
+        Some(_) => return Err(Error::TotpAlreadyEnabled),
+        None => return Err(Error::TotpNotEnrolled),
+    };
+    spend_user_try(app, &user.id).await?;
+    let generator = totp(app, tenant, &user, &factor)?;
+    let step = accepted_step(app, &generator, &factor, code).ok_or(Error::InvalidCode)?;
+    let now = app.clock.now();
+    user.totp = Some(TotpFactor { confirmed_at: Some(now), last_step: step, ..factor });
+    let codes = if user.recovery_codes.is_empty() {
+        let codes = draw_recovery_codes(app);
+        user.recovery_codes = hash_recovery_codes(app, &user.id, &codes)?;
+        Some(codes)
+    } else {
+        None
+    };
+    user.updated_at = now;
+    let writes = vec![
+        user.put(Condition::Version(version))?,
+        audit_write(app, &user.id, "totp_enabled", serde_json::json!({ "recovery_codes": codes.is_some() }))?,
+    ];
+    app.store.transact(writes).await?;
+    Ok(codes)
+}
+
+/// `DELETE /v1/me/factors/totp`: the app off, after the current password.
+/// With no strong factor left, the recovery codes go too.
+pub async fn remove_totp(app: &App, user_id: &UserId, password: &Password) -> Result<(), Error> {
+    let (mut user, version) = load_user(app, user_id).await?.ok_or(Error::InvalidToken)?;
+    check_current_password(app, &user, password, "current_password").await?;
+    if user.totp.take().is_none() {
+        return Err(Error::TotpNotEnrolled);
+    }
+    if !has_strong_factor(&user) {
+        user.recovery_codes.clear();
+    }
+    user.updated_at = app.clock.now();
+    let writes = vec![
+        user.put(Condition::Version(version))?,
+        audit_write(app, &user.id, "totp_removed", serde_json::json!({}))?,
+    ];
+    app.store.transact(writes).await?;
+    Ok(())
+}
+
+/// `POST /v1/me/factors/recovery-codes`: ten new codes (the old ones stop
+/// working), after the current password; only beside a strong factor.
+pub async fn regenerate_recovery_codes(app: &App, user_id: &UserId, password: &Password) -> Result<Vec<String>, Error> {
+    let (mut user, version) = load_user(app, user_id).await?.ok_or(Error::InvalidToken)?;
+    check_current_password(app, &user, password, "current_password").await?;
+    if !has_strong_factor(&user) {
+        return Err(Error::NoStrongFactor);
+    }
+    let codes = draw_recovery_codes(app);
+    user.recovery_codes = hash_recovery_codes(app, &user.id, &codes)?;
+    user.updated_at = app.clock.now();
+    let writes = vec![
+        user.put(Condition::Version(version))?,
+        audit_write(app, &user.id, "recovery_codes_regenerated", serde_json::json!({}))?,
+    ];
+    app.store.transact(writes).await?;
+    Ok(codes)
+}
+
+/// A user's factors as `GET /v1/me/factors` shows them (no secret, no hash).
+#[derive(Clone, Debug, Serialize)]
+pub struct FactorsView {
+    pub email: Option<CredentialState>,
+    pub phone: Option<CredentialState>,
+    pub totp: Option<TotpState>,
+    pub passkeys: Vec<serde_json::Value>,
+    pub recovery_codes_left: usize,
+    /// What the tenant allows, and whether it requires a second factor.
+    pub allowed: Vec<Factor>,
+    pub required: bool,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct CredentialState {
+    pub value: String,
+    pub verified: bool,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct TotpState {
+    pub confirmed: bool,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub confirmed_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// `GET /v1/me/factors`.
+pub async fn factors(app: &App, tenant: &Tenant, user_id: &UserId) -> Result<FactorsView, Error> {
+    let (user, _) = load_user(app, user_id).await?.ok_or(Error::InvalidToken)?;
+    Ok(FactorsView {
+        email: (!user.email.is_empty())
+            .then(|| CredentialState { value: user.email.clone(), verified: user.email_verified_at.is_some() }),
+        phone: user.phone.clone().map(|value| CredentialState { value, verified: user.phone_verified_at.is_some() }),
+        totp: user.totp.as_ref().map(|t| TotpState {
+            confirmed: t.confirmed_at.is_some(),
+            created_at: t.created_at,
+            confirmed_at: t.confirmed_at,
+        }),
+        passkeys: Vec::new(),
+        recovery_codes_left: user.recovery_codes.len(),
+        allowed: tenant.policy.second_factors.allowed.clone(),
+        required: tenant.policy.second_factors.required,
+    })
+}
+
+/// Ten fresh recovery codes, `xxxxx-xxxxx`.
+fn draw_recovery_codes(app: &App) -> Vec<String> {
+    (0..RECOVERY_CODE_COUNT)
+        .map(|_| {
+            let chars: String =
+                (0..RECOVERY_CODE_LEN).map(|_| char::from(RECOVERY_ALPHABET[app.random.below(32) as usize])).collect();
+            format!("{}-{}", &chars[..5], &chars[5..])
+        })
+        .collect()
+}
+
+/// A recovery code as typed, reduced to its ten characters (case, spaces
+/// and dashes do not matter).
+fn normalize_recovery_code(code: &str) -> String {
+    code.chars().filter(|c| !matches!(c, '-' | ' ')).flat_map(char::to_lowercase).collect()
+}
+
+fn hash_recovery_codes(app: &App, user_id: &UserId, codes: &[String]) -> Result<Vec<String>, Error> {
+    let key = app.settings.code_key()?;
+    Ok(codes.iter().map(|code| hash_code(key, "recovery", user_id.as_str(), &normalize_recovery_code(code))).collect())
+}
+
+/// What a right answer to a login's app or recovery code changes on the
+/// user: the step accepted, or the code used (removed).
+pub enum Proof {
+    Totp { step: u64 },
+    RecoveryCode { left: usize },
+}
+
+/// Checks an authenticator or recovery code of `user` for a login: one try
+/// of the challenge (`challenge_tries`, at most `max_tries`) and one of the
+/// user's, then the comparison. On success `user` is changed as the proof
+/// requires; the caller writes it under its version, so of two parallel
+/// right answers one wins.
+pub async fn prove(
+    app: &App,
+    tenant: &Tenant,
+    user: &mut User,
+    factor: Factor,
+    code: &str,
+    challenge_tries: (&Key, i64),
+    max_tries: u32,
+) -> Result<Proof, Error> {
+    let (tries_key, expiry) = challenge_tries;
+    if app.store.increment_below(tries_key, u64::from(max_tries), expiry).await?.is_none() {
+        return Err(Error::InvalidCode);
+    }
+    spend_user_try(app, &user.id).await?;
+    match factor {
+        Factor::Totp => {
+            let enrolled = user.totp.clone().filter(|t| t.confirmed_at.is_some()).ok_or(Error::InvalidCode)?;
+            let generator = totp(app, tenant, user, &enrolled)?;
+            let step = accepted_step(app, &generator, &enrolled, code).ok_or(Error::InvalidCode)?;
+            user.totp = Some(TotpFactor { last_step: step, ..enrolled });
+            Ok(Proof::Totp { step })
+        }
+        Factor::RecoveryCode => {
+            let candidate =
+                hash_code(app.settings.code_key()?, "recovery", user.id.as_str(), &normalize_recovery_code(code));
+            // Every stored hash is compared (in constant time each), so the
+            // time does not tell which one matched.
+            let mut found = None;
+            for (n, hash) in user.recovery_codes.iter().enumerate() {
+                if bool::from(hash.as_bytes().ct_eq(candidate.as_bytes())) {
+                    found = Some(n);
+                }
+            }
+            let n = found.ok_or(Error::InvalidCode)?;
+            user.recovery_codes.remove(n);
+            Ok(Proof::RecoveryCode { left: user.recovery_codes.len() })
+        }
+        _ => Err(Error::InvalidCode),
+    }
+}
+
+/// The counter of a challenge's app and recovery-code tries.
+pub fn challenge_tries_key(challenge_id: &str) -> Key {
+    Key::new(format!("TRIES#{challenge_id}"), "TRIES")
+}
+
+/// The audit entry of a login's strong proof.
+pub fn proof_audit(app: &App, user_id: &UserId, proof: &Proof, device_id: &str) -> Result<Write, Error> {
+    match proof {
+        Proof::Totp { .. } => audit_write(app, user_id, "totp_used", serde_json::json!({ "device_id": device_id })),
+        Proof::RecoveryCode { left } => audit_write(
+            app,
+            user_id,
+            "recovery_code_used",
+            serde_json::json!({ "device_id": device_id, "recovery_codes_left": left }),
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recovery_codes_normalize_case_spaces_and_dashes() {
+        assert_eq!(normalize_recovery_code("ABCDE-fgh23"), "abcdefgh23");
+        assert_eq!(normalize_recovery_code(" abcde fgh23 "), "abcdefgh23");
+    }
+
+    #[test]
+    fn rfc6238_sha1_vectors() {
+        // RFC 6238 Appendix B, SHA-1 (8 digits there; the 6-digit codes
+        // are their last six).
+        let secret = b"12345678901234567890".to_vec();
+        let generator = Builder::new().with_digits(8).with_secret(secret).build().expect("valid");
+        for (time, code) in [
+            (59u64, "94287082"),
+            (1_111_111_109, "07081804"),
+            (1_111_111_111, "14050471"),
+            (1_234_567_890, "89005924"),
+            (2_000_000_000, "69279037"),
+            (20_000_000_000, "65353130"),
+        ] {
+            assert_eq!(generator.generate(time).to_string(), code, "at {time}");
+        }
+    }
+}

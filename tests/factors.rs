@@ -1,0 +1,431 @@
+//! Second factors (SPEC §6, "Second factors") end to end over HTTP on both
+//! stores: the authenticator app (TOTP) checked against an RFC 6238
+//! implementation of the test's own, recovery codes, the factor chosen at
+//! login (no SMS unless picked), and a tenant without SMS that requires 2FA.
+
+mod common;
+
+use common::{Answer, Api, Backend};
+
+use chrono::Duration;
+use hmac::{Hmac, Mac};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use shared::domain::policy::{Factor, SecondFactorPolicy};
+use shared::domain::tenant::{IpLimits, Policy};
+
+const PASSWORD: &str = "Str0ng!Pass";
+const CODE: &str = "123456";
+
+/// RFC 4648 base32 (upper case, no padding) to bytes.
+fn base32(text: &str) -> Vec<u8> {
+    let (mut bits, mut value, mut out) = (0u32, 0u64, Vec::new());
+    for c in text.trim_end_matches('=').bytes() {
+        let digit = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'2'..=b'7' => c - b'2' + 26,
+            _ => panic!("not base32: {text}"),
+        };
+        value = (value << 5) | u64::from(digit);
+        bits += 5;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((value >> bits) as u8);
+        }
+    }
+    out
+}
+
+/// RFC 6238 with HMAC-SHA-1: the `digits`-digit code of time `unix`.
+fn totp_at(secret: &[u8], unix: i64, digits: u32) -> String {
+    let mut mac = <Hmac<sha1::Sha1> as Mac>::new_from_slice(secret).unwrap();
+    mac.update(&((unix / 30) as u64).to_be_bytes());
+    let hash = mac.finalize().into_bytes();
+    let offset = usize::from(hash[19] & 0x0f);
+    let number = u32::from_be_bytes([hash[offset] & 0x7f, hash[offset + 1], hash[offset + 2], hash[offset + 3]]);
+    format!("{:0width$}", number % 10u32.pow(digits), width = digits as usize)
+}
+
+#[test]
+fn the_tests_totp_meets_rfc_6238s_vectors() {
+    let secret = b"12345678901234567890";
+    for (time, code) in
+        [(59, "94287082"), (1_111_111_109, "07081804"), (1_234_567_890, "89005924"), (20_000_000_000, "65353130")]
+    {
+        assert_eq!(totp_at(secret, time, 8), code);
+    }
+    assert_eq!(base32("GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"), secret);
+}
+
+/// A tenant whose IP limits stay out of the way (the bursts below come from
+/// one address; what they test is the per-login and per-user counts).
+async fn api(backend: Backend) -> Api {
+    let ip_limits = IpLimits { logins_per_5_min: 10_000, ..IpLimits::default() };
+    let policy = Policy { phone_required: false, sandbox_code: Some(CODE.into()), ip_limits, ..Policy::default() };
+    Api::start(backend, policy).await
+}
+
+/// A tenant without SMS that requires a second factor.
+async fn no_sms_api(backend: Backend) -> Api {
+    let second_factors = SecondFactorPolicy {
+        allowed: vec![Factor::Passkey, Factor::Totp, Factor::Email, Factor::RecoveryCode],
+        required: true,
+    };
+    let policy = Policy { phone_required: false, sandbox_code: Some(CODE.into()), second_factors, ..Policy::default() };
+    Api::start(backend, policy).await
+}
+
+/// A signed-in user and its bearer header.
+struct Signed {
+    email: String,
+    bearer: String,
+}
+
+impl Signed {
+    fn auth(&self) -> [(&str, &str); 1] {
+        [("Authorization", self.bearer.as_str())]
+    }
+}
+
+impl Api {
+    fn now(&self) -> i64 {
+        use shared::ports::Clock;
+        self.app.clock.now().timestamp()
+    }
+
+    fn advance(&self, seconds: i64) {
+        self.app.clock.advance(Duration::seconds(seconds));
+    }
+
+    async fn login(&self, username: &str, device: &str) -> Answer {
+        self.post("/v1/auth/login", json!({ "username": username, "password": PASSWORD }), &[("X-Device-ID", device)])
+            .await
+    }
+
+    async fn mfa(&self, challenge: &Value, factor: &str, code: &str, device: &str) -> Answer {
+        let body = json!({ "challenge_id": challenge, "factor": factor, "code": code });
+        self.post("/v1/auth/mfa", body, &[("X-Device-ID", device)]).await
+    }
+
+    async fn delete(&self, path: &str, body: Value, auth: &[(&str, &str)]) -> Answer {
+        self.send(reqwest::Method::DELETE, path, Some(body), auth).await
+    }
+
+    /// Signs up with the e-mail alone and signs in.
+    async fn signed_up(&self, email: &str) -> Signed {
+        let started = self
+            .post(
+                "/v1/registrations",
+                json!({
+                    "email": email, "password": PASSWORD, "first_name": "Anna", "last_name": "Muster",
+                    "terms_accepted": true, "privacy_policy_accepted": true,
+                }),
+                &[],
+            )
+            .await;
+        assert_eq!(started.status, StatusCode::ACCEPTED, "{}", started.body);
+        let id = started.body["registration_id"].as_str().unwrap().to_owned();
+        let done = self.post(&format!("/v1/registrations/{id}/email/verify"), json!({ "code": CODE }), &[]).await;
+        assert_eq!(done.status, StatusCode::CREATED, "{}", done.body);
+        let bearer = format!("Bearer {}", done.body["access_token"].as_str().unwrap());
+        Signed { email: email.to_owned(), bearer }
+    }
+
+    /// Adds and verifies a phone (SMS 2FA on).
+    async fn add_phone(&self, user: &Signed, phone: &str) {
+        let added = self.post("/v1/me/credentials", json!({ "type": "phone", "value": phone }), &user.auth()).await;
+        assert_eq!(added.status, StatusCode::ACCEPTED, "{}", added.body);
+        let verified =
+            self.post("/v1/me/credentials/verify", json!({ "type": "phone", "code": CODE }), &user.auth()).await;
+        assert_eq!(verified.status, StatusCode::OK, "{}", verified.body);
+    }
+
+    /// Enrolls and confirms the app; returns its secret and the recovery codes.
+    async fn with_app(&self, user: &Signed) -> (Vec<u8>, Vec<String>) {
+        let enrolled = self.post("/v1/me/factors/totp", json!({ "current_password": PASSWORD }), &user.auth()).await;
+        assert_eq!(enrolled.status, StatusCode::CREATED, "{}", enrolled.body);
+        let secret = base32(enrolled.body["secret"].as_str().unwrap());
+        let code = totp_at(&secret, self.now(), 6);
+        let confirmed = self.post("/v1/me/factors/totp/confirm", json!({ "code": code }), &user.auth()).await;
+        assert_eq!(confirmed.status, StatusCode::OK, "{}", confirmed.body);
+        let codes = confirmed.body["recovery_codes"].as_array().expect("recovery codes").iter();
+        (secret, codes.map(|c| c.as_str().unwrap().to_owned()).collect())
+    }
+}
+
+on_both_stores!(
+    api;
+    an_app_is_enrolled_confirmed_and_answers_the_login_once_per_code,
+    recovery_codes_sign_in_once_each_are_emailed_and_regenerate,
+    a_user_with_an_app_gets_no_sms_unless_it_picks_it,
+    app_codes_have_five_tries_per_login_and_fifteen_per_user,
+    fifty_parallel_app_codes_spend_five_tries_and_one_right_code_signs_in_once,
+);
+
+mod no_sms {
+    use super::*;
+
+    on_both_stores!(
+        no_sms_api;
+        a_tenant_without_sms_requires_a_second_factor_by_email_or_app,
+    );
+}
+
+async fn an_app_is_enrolled_confirmed_and_answers_the_login_once_per_code(api: Api) {
+    let user = api.signed_up("app@example.com").await;
+    let plain = api.login(&user.email, "d1").await;
+    assert!(plain.body["access_token"].is_string(), "no factor, no 2FA: {}", plain.body);
+
+    let wrong = api.post("/v1/me/factors/totp", json!({ "current_password": "Wr0ng!Pass" }), &user.auth()).await;
+    assert_eq!(wrong.body["errors"][0]["code"], "incorrect_password", "{}", wrong.body);
+    let enrolled = api.post("/v1/me/factors/totp", json!({ "current_password": PASSWORD }), &user.auth()).await;
+    assert_eq!(enrolled.status, StatusCode::CREATED, "{}", enrolled.body);
+    let secret_text = enrolled.body["secret"].as_str().unwrap();
+    let secret = base32(secret_text);
+    assert_eq!(secret.len(), 20, "160 bits");
+    let uri = enrolled.body["otpauth_uri"].as_str().unwrap();
+    assert!(uri.starts_with("otpauth://totp/"), "{uri}");
+    assert!(uri.contains(&format!("secret={secret_text}")) && uri.contains("app%40example.com"), "{uri}");
+    let svg = enrolled.body["qr_svg"].as_str().unwrap();
+    assert!(svg.contains("<svg") && svg.contains("</svg>"), "an SVG image");
+
+    // Not a factor yet: the login goes on without it, and the view shows it pending.
+    assert!(api.login(&user.email, "d1").await.body["access_token"].is_string());
+    let view = api.get("/v1/me/factors", &user.auth()).await;
+    assert_eq!(
+        (view.body["totp"]["confirmed"].clone(), view.body["recovery_codes_left"].clone()),
+        (json!(false), json!(0))
+    );
+    assert!(!view.body.to_string().contains(secret_text), "the secret is never shown again");
+
+    let bad = api.post("/v1/me/factors/totp/confirm", json!({ "code": "000000" }), &user.auth()).await;
+    assert_eq!(bad.code(), "invalid_code", "{}", bad.body);
+    let first = totp_at(&secret, api.now(), 6);
+    let confirmed = api.post("/v1/me/factors/totp/confirm", json!({ "code": first }), &user.auth()).await;
+    assert_eq!(confirmed.status, StatusCode::OK, "{}", confirmed.body);
+    let codes = confirmed.body["recovery_codes"].as_array().unwrap();
+    assert_eq!(codes.len(), 10);
+    assert!(codes.iter().all(|c| c.as_str().unwrap().len() == 11), "{codes:?}");
+    let again = api.post("/v1/me/factors/totp", json!({ "current_password": PASSWORD }), &user.auth()).await;
+    assert_eq!((again.status, again.code()), (StatusCode::CONFLICT, "totp_already_enabled"));
+
+    // The login now asks for it, and sends nothing.
+    let before = api.app.messages_to(&user.email).len();
+    let login = api.login(&user.email, "d1").await;
+    assert_eq!(login.body["factors"], json!(["totp", "recovery_code"]), "{}", login.body);
+    assert!(login.body.get("channel").is_none(), "nothing was sent: {}", login.body);
+    assert_eq!(api.app.messages_to(&user.email).len(), before);
+    let challenge = login.body["challenge_id"].clone();
+    let replay = api.mfa(&challenge, "totp", &first, "d1").await;
+    assert_eq!(replay.code(), "invalid_code", "the confirming code is spent: {}", replay.body);
+    api.advance(30);
+    let now_code = totp_at(&secret, api.now(), 6);
+    let body = json!({ "challenge_id": challenge, "code": now_code });
+    let done = api.post("/v1/auth/mfa", body, &[("X-Device-ID", "d1")]).await;
+    assert!(done.body["access_token"].is_string(), "`totp` is the default factor: {}", done.body);
+
+    // A code is accepted once, even by another login within its step.
+    let login = api.login(&user.email, "d2").await;
+    let replayed = api.mfa(&login.body["challenge_id"], "totp", &now_code, "d2").await;
+    assert_eq!(replayed.code(), "invalid_code");
+    // One step of drift either way is accepted; two are not.
+    api.advance(30);
+    let late = totp_at(&secret, api.now() - 60, 6);
+    assert_eq!(api.mfa(&login.body["challenge_id"], "totp", &late, "d2").await.code(), "invalid_code");
+    let early = totp_at(&secret, api.now() + 30, 6);
+    let drifted = api.mfa(&login.body["challenge_id"], "totp", &early, "d2").await;
+    assert!(drifted.body["access_token"].is_string(), "{}", drifted.body);
+    // SMS is not among this user's factors.
+    let login = api.login(&user.email, "d3").await;
+    let sms = api.mfa(&login.body["challenge_id"], "sms", CODE, "d3").await;
+    assert_eq!(sms.body["errors"][0]["field"], "factor", "{}", sms.body);
+
+    // Removal needs the password; then the login has no second factor again.
+    let refused = api.delete("/v1/me/factors/totp", json!({ "current_password": "Wr0ng!Pass" }), &user.auth()).await;
+    assert_eq!(refused.body["errors"][0]["code"], "incorrect_password", "{}", refused.body);
+    let removed = api.delete("/v1/me/factors/totp", json!({ "current_password": PASSWORD }), &user.auth()).await;
+    assert_eq!(removed.status, StatusCode::OK, "{}", removed.body);
+    let view = api.get("/v1/me/factors", &user.auth()).await;
+    assert_eq!((view.body["totp"].clone(), view.body["recovery_codes_left"].clone()), (Value::Null, json!(0)));
+    assert!(api.login(&user.email, "d1").await.body["access_token"].is_string());
+    let audit: Vec<String> = audit_events(&api, &user).await;
+    for event in ["totp_enabled", "totp_used", "totp_removed"] {
+        assert!(audit.iter().any(|e| e == event), "{event} in {audit:?}");
+    }
+}
+
+/// The user's audit trail's event names, as the back office reads them.
+async fn audit_events(api: &Api, user: &Signed) -> Vec<String> {
+    let me = api.get("/v1/me", &user.auth()).await;
+    let path = format!("/v1/users/{}/audit", me.body["user_id"].as_str().unwrap());
+    let admin = format!("Bearer {}", api.app.admin_token);
+    let audit = api.get(&path, &[("Authorization", admin.as_str())]).await;
+    let events = audit.body["events"].as_array().unwrap_or_else(|| panic!("{}", audit.body));
+    events.iter().map(|e| e["event"].as_str().unwrap().to_owned()).collect()
+}
+
+async fn recovery_codes_sign_in_once_each_are_emailed_and_regenerate(api: Api) {
+    let user = api.signed_up("recover@example.com").await;
+    let (_, codes) = api.with_app(&user).await;
+    let mails = api.app.messages_to(&user.email).len();
+    let login = api.login(&user.email, "d1").await;
+    // Typed in upper case and without its dash, it still counts.
+    let typed = codes[0].replace('-', "").to_uppercase();
+    let used = api.mfa(&login.body["challenge_id"], "recovery_code", &typed, "d1").await;
+    assert!(used.body["access_token"].is_string(), "{}", used.body);
+    let sent = api.app.messages_to(&user.email);
+    assert_eq!(sent.len(), mails + 1, "the use is e-mailed");
+    assert!(sent.last().unwrap().to_string().contains("recovery code"), "{}", sent.last().unwrap());
+    let login = api.login(&user.email, "d1").await;
+    let reused = api.mfa(&login.body["challenge_id"], "recovery_code", &codes[0], "d1").await;
+    assert_eq!(reused.code(), "invalid_code", "single use");
+    let view = api.get("/v1/me/factors", &user.auth()).await;
+    assert_eq!(view.body["recovery_codes_left"], 9);
+
+    let fresh = api.post("/v1/me/factors/recovery-codes", json!({ "current_password": PASSWORD }), &user.auth()).await;
+    assert_eq!(fresh.status, StatusCode::OK, "{}", fresh.body);
+    let fresh: Vec<String> =
+        fresh.body["recovery_codes"].as_array().unwrap().iter().map(|c| c.as_str().unwrap().to_owned()).collect();
+    assert_eq!(fresh.len(), 10);
+    assert!(fresh.iter().all(|c| !codes.contains(c)));
+    let login = api.login(&user.email, "d1").await;
+    let old = api.mfa(&login.body["challenge_id"], "recovery_code", &codes[1], "d1").await;
+    assert_eq!(old.code(), "invalid_code", "the old codes are void");
+    let new = api.mfa(&login.body["challenge_id"], "recovery_code", &fresh[1], "d1").await;
+    assert!(new.body["access_token"].is_string(), "{}", new.body);
+    let audit = audit_events(&api, &user).await;
+    assert!(audit.iter().filter(|e| *e == "recovery_code_used").count() == 2, "{audit:?}");
+    assert!(audit.iter().any(|e| e == "recovery_codes_regenerated"), "{audit:?}");
+
+    // Without a strong factor there are none to regenerate.
+    let other = api.signed_up("nocodes@example.com").await;
+    let none = api.post("/v1/me/factors/recovery-codes", json!({ "current_password": PASSWORD }), &other.auth()).await;
+    assert_eq!((none.status, none.code()), (StatusCode::CONFLICT, "no_strong_factor"));
+}
+
+async fn a_user_with_an_app_gets_no_sms_unless_it_picks_it(api: Api) {
+    let phone = "+41791230001";
+    let user = api.signed_up("choice@example.com").await;
+    api.add_phone(&user, phone).await;
+    let (secret, _) = api.with_app(&user).await;
+    api.advance(61);
+    let texts = api.app.messages_to(phone).len();
+    let login = api.login(&user.email, "d1").await;
+    assert_eq!(login.body["factors"], json!(["totp", "sms", "recovery_code"]), "{}", login.body);
+    assert_eq!(api.app.messages_to(phone).len(), texts, "no SMS is spent on a user with an app");
+    let challenge = login.body["challenge_id"].clone();
+    let unsent = api.mfa(&challenge, "sms", CODE, "d1").await;
+    assert_eq!(unsent.code(), "invalid_code", "no SMS code was sent yet");
+    let device = [("X-Device-ID", "d1")];
+    let ambiguous = api.post("/v1/auth/mfa/send", json!({ "challenge_id": challenge }), &device).await;
+    assert_eq!(ambiguous.status, StatusCode::ACCEPTED, "the one code factor is the default: {}", ambiguous.body);
+    assert_eq!(api.app.messages_to(phone).len(), texts + 1, "sent when asked");
+    let by_mail = api.post("/v1/auth/mfa/send", json!({ "challenge_id": challenge, "factor": "email" }), &device).await;
+    assert_eq!(by_mail.body["errors"][0]["field"], "factor", "not offered: {}", by_mail.body);
+    let done = api.mfa(&challenge, "sms", CODE, "d1").await;
+    assert!(done.body["access_token"].is_string(), "{}", done.body);
+    // The app still answers another login.
+    api.advance(30);
+    let login = api.login(&user.email, "d2").await;
+    let code = totp_at(&secret, api.now(), 6);
+    assert!(api.mfa(&login.body["challenge_id"], "totp", &code, "d2").await.body["access_token"].is_string());
+}
+
+async fn app_codes_have_five_tries_per_login_and_fifteen_per_user(api: Api) {
+    let user = api.signed_up("tries@example.com").await;
+    let (secret, _) = api.with_app(&user).await;
+    api.advance(30);
+    let login = api.login(&user.email, "d1").await;
+    for _ in 0..5 {
+        assert_eq!(api.mfa(&login.body["challenge_id"], "totp", "000000", "d1").await.code(), "invalid_code");
+    }
+    let right = totp_at(&secret, api.now(), 6);
+    let spent = api.mfa(&login.body["challenge_id"], "totp", &right, "d1").await;
+    assert_eq!(spent.code(), "invalid_code", "the login's tries are spent: {}", spent.body);
+    // Across logins the user has 15 tries in 15 minutes (6 spent so far, the
+    // confirmation included).
+    let mut answers = Vec::new();
+    for n in 0..3 {
+        let login = api.login(&user.email, &format!("d{n}")).await;
+        for _ in 0..4 {
+            answers
+                .push(api.mfa(&login.body["challenge_id"], "totp", "000000", &format!("d{n}")).await.code().to_owned());
+        }
+    }
+    assert_eq!(answers.iter().filter(|c| *c == "invalid_code").count(), 9, "{answers:?}");
+    assert!(answers[9..].iter().all(|c| c == "rate_limited"), "{answers:?}");
+    api.advance(15 * 60);
+    let login = api.login(&user.email, "d9").await;
+    let right = totp_at(&secret, api.now(), 6);
+    assert!(api.mfa(&login.body["challenge_id"], "totp", &right, "d9").await.body["access_token"].is_string());
+}
+
+async fn fifty_parallel_app_codes_spend_five_tries_and_one_right_code_signs_in_once(api: Api) {
+    let user = api.signed_up("burst@example.com").await;
+    let (secret, _) = api.with_app(&user).await;
+    api.advance(30);
+    // 50 wrong guesses at once: five are compared, the rest refused alike,
+    // and the right code after them no longer works for this login.
+    let login = api.login(&user.email, "d1").await;
+    let challenge = login.body["challenge_id"].clone();
+    let guesses = (0..50).map(|n| {
+        let code = format!("{:06}", 100_000 + n);
+        let api = &api;
+        let challenge = challenge.clone();
+        async move { api.mfa(&challenge, "totp", &code, "d1").await }
+    });
+    let answers = futures::future::join_all(guesses).await;
+    let right = totp_at(&secret, api.now(), 6);
+    let codes: Vec<&str> = answers.iter().map(|a| a.code()).collect();
+    assert!(answers.iter().all(|a| a.code() == "invalid_code" || a.body["access_token"].is_string()), "{codes:?}");
+    let late = api.mfa(&challenge, "totp", &right, "d1").await;
+    let signed_in = answers.iter().filter(|a| a.body["access_token"].is_string()).count();
+    assert!(signed_in <= 1, "at most a lucky guess");
+    if signed_in == 0 {
+        assert_eq!(late.code(), "invalid_code", "the tries are spent: {}", late.body);
+    }
+    // The right code sent 50 times at once (on a fresh login and step):
+    // exactly one sign-in.
+    api.advance(15 * 60);
+    let login = api.login(&user.email, "d2").await;
+    let challenge = login.body["challenge_id"].clone();
+    let right = totp_at(&secret, api.now(), 6);
+    let same = (0..50).map(|_| api.mfa(&challenge, "totp", &right, "d2"));
+    let answers = futures::future::join_all(same).await;
+    let tokens = answers.iter().filter(|a| a.body["access_token"].is_string()).count();
+    assert_eq!(tokens, 1, "{:?}", answers.iter().map(|a| a.code().to_owned()).collect::<Vec<_>>());
+    assert!(answers.iter().all(|a| a.body["access_token"].is_string() || a.code() == "invalid_code"));
+}
+
+async fn a_tenant_without_sms_requires_a_second_factor_by_email_or_app(api: Api) {
+    let phone = "+41791230002";
+    let user = api.signed_up("nosms@example.com").await;
+    // A verified phone is still no SMS factor here.
+    api.add_phone(&user, phone).await;
+    api.advance(61);
+    let texts = api.app.messages_to(phone).len();
+    let login = api.login(&user.email, "d1").await;
+    assert_eq!(login.body["factors"], json!(["email"]), "{}", login.body);
+    assert_eq!(login.body["channel"], "email", "the one factor is sent at once");
+    let mfa_sms = api.mfa(&login.body["challenge_id"], "sms", CODE, "d1").await;
+    assert_eq!(mfa_sms.body["errors"][0]["field"], "factor");
+    let done = api.mfa(&login.body["challenge_id"], "email", CODE, "d1").await;
+    assert!(done.body["access_token"].is_string(), "{}", done.body);
+    let (secret, _) = api.with_app(&user).await;
+    api.advance(61);
+    let login = api.login(&user.email, "d1").await;
+    assert_eq!(login.body["factors"], json!(["totp", "recovery_code"]), "{}", login.body);
+    let code = totp_at(&secret, api.now(), 6);
+    assert!(api.mfa(&login.body["challenge_id"], "totp", &code, "d1").await.body["access_token"].is_string());
+    assert_eq!(api.app.messages_to(phone).len(), texts, "no SMS at all for sign-in");
+    let view = api.get("/v1/me/factors", &user.auth()).await;
+    assert_eq!(view.body["required"], true);
+    assert_eq!(view.body["allowed"], json!(["passkey", "totp", "email", "recovery_code"]));
+}
+
+#[test]
+fn requiring_two_factors_needs_the_email_factor() {
+    let second_factors = SecondFactorPolicy { allowed: vec![Factor::Totp], required: true };
+    let problems = Policy { second_factors, ..Policy::default() }.problems();
+    assert!(problems.iter().any(|p| p.contains("second_factors.required")), "{problems:?}");
+}
