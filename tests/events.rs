@@ -4,6 +4,8 @@
 //! placeholders (registration id, challenge id, tokens) are swapped for the
 //! prepared ones.
 
+mod common;
+
 use std::sync::Arc;
 
 use chrono::Duration;
@@ -11,6 +13,7 @@ use serde_json::{Value, json};
 use shared::adapters::system::ManualClock;
 use shared::app::App;
 use shared::domain::auth::{self, LoginOutcome, Origin};
+use shared::domain::factors;
 use shared::domain::ids::RegistrationId;
 use shared::domain::me::{self, NewCredential, StepUp};
 use shared::domain::password::Password;
@@ -432,6 +435,75 @@ async fn change_password_event() {
     f.user().await;
     let (status, body, _) = f.answer("change-password").await;
     assert_eq!(status, 200, "{body}");
+}
+
+impl Fixture {
+    /// A signed-in user with an authenticator app enrolled (and confirmed
+    /// when `confirm`); its secret.
+    async fn with_app(&mut self, confirm: bool) -> Vec<u8> {
+        self.user().await;
+        let user_id = self.user_id().await;
+        let password = Password::new(PASSWORD);
+        let enrolled = factors::enroll_totp(&self.app, &self.tenant, &user_id, &password).await.unwrap();
+        let secret = common::base32(&enrolled.secret);
+        if confirm {
+            let code = common::totp_at(&secret, self.now(), 6);
+            factors::confirm_totp(&self.app, &self.tenant, &user_id, &code).await.unwrap();
+            self.clock.advance(Duration::seconds(30));
+        }
+        secret
+    }
+
+    fn now(&self) -> i64 {
+        shared::ports::Clock::now(self.clock.as_ref()).timestamp()
+    }
+}
+
+#[tokio::test]
+async fn get_factors_event() {
+    let mut f = fixture(false).await;
+    f.with_app(true).await;
+    let (status, body, _) = f.answer("get-factors").await;
+    assert_eq!(
+        (status, body["totp"]["confirmed"].clone(), body["recovery_codes_left"].clone()),
+        (200, json!(true), json!(10))
+    );
+}
+
+#[tokio::test]
+async fn enroll_totp_event() {
+    let mut f = fixture(false).await;
+    f.user().await;
+    let (status, body, _) = f.answer("enroll-totp").await;
+    assert_eq!(status, 201, "{body}");
+    assert!(body["otpauth_uri"].as_str().unwrap().starts_with("otpauth://totp/"), "{body}");
+}
+
+#[tokio::test]
+async fn confirm_totp_event() {
+    let mut f = fixture(false).await;
+    let secret = f.with_app(false).await;
+    // The event's code is the app's code of now.
+    f.swaps.push((CODE, common::totp_at(&secret, f.now(), 6)));
+    let (status, body, _) = f.answer("confirm-totp").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["recovery_codes"].as_array().map(Vec::len), Some(10), "{body}");
+}
+
+#[tokio::test]
+async fn remove_totp_event() {
+    let mut f = fixture(false).await;
+    f.with_app(true).await;
+    let (status, body, _) = f.answer("remove-totp").await;
+    assert_eq!(status, 200, "{body}");
+}
+
+#[tokio::test]
+async fn regenerate_recovery_codes_event() {
+    let mut f = fixture(false).await;
+    f.with_app(true).await;
+    let (status, body, _) = f.answer("regenerate-recovery-codes").await;
+    assert_eq!((status, body["recovery_codes"].as_array().map(Vec::len)), (200, Some(10)), "{body}");
 }
 
 impl Fixture {

@@ -5,10 +5,9 @@
 
 mod common;
 
-use common::{Answer, Api, Backend};
+use common::{Answer, Api, Backend, base32, totp_at};
 
 use chrono::Duration;
-use hmac::{Hmac, Mac};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use shared::domain::policy::{Factor, SecondFactorPolicy};
@@ -16,35 +15,6 @@ use shared::domain::tenant::{IpLimits, Policy};
 
 const PASSWORD: &str = "Str0ng!Pass";
 const CODE: &str = "123456";
-
-/// RFC 4648 base32 (upper case, no padding) to bytes.
-fn base32(text: &str) -> Vec<u8> {
-    let (mut bits, mut value, mut out) = (0u32, 0u64, Vec::new());
-    for c in text.trim_end_matches('=').bytes() {
-        let digit = match c {
-            b'A'..=b'Z' => c - b'A',
-            b'2'..=b'7' => c - b'2' + 26,
-            _ => panic!("not base32: {text}"),
-        };
-        value = (value << 5) | u64::from(digit);
-        bits += 5;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((value >> bits) as u8);
-        }
-    }
-    out
-}
-
-/// RFC 6238 with HMAC-SHA-1: the `digits`-digit code of time `unix`.
-fn totp_at(secret: &[u8], unix: i64, digits: u32) -> String {
-    let mut mac = <Hmac<sha1::Sha1> as Mac>::new_from_slice(secret).unwrap();
-    mac.update(&((unix / 30) as u64).to_be_bytes());
-    let hash = mac.finalize().into_bytes();
-    let offset = usize::from(hash[19] & 0x0f);
-    let number = u32::from_be_bytes([hash[offset] & 0x7f, hash[offset + 1], hash[offset + 2], hash[offset + 3]]);
-    format!("{:0width$}", number % 10u32.pow(digits), width = digits as usize)
-}
 
 #[test]
 fn the_tests_totp_meets_rfc_6238s_vectors() {

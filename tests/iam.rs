@@ -974,6 +974,45 @@ async fn signed_in_flows(stack: &Stack) {
     assert_eq!(closed.status, StatusCode::OK, "{}", closed.body);
 }
 
+/// The second factors: an authenticator app enrolled, confirmed, answering
+/// a login, recovery codes (one used: e-mailed) and their regeneration, and
+/// the app removed, each step-up with a wrong password first.
+async fn factor_flows(stack: &Stack) {
+    let (_, email) = stack.admin_user("otto", json!({})).await;
+    let tokens = stack.signed_in(&email, PASSWORD, "o1").await;
+    let bearer = format!("Bearer {}", tokens["access_token"].as_str().unwrap());
+    let auth = [("Authorization", bearer.as_str())];
+    let view = stack.send(Method::GET, "/v1/me/factors", None, &auth).await;
+    assert_eq!(view.status, StatusCode::OK, "{}", view.body);
+    let wrong = json!({ "current_password": "Wr0ng!Pass" });
+    let right = json!({ "current_password": PASSWORD });
+    let refused = stack.post("/v1/me/factors/totp", wrong.clone(), &auth).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.body);
+    let enrolled = stack.expect(StatusCode::CREATED, "/v1/me/factors/totp", right.clone(), &auth).await;
+    let secret = common::base32(enrolled["secret"].as_str().unwrap());
+    let now = || shared::ports::Clock::now(stack.clock.as_ref()).timestamp();
+    let bad = stack.post("/v1/me/factors/totp/confirm", json!({ "code": "000000" }), &auth).await;
+    assert_eq!(bad.code(), "invalid_code", "{}", bad.body);
+    let confirm = json!({ "code": common::totp_at(&secret, now(), 6) });
+    let confirmed = stack.expect(StatusCode::OK, "/v1/me/factors/totp/confirm", confirm, &auth).await;
+    let codes = confirmed["recovery_codes"].as_array().unwrap().clone();
+    stack.advance(30);
+    let device = [("X-Device-ID", "o2")];
+    let login = stack.login(&email, PASSWORD, "o2").await;
+    let by_app = json!({ "challenge_id": login.body["challenge_id"], "factor": "totp", "code": common::totp_at(&secret, now(), 6) });
+    stack.expect(StatusCode::OK, "/v1/auth/mfa", by_app, &device).await;
+    let login = stack.login(&email, PASSWORD, "o2").await;
+    let by_code = json!({ "challenge_id": login.body["challenge_id"], "factor": "recovery_code", "code": codes[0] });
+    stack.expect(StatusCode::OK, "/v1/auth/mfa", by_code, &device).await;
+    let refused = stack.post("/v1/me/factors/recovery-codes", wrong.clone(), &auth).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.body);
+    stack.expect(StatusCode::OK, "/v1/me/factors/recovery-codes", right.clone(), &auth).await;
+    let refused = stack.send(Method::DELETE, "/v1/me/factors/totp", Some(wrong), &auth).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.body);
+    let removed = stack.send(Method::DELETE, "/v1/me/factors/totp", Some(right), &auth).await;
+    assert_eq!(removed.status, StatusCode::OK, "{}", removed.body);
+}
+
 /// Every back-office function as a signed-in service owner (its bearer is
 /// checked against its session and user, read in one batch), not only as
 /// an admin token.
@@ -1094,6 +1133,7 @@ async fn every_function_runs_its_flows_under_its_own_policy() {
     self_service_flows(&stack).await;
     phone_first_flows(&stack).await;
     signed_in_flows(&stack).await;
+    factor_flows(&stack).await;
     back_office_flows(&stack).await;
     service_owner_flows(&stack).await;
     assert_eq!(stack.denials(), BTreeSet::new(), "AWS refused these (function, action) pairs");

@@ -142,6 +142,13 @@ impl Bench {
         answer
     }
 
+    /// The current code of the app enrolled with `uri`.
+    fn totp_code(&self, uri: &str) -> String {
+        use shared::ports::Clock;
+        let totp = totp_rs::Totp::from_url(uri).expect("an otpauth URI");
+        totp.generate(self.clock.now().timestamp() as u64).to_string()
+    }
+
     /// Moves the clock past every cooldown.
     fn wait(&self) {
         self.clock.advance(chrono::Duration::seconds(61));
@@ -191,6 +198,17 @@ impl Bench {
         let email = format!("bench{n}.new@example.com");
         let change = json!({ "current_password": PASSWORD, "new_password": "Second!Lantern59" });
         self.expect(m, "change-password", "/v1/me/password", Some(change), Some(&access), 200).await;
+
+        // An authenticator app: enrolled, confirmed, its recovery codes
+        // renewed, then removed (the logins below use the SMS code).
+        let step_up = json!({ "current_password": "Second!Lantern59" });
+        let app = self.expect(m, "enroll-totp", "/v1/me/factors/totp", Some(step_up.clone()), Some(&access), 201).await;
+        let confirm = json!({ "code": self.totp_code(&app.str("otpauth_uri")) });
+        self.expect(m, "confirm-totp", "/v1/me/factors/totp/confirm", Some(confirm), Some(&access), 200).await;
+        self.expect(m, "get-factors", "/v1/me/factors", None, Some(&access), 200).await;
+        let codes = "/v1/me/factors/recovery-codes";
+        self.expect(m, "regenerate-recovery-codes", codes, Some(step_up.clone()), Some(&access), 200).await;
+        self.expect(m, "remove-totp", "/v1/me/factors/totp", Some(step_up), Some(&access), 200).await;
 
         // Login with 2FA (the phone is verified), then logout.
         self.wait();
