@@ -43,6 +43,12 @@ ACTIVITY = {
 }
 EMAILS_PER_MAU = 0.08 + 0.03 + 0.01  # sign-up codes, reset codes, credential codes
 SMS_PER_MAU = 0.08 + 2.0  # sign-up phone codes, a 2FA code per login (phone required by default)
+# The second scenario: 2FA by an authenticator app or a passkey by default.
+# Its logins send no SMS; the sign-up still verifies a phone where the
+# tenant requires one. An app answer rewrites the user item in the login's
+# transaction (2 write units per KB) and counts two tries (1 unit each).
+SMS_PER_MAU_APP = 0.08
+APP_ANSWER_WRITE_UNITS = 2 * 6.0 + 2
 DYNAMODB_LATENCY_MS = 6.0  # assumed in-region round trip (GetItem ~3 ms, transactions ~8 ms)
 FULL_VCPU_MB = 1769  # Lambda gives one full vCPU at 1,769 MB, proportionally less below
 STORED_KB_PER_USER = 6.0  # user, two locks, sessions, refresh records, audit entries
@@ -381,8 +387,28 @@ def main(directory, out):
     w(f"| Plus ($0.020, no free tier) | ${MAU * COGNITO_PLUS:,.0f} |")
     w("")
     w(f"Registrar's own bill is about {own / cognito_lite(MAU) * 100:.0f}% of Cognito Lite's and "
-      f"{own / ((MAU - 10_000) * COGNITO_ESSENTIALS) * 100:.0f}% of Essentials'. SMS for 2FA dwarfs both; a tenant")
-    w("that makes the phone optional (or uses TOTP later) saves most of it.")
+      f"{own / ((MAU - 10_000) * COGNITO_ESSENTIALS) * 100:.0f}% of Essentials'. SMS for 2FA dwarfs both.")
+    w("")
+    # The same month with 2FA by app or passkey by default.
+    app_extra = ACTIVITY["verify-mfa"] * MAU * APP_ANSWER_WRITE_UNITS * PRICE["ddb_write_unit"]
+    sms_app = SMS_PER_MAU_APP * MAU * PRICE["sms"]
+    w("### 2FA by authenticator app or passkey by default")
+    w("")
+    w("The same month when users answer the login's second factor with an app or a passkey (the challenge lists")
+    w("them first, and no SMS goes out unless the client picks `sms`). The sign-up still texts a code where the")
+    w("tenant requires a phone; a tenant with `phone_required: false` and `sms` left out of")
+    w("`second_factors.allowed` sends none at all. An app answer writes the user item (the step it used) in the")
+    w(f"login's transaction: about {APP_ANSWER_WRITE_UNITS:g} more write units per login.")
+    w("")
+    w("| scenario | Registrar | SMS | total per month |")
+    w("|---|---|---|---|")
+    w(f"| 2FA by SMS (above) | ${own:,.0f} | ${sms:,.0f} | ${own + sms:,.0f} |")
+    w(f"| 2FA by app or passkey, phone verified at sign-up | ${own + app_extra:,.0f} | ${sms_app:,.0f} | "
+      f"${own + app_extra + sms_app:,.0f} |")
+    w(f"| 2FA by app or passkey, no SMS at all | ${own + app_extra:,.0f} | $0 | ${own + app_extra:,.0f} |")
+    w("")
+    w(f"Moving 2FA off SMS takes the month from ${own + sms:,.0f} to ${own + app_extra + sms_app:,.0f} "
+      f"({(own + app_extra + sms_app) / (own + sms) * 100:.0f}%), or ${own + app_extra:,.0f} without any SMS.")
     w("")
     pathlib.Path(out).write_text("\n".join(lines) + "\n", encoding="utf-8")
     print(f"wrote {out}")
@@ -408,7 +434,8 @@ def main(directory, out):
                         f"{min(sizes.values()) / 1e6:.1f}–{biggest:.1f} MB")
     headline.append(f"- 1 M monthly active users: about ${own:,.0f}/month on AWS without SMS "
                     f"(Cognito Lite ${cognito_lite(MAU):,.0f}, Essentials ${(MAU - 10_000) * COGNITO_ESSENTIALS:,.0f}); "
-                    f"SMS 2FA ${sms:,.0f} either way")
+                    f"SMS 2FA ${sms:,.0f} either way; with 2FA by app or passkey instead, "
+                    f"${own + app_extra + sms_app:,.0f} in all")
     readme = ROOT / "README.md"
     text = readme.read_text(encoding="utf-8")
     start, end = "<!-- bench:start -->", "<!-- bench:end -->"
