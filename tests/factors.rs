@@ -130,6 +130,9 @@ on_both_stores!(
     a_user_with_an_app_gets_no_sms_unless_it_picks_it,
     app_codes_have_five_tries_per_login_and_fifteen_per_user,
     fifty_parallel_app_codes_spend_five_tries_and_one_right_code_signs_in_once,
+    a_tenant_that_stops_allowing_a_users_factor_never_lets_the_password_alone_in,
+    a_guesser_with_the_password_cannot_lock_the_owners_device_out,
+    an_enrollment_waits_fifteen_minutes_for_its_first_code,
 );
 
 mod no_sms {
@@ -312,8 +315,8 @@ async fn app_codes_have_five_tries_per_login_and_fifteen_per_user(api: Api) {
     let right = totp_at(&secret, api.now(), 6);
     let spent = api.mfa(&login.body["challenge_id"], "totp", &right, "d1").await;
     assert_eq!(spent.code(), "invalid_code", "the login's tries are spent: {}", spent.body);
-    // Across logins the user has 15 tries in 15 minutes (6 spent so far, the
-    // confirmation included).
+    // Across logins the user has 15 tries in 15 minutes (5 spent so far;
+    // the enrollment's confirmation has an allowance of its own).
     let mut answers = Vec::new();
     for n in 0..3 {
         let login = api.login(&user.email, &format!("d{n}")).await;
@@ -322,8 +325,8 @@ async fn app_codes_have_five_tries_per_login_and_fifteen_per_user(api: Api) {
                 .push(api.mfa(&login.body["challenge_id"], "totp", "000000", &format!("d{n}")).await.code().to_owned());
         }
     }
-    assert_eq!(answers.iter().filter(|c| *c == "invalid_code").count(), 9, "{answers:?}");
-    assert!(answers[9..].iter().all(|c| c == "rate_limited"), "{answers:?}");
+    assert_eq!(answers.iter().filter(|c| *c == "invalid_code").count(), 10, "{answers:?}");
+    assert!(answers[10..].iter().all(|c| c == "rate_limited"), "{answers:?}");
     api.advance(15 * 60);
     let login = api.login(&user.email, "d9").await;
     let right = totp_at(&secret, api.now(), 6);
@@ -391,6 +394,72 @@ async fn a_tenant_without_sms_requires_a_second_factor_by_email_or_app(api: Api)
     let view = api.get("/v1/me/factors", &user.auth()).await;
     assert_eq!(view.body["required"], true);
     assert_eq!(view.body["allowed"], json!(["passkey", "totp", "email", "recovery_code"]));
+}
+
+async fn a_tenant_that_stops_allowing_a_users_factor_never_lets_the_password_alone_in(api: Api) {
+    let phone = "+41791230003";
+    let user = api.signed_up("policy@example.com").await;
+    api.add_phone(&user, phone).await;
+    let mut tenant = api.app.tenant.clone();
+    tenant.policy.second_factors.allowed = vec![Factor::Totp, Factor::Email, Factor::RecoveryCode];
+    shared::domain::tenant::save_tenant(api.app.app.store.as_ref(), &tenant).await.unwrap();
+    api.advance(61); // past the instance's policy cache
+    let login = api.login(&user.email, "d1").await;
+    assert_eq!(login.body["factors"], json!(["email"]), "SMS gone, the e-mail code instead: {}", login.body);
+    assert!(api.mfa(&login.body["challenge_id"], "email", CODE, "d1").await.body["access_token"].is_string());
+    tenant.policy.second_factors.allowed = vec![Factor::Totp];
+    shared::domain::tenant::save_tenant(api.app.app.store.as_ref(), &tenant).await.unwrap();
+    api.advance(61);
+    let refused = api.login(&user.email, "d1").await;
+    assert_eq!((refused.status, refused.code()), (StatusCode::FORBIDDEN, "mfa_unavailable"), "{}", refused.body);
+    // A user who never had 2FA signs in as before.
+    let plain = api.signed_up("plain@example.com").await;
+    assert!(api.login(&plain.email, "d1").await.body["access_token"].is_string());
+}
+
+async fn a_guesser_with_the_password_cannot_lock_the_owners_device_out(api: Api) {
+    let user = api.signed_up("owner@example.com").await;
+    let (secret, _) = api.with_app(&user).await;
+    api.advance(30);
+    // The owner signs in once on its phone: that device gets a device token.
+    let login = api.login(&user.email, "phone").await;
+    let code = totp_at(&secret, api.now(), 6);
+    let owner = api.mfa(&login.body["challenge_id"], "totp", &code, "phone").await;
+    let cookie = format!("registrar_device={}", owner.body["device_token"].as_str().expect("a device token"));
+    // A guesser elsewhere spends the user's shared allowance.
+    let mut last = String::new();
+    for n in 0..4 {
+        let login = api.login(&user.email, &format!("x{n}")).await;
+        for _ in 0..5 {
+            last = api.mfa(&login.body["challenge_id"], "totp", "000000", &format!("x{n}")).await.code().to_owned();
+        }
+    }
+    assert_eq!(last, "rate_limited", "the shared allowance is spent");
+    api.advance(30);
+    let owners = [("X-Device-ID", "phone"), ("Cookie", cookie.as_str())];
+    let login = api.post("/v1/auth/login", json!({ "username": user.email, "password": PASSWORD }), &owners).await;
+    let code = totp_at(&secret, api.now(), 6);
+    let body = json!({ "challenge_id": login.body["challenge_id"], "factor": "totp", "code": code });
+    let again = api.post("/v1/auth/mfa", body, &owners).await;
+    assert!(again.body["access_token"].is_string(), "the owner's device has its own: {}", again.body);
+    let audit = audit_events(&api, &user).await;
+    // 15 tries in all: the owner's first sign-in, then 14 audited failures.
+    assert_eq!(audit.iter().filter(|e| *e == "mfa_failed").count(), 14, "{audit:?}");
+}
+
+async fn an_enrollment_waits_fifteen_minutes_for_its_first_code(api: Api) {
+    let user = api.signed_up("late@example.com").await;
+    let enrolled = api.post("/v1/me/factors/totp", json!({ "current_password": PASSWORD }), &user.auth()).await;
+    let secret = base32(enrolled.body["secret"].as_str().unwrap());
+    api.advance(15 * 60 + 1);
+    // Signed in again (the access token has expired meanwhile).
+    let tokens = api.login(&user.email, "d1").await;
+    let user =
+        Signed { email: user.email, bearer: format!("Bearer {}", tokens.body["access_token"].as_str().unwrap()) };
+    let code = totp_at(&secret, api.now(), 6);
+    let late = api.post("/v1/me/factors/totp/confirm", json!({ "code": code }), &user.auth()).await;
+    assert_eq!((late.status, late.code()), (StatusCode::CONFLICT, "totp_not_enrolled"), "{}", late.body);
+    api.with_app(&user).await;
 }
 
 #[test]

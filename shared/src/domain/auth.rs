@@ -355,7 +355,9 @@ async fn continue_login(
         if !offered.is_empty() {
             return start_mfa(app, tenant, user, via, writes, offered).await;
         }
-        if tenant.policy.second_factors.required {
+        // Required by the tenant, or the user had 2FA on with factors the
+        // tenant no longer allows: never a password-only sign-in.
+        if tenant.policy.second_factors.required || user.mfa_enabled() {
             return Err(Error::MfaUnavailable);
         }
     }
@@ -660,7 +662,7 @@ pub async fn verify_mfa(
         return Err(Error::field("factor", "invalid_choice"));
     }
     if !factor.is_sent() {
-        return verify_strong_code(app, tenant, challenge, version, factor, code, device_id).await;
+        return verify_strong_code(app, tenant, challenge, version, factor, code, origin).await;
     }
     if challenge.channel.as_deref() != Some(factor.as_str()) {
         // No code was sent by this factor (yet): nothing can match.
@@ -701,14 +703,22 @@ async fn verify_strong_code(
     version: u64,
     factor: Factor,
     code: &str,
-    device_id: &str,
+    origin: Origin<'_>,
 ) -> Result<LoginOutcome, Error> {
+    let device_id = origin.device_id;
     let (mut user, user_version) = load_user(app, &challenge.user_id).await?.ok_or(Error::InvalidCode)?;
     let tries = factors::challenge_tries_key(challenge.id.as_str());
     let expiry = challenge.expires_at.timestamp() + 60;
-    let proof =
-        factors::prove(app, tenant, &mut user, factor, code, (&tries, expiry), tenant.policy.codes.max_attempts)
-            .await?;
+    let trusted = trusted_device(app, tenant, &user, origin.device_token);
+    let proof = match factors::prove(app, tenant, &mut user, factor, code, (&tries, expiry), trusted.as_deref()).await {
+        Ok(proof) => proof,
+        Err(Error::InvalidCode) => {
+            let detail = serde_json::json!({ "factor": factor, "device_id": device_id });
+            app.store.transact(vec![audit_write(app, &user.id, "mfa_failed", detail)?]).await?;
+            return Err(Error::InvalidCode);
+        }
+        Err(other) => return Err(other),
+    };
     if !user.is_active() || user.session_epoch != challenge.epoch {
         return Err(Error::InvalidCode);
     }

@@ -32,16 +32,22 @@ pub const RECOVERY_CODE_COUNT: usize = 10;
 /// carry 50 bits.
 const RECOVERY_ALPHABET: &[u8; 32] = b"abcdefghijklmnopqrstuvwxyz234567";
 const RECOVERY_CODE_LEN: usize = 10;
-/// Tries of an authenticator or recovery code per user in 15 minutes,
-/// across every login and the enrollment: parallel logins cannot multiply
-/// the guesses.
+/// Tries of an authenticator or recovery code per user in 15 minutes and
+/// per day, across every login: new logins cannot buy new guesses. A
+/// device that signed in before (its device token) has allowances of its
+/// own, so a guesser who has the password cannot lock the owner out.
 pub const USER_TRIES_PER_15_MIN: u64 = 15;
+pub const USER_TRIES_PER_DAY: u64 = 50;
+/// How long an enrollment waits for its first code.
+pub const ENROLLMENT_TTL_SECS: i64 = 15 * 60;
 
 /// The factors a login that named the user by `by_phone` (or not) offers,
 /// strongest first: the app once confirmed; the SMS code after an e-mail
 /// (or username) login with a verified phone; the e-mail code after a phone
-/// login, or as the only factor where the tenant requires one; recovery
-/// codes beside a strong factor. Each only if the tenant allows it.
+/// login, or as the only factor where the tenant requires one or the user
+/// had 2FA on (a tenant that stops allowing a user's factor must not turn
+/// its logins into password-only ones); recovery codes beside a strong
+/// factor. Each only if the tenant allows it.
 pub fn offered(tenant: &Tenant, user: &User, by_phone: bool) -> Vec<Factor> {
     let policy = &tenant.policy.second_factors;
     let email_verified = user.email_verified_at.is_some() && !user.email.is_empty();
@@ -52,7 +58,8 @@ pub fn offered(tenant: &Tenant, user: &User, by_phone: bool) -> Vec<Factor> {
         .filter(|(factor, has)| *has && policy.allows(*factor))
         .map(|(factor, _)| factor)
         .collect();
-    if email_verified && policy.allows(Factor::Email) && (by_phone || (policy.required && factors.is_empty())) {
+    let needs_one = policy.required || user.mfa_enabled();
+    if email_verified && policy.allows(Factor::Email) && (by_phone || (needs_one && factors.is_empty())) {
         factors.push(Factor::Email);
     }
     let strong = factors.iter().any(|f| matches!(f, Factor::Totp | Factor::Passkey));
@@ -118,10 +125,12 @@ fn accepted_step(app: &App, generator: &Totp, factor: &TotpFactor, code: &str) -
     (step > factor.last_step).then_some(step)
 }
 
-/// Spends one try of `user_id`'s authenticator and recovery codes (429
-/// past [`USER_TRIES_PER_15_MIN`]).
-async fn spend_user_try(app: &App, user_id: &UserId) -> Result<(), Error> {
-    limits::count(app, "factor-tries", user_id.as_str(), 15 * 60, USER_TRIES_PER_15_MIN).await
+/// Spends one try of `subject`'s authenticator and recovery codes (a
+/// user, or a user's trusted device): 429 past [`USER_TRIES_PER_15_MIN`]
+/// or [`USER_TRIES_PER_DAY`].
+async fn spend_user_try(app: &App, scope: &str, subject: &str) -> Result<(), Error> {
+    limits::count(app, scope, subject, 15 * 60, USER_TRIES_PER_15_MIN).await?;
+    limits::count(app, &format!("{scope}-day"), subject, 24 * 3600, USER_TRIES_PER_DAY).await
 }
 
 /// What an enrollment shows once: the secret (base32), the `otpauth://`
@@ -177,13 +186,20 @@ pub async fn confirm_totp(
     user_id: &UserId,
     code: &str,
 ) -> Result<Option<Vec<String>>, Error> {
+    if !tenant.policy.second_factors.allows(Factor::Totp) {
+        return Err(Error::FactorNotAllowed);
+    }
     let (mut user, version) = load_user(app, user_id).await?.ok_or(Error::InvalidToken)?;
     let factor = match &user.totp {
-        Some(factor) if factor.confirmed_at.is_none() => factor.clone(),
-        Some(_) => return Err(Error::TotpAlreadyEnabled),
-        None => return Err(Error::TotpNotEnrolled),
+        Some(factor) if factor.confirmed_at.is_some() => return Err(Error::TotpAlreadyEnabled),
+        // An enrollment left unconfirmed too long is gone (enroll again).
+        Some(factor) if app.clock.now() < factor.created_at + chrono::Duration::seconds(ENROLLMENT_TTL_SECS) => {
+            factor.clone()
+        }
+        _ => return Err(Error::TotpNotEnrolled),
     };
-    spend_user_try(app, &user.id).await?;
+    // Its own allowance: confirming guesses do not spend the logins'.
+    spend_user_try(app, "totp-confirm", user.id.as_str()).await?;
     let generator = totp(app, tenant, &user, &factor)?;
     let step = accepted_step(app, &generator, &factor, code).ok_or(Error::InvalidCode)?;
     let now = app.clock.now();
@@ -329,13 +345,18 @@ pub async fn prove(
     factor: Factor,
     code: &str,
     challenge_tries: (&Key, i64),
-    max_tries: u32,
+    trusted_device: Option<&str>,
 ) -> Result<Proof, Error> {
     let (tries_key, expiry) = challenge_tries;
-    if app.store.increment_below(tries_key, u64::from(max_tries), expiry).await?.is_none() {
+    let max_tries = u64::from(tenant.policy.codes.max_attempts);
+    if app.store.increment_below(tries_key, max_tries, expiry).await?.is_none() {
         return Err(Error::InvalidCode);
     }
-    spend_user_try(app, &user.id).await?;
+    let subject = match trusted_device {
+        Some(device) => format!("{}#{device}", user.id),
+        None => user.id.to_string(),
+    };
+    spend_user_try(app, "factor-tries", &subject).await?;
     match factor {
         Factor::Totp => {
             let enrolled = user.totp.clone().filter(|t| t.confirmed_at.is_some()).ok_or(Error::InvalidCode)?;

@@ -167,7 +167,9 @@ pub async fn verify_mfa(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
     let (Some(challenge_id), Some(code)) = (challenge_id, code) else {
         return Err(Problem::validation(vec![]));
     };
-    let origin = Origin { ip: &ctx.client_ip, device_id: device, device_token: None };
+    // The device token (cookie) earns a trusted device app-code tries of its own.
+    let device_token = ctx.cookie(DEVICE_COOKIE);
+    let origin = Origin { ip: &ctx.client_ip, device_id: device, device_token: device_token.as_deref() };
     // A malformed challenge is as gone as an unknown one: it answers like a wrong code.
     let challenge_id = ChallengeId::parse(&challenge_id).ok_or(Error::InvalidCode)?;
     let factor = factor.and_then(Factor::parse);
