@@ -133,6 +133,7 @@ on_both_stores!(
     a_tenant_that_stops_allowing_a_users_factor_never_lets_the_password_alone_in,
     a_guesser_with_the_password_cannot_lock_the_owners_device_out,
     an_enrollment_waits_fifteen_minutes_for_its_first_code,
+    an_app_made_under_an_earlier_code_key_is_no_factor_and_may_be_replaced,
 );
 
 mod no_sms {
@@ -181,6 +182,8 @@ async fn an_app_is_enrolled_confirmed_and_answers_the_login_once_per_code(api: A
     assert!(codes.iter().all(|c| c.as_str().unwrap().len() == 11), "{codes:?}");
     let again = api.post("/v1/me/factors/totp", json!({ "current_password": PASSWORD }), &user.auth()).await;
     assert_eq!((again.status, again.code()), (StatusCode::CONFLICT, "totp_already_enabled"));
+    let told = api.app.messages_to(&user.email);
+    assert!(told.last().unwrap().to_string().contains("authenticator app was added"), "{:?}", told.last());
 
     // The login now asks for it, and sends nothing.
     let before = api.app.messages_to(&user.email).len();
@@ -218,6 +221,8 @@ async fn an_app_is_enrolled_confirmed_and_answers_the_login_once_per_code(api: A
     assert_eq!(refused.body["errors"][0]["code"], "incorrect_password", "{}", refused.body);
     let removed = api.delete("/v1/me/factors/totp", json!({ "current_password": PASSWORD }), &user.auth()).await;
     assert_eq!(removed.status, StatusCode::OK, "{}", removed.body);
+    let told = api.app.messages_to(&user.email);
+    assert!(told.last().unwrap().to_string().contains("authenticator app was removed"), "{:?}", told.last());
     let view = api.get("/v1/me/factors", &user.auth()).await;
     assert_eq!((view.body["totp"].clone(), view.body["recovery_codes_left"].clone()), (Value::Null, json!(0)));
     assert!(api.login(&user.email, "d1").await.body["access_token"].is_string());
@@ -460,6 +465,44 @@ async fn an_enrollment_waits_fifteen_minutes_for_its_first_code(api: Api) {
     let late = api.post("/v1/me/factors/totp/confirm", json!({ "code": code }), &user.auth()).await;
     assert_eq!((late.status, late.code()), (StatusCode::CONFLICT, "totp_not_enrolled"), "{}", late.body);
     api.with_app(&user).await;
+}
+
+/// After the code secret is rotated, an app (and recovery codes) made
+/// under the old one compute nothing right: the login falls back to the
+/// e-mailed code instead of refusing every code, and the user enrolls again.
+async fn an_app_made_under_an_earlier_code_key_is_no_factor_and_may_be_replaced(api: Api) {
+    let user = api.signed_up("rotated@example.com").await;
+    let (_, codes) = api.with_app(&user).await;
+    let me = api.get("/v1/me", &user.auth()).await;
+    let key =
+        shared::table::user_key(&shared::domain::ids::UserId::parse(me.body["user_id"].as_str().unwrap()).unwrap());
+    let item = api.app.app.store.get(&key).await.unwrap().unwrap();
+    let mut body = item.body.clone();
+    body["totp"]["key_id"] = json!("00000000");
+    let stale: Vec<Value> = body["recovery_codes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| json!(format!("00000000:{}", h.as_str().unwrap().split_once(':').unwrap().1)))
+        .collect();
+    body["recovery_codes"] = json!(stale);
+    let version = shared::ports::Condition::Version(item.version);
+    api.app.app.store.put(shared::ports::Item::new(key, body, None), version).await.unwrap();
+    api.advance(61);
+    let login = api.login(&user.email, "d1").await;
+    assert_eq!(login.body["factors"], json!(["email"]), "the e-mailed code instead: {}", login.body);
+    let by_code = api.mfa(&login.body["challenge_id"], "recovery_code", &codes[0], "d1").await;
+    assert_eq!(by_code.body["errors"][0]["field"], "factor", "the old codes are not offered: {}", by_code.body);
+    let signed = api.mfa(&login.body["challenge_id"], "email", CODE, "d1").await;
+    let bearer = format!("Bearer {}", signed.body["access_token"].as_str().expect("tokens"));
+    let user = Signed { email: user.email, bearer };
+    let (secret, fresh) = api.with_app(&user).await;
+    assert_eq!(fresh.len(), 10, "new recovery codes with the new enrollment");
+    api.advance(30);
+    let login = api.login(&user.email, "d1").await;
+    assert_eq!(login.body["factors"], json!(["totp", "recovery_code"]), "{}", login.body);
+    let code = totp_at(&secret, api.now(), 6);
+    assert!(api.mfa(&login.body["challenge_id"], "totp", &code, "d1").await.body["access_token"].is_string());
 }
 
 #[test]

@@ -373,6 +373,9 @@ pub struct TotpFactor {
     /// The last time step whose code was accepted (each is accepted once).
     #[serde(default)]
     pub last_step: u64,
+    /// The id of the code key the secret is derived from.
+    #[serde(default)]
+    pub key_id: String,
 }
 
 impl Record for User {

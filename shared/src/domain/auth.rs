@@ -351,7 +351,9 @@ async fn continue_login(
         return Ok(LoginOutcome::PasswordChange { challenge_id });
     }
     if !via.mfa_passed {
-        let offered = factors::offered(tenant, user, via.by_phone);
+        // The code key's id matters only to a user with an app.
+        let key_id = if user.totp.is_some() { factors::key_id(app)? } else { String::new() };
+        let offered = factors::offered(tenant, user, via.by_phone, &key_id);
         if !offered.is_empty() {
             return start_mfa(app, tenant, user, via, writes, offered).await;
         }

@@ -4,8 +4,10 @@
 //!
 //! The app's secret is never stored: it is derived from the code key, the
 //! user and a salt kept on the user, so a copy of the table alone cannot
-//! compute a single code. (Rotating the code secret therefore ends every
-//! enrollment, as it ends every code in flight.)
+//! compute a single code. Rotating the code secret therefore voids every
+//! enrollment and recovery code, as it voids every code in flight: each is
+//! tagged with the key's id, so one made under another key is no factor (the
+//! login falls back to the e-mail or SMS code) and the user may enroll again.
 
 use hmac::{Hmac, Mac};
 use serde::Serialize;
@@ -23,7 +25,8 @@ use super::policy::Factor;
 use super::tenant::Tenant;
 use super::user::{User, audit_write, load_user};
 use crate::app::App;
-use crate::ports::{Condition, Key, Write};
+use crate::i18n::text;
+use crate::ports::{Condition, Email, Key, Write};
 use crate::table::{Record, TotpFactor};
 
 /// Recovery codes a user gets at a time.
@@ -48,10 +51,10 @@ pub const ENROLLMENT_TTL_SECS: i64 = 15 * 60;
 /// had 2FA on (a tenant that stops allowing a user's factor must not turn
 /// its logins into password-only ones); recovery codes beside a strong
 /// factor. Each only if the tenant allows it.
-pub fn offered(tenant: &Tenant, user: &User, by_phone: bool) -> Vec<Factor> {
+pub fn offered(tenant: &Tenant, user: &User, by_phone: bool, key_id: &str) -> Vec<Factor> {
     let policy = &tenant.policy.second_factors;
     let email_verified = user.email_verified_at.is_some() && !user.email.is_empty();
-    let totp = user.totp.as_ref().is_some_and(|t| t.confirmed_at.is_some());
+    let totp = app_usable(user, key_id);
     let sms = !by_phone && user.phone.is_some() && user.phone_verified_at.is_some();
     let mut factors: Vec<Factor> = [(Factor::Totp, totp), (Factor::Sms, sms)]
         .into_iter()
@@ -73,6 +76,20 @@ pub fn offered(tenant: &Tenant, user: &User, by_phone: bool) -> Vec<Factor> {
 /// tenant allows today.
 pub fn has_strong_factor(user: &User) -> bool {
     user.totp.as_ref().is_some_and(|t| t.confirmed_at.is_some())
+}
+
+/// Whether `user`'s app is confirmed and made under the current code key.
+fn app_usable(user: &User, key_id: &str) -> bool {
+    user.totp.as_ref().is_some_and(|t| t.confirmed_at.is_some() && t.key_id == key_id)
+}
+
+/// The id of the current code key: what enrollments and recovery codes are
+/// tagged with.
+pub fn key_id(app: &App) -> Result<String, Error> {
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(app.settings.code_key()?)
+        .unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
+    mac.update(b"factor-key-id");
+    Ok(hex::encode(&mac.finalize().into_bytes()[..4]))
 }
 
 /// The app's secret for `user`: 160 bits (RFC 4226's recommendation)
@@ -133,6 +150,25 @@ async fn spend_user_try(app: &App, scope: &str, subject: &str) -> Result<(), Err
     limits::count(app, &format!("{scope}-day"), subject, 24 * 3600, USER_TRIES_PER_DAY).await
 }
 
+/// Tells the owner by e-mail that its second factors changed (`event`:
+/// `totp_enabled`, `totp_removed`, `recovery_codes_regenerated`), before
+/// the change is written: a failed send changes nothing. A user without an
+/// address is not told.
+async fn notify(app: &App, user: &User, event: &str) -> Result<(), Error> {
+    if user.email.is_empty() {
+        return Ok(());
+    }
+    let lang = user.details.language.as_str();
+    let mail = Email {
+        to: user.email.clone(),
+        subject: text(lang, &format!("email-{event}-subject"), &[]),
+        text: text(lang, &format!("email-{event}-text"), &[]),
+        language: lang.to_owned(),
+    };
+    app.mailer.send_email(&mail).await?;
+    Ok(())
+}
+
 /// What an enrollment shows once: the secret (base32), the `otpauth://`
 /// URI and a QR code of the URI as SVG.
 #[derive(Clone, Debug, Serialize)]
@@ -156,11 +192,17 @@ pub async fn enroll_totp(
     }
     let (mut user, version) = load_user(app, user_id).await?.ok_or(Error::InvalidToken)?;
     check_current_password(app, &user, password, "current_password").await?;
-    if has_strong_factor(&user) {
+    let key_id = key_id(app)?;
+    if app_usable(&user, &key_id) {
         return Err(Error::TotpAlreadyEnabled);
     }
-    let factor =
-        TotpFactor { salt: app.random_token(16), created_at: app.clock.now(), confirmed_at: None, last_step: 0 };
+    let factor = TotpFactor {
+        salt: app.random_token(16),
+        created_at: app.clock.now(),
+        confirmed_at: None,
+        last_step: 0,
+        key_id,
+    };
     let generator = totp(app, tenant, &user, &factor)?;
     let otpauth_uri = generator
         .to_url()
@@ -204,7 +246,9 @@ pub async fn confirm_totp(
     let step = accepted_step(app, &generator, &factor, code).ok_or(Error::InvalidCode)?;
     let now = app.clock.now();
     user.totp = Some(TotpFactor { confirmed_at: Some(now), last_step: step, ..factor });
-    let codes = if user.recovery_codes.is_empty() {
+    // The first strong factor (or the first under this key) gets codes.
+    let prefix = format!("{}:", key_id(app)?);
+    let codes = if !user.recovery_codes.iter().any(|hash| hash.starts_with(&prefix)) {
         let codes = draw_recovery_codes(app);
         user.recovery_codes = hash_recovery_codes(app, &user.id, &codes)?;
         Some(codes)
@@ -212,6 +256,7 @@ pub async fn confirm_totp(
         None
     };
     user.updated_at = now;
+    notify(app, &user, "totp_enabled").await?;
     let writes = vec![
         user.put(Condition::Version(version))?,
         audit_write(app, &user.id, "totp_enabled", serde_json::json!({ "recovery_codes": codes.is_some() }))?,
@@ -232,6 +277,7 @@ pub async fn remove_totp(app: &App, user_id: &UserId, password: &Password) -> Re
         user.recovery_codes.clear();
     }
     user.updated_at = app.clock.now();
+    notify(app, &user, "totp_removed").await?;
     let writes = vec![
         user.put(Condition::Version(version))?,
         audit_write(app, &user.id, "totp_removed", serde_json::json!({}))?,
@@ -245,12 +291,13 @@ pub async fn remove_totp(app: &App, user_id: &UserId, password: &Password) -> Re
 pub async fn regenerate_recovery_codes(app: &App, user_id: &UserId, password: &Password) -> Result<Vec<String>, Error> {
     let (mut user, version) = load_user(app, user_id).await?.ok_or(Error::InvalidToken)?;
     check_current_password(app, &user, password, "current_password").await?;
-    if !has_strong_factor(&user) {
+    if !app_usable(&user, &key_id(app)?) {
         return Err(Error::NoStrongFactor);
     }
     let codes = draw_recovery_codes(app);
     user.recovery_codes = hash_recovery_codes(app, &user.id, &codes)?;
     user.updated_at = app.clock.now();
+    notify(app, &user, "recovery_codes_regenerated").await?;
     let writes = vec![
         user.put(Condition::Version(version))?,
         audit_write(app, &user.id, "recovery_codes_regenerated", serde_json::json!({}))?,
@@ -321,9 +368,14 @@ fn normalize_recovery_code(code: &str) -> String {
     code.chars().filter(|c| !matches!(c, '-' | ' ')).flat_map(char::to_lowercase).collect()
 }
 
+/// The stored form of recovery codes: the key's id and the keyed hash.
 fn hash_recovery_codes(app: &App, user_id: &UserId, codes: &[String]) -> Result<Vec<String>, Error> {
-    let key = app.settings.code_key()?;
-    Ok(codes.iter().map(|code| hash_code(key, "recovery", user_id.as_str(), &normalize_recovery_code(code))).collect())
+    codes.iter().map(|code| hash_recovery_code(app, user_id, code)).collect()
+}
+
+fn hash_recovery_code(app: &App, user_id: &UserId, code: &str) -> Result<String, Error> {
+    let hash = hash_code(app.settings.code_key()?, "recovery", user_id.as_str(), &normalize_recovery_code(code));
+    Ok(format!("{}:{hash}", key_id(app)?))
 }
 
 /// What a right answer to a login's app or recovery code changes on the
@@ -359,15 +411,15 @@ pub async fn prove(
     spend_user_try(app, "factor-tries", &subject).await?;
     match factor {
         Factor::Totp => {
-            let enrolled = user.totp.clone().filter(|t| t.confirmed_at.is_some()).ok_or(Error::InvalidCode)?;
+            let key_id = key_id(app)?;
+            let enrolled = user.totp.clone().filter(|_| app_usable(user, &key_id)).ok_or(Error::InvalidCode)?;
             let generator = totp(app, tenant, user, &enrolled)?;
             let step = accepted_step(app, &generator, &enrolled, code).ok_or(Error::InvalidCode)?;
             user.totp = Some(TotpFactor { last_step: step, ..enrolled });
             Ok(Proof::Totp { step })
         }
         Factor::RecoveryCode => {
-            let candidate =
-                hash_code(app.settings.code_key()?, "recovery", user.id.as_str(), &normalize_recovery_code(code));
+            let candidate = hash_recovery_code(app, &user.id, code)?;
             // Every stored hash is compared (in constant time each), so the
             // time does not tell which one matched.
             let mut found = None;

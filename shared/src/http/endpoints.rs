@@ -109,9 +109,9 @@ endpoints! {
     ChangePassword => me::change_password, NOTHING;
     GetFactors => factors::get_factors, NOTHING;
     EnrollTotp => factors::enroll_totp, NOTHING;
-    ConfirmTotp => factors::confirm_totp, NOTHING;
-    RemoveTotp => factors::remove_totp, NOTHING;
-    RegenerateRecoveryCodes => factors::regenerate_recovery_codes, NOTHING;
+    ConfirmTotp => factors::confirm_totp, EMAIL;
+    RemoveTotp => factors::remove_totp, EMAIL;
+    RegenerateRecoveryCodes => factors::regenerate_recovery_codes, EMAIL;
     CreateUser => users::create_user, EMAIL;
     ListUsers => users::list_users, NOTHING;
     GetUser => users::get_user, NOTHING;
