@@ -11,6 +11,8 @@ pub mod i18n;
 pub mod local;
 pub mod logs;
 pub mod ports;
+#[cfg(feature = "test-support")]
+pub mod soft_authenticator;
 pub mod table;
 #[cfg(any(test, feature = "test-support"))]
 pub mod testing;

@@ -25,6 +25,9 @@
 //! | [`PendingMfa`] | `USER#{usr}` | `MFA#{sha256(device)}` | the challenge's | login (2FA), `POST /v1/auth/mfa/send` | login within the cooldown |
 //! | [`ResetRecord`] | `PWRESET#{tenant}#{email}` | `PWRESET` | the policy's e-mail code lifetime (10 min by default) or the invitation's (72 h) | forgot password, invitation | reset password |
 //! | [`UserIndexEntry`] | `USERS#{tenant}#STATUS#{status}`, `…#COMPANY#{company}`, `…#PHONE#{e164}` | `USER#{usr}` | — | every write of a user's status, company or phone, in its transaction | `GET /v1/users?status=\|company_id=\|phone=` |
+//! | [`PasskeyRecord`] | `USER#{usr}` | `PASSKEY#{pk}` | — | passkey registration, sign-in (counter) | sign-in with a passkey, `GET /v1/me/factors` |
+//! | [`CredentialLock`] | `WEBAUTHN#{tenant}#{credential id}` | `LOCK` | — | passkey registration and removal | passkey sign-in (whose credential) |
+//! | [`Ceremony`] | `CEREMONY#{cer}` | `CEREMONY` | 5 min | `POST …/passkeys/options`, `POST /v1/auth/passkey/options` | the ceremony's second request (deleted on use) |
 //! | [`AuditEntry`] | `USER#{usr}` | `AUDIT#{time}#{evt}` | — | every status and security change | `GET /v1/users/{id}/audit` |
 //! | failures (counter) | `USER#{usr}` | `FAILS` or `FAILS#DEVICE#{device}` | 30 min after the last failure | login, step-up | login, step-up |
 //! | failures of unknown names | `FAILS#{tenant}#{sha256(name)}` | `FAILS` | 30 min after the last failure | login | login |
@@ -360,6 +363,86 @@ pub struct User {
     /// The keyed hashes of the recovery codes not used yet.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub recovery_codes: Vec<String>,
+    /// How many passkeys the user has (their [`PasskeyRecord`]s), kept in
+    /// the same transactions, so a login knows without a query.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub passkeys: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+/// A passkey of a user: the library's credential (public key, counter,
+/// backup flags; nothing secret) and what the user sees.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct PasskeyRecord {
+    pub id: String,
+    pub user_id: UserId,
+    pub tenant_id: String,
+    pub name: String,
+    /// The credential id, base64url.
+    pub credential_id: String,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    /// `webauthn_rs::prelude::Passkey` as serde writes it.
+    pub credential: serde_json::Value,
+}
+
+impl Record for PasskeyRecord {
+    fn key(&self) -> Key {
+        passkey_key(&self.user_id, &self.id)
+    }
+}
+
+/// Which user a credential id belongs to (one user per credential).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct CredentialLock {
+    pub tenant_id: String,
+    pub credential_id: String,
+    pub user_id: UserId,
+    pub passkey_id: String,
+}
+
+impl Record for CredentialLock {
+    fn key(&self) -> Key {
+        credential_lock_key(&self.tenant_id, &self.credential_id)
+    }
+}
+
+/// What a WebAuthn ceremony is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CeremonyKind {
+    /// A signed-in user registers a passkey.
+    Registration,
+    /// Sign-in with a passkey alone (discoverable credential).
+    SignIn,
+    /// A passkey answers a login's 2FA challenge.
+    SecondFactor,
+}
+
+/// A WebAuthn ceremony between its two requests: the library's state
+/// (the challenge), single-use and short-lived.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Ceremony {
+    pub id: String,
+    pub kind: CeremonyKind,
+    pub tenant_id: String,
+    pub user_id: Option<UserId>,
+    pub challenge_id: Option<ChallengeId>,
+    pub device_id: Option<String>,
+    pub state: serde_json::Value,
+    pub expires_at: DateTime<Utc>,
+}
+
+impl Record for Ceremony {
+    fn key(&self) -> Key {
+        ceremony_key(&self.id)
+    }
+    fn expires_at(&self) -> Option<i64> {
+        Some(self.expires_at.timestamp())
+    }
 }
 
 /// A user's authenticator app. The secret is not stored: it is derived
@@ -688,6 +771,23 @@ pub fn refresh_key(token: &str) -> Key {
 }
 
 /// A login challenge's record.
+pub fn passkey_key(user_id: &UserId, id: &str) -> Key {
+    Key::new(user_pk(user_id), format!("PASSKEY#{id}"))
+}
+
+/// The query of a user's passkeys: `pk` and the `sk` prefix.
+pub fn passkeys_of(user_id: &UserId) -> (String, &'static str) {
+    (user_pk(user_id), "PASSKEY#")
+}
+
+pub fn credential_lock_key(tenant_id: &str, credential_id: &str) -> Key {
+    Key::new(format!("WEBAUTHN#{tenant_id}#{credential_id}"), "LOCK")
+}
+
+pub fn ceremony_key(id: &str) -> Key {
+    Key::new(format!("CEREMONY#{id}"), "CEREMONY")
+}
+
 pub fn challenge_key(id: &ChallengeId) -> Key {
     Key::new(format!("CHALLENGE#{id}"), "CHALLENGE")
 }

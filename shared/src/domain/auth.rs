@@ -748,6 +748,66 @@ async fn verify_strong_code(
         .map_err(|e| if e == Error::Conflict { Error::InvalidCode } else { e })
 }
 
+/// `POST /v1/auth/passkey/options`: the options of a passkey sign-in
+/// (`challenge_id` absent: a passkey alone) or of the passkey answer to a
+/// login's 2FA challenge (one that offers `passkey`, on its device).
+/// Limited per IP like the login.
+pub async fn passkey_options(
+    app: &App,
+    tenant: &Tenant,
+    challenge_id: Option<&ChallengeId>,
+    origin: Origin<'_>,
+) -> Result<(String, serde_json::Value), Error> {
+    let per_ip = tenant.policy.ip_limits.logins_per_5_min;
+    limits::count(app, "login-ip", &format!("{}#{}", tenant.id, origin.ip), 300, per_ip).await?;
+    let owner = match challenge_id {
+        None => None,
+        Some(id) => {
+            let (challenge, _) = load_challenge(app, tenant, id, ChallengeKind::Mfa, origin.device_id).await?;
+            if !challenge_factors(&challenge).contains(&Factor::Passkey) {
+                return Err(Error::field("challenge_id", "invalid_choice"));
+            }
+            Some((challenge.id, challenge.user_id))
+        }
+    };
+    super::passkeys::begin_sign_in(app, tenant, owner, origin.device_id).await
+}
+
+/// `POST /v1/auth/passkey`: the assertion of a passkey ceremony. A passkey
+/// alone (user verified) proves two factors; as a 2FA answer it ends its
+/// challenge. Then the login goes on as after any second factor (a new
+/// password if required, legal documents, a session).
+pub async fn sign_in_with_passkey(
+    app: &App,
+    tenant: &Tenant,
+    ceremony_id: &str,
+    credential: serde_json::Value,
+    origin: Origin<'_>,
+) -> Result<LoginOutcome, Error> {
+    let per_ip = tenant.policy.ip_limits.logins_per_5_min;
+    limits::count(app, "login-ip", &format!("{}#{}", tenant.id, origin.ip), 300, per_ip).await?;
+    let device_id = origin.device_id;
+    let asserted = super::passkeys::finish_sign_in(app, tenant, ceremony_id, credential, device_id).await?;
+    let user = asserted.user;
+    let detail = serde_json::json!({ "device_id": device_id, "passkey_id": asserted.passkey_id });
+    let mut writes = vec![asserted.record_write, audit_write(app, &user.id, "passkey_used", detail)?];
+    let mut by_phone = false;
+    if let Some(challenge_id) = &asserted.ceremony.challenge_id {
+        let (challenge, version) = load_challenge(app, tenant, challenge_id, ChallengeKind::Mfa, device_id)
+            .await
+            .map_err(|_| Error::InvalidCredentials { retry_after: None })?;
+        if challenge.user_id != user.id || challenge.epoch != user.session_epoch {
+            return Err(Error::InvalidCredentials { retry_after: None });
+        }
+        by_phone = challenge.by_phone;
+        writes.push(Write::Delete { key: challenge_key(&challenge.id), condition: Condition::Version(version) });
+    }
+    let via = LoginVia { device_id, by_phone, mfa_passed: true };
+    continue_login(app, tenant, &user, via, writes)
+        .await
+        .map_err(|e| if e == Error::Conflict { Error::InvalidCredentials { retry_after: None } } else { e })
+}
+
 /// A login step without a code (a new password, legal documents) and its
 /// user, with both versions: the user must still be active (no password, no
 /// session otherwise) and have kept its sessions since the login (a reset

@@ -120,6 +120,12 @@ pub enum Error {
     NoStrongFactor,
     #[error("factor not allowed by the tenant")]
     FactorNotAllowed,
+    #[error("passkeys not configured")]
+    PasskeysNotConfigured,
+    #[error("too many passkeys")]
+    PasskeyLimit,
+    #[error("passkey not found")]
+    PasskeyNotFound,
     /// 2FA is required, and the user has no factor the tenant allows.
     #[error("no second factor available")]
     MfaUnavailable,

@@ -56,7 +56,8 @@ pub fn offered(tenant: &Tenant, user: &User, by_phone: bool, key_id: &str) -> Ve
     let email_verified = user.email_verified_at.is_some() && !user.email.is_empty();
     let totp = app_usable(user, key_id);
     let sms = !by_phone && user.phone.is_some() && user.phone_verified_at.is_some();
-    let mut factors: Vec<Factor> = [(Factor::Totp, totp), (Factor::Sms, sms)]
+    let passkey = user.passkeys > 0 && super::passkeys::available(tenant);
+    let mut factors: Vec<Factor> = [(Factor::Passkey, passkey), (Factor::Totp, totp), (Factor::Sms, sms)]
         .into_iter()
         .filter(|(factor, has)| *has && policy.allows(*factor))
         .map(|(factor, _)| factor)
@@ -75,7 +76,20 @@ pub fn offered(tenant: &Tenant, user: &User, by_phone: bool, key_id: &str) -> Ve
 /// Whether `user` has a strong factor (an app or a passkey), whatever the
 /// tenant allows today.
 pub fn has_strong_factor(user: &User) -> bool {
-    user.totp.as_ref().is_some_and(|t| t.confirmed_at.is_some())
+    user.passkeys > 0 || user.totp.as_ref().is_some_and(|t| t.confirmed_at.is_some())
+}
+
+/// Ten new recovery codes for `user` if it has none under the current key
+/// (its first strong factor): set on the user as hashes, returned to show
+/// once.
+pub(crate) fn first_strong_factor_codes(app: &App, user: &mut User) -> Result<Option<Vec<String>>, Error> {
+    let prefix = format!("{}:", key_id(app)?);
+    if user.recovery_codes.iter().any(|hash| hash.starts_with(&prefix)) {
+        return Ok(None);
+    }
+    let codes = draw_recovery_codes(app);
+    user.recovery_codes = hash_recovery_codes(app, &user.id, &codes)?;
+    Ok(Some(codes))
 }
 
 /// Whether `user`'s app is confirmed and made under the current code key.
@@ -154,7 +168,7 @@ async fn spend_user_try(app: &App, scope: &str, subject: &str) -> Result<(), Err
 /// `totp_enabled`, `totp_removed`, `recovery_codes_regenerated`), before
 /// the change is written: a failed send changes nothing. A user without an
 /// address is not told.
-async fn notify(app: &App, user: &User, event: &str) -> Result<(), Error> {
+pub(crate) async fn notify(app: &App, user: &User, event: &str) -> Result<(), Error> {
     if user.email.is_empty() {
         return Ok(());
     }
@@ -247,14 +261,7 @@ pub async fn confirm_totp(
     let now = app.clock.now();
     user.totp = Some(TotpFactor { confirmed_at: Some(now), last_step: step, ..factor });
     // The first strong factor (or the first under this key) gets codes.
-    let prefix = format!("{}:", key_id(app)?);
-    let codes = if !user.recovery_codes.iter().any(|hash| hash.starts_with(&prefix)) {
-        let codes = draw_recovery_codes(app);
-        user.recovery_codes = hash_recovery_codes(app, &user.id, &codes)?;
-        Some(codes)
-    } else {
-        None
-    };
+    let codes = first_strong_factor_codes(app, &mut user)?;
     user.updated_at = now;
     notify(app, &user, "totp_enabled").await?;
     let writes = vec![
@@ -291,7 +298,7 @@ pub async fn remove_totp(app: &App, user_id: &UserId, password: &Password) -> Re
 pub async fn regenerate_recovery_codes(app: &App, user_id: &UserId, password: &Password) -> Result<Vec<String>, Error> {
     let (mut user, version) = load_user(app, user_id).await?.ok_or(Error::InvalidToken)?;
     check_current_password(app, &user, password, "current_password").await?;
-    if !app_usable(&user, &key_id(app)?) {
+    if user.passkeys == 0 && !app_usable(&user, &key_id(app)?) {
         return Err(Error::NoStrongFactor);
     }
     let codes = draw_recovery_codes(app);
@@ -312,7 +319,7 @@ pub struct FactorsView {
     pub email: Option<CredentialState>,
     pub phone: Option<CredentialState>,
     pub totp: Option<TotpState>,
-    pub passkeys: Vec<serde_json::Value>,
+    pub passkeys: Vec<super::passkeys::PasskeyView>,
     pub recovery_codes_left: usize,
     /// What the tenant allows, and whether it requires a second factor.
     pub allowed: Vec<Factor>,
@@ -344,7 +351,7 @@ pub async fn factors(app: &App, tenant: &Tenant, user_id: &UserId) -> Result<Fac
             created_at: t.created_at,
             confirmed_at: t.confirmed_at,
         }),
-        passkeys: Vec::new(),
+        passkeys: super::passkeys::views(app, &user).await?,
         recovery_codes_left: user.recovery_codes.len(),
         allowed: tenant.policy.second_factors.allowed.clone(),
         required: tenant.policy.second_factors.required,

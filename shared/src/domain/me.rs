@@ -196,7 +196,7 @@ pub enum StepUp {
     SignedInAt(Option<DateTime<Utc>>),
 }
 
-async fn step_up(app: &App, tenant: &Tenant, user: &User, proof: StepUp) -> Result<(), Error> {
+pub(crate) async fn step_up(app: &App, tenant: &Tenant, user: &User, proof: StepUp) -> Result<(), Error> {
     match proof {
         StepUp::Password(password) => check_current_password(app, user, &password, "current_password").await,
         StepUp::SignedInAt(Some(at)) if app.clock.now() - at < Duration::seconds(tenant.policy.step_up_window_secs) => {

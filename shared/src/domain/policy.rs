@@ -224,6 +224,16 @@ impl SecondFactorPolicy {
     }
 }
 
+/// Where the tenant's passkeys live: the WebAuthn relying party (its id, a
+/// registrable domain such as `example.com`) and the origins its pages run
+/// on (`https://app.example.com`). Without an `rp_id`, no passkeys.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PasskeyPolicy {
+    pub rp_id: Option<String>,
+    pub origins: Vec<String>,
+}
+
 /// Everything a tenant can configure; every field has the documented default.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
@@ -264,6 +274,8 @@ pub struct Policy {
     pub reference: std::collections::BTreeMap<String, Vec<TenantEntry>>,
     /// Second factors: which are allowed, whether one is required.
     pub second_factors: SecondFactorPolicy,
+    /// The WebAuthn relying party of the tenant's passkeys.
+    pub passkeys: PasskeyPolicy,
 }
 
 impl Default for Policy {
@@ -289,6 +301,7 @@ impl Default for Policy {
             usernames: Usernames::Off,
             reference: std::collections::BTreeMap::new(),
             second_factors: SecondFactorPolicy::default(),
+            passkeys: PasskeyPolicy::default(),
         }
     }
 }
@@ -354,6 +367,28 @@ impl Policy {
             }
         }
         problems.extend(self.reference_problems());
+        if let Some(rp_id) = &self.passkeys.rp_id {
+            let host_ok = !rp_id.is_empty()
+                && rp_id.len() <= 253
+                && rp_id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-');
+            if !host_ok {
+                problems.push(format!("passkeys.rp_id: {rp_id:?} is not a domain (lower case, e.g. example.com)"));
+            }
+            if self.passkeys.origins.is_empty() {
+                problems
+                    .push("passkeys.origins: at least one origin (https://app.example.com) with passkeys.rp_id".into());
+            }
+            for origin in &self.passkeys.origins {
+                let host = parse_origin(origin).filter(|o| o == origin).and_then(|o| {
+                    o.split_once("://").map(|(_, rest)| rest.rsplit_once(':').map_or(rest, |(h, _)| h).to_owned())
+                });
+                let within = host.as_deref().is_some_and(|h| h == rp_id || h.ends_with(&format!(".{rp_id}")));
+                if !within {
+                    problems
+                        .push(format!("passkeys.origins: {origin} is not an origin on {rp_id} or a subdomain of it"));
+                }
+            }
+        }
         if self.second_factors.required && !self.second_factors.allows(Factor::Email) {
             problems.push(
                 "second_factors.required needs email among second_factors.allowed (a user signs in with an e-mailed \

@@ -456,6 +456,7 @@ async fn complete(
         session_survivor: None,
         totp: None,
         recovery_codes: Vec::new(),
+        passkeys: 0,
         personal_data_consent_at: None,
     };
     registration.user_id = Some(user.id.clone());

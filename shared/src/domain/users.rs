@@ -304,6 +304,7 @@ pub async fn create_user(
         session_survivor: None,
         totp: None,
         recovery_codes: Vec::new(),
+        passkeys: 0,
     };
     let mut writes = vec![
         user.put(Condition::NotExists)?,

@@ -206,6 +206,11 @@ string_kind!(
     Id -> String, |raw, cx| Ok(raw.to_owned()), json!({ "type": "string", "minLength": 1, "maxLength": 200 })
 );
 string_kind!(
+    /// A passkey's name: 1–64 characters, no control characters.
+    PasskeyName -> String, |raw, cx| values::parse_name(raw).and_then(|n| if n.chars().count() > 64 { Err("too_long") } else { Ok(n) }),
+    json!({ "type": "string", "minLength": 1, "maxLength": 64, "pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u001f\\u007f-\\u009f]*$" })
+);
+string_kind!(
     /// An opaque token of an earlier answer (refresh or device token).
     Token -> String, |raw, cx| Ok(raw.to_owned()), json!({ "type": "string", "minLength": 1, "maxLength": 200 })
 );
@@ -251,6 +256,27 @@ impl<C: Choice> FieldKind for OneOf<C> {
     }
     fn schema() -> Value {
         json!({ "type": "string", "enum": C::CHOICES })
+    }
+}
+
+/// A WebAuthn credential as the browser's `PublicKeyCredential.toJSON()`
+/// gives it (checked by the domain).
+pub struct WebAuthnCredential;
+
+impl FieldKind for WebAuthnCredential {
+    type Out = Value;
+    fn read(f: &mut Fields, name: &str, _: &Cx) -> Option<Value> {
+        f.opt_object(name)
+    }
+    fn schema() -> Value {
+        json!({
+            "type": "object",
+            "properties": {
+                "id": { "type": "string" }, "rawId": { "type": "string" }, "type": { "const": "public-key" },
+                "response": { "type": "object" },
+            },
+            "required": ["id", "rawId", "type", "response"],
+        })
     }
 }
 

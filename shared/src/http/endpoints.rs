@@ -112,6 +112,11 @@ endpoints! {
     ConfirmTotp => factors::confirm_totp, EMAIL;
     RemoveTotp => factors::remove_totp, EMAIL;
     RegenerateRecoveryCodes => factors::regenerate_recovery_codes, EMAIL;
+    BeginPasskeyRegistration => factors::begin_passkey_registration, NOTHING;
+    FinishPasskeyRegistration => factors::finish_passkey_registration, EMAIL;
+    DeletePasskey => factors::delete_passkey, EMAIL;
+    PasskeySignInOptions => factors::passkey_sign_in_options, NOTHING;
+    PasskeySignIn => factors::passkey_sign_in, NOTHING;
     CreateUser => users::create_user, EMAIL;
     ListUsers => users::list_users, NOTHING;
     GetUser => users::get_user, NOTHING;

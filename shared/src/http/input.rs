@@ -58,6 +58,18 @@ impl Fields {
         self.map.get(name).cloned()
     }
 
+    /// An optional JSON object (`null` counts as absent).
+    pub fn opt_object(&mut self, name: &str) -> Option<Value> {
+        match self.map.get(name) {
+            None | Some(Value::Null) => None,
+            Some(value @ Value::Object(_)) => Some(value.clone()),
+            Some(_) => {
+                self.wrong_type(name, "object");
+                None
+            }
+        }
+    }
+
     /// An optional boolean (`null` counts as absent).
     pub fn opt_bool(&mut self, name: &str) -> Option<bool> {
         match self.map.get(name) {

@@ -184,6 +184,32 @@ fn login_answer() -> Value {
     json!({ "oneOf": [reference("Tokens"), mfa, change, legal] })
 }
 
+/// A WebAuthn ceremony's start: its id and the options for the browser.
+fn ceremony() -> Value {
+    object(
+        vec![
+            ("ceremony_id", json!({ "type": "string", "pattern": "^cer_[0-9a-f]{32}$" })),
+            ("publicKey", json!({ "type": "object", "required": ["challenge"] })),
+        ],
+        vec!["ceremony_id", "publicKey"],
+    )
+}
+
+/// A passkey as its owner sees it.
+fn passkey_view() -> Value {
+    object(
+        vec![
+            ("id", string()),
+            ("name", string()),
+            ("created_at", json!({ "type": "string", "format": "date-time" })),
+            ("last_used_at", json!({ "type": ["string", "null"], "format": "date-time" })),
+            ("backup_eligible", json!({ "type": "boolean" })),
+            ("backed_up", json!({ "type": "boolean" })),
+        ],
+        vec!["id", "name", "created_at", "last_used_at", "backup_eligible", "backed_up"],
+    )
+}
+
 /// `GET /v1/me/factors`.
 fn factors_view() -> Value {
     let credential = || {
@@ -209,7 +235,7 @@ fn factors_view() -> Value {
             ("email", credential()),
             ("phone", credential()),
             ("totp", totp),
-            ("passkeys", json!({ "type": "array", "items": { "type": "object" } })),
+            ("passkeys", json!({ "type": "array", "items": passkey_view() })),
             ("recovery_codes_left", json!({ "type": "integer", "minimum": 0 })),
             ("allowed", json!({ "type": "array", "items": factor })),
             ("required", json!({ "type": "boolean" })),
@@ -605,6 +631,45 @@ fn operation(endpoint: Endpoint) -> Operation {
             ),
             &[400, 409, 413, 415, 422],
         ),
+        Endpoint::BeginPasskeyRegistration => Operation {
+            body_required: false,
+            ..with_body(factors::PasskeyOptionsBody::schema(), (200, ceremony()), &[400, 403, 409, 413, 415, 422])
+        },
+        Endpoint::FinishPasskeyRegistration => with_body(
+            factors::RegisterPasskeyBody::schema(),
+            (
+                201,
+                object(
+                    vec![
+                        ("passkey", passkey_view()),
+                        ("recovery_codes", json!({ "type": ["array", "null"], "items": string() })),
+                        ("message", string()),
+                    ],
+                    vec!["passkey", "recovery_codes"],
+                ),
+            ),
+            &[400, 403, 404, 409, 413, 415, 422],
+        ),
+        Endpoint::DeletePasskey => {
+            with_body(factors::StepUpBody::schema(), (200, message()), &[400, 404, 413, 415, 422])
+        }
+        Endpoint::PasskeySignInOptions => Operation {
+            device: true,
+            body_required: false,
+            ..with_body(
+                factors::SignInOptionsBody::schema(),
+                (200, ceremony()),
+                &[400, 403, 404, 409, 413, 415, 422, 429],
+            )
+        },
+        Endpoint::PasskeySignIn => Operation {
+            device: true,
+            ..with_body(
+                factors::PasskeySignInBody::schema(),
+                (200, login_answer()),
+                &[400, 401, 403, 404, 409, 413, 415, 422, 429],
+            )
+        },
         Endpoint::CreateUser => Operation {
             links: user_links(),
             ..with_body(users::CreateUserBody::schema(), (201, reference("User")), &[400, 403, 409, 413, 415, 422])
@@ -776,6 +841,7 @@ fn path_parameter(route: &Route, name: &str) -> Value {
         (_, _) if route.path.starts_with("/v1/registrations/") => {
             json!({ "type": "string", "pattern": "^reg_[0-9a-f]{32}$" })
         }
+        (Endpoint::DeletePasskey, _) => json!({ "type": "string", "pattern": "^pk_[0-9a-f]{32}$" }),
         _ => json!({ "type": "string", "pattern": "^usr_[0-9a-f]{32}$" }),
     };
     json!({ "name": name, "in": "path", "required": true, "schema": schema })

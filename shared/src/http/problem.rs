@@ -155,6 +155,9 @@ impl From<Error> for Problem {
             Error::NoStrongFactor => Problem::new(StatusCode::CONFLICT, "no_strong_factor"),
             Error::FactorNotAllowed => Problem::new(StatusCode::FORBIDDEN, "factor_not_allowed"),
             Error::MfaUnavailable => Problem::new(StatusCode::FORBIDDEN, "mfa_unavailable"),
+            Error::PasskeysNotConfigured => Problem::new(StatusCode::CONFLICT, "passkeys_not_configured"),
+            Error::PasskeyLimit => Problem::new(StatusCode::CONFLICT, "passkey_limit"),
+            Error::PasskeyNotFound => Problem::new(StatusCode::NOT_FOUND, "passkey_not_found"),
             Error::Unavailable { reason, registration_id } => {
                 // The reason is for operators only; the client learns what to do.
                 tracing::error!(%reason, "dependency unavailable");

@@ -118,7 +118,7 @@ crate::body! {
     }
 }
 
-fn login_answer(ctx: &Ctx<'_>, outcome: LoginOutcome) -> Response<Body> {
+pub(crate) fn login_answer(ctx: &Ctx<'_>, outcome: LoginOutcome) -> Response<Body> {
     match outcome {
         LoginOutcome::Tokens(tokens) => tokens_response(ctx, &tokens, StatusCode::OK, "logged_in"),
         LoginOutcome::Mfa { challenge_id, factors, channel } => {
