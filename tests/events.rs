@@ -16,13 +16,16 @@ use shared::domain::auth::{self, LoginOutcome, Origin};
 use shared::domain::factors;
 use shared::domain::ids::RegistrationId;
 use shared::domain::me::{self, NewCredential, StepUp};
+use shared::domain::passkeys;
 use shared::domain::password::Password;
+use shared::domain::policy::PasskeyPolicy;
 use shared::domain::registration::{self, SignUp, Verified};
 use shared::domain::tenant::{Policy, Tenant};
 use shared::domain::user::Tokens;
 use shared::domain::values::{EmailAddress, PersonalDetails, Phone};
 use shared::http::{ROUTES, handle_route, route_for_function};
 use shared::ports::{Condition, Item};
+use shared::soft_authenticator::SoftAuthenticator;
 use shared::table::{email_lock_key, user_key};
 use shared::testing::{TestOptions, build_app};
 
@@ -36,6 +39,12 @@ const EVENT_ADMIN_TOKEN: &str = "adm_local_events_example_admin_token";
 const DEVICE: &str = "device-events-1";
 const CODE: &str = "123456";
 const PASSWORD: &str = "Str0ng!Pass";
+const ORIGIN: &str = "http://localhost:3000";
+const EVENT_CEREMONY: &str = "cer_01a214ebb5f4742abc6ee99dd3ac47d9";
+const EVENT_PASSKEY: &str = "pk_01a214ebb5f4742abc6ee99dd3ac47d9";
+/// The events' credentials, as their bodies (JSON in a JSON string) hold them.
+const EVENT_REGISTRATION_CREDENTIAL: &str = r#"{\"id\": \"AAAAAAAAAAAAAAAAAAAAAA\", \"rawId\": \"AAAAAAAAAAAAAAAAAAAAAA\", \"type\": \"public-key\", \"response\": {\"clientDataJSON\": \"e30\", \"attestationObject\": \"oA\"}}"#;
+const EVENT_ASSERTION: &str = r#"{\"id\": \"AAAAAAAAAAAAAAAAAAAAAA\", \"rawId\": \"AAAAAAAAAAAAAAAAAAAAAA\", \"type\": \"public-key\", \"response\": {\"clientDataJSON\": \"e30\", \"authenticatorData\": \"AA\", \"signature\": \"AA\", \"userHandle\": \"AA\"}}"#;
 
 struct Fixture {
     app: Arc<App>,
@@ -46,7 +55,8 @@ struct Fixture {
 }
 
 async fn fixture(phone_required: bool) -> Fixture {
-    let policy = Policy { sandbox_code: Some(CODE.into()), phone_required, ..Policy::default() };
+    let passkeys = PasskeyPolicy { rp_id: Some("localhost".into()), origins: vec![ORIGIN.into()] };
+    let policy = Policy { sandbox_code: Some(CODE.into()), phone_required, passkeys, ..Policy::default() };
     let options = TestOptions { policy: policy.clone(), ..TestOptions::default() };
     let shared::testing::BuiltApp { app, clock, .. } = build_app(options).await;
     let tenant = Tenant { id: "sandbox".into(), name: "Events".into(), policy };
@@ -457,6 +467,82 @@ impl Fixture {
     fn now(&self) -> i64 {
         shared::ports::Clock::now(self.clock.as_ref()).timestamp()
     }
+}
+
+impl Fixture {
+    /// `value` as a JSON string's content (what an event body holds).
+    fn escaped(value: &Value) -> String {
+        let text = serde_json::to_string(&value.to_string()).unwrap();
+        text[1..text.len() - 1].to_owned()
+    }
+
+    /// A signed-in user with a passkey of `key`; the passkey's id.
+    async fn with_passkey(&mut self, key: &mut SoftAuthenticator) -> String {
+        self.user().await;
+        let user_id = self.user_id().await;
+        let (ceremony, options) =
+            passkeys::begin_registration(&self.app, &self.tenant, &user_id, StepUp::Password(Password::new(PASSWORD)))
+                .await
+                .unwrap();
+        let credential = key.create(&options, ORIGIN);
+        let done = passkeys::finish_registration(&self.app, &self.tenant, &user_id, &ceremony, None, credential);
+        done.await.unwrap().passkey.id
+    }
+}
+
+#[tokio::test]
+async fn begin_passkey_registration_event() {
+    let mut f = fixture(false).await;
+    f.user().await;
+    let (status, body, _) = f.answer("begin-passkey-registration").await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body["publicKey"]["challenge"].is_string(), "{body}");
+}
+
+#[tokio::test]
+async fn finish_passkey_registration_event() {
+    let mut f = fixture(false).await;
+    f.user().await;
+    let user_id = f.user_id().await;
+    let proof = StepUp::Password(Password::new(PASSWORD));
+    let (ceremony, options) = passkeys::begin_registration(&f.app, &f.tenant, &user_id, proof).await.unwrap();
+    let credential = SoftAuthenticator::new("events", "localhost").create(&options, ORIGIN);
+    f.swaps.push((EVENT_CEREMONY, ceremony));
+    f.swaps.push((EVENT_REGISTRATION_CREDENTIAL, Fixture::escaped(&credential)));
+    let (status, body, _) = f.answer("finish-passkey-registration").await;
+    assert_eq!(status, 201, "{body}");
+}
+
+#[tokio::test]
+async fn delete_passkey_event() {
+    let mut f = fixture(false).await;
+    let id = f.with_passkey(&mut SoftAuthenticator::new("events", "localhost")).await;
+    f.swaps.push((EVENT_PASSKEY, id));
+    let (status, body, _) = f.answer("delete-passkey").await;
+    assert_eq!(status, 200, "{body}");
+}
+
+#[tokio::test]
+async fn passkey_sign_in_options_event() {
+    let f = fixture(false).await;
+    let (status, body, _) = f.answer("passkey-sign-in-options").await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body["ceremony_id"].as_str().unwrap().starts_with("cer_"), "{body}");
+}
+
+#[tokio::test]
+async fn passkey_sign_in_event() {
+    let mut f = fixture(false).await;
+    let mut key = SoftAuthenticator::new("events", "localhost");
+    f.with_passkey(&mut key).await;
+    let origin = Origin { ip: "203.0.113.10", device_id: DEVICE, device_token: None };
+    let (ceremony, options) = auth::passkey_options(&f.app, &f.tenant, None, origin).await.unwrap();
+    let assertion = key.get(&options, ORIGIN);
+    f.swaps.push((EVENT_CEREMONY, ceremony));
+    f.swaps.push((EVENT_ASSERTION, Fixture::escaped(&assertion)));
+    let (status, body, _) = f.answer("passkey-sign-in").await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body["access_token"].is_string(), "{body}");
 }
 
 #[tokio::test]

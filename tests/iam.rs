@@ -42,6 +42,7 @@ use shared::ports::{Condition, Email, Item, Key, Mailer, SendError, Sms, Store, 
 
 const CODE: &str = "123456";
 const PASSWORD: &str = "Str0ng!Pass";
+const PASSKEY_ORIGIN: &str = "http://localhost:3000";
 const ORIGIN: &str = "https://app.example.com";
 const LEGACY_ORIGIN: &str = "https://legacy.example.com";
 
@@ -556,6 +557,10 @@ impl Stack {
                 sandbox_code: Some(CODE.into()),
                 cors_origins: vec![ORIGIN.into()],
                 usernames: shared::domain::tenant::Usernames::Optional,
+                passkeys: shared::domain::policy::PasskeyPolicy {
+                    rp_id: Some("localhost".into()),
+                    origins: vec![PASSKEY_ORIGIN.into()],
+                },
                 ..Policy::default()
             },
         };
@@ -1013,6 +1018,42 @@ async fn factor_flows(stack: &Stack) {
     assert_eq!(removed.status, StatusCode::OK, "{}", removed.body);
 }
 
+/// Passkeys: one registered (a wrong password first), used to sign in
+/// alone and as the second factor after the password, then removed.
+async fn passkey_flows(stack: &Stack) {
+    use shared::soft_authenticator::SoftAuthenticator;
+    let (_, email) = stack.admin_user("pia", json!({})).await;
+    let tokens = stack.signed_in(&email, PASSWORD, "k1").await;
+    let bearer = format!("Bearer {}", tokens["access_token"].as_str().unwrap());
+    let auth = [("Authorization", bearer.as_str())];
+    let wrong = stack.post("/v1/me/passkeys/options", json!({ "current_password": "Wr0ng!Pass" }), &auth).await;
+    assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", wrong.body);
+    let options =
+        stack.expect(StatusCode::OK, "/v1/me/passkeys/options", json!({ "current_password": PASSWORD }), &auth).await;
+    let mut key = SoftAuthenticator::new(&email, "localhost");
+    let credential = key.create(&options["publicKey"], PASSKEY_ORIGIN);
+    let body = json!({ "ceremony_id": options["ceremony_id"], "credential": credential });
+    let added = stack.expect(StatusCode::CREATED, "/v1/me/passkeys", body, &auth).await;
+    let view = stack.send(Method::GET, "/v1/me/factors", None, &auth).await;
+    assert_eq!(view.body["passkeys"][0]["id"], added["passkey"]["id"], "{}", view.body);
+    let device = [("X-Device-ID", "k2")];
+    let options = stack.expect(StatusCode::OK, "/v1/auth/passkey/options", json!({}), &device).await;
+    let body =
+        json!({ "ceremony_id": options["ceremony_id"], "credential": key.get(&options["publicKey"], PASSKEY_ORIGIN) });
+    stack.expect(StatusCode::OK, "/v1/auth/passkey", body, &device).await;
+    let login = stack.login(&email, PASSWORD, "k2").await;
+    let challenge = json!({ "challenge_id": login.body["challenge_id"] });
+    let options = stack.expect(StatusCode::OK, "/v1/auth/passkey/options", challenge, &device).await;
+    let body =
+        json!({ "ceremony_id": options["ceremony_id"], "credential": key.get(&options["publicKey"], PASSKEY_ORIGIN) });
+    stack.expect(StatusCode::OK, "/v1/auth/passkey", body, &device).await;
+    let path = format!("/v1/me/passkeys/{}", added["passkey"]["id"].as_str().unwrap());
+    let refused = stack.send(Method::DELETE, &path, Some(json!({ "current_password": "Wr0ng!Pass" })), &auth).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.body);
+    let removed = stack.send(Method::DELETE, &path, Some(json!({ "current_password": PASSWORD })), &auth).await;
+    assert_eq!(removed.status, StatusCode::OK, "{}", removed.body);
+}
+
 /// Every back-office function as a signed-in service owner (its bearer is
 /// checked against its session and user, read in one batch), not only as
 /// an admin token.
@@ -1134,6 +1175,7 @@ async fn every_function_runs_its_flows_under_its_own_policy() {
     phone_first_flows(&stack).await;
     signed_in_flows(&stack).await;
     factor_flows(&stack).await;
+    passkey_flows(&stack).await;
     back_office_flows(&stack).await;
     service_owner_flows(&stack).await;
     assert_eq!(stack.denials(), BTreeSet::new(), "AWS refused these (function, action) pairs");

@@ -8,8 +8,19 @@ use crate::config::{Config, StoreChoice};
 use crate::domain::tenant::{ApiKeyGrant, IpLimits, Policy, Tenant, save_api_key, save_tenant};
 use crate::ports::StoreError;
 
-/// The sandbox tenant of a local run, from the configuration.
+/// The sandbox tenant of a local run, from the configuration. Its passkeys'
+/// relying party is `localhost` (browsers treat it as a secure context over
+/// plain HTTP): pages on the local API's port, and any `localhost` origin of
+/// `REGISTRAR_CORS_ORIGINS` (a front end's dev server).
 pub fn sandbox_tenant(config: &Config) -> Tenant {
+    let mut origins = vec![format!("http://localhost:{}", config.addr.port())];
+    origins.extend(
+        config
+            .cors_origins
+            .iter()
+            .filter(|o| o.starts_with("http://localhost:") || o.starts_with("https://localhost"))
+            .cloned(),
+    );
     Tenant {
         id: config.tenant_id.clone(),
         name: "Local sandbox".into(),
@@ -22,6 +33,7 @@ pub fn sandbox_tenant(config: &Config) -> Tenant {
                 logins_per_5_min: n,
                 resets_per_hour: n,
             }),
+            passkeys: crate::domain::policy::PasskeyPolicy { rp_id: Some("localhost".into()), origins },
             ..Policy::default()
         },
     }
