@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 use shared::adapters::faulty::Discard;
 use shared::adapters::system::ManualClock;
 use shared::app::App;
+use shared::domain::policy::PasskeyPolicy;
 use shared::domain::tenant::{CodePolicy, IpLimits, Policy, Tenant};
 use shared::http::{Route, handle_route, route_for_function};
 use shared::ports::{Mailer, Store, Texter};
@@ -58,9 +59,13 @@ pub fn policy() -> Policy {
             logins_per_5_min: u64::MAX / 2,
             resets_per_hour: u64::MAX / 2,
         },
+        passkeys: PasskeyPolicy { rp_id: Some("localhost".into()), origins: vec![PASSKEY_ORIGIN.into()] },
         ..Policy::default()
     }
 }
+
+/// The page origin of the flow's passkey ceremonies.
+const PASSKEY_ORIGIN: &str = "http://localhost:3000";
 
 impl Bench {
     pub async fn new(store: Option<Arc<dyn Store>>, clock: Arc<ManualClock>) -> Self {
@@ -208,7 +213,24 @@ impl Bench {
         self.expect(m, "get-factors", "/v1/me/factors", None, Some(&access), 200).await;
         let codes = "/v1/me/factors/recovery-codes";
         self.expect(m, "regenerate-recovery-codes", codes, Some(step_up.clone()), Some(&access), 200).await;
-        self.expect(m, "remove-totp", "/v1/me/factors/totp", Some(step_up), Some(&access), 200).await;
+        self.expect(m, "remove-totp", "/v1/me/factors/totp", Some(step_up.clone()), Some(&access), 200).await;
+
+        // A passkey: registered, signing in alone, then removed.
+        let mut key = shared::soft_authenticator::SoftAuthenticator::new(&format!("bench{n}"), "localhost");
+        let options = "/v1/me/passkeys/options";
+        let ceremony =
+            self.expect(m, "begin-passkey-registration", options, Some(step_up.clone()), Some(&access), 200).await;
+        let credential = key.create(&ceremony.body["publicKey"], PASSKEY_ORIGIN);
+        let body = json!({ "ceremony_id": ceremony.body["ceremony_id"], "credential": credential });
+        let added =
+            self.expect(m, "finish-passkey-registration", "/v1/me/passkeys", Some(body), Some(&access), 201).await;
+        let options = "/v1/auth/passkey/options";
+        let ceremony = self.expect(m, "passkey-sign-in-options", options, Some(json!({})), None, 200).await;
+        let assertion = key.get(&ceremony.body["publicKey"], PASSKEY_ORIGIN);
+        let body = json!({ "ceremony_id": ceremony.body["ceremony_id"], "credential": assertion });
+        self.expect(m, "passkey-sign-in", "/v1/auth/passkey", Some(body), None, 200).await;
+        let path = format!("/v1/me/passkeys/{}", added.body["passkey"]["id"].as_str().unwrap_or_default());
+        self.expect(m, "delete-passkey", &path, Some(step_up), Some(&access), 200).await;
 
         // Login with 2FA (the phone is verified), then logout.
         self.wait();
