@@ -4,9 +4,14 @@ A web developer runs `cargo run` with REGISTRAR_CORS_ORIGINS naming their
 app's origin. A page on that origin signs up (start, verify the e-mail code)
 and then refreshes with the HttpOnly refresh cookie alone; a page on another
 origin is stopped by the browser (no CORS headers for it), and its request
-never reaches the API. Then a client library we did not write (PyJWT)
-finds the keys through OpenID Connect discovery and verifies the token the
-browser got.
+never reaches the API. Passkeys: the demo page the local API serves at
+/demo/, with the DevTools protocol's virtual authenticator (CTAP2, internal,
+resident keys, user verification), signs in with the password, adds a
+passkey, signs in with it alone and as the second factor after the
+password; the same page on another origin (127.0.0.1, not the relying party
+localhost) gets nothing from the authenticator. Then a client library we did
+not write (PyJWT) finds the keys through OpenID Connect discovery and
+verifies the token the browser got.
 
     .venv-browser/bin/python scripts/browser-test.py target/debug/registrar
 
@@ -96,6 +101,68 @@ async ([api, key, email]) => {
 """
 
 
+def virtual_authenticator(page):
+    """A platform authenticator in the page's browser: CTAP2, resident keys,
+    user verification, presence answered at once."""
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("WebAuthn.enable")
+    options = {
+        "protocol": "ctap2", "transport": "internal", "hasResidentKey": True,
+        "hasUserVerification": True, "isUserVerified": True, "automaticPresenceSimulation": True,
+    }
+    added = cdp.send("WebAuthn.addVirtualAuthenticator", {"options": options})
+    return cdp, added["authenticatorId"]
+
+
+def status_after(page, button, expected_start):
+    page.click(button)
+    page.wait_for_function(
+        "prefix => { const s = document.getElementById('status').textContent;"
+        " return s.startsWith(prefix) || s.startsWith('error'); }",
+        arg=expected_start,
+        timeout=20_000,
+    )
+    return page.text_content("#status")
+
+
+def passkeys(browser, api_port, check):
+    demo = f"http://localhost:{api_port}/demo/?key={API_KEY}"
+    page = browser.new_page()
+    cdp, authenticator = virtual_authenticator(page)
+    page.goto(demo)
+    page.fill("#email", "bea@example.com")
+    page.fill("#password", "Str0ng!Pass")
+    s = status_after(page, "#signin", "signed in")
+    check("demo: a password sign-in", s == "signed in (password)", s)
+    s = status_after(page, "#add-passkey", "passkey added")
+    check("demo: a passkey is added", s.startswith("passkey added: pk_"), s + page.text_content("#log"))
+    stored = cdp.send("WebAuthn.getCredentials", {"authenticatorId": authenticator})["credentials"]
+    check(
+        "demo: the authenticator holds one discoverable credential for localhost",
+        len(stored) == 1 and stored[0]["isResidentCredential"] and stored[0]["rpId"] == "localhost",
+        stored,
+    )
+    registered_count = stored[0]["signCount"] if stored else None
+    page.click("#signout")
+    s = status_after(page, "#passkey-signin", "signed in")
+    check("demo: signed in with the passkey alone", s == "signed in (passkey)", s + page.text_content("#log"))
+    s = status_after(page, "#signin", "second factor")
+    check("demo: the password now asks for a second factor, passkey first", s.startswith("second factor: passkey"), s)
+    s = status_after(page, "#passkey-signin", "signed in")
+    check("demo: the passkey answers the second factor", s == "signed in (password and passkey)", s)
+    counts = [c["signCount"] for c in cdp.send("WebAuthn.getCredentials", {"authenticatorId": authenticator})["credentials"]]
+    check("demo: the credential counted both assertions", counts == [registered_count + 2], (registered_count, counts))
+
+    # The same page on 127.0.0.1: not the relying party's origin.
+    other = browser.new_page()
+    virtual_authenticator(other)
+    other.goto(f"http://127.0.0.1:{api_port}/demo/?key={API_KEY}")
+    s = status_after(other, "#passkey-signin", "signed in")
+    check("demo: another origin gets no assertion", s.startswith("error"), s)
+    other.close()
+    page.close()
+
+
 def main():
     binary = sys.argv[1]
     api_port, app_port, other_port = free_port(), free_port(), free_port()
@@ -157,6 +224,7 @@ def main():
             check("another origin is blocked by the browser", b["blocked"], json.dumps(b))
             sent = [n for n in os.listdir(outbox) if "eve@example.com" in open(os.path.join(outbox, n)).read()]
             check("the blocked request never reached the API", not sent, sent)
+            passkeys(browser, api_port, check)
             browser.close()
 
         # OIDC discovery, as a stranger's client uses it.

@@ -24,6 +24,9 @@ pub async fn handle(app: &App, request: Request) -> Response<Body> {
         response.headers_mut().insert(::http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
         return response;
     }
+    if matches!(path.as_str(), "/demo" | "/demo/") && request.method() == Method::GET {
+        return demo_page();
+    }
     match routes::find(request.method(), &path) {
         Some((route, _)) => handle_endpoint(app, Any(route.endpoint), request).await,
         None => {
@@ -34,6 +37,19 @@ pub async fn handle(app: &App, request: Request) -> Response<Body> {
             render_early(app, request.headers(), problem)
         }
     }
+}
+
+/// The passkey demo page of the local API (`/demo/`): an integration
+/// example, not a product UI; no Lambda function serves it.
+fn demo_page() -> Response<Body> {
+    let mut response = Response::new(Body::Text(include_str!("demo.html").to_owned()));
+    let headers = response.headers_mut();
+    headers.insert(::http::header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+    headers.insert(
+        ::http::header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'"),
+    );
+    response
 }
 
 /// Answers a request for the route of `route` (tests and benches drive a
