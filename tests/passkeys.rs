@@ -81,6 +81,7 @@ on_both_stores!(
     hostile_assertions_are_refused,
     registration_needs_a_recent_sign_in_or_the_password_and_a_credential_once,
     a_removed_passkey_no_longer_signs_in,
+    fifty_parallel_answers_to_one_ceremony_sign_in_once,
 );
 
 async fn a_passkey_is_registered_and_signs_in_alone_or_as_the_second_factor(api: Api) {
@@ -239,6 +240,22 @@ async fn a_removed_passkey_no_longer_signs_in(api: Api) {
         )
         .await;
     assert!(login.body["access_token"].is_string(), "no factor left: {}", login.body);
+}
+
+/// One ceremony, its assertion sent 50 times at once: one session, and
+/// every other answer refused alike.
+async fn fifty_parallel_answers_to_one_ceremony_sign_in_once(api: Api) {
+    let bearer = api.bearer("burst@example.com").await;
+    let mut key = SoftAuthenticator::new("burst", "localhost");
+    assert_eq!(api.register(&bearer, &mut key, ORIGIN).await.status, StatusCode::CREATED);
+    let options = api.sign_in_options(None, "d1").await;
+    let assertion = key.get(&options.body["publicKey"], ORIGIN);
+    let ceremony = &options.body["ceremony_id"];
+    let answers = futures::future::join_all((0..50).map(|_| api.sign_in(ceremony, assertion.clone(), "d1"))).await;
+    let signed_in = answers.iter().filter(|a| a.body["access_token"].is_string()).count();
+    let codes: Vec<&str> = answers.iter().map(|a| a.code()).collect();
+    assert_eq!(signed_in, 1, "{codes:?}");
+    assert!(codes.iter().all(|c| c.is_empty() || *c == "challenge_not_found"), "{codes:?}");
 }
 
 #[tokio::test]
