@@ -48,7 +48,7 @@ impl Api {
     /// Registers `key` for the user of `bearer`; the answer.
     async fn register(&self, bearer: &str, key: &mut SoftAuthenticator, origin: &str) -> Answer {
         let auth = [("Authorization", bearer)];
-        let options = self.post("/v1/me/passkeys/options", json!({}), &auth).await;
+        let options = self.post("/v1/me/passkeys/options", json!({ "current_password": PASSWORD }), &auth).await;
         assert_eq!(options.status, StatusCode::OK, "{}", options.body);
         let credential = key.create(&options.body["publicKey"], origin);
         let body = json!({ "ceremony_id": options.body["ceremony_id"], "credential": credential, "name": "Laptop" });
@@ -79,8 +79,9 @@ on_both_stores!(
     api;
     a_passkey_is_registered_and_signs_in_alone_or_as_the_second_factor,
     hostile_assertions_are_refused,
-    registration_needs_a_recent_sign_in_or_the_password_and_a_credential_once,
+    registration_needs_the_password_and_a_credential_once,
     a_removed_passkey_no_longer_signs_in,
+    closing_the_account_deletes_its_passkeys,
     fifty_parallel_answers_to_one_ceremony_sign_in_once,
 );
 
@@ -166,7 +167,14 @@ async fn hostile_assertions_are_refused(api: Api) {
     // A clone whose counter lags behind the credential's.
     key.counter = 0;
     assert_eq!(api.passkey_sign_in(&mut key, ORIGIN).await.code(), "invalid_credentials");
-    // A malformed credential is a 422, not a 500.
+    // Each refused use of the credential is on the owner's audit trail.
+    let me = api.get("/v1/me", &[("Authorization", &bearer)]).await;
+    let admin = format!("Bearer {}", api.app.admin_token);
+    let path = format!("/v1/users/{}/audit", me.body["user_id"].as_str().unwrap());
+    let audit = api.get(&path, &[("Authorization", admin.as_str())]).await;
+    let failed = audit.body["events"].as_array().unwrap().iter().filter(|e| e["event"] == "passkey_failed").count();
+    assert!(failed >= 4, "{}", audit.body);
+    // A malformed credential, or an id longer than WebAuthn allows, is a 422, not a 500.
     let options = api.sign_in_options(None, "d1").await;
     let junk = api
         .sign_in(
@@ -176,14 +184,21 @@ async fn hostile_assertions_are_refused(api: Api) {
         )
         .await;
     assert_eq!(junk.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", junk.body);
+    let options = api.sign_in_options(None, "d1").await;
+    let mut long = key.get(&options.body["publicKey"], ORIGIN);
+    let id = "A".repeat(2000);
+    long["id"] = json!(id);
+    long["rawId"] = json!(id);
+    let too_long = api.sign_in(&options.body["ceremony_id"], long, "d1").await;
+    assert_eq!(too_long.body["errors"][0]["code"], "invalid_credential", "{}", too_long.body);
 }
 
-async fn registration_needs_a_recent_sign_in_or_the_password_and_a_credential_once(api: Api) {
+async fn registration_needs_the_password_and_a_credential_once(api: Api) {
     let bearer = api.bearer("ida@example.com").await;
     let auth = [("Authorization", bearer.as_str())];
-    api.advance(6 * 60);
-    let stale = api.post("/v1/me/passkeys/options", json!({}), &auth).await;
-    assert_eq!((stale.status, stale.code()), (StatusCode::FORBIDDEN, "step_up_required"), "{}", stale.body);
+    // Even just after the sign-in: a stolen access token alone adds nothing.
+    let bare = api.post("/v1/me/passkeys/options", json!({}), &auth).await;
+    assert_eq!(bare.body["errors"][0]["field"], "current_password", "{}", bare.body);
     let wrong = api.post("/v1/me/passkeys/options", json!({ "current_password": "Wr0ng!Pass" }), &auth).await;
     assert_eq!(wrong.body["errors"][0]["code"], "incorrect_password", "{}", wrong.body);
     let options = api.post("/v1/me/passkeys/options", json!({ "current_password": PASSWORD }), &auth).await;
@@ -242,6 +257,21 @@ async fn a_removed_passkey_no_longer_signs_in(api: Api) {
     assert!(login.body["access_token"].is_string(), "no factor left: {}", login.body);
 }
 
+async fn closing_the_account_deletes_its_passkeys(api: Api) {
+    let bearer = api.bearer("gone@example.com").await;
+    let mut key = SoftAuthenticator::new("gone", "localhost");
+    assert_eq!(api.register(&bearer, &mut key, ORIGIN).await.status, StatusCode::CREATED);
+    let closed = api
+        .send(reqwest::Method::DELETE, "/v1/me", Some(json!({ "password": PASSWORD })), &[("Authorization", &bearer)])
+        .await;
+    assert_eq!(closed.status, StatusCode::OK, "{}", closed.body);
+    assert_eq!(api.passkey_sign_in(&mut key, ORIGIN).await.code(), "invalid_credentials");
+    // Its credential id is free again (the lock went with the record).
+    let other = api.bearer("next@example.com").await;
+    let again = api.register(&other, &mut key, ORIGIN).await;
+    assert_eq!(again.status, StatusCode::CREATED, "{}", again.body);
+}
+
 /// One ceremony, its assertion sent 50 times at once: one session, and
 /// every other answer refused alike.
 async fn fifty_parallel_answers_to_one_ceremony_sign_in_once(api: Api) {
@@ -266,6 +296,7 @@ async fn a_tenant_without_a_relying_party_has_no_passkeys() {
     )
     .await;
     let bearer = api.bearer("none@example.com").await;
-    let options = api.post("/v1/me/passkeys/options", json!({}), &[("Authorization", &bearer)]).await;
+    let body = json!({ "current_password": PASSWORD });
+    let options = api.post("/v1/me/passkeys/options", body, &[("Authorization", &bearer)]).await;
     assert_eq!((options.status, options.code()), (StatusCode::CONFLICT, "passkeys_not_configured"), "{}", options.body);
 }

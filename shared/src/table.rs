@@ -770,7 +770,7 @@ pub fn refresh_key(token: &str) -> Key {
     Key::new(format!("REFRESH#{}", sha256_hex(token)), "REFRESH")
 }
 
-/// A login challenge's record.
+/// A passkey of a user.
 pub fn passkey_key(user_id: &UserId, id: &str) -> Key {
     Key::new(user_pk(user_id), format!("PASSKEY#{id}"))
 }

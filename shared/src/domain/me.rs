@@ -401,6 +401,7 @@ pub async fn close_account(app: &App, user_id: &UserId, password: &Password) -> 
     if let Some((closed, _)) = load_user(app, user_id).await? {
         sweep_sessions(app, &closed).await;
     }
+    super::passkeys::sweep(app, user_id).await;
     Ok(())
 }
 
@@ -437,6 +438,10 @@ pub fn close_writes(app: &App, mut user: User, version: u64, reason: &str) -> Re
     user.address = None;
     user.attributes.clear();
     user.references.clear();
+    // Second factors go too (the passkey records after the close: `passkeys::sweep`).
+    user.totp = None;
+    user.recovery_codes.clear();
+    user.passkeys = 0;
     user.updated_at = now;
     user.end_sessions(None);
     writes.insert(0, user.put(Condition::Version(version))?);

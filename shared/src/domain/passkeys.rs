@@ -103,6 +103,34 @@ pub async fn passkeys(app: &App, user_id: &UserId) -> Result<Vec<(PasskeyRecord,
         .collect()
 }
 
+/// Deletes the passkeys of a closed account with their credential locks
+/// (the user item already counts none). Best effort: what a store failure
+/// leaves cannot sign in (the user is closed) and is logged.
+pub async fn sweep(app: &App, user_id: &UserId) {
+    let records = match passkeys(app, user_id).await {
+        Ok(records) => records,
+        Err(err) => {
+            tracing::warn!(%user_id, error = %err, "passkeys of a closed account left");
+            return;
+        }
+    };
+    for (record, _) in records {
+        let writes = vec![
+            Write::Delete { key: record.key(), condition: Condition::Always },
+            Write::Delete {
+                key: credential_lock_key(&record.tenant_id, &record.credential_id),
+                condition: Condition::Always,
+            },
+        ];
+        if let Err(err) = app.store.transact(writes).await {
+            tracing::warn!(%user_id, error = %err, "a passkey of a closed account left");
+        }
+    }
+}
+
+/// The longest credential id taken (WebAuthn allows 1023 bytes).
+const MAX_CREDENTIAL_ID: usize = 1023;
+
 /// The views of a user's passkeys (for `GET /v1/me/factors`).
 pub async fn views(app: &App, user: &User) -> Result<Vec<PasskeyView>, Error> {
     if user.passkeys == 0 {
@@ -164,9 +192,9 @@ fn public_key(options: Value) -> Value {
 }
 
 /// `POST /v1/me/passkeys/options`: starts a registration for the
-/// signed-in user, after a step-up (the password, or a sign-in within the
-/// step-up window): a stolen access token alone cannot add a way in. The
-/// credential is discoverable (resident) and needs user verification.
+/// signed-in user, after a step-up (the handler asks for the password): a
+/// stolen access token alone cannot add a way in. The credential is
+/// discoverable (resident) and needs user verification.
 pub async fn begin_registration(
     app: &App,
     tenant: &Tenant,
@@ -233,12 +261,22 @@ pub async fn finish_registration(
     let state: PasskeyRegistration = serde_json::from_value(ceremony.state).map_err(|_| unreadable("ceremony"))?;
     let credential: RegisterPublicKeyCredential =
         serde_json::from_value(credential).map_err(|_| Error::field("credential", "invalid_credential"))?;
+    if credential.raw_id.len() > MAX_CREDENTIAL_ID {
+        return Err(Error::field("credential", "invalid_credential"));
+    }
     let passkey = webauthn
         .finish_passkey_registration(&credential, &state)
         .map_err(|_| Error::field("credential", "invalid_credential"))?;
     let (mut user, version) = load_user(app, user_id).await?.ok_or(Error::InvalidToken)?;
+    if user.passkeys as usize >= MAX_PASSKEYS {
+        return Err(Error::PasskeyLimit);
+    }
     let now = app.clock.now();
     let credential_id = base64_url(passkey.cred_id().as_ref());
+    // Refused before the owner is told of a passkey that is not added.
+    if app.store.get(&credential_lock_key(&tenant.id, &credential_id)).await?.is_some() {
+        return Err(Error::field("credential", "credential_registered"));
+    }
     let record = PasskeyRecord {
         id: app.new_id("pk"),
         user_id: user.id.clone(),
@@ -380,6 +418,9 @@ pub async fn finish_sign_in(
     let refused = || Error::InvalidCredentials { retry_after: None };
     let assertion: PublicKeyCredential =
         serde_json::from_value(credential).map_err(|_| Error::field("credential", "invalid_credential"))?;
+    if assertion.raw_id.len() > MAX_CREDENTIAL_ID {
+        return Err(Error::field("credential", "invalid_credential"));
+    }
     // Whose credential: the lock of its id (and the user handle must agree).
     let credential_id = base64_url(assertion.get_credential_id());
     let (lock, _) = table::get::<CredentialLock>(app.store.as_ref(), &credential_lock_key(&tenant.id, &credential_id))
@@ -393,25 +434,17 @@ pub async fn finish_sign_in(
             .await?
             .ok_or_else(refused)?;
     let mut passkey: Passkey = serde_json::from_value(record.credential.clone()).map_err(|_| unreadable("passkey"))?;
-    let result = match kind {
-        CeremonyKind::SignIn => {
-            let (handle, _) = webauthn.identify_discoverable_authentication(&assertion).map_err(|_| refused())?;
-            if handle != user_handle(&lock.user_id)? {
-                return Err(refused());
-            }
-            let state: DiscoverableAuthentication =
-                serde_json::from_value(ceremony.state.clone()).map_err(|_| unreadable("ceremony"))?;
-            webauthn.finish_discoverable_authentication_v2(&assertion, state, &passkey).map_err(|_| refused())?
-        }
-        _ => {
-            let state: PasskeyAuthentication =
-                serde_json::from_value(ceremony.state.clone()).map_err(|_| unreadable("ceremony"))?;
-            webauthn.finish_passkey_authentication(&assertion, &state).map_err(|_| refused())?
+    let verified = verify_assertion(&webauthn, kind, &ceremony, &assertion, &passkey, &lock, &record);
+    let result = match verified {
+        Ok(result) => result,
+        Err(reason) => {
+            // The credential is this user's: its failed use is on the trail
+            // (a counter gone back is a cloned authenticator).
+            let detail = serde_json::json!({ "passkey_id": lock.passkey_id, "device_id": device_id, "reason": reason });
+            app.store.transact(vec![audit_write(app, &lock.user_id, "passkey_failed", detail)?]).await?;
+            return Err(refused());
         }
     };
-    if !result.user_verified() {
-        return Err(refused());
-    }
     passkey.update_credential(&result);
     record.credential = serde_json::to_value(&passkey).map_err(|_| unreadable("passkey"))?;
     record.last_used_at = Some(app.clock.now());
@@ -428,6 +461,45 @@ pub async fn finish_sign_in(
         record_write: record.put(Condition::Version(record_version))?,
         passkey_id: lock.passkey_id,
     })
+}
+
+/// Verifies an assertion against the ceremony and the stored credential;
+/// on refusal, why (for the audit trail).
+fn verify_assertion(
+    webauthn: &Webauthn,
+    kind: CeremonyKind,
+    ceremony: &Ceremony,
+    assertion: &PublicKeyCredential,
+    passkey: &Passkey,
+    lock: &CredentialLock,
+    record: &PasskeyRecord,
+) -> Result<webauthn_rs::prelude::AuthenticationResult, String> {
+    let result = match kind {
+        CeremonyKind::SignIn => {
+            let (handle, _) = webauthn.identify_discoverable_authentication(assertion).map_err(|e| e.to_string())?;
+            if user_handle(&lock.user_id).ok() != Some(handle) {
+                return Err("user handle of another user".into());
+            }
+            let state: DiscoverableAuthentication =
+                serde_json::from_value(ceremony.state.clone()).map_err(|_| "ceremony unreadable".to_owned())?;
+            webauthn.finish_discoverable_authentication_v2(assertion, state, passkey).map_err(|e| e.to_string())?
+        }
+        _ => {
+            let state: PasskeyAuthentication =
+                serde_json::from_value(ceremony.state.clone()).map_err(|_| "ceremony unreadable".to_owned())?;
+            webauthn.finish_passkey_authentication(assertion, &state).map_err(|e| e.to_string())?
+        }
+    };
+    if !result.user_verified() {
+        return Err("user not verified".into());
+    }
+    // The ceremony's copy of the credential may be older than the stored
+    // one: the counter must also pass the stored counter.
+    let stored = record.credential["cred"]["counter"].as_u64().unwrap_or(0);
+    if (stored > 0 || result.counter() > 0) && u64::from(result.counter()) <= stored {
+        return Err("counter went back (a cloned authenticator?)".into());
+    }
+    Ok(result)
 }
 
 /// The e-mail texts of passkey changes exist in every language.

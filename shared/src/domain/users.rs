@@ -532,6 +532,9 @@ pub async fn change_status(
             sweep_sessions(app, &user).await;
         }
     }
+    if to == Status::Closed {
+        super::passkeys::sweep(app, id).await;
+    }
     Ok(from)
 }
 

@@ -631,10 +631,9 @@ fn operation(endpoint: Endpoint) -> Operation {
             ),
             &[400, 409, 413, 415, 422],
         ),
-        Endpoint::BeginPasskeyRegistration => Operation {
-            body_required: false,
-            ..with_body(factors::PasskeyOptionsBody::schema(), (200, ceremony()), &[400, 403, 409, 413, 415, 422])
-        },
+        Endpoint::BeginPasskeyRegistration => {
+            with_body(factors::StepUpBody::schema(), (200, ceremony()), &[400, 403, 409, 413, 415, 422])
+        }
         Endpoint::FinishPasskeyRegistration => with_body(
             factors::RegisterPasskeyBody::schema(),
             (

@@ -91,14 +91,6 @@ pub async fn regenerate_recovery_codes(ctx: &Ctx<'_>) -> Result<Response<Body>, 
 }
 
 crate::body! {
-    /// `POST /v1/me/passkeys/options`: the step-up, unless the sign-in is
-    /// within the tenant's `step_up_window_secs` (403 `step_up_required`).
-    pub struct PasskeyOptionsBody {
-        current_password: optional PasswordField,
-    }
-}
-
-crate::body! {
     /// `POST /v1/me/passkeys`: the browser's new credential for the ceremony.
     pub struct RegisterPasskeyBody {
         ceremony_id: required Id,
@@ -140,13 +132,9 @@ fn ceremony(status: StatusCode, id: String, options: serde_json::Value) -> Respo
 pub async fn begin_passkey_registration(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
     let tenant = ctx.tenant()?;
     let principal = ctx.principal()?;
-    let mut f = fields(ctx)?;
-    let current = PasskeyOptionsBody::read(&mut f, &Cx::of(ctx)).current_password;
-    f.finish(PasskeyOptionsBody::FIELDS)?;
-    let proof = match current {
-        Some(password) => StepUp::Password(Password::new(password)),
-        None => StepUp::SignedInAt(principal.session.auth_time),
-    };
+    // The password, always: a stolen access token (even a fresh one) must
+    // not add a way in that outlives a password reset.
+    let proof = StepUp::Password(step_up(ctx)?);
     let (id, options) = passkeys::begin_registration(ctx.app, tenant, &principal.user_id, proof).await?;
     Ok(ceremony(StatusCode::OK, id, options))
 }
