@@ -48,21 +48,7 @@ impl Api {
 
     /// Signs up (e-mail only) and returns the completion tokens.
     async fn sign_up(&self, email: &str) -> Value {
-        let started = self
-            .post(
-                "/v1/registrations",
-                json!({
-                    "email": email, "password": PASSWORD, "first_name": "Anna", "last_name": "Muster",
-                    "terms_accepted": true, "privacy_policy_accepted": true,
-                }),
-                &[],
-            )
-            .await;
-        assert_eq!(started.status, StatusCode::ACCEPTED, "{}", started.body);
-        let id = started.body["registration_id"].as_str().unwrap().to_owned();
-        let done = self.post(&format!("/v1/registrations/{id}/email/verify"), json!({ "code": CODE }), &[]).await;
-        assert_eq!(done.status, StatusCode::CREATED, "{}", done.body);
-        done.body
+        self.sign_up_tokens(email, PASSWORD, CODE).await
     }
 
     /// A user with e-mail and phone verified: 2FA on.

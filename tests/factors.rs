@@ -83,21 +83,8 @@ impl Api {
 
     /// Signs up with the e-mail alone and signs in.
     async fn signed_up(&self, email: &str) -> Signed {
-        let started = self
-            .post(
-                "/v1/registrations",
-                json!({
-                    "email": email, "password": PASSWORD, "first_name": "Anna", "last_name": "Muster",
-                    "terms_accepted": true, "privacy_policy_accepted": true,
-                }),
-                &[],
-            )
-            .await;
-        assert_eq!(started.status, StatusCode::ACCEPTED, "{}", started.body);
-        let id = started.body["registration_id"].as_str().unwrap().to_owned();
-        let done = self.post(&format!("/v1/registrations/{id}/email/verify"), json!({ "code": CODE }), &[]).await;
-        assert_eq!(done.status, StatusCode::CREATED, "{}", done.body);
-        let bearer = format!("Bearer {}", done.body["access_token"].as_str().unwrap());
+        let done = self.sign_up_tokens(email, PASSWORD, CODE).await;
+        let bearer = format!("Bearer {}", done["access_token"].as_str().unwrap());
         Signed { email: email.to_owned(), bearer }
     }
 

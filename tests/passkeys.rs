@@ -35,14 +35,8 @@ impl Api {
 
     /// Signs up with the e-mail alone; the bearer header.
     async fn bearer(&self, email: &str) -> String {
-        let body = json!({
-            "email": email, "password": PASSWORD, "first_name": "Pia", "last_name": "Key",
-            "terms_accepted": true, "privacy_policy_accepted": true,
-        });
-        let started = self.post("/v1/registrations", body, &[]).await;
-        let id = started.body["registration_id"].as_str().expect("a registration").to_owned();
-        let done = self.post(&format!("/v1/registrations/{id}/email/verify"), json!({ "code": CODE }), &[]).await;
-        format!("Bearer {}", done.body["access_token"].as_str().expect("tokens"))
+        let done = self.sign_up_tokens(email, PASSWORD, CODE).await;
+        format!("Bearer {}", done["access_token"].as_str().expect("tokens"))
     }
 
     /// Registers `key` for the user of `bearer`; the answer.

@@ -179,6 +179,22 @@ impl Api {
     pub async fn get(&self, path: &str, headers: &[(&str, &str)]) -> Answer {
         self.send(reqwest::Method::GET, path, None, headers).await
     }
+
+    /// Signs up with the e-mail alone (a tenant that requires no phone and
+    /// whose sandbox code is `code`); the completion's tokens.
+    pub async fn sign_up_tokens(&self, email: &str, password: &str, code: &str) -> serde_json::Value {
+        let body = serde_json::json!({
+            "email": email, "password": password, "first_name": "Anna", "last_name": "Muster",
+            "terms_accepted": true, "privacy_policy_accepted": true,
+        });
+        let started = self.post("/v1/registrations", body, &[]).await;
+        assert_eq!(started.status, reqwest::StatusCode::ACCEPTED, "{}", started.body);
+        let id = started.body["registration_id"].as_str().expect("a registration").to_owned();
+        let code = serde_json::json!({ "code": code });
+        let done = self.post(&format!("/v1/registrations/{id}/email/verify"), code, &[]).await;
+        assert_eq!(done.status, reqwest::StatusCode::CREATED, "{}", done.body);
+        done.body
+    }
 }
 
 /// Sends a request to `app` with its API key, `headers` and a JSON `body`.

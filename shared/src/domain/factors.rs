@@ -121,14 +121,7 @@ fn totp_secret(app: &App, user_id: &UserId, salt: &str) -> Result<Vec<u8>, Error
 /// The name an app shows the account by: the username, else the e-mail
 /// address, else the phone (`:` is not allowed in either part).
 fn account_name(user: &User) -> String {
-    let name = user
-        .username
-        .as_ref()
-        .map(|name| name.as_str().to_owned())
-        .or_else(|| (!user.email.is_empty()).then(|| user.email.clone()))
-        .or_else(|| user.phone.clone())
-        .unwrap_or_else(|| user.id.to_string());
-    name.replace(':', " ")
+    user.sign_in_name().replace(':', " ")
 }
 
 /// The RFC 6238 generator of `user`'s enrollment: SHA-1, 6 digits, 30 s,

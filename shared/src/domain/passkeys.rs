@@ -213,13 +213,7 @@ pub async fn begin_registration(
         .filter_map(|(r, _)| serde_json::from_value::<Passkey>(r.credential.clone()).ok())
         .map(|p| p.cred_id().clone())
         .collect::<Vec<_>>();
-    let name = user
-        .username
-        .as_ref()
-        .map(|u| u.as_str().to_owned())
-        .or_else(|| (!user.email.is_empty()).then(|| user.email.clone()))
-        .or_else(|| user.phone.clone())
-        .unwrap_or_else(|| user.id.to_string());
+    let name = user.sign_in_name();
     let display = format!("{} {}", user.details.first_name, user.details.last_name);
     let display = if display.trim().is_empty() { name.clone() } else { display };
     let (options, state): (CreationChallengeResponse, PasskeyRegistration) = webauthn

@@ -14,6 +14,17 @@ use crate::table::{self, AuditEntry, Lock, Record, session_key, sessions_of, use
 pub use crate::table::{Acceptance, Address, PendingCredential, RefreshRecord, Session, User};
 
 impl User {
+    /// The name the user signs in with, as an authenticator shows it: the
+    /// username, else the e-mail address, else the phone (else the id).
+    pub fn sign_in_name(&self) -> String {
+        self.username
+            .as_ref()
+            .map(|name| name.as_str().to_owned())
+            .or_else(|| (!self.email.is_empty()).then(|| self.email.clone()))
+            .or_else(|| self.phone.clone())
+            .unwrap_or_else(|| self.id.to_string())
+    }
+
     /// 2FA is on once two credentials (e-mail and phone) are verified, or
     /// an authenticator app is confirmed.
     pub fn mfa_enabled(&self) -> bool {
