@@ -176,6 +176,26 @@ pub(crate) async fn notify(app: &App, user: &User, event: &str) -> Result<(), Er
     Ok(())
 }
 
+/// Writes a change of `user`'s second factors: the owner is told first
+/// ([`notify`]), then the user (under `version`), `others` and the audit
+/// entry `event` go in one transaction.
+pub(crate) async fn save_factor_change(
+    app: &App,
+    user: &mut User,
+    version: u64,
+    event: &str,
+    detail: serde_json::Value,
+    others: Vec<Write>,
+) -> Result<(), Error> {
+    user.updated_at = app.clock.now();
+    notify(app, user, event).await?;
+    let mut writes = vec![user.put(Condition::Version(version))?];
+    writes.extend(others);
+    writes.push(audit_write(app, &user.id, event, detail)?);
+    app.store.transact(writes).await?;
+    Ok(())
+}
+
 /// What an enrollment shows once: the secret (base32), the `otpauth://`
 /// URI and a QR code of the URI as SVG.
 #[derive(Clone, Debug, Serialize)]
@@ -255,13 +275,8 @@ pub async fn confirm_totp(
     user.totp = Some(TotpFactor { confirmed_at: Some(now), last_step: step, ..factor });
     // The first strong factor (or the first under this key) gets codes.
     let codes = first_strong_factor_codes(app, &mut user)?;
-    user.updated_at = now;
-    notify(app, &user, "totp_enabled").await?;
-    let writes = vec![
-        user.put(Condition::Version(version))?,
-        audit_write(app, &user.id, "totp_enabled", serde_json::json!({ "recovery_codes": codes.is_some() }))?,
-    ];
-    app.store.transact(writes).await?;
+    let detail = serde_json::json!({ "recovery_codes": codes.is_some() });
+    save_factor_change(app, &mut user, version, "totp_enabled", detail, Vec::new()).await?;
     Ok(codes)
 }
 
@@ -276,14 +291,7 @@ pub async fn remove_totp(app: &App, user_id: &UserId, password: &Password) -> Re
     if !has_strong_factor(&user) {
         user.recovery_codes.clear();
     }
-    user.updated_at = app.clock.now();
-    notify(app, &user, "totp_removed").await?;
-    let writes = vec![
-        user.put(Condition::Version(version))?,
-        audit_write(app, &user.id, "totp_removed", serde_json::json!({}))?,
-    ];
-    app.store.transact(writes).await?;
-    Ok(())
+    save_factor_change(app, &mut user, version, "totp_removed", serde_json::json!({}), Vec::new()).await
 }
 
 /// `POST /v1/me/factors/recovery-codes`: ten new codes (the old ones stop
@@ -296,13 +304,8 @@ pub async fn regenerate_recovery_codes(app: &App, user_id: &UserId, password: &P
     }
     let codes = draw_recovery_codes(app);
     user.recovery_codes = hash_recovery_codes(app, &user.id, &codes)?;
-    user.updated_at = app.clock.now();
-    notify(app, &user, "recovery_codes_regenerated").await?;
-    let writes = vec![
-        user.put(Condition::Version(version))?,
-        audit_write(app, &user.id, "recovery_codes_regenerated", serde_json::json!({}))?,
-    ];
-    app.store.transact(writes).await?;
+    save_factor_change(app, &mut user, version, "recovery_codes_regenerated", serde_json::json!({}), Vec::new())
+        .await?;
     Ok(codes)
 }
 

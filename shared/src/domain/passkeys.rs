@@ -327,18 +327,15 @@ pub async fn remove(
     if !super::factors::has_strong_factor(&user) {
         user.recovery_codes.clear();
     }
-    user.updated_at = app.clock.now();
-    super::factors::notify(app, &user, "passkey_removed").await?;
-    let writes = vec![
-        user.put(Condition::Version(version))?,
+    let deletes = vec![
         Write::Delete { key: record.key(), condition: Condition::Version(record_version) },
         Write::Delete {
             key: credential_lock_key(&record.tenant_id, &record.credential_id),
             condition: Condition::Always,
         },
-        audit_write(app, &user.id, "passkey_removed", serde_json::json!({ "passkey_id": record.id }))?,
     ];
-    app.store.transact(writes).await?;
+    let detail = serde_json::json!({ "passkey_id": record.id });
+    super::factors::save_factor_change(app, &mut user, version, "passkey_removed", detail, deletes).await?;
     Ok(())
 }
 
