@@ -117,6 +117,7 @@ on_both_stores!(
     a_user_with_an_app_gets_no_sms_unless_it_picks_it,
     app_codes_have_five_tries_per_login_and_fifteen_per_user,
     fifty_parallel_app_codes_spend_five_tries_and_one_right_code_signs_in_once,
+    one_recovery_code_sent_fifty_times_at_once_signs_in_once,
     a_tenant_that_stops_allowing_a_users_factor_never_lets_the_password_alone_in,
     a_guesser_with_the_password_cannot_lock_the_owners_device_out,
     an_enrollment_waits_fifteen_minutes_for_its_first_code,
@@ -360,6 +361,30 @@ async fn fifty_parallel_app_codes_spend_five_tries_and_one_right_code_signs_in_o
     let tokens = answers.iter().filter(|a| a.body["access_token"].is_string()).count();
     assert_eq!(tokens, 1, "{:?}", answers.iter().map(|a| a.code().to_owned()).collect::<Vec<_>>());
     assert!(answers.iter().all(|a| a.body["access_token"].is_string() || a.code() == "invalid_code"));
+}
+
+/// One recovery code, sent 50 times at once over ten logins: it is used
+/// once (one session, one fewer code), whatever the store.
+async fn one_recovery_code_sent_fifty_times_at_once_signs_in_once(api: Api) {
+    let user = api.signed_up("once@example.com").await;
+    let (_, codes) = api.with_app(&user).await;
+    let mut challenges = Vec::new();
+    for n in 0..10 {
+        let login = api.login(&user.email, &format!("r{n}")).await;
+        challenges.push((login.body["challenge_id"].clone(), format!("r{n}")));
+    }
+    let (api, code) = (&api, codes[0].as_str());
+    let sends = challenges
+        .iter()
+        .flat_map(|(challenge, device)| std::iter::repeat_n((challenge, device.as_str()), 5))
+        .map(|(challenge, device)| api.mfa(challenge, "recovery_code", code, device));
+    let answers = futures::future::join_all(sends).await;
+    let signed_in = answers.iter().filter(|a| a.body["access_token"].is_string()).count();
+    let refused: Vec<&str> = answers.iter().map(|a| a.code()).filter(|c| !c.is_empty()).collect();
+    assert_eq!(signed_in, 1, "{refused:?}");
+    assert!(refused.iter().all(|c| *c == "invalid_code" || *c == "rate_limited"), "{refused:?}");
+    let view = api.get("/v1/me/factors", &user.auth()).await;
+    assert_eq!(view.body["recovery_codes_left"], 9);
 }
 
 async fn a_tenant_without_sms_requires_a_second_factor_by_email_or_app(api: Api) {
