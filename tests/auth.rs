@@ -1087,7 +1087,8 @@ mod under_attack {
         let mut tokens = Vec::new();
         for n in 0..1_050 {
             let (writes, issued) =
-                shared::domain::user::open_session(app, &api.app.tenant, &user, Some(&format!("d{n}"))).unwrap();
+                shared::domain::user::open_session(app, &api.app.tenant, &user, Some(&format!("d{n}")), vec![])
+                    .unwrap();
             for write in writes {
                 let shared::ports::Write::Put { item, condition } = write else { unreachable!("a session is puts") };
                 app.store.put(item, condition).await.unwrap();
@@ -1108,7 +1109,8 @@ mod under_attack {
         assert!(left.is_empty(), "{} session items left", left.len());
         // The epoch refuses them, not the missing items: one put back (a
         // sweep that failed half-way) is refused all the same.
-        let (writes, revived) = shared::domain::user::open_session(app, &api.app.tenant, &user, Some("d0")).unwrap();
+        let (writes, revived) =
+            shared::domain::user::open_session(app, &api.app.tenant, &user, Some("d0"), vec![]).unwrap();
         for write in writes {
             let shared::ports::Write::Put { item, condition } = write else { unreachable!("a session is puts") };
             app.store.put(item, condition).await.unwrap();
@@ -1219,7 +1221,8 @@ mod under_attack {
     async fn the_sms_budget_and_country_list_hold(api: Api) {
         let tokens = api.sign_up("texter@example.com").await;
         let mut tenant = api.app.tenant.clone();
-        tenant.policy.sms = SmsPolicy { countries: vec!["CH".into()], per_hour: 3, per_day: 100 };
+        tenant.policy.sms =
+            SmsPolicy { countries: vec!["CH".into()], per_hour: 3, per_day: 100, ..SmsPolicy::default() };
         tenant.policy.phone_required = true;
         save_tenant(api.app.app.store.as_ref(), &tenant).await.unwrap();
         api.advance(61); // past the cached policy

@@ -362,6 +362,7 @@ fn claims(now: i64) -> Claims {
         exp: now + 3600,
         jti: "j".into(),
         auth_time: None,
+        amr: vec![],
     }
 }
 

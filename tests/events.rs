@@ -17,7 +17,7 @@ use shared::domain::factors;
 use shared::domain::ids::RegistrationId;
 use shared::domain::me::{self, NewCredential, StepUp};
 use shared::domain::passkeys;
-use shared::domain::password::Password;
+use shared::domain::password::{CurrentPassword, Password};
 use shared::domain::policy::PasskeyPolicy;
 use shared::domain::registration::{self, SignUp, Verified};
 use shared::domain::tenant::{Policy, Tenant};
@@ -139,7 +139,7 @@ impl Fixture {
         self.user().await;
         let user_id = self.user_id().await;
         let phone = NewCredential::Phone(Phone::parse("+41791234567").unwrap());
-        me::add_credential(&self.app, &self.tenant, &user_id, phone, StepUp::Password(Password::new(PASSWORD)))
+        me::add_credential(&self.app, &self.tenant, &user_id, phone, StepUp::Password(current_password()))
             .await
             .unwrap();
         me::verify_credential(&self.app, &self.tenant, &user_id, None, "phone", CODE).await.unwrap();
@@ -433,7 +433,7 @@ async fn verify_credential_event() {
     f.user().await;
     let user_id = f.user_id().await;
     let phone = NewCredential::Phone(Phone::parse("+41791234567").unwrap());
-    me::add_credential(&f.app, &f.tenant, &user_id, phone, StepUp::Password(Password::new(PASSWORD))).await.unwrap();
+    me::add_credential(&f.app, &f.tenant, &user_id, phone, StepUp::Password(current_password())).await.unwrap();
     let (status, body, _) = f.answer("verify-credential").await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["mfa_enabled"], true);
@@ -453,8 +453,7 @@ impl Fixture {
     async fn with_app(&mut self, confirm: bool) -> Vec<u8> {
         self.user().await;
         let user_id = self.user_id().await;
-        let password = Password::new(PASSWORD);
-        let enrolled = factors::enroll_totp(&self.app, &self.tenant, &user_id, &password).await.unwrap();
+        let enrolled = factors::enroll_totp(&self.app, &self.tenant, &user_id, &current_password()).await.unwrap();
         let secret = common::base32(&enrolled.secret);
         if confirm {
             let code = common::totp_at(&secret, self.now(), 6);
@@ -481,7 +480,7 @@ impl Fixture {
         self.user().await;
         let user_id = self.user_id().await;
         let (ceremony, options) =
-            passkeys::begin_registration(&self.app, &self.tenant, &user_id, StepUp::Password(Password::new(PASSWORD)))
+            passkeys::begin_registration(&self.app, &self.tenant, &user_id, StepUp::Password(current_password()))
                 .await
                 .unwrap();
         let credential = key.create(&options, ORIGIN);
@@ -499,12 +498,21 @@ async fn begin_passkey_registration_event() {
     assert!(body["publicKey"]["challenge"].is_string(), "{body}");
 }
 
+/// The fixture user's password as a step-up sends it (from a session of
+/// its own: wrong ones would count there).
+fn current_password() -> CurrentPassword {
+    CurrentPassword {
+        password: Password::new(PASSWORD),
+        session_id: shared::domain::ids::SessionId::from_new("ses_events".into()),
+    }
+}
+
 #[tokio::test]
 async fn finish_passkey_registration_event() {
     let mut f = fixture(false).await;
     f.user().await;
     let user_id = f.user_id().await;
-    let proof = StepUp::Password(Password::new(PASSWORD));
+    let proof = StepUp::Password(current_password());
     let (ceremony, options) = passkeys::begin_registration(&f.app, &f.tenant, &user_id, proof).await.unwrap();
     let credential = SoftAuthenticator::new("events", "localhost").create(&options, ORIGIN);
     f.swaps.push((EVENT_CEREMONY, ceremony));

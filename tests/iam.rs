@@ -581,7 +581,11 @@ impl Stack {
         let phone_first = Tenant {
             id: common::unique("phone"),
             name: "Phone first".into(),
-            policy: Policy { sign_up_starts_with: shared::domain::tenant::SignUpStart::Phone, ..Policy::default() },
+            policy: Policy {
+                sign_up_starts_with: shared::domain::tenant::SignUpStart::Phone,
+                email_required: false,
+                ..Policy::default()
+            },
         };
         save_tenant(&admin_store, &phone_first).await.expect("phone-first tenant");
         let phone_api_key = format!("sk_iam_{}", common::unique("p"));
@@ -904,6 +908,26 @@ async fn phone_first_flows(stack: &Stack) {
     assert_eq!(next.body["next"], "verify_email", "{}", next.body);
     let done = stack.post_phone_first(&path("email/verify"), json!({ "code": stack.code() })).await;
     assert_eq!(done.status, StatusCode::CREATED, "{}", done.body);
+
+    // A user without an address (this tenant asks for none): a changed
+    // password is announced by SMS (change-password's sns:Publish).
+    let phone = format!("+4176{:07}", rand_digits());
+    let body = json!({
+        "phone": phone, "password": PASSWORD, "first_name": "Pho", "last_name": "Only",
+        "terms_accepted": true, "privacy_policy_accepted": true,
+    });
+    let started = stack.post_phone_first("/v1/registrations", body).await;
+    assert_eq!(started.status, StatusCode::ACCEPTED, "{}", started.body);
+    let id = started.body["registration_id"].as_str().unwrap().to_owned();
+    let done =
+        stack.post_phone_first(&format!("/v1/registrations/{id}/phone/verify"), json!({ "code": stack.code() })).await;
+    assert_eq!(done.status, StatusCode::CREATED, "{}", done.body);
+    let bearer = format!("Bearer {}", done.body["access_token"].as_str().unwrap());
+    let request = stack.http.post(format!("{}/v1/me/password", stack.base)).header("X-API-Key", &stack.phone_api_key);
+    let change = json!({ "current_password": PASSWORD, "new_password": "N3w!Secret" });
+    let changed = Answer::read(request.header("Authorization", &bearer).json(&change).send().await.unwrap()).await;
+    assert_eq!(changed.status, StatusCode::OK, "{}", changed.body);
+    assert!(stack.sent.lock().unwrap().last().is_some_and(|text| text.contains("password")), "the notice went out");
 }
 
 /// The signed-in user's functions, on a back-office user.
@@ -1059,8 +1083,19 @@ async fn passkey_flows(stack: &Stack) {
 /// an admin token.
 async fn service_owner_flows(stack: &Stack) {
     let (_, owner_email) = stack.admin_user("sol", json!({ "user_type": "service_owner" })).await;
-    let login = stack.login(&owner_email, PASSWORD, "so").await;
-    let bearer = format!("Bearer {}", login.body["access_token"].as_str().unwrap_or_else(|| panic!("{}", login.body)));
+    // The back office needs a session that passed a second factor (policy
+    // `back_office_mfa`): the owner adds a phone, then signs in with it.
+    let first = stack.signed_in(&owner_email, PASSWORD, "so").await;
+    let bearer = format!("Bearer {}", first["access_token"].as_str().unwrap_or_else(|| panic!("{first}")));
+    let auth = [("Authorization", bearer.as_str())];
+    let refused = stack.send(Method::GET, "/v1/users?status=active", None, &auth).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "password alone: {}", refused.body);
+    let phone = format!("+4177{:07}", rand_digits());
+    stack.expect(StatusCode::ACCEPTED, "/v1/me/credentials", json!({ "type": "phone", "value": phone }), &auth).await;
+    let verify = json!({ "type": "phone", "code": stack.code() });
+    stack.expect(StatusCode::OK, "/v1/me/credentials/verify", verify, &auth).await;
+    let login = stack.signed_in(&owner_email, PASSWORD, "so").await;
+    let bearer = format!("Bearer {}", login["access_token"].as_str().unwrap_or_else(|| panic!("{login}")));
     let owner = [("Authorization", bearer.as_str())];
     let email = stack.email("cora");
     let body = json!({

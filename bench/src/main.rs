@@ -144,6 +144,7 @@ async fn cpu(out: &str, lives: u64) {
         exp: 1_800_000_900,
         jti: "jti_bench".into(),
         auth_time: Some(1_800_000_000),
+        amr: vec![],
     };
     let mut sign_cpu = Vec::new();
     for _ in 0..200 {

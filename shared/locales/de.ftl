@@ -138,6 +138,8 @@ email-login-code-subject = Ihr Anmeldecode: { $code }
 ## Privileged registration, lifecycle and reference data.
 problem-forbidden-title = Verboten
 problem-forbidden-detail = Sie dürfen dies für diesen Benutzer nicht tun.
+problem-second_factor_required-title = Zweiter Faktor nötig
+problem-second_factor_required-detail = Das Backoffice verlangt eine Sitzung mit zweitem Faktor. Melden Sie sich erneut mit Ihrem zweiten Faktor an (Authenticator-App, Passkey oder Code).
 problem-user_not_found-title = Benutzer nicht gefunden
 problem-user_not_found-detail = Diesen Benutzer gibt es nicht.
 problem-invalid_status_change-title = Statuswechsel nicht erlaubt
@@ -228,3 +230,11 @@ email-passkey_added-subject = Ihrem Konto wurde ein Passkey hinzugefügt
 email-passkey_added-text = Ein Passkey kann sich jetzt bei Ihrem Konto anmelden. Wenn Sie das nicht waren, ändern Sie sofort Ihr Passwort und wenden Sie sich an den Support.
 email-passkey_removed-subject = Ein Passkey wurde von Ihrem Konto entfernt
 email-passkey_removed-text = Ein Passkey wurde von Ihrem Konto entfernt. Wenn Sie das nicht waren, ändern Sie sofort Ihr Passwort und wenden Sie sich an den Support.
+
+# Hinweise zum Passwort (SPEC §6).
+email-password_changed-subject = Ihr Passwort wurde geändert
+email-password_changed-text = Das Passwort Ihres Kontos wurde soeben geändert, und Ihre anderen Sitzungen wurden abgemeldet. Wenn Sie das nicht waren, setzen Sie Ihr Passwort sofort zurück und wenden Sie sich an den Support.
+sms-password_changed-text = Das Passwort Ihres Kontos wurde soeben geändert. Wenn Sie das nicht waren, setzen Sie es sofort zurück und wenden Sie sich an den Support.
+email-password_reset-subject = Ihr Passwort wurde zurückgesetzt
+email-password_reset-text = Das Passwort Ihres Kontos wurde soeben mit einem Code zurückgesetzt, und alle Sitzungen wurden abgemeldet. Wenn Sie das nicht waren, setzen Sie Ihr Passwort erneut zurück und wenden Sie sich an den Support.
+sms-password_reset-text = Das Passwort Ihres Kontos wurde soeben zurückgesetzt. Wenn Sie das nicht waren, setzen Sie es erneut zurück und wenden Sie sich an den Support.

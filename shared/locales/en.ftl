@@ -138,6 +138,8 @@ email-login-code-subject = Your sign-in code: { $code }
 ## Privileged registration, lifecycle and reference data.
 problem-forbidden-title = Forbidden
 problem-forbidden-detail = You may not do this for this user.
+problem-second_factor_required-title = Second factor required
+problem-second_factor_required-detail = The back office needs a session that passed a second factor. Sign in again with your second factor (an authenticator app, a passkey or a code).
 problem-user_not_found-title = User not found
 problem-user_not_found-detail = There is no such user.
 problem-invalid_status_change-title = Status change not allowed
@@ -228,3 +230,11 @@ email-passkey_added-subject = A passkey was added to your account
 email-passkey_added-text = A passkey can now sign in to your account. If this was not you, change your password and contact support at once.
 email-passkey_removed-subject = A passkey was removed from your account
 email-passkey_removed-text = A passkey was removed from your account. If this was not you, change your password and contact support at once.
+
+# Password notices (SPEC §6): a changed or reset password is announced.
+email-password_changed-subject = Your password was changed
+email-password_changed-text = The password of your account was just changed, and your other sessions were signed out. If this was not you, reset your password and contact support at once.
+sms-password_changed-text = The password of your account was just changed. If this was not you, reset your password and contact support at once.
+email-password_reset-subject = Your password was reset
+email-password_reset-text = The password of your account was just reset with a code, and every session was signed out. If this was not you, reset your password again and contact support at once.
+sms-password_reset-text = The password of your account was just reset. If this was not you, reset it again and contact support at once.

@@ -138,6 +138,8 @@ email-login-code-subject = Votre code de connexion : { $code }
 ## Privileged registration, lifecycle and reference data.
 problem-forbidden-title = Interdit
 problem-forbidden-detail = Vous ne pouvez pas faire cela pour cet utilisateur.
+problem-second_factor_required-title = Second facteur requis
+problem-second_factor_required-detail = Le back-office demande une session validée par un second facteur. Reconnectez-vous avec votre second facteur (application d’authentification, passkey ou code).
 problem-user_not_found-title = Utilisateur introuvable
 problem-user_not_found-detail = Cet utilisateur n'existe pas.
 problem-invalid_status_change-title = Changement de statut non autorisé
@@ -228,3 +230,11 @@ email-passkey_added-subject = Une clé d'accès a été ajoutée à votre compte
 email-passkey_added-text = Une clé d'accès peut désormais se connecter à votre compte. Si ce n'était pas vous, changez votre mot de passe et contactez le support sans attendre.
 email-passkey_removed-subject = Une clé d'accès a été retirée de votre compte
 email-passkey_removed-text = Une clé d'accès a été retirée de votre compte. Si ce n'était pas vous, changez votre mot de passe et contactez le support sans attendre.
+
+# Avis sur le mot de passe (SPEC §6).
+email-password_changed-subject = Votre mot de passe a été modifié
+email-password_changed-text = Le mot de passe de votre compte vient d’être modifié, et vos autres sessions ont été fermées. Si ce n’était pas vous, réinitialisez votre mot de passe et contactez le support immédiatement.
+sms-password_changed-text = Le mot de passe de votre compte vient d’être modifié. Si ce n’était pas vous, réinitialisez-le et contactez le support immédiatement.
+email-password_reset-subject = Votre mot de passe a été réinitialisé
+email-password_reset-text = Le mot de passe de votre compte vient d’être réinitialisé avec un code, et toutes les sessions ont été fermées. Si ce n’était pas vous, réinitialisez-le à nouveau et contactez le support immédiatement.
+sms-password_reset-text = Le mot de passe de votre compte vient d’être réinitialisé. Si ce n’était pas vous, réinitialisez-le à nouveau et contactez le support immédiatement.

@@ -138,6 +138,8 @@ email-login-code-subject = Il tuo codice di accesso: { $code }
 ## Privileged registration, lifecycle and reference data.
 problem-forbidden-title = Vietato
 problem-forbidden-detail = Non puoi farlo per questo utente.
+problem-second_factor_required-title = Secondo fattore necessario
+problem-second_factor_required-detail = Il back office richiede una sessione che abbia superato un secondo fattore. Accedi di nuovo con il tuo secondo fattore (app di autenticazione, passkey o codice).
 problem-user_not_found-title = Utente non trovato
 problem-user_not_found-detail = Questo utente non esiste.
 problem-invalid_status_change-title = Cambio di stato non consentito
@@ -228,3 +230,11 @@ email-passkey_added-subject = Al tuo account è stata aggiunta una passkey
 email-passkey_added-text = Una passkey può ora accedere al tuo account. Se non sei stato tu, cambia subito la password e contatta l'assistenza.
 email-passkey_removed-subject = Una passkey è stata rimossa dal tuo account
 email-passkey_removed-text = Una passkey è stata rimossa dal tuo account. Se non sei stato tu, cambia subito la password e contatta l'assistenza.
+
+# Avvisi sulla password (SPEC §6).
+email-password_changed-subject = La tua password è stata modificata
+email-password_changed-text = La password del tuo account è appena stata modificata e le altre sessioni sono state chiuse. Se non sei stato tu, reimposta subito la password e contatta l’assistenza.
+sms-password_changed-text = La password del tuo account è appena stata modificata. Se non sei stato tu, reimpostala subito e contatta l’assistenza.
+email-password_reset-subject = La tua password è stata reimpostata
+email-password_reset-text = La password del tuo account è appena stata reimpostata con un codice e tutte le sessioni sono state chiuse. Se non sei stato tu, reimpostala di nuovo e contatta l’assistenza.
+sms-password_reset-text = La password del tuo account è appena stata reimpostata. Se non sei stato tu, reimpostala di nuovo e contatta l’assistenza.

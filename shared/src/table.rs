@@ -320,6 +320,10 @@ pub struct User {
     /// self-registered user's consent is its privacy acceptance.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub personal_data_consent_at: Option<DateTime<Utc>>,
+    /// The sign-up the user came from (self-registered users): closing the
+    /// account erases that record too, which holds the same personal data.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registration_id: Option<crate::domain::ids::RegistrationId>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     /// An admin asked for a new password at the next login.
@@ -491,8 +495,6 @@ pub struct Session {
     /// The device the session is bound to; `None` until the first refresh
     /// names one (sessions opened by a sign-up without `X-Device-ID`).
     pub device_id: Option<String>,
-    #[serde(default)]
-    pub roles: Vec<String>,
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
     /// The user's session epoch when the session opened.
@@ -502,6 +504,12 @@ pub struct Session {
     /// step-up within the tenant's window needs no password again.
     #[serde(default)]
     pub auth_time: Option<DateTime<Utc>>,
+    /// How the sign-in proved who the user is (RFC 8176 values: `pwd`,
+    /// `otp`, `sms`, `hwk`, `mfa`, …), for the tokens' `amr`. The user's
+    /// roles and type are not copied here: every token reads them from the
+    /// user, so a change reaches the next refresh.
+    #[serde(default)]
+    pub amr: Vec<String>,
 }
 
 impl Record for Session {
@@ -571,6 +579,10 @@ pub struct Challenge {
     /// after 2FA): the login goes on without it.
     #[serde(default)]
     pub mfa_passed: bool,
+    /// The methods the login proved before this step (RFC 8176), for the
+    /// session it ends in.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub amr: Vec<String>,
 }
 
 impl Record for Challenge {
@@ -611,14 +623,15 @@ pub struct ResetRecord {
 }
 
 impl ResetRecord {
-    /// The record's item for the address, expiring with its code.
-    pub fn item(&self, tenant_id: &str, email: &str) -> Result<Item, StoreError> {
-        Ok(Item::new(reset_key(tenant_id, email), encode(self)?, Some(self.code.expires_at.timestamp())))
+    /// The record's item for the address (its `limits::destination`
+    /// subject), expiring with its code.
+    pub fn item(&self, destination: &str) -> Result<Item, StoreError> {
+        Ok(Item::new(reset_key(destination), encode(self)?, Some(self.code.expires_at.timestamp())))
     }
 
-    /// The record's write for the address.
-    pub fn put(&self, tenant_id: &str, email: &str, condition: Condition) -> Result<Write, StoreError> {
-        Ok(Write::Put { item: self.item(tenant_id, email)?, condition })
+    /// The record's write for the address (its `limits::destination`).
+    pub fn put(&self, destination: &str, condition: Condition) -> Result<Write, StoreError> {
+        Ok(Write::Put { item: self.item(destination)?, condition })
     }
 }
 
@@ -866,9 +879,10 @@ pub fn user_index_writes(before: Option<&User>, after: &User) -> Result<Vec<Writ
     Ok(writes)
 }
 
-/// A password-reset code for an address of a tenant.
-pub fn reset_key(tenant_id: &str, email: &str) -> Key {
-    Key::new(format!("PWRESET#{tenant_id}#{email}"), "PWRESET")
+/// A password-reset code for an address of a tenant, by the address's
+/// keyed hash (`limits::destination`: `<tenant>#<hash>`), never the address.
+pub fn reset_key(destination: &str) -> Key {
+    Key::new(format!("PWRESET#{destination}"), "PWRESET")
 }
 
 /// The account's shared counter of failed password checks.
@@ -876,15 +890,21 @@ pub fn account_failures_key(user_id: &UserId) -> Key {
     Key::new(user_pk(user_id), "FAILS")
 }
 
+/// A session's counter of wrong step-up passwords.
+pub fn step_up_failures_key(user_id: &UserId, session_id: &SessionId) -> Key {
+    Key::new(user_pk(user_id), format!("FAILS#STEPUP#{session_id}"))
+}
+
 /// A trusted device's own counter of failed password checks.
 pub fn device_failures_key(user_id: &UserId, device_id: &str) -> Key {
     Key::new(user_pk(user_id), format!("FAILS#DEVICE#{device_id}"))
 }
 
-/// The failure counter of a login name no account has, by the name's
-/// SHA-256 (the name itself is never stored).
-pub fn unknown_name_failures_key(tenant_id: &str, name: &str) -> Key {
-    Key::new(format!("FAILS#{tenant_id}#{}", sha256_hex(name)), "FAILS")
+/// The failure counter of a login name no account has, by the name's keyed
+/// hash (`limits::destination`: `<tenant>#<hash>`; the name itself is
+/// never stored).
+pub fn unknown_name_failures_key(destination: &str) -> Key {
+    Key::new(format!("FAILS#{destination}"), "FAILS")
 }
 
 /// The counter of a code's tries. Codes written before they carried a

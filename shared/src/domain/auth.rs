@@ -13,7 +13,7 @@ use super::codes::{PendingCode, draw_code, hash_code, spend_try};
 use super::error::Error;
 use super::factors::{self, Proof};
 use super::limits;
-use super::password::{Password, dummy_hash, hash_password, needs_rehash, verify_password};
+use super::password::{CurrentPassword, Password, dummy_hash, hash_password, needs_rehash, verify_password};
 use super::policy::{Factor, Usernames};
 use super::tenant::Tenant;
 use super::user::{
@@ -25,7 +25,7 @@ use super::values::{EmailAddress, Phone, Username};
 use crate::app::App;
 use crate::domain::ids::{ChallengeId, RefreshToken, SessionId, UserId};
 use crate::i18n::{Arg, text};
-use crate::ports::{Condition, Email, Key, Sms, StoreError, Write};
+use crate::ports::{Condition, Email, Key, SendError, Sms, StoreError, Write};
 use crate::table::{
     self, Challenge, ChallengeKind, PendingMfa, Record, ResetRecord, account_failures_key, challenge_key,
     device_failures_key, email_lock_key, pending_mfa_key, phone_lock_key, refresh_key, reset_key, session_key,
@@ -61,6 +61,10 @@ pub enum LoginOutcome {
         challenge_id: ChallengeId,
         factors: Vec<Factor>,
         channel: Option<&'static str>,
+        /// The seconds until a code may be sent by `sms` (or e-mail) again,
+        /// when the login came within the destination's cooldown: the
+        /// challenge is answered anyway, with the user's other factors.
+        retry_after: Option<u64>,
     },
     PasswordChange {
         challenge_id: ChallengeId,
@@ -127,13 +131,19 @@ async fn find_user(app: &App, tenant: &Tenant, username: &str) -> Result<Option<
 /// from: a device that signed in before and proves it with its device token
 /// has an allowance of its own, which failures from elsewhere cannot touch;
 /// every other caller shares the account's. Unknown names count too (under
-/// the name), so they answer and cost exactly like known ones.
-fn failures_key(tenant: &Tenant, user: Option<&User>, username: &str, trusted_device: Option<&str>) -> Key {
-    match (user, trusted_device) {
+/// the name's keyed hash), so they answer and cost exactly like known ones.
+fn failures_key(
+    app: &App,
+    tenant: &Tenant,
+    user: Option<&User>,
+    username: &str,
+    trusted_device: Option<&str>,
+) -> Result<Key, Error> {
+    Ok(match (user, trusted_device) {
         (Some(user), Some(device)) => device_failures_key(&user.id, device),
         (Some(user), None) => account_failures_key(&user.id),
-        (None, _) => unknown_name_failures_key(&tenant.id, &normalized_name(username)),
-    }
+        (None, _) => unknown_name_failures_key(&limits::destination(app, &tenant.id, &normalized_name(username))?),
+    })
 }
 
 /// The lock the `count`-th failure in a row starts: none for the free
@@ -222,24 +232,47 @@ pub async fn lockout(app: &App, user_id: &UserId) -> Result<Lockout, Error> {
     })
 }
 
-/// A step-up: the current password of a signed-in user, counted toward the
-/// same lockout as the login (the account's shared allowance). A success
-/// forgets the failures; a failure answers as a wrong `field`.
+/// Wrong step-up passwords a session may send: the last of them ends it.
+pub const STEP_UP_TRIES: u64 = 5;
+/// How long a session's wrong step-up passwords are remembered.
+const STEP_UP_MEMORY_SECS: i64 = 24 * 3600;
+
+/// A step-up: the current password of a signed-in user, counted per
+/// session, not against the account's login lockout (an attacker who keeps
+/// the account locked from outside must not lock the signed-in owner out
+/// of its own password change). The try is spent before the comparison
+/// (so parallel guesses count one by one); the [`STEP_UP_TRIES`]-th wrong
+/// one ends the session, and a session past them is refused outright. A
+/// success forgets the session's failures; a failure answers as a wrong
+/// `field`.
 pub(crate) async fn check_current_password(
     app: &App,
     user: &User,
-    password: &Password,
+    current: &CurrentPassword,
     field: &'static str,
 ) -> Result<(), Error> {
-    let key = account_failures_key(&user.id);
-    match spend_password_attempt(app, &key, password, Some(&user.password_hash)).await {
-        Ok(()) => {
-            app.store.delete(&key, Condition::Always).await?;
-            Ok(())
-        }
-        Err(Error::InvalidCredentials { retry_after }) => Err(Error::IncorrectPassword { field, retry_after }),
-        Err(other) => Err(other),
+    let key = table::step_up_failures_key(&user.id, &current.session_id);
+    let now = app.clock.now().timestamp();
+    let spent = app.store.increment(&key, now + STEP_UP_MEMORY_SECS).await?;
+    if spent > STEP_UP_TRIES {
+        verify_password(&current.password, dummy_hash()).await;
+        return Err(Error::InvalidToken);
     }
+    if verify_password(&current.password, &user.password_hash).await {
+        app.store.delete(&key, Condition::Always).await?;
+        return Ok(());
+    }
+    if spent == STEP_UP_TRIES {
+        let session = session_key(&user.id, &current.session_id);
+        let detail = serde_json::json!({ "session_id": current.session_id, "step_up_failures": spent });
+        app.store
+            .transact(vec![
+                Write::Delete { key: session, condition: Condition::Always },
+                audit_write(app, &user.id, "session_ended_step_up", detail)?,
+            ])
+            .await?;
+    }
+    Err(Error::IncorrectPassword { field, retry_after: None })
 }
 
 /// Checks a password. Unknown users and locked accounts cost one (dummy)
@@ -256,7 +289,7 @@ pub async fn login(
     let found = find_user(app, tenant, username).await?;
     let user = found.as_ref().map(|(user, ..)| user);
     let trusted = user.and_then(|user| trusted_device(app, tenant, user, origin.device_token));
-    let failures = failures_key(tenant, user, username, trusted.as_deref());
+    let failures = failures_key(app, tenant, user, username, trusted.as_deref())?;
     let hash = user.map(|user| user.password_hash.as_str());
     if let Err(refused) = spend_password_attempt(app, &failures, password, hash).await {
         if let (Some(user), Error::InvalidCredentials { retry_after }) = (user, &refused) {
@@ -281,7 +314,7 @@ pub async fn login(
         user.updated_at = app.clock.now();
         writes.push(user.put(Condition::Version(version))?);
     }
-    let via = LoginVia { device_id: origin.device_id, by_phone, mfa_passed: false };
+    let via = LoginVia { device_id: origin.device_id, by_phone, mfa_passed: false, amr: vec!["pwd".into()] };
     continue_login(app, tenant, &user, via, writes).await
 }
 
@@ -324,7 +357,7 @@ async fn step_challenge(
     app: &App,
     tenant: &Tenant,
     user: &User,
-    via: LoginVia<'_>,
+    via: &LoginVia<'_>,
     mut writes: Vec<Write>,
     kind: ChallengeKind,
 ) -> Result<ChallengeId, Error> {
@@ -334,10 +367,12 @@ async fn step_challenge(
     Ok(challenge.id)
 }
 
-/// After the password, in this order: the reset-required challenge, the 2FA
-/// challenge, the legal documents to accept (only once every factor is
-/// proven, so a password alone cannot record a consent), then a new session
-/// (with `writes` in the same transaction).
+/// After the first factor, in this order (SPEC §5): the second factor, a
+/// new password the back office required, the legal documents to accept,
+/// then a new session (with `writes` in the same transaction). Each step
+/// is asked for only once every earlier one passed, so nothing a later
+/// step stores (a new password, a consent) can be chosen with the password
+/// alone.
 async fn continue_login(
     app: &App,
     tenant: &Tenant,
@@ -346,16 +381,12 @@ async fn continue_login(
     mut writes: Vec<Write>,
 ) -> Result<LoginOutcome, Error> {
     let device_id = via.device_id;
-    if user.reset_required {
-        let challenge_id = step_challenge(app, tenant, user, via, writes, ChallengeKind::PasswordChange).await?;
-        return Ok(LoginOutcome::PasswordChange { challenge_id });
-    }
     if !via.mfa_passed {
         // The code key's id matters only to a user with an app.
         let key_id = if user.totp.is_some() { factors::key_id(app)? } else { String::new() };
         let offered = factors::offered(tenant, user, via.by_phone, &key_id);
         if !offered.is_empty() {
-            return start_mfa(app, tenant, user, via, writes, offered).await;
+            return start_mfa(app, tenant, user, &via, writes, offered).await;
         }
         // Required by the tenant, or the user had 2FA on with factors the
         // tenant no longer allows: never a password-only sign-in.
@@ -363,15 +394,20 @@ async fn continue_login(
             return Err(Error::MfaUnavailable);
         }
     }
+    if user.reset_required {
+        let challenge_id = step_challenge(app, tenant, user, &via, writes, ChallengeKind::PasswordChange).await?;
+        return Ok(LoginOutcome::PasswordChange { challenge_id });
+    }
     let documents = pending_documents(tenant, user);
     if !documents.is_empty() {
-        let challenge_id = step_challenge(app, tenant, user, via, writes, ChallengeKind::LegalAcceptance).await?;
+        let challenge_id = step_challenge(app, tenant, user, &via, writes, ChallengeKind::LegalAcceptance).await?;
         return Ok(LoginOutcome::LegalAcceptance { challenge_id, documents });
     }
-    let (session_writes, mut tokens) = open_session(app, tenant, user, Some(device_id))?;
+    let mfa_passed = via.mfa_passed;
+    let (session_writes, mut tokens) = open_session(app, tenant, user, Some(device_id), via.amr)?;
     tokens.device_token = Some(device_token(app, &tenant.id, user)?);
     writes.extend(session_writes);
-    let detail = if via.mfa_passed {
+    let detail = if mfa_passed {
         serde_json::json!({ "device_id": device_id, "mfa": true })
     } else {
         serde_json::json!({ "device_id": device_id })
@@ -403,7 +439,7 @@ fn challenge_factors(challenge: &Challenge) -> Vec<Factor> {
 
 /// A new step of `user`'s login (no code, no factors yet), for
 /// [`CHALLENGE_TTL_SECS`].
-fn new_challenge(app: &App, tenant: &Tenant, user: &User, via: LoginVia<'_>, kind: ChallengeKind) -> Challenge {
+fn new_challenge(app: &App, tenant: &Tenant, user: &User, via: &LoginVia<'_>, kind: ChallengeKind) -> Challenge {
     Challenge {
         id: ChallengeId::from_new(app.new_id("chl")),
         kind,
@@ -417,6 +453,7 @@ fn new_challenge(app: &App, tenant: &Tenant, user: &User, via: LoginVia<'_>, kin
         expires_at: app.clock.now() + Duration::seconds(CHALLENGE_TTL_SECS),
         epoch: user.session_epoch,
         mfa_passed: via.mfa_passed,
+        amr: via.amr.clone(),
     }
 }
 
@@ -426,14 +463,18 @@ fn new_challenge(app: &App, tenant: &Tenant, user: &User, via: LoginVia<'_>, kin
 /// factor is a sent code gets it at once, sent to the credential the login
 /// did not name. A login again within the code's cooldown (an abandoned
 /// attempt, a second tab) gets the challenge still pending for the user on
-/// that device back, and no new code.
+/// that device back, and no new code; with none pending (signed out and in
+/// again, another device), a challenge without a code, listing the user's
+/// other factors (the e-mail's code too, where it has one) and when a text
+/// may be sent again. The cooldown itself is never a 429 here: the owner
+/// did nothing wrong.
 async fn start_mfa(
     app: &App,
     tenant: &Tenant,
     user: &User,
-    via: LoginVia<'_>,
+    via: &LoginVia<'_>,
     mut writes: Vec<Write>,
-    offered: Vec<Factor>,
+    mut offered: Vec<Factor>,
 ) -> Result<LoginOutcome, Error> {
     let sent = offered.iter().copied().find(|f| f.is_sent());
     let strong = offered.iter().any(|f| matches!(f, Factor::Totp | Factor::Passkey));
@@ -442,21 +483,42 @@ async fn start_mfa(
         challenge.factors = offered.clone();
         writes.push(Write::Put { item: challenge.item()?, condition: Condition::NotExists });
         app.store.transact(writes).await?;
-        return Ok(LoginOutcome::Mfa { challenge_id: challenge.id, factors: offered, channel: None });
+        return Ok(LoginOutcome::Mfa {
+            challenge_id: challenge.id,
+            factors: offered,
+            channel: None,
+            retry_after: None,
+        });
     };
     let channel = sent.as_str();
     let (destination, _) = code_destination(tenant, user, channel);
-    let subject = format!("{}#{}", tenant.id, destination);
+    let subject = limits::destination(app, &tenant.id, &destination)?;
     match limits::cooldown(app, "mfa-dest", &subject, tenant.policy.codes.resend_cooldown_secs).await {
         Ok(()) => {}
-        Err(refused @ Error::RateLimited { .. }) => {
-            let Some(pending) = pending_mfa(app, tenant, user, via.device_id, channel).await? else {
-                return Err(refused);
-            };
-            if !writes.is_empty() {
-                app.store.transact(writes).await?;
+        Err(Error::RateLimited { retry_after }) => {
+            if let Some(pending) = pending_mfa(app, tenant, user, via.device_id, channel).await? {
+                if !writes.is_empty() {
+                    app.store.transact(writes).await?;
+                }
+                let challenge_id = pending;
+                return Ok(LoginOutcome::Mfa {
+                    challenge_id,
+                    factors: offered,
+                    channel: Some(channel),
+                    retry_after: None,
+                });
             }
-            return Ok(LoginOutcome::Mfa { challenge_id: pending, factors: offered, channel: Some(channel) });
+            let email_verified = user.email_verified_at.is_some() && !user.email.is_empty();
+            if email_verified && !offered.contains(&Factor::Email) && tenant.policy.second_factors.allows(Factor::Email)
+            {
+                offered.push(Factor::Email);
+            }
+            let mut challenge = new_challenge(app, tenant, user, via, ChallengeKind::Mfa);
+            challenge.factors = offered.clone();
+            writes.push(Write::Put { item: challenge.item()?, condition: Condition::NotExists });
+            app.store.transact(writes).await?;
+            let (challenge_id, retry_after) = (challenge.id, Some(retry_after));
+            return Ok(LoginOutcome::Mfa { challenge_id, factors: offered, channel: None, retry_after });
         }
         Err(other) => return Err(other),
     }
@@ -465,7 +527,7 @@ async fn start_mfa(
     challenge.channel = Some(channel.into());
     let id = challenge.id.clone();
     send_mfa_code(app, tenant, user, challenge, Condition::NotExists, writes).await?;
-    Ok(LoginOutcome::Mfa { challenge_id: id, factors: offered, channel: Some(channel) })
+    Ok(LoginOutcome::Mfa { challenge_id: id, factors: offered, channel: Some(channel), retry_after: None })
 }
 
 /// The challenge pending for `user` on `device_id` with a code of `channel`
@@ -515,11 +577,11 @@ async fn send_mfa_code(
 ) -> Result<(), Error> {
     let channel = challenge.channel.clone().unwrap_or_default();
     let (destination, ttl_secs) = code_destination(tenant, user, &channel);
-    let subject = format!("{}#{}", tenant.id, destination);
+    let subject = limits::destination(app, &tenant.id, &destination)?;
     let max_sends = tenant.policy.codes.max_sends as u64;
     let mut allowed = limits::count(app, "mfa-dest", &subject, 3600, max_sends).await;
     if allowed.is_ok() && channel == "sms" {
-        allowed = limits::spend_sms(app, tenant, &destination).await;
+        allowed = limits::spend_sms(app, tenant, &destination, limits::SmsAllowance::Verified).await;
     }
     if let Err(refused) = allowed {
         limits::clear_cooldown(app, "mfa-dest", &subject).await;
@@ -599,18 +661,43 @@ pub async fn resend_mfa_code(
     }
     challenge.channel = Some(factor.as_str().into());
     let (destination, _) = code_destination(tenant, &user, factor.as_str());
-    let subject = format!("{}#{}", tenant.id, destination);
+    let subject = limits::destination(app, &tenant.id, &destination)?;
     limits::cooldown(app, "mfa-dest", &subject, tenant.policy.codes.resend_cooldown_secs).await?;
     send_mfa_code(app, tenant, &user, challenge, Condition::Version(version), Vec::new()).await
 }
 
-/// How the login named the user, and from which device.
-#[derive(Clone, Copy, Debug)]
+/// How the login named the user, from which device, and what it proved.
+#[derive(Clone, Debug)]
 struct LoginVia<'a> {
     device_id: &'a str,
     by_phone: bool,
     /// The second factor is proven already.
     mfa_passed: bool,
+    /// The methods proven so far (RFC 8176), for the session's `amr`.
+    amr: Vec<String>,
+}
+
+impl LoginVia<'_> {
+    /// A login step's `via` after `challenge`, with `factor` proven now
+    /// (a second factor: `mfa` joins the methods).
+    fn after<'d>(challenge: &Challenge, device_id: &'d str, factor: Option<Factor>) -> LoginVia<'d> {
+        let mut amr = challenge.amr.clone();
+        if amr.is_empty() {
+            // A challenge stored before challenges carried their methods
+            // came after the password.
+            amr.push("pwd".into());
+        }
+        let mut mfa_passed = challenge.mfa_passed;
+        if let Some(factor) = factor {
+            amr.push(factors::amr_of(factor).into());
+            mfa_passed = true;
+        }
+        if mfa_passed && !amr.iter().any(|m| m == "mfa") {
+            amr.push("mfa".into());
+        }
+        amr.dedup();
+        LoginVia { device_id, by_phone: challenge.by_phone, mfa_passed, amr }
+    }
 }
 
 async fn load_challenge(
@@ -686,7 +773,7 @@ pub async fn verify_mfa(
     // challenge's end. The right code sent twice at once: one of them goes
     // on; the other answer is the one every failed code gets.
     let writes = vec![Write::Delete { key: challenge_key(&challenge.id), condition: Condition::Version(version) }];
-    let via = LoginVia { device_id, by_phone: challenge.by_phone, mfa_passed: true };
+    let via = LoginVia::after(&challenge, device_id, Some(factor));
     continue_login(app, tenant, &user, via, writes)
         .await
         .map_err(|e| if e == Error::Conflict { Error::InvalidCode } else { e })
@@ -742,7 +829,7 @@ async fn verify_strong_code(
         user.put(Condition::Version(user_version))?,
         factors::proof_audit(app, &user.id, &proof, device_id)?,
     ];
-    let via = LoginVia { device_id, by_phone: challenge.by_phone, mfa_passed: true };
+    let via = LoginVia::after(&challenge, device_id, Some(factor));
     continue_login(app, tenant, &user, via, writes)
         .await
         .map_err(|e| if e == Error::Conflict { Error::InvalidCode } else { e })
@@ -791,7 +878,9 @@ pub async fn sign_in_with_passkey(
     let user = asserted.user;
     let detail = serde_json::json!({ "device_id": device_id, "passkey_id": asserted.passkey_id });
     let mut writes = vec![asserted.record_write, audit_write(app, &user.id, "passkey_used", detail)?];
-    let mut by_phone = false;
+    // A passkey alone proves two factors: the device, and the user's PIN or
+    // biometrics it verified.
+    let mut via = LoginVia { device_id, by_phone: false, mfa_passed: true, amr: vec!["hwk".into(), "mfa".into()] };
     if let Some(challenge_id) = &asserted.ceremony.challenge_id {
         let (challenge, version) = load_challenge(app, tenant, challenge_id, ChallengeKind::Mfa, device_id)
             .await
@@ -799,10 +888,9 @@ pub async fn sign_in_with_passkey(
         if challenge.user_id != user.id || challenge.epoch != user.session_epoch {
             return Err(Error::InvalidCredentials { retry_after: None });
         }
-        by_phone = challenge.by_phone;
+        via = LoginVia::after(&challenge, device_id, Some(Factor::Passkey));
         writes.push(Write::Delete { key: challenge_key(&challenge.id), condition: Condition::Version(version) });
     }
-    let via = LoginVia { device_id, by_phone, mfa_passed: true };
     continue_login(app, tenant, &user, via, writes)
         .await
         .map_err(|e| if e == Error::Conflict { Error::InvalidCredentials { retry_after: None } } else { e })
@@ -849,8 +937,10 @@ pub async fn complete_password_challenge(
         Write::Delete { key: challenge_key(&challenge.id), condition: Condition::Version(challenge_version) },
         audit_write(app, &user.id, "password_changed", serde_json::json!({ "reason": "reset_required" }))?,
     ];
-    let via = LoginVia { device_id, by_phone: challenge.by_phone, mfa_passed: challenge.mfa_passed };
-    continue_login(app, tenant, &user, via, writes).await
+    let via = LoginVia::after(&challenge, device_id, None);
+    let outcome = continue_login(app, tenant, &user, via, writes).await?;
+    announce_password(app, tenant, &user, "password_changed").await;
+    Ok(outcome)
 }
 
 /// The legal-acceptance challenge: the user accepts the documents the
@@ -899,7 +989,7 @@ pub async fn accept_legal_documents(
             serde_json::json!({ "documents": pending, "device_id": device_id }),
         )?,
     ];
-    let via = LoginVia { device_id, by_phone: challenge.by_phone, mfa_passed: challenge.mfa_passed };
+    let via = LoginVia::after(&challenge, device_id, None);
     continue_login(app, tenant, &user, via, writes).await
 }
 
@@ -937,10 +1027,12 @@ pub async fn refresh(app: &App, tenant: &Tenant, token: &RefreshToken, device_id
         // Suspended, disabled and closed users cannot refresh, even if a
         // session survived the status change.
         // and sessions of an ended epoch (logout-all, reset, …) are dead.
-        match user_item.map(table::decode::<User>).transpose()? {
-            Some(user) if user.is_active() && user.session_valid(&session) => {}
+        // The user is read here anyway: the new access token takes its
+        // roles from it as they are now, not as they were at sign-in.
+        let user = match user_item.map(table::decode::<User>).transpose()? {
+            Some(user) if user.is_active() && user.session_valid(&session) => user,
             _ => return Err(Error::InvalidToken),
-        }
+        };
         match &session.device_id {
             Some(bound) if bound != device_id => return Err(Error::InvalidDevice),
             _ => {}
@@ -949,7 +1041,7 @@ pub async fn refresh(app: &App, tenant: &Tenant, token: &RefreshToken, device_id
         let next = successor(app, user_id, session_id, token)?;
         if let Some(rotated_at) = record.rotated_at {
             if now - rotated_at <= Duration::seconds(REFRESH_GRACE_SECS) {
-                return tokens_for(app, tenant, &session, next);
+                return tokens_for(app, tenant, &session, &user, next);
             }
             // Reuse after the window: someone holds a stolen token. Kill the family.
             tracing::warn!(session_id = %session.id, "refresh token reused; session revoked");
@@ -984,7 +1076,7 @@ pub async fn refresh(app: &App, tenant: &Tenant, token: &RefreshToken, device_id
             writes.push(Write::Check { key: session_key(&session.user_id, &session.id), condition: Condition::Exists });
         }
         match app.store.transact(writes).await {
-            Ok(()) => return tokens_for(app, tenant, &session, next),
+            Ok(()) => return tokens_for(app, tenant, &session, &user, next),
             Err(StoreError::ConditionFailed { index: 2 }) => return Err(Error::InvalidToken),
             Err(StoreError::ConditionFailed { .. }) => continue,
             Err(err) => return Err(err.into()),
@@ -1036,7 +1128,7 @@ pub async fn logout_all(app: &App, user_id: &UserId) -> Result<usize, Error> {
 pub async fn forgot_password(app: &App, tenant: &Tenant, email: &EmailAddress, ip: &str) -> Result<(), Error> {
     limits::count(app, "reset-ip", &format!("{}#{ip}", tenant.id), 3600, tenant.policy.ip_limits.resets_per_hour)
         .await?;
-    let subject = format!("{}#{}", tenant.id, email);
+    let subject = limits::destination(app, &tenant.id, email.as_str())?;
     limits::count(app, "reset-dest", &subject, 3600, tenant.policy.codes.max_sends as u64).await?;
     limits::cooldown(app, "reset-dest", &subject, tenant.policy.codes.resend_cooldown_secs).await?;
     let now = app.clock.now();
@@ -1054,7 +1146,7 @@ pub async fn forgot_password(app: &App, tenant: &Tenant, email: &EmailAddress, i
             }
             let decoy = PendingCode::issue(app, app.random_token(32), now + ttl);
             let decoy = ResetRecord { user_id: String::new(), code: decoy };
-            app.store.put(decoy.item(&tenant.id, email.as_str())?, Condition::Always).await?;
+            app.store.put(decoy.item(&subject)?, Condition::Always).await?;
             tokio::time::sleep(app.send_time.typical()).await;
             return Ok(());
         }
@@ -1070,7 +1162,7 @@ pub(crate) async fn send_reset_code(app: &App, tenant: &Tenant, user: &User) -> 
         // Signed up with its phone alone: no address to send to.
         return Err(Error::field("method", "no_email"));
     }
-    let subject = format!("{}#{}", tenant.id, user.email);
+    let subject = limits::destination(app, &tenant.id, &user.email)?;
     limits::count(app, "reset-dest", &subject, 3600, tenant.policy.codes.max_sends as u64).await?;
     limits::cooldown(app, "reset-dest", &subject, tenant.policy.codes.resend_cooldown_secs).await?;
     issue_reset_code(app, tenant, user, &subject).await
@@ -1087,11 +1179,11 @@ async fn issue_reset_code(app: &App, tenant: &Tenant, user: &User, subject: &str
     } else {
         Duration::seconds(tenant.policy.codes.email_ttl_secs)
     };
-    let key = reset_key(&tenant.id, &user.email);
+    let key = reset_key(subject);
     let code = draw_code(app.random.as_ref(), tenant.policy.codes.length, app.sandbox_code(tenant));
     let hash = hash_code(app.settings.code_key()?, "password-reset", &user.id, &code);
     let pending = ResetRecord { user_id: user.id.to_string(), code: PendingCode::issue(app, hash, now + ttl) };
-    app.store.put(pending.item(&tenant.id, &user.email)?, Condition::Always).await?;
+    app.store.put(pending.item(subject)?, Condition::Always).await?;
     let lang = user.details.language.as_str();
     let minutes = (tenant.policy.codes.email_ttl_secs + 59) / 60;
     let name = ("name", Arg::Str(&user.details.first_name));
@@ -1133,7 +1225,7 @@ pub async fn reset_password(
 ) -> Result<(), Error> {
     limits::count(app, "reset-ip", &format!("{}#{ip}", tenant.id), 3600, tenant.policy.ip_limits.resets_per_hour)
         .await?;
-    let key = reset_key(&tenant.id, email.as_str());
+    let key = reset_key(&limits::destination(app, &tenant.id, email.as_str())?);
     let max_tries = tenant.policy.codes.max_attempts;
     let Some(item) = app.store.get(&key).await? else {
         // No code was sent to this address (no account, or none asked for):
@@ -1159,6 +1251,7 @@ pub async fn reset_password(
     user.password_hash = hash_password(new_password, app.random.as_ref()).await?;
     user.reset_required = false;
     user.updated_at = app.clock.now();
+    let invited = user.status == Status::Created;
     let mut writes = vec![
         user.put(Condition::Version(user_version))?,
         Write::Delete { key, condition: Condition::Version(version) },
@@ -1189,12 +1282,16 @@ pub async fn reset_password(
         StoreError::ConditionFailed { .. } => Error::InvalidCode,
         other => other.into(),
     })?;
+    // An invited user who just chose its first password needs no notice.
+    if !invited {
+        announce_password(app, tenant, &user, "password_reset").await;
+    }
     sweep_sessions(app, &user).await;
     Ok(())
 }
 
 /// Changes the password of a signed-in user (a step-up: the current one
-/// counts toward the lockout); other sessions end.
+/// counts toward the session's step-up tries); other sessions end.
 pub async fn change_password(
     app: &App,
     tenant: &Tenant,
@@ -1204,7 +1301,8 @@ pub async fn change_password(
 ) -> Result<(), Error> {
     let (mut user, version) =
         load_user(app, &session.user_id).await?.filter(|(u, _)| u.is_active()).ok_or(Error::InvalidToken)?;
-    check_current_password(app, &user, current, "current_password").await?;
+    let current = CurrentPassword { password: current.clone(), session_id: session.id.clone() };
+    check_current_password(app, &user, &current, "current_password").await?;
     check_new_password(tenant, &user, new_password)?;
     user.password_hash = hash_password(new_password, app.random.as_ref()).await?;
     user.updated_at = app.clock.now();
@@ -1214,6 +1312,37 @@ pub async fn change_password(
         audit_write(app, &user.id, "password_changed", serde_json::json!({ "reason": "user" }))?,
     ];
     app.store.transact(writes).await?;
+    announce_password(app, tenant, &user, "password_changed").await;
     sweep_sessions(app, &user).await;
     Ok(())
+}
+
+/// Tells the owner that its password changed (`event`: `password_changed`
+/// or `password_reset`; ASVS 2.2.3): by e-mail, or by SMS to a verified
+/// phone where the user has no address. Sent after the change is stored,
+/// best effort: the change stands (whoever made it proved it may), and a
+/// notice that could not go out is logged for the operator.
+async fn announce_password(app: &App, tenant: &Tenant, user: &User, event: &str) {
+    let lang = user.details.language.as_str();
+    let sent = if !user.email.is_empty() {
+        let mail = Email {
+            to: user.email.clone(),
+            subject: text(lang, &format!("email-{event}-subject"), &[]),
+            text: text(lang, &format!("email-{event}-text"), &[]),
+            language: lang.to_owned(),
+        };
+        app.mailer.send_email(&mail).await
+    } else if let (Some(phone), Some(_)) = (&user.phone, user.phone_verified_at) {
+        let sms =
+            Sms { to: phone.clone(), text: text(lang, &format!("sms-{event}-text"), &[]), language: lang.to_owned() };
+        match limits::spend_sms(app, tenant, phone, limits::SmsAllowance::Verified).await {
+            Ok(()) => app.texter.send_sms(&sms).await,
+            Err(err) => Err(SendError(err.to_string())),
+        }
+    } else {
+        return;
+    };
+    if let Err(err) = sent {
+        tracing::error!(user_id = %user.id, %event, error = %err, "password notice not sent");
+    }
 }

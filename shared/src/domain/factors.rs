@@ -20,7 +20,7 @@ use super::codes::hash_code;
 use super::error::Error;
 use super::ids::UserId;
 use super::limits;
-use super::password::Password;
+use super::password::{CurrentPassword, Password};
 use super::policy::Factor;
 use super::tenant::Tenant;
 use super::user::{User, audit_write, load_user};
@@ -71,6 +71,16 @@ pub fn offered(tenant: &Tenant, user: &User, by_phone: bool, key_id: &str) -> Ve
         factors.push(Factor::RecoveryCode);
     }
     factors
+}
+
+/// The RFC 8176 `amr` value of a second factor: `sms` for a texted code,
+/// `otp` for an e-mailed, app or recovery code, `hwk` for a passkey.
+pub fn amr_of(factor: Factor) -> &'static str {
+    match factor {
+        Factor::Sms => "sms",
+        Factor::Email | Factor::Totp | Factor::RecoveryCode => "otp",
+        Factor::Passkey => "hwk",
+    }
 }
 
 /// Whether `user` has a strong factor (an app or a passkey), whatever the
@@ -212,7 +222,7 @@ pub async fn enroll_totp(
     app: &App,
     tenant: &Tenant,
     user_id: &UserId,
-    password: &Password,
+    password: &CurrentPassword,
 ) -> Result<TotpEnrollment, Error> {
     if !tenant.policy.second_factors.allows(Factor::Totp) {
         return Err(Error::FactorNotAllowed);
@@ -282,7 +292,7 @@ pub async fn confirm_totp(
 
 /// `DELETE /v1/me/factors/totp`: the app off, after the current password.
 /// With no strong factor left, the recovery codes go too.
-pub async fn remove_totp(app: &App, user_id: &UserId, password: &Password) -> Result<(), Error> {
+pub async fn remove_totp(app: &App, user_id: &UserId, password: &CurrentPassword) -> Result<(), Error> {
     let (mut user, version) = load_user(app, user_id).await?.ok_or(Error::InvalidToken)?;
     check_current_password(app, &user, password, "current_password").await?;
     if user.totp.take().is_none() {
@@ -296,7 +306,11 @@ pub async fn remove_totp(app: &App, user_id: &UserId, password: &Password) -> Re
 
 /// `POST /v1/me/factors/recovery-codes`: ten new codes (the old ones stop
 /// working), after the current password; only beside a strong factor.
-pub async fn regenerate_recovery_codes(app: &App, user_id: &UserId, password: &Password) -> Result<Vec<String>, Error> {
+pub async fn regenerate_recovery_codes(
+    app: &App,
+    user_id: &UserId,
+    password: &CurrentPassword,
+) -> Result<Vec<String>, Error> {
     let (mut user, version) = load_user(app, user_id).await?.ok_or(Error::InvalidToken)?;
     check_current_password(app, &user, password, "current_password").await?;
     if user.passkeys == 0 && !app_usable(&user, &key_id(app)?) {

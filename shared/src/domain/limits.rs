@@ -10,6 +10,22 @@ use crate::app::App;
 use crate::ports::{Condition, StoreError};
 use crate::table;
 
+/// The subject of an address's (or phone's) counters, cooldowns and reset
+/// record: the tenant and a keyed hash (HMAC-SHA-256 with the code key,
+/// 128 bits) of the address, never the address itself, so closing an
+/// account leaves no copy of it in those keys (SPEC §7, erasure). A rotated
+/// code key starts the counters afresh.
+pub fn destination(app: &App, tenant_id: &str, address: &str) -> Result<String, Error> {
+    use hmac::{Hmac, Mac};
+    let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(app.settings.code_key()?)
+        .unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
+    mac.update(b"destination:");
+    mac.update(tenant_id.as_bytes());
+    mac.update(b":");
+    mac.update(address.as_bytes());
+    Ok(format!("{tenant_id}#{}", hex::encode(&mac.finalize().into_bytes()[..16])))
+}
+
 /// Counts one event of `scope` for `subject` in a window of `window_secs`;
 /// past `max` events in the window, refuses with the seconds until it ends.
 pub async fn count(app: &App, scope: &str, subject: &str, window_secs: i64, max: u64) -> Result<(), Error> {
@@ -31,17 +47,34 @@ pub fn sms_country_allowed(tenant: &Tenant, phone: &str) -> bool {
         || Phone::parse(phone).ok().and_then(|p| p.region()).is_some_and(|region| allowed.contains(&region))
 }
 
+/// Which of the tenant's two SMS allowances a text spends from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SmsAllowance {
+    /// Texts anyone can cause: sign-up codes, codes to a number not
+    /// verified yet.
+    Open,
+    /// Texts to a verified phone of an existing user: 2FA codes, notices.
+    Verified,
+}
+
 /// The SMS spend guard, before every text: the destination must be allowed,
-/// and the tenant's hourly and daily budgets not spent (429 past them, with
-/// an error log for the operator: SMS pumping is the largest cost line).
-pub async fn spend_sms(app: &App, tenant: &Tenant, phone: &str) -> Result<(), Error> {
+/// and the allowance's hourly and daily budgets not spent (429 past them,
+/// with an error log for the operator: SMS pumping is the largest cost
+/// line). The two allowances are counted apart, so a sign-up flood that
+/// spends the open one leaves 2FA texts going.
+pub async fn spend_sms(app: &App, tenant: &Tenant, phone: &str, allowance: SmsAllowance) -> Result<(), Error> {
     if !sms_country_allowed(tenant, phone) {
         return Err(Error::SmsCountryNotAllowed);
     }
+    let sms = &tenant.policy.sms;
+    let budgets = match allowance {
+        SmsAllowance::Open => [("sms-day", 24 * 3600, sms.per_day), ("sms-hour", 3600, sms.per_hour)],
+        SmsAllowance::Verified => {
+            [("sms-verified-day", 24 * 3600, sms.verified_per_day), ("sms-verified-hour", 3600, sms.verified_per_hour)]
+        }
+    };
     // The day first: a text the day refuses does not count toward the hour.
-    for (scope, window, max) in
-        [("sms-day", 24 * 3600, tenant.policy.sms.per_day), ("sms-hour", 3600, tenant.policy.sms.per_hour)]
-    {
+    for (scope, window, max) in budgets {
         match count(app, scope, &tenant.id, window, max).await {
             Ok(()) => {}
             Err(Error::RateLimited { retry_after }) => {

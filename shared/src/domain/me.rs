@@ -9,14 +9,14 @@ use super::codes::{PendingCode, draw_code, hash_code, spend_try};
 use super::error::Error;
 use super::ids::UserId;
 use super::limits;
-use super::password::Password;
+use super::password::{CurrentPassword, Password};
 use super::tenant::Tenant;
 use super::user::{PendingCredential, Session, User, audit_write, load_user, lock_write, sweep_sessions};
 use super::values::{EmailAddress, PersonalDetails, Phone, Status, Username};
 use crate::app::App;
 use crate::i18n::{Arg, text};
 use crate::ports::{Condition, Email, SendError, Sms, StoreError, Write};
-use crate::table::{Record, email_lock_key, phone_lock_key, reset_key};
+use crate::table::{Record, email_lock_key, phone_lock_key, registration_key, reset_key};
 
 /// One credential of a user.
 #[derive(Clone, Debug, Serialize)]
@@ -189,8 +189,8 @@ fn purpose(kind: &str) -> String {
 
 /// How a takeover path proves it is the account's owner.
 pub enum StepUp {
-    /// The current password (counted toward the login lockout).
-    Password(Password),
+    /// The current password (counted toward the session's step-up tries).
+    Password(CurrentPassword),
     /// A sign-in at this time (the session's `auth_time`), enough within the
     /// tenant's `step_up_window_secs`.
     SignedInAt(Option<DateTime<Utc>>),
@@ -198,7 +198,7 @@ pub enum StepUp {
 
 pub(crate) async fn step_up(app: &App, tenant: &Tenant, user: &User, proof: StepUp) -> Result<(), Error> {
     match proof {
-        StepUp::Password(password) => check_current_password(app, user, &password, "current_password").await,
+        StepUp::Password(current) => check_current_password(app, user, &current, "current_password").await,
         StepUp::SignedInAt(Some(at)) if app.clock.now() - at < Duration::seconds(tenant.policy.step_up_window_secs) => {
             Ok(())
         }
@@ -224,11 +224,11 @@ pub async fn add_credential(
     if kind == "phone" && !limits::sms_country_allowed(tenant, &value) {
         return Err(Error::field("value", "country_not_allowed"));
     }
-    let subject = format!("{}#{value}", tenant.id);
+    let subject = limits::destination(app, &tenant.id, &value)?;
     limits::count(app, "credential-dest", &subject, 3600, tenant.policy.codes.max_sends as u64).await?;
     limits::cooldown(app, "credential-dest", &subject, tenant.policy.codes.resend_cooldown_secs).await?;
     if kind == "phone"
-        && let Err(refused) = limits::spend_sms(app, tenant, &value).await
+        && let Err(refused) = limits::spend_sms(app, tenant, &value, limits::SmsAllowance::Open).await
     {
         limits::clear_cooldown(app, "credential-dest", &subject).await;
         return Err(refused);
@@ -345,7 +345,8 @@ pub async fn verify_credential(
     }
     if let (true, Some(old)) = (replacing && kind == "email", &replaced) {
         // A reset code sent to the old address is void.
-        writes.push(Write::Delete { key: reset_key(&tenant.id, old), condition: Condition::Always });
+        let key = reset_key(&limits::destination(app, &tenant.id, old)?);
+        writes.push(Write::Delete { key, condition: Condition::Always });
     }
     writes.extend(crate::table::user_index_writes(Some(&before), &user)?);
     match app.store.transact(writes).await {
@@ -381,7 +382,7 @@ async fn announce_change(app: &App, tenant: &Tenant, user: &User, kind: &str, ol
     } else {
         let sms =
             Sms { to: old.to_owned(), text: text(lang, "sms-credential-changed-text", &[]), language: lang.to_owned() };
-        match limits::spend_sms(app, tenant, old).await {
+        match limits::spend_sms(app, tenant, old, limits::SmsAllowance::Verified).await {
             Ok(()) => app.texter.send_sms(&sms).await,
             Err(err) => Err(SendError(err.to_string())),
         }
@@ -393,7 +394,7 @@ async fn announce_change(app: &App, tenant: &Tenant, user: &User, kind: &str, ol
 
 /// Closes the account after the password: personal data erased, the
 /// e-mail freed, every session ended; the audit trail stays.
-pub async fn close_account(app: &App, user_id: &UserId, password: &Password) -> Result<(), Error> {
+pub async fn close_account(app: &App, user_id: &UserId, password: &CurrentPassword) -> Result<(), Error> {
     let (user, version) = active_user(app, user_id).await?;
     check_current_password(app, &user, password, "password").await?;
     let writes = close_writes(app, user, version, "user")?;
@@ -411,6 +412,14 @@ pub fn close_writes(app: &App, mut user: User, version: u64, reason: &str) -> Re
     let mut writes = Vec::new();
     if !user.email.is_empty() {
         writes.push(Write::Delete { key: email_lock_key(&user.tenant_id, &user.email), condition: Condition::Always });
+        // A reset code (or invitation) sent to the address goes too.
+        let key = reset_key(&limits::destination(app, &user.tenant_id, &user.email)?);
+        writes.push(Write::Delete { key, condition: Condition::Always });
+    }
+    // The completed sign-up holds the same personal data (and the password
+    // hash): `GET /v1/registrations/{id}` answers 404 from now on.
+    if let Some(registration_id) = user.registration_id.take() {
+        writes.push(Write::Delete { key: registration_key(&registration_id), condition: Condition::Always });
     }
     if let (Some(phone), Some(_)) = (&user.phone, user.phone_verified_at) {
         writes.push(Write::Delete { key: phone_lock_key(&user.tenant_id, phone), condition: Condition::Always });

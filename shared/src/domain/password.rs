@@ -30,6 +30,15 @@ impl std::fmt::Debug for Password {
     }
 }
 
+/// The current password a signed-in user sends for a step-up, and the
+/// session it is sent from: wrong ones are counted per session (SPEC §6),
+/// never against the account's login lockout.
+#[derive(Clone, Debug)]
+pub struct CurrentPassword {
+    pub password: Password,
+    pub session_id: crate::domain::ids::SessionId,
+}
+
 /// argon2id, m = 19 MiB, t = 2, p = 1 (OWASP's first recommendation).
 pub fn hasher() -> Argon2<'static> {
     let params = Params::new(19 * 1024, 2, 1, None).unwrap_or_default();

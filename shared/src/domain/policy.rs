@@ -37,15 +37,28 @@ pub struct SmsPolicy {
     /// ISO 3166-1 alpha-2 regions a text may go to (by the number's
     /// country code); empty: anywhere.
     pub countries: Vec<String>,
-    /// Texts per hour for the whole tenant (every kind of message).
+    /// Texts per hour that anyone can cause (sign-up codes, codes to
+    /// numbers not verified yet), for the whole tenant.
     pub per_hour: u64,
-    /// Texts per day for the whole tenant.
+    /// Texts per day that anyone can cause, for the whole tenant.
     pub per_day: u64,
+    /// Texts per hour to verified phones of existing users (2FA codes,
+    /// notices): an allowance of their own, so that a flood of sign-ups
+    /// cannot silence 2FA.
+    pub verified_per_hour: u64,
+    /// Texts per day to verified phones of existing users.
+    pub verified_per_day: u64,
 }
 
 impl Default for SmsPolicy {
     fn default() -> Self {
-        Self { countries: Vec::new(), per_hour: 1_000, per_day: 10_000 }
+        Self {
+            countries: Vec::new(),
+            per_hour: 1_000,
+            per_day: 10_000,
+            verified_per_hour: 1_000,
+            verified_per_day: 10_000,
+        }
     }
 }
 
@@ -276,6 +289,11 @@ pub struct Policy {
     pub second_factors: SecondFactorPolicy,
     /// The WebAuthn relying party of the tenant's passkeys.
     pub passkeys: PasskeyPolicy,
+    /// A service owner's or company user's bearer reaches the back office
+    /// (`/v1/users*`, reference edits) only from a session that passed a
+    /// second factor (its `amr` holds `mfa`; ASVS 4.3.1). Admin tokens are
+    /// machine credentials and unaffected.
+    pub back_office_mfa: bool,
 }
 
 impl Default for Policy {
@@ -302,6 +320,7 @@ impl Default for Policy {
             reference: std::collections::BTreeMap::new(),
             second_factors: SecondFactorPolicy::default(),
             passkeys: PasskeyPolicy::default(),
+            back_office_mfa: true,
         }
     }
 }
@@ -322,6 +341,10 @@ impl Policy {
         within("step_up_window_secs", self.step_up_window_secs, 0, 3600);
         within("sms.per_hour", i64::try_from(self.sms.per_hour).unwrap_or(i64::MAX), 0, 100_000_000);
         within("sms.per_day", i64::try_from(self.sms.per_day).unwrap_or(i64::MAX), 0, 100_000_000);
+        let verified_per_hour = i64::try_from(self.sms.verified_per_hour).unwrap_or(i64::MAX);
+        within("sms.verified_per_hour", verified_per_hour, 0, 100_000_000);
+        let verified_per_day = i64::try_from(self.sms.verified_per_day).unwrap_or(i64::MAX);
+        within("sms.verified_per_day", verified_per_day, 0, 100_000_000);
         within("codes.length", self.codes.length as i64, 4, 10);
         within("codes.email_ttl_secs", self.codes.email_ttl_secs, 60, 24 * 3600);
         within("codes.sms_ttl_secs", self.codes.sms_ttl_secs, 60, 3600);

@@ -279,11 +279,13 @@ pub async fn start(app: &App, tenant: &Tenant, sign_up: SignUp, ip: &str) -> Res
     let per_ip = tenant.policy.ip_limits.signups_per_hour;
     limits::count(app, "signup-ip", &format!("{}#{ip}", tenant.id), 3600, per_ip).await?;
     let per_destination = tenant.policy.codes.max_sends as u64;
-    limits::count(app, "signup-dest", &format!("{}#{destination}", tenant.id), 3600, per_destination).await?;
+    let subject = limits::destination(app, &tenant.id, &destination)?;
+    limits::count(app, "signup-dest", &subject, 3600, per_destination).await?;
     // The address of a sign-up that starts with the phone gets its code
     // later; it is counted now, so that step cannot fail on its limit.
     if let (Channel::Sms, Some(email)) = (first, &sign_up.email) {
-        limits::count(app, "signup-dest", &format!("{}#{email}", tenant.id), 3600, per_destination).await?;
+        let subject = limits::destination(app, &tenant.id, email.as_str())?;
+        limits::count(app, "signup-dest", &subject, 3600, per_destination).await?;
     }
     tenant.policy.usernames.check(sign_up.username.as_ref())?;
     if let Some(name) = &sign_up.username
@@ -304,7 +306,7 @@ pub async fn start(app: &App, tenant: &Tenant, sign_up: SignUp, ip: &str) -> Res
         _ => false,
     };
     if first == Channel::Sms {
-        limits::spend_sms(app, tenant, &destination).await?;
+        limits::spend_sms(app, tenant, &destination, limits::SmsAllowance::Open).await?;
     }
     let accepted = |version: &str| Acceptance { version: version.to_owned(), accepted_at: now };
     let mut registration = Registration {
@@ -458,9 +460,17 @@ async fn complete(
         recovery_codes: Vec::new(),
         passkeys: 0,
         personal_data_consent_at: None,
+        registration_id: Some(registration.id.clone()),
     };
     registration.user_id = Some(user.id.clone());
-    let (session_writes, tokens) = open_session(app, tenant, &user, device_id)?;
+    // The session's `amr`: the codes the sign-up proved (RFC 8176: `otp`
+    // for the e-mailed one, `sms` for the texted one). No `mfa`: a sign-up
+    // proves who holds the address and phone, not a second factor.
+    let amr = [(user.email_verified_at.is_some(), "otp"), (user.phone_verified_at.is_some(), "sms")]
+        .into_iter()
+        .filter_map(|(proved, method)| proved.then(|| method.to_owned()))
+        .collect();
+    let (session_writes, tokens) = open_session(app, tenant, &user, device_id, amr)?;
     let mut writes = vec![
         registration.put(Condition::Version(version))?,
         user.put(Condition::NotExists)?,
@@ -556,9 +566,9 @@ pub async fn add_phone(app: &App, tenant: &Tenant, id: &RegistrationId, phone: P
     if !limits::sms_country_allowed(tenant, phone.as_str()) {
         return Err(Error::field("phone", "country_not_allowed"));
     }
-    let destination = format!("{}#{}", tenant.id, phone.as_str());
+    let destination = limits::destination(app, &tenant.id, phone.as_str())?;
     limits::count(app, "signup-dest", &destination, 3600, tenant.policy.codes.max_sends as u64).await?;
-    limits::spend_sms(app, tenant, phone.as_str()).await?;
+    limits::spend_sms(app, tenant, phone.as_str(), limits::SmsAllowance::Open).await?;
     let before = registration.clone();
     registration.phone = Some(phone);
     let message = prepare_send(app, tenant, &mut registration, Channel::Sms)?;
@@ -579,8 +589,18 @@ pub async fn resend(app: &App, tenant: &Tenant, id: &RegistrationId, channel: Ch
         return Err(Error::StepOutOfOrder { next });
     }
     check_send_allowed(app, tenant, &mut registration, channel)?;
+    // A resend counts toward its destination's hourly sends like a new
+    // sign-up for it (SPEC §5): starts and resends together stay within it.
+    let destination = match channel {
+        Channel::Email => registration.email.as_ref().map(ToString::to_string),
+        Channel::Sms => registration.phone.as_ref().map(|phone| phone.as_str().to_owned()),
+    };
+    if let Some(destination) = &destination {
+        let subject = limits::destination(app, &tenant.id, destination)?;
+        limits::count(app, "signup-dest", &subject, 3600, tenant.policy.codes.max_sends as u64).await?;
+    }
     if let (Channel::Sms, Some(phone)) = (channel, &registration.phone) {
-        limits::spend_sms(app, tenant, phone.as_str()).await?;
+        limits::spend_sms(app, tenant, phone.as_str(), limits::SmsAllowance::Open).await?;
     }
     let before = registration.clone();
     let message = prepare_send(app, tenant, &mut registration, channel)?;

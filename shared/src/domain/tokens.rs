@@ -38,6 +38,10 @@ pub struct Claims {
     /// within the tenant's window needs no password again.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auth_time: Option<i64>,
+    /// How the session's sign-in proved who the user is (RFC 8176): `pwd`,
+    /// `otp` (a code), `sms`, `hwk` (a passkey), `mfa` (two factors).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub amr: Vec<String>,
 }
 
 /// A public key that verifies tokens, identified by its RFC 7638
@@ -267,6 +271,7 @@ mod tests {
             exp,
             jti: "j".into(),
             auth_time: None,
+            amr: vec![],
         }
     }
 

@@ -83,8 +83,11 @@ pub struct Tokens {
     pub refresh_expires_in: i64,
 }
 
-/// Signs an access token for `session`.
-pub fn access_token(app: &App, tenant: &Tenant, session: &Session) -> Result<String, Error> {
+/// Signs an access token for `session` of `user`. What the token says of
+/// the user (`roles`, `typ`) is read from the user as it is now, at every
+/// issue (refresh included); what it says of the sign-in (`auth_time`,
+/// `amr`) comes from the session.
+pub fn access_token(app: &App, tenant: &Tenant, session: &Session, user: &User) -> Result<String, Error> {
     let now = app.clock.now();
     let claims = Claims {
         iss: app.settings.issuer.clone(),
@@ -93,24 +96,31 @@ pub fn access_token(app: &App, tenant: &Tenant, session: &Session) -> Result<Str
         tid: tenant.id.clone(),
         sid: session.id.to_string(),
         typ: "client".into(),
-        roles: session.roles.clone(),
+        roles: user.roles.clone(),
         iat: now.timestamp(),
         exp: now.timestamp() + tenant.policy.access_token_ttl_secs,
         jti: app.new_id("jti"),
         auth_time: session.auth_time.map(|at| at.timestamp()),
+        amr: session.amr.clone(),
     };
     app.keys.current().sign(&claims).map_err(|e| Error::Unavailable { reason: e.to_string(), registration_id: None })
 }
 
-/// The tokens answer for `session` with `refresh_token`.
-pub fn tokens_for(app: &App, tenant: &Tenant, session: &Session, refresh_token: String) -> Result<Tokens, Error> {
+/// The tokens answer for `session` of `user` with `refresh_token`.
+pub fn tokens_for(
+    app: &App,
+    tenant: &Tenant,
+    session: &Session,
+    user: &User,
+    refresh_token: String,
+) -> Result<Tokens, Error> {
     Ok(Tokens {
         user_id: session.user_id.to_string(),
-        access_token: access_token(app, tenant, session)?,
+        access_token: access_token(app, tenant, session, user)?,
         token_type: "Bearer",
         expires_in: tenant.policy.access_token_ttl_secs,
         refresh_token,
-        scope: session.roles.join(" "),
+        scope: user.roles.join(" "),
         device_token: None,
         refresh_expires_in: (session.expires_at - app.clock.now()).num_seconds().max(0),
     })
@@ -118,12 +128,14 @@ pub fn tokens_for(app: &App, tenant: &Tenant, session: &Session, refresh_token: 
 
 /// The writes that open a session for `user` and the tokens to return. The
 /// caller puts the writes into its own transaction, so a session exists only
-/// if everything else of the step was stored too.
+/// if everything else of the step was stored too. `amr` says how the user
+/// proved itself (RFC 8176).
 pub fn open_session(
     app: &App,
     tenant: &Tenant,
     user: &User,
     device_id: Option<&str>,
+    amr: Vec<String>,
 ) -> Result<(Vec<Write>, Tokens), Error> {
     let now = app.clock.now();
     let refresh_ttl = chrono::Duration::seconds(tenant.policy.refresh_token_ttl_secs);
@@ -132,11 +144,11 @@ pub fn open_session(
         user_id: user.id.clone(),
         tenant_id: tenant.id.clone(),
         device_id: device_id.map(str::to_owned),
-        roles: user.roles.clone(),
         created_at: now,
         expires_at: now + refresh_ttl,
         epoch: user.session_epoch,
         auth_time: Some(now),
+        amr,
     };
     let refresh_token = refresh_token(&user.id, &session.id, &app.random_token(32));
     let refresh = RefreshRecord {
@@ -148,7 +160,7 @@ pub fn open_session(
         rotated_at: None,
     };
     let writes = vec![session.put(Condition::NotExists)?, refresh.put(&refresh_token, Condition::NotExists)?];
-    let tokens = tokens_for(app, tenant, &session, refresh_token)?;
+    let tokens = tokens_for(app, tenant, &session, user, refresh_token)?;
     Ok((writes, tokens))
 }
 

@@ -289,6 +289,7 @@ pub async fn create_user(
         terms: accepted(new.consent.terms, &tenant.policy.terms_version),
         privacy: accepted(new.consent.privacy, &tenant.policy.privacy_version),
         personal_data_consent_at: new.consent.personal_data_at,
+        registration_id: None,
         created_at: now,
         updated_at: now,
         reset_required: new.reset_required,
@@ -317,7 +318,8 @@ pub async fn create_user(
         let hash = hash_code(app.settings.code_key()?, "password-reset", &user.id, &code);
         let expires = now + Duration::hours(INVITATION_TTL_HOURS);
         let record = ResetRecord { user_id: user.id.to_string(), code: PendingCode::issue(app, hash, expires) };
-        writes.push(record.put(&tenant.id, &user.email, Condition::Always)?);
+        let subject = super::limits::destination(app, &tenant.id, &user.email)?;
+        writes.push(record.put(&subject, Condition::Always)?);
         Some(code)
     } else {
         None

@@ -281,6 +281,13 @@ async fn admin_actor(app: &App, headers: &HeaderMap, tenant: &Tenant) -> Result<
         .map(|(user, _)| user)
         .filter(|u| u.is_active())
         .ok_or_else(invalid)?;
+    // A privileged user's password alone does not reach the back office
+    // (policy `back_office_mfa`): its session must have passed a second
+    // factor. Consumers reach nothing there anyway (403 from the rules).
+    let privileged = matches!(user.user_type.as_str(), "service_owner" | "company_user");
+    if privileged && tenant.policy.back_office_mfa && !principal.session.amr.iter().any(|m| m == "mfa") {
+        return Err(Problem::new(StatusCode::FORBIDDEN, "second_factor_required"));
+    }
     Ok(Actor::User { user_id: user.id.to_string(), user_type: user.user_type, company_id: user.company_id })
 }
 

@@ -100,13 +100,13 @@ endpoints! {
     Logout => auth::logout, NOTHING;
     LogoutAll => auth::logout_all, NOTHING;
     ForgotPassword => auth::forgot_password, EMAIL;
-    ResetPassword => auth::reset_password, NOTHING;
+    ResetPassword => auth::reset_password, EMAIL;
     GetMe => me::get_me, NOTHING;
     UpdateMe => me::update_me, NOTHING;
     CloseMe => me::close_me, NOTHING;
     AddCredential => me::add_credential, BOTH;
     VerifyCredential => me::verify_credential, BOTH;
-    ChangePassword => me::change_password, NOTHING;
+    ChangePassword => me::change_password, BOTH;
     GetFactors => factors::get_factors, NOTHING;
     EnrollTotp => factors::enroll_totp, NOTHING;
     ConfirmTotp => factors::confirm_totp, EMAIL;

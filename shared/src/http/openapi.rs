@@ -162,6 +162,8 @@ fn login_answer() -> Value {
                 }),
             ),
             ("channel", json!({ "type": "string", "enum": ["sms", "email"] })),
+            // Within the SMS cooldown: no code was sent; seconds until one may be.
+            ("retry_after", json!({ "type": "integer", "minimum": 1 })),
         ],
         vec!["mfa_required", "challenge_id", "factors"],
     );

@@ -22,6 +22,7 @@ pub async fn handle(app: &App, request: Request) -> Response<Body> {
     if path == OPENAPI_PATH && request.method() == Method::GET {
         let mut response = Response::new(Body::Text(super::openapi::served().to_owned()));
         response.headers_mut().insert(::http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        security_headers(response.headers_mut());
         return response;
     }
     if matches!(path.as_str(), "/demo" | "/demo/") && request.method() == Method::GET {
@@ -47,9 +48,24 @@ fn demo_page() -> Response<Body> {
     headers.insert(::http::header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
     headers.insert(
         ::http::header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'"),
+        HeaderValue::from_static(
+            "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; frame-ancestors 'none'",
+        ),
     );
+    security_headers(headers);
     response
+}
+
+/// The headers every answer carries (SPEC §2): no MIME sniffing, HTTPS
+/// only (for a year, subdomains too), and no `Referer` leaking a page's
+/// URL (with its codes or ids) to another site.
+fn security_headers(headers: &mut HeaderMap) {
+    headers.insert(::http::header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(
+        ::http::header::STRICT_TRANSPORT_SECURITY,
+        HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+    );
+    headers.insert(::http::header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
 }
 
 /// Answers a request for the route of `route` (tests and benches drive a
@@ -119,7 +135,10 @@ fn finish(mut response: Response<Body>, lang: &str, request_id: &str) -> Respons
             _ => "en",
         }),
     );
+    // Tokens and personal data must not be kept by a browser or a proxy;
+    // the public documents (JWKS, discovery) say otherwise themselves.
     headers.entry("cache-control").or_insert(HeaderValue::from_static("no-store"));
+    security_headers(headers);
     response
 }
 

@@ -121,10 +121,13 @@ crate::body! {
 pub(crate) fn login_answer(ctx: &Ctx<'_>, outcome: LoginOutcome) -> Response<Body> {
     match outcome {
         LoginOutcome::Tokens(tokens) => tokens_response(ctx, &tokens, StatusCode::OK, "logged_in"),
-        LoginOutcome::Mfa { challenge_id, factors, channel } => {
+        LoginOutcome::Mfa { challenge_id, factors, channel, retry_after } => {
             let mut body = json!({ "mfa_required": true, "challenge_id": challenge_id, "factors": factors });
             if let Some(channel) = channel {
                 body["channel"] = json!(channel);
+            }
+            if let Some(retry_after) = retry_after {
+                body["retry_after"] = json!(retry_after);
             }
             json_response(StatusCode::OK, body)
         }

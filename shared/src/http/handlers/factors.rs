@@ -12,7 +12,7 @@ use crate::domain::factors;
 use crate::domain::ids::ChallengeId;
 use crate::domain::me::StepUp;
 use crate::domain::passkeys;
-use crate::domain::password::Password;
+use crate::domain::password::{CurrentPassword, Password};
 use crate::http::body::{Code, Cx, Id, PasskeyName, Password as PasswordField, WebAuthnCredential};
 use crate::http::context::Ctx;
 use crate::http::input::Fields;
@@ -33,12 +33,14 @@ crate::body! {
     }
 }
 
-/// The current password a step-up body holds.
-fn step_up(ctx: &Ctx<'_>) -> Result<Password, Problem> {
+/// The current password a step-up body holds, from the caller's session.
+fn step_up(ctx: &Ctx<'_>) -> Result<CurrentPassword, Problem> {
+    let session_id = ctx.principal()?.session_id.clone();
     let mut f = Fields::parse(ctx.body)?;
     let password = StepUpBody::read(&mut f, &Cx::of(ctx)).current_password;
     f.finish(StepUpBody::FIELDS)?;
-    password.map(Password::new).ok_or_else(|| Problem::validation(vec![]))
+    let password = password.map(Password::new).ok_or_else(|| Problem::validation(vec![]))?;
+    Ok(CurrentPassword { password, session_id })
 }
 
 pub async fn get_factors(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {

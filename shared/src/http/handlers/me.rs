@@ -9,7 +9,7 @@ use super::reply::{clear_cookie, json_response, message};
 use crate::domain::FieldError;
 use crate::domain::auth;
 use crate::domain::me::{self, NewCredential};
-use crate::domain::password::Password;
+use crate::domain::password::{CurrentPassword, Password};
 use crate::domain::values::{self, EmailAddress, Phone};
 use crate::http::body::{
     Choice, Code, Cx, NewPassword, OneOf, Password as PasswordField, ProfilePatchBody, Text, check_confirmation,
@@ -57,7 +57,10 @@ pub async fn update_me(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
     }
     f.finish(UpdateMeBody::FIELDS)?;
     let step_up = match body.current_password {
-        Some(password) => me::StepUp::Password(Password::new(password)),
+        Some(password) => me::StepUp::Password(CurrentPassword {
+            password: Password::new(password),
+            session_id: principal.session_id.clone(),
+        }),
         None => me::StepUp::SignedInAt(principal.session.auth_time),
     };
     let profile = me::update_profile(ctx.app, tenant, &principal.user_id, body.profile.changes(), step_up).await?;
@@ -70,7 +73,8 @@ pub async fn close_me(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
     let password = CloseMeBody::read(&mut f, &Cx::of(ctx)).password;
     f.finish(CloseMeBody::FIELDS)?;
     let password = password.ok_or_else(|| Problem::validation(vec![]))?;
-    me::close_account(ctx.app, &principal.user_id, &Password::new(password)).await?;
+    let current = CurrentPassword { password: Password::new(password), session_id: principal.session_id.clone() };
+    me::close_account(ctx.app, &principal.user_id, &current).await?;
     Ok(clear_cookie(ctx, json_response(StatusCode::OK, json!({ "message": message(ctx, "account_closed") }))))
 }
 
@@ -134,7 +138,10 @@ pub async fn add_credential(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
     f.finish(AddCredentialBody::FIELDS)?;
     let credential = credential.ok_or_else(|| Problem::validation(vec![]))?;
     let step_up = match current {
-        Some(password) => me::StepUp::Password(Password::new(password)),
+        Some(password) => me::StepUp::Password(CurrentPassword {
+            password: Password::new(password),
+            session_id: principal.session_id.clone(),
+        }),
         None => me::StepUp::SignedInAt(principal.session.auth_time),
     };
     me::add_credential(ctx.app, tenant, &principal.user_id, credential, step_up).await?;

@@ -25,7 +25,9 @@ pub fn message(ctx: &Ctx<'_>, key: &str) -> Value {
 /// The cookie that carries a device token (see `auth::device_token`).
 pub const DEVICE_COOKIE: &str = "registrar_device";
 
-/// A device token lives a year; only the login path reads it.
+/// A device token lives a year. Its path is `/v1/auth`, like the refresh
+/// cookie's: the login, the second factor's answer and the passkey sign-in
+/// all read it.
 const DEVICE_COOKIE_SECS: i64 = 365 * 24 * 3600;
 
 /// An HttpOnly, SameSite=Strict cookie for `path` (Secure unless the local
@@ -66,7 +68,7 @@ pub fn tokens_response(ctx: &Ctx<'_>, tokens: &Tokens, status: StatusCode, messa
     if let Some(value) = tokens
         .device_token
         .as_deref()
-        .and_then(|token| cookie_header(ctx, DEVICE_COOKIE, token, "/v1/auth/login", DEVICE_COOKIE_SECS))
+        .and_then(|token| cookie_header(ctx, DEVICE_COOKIE, token, "/v1/auth", DEVICE_COOKIE_SECS))
     {
         response.headers_mut().append(::http::header::SET_COOKIE, value);
     }
