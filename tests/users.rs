@@ -20,7 +20,15 @@ async fn api(backend: Backend) -> Api {
 
 impl Api {
     async fn new(backend: Backend) -> Self {
-        let mut policy = Policy { phone_required: false, sandbox_code: Some(CODE.into()), ..Policy::default() };
+        // Who reaches whom, with a password sign-in: the second factor the
+        // back office asks for by default (`back_office_mfa`) is proven in
+        // tests/security.rs and tests/iam.rs.
+        let mut policy = Policy {
+            phone_required: false,
+            sandbox_code: Some(CODE.into()),
+            back_office_mfa: false,
+            ..Policy::default()
+        };
         // A seed spelling, kept as given, that only admin tokens grant.
         policy.roles.push(RoleRule { name: "ADMIN".into(), granted_by: vec!["admin".into()] });
         // A reference kind of the tenant's own, named in two languages.

@@ -20,7 +20,7 @@ use super::codes::hash_code;
 use super::error::Error;
 use super::ids::UserId;
 use super::limits;
-use super::password::{CurrentPassword, Password};
+use super::password::CurrentPassword;
 use super::policy::Factor;
 use super::tenant::Tenant;
 use super::user::{User, audit_write, load_user};

@@ -9,7 +9,7 @@ use super::codes::{PendingCode, draw_code, hash_code, spend_try};
 use super::error::Error;
 use super::ids::UserId;
 use super::limits;
-use super::password::{CurrentPassword, Password};
+use super::password::CurrentPassword;
 use super::tenant::Tenant;
 use super::user::{PendingCredential, Session, User, audit_write, load_user, lock_write, sweep_sessions};
 use super::values::{EmailAddress, PersonalDetails, Phone, Status, Username};

@@ -468,7 +468,8 @@ async fn complete(
     // proves who holds the address and phone, not a second factor.
     let amr = [(user.email_verified_at.is_some(), "otp"), (user.phone_verified_at.is_some(), "sms")]
         .into_iter()
-        .filter_map(|(proved, method)| proved.then(|| method.to_owned()))
+        .filter(|(proved, _)| *proved)
+        .map(|(_, method)| method.to_owned())
         .collect();
     let (session_writes, tokens) = open_session(app, tenant, &user, device_id, amr)?;
     let mut writes = vec![
