@@ -113,6 +113,7 @@ on_both_stores!(api;
     fifty_parallel_wrong_step_ups_compare_at_most_five_and_end_the_session,
     closing_the_account_erases_its_sign_up_record,
     sign_up_starts_and_resends_share_the_address_hourly_limit,
+    fifty_parallel_starts_and_resends_send_at_most_five_emails,
     a_login_within_the_sms_cooldown_answers_the_challenge_with_other_factors,
     a_sign_up_flood_leaves_two_factor_texts_going,
     the_back_office_needs_a_session_that_passed_a_second_factor,
@@ -261,6 +262,28 @@ async fn sign_up_starts_and_resends_share_the_address_hourly_limit(api: Api) {
         assert!(resent.retry_after().is_some());
     }
     assert_eq!(api.app.messages_to("flood@example.com").len(), 5, "five e-mails an hour to one address");
+}
+
+/// The shared limit holds under a burst: 40 resends and 10 new sign-ups
+/// for one address at once put at most five e-mails in its inbox.
+async fn fifty_parallel_starts_and_resends_send_at_most_five_emails(api: Api) {
+    let body = json!({
+        "email": "burst@example.com", "password": PASSWORD, "first_name": "Anna", "last_name": "Muster",
+        "terms_accepted": true, "privacy_policy_accepted": true,
+    });
+    let first = api.post("/v1/registrations", body.clone(), &[]).await;
+    let id = first.body["registration_id"].as_str().unwrap().to_owned();
+    api.app.clock.advance(chrono::Duration::seconds(61));
+    let resend = format!("/v1/registrations/{id}/resend");
+    let resends = (0..40).map(|_| api.post(&resend, json!({ "channel": "email" }), &[]));
+    let starts = (0..10).map(|_| api.post("/v1/registrations", body.clone(), &[]));
+    let (resent, started) =
+        futures::future::join(futures::future::join_all(resends), futures::future::join_all(starts)).await;
+    let answers: Vec<&Answer> = resent.iter().chain(&started).collect();
+    assert!(answers.iter().all(|a| a.status.is_success() || a.status.is_client_error()), "no 5xx");
+    let sent = api.app.messages_to("burst@example.com").len();
+    assert!(sent <= 5, "{sent} e-mails within the hour");
+    assert!(sent >= 2, "the first and at least one more went out: {sent}");
 }
 
 /// A login again within the SMS cooldown (signed out and in again) is not
