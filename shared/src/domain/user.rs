@@ -137,6 +137,7 @@ pub fn open_session(
         expires_at: now + refresh_ttl,
         epoch: user.session_epoch,
         auth_time: Some(now),
+        last_used_at: Some(now),
     };
     let refresh_token = refresh_token(&user.id, &session.id, &app.random_token(32));
     let refresh = RefreshRecord {
