@@ -2,9 +2,10 @@
 # Runs schemathesis (from .venv-st) against the local API on a free port:
 #   1. every operation of docs/openapi.json with the sandbox API key and the
 #      admin token (so /v1/users is exercised past authentication);
-#   2. the /v1/me, logout and logout-all operations with the access token of
-#      a user signed up through the API (scripts/schemathesis_hooks.py logs
-#      in again whenever logout has ended the session). This run uses a second
+#   2. the /v1/me (sessions included), logout and logout-all operations with
+#      the access token of a user signed up through the API
+#      (scripts/schemathesis_hooks.py logs in again whenever logout, or
+#      DELETE /v1/me/sessions/{id} of its own session, has ended the session). This run uses a second
 #      server whose sandbox tenant asks for no phone, so the login needs no
 #      2FA code.
 # Every check but positive_data_acceptance, a few hundred examples each.

@@ -1,8 +1,10 @@
-"""Schemathesis auth for the routes of a signed-in user (/v1/me, logout).
+"""Schemathesis auth for the routes of a signed-in user (/v1/me, its
+sessions, logout).
 
 Each token comes from a real login of a user signed up through the API.
-Logout and logout-all end that session, so schemathesis asks for a new token
-whenever a call answers 401 (its `retry_on` default) and replays the call.
+Logout, logout-all and ending the own session (DELETE /v1/me/sessions/{id})
+end that session, so schemathesis asks for a new token whenever a call
+answers 401 (its `retry_on` default) and replays the call.
 Every request here comes from its own loopback address, as from its own
 device, so the per-IP limits are not what the run measures.
 

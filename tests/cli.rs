@@ -258,10 +258,17 @@ async fn set_policy_merges_and_validates() {
     assert_eq!(policy["ip_limits"]["logins_per_5_min"], 500, "IP limits kept");
     assert_eq!(policy["ip_limits"]["signups_per_hour"], 100);
     assert_eq!(policy["terms_version"], "2026-05", "legal versions kept");
+    assert_eq!(policy["refresh"]["idle_timeout_secs"], 2_592_000, "the idle timeout's default");
+    let idle = cli.json(&["tenant", "set-policy", "shop", "--policy", r#"{"refresh": {"idle_timeout_secs": 86400}}"#]);
+    assert_eq!(idle["policy"]["refresh"]["idle_timeout_secs"], 86_400);
+    let idle = cli.json(&["tenant", "set-policy", "shop", "--refresh-idle-timeout", "3600"]);
+    assert_eq!(idle["policy"]["refresh"]["idle_timeout_secs"], 3600);
+    assert_eq!(idle["policy"]["access_token_ttl_secs"], 600, "the rest kept");
 
     for (patch, reason) in [
         (r#"{"access_token_ttl_secs": 9223372036854775807}"#, "access_token_ttl_secs must be"),
         (r#"{"refresh_token_ttl_secs": -5}"#, "refresh_token_ttl_secs must be"),
+        (r#"{"refresh": {"idle_timeout_secs": 60}}"#, "refresh.idle_timeout_secs must be 600 to"),
         (r#"{"codes": {"lenght": 8}}"#, "unknown field codes.lenght"),
         (r#"{"languages": ["xx"]}"#, "languages must be"),
         (r#"{"cors_origins": ["https://shop.example/app"]}"#, "is not an origin"),
@@ -277,8 +284,11 @@ async fn set_policy_merges_and_validates() {
     }
     let flag = cli.run(&["tenant", "set-policy", "shop", "--access-token-ttl", "99999999999999"]);
     assert!(!flag.ok && flag.stderr.contains("access_token_ttl_secs must be"), "{}", flag.stderr);
+    let flag = cli.run(&["tenant", "set-policy", "shop", "--refresh-idle-timeout", "10"]);
+    assert!(!flag.ok && flag.stderr.contains("refresh.idle_timeout_secs must be"), "{}", flag.stderr);
     let shown = cli.json(&["tenant", "show", "shop"]);
     assert_eq!(shown["policy"]["access_token_ttl_secs"], 600, "nothing refused was stored");
+    assert_eq!(shown["policy"]["refresh"]["idle_timeout_secs"], 3600, "nothing refused was stored");
 }
 
 /// `reference set|remove|list`: the tenant's own kinds, through the back

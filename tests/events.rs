@@ -42,6 +42,7 @@ const PASSWORD: &str = "Str0ng!Pass";
 const ORIGIN: &str = "http://localhost:3000";
 const EVENT_CEREMONY: &str = "cer_01a214ebb5f4742abc6ee99dd3ac47d9";
 const EVENT_PASSKEY: &str = "pk_01a214ebb5f4742abc6ee99dd3ac47d9";
+const EVENT_SESSION: &str = "ses_01a214ebb5f4742abc6ee99dd3ac47d9";
 /// The events' credentials, as their bodies (JSON in a JSON string) hold them.
 const EVENT_REGISTRATION_CREDENTIAL: &str = r#"{\"id\": \"AAAAAAAAAAAAAAAAAAAAAA\", \"rawId\": \"AAAAAAAAAAAAAAAAAAAAAA\", \"type\": \"public-key\", \"response\": {\"clientDataJSON\": \"e30\", \"attestationObject\": \"oA\"}}"#;
 const EVENT_ASSERTION: &str = r#"{\"id\": \"AAAAAAAAAAAAAAAAAAAAAA\", \"rawId\": \"AAAAAAAAAAAAAAAAAAAAAA\", \"type\": \"public-key\", \"response\": {\"clientDataJSON\": \"e30\", \"authenticatorData\": \"AA\", \"signature\": \"AA\", \"userHandle\": \"AA\"}}"#;
@@ -445,6 +446,38 @@ async fn change_password_event() {
     f.user().await;
     let (status, body, _) = f.answer("change-password").await;
     assert_eq!(status, 200, "{body}");
+}
+
+#[tokio::test]
+async fn list_sessions_event() {
+    let mut f = fixture(false).await;
+    let tokens = f.user().await;
+    let (status, body, headers) = f.answer("list-sessions").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(headers["cache-control"], "no-store");
+    // The sign-up's session and the login's, the login's the caller's.
+    let sessions = body["sessions"].as_array().unwrap();
+    assert_eq!(sessions.len(), 2, "{body}");
+    let current: Vec<&Value> = sessions.iter().filter(|s| s["current"] == true).collect();
+    assert_eq!(current.len(), 1, "{body}");
+    assert!(tokens.refresh_token.contains(&format!(".{}.", current[0]["id"].as_str().unwrap())), "{body}");
+    assert_eq!(current[0]["device_id"], DEVICE);
+}
+
+#[tokio::test]
+async fn delete_session_event() {
+    let mut f = fixture(false).await;
+    f.user().await;
+    // Another sign-in of the user: the event ends it.
+    let other = f.login().await;
+    let token = shared::domain::ids::RefreshToken::parse(&other.refresh_token).unwrap();
+    f.swaps.push((EVENT_SESSION, token.session_id().to_string()));
+    let (status, body, _) = f.answer("delete-session").await;
+    assert_eq!(status, 200, "{body}");
+    let refreshed = auth::refresh(&f.app, &f.tenant, &token, DEVICE).await;
+    assert_eq!(refreshed.unwrap_err(), shared::domain::Error::InvalidToken);
+    let (status, body, _) = f.answer("delete-session").await;
+    assert_eq!((status, body["code"].as_str()), (404, Some("session_not_found")), "{body}");
 }
 
 impl Fixture {

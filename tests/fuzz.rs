@@ -280,6 +280,8 @@ fuzz_routes!(
     add_credential => "add-credential",
     verify_credential => "verify-credential",
     change_password => "change-password",
+    list_sessions => "list-sessions",
+    delete_session => "delete-session",
     get_factors => "get-factors",
     enroll_totp => "enroll-totp",
     confirm_totp => "confirm-totp",

@@ -45,6 +45,8 @@ const PASSWORD: &str = "Str0ng!Pass";
 const PASSKEY_ORIGIN: &str = "http://localhost:3000";
 const ORIGIN: &str = "https://app.example.com";
 const LEGACY_ORIGIN: &str = "https://legacy.example.com";
+/// The stack tenant's `refresh.idle_timeout_secs`.
+const IDLE_SECS: i64 = 24 * 3600;
 
 /// The IAM-enforcing moto's URL; the test fails loudly without it.
 fn iam_moto_url() -> String {
@@ -559,6 +561,9 @@ impl Stack {
                 sandbox_code: Some(CODE.into()),
                 cors_origins: vec![ORIGIN.into()],
                 usernames: shared::domain::tenant::Usernames::Optional,
+                // A day, so the session flows reach it well within the
+                // refresh tokens' 14 days.
+                refresh: shared::domain::policy::RefreshPolicy { idle_timeout_secs: IDLE_SECS },
                 passkeys: shared::domain::policy::PasskeyPolicy {
                     rp_id: Some("localhost".into()),
                     origins: vec![PASSKEY_ORIGIN.into()],
@@ -954,6 +959,46 @@ async fn phone_first_flows(stack: &Stack) {
     assert!(told(stack), "the notice went out");
 }
 
+/// The session functions and the refresh's idle timeout: a list, another
+/// device's session ended (and again: 404), the caller's own ended, and a
+/// refresh past the idle timeout, which ends its session. It moves the
+/// clock by a day: run it last.
+async fn session_flows(stack: &Stack) {
+    let (_, email) = stack.admin_user("sia", json!({})).await;
+    let first = stack.signed_in(&email, PASSWORD, "s1").await;
+    let second = stack.signed_in(&email, PASSWORD, "s2").await;
+    let session_of = |tokens: &Value| tokens["refresh_token"].as_str().unwrap().split('.').nth(1).unwrap().to_owned();
+    let bearer = |tokens: &Value| format!("Bearer {}", tokens["access_token"].as_str().unwrap());
+    let auth = bearer(&first);
+    let auth = [("Authorization", auth.as_str())];
+    let listed = stack.send(Method::GET, "/v1/me/sessions", None, &auth).await;
+    assert_eq!(listed.status, StatusCode::OK, "{}", listed.body);
+    assert_eq!(listed.body["sessions"].as_array().map(Vec::len), Some(2), "{}", listed.body);
+    let path = format!("/v1/me/sessions/{}", session_of(&second));
+    let ended = stack.send(Method::DELETE, &path, None, &auth).await;
+    assert_eq!(ended.status, StatusCode::OK, "{}; refused so far: {:?}", ended.body, stack.denials());
+    let again = stack.send(Method::DELETE, &path, None, &auth).await;
+    assert_eq!((again.status, again.code()), (StatusCode::NOT_FOUND, "session_not_found"), "{}", again.body);
+    let refresh = |tokens: &Value, device: &'static str| {
+        let body = json!({ "refresh_token": tokens["refresh_token"] });
+        async move { stack.post("/v1/auth/refresh", body, &[("X-Device-ID", device)]).await }
+    };
+    assert_eq!(refresh(&second, "s2").await.code(), "invalid_token", "ended");
+    // Used within the timeout: refreshes; idle past it: refused and ended.
+    stack.advance(IDLE_SECS - 600);
+    let used = refresh(&first, "s1").await;
+    assert_eq!(used.status, StatusCode::OK, "{}", used.body);
+    stack.advance(IDLE_SECS + 1);
+    let idle = refresh(&used.body, "s1").await;
+    assert_eq!((idle.status, idle.code()), (StatusCode::UNAUTHORIZED, "invalid_token"), "{}", idle.body);
+    // A new sign-in ends its own session.
+    let fresh = stack.signed_in(&email, PASSWORD, "s3").await;
+    let auth = bearer(&fresh);
+    let path = format!("/v1/me/sessions/{}", session_of(&fresh));
+    let ended = stack.send(Method::DELETE, &path, None, &[("Authorization", auth.as_str())]).await;
+    assert_eq!(ended.status, StatusCode::OK, "{}", ended.body);
+}
+
 /// The signed-in user's functions, on a back-office user.
 async fn signed_in_flows(stack: &Stack) {
     let (_, email) = stack.admin_user("mia", json!({})).await;
@@ -1237,6 +1282,8 @@ async fn every_function_runs_its_flows_under_its_own_policy() {
     passkey_flows(&stack).await;
     back_office_flows(&stack).await;
     service_owner_flows(&stack).await;
+    // Last: it moves the clock by a day.
+    session_flows(&stack).await;
     assert_eq!(stack.denials(), BTreeSet::new(), "AWS refused these (function, action) pairs");
 
     // Least privilege: every action a policy allows was used by its flows.
@@ -1260,6 +1307,27 @@ async fn every_function_runs_its_flows_under_its_own_policy() {
     assert!(mails.iter().any(|m| m.to_string().contains(&stack.domain)), "e-mails went out through SES");
     let sms = state["sns"]["SMS"].as_array().cloned().unwrap_or_default();
     assert!(sms.len() >= 3, "SMS went out through SNS");
+}
+
+/// The session functions (and the refresh, whose writes they changed) alone:
+/// their flows pass under exactly their template actions, and use each one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_session_functions_run_their_flows_under_their_own_policy() {
+    let template = template();
+    let stack = Stack::up(&template).await;
+    session_flows(&stack).await;
+    assert_eq!(stack.denials(), BTreeSet::new(), "AWS refused these (function, action) pairs");
+    let used = stack.used.lock().unwrap().clone();
+    let checked = ["list-sessions", "delete-session", "refresh"];
+    let unused: Vec<(String, String)> = functions(&template)
+        .into_iter()
+        .filter(|f| checked.contains(&f.binary.as_str()))
+        .flat_map(|f| f.actions.into_iter().map(move |a| (f.binary.clone(), a)))
+        .filter(|pair| !used.contains(pair))
+        .collect();
+    assert!(unused.is_empty(), "allowed but never used by the function's flows: {unused:?}");
+    let served = stack.deployed.served.lock().unwrap().clone();
+    assert!(checked.iter().all(|f| served.contains(*f)), "{served:?}");
 }
 
 /// Removes `action` from `binary`'s statements in `template`.

@@ -228,9 +228,15 @@ impl Bench {
         let ceremony = self.expect(m, "passkey-sign-in-options", options, Some(json!({})), None, 200).await;
         let assertion = key.get(&ceremony.body["publicKey"], PASSKEY_ORIGIN);
         let body = json!({ "ceremony_id": ceremony.body["ceremony_id"], "credential": assertion });
-        self.expect(m, "passkey-sign-in", "/v1/auth/passkey", Some(body), None, 200).await;
+        let by_passkey = self.expect(m, "passkey-sign-in", "/v1/auth/passkey", Some(body), None, 200).await;
         let path = format!("/v1/me/passkeys/{}", added.body["passkey"]["id"].as_str().unwrap_or_default());
         self.expect(m, "delete-passkey", &path, Some(step_up), Some(&access), 200).await;
+
+        // The user's sessions: the passkey's sign-in, listed and ended from the first.
+        self.expect(m, "list-sessions", "/v1/me/sessions", None, Some(&access), 200).await;
+        let refresh_token = by_passkey.str("refresh_token");
+        let session = refresh_token.split('.').nth(1).unwrap_or_default();
+        self.expect(m, "delete-session", &format!("/v1/me/sessions/{session}"), None, Some(&access), 200).await;
 
         // Login with 2FA (the phone is verified), then logout.
         self.wait();

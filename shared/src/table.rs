@@ -19,7 +19,7 @@
 //! | [`Lock`] (e-mail) | `EMAIL#{tenant}#{email}` | `LOCK` | — | sign-up completion, user creation, e-mail change, close | login, sign-up (taken?), reset |
 //! | [`Lock`] (username) | `USERNAME#{tenant}#{lower-case name}` | `LOCK` | — | sign-up completion, user creation, `PATCH /v1/users/{id}`, `PATCH /v1/me`, close | login by username, sign-up (taken?), `GET /v1/users?username=` |
 //! | [`Lock`] (phone) | `PHONE#{tenant}#{e164}` | `LOCK` | — | sign-up completion, phone change, close | login by phone |
-//! | [`Session`] | `USER#{usr}` | `SESSION#{ses}` | refresh lifetime | sign-in, sign-up completion, refresh (binds the device) | bearer requests, refresh, logout, sessions list |
+//! | [`Session`] | `USER#{usr}` | `SESSION#{ses}` | refresh lifetime | sign-in, sign-up completion, refresh (binds the device, `last_used_at`), `DELETE /v1/me/sessions/{id}` | bearer requests, refresh, logout, `GET /v1/me/sessions` |
 //! | [`RefreshRecord`] | `REFRESH#{sha256(token)}` | `REFRESH` | refresh lifetime | sign-in, refresh (rotation) | refresh, logout |
 //! | [`Challenge`] | `CHALLENGE#{chl}` | `CHALLENGE` | 2FA: the policy's code lifetime; password change, legal acceptance: 5 min | login, `POST /v1/auth/mfa/send` (a new code) | `POST /v1/auth/mfa`, password challenge |
 //! | [`PendingMfa`] | `USER#{usr}` | `MFA#{sha256(device)}` | the challenge's | login (2FA), `POST /v1/auth/mfa/send` | login within the cooldown |
@@ -504,12 +504,25 @@ pub struct Session {
     /// step-up within the tenant's window needs no password again.
     #[serde(default)]
     pub auth_time: Option<DateTime<Utc>>,
+    /// When the session was opened or last refreshed (policy
+    /// `refresh.idle_timeout_secs` counts from here). `None` in items
+    /// written before it was tracked: read it through [`Session::last_used`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_used_at: Option<DateTime<Utc>>,
     /// How the sign-in proved who the user is (RFC 8176 values: `pwd`,
     /// `otp`, `sms`, `hwk`, `mfa`, …), for the tokens' `amr`. The user's
     /// roles and type are not copied here: every token reads them from the
     /// user, so a change reaches the next refresh.
     #[serde(default)]
     pub amr: Vec<String>,
+}
+
+impl Session {
+    /// When the session was last used: opened, or refreshed (an item
+    /// written before this was tracked counts from its opening).
+    pub fn last_used(&self) -> DateTime<Utc> {
+        self.last_used_at.unwrap_or(self.created_at)
+    }
 }
 
 impl Record for Session {

@@ -151,6 +151,10 @@ struct PolicyFlags {
     /// Refresh-token lifetime in seconds.
     #[arg(long)]
     refresh_token_ttl: Option<i64>,
+    /// Seconds without a refresh after which a session ends
+    /// (`refresh.idle_timeout_secs`).
+    #[arg(long)]
+    refresh_idle_timeout: Option<i64>,
     /// Current terms version.
     #[arg(long)]
     terms_version: Option<String>,
@@ -175,6 +179,9 @@ impl PolicyFlags {
         }
         if let Some(v) = self.refresh_token_ttl {
             policy.refresh_token_ttl_secs = v;
+        }
+        if let Some(v) = self.refresh_idle_timeout {
+            policy.refresh.idle_timeout_secs = v;
         }
         if let Some(v) = &self.terms_version {
             policy.terms_version = v.clone();

@@ -1038,6 +1038,11 @@ pub async fn refresh(app: &App, tenant: &Tenant, token: &RefreshToken, device_id
             _ => {}
         }
         let now = app.clock.now();
+        // Unused past the tenant's idle timeout: ended, like an expired one.
+        if super::sessions::idle(tenant, &session, now) {
+            super::sessions::end_idle(app, &session).await?;
+            return Err(Error::InvalidToken);
+        }
         let next = successor(app, user_id, session_id, token)?;
         if let Some(rotated_at) = record.rotated_at {
             if now - rotated_at <= Duration::seconds(REFRESH_GRACE_SECS) {
@@ -1069,12 +1074,11 @@ pub async fn refresh(app: &App, tenant: &Tenant, token: &RefreshToken, device_id
         };
         // The old record stays (until its TTL) to recognise reuse.
         let mut writes = vec![record.put(token, Condition::Version(version))?, fresh.put(&next, Condition::NotExists)?];
-        if session.device_id.is_none() {
-            session.device_id = Some(device_id.to_owned());
-            writes.push(Write::Put { item: session.item()?, condition: Condition::Version(session_version) });
-        } else {
-            writes.push(Write::Check { key: session_key(&session.user_id, &session.id), condition: Condition::Exists });
-        }
+        // The session, as read (so it still exists): bound to the device on
+        // its first refresh, and used now (the idle timeout counts from here).
+        session.device_id.get_or_insert_with(|| device_id.to_owned());
+        session.last_used_at = Some(now);
+        writes.push(Write::Put { item: session.item()?, condition: Condition::Version(session_version) });
         match app.store.transact(writes).await {
             Ok(()) => return tokens_for(app, tenant, &session, &user, next),
             Err(StoreError::ConditionFailed { index: 2 }) => return Err(Error::InvalidToken),

@@ -126,6 +126,10 @@ pub enum Error {
     PasskeyLimit,
     #[error("passkey not found")]
     PasskeyNotFound,
+    /// No live session of the caller's by that id (unknown, ended, or
+    /// another user's: one answer for all).
+    #[error("session not found")]
+    SessionNotFound,
     /// 2FA is required, and the user has no factor the tenant allows.
     #[error("no second factor available")]
     MfaUnavailable,

@@ -14,6 +14,7 @@ pub mod password;
 pub mod policy;
 pub mod reference;
 pub mod registration;
+pub mod sessions;
 pub mod tenant;
 pub mod tokens;
 pub mod user;

@@ -237,6 +237,23 @@ impl SecondFactorPolicy {
     }
 }
 
+/// How long a session lives without use, beside the refresh token's
+/// absolute lifetime (`refresh_token_ttl_secs`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RefreshPolicy {
+    /// A refresh after this many seconds without one (or since the
+    /// sign-in) fails like an expired session, and the session ends
+    /// (OWASP ASVS 3.3.4's idle timeout).
+    pub idle_timeout_secs: i64,
+}
+
+impl Default for RefreshPolicy {
+    fn default() -> Self {
+        Self { idle_timeout_secs: 30 * 24 * 3600 }
+    }
+}
+
 /// Where the tenant's passkeys live: the WebAuthn relying party (its id, a
 /// registrable domain such as `example.com`) and the origins its pages run
 /// on (`https://app.example.com`). Without an `rp_id`, no passkeys.
@@ -256,6 +273,8 @@ pub struct Policy {
     pub registration_ttl_secs: i64,
     pub access_token_ttl_secs: i64,
     pub refresh_token_ttl_secs: i64,
+    /// The refresh token's idle timeout.
+    pub refresh: RefreshPolicy,
     /// Whether sign-up needs a verified phone after the e-mail.
     pub phone_required: bool,
     /// What a sign-up starts with: `email` (then the phone if
@@ -304,6 +323,7 @@ impl Default for Policy {
             registration_ttl_secs: 24 * 3600,
             access_token_ttl_secs: 15 * 60,
             refresh_token_ttl_secs: 14 * 24 * 3600,
+            refresh: RefreshPolicy::default(),
             phone_required: true,
             sign_up_starts_with: SignUpStart::Email,
             email_required: true,
@@ -337,6 +357,10 @@ impl Policy {
         };
         within("access_token_ttl_secs", self.access_token_ttl_secs, 60, 24 * 3600);
         within("refresh_token_ttl_secs", self.refresh_token_ttl_secs, 300, 400 * 24 * 3600);
+        // Only a refresh counts as use: a timeout shorter than an access
+        // token's life would end the session of a client that is using it.
+        let idle_floor = self.access_token_ttl_secs.clamp(300, 24 * 3600);
+        within("refresh.idle_timeout_secs", self.refresh.idle_timeout_secs, idle_floor, 400 * 24 * 3600);
         within("registration_ttl_secs", self.registration_ttl_secs, 600, 30 * 24 * 3600);
         within("step_up_window_secs", self.step_up_window_secs, 0, 3600);
         within("sms.per_hour", i64::try_from(self.sms.per_hour).unwrap_or(i64::MAX), 0, 100_000_000);
@@ -475,4 +499,36 @@ pub fn parse_origin(text: &str) -> Option<String> {
         && rest.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']'));
     let port_ok = rest.rsplit_once(':').is_none_or(|(_, port)| port.parse::<u16>().is_ok() || rest.ends_with(']'));
     (matches!(scheme, "http" | "https") && host_ok && port_ok).then(|| text.to_ascii_lowercase())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_refresh_idle_timeout_defaults_to_30_days_and_a_stored_policy_without_it_still_loads() {
+        assert_eq!(Policy::default().refresh.idle_timeout_secs, 2_592_000);
+        // A policy stored before the field existed.
+        let stored = serde_json::json!({ "refresh_token_ttl_secs": 600, "codes": { "length": 8 } });
+        let policy: Policy = serde_json::from_value(stored).unwrap();
+        assert_eq!((policy.refresh_token_ttl_secs, policy.refresh.idle_timeout_secs), (600, 2_592_000));
+        let partial: Policy = serde_json::from_value(serde_json::json!({ "refresh": {} })).unwrap();
+        assert_eq!(partial.refresh, RefreshPolicy::default());
+    }
+
+    #[test]
+    fn the_refresh_idle_timeout_is_bounded_and_outlasts_an_access_token() {
+        let with = |access: i64, idle: i64| {
+            let refresh = RefreshPolicy { idle_timeout_secs: idle };
+            Policy { access_token_ttl_secs: access, refresh, ..Policy::default() }.problems()
+        };
+        assert!(with(900, 900).is_empty() && with(900, 400 * 24 * 3600).is_empty());
+        assert!(with(60, 300).is_empty(), "never below 5 minutes");
+        for idle in [899, 300, -1, 0, i64::MAX] {
+            assert_eq!(with(900, idle), [format!("refresh.idle_timeout_secs must be 900 to 34560000, not {idle}")]);
+        }
+        assert_eq!(with(60, 299), ["refresh.idle_timeout_secs must be 300 to 34560000, not 299"]);
+        // A broken access-token lifetime is reported once, on its own field.
+        assert_eq!(with(i64::MAX, 86_400).len(), 1);
+    }
 }

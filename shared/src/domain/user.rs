@@ -149,6 +149,7 @@ pub fn open_session(
         epoch: user.session_epoch,
         auth_time: Some(now),
         amr,
+        last_used_at: Some(now),
     };
     let refresh_token = refresh_token(&user.id, &session.id, &app.random_token(32));
     let refresh = RefreshRecord {

@@ -107,6 +107,8 @@ endpoints! {
     AddCredential => me::add_credential, BOTH;
     VerifyCredential => me::verify_credential, BOTH;
     ChangePassword => me::change_password, BOTH;
+    ListSessions => me::list_sessions, NOTHING;
+    DeleteSession => me::delete_session, NOTHING;
     GetFactors => factors::get_factors, NOTHING;
     EnrollTotp => factors::enroll_totp, NOTHING;
     ConfirmTotp => factors::confirm_totp, EMAIL;

@@ -212,6 +212,22 @@ fn passkey_view() -> Value {
     )
 }
 
+/// `GET /v1/me/sessions`: the caller's live sessions.
+fn sessions_view() -> Value {
+    let session = object(
+        vec![
+            ("id", json!({ "type": "string", "pattern": "^ses_[0-9a-f]{32}$" })),
+            ("device_id", nullable_string()),
+            ("created_at", time()),
+            ("last_used_at", time()),
+            ("expires_at", time()),
+            ("current", json!({ "type": "boolean" })),
+        ],
+        vec!["id", "device_id", "created_at", "last_used_at", "expires_at", "current"],
+    );
+    object(vec![("sessions", json!({ "type": "array", "items": session }))], vec!["sessions"])
+}
+
 /// `GET /v1/me/factors`.
 fn factors_view() -> Value {
     let credential = || {
@@ -583,6 +599,10 @@ fn operation(endpoint: Endpoint) -> Operation {
         Endpoint::ChangePassword => {
             with_body(me::ChangePasswordBody::schema(), (200, message()), &[400, 409, 413, 415, 422])
         }
+        Endpoint::ListSessions => plain((200, sessions_view())),
+        // A malformed id is 422 (field `id`); an unknown one, or another
+        // user's, 404 alike.
+        Endpoint::DeleteSession => Operation { problems: &[404, 422], ..plain((200, message())) },
         Endpoint::GetFactors => plain((200, factors_view())),
         Endpoint::EnrollTotp => with_body(
             factors::StepUpBody::schema(),
@@ -843,6 +863,7 @@ fn path_parameter(route: &Route, name: &str) -> Value {
             json!({ "type": "string", "pattern": "^reg_[0-9a-f]{32}$" })
         }
         (Endpoint::DeletePasskey, _) => json!({ "type": "string", "pattern": "^pk_[0-9a-f]{32}$" }),
+        (Endpoint::DeleteSession, _) => json!({ "type": "string", "pattern": "^ses_[0-9a-f]{32}$" }),
         _ => json!({ "type": "string", "pattern": "^usr_[0-9a-f]{32}$" }),
     };
     json!({ "name": name, "in": "path", "required": true, "schema": schema })

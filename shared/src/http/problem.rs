@@ -158,6 +158,7 @@ impl From<Error> for Problem {
             Error::PasskeysNotConfigured => Problem::new(StatusCode::CONFLICT, "passkeys_not_configured"),
             Error::PasskeyLimit => Problem::new(StatusCode::CONFLICT, "passkey_limit"),
             Error::PasskeyNotFound => Problem::new(StatusCode::NOT_FOUND, "passkey_not_found"),
+            Error::SessionNotFound => Problem::new(StatusCode::NOT_FOUND, "session_not_found"),
             Error::Unavailable { reason, registration_id } => {
                 // The reason is for operators only; the client learns what to do.
                 tracing::error!(%reason, "dependency unavailable");

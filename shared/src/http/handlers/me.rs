@@ -1,5 +1,5 @@
 //! The signed-in user (SPEC §6): profile, closing the account, new
-//! credentials, and the password.
+//! credentials, the password, and the user's sessions (SPEC §5).
 
 use ::http::StatusCode;
 use lambda_http::{Body, Response};
@@ -8,8 +8,10 @@ use serde_json::json;
 use super::reply::{clear_cookie, json_response, message};
 use crate::domain::FieldError;
 use crate::domain::auth;
+use crate::domain::ids::SessionId;
 use crate::domain::me::{self, NewCredential};
 use crate::domain::password::{CurrentPassword, Password};
+use crate::domain::sessions;
 use crate::domain::values::{self, EmailAddress, Phone};
 use crate::http::body::{
     Choice, Code, Cx, NewPassword, OneOf, Password as PasswordField, ProfilePatchBody, Text, check_confirmation,
@@ -179,4 +181,25 @@ pub async fn change_password(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
     auth::change_password(ctx.app, tenant, &principal.session, &Password::new(current), &Password::new(new_password))
         .await?;
     Ok(json_response(StatusCode::OK, json!({ "message": message(ctx, "password_changed") })))
+}
+
+/// `GET /v1/me/sessions`: the caller's live sessions, its own marked
+/// `current` (personal data: the pipeline answers with `no-store`).
+pub async fn list_sessions(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
+    let tenant = ctx.tenant()?;
+    let principal = ctx.principal()?;
+    let sessions = sessions::list(ctx.app, tenant, &principal.user_id, &principal.session_id).await?;
+    Ok(json_response(StatusCode::OK, json!({ "sessions": sessions })))
+}
+
+/// `DELETE /v1/me/sessions/{id}`: ends one of the caller's sessions (its
+/// own too, like a logout: then the refresh cookie is cleared as well).
+pub async fn delete_session(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
+    let tenant = ctx.tenant()?;
+    let principal = ctx.principal()?;
+    let id = SessionId::parse(ctx.param("id"))
+        .ok_or_else(|| Problem::validation(vec![FieldError::new("id", "invalid_id")]))?;
+    sessions::end(ctx.app, tenant, &principal.user_id, &id, &principal.session_id).await?;
+    let response = json_response(StatusCode::OK, json!({ "message": message(ctx, "session_ended") }));
+    Ok(if id == principal.session_id { clear_cookie(ctx, response) } else { response })
 }

@@ -1,0 +1,201 @@
+//! The signed-in user's sessions (SPEC §5, "Claims and sessions"): which
+//! are live, the list a user sees, ending one of them, and the idle timeout
+//! (policy `refresh.idle_timeout_secs`) a refresh enforces.
+//!
+//! A session is live while its item exists and has not expired (the store
+//! treats an expired item as absent), its epoch has not been ended
+//! ([`User::session_valid`]), and it was used (opened or refreshed) within
+//! the tenant's idle timeout.
+
+use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
+
+use super::error::Error;
+use super::ids::{SessionId, UserId};
+use super::tenant::Tenant;
+use super::user::{Session, User, audit_write, load_session_and_user, load_user};
+use crate::app::App;
+use crate::ports::{Condition, StoreError, Write};
+use crate::table::{self, session_key, sessions_of};
+
+/// The most session items one list reads (the newest): a partition can
+/// hold sessions of ended epochs that a failed sweep left to their TTL.
+pub const MAX_LISTED: usize = 1000;
+
+/// A session as its owner sees it (`GET /v1/me/sessions`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SessionView {
+    pub id: SessionId,
+    /// The `X-Device-ID` it is bound to (`None` until its first refresh
+    /// for a session a sign-up opened without one).
+    pub device_id: Option<String>,
+    pub created_at: DateTime<Utc>,
+    /// Opened or last refreshed.
+    pub last_used_at: DateTime<Utc>,
+    /// Its absolute end (the refresh token's lifetime from the sign-in).
+    pub expires_at: DateTime<Utc>,
+    /// The session of the access token that asked.
+    pub current: bool,
+}
+
+/// Whether `session` has gone unused for longer than the tenant's idle
+/// timeout at `now`.
+pub fn idle(tenant: &Tenant, session: &Session, now: DateTime<Utc>) -> bool {
+    now - session.last_used() > Duration::seconds(tenant.policy.refresh.idle_timeout_secs)
+}
+
+/// Whether `session` of `user` is live at `now`: not expired, not of an
+/// ended epoch, not idle.
+pub fn live(tenant: &Tenant, user: &User, session: &Session, now: DateTime<Utc>) -> bool {
+    session.user_id == user.id
+        && session.tenant_id == tenant.id
+        && session.expires_at > now
+        && user.session_valid(session)
+        && !idle(tenant, session, now)
+}
+
+/// The user's live sessions, the most recently used first; `current` marks
+/// the caller's. Two reads at once: the user (for its epoch) and its
+/// sessions.
+pub async fn list(
+    app: &App,
+    tenant: &Tenant,
+    user_id: &UserId,
+    current: &SessionId,
+) -> Result<Vec<SessionView>, Error> {
+    let (pk, prefix) = sessions_of(user_id);
+    let (user, items) = tokio::join!(load_user(app, user_id), app.store.query(&pk, prefix, true, MAX_LISTED));
+    let (user, _) = user?.ok_or(Error::InvalidToken)?;
+    let now = app.clock.now();
+    let mut sessions = Vec::new();
+    for item in items? {
+        let session: Session = match table::decode(item) {
+            Ok(session) => session,
+            // An unreadable item is no session anyone can use.
+            Err(err) => {
+                tracing::warn!(%user_id, error = %err, "session item skipped");
+                continue;
+            }
+        };
+        let is_current = session.id == *current;
+        // The caller's own session passed the bearer check just now.
+        if is_current || live(tenant, &user, &session, now) {
+            sessions.push(SessionView {
+                last_used_at: session.last_used(),
+                id: session.id,
+                device_id: session.device_id,
+                created_at: session.created_at,
+                expires_at: session.expires_at,
+                current: is_current,
+            });
+        }
+    }
+    sessions.sort_by(|a, b| (b.last_used_at, b.created_at, &b.id).cmp(&(a.last_used_at, a.created_at, &a.id)));
+    Ok(sessions)
+}
+
+/// Ends one live session of the user (its refresh tokens stop working at
+/// once, and its access tokens at the next bearer check, which finds no
+/// session); audited as `session_ended`. A session that is not the user's,
+/// not live, or unknown is [`Error::SessionNotFound`], alike.
+pub async fn end(
+    app: &App,
+    tenant: &Tenant,
+    user_id: &UserId,
+    session_id: &SessionId,
+    caller: &SessionId,
+) -> Result<(), Error> {
+    // Under the caller's own partition: another user's session is simply
+    // not there.
+    let (session, user) = load_session_and_user(app, user_id, session_id).await?.ok_or(Error::SessionNotFound)?;
+    if !live(tenant, &user, &session, app.clock.now()) {
+        return Err(Error::SessionNotFound);
+    }
+    let detail = serde_json::json!({ "session_id": session_id, "current": session_id == caller });
+    let writes = vec![
+        // Deleted even if a refresh touched it since the read: the owner
+        // ended it.
+        Write::Delete { key: session_key(user_id, session_id), condition: Condition::Exists },
+        audit_write(app, user_id, "session_ended", detail)?,
+    ];
+    match app.store.transact(writes).await {
+        Ok(()) => Ok(()),
+        // Ended meanwhile (logout, another delete, reuse detection).
+        Err(StoreError::ConditionFailed { index: 0 }) => Err(Error::SessionNotFound),
+        Err(err) => Err(err.into()),
+    }
+}
+
+/// Ends `session`, found idle past the timeout by a refresh, and audits it
+/// (`session_idle_timeout`). One ended meanwhile needs nothing more.
+pub async fn end_idle(app: &App, session: &Session) -> Result<(), Error> {
+    let detail = serde_json::json!({ "session_id": session.id, "last_used_at": session.last_used() });
+    let writes = vec![
+        Write::Delete { key: session_key(&session.user_id, &session.id), condition: Condition::Exists },
+        audit_write(app, &session.user_id, "session_idle_timeout", detail)?,
+    ];
+    match app.store.transact(writes).await {
+        Ok(()) | Err(StoreError::ConditionFailed { index: 0 }) => Ok(()),
+        Err(err) => Err(err.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::policy::{Policy, RefreshPolicy};
+
+    fn tenant(idle_secs: i64) -> Tenant {
+        let refresh = RefreshPolicy { idle_timeout_secs: idle_secs };
+        Tenant { id: "t".into(), name: "T".into(), policy: Policy { refresh, ..Policy::default() } }
+    }
+
+    fn session(created: DateTime<Utc>, last_used: Option<DateTime<Utc>>) -> Session {
+        Session {
+            id: SessionId::parse("ses_1").unwrap(),
+            user_id: UserId::parse("usr_1").unwrap(),
+            tenant_id: "t".into(),
+            device_id: Some("d".into()),
+            roles: Vec::new(),
+            created_at: created,
+            expires_at: created + Duration::days(14),
+            epoch: 0,
+            auth_time: Some(created),
+            last_used_at: last_used,
+        }
+    }
+
+    #[test]
+    fn a_session_is_idle_only_past_the_timeout_since_its_last_use() {
+        let t0 = DateTime::parse_from_rfc3339("2026-11-20T09:00:00Z").unwrap().to_utc();
+        let tenant = tenant(3600);
+        let used = session(t0, Some(t0 + Duration::hours(5)));
+        assert!(!idle(&tenant, &used, t0 + Duration::hours(6)), "exactly the timeout is not past it");
+        assert!(idle(&tenant, &used, t0 + Duration::hours(6) + Duration::seconds(1)));
+        // An item from before `last_used_at` counts from its opening.
+        let old = session(t0, None);
+        assert_eq!(old.last_used(), t0);
+        assert!(idle(&tenant, &old, t0 + Duration::hours(1) + Duration::seconds(1)));
+    }
+
+    #[test]
+    fn live_means_this_users_unexpired_current_epoch_and_not_idle() {
+        let t0 = DateTime::parse_from_rfc3339("2026-11-20T09:00:00Z").unwrap().to_utc();
+        let tenant = tenant(30 * 24 * 3600);
+        let mut user: User = serde_json::from_value(serde_json::json!({
+            "id": "usr_1", "tenant_id": "t", "user_type": "consumer", "status": "active", "email": "a@b.ch",
+            "email_verified_at": null, "phone": null, "phone_verified_at": null, "password_hash": "x",
+            "first_name": "A", "last_name": "B", "language": "en", "terms": null, "privacy": null,
+            "created_at": "2026-11-20T09:00:00Z", "updated_at": "2026-11-20T09:00:00Z",
+        }))
+        .unwrap();
+        let s = session(t0, Some(t0));
+        assert!(live(&tenant, &user, &s, t0 + Duration::days(1)));
+        assert!(!live(&tenant, &user, &s, t0 + Duration::days(14)), "expired");
+        let mut foreign = s.clone();
+        foreign.user_id = UserId::parse("usr_2").unwrap();
+        assert!(!live(&tenant, &user, &foreign, t0));
+        user.end_sessions(None);
+        assert!(!live(&tenant, &user, &s, t0), "an ended epoch");
+    }
+}
