@@ -156,7 +156,7 @@ mod tests {
             user_id: UserId::parse("usr_1").unwrap(),
             tenant_id: "t".into(),
             device_id: Some("d".into()),
-            roles: Vec::new(),
+            amr: Vec::new(),
             created_at: created,
             expires_at: created + Duration::days(14),
             epoch: 0,
