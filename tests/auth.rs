@@ -228,7 +228,7 @@ async fn lockout_sequence_and_its_retry_after(api: Api) {
         .app
         .app
         .store
-        .query(&format!("USER#{}", api.user("lock@example.com").await.0["id"].as_str().unwrap()), "AUDIT#", false, 100)
+        .query_all(&format!("USER#{}", api.user("lock@example.com").await.0["id"].as_str().unwrap()), "AUDIT#")
         .await
         .unwrap();
     assert!(events.iter().any(|e| e.body["event"] == "account_locked"));
@@ -567,7 +567,7 @@ async fn me_profile_update_and_credentials(api: Api) {
     let me = api.me(tokens["access_token"].as_str().unwrap()).await.body;
     assert_eq!(me["phone"], "+41790001122");
     let user_id = me["user_id"].as_str().unwrap();
-    let events = api.app.app.store.query(&format!("USER#{user_id}"), "AUDIT#", false, 100).await.unwrap();
+    let events = api.app.app.store.query_all(&format!("USER#{user_id}"), "AUDIT#").await.unwrap();
     assert!(events.iter().any(|e| e.body["event"] == "mfa_enabled"));
     // Now the phone logs in, with a second factor.
     assert_eq!(api.login("+41790001122", PASSWORD, "d").await.body["mfa_required"], true);
@@ -1104,7 +1104,7 @@ mod under_attack {
             let refresh = api.refresh(&issued.refresh_token, &format!("d{n}")).await;
             assert_eq!(refresh.status, StatusCode::UNAUTHORIZED, "session {n}");
         }
-        let left = app.store.query(&format!("USER#{}", user.id), "SESSION#", false, 2_000).await.unwrap();
+        let left = app.store.query_all(&format!("USER#{}", user.id), "SESSION#").await.unwrap();
         assert!(left.is_empty(), "{} session items left", left.len());
         // The epoch refuses them, not the missing items: one put back (a
         // sweep that failed half-way) is refused all the same.

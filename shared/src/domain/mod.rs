@@ -9,6 +9,7 @@ pub mod ids;
 pub mod keys;
 pub mod limits;
 pub mod me;
+pub mod paging;
 pub mod passkeys;
 pub mod password;
 pub mod policy;
