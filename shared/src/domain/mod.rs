@@ -14,6 +14,7 @@ pub mod passkeys;
 pub mod password;
 pub mod policy;
 pub mod reference;
+pub mod refusals;
 pub mod registration;
 pub mod tenant;
 pub mod tokens;
