@@ -88,6 +88,22 @@ impl Api {
     fn advance(&self, seconds: i64) {
         self.app.clock.advance(Duration::seconds(seconds));
     }
+
+    /// The audit trail's entries of refused sign-ins of `email`'s user, as
+    /// the back office reads them (the trail's first page), newest first.
+    async fn refusal_entries(&self, email: &str) -> Vec<Value> {
+        let id = self.user(email).await.0["id"].as_str().unwrap().to_owned();
+        let admin = format!("Bearer {}", self.app.admin_token);
+        let audit = self.get(&format!("/v1/users/{id}/audit?limit=200"), &[("Authorization", admin.as_str())]).await;
+        assert_eq!(audit.status, StatusCode::OK, "{}", audit.body);
+        let events = audit.body["events"].as_array().unwrap().iter();
+        events.filter(|e| e["event"] == "login_failed" || e["event"] == "account_locked").cloned().collect()
+    }
+}
+
+/// The refused attempts the entries count in all.
+fn refused(entries: &[Value]) -> u64 {
+    entries.iter().map(|e| e["detail"]["refused"].as_u64().unwrap_or_else(|| panic!("no count: {e}"))).sum()
 }
 
 on_both_stores!(
@@ -224,15 +240,20 @@ async fn lockout_sequence_and_its_retry_after(api: Api) {
     let expected: Vec<Option<u64>> =
         (1..=16u32).map(|n| if n <= 5 { None } else { Some((1u64 << (n - 5)).min(900)) }).collect();
     assert_eq!(seen, expected);
-    let events = api
-        .app
-        .app
-        .store
-        .query(&format!("USER#{}", api.user("lock@example.com").await.0["id"].as_str().unwrap()), "AUDIT#", false, 100)
-        .await
-        .unwrap();
-    assert!(events.iter().any(|e| e.body["event"] == "account_locked"));
-    assert!(events.iter().any(|e| e.body["event"] == "login_failed"));
+    // One lock episode, one entry (SPEC §7): every refused attempt counted,
+    // the 16 wrong passwords and the 11 right ones refused while locked.
+    let user_id = api.user("lock@example.com").await.0["id"].as_str().unwrap().to_owned();
+    let events = api.app.app.store.query_all(&format!("USER#{user_id}"), "AUDIT#").await.unwrap();
+    let refusals: Vec<&Value> = events
+        .iter()
+        .map(|e| &e.body)
+        .filter(|e| e["event"] == "account_locked" || e["event"] == "login_failed")
+        .collect();
+    assert_eq!(refusals.len(), 1, "{refusals:#?}");
+    assert_eq!(refusals[0]["event"], "account_locked");
+    assert_eq!(refusals[0]["detail"]["refused"], 27);
+    assert_eq!(refusals[0]["detail"]["device_id"], "d");
+    assert!(refusals[0]["detail"]["locked_until"].is_string(), "{:#}", refusals[0]);
 }
 
 async fn a_success_or_quiet_time_resets_the_failures(api: Api) {
@@ -567,7 +588,7 @@ async fn me_profile_update_and_credentials(api: Api) {
     let me = api.me(tokens["access_token"].as_str().unwrap()).await.body;
     assert_eq!(me["phone"], "+41790001122");
     let user_id = me["user_id"].as_str().unwrap();
-    let events = api.app.app.store.query(&format!("USER#{user_id}"), "AUDIT#", false, 100).await.unwrap();
+    let events = api.app.app.store.query_all(&format!("USER#{user_id}"), "AUDIT#").await.unwrap();
     assert!(events.iter().any(|e| e.body["event"] == "mfa_enabled"));
     // Now the phone logs in, with a second factor.
     assert_eq!(api.login("+41790001122", PASSWORD, "d").await.body["mfa_required"], true);
@@ -768,6 +789,7 @@ mod under_attack {
         reset_answers_alike_for_known_and_unknown_addresses,
         step_up_guards_credentials_and_counts_per_session,
         every_spelling_of_an_unknown_name_shares_its_counter,
+        a_flood_of_wrong_passwords_is_audited_once_per_lock_episode,
         a_sweep_spares_sessions_opened_after_the_revocation,
         a_revoked_session_is_not_revived_by_changing_the_password,
         the_sms_budget_and_country_list_hold,
@@ -851,9 +873,15 @@ mod under_attack {
         api.advance(16 * 60);
         let burst = (0..BURST).map(|_| api.login("target@example.com", "Wr0ng!Pass", "owner-phone"));
         let answers = join_all(burst).await;
-        assert!(answers.iter().all(|a| a.code() == "invalid_credentials"), "every guess refused");
+        let codes: Vec<(&str, &Value)> = answers.iter().map(|a| (a.code(), &a.body["detail"])).collect();
+        assert!(answers.iter().all(|a| a.code() == "invalid_credentials"), "every guess refused: {codes:?}");
         let locked = answers.iter().filter(|a| a.retry_after().is_some()).count();
         assert!(locked >= BURST - 5, "all but the 5 free failures are locked out: {locked}");
+        // Audited once per episode with a count: the forgotten failure's,
+        // and the burst's (split in two at most, where it raced the start).
+        let entries = api.refusal_entries("target@example.com").await;
+        assert!((2..=3).contains(&entries.len()) && refused(&entries) == 1 + BURST as u64, "{entries:#?}");
+        assert_eq!(entries.last().unwrap()["detail"]["refused"], 1, "the forgotten failure's own entry");
 
         // The account is locked: the right password from anywhere else (even
         // naming the owner's X-Device-ID, which is no secret) is refused …
@@ -891,6 +919,49 @@ mod under_attack {
             )
             .await;
         assert_eq!(with_foreign.code(), "invalid_credentials");
+    }
+
+    /// Refused sign-ins are audited once per lock episode, with a count
+    /// (SPEC §7): thirty wrong passwords, twenty of them at once, leave one
+    /// entry (two at most, where the burst races the episode's start) that
+    /// counts all thirty; a success ends the episode, and so does the quiet
+    /// time, and the next failure starts a new entry, newest first.
+    async fn a_flood_of_wrong_passwords_is_audited_once_per_lock_episode(api: Api) {
+        let email = "flood@example.com";
+        api.sign_up(email).await;
+        let burst = join_all((0..20).map(|_| api.login(email, "Wr0ng!Pass", "burst"))).await;
+        assert!(burst.iter().all(|a| a.code() == "invalid_credentials"), "every guess refused");
+        for _ in 0..10 {
+            assert_eq!(api.login(email, "Wr0ng!Pass", "one-by-one").await.code(), "invalid_credentials");
+        }
+        let flood = api.refusal_entries(email).await;
+        assert!((1..=2).contains(&flood.len()), "{flood:#?}");
+        assert_eq!(refused(&flood), 30, "{flood:#?}");
+        assert_eq!(flood[0]["event"], "account_locked");
+        assert!(flood[0]["detail"]["locked_until"].is_string(), "{:#}", flood[0]);
+        assert_eq!(flood[0]["detail"]["device_id"], "one-by-one", "the last refusal's device");
+
+        // The lock runs out and the owner signs in: the episode is over.
+        api.advance(shared::domain::auth::MAX_LOCK_SECS + 1);
+        assert_eq!(api.login(email, PASSWORD, "phone").await.status, StatusCode::OK);
+        assert_eq!(api.login(email, "Wr0ng!Pass", "later").await.code(), "invalid_credentials");
+        let after_success = api.refusal_entries(email).await;
+        assert_eq!(after_success.len(), flood.len() + 1, "{after_success:#?}");
+        assert_eq!(after_success[0]["event"], "login_failed");
+        assert_eq!(
+            (&after_success[0]["detail"]["refused"], &after_success[0]["detail"]["device_id"]),
+            (&json!(1), &json!("later"))
+        );
+        assert_eq!(after_success[1..], flood[..], "the flood's entries stay as they were");
+
+        // A failure after the quiet time starts another; one within it counts.
+        api.advance(shared::domain::auth::FAILURE_MEMORY_SECS);
+        api.login(email, "Wr0ng!Pass", "later").await;
+        api.login(email, "Wr0ng!Pass", "later").await;
+        let after_quiet = api.refusal_entries(email).await;
+        assert_eq!(after_quiet.len(), flood.len() + 2, "{after_quiet:#?}");
+        assert_eq!(after_quiet[0]["detail"]["refused"], 2);
+        assert_eq!(refused(&after_quiet), 33);
     }
 
     async fn fifty_parallel_wrong_mfa_codes_spend_five_tries_and_answer_alike(api: Api) {
@@ -1104,7 +1175,7 @@ mod under_attack {
             let refresh = api.refresh(&issued.refresh_token, &format!("d{n}")).await;
             assert_eq!(refresh.status, StatusCode::UNAUTHORIZED, "session {n}");
         }
-        let left = app.store.query(&format!("USER#{}", user.id), "SESSION#", false, 2_000).await.unwrap();
+        let left = app.store.query_all(&format!("USER#{}", user.id), "SESSION#").await.unwrap();
         assert!(left.is_empty(), "{} session items left", left.len());
         // The epoch refuses them, not the missing items: one put back (a
         // sweep that failed half-way) is refused all the same.

@@ -38,7 +38,9 @@ use shared::domain::keys::SigningKeys;
 use shared::domain::tenant::{ApiKeyGrant, Policy, Tenant, save_api_key, save_tenant};
 use shared::http::server::Responder;
 use shared::http::{Route, handle_route};
-use shared::ports::{Condition, Email, Item, Key, Mailer, SendError, Sms, Store, StoreError, Tally, Texter, Write};
+use shared::ports::{
+    Condition, Email, Item, Key, Mailer, Page, SendError, Sms, Store, StoreError, Tally, Texter, Write,
+};
 
 const CODE: &str = "123456";
 const PASSWORD: &str = "Str0ng!Pass";
@@ -278,8 +280,15 @@ impl Store for Watched {
         self.seen("dynamodb:UpdateItem", self.inner.tally(key, expires_at).await)
     }
 
-    async fn query(&self, pk: &str, sk_prefix: &str, descending: bool, limit: usize) -> Result<Vec<Item>, StoreError> {
-        self.seen("dynamodb:Query", self.inner.query(pk, sk_prefix, descending, limit).await)
+    async fn query(
+        &self,
+        pk: &str,
+        sk_prefix: &str,
+        descending: bool,
+        start_after: Option<&str>,
+        limit: usize,
+    ) -> Result<Page, StoreError> {
+        self.seen("dynamodb:Query", self.inner.query(pk, sk_prefix, descending, start_after, limit).await)
     }
 }
 

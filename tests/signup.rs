@@ -344,7 +344,7 @@ async fn racing_completions_for_one_email_leave_exactly_one_user(backend: Backen
     assert_eq!(statuses, [201, 409]);
     let loser = if a.status() == StatusCode::CONFLICT { json_of(a).await } else { json_of(b).await };
     assert_problem(&loser, 409, "email_taken");
-    let users = app.app.store.query(&format!("EMAIL#{}#race@example.com", app.tenant.id), "", false, 10).await.unwrap();
+    let users = app.app.store.query_all(&format!("EMAIL#{}#race@example.com", app.tenant.id), "").await.unwrap();
     assert_eq!(users.len(), 1);
     assert!(user_for(&app, "race@example.com").await.is_some());
 }

@@ -1176,3 +1176,176 @@ async fn the_back_office_edits_the_tenants_own_kinds(api: Api) {
     );
     assert_eq!(api.call(Method::DELETE, path, Some(&admin), None).await.code(), "reference_not_found");
 }
+
+/// Paging through partitions bigger than a page (SPEC §7): the audit trail
+/// and the searches page with the store's own cursor, so every page of any
+/// partition is reachable, however large, and one page reads one page.
+mod big_partitions {
+    use super::*;
+    use shared::domain::ids::UserId;
+    use shared::domain::users::{Status, decode_user};
+    use shared::ports::{Condition, Write};
+    use shared::table::{self, AuditEntry, Record};
+
+    /// The app, and the sizes a backend runs with: the full trail of over
+    /// 10,000 entries in memory; fewer on moto, which writes a few hundred
+    /// items a second, and smaller pages so that they are still many.
+    struct Big {
+        api: Api,
+        audit_entries: usize,
+        users: usize,
+        limit: usize,
+    }
+
+    async fn big(backend: Backend) -> Big {
+        let api = Api::new(backend).await;
+        match backend {
+            Backend::Memory => Big { api, audit_entries: 10_050, users: 2_500, limit: 200 },
+            Backend::DynamoDb => Big { api, audit_entries: 400, users: 300, limit: 20 },
+        }
+    }
+
+    on_both_stores!(
+        big;
+        an_audit_trail_of_any_length_pages_to_its_oldest_entry,
+        searches_page_through_partitions_bigger_than_a_page,
+    );
+
+    /// Writes `writes` straight to the store, a transaction of at most 99
+    /// at a time.
+    async fn write_all(api: &Api, writes: Vec<Write>) {
+        let started = std::time::Instant::now();
+        let count = writes.len();
+        let mut writes = writes.into_iter().peekable();
+        while writes.peek().is_some() {
+            api.app.app.store.transact(writes.by_ref().take(99).collect()).await.unwrap();
+        }
+        eprintln!("{count} items written in {:?}", started.elapsed());
+    }
+
+    /// Every page of `path` (with `?` and its filters), following `next` as
+    /// `cursor`: the pages' lists under `field`.
+    async fn every_page(api: &Api, path: &str, cursor: &str, field: &str) -> Vec<Vec<Value>> {
+        let mut pages = Vec::new();
+        let mut next: Option<String> = None;
+        loop {
+            let url = match &next {
+                Some(at) => format!("{path}&{cursor}={at}"),
+                None => path.to_owned(),
+            };
+            let answer = api.call(Method::GET, &url, Some(&api.admin()), None).await;
+            assert_eq!(answer.status, StatusCode::OK, "{url}: {}", answer.body);
+            pages.push(answer.body[field].as_array().unwrap().clone());
+            match answer.body["next"].as_str() {
+                Some(at) => next = Some(at.to_owned()),
+                None => return pages,
+            }
+            assert!(pages.len() <= 10_000, "the pages never end");
+        }
+    }
+
+    async fn an_audit_trail_of_any_length_pages_to_its_oldest_entry(big: Big) {
+        let Big { api, audit_entries, limit, .. } = big;
+        let (id, _) = api.user("long-trail@example.com", "consumer", None).await;
+        let own = api.audit(&id).await.len();
+        // Entries older than the user's own ones (as a flood of events over
+        // a day would leave them), one millisecond apart.
+        let user_id = UserId::parse(&id).unwrap();
+        let start = api.app.clock.now_dt() - chrono::Duration::days(1);
+        let entries = (0..audit_entries).map(|n| {
+            let at = start + chrono::Duration::milliseconds(n as i64);
+            let entry = AuditEntry { event: "imported".into(), at, detail: json!({ "n": n }) };
+            entry.put(&user_id, &format!("evt_{n:06}")).unwrap()
+        });
+        write_all(&api, entries.collect()).await;
+
+        let pages = every_page(&api, &format!("/v1/users/{id}/audit?limit={limit}"), "before", "events").await;
+        assert_eq!(pages.len(), (audit_entries + own).div_ceil(limit), "full pages, and no empty one at the end");
+        assert!(pages.iter().all(|page| page.len() <= limit));
+        let events: Vec<Value> = pages.into_iter().flatten().collect();
+        assert_eq!(events.len(), audit_entries + own, "every entry once");
+        let imported: Vec<u64> =
+            events.iter().filter(|e| e["event"] == "imported").map(|e| e["detail"]["n"].as_u64().unwrap()).collect();
+        assert_eq!(imported, (0..audit_entries as u64).rev().collect::<Vec<_>>(), "newest first, to the oldest");
+        let times: Vec<chrono::DateTime<chrono::FixedOffset>> =
+            events.iter().map(|e| chrono::DateTime::parse_from_rfc3339(e["at"].as_str().unwrap()).unwrap()).collect();
+        assert!(times.windows(2).all(|w| w[0] >= w[1]), "newest first across the pages");
+
+        // A cursor is the trail's own or a field error, never a 500.
+        let admin = api.admin();
+        let other = encode("USER#usr_1");
+        for (cursor, what) in [("%21%21", "not base64url"), ("_w", "not UTF-8"), (&other, "another listing's")] {
+            let answer =
+                api.call(Method::GET, &format!("/v1/users/{id}/audit?before={cursor}"), Some(&admin), None).await;
+            assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY, "{what}: {}", answer.body);
+            assert_eq!(answer.body["errors"][0]["field"], "before", "{what}");
+            assert_eq!(answer.body["errors"][0]["code"], "invalid_cursor", "{what}");
+        }
+        // One between two entries (no entry's key) starts there all the
+        // same: before it, only the oldest.
+        let between = encode(&format!("AUDIT#{}#evt_000000a", start.format("%Y%m%dT%H%M%S%.6fZ")));
+        let answer = api.call(Method::GET, &format!("/v1/users/{id}/audit?before={between}"), Some(&admin), None).await;
+        let oldest: Vec<&Value> = answer.body["events"].as_array().unwrap().iter().map(|e| &e["detail"]["n"]).collect();
+        assert_eq!((oldest, &answer.body["next"]), (vec![&json!(0)], &Value::Null), "{}", answer.body);
+    }
+
+    fn encode(sort_key: &str) -> String {
+        shared::domain::paging::Cursor::encode(sort_key)
+    }
+
+    /// A search reads one page of its index partition: through a status
+    /// partition bigger than a page, every user once, in creation order;
+    /// through a company filtered by status, pages with fewer users than
+    /// the limit (or none) lead on with `next` to the end.
+    async fn searches_page_through_partitions_bigger_than_a_page(big: Big) {
+        let Big { api, users, limit, .. } = big;
+        let (template, _) = api.user("template@example.com", "company_user", Some("acme")).await;
+        let template_id = UserId::parse(&template).unwrap();
+        let stored = api.app.app.store.get(&table::user_key(&template_id)).await.unwrap().unwrap();
+        let template = decode_user(stored).unwrap();
+        // Users of acme written with their index entries (ids after every
+        // real one, in order); every tenth suspended.
+        let id = |n: usize| format!("usr_zz{n:06}");
+        let mut writes = Vec::new();
+        for n in 0..users {
+            let mut user = template.clone();
+            user.id = UserId::parse(&id(n)).unwrap();
+            user.email = format!("bulk{n}@example.com");
+            user.status = if n % 10 == 0 { Status::Suspended } else { Status::Active };
+            writes.push(user.put(Condition::NotExists).unwrap());
+            writes.extend(table::user_index_writes(None, &user).unwrap());
+        }
+        write_all(&api, writes).await;
+        let ids = |pages: &[Vec<Value>]| -> Vec<String> {
+            pages.iter().flatten().map(|u| u["user_id"].as_str().unwrap().to_owned()).collect()
+        };
+        let suspended: Vec<String> = (0..users).filter(|n| n % 10 == 0).map(id).collect();
+
+        let pages = every_page(&api, &format!("/v1/users?status=suspended&limit={limit}"), "after", "users").await;
+        assert_eq!(ids(&pages), suspended, "every suspended user once, in creation order");
+        assert_eq!(pages.len(), suspended.len().div_ceil(limit));
+
+        // The company's index, filtered: most of a page is left out.
+        let path = format!("/v1/users?company_id=acme&status=suspended&limit={limit}");
+        let pages = every_page(&api, &path, "after", "users").await;
+        assert_eq!(ids(&pages), suspended);
+        assert_eq!(pages.len(), (users + 1).div_ceil(limit), "one page of the index per page");
+        assert!(pages.iter().all(|page| page.len() < limit), "{:?}", pages.iter().map(Vec::len).collect::<Vec<_>>());
+
+        let pages = every_page(&api, &format!("/v1/users?status=active&limit={limit}"), "after", "users").await;
+        let active: Vec<String> = ids(&pages).into_iter().filter(|u| u.starts_with("usr_zz")).collect();
+        assert_eq!(active, (0..users).filter(|n| n % 10 != 0).map(id).collect::<Vec<_>>());
+
+        // A cursor is the index's own or a field error, never a 500.
+        let admin = api.admin();
+        for cursor in ["%21%21".to_owned(), encode("AUDIT#20260101T000000.000000Z#evt_1")] {
+            let path = format!("/v1/users?status=active&after={cursor}");
+            let answer = api.call(Method::GET, &path, Some(&admin), None).await;
+            assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", answer.body);
+            assert_eq!(
+                (&answer.body["errors"][0]["field"], &answer.body["errors"][0]["code"]),
+                (&json!("after"), &json!("invalid_cursor"))
+            );
+        }
+    }
+}

@@ -55,6 +55,7 @@ field-filter_required = Geben Sie mindestens eines von email, phone, status oder
 field-invalid_date = Das ist kein gültiges Datum (JJJJ-MM-TT).
 field-invalid_datetime = Dies ist keine gültige Zeitangabe (RFC 3339, z. B. 2026-11-20T09:30:00Z).
 field-out_of_range = Dieser Wert liegt außerhalb des erlaubten Bereichs.
+field-invalid_cursor = Dies ist kein Cursor, den diese Liste ausgegeben hat (ihr `next`).
 field-invalid_language = Das ist kein gültiges Sprachkürzel.
 field-unsupported_language = Diese Sprache wird nicht unterstützt.
 field-invalid_time_zone = Das ist keine bekannte Zeitzone.

@@ -55,6 +55,7 @@ field-filter_required = Give at least one of email, phone, status or company_id.
 field-invalid_date = This is not a valid date (YYYY-MM-DD).
 field-invalid_datetime = This is not a valid time (RFC 3339, e.g. 2026-11-20T09:30:00Z).
 field-out_of_range = This value is out of range.
+field-invalid_cursor = This is not a cursor this listing gave out (its `next`).
 field-invalid_language = This is not a valid language tag.
 field-unsupported_language = This language is not supported.
 field-invalid_time_zone = This is not a known time zone.

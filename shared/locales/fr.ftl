@@ -55,6 +55,7 @@ field-filter_required = Indiquez au moins l'un de email, phone, status ou compan
 field-invalid_date = Ce n'est pas une date valide (AAAA-MM-JJ).
 field-invalid_datetime = Ce n'est pas une heure valide (RFC 3339, p. ex. 2026-11-20T09:30:00Z).
 field-out_of_range = Cette valeur est hors de la plage autorisée.
+field-invalid_cursor = Ce n'est pas un curseur donné par cette liste (son `next`).
 field-invalid_language = Ce n'est pas une étiquette de langue valide.
 field-unsupported_language = Cette langue n'est pas prise en charge.
 field-invalid_time_zone = Ce n'est pas un fuseau horaire connu.

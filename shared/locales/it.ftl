@@ -55,6 +55,7 @@ field-filter_required = Indicare almeno uno tra email, phone, status o company_i
 field-invalid_date = Questa non è una data valida (AAAA-MM-GG).
 field-invalid_datetime = Questo non è un orario valido (RFC 3339, ad es. 2026-11-20T09:30:00Z).
 field-out_of_range = Questo valore è fuori dall'intervallo consentito.
+field-invalid_cursor = Questo non è un cursore fornito da questo elenco (il suo `next`).
 field-invalid_language = Questo non è un codice di lingua valido.
 field-unsupported_language = Questa lingua non è supportata.
 field-invalid_time_zone = Questo non è un fuso orario noto.

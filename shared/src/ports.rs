@@ -138,9 +138,52 @@ pub trait Store: Send + Sync {
     /// new count and the expiry the counter had before (`None` when it started
     /// afresh), which tells the caller when the previous event was counted.
     async fn tally(&self, key: &Key, expires_at: i64) -> Result<Tally, StoreError>;
-    /// Live items of partition `pk` whose sort key starts with `sk_prefix`,
-    /// in ascending (or descending) sort-key order, at most `limit`.
-    async fn query(&self, pk: &str, sk_prefix: &str, descending: bool, limit: usize) -> Result<Vec<Item>, StoreError>;
+    /// One page of the live items of partition `pk` whose sort key starts
+    /// with `sk_prefix`, in ascending (or descending) sort-key order: those
+    /// after `start_after` (exclusive, in that order; any sort key, typically
+    /// the previous page's [`Page::last_evaluated`]), at most `limit` (0
+    /// reads as 1). Like DynamoDB's `Query`, a page may hold fewer items even
+    /// when more follow (expired items are skipped, a page reads at most
+    /// 1 MB): only `last_evaluated == None` says the partition is done.
+    async fn query(
+        &self,
+        pk: &str,
+        sk_prefix: &str,
+        descending: bool,
+        start_after: Option<&str>,
+        limit: usize,
+    ) -> Result<Page, StoreError>;
+
+    /// Every live item of partition `pk` under `sk_prefix`, in ascending
+    /// sort-key order, read page by page: for partitions that are small by
+    /// design (a user's passkeys, the tenants), never for one that grows
+    /// with use (an audit trail, an index of users).
+    async fn query_all(&self, pk: &str, sk_prefix: &str) -> Result<Vec<Item>, StoreError> {
+        let mut all = Vec::new();
+        let mut start: Option<String> = None;
+        loop {
+            let page = self.query(pk, sk_prefix, false, start.as_deref(), QUERY_ALL_PAGE).await?;
+            all.extend(page.items);
+            match page.last_evaluated {
+                Some(last) => start = Some(last),
+                None => return Ok(all),
+            }
+        }
+    }
+}
+
+/// The page size of [`Store::query_all`].
+const QUERY_ALL_PAGE: usize = 1000;
+
+/// One page of a [`Store::query`].
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Page {
+    /// The live items found, in the query's order.
+    pub items: Vec<Item>,
+    /// The sort key the query stopped at (DynamoDB's `LastEvaluatedKey`)
+    /// when more items may follow: the `start_after` of the next page.
+    /// `None` when the query reached the end of the partition or prefix.
+    pub last_evaluated: Option<String>,
 }
 
 /// What [`Store::tally`] found.

@@ -28,7 +28,9 @@
 //! | [`PasskeyRecord`] | `USER#{usr}` | `PASSKEY#{pk}` | — | passkey registration, sign-in (counter) | sign-in with a passkey, `GET /v1/me/factors` |
 //! | [`CredentialLock`] | `WEBAUTHN#{tenant}#{credential id}` | `LOCK` | — | passkey registration and removal | passkey sign-in (whose credential) |
 //! | [`Ceremony`] | `CEREMONY#{cer}` | `CEREMONY` | 5 min | `POST …/passkeys/options`, `POST /v1/auth/passkey/options` | the ceremony's second request (deleted on use) |
-//! | [`AuditEntry`] | `USER#{usr}` | `AUDIT#{time}#{evt}` | — | every status and security change | `GET /v1/users/{id}/audit` |
+//! | [`AuditEntry`] | `USER#{usr}` | `AUDIT#{time}#{evt}` | — | every status and security change (a lock episode's entry is rewritten with its count) | `GET /v1/users/{id}/audit` |
+//! | [`LockEpisode`] | `USER#{usr}` | `EPISODE#{h}` (`h`: of the failure counter's sort key) | a day after its start | refused logins | refused logins |
+//! | refusals of an episode (counter) | `USER#{usr}` | `EPISODE#{h}#{start}` | an hour after its episode | refused logins | refused logins |
 //! | failures (counter) | `USER#{usr}` | `FAILS` or `FAILS#DEVICE#{device}` | 30 min after the last failure | login, step-up | login, step-up |
 //! | failures of unknown names | `FAILS#{tenant}#{sha256(name)}` | `FAILS` | 30 min after the last failure | login | login |
 //! | code tries (counter) | `TRIES#{nonce}` | `TRIES` | code expiry + 60 s | every code check | every code check |
@@ -657,11 +659,67 @@ pub struct AuditEntry {
 }
 
 impl AuditEntry {
-    /// The entry's write (`event_id` makes entries of one instant distinct).
-    pub fn put(&self, user_id: &UserId, event_id: &str) -> Result<Write, StoreError> {
-        let key = Key::new(user_pk(user_id), format!("AUDIT#{}#{event_id}", self.at.format("%Y%m%dT%H%M%S%.6fZ")));
-        Ok(Write::Put { item: Item::new(key, encode(self)?, None), condition: Condition::NotExists })
+    /// The entry's key: its time, then `event_id` (which makes entries of
+    /// one instant distinct), so the trail reads in time order.
+    pub fn key(&self, user_id: &UserId, event_id: &str) -> Key {
+        Key::new(user_pk(user_id), format!("AUDIT#{}#{event_id}", self.at.format("%Y%m%dT%H%M%S%.6fZ")))
     }
+
+    /// The entry as an item under `key`.
+    pub fn item(&self, key: Key) -> Result<Item, StoreError> {
+        Ok(Item::new(key, encode(self)?, None))
+    }
+
+    /// The entry's write.
+    pub fn put(&self, user_id: &UserId, event_id: &str) -> Result<Write, StoreError> {
+        Ok(Write::Put { item: self.item(self.key(user_id, event_id))?, condition: Condition::NotExists })
+    }
+}
+
+/// The lock episode a failure counter (`account_failures_key`,
+/// `device_failures_key`) is in: from its first refused login until the
+/// failures are forgotten. Its refusals share one audit entry (SPEC §7).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LockEpisode {
+    /// The first refusal (epoch seconds): where its entry sits in the trail.
+    pub started_at: i64,
+    /// When the episode stops collecting refusals at the latest (epoch
+    /// seconds; the item's expiry).
+    pub ends_at: i64,
+    /// The failure counter's expiry as the first refusal read it (it moves
+    /// with each failure): a counter of one failure that expires later was
+    /// started afresh since (`None`: the counter was gone).
+    pub counter_expiry: Option<i64>,
+}
+
+impl LockEpisode {
+    /// The episode of the counter under `failures`, as an item.
+    pub fn item(&self, failures: &Key) -> Result<Item, StoreError> {
+        Ok(Item::new(lock_episode_key(failures), encode(self)?, Some(self.ends_at)))
+    }
+
+    /// The counter of this episode's refusals (a key per episode, as
+    /// `Store::increment` wants).
+    pub fn refusals_key(&self, failures: &Key) -> Key {
+        Key::new(failures.pk.clone(), format!("EPISODE#{}#{}", episode_tag(failures), self.started_at))
+    }
+
+    /// The audit event id of this episode: the same for each of its
+    /// refusals, so they all find its entry.
+    pub fn event_id(&self, failures: &Key) -> String {
+        format!("evt_refusals_{}", episode_tag(failures))
+    }
+}
+
+/// A failure counter's tag: its sort key (which may hold a device id of
+/// any visible ASCII) hashed to 16 hex digits.
+fn episode_tag(failures: &Key) -> String {
+    sha256_hex(&failures.sk)[..16].to_owned()
+}
+
+/// The lock episode a failure counter is in.
+pub fn lock_episode_key(failures: &Key) -> Key {
+    Key::new(failures.pk.clone(), format!("EPISODE#{}", episode_tag(failures)))
 }
 
 // ---------------------------------------------------------------- keys

@@ -11,7 +11,7 @@ use chrono::Duration;
 use serde_json::json;
 
 use super::system::ManualClock;
-use crate::ports::{Condition, Item, Key, Store, StoreError, Tally, Write};
+use crate::ports::{Condition, Item, Key, Page, Store, StoreError, Tally, Write};
 
 fn item(pk: &str, sk: &str, n: i64, expires_at: Option<i64>) -> Item {
     Item::new(Key::new(pk, sk), json!({ "n": n }), expires_at)
@@ -137,13 +137,102 @@ pub async fn queries_by_prefix_in_order(store: Arc<dyn Store>, clock: Arc<Manual
     }
     store.put(item("G#1", "EVT#4", 4, Some(now + 5)), Condition::NotExists).await.unwrap();
     store.put(item("G#2", "EVT#1", 99, None), Condition::NotExists).await.unwrap();
-    let numbers = |items: Vec<Item>| items.into_iter().map(|i| i.body["n"].as_i64().unwrap()).collect::<Vec<_>>();
-    assert_eq!(numbers(store.query("G#1", "EVT#", false, 10).await.unwrap()), [1, 2, 3, 4]);
+    let numbers = |page: Page| page.items.into_iter().map(|i| i.body["n"].as_i64().unwrap()).collect::<Vec<_>>();
+    let all = store.query("G#1", "EVT#", false, None, 10).await.unwrap();
+    assert_eq!(all.last_evaluated, None, "the whole prefix in one page");
+    assert_eq!(numbers(all), [1, 2, 3, 4]);
     clock.advance(Duration::seconds(5));
-    assert_eq!(numbers(store.query("G#1", "EVT#", false, 10).await.unwrap()), [1, 2, 3]);
-    assert_eq!(numbers(store.query("G#1", "EVT#", true, 2).await.unwrap()), [3, 2]);
-    assert_eq!(numbers(store.query("G#1", "", false, 10).await.unwrap()), [1, 2, 3, 9]);
-    assert!(store.query("G#3", "", false, 10).await.unwrap().is_empty());
+    assert_eq!(numbers(store.query("G#1", "EVT#", false, None, 10).await.unwrap()), [1, 2, 3]);
+    let newest = store.query("G#1", "EVT#", true, None, 2).await.unwrap();
+    assert_eq!(newest.last_evaluated.as_deref(), Some("EVT#2"), "more follow: the page says where it stopped");
+    assert_eq!(numbers(newest), [3, 2]);
+    assert_eq!(numbers(store.query("G#1", "", false, None, 10).await.unwrap()), [1, 2, 3, 9]);
+    assert_eq!(store.query("G#3", "", false, None, 10).await.unwrap(), Page::default());
+}
+
+/// Every page of `pk`/`prefix`, `limit` at a time from `start_after`: the
+/// numbers of the items in the order read, and how many pages it took.
+async fn walk(
+    store: &dyn Store,
+    (pk, prefix): (&str, &str),
+    descending: bool,
+    start_after: Option<&str>,
+    limit: usize,
+) -> (Vec<i64>, usize) {
+    let mut numbers = Vec::new();
+    let mut start = start_after.map(str::to_owned);
+    for pages in 1..=1000 {
+        let page = store.query(pk, prefix, descending, start.as_deref(), limit).await.unwrap();
+        assert!(page.items.len() <= limit.max(1), "a page holds at most its limit");
+        numbers.extend(page.items.iter().map(|i| i.body["n"].as_i64().unwrap()));
+        match page.last_evaluated {
+            Some(last) => start = Some(last),
+            None => return (numbers, pages),
+        }
+    }
+    panic!("the pages never end");
+}
+
+/// A query pages with a start key: through a partition bigger than a page,
+/// both ways, it reaches every item under the prefix exactly once and in
+/// order, and the page that ends it says so; it starts after any key, in the
+/// middle, between two items, or outside the prefix.
+pub async fn queries_page_through_a_partition_with_a_start_key(store: Arc<dyn Store>, clock: Arc<ManualClock>) {
+    let now = clock.now_secs();
+    // Items under the prefix (`P#000` … `P#024`, n = 0 … 24), others around
+    // it in the same partition, and the same keys in the next partition.
+    let mut writes = Vec::new();
+    for n in 0..25 {
+        writes.push(Write::Put { item: item("J#1", &format!("P#{n:03}"), n, None), condition: Condition::NotExists });
+    }
+    for (sk, n) in [("O#9", 100), ("P", 101), ("Q#0", 102)] {
+        writes.push(Write::Put { item: item("J#1", sk, n, None), condition: Condition::NotExists });
+    }
+    writes.push(Write::Put { item: item("J#2", "P#005", 200, None), condition: Condition::NotExists });
+    store.transact(writes).await.unwrap();
+    let ascending: Vec<i64> = (0..25).collect();
+    let descending: Vec<i64> = (0..25).rev().collect();
+    let prefix = ("J#1", "P#");
+    for limit in [1, 7, 25, 100] {
+        let pages = 25usize.div_ceil(limit);
+        assert_eq!(walk(store.as_ref(), prefix, false, None, limit).await, (ascending.clone(), pages), "up by {limit}");
+        assert_eq!(
+            walk(store.as_ref(), prefix, true, None, limit).await,
+            (descending.clone(), pages),
+            "down by {limit}"
+        );
+    }
+    // In the middle: after the start key, in the query's order.
+    let page = store.query("J#1", "P#", false, Some("P#010"), 5).await.unwrap();
+    assert_eq!(
+        page.items.iter().map(|i| i.key.sk.as_str()).collect::<Vec<_>>(),
+        ["P#011", "P#012", "P#013", "P#014", "P#015"]
+    );
+    assert_eq!(page.last_evaluated.as_deref(), Some("P#015"));
+    let page = store.query("J#1", "P#", true, Some("P#010"), 3).await.unwrap();
+    assert_eq!(page.items.iter().map(|i| i.body["n"].as_i64().unwrap()).collect::<Vec<_>>(), [9, 8, 7]);
+    assert_eq!(page.last_evaluated.as_deref(), Some("P#007"));
+    // A start key no item has.
+    assert_eq!(walk(store.as_ref(), prefix, false, Some("P#0105"), 4).await.0, (11..25).collect::<Vec<_>>());
+    assert_eq!(walk(store.as_ref(), prefix, true, Some("P#0105"), 4).await.0, (0..=10).rev().collect::<Vec<_>>());
+    // Start keys outside the prefix: before it, after it, empty.
+    for (start, up, down) in [("O#9", &ascending[..], &[][..]), ("Q", &[], &descending), ("", &ascending, &[])] {
+        assert_eq!(walk(store.as_ref(), prefix, false, Some(start), 10).await.0, up, "up after {start:?}");
+        assert_eq!(walk(store.as_ref(), prefix, true, Some(start), 10).await.0, down, "down before {start:?}");
+    }
+    // The whole partition, with the empty prefix, from a start key.
+    let (all, _) = walk(store.as_ref(), ("J#1", ""), false, Some("P#023"), 2).await;
+    assert_eq!(all, [24, 102]);
+    // An expired item is skipped, the pages go on past it.
+    store.put(item("J#1", "P#0125", 999, Some(now + 5)), Condition::NotExists).await.unwrap();
+    clock.advance(Duration::seconds(5));
+    for limit in [1, 3] {
+        assert_eq!(walk(store.as_ref(), prefix, false, Some("P#011"), limit).await.0, (12..25).collect::<Vec<_>>());
+        assert_eq!(walk(store.as_ref(), prefix, true, Some("P#014"), limit).await.0, (0..14).rev().collect::<Vec<_>>());
+    }
+    // `query_all` reads every page.
+    let all = store.query_all("J#1", "P#").await.unwrap();
+    assert_eq!(all.iter().map(|i| i.body["n"].as_i64().unwrap()).collect::<Vec<_>>(), ascending);
 }
 
 /// Concurrent creates of one key: exactly one wins.
@@ -274,6 +363,7 @@ macro_rules! store_contract_tests {
             deletes_are_conditional,
             transactions_are_all_or_nothing,
             queries_by_prefix_in_order,
+            queries_page_through_a_partition_with_a_start_key,
             racing_creates_leave_one_winner,
             counters_add_atomically,
             expiry_conditions_name_one_item,

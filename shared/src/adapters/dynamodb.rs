@@ -15,7 +15,7 @@ use aws_sdk_dynamodb::types::{
     ReturnValue, ScalarAttributeType, TimeToLiveSpecification, TransactWriteItem,
 };
 
-use crate::ports::{Clock, Condition, Item, Key, Store, StoreError, Tally, Write};
+use crate::ports::{Clock, Condition, Item, Key, Page, Store, StoreError, Tally, Write};
 
 /// How often a cancelled-but-undecided transaction is tried again.
 pub const TRANSACTION_RETRIES: u32 = 5;
@@ -488,46 +488,109 @@ impl Store for DynamoStore {
         Err(StoreError::Unavailable("counter contended".into()))
     }
 
-    async fn query(&self, pk: &str, sk_prefix: &str, descending: bool, limit: usize) -> Result<Vec<Item>, StoreError> {
+    async fn query(
+        &self,
+        pk: &str,
+        sk_prefix: &str,
+        descending: bool,
+        start_after: Option<&str>,
+        limit: usize,
+    ) -> Result<Page, StoreError> {
+        let limit = limit.max(1);
+        let start = match query_start(sk_prefix, descending, start_after) {
+            QueryStart::Nothing => return Ok(Page::default()),
+            QueryStart::Beginning => None,
+            QueryStart::After(sk) => Some(key_attrs(&Key::new(pk, sk))),
+        };
         let now = self.now();
-        let mut found = Vec::new();
-        let mut start: Option<Attrs> = None;
-        loop {
-            // DynamoDB refuses an empty string in a key condition.
-            let mut query = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .filter_expression(LIVE)
-                .expression_attribute_values(":pk", s(pk))
-                .expression_attribute_values(":now", n(now));
-            query = if sk_prefix.is_empty() {
-                query.key_condition_expression("pk = :pk")
-            } else {
-                query
-                    .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
-                    .expression_attribute_values(":prefix", s(sk_prefix))
-            };
-            let out = query
-                .scan_index_forward(!descending)
-                .consistent_read(true)
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(unavailable)?;
-            for attrs in out.items() {
-                let item = attrs_to_item(attrs)?;
-                if item.is_live(now) {
-                    found.push(item);
-                }
-                if found.len() >= limit {
-                    return Ok(found);
-                }
-            }
-            match out.last_evaluated_key() {
-                Some(last) if !last.is_empty() => start = Some(last.clone()),
-                _ => return Ok(found),
+        // DynamoDB refuses an empty string in a key condition.
+        let mut query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .filter_expression(LIVE)
+            .expression_attribute_values(":pk", s(pk))
+            .expression_attribute_values(":now", n(now));
+        query = if sk_prefix.is_empty() {
+            query.key_condition_expression("pk = :pk")
+        } else {
+            query
+                .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+                .expression_attribute_values(":prefix", s(sk_prefix))
+        };
+        // One item more than the page: when it comes back, more follow for
+        // sure and the page ends at its own last item, so a page that ends
+        // the partition says so (no empty page after it).
+        let out = query
+            .scan_index_forward(!descending)
+            .consistent_read(true)
+            .limit(i32::try_from(limit + 1).unwrap_or(i32::MAX))
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        let mut items = Vec::with_capacity(out.items().len());
+        for attrs in out.items() {
+            let item = attrs_to_item(attrs)?;
+            if item.is_live(now) {
+                items.push(item);
             }
         }
+        if items.len() > limit {
+            items.truncate(limit);
+            let last_evaluated = items.last().map(|i| i.key.sk.clone());
+            return Ok(Page { items, last_evaluated });
+        }
+        // Fewer came back: the partition ended, or DynamoDB stopped early
+        // (expired items filtered out of what it read, or 1 MB read), and
+        // then its `LastEvaluatedKey` says where to go on.
+        let last_evaluated = match out.last_evaluated_key().and_then(|key| key.get("sk")) {
+            Some(AttributeValue::S(sk)) => Some(sk.clone()),
+            Some(_) => return Err(StoreError::Unavailable("LastEvaluatedKey without a string sk".into())),
+            None => None,
+        };
+        Ok(Page { items, last_evaluated })
+    }
+}
+
+/// Where a query starts, for a start key that may lie outside the prefix
+/// (DynamoDB refuses an `ExclusiveStartKey` outside the key condition, and
+/// an empty sort key).
+#[derive(Debug, PartialEq, Eq)]
+enum QueryStart<'a> {
+    /// Nothing under the prefix lies beyond the start key.
+    Nothing,
+    /// Everything under the prefix lies beyond it.
+    Beginning,
+    /// After this sort key, which is under the prefix.
+    After(&'a str),
+}
+
+fn query_start<'a>(sk_prefix: &str, descending: bool, start_after: Option<&'a str>) -> QueryStart<'a> {
+    match start_after {
+        None => QueryStart::Beginning,
+        Some(start) if !start.is_empty() && start.starts_with(sk_prefix) => QueryStart::After(start),
+        // Every sort key under the prefix is greater than a start key below
+        // the prefix (the empty one included), and smaller than one above it.
+        Some(start) if (start < sk_prefix || start.is_empty()) != descending => QueryStart::Beginning,
+        Some(_) => QueryStart::Nothing,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{QueryStart, query_start};
+
+    #[test]
+    fn start_keys_outside_the_prefix_start_at_an_end() {
+        assert_eq!(query_start("AUDIT#", false, None), QueryStart::Beginning);
+        assert_eq!(query_start("AUDIT#", true, Some("AUDIT#2")), QueryStart::After("AUDIT#2"));
+        assert_eq!(query_start("AUDIT#", false, Some("AUDIT")), QueryStart::Beginning);
+        assert_eq!(query_start("AUDIT#", true, Some("AUDIT")), QueryStart::Nothing);
+        assert_eq!(query_start("AUDIT#", false, Some("B")), QueryStart::Nothing);
+        assert_eq!(query_start("AUDIT#", true, Some("B")), QueryStart::Beginning);
+        assert_eq!(query_start("", false, Some("")), QueryStart::Beginning);
+        assert_eq!(query_start("", true, Some("")), QueryStart::Nothing);
+        assert_eq!(query_start("", true, Some("X")), QueryStart::After("X"));
     }
 }

@@ -7,7 +7,9 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use async_trait::async_trait;
 
-use crate::ports::{Condition, Email, Item, Key, Mailer, SendError, Sms, Store, StoreError, Tally, Texter, Write};
+use crate::ports::{
+    Condition, Email, Item, Key, Mailer, Page, SendError, Sms, Store, StoreError, Tally, Texter, Write,
+};
 
 /// A store that fails every call from the `n`-th on (counting from 0) while
 /// armed, and counts the calls made to it.
@@ -82,9 +84,16 @@ impl Store for FaultyStore {
         self.check()?;
         self.inner.tally(key, expires_at).await
     }
-    async fn query(&self, pk: &str, sk_prefix: &str, descending: bool, limit: usize) -> Result<Vec<Item>, StoreError> {
+    async fn query(
+        &self,
+        pk: &str,
+        sk_prefix: &str,
+        descending: bool,
+        start_after: Option<&str>,
+        limit: usize,
+    ) -> Result<Page, StoreError> {
         self.check()?;
-        self.inner.query(pk, sk_prefix, descending, limit).await
+        self.inner.query(pk, sk_prefix, descending, start_after, limit).await
     }
 }
 

@@ -2,11 +2,12 @@
 //! DynamoDB adapter (conditions, all-or-nothing transactions, expiry on read).
 
 use std::collections::BTreeMap;
+use std::ops::Bound;
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 
-use crate::ports::{Clock, Condition, Item, Key, Store, StoreError, Tally, Write};
+use crate::ports::{Clock, Condition, Item, Key, Page, Store, StoreError, Tally, Write};
 
 /// In-memory [`Store`] for local runs and fast tests.
 pub struct MemoryStore {
@@ -153,23 +154,50 @@ impl Store for MemoryStore {
         Ok(tally)
     }
 
-    async fn query(&self, pk: &str, sk_prefix: &str, descending: bool, limit: usize) -> Result<Vec<Item>, StoreError> {
+    async fn query(
+        &self,
+        pk: &str,
+        sk_prefix: &str,
+        descending: bool,
+        start_after: Option<&str>,
+        limit: usize,
+    ) -> Result<Page, StoreError> {
         let now = self.now();
+        let limit = limit.max(1);
         let items = self.lock();
-        let from = Key::new(pk, sk_prefix);
-        let matching = items
-            .range(from..)
-            .take_while(|(k, _)| k.pk == pk && k.sk.starts_with(sk_prefix))
-            .map(|(_, i)| i)
-            .filter(|i| i.is_live(now));
-        let found: Vec<Item> = if descending {
-            let mut all: Vec<Item> = matching.cloned().collect();
-            all.reverse();
-            all.truncate(limit);
-            all
+        let under_prefix = |key: &Key| key.pk == pk && key.sk.starts_with(sk_prefix);
+        let first = Key::new(pk, sk_prefix);
+        // One more than the page, to tell whether more follow.
+        let found: Vec<&Item> = if descending {
+            let upper = match start_after {
+                // Every key under the prefix is at least the prefix.
+                Some(start) if start <= sk_prefix => return Ok(Page::default()),
+                Some(start) => Bound::Excluded(Key::new(pk, start)),
+                // The smallest partition key after `pk` bounds its partition.
+                None => Bound::Excluded(Key::new(format!("{pk}\0"), "")),
+            };
+            (items.range((Bound::Included(first), upper)).rev())
+                .skip_while(|(k, _)| k.pk == pk && !k.sk.starts_with(sk_prefix))
+                .take_while(|(k, _)| under_prefix(k))
+                .map(|(_, i)| i)
+                .filter(|i| i.is_live(now))
+                .take(limit + 1)
+                .collect()
         } else {
-            matching.take(limit).cloned().collect()
+            let lower = match start_after {
+                Some(start) if start >= sk_prefix => Bound::Excluded(Key::new(pk, start)),
+                _ => Bound::Included(first),
+            };
+            (items.range((lower, Bound::Unbounded)))
+                .take_while(|(k, _)| under_prefix(k))
+                .map(|(_, i)| i)
+                .filter(|i| i.is_live(now))
+                .take(limit + 1)
+                .collect()
         };
-        Ok(found)
+        let more = found.len() > limit;
+        let items: Vec<Item> = found.into_iter().take(limit).cloned().collect();
+        let last_evaluated = if more { items.last().map(|i| i.key.sk.clone()) } else { None };
+        Ok(Page { items, last_evaluated })
     }
 }

@@ -293,11 +293,15 @@ pub async fn login(
     let hash = user.map(|user| user.password_hash.as_str());
     if let Err(refused) = spend_password_attempt(app, &failures, password, hash).await {
         if let (Some(user), Error::InvalidCredentials { retry_after }) = (user, &refused) {
-            let event = if retry_after.is_some() { "account_locked" } else { "login_failed" };
-            let detail = serde_json::json!({
-                "device_id": origin.device_id, "trusted_device": trusted.is_some(), "locked_for": retry_after,
-            });
-            app.store.transact(vec![audit_write(app, &user.id, event, detail)?]).await?;
+            // Once per lock episode, with a count: a flood cannot bury the trail.
+            let refusal = super::refusals::Refusal {
+                failures: &failures,
+                retry_after: *retry_after,
+                forgotten_after_secs: FAILURE_MEMORY_SECS,
+                device_id: origin.device_id,
+                trusted_device: trusted.is_some(),
+            };
+            super::refusals::audit_refusal(app, &user.id, refusal).await?;
         }
         return Err(refused);
     }

@@ -93,7 +93,7 @@ impl PasskeyView {
 /// A user's passkeys, oldest first.
 pub async fn passkeys(app: &App, user_id: &UserId) -> Result<Vec<(PasskeyRecord, u64)>, Error> {
     let (pk, prefix) = passkeys_of(user_id);
-    let items = app.store.query(&pk, prefix, false, MAX_PASSKEYS * 2).await?;
+    let items = app.store.query_all(&pk, prefix).await?;
     items
         .into_iter()
         .map(|item| {

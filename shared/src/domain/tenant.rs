@@ -85,7 +85,7 @@ pub async fn tenant_for_api_key(store: &dyn Store, api_key: &str) -> Result<Opti
 /// answer decides per tenant.
 pub async fn all_cors_origins(store: &dyn Store) -> Result<std::collections::BTreeSet<String>, StoreError> {
     let mut origins = std::collections::BTreeSet::new();
-    for entry in store.query(TENANTS_PK, TENANT_PREFIX, false, 10_000).await? {
+    for entry in store.query_all(TENANTS_PK, TENANT_PREFIX).await? {
         let entry: TenantIndexEntry = table::decode(entry)?;
         match entry.cors_origins {
             Some(listed) => origins.extend(listed),
@@ -140,7 +140,7 @@ pub async fn get_tenant(store: &dyn Store, id: &str) -> Result<Option<Tenant>, S
 /// Every tenant, by id.
 pub async fn list_tenants(store: &dyn Store) -> Result<Vec<Tenant>, StoreError> {
     let mut tenants = Vec::new();
-    for entry in store.query(TENANTS_PK, TENANT_PREFIX, false, 10_000).await? {
+    for entry in store.query_all(TENANTS_PK, TENANT_PREFIX).await? {
         let entry: TenantIndexEntry = table::decode(entry)?;
         if let Some(tenant) = get_tenant(store, &entry.id).await? {
             tenants.push(tenant);
@@ -198,7 +198,7 @@ pub async fn issue_api_key(
 /// The API keys of a tenant.
 pub async fn list_api_keys(store: &dyn Store, tenant_id: &str) -> Result<Vec<ApiKeyInfo>, StoreError> {
     let (pk, prefix) = api_key_infos(tenant_id);
-    store.query(&pk, prefix, false, 10_000).await?.into_iter().map(table::decode).collect()
+    store.query_all(&pk, prefix).await?.into_iter().map(table::decode).collect()
 }
 
 /// Revokes an API key by its id; `ConditionFailed` if unknown.
@@ -253,7 +253,7 @@ pub async fn issue_admin_token_value(
 /// The admin tokens of a tenant.
 pub async fn list_admin_tokens(store: &dyn Store, tenant_id: &str) -> Result<Vec<AdminTokenInfo>, StoreError> {
     let (pk, prefix) = admin_token_infos(tenant_id);
-    store.query(&pk, prefix, false, 10_000).await?.into_iter().map(table::decode).collect()
+    store.query_all(&pk, prefix).await?.into_iter().map(table::decode).collect()
 }
 
 /// Revokes an admin token by its id; `ConditionFailed` if unknown.

@@ -206,23 +206,25 @@ pub async fn user_by_lock(app: &App, lock: &Key) -> Result<Option<(User, u64)>, 
 /// ended: housekeeping only, since a session of an ended epoch is refused
 /// anyway, so a failure here is logged and left to the sessions' TTL. Plain
 /// deletes, a few at a time (a transaction would cost twice the writes and
-/// buys nothing here). Returns how many were deleted.
+/// buys nothing here), page by page through the user's sessions. Returns
+/// how many were deleted.
 pub async fn sweep_sessions(app: &App, user: &User) -> usize {
     let user_id = &user.id;
     const AT_ONCE: usize = 16;
     let mut swept = 0;
+    let (pk, prefix) = sessions_of(user_id);
+    let mut start: Option<String> = None;
     loop {
-        let (pk, prefix) = sessions_of(user_id);
-        let page = match app.store.query(&pk, prefix, false, 1000).await {
+        let page = match app.store.query(&pk, prefix, false, start.as_deref(), 1000).await {
             Ok(page) => page,
             Err(err) => {
                 tracing::warn!(%user_id, error = %err, "sessions left to their TTL");
                 return swept;
             }
         };
-        let full = page.len() == 1000;
         // Only sessions of an ended epoch: one opened since stays.
         let doomed: Vec<Key> = page
+            .items
             .into_iter()
             .filter(|item| {
                 let session = table::decode::<Session>(item.clone());
@@ -230,9 +232,6 @@ pub async fn sweep_sessions(app: &App, user: &User) -> usize {
             })
             .map(|item| item.key)
             .collect();
-        if doomed.is_empty() {
-            return swept;
-        }
         let mut running = tokio::task::JoinSet::new();
         let mut failures = 0;
         let mut tally = |done: Option<Result<Result<(), crate::ports::StoreError>, tokio::task::JoinError>>| {
@@ -256,8 +255,10 @@ pub async fn sweep_sessions(app: &App, user: &User) -> usize {
             tracing::warn!(%user_id, failures, "sessions left to their TTL");
             return swept;
         }
-        if !full {
-            return swept;
+        // Deleting behind the cursor moves nothing ahead of it.
+        match page.last_evaluated {
+            Some(last) => start = Some(last),
+            None => return swept,
         }
     }
 }

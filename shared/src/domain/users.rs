@@ -8,6 +8,7 @@ use super::auth::{Lockout, lockout, send_reset_code};
 use super::codes::{PendingCode, draw_code, hash_code};
 use super::error::Error;
 use super::me::close_writes;
+use super::paging::Cursor;
 use super::password::{Password, hash_password};
 use super::policy::RoleRule;
 use super::tenant::Tenant;
@@ -415,18 +416,17 @@ pub struct UsersPage {
 }
 
 /// The users of the tenant that match `search` and are within the actor's
-/// reach, in the order they were created, `limit` at a time after the
-/// cursor `after`. A company user searches its own company only.
+/// reach, in the order they were created, one page of the store's index at
+/// a time (`limit` entries after the cursor `after`). A company user
+/// searches its own company only.
 pub async fn search_users(
     app: &App,
     tenant: &Tenant,
     actor: &Actor,
     search: Search,
     limit: usize,
-    after: Option<&str>,
+    after: Option<&Cursor>,
 ) -> Result<UsersPage, Error> {
-    use base64::Engine;
-    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
     let mut search = search;
     if let Actor::User { user_type, company_id, .. } = actor {
         match (user_type.as_str(), &search.company_id, company_id) {
@@ -458,24 +458,16 @@ pub async fn search_users(
         (_, None, Some(status)) => table::users_by(&tenant.id, table::UserIndex::Status, status.as_str()),
         (_, None, None) => return Err(Error::field("status", "filter_required")),
     };
-    let after = after.and_then(|a| URL_SAFE_NO_PAD.decode(a).ok()).and_then(|a| String::from_utf8(a).ok());
-    let entries = app.store.query(&pk, prefix, false, 10_000).await?;
-    let mut entries = entries.into_iter().filter(|i| after.as_deref().is_none_or(|a| i.key.sk.as_str() > a)).peekable();
+    let after = after.map(|cursor| cursor.start_after(prefix, "after")).transpose()?;
+    // One page of the index: those out of the search (or of the actor's
+    // reach) are left out, so a page may hold fewer users than `limit`,
+    // and `next` leads on while the index goes on.
+    let page = app.store.query(&pk, prefix, false, after, limit).await?;
+    let entries: Vec<table::UserIndexEntry> = page.items.into_iter().map(table::decode).collect::<Result<_, _>>()?;
     let mut users = Vec::new();
-    let mut last = None;
-    // A page examines a bounded number of entries (those out of the search
-    // are skipped): past them, it ends early with a cursor.
-    let mut budget = (limit * 4).max(200);
-    while users.len() < limit && budget > 0 {
-        // BatchGetItem takes at most 100 keys.
-        let batch: Vec<Item> = entries.by_ref().take((limit - users.len()).min(100).min(budget)).collect();
-        budget -= batch.len();
-        if batch.is_empty() {
-            break;
-        }
-        last = batch.last().map(|i| i.key.sk.clone());
-        let ids: Vec<table::UserIndexEntry> = batch.into_iter().map(table::decode).collect::<Result<_, _>>()?;
-        let keys: Vec<_> = ids.iter().map(|e| table::user_key(&e.user_id)).collect();
+    // BatchGetItem takes at most 100 keys.
+    for batch in entries.chunks(100) {
+        let keys: Vec<_> = batch.iter().map(|e| table::user_key(&e.user_id)).collect();
         for item in app.store.get_many(&keys).await?.into_iter().flatten() {
             let user: User = table::decode(item)?;
             if user.tenant_id == tenant.id && matches(&user) {
@@ -483,7 +475,7 @@ pub async fn search_users(
             }
         }
     }
-    let next = if entries.peek().is_some() { last.map(|sk| URL_SAFE_NO_PAD.encode(sk)) } else { None };
+    let next = page.last_evaluated.as_deref().map(Cursor::encode);
     Ok(UsersPage { users, next })
 }
 
@@ -752,30 +744,24 @@ pub struct AuditPage {
     pub next: Option<String>,
 }
 
-/// The audit trail of a user: status changes and security events.
+/// The audit trail of a user: status changes and security events, newest
+/// first, one page of the store's query at a time (at most `limit` events
+/// before the cursor `before`): every event is reachable, however long the
+/// trail. A page may hold fewer events while `next` says more may follow.
 pub async fn audit_trail(
     app: &App,
     tenant: &Tenant,
     actor: &Actor,
     id: &UserId,
     limit: usize,
-    before: Option<&str>,
+    before: Option<&Cursor>,
 ) -> Result<AuditPage, Error> {
-    use base64::Engine;
-    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
     scoped_user(app, tenant, actor, id).await?;
-    // The cursor is the last sort key of a page, URL-safe.
-    let before = before.and_then(|b| URL_SAFE_NO_PAD.decode(b).ok()).and_then(|b| String::from_utf8(b).ok());
     let (pk, prefix) = audit_of(id);
-    let items = app.store.query(&pk, prefix, true, 10_000).await?;
-    let mut page = items.into_iter().filter(|i| before.as_deref().is_none_or(|b| i.key.sk.as_str() < b));
-    let mut events = Vec::new();
-    let mut last = None;
-    for item in page.by_ref().take(limit) {
-        last = Some(item.key.sk.clone());
-        events.push(table::decode(item)?);
-    }
-    let next = if page.next().is_some() { last.map(|sk| URL_SAFE_NO_PAD.encode(sk)) } else { None };
+    let before = before.map(|cursor| cursor.start_after(prefix, "before")).transpose()?;
+    let page = app.store.query(&pk, prefix, true, before, limit).await?;
+    let events = page.items.into_iter().map(table::decode).collect::<Result<_, _>>()?;
+    let next = page.last_evaluated.as_deref().map(Cursor::encode);
     Ok(AuditPage { user_id: id.to_string(), events, next })
 }
 

@@ -847,6 +847,16 @@ fn problem_response(status: u16) -> Value {
     response
 }
 
+/// A page cursor in the query (`domain::paging::Cursor`): a previous
+/// page's `next`, base64url of at most 1024 bytes.
+fn cursor_parameter(name: &str) -> Value {
+    json!({
+        "name": name, "in": "query",
+        "description": "The `next` of the previous page; anything else is a 422 `invalid_cursor`.",
+        "schema": { "type": "string", "pattern": "^[A-Za-z0-9_-]+$", "maxLength": 1366 },
+    })
+}
+
 /// The schema of a path parameter.
 fn path_parameter(route: &Route, name: &str) -> Value {
     let schema = match (route.endpoint, name) {
@@ -889,14 +899,14 @@ fn path_item_operation(route: &Route) -> Value {
             json!({ "name": "status", "in": "query", "schema": { "type": "string", "enum": status } }),
             json!({ "name": "company_id", "in": "query", "schema": { "type": "string", "minLength": 1, "maxLength": 64, "pattern": "\\S" } }),
             json!({ "name": "limit", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": 200 } }),
-            json!({ "name": "after", "in": "query", "schema": { "type": "string" } }),
+            cursor_parameter("after"),
         ]);
     }
     if route.endpoint == Endpoint::GetUserAudit {
         parameters.push(
             json!({ "name": "limit", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": 200 } }),
         );
-        parameters.push(json!({ "name": "before", "in": "query", "schema": { "type": "string" } }));
+        parameters.push(cursor_parameter("before"));
     }
     if op.device {
         parameters.push(json!({ "$ref": "#/components/parameters/DeviceId" }));

@@ -9,6 +9,7 @@ use super::reply::{json_response, message};
 use crate::domain::FieldError;
 use crate::domain::auth::lockout;
 use crate::domain::ids::UserId;
+use crate::domain::paging::Cursor;
 use crate::domain::password::Password;
 use crate::domain::reference;
 use crate::domain::user::Address;
@@ -459,6 +460,7 @@ pub async fn list_users(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
     parsed("status", &|raw| users::Status::parse(raw).map(drop).ok_or("invalid_choice"));
     parsed("company_id", &|raw| crate::domain::values::parse_company_id(raw).map(drop));
     parsed("limit", &|raw| raw.parse::<usize>().ok().filter(|n| (1..=200).contains(n)).map(drop).ok_or("out_of_range"));
+    parsed("after", &|raw| Cursor::parse(raw).map(drop));
     // One identifier at a time: the later ones conflict with the first.
     let identifiers = ["email", "phone", "username"].into_iter().filter(|n| ctx.query_param(n).is_some());
     errors.extend(identifiers.skip(1).map(|name| FieldError::new(name, "conflicting_fields")));
@@ -477,19 +479,33 @@ pub async fn list_users(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
         company_id: ctx.query_param("company_id").and_then(|c| values::parse_company_id(c).ok()),
     };
     let limit = ctx.query_param("limit").and_then(|l| l.parse().ok()).unwrap_or(50);
-    let page = users::search_users(ctx.app, tenant, actor, search, limit, ctx.query_param("after")).await?;
+    let after = ctx.query_param("after").and_then(|raw| Cursor::parse(raw).ok());
+    let page = users::search_users(ctx.app, tenant, actor, search, limit, after.as_ref()).await?;
     Ok(json_response(StatusCode::OK, serde_json::to_value(page).unwrap_or_default()))
 }
 
+/// `GET /v1/users/{id}/audit?limit=&before=`: one page of the trail, newest
+/// first; every query error at once.
 pub async fn get_user_audit(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
-    let limit = match ctx.query_param("limit") {
+    let mut errors = Vec::new();
+    let limit = match ctx.query_param("limit").map(|raw| raw.parse::<usize>()) {
         None => 50,
-        Some(raw) => match raw.parse::<usize>() {
-            Ok(n) if (1..=200).contains(&n) => n,
-            _ => return Err(Problem::validation(vec![FieldError::new("limit", "out_of_range")])),
-        },
+        Some(Ok(n)) if (1..=200).contains(&n) => n,
+        Some(_) => {
+            errors.push(FieldError::new("limit", "out_of_range"));
+            50
+        }
     };
-    let before = ctx.query_param("before");
-    let page = users::audit_trail(ctx.app, ctx.tenant()?, ctx.actor()?, &user_id(ctx)?, limit, before).await?;
+    let before = match ctx.query_param("before").map(Cursor::parse).transpose() {
+        Ok(before) => before,
+        Err(code) => {
+            errors.push(FieldError::new("before", code));
+            None
+        }
+    };
+    if !errors.is_empty() {
+        return Err(Problem::validation(errors));
+    }
+    let page = users::audit_trail(ctx.app, ctx.tenant()?, ctx.actor()?, &user_id(ctx)?, limit, before.as_ref()).await?;
     Ok(json_response(StatusCode::OK, serde_json::to_value(page).unwrap_or_default()))
 }
