@@ -76,7 +76,10 @@ def main():
     moto_port, api_port = free_port(), free_port()
     env["REGISTRAR_DYNAMODB_ENDPOINT"] = env["REGISTRAR_DYNAMODB_ENDPOINT"].replace("5000", str(moto_port))
     outbox = tempfile.mkdtemp(prefix="registrar-readme-")
-    key = "sk_readme_dynamodb_key_0123456789"
+    # The README's own key: its curl steps use it.
+    key = env.get("REGISTRAR_API_KEY")
+    if not key:
+        sys.exit("the README's DynamoDB command sets no REGISTRAR_API_KEY (its curl steps would answer 401)")
     moto = subprocess.Popen(
         [sys.executable, os.path.join(ROOT, "scripts", "moto-server.py"), str(moto_port)],
         stdout=subprocess.DEVNULL,
@@ -86,9 +89,7 @@ def main():
     passed, failed = 0, 0
     try:
         wait_for(moto_port, "moto")
-        api_env = dict(
-            os.environ, **env, REGISTRAR_ADDR=f"127.0.0.1:{api_port}", REGISTRAR_API_KEY=key, REGISTRAR_OUTBOX_DIR=outbox
-        )
+        api_env = {**os.environ, **env, "REGISTRAR_ADDR": f"127.0.0.1:{api_port}", "REGISTRAR_OUTBOX_DIR": outbox}
         api = subprocess.Popen([binary], env=api_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         for _ in range(300):
             if api.poll() is not None:

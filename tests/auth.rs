@@ -147,7 +147,9 @@ async fn login_by_email_returns_tokens_and_a_cookie(api: Api) {
     assert!(me.body.get("password_hash").is_none() && !me.body.to_string().contains("argon2"));
     let missing_device =
         api.post("/v1/auth/login", json!({ "username": "anna@example.com", "password": PASSWORD }), &[]).await;
-    assert_eq!((missing_device.status, missing_device.code()), (StatusCode::UNAUTHORIZED, "invalid_device"));
+    // No device id: the client forgot a header (400), no session is involved.
+    assert_eq!((missing_device.status, missing_device.code()), (StatusCode::BAD_REQUEST, "device_required"));
+    assert!(missing_device.body["detail"].as_str().unwrap().contains("X-Device-ID"), "{}", missing_device.body);
     let bad_device = api.login("anna@example.com", PASSWORD, "tab\there").await;
     assert_eq!(bad_device.code(), "invalid_device");
 }
@@ -406,7 +408,7 @@ async fn refresh_is_bound_to_the_device_and_reads_the_cookie(api: Api) {
     let other = api.refresh(&token, "laptop-9").await;
     assert_eq!((other.status, other.code()), (StatusCode::UNAUTHORIZED, "invalid_device"));
     let none = api.post("/v1/auth/refresh", json!({ "refresh_token": token }), &[]).await;
-    assert_eq!(none.code(), "invalid_device");
+    assert_eq!((none.status, none.code()), (StatusCode::BAD_REQUEST, "device_required"));
     let cookie = format!("theme=dark; refresh_token={token}");
     let by_cookie = api
         .send(reqwest::Method::POST, "/v1/auth/refresh", None, &[("X-Device-ID", "phone-1"), ("Cookie", &cookie)])
@@ -1445,12 +1447,12 @@ async fn a_login_within_the_cooldown_gets_the_pending_challenge(api: Api) {
     let wrong = api.login("again@example.com", "Wr0ng!Pass", "dev-1").await;
     assert_eq!(wrong.code(), "invalid_credentials", "a wrong password gets no challenge");
     // Another device within the cooldown: no 429 and no text, but a
-    // challenge without a code, with the user's other factors and the
-    // seconds until a text may go (SPEC §5, round 3).
+    // challenge without a code, with the login's factors and the seconds
+    // until a text may go (SPEC §5, round 3).
     let other = api.login("again@example.com", PASSWORD, "dev-2").await;
     assert_eq!(other.status, StatusCode::OK, "{}", other.body);
     assert_ne!(other.body["challenge_id"], challenge.as_str(), "{}", other.body);
-    assert_eq!(other.body["factors"], json!(["sms", "email"]), "{}", other.body);
+    assert_eq!(other.body["factors"], json!(["sms"]), "the login's own factors, no other: {}", other.body);
     assert!(other.body["retry_after"].as_u64().is_some_and(|s| (1..=41).contains(&s)), "{}", other.body);
     assert!(other.body.get("channel").is_none(), "{}", other.body);
     assert_eq!(api.app.messages_to(phone).len(), texts, "no new SMS");

@@ -212,8 +212,13 @@ fn the_cli_fails_clearly() {
     assert!(!weak.ok && weak.stderr.contains("password_too_short"), "{}", weak.stderr);
     let bad_id = cli.run(&["tenant", "create", "bad id!", "--name", "X"]);
     assert!(!bad_id.ok && bad_id.stderr.contains("tenant id"), "{}", bad_id.stderr);
+    // One readable line with what to do, not the SDK's internals.
     let no_secrets = cli.run(&["signing-key", "list"]);
-    assert!(!no_secrets.ok && no_secrets.stderr.contains("/signing-keys"), "{}", no_secrets.stderr);
+    assert!(!no_secrets.ok && no_secrets.stderr.contains("registrar-admin secrets create"), "{}", no_secrets.stderr);
+    assert_eq!(no_secrets.stderr.trim().lines().count(), 1, "{}", no_secrets.stderr);
+    assert!(no_secrets.stderr.len() < 200, "{}", no_secrets.stderr);
+    let whole = cli.run(&["signing-key", "list", "--verbose"]);
+    assert!(!whole.ok && whole.stderr.contains("/signing-keys"), "--verbose prints the details: {}", whole.stderr);
     assert!(cli.run(&["secrets", "create"]).ok);
     let unknown_key = cli.run(&["signing-key", "retire", "nokid"]);
     assert!(!unknown_key.ok && unknown_key.stderr.contains("no signing key nokid"));
@@ -229,7 +234,24 @@ fn the_cli_fails_clearly() {
         .output()
         .unwrap();
     assert!(!unreachable.status.success());
-    assert!(String::from_utf8_lossy(&unreachable.stderr).contains("could not be reached"));
+    let stderr = String::from_utf8_lossy(&unreachable.stderr);
+    assert!(stderr.contains("could not be reached") && stderr.trim().lines().count() == 1, "{stderr}");
+    // No credentials: said so, not a metadata-service dump.
+    let anonymous = Command::new(env!("CARGO_BIN_EXE_registrar-admin"))
+        .args(["tenant", "list"])
+        .env("REGISTRAR_DYNAMODB_ENDPOINT", "http://127.0.0.1:9")
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env_remove("AWS_PROFILE")
+        .env("AWS_REGION", "eu-central-1")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", "/nonexistent")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+        .env("AWS_MAX_ATTEMPTS", "1")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&anonymous.stderr);
+    assert!(!anonymous.status.success() && stderr.contains("AWS_ACCESS_KEY_ID"), "{stderr}");
 }
 
 /// `set-policy` changes only what it is given, refuses unknown fields and

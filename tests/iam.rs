@@ -486,7 +486,6 @@ impl Stack {
             ("SigningKeysSecret", signing_keys),
             ("PublicKeysSecret", public_keys),
             ("EmailFrom", format!("no-reply@{domain}")),
-            ("SesIdentity", domain.clone()),
             ("SmsSenderId", String::new()),
             ("SecretsRevision", "1".to_owned()),
             ("Issuer", "https://registrar.example".to_owned()),

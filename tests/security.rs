@@ -287,8 +287,9 @@ async fn fifty_parallel_starts_and_resends_send_at_most_five_emails(api: Api) {
 }
 
 /// A login again within the SMS cooldown (signed out and in again) is not
-/// a 429: it answers the challenge with the user's other factors and when
-/// a text may be sent again.
+/// a 429: it answers the challenge with the login's factors and when a text
+/// may be sent again; never with a factor the login would not offer (the
+/// e-mail's code cannot stand in for the SMS).
 async fn a_login_within_the_sms_cooldown_answers_the_challenge_with_other_factors(api: Api) {
     api.sign_up_with_phone("again@example.com", "+41791110003").await;
     let tokens = api.login_with_sms("again@example.com", "d1").await;
@@ -300,22 +301,27 @@ async fn a_login_within_the_sms_cooldown_answers_the_challenge_with_other_factor
     let login = api.login("again@example.com", PASSWORD, "d1").await;
     assert_eq!(login.status, StatusCode::OK, "{}", login.body);
     assert_eq!(login.body["mfa_required"], true, "{}", login.body);
-    assert_eq!(login.body["factors"], json!(["sms", "email"]), "{}", login.body);
+    assert_eq!(login.body["factors"], json!(["sms"]), "{}", login.body);
     let wait = login.body["retry_after"].as_u64().expect("retry_after for a new text");
     assert!((1..=60).contains(&wait), "{wait}");
     assert!(login.body.get("channel").is_none(), "no code was sent: {}", login.body);
     assert_eq!(api.app.messages_to("+41791110003").len(), texts, "no new text within the cooldown");
 
-    // The e-mail's code goes at once and signs in.
+    // The inbox cannot answer for the phone.
     let challenge = login.body["challenge_id"].clone();
-    let sent = api
-        .post("/v1/auth/mfa/send", json!({ "challenge_id": challenge, "factor": "email" }), &[("X-Device-ID", "d1")])
-        .await;
+    let device = [("X-Device-ID", "d1")];
+    let mails = api.app.messages_to("again@example.com").len();
+    let by_mail = api.post("/v1/auth/mfa/send", json!({ "challenge_id": challenge, "factor": "email" }), &device).await;
+    assert_eq!(by_mail.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", by_mail.body);
+    assert_eq!(api.app.messages_to("again@example.com").len(), mails, "no e-mailed code");
+    // Once the cooldown is over, a text goes and signs in.
+    api.app.clock.advance(chrono::Duration::seconds(wait as i64));
+    let sent = api.post("/v1/auth/mfa/send", json!({ "challenge_id": challenge }), &device).await;
     assert_eq!(sent.status, StatusCode::ACCEPTED, "{}", sent.body);
-    let answer = json!({ "challenge_id": challenge, "factor": "email", "code": CODE });
-    let signed_in = api.post("/v1/auth/mfa", answer, &[("X-Device-ID", "d1")]).await;
+    let answer = json!({ "challenge_id": challenge, "factor": "sms", "code": CODE });
+    let signed_in = api.post("/v1/auth/mfa", answer, &device).await;
     assert_eq!(signed_in.status, StatusCode::OK, "{}", signed_in.body);
-    assert_eq!(claims(signed_in.body["access_token"].as_str().unwrap())["amr"], json!(["pwd", "otp", "mfa"]));
+    assert_eq!(claims(signed_in.body["access_token"].as_str().unwrap())["amr"], json!(["pwd", "sms", "mfa"]));
 }
 
 /// Texts anyone can cause (sign-ups) and texts to verified phones (2FA)
@@ -426,4 +432,7 @@ async fn every_answer_carries_the_security_headers() {
     let cookies: Vec<&str> = answers[0].headers.get_all("set-cookie").iter().map(|v| v.to_str().unwrap()).collect();
     let device = cookies.iter().find(|c| c.starts_with("registrar_device=")).expect("a device cookie");
     assert!(device.contains("Path=/v1/auth;"), "{device}");
+    // The cookie an older path left in a browser is expired.
+    let old = cookies.iter().find(|c| c.contains("Path=/v1/auth/login")).expect("the old path expired");
+    assert!(old.starts_with("registrar_device=;") && old.contains("Max-Age=0"), "{old}");
 }

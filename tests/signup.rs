@@ -487,7 +487,14 @@ async fn bad_input_gets_precise_problems(backend: Backend) {
     let malformed = send("{\"email\": ", "application/json", Some(key.clone())).await.unwrap();
     assert_eq!(malformed.status(), 400);
     assert_eq!(malformed.headers()["content-type"], "application/problem+json");
-    assert_problem(&json_of(malformed).await, 400, "malformed_body");
+    let malformed = json_of(malformed).await;
+    assert_problem(&malformed, 400, "malformed_body");
+    // Where it breaks, for the client to find: line and column, also in the text.
+    let broken = send("{\n  \"email\": \"a@example.com\",\n}", "application/json", Some(key.clone())).await.unwrap();
+    let broken = json_of(broken).await;
+    assert_eq!((broken["line"].as_i64(), broken["column"].as_i64()), (Some(3), Some(1)), "{broken}");
+    assert!(broken["detail"].as_str().unwrap().contains("line 3, column 1"), "{broken}");
+    assert!(malformed["line"].is_i64(), "{malformed}");
 
     let not_object = json_of(send("[1,2]", "application/json", Some(key.clone())).await.unwrap()).await;
     assert_problem(&not_object, 422, "validation_failed");

@@ -79,7 +79,7 @@ fn every_statement_is_scoped_to_its_resource() {
                 for action in &actions {
                     let expected = match (allow, action.split_once(':').map(|(service, _)| service)) {
                         (true, Some("dynamodb")) => "!GetAtt Table.Arn",
-                        (true, Some("ses")) => ":identity/${SesIdentity}",
+                        (true, Some("ses")) => ":identity/*",
                         // A batch read has no resource-level permission;
                         // each secret in it needs its GetSecretValue.
                         (true, _) if *action == "secretsmanager:BatchGetSecretValue" => "'*'",
@@ -90,6 +90,17 @@ fn every_statement_is_scoped_to_its_resource() {
                         _ => panic!("{name}: unexpected statement for {action}"),
                     };
                     assert!(target.contains(expected), "{name}: {action} on {target}");
+                    if action.starts_with("ses:") {
+                        // Any identity of the account (the SES sandbox checks
+                        // each recipient's too), but only as the stack's
+                        // sender: least privilege by condition.
+                        let condition = serde_norway::to_string(&statement["Condition"]).unwrap();
+                        assert_eq!(
+                            condition.trim(),
+                            "StringEquals:\n  ses:FromAddress: !Ref EmailFrom",
+                            "{name}: {action} pinned to the sender"
+                        );
+                    }
                 }
             }
         }

@@ -2,7 +2,9 @@
 problem-validation_failed-title = Ungültige Eingabe
 problem-validation_failed-detail = Einige Felder fehlen oder sind ungültig; siehe die Feldfehler.
 problem-malformed_body-title = Fehlerhafter Anfrageinhalt
-problem-malformed_body-detail = Der Anfrageinhalt ist kein gültiges JSON.
+problem-malformed_body-detail = Der Anfrageinhalt ist kein gültiges JSON (Zeile { $line }, Spalte { $column }).
+problem-device_required-title = Geräte-ID fehlt
+problem-device_required-detail = Senden Sie den Header X-Device-ID (1–128 sichtbare Zeichen), der dieses Gerät benennt; Anmeldungen, Erneuerungen und Abmeldungen sind daran gebunden.
 problem-unsupported_media_type-title = Nicht unterstützter Medientyp
 problem-unsupported_media_type-detail = Senden Sie den Inhalt als application/json.
 problem-payload_too_large-title = Anfrageinhalt zu groß
@@ -16,7 +18,10 @@ problem-method_not_allowed-detail = Diese Adresse akzeptiert diese Methode nicht
 problem-registration_not_found-title = Registrierung nicht gefunden
 problem-registration_not_found-detail = Die Registrierung existiert nicht oder ist abgelaufen. Beginnen Sie neu.
 problem-step_out_of_order-title = Schritt nicht in der richtigen Reihenfolge
-problem-step_out_of_order-detail = Dieser Schritt ist jetzt nicht möglich. Der nächste Schritt ist { $next }.
+problem-step_out_of_order-detail = { $next ->
+    [done] Diese Registrierung ist bereits abgeschlossen; melden Sie sich an.
+   *[other] Dieser Schritt ist jetzt nicht möglich. Der nächste Schritt ist { $next }.
+}
 problem-invalid_code-title = Ungültiger Code
 problem-invalid_code-detail = Der Code ist falsch, abgelaufen oder aufgebraucht (nach einigen Fehlversuchen gilt er nicht mehr). Prüfen Sie ihn oder fordern Sie einen neuen an.
 problem-rate_limited-title = Zu viele Anfragen

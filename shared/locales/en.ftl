@@ -2,7 +2,9 @@
 problem-validation_failed-title = Invalid input
 problem-validation_failed-detail = Some fields are missing or invalid; see the field errors.
 problem-malformed_body-title = Malformed request body
-problem-malformed_body-detail = The request body is not valid JSON.
+problem-malformed_body-detail = The request body is not valid JSON (line { $line }, column { $column }).
+problem-device_required-title = Device id required
+problem-device_required-detail = Send the X-Device-ID header (1–128 visible characters) that names this device; sign-ins, refreshes and logouts are bound to it.
 problem-unsupported_media_type-title = Unsupported media type
 problem-unsupported_media_type-detail = Send the body as application/json.
 problem-payload_too_large-title = Request body too large
@@ -16,7 +18,10 @@ problem-method_not_allowed-detail = This address does not accept this method.
 problem-registration_not_found-title = Registration not found
 problem-registration_not_found-detail = The registration does not exist or has expired. Start again.
 problem-step_out_of_order-title = Step out of order
-problem-step_out_of_order-detail = This step is not possible now. The next step is { $next }.
+problem-step_out_of_order-detail = { $next ->
+    [done] This sign-up is already complete; sign in instead.
+   *[other] This step is not possible now. The next step is { $next }.
+}
 problem-invalid_code-title = Invalid code
 problem-invalid_code-detail = The code is wrong, has expired or was used up (a code stops working after a few wrong tries). Check it or request a new one.
 problem-rate_limited-title = Too many requests

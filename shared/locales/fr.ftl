@@ -2,7 +2,9 @@
 problem-validation_failed-title = Saisie invalide
 problem-validation_failed-detail = Certains champs manquent ou sont invalides ; voir les erreurs de champ.
 problem-malformed_body-title = Corps de requête mal formé
-problem-malformed_body-detail = Le corps de la requête n'est pas du JSON valide.
+problem-malformed_body-detail = Le corps de la requête n'est pas du JSON valide (ligne { $line }, colonne { $column }).
+problem-device_required-title = Identifiant d’appareil requis
+problem-device_required-detail = Envoyez l’en-tête X-Device-ID (1 à 128 caractères visibles) qui nomme cet appareil ; connexions, renouvellements et déconnexions y sont liés.
 problem-unsupported_media_type-title = Type de média non pris en charge
 problem-unsupported_media_type-detail = Envoyez le corps en application/json.
 problem-payload_too_large-title = Corps de requête trop volumineux
@@ -16,7 +18,10 @@ problem-method_not_allowed-detail = Cette adresse n'accepte pas cette méthode.
 problem-registration_not_found-title = Inscription introuvable
 problem-registration_not_found-detail = L'inscription n'existe pas ou a expiré. Recommencez.
 problem-step_out_of_order-title = Étape hors séquence
-problem-step_out_of_order-detail = Cette étape n'est pas possible maintenant. L'étape suivante est { $next }.
+problem-step_out_of_order-detail = { $next ->
+    [done] Cette inscription est déjà terminée ; connectez-vous.
+   *[other] Cette étape n'est pas possible maintenant. L'étape suivante est { $next }.
+}
 problem-invalid_code-title = Code invalide
 problem-invalid_code-detail = Le code est faux, a expiré ou n'est plus valable (il cesse de fonctionner après quelques essais erronés). Vérifiez-le ou demandez-en un nouveau.
 problem-rate_limited-title = Trop de requêtes

@@ -2,7 +2,9 @@
 problem-validation_failed-title = Dati non validi
 problem-validation_failed-detail = Alcuni campi mancano o non sono validi; vedi gli errori dei campi.
 problem-malformed_body-title = Corpo della richiesta non valido
-problem-malformed_body-detail = Il corpo della richiesta non è JSON valido.
+problem-malformed_body-detail = Il corpo della richiesta non è JSON valido (riga { $line }, colonna { $column }).
+problem-device_required-title = ID dispositivo obbligatorio
+problem-device_required-detail = Invia l’intestazione X-Device-ID (1–128 caratteri visibili) che identifica questo dispositivo; accessi, rinnovi e disconnessioni sono legati a esso.
 problem-unsupported_media_type-title = Tipo di contenuto non supportato
 problem-unsupported_media_type-detail = Invia il corpo come application/json.
 problem-payload_too_large-title = Corpo della richiesta troppo grande
@@ -16,7 +18,10 @@ problem-method_not_allowed-detail = Questo indirizzo non accetta questo metodo.
 problem-registration_not_found-title = Registrazione non trovata
 problem-registration_not_found-detail = La registrazione non esiste o è scaduta. Ricomincia.
 problem-step_out_of_order-title = Passo fuori sequenza
-problem-step_out_of_order-detail = Questo passo non è possibile ora. Il prossimo passo è { $next }.
+problem-step_out_of_order-detail = { $next ->
+    [done] Questa registrazione è già completata; accedi.
+   *[other] Questo passo non è possibile ora. Il prossimo passo è { $next }.
+}
 problem-invalid_code-title = Codice non valido
 problem-invalid_code-detail = Il codice è errato, scaduto o esaurito (dopo alcuni tentativi errati non vale più). Controllalo o richiedine uno nuovo.
 problem-rate_limited-title = Troppe richieste

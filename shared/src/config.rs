@@ -84,7 +84,7 @@ impl Texter for NoSender {
 pub struct Config {
     /// `REGISTRAR_ADDR` (local API), default `127.0.0.1:3000`; port 0 allowed.
     pub addr: SocketAddr,
-    /// `REGISTRAR_API_KEY`: the local sandbox tenant's key (generated if unset).
+    /// `REGISTRAR_API_KEY`: the local sandbox tenant's key (`sk_local` in memory, generated on DynamoDB, if unset).
     pub api_key: Option<String>,
     /// `REGISTRAR_ADMIN_TOKEN`: the local sandbox tenant's admin token
     /// (`adm_…`; generated if unset).

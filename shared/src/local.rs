@@ -64,6 +64,9 @@ pub async fn seed_admin_token(app: &App, tenant: &Tenant, token: Option<&str>) -
     }
 }
 
+/// The in-memory sandbox tenant's API key when `REGISTRAR_API_KEY` is unset.
+pub const LOCAL_API_KEY: &str = "sk_local";
+
 /// Runs the local API until Ctrl-C.
 pub async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let config = Config::from_env(false)?;
@@ -85,8 +88,19 @@ pub async fn run() -> Result<(), Box<dyn std::error::Error>> {
     if config.issuer.is_none() {
         app.settings.issuer = format!("http://{addr}");
     }
-    let generated = config.api_key.is_none();
-    let api_key = config.api_key.clone().unwrap_or_else(|| format!("sk_sandbox_{}", app.random_token(24)));
+    // The in-memory sandbox's key is `sk_local` unless set, so the README's
+    // curl steps work against a plain `cargo run`; a sandbox on a DynamoDB
+    // table (which outlives the process) gets a generated one.
+    let default_key = match &config.store {
+        StoreChoice::Memory => None,
+        StoreChoice::DynamoDb { .. } => Some(format!("sk_sandbox_{}", app.random_token(24))),
+    };
+    let api_key_source = match (&config.api_key, &default_key) {
+        (Some(_), _) => "from REGISTRAR_API_KEY",
+        (None, Some(_)) => "generated; set REGISTRAR_API_KEY to fix it",
+        (None, None) => "the in-memory sandbox's default; set REGISTRAR_API_KEY to choose another",
+    };
+    let api_key = config.api_key.clone().or(default_key).unwrap_or_else(|| LOCAL_API_KEY.to_owned());
     let tenant = sandbox_tenant(&config);
     seed_tenant(&app, &tenant, &api_key).await?;
     let admin_generated = config.admin_token.is_none();
@@ -94,17 +108,25 @@ pub async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let server = tokio::spawn(crate::http::server::serve(Arc::new(app), listener));
     println!("Registrar listening on http://{addr}");
     println!("Sandbox tenant: {} (phone required: {})", tenant.id, tenant.policy.phone_required);
-    if generated {
-        println!("API key (generated; set REGISTRAR_API_KEY to fix it): {api_key}");
+    match &config.store {
+        StoreChoice::Memory => println!("Store: in memory (everything is gone when this process ends)"),
+        StoreChoice::DynamoDb { table, endpoint } => {
+            println!("Store: DynamoDB table {table} at {}", endpoint.as_deref().unwrap_or("the SDK's default endpoint"))
+        }
+    }
+    if config.api_key.is_some() {
+        // A key the caller chose is not echoed into logs.
+        println!("API key: {api_key_source}");
     } else {
-        println!("API key: from REGISTRAR_API_KEY");
+        println!("API key: {api_key} ({api_key_source})");
     }
     if admin_generated {
         println!("Admin token (generated; set REGISTRAR_ADMIN_TOKEN to fix it): {admin_token}");
     } else {
         println!("Admin token: from REGISTRAR_ADMIN_TOKEN");
     }
-    println!("Outbox: {}", config.outbox_dir.display());
+    println!("Outbox (codes and notices, one JSON file each): {}", config.outbox_dir.display());
+    println!("Demo page (sign-in, second factors, passkeys): http://localhost:{}/demo/", addr.port());
     tokio::select! {
         _ = tokio::signal::ctrl_c() => {}
         _ = server => {}

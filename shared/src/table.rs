@@ -23,7 +23,7 @@
 //! | [`RefreshRecord`] | `REFRESH#{sha256(token)}` | `REFRESH` | refresh lifetime | sign-in, refresh (rotation) | refresh, logout |
 //! | [`Challenge`] | `CHALLENGE#{chl}` | `CHALLENGE` | 2FA: the policy's code lifetime; password change, legal acceptance: 5 min | login, `POST /v1/auth/mfa/send` (a new code) | `POST /v1/auth/mfa`, password challenge |
 //! | [`PendingMfa`] | `USER#{usr}` | `MFA#{sha256(device)}` | the challenge's | login (2FA), `POST /v1/auth/mfa/send` | login within the cooldown |
-//! | [`ResetRecord`] | `PWRESET#{tenant}#{email}` | `PWRESET` | the policy's e-mail code lifetime (10 min by default) or the invitation's (72 h) | forgot password, invitation | reset password |
+//! | [`ResetRecord`] | `PWRESET#{tenant}#{keyed hash of the e-mail}` | `PWRESET` | the policy's e-mail code lifetime (10 min by default) or the invitation's (72 h) | forgot password, invitation | reset password |
 //! | [`UserIndexEntry`] | `USERS#{tenant}#STATUS#{status}`, `…#COMPANY#{company}`, `…#PHONE#{e164}` | `USER#{usr}` | — | every write of a user's status, company or phone, in its transaction | `GET /v1/users?status=\|company_id=\|phone=` |
 //! | [`PasskeyRecord`] | `USER#{usr}` | `PASSKEY#{pk}` | — | passkey registration, sign-in (counter) | sign-in with a passkey, `GET /v1/me/factors` |
 //! | [`CredentialLock`] | `WEBAUTHN#{tenant}#{credential id}` | `LOCK` | — | passkey registration and removal | passkey sign-in (whose credential) |

@@ -25,6 +25,10 @@ struct Cli {
     /// Print JSON instead of text.
     #[arg(long, global = true)]
     json: bool,
+    /// On failure, print the whole error (the AWS SDK's details too)
+    /// instead of one line with a hint.
+    #[arg(long, global = true)]
+    verbose: bool,
     /// The DynamoDB table.
     #[arg(long, global = true, env = "REGISTRAR_TABLE", default_value = "registrar")]
     table: String,
@@ -388,7 +392,10 @@ async fn open_store(cli: &Cli) -> Arc<DynamoStore> {
 
 fn tenant_text(t: &Tenant) -> String {
     format!(
-        "{}\t{}\tphone_required={}\tsandbox={}\tlanguages={}",
+        // `fixed_code`: the tenant's codes are one fixed sandbox value (its
+        // `sandbox_code`); the local sandbox tenant draws real codes unless
+        // REGISTRAR_SANDBOX_CODE is set, so "sandbox=false" misled.
+        "{}\t{}\tphone_required={}\tfixed_code={}\tlanguages={}",
         t.id,
         t.name,
         t.policy.phone_required,
@@ -865,11 +872,51 @@ fn operator_app(store: Arc<DynamoStore>) -> Result<shared::app::App, shared::dom
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
+    let verbose = cli.verbose;
     match run(cli).await {
         Ok(()) => ExitCode::SUCCESS,
-        Err(Failure(message)) => {
+        Err(Failure(message)) if verbose => {
             eprintln!("registrar-admin: {message}");
             ExitCode::FAILURE
         }
+        Err(Failure(message)) => {
+            eprintln!("registrar-admin: {}", readable(&message));
+            ExitCode::FAILURE
+        }
     }
+}
+
+/// A failure as one readable line: the AWS SDK's errors (a line of a
+/// thousand characters of internals) become what went wrong and what to
+/// do; `--verbose` prints them whole.
+fn readable(message: &str) -> String {
+    let has = |words: &[&str]| words.iter().any(|w| message.contains(w));
+    let hint = if has(&["IMDS", "CredentialsNotLoaded", "no credentials", "credentials provider"]) {
+        "no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (any values for moto), or --profile"
+    } else if has(&["signing region", "NoRegion", "no region"]) {
+        "no AWS region: set AWS_REGION (e.g. eu-central-1), or --region"
+    } else if has(&["ResourceNotFoundException"]) && has(&["secret", "Secret"]) {
+        "no secrets for this stack yet; run `registrar-admin secrets create` (or check --stack)"
+    } else if has(&["ResourceNotFoundException"]) {
+        "the table does not exist; create it with `registrar-admin create-table`, or check --table and --endpoint"
+    } else if has(&[
+        "dispatch failure",
+        "Connection refused",
+        "connection refused",
+        "timed out",
+        "could not be reached",
+    ]) {
+        "the endpoint could not be reached: is it running (moto, or the network to AWS)? Check --endpoint"
+    } else if has(&["AccessDenied", "UnrecognizedClient", "InvalidSignature", "security token"]) {
+        "AWS refused the credentials or the permission; check the profile and its policy"
+    } else {
+        // Not an SDK dump: the message is already meant for people.
+        let line = message.lines().next().unwrap_or_default();
+        if line.chars().count() <= 300 && !message.contains('\n') {
+            return line.to_owned();
+        }
+        let short: String = line.chars().take(200).collect();
+        return format!("{short}… (the whole error: --verbose)");
+    };
+    format!("{hint} (the whole error: --verbose)")
 }

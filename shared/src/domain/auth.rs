@@ -234,8 +234,10 @@ pub async fn lockout(app: &App, user_id: &UserId) -> Result<Lockout, Error> {
 
 /// Wrong step-up passwords a session may send: the last of them ends it.
 pub const STEP_UP_TRIES: u64 = 5;
-/// How long a session's wrong step-up passwords are remembered.
-const STEP_UP_MEMORY_SECS: i64 = 24 * 3600;
+/// How long a session's wrong step-up passwords are remembered: as long as
+/// the longest session may live (policy bound), so a stolen refresh token
+/// does not get five new guesses a day.
+const STEP_UP_MEMORY_SECS: i64 = 400 * 24 * 3600;
 
 /// A step-up: the current password of a signed-in user, counted per
 /// session, not against the account's login lockout (an attacker who keeps
@@ -301,7 +303,11 @@ pub async fn login(
                 device_id: origin.device_id,
                 trusted_device: trusted.is_some(),
             };
-            super::refusals::audit_refusal(app, &user.id, refusal).await?;
+            // Never changes the answer: a store hiccup here must not turn a
+            // known name's refusal into a 503 an unknown name never gets.
+            if let Err(err) = super::refusals::audit_refusal(app, &user.id, refusal).await {
+                tracing::warn!(user_id = %user.id, error = %err, "refused sign-in not audited");
+            }
         }
         return Err(refused);
     }
@@ -468,9 +474,9 @@ fn new_challenge(app: &App, tenant: &Tenant, user: &User, via: &LoginVia<'_>, ki
 /// did not name. A login again within the code's cooldown (an abandoned
 /// attempt, a second tab) gets the challenge still pending for the user on
 /// that device back, and no new code; with none pending (signed out and in
-/// again, another device), a challenge without a code, listing the user's
-/// other factors (the e-mail's code too, where it has one) and when a text
-/// may be sent again. The cooldown itself is never a 429 here: the owner
+/// again, another device), a challenge without a code, listing the factors
+/// the login offers (an app or a passkey answer at once) and when a text
+/// may be sent again (`POST /v1/auth/mfa/send`). The cooldown itself is never a 429 here: the owner
 /// did nothing wrong.
 async fn start_mfa(
     app: &App,
@@ -478,7 +484,7 @@ async fn start_mfa(
     user: &User,
     via: &LoginVia<'_>,
     mut writes: Vec<Write>,
-    mut offered: Vec<Factor>,
+    offered: Vec<Factor>,
 ) -> Result<LoginOutcome, Error> {
     let sent = offered.iter().copied().find(|f| f.is_sent());
     let strong = offered.iter().any(|f| matches!(f, Factor::Totp | Factor::Passkey));
@@ -512,11 +518,9 @@ async fn start_mfa(
                     retry_after: None,
                 });
             }
-            let email_verified = user.email_verified_at.is_some() && !user.email.is_empty();
-            if email_verified && !offered.contains(&Factor::Email) && tenant.policy.second_factors.allows(Factor::Email)
-            {
-                offered.push(Factor::Email);
-            }
+            // Exactly the factors the login offers: adding the e-mail's code
+            // here would let whoever holds the inbox (and the password)
+            // answer for an SMS-protected account.
             let mut challenge = new_challenge(app, tenant, user, via, ChallengeKind::Mfa);
             challenge.factors = offered.clone();
             writes.push(Write::Put { item: challenge.item()?, condition: Condition::NotExists });
@@ -912,6 +916,12 @@ async fn load_step(
     device_id: &str,
 ) -> Result<(Challenge, u64, User, u64), Error> {
     let (challenge, challenge_version) = load_challenge(app, tenant, challenge_id, kind, device_id).await?;
+    // A step stored before steps carried their methods may come from the
+    // old order (a new password before the second factor): not honoured,
+    // the login starts again (such steps lived five minutes).
+    if challenge.amr.is_empty() {
+        return Err(Error::ChallengeNotFound);
+    }
     let (user, version) = load_user(app, &challenge.user_id).await?.ok_or(Error::ChallengeNotFound)?;
     if !user.is_active() {
         return Err(Error::AccountInactive);

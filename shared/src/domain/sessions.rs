@@ -64,11 +64,11 @@ pub async fn list(
     current: &SessionId,
 ) -> Result<Vec<SessionView>, Error> {
     let (pk, prefix) = sessions_of(user_id);
-    let (user, items) = tokio::join!(load_user(app, user_id), app.store.query(&pk, prefix, true, MAX_LISTED));
+    let (user, items) = tokio::join!(load_user(app, user_id), app.store.query(&pk, prefix, true, None, MAX_LISTED));
     let (user, _) = user?.ok_or(Error::InvalidToken)?;
     let now = app.clock.now();
     let mut sessions = Vec::new();
-    for item in items? {
+    for item in items?.items {
         let session: Session = match table::decode(item) {
             Ok(session) => session,
             // An unreadable item is no session anyone can use.

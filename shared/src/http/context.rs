@@ -65,7 +65,10 @@ impl Ctx<'_> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 
-    /// The value of the request's cookie `wanted`.
+    /// The value of the request's cookie `wanted`. Browsers send a cookie
+    /// of a longer path first: of two with one name (one left by an older
+    /// path, e.g. the device cookie's `/v1/auth/login`), the last is the
+    /// current one.
     pub fn cookie(&self, wanted: &str) -> Option<String> {
         self.headers
             .get_all(::http::header::COOKIE)
@@ -73,7 +76,8 @@ impl Ctx<'_> {
             .filter_map(|v| v.to_str().ok())
             .flat_map(cookie::Cookie::split_parse)
             .filter_map(Result::ok)
-            .find(|c| c.name() == wanted)
+            .filter(|c| c.name() == wanted)
+            .last()
             .map(|c| c.value().to_owned())
     }
 
@@ -105,11 +109,14 @@ impl Ctx<'_> {
         }
     }
 
-    /// `X-Device-ID` where a route requires it: 401 `invalid_device` if missing.
+    /// `X-Device-ID` where a route requires it: 400 `device_required` if
+    /// missing (no session is involved yet: the client forgot a header),
+    /// 401 `invalid_device` if unusable.
     pub fn required_device(&self) -> Result<&str, Problem> {
         match self.device_id() {
             Ok(Some(device)) => Ok(device),
-            _ => Err(Error::InvalidDevice.into()),
+            Ok(None) => Err(Problem::new(StatusCode::BAD_REQUEST, "device_required")),
+            Err(_) => Err(Error::InvalidDevice.into()),
         }
     }
 }

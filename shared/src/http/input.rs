@@ -16,8 +16,13 @@ pub struct Fields {
 impl Fields {
     /// Parses a body that must be one JSON object.
     pub fn parse(body: &[u8]) -> Result<Self, Problem> {
-        let value: Value =
-            serde_json::from_slice(body).map_err(|_| Problem::new(StatusCode::BAD_REQUEST, "malformed_body"))?;
+        // Where the JSON breaks (1-based line and column), so a client can
+        // find the stray comma; never the parser's own words.
+        let value: Value = serde_json::from_slice(body).map_err(|e| {
+            Problem::new(StatusCode::BAD_REQUEST, "malformed_body")
+                .arg("line", e.line() as i64)
+                .arg("column", e.column() as i64)
+        })?;
         match value {
             Value::Object(map) => Ok(Self { map, errors: Vec::new() }),
             _ => Err(Problem::validation(vec![FieldError::new("", "wrong_type").with_text("expected", "object")])),

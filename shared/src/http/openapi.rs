@@ -944,6 +944,10 @@ fn path_item_operation(route: &Route) -> Value {
     if route.auth != Auth::None {
         statuses.extend([401, 503]);
     }
+    if op.device {
+        // No X-Device-ID: 400 `device_required`.
+        statuses.push(400);
+    }
     statuses.sort_unstable();
     statuses.dedup();
     for status in statuses {

@@ -35,7 +35,7 @@ pub async fn openid_configuration(ctx: &Ctx<'_>) -> Result<Response<Body>, Probl
         "id_token_signing_alg_values_supported": ["RS256"],
         "response_types_supported": ["token"],
         "subject_types_supported": ["public"],
-        "claims_supported": ["iss", "aud", "sub", "tid", "sid", "typ", "roles", "iat", "exp", "jti"],
+        "claims_supported": ["iss", "aud", "sub", "tid", "sid", "typ", "roles", "iat", "exp", "jti", "auth_time", "amr"],
     });
     Ok(public_document(json_response(StatusCode::OK, document)))
 }

@@ -71,6 +71,11 @@ pub fn tokens_response(ctx: &Ctx<'_>, tokens: &Tokens, status: StatusCode, messa
         .and_then(|token| cookie_header(ctx, DEVICE_COOKIE, token, "/v1/auth", DEVICE_COOKIE_SECS))
     {
         response.headers_mut().append(::http::header::SET_COOKIE, value);
+        // The cookie's path was `/v1/auth/login` once: a browser that kept
+        // that one would send it first, a stale token beside the new one.
+        if let Some(old) = cookie_header(ctx, DEVICE_COOKIE, "", "/v1/auth/login", 0) {
+            response.headers_mut().append(::http::header::SET_COOKIE, old);
+        }
     }
     response
 }
