@@ -216,3 +216,35 @@ fn each_function_reads_the_secrets_it_names_and_none_runs_in_development_mode() 
         assert_eq!(batches, named.len() >= 2, "{name}: reads its {} secrets in one batch", named.len());
     }
 }
+
+/// `samconfig.toml` names every parameter that has a default, and only
+/// those: the README tells a non-guided deploy to add just the two without.
+#[test]
+fn samconfig_holds_every_parameter_with_a_default() {
+    let template = template();
+    let mut defaulted: Vec<String> = template["Parameters"]
+        .as_mapping()
+        .expect("Parameters")
+        .iter()
+        .filter(|(_, p)| !p["Default"].is_null())
+        .map(|(name, _)| name.as_str().unwrap().to_owned())
+        .collect();
+    let config = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/samconfig.toml")).unwrap();
+    let overrides = config.lines().find_map(|l| l.strip_prefix("parameter_overrides = ")).expect("parameter_overrides");
+    let mut named: Vec<String> = overrides
+        .trim_matches('"')
+        .split_whitespace()
+        .filter_map(|pair| pair.split_once('=').map(|(name, _)| name.to_owned()))
+        .collect();
+    defaulted.sort();
+    named.sort();
+    assert_eq!(named, defaulted);
+    let required: Vec<&str> = template["Parameters"]
+        .as_mapping()
+        .unwrap()
+        .iter()
+        .filter(|(_, p)| p["Default"].is_null())
+        .map(|(name, _)| name.as_str().unwrap())
+        .collect();
+    assert_eq!(required, ["EmailFrom", "Issuer"], "the README's non-guided deploy adds these two");
+}
