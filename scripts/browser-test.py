@@ -28,6 +28,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.error
 import urllib.request
 
 import jwt
@@ -163,6 +164,56 @@ def passkeys(browser, api_port, check):
     page.close()
 
 
+def post(url, body, headers=None):
+    """A JSON POST with the test's API key; the answer's status and JSON."""
+    request = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST")
+    for name, value in {"Content-Type": "application/json", "X-API-Key": API_KEY, **(headers or {})}.items():
+        request.add_header(name, value)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            return answer.status, json.loads(answer.read() or b"null")
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"null")
+
+
+def sms_user(browser, api_port, check):
+    """The README's user: e-mail and a verified phone, so a password
+    sign-in asks for the SMS code. The demo page takes the code, then adds
+    a passkey; a passkey asked for before it has one gets a clear answer."""
+    api = f"http://localhost:{api_port}"
+    email = "sam@example.com"
+    status, started = post(f"{api}/v1/registrations", {
+        "email": email, "password": "Str0ng!Pass", "first_name": "Sam", "last_name": "Sms",
+        "terms_accepted": True, "privacy_policy_accepted": True})
+    status, done = post(f"{api}/v1/registrations/{started['registration_id']}/email/verify", {"code": CODE},
+                        {"X-Device-ID": "setup"})
+    bearer = {"Authorization": "Bearer " + done["access_token"]}
+    post(f"{api}/v1/me/credentials", {"type": "phone", "value": "+41791230000"}, bearer)
+    status, _ = post(f"{api}/v1/me/credentials/verify", {"type": "phone", "code": CODE}, bearer)
+    check("demo (SMS user): the phone is verified", status == 200, status)
+
+    page = browser.new_page()
+    cdp, authenticator = virtual_authenticator(page)
+    page.goto(f"{api}/demo/?key={API_KEY}")
+    page.fill("#email", email)
+    page.fill("#password", "Str0ng!Pass")
+    s = status_after(page, "#signin", "second factor")
+    check("demo (SMS user): the password asks for the SMS code", s.startswith("second factor: sms") and "went by sms" in s, s)
+    check("demo (SMS user): the code field is one-time-code",
+          page.get_attribute("#code", "autocomplete") == "one-time-code" and page.is_visible("#code"), page.content()[:200])
+    s = status_after(page, "#passkey-signin", "signed in")
+    check("demo (SMS user): a passkey without one says so", s.startswith("error") and "no passkey" in s.lower(), s)
+    page.fill("#code", CODE)
+    s = status_after(page, "#answer", "signed in")
+    check("demo (SMS user): signed in with the SMS code", s == "signed in (password and sms)", s + page.text_content("#log"))
+    s = status_after(page, "#add-passkey", "passkey added")
+    check("demo (SMS user): a passkey is added", s.startswith("passkey added: pk_"), s + page.text_content("#log"))
+    page.click("#signout")
+    s = status_after(page, "#signin", "second factor")
+    check("demo (SMS user): now the passkey is offered first", s.startswith("second factor: passkey"), s)
+    page.close()
+
+
 def main():
     binary = sys.argv[1]
     api_port, app_port, other_port = free_port(), free_port(), free_port()
@@ -225,6 +276,7 @@ def main():
             sent = [n for n in os.listdir(outbox) if "eve@example.com" in open(os.path.join(outbox, n)).read()]
             check("the blocked request never reached the API", not sent, sent)
             passkeys(browser, api_port, check)
+            sms_user(browser, api_port, check)
             browser.close()
 
         # OIDC discovery, as a stranger's client uses it.

@@ -52,3 +52,24 @@ async fn a_step_after_completion_says_the_sign_up_is_complete() {
         assert!(detail.contains(words) && !detail.contains("done"), "{lang}: {detail}");
     }
 }
+
+/// A passkey asked for a second factor the sign-in does not offer (the
+/// account has none) is a problem of its own, not a field error.
+#[tokio::test]
+async fn a_passkey_for_an_account_without_one_says_so() {
+    let api = api().await;
+    let tokens = api.sign_up_tokens("sms@example.com", "Str0ng!Pass", CODE).await;
+    let bearer = format!("Bearer {}", tokens["access_token"].as_str().unwrap());
+    let auth = [("Authorization", bearer.as_str())];
+    api.post("/v1/me/credentials", json!({ "type": "phone", "value": "+41791230001" }), &auth).await;
+    let verified = api.post("/v1/me/credentials/verify", json!({ "type": "phone", "code": CODE }), &auth).await;
+    assert_eq!(verified.status, StatusCode::OK, "{}", verified.body);
+    let device = [("X-Device-ID", "d1")];
+    let login =
+        api.post("/v1/auth/login", json!({ "username": "sms@example.com", "password": "Str0ng!Pass" }), &device).await;
+    assert_eq!(login.body["factors"], json!(["sms"]), "{}", login.body);
+    let options =
+        api.post("/v1/auth/passkey/options", json!({ "challenge_id": login.body["challenge_id"] }), &device).await;
+    assert_eq!((options.status, options.code()), (StatusCode::CONFLICT, "passkey_not_offered"), "{}", options.body);
+    assert!(options.body["detail"].as_str().unwrap().contains("no passkey"), "{}", options.body);
+}

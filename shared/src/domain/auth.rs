@@ -860,7 +860,9 @@ pub async fn passkey_options(
         Some(id) => {
             let (challenge, _) = load_challenge(app, tenant, id, ChallengeKind::Mfa, origin.device_id).await?;
             if !challenge_factors(&challenge).contains(&Factor::Passkey) {
-                return Err(Error::field("challenge_id", "invalid_choice"));
+                // Not a malformed field: this account has no passkey to
+                // answer with (say so, and which factors remain).
+                return Err(Error::PasskeyNotOffered);
             }
             Some((challenge.id, challenge.user_id))
         }

@@ -118,6 +118,10 @@ pub enum Error {
     TotpNotEnrolled,
     #[error("no strong second factor")]
     NoStrongFactor,
+    /// A passkey asked for a login's second factor that offers none (the
+    /// user has no passkey, or the tenant allows none).
+    #[error("no passkey offered")]
+    PasskeyNotOffered,
     #[error("factor not allowed by the tenant")]
     FactorNotAllowed,
     #[error("passkeys not configured")]

@@ -153,6 +153,7 @@ impl From<Error> for Problem {
             Error::TotpAlreadyEnabled => Problem::new(StatusCode::CONFLICT, "totp_already_enabled"),
             Error::TotpNotEnrolled => Problem::new(StatusCode::CONFLICT, "totp_not_enrolled"),
             Error::NoStrongFactor => Problem::new(StatusCode::CONFLICT, "no_strong_factor"),
+            Error::PasskeyNotOffered => Problem::new(StatusCode::CONFLICT, "passkey_not_offered"),
             Error::FactorNotAllowed => Problem::new(StatusCode::FORBIDDEN, "factor_not_allowed"),
             Error::MfaUnavailable => Problem::new(StatusCode::FORBIDDEN, "mfa_unavailable"),
             Error::PasskeysNotConfigured => Problem::new(StatusCode::CONFLICT, "passkeys_not_configured"),
