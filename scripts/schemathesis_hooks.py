@@ -8,10 +8,11 @@ answers 401 (its `retry_on` default) and replays the call.
 Every request here comes from its own loopback address, as from its own
 device, so the per-IP limits are not what the run measures.
 
-Wrong passwords sent to close-me and change-password count toward the
-account's login lockout (the step-up rule), so schemathesis locks the user
-out sooner or later; when a login is refused, the hook signs up a fresh user
-(with the sandbox code) and carries on as that one.
+Wrong passwords sent to the step-up routes (close-me, change-password, …)
+count per session, and the fifth ends it: the next call answers 401 and the
+hook signs in again. When a login is refused all the same (the user was
+closed, or locked), the hook signs up a fresh user (with the sandbox code)
+and carries on as that one.
 A session is bound to the device that logged in, so a logout that sends an
 X-Device-ID sends that device's (a foreign device is covered by the admin-token run,
 where every logout answers 401).
