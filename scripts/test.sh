@@ -115,6 +115,9 @@ echo "== a real browser against the local API (CORS, cookie refresh), PyJWT thro
 echo "== the README's DynamoDB command on a fresh moto"
 "$VENV/bin/python" scripts/readme-dynamodb.py target/debug/registrar 2>&1 | tee -a "$LOG"
 
+echo "== the README's curl sign-up and login blocks, as written, against a fresh local API"
+python3 scripts/readme-local.py target/debug/registrar 2>&1 | tee -a "$LOG"
+
 echo "== schemathesis against the local API"
 bash scripts/schemathesis.sh
 
@@ -126,5 +129,5 @@ python3 scripts/scan-logs.py "$REGISTRAR_TEST_LOG_DIR"/* "$VENV/lambda-watch.log
 
 # One closing line for the whole run (cargo prints one per test binary).
 awk '/^test result:/ { p += $4; f += $6 }
-     /^(invoke|browser|readme-dynamodb): / { p += $2; f += $4 }
+     /^(invoke|browser|readme-dynamodb|readme-local): / { p += $2; f += $4 }
      END { printf "tests: %d passed, %d failed\n", p, f }' "$LOG"
