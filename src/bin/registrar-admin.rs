@@ -305,15 +305,21 @@ enum SigningKeyCommand {
     /// Make a published key the one that signs (after every instance has
     /// seen it: 5 minutes); the key that signed before retires.
     Activate {
+        /// The key's id (a base64url thumbprint: it may start with `-`).
+        #[arg(allow_hyphen_values = true)]
         kid: String,
     },
     /// Stop signing with a key; it still verifies and stays in the JWKS.
     Retire {
+        /// The key's id (a base64url thumbprint: it may start with `-`).
+        #[arg(allow_hyphen_values = true)]
         kid: String,
     },
     /// Remove a key: tokens it signed stop verifying (wait until they have
     /// expired: the tenants' access-token lifetime).
     Remove {
+        /// The key's id (a base64url thumbprint: it may start with `-`).
+        #[arg(allow_hyphen_values = true)]
         kid: String,
     },
 }
