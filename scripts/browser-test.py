@@ -22,6 +22,7 @@ when a check fails.
 import http.server
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -216,15 +217,16 @@ def sms_user(browser, api_port, check):
 
 def main():
     binary = sys.argv[1]
-    api_port, app_port, other_port = free_port(), free_port(), free_port()
+    app_port, other_port = free_port(), free_port()
     app_origin = f"http://127.0.0.1:{app_port}"
-    api = f"http://127.0.0.1:{api_port}"
     outbox = tempfile.mkdtemp(prefix="registrar-browser-")
     log_dir = os.environ.get("REGISTRAR_TEST_LOG_DIR")
     log = open(os.path.join(log_dir, "browser-api.jsonl"), "w") if log_dir else subprocess.DEVNULL
     env = dict(
         os.environ,
-        REGISTRAR_ADDR=f"127.0.0.1:{api_port}",
+        # Port 0: the API takes a free port and says which; the demo's
+        # passkey origin must be that one, not the configured 0.
+        REGISTRAR_ADDR="127.0.0.1:0",
         REGISTRAR_API_KEY=API_KEY,
         REGISTRAR_CORS_ORIGINS=app_origin,
         REGISTRAR_SANDBOX_CODE=CODE,
@@ -232,7 +234,15 @@ def main():
         REGISTRAR_OUTBOX_DIR=outbox,
         REGISTRAR_LOG_FORMAT="json",
     )
-    server = subprocess.Popen([binary], env=env, stdout=subprocess.DEVNULL, stderr=log)
+    server = subprocess.Popen([binary], env=env, stdout=subprocess.PIPE, stderr=log, text=True)
+    banner = server.stdout.readline()
+    bound = re.search(r"listening on http://127\.0\.0\.1:(\d+)", banner)
+    if not bound:
+        sys.exit(f"the local API did not say where it listens: {banner!r}")
+    api_port = int(bound.group(1))
+    api = f"http://127.0.0.1:{api_port}"
+    # The rest of the banner is read and dropped, so the pipe never fills.
+    threading.Thread(target=server.stdout.read, daemon=True).start()
     pages = [serve_page(app_port), serve_page(other_port)]
     passed, failed = 0, 0
 

@@ -81,5 +81,12 @@ PY
     failed=$((failed + 1)); echo "FAIL $function"
   fi
 done
+# The emulator sets AWS_LAMBDA_MAX_CONCURRENCY; the functions honour it
+# (run_concurrent), so no function start may warn about it.
+if grep -q "AWS_LAMBDA_MAX_CONCURRENCY is set" "$LOG"; then
+  failed=$((failed + 1)); echo "FAIL a function warned about AWS_LAMBDA_MAX_CONCURRENCY: $(grep -m1 AWS_LAMBDA_MAX_CONCURRENCY "$LOG")"
+else
+  passed=$((passed + 1)); echo "ok   no function start warned about AWS_LAMBDA_MAX_CONCURRENCY"
+fi
 echo "invoke: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

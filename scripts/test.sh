@@ -112,11 +112,8 @@ cargo test --workspace --exclude registrar-functions 2>&1 | tee "$LOG"
 echo "== a real browser against the local API (CORS, cookie refresh), PyJWT through discovery"
 "$BROWSER_VENV/bin/python" scripts/browser-test.py target/debug/registrar 2>&1 | tee -a "$LOG"
 
-echo "== the README's DynamoDB command on a fresh moto"
-"$VENV/bin/python" scripts/readme-dynamodb.py target/debug/registrar 2>&1 | tee -a "$LOG"
-
-echo "== the README's curl sign-up and login blocks, as written, against a fresh local API"
-python3 scripts/readme-local.py target/debug/registrar 2>&1 | tee -a "$LOG"
+echo "== the README's shell blocks, as written: curl sign-up and login, DynamoDB mode, operator CLI"
+python3 scripts/readme-blocks.py target/debug/registrar 2>&1 | tee -a "$LOG"
 
 echo "== schemathesis against the local API"
 bash scripts/schemathesis.sh
@@ -129,5 +126,5 @@ python3 scripts/scan-logs.py "$REGISTRAR_TEST_LOG_DIR"/* "$VENV/lambda-watch.log
 
 # One closing line for the whole run (cargo prints one per test binary).
 awk '/^test result:/ { p += $4; f += $6 }
-     /^(invoke|browser|readme-dynamodb|readme-local): / { p += $2; f += $4 }
+     /^(invoke|browser|readme): / { p += $2; f += $4 }
      END { printf "tests: %d passed, %d failed\n", p, f }' "$LOG"

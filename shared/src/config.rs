@@ -592,10 +592,13 @@ mod tests {
         assert_eq!(config(&[], false).unwrap().api_key_cache_secs, 60);
         assert_eq!(config(&[("REGISTRAR_API_KEY_CACHE_SECS", "0")], false).unwrap().api_key_cache_secs, 0);
         assert!(config(&[("REGISTRAR_API_KEY_CACHE_SECS", "-1")], false).is_err());
-        let raised = crate::local::sandbox_tenant(&config(&[("REGISTRAR_IP_LIMIT", "100000")], false).unwrap());
+        let raised = crate::local::sandbox_tenant(&config(&[("REGISTRAR_IP_LIMIT", "100000")], false).unwrap(), 3000);
         assert_eq!(raised.policy.ip_limits.logins_per_5_min, 100_000);
         assert_eq!(raised.policy.ip_limits.signups_per_hour, 100_000);
-        assert_eq!(crate::local::sandbox_tenant(&config(&[], false).unwrap()).policy.ip_limits, Default::default());
+        assert_eq!(
+            crate::local::sandbox_tenant(&config(&[], false).unwrap(), 3000).policy.ip_limits,
+            Default::default()
+        );
         assert!(config(&[], true).is_err(), "Lambda needs an issuer");
         let issuer = ("REGISTRAR_ISSUER", "https://id.example");
         assert!(config(&[issuer], true).is_ok(), "secrets are each function's own");

@@ -11,9 +11,10 @@ use crate::ports::StoreError;
 /// The sandbox tenant of a local run, from the configuration. Its passkeys'
 /// relying party is `localhost` (browsers treat it as a secure context over
 /// plain HTTP): pages on the local API's port, and any `localhost` origin of
-/// `REGISTRAR_CORS_ORIGINS` (a front end's dev server).
-pub fn sandbox_tenant(config: &Config) -> Tenant {
-    let mut origins = vec![format!("http://localhost:{}", config.addr.port())];
+/// `REGISTRAR_CORS_ORIGINS` (a front end's dev server). `port` is the port
+/// the server is bound to (with `REGISTRAR_ADDR=…:0`, not the configured one).
+pub fn sandbox_tenant(config: &Config, port: u16) -> Tenant {
+    let mut origins = vec![format!("http://localhost:{port}")];
     origins.extend(
         config
             .cors_origins
@@ -101,7 +102,7 @@ pub async fn run() -> Result<(), Box<dyn std::error::Error>> {
         (None, None) => "the in-memory sandbox's default; set REGISTRAR_API_KEY to choose another",
     };
     let api_key = config.api_key.clone().or(default_key).unwrap_or_else(|| LOCAL_API_KEY.to_owned());
-    let tenant = sandbox_tenant(&config);
+    let tenant = sandbox_tenant(&config, addr.port());
     seed_tenant(&app, &tenant, &api_key).await?;
     let admin_generated = config.admin_token.is_none();
     let admin_token = seed_admin_token(&app, &tenant, config.admin_token.as_deref()).await?;

@@ -26,14 +26,18 @@ pub async fn run<H: Handler>(handler: H) -> Result<(), Error> {
         && let Some(api_key) = &config.api_key
     {
         tracing::warn!("development mode: seeding the sandbox tenant");
-        let tenant = crate::local::sandbox_tenant(&config);
+        let tenant = crate::local::sandbox_tenant(&config, config.addr.port());
         crate::local::seed_tenant(&app, &tenant, api_key).await?;
         if let Some(token) = &config.admin_token {
             crate::local::seed_admin_token(&app, &tenant, Some(token)).await?;
         }
     }
     let app = Arc::new(app);
-    lambda_http::run(service_fn(move |request: Request| {
+    // One request at a time per process, as Lambda runs functions; several
+    // when the environment sets `AWS_LAMBDA_MAX_CONCURRENCY` (Lambda Managed
+    // Instances, `cargo lambda watch`): the app is shared and every counter
+    // is atomic in the store, so that is safe.
+    lambda_http::run_concurrent(service_fn(move |request: Request| {
         let app = app.clone();
         async move { Ok::<Response<Body>, Infallible>(handle_endpoint(&app, handler, request).await) }
     }))
