@@ -1,19 +1,22 @@
-"""The README's shell blocks, run as written, each checked against what the
-README says it answers:
+"""The documentation's shell blocks, run as written, each checked against
+what the text says it answers:
 
-- "Local use: a sign-up with curl" and "Login, 2FA, refresh and logout with
-  curl", against a fresh `cargo run` (in-memory store, `sk_local`);
-- "Against DynamoDB instead of memory": the block itself (moto in the
-  background, then the API on it), then the curl sign-up against that API;
-- "Operator CLI": every line, on a fresh moto, the commented moto set-up
-  included.
+- the README's "Local use: a sign-up with curl" and "Login, 2FA, refresh and
+  logout with curl", against a fresh `cargo run` (in-memory store,
+  `sk_local`);
+- the README's "Against DynamoDB instead of memory": the block itself (moto
+  in the background, then the API on it), then the curl sign-up against
+  that API;
+- "Operator CLI" in docs/operations.md: every line, on a fresh moto, the
+  commented moto set-up included.
 
     python3 scripts/readme-blocks.py target/debug/registrar
 
 The first two run in temporary folders of their own (`.venv` and `scripts`
 linked there, so the README's relative paths hold; the outbox is that
-folder's `.local/outbox/`). The changes to the text are only these: the
-README's ports (3000, 5000) become free ones; `cargo run` becomes the binary
+folder's `.local/outbox/`); the CLI block runs at the repository's root.
+The changes to the text are only these: the blocks' ports (3000, 5000)
+become free ones; `cargo run` becomes the binary
 it builds (given, built already); the CLI's placeholders (`<key-id>`,
 `<user-id>`, …) become what the commands before them printed. Prints
 `readme: N passed, M failed`.
@@ -31,7 +34,8 @@ import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-README = open(os.path.join(ROOT, "README.md")).read()
+README = "README.md"
+OPERATIONS = os.path.join("docs", "operations.md")
 passed, failed = 0, 0
 
 
@@ -63,9 +67,11 @@ def wait_for(port, process, what):
     sys.exit(f"{what} did not start on port {port}")
 
 
-def section(title):
-    """The text of the README's section `title`, up to the next heading."""
-    lines = README[README.index(title + "\n") + len(title) + 1 :].split("\n")
+def section(path, title):
+    """The text of the section `title` of the Markdown file `path` (relative
+    to the repository's root), up to the next heading."""
+    text = open(os.path.join(ROOT, path)).read()
+    lines = text[text.index(title + "\n") + len(title) + 1 :].split("\n")
     fenced = False
     for n, line in enumerate(lines):
         fenced ^= line.startswith("```")
@@ -80,7 +86,7 @@ def sh_blocks(text):
 
 def clean_env():
     """The caller's environment without anything that would change what the
-    README's commands do."""
+    blocks' commands do."""
     return {k: v for k, v in os.environ.items() if not k.startswith(("REGISTRAR_", "AWS_"))}
 
 
@@ -138,8 +144,8 @@ LOGIN = [
 
 
 def curl_blocks():
-    sign_up = [b for b in sh_blocks(section("## Local use: a sign-up with curl")) if "API=http://127.0.0.1:3000" in b]
-    login = [b for b in sh_blocks(section("### Login, 2FA, refresh and logout with curl")) if "$API/v1/auth/login" in b]
+    sign_up = [b for b in sh_blocks(section(README, "## Local use: a sign-up with curl")) if "API=http://127.0.0.1:3000" in b]
+    login = [b for b in sh_blocks(section(README, "### Login, 2FA, refresh and logout with curl")) if "$API/v1/auth/login" in b]
     assert len(sign_up) == 1 and len(login) == 1, "the README's curl blocks are not where they were"
     return sign_up[0], login[0]
 
@@ -176,7 +182,7 @@ def local(binary):
 def dynamodb(binary):
     """The DynamoDB block as a shell script (moto in the background, then the
     API in the foreground), then the curl sign-up against it."""
-    blocks = sh_blocks(section("### Against DynamoDB instead of memory"))
+    blocks = sh_blocks(section(README, "### Against DynamoDB instead of memory"))
     assert len(blocks) == 1 and "cargo run" in blocks[0], "the README's DynamoDB block is not where it was"
     block = blocks[0]
     check("dynamodb: the block sets the key the curl steps use", "REGISTRAR_API_KEY=sk_local" in block, block)
@@ -254,8 +260,8 @@ def cli_lines(block):
 
 
 def cli():
-    blocks = sh_blocks(section("## Operator CLI"))
-    assert len(blocks) == 1, "the README's operator CLI block is not where it was"
+    blocks = sh_blocks(section(OPERATIONS, "## Operator CLI"))
+    assert len(blocks) == 1, "the operator CLI block of docs/operations.md is not where it was"
     moto_port = free_port()
     moto = subprocess.Popen(
         [os.path.join(ROOT, ".venv", "bin", "python"), os.path.join(ROOT, "scripts", "moto-server.py"), str(moto_port)],

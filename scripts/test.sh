@@ -112,7 +112,7 @@ cargo test --workspace --exclude registrar-functions 2>&1 | tee "$LOG"
 echo "== a real browser against the local API (CORS, cookie refresh), PyJWT through discovery"
 "$BROWSER_VENV/bin/python" scripts/browser-test.py target/debug/registrar 2>&1 | tee -a "$LOG"
 
-echo "== the README's shell blocks, as written: curl sign-up and login, DynamoDB mode, operator CLI"
+echo "== the documentation's shell blocks, as written: the README's curl sign-up and login and DynamoDB mode, docs/operations.md's operator CLI"
 python3 scripts/readme-blocks.py target/debug/registrar 2>&1 | tee -a "$LOG"
 
 echo "== schemathesis against the local API"

@@ -270,7 +270,7 @@ async fn set_policy_merges_and_validates() {
     cli.json(&["tenant", "create", "shop", "--name", "Shop", "--cors-origin", "https://shop.example"]);
     let ips = r#"{"ip_limits": {"logins_per_5_min": 500}, "terms_version": "2026-05"}"#;
     cli.json(&["tenant", "set-policy", "shop", "--policy", ips]);
-    // The README's example: a few fields; nothing else may change.
+    // The example of docs/operations.md: a few fields; nothing else may change.
     let updated = cli.json(&[
         "tenant",
         "set-policy",

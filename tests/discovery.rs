@@ -1,5 +1,6 @@
-//! OpenID Connect discovery, checked against the README's JWT authorizer
-//! recipe the way API Gateway uses it: from the recipe's `issuer` it fetches
+//! OpenID Connect discovery, checked against the JWT authorizer recipe of
+//! docs/operations.md ("Verifying Registrar's tokens in your own APIs"),
+//! the way API Gateway uses it: from the recipe's `issuer` it fetches
 //! `<issuer>/.well-known/openid-configuration`, takes `jwks_uri`, and accepts
 //! a token whose `iss` equals the issuer byte for byte and whose `aud` is
 //! one of the recipe's audiences.
@@ -9,10 +10,11 @@ use serde_json::{Value, json};
 use shared::domain::tenant::{Policy, Tenant};
 use shared::testing::{TestOptions, build_app};
 
-/// The recipe's `issuer` and `audience` values, read from the README.
+/// The recipe's `issuer` and `audience` values, read from docs/operations.md.
 fn recipe() -> (String, Vec<String>) {
-    let readme = std::fs::read_to_string(format!("{}/README.md", env!("CARGO_MANIFEST_DIR"))).expect("README.md");
-    let block = readme.split("JwtConfiguration:").nth(1).expect("the README shows a JwtConfiguration");
+    let operations = std::fs::read_to_string(format!("{}/docs/operations.md", env!("CARGO_MANIFEST_DIR")))
+        .expect("docs/operations.md");
+    let block = operations.split("JwtConfiguration:").nth(1).expect("docs/operations.md shows a JwtConfiguration");
     let value = |line: &str| line.split('#').next().unwrap_or_default().trim().to_owned();
     let mut lines = block.lines().map(str::trim);
     let issuer = lines.find_map(|l| l.strip_prefix("issuer:")).map(value).expect("an issuer");
@@ -27,7 +29,7 @@ fn recipe() -> (String, Vec<String>) {
 }
 
 #[tokio::test]
-async fn the_readmes_authorizer_recipe_finds_and_accepts_registrars_tokens() {
+async fn the_documented_authorizer_recipe_finds_and_accepts_registrars_tokens() {
     let (issuer, audiences) = recipe();
     assert!(issuer.starts_with("https://") && !issuer.ends_with('/'), "{issuer}");
     let policy = Policy { phone_required: false, sandbox_code: Some("135791".into()), ..Policy::default() };

@@ -219,8 +219,8 @@ fn each_function_reads_the_secrets_it_names_and_none_runs_in_development_mode() 
 
 /// `samconfig.toml` names every parameter that has a default but the three
 /// a deployment sets for itself (a later `sam deploy` must keep those), and
-/// only those: the README tells a non-guided deploy to add just the two
-/// without a default.
+/// only those: docs/operations.md ("Deploying with SAM", "3. Deploy") tells
+/// a non-guided deploy to add just the two without a default.
 #[test]
 fn samconfig_holds_every_parameter_with_a_default() {
     let template = template();
@@ -249,5 +249,5 @@ fn samconfig_holds_every_parameter_with_a_default() {
         .filter(|(_, p)| p["Default"].is_null())
         .map(|(name, _)| name.as_str().unwrap())
         .collect();
-    assert_eq!(required, ["EmailFrom", "Issuer"], "the README's non-guided deploy adds these two");
+    assert_eq!(required, ["EmailFrom", "Issuer"], "the non-guided deploy of docs/operations.md adds these two");
 }

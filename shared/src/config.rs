@@ -1,5 +1,5 @@
 //! Configuration: one typed struct read from the environment once.
-//! Every variable is listed in the README.
+//! Every variable is listed in docs/operations.md ("Configuration").
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
