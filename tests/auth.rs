@@ -1,6 +1,6 @@
-//! Authentication and sessions (SPEC §5, §6) end to end over HTTP, every
-//! case on the in-memory store and on DynamoDB (moto). Time moves only
-//! through the injected clock.
+//! Authentication and sessions (docs/sessions-and-keys.md, docs/security.md)
+//! end to end over HTTP, every case on the in-memory store and on DynamoDB
+//! (moto). Time moves only through the injected clock.
 
 mod common;
 
@@ -242,7 +242,7 @@ async fn lockout_sequence_and_its_retry_after(api: Api) {
     let expected: Vec<Option<u64>> =
         (1..=16u32).map(|n| if n <= 5 { None } else { Some((1u64 << (n - 5)).min(900)) }).collect();
     assert_eq!(seen, expected);
-    // One lock episode, one entry (SPEC §7): every refused attempt counted,
+    // One lock episode, one audit entry: every refused attempt counted,
     // the 16 wrong passwords and the 11 right ones refused while locked.
     let user_id = api.user("lock@example.com").await.0["id"].as_str().unwrap().to_owned();
     let events = api.app.app.store.query_all(&format!("USER#{user_id}"), "AUDIT#").await.unwrap();
@@ -924,10 +924,11 @@ mod under_attack {
     }
 
     /// Refused sign-ins are audited once per lock episode, with a count
-    /// (SPEC §7): thirty wrong passwords, twenty of them at once, leave one
-    /// entry (two at most, where the burst races the episode's start) that
-    /// counts all thirty; a success ends the episode, and so does the quiet
-    /// time, and the next failure starts a new entry, newest first.
+    /// (docs/back-office.md, "Audit trail"): thirty wrong passwords, twenty of
+    /// them at once, leave one entry (two at most, where the burst races the
+    /// episode's start) that counts all thirty; a success ends the episode, and
+    /// so does the quiet time, and the next failure starts a new entry, newest
+    /// first.
     async fn a_flood_of_wrong_passwords_is_audited_once_per_lock_episode(api: Api) {
         let email = "flood@example.com";
         api.sign_up(email).await;
@@ -1100,8 +1101,8 @@ mod under_attack {
             api.post("/v1/me/credentials", json!({ "type": "email", "value": "evil@example.com" }), &auth_late).await;
         assert_eq!((bare.status, bare.code()), (StatusCode::FORBIDDEN, "step_up_required"), "{}", bare.body);
         assert!(api.app.messages_to("evil@example.com").is_empty());
-        // Wrong current passwords count per session (SPEC §6), not toward
-        // the login lockout: the fifth ends the session.
+        // Wrong current passwords count per session (docs/security.md), not
+        // toward the login lockout: the fifth ends the session.
         let wrong = json!({ "type": "email", "value": "evil@example.com", "current_password": "Wr0ng!Pass" });
         for _ in 0..5 {
             let answer = api.post("/v1/me/credentials", wrong.clone(), &auth_late).await;
@@ -1448,7 +1449,7 @@ async fn a_login_within_the_cooldown_gets_the_pending_challenge(api: Api) {
     assert_eq!(wrong.code(), "invalid_credentials", "a wrong password gets no challenge");
     // Another device within the cooldown: no 429 and no text, but a
     // challenge without a code, with the login's factors and the seconds
-    // until a text may go (SPEC §5, round 3).
+    // until a text may go (the login's 2FA, docs/sessions-and-keys.md).
     let other = api.login("again@example.com", PASSWORD, "dev-2").await;
     assert_eq!(other.status, StatusCode::OK, "{}", other.body);
     assert_ne!(other.body["challenge_id"], challenge.as_str(), "{}", other.body);

@@ -1,6 +1,6 @@
 //! Concurrency on DynamoDB (moto): 100 concurrent completions of sign-ups for
 //! one e-mail leave exactly one user; 50 parallel refreshes of one token all
-//! get the same successor (SPEC §5).
+//! get the same successor (refresh tokens, docs/sessions-and-keys.md).
 
 mod common;
 

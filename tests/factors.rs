@@ -1,7 +1,7 @@
-//! Second factors (SPEC §6, "Second factors") end to end over HTTP on both
-//! stores: the authenticator app (TOTP) checked against an RFC 6238
-//! implementation of the test's own, recovery codes, the factor chosen at
-//! login (no SMS unless picked), and a tenant without SMS that requires 2FA.
+//! Second factors (docs/second-factors.md) end to end over HTTP on both stores:
+//! the authenticator app (TOTP) checked against an RFC 6238 implementation of
+//! the test's own, recovery codes, the factor chosen at login (no SMS unless
+//! picked), and a tenant without SMS that requires 2FA.
 
 mod common;
 

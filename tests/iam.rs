@@ -868,9 +868,9 @@ async fn self_service_flows(stack: &Stack) {
     assert_eq!(wrong.code(), "invalid_code", "{}", wrong.body);
     stack.expect(StatusCode::OK, "/v1/auth/password/reset", reset(&stack.code()), &[]).await;
 
-    // Reset required by the back office, for a user with a second factor:
-    // the second factor first (SPEC §5), then the new password, announced
-    // by e-mail from the password challenge's function.
+    // Reset required by the back office, for a user with a second factor: the
+    // second factor first (the order of sign-in steps), then the new password,
+    // announced by e-mail from the password challenge's function.
     stack.require_reset(&email).await;
     stack.advance(61);
     let mfa = stack.login(&email, "N3w!Secret", "d2").await;

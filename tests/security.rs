@@ -120,8 +120,8 @@ on_both_stores!(api;
     password_changes_and_resets_are_announced,
 );
 
-/// Roles are read from the user at every issue: removing one reaches the
-/// next refresh (SPEC §5, round 3); `amr` and `auth_time` say how and when
+/// Roles are read from the user at every issue: removing one reaches the next
+/// refresh (docs/sessions-and-keys.md); `amr` and `auth_time` say how and when
 /// the sign-in was.
 async fn removed_roles_are_gone_from_the_next_refreshed_token(api: Api) {
     let id = api.created_user("roles@example.com", json!({ "user_type": "consumer", "roles": ["support"] })).await;

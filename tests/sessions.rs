@@ -1,8 +1,8 @@
-//! The signed-in user's sessions (SPEC §5, "Claims and sessions"; ASVS
-//! 3.3.4) end to end over HTTP, every case on the in-memory store and on
-//! DynamoDB (moto): `GET /v1/me/sessions`, `DELETE /v1/me/sessions/{id}`
-//! and the refresh's idle timeout (`refresh.idle_timeout_secs`). Time moves
-//! only through the injected clock.
+//! The signed-in user's sessions (docs/sessions-and-keys.md; ASVS 3.3.4) end to
+//! end over HTTP, every case on the in-memory store and on DynamoDB (moto):
+//! `GET /v1/me/sessions`, `DELETE /v1/me/sessions/{id}` and the refresh's idle
+//! timeout (`refresh.idle_timeout_secs`). Time moves only through the injected
+//! clock.
 
 mod common;
 

@@ -1,7 +1,7 @@
-//! Usernames (SPEC §3, issue 13): per tenant off, optional or required;
-//! unique whatever the case; a sign-in name beside e-mail and phone; set at
-//! sign-up and by the back office, changed by the user with a step-up; found
-//! by the back office; freed when the account closes. On both stores.
+//! Usernames (docs/back-office.md, issue 13): per tenant off, optional or
+//! required; unique whatever the case; a sign-in name beside e-mail and phone;
+//! set at sign-up and by the back office, changed by the user with a step-up;
+//! found by the back office; freed when the account closes. On both stores.
 
 mod common;
 

@@ -1,5 +1,5 @@
 //! Privileged registration, the account lifecycle, the audit trail and
-//! reference data (SPEC §3, §7) over HTTP, on both stores.
+//! reference data (docs/back-office.md) over HTTP, on both stores.
 
 mod common;
 
@@ -282,9 +282,9 @@ async fn read_scope_follows_the_creation_rules(api: Api) {
 }
 
 /// Every back-office route that names a user (get, audit, status) for every
-/// kind of actor and target (SPEC §7 scope). A status change to `created`
-/// is never an allowed move, so a caller in scope gets 409 and nothing
-/// changes, while one out of scope gets 403.
+/// kind of actor and target (the back office's reach). A status change to
+/// `created` is never an allowed move, so a caller in scope gets 409 and
+/// nothing changes, while one out of scope gets 403.
 async fn the_reach_matrix_over_every_back_office_route(api: Api) {
     let (_, service_owner) = api.user("m-so@example.com", "service_owner", None).await;
     let (acme_user_id, acme) = api.user("m-acme@example.com", "company_user", Some("acme")).await;
@@ -402,7 +402,7 @@ async fn closing_frees_the_email_and_keeps_the_audit(api: Api) {
     assert_eq!(stored["email"], Value::Null);
     assert_eq!(stored["first_name"], "");
     assert!(api.audit(&id).await.iter().any(|e| e["event"] == "created"), "the audit trail stays");
-    // Every personal field is gone from the stored item (SPEC §7).
+    // Every personal field is gone from the stored item (closing erases).
     let full = json!({
         "email": "full@example.com", "first_name": "Fay", "last_name": "Full", "user_type": "consumer",
         "password": PASSWORD, "phone": "+41795550003", "gender": "female", "birth_date": "1990-02-03",
@@ -1177,7 +1177,7 @@ async fn the_back_office_edits_the_tenants_own_kinds(api: Api) {
     assert_eq!(api.call(Method::DELETE, path, Some(&admin), None).await.code(), "reference_not_found");
 }
 
-/// Paging through partitions bigger than a page (SPEC §7): the audit trail
+/// Paging through partitions bigger than a page: the audit trail
 /// and the searches page with the store's own cursor, so every page of any
 /// partition is reachable, however large, and one page reads one page.
 mod big_partitions {

@@ -243,7 +243,7 @@ email-passkey_added-text = Ein Passkey kann sich jetzt bei Ihrem Konto anmelden.
 email-passkey_removed-subject = Ein Passkey wurde von Ihrem Konto entfernt
 email-passkey_removed-text = Ein Passkey wurde von Ihrem Konto entfernt. Wenn Sie das nicht waren, ändern Sie sofort Ihr Passwort und wenden Sie sich an den Support.
 
-# Hinweise zum Passwort (SPEC §6).
+# Hinweise zum Passwort.
 email-password_changed-subject = Ihr Passwort wurde geändert
 email-password_changed-text = Das Passwort Ihres Kontos wurde soeben geändert, und Ihre anderen Sitzungen wurden abgemeldet. Wenn Sie das nicht waren, setzen Sie Ihr Passwort sofort zurück und wenden Sie sich an den Support.
 sms-password_changed-text = Das Passwort Ihres Kontos wurde soeben geändert. Wenn Sie das nicht waren, setzen Sie es sofort zurück und wenden Sie sich an den Support.

@@ -243,7 +243,7 @@ email-passkey_added-text = A passkey can now sign in to your account. If this wa
 email-passkey_removed-subject = A passkey was removed from your account
 email-passkey_removed-text = A passkey was removed from your account. If this was not you, change your password and contact support at once.
 
-# Password notices (SPEC §6): a changed or reset password is announced.
+# Password notices: a changed or reset password is announced.
 email-password_changed-subject = Your password was changed
 email-password_changed-text = The password of your account was just changed, and your other sessions were signed out. If this was not you, reset your password and contact support at once.
 sms-password_changed-text = The password of your account was just changed. If this was not you, reset your password and contact support at once.

@@ -243,7 +243,7 @@ email-passkey_added-text = Une clé d'accès peut désormais se connecter à vot
 email-passkey_removed-subject = Une clé d'accès a été retirée de votre compte
 email-passkey_removed-text = Une clé d'accès a été retirée de votre compte. Si ce n'était pas vous, changez votre mot de passe et contactez le support sans attendre.
 
-# Avis sur le mot de passe (SPEC §6).
+# Avis sur le mot de passe.
 email-password_changed-subject = Votre mot de passe a été modifié
 email-password_changed-text = Le mot de passe de votre compte vient d’être modifié, et vos autres sessions ont été fermées. Si ce n’était pas vous, réinitialisez votre mot de passe et contactez le support immédiatement.
 sms-password_changed-text = Le mot de passe de votre compte vient d’être modifié. Si ce n’était pas vous, réinitialisez-le et contactez le support immédiatement.

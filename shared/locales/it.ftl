@@ -243,7 +243,7 @@ email-passkey_added-text = Una passkey può ora accedere al tuo account. Se non 
 email-passkey_removed-subject = Una passkey è stata rimossa dal tuo account
 email-passkey_removed-text = Una passkey è stata rimossa dal tuo account. Se non sei stato tu, cambia subito la password e contatta l'assistenza.
 
-# Avvisi sulla password (SPEC §6).
+# Avvisi sulla password.
 email-password_changed-subject = La tua password è stata modificata
 email-password_changed-text = La password del tuo account è appena stata modificata e le altre sessioni sono state chiuse. Se non sei stato tu, reimposta subito la password e contatta l’assistenza.
 sms-password_changed-text = La password del tuo account è appena stata modificata. Se non sei stato tu, reimpostala subito e contatta l’assistenza.

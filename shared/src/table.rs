@@ -678,7 +678,8 @@ impl AuditEntry {
 
 /// The lock episode a failure counter (`account_failures_key`,
 /// `device_failures_key`) is in: from its first refused login until the
-/// failures are forgotten. Its refusals share one audit entry (SPEC §7).
+/// failures are forgotten. Its refusals share one audit entry, so a flood
+/// of wrong passwords cannot bury the audit trail.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LockEpisode {
     /// The first refusal (epoch seconds): where its entry sits in the trail.

@@ -11,9 +11,9 @@ use crate::ports::{Condition, StoreError};
 use crate::table;
 
 /// The subject of an address's (or phone's) counters, cooldowns and reset
-/// record: the tenant and a keyed hash (HMAC-SHA-256 with the code key,
-/// 128 bits) of the address, never the address itself, so closing an
-/// account leaves no copy of it in those keys (SPEC §7, erasure). A rotated
+/// record: the tenant and a keyed hash (HMAC-SHA-256 with the code key, 128
+/// bits) of the address, never the address itself, so closing an account leaves
+/// no copy of it in those keys (docs/security.md, "Closing erases"). A rotated
 /// code key starts the counters afresh.
 pub fn destination(app: &App, tenant_id: &str, address: &str) -> Result<String, Error> {
     use hmac::{Hmac, Mac};

@@ -1,7 +1,7 @@
-//! Paging through a partition with the store's own cursor (SPEC §7): an
-//! API page is one page of `Store::query`, and its cursor is the sort key
-//! the store stopped at, so any page of any partition is reachable and a
-//! page reads no more than itself.
+//! Paging through a partition with the store's own cursor (the audit trail and
+//! the user searches of docs/back-office.md): an API page is one page of
+//! `Store::query`, and its cursor is the sort key the store stopped at, so any
+//! page of any partition is reachable and a page reads no more than itself.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;

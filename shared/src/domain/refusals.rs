@@ -1,6 +1,6 @@
-//! Refused sign-ins in the audit trail (SPEC §7): once per lock episode,
-//! with a count, so that a flood of wrong passwords cannot bury a user's
-//! history.
+//! Refused sign-ins in the audit trail (docs/back-office.md): once per lock
+//! episode, with a count, so that a flood of wrong passwords cannot bury a
+//! user's history.
 //!
 //! An episode of a failure counter (the account's, or a trusted device's
 //! own) runs from its first refused login until its failures are forgotten:

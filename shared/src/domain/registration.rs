@@ -591,7 +591,8 @@ pub async fn resend(app: &App, tenant: &Tenant, id: &RegistrationId, channel: Ch
     }
     check_send_allowed(app, tenant, &mut registration, channel)?;
     // A resend counts toward its destination's hourly sends like a new
-    // sign-up for it (SPEC §5): starts and resends together stay within it.
+    // sign-up for it (5 an hour, docs/sessions-and-keys.md): starts and
+    // resends together stay within it.
     let destination = match channel {
         Channel::Email => registration.email.as_ref().map(ToString::to_string),
         Channel::Sms => registration.phone.as_ref().map(|phone| phone.as_str().to_owned()),

@@ -1,5 +1,5 @@
-//! Privileged registration and the account lifecycle (SPEC §7): who may
-//! create, read and change whom; status moves with their audit trail.
+//! Privileged registration and the account lifecycle (docs/back-office.md):
+//! who may create, read and change whom; status moves with their audit trail.
 
 use chrono::Duration;
 use serde::Serialize;
@@ -81,7 +81,7 @@ impl Actor {
     }
 
     /// Whether this actor may read, audit and change the status of a user
-    /// of `user_type` in `company_id` (SPEC §7 scope): admin and service
+    /// of `user_type` in `company_id` (the back office's reach): admin and service
     /// owners → anyone of the tenant (self-registered consumers included);
     /// company_user → company users and consumers of its own company only;
     /// consumer → nobody.

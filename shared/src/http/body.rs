@@ -141,7 +141,8 @@ string_kind!(
     json!({ "type": "string", "format": "date-time" })
 );
 string_kind!(
-    /// A user type (SPEC §7) as the source APIs spell it.
+    /// A user type (the back office's kinds of user, docs/back-office.md) as
+    /// the source APIs spell it.
     UserType -> &'static str, |raw, cx| crate::domain::users::parse_user_type(raw).ok_or("invalid_choice"),
     json!({ "type": "string", "pattern": crate::domain::users::user_type_pattern() })
 );

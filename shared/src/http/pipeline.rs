@@ -56,9 +56,9 @@ fn demo_page() -> Response<Body> {
     response
 }
 
-/// The headers every answer carries (SPEC §2): no MIME sniffing, HTTPS
-/// only (for a year, subdomains too), and no `Referer` leaking a page's
-/// URL (with its codes or ids) to another site.
+/// The headers every answer carries (docs/security.md): no MIME sniffing, HTTPS
+/// only (for a year, subdomains too), and no `Referer` leaking a page's URL
+/// (with its codes or ids) to another site.
 fn security_headers(headers: &mut HeaderMap) {
     headers.insert(::http::header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     headers.insert(

@@ -1,4 +1,5 @@
-//! Reference data (SPEC §8): countries, languages and the rest, localized.
+//! Reference data (docs/back-office.md, "Reference data"): countries,
+//! languages and the rest, localized.
 
 use ::http::StatusCode;
 use lambda_http::{Body, Response};

@@ -1,4 +1,4 @@
-//! Self-registration, step by step (SPEC §3).
+//! Self-registration, step by step (docs/sign-up.md).
 
 use ::http::StatusCode;
 use lambda_http::{Body, Response};

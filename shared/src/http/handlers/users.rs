@@ -1,5 +1,5 @@
-//! The back office (SPEC §7): privileged registration, reading users,
-//! status changes and the audit trail.
+//! The back office (docs/back-office.md): privileged registration, reading
+//! users, status changes and the audit trail.
 
 use ::http::{HeaderValue, StatusCode};
 use lambda_http::{Body, Response};
