@@ -33,7 +33,7 @@ declare -A EXPECTED=(
   [health]=200 [jwks]=200 [openid-configuration]=200 [preflight]=204 [start-registration]=202 [get-registration]=404:registration_not_found
   [verify-registration-email]=404:registration_not_found [add-registration-phone]=404:registration_not_found
   [verify-registration-phone]=404:registration_not_found [resend-registration-code]=404:registration_not_found
-  [login]=401:invalid_credentials [verify-mfa]=422:invalid_code [send-mfa-code]=404:challenge_not_found
+  [login]=401:invalid_credentials [send-sign-in-code]=202 [sign-in-with-code]=422:invalid_code [verify-mfa]=422:invalid_code [send-mfa-code]=404:challenge_not_found
   [complete-password-challenge]=404:challenge_not_found [accept-legal-documents]=404:challenge_not_found [refresh]=401:invalid_token [logout]=401:invalid_token
   [logout-all]=401:invalid_token [forgot-password]=202 [reset-password]=422:invalid_code
   [get-me]=401:invalid_token [update-me]=401:invalid_token [close-me]=401:invalid_token

@@ -945,7 +945,7 @@ mod under_attack {
         assert_eq!(flood[0]["detail"]["device_id"], "one-by-one", "the last refusal's device");
 
         // The lock runs out and the owner signs in: the episode is over.
-        api.advance(shared::domain::auth::MAX_LOCK_SECS + 1);
+        api.advance(shared::domain::credentials::MAX_LOCK_SECS + 1);
         assert_eq!(api.login(email, PASSWORD, "phone").await.status, StatusCode::OK);
         assert_eq!(api.login(email, "Wr0ng!Pass", "later").await.code(), "invalid_credentials");
         let after_success = api.refusal_entries(email).await;
@@ -958,7 +958,7 @@ mod under_attack {
         assert_eq!(after_success[1..], flood[..], "the flood's entries stay as they were");
 
         // A failure after the quiet time starts another; one within it counts.
-        api.advance(shared::domain::auth::FAILURE_MEMORY_SECS);
+        api.advance(shared::domain::credentials::FAILURE_MEMORY_SECS);
         api.login(email, "Wr0ng!Pass", "later").await;
         api.login(email, "Wr0ng!Pass", "later").await;
         let after_quiet = api.refusal_entries(email).await;
@@ -1273,7 +1273,7 @@ mod under_attack {
         let bearer = format!("Bearer {}", other.body["access_token"].as_str().unwrap());
         api.send(reqwest::Method::POST, "/v1/auth/logout-all", None, &[("Authorization", &bearer)]).await;
         // … and only then does the password change of the first request land.
-        let changed = shared::domain::auth::change_password(
+        let changed = shared::domain::passwords::change_password(
             &api.app.app,
             &api.app.tenant,
             &session,

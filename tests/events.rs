@@ -389,7 +389,7 @@ async fn reset_password_event() {
     let mut f = fixture(false).await;
     f.user().await;
     let email = EmailAddress::parse("anna@example.com").unwrap();
-    auth::forgot_password(&f.app, &f.tenant, &email, "203.0.113.10").await.unwrap();
+    shared::domain::passwords::forgot_password(&f.app, &f.tenant, &email, "203.0.113.10").await.unwrap();
     let (status, body, _) = f.answer("reset-password").await;
     assert_eq!(status, 200, "{body}");
 }
@@ -474,7 +474,7 @@ async fn delete_session_event() {
     f.swaps.push((EVENT_SESSION, token.session_id().to_string()));
     let (status, body, _) = f.answer("delete-session").await;
     assert_eq!(status, 200, "{body}");
-    let refreshed = auth::refresh(&f.app, &f.tenant, &token, DEVICE).await;
+    let refreshed = shared::domain::sessions::refresh(&f.app, &f.tenant, &token, DEVICE).await;
     assert_eq!(refreshed.unwrap_err(), shared::domain::Error::InvalidToken);
     let (status, body, _) = f.answer("delete-session").await;
     assert_eq!((status, body["code"].as_str()), (404, Some("session_not_found")), "{body}");

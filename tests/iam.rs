@@ -576,6 +576,7 @@ impl Stack {
                     rp_id: Some("localhost".into()),
                     origins: vec![PASSKEY_ORIGIN.into()],
                 },
+                sign_in_methods: shared::domain::policy::SignInMethod::ALL.to_vec(),
                 ..Policy::default()
             },
         };
@@ -1201,6 +1202,48 @@ async fn service_owner_flows(stack: &Stack) {
     call(Method::DELETE, entry, None).await;
 }
 
+/// Passwordless sign-in: codes by e-mail and SMS (a failed send cleaned up),
+/// a name that gets none, a wrong code, and the second factor each code
+/// leads to (the other channel, sent by the sign-in function; a failed
+/// text leaves the code standing).
+async fn code_sign_in_flows(stack: &Stack) {
+    let email = stack.email("cody");
+    let phone = format!("+4178{:07}", rand_digits());
+    let started = stack.expect(StatusCode::ACCEPTED, "/v1/registrations", sign_up(&email), &[]).await;
+    let id = started["registration_id"].as_str().unwrap().to_owned();
+    let step = |path: &str| format!("/v1/registrations/{id}/{path}");
+    stack.expect(StatusCode::OK, &step("email/verify"), json!({ "code": stack.code() }), &[]).await;
+    stack.expect(StatusCode::ACCEPTED, &step("phone"), json!({ "phone": phone }), &[]).await;
+    stack.expect(StatusCode::CREATED, &step("phone/verify"), json!({ "code": stack.code() }), &[]).await;
+
+    let device = [("X-Device-ID", "c1")];
+    let send = |username: &str, channel: &str| json!({ "username": username, "channel": channel });
+    stack.fail_next_send();
+    let failed = stack.post("/v1/auth/code/send", send(&email, "email"), &device).await;
+    assert_eq!(failed.status, StatusCode::SERVICE_UNAVAILABLE, "{}", failed.body);
+    stack.expect(StatusCode::ACCEPTED, "/v1/auth/code/send", send(&email, "email"), &device).await;
+    let code = stack.code();
+    stack.expect(StatusCode::ACCEPTED, "/v1/auth/code/send", send(&stack.email("nobody"), "email"), &device).await;
+    let wrong = stack.post("/v1/auth/code", json!({ "username": email, "code": "000000" }), &device).await;
+    assert_eq!(wrong.code(), "invalid_code", "{}", wrong.body);
+    stack.fail_next_send();
+    let right = json!({ "username": email, "code": code });
+    let failed = stack.post("/v1/auth/code", right.clone(), &device).await;
+    assert_eq!(failed.status, StatusCode::SERVICE_UNAVAILABLE, "{}", failed.body);
+    stack.advance(61); // past the SMS cooldown the failed text left
+    let challenge = stack.expect(StatusCode::OK, "/v1/auth/code", right, &device).await;
+    assert_eq!(challenge["factors"], json!(["sms"]), "{challenge}");
+    let answer = json!({ "challenge_id": challenge["challenge_id"], "code": stack.code() });
+    let tokens = stack.expect(StatusCode::OK, "/v1/auth/mfa", answer, &device).await;
+    assert!(tokens["access_token"].is_string(), "{tokens}");
+
+    stack.advance(61);
+    stack.expect(StatusCode::ACCEPTED, "/v1/auth/code/send", send(&phone, "sms"), &device).await;
+    let by_text = json!({ "username": phone, "code": stack.code() });
+    let challenge = stack.expect(StatusCode::OK, "/v1/auth/code", by_text, &device).await;
+    assert_eq!(challenge["factors"], json!(["email"]), "{challenge}");
+}
+
 /// The back office, the reset-required challenge, lockout and reference data.
 async fn back_office_flows(stack: &Stack) {
     let admin = format!("Bearer {}", stack.admin_token);
@@ -1288,6 +1331,7 @@ async fn every_function_runs_its_flows_under_its_own_policy() {
     signed_in_flows(&stack).await;
     factor_flows(&stack).await;
     passkey_flows(&stack).await;
+    code_sign_in_flows(&stack).await;
     back_office_flows(&stack).await;
     service_owner_flows(&stack).await;
     // Last: it moves the clock by a day.

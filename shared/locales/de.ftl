@@ -84,6 +84,7 @@ message-phone_added = Wir haben einen Code an Ihr Telefon gesendet.
 message-reference_removed = Der Eintrag wurde entfernt.
 message-phone_verified = Ihre Telefonnummer ist bestätigt. Wir haben Ihnen einen Code per E-Mail gesendet.
 message-code_resent = Wir haben einen neuen Code gesendet.
+message-sign_in_code_sent = Falls ein Konto mit bestätigter Adresse oder Telefonnummer passt, haben wir ihm einen Anmeldecode gesendet.
 message-registration_complete = Willkommen! Ihr Konto ist bereit.
 
 ## E-mail and SMS texts.
@@ -214,6 +215,8 @@ problem-passkey_not_offered-title = Kein Passkey für diese Anmeldung
 problem-passkey_not_offered-detail = Dieses Konto hat keinen Passkey für den zweiten Faktor. Verwenden Sie einen der angebotenen Faktoren (einen Code oder eine Authenticator-App).
 problem-factor_not_allowed-title = Faktor nicht erlaubt
 problem-factor_not_allowed-detail = Dieser Dienst erlaubt diese Art von zweitem Faktor nicht.
+problem-sign_in_method_disabled-title = Anmeldeverfahren nicht aktiviert
+problem-sign_in_method_disabled-detail = Dieser Dienst erlaubt diese Art der Anmeldung nicht. Verwenden Sie eine der angebotenen.
 problem-mfa_unavailable-title = Kein zweiter Faktor verfügbar
 problem-mfa_unavailable-detail = Dieser Dienst verlangt einen zweiten Faktor, und dieses Konto hat keinen erlaubten. Bitte wenden Sie sich an den Support.
 message-totp_enrolled = Scannen Sie den QR-Code mit Ihrer Authenticator-App und bestätigen Sie mit dem ersten Code.

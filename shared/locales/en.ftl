@@ -84,6 +84,7 @@ message-phone_added = We sent a code to your phone.
 message-reference_removed = The entry was removed.
 message-phone_verified = Your phone number is confirmed. We sent a code to your e-mail address.
 message-code_resent = We sent a new code.
+message-sign_in_code_sent = If an account with a verified address or phone matches, we sent it a sign-in code.
 message-registration_complete = Welcome! Your account is ready.
 
 ## E-mail and SMS texts.
@@ -214,6 +215,8 @@ problem-passkey_not_offered-title = No passkey for this sign-in
 problem-passkey_not_offered-detail = This account has no passkey to answer the second factor with. Use one of the factors the sign-in offered (a code, or an authenticator app).
 problem-factor_not_allowed-title = Factor not allowed
 problem-factor_not_allowed-detail = This service does not allow this kind of second factor.
+problem-sign_in_method_disabled-title = Sign-in method not enabled
+problem-sign_in_method_disabled-detail = This service does not let you sign in this way. Use one of the ways it offers.
 problem-mfa_unavailable-title = No second factor available
 problem-mfa_unavailable-detail = This service requires a second factor, and this account has none it allows. Please contact support.
 message-totp_enrolled = Scan the QR code with your authenticator app, then confirm with its first code.

@@ -84,6 +84,7 @@ message-phone_added = Nous avons envoyé un code à votre téléphone.
 message-reference_removed = L'entrée a été supprimée.
 message-phone_verified = Votre numéro de téléphone est confirmé. Nous vous avons envoyé un code par e-mail.
 message-code_resent = Nous avons envoyé un nouveau code.
+message-sign_in_code_sent = Si un compte avec une adresse ou un téléphone vérifié correspond, nous lui avons envoyé un code de connexion.
 message-registration_complete = Bienvenue ! Votre compte est prêt.
 
 ## E-mail and SMS texts.
@@ -214,6 +215,8 @@ problem-passkey_not_offered-title = Pas de passkey pour cette connexion
 problem-passkey_not_offered-detail = Ce compte n’a pas de passkey pour le second facteur. Utilisez l’un des facteurs proposés (un code ou une application d’authentification).
 problem-factor_not_allowed-title = Facteur non autorisé
 problem-factor_not_allowed-detail = Ce service n'autorise pas ce type de second facteur.
+problem-sign_in_method_disabled-title = Méthode de connexion non activée
+problem-sign_in_method_disabled-detail = Ce service ne permet pas de se connecter de cette façon. Utilisez l’une de celles qu’il propose.
 problem-mfa_unavailable-title = Aucun second facteur disponible
 problem-mfa_unavailable-detail = Ce service exige un second facteur, et ce compte n'en a aucun qui soit autorisé. Veuillez contacter le support.
 message-totp_enrolled = Scannez le code QR avec votre application d'authentification, puis confirmez avec son premier code.

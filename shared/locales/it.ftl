@@ -84,6 +84,7 @@ message-phone_added = Abbiamo inviato un codice al tuo telefono.
 message-reference_removed = La voce è stata rimossa.
 message-phone_verified = Il suo numero di telefono è confermato. Le abbiamo inviato un codice per e-mail.
 message-code_resent = Abbiamo inviato un nuovo codice.
+message-sign_in_code_sent = Se corrisponde un account con indirizzo o telefono verificato, gli abbiamo inviato un codice di accesso.
 message-registration_complete = Benvenuto! Il tuo account è pronto.
 
 ## E-mail and SMS texts.
@@ -214,6 +215,8 @@ problem-passkey_not_offered-title = Nessuna passkey per questo accesso
 problem-passkey_not_offered-detail = Questo account non ha una passkey per il secondo fattore. Usa uno dei fattori offerti (un codice o un’app di autenticazione).
 problem-factor_not_allowed-title = Fattore non consentito
 problem-factor_not_allowed-detail = Questo servizio non consente questo tipo di secondo fattore.
+problem-sign_in_method_disabled-title = Metodo di accesso non attivo
+problem-sign_in_method_disabled-detail = Questo servizio non consente di accedere in questo modo. Usa uno dei modi che offre.
 problem-mfa_unavailable-title = Nessun secondo fattore disponibile
 problem-mfa_unavailable-detail = Questo servizio richiede un secondo fattore e questo account non ne ha uno consentito. Contatta l'assistenza.
 message-totp_enrolled = Scansiona il codice QR con la tua app di autenticazione, poi conferma con il primo codice.

@@ -106,6 +106,10 @@ pub struct Config {
     /// a browser app may call the sandbox tenant from, e.g.
     /// `http://localhost:5173`; none by default.
     pub cors_origins: Vec<String>,
+    /// `REGISTRAR_SIGN_IN_METHODS`: comma-separated ways the sandbox tenant's
+    /// users may start signing in (`password`, `email_code`, `sms_code`,
+    /// `passkey`); default `password,passkey`.
+    pub sign_in_methods: Option<Vec<crate::domain::policy::SignInMethod>>,
     /// `REGISTRAR_OUTBOX_DIR`, default `.local/outbox`.
     pub outbox_dir: PathBuf,
     /// `REGISTRAR_STORE` = `memory` (default locally) or `dynamodb` (default in
@@ -258,6 +262,27 @@ impl Config {
             },
             ip_limit: var("REGISTRAR_IP_LIMIT")
                 .map(|v| v.parse().map_err(|_| ConfigError("REGISTRAR_IP_LIMIT must be a whole number".into())))
+                .transpose()?,
+            sign_in_methods: var("REGISTRAR_SIGN_IN_METHODS")
+                .map(|list| {
+                    let methods = list
+                        .split(',')
+                        .map(str::trim)
+                        .filter(|m| !m.is_empty())
+                        .map(|m| {
+                            crate::domain::policy::SignInMethod::parse(m).ok_or_else(|| {
+                                ConfigError(format!(
+                                    "REGISTRAR_SIGN_IN_METHODS: {m} is not one of password, email_code, sms_code, \
+                                     passkey"
+                                ))
+                            })
+                        })
+                        .collect::<Result<Vec<_>, _>>()?;
+                    if methods.is_empty() {
+                        return Err(ConfigError("REGISTRAR_SIGN_IN_METHODS names no method".into()));
+                    }
+                    Ok(methods)
+                })
                 .transpose()?,
             cors_origins: match var("REGISTRAR_CORS_ORIGINS") {
                 None => Vec::new(),
@@ -589,6 +614,13 @@ mod tests {
         assert_eq!(origins.unwrap().cors_origins, ["http://localhost:5173", "https://app.example.com"]);
         assert!(config(&[("REGISTRAR_CORS_ORIGINS", "https://app.example.com/path")], false).is_err());
         assert!(config(&[("REGISTRAR_CORS_ORIGINS", "app.example.com")], false).is_err());
+        let methods = config(&[("REGISTRAR_SIGN_IN_METHODS", "email_code, passkey")], false).unwrap();
+        let tenant = crate::local::sandbox_tenant(&methods, 3000);
+        use crate::domain::policy::SignInMethod;
+        assert_eq!(tenant.policy.sign_in_methods, [SignInMethod::EmailCode, SignInMethod::Passkey]);
+        assert_eq!(crate::local::sandbox_tenant(&config(&[], false).unwrap(), 3000).policy.sign_in_methods.len(), 2);
+        assert!(config(&[("REGISTRAR_SIGN_IN_METHODS", "magic_link")], false).is_err());
+        assert!(config(&[("REGISTRAR_SIGN_IN_METHODS", " , ")], false).is_err());
         assert_eq!(config(&[], false).unwrap().api_key_cache_secs, 60);
         assert_eq!(config(&[("REGISTRAR_API_KEY_CACHE_SECS", "0")], false).unwrap().api_key_cache_secs, 0);
         assert!(config(&[("REGISTRAR_API_KEY_CACHE_SECS", "-1")], false).is_err());

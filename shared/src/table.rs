@@ -650,6 +650,26 @@ impl ResetRecord {
     }
 }
 
+/// A passwordless sign-in code, stored under the keyed hash of the name it
+/// was asked for (`limits::destination` of the normalized e-mail, phone or
+/// username): the user, the factor it proves (`email` or `sms`), the keyed
+/// hash of where it went (a changed address voids it) and the code. A decoy
+/// for a name that gets no code has an empty `user_id`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SignInCode {
+    pub user_id: String,
+    pub factor: crate::domain::policy::Factor,
+    pub destination: String,
+    pub code: PendingCode,
+}
+
+impl SignInCode {
+    /// The record's item for the name's subject, expiring with its code.
+    pub fn item(&self, name: &str) -> Result<Item, StoreError> {
+        Ok(Item::new(sign_in_code_key(name), encode(self)?, Some(self.code.expires_at.timestamp())))
+    }
+}
+
 /// One event of a user's audit trail.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct AuditEntry {
@@ -955,6 +975,11 @@ pub fn user_index_writes(before: Option<&User>, after: &User) -> Result<Vec<Writ
 /// keyed hash (`limits::destination`: `<tenant>#<hash>`), never the address.
 pub fn reset_key(destination: &str) -> Key {
     Key::new(format!("PWRESET#{destination}"), "PWRESET")
+}
+
+/// The passwordless sign-in code asked for a name (its keyed hash).
+pub fn sign_in_code_key(name: &str) -> Key {
+    Key::new(format!("SIGNIN#{name}"), "SIGNIN")
 }
 
 /// The account's shared counter of failed password checks.

@@ -712,7 +712,7 @@ async fn reference(cli: &Cli, store: Arc<DynamoStore>, command: &ReferenceComman
 
 /// `user …`: the back office's use cases, as an admin token of the tenant.
 async fn user(cli: &Cli, store: Arc<DynamoStore>, command: &UserCommand) -> Result<(), Failure> {
-    use shared::domain::auth::lockout;
+    use shared::domain::credentials::lockout;
     use shared::domain::ids::UserId;
     use shared::domain::users::{self, Actor, Lookup, UserView};
     use shared::domain::values::{EmailAddress, Phone, Status, Username, parse_reason};

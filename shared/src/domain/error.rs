@@ -124,6 +124,9 @@ pub enum Error {
     PasskeyNotOffered,
     #[error("factor not allowed by the tenant")]
     FactorNotAllowed,
+    /// A way of signing in the tenant's `sign_in_methods` leave out.
+    #[error("sign-in method not enabled for the tenant")]
+    SignInMethodDisabled,
     #[error("passkeys not configured")]
     PasskeysNotConfigured,
     #[error("too many passkeys")]

@@ -1,4 +1,4 @@
-//! Second factors beyond the e-mailed and texted codes (SPEC §6): the
+//! Second factors beyond the e-mailed and texted codes (docs/second-factors.md): the
 //! authenticator app (TOTP, RFC 6238) and recovery codes, and which factors
 //! a login offers.
 //!
@@ -15,8 +15,8 @@ use sha2::Sha256;
 use subtle::ConstantTimeEq;
 use totp_rs::{Algorithm, Builder, Totp};
 
-use super::auth::check_current_password;
 use super::codes::hash_code;
+use super::credentials::check_current_password;
 use super::error::Error;
 use super::ids::UserId;
 use super::limits;

@@ -4,8 +4,8 @@
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::Serialize;
 
-use super::auth::check_current_password;
 use super::codes::{PendingCode, draw_code, hash_code, spend_try};
+use super::credentials::check_current_password;
 use super::error::Error;
 use super::ids::UserId;
 use super::limits;
@@ -415,6 +415,16 @@ pub fn close_writes(app: &App, mut user: User, version: u64, reason: &str) -> Re
         // A reset code (or invitation) sent to the address goes too.
         let key = reset_key(&limits::destination(app, &user.tenant_id, &user.email)?);
         writes.push(Write::Delete { key, condition: Condition::Always });
+    }
+    // So does a passwordless sign-in code asked for any of its names.
+    let names = [
+        Some(user.email.as_str()).filter(|e| !e.is_empty()),
+        user.phone.as_deref(),
+        user.username.as_ref().map(|u| u.as_str()),
+    ];
+    for name in names.into_iter().flatten() {
+        let subject = limits::destination(app, &user.tenant_id, &crate::domain::credentials::normalized_name(name))?;
+        writes.push(Write::Delete { key: crate::table::sign_in_code_key(&subject), condition: Condition::Always });
     }
     // The completed sign-up holds the same personal data (and the password
     // hash): `GET /v1/registrations/{id}` answers 404 from now on.

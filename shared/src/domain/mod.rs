@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod codes;
+pub mod credentials;
 pub mod error;
 pub mod factors;
 pub mod ids;
@@ -12,6 +13,7 @@ pub mod me;
 pub mod paging;
 pub mod passkeys;
 pub mod password;
+pub mod passwords;
 pub mod policy;
 pub mod reference;
 pub mod refusals;

@@ -1,4 +1,4 @@
-//! Passkeys (WebAuthn, SPEC §6 "Second factors"), on `webauthn-rs`: a
+//! Passkeys (WebAuthn; docs/second-factors.md), on `webauthn-rs`: a
 //! signed-in user registers one (after a step-up), signs in with it alone
 //! (a discoverable credential with user verification: two factors), or
 //! answers a login's 2FA challenge with it. Each ceremony's state waits in

@@ -31,7 +31,7 @@ impl std::fmt::Debug for Password {
 }
 
 /// The current password a signed-in user sends for a step-up, and the
-/// session it is sent from: wrong ones are counted per session (SPEC §6),
+/// session it is sent from: wrong ones are counted per session (docs/security.md),
 /// never against the account's login lockout.
 #[derive(Clone, Debug)]
 pub struct CurrentPassword {

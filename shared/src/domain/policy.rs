@@ -177,6 +177,36 @@ impl Usernames {
     }
 }
 
+/// A way to start signing in (policy `sign_in_methods`): the password, a
+/// code sent to the user's verified address (`email_code`) or phone
+/// (`sms_code`), or a passkey alone.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SignInMethod {
+    Password,
+    EmailCode,
+    SmsCode,
+    Passkey,
+}
+
+impl SignInMethod {
+    pub const ALL: [SignInMethod; 4] =
+        [SignInMethod::Password, SignInMethod::EmailCode, SignInMethod::SmsCode, SignInMethod::Passkey];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SignInMethod::Password => "password",
+            SignInMethod::EmailCode => "email_code",
+            SignInMethod::SmsCode => "sms_code",
+            SignInMethod::Passkey => "passkey",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<SignInMethod> {
+        SignInMethod::ALL.into_iter().find(|m| m.as_str() == text)
+    }
+}
+
 /// A second factor of a login.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -313,6 +343,10 @@ pub struct Policy {
     /// second factor (its `amr` holds `mfa`; ASVS 4.3.1). Admin tokens are
     /// machine credentials and unaffected.
     pub back_office_mfa: bool,
+    /// How users may start signing in (default `password`, `passkey`); a
+    /// method left out answers 403 `sign_in_method_disabled`. Passkeys as a
+    /// second factor follow `second_factors`, not this list.
+    pub sign_in_methods: Vec<SignInMethod>,
 }
 
 impl Default for Policy {
@@ -341,11 +375,17 @@ impl Default for Policy {
             second_factors: SecondFactorPolicy::default(),
             passkeys: PasskeyPolicy::default(),
             back_office_mfa: true,
+            sign_in_methods: vec![SignInMethod::Password, SignInMethod::Passkey],
         }
     }
 }
 
 impl Policy {
+    /// Whether users may start signing in with `method`.
+    pub fn allows_sign_in(&self, method: SignInMethod) -> bool {
+        self.sign_in_methods.contains(&method)
+    }
+
     /// Every rule a stored policy must keep, as one-line reasons (empty: the
     /// policy is usable). Bounds keep time arithmetic far from overflow.
     pub fn problems(&self) -> Vec<String> {
@@ -404,6 +444,9 @@ impl Policy {
             if let Some(bad) = rule.granted_by.iter().find(|g| !GRANTORS.contains(&g.as_str())) {
                 problems.push(format!("roles: {} granted_by {bad:?}; use some of {}", rule.name, GRANTORS.join(", ")));
             }
+        }
+        if self.sign_in_methods.is_empty() {
+            problems.push("sign_in_methods must name at least one of password, email_code, sms_code, passkey".into());
         }
         if self.languages.is_empty() || self.languages.iter().any(|l| !LANGUAGES.contains(&l.as_str())) {
             problems.push(format!("languages must be some of {}", LANGUAGES.join(", ")));

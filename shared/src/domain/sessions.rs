@@ -1,22 +1,31 @@
-//! The signed-in user's sessions (SPEC §5, "Claims and sessions"): which
-//! are live, the list a user sees, ending one of them, and the idle timeout
-//! (policy `refresh.idle_timeout_secs`) a refresh enforces.
+//! The signed-in user's sessions (docs/sessions-and-keys.md): which
+//! are live, the list a user sees, ending one of them, the idle timeout
+//! (policy `refresh.idle_timeout_secs`), the refresh (rotating tokens with a
+//! grace window and reuse detection), and logout.
 //!
 //! A session is live while its item exists and has not expired (the store
 //! treats an expired item as absent), its epoch has not been ended
 //! ([`User::session_valid`]), and it was used (opened or refreshed) within
 //! the tenant's idle timeout.
 
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Duration, Utc};
+use hmac::{Hmac, Mac};
 use serde::Serialize;
+use sha2::Sha256;
 
 use super::error::Error;
+use super::ids::RefreshToken;
 use super::ids::{SessionId, UserId};
 use super::tenant::Tenant;
-use super::user::{Session, User, audit_write, load_session_and_user, load_user};
+use super::user::{
+    RefreshRecord, Session, Tokens, User, audit_write, load_session_and_user, load_user, refresh_token, sweep_sessions,
+    tokens_for,
+};
 use crate::app::App;
 use crate::ports::{Condition, StoreError, Write};
-use crate::table::{self, session_key, sessions_of};
+use crate::table::{self, Record, refresh_key, session_key, sessions_of, user_key};
 
 /// The most session items one list reads (the newest): a partition can
 /// hold sessions of ended epochs that a failed sweep left to their TTL.
@@ -198,4 +207,134 @@ mod tests {
         user.end_sessions(None);
         assert!(!live(&tenant, &user, &s, t0), "an ended epoch");
     }
+}
+
+/// How long a rotated refresh token still returns its successor.
+pub const REFRESH_GRACE_SECS: i64 = 10;
+
+/// The successor of a refresh token: derived, not stored, so a token
+/// presented again within the grace window gets the very same successor.
+fn successor(app: &App, user_id: &UserId, session_id: &SessionId, token: &str) -> Result<String, Error> {
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(app.settings.refresh_key()?)
+        .unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
+    mac.update(b"refresh-successor:");
+    mac.update(token.as_bytes());
+    Ok(refresh_token(user_id, session_id, &URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())))
+}
+
+/// Exchanges a refresh token for a new access token and its successor.
+pub async fn refresh(app: &App, tenant: &Tenant, token: &RefreshToken, device_id: &str) -> Result<Tokens, Error> {
+    let (user_id, session_id) = (token.user_id(), token.session_id());
+    let token = token.expose();
+    // One retry: a parallel refresh may rotate the token between our read
+    // and our write; then the grace path answers with the same successor.
+    for _ in 0..2 {
+        // The record, its session and the user in one round trip.
+        let key = refresh_key(token);
+        let keys = [key.clone(), session_key(user_id, session_id), user_key(user_id)];
+        let mut items = app.store.get_many(&keys).await?.into_iter();
+        let (item, session_item, user_item) = (items.next().flatten(), items.next().flatten(), items.next().flatten());
+        let item = item.ok_or(Error::InvalidToken)?;
+        let version = item.version;
+        let mut record: RefreshRecord = table::decode(item)?;
+        if record.tenant_id != tenant.id || record.user_id != *user_id || record.session_id != *session_id {
+            return Err(Error::InvalidToken);
+        }
+        let session_item = session_item.ok_or(Error::InvalidToken)?;
+        let session_version = session_item.version;
+        let mut session: Session = table::decode(session_item)?;
+        // Suspended, disabled and closed users cannot refresh, even if a
+        // session survived the status change.
+        // and sessions of an ended epoch (logout-all, reset, …) are dead.
+        // The user is read here anyway: the new access token takes its
+        // roles from it as they are now, not as they were at sign-in.
+        let user = match user_item.map(table::decode::<User>).transpose()? {
+            Some(user) if user.is_active() && user.session_valid(&session) => user,
+            _ => return Err(Error::InvalidToken),
+        };
+        match &session.device_id {
+            Some(bound) if bound != device_id => return Err(Error::InvalidDevice),
+            _ => {}
+        }
+        let now = app.clock.now();
+        // Unused past the tenant's idle timeout: ended, like an expired one.
+        if idle(tenant, &session, now) {
+            end_idle(app, &session).await?;
+            return Err(Error::InvalidToken);
+        }
+        let next = successor(app, user_id, session_id, token)?;
+        if let Some(rotated_at) = record.rotated_at {
+            if now - rotated_at <= Duration::seconds(REFRESH_GRACE_SECS) {
+                return tokens_for(app, tenant, &session, &user, next);
+            }
+            // Reuse after the window: someone holds a stolen token. Kill the family.
+            tracing::warn!(session_id = %session.id, "refresh token reused; session revoked");
+            app.store
+                .transact(vec![
+                    Write::Delete { key: session_key(&session.user_id, &session.id), condition: Condition::Always },
+                    audit_write(
+                        app,
+                        &session.user_id,
+                        "refresh_reuse_detected",
+                        serde_json::json!({ "session_id": session.id }),
+                    )?,
+                ])
+                .await?;
+            return Err(Error::InvalidToken);
+        }
+        record.rotated_at = Some(now);
+        let fresh = RefreshRecord {
+            session_id: session.id.clone(),
+            user_id: session.user_id.clone(),
+            tenant_id: tenant.id.clone(),
+            issued_at: now,
+            expires_at: session.expires_at,
+            rotated_at: None,
+        };
+        // The old record stays (until its TTL) to recognise reuse.
+        let mut writes = vec![record.put(token, Condition::Version(version))?, fresh.put(&next, Condition::NotExists)?];
+        // The session, as read (so it still exists): bound to the device on
+        // its first refresh, and used now (the idle timeout counts from here).
+        session.device_id.get_or_insert_with(|| device_id.to_owned());
+        session.last_used_at = Some(now);
+        writes.push(Write::Put { item: session.item()?, condition: Condition::Version(session_version) });
+        match app.store.transact(writes).await {
+            Ok(()) => return tokens_for(app, tenant, &session, &user, next),
+            Err(StoreError::ConditionFailed { index: 2 }) => return Err(Error::InvalidToken),
+            Err(StoreError::ConditionFailed { .. }) => continue,
+            Err(err) => return Err(err.into()),
+        }
+    }
+    Err(Error::Conflict)
+}
+
+/// Ends one session.
+pub async fn logout(app: &App, user_id: &UserId, session_id: &SessionId) -> Result<(), Error> {
+    app.store
+        .transact(vec![
+            Write::Delete { key: session_key(user_id, session_id), condition: Condition::Always },
+            audit_write(app, user_id, "logged_out", serde_json::json!({ "session_id": session_id }))?,
+        ])
+        .await?;
+    Ok(())
+}
+
+/// Ends every session of the user at once (one write of the user, however
+/// many sessions there are), then sweeps their items; returns how many
+/// session items were swept.
+pub async fn logout_all(app: &App, user_id: &UserId) -> Result<usize, Error> {
+    for _ in 0..3 {
+        let (mut user, version) = load_user(app, user_id).await?.ok_or(Error::InvalidToken)?;
+        user.end_sessions(None);
+        let writes = vec![
+            user.put(Condition::Version(version))?,
+            audit_write(app, user_id, "logged_out_everywhere", serde_json::json!({}))?,
+        ];
+        match app.store.transact(writes).await {
+            Ok(()) => return Ok(sweep_sessions(app, &user).await),
+            Err(StoreError::ConditionFailed { .. }) => continue,
+            Err(err) => return Err(err.into()),
+        }
+    }
+    Err(Error::Conflict)
 }

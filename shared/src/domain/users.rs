@@ -4,12 +4,13 @@
 use chrono::Duration;
 use serde::Serialize;
 
-use super::auth::{Lockout, lockout, send_reset_code};
 use super::codes::{PendingCode, draw_code, hash_code};
+use super::credentials::{Lockout, lockout};
 use super::error::Error;
 use super::me::close_writes;
 use super::paging::Cursor;
 use super::password::{Password, hash_password};
+use super::passwords::send_reset_code;
 use super::policy::RoleRule;
 use super::tenant::Tenant;
 use super::user::{Acceptance, Address, User, audit_write, load_user, lock_write, sweep_sessions, user_by_lock};

@@ -94,6 +94,8 @@ endpoints! {
     Login => auth::login, BOTH;
     VerifyMfa => auth::verify_mfa, EMAIL;
     SendMfaCode => auth::send_mfa_code, BOTH;
+    SendSignInCode => auth::send_sign_in_code, BOTH;
+    SignInWithCode => auth::sign_in_with_code, BOTH;
     CompletePasswordChallenge => auth::complete_password_challenge, BOTH;
     AcceptLegalDocuments => auth::accept_legal_documents, NOTHING;
     Refresh => auth::refresh, NOTHING;

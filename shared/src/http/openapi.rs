@@ -539,6 +539,25 @@ fn operation(endpoint: Endpoint) -> Operation {
                 ..with_body(auth::LoginBody::schema(), (200, login_answer()), &[400, 403, 413, 415, 422, 429])
             }
         }
+        Endpoint::SendSignInCode => Operation {
+            device: true,
+            ..with_body(auth::SignInCodeSendBody::schema(), (202, message()), &[400, 403, 413, 415, 422, 429])
+        },
+        Endpoint::SignInWithCode => {
+            let challenge = json!({ "challenge_id": "$response.body#/challenge_id" });
+            Operation {
+                device: true,
+                links: json!({
+                    "VerifyMfa": { "operationId": "verify-mfa", "requestBody": challenge },
+                    "SendMfaCode": { "operationId": "send-mfa-code", "requestBody": challenge },
+                    "CompletePasswordChallenge": {
+                        "operationId": "complete-password-challenge", "requestBody": challenge,
+                    },
+                    "AcceptLegalDocuments": { "operationId": "accept-legal-documents", "requestBody": challenge },
+                }),
+                ..with_body(auth::SignInCodeBody::schema(), (200, login_answer()), &[400, 403, 413, 415, 422, 429])
+            }
+        }
         Endpoint::VerifyMfa => Operation {
             device: true,
             ..with_body(auth::MfaBody::schema(), (200, login_answer()), &[400, 403, 404, 413, 415, 422, 429])

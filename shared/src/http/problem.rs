@@ -155,6 +155,7 @@ impl From<Error> for Problem {
             Error::NoStrongFactor => Problem::new(StatusCode::CONFLICT, "no_strong_factor"),
             Error::PasskeyNotOffered => Problem::new(StatusCode::CONFLICT, "passkey_not_offered"),
             Error::FactorNotAllowed => Problem::new(StatusCode::FORBIDDEN, "factor_not_allowed"),
+            Error::SignInMethodDisabled => Problem::new(StatusCode::FORBIDDEN, "sign_in_method_disabled"),
             Error::MfaUnavailable => Problem::new(StatusCode::FORBIDDEN, "mfa_unavailable"),
             Error::PasskeysNotConfigured => Problem::new(StatusCode::CONFLICT, "passkeys_not_configured"),
             Error::PasskeyLimit => Problem::new(StatusCode::CONFLICT, "passkey_limit"),

@@ -1,4 +1,4 @@
-//! Signing in and out (SPEC §5): login, 2FA, the password-change
+//! Signing in and out (docs/api.md): login, 2FA, the password-change
 //! challenge, refresh, logout, and the forgotten password.
 
 use ::http::StatusCode;
@@ -12,6 +12,7 @@ use crate::domain::ids::{ChallengeId, RefreshToken};
 use crate::domain::password::Password;
 use crate::domain::policy::Factor;
 use crate::domain::values;
+use crate::domain::{passwords, sessions};
 use crate::http::body::{
     Accepted, Code, Cx, Email, FactorCode, Id, NewPassword, OneOf, Password as PasswordField, Token, Username,
     check_confirmation,
@@ -67,6 +68,29 @@ pub struct CodeFactors;
 
 impl crate::http::body::Choice for CodeFactors {
     const CHOICES: &'static [&'static str] = &["sms", "email"];
+}
+
+crate::body! {
+    /// `POST /v1/auth/code/send`: a passwordless sign-in code.
+    pub struct SignInCodeSendBody {
+        /// The e-mail address, the phone (E.164) or the username.
+        username: required Username,
+        /// Where the code goes: the verified address (`email`) or phone
+        /// (`sms`); by default the kind of name given, else the tenant's
+        /// other code method.
+        channel: optional OneOf<CodeFactors>,
+    }
+}
+
+crate::body! {
+    /// `POST /v1/auth/code`: signing in with the code sent.
+    pub struct SignInCodeBody {
+        /// The name the code was asked for.
+        username: required Username,
+        code: required Code,
+        /// As for the login: the device's own failure allowance.
+        device_token: optional Token,
+    }
 }
 
 crate::body! {
@@ -161,6 +185,33 @@ pub async fn login(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
     Ok(login_answer(ctx, outcome))
 }
 
+pub async fn send_sign_in_code(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
+    let tenant = ctx.tenant()?;
+    let device = ctx.required_device()?;
+    let mut f = Fields::parse(ctx.body)?;
+    let SignInCodeSendBody { username, channel } = SignInCodeSendBody::read(&mut f, &Cx::of(ctx));
+    f.finish(SignInCodeSendBody::FIELDS)?;
+    let username = username.ok_or_else(|| Problem::validation(vec![]))?;
+    let origin = Origin { ip: &ctx.client_ip, device_id: device, device_token: None };
+    auth::send_sign_in_code(ctx.app, tenant, &username, channel.and_then(Factor::parse), origin).await?;
+    Ok(json_response(StatusCode::ACCEPTED, json!({ "message": message(ctx, "sign_in_code_sent") })))
+}
+
+pub async fn sign_in_with_code(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
+    let tenant = ctx.tenant()?;
+    let device = ctx.required_device()?;
+    let mut f = Fields::parse(ctx.body)?;
+    let SignInCodeBody { username, code, device_token } = SignInCodeBody::read(&mut f, &Cx::of(ctx));
+    f.finish(SignInCodeBody::FIELDS)?;
+    let (Some(username), Some(code)) = (username, code) else {
+        return Err(Problem::validation(vec![]));
+    };
+    let device_token = device_token.or_else(|| ctx.cookie(DEVICE_COOKIE));
+    let origin = Origin { ip: &ctx.client_ip, device_id: device, device_token: device_token.as_deref() };
+    let outcome = auth::sign_in_with_code(ctx.app, tenant, &username, &code, origin).await?;
+    Ok(login_answer(ctx, outcome))
+}
+
 pub async fn verify_mfa(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
     let tenant = ctx.tenant()?;
     let device = ctx.required_device()?;
@@ -246,7 +297,7 @@ pub async fn refresh(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
     let tenant = ctx.tenant()?;
     let device = ctx.required_device()?;
     let token = refresh_token(ctx)?.as_deref().and_then(RefreshToken::parse).ok_or(Error::InvalidToken)?;
-    let tokens = auth::refresh(ctx.app, tenant, &token, device).await?;
+    let tokens = sessions::refresh(ctx.app, tenant, &token, device).await?;
     Ok(tokens_response(ctx, &tokens, StatusCode::OK, "token_refreshed"))
 }
 
@@ -256,13 +307,13 @@ pub async fn logout(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
     if principal.session.device_id.as_deref().is_some_and(|bound| bound != device) {
         return Err(Error::InvalidDevice.into());
     }
-    auth::logout(ctx.app, &principal.user_id, &principal.session_id).await?;
+    sessions::logout(ctx.app, &principal.user_id, &principal.session_id).await?;
     Ok(clear_cookie(ctx, json_response(StatusCode::OK, json!({ "message": message(ctx, "logged_out") }))))
 }
 
 pub async fn logout_all(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
     let principal = ctx.principal()?;
-    let count = auth::logout_all(ctx.app, &principal.user_id).await?;
+    let count = sessions::logout_all(ctx.app, &principal.user_id).await?;
     let body = json!({ "sessions_revoked": count, "message": message(ctx, "logged_out_everywhere") });
     Ok(clear_cookie(ctx, json_response(StatusCode::OK, body)))
 }
@@ -273,7 +324,7 @@ pub async fn forgot_password(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
     let email = ForgotPasswordBody::read(&mut f, &Cx::of(ctx)).email;
     f.finish(ForgotPasswordBody::FIELDS)?;
     let email = email.ok_or_else(|| Problem::validation(vec![]))?;
-    auth::forgot_password(ctx.app, tenant, &email, &ctx.client_ip).await?;
+    passwords::forgot_password(ctx.app, tenant, &email, &ctx.client_ip).await?;
     Ok(json_response(StatusCode::ACCEPTED, json!({ "message": message(ctx, "reset_requested") })))
 }
 
@@ -290,6 +341,6 @@ pub async fn reset_password(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
     let (Some(email), Some(code), Some(new_password)) = (email, code, new_password) else {
         return Err(Problem::validation(vec![]));
     };
-    auth::reset_password(ctx.app, tenant, &email, &code, &Password::new(new_password), &ctx.client_ip).await?;
+    passwords::reset_password(ctx.app, tenant, &email, &code, &Password::new(new_password), &ctx.client_ip).await?;
     Ok(json_response(StatusCode::OK, json!({ "message": message(ctx, "password_reset") })))
 }

@@ -1,4 +1,4 @@
-//! Second factors (SPEC §6, "Second factors"): the signed-in user's
+//! Second factors (docs/second-factors.md): the signed-in user's
 //! authenticator app, recovery codes and passkeys, and signing in with a
 //! passkey.
 

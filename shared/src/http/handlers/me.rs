@@ -1,5 +1,5 @@
-//! The signed-in user (SPEC §6): profile, closing the account, new
-//! credentials, the password, and the user's sessions (SPEC §5).
+//! The signed-in user: profile, closing the account, new
+//! credentials, the password, and the user's sessions.
 
 use ::http::StatusCode;
 use lambda_http::{Body, Response};
@@ -7,7 +7,6 @@ use serde_json::json;
 
 use super::reply::{clear_cookie, json_response, message};
 use crate::domain::FieldError;
-use crate::domain::auth;
 use crate::domain::ids::SessionId;
 use crate::domain::me::{self, NewCredential};
 use crate::domain::password::{CurrentPassword, Password};
@@ -178,8 +177,14 @@ pub async fn change_password(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
     let (Some(current), Some(new_password)) = (current, new_password) else {
         return Err(Problem::validation(vec![]));
     };
-    auth::change_password(ctx.app, tenant, &principal.session, &Password::new(current), &Password::new(new_password))
-        .await?;
+    crate::domain::passwords::change_password(
+        ctx.app,
+        tenant,
+        &principal.session,
+        &Password::new(current),
+        &Password::new(new_password),
+    )
+    .await?;
     Ok(json_response(StatusCode::OK, json!({ "message": message(ctx, "password_changed") })))
 }
 

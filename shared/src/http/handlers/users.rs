@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use super::reply::{json_response, message};
 use crate::domain::FieldError;
-use crate::domain::auth::lockout;
+use crate::domain::credentials::lockout;
 use crate::domain::ids::UserId;
 use crate::domain::paging::Cursor;
 use crate::domain::password::Password;

@@ -1,0 +1,315 @@
+//! Signing in, as one state machine: a first factor (the password, a code
+//! sent to the inbox or phone, a passkey), then, in this order, a second
+//! factor the first did not prove, a new password the back office required,
+//! the legal documents to accept, and a session. Each method lives in its
+//! own module and hands the login to [`continue_login`] with what it
+//! proved ([`LoginVia`]); each step is asked for only once every earlier one
+//! passed.
+//!
+//! - [`with_password`]: `POST /v1/auth/login`;
+//! - [`second_factor`]: starting the second factor and `POST /v1/auth/mfa`,
+//!   dispatching to [`sent_code`] (SMS and e-mail codes, also
+//!   `POST /v1/auth/mfa/send`) and [`app_code`] (authenticator app and
+//!   recovery codes);
+//! - [`with_passkey`]: `POST /v1/auth/passkey/options` and
+//!   `POST /v1/auth/passkey`, alone or as the second factor;
+//! - [`with_code`]: passwordless, a code sent to the verified address or
+//!   phone (`POST /v1/auth/code/send`, `POST /v1/auth/code`);
+//! - [`steps`]: the required new password and the legal documents.
+//!
+//! Lockout, step-ups and device tokens are in [`super::credentials`];
+//! refresh and logout in [`super::sessions`]; the password's own flows in
+//! [`super::passwords`].
+
+use chrono::Duration;
+
+use super::error::Error;
+use super::factors;
+use super::policy::{Factor, Usernames};
+use super::tenant::Tenant;
+use super::user::{Tokens, User, audit_write, open_session, user_by_lock};
+use super::values::{EmailAddress, Phone, Username};
+use crate::app::App;
+use crate::domain::ids::ChallengeId;
+use crate::ports::{Condition, Write};
+use crate::table::{
+    self, Challenge, ChallengeKind, Record, challenge_key, email_lock_key, phone_lock_key, username_lock_key,
+};
+
+pub mod app_code;
+pub mod second_factor;
+pub mod sent_code;
+pub mod steps;
+pub mod with_code;
+pub mod with_passkey;
+pub mod with_password;
+
+pub use second_factor::verify_mfa;
+pub use sent_code::resend_mfa_code;
+pub use steps::{accept_legal_documents, complete_password_challenge};
+pub use with_code::{send_sign_in_code, sign_in_with_code};
+pub use with_passkey::{passkey_options, sign_in_with_passkey};
+pub use with_password::login;
+
+const CHALLENGE_TTL_SECS: i64 = 5 * 60;
+
+/// Where a login came from.
+#[derive(Clone, Copy, Debug)]
+pub struct Origin<'a> {
+    pub ip: &'a str,
+    pub device_id: &'a str,
+    /// The device token a previous login on this device received.
+    pub device_token: Option<&'a str>,
+}
+
+/// What a correct password leads to.
+#[derive(Debug)]
+pub enum LoginOutcome {
+    Tokens(Tokens),
+    /// The second factor: the factors the user may answer with, strongest
+    /// first, and the one a code was sent by (if one was).
+    Mfa {
+        challenge_id: ChallengeId,
+        factors: Vec<Factor>,
+        channel: Option<&'static str>,
+        /// The seconds until a code may be sent by `sms` (or e-mail) again,
+        /// when the login came within the destination's cooldown: the
+        /// challenge is answered anyway, with the user's other factors.
+        retry_after: Option<u64>,
+    },
+    PasswordChange {
+        challenge_id: ChallengeId,
+    },
+    /// Legal documents the user has not accepted in their current version.
+    LegalAcceptance {
+        challenge_id: ChallengeId,
+        documents: Vec<PendingDocument>,
+    },
+}
+
+/// A legal document (`terms` or `privacy`) and the version to accept.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct PendingDocument {
+    pub code: &'static str,
+    pub version: String,
+}
+
+/// The tenant's legal documents that `user` has not accepted in their
+/// current version: none accepted yet (a back-office creation left them
+/// pending) or an older version than the tenant's.
+pub fn pending_documents(tenant: &Tenant, user: &User) -> Vec<PendingDocument> {
+    [("terms", &user.terms, &tenant.policy.terms_version), ("privacy", &user.privacy, &tenant.policy.privacy_version)]
+        .into_iter()
+        .filter(|(_, accepted, current)| accepted.as_ref().is_none_or(|a| &a.version != *current))
+        .map(|(code, _, current)| PendingDocument { code, version: current.clone() })
+        .collect()
+}
+
+/// Finds the user for a login name: an e-mail address, an E.164 phone, or
+/// (for tenants with usernames) a username in any case.
+pub(super) async fn find_user(app: &App, tenant: &Tenant, username: &str) -> Result<Option<(User, u64, bool)>, Error> {
+    if let Ok(email) = EmailAddress::parse(username) {
+        let found = user_by_lock(app, &email_lock_key(&tenant.id, email.as_str())).await?;
+        return Ok(found.map(|(user, version)| (user, version, false)));
+    }
+    if let Ok(phone) = Phone::parse(username) {
+        let found = user_by_lock(app, &phone_lock_key(&tenant.id, phone.as_str())).await?;
+        return Ok(found.map(|(user, version)| (user, version, true)));
+    }
+    if tenant.policy.usernames != Usernames::Off
+        && let Ok(name) = Username::parse(username)
+    {
+        let found = user_by_lock(app, &username_lock_key(&tenant.id, &name)).await?;
+        return Ok(found.map(|(user, version)| (user, version, false)));
+    }
+    Ok(None)
+}
+
+/// A login step without a code (a new password, legal documents), stored
+/// with `writes` in one transaction.
+pub(super) async fn step_challenge(
+    app: &App,
+    tenant: &Tenant,
+    user: &User,
+    via: &LoginVia<'_>,
+    mut writes: Vec<Write>,
+    kind: ChallengeKind,
+) -> Result<ChallengeId, Error> {
+    let challenge = new_challenge(app, tenant, user, via, kind);
+    writes.push(Write::Put { item: challenge.item()?, condition: Condition::NotExists });
+    app.store.transact(writes).await?;
+    Ok(challenge.id)
+}
+
+/// After the first factor, in this order: the second factor, a
+/// new password the back office required, the legal documents to accept,
+/// then a new session (with `writes` in the same transaction). Each step
+/// is asked for only once every earlier one passed, so nothing a later
+/// step stores (a new password, a consent) can be chosen with the password
+/// alone.
+pub(super) async fn continue_login(
+    app: &App,
+    tenant: &Tenant,
+    user: &User,
+    via: LoginVia<'_>,
+    mut writes: Vec<Write>,
+) -> Result<LoginOutcome, Error> {
+    let device_id = via.device_id;
+    if !via.mfa_passed {
+        // The code key's id matters only to a user with an app.
+        let key_id = if user.totp.is_some() { factors::key_id(app)? } else { String::new() };
+        let mut offered = factors::offered(tenant, user, via.by_phone, &key_id);
+        // Two factors are two different ones: an e-mailed sign-in code is
+        // never followed by another e-mailed code.
+        offered.retain(|factor| Some(*factor) != via.first_factor);
+        if !offered.is_empty() {
+            return second_factor::start(app, tenant, user, &via, writes, offered).await;
+        }
+        // Required by the tenant, or the user had 2FA on with factors the
+        // tenant no longer allows: never a password-only sign-in.
+        if tenant.policy.second_factors.required || user.mfa_enabled() {
+            return Err(Error::MfaUnavailable);
+        }
+    }
+    if user.reset_required {
+        let challenge_id = step_challenge(app, tenant, user, &via, writes, ChallengeKind::PasswordChange).await?;
+        return Ok(LoginOutcome::PasswordChange { challenge_id });
+    }
+    let documents = pending_documents(tenant, user);
+    if !documents.is_empty() {
+        let challenge_id = step_challenge(app, tenant, user, &via, writes, ChallengeKind::LegalAcceptance).await?;
+        return Ok(LoginOutcome::LegalAcceptance { challenge_id, documents });
+    }
+    let mfa_passed = via.mfa_passed;
+    let (session_writes, mut tokens) = open_session(app, tenant, user, Some(device_id), via.amr)?;
+    tokens.device_token = Some(super::credentials::device_token(app, &tenant.id, user)?);
+    writes.extend(session_writes);
+    let detail = if mfa_passed {
+        serde_json::json!({ "device_id": device_id, "mfa": true })
+    } else {
+        serde_json::json!({ "device_id": device_id })
+    };
+    writes.push(audit_write(app, &user.id, "logged_in", detail)?);
+    app.store.transact(writes).await?;
+    Ok(LoginOutcome::Tokens(tokens))
+}
+
+/// The factors a challenge offers (its channel alone for challenges
+/// written before there were others).
+pub(super) fn challenge_factors(challenge: &Challenge) -> Vec<Factor> {
+    if challenge.factors.is_empty() {
+        challenge.channel.as_deref().and_then(Factor::parse).into_iter().collect()
+    } else {
+        challenge.factors.clone()
+    }
+}
+
+/// A new step of `user`'s login (no code, no factors yet), for
+/// [`CHALLENGE_TTL_SECS`].
+pub(super) fn new_challenge(
+    app: &App,
+    tenant: &Tenant,
+    user: &User,
+    via: &LoginVia<'_>,
+    kind: ChallengeKind,
+) -> Challenge {
+    Challenge {
+        id: ChallengeId::from_new(app.new_id("chl")),
+        kind,
+        tenant_id: tenant.id.clone(),
+        user_id: user.id.clone(),
+        device_id: via.device_id.to_owned(),
+        channel: None,
+        factors: Vec::new(),
+        by_phone: via.by_phone,
+        code: None,
+        expires_at: app.clock.now() + Duration::seconds(CHALLENGE_TTL_SECS),
+        epoch: user.session_epoch,
+        mfa_passed: via.mfa_passed,
+        amr: via.amr.clone(),
+    }
+}
+
+/// How the login named the user, from which device, and what it proved.
+#[derive(Clone, Debug)]
+pub(super) struct LoginVia<'a> {
+    pub(super) device_id: &'a str,
+    pub(super) by_phone: bool,
+    /// The second factor is proven already.
+    pub(super) mfa_passed: bool,
+    /// The methods proven so far (RFC 8176), for the session's `amr`.
+    pub(super) amr: Vec<String>,
+    /// The factor the first step proved, where it is one a second factor
+    /// could also be (a sign-in code by e-mail or SMS): never offered again
+    /// as the second.
+    pub(super) first_factor: Option<Factor>,
+}
+
+impl LoginVia<'_> {
+    /// A login step's `via` after `challenge`, with `factor` proven now
+    /// (a second factor: `mfa` joins the methods).
+    pub(super) fn after<'d>(challenge: &Challenge, device_id: &'d str, factor: Option<Factor>) -> LoginVia<'d> {
+        let mut amr = challenge.amr.clone();
+        if amr.is_empty() {
+            // A challenge stored before challenges carried their methods
+            // came after the password.
+            amr.push("pwd".into());
+        }
+        let mut mfa_passed = challenge.mfa_passed;
+        if let Some(factor) = factor {
+            amr.push(factors::amr_of(factor).into());
+            mfa_passed = true;
+        }
+        if mfa_passed && !amr.iter().any(|m| m == "mfa") {
+            amr.push("mfa".into());
+        }
+        amr.dedup();
+        LoginVia { device_id, by_phone: challenge.by_phone, mfa_passed, amr, first_factor: None }
+    }
+}
+
+pub(super) async fn load_challenge(
+    app: &App,
+    tenant: &Tenant,
+    id: &ChallengeId,
+    kind: ChallengeKind,
+    device_id: &str,
+) -> Result<(Challenge, u64), Error> {
+    let item = app.store.get(&challenge_key(id)).await?.ok_or(Error::ChallengeNotFound)?;
+    let version = item.version;
+    let challenge: Challenge = table::decode(item)?;
+    if challenge.tenant_id != tenant.id || challenge.kind != kind || challenge.expires_at <= app.clock.now() {
+        return Err(Error::ChallengeNotFound);
+    }
+    if challenge.device_id != device_id {
+        return Err(Error::InvalidDevice);
+    }
+    Ok((challenge, version))
+}
+
+/// Writes a refused first factor of a known user to its audit trail: once
+/// per lock episode, with a count, so a flood cannot bury the trail. Never
+/// changes the answer: a store hiccup here must not turn a known name's
+/// refusal into a 503 an unknown name never gets.
+pub(super) async fn note_refusal(
+    app: &App,
+    user: &User,
+    failures: &crate::ports::Key,
+    refused: &Error,
+    device_id: &str,
+    trusted_device: bool,
+) {
+    let Error::InvalidCredentials { retry_after } = refused else {
+        return;
+    };
+    let refusal = super::refusals::Refusal {
+        failures,
+        retry_after: *retry_after,
+        forgotten_after_secs: super::credentials::FAILURE_MEMORY_SECS,
+        device_id,
+        trusted_device,
+    };
+    if let Err(err) = super::refusals::audit_refusal(app, &user.id, refusal).await {
+        tracing::warn!(user_id = %user.id, error = %err, "refused sign-in not audited");
+    }
+}

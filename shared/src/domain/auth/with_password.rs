@@ -1,0 +1,62 @@
+//! The password as the first factor: `POST /v1/auth/login`. Unknown names
+//! and locked accounts cost one (dummy) argon2 verification too, and all
+//! three answer alike.
+
+use super::{LoginOutcome, LoginVia, Origin, continue_login};
+use crate::app::App;
+use crate::domain::credentials::{failures_key, spend_password_attempt, trusted_device};
+use crate::domain::error::Error;
+use crate::domain::limits;
+use crate::domain::password::{Password, hash_password, needs_rehash};
+use crate::domain::policy::SignInMethod;
+use crate::domain::tenant::Tenant;
+use crate::ports::{Condition, Write};
+use crate::table::Record;
+
+/// Checks a password. Unknown users and locked accounts cost one (dummy)
+/// argon2 verification too, and all three answer alike.
+pub async fn login(
+    app: &App,
+    tenant: &Tenant,
+    username: &str,
+    password: &Password,
+    origin: Origin<'_>,
+) -> Result<LoginOutcome, Error> {
+    if !tenant.policy.allows_sign_in(SignInMethod::Password) {
+        return Err(Error::SignInMethodDisabled);
+    }
+    let per_ip = tenant.policy.ip_limits.logins_per_5_min;
+    limits::count(app, "login-ip", &format!("{}#{}", tenant.id, origin.ip), 300, per_ip).await?;
+    let found = super::find_user(app, tenant, username).await?;
+    let user = found.as_ref().map(|(user, ..)| user);
+    let trusted = user.and_then(|user| trusted_device(app, tenant, user, origin.device_token));
+    let failures = failures_key(app, tenant, user, username, trusted.as_deref())?;
+    let hash = user.map(|user| user.password_hash.as_str());
+    if let Err(refused) = spend_password_attempt(app, &failures, password, hash).await {
+        if let Some(user) = user {
+            super::note_refusal(app, user, &failures, &refused, origin.device_id, trusted.is_some()).await;
+        }
+        return Err(refused);
+    }
+    let Some((mut user, version, by_phone)) = found else {
+        return Err(Error::InvalidCredentials { retry_after: None });
+    };
+    if !user.is_active() {
+        return Err(Error::AccountInactive);
+    }
+    // A success forgets the failures (of this device, or of the account).
+    let mut writes = vec![Write::Delete { key: failures, condition: Condition::Always }];
+    if needs_rehash(&user.password_hash) {
+        user.password_hash = hash_password(password, app.random.as_ref()).await?;
+        user.updated_at = app.clock.now();
+        writes.push(user.put(Condition::Version(version))?);
+    }
+    let via = LoginVia {
+        device_id: origin.device_id,
+        by_phone,
+        mfa_passed: false,
+        amr: vec!["pwd".into()],
+        first_factor: None,
+    };
+    continue_login(app, tenant, &user, via, writes).await
+}
