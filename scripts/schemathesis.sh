@@ -48,6 +48,7 @@ start_server() {
   mkdir -p "$WORK/$name"
   env REGISTRAR_ADDR="127.0.0.1:$PORT" REGISTRAR_API_KEY="$API_KEY" REGISTRAR_ADMIN_TOKEN="$ADMIN" \
     REGISTRAR_OUTBOX_DIR="$WORK/$name/outbox" REGISTRAR_SANDBOX_CODE="$SANDBOX_CODE" \
+    REGISTRAR_SIGN_IN_METHODS=password,email_code,sms_code,passkey \
     REGISTRAR_LOG_FORMAT=json RUST_LOG="info,shared=debug,registrar=debug" "$@" \
     target/debug/registrar > "$WORK/$name/server.log" 2>&1 &
   SERVERS+=($!)

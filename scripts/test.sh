@@ -89,6 +89,9 @@ export REGISTRAR_TEST_MOTO_IAM_URL="http://127.0.0.1:$IAM_PORT"
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
+echo "== no import cycles between the shared crate's modules (docs/architecture.md)"
+python3 scripts/import-cycles.py
+
 echo "== cargo clippy"
 cargo clippy --workspace --all-targets -- -D warnings
 

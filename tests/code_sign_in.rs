@@ -75,7 +75,32 @@ on_both_stores!(api;
     fifty_parallel_right_codes_sign_in_once,
     a_failed_send_leaves_nothing_behind,
     closing_the_account_erases_its_pending_sign_in_code,
+    a_session_end_voids_a_pending_code,
+    a_decoy_never_replaces_a_pending_code,
 );
+
+/// A code drawn before every session ended (logout-all here; a reset or a
+/// status change do the same) no longer signs in.
+async fn a_session_end_voids_a_pending_code(api: Api) {
+    let tokens = api.sign_up_tokens("epoch@example.com", PASSWORD, CODE).await;
+    assert_eq!(api.send_code("epoch@example.com", None).await.status, StatusCode::ACCEPTED);
+    let auth = format!("Bearer {}", tokens["access_token"].as_str().unwrap());
+    let headers = [("Authorization", auth.as_str()), ("X-Device-ID", "signup")];
+    let out = api.post("/v1/auth/logout-all", json!({}), &headers).await;
+    assert_eq!(out.status, StatusCode::OK, "{}", out.body);
+    assert_eq!(api.sign_in("epoch@example.com", CODE, "d1").await.code(), "invalid_code");
+}
+
+/// Asking by a channel the user lacks (a decoy) leaves the code sent by the
+/// other one working.
+async fn a_decoy_never_replaces_a_pending_code(api: Api) {
+    api.sign_up_tokens("decoy@example.com", PASSWORD, CODE).await;
+    assert_eq!(api.send_code("decoy@example.com", None).await.status, StatusCode::ACCEPTED);
+    api.advance(61);
+    assert_eq!(api.send_code("decoy@example.com", Some("sms")).await.status, StatusCode::ACCEPTED);
+    let tokens = api.sign_in("decoy@example.com", CODE, "d1").await;
+    assert_eq!(tokens.status, StatusCode::OK, "the e-mailed code still works: {}", tokens.body);
+}
 
 /// The default policy offers the password and passkeys only: both code
 /// routes answer 403, and a tenant without `password` refuses the login.
@@ -250,8 +275,8 @@ async fn fifty_parallel_right_codes_sign_in_once(api: Api) {
 }
 
 /// A send that fails is a 503 and leaves no code and no cooldown: the user
-/// asks again at once, and that code works. A second factor's text that
-/// fails leaves the sign-in code standing.
+/// asks again at once, and that code works. So does a second factor's text
+/// that fails after the code was spent.
 async fn a_failed_send_leaves_nothing_behind(api: Api) {
     api.sign_up_tokens("flaky@example.com", PASSWORD, CODE).await;
     api.app.sender.fail_email(true);
@@ -262,8 +287,8 @@ async fn a_failed_send_leaves_nothing_behind(api: Api) {
     assert_eq!(api.send_code("flaky@example.com", None).await.status, StatusCode::ACCEPTED, "no cooldown left");
     assert_eq!(api.sign_in("flaky@example.com", CODE, "d1").await.status, StatusCode::OK);
 
-    // The code proved, but the second factor's text failed: 503, and the
-    // same code signs in again once the texts go.
+    // The code proved, but the second factor's text failed: 503, and a new
+    // code may be asked for at once (the spent one is never restored).
     let tokens = api.sign_up_tokens("flaky2@example.com", PASSWORD, CODE).await;
     api.add_phone(&tokens, "+41791112202").await;
     api.advance(120);
@@ -272,8 +297,9 @@ async fn a_failed_send_leaves_nothing_behind(api: Api) {
     let failed = api.sign_in("flaky2@example.com", CODE, "d1").await;
     assert_eq!(failed.status, StatusCode::SERVICE_UNAVAILABLE, "{}", failed.body);
     api.app.sender.fail_sms(false);
+    assert_eq!(api.send_code("flaky2@example.com", None).await.status, StatusCode::ACCEPTED, "no cooldown left");
     let challenge = api.sign_in("flaky2@example.com", CODE, "d1").await;
-    assert_eq!(challenge.body["factors"], json!(["sms"]), "the same code again: {}", challenge.body);
+    assert_eq!(challenge.body["factors"], json!(["sms"]), "{}", challenge.body);
 }
 
 /// Closing the account deletes a sign-in code asked for its address.

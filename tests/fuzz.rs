@@ -31,6 +31,8 @@ fn world() -> &'static World {
             let policy = Policy {
                 sandbox_code: Some("123456".into()),
                 codes: CodePolicy { max_sends: 1_000_000, ..CodePolicy::default() },
+                // Every method, so the code sign-in's handlers see the input.
+                sign_in_methods: shared::domain::policy::SignInMethod::ALL.to_vec(),
                 ..Policy::default()
             };
             let app = build_app(TestOptions { policy: policy.clone(), ..TestOptions::default() }).await.app;
@@ -265,6 +267,8 @@ fuzz_routes!(
     login => "login",
     verify_mfa => "verify-mfa",
     send_mfa_code => "send-mfa-code",
+    send_sign_in_code => "send-sign-in-code",
+    sign_in_with_code => "sign-in-with-code",
     complete_password_challenge => "complete-password-challenge",
     accept_legal_documents => "accept-legal-documents",
     put_reference => "put-reference",

@@ -660,6 +660,10 @@ pub struct SignInCode {
     pub user_id: String,
     pub factor: crate::domain::policy::Factor,
     pub destination: String,
+    /// The user's session epoch when the code was drawn: a session end
+    /// since (a reset, logout-all, a status change) voids the code.
+    #[serde(default)]
+    pub epoch: u64,
     pub code: PendingCode,
 }
 

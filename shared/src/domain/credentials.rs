@@ -6,6 +6,7 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Duration, Utc};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
@@ -15,7 +16,7 @@ use super::limits;
 use super::password::{CurrentPassword, Password, dummy_hash, verify_password};
 use super::tenant::Tenant;
 use super::user::{User, audit_write};
-use super::values::{EmailAddress, Phone};
+use super::values::normalized_name;
 use crate::app::App;
 use crate::domain::ids::UserId;
 use crate::ports::{Condition, Key, StoreError, Write};
@@ -27,19 +28,6 @@ pub const FREE_FAILURES: u32 = 5;
 pub const MAX_LOCK_SECS: i64 = 15 * 60;
 /// Quiet time after which failures are forgotten.
 pub const FAILURE_MEMORY_SECS: i64 = 15 * 60;
-
-/// A login name as the lookup sees it (the normalized e-mail or E.164
-/// phone), so every spelling of one name shares one failure counter whether
-/// or not an account exists.
-pub(crate) fn normalized_name(username: &str) -> String {
-    if let Ok(email) = EmailAddress::parse(username) {
-        return email.to_string();
-    }
-    if let Ok(phone) = Phone::parse(username) {
-        return phone.as_str().to_owned();
-    }
-    username.trim().to_lowercase()
-}
 
 /// The counter of failed password checks a login (or a step-up) spends
 /// from: a device that signed in before and proves it with its device token
@@ -256,4 +244,23 @@ pub(crate) fn trusted_device(app: &App, tenant: &Tenant, user: &User, token: Opt
     }
     let expected = device_mac(app, &tenant.id, user, id).ok()?;
     bool::from(expected.as_bytes().ct_eq(mac.as_bytes())).then(|| id.to_owned())
+}
+
+/// How a takeover path proves it is the account's owner.
+pub enum StepUp {
+    /// The current password (counted toward the session's step-up tries).
+    Password(CurrentPassword),
+    /// A sign-in at this time (the session's `auth_time`), enough within the
+    /// tenant's `step_up_window_secs`.
+    SignedInAt(Option<DateTime<Utc>>),
+}
+
+pub(crate) async fn step_up(app: &App, tenant: &Tenant, user: &User, proof: StepUp) -> Result<(), Error> {
+    match proof {
+        StepUp::Password(current) => check_current_password(app, user, &current, "current_password").await,
+        StepUp::SignedInAt(Some(at)) if app.clock.now() - at < Duration::seconds(tenant.policy.step_up_window_secs) => {
+            Ok(())
+        }
+        StepUp::SignedInAt(_) => Err(Error::StepUpRequired),
+    }
 }

@@ -56,7 +56,7 @@ pub fn offered(tenant: &Tenant, user: &User, by_phone: bool, key_id: &str) -> Ve
     let email_verified = user.email_verified_at.is_some() && !user.email.is_empty();
     let totp = app_usable(user, key_id);
     let sms = !by_phone && user.phone.is_some() && user.phone_verified_at.is_some();
-    let passkey = user.passkeys > 0 && super::passkeys::available(tenant);
+    let passkey = user.passkeys > 0 && tenant.policy.passkeys_available();
     let mut factors: Vec<Factor> = [(Factor::Passkey, passkey), (Factor::Totp, totp), (Factor::Sms, sms)]
         .into_iter()
         .filter(|(factor, has)| *has && policy.allows(*factor))
@@ -81,12 +81,6 @@ pub fn amr_of(factor: Factor) -> &'static str {
         Factor::Email | Factor::Totp | Factor::RecoveryCode => "otp",
         Factor::Passkey => "hwk",
     }
-}
-
-/// Whether `user` has a strong factor (an app or a passkey), whatever the
-/// tenant allows today.
-pub fn has_strong_factor(user: &User) -> bool {
-    user.passkeys > 0 || user.totp.as_ref().is_some_and(|t| t.confirmed_at.is_some())
 }
 
 /// Ten new recovery codes for `user` if it has none under the current key
@@ -298,7 +292,7 @@ pub async fn remove_totp(app: &App, user_id: &UserId, password: &CurrentPassword
     if user.totp.take().is_none() {
         return Err(Error::TotpNotEnrolled);
     }
-    if !has_strong_factor(&user) {
+    if !user.has_strong_factor() {
         user.recovery_codes.clear();
     }
     save_factor_change(app, &mut user, version, "totp_removed", serde_json::json!({}), Vec::new()).await
@@ -321,51 +315,6 @@ pub async fn regenerate_recovery_codes(
     save_factor_change(app, &mut user, version, "recovery_codes_regenerated", serde_json::json!({}), Vec::new())
         .await?;
     Ok(codes)
-}
-
-/// A user's factors as `GET /v1/me/factors` shows them (no secret, no hash).
-#[derive(Clone, Debug, Serialize)]
-pub struct FactorsView {
-    pub email: Option<CredentialState>,
-    pub phone: Option<CredentialState>,
-    pub totp: Option<TotpState>,
-    pub passkeys: Vec<super::passkeys::PasskeyView>,
-    pub recovery_codes_left: usize,
-    /// What the tenant allows, and whether it requires a second factor.
-    pub allowed: Vec<Factor>,
-    pub required: bool,
-}
-
-#[derive(Clone, Debug, Serialize)]
-pub struct CredentialState {
-    pub value: String,
-    pub verified: bool,
-}
-
-#[derive(Clone, Debug, Serialize)]
-pub struct TotpState {
-    pub confirmed: bool,
-    pub created_at: chrono::DateTime<chrono::Utc>,
-    pub confirmed_at: Option<chrono::DateTime<chrono::Utc>>,
-}
-
-/// `GET /v1/me/factors`.
-pub async fn factors(app: &App, tenant: &Tenant, user_id: &UserId) -> Result<FactorsView, Error> {
-    let (user, _) = load_user(app, user_id).await?.ok_or(Error::InvalidToken)?;
-    Ok(FactorsView {
-        email: (!user.email.is_empty())
-            .then(|| CredentialState { value: user.email.clone(), verified: user.email_verified_at.is_some() }),
-        phone: user.phone.clone().map(|value| CredentialState { value, verified: user.phone_verified_at.is_some() }),
-        totp: user.totp.as_ref().map(|t| TotpState {
-            confirmed: t.confirmed_at.is_some(),
-            created_at: t.created_at,
-            confirmed_at: t.confirmed_at,
-        }),
-        passkeys: super::passkeys::views(app, &user).await?,
-        recovery_codes_left: user.recovery_codes.len(),
-        allowed: tenant.policy.second_factors.allowed.clone(),
-        required: tenant.policy.second_factors.required,
-    })
 }
 
 /// Ten fresh recovery codes, `xxxxx-xxxxx`.

@@ -1,11 +1,14 @@
 //! The signed-in user: profile, changes, credentials (turning 2FA on) and
 //! closing the account.
 
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::Duration;
 use serde::Serialize;
 
+pub use super::account::ProfileChanges;
+use super::account::{close_writes, save_user};
 use super::codes::{PendingCode, draw_code, hash_code, spend_try};
-use super::credentials::check_current_password;
+pub use super::credentials::StepUp;
+use super::credentials::{check_current_password, step_up};
 use super::error::Error;
 use super::ids::UserId;
 use super::limits;
@@ -16,7 +19,7 @@ use super::values::{EmailAddress, PersonalDetails, Phone, Status, Username};
 use crate::app::App;
 use crate::i18n::{Arg, text};
 use crate::ports::{Condition, Email, SendError, Sms, StoreError, Write};
-use crate::table::{Record, email_lock_key, phone_lock_key, registration_key, reset_key};
+use crate::table::{Record, email_lock_key, phone_lock_key, reset_key};
 
 /// One credential of a user.
 #[derive(Clone, Debug, Serialize)]
@@ -79,18 +82,6 @@ impl From<&User> for Profile {
     }
 }
 
-/// Changes to a profile; `Some(None)` clears an optional field.
-#[derive(Clone, Debug, Default)]
-pub struct ProfileChanges {
-    pub first_name: Option<String>,
-    pub last_name: Option<String>,
-    pub gender: Option<Option<String>>,
-    pub birth_date: Option<Option<NaiveDate>>,
-    pub language: Option<String>,
-    pub time_zone: Option<Option<String>>,
-    pub username: Option<Option<Username>>,
-}
-
 async fn active_user(app: &App, user_id: &UserId) -> Result<(User, u64), Error> {
     let (user, version) = load_user(app, user_id).await?.ok_or(Error::InvalidToken)?;
     if !user.is_active() {
@@ -126,54 +117,8 @@ pub async fn update_profile(
     if user.username != before.username {
         writes.push(audit_write(app, user_id, "username_changed", serde_json::json!({ "by": "user" }))?);
     }
-    super::users::save_user(app, &before, &user, writes).await?;
+    save_user(app, &before, &user, writes).await?;
     Ok(Profile::from(&user))
-}
-
-impl ProfileChanges {
-    /// The names of the fields that change.
-    pub fn names(&self) -> Vec<&'static str> {
-        [
-            ("first_name", self.first_name.is_some()),
-            ("last_name", self.last_name.is_some()),
-            ("gender", self.gender.is_some()),
-            ("birth_date", self.birth_date.is_some()),
-            ("preferred_language", self.language.is_some()),
-            ("time_zone", self.time_zone.is_some()),
-            ("username", self.username.is_some()),
-        ]
-        .into_iter()
-        .filter_map(|(name, changed)| changed.then_some(name))
-        .collect()
-    }
-
-    /// Writes the changes into `user`; a username as the tenant's policy
-    /// allows (`users::set_username`).
-    pub fn apply(self, tenant: &Tenant, user: &mut User) -> Result<(), Error> {
-        let changes = self;
-        if let Some(name) = changes.username {
-            super::users::set_username(tenant, user, name)?;
-        }
-        if let Some(v) = changes.first_name {
-            user.details.first_name = v;
-        }
-        if let Some(v) = changes.last_name {
-            user.details.last_name = v;
-        }
-        if let Some(v) = changes.gender {
-            user.details.gender = v;
-        }
-        if let Some(v) = changes.birth_date {
-            user.details.birth_date = v;
-        }
-        if let Some(v) = changes.language {
-            user.details.language = v;
-        }
-        if let Some(v) = changes.time_zone {
-            user.details.time_zone = v;
-        }
-        Ok(())
-    }
 }
 
 /// A credential to add.
@@ -185,25 +130,6 @@ pub enum NewCredential {
 
 fn purpose(kind: &str) -> String {
     format!("credential-{kind}")
-}
-
-/// How a takeover path proves it is the account's owner.
-pub enum StepUp {
-    /// The current password (counted toward the session's step-up tries).
-    Password(CurrentPassword),
-    /// A sign-in at this time (the session's `auth_time`), enough within the
-    /// tenant's `step_up_window_secs`.
-    SignedInAt(Option<DateTime<Utc>>),
-}
-
-pub(crate) async fn step_up(app: &App, tenant: &Tenant, user: &User, proof: StepUp) -> Result<(), Error> {
-    match proof {
-        StepUp::Password(current) => check_current_password(app, user, &current, "current_password").await,
-        StepUp::SignedInAt(Some(at)) if app.clock.now() - at < Duration::seconds(tenant.policy.step_up_window_secs) => {
-            Ok(())
-        }
-        StepUp::SignedInAt(_) => Err(Error::StepUpRequired),
-    }
 }
 
 /// Sends a code to a new e-mail address or phone of the user, after a
@@ -404,74 +330,4 @@ pub async fn close_account(app: &App, user_id: &UserId, password: &CurrentPasswo
     }
     super::passkeys::sweep(app, user_id).await;
     Ok(())
-}
-
-/// The writes that close `user`: erase personal data, free the locks, audit.
-pub fn close_writes(app: &App, mut user: User, version: u64, reason: &str) -> Result<Vec<Write>, Error> {
-    let now = app.clock.now();
-    let mut writes = Vec::new();
-    if !user.email.is_empty() {
-        writes.push(Write::Delete { key: email_lock_key(&user.tenant_id, &user.email), condition: Condition::Always });
-        // A reset code (or invitation) sent to the address goes too.
-        let key = reset_key(&limits::destination(app, &user.tenant_id, &user.email)?);
-        writes.push(Write::Delete { key, condition: Condition::Always });
-    }
-    // So does a passwordless sign-in code asked for any of its names.
-    let names = [
-        Some(user.email.as_str()).filter(|e| !e.is_empty()),
-        user.phone.as_deref(),
-        user.username.as_ref().map(|u| u.as_str()),
-    ];
-    for name in names.into_iter().flatten() {
-        let subject = limits::destination(app, &user.tenant_id, &crate::domain::credentials::normalized_name(name))?;
-        writes.push(Write::Delete { key: crate::table::sign_in_code_key(&subject), condition: Condition::Always });
-    }
-    // The completed sign-up holds the same personal data (and the password
-    // hash): `GET /v1/registrations/{id}` answers 404 from now on.
-    if let Some(registration_id) = user.registration_id.take() {
-        writes.push(Write::Delete { key: registration_key(&registration_id), condition: Condition::Always });
-    }
-    if let (Some(phone), Some(_)) = (&user.phone, user.phone_verified_at) {
-        writes.push(Write::Delete { key: phone_lock_key(&user.tenant_id, phone), condition: Condition::Always });
-    }
-    if let Some(name) = &user.username {
-        let key = crate::table::username_lock_key(&user.tenant_id, name);
-        writes.push(Write::Delete { key, condition: Condition::Always });
-    }
-    let previous = user.status;
-    let before = user.clone();
-    user.status = Status::Closed;
-    user.email = String::new();
-    user.email_verified_at = None;
-    user.phone = None;
-    user.phone_verified_at = None;
-    user.username = None;
-    user.password_hash = String::new();
-    user.details.first_name = String::new();
-    user.details.last_name = String::new();
-    user.details.gender = None;
-    user.details.birth_date = None;
-    user.details.time_zone = None;
-    user.pending_credential = None;
-    user.nationality = None;
-    user.address = None;
-    user.attributes.clear();
-    user.references.clear();
-    // Second factors go too (the passkey records after the close: `passkeys::sweep`).
-    user.totp = None;
-    user.recovery_codes.clear();
-    user.passkeys = 0;
-    user.updated_at = now;
-    user.end_sessions(None);
-    writes.insert(0, user.put(Condition::Version(version))?);
-    writes.extend(crate::table::user_index_writes(Some(&before), &user)?);
-    writes.push(audit_write(
-        app,
-        &user.id,
-        "status_changed",
-        serde_json::json!({
-            "from": previous, "to": "closed", "reason": reason,
-        }),
-    )?);
-    Ok(writes)
 }

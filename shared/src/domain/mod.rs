@@ -1,10 +1,13 @@
 //! The domain: registrations, users, sessions, codes and policies. Pure Rust
 //! on the ports; no AWS and no HTTP.
 
+pub mod account;
+pub mod actor;
 pub mod auth;
 pub mod codes;
 pub mod credentials;
 pub mod error;
+pub mod factor_list;
 pub mod factors;
 pub mod ids;
 pub mod keys;

@@ -14,9 +14,9 @@ use webauthn_rs::prelude::{
     PublicKeyCredential, RegisterPublicKeyCredential, RequestChallengeResponse, Url, Uuid, Webauthn, WebauthnBuilder,
 };
 
+use super::credentials::{StepUp, step_up};
 use super::error::Error;
 use super::ids::UserId;
-use super::me::{StepUp, step_up};
 use super::policy::Factor;
 use super::tenant::Tenant;
 use super::user::{User, audit_write, load_user};
@@ -51,7 +51,7 @@ fn webauthn(tenant: &Tenant) -> Result<Webauthn, Error> {
 
 /// Whether the tenant has passkeys at all (allowed and configured).
 pub fn available(tenant: &Tenant) -> bool {
-    tenant.policy.second_factors.allows(Factor::Passkey) && tenant.policy.passkeys.rp_id.is_some()
+    tenant.policy.passkeys_available()
 }
 
 /// The WebAuthn user handle of a user: its id's UUID.
@@ -324,7 +324,7 @@ pub async fn remove(
         .await?
         .ok_or(Error::PasskeyNotFound)?;
     user.passkeys = user.passkeys.saturating_sub(1);
-    if !super::factors::has_strong_factor(&user) {
+    if !user.has_strong_factor() {
         user.recovery_codes.clear();
     }
     let deletes = vec![

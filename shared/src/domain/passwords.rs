@@ -18,6 +18,9 @@ use crate::i18n::{Arg, text};
 use crate::ports::{Condition, Email, SendError, Sms, StoreError, Write};
 use crate::table::{self, Record, ResetRecord, account_failures_key, email_lock_key, reset_key, user_key};
 
+/// How long an invitation code lives.
+pub const INVITATION_TTL_HOURS: i64 = 72;
+
 /// The tenant's password rules, including "not the e-mail's local part".
 pub(crate) fn check_new_password(tenant: &Tenant, user: &User, password: &Password) -> Result<(), Error> {
     let email = EmailAddress::parse(&user.email).ok();
@@ -77,7 +80,7 @@ async fn issue_reset_code(app: &App, tenant: &Tenant, user: &User, subject: &str
     // An invited user gets its invitation again (with an invitation's life).
     let invited = user.status == Status::Created;
     let ttl = if invited {
-        Duration::hours(super::users::INVITATION_TTL_HOURS)
+        Duration::hours(INVITATION_TTL_HOURS)
     } else {
         Duration::seconds(tenant.policy.codes.email_ttl_secs)
     };
@@ -90,7 +93,7 @@ async fn issue_reset_code(app: &App, tenant: &Tenant, user: &User, subject: &str
     let minutes = (tenant.policy.codes.email_ttl_secs + 59) / 60;
     let name = ("name", Arg::Str(&user.details.first_name));
     let mail = if invited {
-        let hours = ("hours", Arg::Num(super::users::INVITATION_TTL_HOURS));
+        let hours = ("hours", Arg::Num(INVITATION_TTL_HOURS));
         Email {
             to: user.email.clone(),
             subject: text(lang, "email-invite-subject", &[]),

@@ -294,6 +294,9 @@ pub struct PasskeyPolicy {
     pub origins: Vec<String>,
 }
 
+/// The built-in kinds of reference data (a tenant adds its own).
+pub const BUILT_IN: [&str; 6] = ["genders", "languages", "countries", "nationalities", "time-zones", "legal-documents"];
+
 /// Everything a tenant can configure; every field has the documented default.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
@@ -381,6 +384,12 @@ impl Default for Policy {
 }
 
 impl Policy {
+    /// Whether the tenant's users may use passkeys: allowed as a factor, and
+    /// a relying party configured.
+    pub fn passkeys_available(&self) -> bool {
+        self.second_factors.allows(Factor::Passkey) && self.passkeys.rp_id.is_some()
+    }
+
     /// Whether users may start signing in with `method`.
     pub fn allows_sign_in(&self, method: SignInMethod) -> bool {
         self.sign_in_methods.contains(&method)
@@ -505,7 +514,7 @@ impl Policy {
             if entries.len() > MAX_ENTRIES {
                 problems.push(format!("reference.{kind}: at most {MAX_ENTRIES} entries"));
             }
-            if !valid_kind_name(kind) || super::reference::BUILT_IN.contains(&kind.as_str()) {
+            if !valid_kind_name(kind) || BUILT_IN.contains(&kind.as_str()) {
                 problems.push(format!(
                     "reference: {kind:?} is not a kind of the tenant's own (2-40 of a-z 0-9 -, not a built-in kind)"
                 ));

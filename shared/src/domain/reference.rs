@@ -12,17 +12,15 @@ use chrono::{DateTime, Offset, TimeZone, Utc};
 
 use serde::{Deserialize, Serialize};
 
+use super::actor::Actor;
 use super::error::Error;
+pub use super::policy::BUILT_IN;
 use super::tenant::{MAX_ENTRIES, MAX_KINDS, Tenant, TenantEntry, valid_kind_name};
-use super::users::Actor;
 use super::values::{GENDERS, LANGUAGES};
 use crate::app::App;
 use crate::i18n::text;
 use crate::ports::Condition;
 use crate::table::{self, Record};
-
-/// The built-in kinds of reference data (a tenant adds its own).
-pub const BUILT_IN: [&str; 6] = ["genders", "languages", "countries", "nationalities", "time-zones", "legal-documents"];
 
 /// One entry.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

@@ -14,6 +14,12 @@ use crate::table::{self, AuditEntry, Lock, Record, session_key, sessions_of, use
 pub use crate::table::{Acceptance, Address, PendingCredential, RefreshRecord, Session, User};
 
 impl User {
+    /// Whether the user has a strong factor (an app or a passkey), whatever the
+    /// tenant allows today.
+    pub fn has_strong_factor(&self) -> bool {
+        self.passkeys > 0 || self.totp.as_ref().is_some_and(|t| t.confirmed_at.is_some())
+    }
+
     /// The name the user signs in with, as an authenticator shows it: the
     /// username, else the e-mail address, else the phone (else the id).
     pub fn sign_in_name(&self) -> String {
@@ -29,7 +35,7 @@ impl User {
     /// an authenticator app is confirmed.
     pub fn mfa_enabled(&self) -> bool {
         (self.email_verified_at.is_some() && self.phone.is_some() && self.phone_verified_at.is_some())
-            || super::factors::has_strong_factor(self)
+            || self.has_strong_factor()
     }
 
     pub fn is_active(&self) -> bool {

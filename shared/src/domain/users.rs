@@ -4,12 +4,14 @@
 use chrono::Duration;
 use serde::Serialize;
 
+use super::account::{close_writes, save_user};
+pub use super::actor::Actor;
 use super::codes::{PendingCode, draw_code, hash_code};
 use super::credentials::{Lockout, lockout};
 use super::error::Error;
-use super::me::close_writes;
 use super::paging::Cursor;
 use super::password::{Password, hash_password};
+use super::passwords::INVITATION_TTL_HOURS;
 use super::passwords::send_reset_code;
 use super::policy::RoleRule;
 use super::tenant::Tenant;
@@ -53,15 +55,6 @@ fn role_rule<'a>(catalogue: &'a [RoleRule], role: &str) -> Option<&'a RoleRule> 
         let mut folded = catalogue.iter().filter(|r| r.name.eq_ignore_ascii_case(role));
         folded.next().filter(|_| folded.next().is_none())
     })
-}
-
-/// Who is calling a privileged route.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Actor {
-    /// A machine token of the tenant: may do anything within it.
-    Admin { token_id: String },
-    /// A signed-in user.
-    User { user_id: String, user_type: String, company_id: Option<String> },
 }
 
 impl Actor {
@@ -231,9 +224,6 @@ impl From<&User> for UserView {
         }
     }
 }
-
-/// How long an invitation code lives.
-pub const INVITATION_TTL_HOURS: i64 = 72;
 
 /// Creates a user as `actor` may; 409 `email_taken` when the address is in use.
 pub async fn create_user(
@@ -537,7 +527,7 @@ pub async fn change_status(
 /// `Some(None)` clears an optional one.
 #[derive(Clone, Debug, Default)]
 pub struct UserChanges {
-    pub profile: super::me::ProfileChanges,
+    pub profile: super::account::ProfileChanges,
     /// The roles the user has afterwards.
     pub roles: Option<Vec<String>>,
     pub company_id: Option<Option<String>>,
@@ -566,29 +556,6 @@ pub fn check_references(
         }
     }
     if errors.is_empty() { Ok(checked) } else { Err(Error::Validation(errors)) }
-}
-
-/// Gives `user` the username `name` (or none), as the tenant's policy
-/// allows: unknown when the tenant has no usernames, required when it
-/// requires them.
-pub fn set_username(tenant: &Tenant, user: &mut User, name: Option<Username>) -> Result<(), Error> {
-    tenant.policy.usernames.check(name.as_ref())?;
-    user.username = name;
-    Ok(())
-}
-
-/// Writes a changed user with `writes` (the user's put first) and its index
-/// and username lock in one transaction; a username another user holds is
-/// `UsernameTaken`.
-pub async fn save_user(app: &App, before: &User, user: &User, mut writes: Vec<Write>) -> Result<(), Error> {
-    writes.extend(table::user_index_writes(Some(before), user)?);
-    let locks = table::username_lock_writes(Some(before), user)?;
-    let taken_at = (user.username.is_some() && !locks.is_empty()).then(|| writes.len() + locks.len() - 1);
-    writes.extend(locks);
-    match app.store.transact(writes).await {
-        Err(StoreError::ConditionFailed { index }) if Some(index) == taken_at => Err(Error::UsernameTaken),
-        other => Ok(other?),
-    }
 }
 
 /// Edits a user within the actor's reach: each role added or removed must

@@ -42,7 +42,7 @@ pub trait Handler: Copy + Send + Sync + 'static {
 pub struct Any(pub Endpoint);
 
 macro_rules! endpoints {
-    ($($name:ident => $handler:path, $needs:expr;)*) => {
+    ($($name:ident: $method:ident $path:literal, $auth:ident, $function:literal => $handler:path, $needs:ident;)*) => {
         $(
             #[doc = concat!("`Endpoint::", stringify!($name), "`, answered by `", stringify!($handler), "`.")]
             #[derive(Clone, Copy, Debug)]
@@ -80,58 +80,4 @@ macro_rules! endpoints {
     };
 }
 
-endpoints! {
-    Health => meta::health, NOTHING;
-    Jwks => meta::jwks, NOTHING;
-    OpenidConfiguration => meta::openid_configuration, NOTHING;
-    Preflight => meta::preflight, NOTHING;
-    StartRegistration => registration::start_registration, BOTH;
-    GetRegistration => registration::get_registration, NOTHING;
-    VerifyRegistrationEmail => registration::verify_registration_email, NOTHING;
-    AddRegistrationPhone => registration::add_registration_phone, SMS;
-    VerifyRegistrationPhone => registration::verify_registration_phone, EMAIL;
-    ResendRegistrationCode => registration::resend_registration_code, BOTH;
-    Login => auth::login, BOTH;
-    VerifyMfa => auth::verify_mfa, EMAIL;
-    SendMfaCode => auth::send_mfa_code, BOTH;
-    SendSignInCode => auth::send_sign_in_code, BOTH;
-    SignInWithCode => auth::sign_in_with_code, BOTH;
-    CompletePasswordChallenge => auth::complete_password_challenge, BOTH;
-    AcceptLegalDocuments => auth::accept_legal_documents, NOTHING;
-    Refresh => auth::refresh, NOTHING;
-    Logout => auth::logout, NOTHING;
-    LogoutAll => auth::logout_all, NOTHING;
-    ForgotPassword => auth::forgot_password, EMAIL;
-    ResetPassword => auth::reset_password, EMAIL;
-    GetMe => me::get_me, NOTHING;
-    UpdateMe => me::update_me, NOTHING;
-    CloseMe => me::close_me, NOTHING;
-    AddCredential => me::add_credential, BOTH;
-    VerifyCredential => me::verify_credential, BOTH;
-    ChangePassword => me::change_password, BOTH;
-    ListSessions => me::list_sessions, NOTHING;
-    DeleteSession => me::delete_session, NOTHING;
-    GetFactors => factors::get_factors, NOTHING;
-    EnrollTotp => factors::enroll_totp, NOTHING;
-    ConfirmTotp => factors::confirm_totp, EMAIL;
-    RemoveTotp => factors::remove_totp, EMAIL;
-    RegenerateRecoveryCodes => factors::regenerate_recovery_codes, EMAIL;
-    BeginPasskeyRegistration => factors::begin_passkey_registration, NOTHING;
-    FinishPasskeyRegistration => factors::finish_passkey_registration, EMAIL;
-    DeletePasskey => factors::delete_passkey, EMAIL;
-    PasskeySignInOptions => factors::passkey_sign_in_options, NOTHING;
-    PasskeySignIn => factors::passkey_sign_in, NOTHING;
-    CreateUser => users::create_user, EMAIL;
-    ListUsers => users::list_users, NOTHING;
-    GetUser => users::get_user, NOTHING;
-    UpdateUser => users::update_user, NOTHING;
-    ChangeUserStatus => users::change_user_status, NOTHING;
-    UnlockUser => users::unlock_user, NOTHING;
-    ResetUserPassword => users::reset_user_password, EMAIL;
-    RevokeUserSessions => users::revoke_user_sessions, NOTHING;
-    GetUserAudit => users::get_user_audit, NOTHING;
-    ListReference => reference::list_reference, NOTHING;
-    GetReference => reference::get_reference, NOTHING;
-    PutReference => reference::put_reference, NOTHING;
-    DeleteReference => reference::delete_reference, NOTHING;
-}
+super::declaration::endpoint_table!(endpoints);

@@ -1,8 +1,10 @@
 //! HTTP glue shared by the Lambda functions and the local API. One hop from
 //! the route table to any behaviour:
 //!
-//! - [`routes`]: every endpoint, its function, method, path and auth.
-//! - [`endpoints`]: each endpoint as a type naming its handler and needs.
+//! - [`declaration`]: every endpoint, once: method, path, auth, function,
+//!   handler and what it sends; expanded by
+//! - [`routes`] (the `Endpoint` enum, the route table, path matching) and
+//! - [`endpoints`] (each endpoint as a type naming its handler and needs).
 //! - [`handlers`]: one file per area, one function per endpoint, named after it.
 //! - [`context`]: the request as handlers see it, and authentication.
 //! - [`pipeline`]: route → context → handler → CORS and common headers.
@@ -13,6 +15,7 @@
 
 pub mod body;
 pub mod context;
+mod declaration;
 pub mod endpoints;
 pub mod handlers;
 pub mod input;

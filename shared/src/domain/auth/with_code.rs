@@ -16,16 +16,18 @@ use chrono::Duration;
 use super::{LoginOutcome, LoginVia, Origin, continue_login};
 use crate::app::App;
 use crate::domain::codes::{PendingCode, draw_code, hash_code, spend_try};
-use crate::domain::credentials::{Attempt, failures_key, normalized_name, spend_attempt, trusted_device};
+use crate::domain::credentials::{Attempt, failures_key, spend_attempt, trusted_device};
 use crate::domain::error::Error;
 use crate::domain::factors::amr_of;
+use crate::domain::ids::UserId;
 use crate::domain::limits;
 use crate::domain::policy::{Factor, SignInMethod};
 use crate::domain::tenant::Tenant;
 use crate::domain::user::User;
+use crate::domain::values::normalized_name;
 use crate::i18n::{Arg, text};
-use crate::ports::{Condition, Email, Sms, Write};
-use crate::table::{self, SignInCode, sign_in_code_key};
+use crate::ports::{Condition, Email, Sms, StoreError, Write};
+use crate::table::{self, SignInCode, sign_in_code_key, user_key};
 
 /// The hash context of sign-in codes.
 const CONTEXT: &str = "sign-in-code";
@@ -82,23 +84,33 @@ pub async fn send_sign_in_code(
     // for everyone.
     let name = limits::destination(app, &tenant.id, &normalized_name(username))?;
     let codes = &tenant.policy.codes;
-    limits::count(app, "signin-name", &name, 3600, codes.max_sends as u64).await?;
+    // The cooldown first: requests it refuses do not use up the hourly sends.
     limits::cooldown(app, "signin-name", &name, codes.resend_cooldown_secs).await?;
+    limits::count(app, "signin-name", &name, 3600, codes.max_sends as u64).await?;
     let ttl_secs = if factor == Factor::Sms { codes.sms_ttl_secs } else { codes.email_ttl_secs };
     let expires_at = app.clock.now() + Duration::seconds(ttl_secs);
     let found = super::find_user(app, tenant, username).await?.map(|(user, ..)| user);
+    if found.is_none() {
+        // The user read a known name costs.
+        app.store.get(&user_key(&UserId::from_new("usr_none".into()))).await?;
+    }
     let target =
         found.as_ref().filter(|user| user.is_active()).and_then(|user| Some((user, destination(user, factor)?)));
     let Some((user, to)) = target else {
         return decoy(app, &name, factor, expires_at).await;
     };
-    // The destination's own hourly sends and, for a text, the SMS budget
-    // (a verified phone's allowance): past them no code goes, and the
+    // The destination's own cooldown and hourly sends (a user's three
+    // names reach one inbox or phone) and, for a text, the SMS budget:
+    // the open allowance, since anyone who knows a name can cause this
+    // text (2FA texts keep theirs). Past them no code goes, and the
     // answer is still the same.
     let to_subject = limits::destination(app, &tenant.id, to)?;
-    let mut allowed = limits::count(app, "signin-dest", &to_subject, 3600, codes.max_sends as u64).await;
+    let mut allowed = limits::cooldown(app, "signin-dest", &to_subject, codes.resend_cooldown_secs).await;
+    if allowed.is_ok() {
+        allowed = limits::count(app, "signin-dest", &to_subject, 3600, codes.max_sends as u64).await;
+    }
     if allowed.is_ok() && factor == Factor::Sms {
-        allowed = limits::spend_sms(app, tenant, to, limits::SmsAllowance::Verified).await;
+        allowed = limits::spend_sms(app, tenant, to, limits::SmsAllowance::Open).await;
     }
     if let Err(refused) = allowed {
         tracing::warn!(user_id = %user.id, error = %refused, "sign-in code not sent: over a limit");
@@ -109,7 +121,8 @@ pub async fn send_sign_in_code(
     let record = SignInCode {
         user_id: user.id.to_string(),
         factor,
-        destination: to_subject,
+        destination: to_subject.clone(),
+        epoch: user.session_epoch,
         code: PendingCode::issue(app, hash, expires_at),
     };
     // A new code replaces any earlier one for the name.
@@ -132,24 +145,31 @@ pub async fn send_sign_in_code(
     };
     app.send_time.record(started.elapsed());
     if let Err(err) = sent {
-        // Nothing half-written: no code stands, and the name may ask again.
+        // No code stands (an earlier one was replaced), and the name may
+        // ask again at once.
         let _ = app.store.delete(&sign_in_code_key(&name), Condition::Always).await;
         limits::clear_cooldown(app, "signin-name", &name).await;
+        limits::clear_cooldown(app, "signin-dest", &to_subject).await;
         return Err(err.into());
     }
     Ok(())
 }
 
-/// No code for this name: a decoy record that checks like a real one, and
-/// the time a send takes here.
+/// No code for this name: a decoy record that checks like a real one (but
+/// never replaces a real code still pending for the name), and the time a
+/// send takes here.
 async fn decoy(app: &App, name: &str, factor: Factor, expires_at: chrono::DateTime<chrono::Utc>) -> Result<(), Error> {
     let record = SignInCode {
         user_id: String::new(),
         factor,
         destination: String::new(),
+        epoch: 0,
         code: PendingCode::issue(app, app.random_token(32), expires_at),
     };
-    app.store.put(record.item(name)?, Condition::Always).await?;
+    match app.store.put(record.item(name)?, Condition::NotExists).await {
+        Ok(()) | Err(StoreError::ConditionFailed { .. }) => {}
+        Err(err) => return Err(err.into()),
+    }
     tokio::time::sleep(app.send_time.typical()).await;
     Ok(())
 }
@@ -217,9 +237,15 @@ pub async fn sign_in_with_code(
     let Some(user) = user.filter(|user| right && user.id.as_str() == record.user_id).cloned() else {
         return Err(refuse(wrong(count)).await);
     };
+    // Still where the code went, and no session end since (a password
+    // reset, logout-all, a suspension): otherwise the code is void.
     let current = destination(&user, record.factor).map(|to| limits::destination(app, &tenant.id, to)).transpose()?;
-    if current.as_deref() != Some(record.destination.as_str()) {
+    if current.as_deref() != Some(record.destination.as_str()) || record.epoch != user.session_epoch {
         return Err(refuse(wrong(count)).await);
+    }
+    let method = if record.factor == Factor::Sms { SignInMethod::SmsCode } else { SignInMethod::EmailCode };
+    if !tenant.policy.allows_sign_in(method) {
+        return Err(Error::SignInMethodDisabled);
     }
     if !user.is_active() {
         return Err(Error::AccountInactive);
@@ -241,12 +267,12 @@ pub async fn sign_in_with_code(
     match continue_login(app, tenant, &user, via, writes).await {
         Err(Error::Conflict) => Err(Error::InvalidCode),
         Err(unavailable @ Error::Unavailable { .. }) => {
-            // The second factor's code could not be sent (or the store
-            // failed after the code was spent): the code stands again, so
-            // the user can retry with it (its spent try stays spent).
-            if let Ok(item) = record.item(&name) {
-                let _ = app.store.put(item, Condition::NotExists).await;
-            }
+            // The second factor's code could not be sent, or the store
+            // failed: the sign-in code may be spent (it is never restored:
+            // a parallel request may have used it), so the name may ask
+            // for a new one at once.
+            limits::clear_cooldown(app, "signin-name", &name).await;
+            limits::clear_cooldown(app, "signin-dest", &record.destination).await;
             Err(unavailable)
         }
         outcome => outcome,

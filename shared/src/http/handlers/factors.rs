@@ -46,7 +46,7 @@ fn step_up(ctx: &Ctx<'_>) -> Result<CurrentPassword, Problem> {
 pub async fn get_factors(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
     let tenant = ctx.tenant()?;
     let principal = ctx.principal()?;
-    let view = factors::factors(ctx.app, tenant, &principal.user_id).await?;
+    let view = crate::domain::factor_list::factors(ctx.app, tenant, &principal.user_id).await?;
     Ok(json_response(StatusCode::OK, serde_json::to_value(view).unwrap_or_default()))
 }
 
