@@ -16,11 +16,15 @@
 //! ones treat `null` as absent; `patch` fields tell absent (`None`) from
 //! `null` (`Some(None)`); `present` fields may be absent but not `null`;
 //! `flatten` embeds another `body!` type's fields in its place (the
-//! personal details shared by sign-up and user creation). Every field is an
-//! `Option` after reading: a field
-//! that failed is `None` and its error is in the [`Fields`] read. Rules that
-//! depend on the tenant or on other fields (the password policy) are checked
-//! by the handler before [`Fields::finish`].
+//! personal details shared by sign-up and user creation).
+//!
+//! `Body::parse(ctx)` reads a request's body whole: every error at once, or
+//! the complete body, whose required fields are values (not `Option`s).
+//! Rules that depend on the tenant or on other fields (the password policy)
+//! are checked by the handler on the partial body `Body::read` gives (a
+//! field that failed is `None` there, its error recorded in the
+//! [`Fields`]), then `Body::complete(f, partial)` answers every error at
+//! once or gives the complete body.
 
 use chrono::NaiveDate;
 use serde_json::{Map, Value, json};
@@ -386,13 +390,13 @@ crate::body! {
     }
 }
 
-impl PhoneBody {
+impl PhoneBody<Partial> {
     /// The phone given either way, if any: `conflicting_fields` on `phone`
     /// when both ways are given; a prefix needs its number and the other
     /// way round (`required`).
-    pub fn phone(self, f: &mut Fields) -> Option<Phone> {
+    pub fn phone(&self, f: &mut Fields) -> Option<Phone> {
         let conflict = |f: &mut Fields| f.errors.push(crate::domain::FieldError::new("phone", "conflicting_fields"));
-        match (self.phone, self.phone_prefix, self.phone_number) {
+        match (self.phone.clone(), self.phone_prefix.clone(), self.phone_number.clone()) {
             (Some(_), Some(_), _) | (Some(_), _, Some(_)) => {
                 conflict(f);
                 None
@@ -450,18 +454,48 @@ impl ProfilePatchBody {
 }
 
 impl PersonalBody {
-    /// The details, if the required ones were read; the language is `lang`
-    /// (the request's) when none was given.
-    pub fn details(self, lang: &str) -> Option<PersonalDetails> {
-        Some(PersonalDetails {
-            first_name: self.first_name?,
-            last_name: self.last_name?,
+    /// The details; the language is `lang` (the request's) when none was
+    /// given.
+    pub fn details(self, lang: &str) -> PersonalDetails {
+        PersonalDetails {
+            first_name: self.first_name,
+            last_name: self.last_name,
             gender: self.gender,
             birth_date: self.birth_date,
             language: self.preferred_language.unwrap_or_else(|| lang.to_owned()),
             time_zone: self.time_zone,
-        })
+        }
     }
+}
+
+/// How far a body is read: [`Partial`] while its fields are read (a
+/// required field that failed is `None`, its error recorded), [`Complete`]
+/// once every field error was answered (a required field is its value).
+pub trait Mode {
+    type Req<T>;
+    /// An optional field: `Option` in both modes.
+    type Opt<T>;
+}
+
+/// A `body!` type, whichever its mode (for a body flattened into another).
+pub trait BodyType {
+    type With<M: Mode>;
+}
+
+/// A body being read: required fields are `Option`s.
+pub struct Partial;
+
+/// A body read whole: required fields are values.
+pub struct Complete;
+
+impl Mode for Partial {
+    type Req<T> = Option<T>;
+    type Opt<T> = Option<T>;
+}
+
+impl Mode for Complete {
+    type Req<T> = T;
+    type Opt<T> = Option<T>;
 }
 
 /// Declares a request body; see the module's documentation.
@@ -471,9 +505,8 @@ macro_rules! body {
         $($(#[doc = $fdoc:literal])* $field:ident : $kind:ident $ty:ty),* $(,)?
     }) => {
         $(#[doc = $doc])*
-        #[derive(Debug, Default)]
-        pub struct $name {
-            $($(#[doc = $fdoc])* pub $field: $crate::body!(@out $kind $ty)),*
+        pub struct $name<M: $crate::http::body::Mode = $crate::http::body::Complete> {
+            $($(#[doc = $fdoc])* pub $field: $crate::body!(@out $kind $ty, M)),*
         }
 
         impl $name {
@@ -490,9 +523,34 @@ macro_rules! body {
                 &ALL
             };
 
-            /// Reads every field of `f`, recording each error there.
-            pub fn read(f: &mut $crate::http::input::Fields, cx: &$crate::http::body::Cx) -> Self {
-                Self { $($field: $crate::body!(@read $kind $ty, f, $crate::http::body::wire(stringify!($field)), cx)),* }
+            /// Reads every field of `f`, recording each error there; rules
+            /// that span fields or depend on the tenant are checked on the
+            /// partial body before [`Self::complete`].
+            pub fn read(
+                f: &mut $crate::http::input::Fields,
+                cx: &$crate::http::body::Cx,
+            ) -> $name<$crate::http::body::Partial> {
+                $name { $($field: $crate::body!(@read $kind $ty, f, $crate::http::body::wire(stringify!($field)), cx)),* }
+            }
+
+            /// The request's body, read whole: every field error at once (a
+            /// field the body does not have is one), or the complete body.
+            pub fn parse(ctx: &$crate::http::context::Ctx<'_>) -> Result<Self, $crate::http::problem::Problem> {
+                let mut f = $crate::http::input::Fields::parse(ctx.body)?;
+                let read = Self::read(&mut f, &$crate::http::body::Cx::of(ctx));
+                Self::complete(f, read)
+            }
+
+            /// Ends reading `f`: every error recorded (the fields', the
+            /// caller's checks', unknown fields) at once, or the body.
+            pub fn complete(
+                f: $crate::http::input::Fields,
+                read: $name<$crate::http::body::Partial>,
+            ) -> Result<Self, $crate::http::problem::Problem> {
+                f.finish(Self::FIELDS)?;
+                // A required field that could not be read recorded its error,
+                // which `finish` answered: every one is here.
+                read.completed().ok_or_else(|| $crate::http::problem::Problem::validation(Vec::new()))
             }
 
             /// The fields' JSON Schemas, in order, and the required ones.
@@ -507,6 +565,17 @@ macro_rules! body {
             pub fn schema() -> serde_json::Value {
                 let (properties, required) = Self::properties();
                 $crate::http::body::object_schema(properties, required)
+            }
+        }
+
+        impl $crate::http::body::BodyType for $name {
+            type With<M: $crate::http::body::Mode> = $name<M>;
+        }
+
+        impl $name<$crate::http::body::Partial> {
+            /// The complete body, when every required field was read.
+            pub fn completed(self) -> Option<$name> {
+                Some($name { $($field: $crate::body!(@take $kind self.$field)),* })
             }
         }
     };
@@ -543,12 +612,15 @@ macro_rules! body {
             ),
         ));
     };
-    (@out flatten $ty:ty) => { $ty };
+    (@take required $value:expr) => { $value? };
+    (@take flatten $value:expr) => { $value.completed()? };
+    (@take $kind:ident $value:expr) => { $value };
+    (@out flatten $ty:ty, $m:ident) => { <$ty as $crate::http::body::BodyType>::With<$m> };
+    (@out required $ty:ty, $m:ident) => { $m::Req<<$ty as $crate::http::body::FieldKind>::Out> };
+    (@out optional $ty:ty, $m:ident) => { $m::Opt<<$ty as $crate::http::body::FieldKind>::Out> };
+    (@out patch $ty:ty, $m:ident) => { $m::Opt<Option<<$ty as $crate::http::body::FieldKind>::Out>> };
+    (@out present $ty:ty, $m:ident) => { $m::Opt<<$ty as $crate::http::body::FieldKind>::Out> };
     (@read flatten $ty:ty, $f:ident, $name:expr, $cx:ident) => { <$ty>::read($f, $cx) };
-    (@out required $ty:ty) => { Option<<$ty as $crate::http::body::FieldKind>::Out> };
-    (@out optional $ty:ty) => { Option<<$ty as $crate::http::body::FieldKind>::Out> };
-    (@out patch $ty:ty) => { Option<Option<<$ty as $crate::http::body::FieldKind>::Out>> };
-    (@out present $ty:ty) => { Option<<$ty as $crate::http::body::FieldKind>::Out> };
     (@read required $ty:ty, $f:ident, $name:expr, $cx:ident) => {
         if $f.has($name) {
             <$ty as $crate::http::body::FieldKind>::read($f, $name, $cx)

@@ -173,12 +173,7 @@ pub(crate) fn login_answer(ctx: &Ctx<'_>, outcome: LoginOutcome) -> Response<Bod
 pub async fn login(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
     let tenant = ctx.tenant()?;
     let device = ctx.required_device()?;
-    let mut f = Fields::parse(ctx.body)?;
-    let LoginBody { username, password, device_token } = LoginBody::read(&mut f, &Cx::of(ctx));
-    f.finish(LoginBody::FIELDS)?;
-    let (Some(username), Some(password)) = (username, password) else {
-        return Err(Problem::validation(vec![]));
-    };
+    let LoginBody { username, password, device_token } = LoginBody::parse(ctx)?;
     let device_token = device_token.or_else(|| ctx.cookie(DEVICE_COOKIE));
     let origin = Origin { ip: &ctx.client_ip, device_id: device, device_token: device_token.as_deref() };
     let outcome = auth::login(ctx.app, tenant, &username, &Password::new(password), origin).await?;
@@ -188,10 +183,7 @@ pub async fn login(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
 pub async fn send_sign_in_code(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
     let tenant = ctx.tenant()?;
     let device = ctx.required_device()?;
-    let mut f = Fields::parse(ctx.body)?;
-    let SignInCodeSendBody { username, channel } = SignInCodeSendBody::read(&mut f, &Cx::of(ctx));
-    f.finish(SignInCodeSendBody::FIELDS)?;
-    let username = username.ok_or_else(|| Problem::validation(vec![]))?;
+    let SignInCodeSendBody { username, channel } = SignInCodeSendBody::parse(ctx)?;
     let origin = Origin { ip: &ctx.client_ip, device_id: device, device_token: None };
     auth::send_sign_in_code(ctx.app, tenant, &username, channel.and_then(Factor::parse), origin).await?;
     Ok(json_response(StatusCode::ACCEPTED, json!({ "message": message(ctx, "sign_in_code_sent") })))
@@ -200,12 +192,7 @@ pub async fn send_sign_in_code(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem>
 pub async fn sign_in_with_code(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
     let tenant = ctx.tenant()?;
     let device = ctx.required_device()?;
-    let mut f = Fields::parse(ctx.body)?;
-    let SignInCodeBody { username, code, device_token } = SignInCodeBody::read(&mut f, &Cx::of(ctx));
-    f.finish(SignInCodeBody::FIELDS)?;
-    let (Some(username), Some(code)) = (username, code) else {
-        return Err(Problem::validation(vec![]));
-    };
+    let SignInCodeBody { username, code, device_token } = SignInCodeBody::parse(ctx)?;
     let device_token = device_token.or_else(|| ctx.cookie(DEVICE_COOKIE));
     let origin = Origin { ip: &ctx.client_ip, device_id: device, device_token: device_token.as_deref() };
     let outcome = auth::sign_in_with_code(ctx.app, tenant, &username, &code, origin).await?;
@@ -215,12 +202,7 @@ pub async fn sign_in_with_code(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem>
 pub async fn verify_mfa(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
     let tenant = ctx.tenant()?;
     let device = ctx.required_device()?;
-    let mut f = Fields::parse(ctx.body)?;
-    let MfaBody { challenge_id, factor, code } = MfaBody::read(&mut f, &Cx::of(ctx));
-    f.finish(MfaBody::FIELDS)?;
-    let (Some(challenge_id), Some(code)) = (challenge_id, code) else {
-        return Err(Problem::validation(vec![]));
-    };
+    let MfaBody { challenge_id, factor, code } = MfaBody::parse(ctx)?;
     // The device token (cookie) earns a trusted device app-code tries of its own.
     let device_token = ctx.cookie(DEVICE_COOKIE);
     let origin = Origin { ip: &ctx.client_ip, device_id: device, device_token: device_token.as_deref() };
@@ -234,10 +216,7 @@ pub async fn verify_mfa(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
 pub async fn send_mfa_code(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
     let tenant = ctx.tenant()?;
     let device = ctx.required_device()?;
-    let mut f = Fields::parse(ctx.body)?;
-    let SendMfaCodeBody { challenge_id, factor } = SendMfaCodeBody::read(&mut f, &Cx::of(ctx));
-    f.finish(SendMfaCodeBody::FIELDS)?;
-    let challenge_id = challenge_id.ok_or_else(|| Problem::validation(vec![]))?;
+    let SendMfaCodeBody { challenge_id, factor } = SendMfaCodeBody::parse(ctx)?;
     let challenge_id = ChallengeId::parse(&challenge_id).ok_or(Error::ChallengeNotFound)?;
     auth::resend_mfa_code(ctx.app, tenant, &challenge_id, factor, device).await?;
     Ok(json_response(StatusCode::ACCEPTED, json!({ "message": message(ctx, "code_resent") })))
@@ -247,16 +226,12 @@ pub async fn complete_password_challenge(ctx: &Ctx<'_>) -> Result<Response<Body>
     let tenant = ctx.tenant()?;
     let device = ctx.required_device()?;
     let mut f = Fields::parse(ctx.body)?;
-    let PasswordChallengeBody { challenge_id, new_password, confirm_password } =
-        PasswordChallengeBody::read(&mut f, &Cx::of(ctx));
-    if let Some(password) = &new_password {
+    let read = PasswordChallengeBody::read(&mut f, &Cx::of(ctx));
+    if let Some(password) = &read.new_password {
         f.errors.extend(values::password_errors(&tenant.policy.password, "new_password", password, None));
     }
-    check_confirmation(&mut f, new_password.as_ref(), confirm_password.as_ref());
-    f.finish(PasswordChallengeBody::FIELDS)?;
-    let (Some(challenge_id), Some(new_password)) = (challenge_id, new_password) else {
-        return Err(Problem::validation(vec![]));
-    };
+    check_confirmation(&mut f, read.new_password.as_ref(), read.confirm_password.as_ref());
+    let PasswordChallengeBody { challenge_id, new_password, .. } = PasswordChallengeBody::complete(f, read)?;
     let challenge_id = ChallengeId::parse(&challenge_id).ok_or(Error::ChallengeNotFound)?;
     let outcome =
         auth::complete_password_challenge(ctx.app, tenant, &challenge_id, &Password::new(new_password), device).await?;
@@ -266,11 +241,8 @@ pub async fn complete_password_challenge(ctx: &Ctx<'_>) -> Result<Response<Body>
 pub async fn accept_legal_documents(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
     let tenant = ctx.tenant()?;
     let device = ctx.required_device()?;
-    let mut f = Fields::parse(ctx.body)?;
     let LegalAcceptanceBody { challenge_id, terms_accepted, privacy_policy_accepted } =
-        LegalAcceptanceBody::read(&mut f, &Cx::of(ctx));
-    f.finish(LegalAcceptanceBody::FIELDS)?;
-    let challenge_id = challenge_id.ok_or_else(|| Problem::validation(vec![]))?;
+        LegalAcceptanceBody::parse(ctx)?;
     let challenge_id = ChallengeId::parse(&challenge_id).ok_or(Error::ChallengeNotFound)?;
     let accepted: Vec<&str> = [("terms", terms_accepted), ("privacy", privacy_policy_accepted)]
         .into_iter()
@@ -320,10 +292,7 @@ pub async fn logout_all(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
 
 pub async fn forgot_password(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
     let tenant = ctx.tenant()?;
-    let mut f = Fields::parse(ctx.body)?;
-    let email = ForgotPasswordBody::read(&mut f, &Cx::of(ctx)).email;
-    f.finish(ForgotPasswordBody::FIELDS)?;
-    let email = email.ok_or_else(|| Problem::validation(vec![]))?;
+    let email = ForgotPasswordBody::parse(ctx)?.email;
     passwords::forgot_password(ctx.app, tenant, &email, &ctx.client_ip).await?;
     Ok(json_response(StatusCode::ACCEPTED, json!({ "message": message(ctx, "reset_requested") })))
 }
@@ -331,16 +300,13 @@ pub async fn forgot_password(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
 pub async fn reset_password(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
     let tenant = ctx.tenant()?;
     let mut f = Fields::parse(ctx.body)?;
-    let ResetPasswordBody { email, code, new_password, confirm_password } =
-        ResetPasswordBody::read(&mut f, &Cx::of(ctx));
-    if let Some(password) = &new_password {
-        f.errors.extend(values::password_errors(&tenant.policy.password, "new_password", password, email.as_ref()));
+    let read = ResetPasswordBody::read(&mut f, &Cx::of(ctx));
+    if let Some(password) = &read.new_password {
+        let email = read.email.as_ref();
+        f.errors.extend(values::password_errors(&tenant.policy.password, "new_password", password, email));
     }
-    check_confirmation(&mut f, new_password.as_ref(), confirm_password.as_ref());
-    f.finish(ResetPasswordBody::FIELDS)?;
-    let (Some(email), Some(code), Some(new_password)) = (email, code, new_password) else {
-        return Err(Problem::validation(vec![]));
-    };
+    check_confirmation(&mut f, read.new_password.as_ref(), read.confirm_password.as_ref());
+    let ResetPasswordBody { email, code, new_password, .. } = ResetPasswordBody::complete(f, read)?;
     passwords::reset_password(ctx.app, tenant, &email, &code, &Password::new(new_password), &ctx.client_ip).await?;
     Ok(json_response(StatusCode::OK, json!({ "message": message(ctx, "password_reset") })))
 }

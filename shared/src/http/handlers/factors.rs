@@ -36,10 +36,7 @@ crate::body! {
 /// The current password a step-up body holds, from the caller's session.
 fn step_up(ctx: &Ctx<'_>) -> Result<CurrentPassword, Problem> {
     let session_id = ctx.principal()?.session_id.clone();
-    let mut f = Fields::parse(ctx.body)?;
-    let password = StepUpBody::read(&mut f, &Cx::of(ctx)).current_password;
-    f.finish(StepUpBody::FIELDS)?;
-    let password = password.map(Password::new).ok_or_else(|| Problem::validation(vec![]))?;
+    let password = Password::new(StepUpBody::parse(ctx)?.current_password);
     Ok(CurrentPassword { password, session_id })
 }
 
@@ -63,10 +60,7 @@ pub async fn enroll_totp(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
 pub async fn confirm_totp(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
     let tenant = ctx.tenant()?;
     let principal = ctx.principal()?;
-    let mut f = Fields::parse(ctx.body)?;
-    let code = ConfirmTotpBody::read(&mut f, &Cx::of(ctx)).code;
-    f.finish(ConfirmTotpBody::FIELDS)?;
-    let code = code.ok_or_else(|| Problem::validation(vec![]))?;
+    let code = ConfirmTotpBody::parse(ctx)?.code;
     let codes = factors::confirm_totp(ctx.app, tenant, &principal.user_id, &code).await?;
     let key = if codes.is_some() { "recovery_codes_created" } else { "totp_enabled" };
     Ok(json_response(
@@ -144,12 +138,7 @@ pub async fn begin_passkey_registration(ctx: &Ctx<'_>) -> Result<Response<Body>,
 pub async fn finish_passkey_registration(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
     let tenant = ctx.tenant()?;
     let principal = ctx.principal()?;
-    let mut f = Fields::parse(ctx.body)?;
-    let RegisterPasskeyBody { ceremony_id, credential, name } = RegisterPasskeyBody::read(&mut f, &Cx::of(ctx));
-    f.finish(RegisterPasskeyBody::FIELDS)?;
-    let (Some(ceremony_id), Some(credential)) = (ceremony_id, credential) else {
-        return Err(Problem::validation(vec![]));
-    };
+    let RegisterPasskeyBody { ceremony_id, credential, name } = RegisterPasskeyBody::parse(ctx)?;
     let registered =
         passkeys::finish_registration(ctx.app, tenant, &principal.user_id, &ceremony_id, name, credential).await?;
     let mut body = serde_json::to_value(registered).unwrap_or_default();
@@ -190,12 +179,7 @@ pub async fn passkey_sign_in_options(ctx: &Ctx<'_>) -> Result<Response<Body>, Pr
 pub async fn passkey_sign_in(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
     let tenant = ctx.tenant()?;
     let device = ctx.required_device()?;
-    let mut f = Fields::parse(ctx.body)?;
-    let PasskeySignInBody { ceremony_id, credential } = PasskeySignInBody::read(&mut f, &Cx::of(ctx));
-    f.finish(PasskeySignInBody::FIELDS)?;
-    let (Some(ceremony_id), Some(credential)) = (ceremony_id, credential) else {
-        return Err(Problem::validation(vec![]));
-    };
+    let PasskeySignInBody { ceremony_id, credential } = PasskeySignInBody::parse(ctx)?;
     let origin = Origin { ip: &ctx.client_ip, device_id: device, device_token: None };
     let outcome = auth::sign_in_with_passkey(ctx.app, tenant, &ceremony_id, credential, origin).await?;
     Ok(super::auth::login_answer(ctx, outcome))

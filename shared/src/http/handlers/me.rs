@@ -47,16 +47,16 @@ pub async fn update_me(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
     let tenant = ctx.tenant()?;
     let principal = ctx.principal()?;
     let mut f = Fields::parse(ctx.body)?;
-    let body = UpdateMeBody::read(&mut f, &Cx::of(ctx));
+    let read = UpdateMeBody::read(&mut f, &Cx::of(ctx));
     // Checked for its shape even when no new username needs it.
-    if let Some(password) = &body.current_password {
+    if let Some(password) = &read.current_password {
         match password.chars().count() {
             0 => f.errors.push(FieldError::new("current_password", "required")),
             1..=1024 => {}
             _ => f.errors.push(FieldError::new("current_password", "too_long")),
         }
     }
-    f.finish(UpdateMeBody::FIELDS)?;
+    let body = UpdateMeBody::complete(f, read)?;
     let step_up = match body.current_password {
         Some(password) => me::StepUp::Password(CurrentPassword {
             password: Password::new(password),
@@ -70,10 +70,7 @@ pub async fn update_me(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
 
 pub async fn close_me(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
     let principal = ctx.principal()?;
-    let mut f = Fields::parse(ctx.body)?;
-    let password = CloseMeBody::read(&mut f, &Cx::of(ctx)).password;
-    f.finish(CloseMeBody::FIELDS)?;
-    let password = password.ok_or_else(|| Problem::validation(vec![]))?;
+    let password = CloseMeBody::parse(ctx)?.password;
     let current = CurrentPassword { password: Password::new(password), session_id: principal.session_id.clone() };
     me::close_account(ctx.app, &principal.user_id, &current).await?;
     Ok(clear_cookie(ctx, json_response(StatusCode::OK, json!({ "message": message(ctx, "account_closed") }))))
@@ -129,15 +126,17 @@ pub async fn add_credential(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
     let tenant = ctx.tenant()?;
     let principal = ctx.principal()?;
     let mut f = Fields::parse(ctx.body)?;
-    let AddCredentialBody { r#type: kind, value, current_password: current } =
-        AddCredentialBody::read(&mut f, &Cx::of(ctx));
-    let credential = match kind {
+    let read = AddCredentialBody::read(&mut f, &Cx::of(ctx));
+    // The value's kind depends on `type`: parsed here, its error recorded
+    // with the others.
+    let value = read.value.clone();
+    let credential = match read.r#type {
         Some("email") => f.check("value", value, EmailAddress::parse).map(NewCredential::Email),
         Some(_) => f.check("value", value, Phone::parse).map(NewCredential::Phone),
         None => None,
     };
-    f.finish(AddCredentialBody::FIELDS)?;
-    let credential = credential.ok_or_else(|| Problem::validation(vec![]))?;
+    let AddCredentialBody { current_password: current, .. } = AddCredentialBody::complete(f, read)?;
+    let credential = credential.ok_or_else(|| Problem::validation(Vec::new()))?;
     let step_up = match current {
         Some(password) => me::StepUp::Password(CurrentPassword {
             password: Password::new(password),
@@ -152,12 +151,7 @@ pub async fn add_credential(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
 pub async fn verify_credential(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
     let tenant = ctx.tenant()?;
     let principal = ctx.principal()?;
-    let mut f = Fields::parse(ctx.body)?;
-    let VerifyCredentialBody { r#type: kind, code } = VerifyCredentialBody::read(&mut f, &Cx::of(ctx));
-    f.finish(VerifyCredentialBody::FIELDS)?;
-    let (Some(kind), Some(code)) = (kind, code) else {
-        return Err(Problem::validation(vec![]));
-    };
+    let VerifyCredentialBody { r#type: kind, code } = VerifyCredentialBody::parse(ctx)?;
     // Codes of any configured length are checked by the domain.
     let mfa = me::verify_credential(ctx.app, tenant, &principal.user_id, Some(&principal.session), kind, &code).await?;
     Ok(json_response(StatusCode::OK, json!({ "mfa_enabled": mfa, "message": message(ctx, "credential_verified") })))
@@ -167,16 +161,12 @@ pub async fn change_password(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
     let tenant = ctx.tenant()?;
     let principal = ctx.principal()?;
     let mut f = Fields::parse(ctx.body)?;
-    let ChangePasswordBody { current_password: current, new_password, confirm_password } =
-        ChangePasswordBody::read(&mut f, &Cx::of(ctx));
-    if let Some(password) = &new_password {
+    let read = ChangePasswordBody::read(&mut f, &Cx::of(ctx));
+    if let Some(password) = &read.new_password {
         f.errors.extend(values::password_errors(&tenant.policy.password, "new_password", password, None));
     }
-    check_confirmation(&mut f, new_password.as_ref(), confirm_password.as_ref());
-    f.finish(ChangePasswordBody::FIELDS)?;
-    let (Some(current), Some(new_password)) = (current, new_password) else {
-        return Err(Problem::validation(vec![]));
-    };
+    check_confirmation(&mut f, read.new_password.as_ref(), read.confirm_password.as_ref());
+    let ChangePasswordBody { current_password: current, new_password, .. } = ChangePasswordBody::complete(f, read)?;
     crate::domain::passwords::change_password(
         ctx.app,
         tenant,

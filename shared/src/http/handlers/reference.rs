@@ -88,11 +88,9 @@ fn kind_and_code<'a>(ctx: &'a Ctx<'_>) -> Result<(&'a str, &'a str), Problem> {
 
 pub async fn put_reference(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
     let (tenant, actor) = (ctx.tenant()?, ctx.actor()?);
-    let mut f = Fields::parse(ctx.body)?;
-    let body = PutReferenceBody::read(&mut f, &Cx::of(ctx));
-    f.finish(PutReferenceBody::FIELDS)?;
+    let body = PutReferenceBody::parse(ctx)?;
     let (kind, code) = kind_and_code(ctx)?;
-    let names = body.names.ok_or_else(|| Problem::validation(vec![]))?;
+    let names = body.names;
     let entry = TenantEntry { code: code.to_owned(), names };
     let (entry, created) = reference::put_entry(ctx.app, &tenant.id, actor, kind, entry).await?;
     let status = if created { StatusCode::CREATED } else { StatusCode::OK };

@@ -45,7 +45,8 @@ crate::body! {
 pub async fn start_registration(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
     let tenant = ctx.tenant()?;
     let mut f = Fields::parse(ctx.body)?;
-    let body = StartRegistrationBody::read(&mut f, &Cx::of(ctx));
+    let read = StartRegistrationBody::read(&mut f, &Cx::of(ctx));
+    let body = &read;
     if let Some(password) = &body.password {
         f.errors.extend(values::password_errors(&tenant.policy.password, "password", password, body.email.as_ref()));
     }
@@ -72,10 +73,8 @@ pub async fn start_registration(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem
             }
         }
     }
-    f.finish(StartRegistrationBody::FIELDS)?;
-    let (Some(password), Some(details)) = (body.password, body.details.details(ctx.lang)) else {
-        return Err(Problem::validation(vec![]));
-    };
+    let body = StartRegistrationBody::complete(f, read)?;
+    let (password, details) = (body.password, body.details.details(ctx.lang));
     let sign_up = SignUp {
         email: body.email,
         phone,
@@ -110,10 +109,7 @@ fn registration_id(ctx: &Ctx<'_>) -> Result<RegistrationId, Problem> {
 
 /// Reads `{ "code": "123456" }`, checking its shape against the tenant.
 fn read_code(ctx: &Ctx<'_>) -> Result<String, Problem> {
-    let mut f = Fields::parse(ctx.body)?;
-    let body = CodeBody::read(&mut f, &Cx::of(ctx));
-    f.finish(CodeBody::FIELDS)?;
-    body.code.ok_or_else(|| Problem::validation(vec![]))
+    Ok(CodeBody::parse(ctx)?.code)
 }
 
 pub async fn get_registration(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
@@ -166,7 +162,8 @@ pub async fn add_registration_phone(ctx: &Ctx<'_>) -> Result<Response<Body>, Pro
         }
     };
     f.finish(PhoneBody::FIELDS)?;
-    let phone = phone.ok_or_else(|| Problem::validation(vec![]))?;
+    // A phone that could not be read recorded its error, answered above.
+    let phone = phone.ok_or_else(|| Problem::validation(Vec::new()))?;
     let next = registration::add_phone(ctx.app, tenant, &registration_id(ctx)?, phone).await?;
     Ok(json_response(StatusCode::ACCEPTED, json!({ "next": next, "message": message(ctx, "phone_added") })))
 }
@@ -203,14 +200,8 @@ crate::body! {
 
 pub async fn resend_registration_code(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
     let tenant = ctx.tenant()?;
-    let mut f = Fields::parse(ctx.body)?;
-    let body = ResendBody::read(&mut f, &Cx::of(ctx));
-    f.finish(ResendBody::FIELDS)?;
-    let channel = match body.channel {
-        Some("email") => Channel::Email,
-        Some(_) => Channel::Sms,
-        None => return Err(Problem::validation(vec![])),
-    };
+    let body = ResendBody::parse(ctx)?;
+    let channel = if body.channel == "email" { Channel::Email } else { Channel::Sms };
     let next = registration::resend(ctx.app, tenant, &registration_id(ctx)?, channel).await?;
     Ok(json_response(StatusCode::ACCEPTED, json!({ "next": next, "message": message(ctx, "code_resent") })))
 }

@@ -210,11 +210,26 @@ pub async fn create_user(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
     let tenant = ctx.tenant()?;
     let actor = ctx.actor()?;
     let mut f = Fields::parse(ctx.body)?;
+    let read = CreateUserBody::read(&mut f, &Cx::of(ctx));
+    let phone = read.phone.phone(&mut f);
+    let invite = read.invite.unwrap_or(false);
+    let secret = match (&read.password, invite) {
+        (Some(password), false) => {
+            let email = read.email.as_ref();
+            f.errors.extend(values::password_errors(&tenant.policy.password, "password", password, email));
+            check_confirmation(&mut f, Some(password), read.confirm_password.as_ref());
+            Some(Secret::Password(Password::new(password.clone())))
+        }
+        (None, true) => Some(Secret::Invite),
+        _ => {
+            f.errors.push(FieldError::new("password", "password_or_invite"));
+            None
+        }
+    };
     let CreateUserBody {
         email,
         username,
         details,
-        phone,
         personal_data_consent_at,
         terms_accepted,
         privacy_policy_accepted,
@@ -223,33 +238,15 @@ pub async fn create_user(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
         company_id,
         roles,
         reset_required,
-        invite,
-        password,
-        confirm_password,
         address,
         attributes,
         references,
-    } = CreateUserBody::read(&mut f, &Cx::of(ctx));
-    let phone = phone.phone(&mut f);
-    let (reset_required, invite) = (reset_required.unwrap_or(false), invite.unwrap_or(false));
-    let secret = match (password, invite) {
-        (Some(password), false) => {
-            f.errors.extend(values::password_errors(&tenant.policy.password, "password", &password, email.as_ref()));
-            check_confirmation(&mut f, Some(&password), confirm_password.as_ref());
-            Some(Secret::Password(Password::new(password)))
-        }
-        (None, true) => Some(Secret::Invite),
-        _ => {
-            f.errors.push(FieldError::new("password", "password_or_invite"));
-            None
-        }
-    };
-    f.finish(CreateUserBody::FIELDS)?;
-    let (Some(email), Some(details), Some(user_type), Some(secret)) =
-        (email, details.details(ctx.lang), user_type, secret)
-    else {
-        return Err(Problem::validation(vec![]));
-    };
+        ..
+    } = CreateUserBody::complete(f, read)?;
+    let reset_required = reset_required.unwrap_or(false);
+    let details = details.details(ctx.lang);
+    // Password or invitation: which one was decided (and refused) above.
+    let secret = secret.ok_or_else(|| Problem::validation(Vec::new()))?;
     let new = NewUser {
         email,
         username,
@@ -316,9 +313,7 @@ crate::body! {
 
 pub async fn update_user(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
     let (tenant, actor) = (ctx.tenant()?, ctx.actor()?);
-    let mut f = Fields::parse(ctx.body)?;
-    let body = UpdateUserBody::read(&mut f, &Cx::of(ctx));
-    f.finish(UpdateUserBody::FIELDS)?;
+    let body = UpdateUserBody::parse(ctx)?;
     let id = &user_id(ctx)?;
     let changes = users::UserChanges {
         profile: body.profile.changes(),
@@ -347,10 +342,7 @@ crate::body! {
 
 /// The reason of a back-office action's body.
 fn reason(ctx: &Ctx<'_>) -> Result<String, Problem> {
-    let mut f = Fields::parse(ctx.body)?;
-    let ReasonBody { reason } = ReasonBody::read(&mut f, &Cx::of(ctx));
-    f.finish(ReasonBody::FIELDS)?;
-    reason.ok_or_else(|| Problem::validation(vec![]))
+    Ok(ReasonBody::parse(ctx)?.reason)
 }
 
 pub async fn unlock_user(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
@@ -395,10 +387,7 @@ crate::body! {
 
 pub async fn reset_user_password(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
     let (tenant, actor) = (ctx.tenant()?, ctx.actor()?);
-    let mut f = Fields::parse(ctx.body)?;
-    let ResetUserPasswordBody { method, reason } = ResetUserPasswordBody::read(&mut f, &Cx::of(ctx));
-    f.finish(ResetUserPasswordBody::FIELDS)?;
-    let (Some(method), Some(reason)) = (method, reason) else { return Err(Problem::validation(vec![])) };
+    let ResetUserPasswordBody { method, reason } = ResetUserPasswordBody::parse(ctx)?;
     let id = &user_id(ctx)?;
     let (how, text) = match method {
         "email" => (users::ResetMethod::Email, "user_reset_code_sent"),
@@ -421,10 +410,7 @@ crate::body! {
 pub async fn change_user_status(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
     let tenant = ctx.tenant()?;
     let actor = ctx.actor()?;
-    let mut f = Fields::parse(ctx.body)?;
-    let ChangeUserStatusBody { status, reason } = ChangeUserStatusBody::read(&mut f, &Cx::of(ctx));
-    f.finish(ChangeUserStatusBody::FIELDS)?;
-    let (Some(status), Some(reason)) = (status, reason) else { return Err(Problem::validation(vec![])) };
+    let ChangeUserStatusBody { status, reason } = ChangeUserStatusBody::parse(ctx)?;
     let id = &user_id(ctx)?;
     let previous = users::change_status(ctx.app, tenant, actor, id, status, &reason).await?;
     Ok(json_response(
