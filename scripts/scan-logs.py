@@ -32,7 +32,7 @@ LITERAL = re.compile(r'"([^"\s{}/\\]{8,64})"')
 
 def passwords():
     found = set()
-    sources = list((ROOT / "tests").glob("*.rs")) + list((ROOT / "scripts").glob("*"))
+    sources = list((ROOT / "tests").rglob("*.rs")) + list((ROOT / "scripts").glob("*"))
     sources.append(ROOT / "shared" / "src" / "testing.rs")
     for path in sources:
         if path.is_file():

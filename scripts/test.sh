@@ -55,7 +55,7 @@ fi
 
 # moto on one thread (scripts/moto-server.py says why): one instance for the
 # adapters' and flows' tests, and one that enforces IAM after its first
-# requests, for the functions' policies (tests/iam.rs).
+# requests, for the functions' policies (tests/deploy/iam.rs).
 free_port() {
   python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
@@ -76,7 +76,7 @@ PORT=$(free_port)
 "$VENV/bin/python" scripts/moto-server.py "$PORT" > "$VENV/moto.log" 2>&1 &
 MOTO_PID=$!
 IAM_PORT=$(free_port)
-# tests/iam.rs makes an administrator with the 3 unchecked requests (user,
+# tests/deploy/iam.rs makes an administrator with the 3 unchecked requests (user,
 # policy, access key); every later request is checked against IAM.
 INITIAL_NO_AUTH_ACTION_COUNT=3 "$VENV/bin/python" scripts/moto-server.py "$IAM_PORT" > "$VENV/moto-iam.log" 2>&1 &
 IAM_PID=$!

@@ -269,7 +269,7 @@ def main(directory, out):
           f"7 min 56 s from clean on this machine, 2026-11-26).")
     w("Each binary names its endpoint's type (`lambda::run(endpoints::GetMe)`), so it links that handler alone,")
     w("and the SES and SNS clients only where the endpoint sends (`Needs` in `shared/src/http/endpoints.rs`,")
-    w("proven by `tests/iam.rs`, which builds each function's app with its needs).")
+    w("proven by `tests/deploy/iam.rs`, which builds each function's app with its needs).")
     w("")
     w("The ≤ 8 MB target is missed: every function that reads the table carries what any AWS call needs. What")
     w("fills `health`, the smallest (symbol sizes of an unstripped build, 2026-11-27): aws-lc (TLS and RSA,")

@@ -1,13 +1,19 @@
-//! Helpers shared by the workspace's end-to-end tests.
-#![allow(dead_code)] // each test file uses a different part
+//! Helpers shared by the end-to-end test binaries (`tests/api`,
+//! `tests/deploy`): moto, both stores, the answers, the shared flows.
+#![allow(dead_code)] // each binary uses a different part
 
 use std::sync::Arc;
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_dynamodb::config::{Credentials, SharedCredentialsProvider};
+use chrono::{DateTime, Duration, Utc};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
 use shared::adapters::dynamodb::DynamoStore;
 use shared::adapters::system::ManualClock;
+use shared::domain::tenant::Policy;
 use shared::ports::Store;
+use shared::testing::{TestApp, TestOptions, spawn_app};
 
 /// moto's server URL, set by the test command (`make test`). Tests that need
 /// it fail loudly without it; they never skip.
@@ -52,7 +58,7 @@ pub async fn dynamo_store(clock: Arc<ManualClock>) -> Arc<dyn Store> {
 }
 
 /// moto's recorded state (`/moto-api/data.json`).
-pub async fn moto_state() -> serde_json::Value {
+pub async fn moto_state() -> Value {
     reqwest::get(format!("{}/moto-api/data.json", moto_url()))
         .await
         .expect("moto reachable")
@@ -103,10 +109,10 @@ macro_rules! on_both_stores {
 
 /// One answer of the API, as the end-to-end tests read it.
 pub struct Answer {
-    pub status: reqwest::StatusCode,
+    pub status: StatusCode,
     pub headers: reqwest::header::HeaderMap,
     /// The JSON body (`null` when empty).
-    pub body: serde_json::Value,
+    pub body: Value,
 }
 
 impl Answer {
@@ -115,7 +121,7 @@ impl Answer {
         let (status, headers) = (response.status(), response.headers().clone());
         let text = response.text().await.expect("a body");
         let body = if text.is_empty() {
-            serde_json::Value::Null
+            Value::Null
         } else {
             serde_json::from_str(&text).unwrap_or_else(|_| panic!("{status}: not JSON: {text}"))
         };
@@ -135,75 +141,162 @@ impl Answer {
 
 /// Starts the local API on `backend` with a tenant of `policy` (one clock
 /// for the app and the store).
-pub async fn spawn_on(backend: Backend, policy: shared::domain::tenant::Policy) -> shared::testing::TestApp {
+pub async fn spawn_on(backend: Backend, policy: Policy) -> TestApp {
     let clock = Arc::new(ManualClock::at_test_start());
     let store = store_for(backend, clock.clone()).await;
-    shared::testing::spawn_app(shared::testing::TestOptions { policy, store, senders: None, clock: Some(clock) }).await
+    spawn_app(TestOptions { policy, store, senders: None, clock: Some(clock) }).await
+}
+
+/// The password of every test user (the tenants' policies accept it).
+pub const PASSWORD: &str = "Str0ng!Pass";
+/// The test tenants' sandbox code: every code they send.
+pub const CODE: &str = "123456";
+
+/// The flows the suites share, written once over `send` and the injected
+/// clock: for the test app (`Api`, or a bare `TestApp`) and for the stack
+/// of every function that tests/deploy/iam.rs deploys on moto.
+pub trait Flows {
+    /// Sends a request with the tenant's API key, `headers` and a JSON `body`.
+    async fn send(&self, method: Method, path: &str, body: Option<Value>, headers: &[(&str, &str)]) -> Answer;
+
+    /// The clock the app reads: tests move time only through it.
+    fn clock(&self) -> &ManualClock;
+
+    async fn post(&self, path: &str, body: Value, headers: &[(&str, &str)]) -> Answer {
+        self.send(Method::POST, path, Some(body), headers).await
+    }
+
+    async fn get(&self, path: &str, headers: &[(&str, &str)]) -> Answer {
+        self.send(Method::GET, path, None, headers).await
+    }
+
+    /// Moves the app's clock `seconds` on.
+    fn advance(&self, seconds: i64) {
+        self.clock().advance(Duration::seconds(seconds));
+    }
+
+    /// The app's time.
+    fn now(&self) -> DateTime<Utc> {
+        self.clock().now_dt()
+    }
+
+    /// Signs up with the e-mail alone (a tenant that requires no phone),
+    /// `PASSWORD` and `CODE`; the completion's tokens.
+    async fn sign_up(&self, email: &str) -> Value {
+        let body = json!({
+            "email": email, "password": PASSWORD, "first_name": "Anna", "last_name": "Muster",
+            "terms_accepted": true, "privacy_policy_accepted": true,
+        });
+        let started = self.post("/v1/registrations", body, &[]).await;
+        assert_eq!(started.status, StatusCode::ACCEPTED, "{}", started.body);
+        let id = started.body["registration_id"].as_str().expect("a registration").to_owned();
+        let done = self.post(&format!("/v1/registrations/{id}/email/verify"), json!({ "code": CODE }), &[]).await;
+        assert_eq!(done.status, StatusCode::CREATED, "{}", done.body);
+        done.body
+    }
+
+    /// A password login from `device`: tokens, or the second factor's
+    /// challenge.
+    async fn login(&self, username: &str, password: &str, device: &str) -> Answer {
+        self.post("/v1/auth/login", json!({ "username": username, "password": password }), &[("X-Device-ID", device)])
+            .await
+    }
+
+    /// Answers a login's second-factor `challenge` with `factor`'s `code`.
+    async fn mfa(&self, challenge: &Value, factor: &str, code: &str, device: &str) -> Answer {
+        let body = json!({ "challenge_id": challenge, "factor": factor, "code": code });
+        self.post("/v1/auth/mfa", body, &[("X-Device-ID", device)]).await
+    }
+
+    /// Adds and verifies a phone for the user of `bearer` (`Bearer …`), so
+    /// SMS is a factor where the tenant allows it; the verification's answer.
+    async fn add_phone(&self, bearer: &str, phone: &str) -> Value {
+        let auth = [("Authorization", bearer)];
+        let added = self.post("/v1/me/credentials", json!({ "type": "phone", "value": phone }), &auth).await;
+        assert_eq!(added.status, StatusCode::ACCEPTED, "{}", added.body);
+        let verified = self.post("/v1/me/credentials/verify", json!({ "type": "phone", "code": CODE }), &auth).await;
+        assert_eq!(verified.status, StatusCode::OK, "{}", verified.body);
+        verified.body
+    }
+
+    /// A user with e-mail and phone verified: 2FA on; the sign-up's tokens.
+    async fn sign_up_with_phone(&self, email: &str, phone: &str) -> Value {
+        let tokens = self.sign_up(email).await;
+        let verified = self.add_phone(&format!("Bearer {}", tokens["access_token"].as_str().unwrap()), phone).await;
+        assert_eq!(verified["mfa_enabled"], true);
+        tokens
+    }
+
+    /// The profile (`GET /v1/me`) of `access_token`'s user.
+    async fn me(&self, access_token: &str) -> Answer {
+        let bearer = format!("Bearer {access_token}");
+        self.send(Method::GET, "/v1/me", None, &[("Authorization", &bearer)]).await
+    }
+
+    /// Refreshes the refresh `token` from `device`.
+    async fn refresh(&self, token: &str, device: &str) -> Answer {
+        self.post("/v1/auth/refresh", json!({ "refresh_token": token }), &[("X-Device-ID", device)]).await
+    }
 }
 
 /// The one HTTP client of the end-to-end tests: a test app and requests to
-/// it that carry its API key. Test files add their own flows in `impl`
-/// blocks of their own.
+/// it that carry its API key. Test modules add their own flows in `impl`
+/// blocks of their own (one crate: each name once).
 pub struct Api {
-    pub app: shared::testing::TestApp,
+    pub app: TestApp,
     pub http: reqwest::Client,
 }
 
 impl Api {
     /// An app on `backend` with a tenant of `policy`.
-    pub async fn start(backend: Backend, policy: shared::domain::tenant::Policy) -> Self {
+    pub async fn start(backend: Backend, policy: Policy) -> Self {
         Self::on(spawn_on(backend, policy).await)
     }
 
     /// A client for an app started elsewhere.
-    pub fn on(app: shared::testing::TestApp) -> Self {
+    pub fn on(app: TestApp) -> Self {
         let http = reqwest::Client::builder().timeout(std::time::Duration::from_secs(120)).build().expect("client");
         Self { app, http }
     }
 
-    /// Sends a request with the app's API key, `headers` and a JSON `body`.
-    pub async fn send(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        body: Option<serde_json::Value>,
-        headers: &[(&str, &str)],
-    ) -> Answer {
+    /// `user_id`'s audit trail (its first 200 events), newest first, as
+    /// the back office reads it with the admin token.
+    pub async fn audit(&self, user_id: &str) -> Vec<Value> {
+        let admin = format!("Bearer {}", self.app.admin_token);
+        let answer = self.get(&format!("/v1/users/{user_id}/audit?limit=200"), &[("Authorization", &admin)]).await;
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+        answer.body["events"].as_array().unwrap().clone()
+    }
+}
+
+impl Flows for Api {
+    async fn send(&self, method: Method, path: &str, body: Option<Value>, headers: &[(&str, &str)]) -> Answer {
         request(&self.http, &self.app, method, path, body, headers).await
     }
 
-    pub async fn post(&self, path: &str, body: serde_json::Value, headers: &[(&str, &str)]) -> Answer {
-        self.send(reqwest::Method::POST, path, Some(body), headers).await
+    fn clock(&self) -> &ManualClock {
+        &self.app.clock
+    }
+}
+
+/// A bare test app, one client per request.
+impl Flows for TestApp {
+    async fn send(&self, method: Method, path: &str, body: Option<Value>, headers: &[(&str, &str)]) -> Answer {
+        request(&reqwest::Client::new(), self, method, path, body, headers).await
     }
 
-    pub async fn get(&self, path: &str, headers: &[(&str, &str)]) -> Answer {
-        self.send(reqwest::Method::GET, path, None, headers).await
-    }
-
-    /// Signs up with the e-mail alone (a tenant that requires no phone and
-    /// whose sandbox code is `code`); the completion's tokens.
-    pub async fn sign_up_tokens(&self, email: &str, password: &str, code: &str) -> serde_json::Value {
-        let body = serde_json::json!({
-            "email": email, "password": password, "first_name": "Anna", "last_name": "Muster",
-            "terms_accepted": true, "privacy_policy_accepted": true,
-        });
-        let started = self.post("/v1/registrations", body, &[]).await;
-        assert_eq!(started.status, reqwest::StatusCode::ACCEPTED, "{}", started.body);
-        let id = started.body["registration_id"].as_str().expect("a registration").to_owned();
-        let code = serde_json::json!({ "code": code });
-        let done = self.post(&format!("/v1/registrations/{id}/email/verify"), code, &[]).await;
-        assert_eq!(done.status, reqwest::StatusCode::CREATED, "{}", done.body);
-        done.body
+    fn clock(&self) -> &ManualClock {
+        &self.clock
     }
 }
 
 /// Sends a request to `app` with its API key, `headers` and a JSON `body`.
 pub async fn request(
     http: &reqwest::Client,
-    app: &shared::testing::TestApp,
-    method: reqwest::Method,
+    app: &TestApp,
+    method: Method,
     path: &str,
-    body: Option<serde_json::Value>,
+    body: Option<Value>,
     headers: &[(&str, &str)],
 ) -> Answer {
     let mut request = http.request(method, app.url(path)).header("X-API-Key", &app.api_key);

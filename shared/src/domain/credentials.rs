@@ -264,3 +264,29 @@ pub(crate) async fn step_up(app: &App, tenant: &Tenant, user: &User, proof: Step
         StepUp::SignedInAt(_) => Err(Error::StepUpRequired),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_free_failures_start_no_lock() {
+        for count in 0..=u64::from(FREE_FAILURES) {
+            assert_eq!(lock_secs(count), 0, "failure {count}");
+        }
+    }
+
+    #[test]
+    fn each_failure_after_the_free_ones_doubles_the_lock() {
+        let locks: Vec<i64> = (6..=14).map(lock_secs).collect();
+        assert_eq!(locks, [2, 4, 8, 16, 32, 64, 128, 256, 512]);
+    }
+
+    #[test]
+    fn the_lock_stops_growing_at_fifteen_minutes() {
+        assert_eq!(MAX_LOCK_SECS, 15 * 60);
+        for count in [15, 16, 25, 26, 1_000, u64::MAX] {
+            assert_eq!(lock_secs(count), MAX_LOCK_SECS, "failure {count}");
+        }
+    }
+}

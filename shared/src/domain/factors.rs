@@ -424,6 +424,119 @@ pub fn proof_audit(app: &App, user_id: &UserId, proof: &Proof, device_id: &str) 
 mod tests {
     use super::*;
 
+    // Which factors a login offers (`offered`).
+
+    use crate::domain::policy::{PasskeyPolicy, SecondFactorPolicy};
+    use crate::domain::tenant::Policy;
+    use chrono::Utc;
+
+    /// The current code key's id.
+    const KEY: &str = "key1";
+
+    /// A tenant that allows `allowed` (passkeys set up) and requires a
+    /// second factor or not.
+    fn tenant(allowed: &[Factor], required: bool) -> Tenant {
+        let policy = Policy {
+            second_factors: SecondFactorPolicy { allowed: allowed.to_vec(), required },
+            passkeys: PasskeyPolicy { rp_id: Some("example.com".into()), origins: vec!["https://example.com".into()] },
+            ..Policy::default()
+        };
+        Tenant { id: "t".into(), name: "T".into(), policy }
+    }
+
+    /// A user with a verified e-mail address and nothing else.
+    fn user() -> User {
+        serde_json::from_value(serde_json::json!({
+            "id": "usr_1", "tenant_id": "t", "user_type": "consumer", "status": "active",
+            "email": "a@example.com", "email_verified_at": "2026-01-02T03:04:05Z", "phone": null,
+            "phone_verified_at": null, "password_hash": "$argon2id$x", "first_name": "Ada",
+            "last_name": "Muster", "language": "en", "terms": null, "privacy": null,
+            "created_at": "2026-01-02T03:04:05Z", "updated_at": "2026-01-02T03:04:05Z",
+        }))
+        .expect("a user")
+    }
+
+    fn with_phone(mut user: User) -> User {
+        user.phone = Some("+41791234567".into());
+        user.phone_verified_at = user.email_verified_at;
+        user
+    }
+
+    /// `user` with a confirmed app made under `key_id`, and recovery codes.
+    fn with_app(mut user: User, key_id: &str) -> User {
+        let now = Utc::now();
+        let app = TotpFactor {
+            salt: "s".into(),
+            created_at: now,
+            confirmed_at: Some(now),
+            last_step: 0,
+            key_id: key_id.into(),
+        };
+        user.totp = Some(app);
+        user.recovery_codes = vec![format!("{key_id}:hash")];
+        user
+    }
+
+    #[test]
+    fn a_user_with_the_email_alone_signs_in_with_the_password_alone() {
+        assert_eq!(offered(&tenant(&Factor::ALL, false), &user(), false, KEY), []);
+    }
+
+    #[test]
+    fn a_verified_phone_is_the_factor_of_an_email_login_and_the_email_of_a_phone_login() {
+        let (tenant, user) = (tenant(&Factor::ALL, false), with_phone(user()));
+        assert_eq!(offered(&tenant, &user, false, KEY), [Factor::Sms]);
+        assert_eq!(offered(&tenant, &user, true, KEY), [Factor::Email], "the phone named the user");
+    }
+
+    #[test]
+    fn a_tenant_that_requires_a_second_factor_sends_the_email_code_to_a_user_with_none() {
+        assert_eq!(offered(&tenant(&Factor::ALL, true), &user(), false, KEY), [Factor::Email]);
+    }
+
+    #[test]
+    fn strong_factors_come_first_and_bring_the_recovery_codes() {
+        let tenant = tenant(&Factor::ALL, false);
+        let mut strong = with_app(with_phone(user()), KEY);
+        strong.passkeys = 1;
+        let all = [Factor::Passkey, Factor::Totp, Factor::Sms, Factor::RecoveryCode];
+        assert_eq!(offered(&tenant, &strong, false, KEY), all);
+        // Without a strong factor the recovery codes are no factor.
+        let mut weak = with_phone(user());
+        weak.recovery_codes = vec![format!("{KEY}:hash")];
+        assert_eq!(offered(&tenant, &weak, false, KEY), [Factor::Sms]);
+    }
+
+    #[test]
+    fn an_unconfirmed_app_or_one_under_an_earlier_key_is_no_factor() {
+        let tenant = tenant(&Factor::ALL, false);
+        let mut pending = with_app(user(), KEY);
+        pending.totp.as_mut().unwrap().confirmed_at = None;
+        pending.recovery_codes.clear();
+        assert_eq!(offered(&tenant, &pending, false, KEY), []);
+        // The user had 2FA on: the e-mail code stands in, never the password alone.
+        assert_eq!(offered(&tenant, &with_app(user(), "key0"), false, KEY), [Factor::Email]);
+    }
+
+    #[test]
+    fn a_factor_the_tenant_stops_allowing_falls_back_to_the_email_code() {
+        let no_sms = tenant(&[Factor::Passkey, Factor::Totp, Factor::Email, Factor::RecoveryCode], false);
+        assert_eq!(offered(&no_sms, &with_phone(user()), false, KEY), [Factor::Email]);
+        // A tenant that allows none has no second factor at all.
+        let nothing = tenant(&[], false);
+        assert_eq!(offered(&nothing, &with_app(with_phone(user()), KEY), false, KEY), []);
+    }
+
+    #[test]
+    fn passkeys_are_offered_only_where_the_tenant_set_them_up() {
+        let mut with_passkey = user();
+        with_passkey.passkeys = 1;
+        let mut tenant = tenant(&Factor::ALL, false);
+        assert_eq!(offered(&tenant, &with_passkey, false, KEY), [Factor::Passkey]);
+        tenant.policy.passkeys.rp_id = None;
+        assert_eq!(offered(&tenant, &with_passkey, false, KEY), [Factor::Email], "2FA was on: the e-mail code instead");
+    }
+
     #[test]
     fn recovery_codes_normalize_case_spaces_and_dashes() {
         assert_eq!(normalize_recovery_code("ABCDE-fgh23"), "abcdefgh23");

@@ -737,3 +737,71 @@ pub async fn audit_trail(
 pub fn decode_user(item: Item) -> Result<User, Error> {
     Ok(table::decode(item)?)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Actor;
+
+    type Target = (&'static str, Option<&'static str>);
+
+    /// Every target the creation rules tell apart: each user type in the
+    /// actor's company (`acme`), in another one and in none, and a type
+    /// that does not exist.
+    const TARGETS: [Target; 10] = [
+        ("service_owner", None),
+        ("service_owner", Some("acme")),
+        ("company_user", Some("acme")),
+        ("company_user", Some("globex")),
+        ("company_user", None),
+        ("consumer", Some("acme")),
+        ("consumer", Some("globex")),
+        ("consumer", None),
+        ("auditor", Some("acme")),
+        ("auditor", None),
+    ];
+
+    fn user(user_type: &str, company_id: Option<&str>) -> Actor {
+        Actor::User { user_id: "usr_actor".into(), user_type: user_type.into(), company_id: company_id.map(Into::into) }
+    }
+
+    /// The targets `actor` may create.
+    fn managed(actor: &Actor) -> Vec<Target> {
+        TARGETS.into_iter().filter(|(user_type, company)| actor.may_manage(user_type, *company)).collect()
+    }
+
+    #[test]
+    fn an_admin_token_manages_anyone() {
+        assert_eq!(managed(&Actor::Admin { token_id: "tok".into() }), TARGETS.to_vec());
+    }
+
+    #[test]
+    fn a_service_owner_manages_service_owners_and_company_users_but_no_consumer() {
+        let expected = [
+            ("service_owner", None),
+            ("service_owner", Some("acme")),
+            ("company_user", Some("acme")),
+            ("company_user", Some("globex")),
+            ("company_user", None),
+        ];
+        assert_eq!(managed(&user("service_owner", None)), expected);
+        assert_eq!(managed(&user("service_owner", Some("acme"))), expected, "its own company changes nothing");
+    }
+
+    #[test]
+    fn a_company_user_manages_company_users_and_consumers_of_its_own_company_only() {
+        let expected = [("company_user", Some("acme")), ("consumer", Some("acme"))];
+        assert_eq!(managed(&user("company_user", Some("acme"))), expected);
+    }
+
+    #[test]
+    fn a_company_user_without_a_company_manages_nobody() {
+        assert_eq!(managed(&user("company_user", None)), Vec::<Target>::new());
+    }
+
+    #[test]
+    fn consumers_and_unknown_types_manage_nobody() {
+        for actor in [user("consumer", None), user("consumer", Some("acme")), user("auditor", Some("acme"))] {
+            assert_eq!(managed(&actor), Vec::<Target>::new(), "{actor:?}");
+        }
+    }
+}

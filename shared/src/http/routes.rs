@@ -1,7 +1,7 @@
 //! The route table: every endpoint, its Lambda function, method, path and
 //! authentication. The code's one source of truth for paths, checked against
 //! `template.yaml` by a test; each function's IAM permissions live in the
-//! template alone, proven by running its flows under them (`tests/iam.rs`).
+//! template alone, proven by running its flows under them (`tests/deploy/iam.rs`).
 //! Paths are matched with `matchit`.
 
 use std::sync::OnceLock;

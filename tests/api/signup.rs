@@ -1,10 +1,6 @@
 //! Self-registration end to end: the local API on port 0, a real HTTP
 //! client, codes read from the outbox, time moved by the injected clock.
 
-mod common;
-
-use common::Backend;
-
 use std::time::Duration as StdDuration;
 
 use chrono::Duration;
@@ -14,7 +10,7 @@ use shared::domain::tenant::Policy;
 use shared::table::email_lock_key;
 use shared::testing::TestApp;
 
-const PASSWORD: &str = "Str0ng!Pass";
+use crate::common::{self, Backend, PASSWORD};
 
 fn client() -> Client {
     Client::builder().timeout(StdDuration::from_secs(30)).build().expect("client")

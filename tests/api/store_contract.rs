@@ -1,13 +1,13 @@
 //! The one store contract suite, run unchanged on the in-memory store and on
 //! DynamoDB through the real AWS SDK against moto's server.
 
-mod common;
-
 use std::sync::Arc;
 
 use shared::adapters::memory::MemoryStore;
 use shared::adapters::system::ManualClock;
 use shared::ports::Store;
+
+use crate::common;
 
 async fn memory() -> (Arc<dyn Store>, Arc<ManualClock>) {
     let clock = Arc::new(ManualClock::at_test_start());

@@ -4,14 +4,14 @@
 //! that the handlers read field for field; `docs/openapi.json` is what the
 //! code generates, and the local API serves exactly that.
 
-mod common;
-
 use std::collections::BTreeSet;
 
 use reqwest::Method;
 use serde_json::{Value, json};
 use shared::http::{Auth, Endpoint, OPENAPI_PATH, ROUTES, Route};
 use shared::testing::{TestOptions, spawn_app};
+
+use crate::common::{self, Flows};
 
 /// The operations of the API: every route but the CORS preflight's
 /// (`OPTIONS /{proxy+}`), which browsers send, not clients.

@@ -2,8 +2,6 @@
 //! admin token, a service owner and a signing key, then use them through the
 //! API; revoke them and watch them stop working; and the failures.
 
-mod common;
-
 use std::process::Command;
 use std::sync::Arc;
 
@@ -12,6 +10,8 @@ use shared::adapters::system::ManualClock;
 use shared::app::App;
 use shared::config::Config;
 use shared::domain::tokens::Claims;
+
+use crate::common;
 
 struct Cli {
     table: String,

@@ -10,15 +10,11 @@
 //!
 //! moto checks actions, not resources (`../shared/LOCAL-AWS.md`), so each
 //! statement's `Resource` becomes `"*"` here and the Deny statements that
-//! only narrow a resource are left out; `tests/template.rs` checks the
+//! only narrow a resource are left out; `tests/deploy/template.rs` checks the
 //! resources. moto also names a transaction's action `TransactWriteItems`,
 //! while AWS authorizes each item of it by its own action (PutItem,
 //! DeleteItem, ConditionCheckItem): every role may send the transaction, and
 //! the harness checks each item against the function's actions itself.
-
-mod common;
-
-use common::Answer;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -42,8 +38,8 @@ use shared::ports::{
     Condition, Email, Item, Key, Mailer, Page, SendError, Sms, Store, StoreError, Tally, Texter, Write,
 };
 
-const CODE: &str = "123456";
-const PASSWORD: &str = "Str0ng!Pass";
+use crate::common::{self, Answer, CODE, Flows, PASSWORD};
+
 const PASSKEY_ORIGIN: &str = "http://localhost:3000";
 const ORIGIN: &str = "https://app.example.com";
 const LEGACY_ORIGIN: &str = "https://legacy.example.com";
@@ -144,7 +140,7 @@ fn functions(template: &Yaml) -> Vec<Function> {
         for policy in resource["Properties"]["Policies"].as_sequence().into_iter().flatten() {
             for statement in policy["Statement"].as_sequence().expect("inline statements only") {
                 // A Deny narrows an Allow by resource (SNS topics beside SMS),
-                // which moto cannot tell apart; tests/template.rs checks it.
+                // which moto cannot tell apart; tests/deploy/template.rs checks it.
                 if statement["Effect"] == "Deny" {
                     continue;
                 }
@@ -642,25 +638,10 @@ impl Stack {
         }
     }
 
-    async fn send(&self, method: Method, path: &str, body: Option<Value>, headers: &[(&str, &str)]) -> Answer {
-        let mut request = self.http.request(method, format!("{}{path}", self.base)).header("X-API-Key", &self.api_key);
-        for (name, value) in headers {
-            request = request.header(*name, *value);
-        }
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        Answer::read(request.send().await.expect("request sent")).await
-    }
-
     /// A POST with the phone-first tenant's API key.
     async fn post_phone_first(&self, path: &str, body: Value) -> Answer {
         let request = self.http.post(format!("{}{path}", self.base)).header("X-API-Key", &self.phone_api_key);
         Answer::read(request.header("X-Device-ID", "p1").json(&body).send().await.expect("request sent")).await
-    }
-
-    async fn post(&self, path: &str, body: Value, headers: &[(&str, &str)]) -> Answer {
-        self.send(Method::POST, path, Some(body), headers).await
     }
 
     /// `post`, expecting `status`.
@@ -672,10 +653,6 @@ impl Stack {
 
     fn email(&self, name: &str) -> String {
         format!("{name}@{}", self.domain)
-    }
-
-    fn advance(&self, seconds: i64) {
-        self.clock.advance(chrono::Duration::seconds(seconds));
     }
 
     /// The code of the last message that carried one.
@@ -722,11 +699,6 @@ impl Stack {
         self.denials.lock().unwrap().clone()
     }
 
-    async fn login(&self, username: &str, password: &str, device: &str) -> Answer {
-        self.post("/v1/auth/login", json!({ "username": username, "password": password }), &[("X-Device-ID", device)])
-            .await
-    }
-
     /// Logs in, with the second factor when the user has one; the tokens.
     async fn signed_in(&self, username: &str, password: &str, device: &str) -> Value {
         self.advance(61); // past the 2FA send cooldown
@@ -752,6 +724,23 @@ impl Stack {
         let admin = format!("Bearer {}", self.admin_token);
         let created = self.expect(StatusCode::CREATED, "/v1/users", body, &[("Authorization", &admin)]).await;
         (created["user_id"].as_str().or(created["id"].as_str()).expect("user id").to_owned(), email)
+    }
+}
+
+impl Flows for Stack {
+    async fn send(&self, method: Method, path: &str, body: Option<Value>, headers: &[(&str, &str)]) -> Answer {
+        let mut request = self.http.request(method, format!("{}{path}", self.base)).header("X-API-Key", &self.api_key);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        Answer::read(request.send().await.expect("request sent")).await
+    }
+
+    fn clock(&self) -> &ManualClock {
+        &self.clock
     }
 }
 
@@ -1097,7 +1086,7 @@ async fn factor_flows(stack: &Stack) {
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.body);
     let enrolled = stack.expect(StatusCode::CREATED, "/v1/me/factors/totp", right.clone(), &auth).await;
     let secret = common::base32(enrolled["secret"].as_str().unwrap());
-    let now = || shared::ports::Clock::now(stack.clock.as_ref()).timestamp();
+    let now = || stack.now().timestamp();
     let bad = stack.post("/v1/me/factors/totp/confirm", json!({ "code": "000000" }), &auth).await;
     assert_eq!(bad.code(), "invalid_code", "{}", bad.body);
     let confirm = json!({ "code": common::totp_at(&secret, now(), 6) });

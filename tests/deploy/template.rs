@@ -64,7 +64,7 @@ fn the_table_has_ttl_on_expires_at() {
 
 /// Every statement names its resources: the table, the SES identity, or a
 /// secret; `*` only for SMS, which has no ARN (publishing to any topic is
-/// denied beside it). (tests/iam.rs proves the
+/// denied beside it). (tests/deploy/iam.rs proves the
 /// actions under enforcement, where moto ignores resources.)
 #[test]
 fn every_statement_is_scoped_to_its_resource() {

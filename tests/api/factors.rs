@@ -3,18 +3,12 @@
 //! the test's own, recovery codes, the factor chosen at login (no SMS unless
 //! picked), and a tenant without SMS that requires 2FA.
 
-mod common;
-
-use common::{Answer, Api, Backend, base32, totp_at};
-
-use chrono::Duration;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use shared::domain::policy::{Factor, SecondFactorPolicy};
 use shared::domain::tenant::{IpLimits, Policy};
 
-const PASSWORD: &str = "Str0ng!Pass";
-const CODE: &str = "123456";
+use crate::common::{Answer, Api, Backend, CODE, Flows, PASSWORD, base32, totp_at};
 
 #[test]
 fn the_tests_totp_meets_rfc_6238s_vectors() {
@@ -58,43 +52,15 @@ impl Signed {
 }
 
 impl Api {
-    fn now(&self) -> i64 {
-        use shared::ports::Clock;
-        self.app.clock.now().timestamp()
-    }
-
-    fn advance(&self, seconds: i64) {
-        self.app.clock.advance(Duration::seconds(seconds));
-    }
-
-    async fn login(&self, username: &str, device: &str) -> Answer {
-        self.post("/v1/auth/login", json!({ "username": username, "password": PASSWORD }), &[("X-Device-ID", device)])
-            .await
-    }
-
-    async fn mfa(&self, challenge: &Value, factor: &str, code: &str, device: &str) -> Answer {
-        let body = json!({ "challenge_id": challenge, "factor": factor, "code": code });
-        self.post("/v1/auth/mfa", body, &[("X-Device-ID", device)]).await
-    }
-
     async fn delete(&self, path: &str, body: Value, auth: &[(&str, &str)]) -> Answer {
         self.send(reqwest::Method::DELETE, path, Some(body), auth).await
     }
 
     /// Signs up with the e-mail alone and signs in.
     async fn signed_up(&self, email: &str) -> Signed {
-        let done = self.sign_up_tokens(email, PASSWORD, CODE).await;
+        let done = self.sign_up(email).await;
         let bearer = format!("Bearer {}", done["access_token"].as_str().unwrap());
         Signed { email: email.to_owned(), bearer }
-    }
-
-    /// Adds and verifies a phone (SMS 2FA on).
-    async fn add_phone(&self, user: &Signed, phone: &str) {
-        let added = self.post("/v1/me/credentials", json!({ "type": "phone", "value": phone }), &user.auth()).await;
-        assert_eq!(added.status, StatusCode::ACCEPTED, "{}", added.body);
-        let verified =
-            self.post("/v1/me/credentials/verify", json!({ "type": "phone", "code": CODE }), &user.auth()).await;
-        assert_eq!(verified.status, StatusCode::OK, "{}", verified.body);
     }
 
     /// Enrolls and confirms the app; returns its secret and the recovery codes.
@@ -102,7 +68,7 @@ impl Api {
         let enrolled = self.post("/v1/me/factors/totp", json!({ "current_password": PASSWORD }), &user.auth()).await;
         assert_eq!(enrolled.status, StatusCode::CREATED, "{}", enrolled.body);
         let secret = base32(enrolled.body["secret"].as_str().unwrap());
-        let code = totp_at(&secret, self.now(), 6);
+        let code = totp_at(&secret, self.now().timestamp(), 6);
         let confirmed = self.post("/v1/me/factors/totp/confirm", json!({ "code": code }), &user.auth()).await;
         assert_eq!(confirmed.status, StatusCode::OK, "{}", confirmed.body);
         let codes = confirmed.body["recovery_codes"].as_array().expect("recovery codes").iter();
@@ -135,7 +101,7 @@ mod no_sms {
 
 async fn an_app_is_enrolled_confirmed_and_answers_the_login_once_per_code(api: Api) {
     let user = api.signed_up("app@example.com").await;
-    let plain = api.login(&user.email, "d1").await;
+    let plain = api.login(&user.email, PASSWORD, "d1").await;
     assert!(plain.body["access_token"].is_string(), "no factor, no 2FA: {}", plain.body);
 
     let wrong = api.post("/v1/me/factors/totp", json!({ "current_password": "Wr0ng!Pass" }), &user.auth()).await;
@@ -152,7 +118,7 @@ async fn an_app_is_enrolled_confirmed_and_answers_the_login_once_per_code(api: A
     assert!(svg.contains("<svg") && svg.contains("</svg>"), "an SVG image");
 
     // Not a factor yet: the login goes on without it, and the view shows it pending.
-    assert!(api.login(&user.email, "d1").await.body["access_token"].is_string());
+    assert!(api.login(&user.email, PASSWORD, "d1").await.body["access_token"].is_string());
     let view = api.get("/v1/me/factors", &user.auth()).await;
     assert_eq!(
         (view.body["totp"]["confirmed"].clone(), view.body["recovery_codes_left"].clone()),
@@ -162,7 +128,7 @@ async fn an_app_is_enrolled_confirmed_and_answers_the_login_once_per_code(api: A
 
     let bad = api.post("/v1/me/factors/totp/confirm", json!({ "code": "000000" }), &user.auth()).await;
     assert_eq!(bad.code(), "invalid_code", "{}", bad.body);
-    let first = totp_at(&secret, api.now(), 6);
+    let first = totp_at(&secret, api.now().timestamp(), 6);
     let confirmed = api.post("/v1/me/factors/totp/confirm", json!({ "code": first }), &user.auth()).await;
     assert_eq!(confirmed.status, StatusCode::OK, "{}", confirmed.body);
     let codes = confirmed.body["recovery_codes"].as_array().unwrap();
@@ -175,7 +141,7 @@ async fn an_app_is_enrolled_confirmed_and_answers_the_login_once_per_code(api: A
 
     // The login now asks for it, and sends nothing.
     let before = api.app.messages_to(&user.email).len();
-    let login = api.login(&user.email, "d1").await;
+    let login = api.login(&user.email, PASSWORD, "d1").await;
     assert_eq!(login.body["factors"], json!(["totp", "recovery_code"]), "{}", login.body);
     assert!(login.body.get("channel").is_none(), "nothing was sent: {}", login.body);
     assert_eq!(api.app.messages_to(&user.email).len(), before);
@@ -183,24 +149,24 @@ async fn an_app_is_enrolled_confirmed_and_answers_the_login_once_per_code(api: A
     let replay = api.mfa(&challenge, "totp", &first, "d1").await;
     assert_eq!(replay.code(), "invalid_code", "the confirming code is spent: {}", replay.body);
     api.advance(30);
-    let now_code = totp_at(&secret, api.now(), 6);
+    let now_code = totp_at(&secret, api.now().timestamp(), 6);
     let body = json!({ "challenge_id": challenge, "code": now_code });
     let done = api.post("/v1/auth/mfa", body, &[("X-Device-ID", "d1")]).await;
     assert!(done.body["access_token"].is_string(), "`totp` is the default factor: {}", done.body);
 
     // A code is accepted once, even by another login within its step.
-    let login = api.login(&user.email, "d2").await;
+    let login = api.login(&user.email, PASSWORD, "d2").await;
     let replayed = api.mfa(&login.body["challenge_id"], "totp", &now_code, "d2").await;
     assert_eq!(replayed.code(), "invalid_code");
     // One step of drift either way is accepted; two are not.
     api.advance(30);
-    let late = totp_at(&secret, api.now() - 60, 6);
+    let late = totp_at(&secret, api.now().timestamp() - 60, 6);
     assert_eq!(api.mfa(&login.body["challenge_id"], "totp", &late, "d2").await.code(), "invalid_code");
-    let early = totp_at(&secret, api.now() + 30, 6);
+    let early = totp_at(&secret, api.now().timestamp() + 30, 6);
     let drifted = api.mfa(&login.body["challenge_id"], "totp", &early, "d2").await;
     assert!(drifted.body["access_token"].is_string(), "{}", drifted.body);
     // SMS is not among this user's factors.
-    let login = api.login(&user.email, "d3").await;
+    let login = api.login(&user.email, PASSWORD, "d3").await;
     let sms = api.mfa(&login.body["challenge_id"], "sms", CODE, "d3").await;
     assert_eq!(sms.body["errors"][0]["field"], "factor", "{}", sms.body);
 
@@ -213,7 +179,7 @@ async fn an_app_is_enrolled_confirmed_and_answers_the_login_once_per_code(api: A
     assert!(told.last().unwrap().to_string().contains("authenticator app was removed"), "{:?}", told.last());
     let view = api.get("/v1/me/factors", &user.auth()).await;
     assert_eq!((view.body["totp"].clone(), view.body["recovery_codes_left"].clone()), (Value::Null, json!(0)));
-    assert!(api.login(&user.email, "d1").await.body["access_token"].is_string());
+    assert!(api.login(&user.email, PASSWORD, "d1").await.body["access_token"].is_string());
     let audit: Vec<String> = audit_events(&api, &user).await;
     for event in ["totp_enabled", "totp_used", "totp_removed"] {
         assert!(audit.iter().any(|e| e == event), "{event} in {audit:?}");
@@ -234,7 +200,7 @@ async fn recovery_codes_sign_in_once_each_are_emailed_and_regenerate(api: Api) {
     let user = api.signed_up("recover@example.com").await;
     let (_, codes) = api.with_app(&user).await;
     let mails = api.app.messages_to(&user.email).len();
-    let login = api.login(&user.email, "d1").await;
+    let login = api.login(&user.email, PASSWORD, "d1").await;
     // Typed in upper case and without its dash, it still counts.
     let typed = codes[0].replace('-', "").to_uppercase();
     let used = api.mfa(&login.body["challenge_id"], "recovery_code", &typed, "d1").await;
@@ -242,7 +208,7 @@ async fn recovery_codes_sign_in_once_each_are_emailed_and_regenerate(api: Api) {
     let sent = api.app.messages_to(&user.email);
     assert_eq!(sent.len(), mails + 1, "the use is e-mailed");
     assert!(sent.last().unwrap().to_string().contains("recovery code"), "{}", sent.last().unwrap());
-    let login = api.login(&user.email, "d1").await;
+    let login = api.login(&user.email, PASSWORD, "d1").await;
     let reused = api.mfa(&login.body["challenge_id"], "recovery_code", &codes[0], "d1").await;
     assert_eq!(reused.code(), "invalid_code", "single use");
     let view = api.get("/v1/me/factors", &user.auth()).await;
@@ -254,7 +220,7 @@ async fn recovery_codes_sign_in_once_each_are_emailed_and_regenerate(api: Api) {
         fresh.body["recovery_codes"].as_array().unwrap().iter().map(|c| c.as_str().unwrap().to_owned()).collect();
     assert_eq!(fresh.len(), 10);
     assert!(fresh.iter().all(|c| !codes.contains(c)));
-    let login = api.login(&user.email, "d1").await;
+    let login = api.login(&user.email, PASSWORD, "d1").await;
     let old = api.mfa(&login.body["challenge_id"], "recovery_code", &codes[1], "d1").await;
     assert_eq!(old.code(), "invalid_code", "the old codes are void");
     let new = api.mfa(&login.body["challenge_id"], "recovery_code", &fresh[1], "d1").await;
@@ -272,11 +238,11 @@ async fn recovery_codes_sign_in_once_each_are_emailed_and_regenerate(api: Api) {
 async fn a_user_with_an_app_gets_no_sms_unless_it_picks_it(api: Api) {
     let phone = "+41791230001";
     let user = api.signed_up("choice@example.com").await;
-    api.add_phone(&user, phone).await;
+    api.add_phone(&user.bearer, phone).await;
     let (secret, _) = api.with_app(&user).await;
     api.advance(61);
     let texts = api.app.messages_to(phone).len();
-    let login = api.login(&user.email, "d1").await;
+    let login = api.login(&user.email, PASSWORD, "d1").await;
     assert_eq!(login.body["factors"], json!(["totp", "sms", "recovery_code"]), "{}", login.body);
     assert_eq!(api.app.messages_to(phone).len(), texts, "no SMS is spent on a user with an app");
     let challenge = login.body["challenge_id"].clone();
@@ -292,8 +258,8 @@ async fn a_user_with_an_app_gets_no_sms_unless_it_picks_it(api: Api) {
     assert!(done.body["access_token"].is_string(), "{}", done.body);
     // The app still answers another login.
     api.advance(30);
-    let login = api.login(&user.email, "d2").await;
-    let code = totp_at(&secret, api.now(), 6);
+    let login = api.login(&user.email, PASSWORD, "d2").await;
+    let code = totp_at(&secret, api.now().timestamp(), 6);
     assert!(api.mfa(&login.body["challenge_id"], "totp", &code, "d2").await.body["access_token"].is_string());
 }
 
@@ -301,18 +267,18 @@ async fn app_codes_have_five_tries_per_login_and_fifteen_per_user(api: Api) {
     let user = api.signed_up("tries@example.com").await;
     let (secret, _) = api.with_app(&user).await;
     api.advance(30);
-    let login = api.login(&user.email, "d1").await;
+    let login = api.login(&user.email, PASSWORD, "d1").await;
     for _ in 0..5 {
         assert_eq!(api.mfa(&login.body["challenge_id"], "totp", "000000", "d1").await.code(), "invalid_code");
     }
-    let right = totp_at(&secret, api.now(), 6);
+    let right = totp_at(&secret, api.now().timestamp(), 6);
     let spent = api.mfa(&login.body["challenge_id"], "totp", &right, "d1").await;
     assert_eq!(spent.code(), "invalid_code", "the login's tries are spent: {}", spent.body);
     // Across logins the user has 15 tries in 15 minutes (5 spent so far;
     // the enrollment's confirmation has an allowance of its own).
     let mut answers = Vec::new();
     for n in 0..3 {
-        let login = api.login(&user.email, &format!("d{n}")).await;
+        let login = api.login(&user.email, PASSWORD, &format!("d{n}")).await;
         for _ in 0..4 {
             answers
                 .push(api.mfa(&login.body["challenge_id"], "totp", "000000", &format!("d{n}")).await.code().to_owned());
@@ -321,8 +287,8 @@ async fn app_codes_have_five_tries_per_login_and_fifteen_per_user(api: Api) {
     assert_eq!(answers.iter().filter(|c| *c == "invalid_code").count(), 10, "{answers:?}");
     assert!(answers[10..].iter().all(|c| c == "rate_limited"), "{answers:?}");
     api.advance(15 * 60);
-    let login = api.login(&user.email, "d9").await;
-    let right = totp_at(&secret, api.now(), 6);
+    let login = api.login(&user.email, PASSWORD, "d9").await;
+    let right = totp_at(&secret, api.now().timestamp(), 6);
     assert!(api.mfa(&login.body["challenge_id"], "totp", &right, "d9").await.body["access_token"].is_string());
 }
 
@@ -332,7 +298,7 @@ async fn fifty_parallel_app_codes_spend_five_tries_and_one_right_code_signs_in_o
     api.advance(30);
     // 50 wrong guesses at once: five are compared, the rest refused alike,
     // and the right code after them no longer works for this login.
-    let login = api.login(&user.email, "d1").await;
+    let login = api.login(&user.email, PASSWORD, "d1").await;
     let challenge = login.body["challenge_id"].clone();
     let guesses = (0..50).map(|n| {
         let code = format!("{:06}", 100_000 + n);
@@ -341,7 +307,7 @@ async fn fifty_parallel_app_codes_spend_five_tries_and_one_right_code_signs_in_o
         async move { api.mfa(&challenge, "totp", &code, "d1").await }
     });
     let answers = futures::future::join_all(guesses).await;
-    let right = totp_at(&secret, api.now(), 6);
+    let right = totp_at(&secret, api.now().timestamp(), 6);
     let codes: Vec<&str> = answers.iter().map(|a| a.code()).collect();
     assert!(answers.iter().all(|a| a.code() == "invalid_code" || a.body["access_token"].is_string()), "{codes:?}");
     let late = api.mfa(&challenge, "totp", &right, "d1").await;
@@ -353,9 +319,9 @@ async fn fifty_parallel_app_codes_spend_five_tries_and_one_right_code_signs_in_o
     // The right code sent 50 times at once (on a fresh login and step):
     // exactly one sign-in.
     api.advance(15 * 60);
-    let login = api.login(&user.email, "d2").await;
+    let login = api.login(&user.email, PASSWORD, "d2").await;
     let challenge = login.body["challenge_id"].clone();
-    let right = totp_at(&secret, api.now(), 6);
+    let right = totp_at(&secret, api.now().timestamp(), 6);
     let same = (0..50).map(|_| api.mfa(&challenge, "totp", &right, "d2"));
     let answers = futures::future::join_all(same).await;
     let tokens = answers.iter().filter(|a| a.body["access_token"].is_string()).count();
@@ -370,7 +336,7 @@ async fn one_recovery_code_sent_fifty_times_at_once_signs_in_once(api: Api) {
     let (_, codes) = api.with_app(&user).await;
     let mut challenges = Vec::new();
     for n in 0..10 {
-        let login = api.login(&user.email, &format!("r{n}")).await;
+        let login = api.login(&user.email, PASSWORD, &format!("r{n}")).await;
         challenges.push((login.body["challenge_id"].clone(), format!("r{n}")));
     }
     let (api, code) = (&api, codes[0].as_str());
@@ -391,10 +357,10 @@ async fn a_tenant_without_sms_requires_a_second_factor_by_email_or_app(api: Api)
     let phone = "+41791230002";
     let user = api.signed_up("nosms@example.com").await;
     // A verified phone is still no SMS factor here.
-    api.add_phone(&user, phone).await;
+    api.add_phone(&user.bearer, phone).await;
     api.advance(61);
     let texts = api.app.messages_to(phone).len();
-    let login = api.login(&user.email, "d1").await;
+    let login = api.login(&user.email, PASSWORD, "d1").await;
     assert_eq!(login.body["factors"], json!(["email"]), "{}", login.body);
     assert_eq!(login.body["channel"], "email", "the one factor is sent at once");
     let mfa_sms = api.mfa(&login.body["challenge_id"], "sms", CODE, "d1").await;
@@ -403,9 +369,9 @@ async fn a_tenant_without_sms_requires_a_second_factor_by_email_or_app(api: Api)
     assert!(done.body["access_token"].is_string(), "{}", done.body);
     let (secret, _) = api.with_app(&user).await;
     api.advance(61);
-    let login = api.login(&user.email, "d1").await;
+    let login = api.login(&user.email, PASSWORD, "d1").await;
     assert_eq!(login.body["factors"], json!(["totp", "recovery_code"]), "{}", login.body);
-    let code = totp_at(&secret, api.now(), 6);
+    let code = totp_at(&secret, api.now().timestamp(), 6);
     assert!(api.mfa(&login.body["challenge_id"], "totp", &code, "d1").await.body["access_token"].is_string());
     assert_eq!(api.app.messages_to(phone).len(), texts, "no SMS at all for sign-in");
     let view = api.get("/v1/me/factors", &user.auth()).await;
@@ -416,22 +382,22 @@ async fn a_tenant_without_sms_requires_a_second_factor_by_email_or_app(api: Api)
 async fn a_tenant_that_stops_allowing_a_users_factor_never_lets_the_password_alone_in(api: Api) {
     let phone = "+41791230003";
     let user = api.signed_up("policy@example.com").await;
-    api.add_phone(&user, phone).await;
+    api.add_phone(&user.bearer, phone).await;
     let mut tenant = api.app.tenant.clone();
     tenant.policy.second_factors.allowed = vec![Factor::Totp, Factor::Email, Factor::RecoveryCode];
     shared::domain::tenant::save_tenant(api.app.app.store.as_ref(), &tenant).await.unwrap();
     api.advance(61); // past the instance's policy cache
-    let login = api.login(&user.email, "d1").await;
+    let login = api.login(&user.email, PASSWORD, "d1").await;
     assert_eq!(login.body["factors"], json!(["email"]), "SMS gone, the e-mail code instead: {}", login.body);
     assert!(api.mfa(&login.body["challenge_id"], "email", CODE, "d1").await.body["access_token"].is_string());
     tenant.policy.second_factors.allowed = vec![Factor::Totp];
     shared::domain::tenant::save_tenant(api.app.app.store.as_ref(), &tenant).await.unwrap();
     api.advance(61);
-    let refused = api.login(&user.email, "d1").await;
+    let refused = api.login(&user.email, PASSWORD, "d1").await;
     assert_eq!((refused.status, refused.code()), (StatusCode::FORBIDDEN, "mfa_unavailable"), "{}", refused.body);
     // A user who never had 2FA signs in as before.
     let plain = api.signed_up("plain@example.com").await;
-    assert!(api.login(&plain.email, "d1").await.body["access_token"].is_string());
+    assert!(api.login(&plain.email, PASSWORD, "d1").await.body["access_token"].is_string());
 }
 
 async fn a_guesser_with_the_password_cannot_lock_the_owners_device_out(api: Api) {
@@ -439,14 +405,14 @@ async fn a_guesser_with_the_password_cannot_lock_the_owners_device_out(api: Api)
     let (secret, _) = api.with_app(&user).await;
     api.advance(30);
     // The owner signs in once on its phone: that device gets a device token.
-    let login = api.login(&user.email, "phone").await;
-    let code = totp_at(&secret, api.now(), 6);
+    let login = api.login(&user.email, PASSWORD, "phone").await;
+    let code = totp_at(&secret, api.now().timestamp(), 6);
     let owner = api.mfa(&login.body["challenge_id"], "totp", &code, "phone").await;
     let cookie = format!("registrar_device={}", owner.body["device_token"].as_str().expect("a device token"));
     // A guesser elsewhere spends the user's shared allowance.
     let mut last = String::new();
     for n in 0..4 {
-        let login = api.login(&user.email, &format!("x{n}")).await;
+        let login = api.login(&user.email, PASSWORD, &format!("x{n}")).await;
         for _ in 0..5 {
             last = api.mfa(&login.body["challenge_id"], "totp", "000000", &format!("x{n}")).await.code().to_owned();
         }
@@ -455,7 +421,7 @@ async fn a_guesser_with_the_password_cannot_lock_the_owners_device_out(api: Api)
     api.advance(30);
     let owners = [("X-Device-ID", "phone"), ("Cookie", cookie.as_str())];
     let login = api.post("/v1/auth/login", json!({ "username": user.email, "password": PASSWORD }), &owners).await;
-    let code = totp_at(&secret, api.now(), 6);
+    let code = totp_at(&secret, api.now().timestamp(), 6);
     let body = json!({ "challenge_id": login.body["challenge_id"], "factor": "totp", "code": code });
     let again = api.post("/v1/auth/mfa", body, &owners).await;
     assert!(again.body["access_token"].is_string(), "the owner's device has its own: {}", again.body);
@@ -470,10 +436,10 @@ async fn an_enrollment_waits_fifteen_minutes_for_its_first_code(api: Api) {
     let secret = base32(enrolled.body["secret"].as_str().unwrap());
     api.advance(15 * 60 + 1);
     // Signed in again (the access token has expired meanwhile).
-    let tokens = api.login(&user.email, "d1").await;
+    let tokens = api.login(&user.email, PASSWORD, "d1").await;
     let user =
         Signed { email: user.email, bearer: format!("Bearer {}", tokens.body["access_token"].as_str().unwrap()) };
-    let code = totp_at(&secret, api.now(), 6);
+    let code = totp_at(&secret, api.now().timestamp(), 6);
     let late = api.post("/v1/me/factors/totp/confirm", json!({ "code": code }), &user.auth()).await;
     assert_eq!((late.status, late.code()), (StatusCode::CONFLICT, "totp_not_enrolled"), "{}", late.body);
     api.with_app(&user).await;
@@ -501,7 +467,7 @@ async fn an_app_made_under_an_earlier_code_key_is_no_factor_and_may_be_replaced(
     let version = shared::ports::Condition::Version(item.version);
     api.app.app.store.put(shared::ports::Item::new(key, body, None), version).await.unwrap();
     api.advance(61);
-    let login = api.login(&user.email, "d1").await;
+    let login = api.login(&user.email, PASSWORD, "d1").await;
     assert_eq!(login.body["factors"], json!(["email"]), "the e-mailed code instead: {}", login.body);
     let by_code = api.mfa(&login.body["challenge_id"], "recovery_code", &codes[0], "d1").await;
     assert_eq!(by_code.body["errors"][0]["field"], "factor", "the old codes are not offered: {}", by_code.body);
@@ -511,9 +477,9 @@ async fn an_app_made_under_an_earlier_code_key_is_no_factor_and_may_be_replaced(
     let (secret, fresh) = api.with_app(&user).await;
     assert_eq!(fresh.len(), 10, "new recovery codes with the new enrollment");
     api.advance(30);
-    let login = api.login(&user.email, "d1").await;
+    let login = api.login(&user.email, PASSWORD, "d1").await;
     assert_eq!(login.body["factors"], json!(["totp", "recovery_code"]), "{}", login.body);
-    let code = totp_at(&secret, api.now(), 6);
+    let code = totp_at(&secret, api.now().timestamp(), 6);
     assert!(api.mfa(&login.body["challenge_id"], "totp", &code, "d1").await.body["access_token"].is_string());
 }
 

@@ -1,48 +1,35 @@
 //! Privileged registration, the account lifecycle, the audit trail and
 //! reference data (docs/back-office.md) over HTTP, on both stores.
 
-mod common;
-
-use common::{Answer, Api, Backend};
-
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use shared::domain::tenant::{Policy, RoleRule, TenantEntry};
 use shared::table::email_lock_key;
 
-const PASSWORD: &str = "Str0ng!Pass";
-const CODE: &str = "123456";
+use crate::common::{Answer, Api, Backend, CODE, Flows, PASSWORD};
 
 /// The test app for a backend (for `on_both_stores!`).
 async fn api(backend: Backend) -> Api {
-    Api::new(backend).await
+    // Who reaches whom, with a password sign-in: the second factor the
+    // back office asks for by default (`back_office_mfa`) is proven in
+    // tests/api/security.rs and tests/deploy/iam.rs.
+    let mut policy =
+        Policy { phone_required: false, sandbox_code: Some(CODE.into()), back_office_mfa: false, ..Policy::default() };
+    // A seed spelling, kept as given, that only admin tokens grant.
+    policy.roles.push(RoleRule { name: "ADMIN".into(), granted_by: vec!["admin".into()] });
+    // A reference kind of the tenant's own, named in two languages.
+    let names = |pairs: &[(&str, &str)]| pairs.iter().map(|(l, n)| ((*l).to_owned(), (*n).to_owned())).collect();
+    policy.reference.insert(
+        "civil-statuses".into(),
+        vec![
+            TenantEntry { code: "SINGLE".into(), names: names(&[("en", "Single"), ("de", "Ledig")]) },
+            TenantEntry { code: "MARRIED".into(), names: names(&[("en", "Married"), ("fr", "Marié")]) },
+        ],
+    );
+    Api::start(backend, policy).await
 }
 
 impl Api {
-    async fn new(backend: Backend) -> Self {
-        // Who reaches whom, with a password sign-in: the second factor the
-        // back office asks for by default (`back_office_mfa`) is proven in
-        // tests/security.rs and tests/iam.rs.
-        let mut policy = Policy {
-            phone_required: false,
-            sandbox_code: Some(CODE.into()),
-            back_office_mfa: false,
-            ..Policy::default()
-        };
-        // A seed spelling, kept as given, that only admin tokens grant.
-        policy.roles.push(RoleRule { name: "ADMIN".into(), granted_by: vec!["admin".into()] });
-        // A reference kind of the tenant's own, named in two languages.
-        let names = |pairs: &[(&str, &str)]| pairs.iter().map(|(l, n)| ((*l).to_owned(), (*n).to_owned())).collect();
-        policy.reference.insert(
-            "civil-statuses".into(),
-            vec![
-                TenantEntry { code: "SINGLE".into(), names: names(&[("en", "Single"), ("de", "Ledig")]) },
-                TenantEntry { code: "MARRIED".into(), names: names(&[("en", "Married"), ("fr", "Marié")]) },
-            ],
-        );
-        Self::start(backend, policy).await
-    }
-
     /// A request as `bearer` (an admin token or a user's access token).
     async fn call(&self, method: Method, path: &str, bearer: Option<&str>, body: Option<Value>) -> Answer {
         let authorization = bearer.map(|token| format!("Bearer {token}"));
@@ -71,20 +58,12 @@ impl Api {
         let created = self.create(&self.admin(), body).await;
         assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
         let id = created.body["user_id"].as_str().unwrap().to_owned();
-        (id, self.login(email).await)
+        (id, self.access_token(email).await)
     }
 
-    async fn login(&self, email: &str) -> String {
-        let answer = self
-            .http
-            .post(self.app.url("/v1/auth/login"))
-            .header("X-API-Key", &self.app.api_key)
-            .header("X-Device-ID", "d")
-            .json(&json!({ "username": email, "password": PASSWORD }))
-            .send()
-            .await
-            .unwrap();
-        let mut body: Value = answer.json().await.unwrap();
+    /// Signs in as `email` from device `d`; the access token.
+    async fn access_token(&self, email: &str) -> String {
+        let mut body = self.login(email, PASSWORD, "d").await.body;
         // A user created with its legal documents pending accepts them first.
         if body["legal_acceptance_required"] == true {
             let accept = json!({
@@ -98,13 +77,6 @@ impl Api {
     async fn status(&self, actor: &str, id: &str, status: &str, reason: &str) -> Answer {
         let body = json!({ "status": status, "reason": reason });
         self.call(Method::POST, &format!("/v1/users/{id}/status"), Some(actor), Some(body)).await
-    }
-
-    async fn audit(&self, id: &str) -> Vec<Value> {
-        let answer =
-            self.call(Method::GET, &format!("/v1/users/{id}/audit?limit=200"), Some(&self.admin()), None).await;
-        assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
-        answer.body["events"].as_array().unwrap().clone()
     }
 }
 
@@ -271,7 +243,7 @@ async fn read_scope_follows_the_creation_rules(api: Api) {
     assert_eq!(api.status(&acme, &globex_id, "S", "test").await.code(), "forbidden");
     // Another tenant's admin token is not valid here; a user of another
     // tenant does not exist here.
-    let other = Api::new(Backend::Memory).await;
+    let other = self::api(Backend::Memory).await;
     let foreign = other.call(Method::GET, &format!("/v1/users/{consumer_id}"), Some(&other.admin()), None).await;
     assert_eq!(foreign.code(), "user_not_found");
     let wrong_tenant_token =
@@ -357,7 +329,7 @@ async fn every_status_move_allowed_and_refused(api: Api) {
             let created = api.create(&admin, body).await;
             assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
             let id = created.body["user_id"].as_str().unwrap().to_owned();
-            let session = if *from == "created" { None } else { Some(api.login(&email).await) };
+            let session = if *from == "created" { None } else { Some(api.access_token(&email).await) };
             for step in path_to(from) {
                 assert_eq!(api.status(&admin, &id, step, "setup").await.status, StatusCode::OK);
             }
@@ -1198,7 +1170,7 @@ mod big_partitions {
     }
 
     async fn big(backend: Backend) -> Big {
-        let api = Api::new(backend).await;
+        let api = super::api(backend).await;
         match backend {
             Backend::Memory => Big { api, audit_entries: 10_050, users: 2_500, limit: 200 },
             Backend::DynamoDb => Big { api, audit_entries: 400, users: 300, limit: 20 },

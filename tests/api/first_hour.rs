@@ -1,14 +1,11 @@
 //! What a newcomer meets in the first hour (issue 24): answers that say
 //! what to do, in the README's order.
 
-mod common;
-
-use common::{Api, Backend};
 use reqwest::StatusCode;
 use serde_json::json;
 use shared::domain::tenant::Policy;
 
-const CODE: &str = "123456";
+use crate::common::{Api, Backend, CODE, Flows, PASSWORD};
 
 async fn api() -> Api {
     Api::start(Backend::Memory, Policy { phone_required: false, sandbox_code: Some(CODE.into()), ..Policy::default() })
@@ -58,15 +55,9 @@ async fn a_step_after_completion_says_the_sign_up_is_complete() {
 #[tokio::test]
 async fn a_passkey_for_an_account_without_one_says_so() {
     let api = api().await;
-    let tokens = api.sign_up_tokens("sms@example.com", "Str0ng!Pass", CODE).await;
-    let bearer = format!("Bearer {}", tokens["access_token"].as_str().unwrap());
-    let auth = [("Authorization", bearer.as_str())];
-    api.post("/v1/me/credentials", json!({ "type": "phone", "value": "+41791230001" }), &auth).await;
-    let verified = api.post("/v1/me/credentials/verify", json!({ "type": "phone", "code": CODE }), &auth).await;
-    assert_eq!(verified.status, StatusCode::OK, "{}", verified.body);
+    api.sign_up_with_phone("sms@example.com", "+41791230001").await;
+    let login = api.login("sms@example.com", PASSWORD, "d1").await;
     let device = [("X-Device-ID", "d1")];
-    let login =
-        api.post("/v1/auth/login", json!({ "username": "sms@example.com", "password": "Str0ng!Pass" }), &device).await;
     assert_eq!(login.body["factors"], json!(["sms"]), "{}", login.body);
     let options =
         api.post("/v1/auth/passkey/options", json!({ "challenge_id": login.body["challenge_id"] }), &device).await;

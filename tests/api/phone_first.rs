@@ -4,15 +4,12 @@
 //! completion in one transaction). On both stores, codes read from the
 //! outbox.
 
-mod common;
-
-use common::{Answer, Api, Backend};
-
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{Value, json};
 use shared::domain::tenant::{Policy, SignUpStart};
 
-const PASSWORD: &str = "Str0ng!Pass";
+use crate::common::{Answer, Api, Backend, Flows, PASSWORD};
+
 const PHONE: &str = "+41791234567";
 
 async fn backend(backend: Backend) -> Backend {
@@ -25,7 +22,8 @@ impl Api {
         Self::start(backend, policy).await
     }
 
-    async fn sign_up(&self, fields: Value) -> Answer {
+    /// Starts a sign-up with `fields` merged in.
+    async fn start_by_phone(&self, fields: Value) -> Answer {
         let mut body = json!({
             "password": PASSWORD, "first_name": "Mia", "last_name": "Phone",
             "terms_accepted": true, "privacy_policy_accepted": true,
@@ -42,11 +40,6 @@ impl Api {
     fn code(&self, to: &str) -> String {
         self.app.latest_code(to).unwrap_or_else(|| panic!("no code to {to}: {:?}", self.app.messages_to(to)))
     }
-
-    async fn me(&self, token: &str) -> Value {
-        let bearer = format!("Bearer {token}");
-        self.send(Method::GET, "/v1/me", None, &[("Authorization", &bearer)]).await.body
-    }
 }
 
 on_both_stores!(
@@ -62,7 +55,7 @@ on_both_stores!(
 async fn the_phone_first_then_the_email(backend: Backend) {
     let api = Api::phone_first(backend, true).await;
     let started = api
-        .sign_up(json!({ "phone_prefix": "+41", "phone_number": "079 123 45 67", "email": "mia@example.com" }))
+        .start_by_phone(json!({ "phone_prefix": "+41", "phone_number": "079 123 45 67", "email": "mia@example.com" }))
         .await;
     assert_eq!(
         (started.status, &started.body["next"]),
@@ -93,7 +86,7 @@ async fn the_phone_first_then_the_email(backend: Backend) {
     let done = api.verify(&id, "email", &api.code("mia@example.com")).await;
     assert_eq!(done.status, StatusCode::CREATED, "{}", done.body);
 
-    let me = api.me(done.body["access_token"].as_str().unwrap()).await;
+    let me = api.me(done.body["access_token"].as_str().unwrap()).await.body;
     assert_eq!(
         (&me["email"], &me["phone"], &me["mfa_enabled"]),
         (&json!("mia@example.com"), &json!(PHONE), &json!(true))
@@ -110,14 +103,14 @@ async fn the_phone_first_then_the_email(backend: Backend) {
 
 async fn the_phone_alone_where_no_address_is_required(backend: Backend) {
     let api = Api::phone_first(backend, false).await;
-    let started = api.sign_up(json!({ "phone": PHONE })).await;
+    let started = api.start_by_phone(json!({ "phone": PHONE })).await;
     let id = started.body["registration_id"].as_str().unwrap_or_else(|| panic!("{}", started.body)).to_owned();
     let status = api.get(&format!("/v1/registrations/{id}"), &[]).await.body;
     assert_eq!((&status["steps"], &status["email"]), (&json!(["verify_phone"]), &Value::Null), "{status}");
     let done = api.verify(&id, "phone", &api.code(PHONE)).await;
     assert_eq!(done.status, StatusCode::CREATED, "{}", done.body);
     let token = done.body["access_token"].as_str().unwrap().to_owned();
-    let me = api.me(&token).await;
+    let me = api.me(&token).await.body;
     assert_eq!((&me["email"], &me["mfa_enabled"]), (&Value::Null, &json!(false)), "{me}");
     assert_eq!(me["credentials"], json!([{ "type": "phone", "value": PHONE, "verified": true }]));
     let login =
@@ -132,9 +125,9 @@ async fn the_phone_alone_where_no_address_is_required(backend: Backend) {
     let code = api.code("late@example.com");
     let verified = api.post("/v1/me/credentials/verify", json!({ "type": "email", "code": code }), &auth).await;
     assert_eq!(verified.body["mfa_enabled"], true, "{}", verified.body);
-    assert_eq!(api.me(&token).await["email"], "late@example.com");
+    assert_eq!(api.me(&token).await.body["email"], "late@example.com");
     // An address given anyway is verified like a required one.
-    let started = api.sign_up(json!({ "phone": "+41791234568", "email": "given@example.com" })).await;
+    let started = api.start_by_phone(json!({ "phone": "+41791234568", "email": "given@example.com" })).await;
     let id = started.body["registration_id"].as_str().unwrap().to_owned();
     let next = api.verify(&id, "phone", &api.code("+41791234568")).await;
     assert_eq!(next.body["next"], "verify_email", "{}", next.body);
@@ -142,11 +135,11 @@ async fn the_phone_alone_where_no_address_is_required(backend: Backend) {
 
 async fn a_taken_phone_answers_like_a_free_one_and_never_completes(backend: Backend) {
     let api = Api::phone_first(backend, false).await;
-    let first = api.sign_up(json!({ "phone": PHONE })).await;
+    let first = api.start_by_phone(json!({ "phone": PHONE })).await;
     let id = first.body["registration_id"].as_str().unwrap().to_owned();
     assert_eq!(api.verify(&id, "phone", &api.code(PHONE)).await.status, StatusCode::CREATED);
 
-    let again = api.sign_up(json!({ "phone": PHONE })).await;
+    let again = api.start_by_phone(json!({ "phone": PHONE })).await;
     assert_eq!(again.status, first.status);
     let keys = |a: &Answer| a.body.as_object().unwrap().keys().cloned().collect::<Vec<_>>();
     assert_eq!(keys(&again), keys(&first), "the same answer as for a free phone");
@@ -161,10 +154,10 @@ async fn a_taken_phone_answers_like_a_free_one_and_never_completes(backend: Back
 
 async fn two_sign_ups_racing_for_one_phone_make_one_user(backend: Backend) {
     let api = Api::phone_first(backend, false).await;
-    let a = api.sign_up(json!({ "phone": PHONE })).await;
+    let a = api.start_by_phone(json!({ "phone": PHONE })).await;
     let code_a = api.code(PHONE);
     api.app.clock.advance(chrono::Duration::seconds(61));
-    let b = api.sign_up(json!({ "phone": "+41 79 123 45 67" })).await;
+    let b = api.start_by_phone(json!({ "phone": "+41 79 123 45 67" })).await;
     let code_b = api.code(PHONE);
     let (id_a, id_b) = (a.body["registration_id"].as_str().unwrap(), b.body["registration_id"].as_str().unwrap());
     let (done_a, done_b) = tokio::join!(api.verify(id_a, "phone", &code_a), api.verify(id_b, "phone", &code_b));
@@ -185,14 +178,14 @@ async fn the_rules_of_the_first_step(backend: Backend) {
             .map(|e| (e["field"].as_str().unwrap().to_owned(), e["code"].as_str().unwrap().to_owned()))
             .collect()
     };
-    let nothing = api.sign_up(json!({})).await;
+    let nothing = api.start_by_phone(json!({})).await;
     assert_eq!(nothing.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(fields(&nothing), [("phone".into(), "required".into()), ("email".into(), "required".into())]);
-    let bad = api.sign_up(json!({ "phone": "0791234567", "email": "x@example.com" })).await;
+    let bad = api.start_by_phone(json!({ "phone": "0791234567", "email": "x@example.com" })).await;
     assert_eq!(fields(&bad), [("phone".to_owned(), "invalid_phone".to_owned())]);
 
     // The SMS cooldown and the code's tries hold as on the e-mail-first path.
-    let started = api.sign_up(json!({ "phone": PHONE, "email": "rules@example.com" })).await;
+    let started = api.start_by_phone(json!({ "phone": PHONE, "email": "rules@example.com" })).await;
     let id = started.body["registration_id"].as_str().unwrap().to_owned();
     let resend = api.post(&format!("/v1/registrations/{id}/resend"), json!({ "channel": "sms" }), &[]).await;
     assert_eq!((resend.status, resend.code()), (StatusCode::TOO_MANY_REQUESTS, "rate_limited"), "{}", resend.body);
@@ -230,13 +223,13 @@ async fn the_rules_of_the_first_step(backend: Backend) {
 /// account" notice instead of a code, and the sign-up never completes.
 async fn a_taken_address_is_told_only_to_its_owner(backend: Backend) {
     let api = Api::phone_first(backend, true).await;
-    let first = api.sign_up(json!({ "phone": PHONE, "email": "owner@example.com" })).await;
+    let first = api.start_by_phone(json!({ "phone": PHONE, "email": "owner@example.com" })).await;
     let id = first.body["registration_id"].as_str().unwrap().to_owned();
     assert_eq!(api.verify(&id, "phone", &api.code(PHONE)).await.body["next"], "verify_email");
     assert_eq!(api.verify(&id, "email", &api.code("owner@example.com")).await.status, StatusCode::CREATED);
 
     let other = "+41791234569";
-    let again = api.sign_up(json!({ "phone": other, "email": "owner@example.com" })).await;
+    let again = api.start_by_phone(json!({ "phone": other, "email": "owner@example.com" })).await;
     let id = again.body["registration_id"].as_str().unwrap().to_owned();
     let next = api.verify(&id, "phone", &api.code(other)).await;
     assert_eq!((next.status, &next.body["next"]), (StatusCode::OK, &json!("verify_email")), "{}", next.body);

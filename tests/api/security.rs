@@ -5,17 +5,13 @@
 //! Each over HTTP against the local API, on both stores where a store is
 //! involved.
 
-mod common;
-
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use common::{Answer, Api, Backend};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use shared::domain::tenant::{CodePolicy, Policy, SmsPolicy};
 
-const PASSWORD: &str = "Str0ng!Pass";
-const CODE: &str = "123456";
+use crate::common::{self, Answer, Api, Backend, CODE, Flows, PASSWORD};
 
 /// A tenant whose codes are the sandbox's fixed `123456`, whose sign-up
 /// asks for a phone (so a signed-up user has SMS 2FA), and whose
@@ -47,7 +43,7 @@ fn bearer(token: &str) -> String {
 impl Api {
     /// Signs up with an e-mail and a phone (both verified: SMS 2FA from
     /// then on); the registration id and the completion's answer.
-    async fn sign_up_with_phone(&self, email: &str, phone: &str) -> (String, Value) {
+    async fn register_with_phone(&self, email: &str, phone: &str) -> (String, Value) {
         let body = json!({
             "email": email, "password": PASSWORD, "first_name": "Anna", "last_name": "Muster",
             "terms_accepted": true, "privacy_policy_accepted": true,
@@ -65,17 +61,11 @@ impl Api {
         (id, done.body)
     }
 
-    async fn login(&self, username: &str, password: &str, device: &str) -> Answer {
-        self.post("/v1/auth/login", json!({ "username": username, "password": password }), &[("X-Device-ID", device)])
-            .await
-    }
-
     /// Signs in through the SMS code; the tokens.
     async fn login_with_sms(&self, username: &str, device: &str) -> Value {
         let login = self.login(username, PASSWORD, device).await;
         assert_eq!(login.body["mfa_required"], true, "{}", login.body);
-        let answer = json!({ "challenge_id": login.body["challenge_id"], "code": CODE });
-        let tokens = self.post("/v1/auth/mfa", answer, &[("X-Device-ID", device)]).await;
+        let tokens = self.mfa(&login.body["challenge_id"], "sms", CODE, device).await;
         assert_eq!(tokens.status, StatusCode::OK, "{}", tokens.body);
         tokens.body
     }
@@ -99,10 +89,6 @@ impl Api {
         let created = self.as_admin(Method::POST, "/v1/users", Some(body)).await;
         assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
         created.body["user_id"].as_str().unwrap().to_owned()
-    }
-
-    async fn refresh(&self, refresh_token: &Value, device: &str) -> Answer {
-        self.post("/v1/auth/refresh", json!({ "refresh_token": refresh_token }), &[("X-Device-ID", device)]).await
     }
 }
 
@@ -133,7 +119,7 @@ async fn removed_roles_are_gone_from_the_next_refreshed_token(api: Api) {
 
     let patched = api.as_admin(Method::PATCH, &format!("/v1/users/{id}"), Some(json!({ "roles": [] }))).await;
     assert_eq!(patched.status, StatusCode::OK, "{}", patched.body);
-    let refreshed = api.refresh(&tokens["refresh_token"], "d1").await;
+    let refreshed = api.refresh(tokens["refresh_token"].as_str().unwrap(), "d1").await;
     assert_eq!(refreshed.status, StatusCode::OK, "{}", refreshed.body);
     let after = claims(refreshed.body["access_token"].as_str().unwrap());
     assert_eq!(after["roles"], json!([]), "the removed role is gone: {after}");
@@ -144,14 +130,14 @@ async fn removed_roles_are_gone_from_the_next_refreshed_token(api: Api) {
     // And a role granted later arrives the same way.
     let granted = api.as_admin(Method::PATCH, &format!("/v1/users/{id}"), Some(json!({ "roles": ["member"] }))).await;
     assert_eq!(granted.status, StatusCode::OK, "{}", granted.body);
-    let again = api.refresh(&refreshed.body["refresh_token"], "d1").await;
+    let again = api.refresh(refreshed.body["refresh_token"].as_str().unwrap(), "d1").await;
     assert_eq!(claims(again.body["access_token"].as_str().unwrap())["roles"], json!(["member"]));
 }
 
 /// First factor, second factor, then the new password the back office
 /// required: the old password alone cannot choose the owner's new one.
 async fn a_required_new_password_is_asked_for_only_after_the_second_factor(api: Api) {
-    let (_, done) = api.sign_up_with_phone("order@example.com", "+41791110001").await;
+    let (_, done) = api.register_with_phone("order@example.com", "+41791110001").await;
     let id = done["user_id"].as_str().unwrap().to_owned();
     let required = json!({ "method": "required", "reason": "rotation" });
     let asked = api.as_admin(Method::POST, &format!("/v1/users/{id}/password-reset"), Some(required)).await;
@@ -216,14 +202,14 @@ async fn fifty_parallel_wrong_step_ups_compare_at_most_five_and_end_the_session(
     let right = json!({ "current_password": PASSWORD, "new_password": "N3w!Secret" });
     let after = api.post("/v1/me/password", right, &[("Authorization", auth.as_str())]).await;
     assert_eq!(after.status, StatusCode::UNAUTHORIZED, "{}", after.body);
-    assert_eq!(api.refresh(&tokens["refresh_token"], "d1").await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(api.refresh(tokens["refresh_token"].as_str().unwrap(), "d1").await.status, StatusCode::UNAUTHORIZED);
     // The account itself is not locked: a new sign-in works.
     assert!(api.login("burst@example.com", PASSWORD, "d2").await.body["access_token"].is_string());
 }
 
 /// Closing erases every copy: the completed sign-up answers 404 after it.
 async fn closing_the_account_erases_its_sign_up_record(api: Api) {
-    let (registration, done) = api.sign_up_with_phone("erase@example.com", "+41791110002").await;
+    let (registration, done) = api.register_with_phone("erase@example.com", "+41791110002").await;
     let status = api.get(&format!("/v1/registrations/{registration}"), &[]).await;
     assert_eq!(status.status, StatusCode::OK, "{}", status.body);
     assert_eq!(status.body["email"], "erase@example.com");
@@ -291,7 +277,7 @@ async fn fifty_parallel_starts_and_resends_send_at_most_five_emails(api: Api) {
 /// may be sent again; never with a factor the login would not offer (the
 /// e-mail's code cannot stand in for the SMS).
 async fn a_login_within_the_sms_cooldown_answers_the_challenge_with_other_factors(api: Api) {
-    api.sign_up_with_phone("again@example.com", "+41791110003").await;
+    api.register_with_phone("again@example.com", "+41791110003").await;
     let tokens = api.login_with_sms("again@example.com", "d1").await;
     let auth = bearer(tokens["access_token"].as_str().unwrap());
     let out = api.send(Method::POST, "/v1/auth/logout", None, &[("Authorization", &auth), ("X-Device-ID", "d1")]).await;
@@ -328,7 +314,7 @@ async fn a_login_within_the_sms_cooldown_answers_the_challenge_with_other_factor
 /// spend two allowances: a sign-up flood that spends the first (3 an hour
 /// here) leaves 2FA texts going.
 async fn a_sign_up_flood_leaves_two_factor_texts_going(api: Api) {
-    api.sign_up_with_phone("first@example.com", "+41791110004").await;
+    api.register_with_phone("first@example.com", "+41791110004").await;
     let mut refused = None;
     for n in 0..3 {
         let body = json!({

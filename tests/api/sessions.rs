@@ -4,21 +4,17 @@
 //! timeout (`refresh.idle_timeout_secs`). Time moves only through the injected
 //! clock.
 
-mod common;
-
-use common::{Answer, Api, Backend};
-
 use chrono::{DateTime, Duration, Utc};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use shared::domain::ids::{SessionId, UserId};
 use shared::domain::policy::RefreshPolicy;
 use shared::domain::tenant::{IpLimits, Policy};
-use shared::ports::{Clock, Condition, Item};
+use shared::ports::{Condition, Item};
 use shared::table::session_key;
 
-const PASSWORD: &str = "Str0ng!Pass";
-const CODE: &str = "123456";
+use crate::common::{Answer, Api, Backend, CODE, Flows, PASSWORD};
+
 /// The tenant's idle timeout in these tests: one hour.
 const IDLE_SECS: i64 = 3600;
 
@@ -60,17 +56,8 @@ fn time(value: &Value) -> DateTime<Utc> {
 }
 
 impl Api {
-    fn advance(&self, seconds: i64) {
-        self.app.clock.advance(Duration::seconds(seconds));
-    }
-
-    fn now(&self) -> DateTime<Utc> {
-        self.app.clock.now()
-    }
-
-    async fn sign_in(&self, email: &str, device: &'static str) -> Device {
-        let body = json!({ "username": email, "password": PASSWORD });
-        let answer = self.post("/v1/auth/login", body, &[("X-Device-ID", device)]).await;
+    async fn signed_in(&self, email: &str, device: &'static str) -> Device {
+        let answer = self.login(email, PASSWORD, device).await;
         assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
         let refresh = answer.body["refresh_token"].as_str().expect("tokens").to_owned();
         Device {
@@ -83,18 +70,13 @@ impl Api {
     }
 
     /// Refreshes `device`'s tokens; on success it holds the new ones.
-    async fn refresh(&self, device: &mut Device) -> Answer {
-        let body = json!({ "refresh_token": device.refresh });
-        let answer = self.post("/v1/auth/refresh", body, &[("X-Device-ID", device.name)]).await;
+    async fn refresh_device(&self, device: &mut Device) -> Answer {
+        let answer = self.refresh(&device.refresh, device.name).await;
         if answer.status == StatusCode::OK {
             device.refresh = answer.body["refresh_token"].as_str().unwrap().to_owned();
             device.access = answer.body["access_token"].as_str().unwrap().to_owned();
         }
         answer
-    }
-
-    async fn me(&self, device: &Device) -> Answer {
-        self.get("/v1/me", &[("Authorization", &device.bearer())]).await
     }
 
     async fn sessions(&self, device: &Device) -> Answer {
@@ -112,14 +94,6 @@ impl Api {
         let auth = device.bearer();
         self.send(Method::DELETE, &format!("/v1/me/sessions/{id}"), None, &[("Authorization", &auth)]).await
     }
-
-    /// The user's audit events, newest first (through the admin token).
-    async fn audit(&self, user_id: &str) -> Vec<Value> {
-        let admin = format!("Bearer {}", self.app.admin_token);
-        let answer = self.get(&format!("/v1/users/{user_id}/audit"), &[("Authorization", &admin)]).await;
-        assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
-        answer.body["events"].as_array().unwrap().clone()
-    }
 }
 
 on_both_stores!(
@@ -132,14 +106,14 @@ on_both_stores!(
 );
 
 async fn a_user_lists_its_live_sessions_and_ends_another_devices(api: Api) {
-    api.sign_up_tokens("anna@example.com", PASSWORD, CODE).await;
+    api.sign_up("anna@example.com").await;
     api.advance(1);
-    let mut phone = api.sign_in("anna@example.com", "phone").await;
+    let mut phone = api.signed_in("anna@example.com", "phone").await;
     api.advance(1);
-    let mut laptop = api.sign_in("anna@example.com", "laptop").await;
+    let mut laptop = api.signed_in("anna@example.com", "laptop").await;
     let other_user = {
-        api.sign_up_tokens("otto@example.com", PASSWORD, CODE).await;
-        api.sign_in("otto@example.com", "otto-phone").await
+        api.sign_up("otto@example.com").await;
+        api.signed_in("otto@example.com", "otto-phone").await
     };
 
     let list = api.sessions(&laptop).await;
@@ -169,12 +143,12 @@ async fn a_user_lists_its_live_sessions_and_ends_another_devices(api: Api) {
     assert_eq!(ended.status, StatusCode::OK, "{}", ended.body);
     assert!(ended.body["message"].is_string(), "{}", ended.body);
     assert!(ended.headers.get("set-cookie").is_none(), "the caller's own cookie stays");
-    let refused = api.refresh(&mut phone).await;
+    let refused = api.refresh_device(&mut phone).await;
     assert_eq!((refused.status, refused.code()), (StatusCode::UNAUTHORIZED, "invalid_token"));
-    assert_eq!(api.me(&phone).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(api.me(&phone.access).await.status, StatusCode::UNAUTHORIZED);
     assert_eq!(api.sessions(&phone).await.code(), "invalid_token");
-    assert_eq!(api.me(&laptop).await.status, StatusCode::OK);
-    assert_eq!(api.refresh(&mut laptop).await.status, StatusCode::OK);
+    assert_eq!(api.me(&laptop.access).await.status, StatusCode::OK);
+    assert_eq!(api.refresh_device(&mut laptop).await.status, StatusCode::OK);
     assert_eq!(api.listed(&laptop, &phone.session_id).await, Value::Null, "no longer listed");
     let events = api.audit(&laptop.user_id).await;
     let audited = events.iter().find(|e| e["event"] == "session_ended").expect("audited");
@@ -192,14 +166,14 @@ async fn a_user_lists_its_live_sessions_and_ends_another_devices(api: Api) {
         assert_eq!(answer.body["errors"][0]["field"], "id", "{}", answer.body);
         assert_eq!(answer.body["errors"][0]["code"], "invalid_id", "{}", answer.body);
     }
-    assert_eq!(api.me(&laptop).await.status, StatusCode::OK, "none of that touched the caller");
+    assert_eq!(api.me(&laptop.access).await.status, StatusCode::OK, "none of that touched the caller");
 }
 
 async fn no_user_reaches_another_users_session(api: Api) {
-    api.sign_up_tokens("eve@example.com", PASSWORD, CODE).await;
-    let eve = api.sign_in("eve@example.com", "eve-laptop").await;
-    api.sign_up_tokens("bob@example.com", PASSWORD, CODE).await;
-    let mut bob = api.sign_in("bob@example.com", "bob-phone").await;
+    api.sign_up("eve@example.com").await;
+    let eve = api.signed_in("eve@example.com", "eve-laptop").await;
+    api.sign_up("bob@example.com").await;
+    let mut bob = api.signed_in("bob@example.com", "bob-phone").await;
 
     // Eve names Bob's session: the same 404 as for an unknown id.
     let refused = api.end(&eve, &bob.session_id).await;
@@ -212,55 +186,55 @@ async fn no_user_reaches_another_users_session(api: Api) {
     };
     assert_eq!(strip(&refused), strip(&unknown), "nothing tells an existing session of another user apart");
     // Bob's session lives on, and Eve's list never shows it.
-    assert_eq!(api.me(&bob).await.status, StatusCode::OK);
-    assert_eq!(api.refresh(&mut bob).await.status, StatusCode::OK);
+    assert_eq!(api.me(&bob.access).await.status, StatusCode::OK);
+    assert_eq!(api.refresh_device(&mut bob).await.status, StatusCode::OK);
     assert_eq!(api.listed(&eve, &bob.session_id).await, Value::Null);
     assert!(!api.audit(&bob.user_id).await.iter().any(|e| e["event"] == "session_ended"));
 }
 
 async fn ending_the_own_session_is_a_logout(api: Api) {
-    api.sign_up_tokens("own@example.com", PASSWORD, CODE).await;
-    let mut tablet = api.sign_in("own@example.com", "tablet").await;
-    let desktop = api.sign_in("own@example.com", "desktop").await;
+    api.sign_up("own@example.com").await;
+    let mut tablet = api.signed_in("own@example.com", "tablet").await;
+    let desktop = api.signed_in("own@example.com", "desktop").await;
     let ended = api.end(&tablet, &tablet.session_id).await;
     assert_eq!(ended.status, StatusCode::OK, "{}", ended.body);
     let cookie = ended.headers["set-cookie"].to_str().unwrap();
     assert!(cookie.starts_with("refresh_token=;") && cookie.contains("Max-Age=0"), "cleared: {cookie}");
-    assert_eq!(api.me(&tablet).await.status, StatusCode::UNAUTHORIZED);
-    assert_eq!(api.refresh(&mut tablet).await.code(), "invalid_token");
-    assert_eq!(api.me(&desktop).await.status, StatusCode::OK, "only that session ended");
+    assert_eq!(api.me(&tablet.access).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(api.refresh_device(&mut tablet).await.code(), "invalid_token");
+    assert_eq!(api.me(&desktop.access).await.status, StatusCode::OK, "only that session ended");
     let events = api.audit(&tablet.user_id).await;
     let audited = events.iter().find(|e| e["event"] == "session_ended").expect("audited");
     assert_eq!(audited["detail"]["current"], true);
 }
 
 async fn an_idle_session_cannot_refresh_while_a_used_one_can(api: Api) {
-    let signed_up = api.sign_up_tokens("idle@example.com", PASSWORD, CODE).await;
+    let signed_up = api.sign_up("idle@example.com").await;
     let sign_up_session = session_of(signed_up["refresh_token"].as_str().unwrap());
-    let mut idle = api.sign_in("idle@example.com", "drawer").await;
-    let mut used = api.sign_in("idle@example.com", "pocket").await;
+    let mut idle = api.signed_in("idle@example.com", "drawer").await;
+    let mut used = api.signed_in("idle@example.com", "pocket").await;
     let opened = api.now();
 
     // Within the timeout both refresh; last_used_at follows the refresh,
     // created_at stays.
     api.advance(IDLE_SECS - 600);
-    assert_eq!(api.refresh(&mut used).await.status, StatusCode::OK);
+    assert_eq!(api.refresh_device(&mut used).await.status, StatusCode::OK);
     let listed = api.listed(&used, &used.session_id).await;
     assert_eq!((time(&listed["created_at"]), time(&listed["last_used_at"])), (opened, api.now()), "{listed}");
     assert_eq!(time(&api.listed(&used, &idle.session_id).await["last_used_at"]), opened);
 
     // Exactly the timeout since the last use is not past it.
     api.advance(600);
-    assert_eq!(api.refresh(&mut idle).await.status, StatusCode::OK, "an hour to the second");
+    assert_eq!(api.refresh_device(&mut idle).await.status, StatusCode::OK, "an hour to the second");
     let used_at = api.now();
 
     // One second past the timeout: the refresh fails like an expired
     // session, and the session is gone (its access token with it), while
     // the one refreshed within the hour goes on.
     api.advance(IDLE_SECS - 600);
-    assert_eq!(api.refresh(&mut used).await.status, StatusCode::OK);
+    assert_eq!(api.refresh_device(&mut used).await.status, StatusCode::OK);
     api.advance(601);
-    let refused = api.refresh(&mut idle).await;
+    let refused = api.refresh_device(&mut idle).await;
     assert_eq!((refused.status, refused.code()), (StatusCode::UNAUTHORIZED, "invalid_token"), "{}", refused.body);
     let (user, session) = (UserId::parse(&idle.user_id).unwrap(), SessionId::parse(&idle.session_id).unwrap());
     assert_eq!(api.app.app.store.get(&session_key(&user, &session)).await.unwrap(), None, "the session ended");
@@ -268,9 +242,9 @@ async fn an_idle_session_cannot_refresh_while_a_used_one_can(api: Api) {
     let audited = events.iter().find(|e| e["event"] == "session_idle_timeout").expect("audited");
     assert_eq!(audited["detail"]["session_id"], idle.session_id.as_str());
     assert_eq!(time(&audited["detail"]["last_used_at"]), used_at);
-    assert_eq!(api.refresh(&mut idle).await.code(), "invalid_token", "and stays ended");
-    assert_eq!(api.refresh(&mut used).await.status, StatusCode::OK);
-    assert_eq!(api.me(&used).await.status, StatusCode::OK);
+    assert_eq!(api.refresh_device(&mut idle).await.code(), "invalid_token", "and stays ended");
+    assert_eq!(api.refresh_device(&mut used).await.status, StatusCode::OK);
+    assert_eq!(api.me(&used.access).await.status, StatusCode::OK);
 
     // The list holds live sessions only: the sign-up's, unused since it
     // opened, is idle (its item not yet deleted) and not shown.
@@ -283,9 +257,9 @@ async fn an_idle_session_cannot_refresh_while_a_used_one_can(api: Api) {
 }
 
 async fn a_session_stored_before_last_used_at_counts_from_its_sign_in(api: Api) {
-    api.sign_up_tokens("old@example.com", PASSWORD, CODE).await;
-    let mut old = api.sign_in("old@example.com", "old-device").await;
-    let current = api.sign_in("old@example.com", "new-device").await;
+    api.sign_up("old@example.com").await;
+    let mut old = api.signed_in("old@example.com", "old-device").await;
+    let current = api.signed_in("old@example.com", "new-device").await;
     let opened = api.now();
     // The session item as versions before `last_used_at` wrote it.
     let key = session_key(&UserId::parse(&old.user_id).unwrap(), &SessionId::parse(&old.session_id).unwrap());
@@ -296,6 +270,6 @@ async fn a_session_stored_before_last_used_at_counts_from_its_sign_in(api: Api) 
 
     api.advance(600);
     assert_eq!(time(&api.listed(&current, &old.session_id).await["last_used_at"]), opened, "from its sign-in");
-    assert_eq!(api.refresh(&mut old).await.status, StatusCode::OK, "within the hour");
+    assert_eq!(api.refresh_device(&mut old).await.status, StatusCode::OK, "within the hour");
     assert_eq!(time(&api.listed(&current, &old.session_id).await["last_used_at"]), api.now(), "written now");
 }

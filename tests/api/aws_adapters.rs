@@ -1,8 +1,6 @@
 //! The SES v2, SNS and DynamoDB adapters through the real AWS SDK against
 //! moto's server; what was sent is read back from moto's recorded state.
 
-mod common;
-
 use std::sync::Arc;
 
 use reqwest::StatusCode;
@@ -12,6 +10,8 @@ use shared::adapters::sns::SnsTexter;
 use shared::domain::tenant::Policy;
 use shared::ports::{Email, Mailer, Sms, Texter};
 use shared::testing::{TestOptions, spawn_app};
+
+use crate::common;
 
 async fn verified_sender(domain: &str) -> aws_sdk_sesv2::Client {
     let client = aws_sdk_sesv2::Client::new(&common::moto_sdk());

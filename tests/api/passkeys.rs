@@ -5,19 +5,14 @@
 //! (replay, wrong origin, wrong relying party, expired and reused
 //! ceremonies, no user verification, a cloned credential's counter).
 
-mod common;
-
-use common::{Answer, Api, Backend};
-
-use chrono::Duration;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use shared::domain::policy::PasskeyPolicy;
 use shared::domain::tenant::{IpLimits, Policy};
 use shared::soft_authenticator::SoftAuthenticator;
 
-const PASSWORD: &str = "Str0ng!Pass";
-const CODE: &str = "123456";
+use crate::common::{Answer, Api, Backend, CODE, Flows, PASSWORD};
+
 const ORIGIN: &str = "http://localhost:3000";
 
 async fn api(backend: Backend) -> Api {
@@ -29,13 +24,9 @@ async fn api(backend: Backend) -> Api {
 }
 
 impl Api {
-    fn advance(&self, seconds: i64) {
-        self.app.clock.advance(Duration::seconds(seconds));
-    }
-
     /// Signs up with the e-mail alone; the bearer header.
     async fn bearer(&self, email: &str) -> String {
-        let done = self.sign_up_tokens(email, PASSWORD, CODE).await;
+        let done = self.sign_up(email).await;
         format!("Bearer {}", done["access_token"].as_str().expect("tokens"))
     }
 

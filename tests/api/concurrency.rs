@@ -2,8 +2,6 @@
 //! one e-mail leave exactly one user; 50 parallel refreshes of one token all
 //! get the same successor (refresh tokens, docs/sessions-and-keys.md).
 
-mod common;
-
 use std::sync::Arc;
 
 use futures::future::join_all;
@@ -13,7 +11,7 @@ use shared::adapters::system::ManualClock;
 use shared::domain::tenant::{CodePolicy, IpLimits, Policy};
 use shared::testing::{TestApp, TestOptions, spawn_app};
 
-const CODE: &str = "123456";
+use crate::common::{self, CODE};
 
 async fn app() -> TestApp {
     let clock = Arc::new(ManualClock::at_test_start());

@@ -1,15 +1,10 @@
 //! A store, SES or SNS failure injected at each step of the login, 2FA,
 //! password-reset and status-change flows answers 503, leaves nothing
-//! half-written, and the flow can be resumed. Also: sign-up and
-//! forgot-password take the same time whether or not the address exists
-//! (medians over repeated runs).
-
-mod common;
-
-use common::Backend;
+//! half-written, and the flow can be resumed. (That sign-up and
+//! forgot-password take the same time whether or not the address exists:
+//! tests/timing.rs.)
 
 use std::sync::Arc;
-use std::time::{Duration as StdDuration, Instant};
 
 use chrono::Duration;
 use reqwest::{Client, StatusCode};
@@ -17,18 +12,13 @@ use serde_json::{Value, json};
 use shared::domain::tenant::Policy;
 use shared::testing::{TestApp, TestOptions, spawn_app};
 
-const CODE: &str = "123456";
-const PASSWORD: &str = "Str0ng!Pass";
+use crate::common::{self, Backend, CODE, Flows, PASSWORD};
 
 async fn app_on(backend: Backend) -> TestApp {
     let clock = Arc::new(shared::adapters::system::ManualClock::at_test_start());
     let store = common::store_for(backend, clock.clone()).await;
     let policy = Policy { phone_required: false, sandbox_code: Some(CODE.into()), ..Policy::default() };
     spawn_app(TestOptions { policy, store, senders: None, clock: Some(clock) }).await
-}
-
-async fn app() -> TestApp {
-    app_on(Backend::Memory).await
 }
 
 on_both_stores!(
@@ -42,21 +32,6 @@ on_both_stores!(
 async fn post(app: &TestApp, path: &str, body: Value, headers: &[(&str, &str)]) -> (StatusCode, Value) {
     let answer = common::request(&Client::new(), app, reqwest::Method::POST, path, Some(body), headers).await;
     (answer.status, answer.body)
-}
-
-async fn sign_up(app: &TestApp, email: &str) -> Value {
-    let (_, started) = post(
-        app,
-        "/v1/registrations",
-        json!({
-            "email": email, "password": PASSWORD, "first_name": "F", "last_name": "L",
-            "terms_accepted": true, "privacy_policy_accepted": true,
-        }),
-        &[],
-    )
-    .await;
-    let id = started["registration_id"].as_str().unwrap().to_owned();
-    post(app, &format!("/v1/registrations/{id}/email/verify"), json!({ "code": CODE }), &[]).await.1
 }
 
 /// Runs `step` with the store failing from its first call, then its second,
@@ -82,7 +57,7 @@ where
 }
 
 async fn login_survives_a_store_failure_at_every_step(app: TestApp) {
-    sign_up(&app, "login@example.com").await;
+    app.sign_up("login@example.com").await;
     let login = || {
         post(
             &app,
@@ -105,7 +80,7 @@ async fn login_survives_a_store_failure_at_every_step(app: TestApp) {
 }
 
 async fn two_factor_login_resumes_after_sms_and_store_failures(app: TestApp) {
-    let tokens = sign_up(&app, "mfa@example.com").await;
+    let tokens = app.sign_up("mfa@example.com").await;
     let bearer = format!("Bearer {}", tokens["access_token"].as_str().unwrap());
     post(
         &app,
@@ -143,7 +118,7 @@ async fn two_factor_login_resumes_after_sms_and_store_failures(app: TestApp) {
 }
 
 async fn password_reset_resumes_after_mail_and_store_failures(app: TestApp) {
-    sign_up(&app, "reset@example.com").await;
+    app.sign_up("reset@example.com").await;
     app.sender.fail_email(true);
     let forgot = || post(&app, "/v1/auth/password/forgot", json!({ "email": "reset@example.com" }), &[]);
     let (status, _) = forgot().await;
@@ -171,7 +146,7 @@ async fn password_reset_resumes_after_mail_and_store_failures(app: TestApp) {
 }
 
 async fn a_status_change_is_all_or_nothing(app: TestApp) {
-    let tokens = sign_up(&app, "status@example.com").await;
+    let tokens = app.sign_up("status@example.com").await;
     let id = tokens["user_id"].as_str().unwrap().to_owned();
     let admin = format!("Bearer {}", app.admin_token);
     let path = format!("/v1/users/{id}/status");
@@ -197,47 +172,4 @@ async fn a_status_change_is_all_or_nothing(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(me.status(), StatusCode::UNAUTHORIZED, "sessions revoked");
-}
-
-fn median(mut samples: Vec<StdDuration>) -> StdDuration {
-    samples.sort();
-    samples[samples.len() / 2]
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sign_up_and_forgot_take_the_same_time_for_taken_and_new_addresses() {
-    let app = app().await;
-    sign_up(&app, "taken@example.com").await;
-    let (mut taken, mut fresh, mut known, mut unknown) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    for round in 0..9 {
-        for (email, samples) in [("taken@example.com", &mut taken), (&*format!("new{round}@example.com"), &mut fresh)] {
-            let started = Instant::now();
-            let (status, _) = post(
-                &app,
-                "/v1/registrations",
-                json!({
-                    "email": email, "password": PASSWORD, "first_name": "F", "last_name": "L",
-                    "terms_accepted": true, "privacy_policy_accepted": true,
-                }),
-                &[],
-            )
-            .await;
-            samples.push(started.elapsed());
-            assert_eq!(status, StatusCode::ACCEPTED);
-        }
-        for (email, samples) in
-            [("taken@example.com", &mut known), (&*format!("nobody{round}@example.com"), &mut unknown)]
-        {
-            let started = Instant::now();
-            let (status, _) = post(&app, "/v1/auth/password/forgot", json!({ "email": email }), &[]).await;
-            samples.push(started.elapsed());
-            assert_eq!(status, StatusCode::ACCEPTED);
-        }
-        app.clock.advance(Duration::hours(1)); // past every limit and cooldown
-    }
-    let ratio = |a: Vec<StdDuration>, b: Vec<StdDuration>| median(a).as_secs_f64() / median(b).as_secs_f64();
-    let sign_up_ratio = ratio(taken, fresh);
-    let forgot_ratio = ratio(known, unknown);
-    assert!((0.5..2.0).contains(&sign_up_ratio), "sign-up taken/new: {sign_up_ratio}");
-    assert!((0.33..3.0).contains(&forgot_ratio), "forgot known/unknown: {forgot_ratio}");
 }

@@ -4,8 +4,6 @@
 //! placeholders (registration id, challenge id, tokens) are swapped for the
 //! prepared ones.
 
-mod common;
-
 use std::sync::Arc;
 
 use chrono::Duration;
@@ -29,6 +27,8 @@ use shared::soft_authenticator::SoftAuthenticator;
 use shared::table::{email_lock_key, user_key};
 use shared::testing::{TestOptions, build_app};
 
+use crate::common::{self, CODE, PASSWORD};
+
 const EVENT_API_KEY: &str = "sk_sandbox_events_example_key";
 const EVENT_REGISTRATION: &str = "reg_01a214ebb5f4742abc6ee99dd3ac47d9";
 const EVENT_CHALLENGE: &str = "chl_01a214ebb5f4742abc6ee99dd3ac47d9";
@@ -37,8 +37,6 @@ const EVENT_REFRESH: &str = "rt_example_refresh_token";
 const EVENT_USER: &str = "usr_01a214ebb5f4742abc6ee99dd3ac47d9";
 const EVENT_ADMIN_TOKEN: &str = "adm_local_events_example_admin_token";
 const DEVICE: &str = "device-events-1";
-const CODE: &str = "123456";
-const PASSWORD: &str = "Str0ng!Pass";
 const ORIGIN: &str = "http://localhost:3000";
 const EVENT_CEREMONY: &str = "cer_01a214ebb5f4742abc6ee99dd3ac47d9";
 const EVENT_PASSKEY: &str = "pk_01a214ebb5f4742abc6ee99dd3ac47d9";
@@ -228,7 +226,7 @@ async fn start_registration_event() {
 async fn problems_carry_api_gateways_request_id() {
     let (status, body, headers) = fixture(true).await.answer("get-me").await;
     assert_eq!(status, 401, "{body}");
-    let event: Value = serde_json::from_str(include_str!("../events/get-me.json")).unwrap();
+    let event: Value = serde_json::from_str(include_str!("../../events/get-me.json")).unwrap();
     let id = event["requestContext"]["requestId"].as_str().unwrap();
     assert_ne!(event["headers"]["x-request-id"].as_str(), Some(id), "the event carries a caller's id as well");
     assert_eq!(headers["x-request-id"], id);
