@@ -410,6 +410,21 @@ def main(directory, out):
     w(f"Moving 2FA off SMS takes the month from ${own + sms:,.0f} to ${own + app_extra + sms_app:,.0f} "
       f"({(own + app_extra + sms_app) / (own + sms) * 100:.0f}%), or ${own + app_extra:,.0f} without any SMS.")
     w("")
+    ci = load(directory, "ci-time.json")
+    if ci:
+        w("## 6. CI time")
+        w("")
+        w(f"A cold `bash .ci/run` (`scripts/ci-time.sh`: a fresh clone of {ci['commit']}, an empty `target/`, "
+          f"{ci['cores']} cores): {ci['total_seconds'] / 60:.1f} minutes in all, "
+          f"{(ci['total_seconds'] - ci['tools_seconds']) / 60:.1f} without installing the tools "
+          f"(virtualenvs from the package index, {ci['tools_seconds'] / 60:.1f} minutes); exit {ci['exit']}"
+          + (f", {ci['tests']['passed']} tests passed, {ci['tests']['failed']} failed." if ci.get("tests") else "."))
+        w("")
+        w("| phase | minutes |")
+        w("|---|---|")
+        for phase in ci["phases"]:
+            w(f"| {phase['phase']} | {phase['seconds'] / 60:.1f} |")
+        w("")
     pathlib.Path(out).write_text("\n".join(lines) + "\n", encoding="utf-8")
     print(f"wrote {out}")
 

@@ -149,66 +149,6 @@ pub async fn end_idle(app: &App, session: &Session) -> Result<(), Error> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::domain::policy::{Policy, RefreshPolicy};
-
-    fn tenant(idle_secs: i64) -> Tenant {
-        let refresh = RefreshPolicy { idle_timeout_secs: idle_secs };
-        Tenant { id: "t".into(), name: "T".into(), policy: Policy { refresh, ..Policy::default() } }
-    }
-
-    fn session(created: DateTime<Utc>, last_used: Option<DateTime<Utc>>) -> Session {
-        Session {
-            id: SessionId::parse("ses_1").unwrap(),
-            user_id: UserId::parse("usr_1").unwrap(),
-            tenant_id: "t".into(),
-            device_id: Some("d".into()),
-            amr: Vec::new(),
-            created_at: created,
-            expires_at: created + Duration::days(14),
-            epoch: 0,
-            auth_time: Some(created),
-            last_used_at: last_used,
-        }
-    }
-
-    #[test]
-    fn a_session_is_idle_only_past_the_timeout_since_its_last_use() {
-        let t0 = DateTime::parse_from_rfc3339("2026-11-20T09:00:00Z").unwrap().to_utc();
-        let tenant = tenant(3600);
-        let used = session(t0, Some(t0 + Duration::hours(5)));
-        assert!(!idle(&tenant, &used, t0 + Duration::hours(6)), "exactly the timeout is not past it");
-        assert!(idle(&tenant, &used, t0 + Duration::hours(6) + Duration::seconds(1)));
-        // An item from before `last_used_at` counts from its opening.
-        let old = session(t0, None);
-        assert_eq!(old.last_used(), t0);
-        assert!(idle(&tenant, &old, t0 + Duration::hours(1) + Duration::seconds(1)));
-    }
-
-    #[test]
-    fn live_means_this_users_unexpired_current_epoch_and_not_idle() {
-        let t0 = DateTime::parse_from_rfc3339("2026-11-20T09:00:00Z").unwrap().to_utc();
-        let tenant = tenant(30 * 24 * 3600);
-        let mut user: User = serde_json::from_value(serde_json::json!({
-            "id": "usr_1", "tenant_id": "t", "user_type": "consumer", "status": "active", "email": "a@b.ch",
-            "email_verified_at": null, "phone": null, "phone_verified_at": null, "password_hash": "x",
-            "first_name": "A", "last_name": "B", "language": "en", "terms": null, "privacy": null,
-            "created_at": "2026-11-20T09:00:00Z", "updated_at": "2026-11-20T09:00:00Z",
-        }))
-        .unwrap();
-        let s = session(t0, Some(t0));
-        assert!(live(&tenant, &user, &s, t0 + Duration::days(1)));
-        assert!(!live(&tenant, &user, &s, t0 + Duration::days(14)), "expired");
-        let mut foreign = s.clone();
-        foreign.user_id = UserId::parse("usr_2").unwrap();
-        assert!(!live(&tenant, &user, &foreign, t0));
-        user.end_sessions(None);
-        assert!(!live(&tenant, &user, &s, t0), "an ended epoch");
-    }
-}
-
 /// How long a rotated refresh token still returns its successor.
 pub const REFRESH_GRACE_SECS: i64 = 10;
 
@@ -337,4 +277,64 @@ pub async fn logout_all(app: &App, user_id: &UserId) -> Result<usize, Error> {
         }
     }
     Err(Error::Conflict)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::policy::{Policy, RefreshPolicy};
+
+    fn tenant(idle_secs: i64) -> Tenant {
+        let refresh = RefreshPolicy { idle_timeout_secs: idle_secs };
+        Tenant { id: "t".into(), name: "T".into(), policy: Policy { refresh, ..Policy::default() } }
+    }
+
+    fn session(created: DateTime<Utc>, last_used: Option<DateTime<Utc>>) -> Session {
+        Session {
+            id: SessionId::parse("ses_1").unwrap(),
+            user_id: UserId::parse("usr_1").unwrap(),
+            tenant_id: "t".into(),
+            device_id: Some("d".into()),
+            amr: Vec::new(),
+            created_at: created,
+            expires_at: created + Duration::days(14),
+            epoch: 0,
+            auth_time: Some(created),
+            last_used_at: last_used,
+        }
+    }
+
+    #[test]
+    fn a_session_is_idle_only_past_the_timeout_since_its_last_use() {
+        let t0 = DateTime::parse_from_rfc3339("2026-11-20T09:00:00Z").unwrap().to_utc();
+        let tenant = tenant(3600);
+        let used = session(t0, Some(t0 + Duration::hours(5)));
+        assert!(!idle(&tenant, &used, t0 + Duration::hours(6)), "exactly the timeout is not past it");
+        assert!(idle(&tenant, &used, t0 + Duration::hours(6) + Duration::seconds(1)));
+        // An item from before `last_used_at` counts from its opening.
+        let old = session(t0, None);
+        assert_eq!(old.last_used(), t0);
+        assert!(idle(&tenant, &old, t0 + Duration::hours(1) + Duration::seconds(1)));
+    }
+
+    #[test]
+    fn live_means_this_users_unexpired_current_epoch_and_not_idle() {
+        let t0 = DateTime::parse_from_rfc3339("2026-11-20T09:00:00Z").unwrap().to_utc();
+        let tenant = tenant(30 * 24 * 3600);
+        let mut user: User = serde_json::from_value(serde_json::json!({
+            "id": "usr_1", "tenant_id": "t", "user_type": "consumer", "status": "active", "email": "a@b.ch",
+            "email_verified_at": null, "phone": null, "phone_verified_at": null, "password_hash": "x",
+            "first_name": "A", "last_name": "B", "language": "en", "terms": null, "privacy": null,
+            "created_at": "2026-11-20T09:00:00Z", "updated_at": "2026-11-20T09:00:00Z",
+        }))
+        .unwrap();
+        let s = session(t0, Some(t0));
+        assert!(live(&tenant, &user, &s, t0 + Duration::days(1)));
+        assert!(!live(&tenant, &user, &s, t0 + Duration::days(14)), "expired");
+        let mut foreign = s.clone();
+        foreign.user_id = UserId::parse("usr_2").unwrap();
+        assert!(!live(&tenant, &user, &foreign, t0));
+        user.end_sessions(None);
+        assert!(!live(&tenant, &user, &s, t0), "an ended epoch");
+    }
 }

@@ -377,6 +377,19 @@ impl Status {
     }
 }
 
+/// A login name as the lookup sees it (the normalized e-mail or E.164
+/// phone), so every spelling of one name shares one failure counter whether
+/// or not an account exists.
+pub fn normalized_name(username: &str) -> String {
+    if let Ok(email) = EmailAddress::parse(username) {
+        return email.to_string();
+    }
+    if let Ok(phone) = Phone::parse(username) {
+        return phone.as_str().to_owned();
+    }
+    username.trim().to_lowercase()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -433,17 +446,4 @@ mod tests {
         assert_eq!(parse_name("  Anna "), Ok("Anna".to_owned()));
         assert_eq!(parse_name("a\u{0}b"), Err("invalid_characters"));
     }
-}
-
-/// A login name as the lookup sees it (the normalized e-mail or E.164
-/// phone), so every spelling of one name shares one failure counter whether
-/// or not an account exists.
-pub fn normalized_name(username: &str) -> String {
-    if let Ok(email) = EmailAddress::parse(username) {
-        return email.to_string();
-    }
-    if let Ok(phone) = Phone::parse(username) {
-        return phone.as_str().to_owned();
-    }
-    username.trim().to_lowercase()
 }
