@@ -417,7 +417,8 @@ def main(directory, out):
         w(f"A cold `bash .ci/run` (`scripts/ci-time.sh`: a fresh clone of {ci['commit']}, an empty `target/`, "
           f"{ci['cores']} cores): {ci['total_seconds'] / 60:.1f} minutes in all, "
           f"{(ci['total_seconds'] - ci['tools_seconds']) / 60:.1f} without installing the tools "
-          f"(virtualenvs from the package index, {ci['tools_seconds'] / 60:.1f} minutes); exit {ci['exit']}"
+          f"(virtualenvs from the package index, with pip's download cache as the machine had it, "
+          f"{ci['tools_seconds'] / 60:.1f} minutes); exit {ci['exit']}"
           + (f", {ci['tests']['passed']} tests passed, {ci['tests']['failed']} failed." if ci.get("tests") else "."))
         w("")
         w("| phase | minutes |")
