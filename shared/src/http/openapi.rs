@@ -29,6 +29,17 @@ pub fn render(document: &Value) -> String {
     text
 }
 
+/// Where a first factor's answer leads: the steps its `challenge_id` feeds.
+fn login_links() -> Value {
+    let challenge = json!({ "challenge_id": "$response.body#/challenge_id" });
+    json!({
+        "VerifyMfa": { "operationId": "verify-mfa", "requestBody": challenge },
+        "SendMfaCode": { "operationId": "send-mfa-code", "requestBody": challenge },
+        "CompletePasswordChallenge": { "operationId": "complete-password-challenge", "requestBody": challenge },
+        "AcceptLegalDocuments": { "operationId": "accept-legal-documents", "requestBody": challenge },
+    })
+}
+
 fn string() -> Value {
     json!({ "type": "string" })
 }
@@ -524,40 +535,20 @@ fn operation(endpoint: Endpoint) -> Operation {
         // A sign-up that started with the phone goes on to the e-mail (200).
         Endpoint::VerifyRegistrationPhone => with_body(registration::CodeBody::schema(), (200, step()), POST_PROBLEMS),
         Endpoint::ResendRegistrationCode => with_body(registration::ResendBody::schema(), (202, step()), POST_PROBLEMS),
-        Endpoint::Login => {
-            let challenge = json!({ "challenge_id": "$response.body#/challenge_id" });
-            Operation {
-                device: true,
-                links: json!({
-                    "VerifyMfa": { "operationId": "verify-mfa", "requestBody": challenge },
-                    "SendMfaCode": { "operationId": "send-mfa-code", "requestBody": challenge },
-                    "CompletePasswordChallenge": {
-                        "operationId": "complete-password-challenge", "requestBody": challenge,
-                    },
-                    "AcceptLegalDocuments": { "operationId": "accept-legal-documents", "requestBody": challenge },
-                }),
-                ..with_body(auth::LoginBody::schema(), (200, login_answer()), &[400, 403, 413, 415, 422, 429])
-            }
-        }
+        Endpoint::Login => Operation {
+            device: true,
+            links: login_links(),
+            ..with_body(auth::LoginBody::schema(), (200, login_answer()), &[400, 403, 413, 415, 422, 429])
+        },
         Endpoint::SendSignInCode => Operation {
             device: true,
             ..with_body(auth::SignInCodeSendBody::schema(), (202, message()), &[400, 403, 413, 415, 422, 429])
         },
-        Endpoint::SignInWithCode => {
-            let challenge = json!({ "challenge_id": "$response.body#/challenge_id" });
-            Operation {
-                device: true,
-                links: json!({
-                    "VerifyMfa": { "operationId": "verify-mfa", "requestBody": challenge },
-                    "SendMfaCode": { "operationId": "send-mfa-code", "requestBody": challenge },
-                    "CompletePasswordChallenge": {
-                        "operationId": "complete-password-challenge", "requestBody": challenge,
-                    },
-                    "AcceptLegalDocuments": { "operationId": "accept-legal-documents", "requestBody": challenge },
-                }),
-                ..with_body(auth::SignInCodeBody::schema(), (200, login_answer()), &[400, 403, 413, 415, 422, 429])
-            }
-        }
+        Endpoint::SignInWithCode => Operation {
+            device: true,
+            links: login_links(),
+            ..with_body(auth::SignInCodeBody::schema(), (200, login_answer()), &[400, 403, 413, 415, 422, 429])
+        },
         Endpoint::VerifyMfa => Operation {
             device: true,
             ..with_body(auth::MfaBody::schema(), (200, login_answer()), &[400, 403, 404, 413, 415, 422, 429])

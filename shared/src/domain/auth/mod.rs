@@ -313,3 +313,44 @@ pub(super) async fn note_refusal(
         tracing::warn!(user_id = %user.id, error = %err, "refused sign-in not audited");
     }
 }
+
+/// Counts one sign-in request from the caller's address against the
+/// tenant's `ip_limits.logins_per_5_min`: `login-ip` for first factors and
+/// passkey ceremonies, `mfa-ip` for second-factor answers.
+pub(super) async fn count_ip(app: &App, tenant: &Tenant, origin: &Origin<'_>, scope: &str) -> Result<(), Error> {
+    let per_ip = tenant.policy.ip_limits.logins_per_5_min;
+    super::limits::count(app, scope, &format!("{}#{}", tenant.id, origin.ip), 300, per_ip).await
+}
+
+/// Who a first factor (a password, a sign-in code) claims to be: the user
+/// the name finds (with its version and whether the name was its phone),
+/// the device token's id if the device proved it signed in before, and the
+/// lockout counter the attempt spends from (the device's, the account's,
+/// or the unknown name's).
+pub(super) struct Claimant {
+    pub(super) found: Option<(User, u64, bool)>,
+    pub(super) trusted: Option<String>,
+    pub(super) failures: crate::ports::Key,
+}
+
+impl Claimant {
+    pub(super) async fn of(app: &App, tenant: &Tenant, username: &str, origin: &Origin<'_>) -> Result<Self, Error> {
+        let found = find_user(app, tenant, username).await?;
+        let user = found.as_ref().map(|(user, ..)| user);
+        let trusted = user.and_then(|user| super::credentials::trusted_device(app, tenant, user, origin.device_token));
+        let failures = super::credentials::failures_key(app, tenant, user, username, trusted.as_deref())?;
+        Ok(Self { found, trusted, failures })
+    }
+
+    pub(super) fn user(&self) -> Option<&User> {
+        self.found.as_ref().map(|(user, ..)| user)
+    }
+
+    /// `refused`, after noting it in a known user's audit trail.
+    pub(super) async fn refused(&self, app: &App, refused: Error, device_id: &str) -> Error {
+        if let Some(user) = self.user() {
+            note_refusal(app, user, &self.failures, &refused, device_id, self.trusted.is_some()).await;
+        }
+        refused
+    }
+}

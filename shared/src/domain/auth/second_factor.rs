@@ -98,8 +98,7 @@ pub async fn verify_mfa(
     code: &str,
     origin: Origin<'_>,
 ) -> Result<LoginOutcome, Error> {
-    let per_ip = tenant.policy.ip_limits.logins_per_5_min;
-    limits::count(app, "mfa-ip", &format!("{}#{}", tenant.id, origin.ip), 300, per_ip).await?;
+    super::count_ip(app, tenant, &origin, "mfa-ip").await?;
     let device_id = origin.device_id;
     // A challenge that is gone (spent by the right code, expired) answers
     // like a wrong code: during a burst, the requests after a success must

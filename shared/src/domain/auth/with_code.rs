@@ -16,7 +16,7 @@ use chrono::Duration;
 use super::{LoginOutcome, LoginVia, Origin, continue_login};
 use crate::app::App;
 use crate::domain::codes::{PendingCode, draw_code, hash_code, spend_try};
-use crate::domain::credentials::{Attempt, failures_key, spend_attempt, trusted_device};
+use crate::domain::credentials::{Attempt, spend_attempt};
 use crate::domain::error::Error;
 use crate::domain::factors::amr_of;
 use crate::domain::ids::UserId;
@@ -78,8 +78,7 @@ pub async fn send_sign_in_code(
     origin: Origin<'_>,
 ) -> Result<(), Error> {
     let factor = channel(tenant, username, asked)?;
-    let per_ip = tenant.policy.ip_limits.logins_per_5_min;
-    limits::count(app, "login-ip", &format!("{}#{}", tenant.id, origin.ip), 300, per_ip).await?;
+    super::count_ip(app, tenant, &origin, "login-ip").await?;
     // Keyed by the name as typed (normalized), known or not: the same 429
     // for everyone.
     let name = limits::destination(app, &tenant.id, &normalized_name(username))?;
@@ -191,19 +190,10 @@ pub async fn sign_in_with_code(
     if !any_code_method(tenant) {
         return Err(Error::SignInMethodDisabled);
     }
-    let per_ip = tenant.policy.ip_limits.logins_per_5_min;
-    limits::count(app, "login-ip", &format!("{}#{}", tenant.id, origin.ip), 300, per_ip).await?;
-    let found = super::find_user(app, tenant, username).await?;
-    let user = found.as_ref().map(|(user, ..)| user);
-    let trusted = user.and_then(|user| trusted_device(app, tenant, user, origin.device_token));
-    let failures = failures_key(app, tenant, user, username, trusted.as_deref())?;
-    let refuse = |refused: Error| async {
-        if let Some(user) = user {
-            super::note_refusal(app, user, &failures, &refused, origin.device_id, trusted.is_some()).await;
-        }
-        refused
-    };
-    let count = match spend_attempt(app, &failures).await? {
+    super::count_ip(app, tenant, &origin, "login-ip").await?;
+    let claimant = super::Claimant::of(app, tenant, username, &origin).await?;
+    let refuse = |refused: Error| claimant.refused(app, refused, origin.device_id);
+    let count = match spend_attempt(app, &claimant.failures).await? {
         Attempt::Locked { retry_after } => {
             return Err(refuse(Error::InvalidCredentials { retry_after: Some(retry_after) }).await);
         }
@@ -234,7 +224,7 @@ pub async fn sign_in_with_code(
     let right = spend_try(app, &record.code, &candidate, max_tries).await?;
     // The code proves the inbox or phone it went to, for the user it was
     // drawn for, while that is still the user's (a decoy names no user).
-    let Some(user) = user.filter(|user| right && user.id.as_str() == record.user_id).cloned() else {
+    let Some(user) = claimant.user().filter(|user| right && user.id.as_str() == record.user_id).cloned() else {
         return Err(refuse(wrong(count)).await);
     };
     // Still where the code went, and no session end since (a password
@@ -255,7 +245,7 @@ pub async fn sign_in_with_code(
     // failures.
     let writes = vec![
         Write::Delete { key, condition: Condition::Version(version) },
-        Write::Delete { key: failures, condition: Condition::Always },
+        Write::Delete { key: claimant.failures.clone(), condition: Condition::Always },
     ];
     let via = LoginVia {
         device_id: origin.device_id,

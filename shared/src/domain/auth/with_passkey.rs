@@ -6,7 +6,6 @@ use super::{LoginOutcome, LoginVia, Origin, challenge_factors, continue_login, l
 use crate::app::App;
 use crate::domain::error::Error;
 use crate::domain::ids::ChallengeId;
-use crate::domain::limits;
 use crate::domain::policy::Factor;
 use crate::domain::policy::SignInMethod;
 use crate::domain::tenant::Tenant;
@@ -24,8 +23,7 @@ pub async fn passkey_options(
     challenge_id: Option<&ChallengeId>,
     origin: Origin<'_>,
 ) -> Result<(String, serde_json::Value), Error> {
-    let per_ip = tenant.policy.ip_limits.logins_per_5_min;
-    limits::count(app, "login-ip", &format!("{}#{}", tenant.id, origin.ip), 300, per_ip).await?;
+    super::count_ip(app, tenant, &origin, "login-ip").await?;
     let owner = match challenge_id {
         None if !tenant.policy.allows_sign_in(SignInMethod::Passkey) => return Err(Error::SignInMethodDisabled),
         None => None,
@@ -53,8 +51,7 @@ pub async fn sign_in_with_passkey(
     credential: serde_json::Value,
     origin: Origin<'_>,
 ) -> Result<LoginOutcome, Error> {
-    let per_ip = tenant.policy.ip_limits.logins_per_5_min;
-    limits::count(app, "login-ip", &format!("{}#{}", tenant.id, origin.ip), 300, per_ip).await?;
+    super::count_ip(app, tenant, &origin, "login-ip").await?;
     let device_id = origin.device_id;
     let asserted = crate::domain::passkeys::finish_sign_in(app, tenant, ceremony_id, credential, device_id).await?;
     if asserted.ceremony.challenge_id.is_none() && !tenant.policy.allows_sign_in(SignInMethod::Passkey) {

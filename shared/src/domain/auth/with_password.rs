@@ -4,9 +4,8 @@
 
 use super::{LoginOutcome, LoginVia, Origin, continue_login};
 use crate::app::App;
-use crate::domain::credentials::{failures_key, spend_password_attempt, trusted_device};
+use crate::domain::credentials::spend_password_attempt;
 use crate::domain::error::Error;
-use crate::domain::limits;
 use crate::domain::password::{Password, hash_password, needs_rehash};
 use crate::domain::policy::SignInMethod;
 use crate::domain::tenant::Tenant;
@@ -25,19 +24,13 @@ pub async fn login(
     if !tenant.policy.allows_sign_in(SignInMethod::Password) {
         return Err(Error::SignInMethodDisabled);
     }
-    let per_ip = tenant.policy.ip_limits.logins_per_5_min;
-    limits::count(app, "login-ip", &format!("{}#{}", tenant.id, origin.ip), 300, per_ip).await?;
-    let found = super::find_user(app, tenant, username).await?;
-    let user = found.as_ref().map(|(user, ..)| user);
-    let trusted = user.and_then(|user| trusted_device(app, tenant, user, origin.device_token));
-    let failures = failures_key(app, tenant, user, username, trusted.as_deref())?;
-    let hash = user.map(|user| user.password_hash.as_str());
-    if let Err(refused) = spend_password_attempt(app, &failures, password, hash).await {
-        if let Some(user) = user {
-            super::note_refusal(app, user, &failures, &refused, origin.device_id, trusted.is_some()).await;
-        }
-        return Err(refused);
+    super::count_ip(app, tenant, &origin, "login-ip").await?;
+    let claimant = super::Claimant::of(app, tenant, username, &origin).await?;
+    let hash = claimant.user().map(|user| user.password_hash.as_str());
+    if let Err(refused) = spend_password_attempt(app, &claimant.failures, password, hash).await {
+        return Err(claimant.refused(app, refused, origin.device_id).await);
     }
+    let super::Claimant { found, failures, .. } = claimant;
     let Some((mut user, version, by_phone)) = found else {
         return Err(Error::InvalidCredentials { retry_after: None });
     };
