@@ -96,6 +96,16 @@ pub enum Write {
     },
 }
 
+impl Write {
+    /// The key the write is for.
+    pub fn key(&self) -> &Key {
+        match self {
+            Write::Put { item, .. } => &item.key,
+            Write::Delete { key, .. } | Write::Check { key, .. } => key,
+        }
+    }
+}
+
 /// Why a store call failed.
 #[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
 pub enum StoreError {

@@ -11,8 +11,8 @@ use super::tenant::Tenant;
 use super::user::{User, audit_write};
 use super::values::{Status, Username, normalized_name};
 use crate::app::App;
-use crate::ports::{Condition, StoreError, Write};
-use crate::table::{self, Record, email_lock_key, phone_lock_key, registration_key, reset_key};
+use crate::ports::{Condition, Write};
+use crate::table::{self, Failed, Kind, Record, email_lock_key, phone_lock_key, registration_key, reset_key};
 
 /// Changes to a profile; `Some(None)` clears an optional field.
 #[derive(Clone, Debug, Default)]
@@ -87,10 +87,9 @@ pub fn set_username(tenant: &Tenant, user: &mut User, name: Option<Username>) ->
 pub async fn save_user(app: &App, before: &User, user: &User, mut writes: Vec<Write>) -> Result<(), Error> {
     writes.extend(table::user_index_writes(Some(before), user)?);
     let locks = table::username_lock_writes(Some(before), user)?;
-    let taken_at = (user.username.is_some() && !locks.is_empty()).then(|| writes.len() + locks.len() - 1);
     writes.extend(locks);
-    match app.store.transact(writes).await {
-        Err(StoreError::ConditionFailed { index }) if Some(index) == taken_at => Err(Error::UsernameTaken),
+    match table::commit(app.store.as_ref(), writes).await {
+        Err(Failed::Condition(Kind::UsernameLock)) => Err(Error::UsernameTaken),
         other => Ok(other?),
     }
 }

@@ -203,12 +203,14 @@ pub(crate) async fn check_current_password(
     if spent == STEP_UP_TRIES {
         let session = session_key(&user.id, &current.session_id);
         let detail = serde_json::json!({ "session_id": current.session_id, "step_up_failures": spent });
-        app.store
-            .transact(vec![
+        table::commit(
+            app.store.as_ref(),
+            vec![
                 Write::Delete { key: session, condition: Condition::Always },
                 audit_write(app, &user.id, "session_ended_step_up", detail)?,
-            ])
-            .await?;
+            ],
+        )
+        .await?;
     }
     Err(Error::IncorrectPassword { field, retry_after: None })
 }

@@ -1,6 +1,7 @@
 //! The domain's one error type; `http::problem` maps it to problem+json.
 
 use crate::ports::{SendError, StoreError};
+use crate::table::Failed;
 
 /// A problem with one field of a request.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -157,6 +158,15 @@ impl From<StoreError> for Error {
         match err {
             StoreError::ConditionFailed { .. } => Error::Conflict,
             StoreError::Unavailable(reason) => Error::Unavailable { reason, registration_id: None },
+        }
+    }
+}
+
+impl From<Failed> for Error {
+    fn from(err: Failed) -> Self {
+        match err {
+            Failed::Condition(_) => Error::Conflict,
+            Failed::Unavailable(reason) => Error::Unavailable { reason, registration_id: None },
         }
     }
 }

@@ -27,7 +27,7 @@ use super::user::{User, audit_write, load_user};
 use crate::app::App;
 use crate::i18n::text;
 use crate::ports::{Condition, Email, Key, Write};
-use crate::table::{Record, TotpFactor};
+use crate::table::{self, Record, TotpFactor};
 
 /// Recovery codes a user gets at a time.
 pub const RECOVERY_CODE_COUNT: usize = 10;
@@ -196,7 +196,7 @@ pub(crate) async fn save_factor_change(
     let mut writes = vec![user.put(Condition::Version(version))?];
     writes.extend(others);
     writes.push(audit_write(app, &user.id, event, detail)?);
-    app.store.transact(writes).await?;
+    table::commit(app.store.as_ref(), writes).await?;
     Ok(())
 }
 
@@ -246,7 +246,7 @@ pub async fn enroll_totp(
     let enrollment = TotpEnrollment { secret: generator.secret().to_base32(), otpauth_uri, qr_svg };
     user.totp = Some(factor);
     user.updated_at = app.clock.now();
-    app.store.transact(vec![user.put(Condition::Version(version))?]).await?;
+    table::commit(app.store.as_ref(), vec![user.put(Condition::Version(version))?]).await?;
     Ok(enrollment)
 }
 

@@ -18,8 +18,8 @@ use super::user::{PendingCredential, Session, User, audit_write, load_user, lock
 use super::values::{EmailAddress, PersonalDetails, Phone, Status, Username};
 use crate::app::App;
 use crate::i18n::{Arg, text};
-use crate::ports::{Condition, Email, SendError, Sms, StoreError, Write};
-use crate::table::{Record, email_lock_key, phone_lock_key, reset_key};
+use crate::ports::{Condition, Email, SendError, Sms, Write};
+use crate::table::{self, Failed, Kind, Record, email_lock_key, phone_lock_key, reset_key};
 
 /// One credential of a user.
 #[derive(Clone, Debug, Serialize)]
@@ -172,7 +172,7 @@ pub async fn add_credential(
         value: value.clone(),
         code: PendingCode::issue(app, hash, now + Duration::seconds(ttl)),
     });
-    app.store.transact(vec![user.put(Condition::Version(version))?]).await?;
+    table::commit(app.store.as_ref(), vec![user.put(Condition::Version(version))?]).await?;
     let lang = user.details.language.as_str();
     let minutes = (ttl + 59) / 60;
     let sent = match credential {
@@ -275,7 +275,7 @@ pub async fn verify_credential(
         writes.push(Write::Delete { key, condition: Condition::Always });
     }
     writes.extend(crate::table::user_index_writes(Some(&before), &user)?);
-    match app.store.transact(writes).await {
+    match table::commit(app.store.as_ref(), writes).await {
         Ok(()) if replacing => {
             sweep_sessions(app, &user).await;
             if let Some(old) = replaced {
@@ -284,11 +284,10 @@ pub async fn verify_credential(
             Ok(user.mfa_enabled())
         }
         Ok(()) => Ok(user.mfa_enabled()),
-        Err(StoreError::ConditionFailed { index: 1 }) if !same_lock => {
-            Err(if kind == "email" { Error::EmailTaken } else { Error::PhoneTaken })
-        }
+        Err(Failed::Condition(Kind::EmailLock)) => Err(Error::EmailTaken),
+        Err(Failed::Condition(Kind::PhoneLock)) => Err(Error::PhoneTaken),
         // The right code racing itself: the loser gets the failed-code answer.
-        Err(StoreError::ConditionFailed { index: 0 }) => Err(Error::InvalidCode),
+        Err(Failed::Condition(Kind::User)) => Err(Error::InvalidCode),
         Err(err) => Err(err.into()),
     }
 }
@@ -324,7 +323,7 @@ pub async fn close_account(app: &App, user_id: &UserId, password: &CurrentPasswo
     let (user, version) = active_user(app, user_id).await?;
     check_current_password(app, &user, password, "password").await?;
     let writes = close_writes(app, user, version, "user")?;
-    app.store.transact(writes).await?;
+    table::commit(app.store.as_ref(), writes).await?;
     if let Some((closed, _)) = load_user(app, user_id).await? {
         sweep_sessions(app, &closed).await;
     }

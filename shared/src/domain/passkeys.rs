@@ -23,8 +23,8 @@ use super::user::{User, audit_write, load_user};
 use crate::app::App;
 use crate::ports::{Condition, StoreError, Write};
 use crate::table::{
-    self, Ceremony, CeremonyKind, CredentialLock, PasskeyRecord, Record, ceremony_key, credential_lock_key,
-    passkey_key, passkeys_of,
+    self, Ceremony, CeremonyKind, CredentialLock, Failed, Kind, PasskeyRecord, Record, ceremony_key,
+    credential_lock_key, passkey_key, passkeys_of,
 };
 
 /// How long a ceremony waits for its second request.
@@ -122,7 +122,7 @@ pub async fn sweep(app: &App, user_id: &UserId) {
                 condition: Condition::Always,
             },
         ];
-        if let Err(err) = app.store.transact(writes).await {
+        if let Err(err) = table::commit(app.store.as_ref(), writes).await {
             tracing::warn!(%user_id, error = %err, "a passkey of a closed account left");
         }
     }
@@ -157,7 +157,7 @@ async fn store_ceremony(
         state,
         expires_at: app.clock.now() + Duration::seconds(CEREMONY_TTL_SECS),
     };
-    app.store.transact(vec![ceremony.put(Condition::NotExists)?]).await?;
+    table::commit(app.store.as_ref(), vec![ceremony.put(Condition::NotExists)?]).await?;
     Ok(ceremony.id)
 }
 
@@ -297,8 +297,8 @@ pub async fn finish_registration(
         lock.put(Condition::NotExists)?,
         audit_write(app, &user.id, "passkey_added", serde_json::json!({ "passkey_id": record.id }))?,
     ];
-    app.store.transact(writes).await.map_err(|err| match err {
-        StoreError::ConditionFailed { index: 2 } => Error::field("credential", "credential_registered"),
+    table::commit(app.store.as_ref(), writes).await.map_err(|err| match err {
+        Failed::Condition(Kind::CredentialLock) => Error::field("credential", "credential_registered"),
         other => other.into(),
     })?;
     Ok(Registered { passkey: PasskeyView::of(&record), recovery_codes: codes })
@@ -432,7 +432,7 @@ pub async fn finish_sign_in(
             // The credential is this user's: its failed use is on the trail
             // (a counter gone back is a cloned authenticator).
             let detail = serde_json::json!({ "passkey_id": lock.passkey_id, "device_id": device_id, "reason": reason });
-            app.store.transact(vec![audit_write(app, &lock.user_id, "passkey_failed", detail)?]).await?;
+            table::commit(app.store.as_ref(), vec![audit_write(app, &lock.user_id, "passkey_failed", detail)?]).await?;
             return Err(refused());
         }
     };

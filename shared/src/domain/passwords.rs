@@ -15,8 +15,8 @@ use super::user::{Session, User, audit_write, load_user, sweep_sessions, user_by
 use super::values::{EmailAddress, Status};
 use crate::app::App;
 use crate::i18n::{Arg, text};
-use crate::ports::{Condition, Email, SendError, Sms, StoreError, Write};
-use crate::table::{self, Record, ResetRecord, account_failures_key, email_lock_key, reset_key, user_key};
+use crate::ports::{Condition, Email, SendError, Sms, Write};
+use crate::table::{self, Failed, Record, ResetRecord, account_failures_key, email_lock_key, reset_key, user_key};
 
 /// How long an invitation code lives.
 pub const INVITATION_TTL_HOURS: i64 = 72;
@@ -183,8 +183,8 @@ pub async fn reset_password(
     // Every session ends with the same write as the new password.
     user.end_sessions(None);
     writes[0] = user.put(Condition::Version(user_version))?;
-    app.store.transact(writes).await.map_err(|e| match e {
-        StoreError::ConditionFailed { .. } => Error::InvalidCode,
+    table::commit(app.store.as_ref(), writes).await.map_err(|e| match e {
+        Failed::Condition(_) => Error::InvalidCode,
         other => other.into(),
     })?;
     // An invited user who just chose its first password needs no notice.
@@ -216,7 +216,7 @@ pub async fn change_password(
         user.put(Condition::Version(version))?,
         audit_write(app, &user.id, "password_changed", serde_json::json!({ "reason": "user" }))?,
     ];
-    app.store.transact(writes).await?;
+    table::commit(app.store.as_ref(), writes).await?;
     announce_password(app, tenant, &user, "password_changed").await;
     sweep_sessions(app, &user).await;
     Ok(())

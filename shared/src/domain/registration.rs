@@ -18,9 +18,9 @@ use super::values::{EmailAddress, PersonalDetails, Phone, Status, Username};
 use crate::app::App;
 use crate::domain::ids::{RegistrationId, UserId};
 use crate::i18n::{Arg, text};
-use crate::ports::{Condition, Email, Sms, StoreError, Write};
+use crate::ports::{Condition, Email, Sms};
 pub use crate::table::Registration;
-use crate::table::{self, Record, email_lock_key, phone_lock_key, registration_key, username_lock_key};
+use crate::table::{self, Failed, Kind, Record, email_lock_key, phone_lock_key, registration_key, username_lock_key};
 
 /// What a sign-up sends, parsed at the edge.
 #[derive(Clone, Debug)]
@@ -477,33 +477,26 @@ async fn complete(
         user.put(Condition::NotExists)?,
         audit_write(app, &user.id, "signed_up", serde_json::json!({ "registration_id": registration.id }))?,
     ];
-    // The unique locks, each where its failure can be told.
-    let lock = |key, writes: &mut Vec<Write>| -> Result<Option<usize>, Error> {
-        writes.push(lock_write(key, &user.id)?);
-        Ok(Some(writes.len() - 1))
-    };
-    let email_at = match &registration.email {
-        Some(email) => lock(email_lock_key(&tenant.id, email.as_str()), &mut writes)?,
-        None => None,
-    };
-    let phone_at = match &user.phone {
-        Some(phone) => lock(phone_lock_key(&tenant.id, phone), &mut writes)?,
-        None => None,
-    };
-    let username_at = match &user.username {
-        Some(name) => lock(username_lock_key(&tenant.id, name), &mut writes)?,
-        None => None,
-    };
+    // The unique locks: a failed one is told by its kind.
+    if let Some(email) = &registration.email {
+        writes.push(lock_write(email_lock_key(&tenant.id, email.as_str()), &user.id)?);
+    }
+    if let Some(phone) = &user.phone {
+        writes.push(lock_write(phone_lock_key(&tenant.id, phone), &user.id)?);
+    }
+    if let Some(name) = &user.username {
+        writes.push(lock_write(username_lock_key(&tenant.id, name), &user.id)?);
+    }
     writes.extend(session_writes);
     writes.extend(table::user_index_writes(None, &user)?);
-    match app.store.transact(writes).await {
+    match table::commit(app.store.as_ref(), writes).await {
         Ok(()) => {
             tracing::info!(user_id = %user.id, tenant_id = %tenant.id, "user signed up");
             Ok(tokens)
         }
-        Err(StoreError::ConditionFailed { index }) if Some(index) == email_at => Err(Error::EmailTaken),
-        Err(StoreError::ConditionFailed { index }) if Some(index) == phone_at => Err(Error::PhoneTaken),
-        Err(StoreError::ConditionFailed { index }) if Some(index) == username_at => Err(Error::UsernameTaken),
+        Err(Failed::Condition(Kind::EmailLock)) => Err(Error::EmailTaken),
+        Err(Failed::Condition(Kind::PhoneLock)) => Err(Error::PhoneTaken),
+        Err(Failed::Condition(Kind::UsernameLock)) => Err(Error::UsernameTaken),
         Err(err) => Err(err.into()),
     }
 }

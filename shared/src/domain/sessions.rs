@@ -24,8 +24,8 @@ use super::user::{
     tokens_for,
 };
 use crate::app::App;
-use crate::ports::{Condition, StoreError, Write};
-use crate::table::{self, Record, refresh_key, session_key, sessions_of, user_key};
+use crate::ports::{Condition, Write};
+use crate::table::{self, Failed, Kind, Record, refresh_key, session_key, sessions_of, user_key};
 
 /// The most session items one list reads (the newest): a partition can
 /// hold sessions of ended epochs that a failed sweep left to their TTL.
@@ -127,10 +127,10 @@ pub async fn end(
         Write::Delete { key: session_key(user_id, session_id), condition: Condition::Exists },
         audit_write(app, user_id, "session_ended", detail)?,
     ];
-    match app.store.transact(writes).await {
+    match table::commit(app.store.as_ref(), writes).await {
         Ok(()) => Ok(()),
         // Ended meanwhile (logout, another delete, reuse detection).
-        Err(StoreError::ConditionFailed { index: 0 }) => Err(Error::SessionNotFound),
+        Err(Failed::Condition(Kind::Session)) => Err(Error::SessionNotFound),
         Err(err) => Err(err.into()),
     }
 }
@@ -143,8 +143,8 @@ pub async fn end_idle(app: &App, session: &Session) -> Result<(), Error> {
         Write::Delete { key: session_key(&session.user_id, &session.id), condition: Condition::Exists },
         audit_write(app, &session.user_id, "session_idle_timeout", detail)?,
     ];
-    match app.store.transact(writes).await {
-        Ok(()) | Err(StoreError::ConditionFailed { index: 0 }) => Ok(()),
+    match table::commit(app.store.as_ref(), writes).await {
+        Ok(()) | Err(Failed::Condition(Kind::Session)) => Ok(()),
         Err(err) => Err(err.into()),
     }
 }
@@ -209,8 +209,9 @@ pub async fn refresh(app: &App, tenant: &Tenant, token: &RefreshToken, device_id
             }
             // Reuse after the window: someone holds a stolen token. Kill the family.
             tracing::warn!(session_id = %session.id, "refresh token reused; session revoked");
-            app.store
-                .transact(vec![
+            table::commit(
+                app.store.as_ref(),
+                vec![
                     Write::Delete { key: session_key(&session.user_id, &session.id), condition: Condition::Always },
                     audit_write(
                         app,
@@ -218,8 +219,9 @@ pub async fn refresh(app: &App, tenant: &Tenant, token: &RefreshToken, device_id
                         "refresh_reuse_detected",
                         serde_json::json!({ "session_id": session.id }),
                     )?,
-                ])
-                .await?;
+                ],
+            )
+            .await?;
             return Err(Error::InvalidToken);
         }
         record.rotated_at = Some(now);
@@ -238,10 +240,10 @@ pub async fn refresh(app: &App, tenant: &Tenant, token: &RefreshToken, device_id
         session.device_id.get_or_insert_with(|| device_id.to_owned());
         session.last_used_at = Some(now);
         writes.push(Write::Put { item: session.item()?, condition: Condition::Version(session_version) });
-        match app.store.transact(writes).await {
+        match table::commit(app.store.as_ref(), writes).await {
             Ok(()) => return tokens_for(app, tenant, &session, &user, next),
-            Err(StoreError::ConditionFailed { index: 2 }) => return Err(Error::InvalidToken),
-            Err(StoreError::ConditionFailed { .. }) => continue,
+            Err(Failed::Condition(Kind::Session)) => return Err(Error::InvalidToken),
+            Err(Failed::Condition(_)) => continue,
             Err(err) => return Err(err.into()),
         }
     }
@@ -250,12 +252,14 @@ pub async fn refresh(app: &App, tenant: &Tenant, token: &RefreshToken, device_id
 
 /// Ends one session.
 pub async fn logout(app: &App, user_id: &UserId, session_id: &SessionId) -> Result<(), Error> {
-    app.store
-        .transact(vec![
+    table::commit(
+        app.store.as_ref(),
+        vec![
             Write::Delete { key: session_key(user_id, session_id), condition: Condition::Always },
             audit_write(app, user_id, "logged_out", serde_json::json!({ "session_id": session_id }))?,
-        ])
-        .await?;
+        ],
+    )
+    .await?;
     Ok(())
 }
 
@@ -270,9 +274,9 @@ pub async fn logout_all(app: &App, user_id: &UserId) -> Result<usize, Error> {
             user.put(Condition::Version(version))?,
             audit_write(app, user_id, "logged_out_everywhere", serde_json::json!({}))?,
         ];
-        match app.store.transact(writes).await {
+        match table::commit(app.store.as_ref(), writes).await {
             Ok(()) => return Ok(sweep_sessions(app, &user).await),
-            Err(StoreError::ConditionFailed { .. }) => continue,
+            Err(Failed::Condition(_)) => continue,
             Err(err) => return Err(err.into()),
         }
     }

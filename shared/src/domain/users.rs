@@ -21,8 +21,8 @@ use super::values::{EmailAddress, PersonalDetails, Phone, Username};
 use crate::app::App;
 use crate::domain::ids::UserId;
 use crate::i18n::{Arg, text};
-use crate::ports::{Condition, Email, Item, StoreError, Write};
-use crate::table::{self, AuditEntry, Record, ResetRecord, audit_of, email_lock_key};
+use crate::ports::{Condition, Email, Item, Write};
+use crate::table::{self, AuditEntry, Failed, Kind, Record, ResetRecord, audit_of, email_lock_key};
 
 /// The kinds of user.
 pub const USER_TYPES: [&str; 3] = ["service_owner", "company_user", "consumer"];
@@ -317,13 +317,10 @@ pub async fn create_user(
         None
     };
     writes.extend(table::username_lock_writes(None, &user)?);
-    let username_at = writes.len() - 1;
-    match app.store.transact(writes).await {
+    match table::commit(app.store.as_ref(), writes).await {
         Ok(()) => {}
-        Err(StoreError::ConditionFailed { index: 1 }) => return Err(Error::EmailTaken),
-        Err(StoreError::ConditionFailed { index }) if user.username.is_some() && index == username_at => {
-            return Err(Error::UsernameTaken);
-        }
+        Err(Failed::Condition(Kind::EmailLock)) => return Err(Error::EmailTaken),
+        Err(Failed::Condition(Kind::UsernameLock)) => return Err(Error::UsernameTaken),
         Err(err) => return Err(err.into()),
     }
     if let Some(code) = invitation {
@@ -510,7 +507,7 @@ pub async fn change_status(
         writes.extend(table::user_index_writes(Some(&before), &user)?);
         writes
     };
-    app.store.transact(writes).await?;
+    table::commit(app.store.as_ref(), writes).await?;
     if matches!(to, Status::Suspended | Status::Disabled | Status::Closed) {
         // Refused at once (bearer and refresh check the status); the items go.
         if let Ok(Some((user, _))) = load_user(app, id).await {
@@ -639,7 +636,7 @@ pub async fn unlock(app: &App, tenant: &Tenant, actor: &Actor, id: &UserId, reas
         Write::Delete { key: table::account_failures_key(id), condition: Condition::Always },
         audit_write(app, id, "unlocked", detail)?,
     ];
-    app.store.transact(writes).await?;
+    table::commit(app.store.as_ref(), writes).await?;
     Ok(was)
 }
 
@@ -657,7 +654,7 @@ pub async fn revoke_sessions(
     user.updated_at = app.clock.now();
     let detail = serde_json::json!({ "reason": reason, "by": actor.label() });
     let writes = vec![user.put(Condition::Version(version))?, audit_write(app, id, "sessions_revoked", detail)?];
-    app.store.transact(writes).await?;
+    table::commit(app.store.as_ref(), writes).await?;
     Ok(sweep_sessions(app, &user).await)
 }
 
@@ -688,7 +685,7 @@ pub async fn reset_password(
     match method {
         ResetMethod::Email => {
             send_reset_code(app, tenant, &user).await?;
-            app.store.transact(vec![audit_write(app, id, "password_reset_sent", detail)?]).await?;
+            table::commit(app.store.as_ref(), vec![audit_write(app, id, "password_reset_sent", detail)?]).await?;
         }
         ResetMethod::Required => {
             // The old password stops working now: every session and every
@@ -697,7 +694,7 @@ pub async fn reset_password(
             user.reset_required = true;
             user.updated_at = app.clock.now();
             let writes = vec![user.put(Condition::Version(version))?, audit_write(app, id, "reset_required", detail)?];
-            app.store.transact(writes).await?;
+            table::commit(app.store.as_ref(), writes).await?;
         }
     }
     Ok(())

@@ -13,7 +13,7 @@ use crate::domain::user::{audit_write, load_user};
 use crate::i18n::{Arg, text};
 use crate::ports::Email;
 use crate::ports::{Condition, Write};
-use crate::table::{Challenge, Record, challenge_key};
+use crate::table::{self, Challenge, Record, challenge_key};
 
 /// The second factor by an app or recovery code: the challenge's tries,
 /// the user's, then the code; the user (its accepted step, or the code
@@ -39,7 +39,7 @@ pub(super) async fn verify(
         Ok(proof) => proof,
         Err(Error::InvalidCode) => {
             let detail = serde_json::json!({ "factor": factor, "device_id": device_id });
-            app.store.transact(vec![audit_write(app, &user.id, "mfa_failed", detail)?]).await?;
+            table::commit(app.store.as_ref(), vec![audit_write(app, &user.id, "mfa_failed", detail)?]).await?;
             return Err(Error::InvalidCode);
         }
         Err(other) => return Err(other),

@@ -137,7 +137,7 @@ pub(super) async fn step_challenge(
 ) -> Result<ChallengeId, Error> {
     let challenge = new_challenge(app, tenant, user, via, kind);
     writes.push(Write::Put { item: challenge.item()?, condition: Condition::NotExists });
-    app.store.transact(writes).await?;
+    table::commit(app.store.as_ref(), writes).await?;
     Ok(challenge.id)
 }
 
@@ -190,7 +190,7 @@ pub(super) async fn continue_login(
         serde_json::json!({ "device_id": device_id })
     };
     writes.push(audit_write(app, &user.id, "logged_in", detail)?);
-    app.store.transact(writes).await?;
+    table::commit(app.store.as_ref(), writes).await?;
     Ok(LoginOutcome::Tokens(tokens))
 }
 

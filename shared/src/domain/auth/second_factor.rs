@@ -13,7 +13,7 @@ use crate::domain::policy::Factor;
 use crate::domain::tenant::Tenant;
 use crate::domain::user::User;
 use crate::ports::{Condition, Write};
-use crate::table::{ChallengeKind, Record};
+use crate::table::{self, ChallengeKind, Record};
 
 /// Starts the second factor. A user with an app (or a passkey) gets a
 /// challenge listing its factors and no code: SMS or e-mail only go out if
@@ -40,7 +40,7 @@ pub(super) async fn start(
         let mut challenge = new_challenge(app, tenant, user, via, ChallengeKind::Mfa);
         challenge.factors = offered.clone();
         writes.push(Write::Put { item: challenge.item()?, condition: Condition::NotExists });
-        app.store.transact(writes).await?;
+        table::commit(app.store.as_ref(), writes).await?;
         return Ok(LoginOutcome::Mfa {
             challenge_id: challenge.id,
             factors: offered,
@@ -56,7 +56,7 @@ pub(super) async fn start(
         Err(Error::RateLimited { retry_after }) => {
             if let Some(pending) = pending_mfa(app, tenant, user, via.device_id, channel).await? {
                 if !writes.is_empty() {
-                    app.store.transact(writes).await?;
+                    table::commit(app.store.as_ref(), writes).await?;
                 }
                 let challenge_id = pending;
                 return Ok(LoginOutcome::Mfa {
@@ -72,7 +72,7 @@ pub(super) async fn start(
             let mut challenge = new_challenge(app, tenant, user, via, ChallengeKind::Mfa);
             challenge.factors = offered.clone();
             writes.push(Write::Put { item: challenge.item()?, condition: Condition::NotExists });
-            app.store.transact(writes).await?;
+            table::commit(app.store.as_ref(), writes).await?;
             let (challenge_id, retry_after) = (challenge.id, Some(retry_after));
             return Ok(LoginOutcome::Mfa { challenge_id, factors: offered, channel: None, retry_after });
         }

@@ -16,8 +16,8 @@ use crate::domain::tenant::Tenant;
 use crate::domain::user::{User, load_user};
 use crate::i18n::{Arg, text};
 use crate::ports::{Condition, Write};
-use crate::ports::{Email, Sms, StoreError};
-use crate::table::{self, Challenge, ChallengeKind, Record, challenge_key};
+use crate::ports::{Email, Sms};
+use crate::table::{self, Challenge, ChallengeKind, Failed, Kind, Record, challenge_key};
 use crate::table::{PendingMfa, pending_mfa_key};
 
 /// Where a second-factor code sent by `channel` (`sms` or `email`) goes,
@@ -99,12 +99,11 @@ pub(super) async fn send_mfa_code(
         challenge_id: challenge.id.clone(),
         expires_at: challenge.expires_at,
     };
-    let at = writes.len();
     writes.push(challenge.put(condition)?);
     writes.push(pointer.put(Condition::Always)?);
-    app.store.transact(writes).await.map_err(|e| match e {
+    table::commit(app.store.as_ref(), writes).await.map_err(|e| match e {
         // The challenge itself changed (spent by its code): gone.
-        StoreError::ConditionFailed { index } if index == at => Error::ChallengeNotFound,
+        Failed::Condition(Kind::Challenge) => Error::ChallengeNotFound,
         other => other.into(),
     })?;
     let lang = user.details.language.as_str();
