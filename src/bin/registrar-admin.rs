@@ -15,7 +15,7 @@ use shared::adapters::secrets::SecretsManager;
 use shared::adapters::system::{OsRandom, SystemClock};
 use shared::domain::keys::{KeyOpError, SecretNames, SigningKeys};
 use shared::domain::tenant::{self, Policy, Tenant};
-use shared::domain::values::PersonalDetails;
+use shared::domain::values::{PersonalDetails, UserType};
 use shared::ports::Random;
 use shared::ports::{Clock, Store, StoreError};
 
@@ -527,7 +527,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             let user = create_service_owner(dynamo.clone(), tid, email, names, password, username.as_deref()).await?;
             let value =
                 json!({ "user_id": user.id, "tenant_id": tid, "email": user.email, "user_type": user.user_type });
-            print(json_out, &value, format!("created service owner {} ({})", user.id, user.email));
+            print(json_out, &value, format!("created service owner {} ({email})", user.id));
         }
         Command::User(command) => user(&cli, dynamo.clone(), command).await?,
         Command::Reference(command) => reference(&cli, dynamo.clone(), command).await?,
@@ -823,7 +823,7 @@ async fn create_service_owner(
         },
         phone: None,
         secret: Secret::Password(shared::domain::password::Password::new(password)),
-        user_type: "service_owner".into(),
+        user_type: UserType::ServiceOwner,
         roles: Vec::new(),
         company_id: None,
         reset_required: false,

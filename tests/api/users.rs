@@ -4,6 +4,7 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use shared::domain::tenant::{Policy, RoleRule, TenantEntry};
+use shared::domain::values::EmailAddress;
 use shared::table::email_lock_key;
 
 use crate::common::{Answer, Api, Backend, CODE, Flows, PASSWORD};
@@ -1282,7 +1283,7 @@ mod big_partitions {
         for n in 0..users {
             let mut user = template.clone();
             user.id = UserId::parse(&id(n)).unwrap();
-            user.email = format!("bulk{n}@example.com");
+            user.email = EmailAddress::parse(&format!("bulk{n}@example.com")).ok();
             user.status = if n % 10 == 0 { Status::Suspended } else { Status::Active };
             writes.push(user.put(Condition::NotExists).unwrap());
             writes.extend(table::user_index_writes(None, &user).unwrap());

@@ -9,7 +9,7 @@ use super::error::Error;
 use super::limits;
 use super::tenant::Tenant;
 use super::user::{User, audit_write};
-use super::values::{Status, Username, normalized_name};
+use super::values::{EmailAddress, Status, Username, normalized_name};
 use crate::app::App;
 use crate::ports::{Condition, Write};
 use crate::table::{self, Failed, Kind, Record, email_lock_key, phone_lock_key, registration_key, reset_key};
@@ -98,15 +98,16 @@ pub async fn save_user(app: &App, before: &User, user: &User, mut writes: Vec<Wr
 pub fn close_writes(app: &App, mut user: User, version: u64, reason: &str) -> Result<Vec<Write>, Error> {
     let now = app.clock.now();
     let mut writes = Vec::new();
-    if !user.email.is_empty() {
-        writes.push(Write::Delete { key: email_lock_key(&user.tenant_id, &user.email), condition: Condition::Always });
+    if let Some(email) = &user.email {
+        writes
+            .push(Write::Delete { key: email_lock_key(&user.tenant_id, email.as_str()), condition: Condition::Always });
         // A reset code (or invitation) sent to the address goes too.
-        let key = reset_key(&limits::destination(app, &user.tenant_id, &user.email)?);
+        let key = reset_key(&limits::destination(app, &user.tenant_id, email.as_str())?);
         writes.push(Write::Delete { key, condition: Condition::Always });
     }
     // So does a passwordless sign-in code asked for any of its names.
     let names = [
-        Some(user.email.as_str()).filter(|e| !e.is_empty()),
+        user.email.as_ref().map(EmailAddress::as_str),
         user.phone.as_deref(),
         user.username.as_ref().map(|u| u.as_str()),
     ];
@@ -129,7 +130,7 @@ pub fn close_writes(app: &App, mut user: User, version: u64, reason: &str) -> Re
     let previous = user.status;
     let before = user.clone();
     user.status = Status::Closed;
-    user.email = String::new();
+    user.email = None;
     user.email_verified_at = None;
     user.phone = None;
     user.phone_verified_at = None;

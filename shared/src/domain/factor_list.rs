@@ -41,8 +41,10 @@ pub struct TotpState {
 pub async fn factors(app: &App, tenant: &Tenant, user_id: &UserId) -> Result<FactorsView, Error> {
     let (user, _) = load_user(app, user_id).await?.ok_or(Error::InvalidToken)?;
     Ok(FactorsView {
-        email: (!user.email.is_empty())
-            .then(|| CredentialState { value: user.email.clone(), verified: user.email_verified_at.is_some() }),
+        email: user
+            .email
+            .as_ref()
+            .map(|email| CredentialState { value: email.to_string(), verified: user.email_verified_at.is_some() }),
         phone: user.phone.clone().map(|value| CredentialState { value, verified: user.phone_verified_at.is_some() }),
         totp: user.totp.as_ref().map(|t| TotpState {
             confirmed: t.confirmed_at.is_some(),

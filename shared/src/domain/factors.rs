@@ -53,7 +53,7 @@ pub const ENROLLMENT_TTL_SECS: i64 = 15 * 60;
 /// factor. Each only if the tenant allows it.
 pub fn offered(tenant: &Tenant, user: &User, by_phone: bool, key_id: &str) -> Vec<Factor> {
     let policy = &tenant.policy.second_factors;
-    let email_verified = user.email_verified_at.is_some() && !user.email.is_empty();
+    let email_verified = user.email_verified_at.is_some() && user.email.is_some();
     let totp = app_usable(user, key_id);
     let sms = !by_phone && user.phone.is_some() && user.phone_verified_at.is_some();
     let passkey = user.passkeys > 0 && tenant.policy.passkeys_available();
@@ -166,12 +166,12 @@ async fn spend_user_try(app: &App, scope: &str, subject: &str) -> Result<(), Err
 /// the change is written: a failed send changes nothing. A user without an
 /// address is not told.
 pub(crate) async fn notify(app: &App, user: &User, event: &str) -> Result<(), Error> {
-    if user.email.is_empty() {
+    let Some(email) = &user.email else {
         return Ok(());
-    }
+    };
     let lang = user.details.language.as_str();
     let mail = Email {
-        to: user.email.clone(),
+        to: email.to_string(),
         subject: text(lang, &format!("email-{event}-subject"), &[]),
         text: text(lang, &format!("email-{event}-text"), &[]),
         language: lang.to_owned(),

@@ -15,7 +15,7 @@ use super::limits;
 use super::password::CurrentPassword;
 use super::tenant::Tenant;
 use super::user::{PendingCredential, Session, User, audit_write, load_user, lock_write, sweep_sessions};
-use super::values::{EmailAddress, PersonalDetails, Phone, Status, Username};
+use super::values::{EmailAddress, PersonalDetails, Phone, Status, UserType, Username};
 use crate::app::App;
 use crate::i18n::{Arg, text};
 use crate::ports::{Condition, Email, SendError, Sms, Write};
@@ -34,7 +34,7 @@ pub struct Credential {
 #[derive(Clone, Debug, Serialize)]
 pub struct Profile {
     pub user_id: UserId,
-    pub user_type: String,
+    pub user_type: UserType,
     pub status: Status,
     /// `null` for a user that signed up with its phone alone.
     pub email: Option<String>,
@@ -51,9 +51,9 @@ pub struct Profile {
 impl From<&User> for Profile {
     fn from(user: &User) -> Self {
         let mut credentials = Vec::new();
-        if !user.email.is_empty() {
+        if let Some(email) = &user.email {
             let verified = user.email_verified_at.is_some();
-            credentials.push(Credential { kind: "email", value: user.email.clone(), verified });
+            credentials.push(Credential { kind: "email", value: email.to_string(), verified });
         }
         if let Some(phone) = &user.phone {
             credentials.push(Credential {
@@ -68,9 +68,9 @@ impl From<&User> for Profile {
         }
         Profile {
             user_id: user.id.clone(),
-            user_type: user.user_type.clone(),
+            user_type: user.user_type,
             status: user.status,
-            email: Some(user.email.clone()).filter(|e| !e.is_empty()),
+            email: user.email.as_ref().map(ToString::to_string),
             phone: user.phone.clone(),
             username: user.username.clone(),
             details: user.details.clone(),
@@ -232,16 +232,18 @@ pub async fn verify_credential(
     let mut writes = Vec::new();
     // What the change replaces: told, and no longer a way in.
     let replaced = if kind == "email" {
-        Some(user.email.clone()).filter(|e| !e.is_empty())
+        user.email.as_ref().map(ToString::to_string)
     } else {
         user.phone.clone().filter(|_| user.phone_verified_at.is_some())
     };
     let (old_lock, new_lock) = if kind == "email" {
         // A user that signed up with its phone alone has no address yet.
-        let old = Some(email_lock_key(&tenant.id, &user.email)).filter(|_| !user.email.is_empty());
-        user.email = pending.value.clone();
+        let old = user.email.as_ref().map(|email| email_lock_key(&tenant.id, email.as_str()));
+        let email = EmailAddress::parse(&pending.value).map_err(|code| Error::field("value", code))?;
+        let lock = email_lock_key(&tenant.id, email.as_str());
+        user.email = Some(email);
         user.email_verified_at = Some(now);
-        (old, email_lock_key(&tenant.id, &user.email))
+        (old, lock)
     } else {
         let old =
             user.phone.as_ref().filter(|_| user.phone_verified_at.is_some()).map(|p| phone_lock_key(&tenant.id, p));

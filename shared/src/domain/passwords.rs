@@ -23,9 +23,8 @@ pub const INVITATION_TTL_HOURS: i64 = 72;
 
 /// The tenant's password rules, including "not the e-mail's local part".
 pub(crate) fn check_new_password(tenant: &Tenant, user: &User, password: &Password) -> Result<(), Error> {
-    let email = EmailAddress::parse(&user.email).ok();
     let errors =
-        super::values::password_errors(&tenant.policy.password, "new_password", password.expose(), email.as_ref());
+        super::values::password_errors(&tenant.policy.password, "new_password", password.expose(), user.email.as_ref());
     if errors.is_empty() { Ok(()) } else { Err(Error::Validation(errors)) }
 }
 
@@ -63,11 +62,11 @@ pub async fn forgot_password(app: &App, tenant: &Tenant, email: &EmailAddress, i
 /// invitation again) within the address's hourly sends and cooldown: the
 /// back office's "send a reset".
 pub(crate) async fn send_reset_code(app: &App, tenant: &Tenant, user: &User) -> Result<(), Error> {
-    if user.email.is_empty() {
+    let Some(email) = &user.email else {
         // Signed up with its phone alone: no address to send to.
         return Err(Error::field("method", "no_email"));
-    }
-    let subject = limits::destination(app, &tenant.id, &user.email)?;
+    };
+    let subject = limits::destination(app, &tenant.id, email.as_str())?;
     limits::count(app, "reset-dest", &subject, 3600, tenant.policy.codes.max_sends as u64).await?;
     limits::cooldown(app, "reset-dest", &subject, tenant.policy.codes.resend_cooldown_secs).await?;
     issue_reset_code(app, tenant, user, &subject).await
@@ -87,6 +86,7 @@ async fn issue_reset_code(app: &App, tenant: &Tenant, user: &User, subject: &str
     let key = reset_key(subject);
     let code = draw_code(app.random.as_ref(), tenant.policy.codes.length, app.sandbox_code(tenant));
     let hash = hash_code(app.settings.code_key()?, "password-reset", &user.id, &code);
+    let to = user.email.as_ref().map(ToString::to_string).unwrap_or_default();
     let pending = ResetRecord { user_id: user.id.to_string(), code: PendingCode::issue(app, hash, now + ttl) };
     app.store.put(pending.item(subject)?, Condition::Always).await?;
     let lang = user.details.language.as_str();
@@ -95,14 +95,14 @@ async fn issue_reset_code(app: &App, tenant: &Tenant, user: &User, subject: &str
     let mail = if invited {
         let hours = ("hours", Arg::Num(INVITATION_TTL_HOURS));
         Email {
-            to: user.email.clone(),
+            to,
             subject: text(lang, "email-invite-subject", &[]),
             text: text(lang, "email-invite-text", &[name, ("code", Arg::Str(&code)), hours]),
             language: lang.to_owned(),
         }
     } else {
         Email {
-            to: user.email.clone(),
+            to,
             subject: text(lang, "email-reset-subject", &[]),
             text: text(lang, "email-reset-text", &[name, ("code", Arg::Str(&code)), ("minutes", Arg::Num(minutes))]),
             language: lang.to_owned(),
@@ -229,9 +229,9 @@ pub async fn change_password(
 /// notice that could not go out is logged for the operator.
 pub(crate) async fn announce_password(app: &App, tenant: &Tenant, user: &User, event: &str) {
     let lang = user.details.language.as_str();
-    let sent = if !user.email.is_empty() {
+    let sent = if let Some(email) = &user.email {
         let mail = Email {
-            to: user.email.clone(),
+            to: email.to_string(),
             subject: text(lang, &format!("email-{event}-subject"), &[]),
             text: text(lang, &format!("email-{event}-text"), &[]),
             language: lang.to_owned(),

@@ -16,7 +16,7 @@ use super::actor::Actor;
 use super::error::Error;
 pub use super::policy::BUILT_IN;
 use super::tenant::{MAX_ENTRIES, MAX_KINDS, Tenant, TenantEntry, valid_kind_name};
-use super::values::{GENDERS, LANGUAGES};
+use super::values::{GENDERS, LANGUAGES, UserType};
 use crate::app::App;
 use crate::i18n::text;
 use crate::ports::Condition;
@@ -166,7 +166,7 @@ pub fn entry(kind: &str, code: &str, lang: &str, tenant: &Tenant, now: DateTime<
 fn may_edit(actor: &Actor) -> bool {
     match actor {
         Actor::Admin { .. } => true,
-        Actor::User { user_type, .. } => user_type == "service_owner",
+        Actor::User { user_type, .. } => *user_type == UserType::ServiceOwner,
     }
 }
 

@@ -14,7 +14,7 @@ use super::password::{Password, hash_password};
 use super::policy::SignUpStart;
 use super::tenant::Tenant;
 use super::user::{Acceptance, Tokens, User, audit_write, lock_write, open_session};
-use super::values::{EmailAddress, PersonalDetails, Phone, Status, Username};
+use super::values::{EmailAddress, PersonalDetails, Phone, Status, UserType, Username};
 use crate::app::App;
 use crate::domain::ids::{RegistrationId, UserId};
 use crate::i18n::{Arg, text};
@@ -429,11 +429,11 @@ async fn complete(
     let user = User {
         id: UserId::from_new(app.new_id("usr")),
         tenant_id: tenant.id.clone(),
-        user_type: "consumer".into(),
+        user_type: UserType::Consumer,
         status: Status::Active,
         // A user without an address has none (the empty string, as a
         // closed user's).
-        email: registration.email.as_ref().map(ToString::to_string).unwrap_or_default(),
+        email: registration.email.clone(),
         email_verified_at: registration.email_verified_at,
         phone: registration.phone.as_ref().map(|p| p.as_str().to_owned()),
         phone_verified_at: registration.phone_verified_at,

@@ -26,7 +26,7 @@ impl User {
         self.username
             .as_ref()
             .map(|name| name.as_str().to_owned())
-            .or_else(|| (!self.email.is_empty()).then(|| self.email.clone()))
+            .or_else(|| self.email.as_ref().map(ToString::to_string))
             .or_else(|| self.phone.clone())
             .unwrap_or_else(|| self.id.to_string())
     }

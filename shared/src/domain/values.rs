@@ -51,6 +51,48 @@ impl fmt::Display for EmailAddress {
     }
 }
 
+/// The kinds of user: the back office's staff (`service_owner`), a
+/// company's staff (`company_user`) and everyone else (`consumer`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UserType {
+    ServiceOwner,
+    CompanyUser,
+    Consumer,
+}
+
+impl UserType {
+    pub const ALL: [UserType; 3] = [UserType::ServiceOwner, UserType::CompanyUser, UserType::Consumer];
+
+    /// The type as stored and answered.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UserType::ServiceOwner => "service_owner",
+            UserType::CompanyUser => "company_user",
+            UserType::Consumer => "consumer",
+        }
+    }
+
+    /// A user type as the source APIs spell it: in any case
+    /// (`SERVICE_OWNER`), and `subscriber` for a consumer.
+    pub fn parse(raw: &str) -> Option<Self> {
+        let lower = raw.to_ascii_lowercase();
+        let lower = if lower == "subscriber" { "consumer" } else { lower.as_str() };
+        Self::ALL.into_iter().find(|t| t.as_str() == lower)
+    }
+
+    /// Whether users of this type work in the back office.
+    pub fn is_staff(self) -> bool {
+        matches!(self, UserType::ServiceOwner | UserType::CompanyUser)
+    }
+}
+
+impl fmt::Display for UserType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// A phone number in E.164 (`+41791234567`), checked against libphonenumber's
 /// metadata.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -393,6 +435,18 @@ pub fn normalized_name(username: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn user_types_read_as_the_source_apis_spell_them() {
+        assert_eq!(UserType::parse("SERVICE_OWNER"), Some(UserType::ServiceOwner));
+        assert_eq!(UserType::parse("Company_User"), Some(UserType::CompanyUser));
+        assert_eq!(UserType::parse("subscriber"), Some(UserType::Consumer));
+        assert_eq!(UserType::parse("admin"), None);
+        for kind in UserType::ALL {
+            assert_eq!(serde_json::to_value(kind).unwrap(), serde_json::json!(kind.as_str()));
+            assert_eq!(UserType::parse(kind.as_str()), Some(kind));
+        }
+    }
 
     #[test]
     fn email_is_normalized() {

@@ -147,7 +147,7 @@ string_kind!(
 string_kind!(
     /// A user type (the back office's kinds of user, docs/back-office.md) as
     /// the source APIs spell it.
-    UserType -> &'static str, |raw, cx| crate::domain::users::parse_user_type(raw).ok_or("invalid_choice"),
+    UserType -> crate::domain::values::UserType, |raw, cx| crate::domain::values::UserType::parse(raw).ok_or("invalid_choice"),
     json!({ "type": "string", "pattern": crate::domain::users::user_type_pattern() })
 );
 string_kind!(

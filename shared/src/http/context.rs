@@ -291,7 +291,7 @@ async fn admin_actor(app: &App, headers: &HeaderMap, tenant: &Tenant) -> Result<
     // A privileged user's password alone does not reach the back office
     // (policy `back_office_mfa`): its session must have passed a second
     // factor. Consumers reach nothing there anyway (403 from the rules).
-    let privileged = matches!(user.user_type.as_str(), "service_owner" | "company_user");
+    let privileged = user.user_type.is_staff();
     if privileged && tenant.policy.back_office_mfa && !principal.session.amr.iter().any(|m| m == "mfa") {
         return Err(Problem::new(StatusCode::FORBIDDEN, "second_factor_required"));
     }

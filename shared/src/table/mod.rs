@@ -246,6 +246,24 @@ mod tests {
     }
 
     #[test]
+    fn a_user_without_an_address_is_stored_with_an_empty_one() {
+        // Closed accounts and phone-only sign-ups were always stored with
+        // `"email": ""`: they read as no address and are written back so.
+        let stored = serde_json::json!({
+            "id": "usr_1", "tenant_id": "t", "user_type": "company_user", "status": "closed", "email": "",
+            "email_verified_at": null, "phone": null, "phone_verified_at": null, "password_hash": "",
+            "first_name": "", "last_name": "", "language": "en", "time_zone": "UTC", "roles": [],
+            "terms": null, "privacy": null, "created_at": "2026-01-02T03:04:05Z", "updated_at": "2026-01-02T03:04:05Z"
+        });
+        let user: User = decode(Item::new(Key::new("USER#usr_1", "PROFILE"), stored, None)).unwrap();
+        assert_eq!(user.email, None);
+        assert_eq!(user.user_type, crate::domain::values::UserType::CompanyUser);
+        let written = user.item().unwrap().body;
+        assert_eq!(written["email"], "");
+        assert_eq!(written["user_type"], "company_user");
+    }
+
+    #[test]
     fn every_key_names_its_kind() {
         let user = UserId::parse("usr_1").unwrap();
         let session = SessionId::parse("ses_2").unwrap();

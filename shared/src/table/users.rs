@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{PendingCode, Record, encode, user_pk};
 use crate::domain::ids::{SessionId, UserId};
-use crate::domain::values::{PersonalDetails, Status, Username};
+use crate::domain::values::{EmailAddress, PersonalDetails, Status, UserType, Username};
 use crate::ports::{Condition, Item, Key, StoreError, Write};
 
 /// A user of a tenant.
@@ -15,9 +15,12 @@ use crate::ports::{Condition, Item, Key, StoreError, Write};
 pub struct User {
     pub id: UserId,
     pub tenant_id: String,
-    pub user_type: String,
+    pub user_type: UserType,
     pub status: Status,
-    pub email: String,
+    /// `None` for a user that signed up with its phone alone, and once the
+    /// account is closed. Stored as `""` then, as earlier versions wrote it.
+    #[serde(with = "email_or_empty")]
+    pub email: Option<EmailAddress>,
     pub email_verified_at: Option<DateTime<Utc>>,
     pub phone: Option<String>,
     pub phone_verified_at: Option<DateTime<Utc>>,
@@ -295,4 +298,20 @@ pub fn user_index_writes(before: Option<&User>, after: &User) -> Result<Vec<Writ
         }
     }
     Ok(writes)
+}
+
+/// A user's e-mail address as stored: `""` for none.
+mod email_or_empty {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    use crate::domain::values::EmailAddress;
+
+    pub fn serialize<S: Serializer>(email: &Option<EmailAddress>, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(email.as_ref().map_or("", EmailAddress::as_str))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<EmailAddress>, D::Error> {
+        let email = Option::<EmailAddress>::deserialize(deserializer)?;
+        Ok(email.filter(|email| !email.as_str().is_empty()))
+    }
 }

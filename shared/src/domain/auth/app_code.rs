@@ -48,11 +48,11 @@ pub(super) async fn verify(
         return Err(Error::InvalidCode);
     }
     if let Proof::RecoveryCode { left } = proof
-        && !user.email.is_empty()
+        && let Some(email) = &user.email
     {
         let lang = user.details.language.as_str();
         let mail = Email {
-            to: user.email.clone(),
+            to: email.to_string(),
             subject: text(lang, "email-recovery-code-used-subject", &[]),
             text: text(lang, "email-recovery-code-used-text", &[("left", Arg::Num(left as i64))]),
             language: lang.to_owned(),

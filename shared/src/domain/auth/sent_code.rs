@@ -24,7 +24,7 @@ use crate::table::{PendingMfa, pending_mfa_key};
 /// with the code's lifetime.
 pub(super) fn code_destination(tenant: &Tenant, user: &User, channel: &str) -> (String, i64) {
     if channel == "email" {
-        (user.email.clone(), tenant.policy.codes.email_ttl_secs)
+        (user.email.as_ref().map(ToString::to_string).unwrap_or_default(), tenant.policy.codes.email_ttl_secs)
     } else {
         (user.phone.clone().unwrap_or_default(), tenant.policy.codes.sms_ttl_secs)
     }

@@ -24,7 +24,7 @@ use crate::domain::limits;
 use crate::domain::policy::{Factor, SignInMethod};
 use crate::domain::tenant::Tenant;
 use crate::domain::user::User;
-use crate::domain::values::normalized_name;
+use crate::domain::values::{EmailAddress, normalized_name};
 use crate::i18n::{Arg, text};
 use crate::ports::{Condition, Email, Sms, StoreError, Write};
 use crate::table::{self, SignInCode, sign_in_code_key, user_key};
@@ -56,7 +56,7 @@ fn channel(tenant: &Tenant, username: &str, asked: Option<Factor>) -> Result<Fac
 /// Where `user`'s code by `factor` goes: its verified address or phone.
 fn destination(user: &User, factor: Factor) -> Option<&str> {
     match factor {
-        Factor::Email => Some(user.email.as_str()).filter(|e| !e.is_empty() && user.email_verified_at.is_some()),
+        Factor::Email => user.email.as_ref().map(EmailAddress::as_str).filter(|_| user.email_verified_at.is_some()),
         _ => user.phone.as_deref().filter(|_| user.phone_verified_at.is_some()),
     }
 }

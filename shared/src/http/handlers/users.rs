@@ -253,7 +253,7 @@ pub async fn create_user(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
         details,
         phone,
         secret,
-        user_type: user_type.to_owned(),
+        user_type,
         roles: roles.unwrap_or_default(),
         company_id,
         reset_required,
