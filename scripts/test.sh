@@ -18,12 +18,18 @@ SAM_CLI_VERSION="${SAM_CLI_VERSION:-1.170.0}"
 SCHEMATHESIS_VERSION="${SCHEMATHESIS_VERSION:-4.32.5}"
 PLAYWRIGHT_VERSION="${PLAYWRIGHT_VERSION:-1.65.2}"
 PYJWT_VERSION="${PYJWT_VERSION:-2.15.1}"
+STANDARDWEBHOOKS_VERSION="${STANDARDWEBHOOKS_VERSION:-1.3.0}"
 PIP_FLAGS=(--quiet --disable-pip-version-check)
 
 if [ ! -x "$VENV/bin/moto_server" ] || [ ! -x "$VENV/bin/cargo-lambda" ]; then
   echo "== installing moto[server]==$MOTO_VERSION and cargo-lambda==$CARGO_LAMBDA_VERSION into $VENV"
   python3 -m venv "$VENV"
   "$VENV/bin/pip" install "${PIP_FLAGS[@]}" "moto[server]==$MOTO_VERSION" "cargo-lambda==$CARGO_LAMBDA_VERSION"
+fi
+# The Standard Webhooks reference library checks the hooks' signatures.
+if ! "$VENV/bin/python" -c "import standardwebhooks" 2>/dev/null; then
+  echo "== installing standardwebhooks==$STANDARDWEBHOOKS_VERSION into $VENV"
+  "$VENV/bin/pip" install "${PIP_FLAGS[@]}" "standardwebhooks==$STANDARDWEBHOOKS_VERSION"
 fi
 if [ ! -x "$SAM_VENV/bin/sam" ] || [ ! -x "$SAM_VENV/bin/cfn-lint" ]; then
   echo "== installing cfn-lint==$CFN_LINT_VERSION and aws-sam-cli==$SAM_CLI_VERSION into $SAM_VENV"
@@ -85,6 +91,7 @@ wait_for_moto "$PORT" "$VENV/moto.log"
 wait_for_moto "$IAM_PORT" "$VENV/moto-iam.log"
 echo "== moto listening on 127.0.0.1:$PORT (one thread), IAM-enforcing moto on 127.0.0.1:$IAM_PORT"
 export REGISTRAR_TEST_MOTO_URL="http://127.0.0.1:$PORT"
+export REGISTRAR_TEST_PYTHON="$PWD/$VENV/bin/python"
 export REGISTRAR_TEST_MOTO_IAM_URL="http://127.0.0.1:$IAM_PORT"
 
 echo "== cargo fmt --check"

@@ -145,6 +145,7 @@ async fn cpu(out: &str, lives: u64) {
         jti: "jti_bench".into(),
         auth_time: Some(1_800_000_000),
         amr: vec![],
+        extra: Default::default(),
     };
     let mut sign_cpu = Vec::new();
     for _ in 0..200 {

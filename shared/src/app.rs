@@ -218,6 +218,8 @@ pub struct App {
     pub cors_origins: Arc<OriginCache>,
     /// How long e-mail sends take here (see [`SendTime`]).
     pub send_time: Arc<SendTime>,
+    /// Calls the tenants' blocking hooks.
+    pub hooks: Arc<dyn crate::ports::HookCaller>,
 }
 
 impl App {

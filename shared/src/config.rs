@@ -110,6 +110,12 @@ pub struct Config {
     /// users may start signing in (`password`, `email_code`, `sms_code`,
     /// `passkey`); default `password,passkey`.
     pub sign_in_methods: Option<Vec<crate::domain::policy::SignInMethod>>,
+    /// `REGISTRAR_HOOK_PRE_SIGN_UP_URL`, `REGISTRAR_HOOK_PRE_TOKEN_URL`: the
+    /// sandbox tenant's blocking hooks (docs/hooks.md); none by default.
+    pub hooks: crate::domain::policy::Hooks,
+    /// `REGISTRAR_WEBHOOK_SECRET` (`whsec_…`): what hook calls are signed
+    /// with; without it a configured hook fails (and follows `on_failure`).
+    pub webhook_secret: Option<crate::adapters::webhook::WebhookSecret>,
     /// `REGISTRAR_OUTBOX_DIR`, default `.local/outbox`.
     pub outbox_dir: PathBuf,
     /// `REGISTRAR_STORE` = `memory` (default locally) or `dynamodb` (default in
@@ -262,6 +268,16 @@ impl Config {
             },
             ip_limit: var("REGISTRAR_IP_LIMIT")
                 .map(|v| v.parse().map_err(|_| ConfigError("REGISTRAR_IP_LIMIT must be a whole number".into())))
+                .transpose()?,
+            hooks: crate::domain::policy::Hooks {
+                pre_sign_up: var("REGISTRAR_HOOK_PRE_SIGN_UP_URL").map(crate::domain::policy::Hook::to),
+                pre_token: var("REGISTRAR_HOOK_PRE_TOKEN_URL").map(crate::domain::policy::Hook::to),
+            },
+            webhook_secret: var("REGISTRAR_WEBHOOK_SECRET")
+                .map(|text| {
+                    crate::adapters::webhook::WebhookSecret::parse(&text)
+                        .map_err(|e| ConfigError(format!("REGISTRAR_WEBHOOK_SECRET: {e}")))
+                })
                 .transpose()?,
             sign_in_methods: var("REGISTRAR_SIGN_IN_METHODS")
                 .map(|list| {
@@ -451,6 +467,10 @@ impl Config {
             }
         };
         let (code_key, refresh_key) = code_secret.map(|s| derive_code_keys(s.expose())).unzip();
+        let hooks = Arc::new(
+            crate::adapters::webhook::WebhookCaller::new(self.webhook_secret.clone(), clock.clone())
+                .map_err(ConfigError)?,
+        );
         Ok(App {
             store,
             mailer,
@@ -470,6 +490,7 @@ impl Config {
             api_keys: Default::default(),
             cors_origins: Default::default(),
             send_time: Default::default(),
+            hooks,
         })
     }
 }

@@ -36,6 +36,7 @@ pub fn sandbox_tenant(config: &Config, port: u16) -> Tenant {
             }),
             passkeys: crate::domain::policy::PasskeyPolicy { rp_id: Some("localhost".into()), origins },
             sign_in_methods: config.sign_in_methods.clone().unwrap_or_else(|| Policy::default().sign_in_methods),
+            hooks: config.hooks.clone(),
             ..Policy::default()
         },
     }

@@ -239,6 +239,32 @@ pub trait Texter: Send + Sync {
     async fn send_sms(&self, sms: &Sms) -> Result<(), SendError>;
 }
 
+/// What a hook answered: `None` for 404 or an empty body (SPEC: "no
+/// answer"), else its JSON.
+pub type HookAnswer = Option<serde_json::Value>;
+
+/// A hook could not be called, timed out, failed (a status other than 2xx
+/// or 404) or answered something that is not JSON.
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+#[error("hook failed: {0}")]
+pub struct HookError(pub String);
+
+/// Calls a tenant's blocking hooks: an HTTPS POST (plain HTTP to a loopback
+/// address, for local runs) signed per the Standard Webhooks specification.
+/// `domain::hooks` decides what to send and what an answer means.
+#[async_trait]
+pub trait HookCaller: Send + Sync {
+    /// POSTs `payload` to `url`, waiting at most `timeout`. `message_id`
+    /// identifies the call (Standard Webhooks' `webhook-id`).
+    async fn call(
+        &self,
+        url: &str,
+        message_id: &str,
+        payload: &serde_json::Value,
+        timeout: std::time::Duration,
+    ) -> Result<HookAnswer, HookError>;
+}
+
 /// The current time; controllable in tests.
 pub trait Clock: Send + Sync {
     fn now(&self) -> DateTime<Utc>;

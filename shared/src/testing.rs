@@ -41,6 +41,9 @@ pub fn capture_logs() {
     });
 }
 
+/// The webhook secret test apps sign their hook calls with.
+pub const TEST_WEBHOOK_SECRET: &str = "whsec_dGVzdCB3ZWJob29rIHNlY3JldCBvZiAzMiBieXRlcyE=";
+
 /// One RSA key per test process (generating one takes a moment).
 pub fn test_keys() -> Arc<Keyring> {
     static KEYS: OnceLock<Arc<Keyring>> = OnceLock::new();
@@ -118,6 +121,15 @@ pub async fn build_app(options: TestOptions) -> BuiltApp {
         api_keys: Default::default(),
         cors_origins: Default::default(),
         send_time: Default::default(),
+        hooks: Arc::new(
+            crate::adapters::webhook::WebhookCaller::new(
+                Some(crate::adapters::webhook::WebhookSecret::parse(TEST_WEBHOOK_SECRET).expect("test secret")),
+                // Receivers check the signature's time against their own
+                // clock: the transport's time is the system's, not the test's.
+                Arc::new(crate::adapters::system::SystemClock),
+            )
+            .expect("TLS roots"),
+        ),
     });
     BuiltApp { app, clock, store, sender, outbox: outbox_dir }
 }

@@ -13,8 +13,10 @@ use serde_json::{Value, json};
 use shared::adapters::dynamodb::DynamoStore;
 use shared::adapters::secrets::SecretsManager;
 use shared::adapters::system::{OsRandom, SystemClock};
+use shared::adapters::webhook::{WebhookCaller, WebhookSecret};
 use shared::domain::keys::{KeyOpError, SecretNames, SigningKeys};
 use shared::domain::tenant::{self, Policy, Tenant};
+use shared::domain::tokens::KeyError;
 use shared::domain::values::{PersonalDetails, UserType};
 use shared::ports::Random;
 use shared::ports::{Clock, Store, StoreError};
@@ -846,12 +848,19 @@ async fn create_service_owner(
 /// An app around the table for the domain's use cases. The CLI signs no
 /// tokens and sends no mail (password-only creation), so keys and pepper are
 /// throwaway and messages go to a temporary outbox.
-fn operator_app(store: Arc<DynamoStore>) -> Result<shared::app::App, shared::domain::tokens::KeyError> {
+fn operator_app(store: Arc<DynamoStore>) -> Result<shared::app::App, KeyError> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let outbox =
         Arc::new(shared::adapters::outbox::Outbox::new(std::env::temp_dir().join("registrar-admin"), clock.clone()));
     let mut pepper = vec![0u8; 32];
     shared::ports::Random::fill(&OsRandom, &mut pepper);
+    // A service owner created here passes the tenant's `pre_sign_up` hook
+    // like any back-office creation, signed with the deployment's secret.
+    let secret = std::env::var("REGISTRAR_WEBHOOK_SECRET")
+        .ok()
+        .map(|text| WebhookSecret::parse(&text).map_err(|e| KeyError(format!("REGISTRAR_WEBHOOK_SECRET: {e}"))))
+        .transpose()?;
+    let hooks = Arc::new(WebhookCaller::new(secret, clock.clone()).map_err(KeyError)?);
     Ok(shared::app::App {
         store,
         mailer: outbox.clone(),
@@ -872,6 +881,7 @@ fn operator_app(store: Arc<DynamoStore>) -> Result<shared::app::App, shared::dom
         api_keys: Default::default(),
         cors_origins: Default::default(),
         send_time: Default::default(),
+        hooks,
     })
 }
 

@@ -1086,6 +1086,7 @@ mod under_attack {
         for n in 0..1_050 {
             let (writes, issued) =
                 shared::domain::user::open_session(app, &api.app.tenant, &user, Some(&format!("d{n}")), vec![])
+                    .await
                     .unwrap();
             for write in writes {
                 let shared::ports::Write::Put { item, condition } = write else { unreachable!("a session is puts") };
@@ -1108,7 +1109,7 @@ mod under_attack {
         // The epoch refuses them, not the missing items: one put back (a
         // sweep that failed half-way) is refused all the same.
         let (writes, revived) =
-            shared::domain::user::open_session(app, &api.app.tenant, &user, Some("d0"), vec![]).unwrap();
+            shared::domain::user::open_session(app, &api.app.tenant, &user, Some("d0"), vec![]).await.unwrap();
         for write in writes {
             let shared::ports::Write::Put { item, condition } = write else { unreachable!("a session is puts") };
             app.store.put(item, condition).await.unwrap();

@@ -401,6 +401,7 @@ fn claims(now: i64) -> Claims {
         jti: "j".into(),
         auth_time: None,
         amr: vec![],
+        extra: Default::default(),
     }
 }
 

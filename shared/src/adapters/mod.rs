@@ -11,6 +11,7 @@ pub mod secrets;
 pub mod ses;
 pub mod sns;
 pub mod system;
+pub mod webhook;
 
 /// An SDK client given ready-made, or made from the SDK configuration at its
 /// first use.

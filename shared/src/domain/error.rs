@@ -138,6 +138,11 @@ pub enum Error {
     /// another user's: one answer for all).
     #[error("session not found")]
     SessionNotFound,
+    /// The tenant's `pre_sign_up` hook refused the sign-up (or failed, and
+    /// its `on_failure` is `deny`); `message` is the hook's, a string or
+    /// one per language.
+    #[error("sign-up denied")]
+    SignUpDenied { message: Option<serde_json::Value> },
     /// 2FA is required, and the user has no factor the tenant allows.
     #[error("no second factor available")]
     MfaUnavailable,

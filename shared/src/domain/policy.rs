@@ -294,6 +294,68 @@ pub struct PasskeyPolicy {
     pub origins: Vec<String>,
 }
 
+/// A tenant's blocking hooks (docs/hooks.md): each called, when set, at
+/// its point of the flows.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Hooks {
+    /// Before a self-registration sends its first code, and before a
+    /// back-office creation: may deny it or add attributes.
+    pub pre_sign_up: Option<Hook>,
+    /// Before every token issue: may add claims to the access token.
+    pub pre_token: Option<Hook>,
+}
+
+/// Where a hook is called and what happens when it does not answer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Hook {
+    /// An `https://` URL (`http://` only to a loopback address).
+    pub url: String,
+    /// How long to wait for the answer: 100 to 5000 ms (default 2000).
+    #[serde(default = "default_hook_timeout")]
+    pub timeout_ms: u64,
+    /// What a hook that times out or fails means: `deny` (default) or
+    /// `allow` (go on as if there were no hook).
+    #[serde(default)]
+    pub on_failure: OnFailure,
+}
+
+fn default_hook_timeout() -> u64 {
+    2000
+}
+
+/// What a failed hook call means.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OnFailure {
+    #[default]
+    Deny,
+    Allow,
+}
+
+impl Hook {
+    /// A hook to `url` with the default timeout, denying when it fails.
+    pub fn to(url: impl Into<String>) -> Self {
+        Self { url: url.into(), timeout_ms: default_hook_timeout(), on_failure: OnFailure::Deny }
+    }
+
+    /// What is wrong with the hook, if anything.
+    fn problem(&self, name: &str) -> Option<String> {
+        if !(100..=5000).contains(&self.timeout_ms) {
+            return Some(format!("hooks.{name}.timeout_ms must be 100 to 5000, not {}", self.timeout_ms));
+        }
+        let loopback = ["http://127.0.0.1:", "http://localhost:", "http://[::1]:"];
+        let ok = self.url.starts_with("https://") || loopback.iter().any(|prefix| self.url.starts_with(prefix));
+        (!ok || self.url.parse::<http::Uri>().is_err()).then(|| {
+            format!(
+                "hooks.{name}.url must be an https:// URL (http:// only to 127.0.0.1 or localhost), not {:?}",
+                self.url
+            )
+        })
+    }
+}
+
 /// The built-in kinds of reference data (a tenant adds its own).
 pub const BUILT_IN: [&str; 6] = ["genders", "languages", "countries", "nationalities", "time-zones", "legal-documents"];
 
@@ -350,6 +412,8 @@ pub struct Policy {
     /// method left out answers 403 `sign_in_method_disabled`. Passkeys as a
     /// second factor follow `second_factors`, not this list.
     pub sign_in_methods: Vec<SignInMethod>,
+    /// Blocking hooks (none by default).
+    pub hooks: Hooks,
 }
 
 impl Default for Policy {
@@ -379,6 +443,7 @@ impl Default for Policy {
             passkeys: PasskeyPolicy::default(),
             back_office_mfa: true,
             sign_in_methods: vec![SignInMethod::Password, SignInMethod::Passkey],
+            hooks: Hooks::default(),
         }
     }
 }
@@ -466,6 +531,9 @@ impl Policy {
             }
         }
         problems.extend(self.reference_problems());
+        for (name, hook) in [("pre_sign_up", &self.hooks.pre_sign_up), ("pre_token", &self.hooks.pre_token)] {
+            problems.extend(hook.as_ref().and_then(|hook| hook.problem(name)));
+        }
         if let Some(rp_id) = &self.passkeys.rp_id {
             let host_ok = !rp_id.is_empty()
                 && rp_id.len() <= 253

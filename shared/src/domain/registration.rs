@@ -295,6 +295,15 @@ pub async fn start(app: &App, tenant: &Tenant, sign_up: SignUp, ip: &str) -> Res
         // race between two sign-ups is settled at completion).
         return Err(Error::UsernameTaken);
     }
+    // The tenant's own rules, before anything is sent (whether or not the
+    // address is taken: the hook's answer tells nothing about that).
+    let who = super::hooks::Applicant {
+        email: sign_up.email.as_ref(),
+        phone: sign_up.phone.as_ref(),
+        username: sign_up.username.as_ref(),
+        details: &sign_up.details,
+    };
+    let attributes = super::hooks::pre_sign_up(app, tenant, "sign_up", who).await?;
     let now = app.clock.now();
     let password_hash = hash_password(&sign_up.password, app.random.as_ref()).await?;
     let email_taken = match &sign_up.email {
@@ -315,6 +324,7 @@ pub async fn start(app: &App, tenant: &Tenant, sign_up: SignUp, ip: &str) -> Res
         email: sign_up.email,
         password_hash,
         details: sign_up.details,
+        attributes,
         terms: accepted(&tenant.policy.terms_version),
         privacy: accepted(&tenant.policy.privacy_version),
         phone_required: starts_with_phone || tenant.policy.phone_required,
@@ -451,7 +461,7 @@ async fn complete(
         partner_id: registration.partner_id.clone(),
         nationality: None,
         address: None,
-        attributes: serde_json::Map::new(),
+        attributes: registration.attributes.clone(),
         references: Default::default(),
         created_by: Some("self".into()),
         session_epoch: 0,
@@ -471,7 +481,7 @@ async fn complete(
         .filter(|(proved, _)| *proved)
         .map(|(_, method)| method.to_owned())
         .collect();
-    let (session_writes, tokens) = open_session(app, tenant, &user, device_id, amr)?;
+    let (session_writes, tokens) = open_session(app, tenant, &user, device_id, amr).await?;
     let mut writes = vec![
         registration.put(Condition::Version(version))?,
         user.put(Condition::NotExists)?,

@@ -205,7 +205,7 @@ pub async fn refresh(app: &App, tenant: &Tenant, token: &RefreshToken, device_id
         let next = successor(app, user_id, session_id, token)?;
         if let Some(rotated_at) = record.rotated_at {
             if now - rotated_at <= Duration::seconds(REFRESH_GRACE_SECS) {
-                return tokens_for(app, tenant, &session, &user, next);
+                return tokens_for(app, tenant, &session, &user, next).await;
             }
             // Reuse after the window: someone holds a stolen token. Kill the family.
             tracing::warn!(session_id = %session.id, "refresh token reused; session revoked");
@@ -240,8 +240,11 @@ pub async fn refresh(app: &App, tenant: &Tenant, token: &RefreshToken, device_id
         session.device_id.get_or_insert_with(|| device_id.to_owned());
         session.last_used_at = Some(now);
         writes.push(Write::Put { item: session.item()?, condition: Condition::Version(session_version) });
+        // The answer is made before the rotation is stored: a token that
+        // cannot be issued (a failing `pre_token` hook) rotates nothing.
+        let tokens = tokens_for(app, tenant, &session, &user, next).await?;
         match table::commit(app.store.as_ref(), writes).await {
-            Ok(()) => return tokens_for(app, tenant, &session, &user, next),
+            Ok(()) => return Ok(tokens),
             Err(Failed::Condition(Kind::Session)) => return Err(Error::InvalidToken),
             Err(Failed::Condition(_)) => continue,
             Err(err) => return Err(err.into()),

@@ -42,6 +42,9 @@ pub struct Claims {
     /// `otp` (a code), `sms`, `hwk` (a passkey), `mfa` (two factors).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub amr: Vec<String>,
+    /// Claims the tenant's `pre_token` hook added (never a reserved one).
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
 /// A public key that verifies tokens, identified by its RFC 7638
@@ -272,6 +275,7 @@ mod tests {
             jti: "j".into(),
             auth_time: None,
             amr: vec![],
+            extra: Default::default(),
         }
     }
 

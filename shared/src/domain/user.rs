@@ -93,7 +93,8 @@ pub struct Tokens {
 /// the user (`roles`, `typ`) is read from the user as it is now, at every
 /// issue (refresh included); what it says of the sign-in (`auth_time`,
 /// `amr`) comes from the session.
-pub fn access_token(app: &App, tenant: &Tenant, session: &Session, user: &User) -> Result<String, Error> {
+pub async fn access_token(app: &App, tenant: &Tenant, session: &Session, user: &User) -> Result<String, Error> {
+    let extra = super::hooks::pre_token(app, tenant, user, session).await?;
     let now = app.clock.now();
     let claims = Claims {
         iss: app.settings.issuer.clone(),
@@ -108,12 +109,13 @@ pub fn access_token(app: &App, tenant: &Tenant, session: &Session, user: &User) 
         jti: app.new_id("jti"),
         auth_time: session.auth_time.map(|at| at.timestamp()),
         amr: session.amr.clone(),
+        extra,
     };
     app.keys.current().sign(&claims).map_err(|e| Error::Unavailable { reason: e.to_string(), registration_id: None })
 }
 
 /// The tokens answer for `session` of `user` with `refresh_token`.
-pub fn tokens_for(
+pub async fn tokens_for(
     app: &App,
     tenant: &Tenant,
     session: &Session,
@@ -122,7 +124,7 @@ pub fn tokens_for(
 ) -> Result<Tokens, Error> {
     Ok(Tokens {
         user_id: session.user_id.to_string(),
-        access_token: access_token(app, tenant, session, user)?,
+        access_token: access_token(app, tenant, session, user).await?,
         token_type: "Bearer",
         expires_in: tenant.policy.access_token_ttl_secs,
         refresh_token,
@@ -136,7 +138,7 @@ pub fn tokens_for(
 /// caller puts the writes into its own transaction, so a session exists only
 /// if everything else of the step was stored too. `amr` says how the user
 /// proved itself (RFC 8176).
-pub fn open_session(
+pub async fn open_session(
     app: &App,
     tenant: &Tenant,
     user: &User,
@@ -167,7 +169,7 @@ pub fn open_session(
         rotated_at: None,
     };
     let writes = vec![session.put(Condition::NotExists)?, refresh.put(&refresh_token, Condition::NotExists)?];
-    let tokens = tokens_for(app, tenant, &session, user, refresh_token)?;
+    let tokens = tokens_for(app, tenant, &session, user, refresh_token).await?;
     Ok((writes, tokens))
 }
 

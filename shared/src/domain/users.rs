@@ -245,6 +245,15 @@ pub async fn create_user(
     if rules.iter().flatten().any(|rule| !rule.granted_by.iter().any(|g| g == actor.kind())) {
         return Err(Error::Forbidden);
     }
+    let who = super::hooks::Applicant {
+        email: Some(&new.email),
+        phone: new.phone.as_ref(),
+        username: new.username.as_ref(),
+        details: &new.details,
+    };
+    // The hook's attributes join the caller's (the hook's win a clash).
+    let added = super::hooks::pre_sign_up(app, tenant, "back_office", who).await?;
+    new.attributes.extend(added);
     let now = app.clock.now();
     // Recorded now: the versions are the tenant's current ones, which may be
     // newer than a consent given earlier.

@@ -79,6 +79,14 @@ impl Problem {
             for (name, value) in &self.extensions {
                 object.entry(name.clone()).or_insert_with(|| value.clone());
             }
+            // A message given per language (a hook's) is answered in the
+            // request's: its own, else English, else the first.
+            if let Some(Value::Object(by_language)) = object.get("message") {
+                let chosen =
+                    by_language.get(lang).or_else(|| by_language.get("en")).or_else(|| by_language.values().next());
+                let chosen = chosen.filter(|m| m.is_string()).cloned().unwrap_or(Value::Null);
+                object.insert("message".into(), chosen);
+            }
         }
         let mut response = Response::new(Body::Text(body.to_string()));
         *response.status_mut() = self.status;
@@ -157,6 +165,13 @@ impl From<Error> for Problem {
             Error::FactorNotAllowed => Problem::new(StatusCode::FORBIDDEN, "factor_not_allowed"),
             Error::SignInMethodDisabled => Problem::new(StatusCode::FORBIDDEN, "sign_in_method_disabled"),
             Error::MfaUnavailable => Problem::new(StatusCode::FORBIDDEN, "mfa_unavailable"),
+            Error::SignUpDenied { message } => {
+                let mut problem = Problem::new(StatusCode::FORBIDDEN, "sign_up_denied");
+                if let Some(message) = message {
+                    problem.extensions.insert("message".into(), message);
+                }
+                problem
+            }
             Error::PasskeysNotConfigured => Problem::new(StatusCode::CONFLICT, "passkeys_not_configured"),
             Error::PasskeyLimit => Problem::new(StatusCode::CONFLICT, "passkey_limit"),
             Error::PasskeyNotFound => Problem::new(StatusCode::NOT_FOUND, "passkey_not_found"),

@@ -18,6 +18,9 @@ pub struct Registration {
     pub password_hash: String,
     #[serde(flatten)]
     pub details: PersonalDetails,
+    /// What the tenant's `pre_sign_up` hook added, for the user.
+    #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub attributes: serde_json::Map<String, serde_json::Value>,
     pub terms: Acceptance,
     pub privacy: Acceptance,
     pub phone_required: bool,

@@ -181,7 +181,7 @@ pub(super) async fn continue_login(
         return Ok(LoginOutcome::LegalAcceptance { challenge_id, documents });
     }
     let mfa_passed = via.mfa_passed;
-    let (session_writes, mut tokens) = open_session(app, tenant, user, Some(device_id), via.amr)?;
+    let (session_writes, mut tokens) = open_session(app, tenant, user, Some(device_id), via.amr).await?;
     tokens.device_token = Some(super::credentials::device_token(app, &tenant.id, user)?);
     writes.extend(session_writes);
     let detail = if mfa_passed {
