@@ -135,6 +135,16 @@ async fn login_by_phone_with_two_factors(api: Api) {
         api.post("/v1/auth/mfa", json!({ "challenge_id": challenge, "code": CODE }), &[("X-Device-ID", "dev-1")]).await;
     assert_eq!(right.status, StatusCode::OK, "{}", right.body);
     assert!(right.body["access_token"].is_string());
+    // The wrong e-mailed code is audited as a wrong app code is.
+    let user_id = right.body["user_id"].as_str().unwrap();
+    let failed: Vec<Value> = api
+        .audit(user_id)
+        .await
+        .into_iter()
+        .filter(|e| e["event"] == "mfa_failed")
+        .map(|e| e["detail"].clone())
+        .collect();
+    assert_eq!(failed, [json!({ "factor": "email", "device_id": "dev-1" })]);
     let again =
         api.post("/v1/auth/mfa", json!({ "challenge_id": challenge, "code": CODE }), &[("X-Device-ID", "dev-1")]).await;
     // Spent on use; afterwards it answers like a wrong code (nothing tells a

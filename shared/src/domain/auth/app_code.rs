@@ -9,11 +9,11 @@ use crate::domain::error::Error;
 use crate::domain::factors::{self, Proof};
 use crate::domain::policy::Factor;
 use crate::domain::tenant::Tenant;
-use crate::domain::user::{audit_write, load_user};
+use crate::domain::user::load_user;
 use crate::i18n::{Arg, text};
 use crate::ports::Email;
 use crate::ports::{Condition, Write};
-use crate::table::{self, Challenge, Record, challenge_key};
+use crate::table::{Challenge, Record, challenge_key};
 
 /// The second factor by an app or recovery code: the challenge's tries,
 /// the user's, then the code; the user (its accepted step, or the code
@@ -37,11 +37,7 @@ pub(super) async fn verify(
     let trusted = trusted_device(app, tenant, &user, origin.device_token);
     let proof = match factors::prove(app, tenant, &mut user, factor, code, (&tries, expiry), trusted.as_deref()).await {
         Ok(proof) => proof,
-        Err(Error::InvalidCode) => {
-            let detail = serde_json::json!({ "factor": factor, "device_id": device_id });
-            table::commit(app.store.as_ref(), vec![audit_write(app, &user.id, "mfa_failed", detail)?]).await?;
-            return Err(Error::InvalidCode);
-        }
+        Err(Error::InvalidCode) => return Err(super::wrong_second_factor(app, &user.id, factor, device_id).await),
         Err(other) => return Err(other),
     };
     if !user.is_active() || user.session_epoch != challenge.epoch {

@@ -354,3 +354,23 @@ impl Claimant {
         refused
     }
 }
+
+/// A wrong second factor, sent code or app or recovery code alike: audited
+/// (`mfa_failed`, the factor and the device), then answered as every failed
+/// code is.
+pub(super) async fn wrong_second_factor(
+    app: &App,
+    user_id: &crate::domain::ids::UserId,
+    factor: Factor,
+    device_id: &str,
+) -> Error {
+    let detail = serde_json::json!({ "factor": factor, "device_id": device_id });
+    let audited = match audit_write(app, user_id, "mfa_failed", detail) {
+        Ok(write) => table::commit(app.store.as_ref(), vec![write]).await.map_err(Error::from),
+        Err(err) => Err(err),
+    };
+    match audited {
+        Ok(()) => Error::InvalidCode,
+        Err(err) => err,
+    }
+}

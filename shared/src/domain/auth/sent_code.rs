@@ -184,7 +184,7 @@ pub(super) async fn verify(
     let candidate = hash_code(app.settings.code_key()?, "mfa", &challenge.id, code);
     let pending = challenge.code.as_ref().ok_or(Error::InvalidCode)?;
     if !spend_try(app, pending, &candidate, tenant.policy.codes.max_attempts).await? {
-        return Err(Error::InvalidCode);
+        return Err(super::wrong_second_factor(app, &challenge.user_id, factor, device_id).await);
     }
     // A user no longer active, or whose sessions all ended since the login
     // (a reset, logout-all): the challenge is dead, and answers like any
