@@ -96,6 +96,18 @@ async fn happy_path_in_english_with_phone(backend: Backend) {
     assert_eq!(verified.status(), StatusCode::OK);
     assert_eq!(json_of(verified).await["next"], "add_phone");
 
+    // No phone either way: the field it needs, named.
+    for (body, field) in [
+        (json!({}), "phone"),
+        (json!({ "phone_prefix": "+41" }), "phone_number"),
+        (json!({ "phone_number": "79 123 45 67" }), "phone_prefix"),
+    ] {
+        let refused = json_of(post(&app, &format!("/v1/registrations/{id}/phone"), body, "en").await).await;
+        assert_eq!(refused["code"], "validation_failed");
+        assert_eq!(refused["errors"][0]["field"], field, "{refused}");
+        assert_eq!(refused["errors"][0]["code"], "required", "{refused}");
+    }
+
     let phone = post(
         &app,
         &format!("/v1/registrations/{id}/phone"),

@@ -63,6 +63,8 @@ pub enum UserType {
 
 impl UserType {
     pub const ALL: [UserType; 3] = [UserType::ServiceOwner, UserType::CompanyUser, UserType::Consumer];
+    /// How [`ALL`](Self::ALL) are spelled, in the same order.
+    pub const NAMES: [&'static str; 3] = ["service_owner", "company_user", "consumer"];
 
     /// The type as stored and answered.
     pub fn as_str(self) -> &'static str {
@@ -442,6 +444,7 @@ mod tests {
         assert_eq!(UserType::parse("Company_User"), Some(UserType::CompanyUser));
         assert_eq!(UserType::parse("subscriber"), Some(UserType::Consumer));
         assert_eq!(UserType::parse("admin"), None);
+        assert_eq!(UserType::ALL.map(UserType::as_str), UserType::NAMES);
         for kind in UserType::ALL {
             assert_eq!(serde_json::to_value(kind).unwrap(), serde_json::json!(kind.as_str()));
             assert_eq!(UserType::parse(kind.as_str()), Some(kind));

@@ -207,9 +207,85 @@ string_kind!(
     Username -> String, |raw, cx| Ok(raw.to_owned()), json!({ "type": "string", "minLength": 1, "maxLength": 320 })
 );
 string_kind!(
-    /// An id handed out by an earlier answer (`challenge_id`).
+    /// An id handed out by an earlier answer (`ceremony_id`).
     Id -> String, |raw, cx| Ok(raw.to_owned()), json!({ "type": "string", "minLength": 1, "maxLength": 200 })
 );
+
+/// What a value that names nothing that can exist is answered with (no
+/// field error: a malformed id or token is as unknown as any other).
+pub trait Unknown {
+    fn error() -> crate::domain::Error;
+}
+
+/// A login challenge that is not there: 404 `challenge_not_found`.
+pub struct NoChallenge;
+
+impl Unknown for NoChallenge {
+    fn error() -> crate::domain::Error {
+        crate::domain::Error::ChallengeNotFound
+    }
+}
+
+/// Answered like a wrong code (the second factor's answer: a challenge that
+/// is not there tells nothing more than a wrong code).
+pub struct AsWrongCode;
+
+impl Unknown for AsWrongCode {
+    fn error() -> crate::domain::Error {
+        crate::domain::Error::InvalidCode
+    }
+}
+
+/// A token that is not one: 401 `invalid_token`.
+pub struct NoToken;
+
+impl Unknown for NoToken {
+    fn error() -> crate::domain::Error {
+        crate::domain::Error::InvalidToken
+    }
+}
+
+/// A login challenge's id (`chl_…`, a [`ChallengeId`]); a malformed one is
+/// answered as `U` says once no field has an error.
+///
+/// [`ChallengeId`]: crate::domain::ids::ChallengeId
+pub struct Challenge<U>(std::marker::PhantomData<U>);
+
+impl<U: Unknown> FieldKind for Challenge<U> {
+    type Out = crate::domain::ids::ChallengeId;
+    fn read(f: &mut Fields, name: &str, _: &Cx) -> Option<Self::Out> {
+        let raw = f.opt_str(name)?;
+        let id = crate::domain::ids::ChallengeId::parse(&raw);
+        if id.is_none() {
+            f.refuse(U::error().into());
+        }
+        id
+    }
+    fn schema() -> Value {
+        json!({ "type": "string", "minLength": 1, "maxLength": 200 })
+    }
+}
+
+/// A refresh token (a [`RefreshToken`], naming its session); a malformed
+/// one is 401 `invalid_token` once no field has an error.
+///
+/// [`RefreshToken`]: crate::domain::ids::RefreshToken
+pub struct Refresh;
+
+impl FieldKind for Refresh {
+    type Out = crate::domain::ids::RefreshToken;
+    fn read(f: &mut Fields, name: &str, _: &Cx) -> Option<Self::Out> {
+        let raw = f.opt_str(name)?;
+        let token = crate::domain::ids::RefreshToken::parse(&raw);
+        if token.is_none() {
+            f.refuse(NoToken::error().into());
+        }
+        token
+    }
+    fn schema() -> Value {
+        json!({ "type": "string", "minLength": 1, "maxLength": 200 })
+    }
+}
 string_kind!(
     /// A passkey's name: 1–64 characters, no control characters.
     PasskeyName -> String, |raw, cx| values::parse_name(raw).and_then(|n| if n.chars().count() > 64 { Err("too_long") } else { Ok(n) }),
@@ -261,6 +337,27 @@ impl<C: Choice> FieldKind for OneOf<C> {
     }
     fn schema() -> Value {
         json!({ "type": "string", "enum": C::CHOICES })
+    }
+}
+
+/// One of the factors `C::CHOICES` names, as a [`Factor`]
+/// (`invalid_choice` otherwise).
+///
+/// [`Factor`]: crate::domain::policy::Factor
+pub struct FactorOf<C>(std::marker::PhantomData<C>);
+
+impl<C: Choice> FieldKind for FactorOf<C> {
+    type Out = crate::domain::policy::Factor;
+    fn read(f: &mut Fields, name: &str, cx: &Cx) -> Option<Self::Out> {
+        let choice = OneOf::<C>::read(f, name, cx)?;
+        let factor = crate::domain::policy::Factor::parse(choice);
+        if factor.is_none() {
+            f.errors.push(crate::domain::FieldError::new(name, "invalid_choice"));
+        }
+        factor
+    }
+    fn schema() -> Value {
+        OneOf::<C>::schema()
     }
 }
 
@@ -547,10 +644,22 @@ macro_rules! body {
                 f: $crate::http::input::Fields,
                 read: $name<$crate::http::body::Partial>,
             ) -> Result<Self, $crate::http::problem::Problem> {
+                Self::complete_with(f, read, Some(())).map(|(body, ())| body)
+            }
+
+            /// [`Self::complete`], with a value the handler read across
+            /// fields (the phone of two, a credential of the kind `type`
+            /// names): `None` only where it recorded why in `f`.
+            pub fn complete_with<T>(
+                f: $crate::http::input::Fields,
+                read: $name<$crate::http::body::Partial>,
+                across: Option<T>,
+            ) -> Result<(Self, T), $crate::http::problem::Problem> {
                 f.finish(Self::FIELDS)?;
-                // A required field that could not be read recorded its error,
-                // which `finish` answered: every one is here.
-                read.completed().ok_or_else(|| $crate::http::problem::Problem::validation(Vec::new()))
+                // A required field (or a value across fields) that could not
+                // be read recorded its error, which `finish` answered: every
+                // one is here.
+                read.completed().zip(across).ok_or_else(|| $crate::http::problem::Problem::validation(Vec::new()))
             }
 
             /// The fields' JSON Schemas, in order, and the required ones.
@@ -649,4 +758,62 @@ macro_rules! body {
             Some(false) => <$ty as $crate::http::body::FieldKind>::read($f, $name, $cx),
         }
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http::problem::Problem;
+
+    // What the tests read of it, not all that `body!` makes.
+    #[allow(dead_code)]
+    mod probe {
+        use super::super::*;
+
+        crate::body! {
+            /// A body with an id, a token and another field.
+            pub struct ProbeBody {
+                challenge_id: required Challenge<NoChallenge>,
+                refresh_token: optional Refresh,
+                code: required Code,
+            }
+        }
+    }
+    use probe::ProbeBody;
+
+    fn read(body: &str) -> Result<ProbeBody, Problem> {
+        let now = chrono::DateTime::from_timestamp(1_800_000_000, 0).unwrap();
+        let cx = Cx { today: now.date_naive(), now, code_length: 6 };
+        let mut f = Fields::parse(body.as_bytes()).unwrap();
+        let read = ProbeBody::read(&mut f, &cx);
+        ProbeBody::complete(f, read)
+    }
+
+    fn fields(problem: &Problem) -> Vec<&str> {
+        problem.errors.iter().map(|e| e.field.as_str()).collect()
+    }
+
+    #[test]
+    fn ids_and_tokens_parse_into_their_types() {
+        let body = read(r#"{"challenge_id": "chl_abc", "refresh_token": "usr_1.ses_2.c2VjcmV0", "code": "123456"}"#)
+            .unwrap_or_else(|p| panic!("{p:?}"));
+        assert_eq!(body.challenge_id.as_str(), "chl_abc");
+        assert_eq!(body.refresh_token.map(|t| t.session_id().to_string()).as_deref(), Some("ses_2"));
+    }
+
+    #[test]
+    fn a_malformed_id_is_unknown_once_every_field_is_well_formed() {
+        // Field errors first, all of them: the malformed id is no field error.
+        let problem = read(r#"{"challenge_id": "usr_abc", "code": 12}"#).err().unwrap();
+        assert_eq!((problem.code, fields(&problem)), ("validation_failed", vec!["code"]));
+        let problem = read(r#"{"challenge_id": "usr_abc", "surplus": 1, "code": "123456"}"#).err().unwrap();
+        assert_eq!((problem.code, fields(&problem)), ("validation_failed", vec!["surplus"]));
+        // Then the id is as unknown as any other (and a malformed token as invalid).
+        let problem = read(r#"{"challenge_id": "usr_abc", "code": "123456"}"#).err().unwrap();
+        assert_eq!((problem.status.as_u16(), problem.code), (404, "challenge_not_found"));
+        let problem = read(r#"{"challenge_id": "chl_abc", "refresh_token": "x.y.z", "code": "123456"}"#).err().unwrap();
+        assert_eq!((problem.status.as_u16(), problem.code), (401, "invalid_token"));
+        let problem = read(r#"{"code": "123456"}"#).err().unwrap();
+        assert_eq!((problem.code, fields(&problem)), ("validation_failed", vec!["challenge_id"]));
+    }
 }

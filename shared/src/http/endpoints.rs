@@ -2,16 +2,20 @@
 //! what its function needs at start-up ([`Needs`]). A Lambda binary names
 //! its endpoint's type, so the compiler links that handler alone (and the
 //! SES or SNS client only where it sends); the local API dispatches on the
-//! route table's [`Endpoint`] to all of them.
+//! route table's [`Endpoint`] to all of them. [`answer_schemas`] gives the
+//! OpenAPI document each endpoint's success bodies, from its handler's
+//! answer type.
 
 use std::future::Future;
 
 use lambda_http::{Body, Response};
+use schemars::{Schema, SchemaGenerator};
 
 use super::context::Ctx;
+use super::handlers::reply::{Answer, Reply};
 use super::handlers::{auth, factors, me, meta, reference, registration, users};
 use super::problem::Problem;
-use super::routes::Endpoint;
+use super::routes::{Endpoint, route_of};
 
 /// What a function's app is built with, beyond the store and the keys.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -41,8 +45,30 @@ pub trait Handler: Copy + Send + Sync + 'static {
 #[derive(Clone, Copy, Debug)]
 pub struct Any(pub Endpoint);
 
+/// The response of a handler's reply (its status one the endpoint declares:
+/// checked in debug builds, so every test checks it).
+fn respond<T: Answer>(endpoint: Endpoint, reply: Result<Reply<T>, Problem>) -> Result<Response<Body>, Problem> {
+    let reply = reply?;
+    debug_assert!(
+        route_of(endpoint).ok.contains(&reply.status.as_u16()),
+        "{endpoint:?} answered {} (its declaration says {:?})",
+        reply.status,
+        route_of(endpoint).ok,
+    );
+    Ok(reply.into_response())
+}
+
+/// The schema of `handler`'s answer for each of `statuses`.
+fn schemas_of<T: Answer, F>(_handler: F, statuses: &[u16], generator: &mut SchemaGenerator) -> Vec<(u16, Schema)>
+where
+    F: for<'a, 'b> AsyncFn(&'a Ctx<'b>) -> Result<Reply<T>, Problem>,
+{
+    statuses.iter().map(|&status| (status, T::schema(status, generator))).collect()
+}
+
 macro_rules! endpoints {
-    ($($name:ident: $method:ident $path:literal, $auth:ident, $function:literal => $handler:path, $needs:ident;)*) => {
+    ($($name:ident: $method:ident $path:literal, $auth:ident, $function:literal => $handler:path, $needs:ident,
+        $($ok:literal)|+, [$($problem:literal),*];)*) => {
         $(
             #[doc = concat!("`Endpoint::", stringify!($name), "`, answered by `", stringify!($handler), "`.")]
             #[derive(Clone, Copy, Debug)]
@@ -54,7 +80,7 @@ macro_rules! endpoints {
                     Endpoint::$name
                 }
                 fn handle<'c>(self, ctx: &'c Ctx<'c>) -> impl Future<Output = Result<Response<Body>, Problem>> + Send + 'c {
-                    $handler(ctx)
+                    async move { respond(Endpoint::$name, $handler(ctx).await) }
                 }
             }
         )*
@@ -66,8 +92,17 @@ macro_rules! endpoints {
             }
             async fn handle<'c>(self, ctx: &'c Ctx<'c>) -> Result<Response<Body>, Problem> {
                 match self.0 {
-                    $(Endpoint::$name => $handler(ctx).await,)*
+                    $(Endpoint::$name => respond(self.0, $handler(ctx).await),)*
                 }
+            }
+        }
+
+        /// The schema of each success status of `endpoint` (its route's
+        /// `ok`), from its handler's answer type; the schemas of named
+        /// types are left in `generator`'s definitions.
+        pub fn answer_schemas(endpoint: Endpoint, generator: &mut SchemaGenerator) -> Vec<(u16, Schema)> {
+            match endpoint {
+                $(Endpoint::$name => schemas_of($handler, &[$($ok),+], generator),)*
             }
         }
 

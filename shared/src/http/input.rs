@@ -11,6 +11,10 @@ use ::http::StatusCode;
 pub struct Fields {
     map: Map<String, Value>,
     pub errors: Vec<FieldError>,
+    /// The answer when every field is well-formed but one names nothing that
+    /// can exist (a malformed challenge id is as unknown as any other): no
+    /// field error of its own, answered after the field errors.
+    refusal: Option<Problem>,
 }
 
 impl Fields {
@@ -24,7 +28,7 @@ impl Fields {
                 .arg("column", e.column() as i64)
         })?;
         match value {
-            Value::Object(map) => Ok(Self { map, errors: Vec::new() }),
+            Value::Object(map) => Ok(Self { map, errors: Vec::new(), refusal: None }),
             _ => Err(Problem::validation(vec![FieldError::new("", "wrong_type").with_text("expected", "object")])),
         }
     }
@@ -174,13 +178,23 @@ impl Fields {
         matches!(self.map.get(name), Some(v) if !v.is_null())
     }
 
+    /// Records the answer for a value that names nothing that can exist
+    /// (the first one stands), given only when no field has an error.
+    pub fn refuse(&mut self, problem: Problem) {
+        self.refusal.get_or_insert(problem);
+    }
+
     /// Ends reading: any field not in `known` is an error, then all errors
-    /// are returned together.
+    /// are returned together (or, without any, the refusal).
     pub fn finish(mut self, known: &[&str]) -> Result<(), Problem> {
         let unknown: Vec<String> = self.map.keys().filter(|k| !known.contains(&k.as_str())).cloned().collect();
         for name in unknown {
             self.errors.push(FieldError::new(name, "unknown_field"));
         }
-        if self.errors.is_empty() { Ok(()) } else { Err(Problem::validation(self.errors)) }
+        match (self.errors.is_empty(), self.refusal) {
+            (false, _) => Err(Problem::validation(self.errors)),
+            (true, Some(refusal)) => Err(refusal),
+            (true, None) => Ok(()),
+        }
     }
 }

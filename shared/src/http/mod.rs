@@ -2,15 +2,18 @@
 //! the route table to any behaviour:
 //!
 //! - [`declaration`]: every endpoint, once: method, path, auth, function,
-//!   handler and what it sends; expanded by
+//!   handler, what it sends and its statuses; expanded by
 //! - [`routes`] (the `Endpoint` enum, the route table, path matching) and
-//! - [`endpoints`] (each endpoint as a type naming its handler and needs).
-//! - [`handlers`]: one file per area, one function per endpoint, named after it.
+//! - [`endpoints`] (each endpoint as a type naming its handler and needs,
+//!   and its answers' schemas).
+//! - [`handlers`]: one file per area, one function per endpoint, named after
+//!   it, answering a typed `Reply` (`handlers::reply`).
 //! - [`context`]: the request as handlers see it, and authentication.
 //! - [`pipeline`]: route → context → handler → CORS and common headers.
 //! - [`body`] (request bodies as types: read and described from one
 //!   declaration), [`input`] and [`problem`]: reading bodies, RFC 9457 answers.
-//! - [`openapi`]: the OpenAPI document, from the route table and the bodies.
+//! - [`openapi`]: the OpenAPI document, from the route table, the bodies and
+//!   the answer types.
 //! - [`lambda`] (a function's `main`) and [`server`] (the local API).
 
 pub mod body;

@@ -33,10 +33,16 @@ pub struct Route {
     pub path: &'static str,
     pub auth: Auth,
     pub endpoint: Endpoint,
+    /// Its success statuses.
+    pub ok: &'static [u16],
+    /// Its problem statuses (besides those of its authentication and of
+    /// `X-Device-ID`).
+    pub problems: &'static [u16],
 }
 
 macro_rules! route_table {
-    ($($name:ident: $method:ident $path:literal, $auth:ident, $function:literal => $handler:path, $needs:ident;)*) => {
+    ($($name:ident: $method:ident $path:literal, $auth:ident, $function:literal => $handler:path, $needs:ident,
+        $($ok:literal)|+, [$($problem:literal),*];)*) => {
         /// Every endpoint; one Lambda function each (declared in
         /// `declaration.rs`).
         #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -46,7 +52,15 @@ macro_rules! route_table {
 
         /// The route table.
         pub const ROUTES: &[Route] = &[
-            $(Route { function: $function, method: Method::$method, path: $path, auth: Auth::$auth, endpoint: Endpoint::$name },)*
+            $(Route {
+                function: $function,
+                method: Method::$method,
+                path: $path,
+                auth: Auth::$auth,
+                endpoint: Endpoint::$name,
+                ok: &[$($ok),+],
+                problems: &[$($problem),*],
+            },)*
         ];
     };
 }

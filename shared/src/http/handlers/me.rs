@@ -1,17 +1,17 @@
 //! The signed-in user: profile, closing the account, new
 //! credentials, the password, and the user's sessions.
 
-use ::http::StatusCode;
-use lambda_http::{Body, Response};
-use serde_json::json;
+use chrono::{DateTime, Utc};
+use schemars::JsonSchema;
+use serde::Serialize;
 
-use super::reply::{clear_cookie, json_response, message};
+use super::reply::{DetailsAnswer, Message, Reply, StatusName, clear_cookie, message};
 use crate::domain::FieldError;
-use crate::domain::ids::SessionId;
-use crate::domain::me::{self, NewCredential};
+use crate::domain::ids::{SessionId, UserId};
+use crate::domain::me::{self, Credential, NewCredential, Profile};
 use crate::domain::password::{CurrentPassword, Password};
-use crate::domain::sessions;
-use crate::domain::values::{self, EmailAddress, Phone};
+use crate::domain::sessions::{self, SessionView};
+use crate::domain::values::{self, EmailAddress, Phone, Status, Username};
 use crate::http::body::{
     Choice, Code, Cx, NewPassword, OneOf, Password as PasswordField, ProfilePatchBody, Text, check_confirmation,
 };
@@ -19,18 +19,81 @@ use crate::http::context::Ctx;
 use crate::http::input::Fields;
 use crate::http::problem::Problem;
 
-fn profile_response(ctx: &Ctx<'_>, profile: &me::Profile, message_key: Option<&str>) -> Response<Body> {
-    let mut body = serde_json::to_value(profile).unwrap_or_default();
-    if let (Some(key), Some(object)) = (message_key, body.as_object_mut()) {
-        object.insert("message".into(), message(ctx, key));
-    }
-    json_response(StatusCode::OK, body)
+/// `GET /v1/me`: the signed-in user's profile (never hashes or codes).
+#[derive(Serialize, JsonSchema)]
+pub struct MeAnswer {
+    #[schemars(with = "String")]
+    pub user_id: UserId,
+    #[schemars(with = "String", extend("enum" = crate::domain::values::UserType::NAMES))]
+    pub user_type: crate::domain::values::UserType,
+    #[schemars(with = "StatusName")]
+    pub status: Status,
+    /// `null` for a user that signed up with its phone alone.
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    #[schemars(with = "Option<String>")]
+    pub username: Option<Username>,
+    #[serde(flatten)]
+    pub details: DetailsAnswer,
+    pub roles: Vec<String>,
+    pub mfa_enabled: bool,
+    /// The address and the phone, verified or not, and one being added.
+    pub credentials: Vec<ProfileCredential>,
+    pub created_at: DateTime<Utc>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
 }
 
-pub async fn get_me(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
+/// One credential of the user.
+#[derive(Serialize, JsonSchema)]
+pub struct ProfileCredential {
+    #[serde(rename = "type")]
+    #[schemars(extend("enum" = ["email", "phone"]))]
+    pub kind: &'static str,
+    pub value: String,
+    pub verified: bool,
+}
+
+impl MeAnswer {
+    fn new(profile: Profile, message: Option<String>) -> Self {
+        let Profile {
+            user_id,
+            user_type,
+            status,
+            email,
+            phone,
+            username,
+            details,
+            roles,
+            mfa_enabled,
+            credentials,
+            created_at,
+        } = profile;
+        let credentials = credentials
+            .into_iter()
+            .map(|Credential { kind, value, verified }| ProfileCredential { kind, value, verified })
+            .collect();
+        Self {
+            user_id,
+            user_type,
+            status,
+            email,
+            phone,
+            username,
+            details: details.into(),
+            roles,
+            mfa_enabled,
+            credentials,
+            created_at,
+            message,
+        }
+    }
+}
+
+pub async fn get_me(ctx: &Ctx<'_>) -> Result<Reply<MeAnswer>, Problem> {
     let principal = ctx.principal()?;
     let profile = me::profile(ctx.app, &principal.user_id).await?;
-    Ok(profile_response(ctx, &profile, None))
+    Ok(Reply::ok(MeAnswer::new(profile, None)))
 }
 
 crate::body! {
@@ -43,7 +106,7 @@ crate::body! {
     }
 }
 
-pub async fn update_me(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
+pub async fn update_me(ctx: &Ctx<'_>) -> Result<Reply<MeAnswer>, Problem> {
     let tenant = ctx.tenant()?;
     let principal = ctx.principal()?;
     let mut f = Fields::parse(ctx.body)?;
@@ -65,15 +128,15 @@ pub async fn update_me(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
         None => me::StepUp::SignedInAt(principal.session.auth_time),
     };
     let profile = me::update_profile(ctx.app, tenant, &principal.user_id, body.profile.changes(), step_up).await?;
-    Ok(profile_response(ctx, &profile, Some("profile_updated")))
+    Ok(Reply::ok(MeAnswer::new(profile, Some(message(ctx, "profile_updated")))))
 }
 
-pub async fn close_me(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
+pub async fn close_me(ctx: &Ctx<'_>) -> Result<Reply<Message>, Problem> {
     let principal = ctx.principal()?;
     let password = CloseMeBody::parse(ctx)?.password;
     let current = CurrentPassword { password: Password::new(password), session_id: principal.session_id.clone() };
     me::close_account(ctx.app, &principal.user_id, &current).await?;
-    Ok(clear_cookie(ctx, json_response(StatusCode::OK, json!({ "message": message(ctx, "account_closed") }))))
+    Ok(clear_cookie(ctx, Reply::ok(Message::new(ctx, "account_closed"))))
 }
 
 /// The kinds of credential a user adds and verifies.
@@ -122,7 +185,7 @@ crate::body! {
     }
 }
 
-pub async fn add_credential(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
+pub async fn add_credential(ctx: &Ctx<'_>) -> Result<Reply<Message>, Problem> {
     let tenant = ctx.tenant()?;
     let principal = ctx.principal()?;
     let mut f = Fields::parse(ctx.body)?;
@@ -135,8 +198,8 @@ pub async fn add_credential(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
         Some(_) => f.check("value", value, Phone::parse).map(NewCredential::Phone),
         None => None,
     };
-    let AddCredentialBody { current_password: current, .. } = AddCredentialBody::complete(f, read)?;
-    let credential = credential.ok_or_else(|| Problem::validation(Vec::new()))?;
+    let (AddCredentialBody { current_password: current, .. }, credential) =
+        AddCredentialBody::complete_with(f, read, credential)?;
     let step_up = match current {
         Some(password) => me::StepUp::Password(CurrentPassword {
             password: Password::new(password),
@@ -145,19 +208,28 @@ pub async fn add_credential(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
         None => me::StepUp::SignedInAt(principal.session.auth_time),
     };
     me::add_credential(ctx.app, tenant, &principal.user_id, credential, step_up).await?;
-    Ok(json_response(StatusCode::ACCEPTED, json!({ "message": message(ctx, "credential_code_sent") })))
+    Ok(Reply::accepted(Message::new(ctx, "credential_code_sent")))
 }
 
-pub async fn verify_credential(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
+/// `POST /v1/me/credentials/verify`: the credential verified.
+#[derive(Serialize, JsonSchema)]
+pub struct CredentialVerified {
+    /// Whether a second factor is now on.
+    pub mfa_enabled: bool,
+    pub message: String,
+}
+
+pub async fn verify_credential(ctx: &Ctx<'_>) -> Result<Reply<CredentialVerified>, Problem> {
     let tenant = ctx.tenant()?;
     let principal = ctx.principal()?;
     let VerifyCredentialBody { r#type: kind, code } = VerifyCredentialBody::parse(ctx)?;
     // Codes of any configured length are checked by the domain.
-    let mfa = me::verify_credential(ctx.app, tenant, &principal.user_id, Some(&principal.session), kind, &code).await?;
-    Ok(json_response(StatusCode::OK, json!({ "mfa_enabled": mfa, "message": message(ctx, "credential_verified") })))
+    let mfa_enabled =
+        me::verify_credential(ctx.app, tenant, &principal.user_id, Some(&principal.session), kind, &code).await?;
+    Ok(Reply::ok(CredentialVerified { mfa_enabled, message: message(ctx, "credential_verified") }))
 }
 
-pub async fn change_password(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
+pub async fn change_password(ctx: &Ctx<'_>) -> Result<Reply<Message>, Problem> {
     let tenant = ctx.tenant()?;
     let principal = ctx.principal()?;
     let mut f = Fields::parse(ctx.body)?;
@@ -175,26 +247,56 @@ pub async fn change_password(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
         &Password::new(new_password),
     )
     .await?;
-    Ok(json_response(StatusCode::OK, json!({ "message": message(ctx, "password_changed") })))
+    Ok(Reply::ok(Message::new(ctx, "password_changed")))
+}
+
+/// `GET /v1/me/sessions`.
+#[derive(Serialize, JsonSchema)]
+pub struct Sessions {
+    pub sessions: Vec<SessionAnswer>,
+}
+
+/// A session as its owner sees it.
+#[derive(Serialize, JsonSchema)]
+pub struct SessionAnswer {
+    #[schemars(with = "String", regex(pattern = r"^ses_[0-9a-f]{32}$"))]
+    pub id: SessionId,
+    /// The `X-Device-ID` it is bound to (`null` until its first refresh
+    /// for a session a sign-up opened without one).
+    pub device_id: Option<String>,
+    pub created_at: DateTime<Utc>,
+    /// Opened or last refreshed.
+    pub last_used_at: DateTime<Utc>,
+    /// Its absolute end (the refresh token's lifetime from the sign-in).
+    pub expires_at: DateTime<Utc>,
+    /// The session of the access token that asked.
+    pub current: bool,
+}
+
+impl From<SessionView> for SessionAnswer {
+    fn from(view: SessionView) -> Self {
+        let SessionView { id, device_id, created_at, last_used_at, expires_at, current } = view;
+        Self { id, device_id, created_at, last_used_at, expires_at, current }
+    }
 }
 
 /// `GET /v1/me/sessions`: the caller's live sessions, its own marked
 /// `current` (personal data: the pipeline answers with `no-store`).
-pub async fn list_sessions(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
+pub async fn list_sessions(ctx: &Ctx<'_>) -> Result<Reply<Sessions>, Problem> {
     let tenant = ctx.tenant()?;
     let principal = ctx.principal()?;
     let sessions = sessions::list(ctx.app, tenant, &principal.user_id, &principal.session_id).await?;
-    Ok(json_response(StatusCode::OK, json!({ "sessions": sessions })))
+    Ok(Reply::ok(Sessions { sessions: sessions.into_iter().map(SessionAnswer::from).collect() }))
 }
 
 /// `DELETE /v1/me/sessions/{id}`: ends one of the caller's sessions (its
 /// own too, like a logout: then the refresh cookie is cleared as well).
-pub async fn delete_session(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
+pub async fn delete_session(ctx: &Ctx<'_>) -> Result<Reply<Message>, Problem> {
     let tenant = ctx.tenant()?;
     let principal = ctx.principal()?;
     let id = SessionId::parse(ctx.param("id"))
         .ok_or_else(|| Problem::validation(vec![FieldError::new("id", "invalid_id")]))?;
     sessions::end(ctx.app, tenant, &principal.user_id, &id, &principal.session_id).await?;
-    let response = json_response(StatusCode::OK, json!({ "message": message(ctx, "session_ended") }));
-    Ok(if id == principal.session_id { clear_cookie(ctx, response) } else { response })
+    let reply = Reply::ok(Message::new(ctx, "session_ended"));
+    Ok(if id == principal.session_id { clear_cookie(ctx, reply) } else { reply })
 }

@@ -2,10 +2,10 @@
 //! the CORS preflight.
 
 use ::http::{HeaderValue, StatusCode};
-use lambda_http::{Body, Response};
-use serde_json::json;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 
-use super::reply::json_response;
+use super::reply::{Answer, Reply};
 use crate::http::context::Ctx;
 use crate::http::problem::Problem;
 use crate::http::routes::routes_of;
@@ -14,39 +14,83 @@ use crate::http::routes::routes_of;
 pub const CORS_ALLOWED_HEADERS: &str =
     "Content-Type, Authorization, X-API-Key, X-Device-ID, Accept-Language, X-Request-ID";
 
-pub async fn health(_ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
-    Ok(json_response(StatusCode::OK, json!({ "status": "ok" })))
+/// `GET /v1/health`.
+#[derive(Serialize, JsonSchema)]
+pub struct Health {
+    /// `ok`.
+    pub status: &'static str,
 }
 
-pub async fn jwks(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
-    Ok(public_document(json_response(StatusCode::OK, ctx.app.keys.current().jwks())))
+pub async fn health(_ctx: &Ctx<'_>) -> Result<Reply<Health>, Problem> {
+    Ok(Reply::ok(Health { status: "ok" }))
+}
+
+/// The JSON Web Key Set: the public keys that verify access tokens.
+#[derive(Serialize, Deserialize, JsonSchema)]
+pub struct Jwks {
+    pub keys: Vec<Jwk>,
+}
+
+/// One RSA signing key (RFC 7517, 7518).
+#[derive(Serialize, Deserialize, JsonSchema)]
+pub struct Jwk {
+    #[schemars(extend("enum" = ["RSA"]))]
+    pub kty: String,
+    #[schemars(extend("enum" = ["RS256"]))]
+    pub alg: String,
+    #[serde(rename = "use", default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("enum" = ["sig"]))]
+    pub key_use: Option<String>,
+    pub kid: String,
+    /// The modulus, base64url.
+    pub n: String,
+    /// The exponent, base64url.
+    pub e: String,
+}
+
+pub async fn jwks(ctx: &Ctx<'_>) -> Result<Reply<Jwks>, Problem> {
+    // The key set as `jsonwebtoken` writes it, read into the documented shape.
+    let keys = serde_json::from_value(ctx.app.keys.current().jwks()).map_err(|e| {
+        Problem::from(crate::domain::Error::Unavailable { reason: format!("JWKS: {e}"), registration_id: None })
+    })?;
+    Ok(public_document(Reply::ok(keys)))
+}
+
+/// OpenID Connect Discovery 1.0 metadata.
+#[derive(Serialize, JsonSchema)]
+pub struct OpenidConfiguration {
+    pub issuer: String,
+    pub jwks_uri: String,
+    #[schemars(extend("items" = { "const": "RS256" }))]
+    pub id_token_signing_alg_values_supported: [&'static str; 1],
+    pub response_types_supported: [&'static str; 1],
+    pub subject_types_supported: [&'static str; 1],
+    pub claims_supported: &'static [&'static str],
 }
 
 /// OpenID Connect Discovery 1.0 metadata, so API Gateway's JWT authorizer
 /// and OIDC libraries find the keys from the issuer alone. Registrar issues
 /// its tokens through its own routes, not OAuth's authorization endpoint, so
 /// only what key discovery needs is listed.
-pub async fn openid_configuration(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
-    let issuer = &ctx.app.settings.issuer;
-    let base = issuer.trim_end_matches('/');
-    let document = json!({
-        "issuer": issuer,
-        "jwks_uri": format!("{base}/.well-known/jwks.json"),
-        "id_token_signing_alg_values_supported": ["RS256"],
-        "response_types_supported": ["token"],
-        "subject_types_supported": ["public"],
-        "claims_supported": ["iss", "aud", "sub", "tid", "sid", "typ", "roles", "iat", "exp", "jti", "auth_time", "amr"],
-    });
-    Ok(public_document(json_response(StatusCode::OK, document)))
+pub async fn openid_configuration(ctx: &Ctx<'_>) -> Result<Reply<OpenidConfiguration>, Problem> {
+    let issuer = ctx.app.settings.issuer.clone();
+    let jwks_uri = format!("{}/.well-known/jwks.json", issuer.trim_end_matches('/'));
+    Ok(public_document(Reply::ok(OpenidConfiguration {
+        issuer,
+        jwks_uri,
+        id_token_signing_alg_values_supported: ["RS256"],
+        response_types_supported: ["token"],
+        subject_types_supported: ["public"],
+        claims_supported: &["iss", "aud", "sub", "tid", "sid", "typ", "roles", "iat", "exp", "jti", "auth_time", "amr"],
+    })))
 }
 
 /// A public document (JWKS, discovery): cacheable, and readable by browser
 /// OIDC libraries from any origin (it carries no credentials).
-fn public_document(mut response: Response<Body>) -> Response<Body> {
-    let headers = response.headers_mut();
-    headers.insert("cache-control", HeaderValue::from_static("public, max-age=300"));
-    headers.insert(::http::header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
-    response
+fn public_document<T: Answer>(reply: Reply<T>) -> Reply<T> {
+    reply
+        .header(::http::header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=300"))
+        .header(::http::header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"))
 }
 
 /// Answers a CORS preflight, locally and as the deployed `preflight`
@@ -55,14 +99,13 @@ fn public_document(mut response: Response<Body>) -> Response<Body> {
 /// headers for the path's methods; the actual answer then carries
 /// `Access-Control-Allow-Origin` only for the caller's tenant's origins.
 /// Any other origin gets no CORS headers, and the browser stops there.
-pub async fn preflight(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
+pub async fn preflight(ctx: &Ctx<'_>) -> Result<Reply<NoContent>, Problem> {
     let (app, origin) = (ctx.app, ctx.header("origin"));
     let Some((routes, _)) = routes_of(&format!("/{}", ctx.param("proxy"))) else {
         return Err(Problem::new(StatusCode::NOT_FOUND, "not_found"));
     };
-    let mut response = Response::new(Body::Empty);
-    *response.status_mut() = StatusCode::NO_CONTENT;
-    response.headers_mut().insert(::http::header::VARY, HeaderValue::from_static("Origin"));
+    let mut response = Reply::new(StatusCode::NO_CONTENT, NoContent);
+    response.headers.insert(::http::header::VARY, HeaderValue::from_static("Origin"));
     // Only a well-formed origin can be one a tenant allows: anything else
     // is answered without reading the tenants' list.
     let Some(origin) = origin.filter(|o| crate::domain::tenant::parse_origin(o).as_deref() == Some(*o)) else {
@@ -78,7 +121,7 @@ pub async fn preflight(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
         return Ok(response);
     }
     let methods: Vec<&str> = routes.iter().map(|r| r.method.as_str()).collect();
-    let headers = response.headers_mut();
+    let headers = &mut response.headers;
     if let Ok(value) = HeaderValue::from_str(origin) {
         headers.insert(::http::header::ACCESS_CONTROL_ALLOW_ORIGIN, value);
     }
@@ -90,3 +133,7 @@ pub async fn preflight(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
     headers.insert(::http::header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("600"));
     Ok(response)
 }
+
+/// No body (a 204).
+#[derive(Serialize, JsonSchema)]
+pub struct NoContent;

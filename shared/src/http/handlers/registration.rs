@@ -1,16 +1,17 @@
 //! Self-registration, step by step (docs/sign-up.md).
 
 use ::http::StatusCode;
-use lambda_http::{Body, Response};
-use serde_json::json;
+use chrono::{DateTime, Utc};
+use schemars::{JsonSchema, Schema, SchemaGenerator};
+use serde::Serialize;
 
-use super::reply::{json_response, message, tokens_response};
+use super::reply::{Answer, Reply, TokensAnswer, enum_schema, message, tokens_reply};
 use crate::domain::ids::RegistrationId;
 use crate::domain::password::Password;
-use crate::domain::registration::{self, Channel, SignUp, Verified};
+use crate::domain::registration::{self, Channel, RegistrationStatus, SignUp, Verified};
 use crate::domain::tenant::SignUpStart;
 use crate::domain::user::Tokens;
-use crate::domain::values::{self, Phone};
+use crate::domain::values::{self, Username};
 use crate::domain::{Error, FieldError, Step};
 use crate::http::body::{
     Accepted, Choice, Cx, Email, NewPassword, NewUsername, OneOf, PersonalBody, PhoneBody, TenantCode,
@@ -42,7 +43,23 @@ crate::body! {
     }
 }
 
-pub async fn start_registration(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
+enum_schema!(
+    /// A sign-up's step (`domain::Step`).
+    StepName for Step: Step::VerifyEmail, Step::AddPhone, Step::VerifyPhone, Step::Done
+);
+
+/// `POST /v1/registrations`: the sign-up started, its first code sent.
+#[derive(Serialize, JsonSchema)]
+pub struct Started {
+    #[schemars(regex(pattern = r"^reg_[0-9a-f]{32}$"))]
+    pub registration_id: String,
+    #[schemars(with = "StepName")]
+    pub next: Step,
+    pub expires_at: DateTime<Utc>,
+    pub message: String,
+}
+
+pub async fn start_registration(ctx: &Ctx<'_>) -> Result<Reply<Started>, Problem> {
     let tenant = ctx.tenant()?;
     let mut f = Fields::parse(ctx.body)?;
     let read = StartRegistrationBody::read(&mut f, &Cx::of(ctx));
@@ -83,16 +100,10 @@ pub async fn start_registration(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem
         partner_id: ctx.partner_id.clone(),
         username: body.username,
     };
-    let started = registration::start(ctx.app, tenant, sign_up, &ctx.client_ip).await?;
-    Ok(json_response(
-        StatusCode::ACCEPTED,
-        json!({
-            "registration_id": started.registration_id,
-            "next": started.next,
-            "expires_at": started.expires_at,
-            "message": message(ctx, if started.next == Step::VerifyPhone { "registration_started_phone" } else { "registration_started" }),
-        }),
-    ))
+    let registration::Started { registration_id, next, expires_at } =
+        registration::start(ctx.app, tenant, sign_up, &ctx.client_ip).await?;
+    let key = if next == Step::VerifyPhone { "registration_started_phone" } else { "registration_started" };
+    Ok(Reply::accepted(Started { registration_id, next, expires_at, message: message(ctx, key) }))
 }
 
 crate::body! {
@@ -112,76 +123,133 @@ fn read_code(ctx: &Ctx<'_>) -> Result<String, Problem> {
     Ok(CodeBody::parse(ctx)?.code)
 }
 
-pub async fn get_registration(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
-    let status = registration::status(ctx.app, ctx.tenant()?, &registration_id(ctx)?).await?;
-    Ok(json_response(StatusCode::OK, serde_json::to_value(status).unwrap_or_default()))
+/// `GET /v1/registrations/{id}`: where a sign-up stands.
+#[derive(Serialize, JsonSchema)]
+pub struct RegistrationAnswer {
+    pub registration_id: String,
+    /// `null` for a sign-up that started with the phone and gave no address.
+    pub email: Option<String>,
+    pub email_verified: bool,
+    pub phone_required: bool,
+    /// Masked: all but the last two digits hidden.
+    pub phone: Option<String>,
+    pub phone_verified: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<String>")]
+    pub username: Option<Username>,
+    #[schemars(with = "StepName")]
+    pub next: Step,
+    /// Every step, in order: the e-mail's first, or the phone's for a
+    /// sign-up that started with it.
+    #[schemars(with = "Vec<StepName>")]
+    pub steps: Vec<Step>,
+    pub completed: bool,
+    pub expires_at: DateTime<Utc>,
 }
 
-pub async fn verify_registration_email(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
-    let tenant = ctx.tenant()?;
-    let code = read_code(ctx)?;
-    let device = ctx.device_id()?;
-    match registration::verify_email(ctx.app, tenant, &registration_id(ctx)?, &code, device).await? {
-        Verified::Next(next) => Ok(json_response(
-            StatusCode::OK,
-            json!({
-                "next": next,
-                "message": message(ctx, "email_verified"),
-            }),
-        )),
-        Verified::Completed(tokens) => Ok(completed(ctx, tokens)),
+impl From<RegistrationStatus> for RegistrationAnswer {
+    fn from(status: RegistrationStatus) -> Self {
+        let RegistrationStatus {
+            registration_id,
+            email,
+            email_verified,
+            phone_required,
+            phone,
+            phone_verified,
+            username,
+            next,
+            steps,
+            completed,
+            expires_at,
+        } = status;
+        Self {
+            registration_id,
+            email,
+            email_verified,
+            phone_required,
+            phone,
+            phone_verified,
+            username,
+            next,
+            steps,
+            completed,
+            expires_at,
+        }
     }
 }
 
-pub async fn add_registration_phone(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
+pub async fn get_registration(ctx: &Ctx<'_>) -> Result<Reply<RegistrationAnswer>, Problem> {
+    let status = registration::status(ctx.app, ctx.tenant()?, &registration_id(ctx)?).await?;
+    Ok(Reply::ok(status.into()))
+}
+
+/// The sign-up's next step.
+#[derive(Serialize, JsonSchema)]
+pub struct StepAnswer {
+    #[schemars(with = "StepName")]
+    pub next: Step,
+    pub message: String,
+}
+
+impl StepAnswer {
+    fn new(ctx: &Ctx<'_>, next: Step, key: &str) -> Self {
+        Self { next, message: message(ctx, key) }
+    }
+}
+
+/// A verified code's answer: the next step (200), or the completed
+/// sign-up's session (201).
+#[derive(Serialize)]
+#[serde(untagged)]
+pub enum VerifiedAnswer {
+    Next(StepAnswer),
+    Completed(TokensAnswer),
+}
+
+impl Answer for VerifiedAnswer {
+    fn schema(status: u16, generator: &mut SchemaGenerator) -> Schema {
+        match status {
+            201 => generator.subschema_for::<TokensAnswer>(),
+            _ => generator.subschema_for::<StepAnswer>(),
+        }
+    }
+}
+
+/// The answer to a verified code (`key`: the message of a next step).
+fn verified(ctx: &Ctx<'_>, verified: Verified, key: &str) -> Reply<VerifiedAnswer> {
+    match verified {
+        Verified::Next(next) => Reply::ok(VerifiedAnswer::Next(StepAnswer::new(ctx, next, key))),
+        Verified::Completed(tokens) => completed(ctx, tokens).map(VerifiedAnswer::Completed),
+    }
+}
+
+pub async fn verify_registration_email(ctx: &Ctx<'_>) -> Result<Reply<VerifiedAnswer>, Problem> {
+    let tenant = ctx.tenant()?;
+    let code = read_code(ctx)?;
+    let device = ctx.device_id()?;
+    let outcome = registration::verify_email(ctx.app, tenant, &registration_id(ctx)?, &code, device).await?;
+    Ok(verified(ctx, outcome, "email_verified"))
+}
+
+pub async fn add_registration_phone(ctx: &Ctx<'_>) -> Result<Reply<StepAnswer>, Problem> {
     let tenant = ctx.tenant()?;
     let mut f = Fields::parse(ctx.body)?;
-    let phone = match (f.has("phone"), f.has("phone_prefix") || f.has("phone_number")) {
-        (true, true) => {
-            f.errors.push(FieldError::new("phone", "conflicting_fields"));
-            None
-        }
-        (true, false) => {
-            let raw = f.str("phone");
-            f.check("phone", raw, Phone::parse)
-        }
-        (false, _) => {
-            let prefix = f.str("phone_prefix");
-            let number = f.str("phone_number");
-            match (prefix, number) {
-                (Some(prefix), Some(number)) => match Phone::from_parts(&prefix, &number) {
-                    Ok(phone) => Some(phone),
-                    Err(code) => {
-                        let field = if code == "invalid_phone_prefix" { "phone_prefix" } else { "phone_number" };
-                        f.errors.push(FieldError::new(field, code));
-                        None
-                    }
-                },
-                _ => None,
-            }
-        }
-    };
-    f.finish(PhoneBody::FIELDS)?;
-    // A phone that could not be read recorded its error, answered above.
-    let phone = phone.ok_or_else(|| Problem::validation(Vec::new()))?;
+    let read = PhoneBody::read(&mut f, &Cx::of(ctx));
+    let phone = read.phone(&mut f);
+    if phone.is_none() && !["phone", "phone_prefix", "phone_number"].into_iter().any(|name| f.has(name)) {
+        f.errors.push(FieldError::new("phone", "required"));
+    }
+    let (_, phone) = PhoneBody::complete_with(f, read, phone)?;
     let next = registration::add_phone(ctx.app, tenant, &registration_id(ctx)?, phone).await?;
-    Ok(json_response(StatusCode::ACCEPTED, json!({ "next": next, "message": message(ctx, "phone_added") })))
+    Ok(Reply::accepted(StepAnswer::new(ctx, next, "phone_added")))
 }
 
-pub async fn verify_registration_phone(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
+pub async fn verify_registration_phone(ctx: &Ctx<'_>) -> Result<Reply<VerifiedAnswer>, Problem> {
     let tenant = ctx.tenant()?;
     let code = read_code(ctx)?;
     let device = ctx.device_id()?;
-    match registration::verify_phone(ctx.app, tenant, &registration_id(ctx)?, &code, device).await? {
-        Verified::Next(next) => Ok(json_response(
-            StatusCode::OK,
-            json!({
-                "next": next,
-                "message": message(ctx, "phone_verified"),
-            }),
-        )),
-        Verified::Completed(tokens) => Ok(completed(ctx, tokens)),
-    }
+    let outcome = registration::verify_phone(ctx.app, tenant, &registration_id(ctx)?, &code, device).await?;
+    Ok(verified(ctx, outcome, "phone_verified"))
 }
 
 /// The channels a code can be resent on.
@@ -198,14 +266,14 @@ crate::body! {
     }
 }
 
-pub async fn resend_registration_code(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
+pub async fn resend_registration_code(ctx: &Ctx<'_>) -> Result<Reply<StepAnswer>, Problem> {
     let tenant = ctx.tenant()?;
     let body = ResendBody::parse(ctx)?;
     let channel = if body.channel == "email" { Channel::Email } else { Channel::Sms };
     let next = registration::resend(ctx.app, tenant, &registration_id(ctx)?, channel).await?;
-    Ok(json_response(StatusCode::ACCEPTED, json!({ "next": next, "message": message(ctx, "code_resent") })))
+    Ok(Reply::accepted(StepAnswer::new(ctx, next, "code_resent")))
 }
 
-fn completed(ctx: &Ctx<'_>, tokens: Tokens) -> Response<Body> {
-    tokens_response(ctx, &tokens, StatusCode::CREATED, "registration_complete")
+fn completed(ctx: &Ctx<'_>, tokens: Tokens) -> Reply<TokensAnswer> {
+    tokens_reply(ctx, tokens, StatusCode::CREATED, "registration_complete")
 }

@@ -1,20 +1,24 @@
 //! The back office (docs/back-office.md): privileged registration, reading
 //! users, status changes and the audit trail.
 
-use ::http::{HeaderValue, StatusCode};
-use lambda_http::{Body, Response};
+use std::collections::BTreeMap;
+
+use ::http::HeaderValue;
+use chrono::{DateTime, Utc};
+use schemars::JsonSchema;
+use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::reply::{json_response, message};
+use super::reply::{DetailsAnswer, Reply, StatusName, message};
 use crate::domain::FieldError;
-use crate::domain::credentials::lockout;
+use crate::domain::credentials::{Lockout, lockout};
 use crate::domain::ids::UserId;
 use crate::domain::paging::Cursor;
 use crate::domain::password::Password;
 use crate::domain::reference;
-use crate::domain::user::Address;
-use crate::domain::users::{self, NewUser, Secret, UserView};
-use crate::domain::values;
+use crate::domain::user::{Acceptance, Address};
+use crate::domain::users::{self, AuditPage, NewUser, Secret, UserView, UsersPage};
+use crate::domain::values::{self, Status, Username};
 use crate::http::body::{
     Choice, CompanyId, Country, Cx, Email, FieldKind, Flag, NewPassword, NewUsername, OneOf, Password as PasswordField,
     PastInstant, PersonalBody, PhoneBody, ProfilePatchBody, Reason, StatusField, UserType, check_confirmation,
@@ -206,7 +210,166 @@ impl FieldKind for Roles {
     }
 }
 
-pub async fn create_user(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
+/// What the back office sees of a user (never hashes or codes).
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "User")]
+pub struct UserAnswer {
+    #[schemars(with = "String")]
+    pub user_id: UserId,
+    #[schemars(with = "String", extend("enum" = crate::domain::values::UserType::NAMES))]
+    pub user_type: crate::domain::values::UserType,
+    #[schemars(with = "StatusName")]
+    pub status: Status,
+    /// `null` for a user that signed up with its phone alone.
+    pub email: Option<String>,
+    pub email_verified: bool,
+    pub phone: Option<String>,
+    pub phone_verified: bool,
+    #[schemars(with = "Option<String>")]
+    pub username: Option<Username>,
+    /// Entries of reference kinds, by kind.
+    pub references: BTreeMap<String, String>,
+    #[serde(flatten)]
+    pub details: DetailsAnswer,
+    pub nationality: Option<String>,
+    pub address: Option<AddressAnswer>,
+    pub roles: Vec<String>,
+    pub company_id: Option<String>,
+    pub partner_id: Option<String>,
+    pub reset_required: bool,
+    pub mfa_enabled: bool,
+    /// The versions of the terms and privacy policy accepted, and when
+    /// (`null`: pending).
+    pub terms: Option<AcceptanceAnswer>,
+    pub privacy: Option<AcceptanceAnswer>,
+    pub personal_data_consent_at: Option<DateTime<Utc>>,
+    pub attributes: serde_json::Map<String, Value>,
+    pub created_by: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// The account's lockout (`GET /v1/users/{id}` shows it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lockout: Option<LockoutAnswer>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+impl UserAnswer {
+    fn new(view: UserView, message: Option<String>) -> Self {
+        let UserView {
+            user_id,
+            user_type,
+            status,
+            email,
+            email_verified,
+            phone,
+            phone_verified,
+            username,
+            references,
+            details,
+            nationality,
+            address,
+            roles,
+            company_id,
+            partner_id,
+            reset_required,
+            mfa_enabled,
+            terms,
+            privacy,
+            personal_data_consent_at,
+            attributes,
+            created_by,
+            created_at,
+            updated_at,
+            lockout,
+        } = view;
+        Self {
+            user_id,
+            user_type,
+            status,
+            email,
+            email_verified,
+            phone,
+            phone_verified,
+            username,
+            references,
+            details: details.into(),
+            nationality,
+            address: address.map(AddressAnswer::from),
+            roles,
+            company_id,
+            partner_id,
+            reset_required,
+            mfa_enabled,
+            terms: terms.map(AcceptanceAnswer::from),
+            privacy: privacy.map(AcceptanceAnswer::from),
+            personal_data_consent_at,
+            attributes,
+            created_by,
+            created_at,
+            updated_at,
+            lockout: lockout.map(LockoutAnswer::from),
+            message,
+        }
+    }
+}
+
+/// A postal address.
+#[derive(Serialize, JsonSchema)]
+pub struct AddressAnswer {
+    #[schemars(length(max = 200))]
+    pub street: Option<String>,
+    #[schemars(length(max = 200))]
+    pub street_nr: Option<String>,
+    #[schemars(length(max = 200))]
+    pub zip: Option<String>,
+    #[schemars(length(max = 200))]
+    pub city: Option<String>,
+    /// ISO 3166-1 alpha-2.
+    #[schemars(regex(pattern = r"^[A-Za-z]{2}$"))]
+    pub country: Option<String>,
+    #[schemars(length(max = 200))]
+    pub c_o: Option<String>,
+}
+
+impl From<Address> for AddressAnswer {
+    fn from(address: Address) -> Self {
+        let Address { street, street_nr, zip, city, country, c_o } = address;
+        Self { street, street_nr, zip, city, country, c_o }
+    }
+}
+
+/// A legal document's accepted version, and when.
+#[derive(Serialize, JsonSchema)]
+pub struct AcceptanceAnswer {
+    pub version: String,
+    pub accepted_at: DateTime<Utc>,
+}
+
+impl From<Acceptance> for AcceptanceAnswer {
+    fn from(acceptance: Acceptance) -> Self {
+        let Acceptance { version, accepted_at } = acceptance;
+        Self { version, accepted_at }
+    }
+}
+
+/// An account's lockout: the failures counted (0 once forgotten), when the
+/// last one was, and until when the account is locked, if it is.
+#[derive(Serialize, JsonSchema)]
+pub struct LockoutAnswer {
+    pub failed_attempts: u64,
+    pub last_failure_at: Option<DateTime<Utc>>,
+    pub locked_until: Option<DateTime<Utc>>,
+}
+
+impl From<Lockout> for LockoutAnswer {
+    fn from(lockout: Lockout) -> Self {
+        let Lockout { failed_attempts, last_failure_at, locked_until } = lockout;
+        Self { failed_attempts, last_failure_at, locked_until }
+    }
+}
+
+pub async fn create_user(ctx: &Ctx<'_>) -> Result<Reply<UserAnswer>, Problem> {
     let tenant = ctx.tenant()?;
     let actor = ctx.actor()?;
     let mut f = Fields::parse(ctx.body)?;
@@ -226,27 +389,29 @@ pub async fn create_user(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
             None
         }
     };
-    let CreateUserBody {
-        email,
-        username,
-        details,
-        personal_data_consent_at,
-        terms_accepted,
-        privacy_policy_accepted,
-        nationality,
-        user_type,
-        company_id,
-        roles,
-        reset_required,
-        address,
-        attributes,
-        references,
-        ..
-    } = CreateUserBody::complete(f, read)?;
+    // Password or invitation: which one was decided (and refused) above.
+    let (
+        CreateUserBody {
+            email,
+            username,
+            details,
+            personal_data_consent_at,
+            terms_accepted,
+            privacy_policy_accepted,
+            nationality,
+            user_type,
+            company_id,
+            roles,
+            reset_required,
+            address,
+            attributes,
+            references,
+            ..
+        },
+        secret,
+    ) = CreateUserBody::complete_with(f, read, secret)?;
     let reset_required = reset_required.unwrap_or(false);
     let details = details.details(ctx.lang);
-    // Password or invitation: which one was decided (and refused) above.
-    let secret = secret.ok_or_else(|| Problem::validation(Vec::new()))?;
     let new = NewUser {
         email,
         username,
@@ -268,15 +433,11 @@ pub async fn create_user(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
         },
     };
     let user = users::create_user(ctx.app, tenant, actor, new, ctx.partner_id.clone()).await?;
-    let mut body = serde_json::to_value(UserView::from(&user)).unwrap_or_default();
-    if let Some(object) = body.as_object_mut() {
-        object.insert("message".into(), message(ctx, "user_created"));
-    }
-    let mut response = json_response(StatusCode::CREATED, body);
-    if let Ok(location) = HeaderValue::from_str(&format!("/v1/users/{}", user.id)) {
-        response.headers_mut().insert(::http::header::LOCATION, location);
-    }
-    Ok(response)
+    let reply = Reply::created(UserAnswer::new(UserView::from(&user), Some(message(ctx, "user_created"))));
+    Ok(match HeaderValue::from_str(&format!("/v1/users/{}", user.id)) {
+        Ok(location) => reply.header(::http::header::LOCATION, location),
+        Err(_) => reply,
+    })
 }
 
 /// The user of the path (a malformed id is as unknown as any other).
@@ -284,11 +445,11 @@ fn user_id(ctx: &Ctx<'_>) -> Result<UserId, Problem> {
     UserId::parse(ctx.param("id")).ok_or_else(|| crate::domain::Error::UserNotFound.into())
 }
 
-pub async fn get_user(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
+pub async fn get_user(ctx: &Ctx<'_>) -> Result<Reply<UserAnswer>, Problem> {
     let user = users::get_user(ctx.app, ctx.tenant()?, ctx.actor()?, &user_id(ctx)?).await?;
     let mut view = UserView::from(&user);
     view.lockout = Some(lockout(ctx.app, &user.id).await?);
-    Ok(json_response(StatusCode::OK, serde_json::to_value(view).unwrap_or_default()))
+    Ok(Reply::ok(UserAnswer::new(view, None)))
 }
 
 crate::body! {
@@ -311,7 +472,7 @@ crate::body! {
     }
 }
 
-pub async fn update_user(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
+pub async fn update_user(ctx: &Ctx<'_>) -> Result<Reply<UserAnswer>, Problem> {
     let (tenant, actor) = (ctx.tenant()?, ctx.actor()?);
     let body = UpdateUserBody::parse(ctx)?;
     let id = &user_id(ctx)?;
@@ -325,11 +486,7 @@ pub async fn update_user(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
         references: body.references,
     };
     let user = users::update_user(ctx.app, tenant, actor, id, changes).await?;
-    let mut body = serde_json::to_value(UserView::from(&user)).unwrap_or_default();
-    if let Some(object) = body.as_object_mut() {
-        object.insert("message".into(), message(ctx, "user_updated"));
-    }
-    Ok(json_response(StatusCode::OK, body))
+    Ok(Reply::ok(UserAnswer::new(UserView::from(&user), Some(message(ctx, "user_updated")))))
 }
 
 crate::body! {
@@ -345,26 +502,38 @@ fn reason(ctx: &Ctx<'_>) -> Result<String, Problem> {
     Ok(ReasonBody::parse(ctx)?.reason)
 }
 
-pub async fn unlock_user(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
-    let (tenant, actor) = (ctx.tenant()?, ctx.actor()?);
-    let reason = reason(ctx)?;
-    let id = &user_id(ctx)?;
-    let was = users::unlock(ctx.app, tenant, actor, id, &reason).await?;
-    Ok(json_response(
-        StatusCode::OK,
-        json!({ "user_id": id, "previous": was, "message": message(ctx, "user_unlocked") }),
-    ))
+/// `POST /v1/users/{id}/unlock`: the lockout that was lifted.
+#[derive(Serialize, JsonSchema)]
+pub struct Unlocked {
+    #[schemars(with = "String")]
+    pub user_id: UserId,
+    pub previous: LockoutAnswer,
+    pub message: String,
 }
 
-pub async fn revoke_user_sessions(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
+pub async fn unlock_user(ctx: &Ctx<'_>) -> Result<Reply<Unlocked>, Problem> {
     let (tenant, actor) = (ctx.tenant()?, ctx.actor()?);
     let reason = reason(ctx)?;
-    let id = &user_id(ctx)?;
-    let revoked = users::revoke_sessions(ctx.app, tenant, actor, id, &reason).await?;
-    Ok(json_response(
-        StatusCode::OK,
-        json!({ "user_id": id, "sessions_revoked": revoked, "message": message(ctx, "user_sessions_revoked") }),
-    ))
+    let user_id = user_id(ctx)?;
+    let was = users::unlock(ctx.app, tenant, actor, &user_id, &reason).await?;
+    Ok(Reply::ok(Unlocked { user_id, previous: was.into(), message: message(ctx, "user_unlocked") }))
+}
+
+/// `POST /v1/users/{id}/sessions/revoke`: how many sessions ended.
+#[derive(Serialize, JsonSchema)]
+pub struct SessionsRevoked {
+    #[schemars(with = "String")]
+    pub user_id: UserId,
+    pub sessions_revoked: usize,
+    pub message: String,
+}
+
+pub async fn revoke_user_sessions(ctx: &Ctx<'_>) -> Result<Reply<SessionsRevoked>, Problem> {
+    let (tenant, actor) = (ctx.tenant()?, ctx.actor()?);
+    let reason = reason(ctx)?;
+    let user_id = user_id(ctx)?;
+    let sessions_revoked = users::revoke_sessions(ctx.app, tenant, actor, &user_id, &reason).await?;
+    Ok(Reply::ok(SessionsRevoked { user_id, sessions_revoked, message: message(ctx, "user_sessions_revoked") }))
 }
 
 /// How the back office resets a password.
@@ -385,16 +554,26 @@ crate::body! {
     }
 }
 
-pub async fn reset_user_password(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
+/// `POST /v1/users/{id}/password-reset`: how the password is reset.
+#[derive(Serialize, JsonSchema)]
+pub struct PasswordResetStarted {
+    #[schemars(with = "String")]
+    pub user_id: UserId,
+    #[schemars(extend("enum" = ResetMethods::CHOICES))]
+    pub method: &'static str,
+    pub message: String,
+}
+
+pub async fn reset_user_password(ctx: &Ctx<'_>) -> Result<Reply<PasswordResetStarted>, Problem> {
     let (tenant, actor) = (ctx.tenant()?, ctx.actor()?);
     let ResetUserPasswordBody { method, reason } = ResetUserPasswordBody::parse(ctx)?;
-    let id = &user_id(ctx)?;
+    let user_id = user_id(ctx)?;
     let (how, text) = match method {
         "email" => (users::ResetMethod::Email, "user_reset_code_sent"),
         _ => (users::ResetMethod::Required, "user_reset_required"),
     };
-    users::reset_password(ctx.app, tenant, actor, id, how, &reason).await?;
-    Ok(json_response(StatusCode::OK, json!({ "user_id": id, "method": method, "message": message(ctx, text) })))
+    users::reset_password(ctx.app, tenant, actor, &user_id, how, &reason).await?;
+    Ok(Reply::ok(PasswordResetStarted { user_id, method, message: message(ctx, text) }))
 }
 
 crate::body! {
@@ -407,26 +586,38 @@ crate::body! {
     }
 }
 
-pub async fn change_user_status(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
+/// `POST /v1/users/{id}/status`: the status now, and before.
+#[derive(Serialize, JsonSchema)]
+pub struct StatusChanged {
+    #[schemars(with = "String")]
+    pub user_id: UserId,
+    #[schemars(with = "StatusName")]
+    pub status: Status,
+    #[schemars(with = "StatusName")]
+    pub previous_status: Status,
+    pub message: String,
+}
+
+pub async fn change_user_status(ctx: &Ctx<'_>) -> Result<Reply<StatusChanged>, Problem> {
     let tenant = ctx.tenant()?;
     let actor = ctx.actor()?;
     let ChangeUserStatusBody { status, reason } = ChangeUserStatusBody::parse(ctx)?;
-    let id = &user_id(ctx)?;
-    let previous = users::change_status(ctx.app, tenant, actor, id, status, &reason).await?;
-    Ok(json_response(
-        StatusCode::OK,
-        json!({
-            "user_id": id,
-            "status": status.as_str(),
-            "previous_status": previous.as_str(),
-            "message": message(ctx, "status_changed"),
-        }),
-    ))
+    let user_id = user_id(ctx)?;
+    let previous_status = users::change_status(ctx.app, tenant, actor, &user_id, status, &reason).await?;
+    Ok(Reply::ok(StatusChanged { user_id, status, previous_status, message: message(ctx, "status_changed") }))
 }
 
 /// `GET /v1/users?email=|phone=|username=|status=|company_id=&limit=&after=`: exact
 /// matches, combined; every query error at once.
-pub async fn list_users(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
+/// `GET /v1/users`: a page of the users found.
+#[derive(Serialize, JsonSchema)]
+pub struct UserPage {
+    pub users: Vec<UserAnswer>,
+    /// Pass as `after` for the next page; `null` on the last page.
+    pub next: Option<String>,
+}
+
+pub async fn list_users(ctx: &Ctx<'_>) -> Result<Reply<UserPage>, Problem> {
     let (tenant, actor) = (ctx.tenant()?, ctx.actor()?);
     const KNOWN: [&str; 7] = ["email", "phone", "username", "status", "company_id", "limit", "after"];
     let mut errors: Vec<FieldError> = (ctx.query.iter())
@@ -466,13 +657,33 @@ pub async fn list_users(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
     };
     let limit = ctx.query_param("limit").and_then(|l| l.parse().ok()).unwrap_or(50);
     let after = ctx.query_param("after").and_then(|raw| Cursor::parse(raw).ok());
-    let page = users::search_users(ctx.app, tenant, actor, search, limit, after.as_ref()).await?;
-    Ok(json_response(StatusCode::OK, serde_json::to_value(page).unwrap_or_default()))
+    let UsersPage { users, next } = users::search_users(ctx.app, tenant, actor, search, limit, after.as_ref()).await?;
+    let users = users.into_iter().map(|user| UserAnswer::new(user, None)).collect();
+    Ok(Reply::ok(UserPage { users, next }))
+}
+
+/// `GET /v1/users/{id}/audit`: a page of the user's audit trail, newest
+/// first.
+#[derive(Serialize, JsonSchema)]
+pub struct AuditAnswer {
+    pub user_id: String,
+    pub events: Vec<AuditEvent>,
+    /// Pass as `before` for the next page; `null` on the last page.
+    pub next: Option<String>,
+}
+
+/// One event of the trail.
+#[derive(Serialize, JsonSchema)]
+pub struct AuditEvent {
+    pub event: String,
+    pub at: DateTime<Utc>,
+    #[schemars(extend("type" = "object"))]
+    pub detail: Value,
 }
 
 /// `GET /v1/users/{id}/audit?limit=&before=`: one page of the trail, newest
 /// first; every query error at once.
-pub async fn get_user_audit(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
+pub async fn get_user_audit(ctx: &Ctx<'_>) -> Result<Reply<AuditAnswer>, Problem> {
     let mut errors = Vec::new();
     let limit = match ctx.query_param("limit").map(|raw| raw.parse::<usize>()) {
         None => 50,
@@ -492,6 +703,10 @@ pub async fn get_user_audit(ctx: &Ctx<'_>) -> Result<Response<Body>, Problem> {
     if !errors.is_empty() {
         return Err(Problem::validation(errors));
     }
-    let page = users::audit_trail(ctx.app, ctx.tenant()?, ctx.actor()?, &user_id(ctx)?, limit, before.as_ref()).await?;
-    Ok(json_response(StatusCode::OK, serde_json::to_value(page).unwrap_or_default()))
+    let AuditPage { user_id, events, next } =
+        users::audit_trail(ctx.app, ctx.tenant()?, ctx.actor()?, &user_id(ctx)?, limit, before.as_ref()).await?;
+    // The stored entry's fields, each named: what the trail shows of it.
+    let events =
+        events.into_iter().map(|entry| AuditEvent { event: entry.event, at: entry.at, detail: entry.detail }).collect();
+    Ok(Reply::ok(AuditAnswer { user_id, events, next }))
 }
