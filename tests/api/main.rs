@@ -21,6 +21,7 @@ mod factors;
 mod faults;
 mod first_hour;
 mod fuzz;
+mod import;
 mod openapi;
 mod passkeys;
 mod phone_first;

@@ -56,6 +56,7 @@ macro_rules! endpoint_table {
             PasskeySignInOptions: POST "/v1/auth/passkey/options", ApiKey, "passkey-sign-in-options" => factors::passkey_sign_in_options, NOTHING;
             PasskeySignIn: POST "/v1/auth/passkey", ApiKey, "passkey-sign-in" => factors::passkey_sign_in, NOTHING;
             CreateUser: POST "/v1/users", Admin, "create-user" => users::create_user, EMAIL;
+            ImportUsers: POST "/v1/users/import", Admin, "import-users" => users::import_users, NOTHING;
             ListUsers: GET "/v1/users", Admin, "list-users" => users::list_users, NOTHING;
             GetUser: GET "/v1/users/{id}", Admin, "get-user" => users::get_user, NOTHING;
             ChangeUserStatus: POST "/v1/users/{id}/status", Admin, "change-user-status" => users::change_user_status, NOTHING;

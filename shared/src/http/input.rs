@@ -29,6 +29,11 @@ impl Fields {
         }
     }
 
+    /// One JSON object already parsed (an element of a batch).
+    pub fn of(map: Map<String, Value>) -> Self {
+        Self { map, errors: Vec::new() }
+    }
+
     fn wrong_type(&mut self, name: &str, expected: &'static str) {
         self.errors.push(FieldError::new(name, "wrong_type").with_text("expected", expected));
     }

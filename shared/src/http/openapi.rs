@@ -705,6 +705,24 @@ fn operation(endpoint: Endpoint) -> Operation {
             links: user_links(),
             ..with_body(users::CreateUserBody::schema(), (201, reference("User")), &[400, 403, 409, 413, 415, 422])
         },
+        Endpoint::ImportUsers => {
+            let error = object(
+                vec![("code", string()), ("field", json!({ "type": ["string", "null"] }))],
+                vec!["code", "field"],
+            );
+            let result = object(
+                vec![("index", json!({ "type": "integer", "minimum": 0 })), ("user_id", string()), ("error", error)],
+                vec!["index"],
+            );
+            let answer = object(
+                vec![
+                    ("imported", json!({ "type": "integer", "minimum": 0 })),
+                    ("results", json!({ "type": "array", "items": result })),
+                ],
+                vec!["imported", "results"],
+            );
+            with_body(users::ImportUsersBody::schema(), (200, answer), &[400, 403, 413, 415, 422])
+        }
         Endpoint::ListUsers => {
             let page = object(
                 vec![("users", json!({ "type": "array", "items": reference("User") })), ("next", nullable_string())],
