@@ -253,6 +253,39 @@ pub async fn import_user(
     create(app, tenant, actor, new, None, Some(imported)).await
 }
 
+/// One user as `registrar-admin user export` writes it: the fields an
+/// import reads (its hash in the stored form, PHC or foreign), and, under
+/// `exported`, what is kept for the record only (the old id, the versions
+/// of the documents accepted, the second factors' public parts); never a
+/// TOTP secret or a recovery code.
+pub fn export_line(user: &User) -> serde_json::Value {
+    let view = UserView::from(user);
+    let mut line = serde_json::to_value(&view).unwrap_or_default();
+    if let Some(object) = line.as_object_mut() {
+        for field in ["user_id", "partner_id", "mfa_enabled", "terms", "privacy", "created_by", "updated_at", "lockout"]
+        {
+            object.remove(field);
+        }
+        object.insert("password_hash".into(), user.password_hash.clone().into());
+        object.insert("terms_accepted".into(), user.terms.is_some().into());
+        object.insert("privacy_policy_accepted".into(), user.privacy.is_some().into());
+        object.retain(|_, value| !value.is_null());
+        object.insert(
+            "exported".into(),
+            serde_json::json!({
+                "user_id": user.id,
+                "terms": user.terms,
+                "privacy": user.privacy,
+                "authenticator_app": user.totp.is_some(),
+                "recovery_codes_left": user.recovery_codes.len(),
+                "passkeys": user.passkeys,
+                "updated_at": user.updated_at,
+            }),
+        );
+    }
+    line
+}
+
 /// Users an import call takes at most.
 pub const IMPORT_BATCH: usize = 100;
 
