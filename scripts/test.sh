@@ -16,6 +16,9 @@ CARGO_LAMBDA_VERSION="${CARGO_LAMBDA_VERSION:-1.9.2}"
 CFN_LINT_VERSION="${CFN_LINT_VERSION:-1.58.0}"
 SAM_CLI_VERSION="${SAM_CLI_VERSION:-1.170.0}"
 SCHEMATHESIS_VERSION="${SCHEMATHESIS_VERSION:-4.32.5}"
+# The tools other systems hash passwords with (tests/api/import.rs).
+HASH_VENV=.venv-hashes
+HASH_TOOLS=(bcrypt==5.0.0 Django==5.2.20 passlib==1.7.4 argon2-cffi==25.1.0 firebase-scrypt==0.1.0)
 PLAYWRIGHT_VERSION="${PLAYWRIGHT_VERSION:-1.65.2}"
 PYJWT_VERSION="${PYJWT_VERSION:-2.15.1}"
 STANDARDWEBHOOKS_VERSION="${STANDARDWEBHOOKS_VERSION:-1.3.0}"
@@ -51,6 +54,13 @@ if [ ! -x "$BROWSER_VENV/bin/playwright" ]; then
   echo "== installing playwright==$PLAYWRIGHT_VERSION and PyJWT==$PYJWT_VERSION into $BROWSER_VENV"
   python3 -m venv "$BROWSER_VENV"
   "$BROWSER_VENV/bin/pip" install "${PIP_FLAGS[@]}" "playwright==$PLAYWRIGHT_VERSION" "PyJWT[crypto]==$PYJWT_VERSION"
+fi
+
+if [ ! -f "$HASH_VENV/installed" ]; then
+  echo "== installing ${HASH_TOOLS[*]} into $HASH_VENV"
+  python3 -m venv "$HASH_VENV"
+  "$HASH_VENV/bin/pip" install "${PIP_FLAGS[@]}" "${HASH_TOOLS[@]}"
+  touch "$HASH_VENV/installed"
 fi
 
 if [ ! -x "$ST_VENV/bin/st" ]; then

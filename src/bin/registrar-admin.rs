@@ -292,6 +292,27 @@ enum UserCommand {
         #[arg(long)]
         reason: String,
     },
+    /// Import users from a JSON Lines file, one `POST /v1/users/import`
+    /// user a line (docs/import-export.md), in batches of 100. Resumable:
+    /// users already there are skipped and reported.
+    Import {
+        tenant: String,
+        file: std::path::PathBuf,
+        /// Firebase's base64 signer key (with the three below, for
+        /// Firebase hashes).
+        #[arg(long, requires_all = ["firebase_salt_separator", "firebase_rounds", "firebase_mem_cost"])]
+        firebase_signer_key: Option<String>,
+        #[arg(long)]
+        firebase_salt_separator: Option<String>,
+        #[arg(long)]
+        firebase_rounds: Option<u32>,
+        #[arg(long)]
+        firebase_mem_cost: Option<u32>,
+    },
+    /// Export every user of a tenant (but closed ones) to a JSON Lines
+    /// file that `user import` reads: hashes in their stored form,
+    /// consents, factors' public parts.
+    Export { tenant: String, file: std::path::PathBuf },
 }
 
 #[derive(Subcommand)]
@@ -723,7 +744,9 @@ async fn user(cli: &Cli, store: Arc<DynamoStore>, command: &UserCommand) -> Resu
         | UserCommand::Show { tenant, .. }
         | UserCommand::Status { tenant, .. }
         | UserCommand::Unlock { tenant, .. }
-        | UserCommand::RevokeSessions { tenant, .. } => tenant,
+        | UserCommand::RevokeSessions { tenant, .. }
+        | UserCommand::Import { tenant, .. }
+        | UserCommand::Export { tenant, .. } => tenant,
     };
     let tenant = tenant::get_tenant(store.as_ref(), tenant_id)
         .await?
@@ -746,6 +769,32 @@ async fn user(cli: &Cli, store: Arc<DynamoStore>, command: &UserCommand) -> Resu
         Ok(())
     };
     match command {
+        UserCommand::Import {
+            file,
+            firebase_signer_key,
+            firebase_salt_separator,
+            firebase_rounds,
+            firebase_mem_cost,
+            ..
+        } => {
+            let firebase = match (firebase_signer_key, firebase_salt_separator, firebase_rounds, firebase_mem_cost) {
+                (Some(key), Some(separator), Some(rounds), Some(mem_cost)) => Some(
+                    shared::domain::foreign_hash::FirebaseProject::parse(key, separator, *rounds, *mem_cost)
+                        .map_err(|field| Failure(format!("--firebase-{}: invalid", field.replace('_', "-"))))?,
+                ),
+                _ => None,
+            };
+            let summary = import_file(&app, &tenant, &actor, file, firebase.as_ref()).await?;
+            let text = format!(
+                "imported {}, skipped {} (already there), failed {}",
+                summary["imported"], summary["skipped"], summary["failed"]
+            );
+            print(cli.json, &summary, text);
+        }
+        UserCommand::Export { file, .. } => {
+            let count = export_file(&app, &tenant, &actor, file).await?;
+            print(cli.json, &json!({ "exported": count }), format!("exported {count} users to {}", file.display()));
+        }
         UserCommand::Find { email, phone, username, .. } => {
             let by = match (email, phone, username) {
                 (Some(email), ..) => {
@@ -843,6 +892,109 @@ async fn create_service_owner(
         }
         other => Failure(other.to_string()),
     })
+}
+
+/// Users imported a call: the API's batch.
+const IMPORT_BATCH: usize = shared::domain::users::IMPORT_BATCH;
+
+/// Imports `file` in batches through the domain's import (the API's
+/// reading of each user), progress on stderr; a user whose address is
+/// already there is skipped (a second run resumes). The summary, with each
+/// failure by line.
+async fn import_file(
+    app: &shared::app::App,
+    tenant: &Tenant,
+    actor: &shared::domain::users::Actor,
+    file: &std::path::Path,
+    firebase: Option<&shared::domain::foreign_hash::FirebaseProject>,
+) -> Result<Value, Failure> {
+    use shared::http::handlers::users::{import_result, read_import_user};
+    use std::io::BufRead;
+    let reader = std::fs::File::open(file).map_err(|e| Failure(format!("{}: {e}", file.display())))?;
+    let now = app.clock.now();
+    let cx = shared::http::body::Cx { today: now.date_naive(), now, code_length: tenant.policy.codes.length };
+    let (mut imported, mut skipped, mut failures) = (0usize, 0usize, Vec::new());
+    let mut lines = std::io::BufReader::new(reader).lines().enumerate().peekable();
+    while lines.peek().is_some() {
+        let mut numbers = Vec::new();
+        let mut batch = Vec::new();
+        for (index, line) in lines.by_ref().take(IMPORT_BATCH) {
+            let line = line.map_err(|e| Failure(format!("{}: {e}", file.display())))?;
+            if line.trim().is_empty() {
+                continue;
+            }
+            numbers.push(index + 1);
+            batch.push(match serde_json::from_str::<Value>(&line) {
+                Ok(mut user) => {
+                    // What an export adds for the record only.
+                    if let Some(object) = user.as_object_mut() {
+                        object.remove("exported");
+                    }
+                    read_import_user(user, &cx, "en", firebase)
+                }
+                Err(_) => Err(shared::domain::Error::field("", "malformed_body")),
+            });
+        }
+        let results = shared::domain::users::import_users(app, tenant, actor, batch).await;
+        for (line, result) in numbers.into_iter().zip(results) {
+            match result {
+                Ok(_) => imported += 1,
+                Err(shared::domain::Error::EmailTaken) => {
+                    skipped += 1;
+                    eprintln!("line {line}: already there, skipped");
+                }
+                Err(err) => {
+                    let refused = import_result(line, Err(err)).error;
+                    let error = json!(refused.map(|e| json!({ "code": e.code, "field": e.field })));
+                    eprintln!("line {line}: {error}");
+                    failures.push(json!({ "line": line, "error": error }));
+                }
+            }
+        }
+        eprintln!("… {imported} imported, {skipped} skipped, {} failed", failures.len());
+    }
+    Ok(json!({ "imported": imported, "skipped": skipped, "failed": failures.len(), "failures": failures }))
+}
+
+/// Writes every user of the tenant but closed ones (created, active,
+/// suspended, disabled: the status index, page by page) to `file`, one
+/// import line each; the count.
+async fn export_file(
+    app: &shared::app::App,
+    tenant: &Tenant,
+    actor: &shared::domain::users::Actor,
+    file: &std::path::Path,
+) -> Result<usize, Failure> {
+    use shared::domain::users::{Search, Status, search_users};
+    use std::io::Write;
+    let failed = |e: shared::domain::Error| Failure(e.to_string());
+    let out = std::fs::File::create(file).map_err(|e| Failure(format!("{}: {e}", file.display())))?;
+    let mut out = std::io::BufWriter::new(out);
+    let mut count = 0;
+    for status in [Status::Created, Status::Active, Status::Suspended, Status::Disabled] {
+        let mut after: Option<shared::domain::paging::Cursor> = None;
+        loop {
+            let search = Search { status: Some(status), ..Search::default() };
+            let page = search_users(app, tenant, actor, search, 200, after.as_ref()).await.map_err(failed)?;
+            for view in &page.users {
+                let Some((user, _)) = shared::domain::user::load_user(app, &view.user_id).await.map_err(failed)? else {
+                    continue;
+                };
+                let line = shared::domain::users::export_line(&user);
+                writeln!(out, "{line}").map_err(|e| Failure(format!("{}: {e}", file.display())))?;
+                count += 1;
+            }
+            eprintln!("… {count} exported");
+            match page.next {
+                Some(next) => {
+                    after = Some(shared::domain::paging::Cursor::parse(&next).map_err(|c| Failure(c.into()))?)
+                }
+                None => break,
+            }
+        }
+    }
+    out.flush().map_err(|e| Failure(format!("{}: {e}", file.display())))?;
+    Ok(count)
 }
 
 /// An app around the table for the domain's use cases. The CLI signs no

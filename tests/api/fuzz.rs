@@ -297,6 +297,7 @@ fuzz_routes!(
     passkey_sign_in_options => "passkey-sign-in-options",
     passkey_sign_in => "passkey-sign-in",
     create_user => "create-user",
+    import_users => "import-users",
     list_users => "list-users",
     get_user => "get-user",
     update_user => "update-user",

@@ -22,6 +22,7 @@ mod faults;
 mod first_hour;
 mod fuzz;
 mod hooks;
+mod import;
 mod openapi;
 mod passkeys;
 mod phone_first;

@@ -1170,6 +1170,11 @@ async fn service_owner_flows(stack: &Stack) {
         "password": PASSWORD,
     });
     let created = stack.expect(StatusCode::CREATED, "/v1/users", body, &owner).await;
+    // Importing is for admin tokens alone: the owner's bearer is read
+    // (import-users' BatchGetItem), then refused.
+    let import = json!({ "users": [] });
+    let refused = stack.send(Method::POST, "/v1/users/import", Some(import), &owner).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
     let id = created["user_id"].as_str().unwrap().to_owned();
     let user = format!("/v1/users/{id}");
     let call = |method: Method, path: String, body: Option<Value>| async move {
@@ -1237,6 +1242,9 @@ async fn code_sign_in_flows(stack: &Stack) {
 }
 
 /// The back office, the reset-required challenge, lockout and reference data.
+/// `Str0ng!Pass` hashed by Python's `bcrypt` at cost 4.
+const BCRYPT_OF_PASSWORD: &str = "$2b$04$OAk6KaqA1MsSo/r3Gjx5N.CIulskYvbHeDcbnRJPpw7DCPtW0RGwu";
+
 async fn back_office_flows(stack: &Stack) {
     let admin = format!("Bearer {}", stack.admin_token);
     let admin = [("Authorization", admin.as_str())];
@@ -1252,6 +1260,23 @@ async fn back_office_flows(stack: &Stack) {
     let found = stack.send(Method::GET, "/v1/users?status=active&limit=5", None, &admin).await;
     assert_eq!(found.status, StatusCode::OK, "{}", found.body);
     assert!(!found.body["users"].as_array().expect("users").is_empty(), "{}", found.body);
+
+    // An import (import-users): a bcrypt user, and one whose address is taken;
+    // the imported user signs in with its old password (login rehashes it).
+    let imported_email = stack.email("imp");
+    let users = json!({ "users": [
+        { "email": imported_email, "first_name": "Imp", "last_name": "Orted", "user_type": "consumer",
+          "password_hash": BCRYPT_OF_PASSWORD, "email_verified": true,
+          "terms_accepted": true, "privacy_policy_accepted": true },
+        { "email": email, "first_name": "Lou", "last_name": "Again", "user_type": "consumer",
+          "password_hash": BCRYPT_OF_PASSWORD },
+    ] });
+    let imported = stack.expect(StatusCode::OK, "/v1/users/import", users, &admin).await;
+    assert_eq!(imported["imported"], 1, "{imported}");
+    assert_eq!(imported["results"][1]["error"]["code"], "email_taken", "{imported}");
+    let first = stack.login(&imported_email, PASSWORD, "i1").await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.body);
+    stack.advance(61); // the address's sign-ins per minute start over
 
     // Lockout: failures are written, the sixth locks.
     let mut locked = false;

@@ -9,6 +9,7 @@ pub mod credentials;
 pub mod error;
 pub mod factor_list;
 pub mod factors;
+pub mod foreign_hash;
 pub mod hooks;
 pub mod ids;
 pub mod keys;

@@ -109,9 +109,13 @@ pub fn dummy_hash() -> &'static str {
 }
 
 /// Recomputes the hash with the stored parameters (old ones included) and
-/// compares in constant time. A hash that does not parse (an invitee has
-/// none yet) costs one dummy verification and fails.
+/// compares in constant time; an imported foreign hash (bcrypt, scrypt,
+/// PBKDF2, Firebase) is verified by `foreign_hash`. A hash that does not
+/// parse (an invitee has none yet) costs one dummy verification and fails.
 fn verify_blocking(password: &[u8], hash: &str) -> bool {
+    if super::foreign_hash::is_foreign(hash) {
+        return super::foreign_hash::verify(password, hash);
+    }
     let Ok(parsed) = PasswordHash::new(hash) else {
         if hash != dummy_hash() {
             verify_blocking(password, dummy_hash());
@@ -130,7 +134,8 @@ fn verify_blocking(password: &[u8], hash: &str) -> bool {
 }
 
 /// Whether a stored hash was made with other parameters (or another
-/// algorithm) than today's, so a login should upgrade it.
+/// algorithm, an imported one included) than today's, so a login should
+/// upgrade it.
 pub fn needs_rehash(hash: &str) -> bool {
     let Ok(parsed) = PasswordHash::new(hash) else {
         return true;

@@ -113,6 +113,18 @@ pub enum Secret {
     Password(Password),
     /// An invitation: a code is e-mailed, with which the user sets a password.
     Invite,
+    /// An imported hash, in its stored form (`foreign_hash::import`).
+    Hash(String),
+}
+
+/// What an import brings besides a creation's fields (SPEC §12).
+#[derive(Clone, Debug)]
+pub struct Imported {
+    pub status: Status,
+    pub email_verified: bool,
+    pub phone_verified: bool,
+    /// When the old system created the user (default: now).
+    pub created_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// A user to create, parsed at the edge.
@@ -218,8 +230,90 @@ pub async fn create_user(
     app: &App,
     tenant: &Tenant,
     actor: &Actor,
+    new: NewUser,
+    partner_id: Option<String>,
+) -> Result<User, Error> {
+    create(app, tenant, actor, new, partner_id, None).await
+}
+
+/// Imports one user of another system as `actor` may (with the same rules,
+/// locks and indexes as a creation; audited as `imported`): its hash
+/// (`Secret::Hash`), status, verified credentials and creation time as
+/// given. `email_taken` when the address is in use.
+pub async fn import_user(
+    app: &App,
+    tenant: &Tenant,
+    actor: &Actor,
+    new: NewUser,
+    imported: Imported,
+) -> Result<User, Error> {
+    if imported.status == Status::Closed {
+        return Err(Error::field("status", "invalid_choice"));
+    }
+    create(app, tenant, actor, new, None, Some(imported)).await
+}
+
+/// One user as `registrar-admin user export` writes it: the fields an
+/// import reads (its hash in the stored form, PHC or foreign), and, under
+/// `exported`, what is kept for the record only (the old id, the versions
+/// of the documents accepted, the second factors' public parts); never a
+/// TOTP secret or a recovery code.
+pub fn export_line(user: &User) -> serde_json::Value {
+    let view = UserView::from(user);
+    let mut line = serde_json::to_value(&view).unwrap_or_default();
+    if let Some(object) = line.as_object_mut() {
+        for field in ["user_id", "partner_id", "mfa_enabled", "terms", "privacy", "created_by", "updated_at", "lockout"]
+        {
+            object.remove(field);
+        }
+        object.insert("password_hash".into(), user.password_hash.clone().into());
+        object.insert("terms_accepted".into(), user.terms.is_some().into());
+        object.insert("privacy_policy_accepted".into(), user.privacy.is_some().into());
+        object.retain(|_, value| !value.is_null());
+        object.insert(
+            "exported".into(),
+            serde_json::json!({
+                "user_id": user.id,
+                "terms": user.terms,
+                "privacy": user.privacy,
+                "authenticator_app": user.totp.is_some(),
+                "recovery_codes_left": user.recovery_codes.len(),
+                "passkeys": user.passkeys,
+                "updated_at": user.updated_at,
+            }),
+        );
+    }
+    line
+}
+
+/// Users an import call takes at most.
+pub const IMPORT_BATCH: usize = 100;
+
+/// Imports a batch, each user on its own: one refused never fails the
+/// others. The results are in the batch's order.
+pub async fn import_users(
+    app: &App,
+    tenant: &Tenant,
+    actor: &Actor,
+    batch: Vec<Result<(NewUser, Imported), Error>>,
+) -> Vec<Result<UserId, Error>> {
+    let mut results = Vec::with_capacity(batch.len());
+    for entry in batch {
+        results.push(match entry {
+            Ok((new, imported)) => import_user(app, tenant, actor, new, imported).await.map(|user| user.id),
+            Err(err) => Err(err),
+        });
+    }
+    results
+}
+
+async fn create(
+    app: &App,
+    tenant: &Tenant,
+    actor: &Actor,
     mut new: NewUser,
     partner_id: Option<String>,
+    imported: Option<Imported>,
 ) -> Result<User, Error> {
     // A company user's creations belong to its company.
     if let Actor::User { user_type, company_id: Some(own), .. } = actor
@@ -245,15 +339,19 @@ pub async fn create_user(
     if rules.iter().flatten().any(|rule| !rule.granted_by.iter().any(|g| g == actor.kind())) {
         return Err(Error::Forbidden);
     }
-    let who = super::hooks::Applicant {
-        email: Some(&new.email),
-        phone: new.phone.as_ref(),
-        username: new.username.as_ref(),
-        details: &new.details,
-    };
-    // The hook's attributes join the caller's (the hook's win a clash).
-    let added = super::hooks::pre_sign_up(app, tenant, "back_office", who).await?;
-    new.attributes.extend(added);
+    // A creation passes the tenant's `pre_sign_up` hook, its attributes
+    // joining the caller's (the hook's win a clash); an import does not: its
+    // users signed up with the system they leave.
+    if imported.is_none() {
+        let who = super::hooks::Applicant {
+            email: Some(&new.email),
+            phone: new.phone.as_ref(),
+            username: new.username.as_ref(),
+            details: &new.details,
+        };
+        let added = super::hooks::pre_sign_up(app, tenant, "back_office", who).await?;
+        new.attributes.extend(added);
+    }
     let now = app.clock.now();
     // Recorded now: the versions are the tenant's current ones, which may be
     // newer than a consent given earlier.
@@ -261,16 +359,19 @@ pub async fn create_user(
     let (password_hash, status) = match &new.secret {
         Secret::Password(password) => (hash_password(password, app.random.as_ref()).await?, Status::Active),
         Secret::Invite => (String::new(), Status::Created),
+        Secret::Hash(hash) => (hash.clone(), imported.as_ref().map_or(Status::Active, |i| i.status)),
     };
+    let created_at = imported.as_ref().and_then(|i| i.created_at).unwrap_or(now);
+    let verified = |yes: bool| yes.then_some(created_at);
     let user = User {
         id: UserId::from_new(app.new_id("usr")),
         tenant_id: tenant.id.clone(),
         user_type: new.user_type,
         status,
         email: Some(new.email.clone()),
-        email_verified_at: None,
+        email_verified_at: imported.as_ref().and_then(|i| verified(i.email_verified)),
         phone: new.phone.as_ref().map(|p| p.as_str().to_owned()),
-        phone_verified_at: None,
+        phone_verified_at: imported.as_ref().and_then(|i| verified(i.phone_verified && new.phone.is_some())),
         username: new.username,
         password_hash,
         details: new.details,
@@ -279,7 +380,7 @@ pub async fn create_user(
         privacy: accepted(new.consent.privacy, &tenant.policy.privacy_version),
         personal_data_consent_at: new.consent.personal_data_at,
         registration_id: None,
-        created_at: now,
+        created_at,
         updated_at: now,
         reset_required: new.reset_required,
         pending_credential: None,
@@ -299,7 +400,12 @@ pub async fn create_user(
     let mut writes = vec![
         user.put(Condition::NotExists)?,
         lock_write(email_lock_key(&tenant.id, new.email.as_str()), &user.id)?,
-        audit_write(app, &user.id, "created", serde_json::json!({ "by": actor.label(), "status": status }))?,
+        audit_write(
+            app,
+            &user.id,
+            if imported.is_some() { "imported" } else { "created" },
+            serde_json::json!({ "by": actor.label(), "status": status }),
+        )?,
     ];
     writes.extend(table::user_index_writes(None, &user)?);
     let invitation = if matches!(new.secret, Secret::Invite) {

@@ -104,6 +104,8 @@ macro_rules! endpoint_table {
                 200, [400, 401, 403, 404, 409, 413, 415, 422, 429];
             CreateUser: POST "/v1/users", Admin, "create-user" => users::create_user, EMAIL,
                 201, [400, 403, 409, 413, 415, 422];
+            ImportUsers: POST "/v1/users/import", Admin, "import-users" => users::import_users, NOTHING,
+                200, [400, 403, 413, 415, 422];
             ListUsers: GET "/v1/users", Admin, "list-users" => users::list_users, NOTHING,
                 200, [403, 422];
             GetUser: GET "/v1/users/{id}", Admin, "get-user" => users::get_user, NOTHING,

@@ -33,6 +33,11 @@ impl Fields {
         }
     }
 
+    /// One JSON object already parsed (an element of a batch).
+    pub fn of(map: Map<String, Value>) -> Self {
+        Self { map, errors: Vec::new(), refusal: None }
+    }
+
     fn wrong_type(&mut self, name: &str, expected: &'static str) {
         self.errors.push(FieldError::new(name, "wrong_type").with_text("expected", expected));
     }

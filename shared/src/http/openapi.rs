@@ -217,6 +217,7 @@ fn request(endpoint: Endpoint) -> Request {
         }
         Endpoint::PasskeySignIn => signing_in(factors::PasskeySignInBody::schema()),
         Endpoint::CreateUser => Request { links: user_links(), ..body(users::CreateUserBody::schema()) },
+        Endpoint::ImportUsers => body(users::ImportUsersBody::schema()),
         Endpoint::ChangeUserStatus => body(users::ChangeUserStatusBody::schema()),
         Endpoint::UpdateUser => body(users::UpdateUserBody::schema()),
         Endpoint::UnlockUser | Endpoint::RevokeUserSessions => body(users::ReasonBody::schema()),

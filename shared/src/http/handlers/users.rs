@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 use super::reply::{DetailsAnswer, Reply, StatusName, message};
 use crate::domain::FieldError;
 use crate::domain::credentials::{Lockout, lockout};
+use crate::domain::foreign_hash::{self, FirebaseProject};
 use crate::domain::ids::UserId;
 use crate::domain::paging::Cursor;
 use crate::domain::password::Password;
@@ -438,6 +439,250 @@ pub async fn create_user(ctx: &Ctx<'_>) -> Result<Reply<UserAnswer>, Problem> {
         Ok(location) => reply.header(::http::header::LOCATION, location),
         Err(_) => reply,
     })
+}
+
+crate::body! {
+    /// One user of `POST /v1/users/import` (and of a line of
+    /// `registrar-admin users import`): a back-office creation's fields
+    /// with the old system's `password_hash` instead of a password.
+    pub struct ImportUserBody {
+        email: required Email,
+        /// For tenants with usernames (required where they require one).
+        username: optional NewUsername,
+        details: flatten PersonalBody,
+        phone: flatten PhoneBody,
+        /// When the user consented to the processing of its personal data.
+        personal_data_consent_at: optional PastInstant,
+        /// The user accepted the tenant's current terms.
+        terms_accepted: optional Flag,
+        /// The same for the privacy policy.
+        privacy_policy_accepted: optional Flag,
+        /// An ISO 3166-1 alpha-2 country code.
+        nationality: optional Country,
+        /// `service_owner`, `company_user` or `consumer`, in any case.
+        user_type: required UserType,
+        /// Required for company users.
+        company_id: optional CompanyId,
+        /// Roles of the tenant's catalogue.
+        roles: optional Roles,
+        reset_required: optional Flag,
+        /// The old system's hash: argon2 PHC, bcrypt, scrypt PHC, Django or
+        /// passlib PBKDF2-SHA256, or Firebase's (with `password_salt` and
+        /// the import's `firebase`); `unsupported_hash` otherwise,
+        /// `hash_too_costly` beyond the cost bounds (docs/import-export.md).
+        password_hash: required HashText,
+        /// Firebase's per-user salt (base64).
+        password_salt: optional HashText,
+        email_verified: optional Flag,
+        phone_verified: optional Flag,
+        /// When the old system created the user (default: now).
+        created_at: optional PastInstant,
+        /// `active` (default), `created`, `suspended` or `disabled`.
+        status: optional StatusField,
+        address: optional AddressField,
+        /// Free attributes of the tenant's own (at most 50).
+        attributes: optional Attributes,
+        /// Entries of reference kinds by code.
+        references: optional References,
+    }
+}
+
+/// A hash or salt as another system wrote it (at most 2048 characters).
+pub struct HashText;
+
+impl FieldKind for HashText {
+    type Out = String;
+    fn read(f: &mut Fields, name: &str, _: &Cx) -> Option<String> {
+        let text = f.str(name)?;
+        if text.len() > 2048 {
+            f.errors.push(FieldError::new(name, "too_long"));
+            return None;
+        }
+        Some(text)
+    }
+    fn schema() -> Value {
+        json!({ "type": "string", "minLength": 1, "maxLength": 2048 })
+    }
+}
+
+crate::body! {
+    /// `POST /v1/users/import` (admin token only): up to 100 users of
+    /// another system, each imported on its own.
+    pub struct ImportUsersBody {
+        /// At most 100 users (`ImportUserBody` each).
+        users: required ImportList,
+        /// The Firebase project's password-hash parameters, for users
+        /// with a Firebase hash.
+        firebase: optional FirebaseField,
+    }
+}
+
+/// The users of an import call: at most [`users::IMPORT_BATCH`], each read
+/// on its own.
+pub struct ImportList;
+
+impl FieldKind for ImportList {
+    type Out = Vec<Value>;
+    fn read(f: &mut Fields, name: &str, _: &Cx) -> Option<Vec<Value>> {
+        match f.raw(name) {
+            Some(Value::Array(list)) if list.len() <= users::IMPORT_BATCH => Some(list),
+            Some(Value::Array(_)) => {
+                f.errors.push(FieldError::new(name, "too_many").with("max", users::IMPORT_BATCH as i64));
+                None
+            }
+            _ => {
+                f.errors.push(FieldError::new(name, "wrong_type").with_text("expected", "array"));
+                None
+            }
+        }
+    }
+    fn schema() -> Value {
+        json!({ "type": "array", "maxItems": users::IMPORT_BATCH, "items": ImportUserBody::schema() })
+    }
+}
+
+/// Firebase's password-hash parameters: `signer_key` and `salt_separator`
+/// (base64), `rounds` and `mem_cost`.
+pub struct FirebaseField;
+
+impl FieldKind for FirebaseField {
+    type Out = FirebaseProject;
+    fn read(f: &mut Fields, name: &str, _: &Cx) -> Option<FirebaseProject> {
+        let Some(Value::Object(map)) = f.raw(name) else {
+            f.errors.push(FieldError::new(name, "wrong_type").with_text("expected", "object"));
+            return None;
+        };
+        let text = |key: &str| map.get(key).and_then(Value::as_str).unwrap_or("");
+        let number = |key: &str| map.get(key).and_then(Value::as_u64).and_then(|n| u32::try_from(n).ok()).unwrap_or(0);
+        match FirebaseProject::parse(text("signer_key"), text("salt_separator"), number("rounds"), number("mem_cost")) {
+            Ok(project) => Some(project),
+            Err(field) => {
+                f.errors.push(FieldError::new(format!("{name}.{field}"), "invalid"));
+                None
+            }
+        }
+    }
+    fn schema() -> Value {
+        json!({
+            "type": "object",
+            "properties": {
+                "signer_key": { "type": "string" },
+                "salt_separator": { "type": "string" },
+                "rounds": { "type": "integer", "minimum": 1, "maximum": 32 },
+                "mem_cost": { "type": "integer", "minimum": 1, "maximum": 20 },
+            },
+            "required": ["signer_key", "salt_separator", "rounds", "mem_cost"],
+            "additionalProperties": false,
+        })
+    }
+}
+
+/// One user of an import, read as `POST /v1/users/import` reads it (the
+/// operator CLI reads its file's lines with it too): every field error of
+/// that user, or what to import.
+pub fn read_import_user(
+    value: Value,
+    cx: &Cx,
+    lang: &str,
+    firebase: Option<&FirebaseProject>,
+) -> Result<(NewUser, users::Imported), crate::domain::Error> {
+    let Value::Object(map) = value else {
+        return Err(crate::domain::Error::field("", "wrong_type"));
+    };
+    let mut f = Fields::of(map);
+    let read = ImportUserBody::read(&mut f, cx);
+    let phone = read.phone.phone(&mut f);
+    let hash = read.password_hash.as_ref().and_then(|hash| {
+        foreign_hash::import(hash, read.password_salt.as_deref(), firebase)
+            .map_err(|refusal| f.errors.push(FieldError::new("password_hash", refusal.code())))
+            .ok()
+    });
+    let body = ImportUserBody::complete(f, read).map_err(|problem| crate::domain::Error::Validation(problem.errors))?;
+    let hash = hash.ok_or_else(|| crate::domain::Error::field("password_hash", "unsupported_hash"))?;
+    let new = NewUser {
+        email: body.email,
+        username: body.username,
+        details: body.details.details(lang),
+        phone,
+        secret: Secret::Hash(hash),
+        user_type: body.user_type,
+        roles: body.roles.unwrap_or_default(),
+        company_id: body.company_id,
+        reset_required: body.reset_required.unwrap_or(false),
+        nationality: body.nationality,
+        address: body.address,
+        attributes: body.attributes.unwrap_or_default(),
+        references: body.references.unwrap_or_default(),
+        consent: users::Consent {
+            personal_data_at: body.personal_data_consent_at,
+            terms: body.terms_accepted.unwrap_or(false),
+            privacy: body.privacy_policy_accepted.unwrap_or(false),
+        },
+    };
+    let imported = users::Imported {
+        status: body.status.unwrap_or(users::Status::Active),
+        email_verified: body.email_verified.unwrap_or(false),
+        phone_verified: body.phone_verified.unwrap_or(false),
+        created_at: body.created_at,
+    };
+    Ok((new, imported))
+}
+
+/// What `POST /v1/users/import` answers: how many users were imported,
+/// and each one's result in the order given.
+#[derive(Serialize, JsonSchema)]
+pub struct ImportAnswer {
+    pub imported: usize,
+    pub results: Vec<ImportResult>,
+}
+
+/// One user's result of an import: its id, or why it was refused.
+#[derive(Serialize, JsonSchema)]
+pub struct ImportResult {
+    pub index: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<String>")]
+    pub user_id: Option<UserId>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<ImportError>,
+}
+
+/// Why a user of an import was refused: the first field error's code and
+/// field, or the problem's code (`field` null).
+#[derive(Serialize, JsonSchema)]
+pub struct ImportError {
+    pub code: String,
+    pub field: Option<String>,
+}
+
+/// One user's result of an import: its id, or why it was refused.
+pub fn import_result(index: usize, result: Result<UserId, crate::domain::Error>) -> ImportResult {
+    let error = |code: &str, field: Option<String>| ImportError { code: code.to_owned(), field };
+    match result {
+        Ok(user_id) => ImportResult { index, user_id: Some(user_id), error: None },
+        Err(crate::domain::Error::Validation(errors)) => {
+            let first = errors.first();
+            let refused = error(first.map_or("validation_failed", |e| e.code), first.map(|e| e.field.clone()));
+            ImportResult { index, user_id: None, error: Some(refused) }
+        }
+        Err(err) => ImportResult { index, user_id: None, error: Some(error(Problem::from(err).code, None)) },
+    }
+}
+
+pub async fn import_users(ctx: &Ctx<'_>) -> Result<Reply<ImportAnswer>, Problem> {
+    let (tenant, actor) = (ctx.tenant()?, ctx.actor()?);
+    // Machines bring users: an admin token, never a signed-in user.
+    if !matches!(actor, users::Actor::Admin { .. }) {
+        return Err(crate::domain::Error::Forbidden.into());
+    }
+    let body = ImportUsersBody::parse(ctx)?;
+    let cx = Cx::of(ctx);
+    let batch =
+        body.users.into_iter().map(|user| read_import_user(user, &cx, ctx.lang, body.firebase.as_ref())).collect();
+    let results = users::import_users(ctx.app, tenant, actor, batch).await;
+    let imported = results.iter().filter(|r| r.is_ok()).count();
+    let results = results.into_iter().enumerate().map(|(i, r)| import_result(i, r)).collect();
+    Ok(Reply::ok(ImportAnswer { imported, results }))
 }
 
 /// The user of the path (a malformed id is as unknown as any other).
