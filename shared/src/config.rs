@@ -110,7 +110,8 @@ pub struct Config {
     /// users may start signing in (`password`, `email_code`, `sms_code`,
     /// `passkey`); default `password,passkey`.
     pub sign_in_methods: Option<Vec<crate::domain::policy::SignInMethod>>,
-    /// `REGISTRAR_HOOK_PRE_SIGN_UP_URL`, `REGISTRAR_HOOK_PRE_TOKEN_URL`: the
+    /// `REGISTRAR_HOOK_PRE_SIGN_UP_URL`, `REGISTRAR_HOOK_PRE_TOKEN_URL`,
+    /// `REGISTRAR_HOOK_USER_MIGRATION_URL`: the
     /// sandbox tenant's blocking hooks (docs/hooks.md); none by default.
     pub hooks: crate::domain::policy::Hooks,
     /// `REGISTRAR_WEBHOOK_SECRET` (`whsec_…`): what hook calls are signed
@@ -272,6 +273,7 @@ impl Config {
             hooks: crate::domain::policy::Hooks {
                 pre_sign_up: var("REGISTRAR_HOOK_PRE_SIGN_UP_URL").map(crate::domain::policy::Hook::to),
                 pre_token: var("REGISTRAR_HOOK_PRE_TOKEN_URL").map(crate::domain::policy::Hook::to),
+                user_migration: var("REGISTRAR_HOOK_USER_MIGRATION_URL").map(crate::domain::policy::Hook::to),
             },
             webhook_secret: var("REGISTRAR_WEBHOOK_SECRET")
                 .map(|text| {

@@ -13,7 +13,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use shared::domain::policy::{Hook, Hooks, OnFailure};
-use shared::domain::tenant::Policy;
+use shared::domain::tenant::{IpLimits, Policy};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::common::{Api, Backend, CODE, Flows, PASSWORD};
@@ -39,12 +39,17 @@ struct Reply {
     delay: Duration,
 }
 
+/// An answer made from the call's payload (an old system that checks the
+/// password it is given).
+type Answerer = Arc<dyn Fn(&Value) -> (u16, Value) + Send + Sync>;
+
 /// A hook receiver on 127.0.0.1 (HTTP/1.1 by hand): answers every call with
 /// the reply the test set and keeps each call.
 struct Receiver {
     url: String,
     calls: Arc<Mutex<Vec<Call>>>,
     reply: Arc<Mutex<Reply>>,
+    answerer: Arc<Mutex<Option<Answerer>>>,
 }
 
 impl Receiver {
@@ -53,14 +58,19 @@ impl Receiver {
         let url = format!("http://{}/hook", listener.local_addr().unwrap());
         let calls = Arc::new(Mutex::new(Vec::new()));
         let reply = Arc::new(Mutex::new(Reply { status: 200, body: reply.to_string(), delay: Duration::ZERO }));
-        let (kept, answer) = (calls.clone(), reply.clone());
+        let answerer: Arc<Mutex<Option<Answerer>>> = Arc::new(Mutex::new(None));
+        let (kept, answer, made) = (calls.clone(), reply.clone(), answerer.clone());
         tokio::spawn(async move {
             while let Ok((mut socket, _)) = listener.accept().await {
-                let (kept, answer) = (kept.clone(), answer.clone());
+                let (kept, answer, made) = (kept.clone(), answer.clone(), made.clone());
                 tokio::spawn(async move {
                     let Some(call) = read_call(&mut socket).await else { return };
+                    let mut reply = answer.lock().unwrap().clone();
+                    if let Some(make) = made.lock().unwrap().as_ref() {
+                        let (status, body) = make(&call.json());
+                        reply = Reply { status, body: body.to_string(), delay: Duration::ZERO };
+                    }
                     kept.lock().unwrap().push(call);
-                    let reply = answer.lock().unwrap().clone();
                     tokio::time::sleep(reply.delay).await;
                     let head = format!(
                         "HTTP/1.1 {} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
@@ -71,7 +81,12 @@ impl Receiver {
                 });
             }
         });
-        Self { url, calls, reply }
+        Self { url, calls, reply, answerer }
+    }
+
+    /// Answers each call with what `make` makes of its payload.
+    fn answer_with(&self, make: impl Fn(&Value) -> (u16, Value) + Send + Sync + 'static) {
+        *self.answerer.lock().unwrap() = Some(Arc::new(make));
     }
 
     fn answer(&self, status: u16, body: Value, delay: Duration) {
@@ -119,7 +134,8 @@ async fn read_call(socket: &mut tokio::net::TcpStream) -> Option<Call> {
 }
 
 fn policy(hooks: Hooks) -> Policy {
-    Policy { sandbox_code: Some(CODE.into()), phone_required: false, hooks, ..Policy::default() }
+    let ip_limits = IpLimits { logins_per_5_min: 1000, ..IpLimits::default() };
+    Policy { sandbox_code: Some(CODE.into()), phone_required: false, hooks, ip_limits, ..Policy::default() }
 }
 
 fn sign_up_body(email: &str) -> Value {
@@ -160,7 +176,120 @@ on_both_stores!(backend;
     an_allowing_hook_adds_attributes_to_the_user,
     a_pre_token_hook_adds_claims_at_every_issue_but_never_a_reserved_one,
     a_failing_pre_token_hook_that_denies_issues_no_token_and_rotates_nothing,
+    a_user_of_the_old_system_signs_in_once_migrated_and_never_asks_again,
+    a_forgotten_password_of_the_old_system_brings_an_invitation,
+    twenty_first_sign_ins_at_once_migrate_one_user,
 );
+
+/// The old system's password of its user `old@example.com`.
+const OLD_PASSWORD: &str = "Legacy!Pass7";
+
+/// A tenant whose `user_migration` hook is an old system that knows
+/// `old@example.com` (with `OLD_PASSWORD` at sign-in) and no one else.
+async fn with_old_system(backend: Backend) -> (Api, Receiver) {
+    let receiver = Receiver::start(json!({})).await;
+    receiver.answer_with(|call| {
+        let known = call["username"] == "old@example.com";
+        let password_ok = call.get("password").is_none_or(|p| p == OLD_PASSWORD);
+        if known && password_ok {
+            let user = json!({ "email": "old@example.com", "first_name": "Olga", "last_name": "Legacy",
+                "preferred_language": "de", "email_verified": true, "terms_accepted": true,
+                "privacy_policy_accepted": true });
+            (200, json!({ "user": user }))
+        } else {
+            (404, json!({}))
+        }
+    });
+    let hooks = Hooks { user_migration: Some(receiver.hook()), ..Hooks::default() };
+    (Api::start(backend, policy(hooks)).await, receiver)
+}
+
+/// The stored password hash of the user with `email` (as the back office
+/// finds it), and its id.
+async fn stored_hash(api: &Api, email: &str) -> (String, String) {
+    let admin = format!("Bearer {}", api.app.admin_token);
+    let found = api.get(&format!("/v1/users?email={email}"), &[("Authorization", &admin)]).await;
+    let users = found.body["users"].as_array().expect("users").clone();
+    assert_eq!(users.len(), 1, "one user has the address: {}", found.body);
+    let id = users[0]["user_id"].as_str().unwrap().to_owned();
+    let key = shared::table::user_key(&shared::domain::ids::UserId::parse(&id).unwrap());
+    let item = shared::ports::Store::get(api.app.store.as_ref(), &key).await.unwrap().expect("the user");
+    (item.body["password_hash"].as_str().unwrap().to_owned(), id)
+}
+
+async fn a_user_of_the_old_system_signs_in_once_migrated_and_never_asks_again(backend: Backend) {
+    let (api, receiver) = with_old_system(backend).await;
+    // A wrong password: the old system knows no such sign-in, nothing is made.
+    let wrong = api.login("old@example.com", "Wr0ng!Pass", "d1").await;
+    assert_eq!((wrong.status, wrong.code()), (StatusCode::UNAUTHORIZED, "invalid_credentials"));
+    let first = api.login("old@example.com", OLD_PASSWORD, "d1").await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.body);
+    assert!(first.body["access_token"].is_string(), "{}", first.body);
+    let calls = receiver.calls();
+    assert_eq!(calls.len(), 2);
+    let asked = calls[1].json();
+    assert_eq!(asked["type"], "user_migration");
+    assert_eq!(asked["trigger"], "sign_in");
+    assert_eq!((asked["username"].as_str(), asked["password"].as_str()), (Some("old@example.com"), Some(OLD_PASSWORD)));
+    let (hash, user_id) = stored_hash(&api, "old@example.com").await;
+    assert!(hash.starts_with("$argon2id$"), "an argon2id hash of the old password: {hash}");
+    let me = api.me(first.body["access_token"].as_str().unwrap()).await;
+    assert_eq!((me.body["first_name"].as_str(), me.body["preferred_language"].as_str()), (Some("Olga"), Some("de")));
+    assert_eq!(api.audit(&user_id).await.iter().filter(|e| e["event"] == "imported").count(), 1);
+    // Once here, the hook is never asked about the user again.
+    let again = api.login("old@example.com", OLD_PASSWORD, "d2").await;
+    assert_eq!(again.status, StatusCode::OK, "{}", again.body);
+    let wrong_now = api.login("old@example.com", "Wr0ng!Pass", "d2").await;
+    assert_eq!(wrong_now.code(), "invalid_credentials");
+    assert_eq!(receiver.calls().len(), 2, "no call about a user that exists");
+    // A name the old system does not know either: the ordinary answer.
+    let unknown = api.login("nobody@example.com", OLD_PASSWORD, "d1").await;
+    assert_eq!(unknown.code(), "invalid_credentials");
+}
+
+async fn a_forgotten_password_of_the_old_system_brings_an_invitation(backend: Backend) {
+    let (api, receiver) = with_old_system(backend).await;
+    let forgot = api.post("/v1/auth/password/forgot", json!({ "email": "old@example.com" }), &[]).await;
+    assert_eq!(forgot.status, StatusCode::ACCEPTED, "{}", forgot.body);
+    let asked = receiver.calls().pop().expect("a call").json();
+    assert_eq!(asked["trigger"], "forgot_password");
+    assert!(asked.get("password").is_none(), "no password to send");
+    let mails = api.app.messages_to("old@example.com");
+    assert_eq!(mails.len(), 1, "one invitation, no second reset mail");
+    let reset = json!({ "email": "old@example.com", "code": CODE, "new_password": PASSWORD });
+    let set = api.post("/v1/auth/password/reset", reset, &[]).await;
+    assert!(set.status.is_success(), "{}", set.body);
+    let login = api.login("old@example.com", PASSWORD, "d1").await;
+    assert_eq!(login.status, StatusCode::OK, "{}", login.body);
+}
+
+async fn twenty_first_sign_ins_at_once_migrate_one_user(backend: Backend) {
+    let (api, receiver) = with_old_system(backend).await;
+    let api = Arc::new(api);
+    let logins = (0..20).map(|n| {
+        let api = api.clone();
+        tokio::spawn(async move { api.login("old@example.com", OLD_PASSWORD, &format!("d{n}")).await.status })
+    });
+    let statuses: Vec<StatusCode> = futures::future::join_all(logins).await.into_iter().map(Result::unwrap).collect();
+    // Each attempt is spent before its comparison, so a burst on one
+    // account may meet its lockout; none fails otherwise.
+    assert!(statuses.iter().all(|s| *s == StatusCode::OK || *s == StatusCode::UNAUTHORIZED), "{statuses:?}");
+    assert!(statuses.contains(&StatusCode::OK), "{statuses:?}");
+    // One user, however many sign-ins raced to create it.
+    let (hash, _) = stored_hash(&api, "old@example.com").await;
+    assert!(hash.starts_with("$argon2id$"));
+    assert!(!receiver.calls().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_old_system_that_is_down_answers_503_when_its_hook_denies() {
+    let receiver = Receiver::start(json!({})).await;
+    receiver.answer(500, json!({}), Duration::ZERO);
+    let hook = Hook { on_failure: OnFailure::Deny, ..receiver.hook() };
+    let api = Api::start(Backend::Memory, policy(Hooks { user_migration: Some(hook), ..Hooks::default() })).await;
+    let down = api.login("old@example.com", OLD_PASSWORD, "d1").await;
+    assert_eq!((down.status, down.code()), (StatusCode::SERVICE_UNAVAILABLE, "unavailable"), "{}", down.body);
+}
 
 async fn a_denying_hook_refuses_the_sign_up_with_its_message_before_any_code_is_sent(backend: Backend) {
     let reply = json!({ "decision": "deny", "message": { "en": "Invitation only.", "de": "Nur auf Einladung." } });

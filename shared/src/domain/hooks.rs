@@ -30,15 +30,18 @@ pub struct Applicant<'a> {
     pub details: &'a PersonalDetails,
 }
 
-/// Calls `hook` with `payload`: its answer, or why there is none.
-async fn call(app: &App, hook: &Hook, payload: &Value) -> Result<Value, String> {
+/// Calls `hook` with `payload`: its answer (`None` for 404 or an empty
+/// body), or why the call failed.
+async fn call_for(app: &App, hook: &Hook, payload: &Value) -> Result<Option<Value>, String> {
     let id = app.new_id("msg");
     let timeout = Duration::from_millis(hook.timeout_ms);
-    match app.hooks.call(&hook.url, &id, payload, timeout).await {
-        Ok(Some(answer)) => Ok(answer),
-        Ok(None) => Err("no answer".into()),
-        Err(err) => Err(err.0),
-    }
+    app.hooks.call(&hook.url, &id, payload, timeout).await.map_err(|err| err.0)
+}
+
+/// Calls `hook` with `payload`: its answer, or why there is none (no
+/// answer is a failure for a hook that must decide).
+async fn call(app: &App, hook: &Hook, payload: &Value) -> Result<Value, String> {
+    call_for(app, hook, payload).await?.ok_or_else(|| "no answer".into())
 }
 
 /// The tenant's `pre_sign_up` hook, before a self-registration sends its
@@ -148,4 +151,43 @@ pub async fn pre_token(
         claims.retain(|name, _| !RESERVED_CLAIMS.contains(&name.as_str()));
     }
     Ok(claims)
+}
+
+/// The tenant's `user_migration` hook, for a sign-in (`trigger` `sign_in`,
+/// with the password given) or a forgotten password (`forgot_password`)
+/// that names no user: the user the old system knows, as its answer's
+/// `user` object; `None` when it knows none (404, an empty answer) or the
+/// tenant has no such hook. A hook that fails follows its `on_failure`:
+/// `deny` answers 503 (the old system is down: try again later), `allow`
+/// goes on as for a name nobody has.
+pub async fn user_migration(
+    app: &App,
+    tenant: &Tenant,
+    trigger: &str,
+    username: &str,
+    password: Option<&crate::domain::password::Password>,
+) -> Result<Option<Map<String, Value>>, Error> {
+    let Some(hook) = &tenant.policy.hooks.user_migration else { return Ok(None) };
+    let mut payload =
+        json!({ "type": "user_migration", "tenant_id": tenant.id, "trigger": trigger, "username": username });
+    if let Some(password) = password {
+        payload["password"] = json!(password.expose());
+    }
+    let answer = call_for(app, hook, &payload).await.and_then(|answer| match answer {
+        None => Ok(None),
+        Some(answer) => match answer.get("user") {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Object(user)) => Ok(Some(user.clone())),
+            Some(_) => Err("user is not an object".into()),
+        },
+    });
+    answer.or_else(|reason| {
+        tracing::warn!(tenant_id = %tenant.id, %reason, "user_migration hook failed");
+        match hook.on_failure {
+            OnFailure::Allow => Ok(None),
+            OnFailure::Deny => {
+                Err(Error::Unavailable { reason: format!("user_migration hook: {reason}"), registration_id: None })
+            }
+        }
+    })
 }

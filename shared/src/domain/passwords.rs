@@ -4,22 +4,20 @@
 
 use chrono::Duration;
 
-use super::codes::{PendingCode, draw_code, hash_code, spend_try};
+use super::codes::{PendingCode, hash_code, spend_try};
 use super::credentials::check_current_password;
 use super::error::Error;
 use super::ids::UserId;
 use super::limits;
 use super::password::{CurrentPassword, Password, hash_password};
+use super::reset_codes::issue_reset_code;
 use super::tenant::Tenant;
 use super::user::{Session, User, audit_write, load_user, sweep_sessions, user_by_lock};
 use super::values::{EmailAddress, Status};
 use crate::app::App;
-use crate::i18n::{Arg, text};
+use crate::i18n::text;
 use crate::ports::{Condition, Email, SendError, Sms, Write};
 use crate::table::{self, Failed, Record, ResetRecord, account_failures_key, email_lock_key, reset_key, user_key};
-
-/// How long an invitation code lives.
-pub const INVITATION_TTL_HOURS: i64 = 72;
 
 /// The tenant's password rules, including "not the e-mail's local part".
 pub(crate) fn check_new_password(tenant: &Tenant, user: &User, password: &Password) -> Result<(), Error> {
@@ -37,7 +35,19 @@ pub async fn forgot_password(app: &App, tenant: &Tenant, email: &EmailAddress, i
     limits::cooldown(app, "reset-dest", &subject, tenant.policy.codes.resend_cooldown_secs).await?;
     let now = app.clock.now();
     let ttl = Duration::seconds(tenant.policy.codes.email_ttl_secs);
-    let found = user_by_lock(app, &email_lock_key(&tenant.id, email.as_str())).await?;
+    let mut found = user_by_lock(app, &email_lock_key(&tenant.id, email.as_str())).await?;
+    // An address nobody has here may be the old system's (the tenant's
+    // `user_migration` hook): the migrated user is invited to set a password.
+    if found.is_none()
+        && tenant.policy.hooks.user_migration.is_some()
+        && super::migration::migrate(app, tenant, email.as_str(), None).await?
+    {
+        found = user_by_lock(app, &email_lock_key(&tenant.id, email.as_str())).await?;
+        if found.as_ref().is_some_and(|(user, _)| user.status == Status::Created) {
+            // Its invitation went out with its creation.
+            return Ok(());
+        }
+    }
     // Active users reset; invited (created) users get their invitation again.
     let user = match found {
         Some((user, _)) if user.is_active() || user.status == Status::Created => user,
@@ -56,67 +66,6 @@ pub async fn forgot_password(app: &App, tenant: &Tenant, email: &EmailAddress, i
         }
     };
     issue_reset_code(app, tenant, &user, &subject).await
-}
-
-/// Sends `user` a password-reset code by e-mail (for an invited user, the
-/// invitation again) within the address's hourly sends and cooldown: the
-/// back office's "send a reset".
-pub(crate) async fn send_reset_code(app: &App, tenant: &Tenant, user: &User) -> Result<(), Error> {
-    let Some(email) = &user.email else {
-        // Signed up with its phone alone: no address to send to.
-        return Err(Error::field("method", "no_email"));
-    };
-    let subject = limits::destination(app, &tenant.id, email.as_str())?;
-    limits::count(app, "reset-dest", &subject, 3600, tenant.policy.codes.max_sends as u64).await?;
-    limits::cooldown(app, "reset-dest", &subject, tenant.policy.codes.resend_cooldown_secs).await?;
-    issue_reset_code(app, tenant, user, &subject).await
-}
-
-/// Stores a new reset code for `user`'s address and e-mails it; a failed
-/// send removes it and ends the cooldown of `subject` again.
-async fn issue_reset_code(app: &App, tenant: &Tenant, user: &User, subject: &str) -> Result<(), Error> {
-    let now = app.clock.now();
-    // An invited user gets its invitation again (with an invitation's life).
-    let invited = user.status == Status::Created;
-    let ttl = if invited {
-        Duration::hours(INVITATION_TTL_HOURS)
-    } else {
-        Duration::seconds(tenant.policy.codes.email_ttl_secs)
-    };
-    let key = reset_key(subject);
-    let code = draw_code(app.random.as_ref(), tenant.policy.codes.length, app.sandbox_code(tenant));
-    let hash = hash_code(app.settings.code_key()?, "password-reset", &user.id, &code);
-    let to = user.email.as_ref().map(ToString::to_string).unwrap_or_default();
-    let pending = ResetRecord { user_id: user.id.to_string(), code: PendingCode::issue(app, hash, now + ttl) };
-    app.store.put(pending.item(subject)?, Condition::Always).await?;
-    let lang = user.details.language.as_str();
-    let minutes = (tenant.policy.codes.email_ttl_secs + 59) / 60;
-    let name = ("name", Arg::Str(&user.details.first_name));
-    let mail = if invited {
-        let hours = ("hours", Arg::Num(INVITATION_TTL_HOURS));
-        Email {
-            to,
-            subject: text(lang, "email-invite-subject", &[]),
-            text: text(lang, "email-invite-text", &[name, ("code", Arg::Str(&code)), hours]),
-            language: lang.to_owned(),
-        }
-    } else {
-        Email {
-            to,
-            subject: text(lang, "email-reset-subject", &[]),
-            text: text(lang, "email-reset-text", &[name, ("code", Arg::Str(&code)), ("minutes", Arg::Num(minutes))]),
-            language: lang.to_owned(),
-        }
-    };
-    let started = std::time::Instant::now();
-    let sent = app.mailer.send_email(&mail).await;
-    app.send_time.record(started.elapsed());
-    if let Err(err) = sent {
-        let _ = app.store.delete(&key, Condition::Always).await;
-        limits::clear_cooldown(app, "reset-dest", subject).await;
-        return Err(err.into());
-    }
-    Ok(())
 }
 
 /// Sets a new password with the e-mailed code; every session ends.

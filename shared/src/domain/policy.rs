@@ -304,6 +304,9 @@ pub struct Hooks {
     pub pre_sign_up: Option<Hook>,
     /// Before every token issue: may add claims to the access token.
     pub pre_token: Option<Hook>,
+    /// When a password sign-in or a forgotten password names a user
+    /// Registrar does not know: the old system may hand it over.
+    pub user_migration: Option<Hook>,
 }
 
 /// Where a hook is called and what happens when it does not answer.
@@ -531,7 +534,12 @@ impl Policy {
             }
         }
         problems.extend(self.reference_problems());
-        for (name, hook) in [("pre_sign_up", &self.hooks.pre_sign_up), ("pre_token", &self.hooks.pre_token)] {
+        let hooks = &self.hooks;
+        for (name, hook) in [
+            ("pre_sign_up", &hooks.pre_sign_up),
+            ("pre_token", &hooks.pre_token),
+            ("user_migration", &hooks.user_migration),
+        ] {
             problems.extend(hook.as_ref().and_then(|hook| hook.problem(name)));
         }
         if let Some(rp_id) = &self.passkeys.rp_id {

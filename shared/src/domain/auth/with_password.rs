@@ -25,7 +25,15 @@ pub async fn login(
         return Err(Error::SignInMethodDisabled);
     }
     super::count_ip(app, tenant, &origin, "login-ip").await?;
-    let claimant = super::Claimant::of(app, tenant, username, &origin).await?;
+    let mut claimant = super::Claimant::of(app, tenant, username, &origin).await?;
+    // A name nobody has here may be the old system's (the tenant's
+    // `user_migration` hook): then it is a user here from now on.
+    if claimant.found.is_none()
+        && tenant.policy.hooks.user_migration.is_some()
+        && crate::domain::migration::migrate(app, tenant, username, Some(password)).await?
+    {
+        claimant = super::Claimant::of(app, tenant, username, &origin).await?;
+    }
     let hash = claimant.user().map(|user| user.password_hash.as_str());
     if let Err(refused) = spend_password_attempt(app, &claimant.failures, password, hash).await {
         return Err(claimant.refused(app, refused, origin.device_id).await);
