@@ -114,9 +114,13 @@ pub struct Config {
     /// `REGISTRAR_HOOK_USER_MIGRATION_URL`: the
     /// sandbox tenant's blocking hooks (docs/hooks.md); none by default.
     pub hooks: crate::domain::policy::Hooks,
-    /// `REGISTRAR_WEBHOOK_SECRET` (`whsec_…`): what hook calls are signed
-    /// with; without it a configured hook fails (and follows `on_failure`).
+    /// `REGISTRAR_WEBHOOK_SECRET` (`whsec_…`): what hook calls and event
+    /// deliveries are signed with; without it a configured hook fails (and
+    /// follows `on_failure`) and events are not delivered.
     pub webhook_secret: Option<crate::adapters::webhook::WebhookSecret>,
+    /// `REGISTRAR_WEBHOOK_URL`: where the sandbox tenant's events are posted
+    /// (its `policy.webhook`); none by default.
+    pub webhook_url: Option<String>,
     /// `REGISTRAR_OUTBOX_DIR`, default `.local/outbox`.
     pub outbox_dir: PathBuf,
     /// `REGISTRAR_STORE` = `memory` (default locally) or `dynamodb` (default in
@@ -275,6 +279,7 @@ impl Config {
                 pre_token: var("REGISTRAR_HOOK_PRE_TOKEN_URL").map(crate::domain::policy::Hook::to),
                 user_migration: var("REGISTRAR_HOOK_USER_MIGRATION_URL").map(crate::domain::policy::Hook::to),
             },
+            webhook_url: var("REGISTRAR_WEBHOOK_URL"),
             webhook_secret: var("REGISTRAR_WEBHOOK_SECRET")
                 .map(|text| {
                     crate::adapters::webhook::WebhookSecret::parse(&text)

@@ -37,6 +37,7 @@ pub fn sandbox_tenant(config: &Config, port: u16) -> Tenant {
             passkeys: crate::domain::policy::PasskeyPolicy { rp_id: Some("localhost".into()), origins },
             sign_in_methods: config.sign_in_methods.clone().unwrap_or_else(|| Policy::default().sign_in_methods),
             hooks: config.hooks.clone(),
+            webhook: config.webhook_url.clone().map(|url| crate::domain::policy::EventWebhook { url }),
             ..Policy::default()
         },
     }
@@ -85,7 +86,9 @@ pub async fn run() -> Result<(), Box<dyn std::error::Error>> {
         );
         store.create_table().await?;
     }
-    let mut app = config.build_app().await?;
+    // Events go from the committed transactions to the in-process
+    // dispatcher (deployed: the table's stream to `publish-events`).
+    let mut app = crate::adapters::event_feed::with_dispatcher(config.build_app().await?, Default::default());
     let listener = tokio::net::TcpListener::bind(config.addr).await?;
     let addr = listener.local_addr()?;
     if config.issuer.is_none() {
@@ -129,6 +132,10 @@ pub async fn run() -> Result<(), Box<dyn std::error::Error>> {
         println!("Admin token: from REGISTRAR_ADMIN_TOKEN");
     }
     println!("Outbox (codes and notices, one JSON file each): {}", config.outbox_dir.display());
+    match &config.webhook_url {
+        Some(url) => println!("Events: posted to {url} (REGISTRAR_WEBHOOK_URL)"),
+        None => println!("Events: kept in the table only; set REGISTRAR_WEBHOOK_URL to receive them"),
+    }
     println!("Demo page (sign-in, second factors, passkeys): http://localhost:{}/demo/", addr.port());
     tokio::select! {
         _ = tokio::signal::ctrl_c() => {}

@@ -263,6 +263,17 @@ pub trait HookCaller: Send + Sync {
         payload: &serde_json::Value,
         timeout: std::time::Duration,
     ) -> Result<HookAnswer, HookError>;
+
+    /// POSTs `payload` to `url` as an event delivery (`message_id`: the
+    /// event's id, the same on every retry), waiting at most `timeout`: only
+    /// a 2xx answer counts as delivered, whatever its body.
+    async fn deliver(
+        &self,
+        url: &str,
+        message_id: &str,
+        payload: &serde_json::Value,
+        timeout: std::time::Duration,
+    ) -> Result<(), HookError>;
 }
 
 /// The current time; controllable in tests.

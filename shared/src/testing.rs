@@ -44,6 +44,12 @@ pub fn capture_logs() {
 /// The webhook secret test apps sign their hook calls with.
 pub const TEST_WEBHOOK_SECRET: &str = "whsec_dGVzdCB3ZWJob29rIHNlY3JldCBvZiAzMiBieXRlcyE=";
 
+/// How the test apps' dispatcher retries an event: soon, and often.
+pub const TEST_EVENT_BACKOFF: crate::domain::events::Backoff = crate::domain::events::Backoff {
+    first: std::time::Duration::from_millis(50),
+    max: std::time::Duration::from_millis(400),
+};
+
 /// One RSA key per test process (generating one takes a moment).
 pub fn test_keys() -> Arc<Keyring> {
     static KEYS: OnceLock<Arc<Keyring>> = OnceLock::new();
@@ -96,13 +102,13 @@ pub async fn build_app(options: TestOptions) -> BuiltApp {
     capture_logs();
     let clock = options.clock.unwrap_or_else(|| Arc::new(ManualClock::at_test_start()));
     let inner: Arc<dyn Store> = options.store.unwrap_or_else(|| Arc::new(MemoryStore::new(clock.clone())));
-    let store = Arc::new(FaultyStore::new(inner));
+    let store = Arc::new(FaultyStore::new(inner.clone()));
     let outbox_dir = std::env::temp_dir().join(format!("registrar-test-{}", uuid::Uuid::now_v7().simple()));
     let outbox = Arc::new(Outbox::new(outbox_dir.clone(), clock.clone()));
     let (mailer, texter): (Arc<dyn Mailer>, Arc<dyn Texter>) =
         options.senders.unwrap_or_else(|| (outbox.clone(), outbox));
     let sender = Arc::new(FlakySender::new(mailer, texter));
-    let app = Arc::new(App {
+    let app = App {
         store: store.clone(),
         mailer: sender.clone(),
         texter: sender.clone(),
@@ -130,7 +136,15 @@ pub async fn build_app(options: TestOptions) -> BuiltApp {
             )
             .expect("TLS roots"),
         ),
-    });
+    };
+    // Events of committed transactions go to the in-process dispatcher,
+    // which reads tenants from the store under the fault injector's (its
+    // reads are not the requests' round trips) and retries quickly.
+    let (events, feed) = tokio::sync::mpsc::unbounded_channel();
+    let dispatcher = App { store: inner, ..app.clone() };
+    tokio::spawn(crate::domain::events::run_dispatcher(dispatcher, feed, TEST_EVENT_BACKOFF));
+    let app =
+        Arc::new(App { store: Arc::new(crate::adapters::event_feed::EventFeed::new(store.clone(), events)), ..app });
     BuiltApp { app, clock, store, sender, outbox: outbox_dir }
 }
 

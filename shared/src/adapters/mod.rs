@@ -3,6 +3,7 @@
 #[cfg(any(test, feature = "test-support"))]
 pub mod contract;
 pub mod dynamodb;
+pub mod event_feed;
 #[cfg(any(test, feature = "test-support"))]
 pub mod faulty;
 pub mod memory;

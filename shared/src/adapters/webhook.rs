@@ -74,7 +74,13 @@ impl WebhookCaller {
         Ok(Self { secret, clock, client: Client::builder(TokioExecutor::new()).build(https) })
     }
 
-    async fn post(&self, url: &str, id: &str, body: Vec<u8>) -> Result<HookAnswer, HookError> {
+    /// Sends the signed POST; its answer's status and body.
+    async fn send(
+        &self,
+        url: &str,
+        id: &str,
+        body: Vec<u8>,
+    ) -> Result<http::Response<hyper::body::Incoming>, HookError> {
         let secret = self.secret.as_ref().ok_or_else(|| HookError("no webhook secret configured".into()))?;
         let timestamp = self.clock.now().timestamp();
         let signature = secret.sign(id, timestamp, &body);
@@ -86,7 +92,11 @@ impl WebhookCaller {
             .header("webhook-signature", signature)
             .body(Full::new(Bytes::from(body)))
             .map_err(|e| HookError(format!("request: {e}")))?;
-        let response = self.client.request(request).await.map_err(|e| HookError(format!("call: {e}")))?;
+        self.client.request(request).await.map_err(|e| HookError(format!("call: {e}")))
+    }
+
+    async fn post(&self, url: &str, id: &str, body: Vec<u8>) -> Result<HookAnswer, HookError> {
+        let response = self.send(url, id, body).await?;
         let status = response.status();
         if status == http::StatusCode::NOT_FOUND {
             return Ok(None);
@@ -118,6 +128,22 @@ impl HookCaller for WebhookCaller {
         let body = serde_json::to_vec(payload).map_err(|e| HookError(e.to_string()))?;
         match tokio::time::timeout(timeout, self.post(url, message_id, body)).await {
             Ok(answer) => answer,
+            Err(_) => Err(HookError(format!("no answer within {} ms", timeout.as_millis()))),
+        }
+    }
+
+    async fn deliver(
+        &self,
+        url: &str,
+        message_id: &str,
+        payload: &serde_json::Value,
+        timeout: Duration,
+    ) -> Result<(), HookError> {
+        let body = serde_json::to_vec(payload).map_err(|e| HookError(e.to_string()))?;
+        match tokio::time::timeout(timeout, self.send(url, message_id, body)).await {
+            Ok(Ok(response)) if response.status().is_success() => Ok(()),
+            Ok(Ok(response)) => Err(HookError(format!("answered {}", response.status()))),
+            Ok(Err(err)) => Err(err),
             Err(_) => Err(HookError(format!("no answer within {} ms", timeout.as_millis()))),
         }
     }

@@ -5,7 +5,9 @@
 
 use chrono::NaiveDate;
 
+use super::actor::Actor;
 use super::error::Error;
+use super::events::{EventType, user_event};
 use super::limits;
 use super::tenant::Tenant;
 use super::user::{User, audit_write};
@@ -94,8 +96,15 @@ pub async fn save_user(app: &App, before: &User, user: &User, mut writes: Vec<Wr
     }
 }
 
-/// The writes that close `user`: erase personal data, free the locks, audit.
-pub fn close_writes(app: &App, mut user: User, version: u64, reason: &str) -> Result<Vec<Write>, Error> {
+/// The writes that close `user`: erase personal data, free the locks, audit,
+/// tell (`user.closed`; `actor`: who closed it, when not the user itself).
+pub fn close_writes(
+    app: &App,
+    mut user: User,
+    version: u64,
+    reason: &str,
+    actor: Option<&Actor>,
+) -> Result<Vec<Write>, Error> {
     let now = app.clock.now();
     let mut writes = Vec::new();
     if let Some(email) = &user.email {
@@ -162,5 +171,7 @@ pub fn close_writes(app: &App, mut user: User, version: u64, reason: &str) -> Re
             "from": previous, "to": "closed", "reason": reason,
         }),
     )?);
+    let data = serde_json::json!({ "from": previous, "reason": reason });
+    writes.push(user_event(app, &user, EventType::UserClosed, actor, data)?);
     Ok(writes)
 }

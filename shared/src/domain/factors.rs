@@ -18,6 +18,7 @@ use totp_rs::{Algorithm, Builder, Totp};
 use super::codes::hash_code;
 use super::credentials::check_current_password;
 use super::error::Error;
+use super::events::{EventType, user_event};
 use super::ids::UserId;
 use super::limits;
 use super::password::CurrentPassword;
@@ -195,6 +196,19 @@ pub(crate) async fn save_factor_change(
     notify(app, user, event).await?;
     let mut writes = vec![user.put(Condition::Version(version))?];
     writes.extend(others);
+    // What the tenant hears of it: a factor added or removed (new recovery
+    // codes are a factor added again).
+    let (event_type, factor) = match event {
+        "totp_enabled" => (EventType::FactorAdded, "totp"),
+        "totp_removed" => (EventType::FactorRemoved, "totp"),
+        "passkey_removed" => (EventType::FactorRemoved, "passkey"),
+        _ => (EventType::FactorAdded, "recovery_codes"),
+    };
+    let mut data = serde_json::json!({ "factor": factor });
+    if let Some(passkey_id) = detail.get("passkey_id") {
+        data["passkey_id"] = passkey_id.clone();
+    }
+    writes.push(user_event(app, user, event_type, None, data)?);
     writes.push(audit_write(app, &user.id, event, detail)?);
     table::commit(app.store.as_ref(), writes).await?;
     Ok(())

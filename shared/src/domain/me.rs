@@ -10,6 +10,7 @@ use super::codes::{PendingCode, draw_code, hash_code, spend_try};
 pub use super::credentials::StepUp;
 use super::credentials::{check_current_password, step_up};
 use super::error::Error;
+use super::events::{EventType, user_event};
 use super::ids::UserId;
 use super::limits;
 use super::password::CurrentPassword;
@@ -105,6 +106,7 @@ pub async fn update_profile(
 ) -> Result<Profile, Error> {
     let (mut user, version) = active_user(app, user_id).await?;
     let before = user.clone();
+    let fields = changes.names();
     changes.apply(tenant, &mut user)?;
     if user.username != before.username {
         step_up(app, tenant, &user, proof).await?;
@@ -113,7 +115,10 @@ pub async fn update_profile(
         return Ok(Profile::from(&user));
     }
     user.updated_at = app.clock.now();
-    let mut writes = vec![user.put(Condition::Version(version))?];
+    let mut writes = vec![
+        user.put(Condition::Version(version))?,
+        user_event(app, &user, EventType::UserUpdated, None, serde_json::json!({ "fields": fields }))?,
+    ];
     if user.username != before.username {
         writes.push(audit_write(app, user_id, "username_changed", serde_json::json!({ "by": "user" }))?);
     }
@@ -268,6 +273,8 @@ pub async fn verify_credential(
     }
     let turned_on = !was_on && user.mfa_enabled();
     writes.push(audit_write(app, &user.id, "credential_verified", serde_json::json!({ "type": kind }))?);
+    let data = serde_json::json!({ "type": kind, "value": pending.value, "replaced": replacing });
+    writes.push(user_event(app, &user, EventType::CredentialChanged, None, data)?);
     if turned_on {
         writes.push(audit_write(app, &user.id, "mfa_enabled", serde_json::json!({}))?);
     }
@@ -324,7 +331,7 @@ async fn announce_change(app: &App, tenant: &Tenant, user: &User, kind: &str, ol
 pub async fn close_account(app: &App, user_id: &UserId, password: &CurrentPassword) -> Result<(), Error> {
     let (user, version) = active_user(app, user_id).await?;
     check_current_password(app, &user, password, "password").await?;
-    let writes = close_writes(app, user, version, "user")?;
+    let writes = close_writes(app, user, version, "user", None)?;
     table::commit(app.store.as_ref(), writes).await?;
     if let Some((closed, _)) = load_user(app, user_id).await? {
         sweep_sessions(app, &closed).await;

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod codes;
 pub mod credentials;
 pub mod error;
+pub mod events;
 pub mod factor_list;
 pub mod factors;
 pub mod foreign_hash;

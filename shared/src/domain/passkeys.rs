@@ -16,6 +16,7 @@ use webauthn_rs::prelude::{
 
 use super::credentials::{StepUp, step_up};
 use super::error::Error;
+use super::events::{EventType, user_event};
 use super::ids::UserId;
 use super::policy::Factor;
 use super::tenant::Tenant;
@@ -296,6 +297,10 @@ pub async fn finish_registration(
         record.put(Condition::NotExists)?,
         lock.put(Condition::NotExists)?,
         audit_write(app, &user.id, "passkey_added", serde_json::json!({ "passkey_id": record.id }))?,
+        {
+            let data = serde_json::json!({ "factor": "passkey", "passkey_id": record.id });
+            user_event(app, &user, EventType::FactorAdded, None, data)?
+        },
     ];
     table::commit(app.store.as_ref(), writes).await.map_err(|err| match err {
         Failed::Condition(Kind::CredentialLock) => Error::field("credential", "credential_registered"),

@@ -7,6 +7,7 @@ use chrono::Duration;
 use super::codes::{PendingCode, hash_code, spend_try};
 use super::credentials::check_current_password;
 use super::error::Error;
+use super::events::{EventType, user_event};
 use super::ids::UserId;
 use super::limits;
 use super::password::{CurrentPassword, Password, hash_password};
@@ -112,6 +113,7 @@ pub async fn reset_password(
         // The account's lock ends with the new password.
         Write::Delete { key: account_failures_key(&user.id), condition: Condition::Always },
         audit_write(app, &user.id, "password_reset", serde_json::json!({}))?,
+        user_event(app, &user, EventType::PasswordReset, None, serde_json::json!({}))?,
     ];
     if user.status == Status::Created {
         // Accepting an invitation proves the address and activates the user.
@@ -128,6 +130,8 @@ pub async fn reset_password(
                 "from": "created", "to": "active", "reason": "invitation accepted", "by": user.id,
             }),
         )?);
+        let data = serde_json::json!({ "from": "created", "to": "active", "reason": "invitation accepted" });
+        writes.push(user_event(app, &user, EventType::UserStatusChanged, None, data)?);
     }
     // Every session ends with the same write as the new password.
     user.end_sessions(None);
@@ -164,6 +168,7 @@ pub async fn change_password(
     let writes = vec![
         user.put(Condition::Version(version))?,
         audit_write(app, &user.id, "password_changed", serde_json::json!({ "reason": "user" }))?,
+        user_event(app, &user, EventType::PasswordChanged, None, serde_json::json!({ "reason": "user" }))?,
     ];
     table::commit(app.store.as_ref(), writes).await?;
     announce_password(app, tenant, &user, "password_changed").await;

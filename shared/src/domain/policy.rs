@@ -417,6 +417,17 @@ pub struct Policy {
     pub sign_in_methods: Vec<SignInMethod>,
     /// Blocking hooks (none by default).
     pub hooks: Hooks,
+    /// Where the tenant's events are posted (SPEC §11; none by default).
+    pub webhook: Option<EventWebhook>,
+}
+
+/// The tenant's event receiver: every event is POSTed there, signed per
+/// Standard Webhooks, at least once.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventWebhook {
+    /// An `https://` URL (`http://` only to a loopback address).
+    pub url: String,
 }
 
 impl Default for Policy {
@@ -447,6 +458,7 @@ impl Default for Policy {
             back_office_mfa: true,
             sign_in_methods: vec![SignInMethod::Password, SignInMethod::Passkey],
             hooks: Hooks::default(),
+            webhook: None,
         }
     }
 }
@@ -541,6 +553,17 @@ impl Policy {
             ("user_migration", &hooks.user_migration),
         ] {
             problems.extend(hook.as_ref().and_then(|hook| hook.problem(name)));
+        }
+        if let Some(webhook) = &self.webhook {
+            let loopback = ["http://127.0.0.1:", "http://localhost:", "http://[::1]:"];
+            let ok =
+                webhook.url.starts_with("https://") || loopback.iter().any(|prefix| webhook.url.starts_with(prefix));
+            if !ok || webhook.url.parse::<http::Uri>().is_err() {
+                problems.push(format!(
+                    "webhook.url must be an https:// URL (http:// only to 127.0.0.1 or localhost), not {:?}",
+                    webhook.url
+                ));
+            }
         }
         if let Some(rp_id) = &self.passkeys.rp_id {
             let host_ok = !rp_id.is_empty()

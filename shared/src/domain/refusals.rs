@@ -22,9 +22,10 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::error::Error;
+use super::events::{EventType, event_write};
 use super::ids::UserId;
 use crate::app::App;
-use crate::ports::{Condition, Key, StoreError};
+use crate::ports::{Condition, Key, StoreError, Write};
 use crate::table::{self, AuditEntry, LockEpisode, lock_episode_key};
 
 /// The longest an episode collects refusals: an attack that never pauses
@@ -42,6 +43,8 @@ const ROUNDS: usize = 16;
 /// A refused login of a known user, as the login saw it.
 #[derive(Clone, Copy, Debug)]
 pub struct Refusal<'a> {
+    /// The user's tenant (a lock is told to it: `user.locked`).
+    pub tenant_id: &'a str,
     /// The failure counter the attempt spent from (`account_failures_key`,
     /// `device_failures_key`).
     pub failures: &'a Key,
@@ -149,9 +152,19 @@ pub async fn audit_refusal(app: &App, user_id: &UserId, refusal: Refusal<'_>) ->
             Some((stored, version)) => (stored.merged(&mine), Condition::Version(*version)),
         };
         let item = detail.entry(episode.started_at)?.item(entry.key.clone())?;
-        match app.store.put(item, condition).await {
+        let mut writes = vec![Write::Put { item, condition }];
+        // A lock that starts with this refusal (none was in force) is told
+        // in the same transaction as its entry: once per lock.
+        let unlocked = |stored: &EpisodeDetail| stored.locked_until.is_none_or(|until| until <= now);
+        if let Some(until) = mine.locked_until
+            && entry.stored.as_ref().is_none_or(|(stored, _)| unlocked(stored))
+        {
+            let data = serde_json::json!({ "locked_until": until, "failed_attempts": count });
+            writes.push(event_write(app, refusal.tenant_id, user_id, EventType::UserLocked, None, data)?);
+        }
+        match table::commit(app.store.as_ref(), writes).await {
             Ok(()) => return Ok(()),
-            Err(StoreError::ConditionFailed { .. }) => {
+            Err(table::Failed::Condition(_)) => {
                 // Each lost race raised the stored count; spread the
                 // remaining writers out a little.
                 let jitter = app.random.below(5 << round.min(4));

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::codes::{PendingCode, draw_code, hash_code, spend_try};
 use super::error::{Error, Step};
+use super::events::{EventType, user_event, user_summary};
 use super::limits;
 use super::password::{Password, hash_password};
 use super::policy::SignUpStart;
@@ -486,6 +487,11 @@ async fn complete(
         registration.put(Condition::Version(version))?,
         user.put(Condition::NotExists)?,
         audit_write(app, &user.id, "signed_up", serde_json::json!({ "registration_id": registration.id }))?,
+        {
+            let mut data = user_summary(&user);
+            data["source"] = serde_json::json!("sign_up");
+            user_event(app, &user, EventType::UserCreated, None, data)?
+        },
     ];
     // The unique locks: a failed one is told by its kind.
     if let Some(email) = &registration.email {

@@ -16,6 +16,7 @@ use serde::Serialize;
 use sha2::Sha256;
 
 use super::error::Error;
+use super::events::{EventType, user_event};
 use super::ids::RefreshToken;
 use super::ids::{SessionId, UserId};
 use super::tenant::Tenant;
@@ -276,6 +277,7 @@ pub async fn logout_all(app: &App, user_id: &UserId) -> Result<usize, Error> {
         let writes = vec![
             user.put(Condition::Version(version))?,
             audit_write(app, user_id, "logged_out_everywhere", serde_json::json!({}))?,
+            user_event(app, &user, EventType::SessionsRevoked, None, serde_json::json!({ "reason": "logout_all" }))?,
         ];
         match table::commit(app.store.as_ref(), writes).await {
             Ok(()) => return Ok(sweep_sessions(app, &user).await),

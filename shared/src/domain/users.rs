@@ -9,6 +9,7 @@ pub use super::actor::Actor;
 use super::codes::{PendingCode, draw_code, hash_code};
 use super::credentials::{Lockout, lockout};
 use super::error::Error;
+use super::events::{EventType, user_event, user_summary};
 use super::paging::Cursor;
 use super::password::{Password, hash_password};
 use super::policy::RoleRule;
@@ -405,6 +406,11 @@ async fn create(
             if imported.is_some() { "imported" } else { "created" },
             serde_json::json!({ "by": actor.label(), "status": status }),
         )?,
+        {
+            let mut data = user_summary(&user);
+            data["source"] = serde_json::json!(if imported.is_some() { "import" } else { "back_office" });
+            user_event(app, &user, EventType::UserCreated, Some(actor), data)?
+        },
     ];
     writes.extend(table::user_index_writes(None, &user)?);
     let invitation = if matches!(new.secret, Secret::Invite) {
@@ -593,7 +599,7 @@ pub async fn change_status(
     }
     let detail = serde_json::json!({ "from": from.as_str(), "to": to.as_str(), "reason": reason, "by": actor.label() });
     let writes = if to == Status::Closed {
-        let mut writes = close_writes(app, user, version, reason)?;
+        let mut writes = close_writes(app, user, version, reason, Some(actor))?;
         // close_writes logs the change; add who did it.
         writes.push(audit_write(app, id, "closed_by", serde_json::json!({ "by": actor.label() }))?);
         writes
@@ -605,7 +611,12 @@ pub async fn change_status(
             // Ended for good: a later reactivation does not revive them.
             user.end_sessions(None);
         }
-        let mut writes = vec![user.put(Condition::Version(version))?, audit_write(app, id, "status_changed", detail)?];
+        let data = serde_json::json!({ "from": from.as_str(), "to": to.as_str(), "reason": reason });
+        let mut writes = vec![
+            user.put(Condition::Version(version))?,
+            audit_write(app, id, "status_changed", detail)?,
+            user_event(app, &user, EventType::UserStatusChanged, Some(actor), data)?,
+        ];
         writes.extend(table::user_index_writes(Some(&before), &user)?);
         writes
     };
@@ -721,7 +732,17 @@ pub async fn update_user(
     }
     user.updated_at = app.clock.now();
     let detail = serde_json::json!({ "fields": changed, "by": actor.label() });
-    let writes = vec![user.put(Condition::Version(version))?, audit_write(app, id, "profile_changed", detail)?];
+    let mut writes = vec![user.put(Condition::Version(version))?];
+    if user.roles != before.roles {
+        let data = serde_json::json!({ "from": before.roles, "to": user.roles });
+        writes.push(user_event(app, &user, EventType::RolesChanged, Some(actor), data)?);
+    }
+    let fields: Vec<&str> = changed.iter().copied().filter(|field| *field != "roles").collect();
+    if !fields.is_empty() {
+        let data = serde_json::json!({ "fields": fields });
+        writes.push(user_event(app, &user, EventType::UserUpdated, Some(actor), data)?);
+    }
+    writes.push(audit_write(app, id, "profile_changed", detail)?);
     save_user(app, &before, &user, writes).await?;
     Ok(user)
 }
@@ -755,7 +776,11 @@ pub async fn revoke_sessions(
     user.end_sessions(None);
     user.updated_at = app.clock.now();
     let detail = serde_json::json!({ "reason": reason, "by": actor.label() });
-    let writes = vec![user.put(Condition::Version(version))?, audit_write(app, id, "sessions_revoked", detail)?];
+    let writes = vec![
+        user.put(Condition::Version(version))?,
+        audit_write(app, id, "sessions_revoked", detail)?,
+        user_event(app, &user, EventType::SessionsRevoked, Some(actor), serde_json::json!({ "reason": reason }))?,
+    ];
     table::commit(app.store.as_ref(), writes).await?;
     Ok(sweep_sessions(app, &user).await)
 }

@@ -5,7 +5,8 @@
 //!
 //! The records are grouped by aggregate, a child module each: `tenants`,
 //! `users` (with their locks, indexes and audit trail), `registrations`,
-//! `sessions`, `challenges`, `codes`, `passkeys` and `counters`. Every key
+//! `sessions`, `challenges`, `codes`, `passkeys`, `counters` and `events`
+//! (the transactional outbox). Every key
 //! names what it holds ([`Kind::of`]), so a transaction that fails tells by
 //! name which write's condition did not hold ([`commit`]).
 //!
@@ -42,6 +43,7 @@
 //! | code tries (counter) | `TRIES#{nonce}` | `TRIES` | code expiry + 60 s | every code check | every code check |
 //! | rate window (counter) | `RATE#{scope}#{subject}` | `W#{window start}` | window end + 60 s | rate-limited endpoints | the same |
 //! | cooldown (empty) | `COOLDOWN#{scope}#{subject}` | `COOLDOWN` | the cooldown | code sends | code sends |
+//! | [`EventRecord`] | `EVENT#{tenant}` | `{occurred_at}#{evt}` | 7 days | every change SPEC §11 lists, in its transaction | the table's stream (`publish-events`), the local feed |
 //!
 //! Counters are bare items the store increments atomically
 //! (`Store::increment`, `increment_below`); they have keys here but no
@@ -57,6 +59,7 @@ use crate::ports::{Condition, Item, Key, Store, StoreError, Write};
 mod challenges;
 mod codes;
 mod counters;
+mod events;
 mod passkeys;
 mod registrations;
 mod sessions;
@@ -66,6 +69,7 @@ mod users;
 pub use challenges::*;
 pub use codes::*;
 pub use counters::*;
+pub use events::*;
 pub use passkeys::*;
 pub use registrations::*;
 pub use sessions::*;
@@ -154,6 +158,8 @@ pub enum Kind {
     /// A counter: failures, code tries, a rate window, an episode's refusals.
     Counter,
     Cooldown,
+    /// An event of the outbox.
+    Event,
     /// A key this module does not write.
     Unknown,
 }
@@ -190,6 +196,7 @@ impl Kind {
             ("WEBAUTHN", _) => Kind::CredentialLock,
             ("CEREMONY", _) => Kind::Ceremony,
             ("COOLDOWN", _) => Kind::Cooldown,
+            ("EVENT", _) => Kind::Event,
             _ => Kind::Unknown,
         }
     }
@@ -305,6 +312,7 @@ mod tests {
             (tries_key(&code), Kind::Counter),
             (rate_key("login", "t#x", 60), Kind::Counter),
             (cooldown_key("sms", "t#x"), Kind::Cooldown),
+            (Key::new("EVENT#t", "20260101T000000.000000Z#evt_1"), Kind::Event),
         ];
         for (key, kind) in cases {
             assert_eq!(Kind::of(&key), kind, "{key:?}");

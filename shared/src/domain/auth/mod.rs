@@ -24,6 +24,7 @@
 use chrono::Duration;
 
 use super::error::Error;
+use super::events::{EventType, user_event};
 use super::factors;
 use super::policy::{Factor, Usernames};
 use super::tenant::Tenant;
@@ -181,6 +182,7 @@ pub(super) async fn continue_login(
         return Ok(LoginOutcome::LegalAcceptance { challenge_id, documents });
     }
     let mfa_passed = via.mfa_passed;
+    let signed_in = serde_json::json!({ "amr": via.amr, "mfa": mfa_passed });
     let (session_writes, mut tokens) = open_session(app, tenant, user, Some(device_id), via.amr).await?;
     tokens.device_token = Some(super::credentials::device_token(app, &tenant.id, user)?);
     writes.extend(session_writes);
@@ -190,6 +192,7 @@ pub(super) async fn continue_login(
         serde_json::json!({ "device_id": device_id })
     };
     writes.push(audit_write(app, &user.id, "logged_in", detail)?);
+    writes.push(user_event(app, user, EventType::UserSignedIn, None, signed_in)?);
     table::commit(app.store.as_ref(), writes).await?;
     Ok(LoginOutcome::Tokens(tokens))
 }
@@ -303,6 +306,7 @@ pub(super) async fn note_refusal(
         return;
     };
     let refusal = super::refusals::Refusal {
+        tenant_id: &user.tenant_id,
         failures,
         retry_after: *retry_after,
         forgotten_after_secs: super::credentials::FAILURE_MEMORY_SECS,

@@ -5,6 +5,7 @@ use super::pending_documents;
 use super::{LoginOutcome, LoginVia, continue_login, load_challenge};
 use crate::app::App;
 use crate::domain::error::Error;
+use crate::domain::events::{EventType, user_event};
 use crate::domain::ids::ChallengeId;
 use crate::domain::password::{Password, hash_password};
 use crate::domain::passwords::{announce_password, check_new_password};
@@ -59,6 +60,7 @@ pub async fn complete_password_challenge(
         user.put(Condition::Version(version))?,
         Write::Delete { key: challenge_key(&challenge.id), condition: Condition::Version(challenge_version) },
         audit_write(app, &user.id, "password_changed", serde_json::json!({ "reason": "reset_required" }))?,
+        user_event(app, &user, EventType::PasswordChanged, None, serde_json::json!({ "reason": "reset_required" }))?,
     ];
     let via = LoginVia::after(&challenge, device_id, None);
     let outcome = continue_login(app, tenant, &user, via, writes).await?;
@@ -111,6 +113,10 @@ pub async fn accept_legal_documents(
             "legal_accepted",
             serde_json::json!({ "documents": pending, "device_id": device_id }),
         )?,
+        {
+            let fields: Vec<&str> = pending.iter().map(|d| d.code).collect();
+            user_event(app, &user, EventType::UserUpdated, None, serde_json::json!({ "fields": fields }))?
+        },
     ];
     let via = LoginVia::after(&challenge, device_id, None);
     continue_login(app, tenant, &user, via, writes).await

@@ -1,0 +1,58 @@
+//! The transactional outbox: one item per event, written in the same
+//! transaction as the change it tells of, read by whatever delivers events
+//! (the table's stream deployed, the in-process feed locally).
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::{Kind, Record};
+use crate::ports::{Item, Key, StoreError};
+
+/// How long an event item stays in the table: its deliverer has a week.
+pub const EVENT_TTL_SECS: i64 = 7 * 24 * 3600;
+
+/// One event as stored and as delivered (its JSON is the payload every
+/// receiver gets): never a secret, hash, code or token.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EventRecord {
+    /// `evt_…`: the same on every delivery of this event (Standard
+    /// Webhooks' `webhook-id`), so a receiver recognises a retry.
+    pub id: String,
+    /// `user.created`, `password.changed`… (SPEC §11).
+    #[serde(rename = "type")]
+    pub event_type: String,
+    pub tenant: String,
+    pub occurred_at: DateTime<Utc>,
+    pub user_id: String,
+    /// Who made the change when it was not the user (`admin:<token id>`
+    /// or a user id).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actor: Option<String>,
+    pub data: serde_json::Value,
+}
+
+impl EventRecord {
+    /// The event an item holds, when it is an event item.
+    pub fn from_item(item: &Item) -> Option<EventRecord> {
+        (Kind::of(&item.key) == Kind::Event).then(|| serde_json::from_value(item.body.clone()).ok()).flatten()
+    }
+}
+
+impl Record for EventRecord {
+    /// `EVENT#{tenant}` / `{occurred_at}#{id}`: a tenant's events in time order.
+    fn key(&self) -> Key {
+        Key::new(
+            format!("EVENT#{}", self.tenant),
+            format!("{}#{}", self.occurred_at.format("%Y%m%dT%H%M%S%.6fZ"), self.id),
+        )
+    }
+
+    fn expires_at(&self) -> Option<i64> {
+        Some(self.occurred_at.timestamp() + EVENT_TTL_SECS)
+    }
+}
+
+/// Decodes an event item (an error when the item is not one).
+pub fn decode_event(item: Item) -> Result<EventRecord, StoreError> {
+    super::decode(item)
+}
