@@ -272,8 +272,11 @@ async fn twenty_first_sign_ins_at_once_migrate_one_user(backend: Backend) {
     });
     let statuses: Vec<StatusCode> = futures::future::join_all(logins).await.into_iter().map(Result::unwrap).collect();
     // Each attempt is spent before its comparison, so a burst on one
-    // account may meet its lockout; none fails otherwise.
-    assert!(statuses.iter().all(|s| *s == StatusCode::OK || *s == StatusCode::UNAUTHORIZED), "{statuses:?}");
+    // account may meet its lockout (401); on DynamoDB a success forgets the
+    // failure counter the others are counting on, and one that loses that
+    // race five times answers 503 (`counter contended`; retry). Never a 500.
+    let expected = [StatusCode::OK, StatusCode::UNAUTHORIZED, StatusCode::SERVICE_UNAVAILABLE];
+    assert!(statuses.iter().all(|s| expected.contains(s)), "{statuses:?}");
     assert!(statuses.contains(&StatusCode::OK), "{statuses:?}");
     // One user, however many sign-ins raced to create it.
     let (hash, _) = stored_hash(&api, "old@example.com").await;
