@@ -17,6 +17,7 @@ mod concurrency;
 mod discovery;
 mod dynamodb_retries;
 mod events;
+mod export;
 mod factors;
 mod faults;
 mod first_hour;
