@@ -7,6 +7,8 @@
 #   4. release binary sizes, cold start, warm latency and peak memory of every
 #      function under a Lambda Runtime API emulator (scripts/bench/coldstart.py)
 #   5. the cost of 1 million monthly active users (scripts/bench/report.py)
+#   and users imported per second (registrar-bench import; report.py --only
+#   import target/bench BENCHMARKS.md renders that section alone)
 #
 # Installs what it needs: Debian's argon2 and wrk (apt-get), moto into .venv.
 # Figures land in target/bench/; the report in BENCHMARKS.md.
@@ -69,6 +71,9 @@ PY
 
 echo "== 2. DynamoDB round trips and capacity (moto)"
 target/release/registrar-bench dynamodb "$OUT/dynamodb.json" "http://127.0.0.1:$PORT"
+
+echo "== 2b. users imported per second (embedded store and moto)"
+target/release/registrar-bench import "$OUT/import.json" "http://127.0.0.1:$PORT"
 
 echo "== 3. load (wrk)"
 bash scripts/bench/load.sh "$OUT/load.jsonl"

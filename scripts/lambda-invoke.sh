@@ -38,7 +38,7 @@ declare -A EXPECTED=(
   [logout-all]=401:invalid_token [forgot-password]=202 [reset-password]=422:invalid_code
   [get-me]=401:invalid_token [update-me]=401:invalid_token [close-me]=401:invalid_token
   [add-credential]=401:invalid_token [verify-credential]=401:invalid_token [change-password]=401:invalid_token
-  [list-sessions]=401:invalid_token [delete-session]=401:invalid_token
+  [list-sessions]=401:invalid_token [delete-session]=401:invalid_token [export-me]=401:invalid_token
   [get-factors]=401:invalid_token [enroll-totp]=401:invalid_token [confirm-totp]=401:invalid_token
   [remove-totp]=401:invalid_token [regenerate-recovery-codes]=401:invalid_token
   [begin-passkey-registration]=401:invalid_token [finish-passkey-registration]=401:invalid_token

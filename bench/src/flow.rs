@@ -105,6 +105,12 @@ impl Bench {
         Answer { status, body }
     }
 
+    /// `POST /v1/users/import` with the admin token: one batch of `users`.
+    pub async fn import(&self, meter: &mut dyn Meter, users: Vec<Value>) -> Answer {
+        let body = json!({ "users": users });
+        self.call(meter, "import-users", "/v1/users/import", Some(body), Some(&self.admin)).await
+    }
+
     /// A keyed request that reads nothing but the API key (and its tenant).
     pub async fn warm_up(&self) {
         let route = route_for_function("get-reference").expect("get-reference");

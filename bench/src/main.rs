@@ -4,6 +4,7 @@
 //! ```text
 //! registrar-bench cpu OUT.json [LIVES]          CPU per endpoint, login vs argon2
 //! registrar-bench dynamodb OUT.json MOTO_URL    round trips and capacity per endpoint
+//! registrar-bench import OUT.json [MOTO_URL]    users imported per second (memory, moto)
 //! registrar-bench pem                           a signing key for the cold-start runs
 //! ```
 //!
@@ -271,6 +272,77 @@ async fn dynamodb(out: &str, moto: &str) {
     println!("dynamodb: {} functions written to {out}", endpoints.len());
 }
 
+/// Users of the import benchmark on each store: enough batches for a
+/// steady rate, few enough for moto (one HTTP call per write).
+const IMPORT_USERS_MEMORY: usize = 5_000;
+const IMPORT_USERS_MOTO: usize = 500;
+
+/// A table of its own in moto, behind Registrar's DynamoDB adapter.
+async fn moto_store(moto: &str, clock: Arc<ManualClock>) -> Arc<dyn Store> {
+    let sdk = aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new("eu-central-1"))
+        .credentials_provider(Credentials::new("bench", "bench", None, None, "bench"))
+        .endpoint_url(moto)
+        .load()
+        .await;
+    let client = aws_sdk_dynamodb::Client::new(&sdk);
+    let table = format!("registrar-bench-import-{}", std::process::id());
+    let store = DynamoStore::new(client, table, clock);
+    store.create_table().await.expect("create the table in moto");
+    Arc::new(store)
+}
+
+/// Imports `count` users through `POST /v1/users/import` (the handler the
+/// function runs, batches of 100, as `registrar-admin user import` sends
+/// them): each line as an export writes it, with Registrar's argon2id hash
+/// (an import parses a hash, it never verifies one). The rate, wall clock.
+async fn import_rate(store: Option<Arc<dyn Store>>, clock: Arc<ManualClock>, count: usize) -> Value {
+    let bench = Bench::new(store, clock).await;
+    let hash = hash_password(&Password::new("Orchid!Lantern58"), &OsRandom).await.expect("an argon2id hash");
+    let batch = shared::domain::users::IMPORT_BATCH;
+    let mut batches = Vec::new();
+    let started = Instant::now();
+    for first in (0..count).step_by(batch) {
+        let users: Vec<Value> = (first..(first + batch).min(count))
+            .map(|n| {
+                json!({
+                    "email": format!("user{n}@import.bench"), "first_name": "Imp", "last_name": "Orted",
+                    "user_type": "consumer", "password_hash": hash, "email_verified": true,
+                    "created_at": "2019-05-01T10:00:00Z", "terms_accepted": true, "privacy_policy_accepted": true,
+                })
+            })
+            .collect();
+        let size = users.len();
+        let batch_started = Instant::now();
+        let answer = bench.import(&mut Ignore, users).await;
+        batches.push(batch_started.elapsed().as_nanos() as u64);
+        assert_eq!(answer.status, 200, "{}", answer.body);
+        assert_eq!(answer.body["imported"], size, "{}", answer.body);
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    json!({
+        "users": count,
+        "batch": batch,
+        "seconds": (seconds * 1000.0).round() / 1000.0,
+        "users_per_s": (count as f64 / seconds).round(),
+        "batch_wall": summary(&batches),
+    })
+}
+
+async fn import(out: &str, moto: Option<&str>) {
+    let mut report = serde_json::Map::new();
+    let clock = Arc::new(ManualClock::at_test_start());
+    report.insert("memory".into(), import_rate(None, clock, IMPORT_USERS_MEMORY).await);
+    if let Some(moto) = moto {
+        let clock = Arc::new(ManualClock::at_test_start());
+        let store = moto_store(moto, clock.clone()).await;
+        report.insert("moto".into(), import_rate(Some(store), clock, IMPORT_USERS_MOTO).await);
+    }
+    report.insert("cores".into(), std::thread::available_parallelism().map_or(0, |n| n.get()).into());
+    std::fs::write(out, serde_json::to_string_pretty(&Value::Object(report)).expect("JSON")).expect("write the report");
+    println!("import: written to {out}");
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
@@ -278,10 +350,14 @@ fn main() {
         ["cpu", out] => runtime.block_on(cpu(out, 100)),
         ["cpu", out, lives] => runtime.block_on(cpu(out, lives.parse().expect("LIVES is a number"))),
         ["dynamodb", out, moto] => runtime.block_on(dynamodb(out, moto)),
+        ["import", out] => runtime.block_on(import(out, None)),
+        ["import", out, moto] => runtime.block_on(import(out, Some(moto))),
         // A fresh RSA signing key (PEM) for the cold-start measurements.
         ["pem"] => print!("{}", shared::domain::tokens::generate_pem().expect("RSA key generation")),
         _ => {
-            eprintln!("usage: registrar-bench cpu OUT.json [LIVES] | dynamodb OUT.json MOTO_URL | pem");
+            eprintln!(
+                "usage: registrar-bench cpu OUT.json [LIVES] | dynamodb OUT.json MOTO_URL | import OUT.json [MOTO_URL] | pem"
+            );
             std::process::exit(2);
         }
     }

@@ -2,6 +2,10 @@
 """Writes BENCHMARKS.md from the figures scripts/bench.sh collected.
 
     python3 scripts/bench/report.py target/bench BENCHMARKS.md
+    python3 scripts/bench/report.py --only import target/bench BENCHMARKS.md
+
+`--only import` renders the import section alone (from import.json, which
+`registrar-bench import` writes) into the report as it stands.
 """
 import datetime
 import json
@@ -426,6 +430,9 @@ def main(directory, out):
         for phase in ci["phases"]:
             w(f"| {phase['phase']} | {phase['seconds'] / 60:.1f} |")
         w("")
+    figures = load(directory, "import.json")
+    if figures:
+        lines.extend(import_section(figures))
     pathlib.Path(out).write_text("\n".join(lines) + "\n", encoding="utf-8")
     print(f"wrote {out}")
 
@@ -463,5 +470,56 @@ def main(directory, out):
         print("updated the README's headline figures")
 
 
+IMPORT_HEADING = "## 7. Import"
+
+
+def import_section(figures):
+    """Users imported per second (registrar-bench import)."""
+    out = [IMPORT_HEADING, ""]
+    out.append("`registrar-bench import`: users imported through `POST /v1/users/import` (the function's handler, "
+               f"in-process, batches of {figures['memory']['batch']}, as `registrar-admin user import` sends them), "
+               "each with an argon2id hash as an export writes it (an import parses a hash, never verifies one), "
+               f"and the same writes as a creation (the user, its e-mail lock, indexes and audit entry in one "
+               f"transaction). One process, {figures.get('cores', '?')} cores shared with other work.")
+    out.append("")
+    out.append("| store | users | seconds | users per second | one batch, median | p90 |")
+    out.append("|---|---|---|---|---|---|")
+    names = {"memory": "embedded (in-memory)", "moto": "DynamoDB on moto (local HTTP)"}
+    for store in ("memory", "moto"):
+        run = figures.get(store)
+        if not run:
+            continue
+        out.append(f"| {names[store]} | {run['users']:,} | {run['seconds']:.1f} | {run['users_per_s']:,.0f} | "
+                   f"{run['batch_wall']['median_us'] / 1000:.0f} ms | {run['batch_wall']['p90_us'] / 1000:.0f} ms |")
+    out.append("")
+    out.append("The users of a batch are created one after another, each in a transaction of its own, so on "
+               "DynamoDB the rate is bound by round trips, not CPU; moto is a local Python server, whose round "
+               "trips are not AWS's.")
+    out.append("")
+    return out
+
+
+def render_only(section, directory, out):
+    """Replaces (or appends) one section of the report as it stands."""
+    if section != "import":
+        sys.exit(f"no section {section!r} (only: import)")
+    figures = load(pathlib.Path(directory), "import.json")
+    if not figures:
+        sys.exit(f"{directory}/import.json missing: run registrar-bench import first")
+    block = "\n".join(import_section(figures))
+    text = pathlib.Path(out).read_text(encoding="utf-8")
+    if IMPORT_HEADING in text:
+        before, rest = text.split(IMPORT_HEADING, 1)
+        after = rest[rest.index("\n## "):] if "\n## " in rest else ""
+        text = before + block + ("\n" + after.lstrip("\n") if after else "")
+    else:
+        text = text.rstrip("\n") + "\n\n" + block
+    pathlib.Path(out).write_text(text.rstrip("\n") + "\n", encoding="utf-8")
+    print(f"wrote the {section} section of {out}")
+
+
 if __name__ == "__main__":
-    main(*sys.argv[1:])
+    if sys.argv[1:2] == ["--only"]:
+        render_only(*sys.argv[2:])
+    else:
+        main(*sys.argv[1:])

@@ -596,6 +596,21 @@ async fn get_factors_event() {
 }
 
 #[tokio::test]
+async fn export_me_event() {
+    let mut f = fixture(false).await;
+    f.with_app(true).await;
+    let (status, body, _) = f.answer("export-me").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["profile"]["email"], "anna@example.com", "{body}");
+    assert_eq!(body["factors"]["totp"]["confirmed"], true, "{body}");
+    assert!(body["audit"].as_array().unwrap().iter().any(|e| e["event"] == "signed_up"), "{body}");
+    let text = body.to_string();
+    for (_, secret) in &f.swaps {
+        assert!(!text.contains(secret.as_str()), "a token in the export: {body}");
+    }
+}
+
+#[tokio::test]
 async fn enroll_totp_event() {
     let mut f = fixture(false).await;
     f.user().await;

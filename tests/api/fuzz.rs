@@ -287,6 +287,7 @@ fuzz_routes!(
     list_sessions => "list-sessions",
     delete_session => "delete-session",
     get_factors => "get-factors",
+    export_me => "export-me",
     enroll_totp => "enroll-totp",
     confirm_totp => "confirm-totp",
     remove_totp => "remove-totp",

@@ -18,6 +18,7 @@ mod discovery;
 mod dynamodb_retries;
 mod events;
 mod events_outbox;
+mod export;
 mod factors;
 mod faults;
 mod first_hour;

@@ -1070,7 +1070,8 @@ async fn signed_in_flows(stack: &Stack) {
     assert_eq!(closed.status, StatusCode::OK, "{}", closed.body);
 }
 
-/// The second factors: an authenticator app enrolled, confirmed, answering
+/// The second factors: an authenticator app enrolled, confirmed (the
+/// user's export shows it, without its secret), answering
 /// a login, recovery codes (one used: e-mailed) and their regeneration, and
 /// the app removed, each step-up with a wrong password first.
 async fn factor_flows(stack: &Stack) {
@@ -1092,6 +1093,11 @@ async fn factor_flows(stack: &Stack) {
     let confirm = json!({ "code": common::totp_at(&secret, now(), 6) });
     let confirmed = stack.expect(StatusCode::OK, "/v1/me/factors/totp/confirm", confirm, &auth).await;
     let codes = confirmed["recovery_codes"].as_array().unwrap().clone();
+    let export = stack.send(Method::GET, "/v1/me/export", None, &auth).await;
+    assert_eq!(export.status, StatusCode::OK, "{}", export.body);
+    assert_eq!(export.body["factors"]["totp"]["confirmed"], true, "{}", export.body);
+    let secret_text = enrolled["secret"].as_str().unwrap();
+    assert!(!export.body.to_string().contains(secret_text), "the TOTP secret in the export: {}", export.body);
     stack.advance(30);
     let device = [("X-Device-ID", "o2")];
     let login = stack.login(&email, PASSWORD, "o2").await;

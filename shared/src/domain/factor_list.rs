@@ -8,7 +8,7 @@ use super::error::Error;
 use super::ids::UserId;
 use super::policy::Factor;
 use super::tenant::Tenant;
-use super::user::load_user;
+use super::user::{User, load_user};
 use crate::app::App;
 
 /// A user's factors as `GET /v1/me/factors` shows them (no secret, no hash).
@@ -40,6 +40,11 @@ pub struct TotpState {
 /// `GET /v1/me/factors`.
 pub async fn factors(app: &App, tenant: &Tenant, user_id: &UserId) -> Result<FactorsView, Error> {
     let (user, _) = load_user(app, user_id).await?.ok_or(Error::InvalidToken)?;
+    factors_of(app, tenant, &user).await
+}
+
+/// The factors of a `user` already read, as [`factors`] shows them.
+pub async fn factors_of(app: &App, tenant: &Tenant, user: &User) -> Result<FactorsView, Error> {
     Ok(FactorsView {
         email: user
             .email
@@ -51,7 +56,7 @@ pub async fn factors(app: &App, tenant: &Tenant, user_id: &UserId) -> Result<Fac
             created_at: t.created_at,
             confirmed_at: t.confirmed_at,
         }),
-        passkeys: super::passkeys::views(app, &user).await?,
+        passkeys: super::passkeys::views(app, user).await?,
         recovery_codes_left: user.recovery_codes.len(),
         allowed: tenant.policy.second_factors.allowed.clone(),
         required: tenant.policy.second_factors.required,

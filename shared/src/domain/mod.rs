@@ -21,6 +21,7 @@ pub mod paging;
 pub mod passkeys;
 pub mod password;
 pub mod passwords;
+pub mod personal_data;
 pub mod policy;
 pub mod reference;
 pub mod refusals;

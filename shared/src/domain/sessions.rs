@@ -25,7 +25,7 @@ use super::user::{
     tokens_for,
 };
 use crate::app::App;
-use crate::ports::{Condition, Write};
+use crate::ports::{Condition, Item, Write};
 use crate::table::{self, Failed, Kind, Record, refresh_key, session_key, sessions_of, user_key};
 
 /// The most session items one list reads (the newest): a partition can
@@ -76,20 +76,32 @@ pub async fn list(
     let (pk, prefix) = sessions_of(user_id);
     let (user, items) = tokio::join!(load_user(app, user_id), app.store.query(&pk, prefix, true, None, MAX_LISTED));
     let (user, _) = user?.ok_or(Error::InvalidToken)?;
-    let now = app.clock.now();
+    Ok(views(tenant, &user, items?.items, current, app.clock.now()))
+}
+
+/// The live sessions of a `user` already read, as [`list`] shows them.
+pub async fn list_of(app: &App, tenant: &Tenant, user: &User, current: &SessionId) -> Result<Vec<SessionView>, Error> {
+    let (pk, prefix) = sessions_of(&user.id);
+    let items = app.store.query(&pk, prefix, true, None, MAX_LISTED).await?;
+    Ok(views(tenant, user, items.items, current, app.clock.now()))
+}
+
+/// The live ones of the session `items` of `user`, the most recently used
+/// first.
+fn views(tenant: &Tenant, user: &User, items: Vec<Item>, current: &SessionId, now: DateTime<Utc>) -> Vec<SessionView> {
     let mut sessions = Vec::new();
-    for item in items?.items {
+    for item in items {
         let session: Session = match table::decode(item) {
             Ok(session) => session,
             // An unreadable item is no session anyone can use.
             Err(err) => {
-                tracing::warn!(%user_id, error = %err, "session item skipped");
+                tracing::warn!(user_id = %user.id, error = %err, "session item skipped");
                 continue;
             }
         };
         let is_current = session.id == *current;
         // The caller's own session passed the bearer check just now.
-        if is_current || live(tenant, &user, &session, now) {
+        if is_current || live(tenant, user, &session, now) {
             sessions.push(SessionView {
                 last_used_at: session.last_used(),
                 id: session.id,
@@ -101,7 +113,7 @@ pub async fn list(
         }
     }
     sessions.sort_by(|a, b| (b.last_used_at, b.created_at, &b.id).cmp(&(a.last_used_at, a.created_at, &a.id)));
-    Ok(sessions)
+    sessions
 }
 
 /// Ends one live session of the user (its refresh tokens stop working at

@@ -257,7 +257,7 @@ pub async fn import_user(
 /// import reads (its hash in the stored form, PHC or foreign), and, under
 /// `exported`, what is kept for the record only (the old id, the versions
 /// of the documents accepted, the second factors' public parts); never a
-/// TOTP secret or a recovery code.
+/// TOTP secret or a recovery code. An invitee's line has no hash.
 pub fn export_line(user: &User) -> serde_json::Value {
     let view = UserView::from(user);
     let mut line = serde_json::to_value(&view).unwrap_or_default();
@@ -266,7 +266,11 @@ pub fn export_line(user: &User) -> serde_json::Value {
         {
             object.remove(field);
         }
-        object.insert("password_hash".into(), user.password_hash.clone().into());
+        // An invitee has set no password yet: its line has none, and an
+        // import refuses it as `required`, never as a malformed hash.
+        if !user.password_hash.is_empty() {
+            object.insert("password_hash".into(), user.password_hash.clone().into());
+        }
         object.insert("terms_accepted".into(), user.terms.is_some().into());
         object.insert("privacy_policy_accepted".into(), user.privacy.is_some().into());
         object.retain(|_, value| !value.is_null());

@@ -80,6 +80,8 @@ macro_rules! endpoint_table {
                 200, [400, 409, 413, 415, 422];
             ListSessions: GET "/v1/me/sessions", Bearer, "list-sessions" => me::list_sessions, NOTHING,
                 200, [];
+            ExportMe: GET "/v1/me/export", Bearer, "export-me" => me::export_me, NOTHING,
+                200, [422];
             DeleteSession: DELETE "/v1/me/sessions/{id}", Bearer, "delete-session" => me::delete_session, NOTHING,
                 200, [404, 422];
             GetFactors: GET "/v1/me/factors", Bearer, "get-factors" => factors::get_factors, NOTHING,

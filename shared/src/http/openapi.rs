@@ -171,6 +171,7 @@ fn request(endpoint: Endpoint) -> Request {
         | Endpoint::ListSessions
         | Endpoint::DeleteSession
         | Endpoint::GetFactors
+        | Endpoint::ExportMe
         | Endpoint::ListUsers
         | Endpoint::GetUser
         | Endpoint::GetUserAudit
@@ -379,6 +380,9 @@ fn path_item_operation(route: &Route, generator: &mut SchemaGenerator) -> Value 
             json!({ "name": "limit", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": 200 } }),
             cursor_parameter("after"),
         ]);
+    }
+    if route.endpoint == Endpoint::ExportMe {
+        parameters.push(cursor_parameter("before"));
     }
     if route.endpoint == Endpoint::GetUserAudit {
         parameters.push(

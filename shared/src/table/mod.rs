@@ -35,7 +35,7 @@
 //! | [`PasskeyRecord`] | `USER#{usr}` | `PASSKEY#{pk}` | — | passkey registration, sign-in (counter) | sign-in with a passkey, `GET /v1/me/factors` |
 //! | [`CredentialLock`] | `WEBAUTHN#{tenant}#{credential id}` | `LOCK` | — | passkey registration and removal | passkey sign-in (whose credential) |
 //! | [`Ceremony`] | `CEREMONY#{cer}` | `CEREMONY` | 5 min | `POST …/passkeys/options`, `POST /v1/auth/passkey/options` | the ceremony's second request (deleted on use) |
-//! | [`AuditEntry`] | `USER#{usr}` | `AUDIT#{time}#{evt}` | — | every status and security change (a lock episode's entry is rewritten with its count) | `GET /v1/users/{id}/audit` |
+//! | [`AuditEntry`] | `USER#{usr}` | `AUDIT#{time}#{evt}` | — | every status and security change (a lock episode's entry is rewritten with its count) | `GET /v1/users/{id}/audit`, `GET /v1/me/export` |
 //! | [`LockEpisode`] | `USER#{usr}` | `EPISODE#{h}` (`h`: of the failure counter's sort key) | a day after its start | refused logins | refused logins |
 //! | refusals of an episode (counter) | `USER#{usr}` | `EPISODE#{h}#{start}` | an hour after its episode | refused logins | refused logins |
 //! | failures (counter) | `USER#{usr}` | `FAILS` or `FAILS#DEVICE#{device}` | 30 min after the last failure | login, step-up | login, step-up |

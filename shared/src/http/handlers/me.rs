@@ -5,11 +5,15 @@ use chrono::{DateTime, Utc};
 use schemars::JsonSchema;
 use serde::Serialize;
 
+use super::factors::FactorsAnswer;
 use super::reply::{DetailsAnswer, Message, Reply, StatusName, clear_cookie, message};
+use super::users::{AcceptanceAnswer, AuditEvent};
 use crate::domain::FieldError;
 use crate::domain::ids::{SessionId, UserId};
 use crate::domain::me::{self, Credential, NewCredential, Profile};
+use crate::domain::paging::Cursor;
 use crate::domain::password::{CurrentPassword, Password};
+use crate::domain::personal_data::{self, Consents, PersonalData};
 use crate::domain::sessions::{self, SessionView};
 use crate::domain::values::{self, EmailAddress, Phone, Status, Username};
 use crate::http::body::{
@@ -299,4 +303,80 @@ pub async fn delete_session(ctx: &Ctx<'_>) -> Result<Reply<Message>, Problem> {
     sessions::end(ctx.app, tenant, &principal.user_id, &id, &principal.session_id).await?;
     let reply = Reply::ok(Message::new(ctx, "session_ended"));
     Ok(if id == principal.session_id { clear_cookie(ctx, reply) } else { reply })
+}
+
+/// `GET /v1/me/export`: everything Registrar holds of the user (GDPR Art.
+/// 15 and 20), without a hash, code, token or secret.
+#[derive(Serialize, JsonSchema)]
+pub struct PersonalDataAnswer {
+    pub exported_at: DateTime<Utc>,
+    /// As `GET /v1/me` shows it.
+    pub profile: MeAnswer,
+    pub email_verified_at: Option<DateTime<Utc>>,
+    pub phone_verified_at: Option<DateTime<Utc>>,
+    pub consents: ConsentsAnswer,
+    /// The live sessions, as `GET /v1/me/sessions` lists them.
+    pub sessions: Vec<SessionAnswer>,
+    /// As `GET /v1/me/factors` shows them: whether the authenticator app is
+    /// on and since when, how many recovery codes are left, the passkeys'
+    /// public metadata.
+    pub factors: FactorsAnswer,
+    /// The audit trail, newest first: at most 1,000 events a call.
+    pub audit: Vec<AuditEvent>,
+    /// Pass as `before` for the rest of the trail; `null` when it is all
+    /// here.
+    pub audit_next: Option<String>,
+}
+
+/// The documents accepted and the consent to the processing of personal
+/// data.
+#[derive(Serialize, JsonSchema)]
+pub struct ConsentsAnswer {
+    pub terms: Option<AcceptanceAnswer>,
+    pub privacy: Option<AcceptanceAnswer>,
+    pub personal_data_consent_at: Option<DateTime<Utc>>,
+}
+
+/// `GET /v1/me/export?before=`: the user's data, with the trail from the
+/// cursor `before` on (a previous answer's `audit_next`).
+pub async fn export_me(ctx: &Ctx<'_>) -> Result<Reply<PersonalDataAnswer>, Problem> {
+    let tenant = ctx.tenant()?;
+    let principal = ctx.principal()?;
+    let before = ctx
+        .query_param("before")
+        .map(Cursor::parse)
+        .transpose()
+        .map_err(|code| Problem::validation(vec![FieldError::new("before", code)]))?;
+    let data =
+        personal_data::export(ctx.app, tenant, &principal.user_id, &principal.session_id, before.as_ref()).await?;
+    let PersonalData {
+        exported_at,
+        profile,
+        email_verified_at,
+        phone_verified_at,
+        consents: Consents { terms, privacy, personal_data_consent_at },
+        sessions,
+        factors,
+        audit,
+        audit_next,
+    } = data;
+    Ok(Reply::ok(PersonalDataAnswer {
+        exported_at,
+        profile: MeAnswer::new(profile, None),
+        email_verified_at,
+        phone_verified_at,
+        consents: ConsentsAnswer {
+            terms: terms.map(AcceptanceAnswer::from),
+            privacy: privacy.map(AcceptanceAnswer::from),
+            personal_data_consent_at,
+        },
+        sessions: sessions.into_iter().map(SessionAnswer::from).collect(),
+        factors: factors.into(),
+        // The stored entry's fields, each named, as the back office reads them.
+        audit: audit
+            .into_iter()
+            .map(|entry| AuditEvent { event: entry.event, at: entry.at, detail: entry.detail })
+            .collect(),
+        audit_next,
+    }))
 }
