@@ -52,6 +52,8 @@ pub struct Outcome {
     pub published: usize,
     /// The sequence numbers of the records not done, in the batch's order.
     pub failed: Vec<String>,
+    /// Why, one line each (the bus's or the webhook's answer).
+    pub reasons: Vec<String>,
 }
 
 impl Outcome {
@@ -79,12 +81,14 @@ pub async fn handle(app: &App, bus: &EventBus, records: &[StreamRecord]) -> Outc
             Err(reason) => {
                 tracing::error!(%sequence, %reason, "a stream record that is no event");
                 outcome.failed.push(sequence);
+                outcome.reasons.push(reason);
             }
         }
     }
     let batch: Vec<EventRecord> = events.iter().map(|(_, e)| e.clone()).collect();
     let mut undone = bus.put(&batch).await;
     undone.extend(publish(app, &batch).await);
+    outcome.reasons.extend(undone.iter().map(|u| format!("{}: {}", u.event_id, u.reason)));
     for (sequence, event) in &events {
         if undone.iter().any(|u| u.event_id == event.id) {
             outcome.failed.push(sequence.clone());
