@@ -44,7 +44,8 @@ struct Cli {
     #[arg(long, global = true)]
     profile: Option<String>,
     /// The SAM stack whose secrets to manage (`<stack>/signing-keys`,
-    /// `<stack>/public-keys`, `<stack>/code-key`).
+    /// `<stack>/public-keys`, `<stack>/code-key`, `<stack>/webhook-secret`),
+    /// and whose events to redrive.
     #[arg(long, global = true, env = "REGISTRAR_STACK", default_value = "registrar")]
     stack: String,
     #[command(subcommand)]
@@ -125,9 +126,10 @@ enum ReferenceCommand {
 
 #[derive(Subcommand)]
 enum SecretsCommand {
-    /// Create the stack's three secrets where they are missing (the template
+    /// Create the stack's four secrets where they are missing (the template
     /// creates them; this is for stacks made without it, and tests): a new
-    /// random code key and one signing key that signs at once.
+    /// random code key, one signing key that signs at once, and a webhook
+    /// secret.
     Create,
     /// Replace the code key. Running instances keep the old one until they
     /// are replaced: deploy with a new `SecretsRevision` right after. Codes

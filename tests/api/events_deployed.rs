@@ -247,3 +247,21 @@ async fn the_redrive_publishes_a_dead_lettered_batch_and_keeps_what_it_cannot() 
     assert_eq!(accepted.iter().map(|e| e["id"].as_str().unwrap().to_owned()).collect::<Vec<_>>(), ids);
     assert_eq!(received(&observed, 2).await.len(), 2, "and the bus had them");
 }
+
+/// `events/streams/publish-events.json`, a batch as Lambda hands it to
+/// publish-events (its event source mapping's filter passes only INSERTs
+/// of event items), reads as the event it carries.
+#[test]
+fn the_sample_stream_event_holds_one_event() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/events/streams/publish-events.json");
+    let batch: aws_lambda_events::event::dynamodb::Event =
+        serde_json::from_str(&std::fs::read_to_string(path).expect("the sample")).expect("a DynamoDB Streams event");
+    assert_eq!(batch.records.len(), 1);
+    let event = shared::stream::event_of(&batch.records[0]).expect("decodes").expect("an event");
+    assert_eq!((event.event_type.as_str(), event.tenant.as_str()), ("user.created", "sandbox"));
+    assert_eq!(event.data["source"], "sign_up");
+    // Any other change of the table is no event: a MODIFY, or another item.
+    let mut modified = batch.records[0].clone();
+    modified.event_name = "MODIFY".into();
+    assert_eq!(shared::stream::event_of(&modified), Ok(None));
+}

@@ -114,7 +114,7 @@ async fn the_cli_sets_up_a_tenant_the_api_then_serves() {
     let admin = cli.json(&["admin-token", "issue", "acme", "--years", "2"]);
     let admin_token = admin["admin_token"].as_str().unwrap().to_owned();
     let created = cli.json(&["secrets", "create"]);
-    assert_eq!(created["created"].as_array().unwrap().len(), 3, "{created}");
+    assert_eq!(created["created"].as_array().unwrap().len(), 4, "{created}");
     assert_eq!(cli.json(&["secrets", "create"])["created"], json!([]), "made once");
     let listed = cli.json(&["signing-key", "list"]);
     let kid = listed[0]["kid"].as_str().unwrap().to_owned();
