@@ -196,7 +196,7 @@ pub async fn redrive(
                 summary.kept.push(format!("{id}: {reason}"));
                 continue;
             }
-            let outcome = shared::stream::handle(app, bus, &records).await;
+            let outcome = shared::stream::handle(app, Some(bus), &records).await;
             summary.published += outcome.published;
             if !outcome.failed.is_empty() {
                 summary.kept.push(format!("{id}: {} of its events failed again", outcome.failed.len()));

@@ -69,8 +69,9 @@ impl Outcome {
     }
 }
 
-/// Publishes the events of `records` (the bus, then the webhooks).
-pub async fn handle(app: &App, bus: &EventBus, records: &[StreamRecord]) -> Outcome {
+/// Publishes the events of `records` (the bus, then the webhooks; no bus in
+/// development mode under `cargo lambda watch`).
+pub async fn handle(app: &App, bus: Option<&EventBus>, records: &[StreamRecord]) -> Outcome {
     let mut outcome = Outcome::default();
     let mut events: Vec<(String, EventRecord)> = Vec::new();
     for record in records {
@@ -86,7 +87,10 @@ pub async fn handle(app: &App, bus: &EventBus, records: &[StreamRecord]) -> Outc
         }
     }
     let batch: Vec<EventRecord> = events.iter().map(|(_, e)| e.clone()).collect();
-    let mut undone = bus.put(&batch).await;
+    let mut undone = match bus {
+        Some(bus) => bus.put(&batch).await,
+        None => Vec::new(),
+    };
     undone.extend(publish(app, &batch).await);
     outcome.reasons.extend(undone.iter().map(|u| format!("{}: {}", u.event_id, u.reason)));
     for (sequence, event) in &events {
@@ -104,16 +108,32 @@ pub async fn handle(app: &App, bus: &EventBus, records: &[StreamRecord]) -> Outc
 pub async fn run() -> Result<(), Error> {
     let config = Config::from_env(true)?;
     crate::logs::init(config.json_logs);
-    let sdk = config.sdk_config().await.ok_or_else(|| ConfigError("publish-events needs AWS".into()))?;
-    let bus = config.event_bus.clone().ok_or_else(|| ConfigError("REGISTRAR_EVENT_BUS is required".into()))?;
-    let bus = Arc::new(EventBus::new(aws_sdk_eventbridge::Client::new(&sdk), bus));
-    let app = Arc::new(
-        config.build_app_for(Some(&sdk), Arc::new(crate::adapters::system::SystemClock), Senders::NONE).await?,
-    );
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<Event>| {
+    let sdk = config.sdk_config().await;
+    let bus = match (&config.event_bus, &sdk) {
+        (Some(bus), Some(sdk)) => Some(EventBus::new(aws_sdk_eventbridge::Client::new(sdk), bus.clone())),
+        _ if config.dev => {
+            tracing::warn!("development mode: no event bus; events go to the webhooks only");
+            None
+        }
+        _ => return Err(ConfigError("REGISTRAR_EVENT_BUS is required".into()).into()),
+    };
+    let bus = Arc::new(bus);
+    let clock = Arc::new(crate::adapters::system::SystemClock);
+    let app = config.build_app_for(sdk.as_ref(), clock, Senders::NONE).await?;
+    if config.dev
+        && let Some(api_key) = &config.api_key
+    {
+        // The sandbox tenant, whose webhook is REGISTRAR_WEBHOOK_URL.
+        let tenant = crate::local::sandbox_tenant(&config, config.addr.port());
+        crate::local::seed_tenant(&app, &tenant, api_key).await?;
+    }
+    let app = Arc::new(app);
+    // Several batches at once where the environment asks for it (as the
+    // HTTP functions do: `AWS_LAMBDA_MAX_CONCURRENCY`).
+    lambda_runtime::run_concurrent(service_fn(move |event: LambdaEvent<Event>| {
         let (app, bus) = (app.clone(), bus.clone());
         async move {
-            let outcome = handle(&app, &bus, &event.payload.records).await;
+            let outcome = handle(&app, bus.as_ref().as_ref(), &event.payload.records).await;
             if !outcome.failed.is_empty() {
                 tracing::warn!(published = outcome.published, failed = outcome.failed.len(), "events to try again");
             }

@@ -183,13 +183,13 @@ async fn a_transactions_events_reach_the_bus_and_the_webhook_and_a_failed_one_is
 
     let observed = bus_to_queue(&sdk).await;
     // The receiver fails its first delivery: that record is answered failed.
-    let first = shared::stream::handle(&app, &observed.bus, &records).await;
+    let first = shared::stream::handle(&app, Some(&observed.bus), &records).await;
     assert_eq!((first.published, first.failed.len()), (1, 1), "{first:?}");
     let response = serde_json::to_value(first.response()).unwrap();
     assert_eq!(response, json!({ "batchItemFailures": [{ "itemIdentifier": first.failed[0] }] }));
     // Lambda hands the batch again from the first failed record on.
     let again: Vec<StreamRecord> = records.iter().skip_while(|r| sequence(r) != first.failed[0]).cloned().collect();
-    let retried = shared::stream::handle(&app, &observed.bus, &again).await;
+    let retried = shared::stream::handle(&app, Some(&observed.bus), &again).await;
     assert!(retried.failed.is_empty(), "{retried:?}");
 
     let accepted = receiver.wait_for("both events", |events| events.len() == 2).await;

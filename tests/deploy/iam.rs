@@ -1423,7 +1423,7 @@ async fn event_flows(stack: &Stack) -> shared::stream::Outcome {
         use_of(&format!("dynamodb:{action}"));
     }
     let bus = shared::adapters::eventbridge::EventBus::new(aws_sdk_eventbridge::Client::new(sdk), &stack.bus);
-    let outcome = shared::stream::handle(app, &bus, &records).await;
+    let outcome = shared::stream::handle(app, Some(&bus), &records).await;
     for reason in &outcome.reasons {
         note_denial(&stack.denials, binary, reason);
     }
