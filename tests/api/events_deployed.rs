@@ -265,3 +265,45 @@ fn the_sample_stream_event_holds_one_event() {
     modified.event_name = "MODIFY".into();
     assert_eq!(shared::stream::event_of(&modified), Ok(None));
 }
+
+/// A deployed function reads the stack's webhook secret at cold start, in
+/// one batch with its code key, and signs with it (the generated text, 64
+/// letters and digits, is the secret's base64); the secret itself in the
+/// environment is refused.
+#[tokio::test]
+async fn a_deployed_function_signs_with_the_stacks_webhook_secret() {
+    let sdk = common::moto_sdk();
+    let client = aws_sdk_secretsmanager::Client::new(&sdk);
+    let prefix = common::unique("stack");
+    let webhook_text = "Zq9".repeat(21) + "w";
+    let mut ids = Vec::new();
+    for (name, text) in
+        [("code-key", "a code key of at least thirty-two characters"), ("webhook-secret", &webhook_text)]
+    {
+        let made = client.create_secret().name(format!("{prefix}/{name}")).secret_string(text).send().await;
+        ids.push(made.expect("secret").arn().expect("an ARN").to_owned());
+    }
+    let env = std::collections::HashMap::from([
+        ("REGISTRAR_ISSUER", "https://id.example".to_owned()),
+        ("REGISTRAR_STORE", "memory".to_owned()),
+        ("REGISTRAR_SENDER", "outbox".to_owned()),
+        ("REGISTRAR_CODE_KEY_SECRET", ids[0].clone()),
+        ("REGISTRAR_WEBHOOK_KEY_SECRET", ids[1].clone()),
+    ]);
+    let config = shared::config::Config::from_lookup(true, |name| env.get(name).cloned()).expect("a deployed config");
+    let clock = Arc::new(ManualClock::at_test_start());
+    let app = config.build_app_on(Some(&sdk), clock).await.expect("started with its secrets");
+
+    let receiver = Receiver::start(0).await;
+    let payload = json!({ "id": "evt_signed", "type": "user.created" });
+    app.hooks.deliver(&receiver.url, "evt_signed", &payload, std::time::Duration::from_secs(5)).await.expect("sent");
+    let delivery = receiver.deliveries().pop().expect("a delivery");
+    let timestamp: i64 = delivery.header("webhook-timestamp").parse().expect("a timestamp");
+    let secret = shared::adapters::webhook::WebhookSecret::parse(&format!("whsec_{webhook_text}")).unwrap();
+    assert_eq!(delivery.header("webhook-signature"), secret.sign("evt_signed", timestamp, &delivery.body));
+
+    let mut leaked = env.clone();
+    leaked.insert("REGISTRAR_WEBHOOK_SECRET", format!("whsec_{webhook_text}"));
+    let refused = shared::config::Config::from_lookup(true, |name| leaked.get(name).cloned()).err().expect("refused");
+    assert!(refused.0.contains("REGISTRAR_WEBHOOK_SECRET"), "{refused}");
+}

@@ -23,7 +23,7 @@ use crate::common::{Api, Backend, CODE, Flows, PASSWORD};
 #[derive(Clone, Debug)]
 pub(crate) struct Delivery {
     headers: Vec<(String, String)>,
-    body: Vec<u8>,
+    pub(crate) body: Vec<u8>,
     status: u16,
 }
 
