@@ -81,6 +81,17 @@ PY
     failed=$((failed + 1)); echo "FAIL $function"
   fi
 done
+# Functions the table's stream invokes (events/streams/): a batch whose every
+# record is done answers no batch item failure.
+for event in events/streams/*.json; do
+  function=$(basename "$event" .json)
+  answer=$(cargo lambda invoke --invoke-address 127.0.0.1 --invoke-port "$PORT" "$function" --data-file "$event" 2>&1 || true)
+  if python3 -c 'import json, sys; sys.exit(json.loads(sys.argv[1]).get("batchItemFailures") != [])' "$answer" 2>/dev/null; then
+    passed=$((passed + 1)); echo "ok   $function (no batch item failures)"
+  else
+    failed=$((failed + 1)); echo "FAIL $function: ${answer:0:300}"
+  fi
+done
 # The emulator sets AWS_LAMBDA_MAX_CONCURRENCY; the functions honour it
 # (run_concurrent), so no function start may warn about it.
 if grep -q "AWS_LAMBDA_MAX_CONCURRENCY is set" "$LOG"; then

@@ -87,7 +87,12 @@ def peak_kib(pid):
 
 
 STACK = f"bench-{os.getpid()}"
-SECRET_NAMES = {"CodeKey": "code-key", "SigningKeys": "signing-keys", "PublicKeys": "public-keys"}
+SECRET_NAMES = {
+    "CodeKey": "code-key",
+    "SigningKeys": "signing-keys",
+    "PublicKeys": "public-keys",
+    "Webhook": "webhook-secret",
+}
 
 
 def template_environment():

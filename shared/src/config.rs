@@ -50,6 +50,8 @@ pub struct Senders {
 impl Senders {
     /// Both (the local API, the operator CLI, tests).
     pub const ALL: Senders = Senders { mailer: Some(ses_mailer), texter: Some(sns_texter) };
+    /// Neither (a function that sends no message: publish-events).
+    pub const NONE: Senders = Senders { mailer: None, texter: None };
 }
 
 /// E-mail through SES v2 (the client is made at the first send).
@@ -118,6 +120,14 @@ pub struct Config {
     /// deliveries are signed with; without it a configured hook fails (and
     /// follows `on_failure`) and events are not delivered.
     pub webhook_secret: Option<crate::adapters::webhook::WebhookSecret>,
+    /// `REGISTRAR_WEBHOOK_KEY_SECRET`: the Secrets Manager secret (name or
+    /// ARN) holding the webhook secret (`whsec_…`, or its base64 alone, as
+    /// CloudFormation generates it); read at cold start by the functions that
+    /// call hooks or deliver events. Deployed, the only source of it.
+    pub webhook_key_secret: Option<String>,
+    /// `REGISTRAR_EVENT_BUS`: the EventBridge bus (name or ARN) publish-events
+    /// puts every event on.
+    pub event_bus: Option<String>,
     /// `REGISTRAR_WEBHOOK_URL`: where the sandbox tenant's events are posted
     /// (its `policy.webhook`); none by default.
     pub webhook_url: Option<String>,
@@ -245,11 +255,14 @@ impl Config {
         // environment: deployed, secrets come from Secrets Manager only.
         for (name, set) in
             [("REGISTRAR_CODE_PEPPER", code_pepper.is_some()), ("REGISTRAR_SIGNING_KEYS", signing_keys.is_some())]
+                .into_iter()
+                .chain([("REGISTRAR_WEBHOOK_SECRET", var("REGISTRAR_WEBHOOK_SECRET").is_some())])
         {
             if strict && set {
                 return Err(ConfigError(format!(
                     "{name} holds a secret in the environment; in Lambda secrets come from Secrets Manager \
-                     (REGISTRAR_CODE_KEY_SECRET, REGISTRAR_SIGNING_KEYS_SECRET, REGISTRAR_PUBLIC_KEYS_SECRET)"
+                     (REGISTRAR_CODE_KEY_SECRET, REGISTRAR_SIGNING_KEYS_SECRET, REGISTRAR_PUBLIC_KEYS_SECRET, \
+                     REGISTRAR_WEBHOOK_KEY_SECRET)"
                 )));
             }
         }
@@ -280,6 +293,8 @@ impl Config {
                 user_migration: var("REGISTRAR_HOOK_USER_MIGRATION_URL").map(crate::domain::policy::Hook::to),
             },
             webhook_url: var("REGISTRAR_WEBHOOK_URL"),
+            webhook_key_secret: var("REGISTRAR_WEBHOOK_KEY_SECRET"),
+            event_bus: var("REGISTRAR_EVENT_BUS"),
             webhook_secret: var("REGISTRAR_WEBHOOK_SECRET")
                 .map(|text| {
                     crate::adapters::webhook::WebhookSecret::parse(&text)
@@ -356,14 +371,20 @@ impl Config {
 
     /// Builds the app with only the given AWS senders (a Lambda function).
     pub async fn build_app_with(&self, senders: Senders) -> Result<App, ConfigError> {
-        let sdk = if !self.needs_aws() {
+        let sdk = self.sdk_config().await;
+        self.build_app_for(sdk.as_ref(), Arc::new(SystemClock), senders).await
+    }
+
+    /// The SDK configuration of this process, when it talks to AWS: a
+    /// deployed function's from Lambda's environment, else aws-config's.
+    pub async fn sdk_config(&self) -> Option<SdkConfig> {
+        if !self.needs_aws() {
             None
         } else if let Some(sdk) = self.strict.then(lambda_sdk_config).flatten() {
             Some(sdk)
         } else {
             Some(aws_config::defaults(aws_config::BehaviorVersion::latest()).load().await)
-        };
-        self.build_app_for(sdk.as_ref(), Arc::new(SystemClock), senders).await
+        }
     }
 
     /// Whether the app talks to AWS (DynamoDB, SES/SNS, Secrets Manager).
@@ -372,7 +393,10 @@ impl Config {
     }
 
     fn uses_secrets(&self) -> bool {
-        self.code_key_secret.is_some() || self.signing_keys_secret.is_some() || self.public_keys_secret.is_some()
+        self.code_key_secret.is_some()
+            || self.signing_keys_secret.is_some()
+            || self.public_keys_secret.is_some()
+            || self.webhook_key_secret.is_some()
     }
 
     /// Builds the app on the given AWS configuration and clock (a test gives
@@ -426,25 +450,37 @@ impl Config {
         let key_secret = (self.signing_keys_secret.as_ref().map(|id| (id, true)))
             .or_else(|| self.public_keys_secret.as_ref().map(|id| (id, false)));
         let code_key_secret = self.code_key_secret.as_ref().filter(|_| self.code_pepper.is_none());
+        let webhook_key_secret = self.webhook_key_secret.as_ref().filter(|_| self.webhook_secret.is_none());
         // What this function reads from Secrets Manager as it starts, in one
-        // round trip: its keys, then its code secret.
-        let (mut key_text, mut code_text) = (None, None);
+        // round trip: its keys, its code secret, then its webhook secret.
+        let (mut key_text, mut code_text, mut webhook_text) = (None, None, None);
         if let Some(secrets) = &secrets {
-            let ids: Vec<&str> =
-                key_secret.map(|(id, _)| id.as_str()).into_iter().chain(code_key_secret.map(String::as_str)).collect();
+            let ids: Vec<&str> = (key_secret.map(|(id, _)| id.as_str()).into_iter())
+                .chain(code_key_secret.map(String::as_str))
+                .chain(webhook_key_secret.map(String::as_str))
+                .collect();
             if !ids.is_empty() {
                 let mut texts = secrets.read_all(&ids).await.map_err(|e| {
                     let what = match () {
                         _ if key_secret.is_some_and(|(id, _)| *id == e.id) => "signing keys",
                         _ if code_key_secret.is_some_and(|id| *id == e.id) => "code key",
+                        _ if webhook_key_secret.is_some_and(|id| *id == e.id) => "webhook secret",
                         _ => "secrets",
                     };
                     ConfigError(format!("{what}: {e}"))
                 })?;
+                webhook_text = webhook_key_secret.and_then(|_| texts.pop());
                 code_text = code_key_secret.and_then(|_| texts.pop());
                 key_text = key_secret.and_then(|_| texts.pop());
             }
         }
+        let webhook_secret = match (webhook_key_secret, webhook_text) {
+            (Some(id), Some(text)) => Some(
+                crate::adapters::webhook::WebhookSecret::parse(&text)
+                    .map_err(|e| ConfigError(format!("webhook secret: secret {id}: {e}")))?,
+            ),
+            _ => self.webhook_secret.clone(),
+        };
         let keys = match (key_secret, &secrets, key_text) {
             (Some((id, private)), Some(secrets), Some(text)) => {
                 let source = Arc::new(SecretKeys { secrets: secrets.clone(), id: id.clone(), private });
@@ -474,10 +510,8 @@ impl Config {
             }
         };
         let (code_key, refresh_key) = code_secret.map(|s| derive_code_keys(s.expose())).unzip();
-        let hooks = Arc::new(
-            crate::adapters::webhook::WebhookCaller::new(self.webhook_secret.clone(), clock.clone())
-                .map_err(ConfigError)?,
-        );
+        let hooks =
+            Arc::new(crate::adapters::webhook::WebhookCaller::new(webhook_secret, clock.clone()).map_err(ConfigError)?);
         Ok(App {
             store,
             mailer,
@@ -662,8 +696,14 @@ mod tests {
         assert!(config(&[], true).is_err(), "Lambda needs an issuer");
         let issuer = ("REGISTRAR_ISSUER", "https://id.example");
         assert!(config(&[issuer], true).is_ok(), "secrets are each function's own");
-        for secret in ["REGISTRAR_CODE_PEPPER", "REGISTRAR_SIGNING_KEYS"] {
-            let refused = config(&[issuer, (secret, "a secret of at least thirty-two characters")], true);
+        let webhook = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+        assert!(config(&[issuer, ("REGISTRAR_WEBHOOK_SECRET", webhook)], false).is_ok(), "a local run takes it");
+        for (secret, value) in [
+            ("REGISTRAR_CODE_PEPPER", "a secret of at least thirty-two characters"),
+            ("REGISTRAR_SIGNING_KEYS", "a secret of at least thirty-two characters"),
+            ("REGISTRAR_WEBHOOK_SECRET", webhook),
+        ] {
+            let refused = config(&[issuer, (secret, value)], true);
             assert!(refused.unwrap_err().0.contains("Secrets Manager"), "{secret} in Lambda's environment");
         }
         assert!(config(&[("REGISTRAR_CODE_PEPPER", "short")], false).is_err());

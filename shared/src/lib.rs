@@ -13,6 +13,7 @@ pub mod logs;
 pub mod ports;
 #[cfg(feature = "test-support")]
 pub mod soft_authenticator;
+pub mod stream;
 pub mod table;
 #[cfg(any(test, feature = "test-support"))]
 pub mod testing;

@@ -44,7 +44,8 @@ struct Cli {
     #[arg(long, global = true)]
     profile: Option<String>,
     /// The SAM stack whose secrets to manage (`<stack>/signing-keys`,
-    /// `<stack>/public-keys`, `<stack>/code-key`).
+    /// `<stack>/public-keys`, `<stack>/code-key`, `<stack>/webhook-secret`),
+    /// and whose events to redrive.
     #[arg(long, global = true, env = "REGISTRAR_STACK", default_value = "registrar")]
     stack: String,
     #[command(subcommand)]
@@ -81,6 +82,28 @@ enum Command {
     /// The stack's secrets.
     #[command(subcommand)]
     Secrets(SecretsCommand),
+    /// Events the deployed path gave up on.
+    #[command(subcommand)]
+    Events(EventsCommand),
+}
+
+#[derive(Subcommand)]
+enum EventsCommand {
+    /// Publish again the batches in the events' dead-letter queue: each
+    /// message names a batch of the table's stream, whose records are read
+    /// again (the stream keeps them 24 hours), put on the bus and delivered
+    /// to their webhooks; a message whose events all went out is deleted,
+    /// the others stay. Deliveries are signed with the stack's webhook
+    /// secret (`<stack>/webhook-secret`, or REGISTRAR_WEBHOOK_SECRET).
+    Redrive {
+        /// The dead-letter queue's URL (default: the stack's
+        /// `<stack>-events-dlq`).
+        #[arg(long)]
+        queue_url: Option<String>,
+        /// The bus, a name or an ARN (default: the stack's `<stack>-events`).
+        #[arg(long)]
+        bus: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -103,9 +126,10 @@ enum ReferenceCommand {
 
 #[derive(Subcommand)]
 enum SecretsCommand {
-    /// Create the stack's three secrets where they are missing (the template
+    /// Create the stack's four secrets where they are missing (the template
     /// creates them; this is for stacks made without it, and tests): a new
-    /// random code key and one signing key that signs at once.
+    /// random code key, one signing key that signs at once, and a webhook
+    /// secret.
     Create,
     /// Replace the code key. Running instances keep the old one until they
     /// are replaced: deploy with a new `SecretsRevision` right after. Codes
@@ -556,6 +580,9 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Reference(command) => reference(&cli, dynamo.clone(), command).await?,
         Command::SigningKey(command) => signing_key(&cli, command, now).await?,
         Command::Secrets(command) => secrets(&cli, command, now).await?,
+        Command::Events(EventsCommand::Redrive { queue_url, bus }) => {
+            redrive(&cli, dynamo.clone(), queue_url.as_deref(), bus.as_deref()).await?
+        }
     }
     Ok(())
 }
@@ -622,6 +649,54 @@ async fn signing_key(cli: &Cli, command: &SigningKeyCommand, now: DateTime<Utc>)
     Ok(())
 }
 
+/// Publishes again what the events' dead-letter queue names.
+async fn redrive(
+    cli: &Cli,
+    store: Arc<DynamoStore>,
+    queue_url: Option<&str>,
+    bus: Option<&str>,
+) -> Result<(), Failure> {
+    let sdk = sdk_config(cli).await;
+    let sqs = aws_sdk_sqs::Client::new(&sdk);
+    let queue_url = match queue_url {
+        Some(url) => url.to_owned(),
+        None => {
+            let name = format!("{}-events-dlq", cli.stack);
+            let found = sqs.get_queue_url().queue_name(&name).send().await.map_err(|e| {
+                Failure(format!("queue {name}: {} (or --queue-url)", aws_sdk_sqs::error::DisplayErrorContext(e)))
+            })?;
+            found.queue_url().unwrap_or_default().to_owned()
+        }
+    };
+    let bus = bus.map_or_else(|| format!("{}-events", cli.stack), str::to_owned);
+    let mut streams = aws_sdk_dynamodbstreams::config::Builder::from(&sdk);
+    if let Some(url) = &cli.endpoint {
+        streams = streams.endpoint_url(url);
+    }
+    let streams = aws_sdk_dynamodbstreams::Client::from_conf(streams.build());
+    let mut app = operator_app(store).map_err(|e| Failure(e.to_string()))?;
+    if std::env::var_os("REGISTRAR_WEBHOOK_SECRET").is_none() {
+        let name = SecretNames::of_stack(&cli.stack).webhook_secret;
+        let text = open_secrets(cli).await.read(&name).await.map_err(|e| Failure(e.to_string()))?;
+        let secret = WebhookSecret::parse(&text).map_err(|e| Failure(format!("secret {name}: {e}")))?;
+        app.hooks = Arc::new(WebhookCaller::new(Some(secret), app.clock.clone()).map_err(Failure)?);
+    }
+    let bus = shared::adapters::eventbridge::EventBus::new(aws_sdk_eventbridge::Client::new(&sdk), bus);
+    let summary = registrar::redrive::redrive(&app, &bus, &streams, &sqs, &queue_url).await.map_err(Failure)?;
+    let mut text = format!(
+        "{} batches read, {} events published, {} batches done and deleted, {} kept",
+        summary.batches,
+        summary.published,
+        summary.redriven,
+        summary.kept.len()
+    );
+    for kept in &summary.kept {
+        text.push_str(&format!("\nkept {kept}"));
+    }
+    print(cli.json, &serde_json::to_value(&summary).unwrap_or_default(), text);
+    if summary.kept.is_empty() { Ok(()) } else { Err(Failure(format!("{} batches kept", summary.kept.len()))) }
+}
+
 /// 64 random characters from [A-Za-z0-9] (as the template's generated one).
 fn new_code_key() -> String {
     const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
@@ -642,6 +717,8 @@ async fn secrets(cli: &Cli, command: &SecretsCommand, now: DateTime<Utc>) -> Res
                 (&names.code_key, new_code_key(), "Registrar: the key of one-time-code hashes"),
                 (&names.public_keys, public, "Registrar: the public signing keys (JWKS)"),
                 (&names.signing_keys, keys.to_json(), "Registrar: the private signing keys"),
+                // 64 letters and digits are base64: receivers verify with whsec_ and it.
+                (&names.webhook_secret, new_code_key(), "Registrar: what hooks and events are signed with"),
             ];
             let mut made = Vec::new();
             for (name, text, description) in created {

@@ -21,31 +21,31 @@ use crate::common::{Api, Backend, CODE, Flows, PASSWORD};
 /// One delivery a receiver took: its headers (names lower-cased), its raw
 /// body and the status it answered.
 #[derive(Clone, Debug)]
-struct Delivery {
+pub(crate) struct Delivery {
     headers: Vec<(String, String)>,
-    body: Vec<u8>,
+    pub(crate) body: Vec<u8>,
     status: u16,
 }
 
 impl Delivery {
-    fn json(&self) -> Value {
+    pub(crate) fn json(&self) -> Value {
         serde_json::from_slice(&self.body).expect("a JSON payload")
     }
 
-    fn header(&self, name: &str) -> String {
+    pub(crate) fn header(&self, name: &str) -> String {
         self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone()).unwrap_or_default()
     }
 }
 
 /// An event receiver on 127.0.0.1: answers 500 to its first `failing`
 /// deliveries, then 204; keeps every delivery.
-struct Receiver {
-    url: String,
+pub(crate) struct Receiver {
+    pub(crate) url: String,
     deliveries: Arc<Mutex<Vec<Delivery>>>,
 }
 
 impl Receiver {
-    async fn start(failing: usize) -> Self {
+    pub(crate) async fn start(failing: usize) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let url = format!("http://{}/events", listener.local_addr().unwrap());
         let deliveries: Arc<Mutex<Vec<Delivery>>> = Arc::new(Mutex::new(Vec::new()));
@@ -69,12 +69,12 @@ impl Receiver {
         Self { url, deliveries }
     }
 
-    fn deliveries(&self) -> Vec<Delivery> {
+    pub(crate) fn deliveries(&self) -> Vec<Delivery> {
         self.deliveries.lock().unwrap().clone()
     }
 
     /// The events accepted (2xx) so far, each once, in arrival order.
-    fn accepted(&self) -> Vec<Value> {
+    pub(crate) fn accepted(&self) -> Vec<Value> {
         let mut seen = BTreeSet::new();
         let deliveries = self.deliveries().into_iter().filter(|d| d.status < 300);
         deliveries.map(|d| d.json()).filter(|e| seen.insert(e["id"].as_str().unwrap_or("").to_owned())).collect()
@@ -82,7 +82,7 @@ impl Receiver {
 
     /// Waits (polling, at most 20 s) until `done` holds for the accepted
     /// events; panics with what arrived otherwise.
-    async fn wait_for(&self, what: &str, done: impl Fn(&[Value]) -> bool) -> Vec<Value> {
+    pub(crate) async fn wait_for(&self, what: &str, done: impl Fn(&[Value]) -> bool) -> Vec<Value> {
         for _ in 0..400 {
             let accepted = self.accepted();
             if done(&accepted) {

@@ -17,6 +17,7 @@ mod concurrency;
 mod discovery;
 mod dynamodb_retries;
 mod events;
+mod events_deployed;
 mod events_outbox;
 mod export;
 mod factors;

@@ -114,7 +114,7 @@ async fn the_cli_sets_up_a_tenant_the_api_then_serves() {
     let admin = cli.json(&["admin-token", "issue", "acme", "--years", "2"]);
     let admin_token = admin["admin_token"].as_str().unwrap().to_owned();
     let created = cli.json(&["secrets", "create"]);
-    assert_eq!(created["created"].as_array().unwrap().len(), 3, "{created}");
+    assert_eq!(created["created"].as_array().unwrap().len(), 4, "{created}");
     assert_eq!(cli.json(&["secrets", "create"])["created"], json!([]), "made once");
     let listed = cli.json(&["signing-key", "list"]);
     let kid = listed[0]["kid"].as_str().unwrap().to_owned();
@@ -566,4 +566,84 @@ fn a_key_id_that_starts_with_a_dash_is_an_id() {
     let run = cli.run(&["signing-key", "remove", "-Bdash"]);
     assert!(!run.ok, "no such key");
     assert!(!run.stderr.contains("unexpected argument"), "{}", run.stderr);
+}
+
+/// `events redrive` as its own process: the batch of the table's stream a
+/// dead-letter message names (here: the service owner's `user.created`) is
+/// put on the stack's bus again (webhooks signed with the stack's webhook
+/// secret, which it reads), and the message deleted; the summary says so.
+#[tokio::test]
+async fn the_cli_redrives_a_dead_lettered_batch() {
+    let cli = Cli::new("redrive");
+    assert!(cli.run(&["create-table"]).ok);
+    assert!(cli.run(&["secrets", "create"]).ok, "the webhook secret among them");
+    cli.json(&["tenant", "create", "acme", "--name", "Acme"]);
+    let owner =
+        ["--email", "boss@acme.example", "--first-name", "Bo", "--last-name", "Ss", "--password", "Str0ng!Pass"];
+    cli.json(&[&["service-owner", "create", "acme"][..], &owner[..]].concat());
+
+    // The stack's bus (a rule of the test's hands its events to a queue)
+    // and dead-letter queue, as the template names them.
+    let sdk = common::moto_sdk();
+    let events = aws_sdk_eventbridge::Client::new(&sdk);
+    let bus = format!("{}-events", cli.stack);
+    events.create_event_bus().name(&bus).send().await.expect("bus");
+    let sqs = aws_sdk_sqs::Client::new(&sdk);
+    let make = |name: String| {
+        let sqs = sqs.clone();
+        async move { sqs.create_queue().queue_name(name).send().await.unwrap().queue_url().unwrap().to_owned() }
+    };
+    let dlq = make(format!("{}-events-dlq", cli.stack)).await;
+    let seen = make(common::unique("seen")).await;
+    let arn = sqs
+        .get_queue_attributes()
+        .queue_url(&seen)
+        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .unwrap()
+        .attributes()
+        .and_then(|a| a.get(&aws_sdk_sqs::types::QueueAttributeName::QueueArn).cloned())
+        .unwrap();
+    let pattern = json!({ "source": ["registrar"] }).to_string();
+    events.put_rule().name("seen").event_bus_name(&bus).event_pattern(pattern).send().await.unwrap();
+    let target = aws_sdk_eventbridge::types::Target::builder().id("seen").arn(arn).build().unwrap();
+    events.put_targets().rule("seen").event_bus_name(&bus).targets(target).send().await.unwrap();
+
+    // The batch's place: the whole shard so far.
+    let streams = aws_sdk_dynamodbstreams::Client::new(&sdk);
+    let listed = streams.list_streams().table_name(&cli.table).send().await.unwrap();
+    let stream_arn = listed.streams()[0].stream_arn().unwrap().to_owned();
+    let described = streams.describe_stream().stream_arn(&stream_arn).send().await.unwrap();
+    let shard = described.stream_description().unwrap().shards()[0].clone();
+    let range = shard.sequence_number_range().unwrap();
+    let iterator = streams
+        .get_shard_iterator()
+        .stream_arn(&stream_arn)
+        .shard_id(shard.shard_id().unwrap())
+        .shard_iterator_type(aws_sdk_dynamodbstreams::types::ShardIteratorType::TrimHorizon)
+        .send()
+        .await
+        .unwrap();
+    let records = streams.get_records().shard_iterator(iterator.shard_iterator().unwrap()).send().await.unwrap();
+    let last = records.records().last().and_then(|r| r.dynamodb()?.sequence_number()).unwrap().to_owned();
+    let place = json!({ "DDBStreamBatchInfo": {
+        "shardId": shard.shard_id(), "streamArn": stream_arn, "batchSize": records.records().len(),
+        "startSequenceNumber": range.starting_sequence_number(), "endSequenceNumber": last } });
+    sqs.send_message().queue_url(&dlq).message_body(place.to_string()).send().await.unwrap();
+
+    let redriven = cli.json(&["events", "redrive"]);
+    assert_eq!(redriven["batches"], 1, "{redriven}");
+    assert_eq!(redriven["redriven"], 1, "{redriven}");
+    assert_eq!(redriven["kept"], json!([]), "{redriven}");
+    let got = sqs.receive_message().queue_url(&seen).max_number_of_messages(10).send().await.unwrap();
+    let types: Vec<Value> = got
+        .messages()
+        .iter()
+        .map(|m| serde_json::from_str::<Value>(m.body().unwrap()).unwrap()["detail-type"].clone())
+        .collect();
+    assert!(types.contains(&json!("user.created")), "{types:?}");
+    let left = sqs.receive_message().queue_url(&dlq).send().await.unwrap();
+    assert!(left.messages().is_empty(), "the message is deleted");
+    assert_eq!(cli.json(&["events", "redrive"])["batches"], 0, "nothing left");
 }

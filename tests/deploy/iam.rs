@@ -170,7 +170,7 @@ fn resolve(binary: &str, name: &str, value: &Yaml, refs: &HashMap<&str, String>)
         Yaml::String(text) => text.clone(),
         Yaml::Bool(flag) => flag.to_string(),
         Yaml::Number(number) => number.to_string(),
-        Yaml::Tagged(tagged) if tagged.tag == "Ref" => {
+        Yaml::Tagged(tagged) if tagged.tag == "Ref" || tagged.tag == "GetAtt" => {
             let target = tagged.value.as_str().expect("!Ref of a name");
             refs.get(target).cloned().unwrap_or_else(|| panic!("{binary}: {name} refers to {target}, unknown here"))
         }
@@ -396,6 +396,13 @@ struct Stack {
     phone_tenant_id: String,
     /// The operator's access to the table (set-up and back-office edits).
     admin_store: DynamoStore,
+    table: String,
+    /// publish-events: the app its role built, and its role's AWS access.
+    publisher: Option<(Arc<App>, SdkConfig)>,
+    /// The stack's bus and the queue its test rule sends every event to.
+    bus: String,
+    observer_queue: String,
+    dead_letter_queue: String,
     http: reqwest::Client,
     _server: tokio::task::JoinHandle<()>,
 }
@@ -475,12 +482,43 @@ impl Stack {
         let code_key = secret_arn("code-key", "a code key of at least thirty-two characters".into()).await;
         let signing_keys = secret_arn("signing-keys", keys.to_json()).await;
         let public_keys = secret_arn("public-keys", keys.public_jwks().expect("JWKS").to_string()).await;
+        // As CloudFormation generates it: 64 letters and digits (base64).
+        let webhook = secret_arn("webhook-secret", "Ab3".repeat(21) + "x").await;
+        // The stack's bus, a rule of the test's sending every event to a
+        // queue it reads, and the dead-letter queue.
+        let events = aws_sdk_eventbridge::Client::new(&admin);
+        let bus = format!("{table}-events");
+        let made = events.create_event_bus().name(&bus).send().await.expect("bus");
+        let bus_arn = made.event_bus_arn().expect("an ARN").to_owned();
+        let sqs = aws_sdk_sqs::Client::new(&admin);
+        let new_queue = |name: String| {
+            let sqs = sqs.clone();
+            async move { sqs.create_queue().queue_name(name).send().await.expect("queue").queue_url().unwrap().to_owned() }
+        };
+        let observer_queue = new_queue(format!("{table}-seen")).await;
+        let dead_letter_queue = new_queue(format!("{table}-events-dlq")).await;
+        let observer_arn = sqs
+            .get_queue_attributes()
+            .queue_url(&observer_queue)
+            .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+            .send()
+            .await
+            .expect("queue ARN")
+            .attributes()
+            .and_then(|a| a.get(&aws_sdk_sqs::types::QueueAttributeName::QueueArn).cloned())
+            .unwrap();
+        let pattern = json!({ "source": [shared::adapters::eventbridge::SOURCE] }).to_string();
+        events.put_rule().name("all").event_bus_name(&bus).event_pattern(pattern).send().await.expect("rule");
+        let target = aws_sdk_eventbridge::types::Target::builder().id("seen").arn(observer_arn).build().unwrap();
+        events.put_targets().rule("all").event_bus_name(&bus).targets(target).send().await.expect("target");
 
         let refs: HashMap<&str, String> = HashMap::from([
             ("Table", table.clone()),
             ("CodeKeySecret", code_key),
             ("SigningKeysSecret", signing_keys),
             ("PublicKeysSecret", public_keys),
+            ("WebhookSecret", webhook),
+            ("EventBus.Arn", bus_arn),
             ("EmailFrom", format!("no-reply@{domain}")),
             ("SmsSenderId", String::new()),
             ("SecretsRevision", "1".to_owned()),
@@ -492,6 +530,7 @@ impl Stack {
         let fail_next_send = Arc::new(AtomicBool::new(false));
         let sent = Sent::default();
         let mut apps = HashMap::new();
+        let mut publisher = None;
         for function in functions(template) {
             let env: HashMap<String, String> = function
                 .environment
@@ -503,10 +542,16 @@ impl Stack {
             let credentials = role_credentials(&admin, &admin_arn, &function).await;
             // Built as the function's binary builds it: only the senders its
             // endpoint declares (a send it did not declare fails the flow).
-            let needs = shared::http::endpoints::needs(route_for(&function.binary).endpoint);
-            let senders = shared::config::Senders {
-                mailer: needs.email.then_some(shared::config::ses_mailer as shared::config::MailerFactory),
-                texter: needs.sms.then_some(shared::config::sns_texter as shared::config::TexterFactory),
+            // publish-events, which no route serves, sends nothing.
+            let senders = match function.binary.as_str() {
+                "publish-events" => shared::config::Senders::NONE,
+                binary => {
+                    let needs = shared::http::endpoints::needs(route_for(binary).endpoint);
+                    shared::config::Senders {
+                        mailer: needs.email.then_some(shared::config::ses_mailer as shared::config::MailerFactory),
+                        texter: needs.sms.then_some(shared::config::sns_texter as shared::config::TexterFactory),
+                    }
+                }
             };
             // The SDK configured as a deployed function configures it: from
             // what Lambda puts in its environment (region, the role's keys).
@@ -519,6 +564,7 @@ impl Stack {
             ]);
             let sdk = shared::config::lambda_sdk_config_from(move |name| lambda.get(name).cloned())
                 .expect("the lean configuration from Lambda's environment");
+            let role_sdk = sdk.clone();
             let mut app = match config.build_app_for(Some(&sdk), clock.clone(), senders).await {
                 Ok(app) => app,
                 // A cold start that fails: the function answers nothing.
@@ -553,6 +599,10 @@ impl Stack {
             });
             app.mailer = senders.clone();
             app.texter = senders;
+            if function.binary == "publish-events" {
+                publisher = Some((Arc::new(app), role_sdk));
+                continue;
+            }
             apps.insert(function.binary.clone(), Arc::new(app));
         }
 
@@ -633,6 +683,11 @@ impl Stack {
             tenant_id: tenant.id.clone(),
             phone_tenant_id: phone_first.id.clone(),
             admin_store,
+            table,
+            publisher,
+            bus,
+            observer_queue,
+            dead_letter_queue,
             http: reqwest::Client::new(),
             _server: server,
         }
@@ -1340,6 +1395,117 @@ async fn back_office_flows(stack: &Stack) {
     assert_eq!(one.status, StatusCode::OK, "{}", one.body);
 }
 
+/// publish-events under its role: as Lambda's poller (with the function's
+/// role) it reads the table's stream, where the flows before left their
+/// events; its handler puts them on the bus (the test's rule hands them to
+/// a queue) and reads each tenant for its webhook; and as the event source
+/// mapping's OnFailure destination, a batch's place goes to the dead-letter
+/// queue.
+async fn event_flows(stack: &Stack) -> shared::stream::Outcome {
+    let binary = "publish-events";
+    let Some((app, sdk)) = &stack.publisher else {
+        panic!("publish-events did not start; refused: {:?}", stack.denials());
+    };
+    let use_of = |action: &str| stack.used.lock().unwrap().insert((binary.to_owned(), action.to_owned()));
+    let streams = aws_sdk_dynamodbstreams::Client::new(sdk);
+    let listed = match streams.list_streams().table_name(&stack.table).send().await {
+        Ok(listed) => listed,
+        Err(err) => {
+            let message = aws_sdk_dynamodbstreams::error::DisplayErrorContext(err).to_string();
+            note_denial(&stack.denials, binary, &message);
+            return Default::default();
+        }
+    };
+    use_of("dynamodb:ListStreams");
+    let stream_arn = listed.streams().first().and_then(|s| s.stream_arn()).expect("the table's stream").to_owned();
+    let records = match poll(&streams, &stream_arn).await {
+        Ok(records) => records,
+        Err((action, message)) => {
+            note_denial(&stack.denials, binary, &message);
+            panic!("{action}: {message}");
+        }
+    };
+    for action in ["DescribeStream", "GetShardIterator", "GetRecords"] {
+        use_of(&format!("dynamodb:{action}"));
+    }
+    let bus = shared::adapters::eventbridge::EventBus::new(aws_sdk_eventbridge::Client::new(sdk), &stack.bus);
+    let outcome = shared::stream::handle(app, Some(&bus), &records).await;
+    for reason in &outcome.reasons {
+        note_denial(&stack.denials, binary, reason);
+    }
+    if outcome.failed.is_empty() {
+        use_of("events:PutEvents");
+    }
+    stack.deployed.served.lock().unwrap().insert(binary.to_owned());
+
+    let place = json!({ "DDBStreamBatchInfo": { "streamArn": stream_arn, "shardId": "shardId-1",
+                        "startSequenceNumber": "1", "endSequenceNumber": "2", "batchSize": 2 } });
+    let sent = aws_sdk_sqs::Client::new(sdk)
+        .send_message()
+        .queue_url(&stack.dead_letter_queue)
+        .message_body(place.to_string())
+        .send()
+        .await;
+    match sent {
+        Ok(_) => {
+            use_of("sqs:SendMessage");
+        }
+        Err(err) => note_denial(&stack.denials, binary, &aws_sdk_sqs::error::DisplayErrorContext(err).to_string()),
+    }
+    outcome
+}
+
+/// The event types the bus's rule delivered to the observer's queue.
+async fn seen_on_the_bus(stack: &Stack) -> BTreeSet<String> {
+    let (admin, _) = admin_sdk().await;
+    let sqs = aws_sdk_sqs::Client::new(&admin);
+    let mut types = BTreeSet::new();
+    loop {
+        let seen = (sqs.receive_message().queue_url(&stack.observer_queue).max_number_of_messages(10).send().await)
+            .expect("the observer's queue");
+        if seen.messages().is_empty() {
+            return types;
+        }
+        for message in seen.messages() {
+            let event: Value = serde_json::from_str(message.body().unwrap_or("null")).expect("JSON");
+            types.insert(event["detail-type"].as_str().unwrap_or_default().to_owned());
+        }
+    }
+}
+
+/// Every record of the stream `stream_arn`, as Lambda hands them over.
+async fn poll(
+    streams: &aws_sdk_dynamodbstreams::Client,
+    stream_arn: &str,
+) -> Result<Vec<aws_lambda_events::event::dynamodb::EventRecord>, (&'static str, String)> {
+    use aws_sdk_dynamodbstreams::error::DisplayErrorContext;
+    let fail = |action| move |e: String| (action, e);
+    let described = (streams.describe_stream().stream_arn(stream_arn).send().await)
+        .map_err(|e| fail("DescribeStream")(DisplayErrorContext(e).to_string()))?;
+    let mut records = Vec::new();
+    for shard in described.stream_description().map(|d| d.shards().to_vec()).unwrap_or_default() {
+        let iterator = streams
+            .get_shard_iterator()
+            .stream_arn(stream_arn)
+            .shard_id(shard.shard_id().unwrap_or_default())
+            .shard_iterator_type(aws_sdk_dynamodbstreams::types::ShardIteratorType::TrimHorizon)
+            .send()
+            .await
+            .map_err(|e| fail("GetShardIterator")(DisplayErrorContext(e).to_string()))?;
+        let mut next = iterator.shard_iterator().map(str::to_owned);
+        while let Some(position) = next.take() {
+            let page = (streams.get_records().shard_iterator(position).send().await)
+                .map_err(|e| fail("GetRecords")(DisplayErrorContext(e).to_string()))?;
+            if page.records().is_empty() {
+                break;
+            }
+            records.extend(page.records().iter().map(|r| registrar::redrive::lambda_record(r, stream_arn)));
+            next = page.next_shard_iterator().map(str::to_owned);
+        }
+    }
+    Ok(records)
+}
+
 fn rand_digits() -> u32 {
     let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
     nanos % 10_000_000
@@ -1359,6 +1525,13 @@ async fn every_function_runs_its_flows_under_its_own_policy() {
     service_owner_flows(&stack).await;
     // Last: it moves the clock by a day.
     session_flows(&stack).await;
+    // After every other: their events are in the stream.
+    let published = event_flows(&stack).await;
+    assert!(published.published >= 20 && published.failed.is_empty(), "the flows' events: {published:?}");
+    let types = seen_on_the_bus(&stack).await;
+    for expected in ["user.created", "user.signed_in", "password.changed", "sessions.revoked"] {
+        assert!(types.contains(expected), "{expected} on the bus: {types:?}");
+    }
     assert_eq!(stack.denials(), BTreeSet::new(), "AWS refused these (function, action) pairs");
 
     // Least privilege: every action a policy allows was used by its flows.
@@ -1479,4 +1652,22 @@ async fn a_missing_action_inside_a_transaction_or_for_sms_is_reported() {
 fn sign_up(email: &str) -> Value {
     json!({ "email": email, "password": PASSWORD, "first_name": "Neg", "last_name": "Ative",
             "terms_accepted": true, "privacy_policy_accepted": true })
+}
+
+/// publish-events' actions are enforced too: without PutEvents the bus
+/// refuses its events (each reported failed, for the stream to retry),
+/// without SendMessage no batch's place reaches the dead-letter queue.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn publish_events_is_refused_what_its_policy_does_not_allow() {
+    let template = without(&template(), "publish-events", "events:PutEvents");
+    let template = without(&template, "publish-events", "sqs:SendMessage");
+    let stack = Stack::up(&template).await;
+    stack.admin_user("ev.neg", json!({})).await;
+    let outcome = event_flows(&stack).await;
+    assert_eq!((outcome.published, outcome.failed.len()), (0, 1), "{outcome:?}");
+    let expected = BTreeSet::from([
+        ("publish-events".to_owned(), "events:PutEvents".to_owned()),
+        ("publish-events".to_owned(), "sqs:SendMessage".to_owned()),
+    ]);
+    assert_eq!(stack.denials(), expected);
 }

@@ -28,7 +28,10 @@ fn route_table_and_template_agree() {
     for (name, resource) in functions(&template) {
         assert_eq!(resource["Metadata"]["BuildMethod"], "rust-cargolambda", "{name}");
         let binary = resource["Metadata"]["BuildProperties"]["Binary"].as_str().expect("Binary").to_owned();
-        for (_, event) in resource["Properties"]["Events"].as_mapping().expect("Events") {
+        let events = resource["Properties"]["Events"].as_mapping();
+        // The one function no route serves: the table's stream invokes it.
+        assert_eq!(events.is_none(), binary == "publish-events", "{name}: its events");
+        for (_, event) in events.into_iter().flatten() {
             assert_eq!(event["Type"], "HttpApi", "{name}");
             let method = event["Properties"]["Method"].as_str().unwrap().to_uppercase();
             let path = event["Properties"]["Path"].as_str().unwrap().to_owned();
@@ -78,7 +81,17 @@ fn every_statement_is_scoped_to_its_resource() {
                 let allow = statement["Effect"] == "Allow";
                 for action in &actions {
                     let expected = match (allow, action.split_once(':').map(|(service, _)| service)) {
+                        // Lambda's poller reads the stream with the function's role.
+                        (true, _)
+                            if ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"]
+                                .contains(action) =>
+                        {
+                            "!GetAtt Table.StreamArn"
+                        }
+                        (true, _) if *action == "dynamodb:ListStreams" => "'*'",
                         (true, Some("dynamodb")) => "!GetAtt Table.Arn",
+                        (true, Some("events")) => "!GetAtt EventBus.Arn",
+                        (true, Some("sqs")) => "!GetAtt EventsDeadLetterQueue.Arn",
                         (true, Some("ses")) => ":identity/*",
                         // A batch read has no resource-level permission;
                         // each secret in it needs its GetSecretValue.
@@ -161,6 +174,7 @@ fn secrets_live_in_secrets_manager_not_in_the_environment() {
         ("CodeKeySecret", &names.code_key),
         ("SigningKeysSecret", &names.signing_keys),
         ("PublicKeysSecret", &names.public_keys),
+        ("WebhookSecret", &names.webhook_secret),
     ] {
         let secret = &template["Resources"][resource];
         assert_eq!(secret["Type"], "AWS::SecretsManager::Secret", "{resource}");
@@ -172,7 +186,10 @@ fn secrets_live_in_secrets_manager_not_in_the_environment() {
         for (variable, value) in environment["Variables"].as_mapping().into_iter().flatten() {
             let variable = variable.as_str().unwrap();
             let value = serde_norway::to_string(value).unwrap();
-            assert!(!["REGISTRAR_CODE_PEPPER", "REGISTRAR_SIGNING_KEYS"].contains(&variable), "{name}: {variable}");
+            assert!(
+                !["REGISTRAR_CODE_PEPPER", "REGISTRAR_SIGNING_KEYS", "REGISTRAR_WEBHOOK_SECRET"].contains(&variable),
+                "{name}: {variable}"
+            );
             if variable.ends_with("_SECRET") {
                 assert!(value.contains("!Ref") && value.contains("Secret"), "{name}: {variable} names a secret");
             }
@@ -250,4 +267,48 @@ fn samconfig_holds_every_parameter_with_a_default() {
         .map(|(name, _)| name.as_str().unwrap())
         .collect();
     assert_eq!(required, ["EmailFrom", "Issuer"], "the non-guided deploy of docs/operations.md adds these two");
+}
+
+/// The outbox's deployed deliverer: the table's stream of new images, of
+/// which only new event items reach publish-events; a record it reports
+/// failed is retried (the batch split around it), then its position goes
+/// to the dead-letter queue. Every function that calls hooks reads the
+/// webhook secret.
+#[test]
+fn the_stream_feeds_publish_events_with_retries_and_a_dead_letter_queue() {
+    let template = template();
+    let resources = &template["Resources"];
+    assert_eq!(resources["Table"]["Properties"]["StreamSpecification"]["StreamViewType"], "NEW_IMAGE");
+    let mappings: Vec<&Value> =
+        resources.as_mapping().unwrap().values().filter(|r| r["Type"] == "AWS::Lambda::EventSourceMapping").collect();
+    assert_eq!(mappings.len(), 1, "one mapping: the stream's");
+    let mapping = &mappings[0]["Properties"];
+    let text = |value: &Value| serde_norway::to_string(value).unwrap().trim().to_owned();
+    assert_eq!(text(&mapping["FunctionName"]), "!Ref PublishEventsFunction");
+    assert_eq!(text(&mapping["EventSourceArn"]), "!GetAtt Table.StreamArn");
+    assert_eq!(mapping["FunctionResponseTypes"][0], "ReportBatchItemFailures");
+    assert_eq!(mapping["BisectBatchOnFunctionError"], true);
+    assert!(mapping["MaximumRetryAttempts"].as_u64().is_some_and(|n| (1..=100).contains(&n)));
+    assert_eq!(text(&mapping["DestinationConfig"]["OnFailure"]["Destination"]), "!GetAtt EventsDeadLetterQueue.Arn");
+    let pattern: serde_json::Value =
+        serde_json::from_str(mapping["FilterCriteria"]["Filters"][0]["Pattern"].as_str().unwrap()).unwrap();
+    assert_eq!(pattern["eventName"], serde_json::json!(["INSERT"]));
+    assert_eq!(pattern["dynamodb"]["Keys"]["pk"]["S"][0]["prefix"], "EVENT#");
+    assert_eq!(resources["EventBus"]["Type"], "AWS::Events::EventBus");
+    assert_eq!(resources["EventsDeadLetterQueue"]["Type"], "AWS::SQS::Queue");
+    let publisher = &resources["PublishEventsFunction"]["Properties"]["Environment"]["Variables"];
+    assert_eq!(text(&publisher["REGISTRAR_EVENT_BUS"]), "!GetAtt EventBus.Arn");
+    // Who calls hooks: pre_sign_up, user_migration, and every function that
+    // issues tokens (pre_token).
+    for (name, resource) in functions(&template) {
+        let variables = &resource["Properties"]["Environment"]["Variables"];
+        let binary = resource["Metadata"]["BuildProperties"]["Binary"].as_str().unwrap();
+        let calls_hooks = !variables["REGISTRAR_SIGNING_KEYS_SECRET"].is_null()
+            || ["start-registration", "create-user", "forgot-password", "publish-events"].contains(&binary);
+        assert_eq!(
+            !variables["REGISTRAR_WEBHOOK_KEY_SECRET"].is_null(),
+            calls_hooks,
+            "{name}: reads the webhook secret where it calls hooks or delivers events"
+        );
+    }
 }

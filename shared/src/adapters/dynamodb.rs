@@ -203,6 +203,14 @@ impl DynamoStore {
             .attribute_definitions(attr("sk")?)
             .key_schema(key("pk", KeyType::Hash)?)
             .key_schema(key("sk", KeyType::Range)?)
+            // As the template's: the outbox's event items reach publish-events.
+            .stream_specification(
+                aws_sdk_dynamodb::types::StreamSpecification::builder()
+                    .stream_enabled(true)
+                    .stream_view_type(aws_sdk_dynamodb::types::StreamViewType::NewImage)
+                    .build()
+                    .map_err(|e| StoreError::Unavailable(e.to_string()))?,
+            )
             .send()
             .await;
         if let Err(err) = created {

@@ -4,6 +4,7 @@
 pub mod contract;
 pub mod dynamodb;
 pub mod event_feed;
+pub mod eventbridge;
 #[cfg(any(test, feature = "test-support"))]
 pub mod faulty;
 pub mod memory;

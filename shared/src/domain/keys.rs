@@ -21,16 +21,19 @@ pub struct SecretNames {
     pub public_keys: String,
     /// The key of the one-time-code hashes and refresh-token successors.
     pub code_key: String,
+    /// What hook calls and event deliveries are signed with.
+    pub webhook_secret: String,
 }
 
 impl SecretNames {
     /// The secrets of the SAM stack `stack`: `<stack>/signing-keys`,
-    /// `<stack>/public-keys` and `<stack>/code-key`.
+    /// `<stack>/public-keys`, `<stack>/code-key` and `<stack>/webhook-secret`.
     pub fn of_stack(stack: &str) -> Self {
         Self {
             signing_keys: format!("{stack}/signing-keys"),
             public_keys: format!("{stack}/public-keys"),
             code_key: format!("{stack}/code-key"),
+            webhook_secret: format!("{stack}/webhook-secret"),
         }
     }
 }
@@ -215,5 +218,6 @@ mod tests {
         assert_eq!(names.signing_keys, "registrar/signing-keys");
         assert_eq!(names.public_keys, "registrar/public-keys");
         assert_eq!(names.code_key, "registrar/code-key");
+        assert_eq!(names.webhook_secret, "registrar/webhook-secret");
     }
 }
