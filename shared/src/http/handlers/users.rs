@@ -537,7 +537,19 @@ impl FieldKind for ImportList {
         }
     }
     fn schema() -> Value {
-        json!({ "type": "array", "maxItems": users::IMPORT_BATCH, "items": ImportUserBody::schema() })
+        // Each user is checked on its own, and one that does not match is
+        // reported in the answer's `results`, never refusing the call: the
+        // array takes any objects; what each should hold is `x-item`.
+        json!({
+            "type": "array",
+            "maxItems": users::IMPORT_BATCH,
+            "items": {
+                "type": "object",
+                "description": "A user as `x-item` describes it (a back-office creation with `password_hash`); one \
+                                that does not match is refused in `results`, the others are imported.",
+                "x-item": ImportUserBody::schema(),
+            },
+        })
     }
 }
 
