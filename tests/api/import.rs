@@ -160,8 +160,9 @@ async fn every_format_signs_in_and_becomes_argon2id(api: Api) {
 }
 
 /// Only an admin token imports (not a signed-in back-office user); more
-/// than 100 users is refused whole; a Firebase hash without the project
-/// is `unsupported_hash`; a closed status is refused.
+/// than 100 users, or a user that is not an object, is refused whole; a
+/// Firebase hash without the project is `unsupported_hash`; a closed status
+/// is refused.
 async fn the_batch_is_bounded_and_admin_only(api: Api) {
     let hashes = foreign_hashes();
     let bcrypt = hashes["bcrypt_2b"].as_str().unwrap();
@@ -179,6 +180,11 @@ async fn the_batch_is_bounded_and_admin_only(api: Api) {
     let many: Vec<Value> = (0..101).map(|i| person(&format!("u{i}@import.example"), bcrypt)).collect();
     let refused = api.import(&api.app.admin_token, json!({ "users": many })).await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.body);
+    // A user that is not an object refuses the call, naming its place.
+    let shapeless = api.import(&api.app.admin_token, json!({ "users": [person("x@import.example", bcrypt), 7] })).await;
+    assert_eq!(shapeless.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", shapeless.body);
+    assert_eq!(shapeless.body["errors"][0]["field"], "users.1", "{}", shapeless.body);
+    assert_eq!(shapeless.body["errors"][0]["code"], "wrong_type", "{}", shapeless.body);
     let mut firebase = person("fb@import.example", hashes["firebase"].as_str().unwrap());
     firebase["password_salt"] = hashes["firebase_salt"].clone();
     let mut closed = person("closed@import.example", bcrypt);

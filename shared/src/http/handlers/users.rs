@@ -525,7 +525,17 @@ impl FieldKind for ImportList {
     type Out = Vec<Value>;
     fn read(f: &mut Fields, name: &str, _: &Cx) -> Option<Vec<Value>> {
         match f.raw(name) {
-            Some(Value::Array(list)) if list.len() <= users::IMPORT_BATCH => Some(list),
+            Some(Value::Array(list)) if list.len() <= users::IMPORT_BATCH => {
+                // A user that is not an object at all breaks the documented
+                // shape and refuses the call; an object whose fields do not
+                // match is refused in `results` alone.
+                let before = f.errors.len();
+                for (index, _) in list.iter().enumerate().filter(|(_, user)| !user.is_object()) {
+                    f.errors
+                        .push(FieldError::new(format!("{name}.{index}"), "wrong_type").with_text("expected", "object"));
+                }
+                (f.errors.len() == before).then_some(list)
+            }
             Some(Value::Array(_)) => {
                 f.errors.push(FieldError::new(name, "too_many").with("max", users::IMPORT_BATCH as i64));
                 None
@@ -539,7 +549,8 @@ impl FieldKind for ImportList {
     fn schema() -> Value {
         // Each user is checked on its own, and one that does not match is
         // reported in the answer's `results`, never refusing the call: the
-        // array takes any objects; what each should hold is `x-item`.
+        // array takes any objects (anything else refuses the call); what
+        // each should hold is `x-item`.
         json!({
             "type": "array",
             "maxItems": users::IMPORT_BATCH,
