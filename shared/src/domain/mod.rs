@@ -17,6 +17,7 @@ pub mod keys;
 pub mod limits;
 pub mod me;
 pub mod migration;
+pub mod oauth;
 pub mod paging;
 pub mod passkeys;
 pub mod password;

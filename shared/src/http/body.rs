@@ -633,7 +633,7 @@ macro_rules! body {
             /// The request's body, read whole: every field error at once (a
             /// field the body does not have is one), or the complete body.
             pub fn parse(ctx: &$crate::http::context::Ctx<'_>) -> Result<Self, $crate::http::problem::Problem> {
-                let mut f = $crate::http::input::Fields::parse(ctx.body)?;
+                let mut f = $crate::http::input::Fields::of_request(ctx)?;
                 let read = Self::read(&mut f, &$crate::http::body::Cx::of(ctx));
                 Self::complete(f, read)
             }

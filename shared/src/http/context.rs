@@ -25,6 +25,9 @@ pub struct Ctx<'a> {
     pub headers: &'a HeaderMap,
     pub params: Params,
     pub body: &'a [u8],
+    /// The body is a form (`application/x-www-form-urlencoded`; routes with
+    /// [`Auth::Client`] only), not JSON.
+    pub form: bool,
     /// The caller's tenant (routes with [`Auth::ApiKey`] or [`Auth::Bearer`]).
     pub tenant: Option<Tenant>,
     /// The signed-in user (routes with [`Auth::Bearer`]).
@@ -167,13 +170,22 @@ fn body_bytes(body: &Body) -> &[u8] {
     }
 }
 
-fn is_json(headers: &HeaderMap) -> bool {
+/// The media type of the body, lower-cased, without parameters.
+fn media_type(headers: &HeaderMap) -> Option<String> {
     headers
         .get(::http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split(';').next())
         .map(|v| v.trim().to_ascii_lowercase())
+}
+
+fn is_json(headers: &HeaderMap) -> bool {
+    media_type(headers)
         .is_some_and(|v| v == "application/json" || (v.starts_with("application/") && v.ends_with("+json")))
+}
+
+fn is_form(headers: &HeaderMap) -> bool {
+    media_type(headers).is_some_and(|v| v == "application/x-www-form-urlencoded")
 }
 
 /// The 405 problem, naming the method the path takes.
@@ -206,7 +218,7 @@ pub async fn prepare<'a>(
     }
     let headers = request.headers();
     let (tenant, partner_id) = match route.auth {
-        Auth::None => (None, None),
+        Auth::None | Auth::Client => (None, None),
         _ => {
             let (tenant, partner_id) = authenticate(app, headers).await?;
             (Some(tenant), partner_id)
@@ -223,7 +235,8 @@ pub async fn prepare<'a>(
         (Auth::Bearer, Some(tenant)) => Some(bearer(app, headers, tenant).await?),
         _ => None,
     };
-    if !body.is_empty() && !is_json(headers) {
+    let form = route.auth == Auth::Client && is_form(headers);
+    if !body.is_empty() && !is_json(headers) && !form {
         return Err(Problem::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"));
     }
     let client_ip = client_ip(request);
@@ -238,7 +251,21 @@ pub async fn prepare<'a>(
         (Auth::Admin, Some(tenant)) => Some(admin_actor(app, headers, tenant).await?),
         _ => None,
     };
-    Ok(Ctx { app, lang, request_id, headers, params, body, tenant, principal, client_ip, partner_id, actor, query })
+    Ok(Ctx {
+        app,
+        lang,
+        request_id,
+        headers,
+        params,
+        body,
+        form,
+        tenant,
+        principal,
+        client_ip,
+        partner_id,
+        actor,
+        query,
+    })
 }
 
 async fn authenticate(app: &App, headers: &HeaderMap) -> Result<(Tenant, Option<String>), Problem> {

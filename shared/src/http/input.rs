@@ -33,6 +33,26 @@ impl Fields {
         }
     }
 
+    /// Parses a form body (`application/x-www-form-urlencoded`) as an
+    /// object of strings. A name given twice is refused (RFC 6749 §3.1:
+    /// parameters are sent at most once), as a JSON object's would be
+    /// ambiguous.
+    pub fn parse_form(body: &[u8]) -> Result<Self, Problem> {
+        let mut map = Map::new();
+        let mut errors = Vec::new();
+        for (name, value) in form_urlencoded::parse(body).filter(|(name, _)| !name.is_empty()) {
+            if map.insert(name.to_string(), Value::String(value.into_owned())).is_some() {
+                errors.push(FieldError::new(name.as_ref(), "duplicate"));
+            }
+        }
+        if errors.is_empty() { Ok(Self { map, errors, refusal: None }) } else { Err(Problem::validation(errors)) }
+    }
+
+    /// The body of `ctx`: a form, or one JSON object.
+    pub fn of_request(ctx: &super::context::Ctx<'_>) -> Result<Self, Problem> {
+        if ctx.form { Self::parse_form(ctx.body) } else { Self::parse(ctx.body) }
+    }
+
     /// One JSON object already parsed (an element of a batch).
     pub fn of(map: Map<String, Value>) -> Self {
         Self { map, errors: Vec::new(), refusal: None }

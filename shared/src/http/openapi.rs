@@ -397,7 +397,7 @@ fn path_item_operation(route: &Route, generator: &mut SchemaGenerator) -> Value 
         parameters.push(json!({ "name": "refresh_token", "in": "cookie", "schema": { "type": "string" } }));
     }
     let security = match route.auth {
-        Auth::None => json!([]),
+        Auth::None | Auth::Client => json!([]),
         Auth::ApiKey => json!([{ "ApiKey": [] }]),
         Auth::Bearer | Auth::Admin => json!([{ "ApiKey": [], "Bearer": [] }]),
     };
@@ -413,8 +413,12 @@ fn path_item_operation(route: &Route, generator: &mut SchemaGenerator) -> Value 
         responses.insert(status.to_string(), success);
     }
     let mut statuses: Vec<u16> = route.problems.to_vec();
-    if route.auth != Auth::None {
-        statuses.extend([401, 503]);
+    match route.auth {
+        Auth::None => {}
+        // The handler checks the client or token itself (its row lists its
+        // 401); the store may still fail.
+        Auth::Client => statuses.push(503),
+        Auth::ApiKey | Auth::Bearer | Auth::Admin => statuses.extend([401, 503]),
     }
     if op.device {
         // No X-Device-ID: 400 `device_required`.

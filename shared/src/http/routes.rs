@@ -21,6 +21,12 @@ pub enum Auth {
     /// A valid `X-API-Key` and either an admin token of that tenant or the
     /// access token of an active user (what they may do follows their type).
     Admin,
+    /// No API key: an OpenID Connect route (`/oauth2/…`, docs/openid.md),
+    /// whose tenant comes from the client (`client_id`) or the token the
+    /// request presents, which its handler checks. Its body may be a form
+    /// (`application/x-www-form-urlencoded`), as browsers and OAuth clients
+    /// send.
+    Client,
 }
 
 /// One row of the route table.

@@ -63,10 +63,17 @@ impl<T: Answer> Reply<T> {
         Reply { status: self.status, headers: self.headers, body: f(self.body) }
     }
 
-    /// The HTTP response: the body as JSON (none for a 204).
+    /// The HTTP response: the body as JSON (none for a 204 or a redirect;
+    /// the text itself for a [`Reply::page`] or [`Reply::text`]).
     pub fn into_response(self) -> Response<Body> {
-        let mut response = if self.status == StatusCode::NO_CONTENT {
+        let mut response = if self.status == StatusCode::NO_CONTENT || self.status.is_redirection() {
             Response::new(Body::Empty)
+        } else if self.headers.contains_key(::http::header::CONTENT_TYPE) {
+            // A page or text, whose body is a string: sent as it is.
+            match serde_json::to_value(&self.body) {
+                Ok(serde_json::Value::String(text)) => Response::new(Body::Text(text)),
+                _ => Response::new(Body::Text(serde_json::to_string(&self.body).unwrap_or_default())),
+            }
         } else {
             let mut response = Response::new(Body::Text(serde_json::to_string(&self.body).unwrap_or_default()));
             response.headers_mut().insert(::http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
@@ -81,6 +88,36 @@ impl<T: Answer> Reply<T> {
             }
         }
         response
+    }
+}
+
+impl Reply<String> {
+    /// A server-rendered page (`text/html`), as the hosted pages answer:
+    /// the document is sent as it is, never framed (`frame-ancestors
+    /// 'none'`), with no script but the page's own (`script_hash`, the CSP
+    /// hash source of its inline script, when it has one).
+    pub fn page(status: StatusCode, html: String, script_hash: Option<&str>) -> Self {
+        let script = script_hash.map_or_else(|| "'none'".to_owned(), |hash| format!("'{hash}'"));
+        let csp = format!(
+            "default-src 'none'; script-src {script}; style-src 'self' 'unsafe-inline'; img-src 'self' https: data:; \
+             form-action 'self'; base-uri 'none'; frame-ancestors 'none'; connect-src 'self'"
+        );
+        let mut reply = Self::new(status, html)
+            .header(::http::header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"))
+            .header(::http::header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+        if let Ok(value) = HeaderValue::from_str(&csp) {
+            reply = reply.header(::http::header::CONTENT_SECURITY_POLICY, value);
+        }
+        reply
+    }
+
+    /// A redirect (`302 Found` or `303 See Other`) to `location`, with no
+    /// body. A location that is not a valid header value is a 500 nowhere:
+    /// it is refused before (redirect URIs are registered, exact strings).
+    pub fn redirect(status: StatusCode, location: &str) -> Result<Self, super::super::problem::Problem> {
+        let value = HeaderValue::from_str(location)
+            .map_err(|_| super::super::problem::Problem::new(StatusCode::BAD_REQUEST, "invalid_redirect"))?;
+        Ok(Self::new(status, String::new()).header(::http::header::LOCATION, value))
     }
 }
 
