@@ -9,11 +9,19 @@
 //! handler (`shared::stream::handle`: the bus and the webhooks), and
 //! deletes each message whose records were all published; the others stay
 //! for a later run.
+//!
+//! Once the stream no longer holds a batch (after 24 hours, or when the
+//! stream was replaced), its events are still in the table for a week:
+//! the redrive publishes again every event that occurred while the batch
+//! arrived (the message's `approximateArrivalOf…Record`, widened by a
+//! minute each side). That may repeat events that were delivered; each
+//! keeps its id, as at-least-once promises.
 
 use aws_sdk_dynamodbstreams::Client as Streams;
 use aws_sdk_dynamodbstreams::error::DisplayErrorContext;
 use aws_sdk_dynamodbstreams::types::{AttributeValue, Record, ShardIteratorType};
 use aws_sdk_sqs::Client as Sqs;
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use shared::adapters::eventbridge::EventBus;
@@ -30,6 +38,25 @@ pub struct BatchInfo {
     pub stream_arn: String,
     #[serde(default)]
     pub batch_size: u64,
+    /// When the batch's first and last records reached the stream.
+    #[serde(default)]
+    pub approximate_arrival_of_first_record: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub approximate_arrival_of_last_record: Option<DateTime<Utc>>,
+}
+
+/// How far around a batch's arrival the table's events are published again.
+const ARRIVAL_SLACK_SECS: i64 = 60;
+
+impl BatchInfo {
+    /// The instants whose events the table is read for, when the message
+    /// says when its batch arrived.
+    pub fn window(&self) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
+        let first = self.approximate_arrival_of_first_record?;
+        let last = self.approximate_arrival_of_last_record.unwrap_or(first).max(first);
+        let slack = chrono::Duration::seconds(ARRIVAL_SLACK_SECS);
+        Some((first - slack, last + slack))
+    }
 }
 
 #[derive(Deserialize)]
@@ -132,6 +159,23 @@ pub async fn read_batch(
     Ok(records)
 }
 
+/// Publishes again every event of the table that occurred while `batch`
+/// arrived: how many were published and how many failed.
+async fn from_table(app: &App, bus: &EventBus, batch: &BatchInfo) -> Result<(usize, usize), String> {
+    let (from, to) = batch.window().ok_or("the message does not say when its batch arrived")?;
+    let events = shared::domain::events::stored_between(app, from, to)
+        .await
+        .map_err(|e| format!("reading the table's events: {e}"))?;
+    if events.is_empty() {
+        // A batch is never empty: its events are gone (a week) or it
+        // arrived outside the window; keep the message for a look.
+        return Err(format!("the table holds no event from {from} to {to}"));
+    }
+    let undone = shared::stream::publish_everywhere(app, Some(bus), &events).await;
+    let failed = events.iter().filter(|e| undone.iter().any(|u| u.event_id == e.id)).count();
+    Ok((events.len() - failed, failed))
+}
+
 /// What a redrive did.
 #[derive(Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Summary {
@@ -141,6 +185,9 @@ pub struct Summary {
     pub published: usize,
     /// Messages deleted: every event of their batch published.
     pub redriven: usize,
+    /// Of those, the batches no longer in the stream, whose events were
+    /// read from the table.
+    pub from_table: usize,
     /// Messages left in the queue (an event failed again, the records are
     /// no longer in the stream, or the message is not a stream's), each
     /// with why.
@@ -183,23 +230,27 @@ pub async fn redrive(
                     continue;
                 }
             };
-            let records = match read_batch(streams, &batch).await {
-                Ok(records) => records,
-                Err(reason) => {
-                    summary.kept.push(format!("{id}: {reason}"));
-                    continue;
+            let (published, failed) = match read_batch(streams, &batch).await {
+                Ok(records) if !records.is_empty() => {
+                    let outcome = shared::stream::handle(app, Some(bus), &records).await;
+                    (outcome.published, outcome.failed.len())
                 }
+                // Gone from the stream: the table still holds its events.
+                gone => match from_table(app, bus, &batch).await {
+                    Ok(done) => {
+                        summary.from_table += usize::from(done.1 == 0);
+                        done
+                    }
+                    Err(reason) => {
+                        let stream = gone.err().unwrap_or_else(|| "no longer in the stream (kept 24 hours)".into());
+                        summary.kept.push(format!("{id}: {stream}; {reason}"));
+                        continue;
+                    }
+                },
             };
-            if records.is_empty() {
-                let reason = "its records are no longer in the stream (kept 24 hours); the event items stay in the \
-                              table for 7 days";
-                summary.kept.push(format!("{id}: {reason}"));
-                continue;
-            }
-            let outcome = shared::stream::handle(app, Some(bus), &records).await;
-            summary.published += outcome.published;
-            if !outcome.failed.is_empty() {
-                summary.kept.push(format!("{id}: {} of its events failed again", outcome.failed.len()));
+            summary.published += published;
+            if failed > 0 {
+                summary.kept.push(format!("{id}: {failed} of its events failed again"));
                 continue;
             }
             let receipt = message.receipt_handle().unwrap_or_default();
@@ -231,6 +282,11 @@ mod tests {
         assert_eq!(batch.shard_id, "shardId-000001");
         assert_eq!(batch.batch_size, 2);
         assert!(batch.stream_arn.ends_with("/stream/2026-12-07T00:00:00.000"));
+        let (from, to) = batch.window().expect("the message says when its batch arrived");
+        assert_eq!(
+            (from.to_rfc3339(), to.to_rfc3339()),
+            ("2026-12-07T08:59:00+00:00".into(), "2026-12-07T09:01:01+00:00".into())
+        );
         assert!(batch_of(r#"{"Records":[]}"#).is_err());
     }
 

@@ -19,7 +19,7 @@ use serde_json::Value;
 use crate::adapters::eventbridge::EventBus;
 use crate::app::App;
 use crate::config::{Config, ConfigError, Senders};
-use crate::domain::events::publish;
+use crate::domain::events::{Undelivered, publish};
 use crate::ports::{Item, Key};
 use crate::table::{EventRecord, Kind, decode_event};
 
@@ -87,11 +87,7 @@ pub async fn handle(app: &App, bus: Option<&EventBus>, records: &[StreamRecord])
         }
     }
     let batch: Vec<EventRecord> = events.iter().map(|(_, e)| e.clone()).collect();
-    let mut undone = match bus {
-        Some(bus) => bus.put(&batch).await,
-        None => Vec::new(),
-    };
-    undone.extend(publish(app, &batch).await);
+    let undone = publish_everywhere(app, bus, &batch).await;
     outcome.reasons.extend(undone.iter().map(|u| format!("{}: {}", u.event_id, u.reason)));
     for (sequence, event) in &events {
         if undone.iter().any(|u| u.event_id == event.id) {
@@ -101,6 +97,17 @@ pub async fn handle(app: &App, bus: Option<&EventBus>, records: &[StreamRecord])
         }
     }
     outcome
+}
+
+/// Puts `events` on the bus (when there is one) and delivers them to their
+/// tenants' webhooks: those not done, each with why.
+pub async fn publish_everywhere(app: &App, bus: Option<&EventBus>, events: &[EventRecord]) -> Vec<Undelivered> {
+    let mut undone = match bus {
+        Some(bus) => bus.put(events).await,
+        None => Vec::new(),
+    };
+    undone.extend(publish(app, events).await);
+    undone
 }
 
 /// The function's `main`: the app (no senders) and the bus once per cold

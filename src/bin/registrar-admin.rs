@@ -684,10 +684,11 @@ async fn redrive(
     let bus = shared::adapters::eventbridge::EventBus::new(aws_sdk_eventbridge::Client::new(&sdk), bus);
     let summary = registrar::redrive::redrive(&app, &bus, &streams, &sqs, &queue_url).await.map_err(Failure)?;
     let mut text = format!(
-        "{} batches read, {} events published, {} batches done and deleted, {} kept",
+        "{} batches read, {} events published, {} batches done and deleted ({} read from the table), {} kept",
         summary.batches,
         summary.published,
         summary.redriven,
+        summary.from_table,
         summary.kept.len()
     );
     for kept in &summary.kept {

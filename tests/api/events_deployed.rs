@@ -248,6 +248,49 @@ async fn the_redrive_publishes_a_dead_lettered_batch_and_keeps_what_it_cannot() 
     assert_eq!(received(&observed, 2).await.len(), 2, "and the bus had them");
 }
 
+/// A dead-lettered batch the stream no longer holds (after its 24 hours):
+/// the redrive publishes the table's events of when the batch arrived, and
+/// keeps a message that does not say when, or whose time holds no event.
+#[tokio::test]
+async fn the_redrive_reads_the_table_when_the_stream_no_longer_holds_a_batch() {
+    let sdk = common::moto_sdk();
+    let receiver = Receiver::start(0).await;
+    let (app, table, tenant) = deployed(&receiver).await;
+    let ids = change_with_events(&app, &tenant).await;
+    let streams = aws_sdk_dynamodbstreams::Client::new(&sdk);
+    let (shard, _) = stream_records(&streams, &table).await;
+    let observed = bus_to_queue(&sdk).await;
+    let dlq = queue(&observed.sqs, "dlq").await;
+    let now = app.clock.now();
+    let at = |seconds: i64| (now + chrono::Duration::seconds(seconds)).to_rfc3339();
+    let failure = |first: Option<String>, last: Option<String>| {
+        json!({
+            "version": "1.0", "timestamp": at(0),
+            "DDBStreamBatchInfo": {
+                // A shard the stream no longer has, as after its 24 hours.
+                "shardId": "shardId-00000000000000000000-gone", "streamArn": shard.stream_arn, "batchSize": 2,
+                "startSequenceNumber": "100", "endSequenceNumber": "200",
+                "approximateArrivalOfFirstRecord": first, "approximateArrivalOfLastRecord": last,
+            },
+        })
+        .to_string()
+    };
+    let bodies = [failure(Some(at(0)), Some(at(1))), failure(None, None), failure(Some(at(-7200)), Some(at(-7199)))];
+    for body in bodies {
+        observed.sqs.send_message().queue_url(&dlq).message_body(body).send().await.expect("dead letter");
+    }
+
+    let summary = registrar::redrive::redrive(&app, &observed.bus, &streams, &observed.sqs, &dlq).await.unwrap();
+    assert_eq!((summary.batches, summary.redriven, summary.from_table), (3, 1, 1), "{summary:?}");
+    assert_eq!(summary.published, 2, "{summary:?}");
+    assert_eq!(summary.kept.len(), 2, "no arrival, and an arrival without events: {summary:?}");
+    assert!(summary.kept.iter().any(|k| k.contains("does not say when")), "{summary:?}");
+    assert!(summary.kept.iter().any(|k| k.contains("holds no event")), "{summary:?}");
+    let accepted = receiver.wait_for("both events", |events| events.len() == 2).await;
+    assert_eq!(accepted.iter().map(|e| e["id"].as_str().unwrap().to_owned()).collect::<Vec<_>>(), ids);
+    assert_eq!(received(&observed, 2).await.len(), 2, "and the bus had them");
+}
+
 /// `events/streams/publish-events.json`, a batch as Lambda hands it to
 /// publish-events (its event source mapping's filter passes only INSERTs
 /// of event items), reads as the event it carries.

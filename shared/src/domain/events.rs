@@ -158,6 +158,37 @@ pub async fn publish(app: &App, events: &[EventRecord]) -> Vec<Undelivered> {
     undelivered
 }
 
+/// The events the table still holds (a week: `EVENT_TTL_SECS`) that
+/// occurred from `from` to `to`, every tenant's, in each tenant's time
+/// order: what the redrive publishes again once the stream (24 hours) no
+/// longer holds a dead-lettered batch's records.
+pub async fn stored_between(
+    app: &App,
+    from: chrono::DateTime<chrono::Utc>,
+    to: chrono::DateTime<chrono::Utc>,
+) -> Result<Vec<EventRecord>, Error> {
+    let store = app.store.as_ref();
+    let mut found = Vec::new();
+    for tenant in super::tenant::list_tenants(store).await? {
+        // Sort keys are `{occurred_at}#{id}`: every key of `from` or later
+        // sorts after `from` alone.
+        let partition = crate::table::events_of(&tenant.id);
+        let mut start = Some(crate::table::event_instant(from));
+        let last = crate::table::event_instant(to);
+        'pages: while let Some(after) = start.take() {
+            let page = store.query(&partition, "", false, Some(&after), 100).await?;
+            for item in page.items {
+                if item.key.sk.as_str() > format!("{last}~").as_str() {
+                    break 'pages;
+                }
+                found.push(crate::table::decode_event(item)?);
+            }
+            start = page.last_evaluated;
+        }
+    }
+    Ok(found)
+}
+
 /// How the local dispatcher waits between tries of an event: `first`, then
 /// twice as long each time, at most `max`.
 #[derive(Clone, Copy, Debug)]

@@ -41,15 +41,22 @@ impl EventRecord {
 impl Record for EventRecord {
     /// `EVENT#{tenant}` / `{occurred_at}#{id}`: a tenant's events in time order.
     fn key(&self) -> Key {
-        Key::new(
-            format!("EVENT#{}", self.tenant),
-            format!("{}#{}", self.occurred_at.format("%Y%m%dT%H%M%S%.6fZ"), self.id),
-        )
+        Key::new(events_of(&self.tenant), format!("{}#{}", event_instant(self.occurred_at), self.id))
     }
 
     fn expires_at(&self) -> Option<i64> {
         Some(self.occurred_at.timestamp() + EVENT_TTL_SECS)
     }
+}
+
+/// The partition of a tenant's events.
+pub fn events_of(tenant_id: &str) -> String {
+    format!("EVENT#{tenant_id}")
+}
+
+/// An instant as an event's sort key begins with it (sorting as time does).
+pub fn event_instant(at: DateTime<Utc>) -> String {
+    at.format("%Y%m%dT%H%M%S%.6fZ").to_string()
 }
 
 /// Decodes an event item (an error when the item is not one).
