@@ -22,6 +22,10 @@ HASH_TOOLS=(bcrypt==5.0.0 Django==5.2.20 passlib==1.7.4 argon2-cffi==25.1.0 fire
 PLAYWRIGHT_VERSION="${PLAYWRIGHT_VERSION:-1.65.2}"
 PYJWT_VERSION="${PYJWT_VERSION:-2.15.1}"
 STANDARDWEBHOOKS_VERSION="${STANDARDWEBHOOKS_VERSION:-1.3.0}"
+# A certified OpenID Connect relying party and a browser driver, from npm.
+NODE_DIR=.node
+OPENID_CLIENT_VERSION="${OPENID_CLIENT_VERSION:-6.9.1}"
+PLAYWRIGHT_CORE_VERSION="${PLAYWRIGHT_CORE_VERSION:-1.65.2}"
 PIP_FLAGS=(--quiet --disable-pip-version-check)
 
 if [ ! -x "$VENV/bin/moto_server" ] || [ ! -x "$VENV/bin/cargo-lambda" ]; then
@@ -54,6 +58,14 @@ if [ ! -x "$BROWSER_VENV/bin/playwright" ]; then
   echo "== installing playwright==$PLAYWRIGHT_VERSION and PyJWT==$PYJWT_VERSION into $BROWSER_VENV"
   python3 -m venv "$BROWSER_VENV"
   "$BROWSER_VENV/bin/pip" install "${PIP_FLAGS[@]}" "playwright==$PLAYWRIGHT_VERSION" "PyJWT[crypto]==$PYJWT_VERSION"
+fi
+
+NODE_TOOLS="openid-client@$OPENID_CLIENT_VERSION playwright-core@$PLAYWRIGHT_CORE_VERSION"
+if [ "$(cat "$NODE_DIR/installed" 2>/dev/null)" != "$NODE_TOOLS" ]; then
+  echo "== installing $NODE_TOOLS into $NODE_DIR"
+  # shellcheck disable=SC2086 # two packages, split on purpose
+  npm install --prefix "$NODE_DIR" --no-audit --no-fund --silent $NODE_TOOLS
+  echo "$NODE_TOOLS" > "$NODE_DIR/installed"
 fi
 
 if [ ! -f "$HASH_VENV/installed" ]; then
@@ -132,6 +144,9 @@ cargo test --workspace --exclude registrar-functions 2>&1 | tee "$LOG"
 echo "== a real browser against the local API (CORS, cookie refresh), PyJWT through discovery"
 "$BROWSER_VENV/bin/python" scripts/browser-test.py target/debug/registrar 2>&1 | tee -a "$LOG"
 
+echo "== an OpenID Connect app (openid-client) signing in through the hosted pages in Chromium"
+node scripts/oidc-test.mjs target/debug/registrar 2>&1 | tee -a "$LOG"
+
 echo "== the documentation's shell blocks, as written: the README's curl sign-up and login and DynamoDB mode, docs/operations.md's operator CLI"
 python3 scripts/readme-blocks.py target/debug/registrar 2>&1 | tee -a "$LOG"
 
@@ -146,5 +161,5 @@ python3 scripts/scan-logs.py "$REGISTRAR_TEST_LOG_DIR"/* "$VENV/lambda-watch.log
 
 # One closing line for the whole run (cargo prints one per test binary).
 awk '/^test result:/ { p += $4; f += $6 }
-     /^(invoke|browser|readme): / { p += $2; f += $4 }
+     /^(invoke|browser|readme|oidc): / { p += $2; f += $4 }
      END { printf "tests: %d passed, %d failed\n", p, f }' "$LOG"

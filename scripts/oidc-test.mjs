@@ -1,0 +1,264 @@
+// An app signs a user in through Registrar's hosted pages with a certified
+// OpenID Connect relying party we did not write (openid-client 6), in a real
+// browser (Chromium through playwright-core), against the local API as
+// `cargo run` serves it with one public client registered by
+// REGISTRAR_OAUTH_CLIENTS:
+//   discovery → the authorization URL (PKCE S256, state, nonce) → the hosted
+//   sign-in page, filled by its autocomplete tokens → the redirect back with
+//   the code → authorizationCodeGrant (the ID token checked by the library:
+//   signature, iss, aud, nonce, at_hash) → fetchUserInfo → a refresh grant
+//   (rotated) → a second authorization in the same browser needs no
+//   password → a German page from ui_locales=de → an unregistered redirect
+//   URI gets an error page, never a redirect → RP-initiated logout.
+//
+//   node scripts/oidc-test.mjs target/debug/registrar
+//
+// Prints one closing line, `oidc: N passed, M failed`, and exits non-zero
+// when a check fails. Installed by scripts/test.sh into .node/.
+
+import { spawn } from "node:child_process";
+import { createServer } from "node:http";
+import { mkdtempSync, createWriteStream } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createRequire } from "node:module";
+
+const require = createRequire(join(process.cwd(), ".node", "node_modules", "x.js"));
+const client = await import(require.resolve("openid-client"));
+const { chromium } = require("playwright-core");
+
+const API_KEY = "sk_oidc_" + Math.random().toString(16).slice(2);
+const CODE = "135790";
+const EMAIL = "olivia@example.com";
+const PASSWORD = process.env.OIDC_TEST_SECRET || "Str0ng!Pass";
+const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
+
+let passed = 0;
+let failed = 0;
+function check(name, ok, detail) {
+  if (ok) {
+    passed += 1;
+    console.log(`ok   ${name}`);
+  } else {
+    failed += 1;
+    console.log(`FAIL ${name}: ${typeof detail === "string" ? detail : JSON.stringify(detail)}`);
+  }
+}
+
+// The app's callback: records what the browser brought back.
+const callbacks = [];
+const app = createServer((request, response) => {
+  callbacks.push(new URL(request.url, "http://localhost"));
+  response.writeHead(200, { "content-type": "text/plain" });
+  response.end("back at the app");
+});
+await new Promise((resolve) => app.listen(0, "127.0.0.1", resolve));
+const appOrigin = `http://localhost:${app.address().port}`;
+const redirectUri = `${appOrigin}/callback`;
+const afterLogout = `${appOrigin}/signed-out`;
+
+const outbox = mkdtempSync(join(tmpdir(), "registrar-oidc-"));
+const logDir = process.env.REGISTRAR_TEST_LOG_DIR;
+const server = spawn(process.argv[2], [], {
+  env: {
+    ...process.env,
+    REGISTRAR_ADDR: "127.0.0.1:0",
+    REGISTRAR_API_KEY: API_KEY,
+    REGISTRAR_SANDBOX_CODE: CODE,
+    REGISTRAR_PHONE_REQUIRED: "false",
+    REGISTRAR_OUTBOX_DIR: outbox,
+    REGISTRAR_LOG_FORMAT: "json",
+    REGISTRAR_OAUTH_CLIENTS: JSON.stringify([
+      { client_id: "web-app", redirect_uris: [redirectUri], post_logout_redirect_uris: [afterLogout], public: true },
+    ]),
+  },
+  stdio: ["ignore", "pipe", "pipe"],
+});
+if (logDir) server.stderr.pipe(createWriteStream(join(logDir, "oidc-api.jsonl")));
+else server.stderr.resume();
+const banner = await new Promise((resolve) => {
+  let text = "";
+  server.stdout.on("data", (chunk) => {
+    text += chunk;
+    if (text.includes("\n")) resolve(text);
+  });
+  server.on("exit", () => resolve(text));
+});
+const bound = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(banner);
+if (!bound) {
+  console.log(`the local API did not say where it listens: ${JSON.stringify(banner)}`);
+  process.exit(2);
+}
+server.stdout.resume();
+const api = `http://localhost:${bound[1]}`;
+
+let browser;
+try {
+  // The user, signed up through the JSON API (the e-mail code is the sandbox's).
+  const json = { "content-type": "application/json", "x-api-key": API_KEY };
+  const started = await (await fetch(`${api}/v1/registrations`, {
+    method: "POST",
+    headers: json,
+    body: JSON.stringify({
+      email: EMAIL, password: PASSWORD, first_name: "Olivia", last_name: "Oidc",
+      terms_accepted: true, privacy_policy_accepted: true,
+    }),
+  })).json();
+  const verified = await fetch(`${api}/v1/registrations/${started.registration_id}/email/verify`, {
+    method: "POST",
+    headers: { ...json, "x-device-id": "setup" },
+    body: JSON.stringify({ code: CODE }),
+  });
+  check("the user signs up through the API", verified.status === 201, verified.status);
+
+  // The issuer the local API names is its own address.
+  const discovered = await (await fetch(`${api}/.well-known/openid-configuration`)).json();
+  const config = await client.discovery(new URL(discovered.issuer), "web-app", undefined, client.None(), {
+    execute: [client.allowInsecureRequests],
+  });
+  const metadata = config.serverMetadata();
+  check("discovery names the authorization endpoint", Boolean(metadata.authorization_endpoint), metadata);
+  check("discovery offers the code flow with S256 only",
+    JSON.stringify(metadata.response_types_supported) === '["code"]'
+      && JSON.stringify(metadata.code_challenge_methods_supported) === '["S256"]', metadata);
+
+  async function authorizationUrl(extra = {}) {
+    const verifier = client.randomPKCECodeVerifier();
+    const state = client.randomState();
+    const nonce = client.randomNonce();
+    const url = client.buildAuthorizationUrl(config, {
+      redirect_uri: redirectUri,
+      scope: "openid email profile offline_access",
+      code_challenge: await client.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: "S256",
+      state,
+      nonce,
+      ...extra,
+    });
+    return { url, verifier, state, nonce };
+  }
+
+  // The browser sends the issuer's page address as the app's origin asks.
+  const rewrite = (url) => new URL(url.href.replace(new URL(discovered.issuer).origin, api));
+
+  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ["--no-sandbox"] });
+  const context = await browser.newContext();
+  const page = await context.newPage();
+
+  const first = await authorizationUrl({ login_hint: EMAIL });
+  const shown = await page.goto(rewrite(first.url).href);
+  const headers = shown.headers();
+  check("the sign-in page is HTML that no one may frame",
+    shown.status() === 200 && (headers["content-security-policy"] || "").includes("frame-ancestors 'none'"), headers);
+  check("the page is in English by default", (await page.getAttribute("html", "lang")) === "en",
+    await page.getAttribute("html", "lang"));
+  check("login_hint fills the username field",
+    (await page.inputValue('input[autocomplete~="username"]')) === EMAIL, await page.content());
+  const label = await page.locator('label[for="password"]').count();
+  check("the password field is labelled", label === 1, label);
+
+  // A wrong password: the same page again, with an alert.
+  await page.fill('input[autocomplete="current-password"]', "Wr0ng!Pass");
+  await Promise.all([page.waitForLoadState("load"), page.click('button[type="submit"]')]);
+  await page.waitForSelector('[role="alert"]');
+  check("a wrong password shows the page again with an alert", callbacks.length === 0,
+    await page.locator('[role="alert"]').innerText());
+
+  await page.fill('input[autocomplete="current-password"]', PASSWORD);
+  await Promise.all([
+    page.waitForURL((url) => url.href.startsWith(redirectUri), { timeout: 15000 }),
+    page.click('button[type="submit"]'),
+  ]);
+  const back = new URL(page.url());
+  check("the browser comes back to the app with a code and the state",
+    Boolean(back.searchParams.get("code")) && back.searchParams.get("state") === first.state, back.href);
+
+  const tokens = await client.authorizationCodeGrant(config, back, {
+    pkceCodeVerifier: first.verifier,
+    expectedState: first.state,
+    expectedNonce: first.nonce,
+    idTokenExpected: true,
+  });
+  const claims = tokens.claims();
+  check("the ID token is accepted by openid-client (signature, iss, aud, nonce, at_hash)",
+    Boolean(claims?.sub) && claims.nonce === first.nonce, claims);
+  check("the ID token says how and when the user signed in",
+    Array.isArray(claims.amr) && claims.amr.includes("pwd") && typeof claims.auth_time === "number", claims);
+  check("a refresh token came with offline_access", Boolean(tokens.refresh_token), Object.keys(tokens));
+
+  const userinfo = await client.fetchUserInfo(config, tokens.access_token, claims.sub);
+  check("userinfo gives the granted claims", userinfo.email === EMAIL && userinfo.given_name === "Olivia", userinfo);
+
+  const refreshed = await client.refreshTokenGrant(config, tokens.refresh_token);
+  check("the refresh grant rotates the refresh token",
+    Boolean(refreshed.access_token) && refreshed.refresh_token && refreshed.refresh_token !== tokens.refresh_token,
+    Object.keys(refreshed));
+  let reused = null;
+  try {
+    await client.refreshTokenGrant(config, tokens.refresh_token);
+  } catch (error) {
+    reused = error;
+  }
+  check("the replaced refresh token is refused", reused?.error === "invalid_grant", String(reused));
+
+  // The same browser: the hosted session signs the user in without a password.
+  const second = await authorizationUrl();
+  await page.goto(rewrite(second.url).href);
+  await page.waitForURL((url) => url.href.startsWith(redirectUri), { timeout: 15000 });
+  const again = new URL(page.url());
+  const secondTokens = await client.authorizationCodeGrant(config, again, {
+    pkceCodeVerifier: second.verifier,
+    expectedState: second.state,
+    expectedNonce: second.nonce,
+  });
+  check("a second authorization in the same browser needs no password",
+    secondTokens.claims()?.sub === claims.sub, secondTokens.claims());
+
+  // Another browser, in German.
+  const german = await browser.newContext();
+  const germanPage = await german.newPage();
+  const third = await authorizationUrl({ ui_locales: "de" });
+  await germanPage.goto(rewrite(third.url).href);
+  check("ui_locales=de gives a German page", (await germanPage.getAttribute("html", "lang")) === "de",
+    await germanPage.getAttribute("html", "lang"));
+  const prompt = await authorizationUrl({ prompt: "none" });
+  await germanPage.goto(rewrite(prompt.url).href);
+  await germanPage.waitForURL((url) => url.href.startsWith(redirectUri), { timeout: 15000 });
+  check("prompt=none without a session goes back with login_required",
+    new URL(germanPage.url()).searchParams.get("error") === "login_required", germanPage.url());
+
+  // A redirect URI the client did not register: an error page, no redirect.
+  const foreign = new URL(rewrite(third.url).href);
+  foreign.searchParams.set("redirect_uri", "https://attacker.example/callback");
+  const count = callbacks.length;
+  const refused = await germanPage.goto(foreign.href);
+  check("an unregistered redirect URI gets an error page, never a redirect",
+    refused.status() === 400 && new URL(germanPage.url()).host === new URL(api).host && callbacks.length === count,
+    `${refused.status()} ${germanPage.url()}`);
+
+  // RP-initiated logout ends the session; the client's tokens stop working.
+  const logout = client.buildEndSessionUrl(config, {
+    id_token_hint: secondTokens.id_token,
+    post_logout_redirect_uri: afterLogout,
+    state: "bye",
+  });
+  await page.goto(rewrite(logout).href);
+  await page.waitForURL((url) => url.href.startsWith(afterLogout), { timeout: 15000 });
+  check("logout goes back to the registered address with the state",
+    new URL(page.url()).searchParams.get("state") === "bye", page.url());
+  let ended = null;
+  try {
+    await client.fetchUserInfo(config, secondTokens.access_token, claims.sub);
+  } catch (error) {
+    ended = error;
+  }
+  check("after logout the session's access token is refused", ended !== null, String(ended));
+} catch (error) {
+  check("the flow ran to its end", false, error?.stack || String(error));
+} finally {
+  if (browser) await browser.close();
+  server.kill();
+  app.close();
+}
+console.log(`oidc: ${passed} passed, ${failed} failed`);
+process.exit(failed === 0 ? 0 : 1);
