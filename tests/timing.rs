@@ -78,7 +78,8 @@ async fn unknown_addresses_do_not_answer_faster_with_a_slow_mailer() {
     let ip_limits = IpLimits { signups_per_hour: 10_000, logins_per_5_min: 10_000, resets_per_hour: 10_000 };
     let policy = Policy { phone_required: false, sandbox_code: Some(CODE.into()), ip_limits, ..Policy::default() };
     let senders = Some((Arc::new(SlowMailer(outbox.clone())) as Arc<dyn shared::ports::Mailer>, outbox as _));
-    let app = spawn_app(TestOptions { policy, store: None, senders, clock: Some(clock) }).await;
+    let app =
+        spawn_app(TestOptions { policy, store: None, senders, clock: Some(clock), ..TestOptions::default() }).await;
     let api = Api::on(app);
     api.sign_up("known@example.com").await;
 

@@ -70,7 +70,13 @@ const PASSKEY_ORIGIN: &str = "http://localhost:3000";
 impl Bench {
     pub async fn new(store: Option<Arc<dyn Store>>, clock: Arc<ManualClock>) -> Self {
         let senders: (Arc<dyn Mailer>, Arc<dyn Texter>) = (Arc::new(Discard), Arc::new(Discard));
-        let options = TestOptions { policy: policy(), store, senders: Some(senders), clock: Some(clock) };
+        let options = TestOptions {
+            policy: policy(),
+            store,
+            senders: Some(senders),
+            clock: Some(clock),
+            ..TestOptions::default()
+        };
         let shared::testing::BuiltApp { app, clock, .. } = build_app(options).await;
         let tenant = Tenant { id: "bench".into(), name: "Bench".into(), policy: policy() };
         let api_key = "sk_bench_0123456789abcdef".to_owned();

@@ -510,8 +510,11 @@ impl Config {
             }
         };
         let (code_key, refresh_key) = code_secret.map(|s| derive_code_keys(s.expose())).unzip();
-        let hooks =
-            Arc::new(crate::adapters::webhook::WebhookCaller::new(webhook_secret, clock.clone()).map_err(ConfigError)?);
+        // The Lambda client of hooks by ARN is made at the first such call.
+        let hooks = Arc::new(crate::adapters::hook_transport::HookTransport {
+            http: crate::adapters::webhook::WebhookCaller::new(webhook_secret, clock.clone()).map_err(ConfigError)?,
+            lambda: crate::adapters::lambda_hook::LambdaHookCaller::lazy(sdk.cloned()),
+        });
         Ok(App {
             store,
             mailer,

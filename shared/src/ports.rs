@@ -240,25 +240,38 @@ pub trait Texter: Send + Sync {
 }
 
 /// What a hook answered: `None` for 404 or an empty body (SPEC: "no
-/// answer"), else its JSON.
+/// answer"; a Lambda function's empty or `null` payload), else its JSON.
 pub type HookAnswer = Option<serde_json::Value>;
 
 /// A hook could not be called, timed out, failed (a status other than 2xx
-/// or 404) or answered something that is not JSON.
+/// or 404; a Lambda function that threw) or answered something that is not
+/// JSON.
 #[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
 #[error("hook failed: {0}")]
 pub struct HookError(pub String);
 
+/// Where a blocking hook is called: an HTTPS endpoint or, deployed, a Lambda
+/// function (a hook's `url` or `lambda_arn`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HookTarget<'a> {
+    /// A POST signed per the Standard Webhooks specification.
+    Url(&'a str),
+    /// An `Invoke` (RequestResponse) of the function of this ARN.
+    Lambda(&'a str),
+}
+
 /// Calls a tenant's blocking hooks: an HTTPS POST (plain HTTP to a loopback
-/// address, for local runs) signed per the Standard Webhooks specification.
-/// `domain::hooks` decides what to send and what an answer means.
+/// address, for local runs) signed per the Standard Webhooks specification,
+/// or a Lambda `Invoke` of the configured function with the same JSON; and
+/// delivers events (HTTP only). `domain::hooks` decides what to send and
+/// what an answer means.
 #[async_trait]
 pub trait HookCaller: Send + Sync {
-    /// POSTs `payload` to `url`, waiting at most `timeout`. `message_id`
+    /// Sends `payload` to `target`, waiting at most `timeout`. `message_id`
     /// identifies the call (Standard Webhooks' `webhook-id`).
     async fn call(
         &self,
-        url: &str,
+        target: HookTarget<'_>,
         message_id: &str,
         payload: &serde_json::Value,
         timeout: std::time::Duration,

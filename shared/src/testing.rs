@@ -81,6 +81,10 @@ pub struct TestOptions {
     pub senders: Option<(Arc<dyn Mailer>, Arc<dyn Texter>)>,
     /// The clock (give the one the store was built with); a new one when `None`.
     pub clock: Option<Arc<ManualClock>>,
+    /// The AWS configuration of the Lambda client that calls hooks by ARN
+    /// (a test points it at a scripted endpoint); aws-config's default
+    /// chain when `None`.
+    pub lambda: Option<aws_config::SdkConfig>,
 }
 
 /// An app built for a test, with the handles a test steers it by.
@@ -127,15 +131,16 @@ pub async fn build_app(options: TestOptions) -> BuiltApp {
         api_keys: Default::default(),
         cors_origins: Default::default(),
         send_time: Default::default(),
-        hooks: Arc::new(
-            crate::adapters::webhook::WebhookCaller::new(
+        hooks: Arc::new(crate::adapters::hook_transport::HookTransport {
+            http: crate::adapters::webhook::WebhookCaller::new(
                 Some(crate::adapters::webhook::WebhookSecret::parse(TEST_WEBHOOK_SECRET).expect("test secret")),
                 // Receivers check the signature's time against their own
                 // clock: the transport's time is the system's, not the test's.
                 Arc::new(crate::adapters::system::SystemClock),
             )
             .expect("TLS roots"),
-        ),
+            lambda: crate::adapters::lambda_hook::LambdaHookCaller::lazy(options.lambda),
+        }),
     };
     // Events of committed transactions go to the in-process dispatcher,
     // which reads tenants from the store under the fault injector's (its

@@ -11,6 +11,7 @@ use chrono::{DateTime, Utc};
 use clap::{Parser, Subcommand};
 use serde_json::{Value, json};
 use shared::adapters::dynamodb::DynamoStore;
+use shared::adapters::hook_transport::HookTransport;
 use shared::adapters::secrets::SecretsManager;
 use shared::adapters::system::{OsRandom, SystemClock};
 use shared::adapters::webhook::{WebhookCaller, WebhookSecret};
@@ -679,7 +680,8 @@ async fn redrive(
         let name = SecretNames::of_stack(&cli.stack).webhook_secret;
         let text = open_secrets(cli).await.read(&name).await.map_err(|e| Failure(e.to_string()))?;
         let secret = WebhookSecret::parse(&text).map_err(|e| Failure(format!("secret {name}: {e}")))?;
-        app.hooks = Arc::new(WebhookCaller::new(Some(secret), app.clock.clone()).map_err(Failure)?);
+        app.hooks =
+            Arc::new(HookTransport::http(WebhookCaller::new(Some(secret), app.clock.clone()).map_err(Failure)?));
     }
     let bus = shared::adapters::eventbridge::EventBus::new(aws_sdk_eventbridge::Client::new(&sdk), bus);
     let summary = registrar::redrive::redrive(&app, &bus, &streams, &sqs, &queue_url).await.map_err(Failure)?;
@@ -1090,7 +1092,7 @@ fn operator_app(store: Arc<DynamoStore>) -> Result<shared::app::App, KeyError> {
         .ok()
         .map(|text| WebhookSecret::parse(&text).map_err(|e| KeyError(format!("REGISTRAR_WEBHOOK_SECRET: {e}"))))
         .transpose()?;
-    let hooks = Arc::new(WebhookCaller::new(secret, clock.clone()).map_err(KeyError)?);
+    let hooks = Arc::new(HookTransport::http(WebhookCaller::new(secret, clock.clone()).map_err(KeyError)?));
     Ok(shared::app::App {
         store,
         mailer: outbox.clone(),

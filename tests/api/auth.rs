@@ -713,7 +713,8 @@ mod under_attack {
         let store = common::store_for(backend, clock.clone()).await;
         let ip_limits = IpLimits { signups_per_hour: 10_000, logins_per_5_min: 10_000, resets_per_hour: 10_000 };
         let policy = Policy { phone_required: false, sandbox_code: Some(CODE.into()), ip_limits, ..Policy::default() };
-        let app = spawn_app(TestOptions { policy, store, senders: None, clock: Some(clock) }).await;
+        let app =
+            spawn_app(TestOptions { policy, store, senders: None, clock: Some(clock), ..TestOptions::default() }).await;
         Api::on(app)
     }
 

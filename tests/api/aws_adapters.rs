@@ -90,6 +90,7 @@ async fn sign_up_on_dynamodb_ses_and_sns() {
         store: Some(store),
         senders: Some((Arc::new(ses), Arc::new(sns))),
         clock: Some(clock),
+        ..TestOptions::default()
     })
     .await;
 

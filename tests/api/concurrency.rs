@@ -27,7 +27,8 @@ async fn app() -> TestApp {
         ip_limits: IpLimits { signups_per_hour: 1000, ..IpLimits::default() },
         ..Policy::default()
     };
-    spawn_app(TestOptions { policy, store: Some(store), senders: None, clock: Some(clock) }).await
+    spawn_app(TestOptions { policy, store: Some(store), senders: None, clock: Some(clock), ..TestOptions::default() })
+        .await
 }
 
 async fn post(http: &Client, app: &TestApp, path: &str, body: Value, device: Option<&str>) -> (StatusCode, Value) {

@@ -18,7 +18,7 @@ async fn app_on(backend: Backend) -> TestApp {
     let clock = Arc::new(shared::adapters::system::ManualClock::at_test_start());
     let store = common::store_for(backend, clock.clone()).await;
     let policy = Policy { phone_required: false, sandbox_code: Some(CODE.into()), ..Policy::default() };
-    spawn_app(TestOptions { policy, store, senders: None, clock: Some(clock) }).await
+    spawn_app(TestOptions { policy, store, senders: None, clock: Some(clock), ..TestOptions::default() }).await
 }
 
 on_both_stores!(

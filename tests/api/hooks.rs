@@ -3,7 +3,10 @@
 //! or adds attributes, a `pre_token` hook that adds claims but never a
 //! reserved one, hooks that fail or time out following their `on_failure`,
 //! and signatures that the Standard Webhooks reference library (PyPI's
-//! `standardwebhooks`) accepts.
+//! `standardwebhooks`) accepts. The same hooks as Lambda functions: the
+//! SDK's Lambda client pointed at a scripted endpoint (the receiver again,
+//! answering `POST /2015-03-31/functions/{name}/invocations` as Lambda does),
+//! since moto's `Invoke` needs Docker to run a function.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -14,13 +17,16 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use shared::domain::policy::{Hook, Hooks, OnFailure};
 use shared::domain::tenant::{IpLimits, Policy};
+use shared::testing::{TestOptions, spawn_app};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::common::{Api, Backend, CODE, Flows, PASSWORD};
+use crate::common::{Api, Backend, CODE, Flows, PASSWORD, store_for};
 
-/// One call a receiver took: its headers (names lower-cased) and raw body.
+/// One call a receiver took: its request line, headers (names lower-cased)
+/// and raw body.
 #[derive(Clone, Debug)]
 struct Call {
+    line: String,
     headers: Vec<(String, String)>,
     body: Vec<u8>,
 }
@@ -29,12 +35,33 @@ impl Call {
     fn json(&self) -> Value {
         serde_json::from_slice(&self.body).expect("a JSON payload")
     }
+
+    /// The request's path, percent-decoded.
+    fn path(&self) -> String {
+        let raw = self.line.split(' ').nth(1).expect("a request target");
+        let mut decoded = Vec::new();
+        let mut bytes = raw.bytes();
+        while let Some(b) = bytes.next() {
+            if b == b'%' {
+                let hex: String = bytes.by_ref().take(2).map(char::from).collect();
+                decoded.push(u8::from_str_radix(&hex, 16).expect("a percent escape"));
+            } else {
+                decoded.push(b);
+            }
+        }
+        String::from_utf8(decoded).expect("UTF-8")
+    }
+
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    }
 }
 
-/// What a receiver answers: a status and body, after a delay.
+/// What a receiver answers: a status, headers and body, after a delay.
 #[derive(Clone)]
 struct Reply {
     status: u16,
+    headers: Vec<(&'static str, &'static str)>,
     body: String,
     delay: Duration,
 }
@@ -47,6 +74,8 @@ type Answerer = Arc<dyn Fn(&Value) -> (u16, Value) + Send + Sync>;
 /// the reply the test set and keeps each call.
 struct Receiver {
     url: String,
+    /// `http://127.0.0.1:<port>`: the endpoint of a scripted AWS service.
+    base: String,
     calls: Arc<Mutex<Vec<Call>>>,
     reply: Arc<Mutex<Reply>>,
     answerer: Arc<Mutex<Option<Answerer>>>,
@@ -55,9 +84,11 @@ struct Receiver {
 impl Receiver {
     async fn start(reply: Value) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let url = format!("http://{}/hook", listener.local_addr().unwrap());
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let url = format!("{base}/hook");
         let calls = Arc::new(Mutex::new(Vec::new()));
-        let reply = Arc::new(Mutex::new(Reply { status: 200, body: reply.to_string(), delay: Duration::ZERO }));
+        let reply = Reply { status: 200, headers: Vec::new(), body: reply.to_string(), delay: Duration::ZERO };
+        let reply = Arc::new(Mutex::new(reply));
         let answerer: Arc<Mutex<Option<Answerer>>> = Arc::new(Mutex::new(None));
         let (kept, answer, made) = (calls.clone(), reply.clone(), answerer.clone());
         tokio::spawn(async move {
@@ -68,12 +99,14 @@ impl Receiver {
                     let mut reply = answer.lock().unwrap().clone();
                     if let Some(make) = made.lock().unwrap().as_ref() {
                         let (status, body) = make(&call.json());
-                        reply = Reply { status, body: body.to_string(), delay: Duration::ZERO };
+                        reply = Reply { status, headers: Vec::new(), body: body.to_string(), delay: Duration::ZERO };
                     }
                     kept.lock().unwrap().push(call);
                     tokio::time::sleep(reply.delay).await;
+                    let extra: String =
+                        reply.headers.iter().map(|(name, value)| format!("{name}: {value}\r\n")).collect();
                     let head = format!(
-                        "HTTP/1.1 {} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                        "HTTP/1.1 {} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\n{extra}connection: close\r\n\r\n",
                         reply.status,
                         reply.body.len()
                     );
@@ -81,7 +114,7 @@ impl Receiver {
                 });
             }
         });
-        Self { url, calls, reply, answerer }
+        Self { url, base, calls, reply, answerer }
     }
 
     /// Answers each call with what `make` makes of its payload.
@@ -90,7 +123,15 @@ impl Receiver {
     }
 
     fn answer(&self, status: u16, body: Value, delay: Duration) {
-        *self.reply.lock().unwrap() = Reply { status, body: body.to_string(), delay };
+        *self.reply.lock().unwrap() = Reply { status, headers: Vec::new(), body: body.to_string(), delay };
+    }
+
+    /// Answers as Lambda does for a function that threw: 200, the error as
+    /// the payload, and `X-Amz-Function-Error`.
+    fn answer_function_error(&self) {
+        let body = json!({ "errorMessage": "boom", "errorType": "Error", "trace": [] }).to_string();
+        let headers = vec![("x-amz-function-error", "Unhandled")];
+        *self.reply.lock().unwrap() = Reply { status: 200, headers, body, delay: Duration::ZERO };
     }
 
     fn calls(&self) -> Vec<Call> {
@@ -116,6 +157,7 @@ async fn read_call(socket: &mut tokio::net::TcpStream) -> Option<Call> {
         }
     };
     let head = String::from_utf8_lossy(&data[..end]).into_owned();
+    let line = head.lines().next().unwrap_or_default().to_owned();
     let headers: Vec<(String, String)> = head
         .lines()
         .skip(1)
@@ -130,7 +172,7 @@ async fn read_call(socket: &mut tokio::net::TcpStream) -> Option<Call> {
         }
         data.extend_from_slice(&buf[..n]);
     }
-    Some(Call { headers, body: data[end..end + length].to_vec() })
+    Some(Call { line, headers, body: data[end..end + length].to_vec() })
 }
 
 fn policy(hooks: Hooks) -> Policy {
@@ -179,6 +221,9 @@ on_both_stores!(backend;
     a_user_of_the_old_system_signs_in_once_migrated_and_never_asks_again,
     a_forgotten_password_of_the_old_system_brings_an_invitation,
     twenty_first_sign_ins_at_once_migrate_one_user,
+    a_lambda_pre_sign_up_hook_is_invoked_with_the_http_hooks_payload_and_denies_with_its_message,
+    a_lambda_pre_token_hook_adds_a_claim,
+    a_lambda_function_that_throws_or_answers_late_follows_on_failure,
 );
 
 /// The old system's password of its user `old@example.com`.
@@ -435,6 +480,147 @@ async fn hook_calls_are_signed_as_the_standard_webhooks_library_checks() {
     tampered.extend_from_slice(b" ");
     let (verified, said) = check(&tampered);
     assert!(!verified && said.contains("WebhookVerificationError"), "a changed body must not verify: {said}");
+}
+
+/// The function the Lambda hooks name.
+const HOOK_ARN: &str = "arn:aws:lambda:eu-central-1:123456789012:function:registrar-hook";
+
+/// A tenant with the hooks `make` puts a Lambda `hook` into, on an app whose
+/// Lambda client talks to a fresh scripted endpoint answering `reply` (as
+/// the other AWS clients are pointed at moto: by the SDK configuration's
+/// endpoint).
+async fn with_lambda(backend: Backend, reply: Value, hook: Hook, make: fn(Hook) -> Hooks) -> (Api, Receiver) {
+    let receiver = Receiver::start(reply).await;
+    let lambda = aws_config::SdkConfig::builder()
+        .behavior_version(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new("eu-central-1"))
+        .credentials_provider(aws_sdk_dynamodb::config::SharedCredentialsProvider::new(
+            aws_sdk_dynamodb::config::Credentials::new("test", "test", None, None, "test"),
+        ))
+        .endpoint_url(&receiver.base)
+        .build();
+    let clock = Arc::new(shared::adapters::system::ManualClock::at_test_start());
+    let store = store_for(backend, clock.clone()).await;
+    let options = TestOptions {
+        policy: policy(make(hook)),
+        store,
+        clock: Some(clock),
+        lambda: Some(lambda),
+        ..TestOptions::default()
+    };
+    (Api::on(spawn_app(options).await), receiver)
+}
+
+fn pre_sign_up_hooks(hook: Hook) -> Hooks {
+    Hooks { pre_sign_up: Some(hook), ..Hooks::default() }
+}
+
+fn pre_token_hooks(hook: Hook) -> Hooks {
+    Hooks { pre_token: Some(hook), ..Hooks::default() }
+}
+
+/// The path Lambda's `Invoke` of `HOOK_ARN` is sent to.
+fn invocations_path() -> String {
+    format!("/2015-03-31/functions/{HOOK_ARN}/invocations")
+}
+
+async fn a_lambda_pre_sign_up_hook_is_invoked_with_the_http_hooks_payload_and_denies_with_its_message(
+    backend: Backend,
+) {
+    let reply = json!({ "decision": "deny", "message": { "en": "Invitation only.", "de": "Nur auf Einladung." } });
+    let (api, function) = with_lambda(backend, reply.clone(), Hook::lambda(HOOK_ARN), pre_sign_up_hooks).await;
+    let denied = api.post("/v1/registrations", sign_up_body("deny@example.com"), &[("Accept-Language", "de")]).await;
+    assert_eq!((denied.status, denied.code()), (StatusCode::FORBIDDEN, "sign_up_denied"), "{}", denied.body);
+    assert_eq!(denied.body["message"], "Nur auf Einladung.", "the function's message, in the caller's language");
+    assert!(shared::testing::outbox_messages(&api.app.outbox).is_empty(), "no code went out");
+    let calls = function.calls();
+    assert_eq!(calls.len(), 1);
+    let invoked = &calls[0];
+    assert!(invoked.line.starts_with("POST "), "{}", invoked.line);
+    assert_eq!(invoked.path(), invocations_path(), "the configured function is invoked");
+    assert_eq!(invoked.header("x-amz-invocation-type"), Some("RequestResponse"));
+    assert!(invoked.header("authorization").is_some_and(|a| a.starts_with("AWS4-HMAC-SHA256")), "signed by SigV4");
+    assert!(invoked.header("webhook-signature").is_none(), "no Standard Webhooks signature: IAM authenticates");
+    // The payload is the one an HTTP hook gets for the same sign-up.
+    let (http_api, receiver) = with_pre_sign_up(backend, reply).await;
+    http_api.post("/v1/registrations", sign_up_body("deny@example.com"), &[("Accept-Language", "de")]).await;
+    let mut over_http = receiver.calls().pop().expect("an HTTP call").json();
+    let mut invoked_with = invoked.json();
+    assert_eq!(invoked_with["tenant_id"], api.app.tenant.id.as_str());
+    invoked_with["tenant_id"] = json!("the tenant");
+    over_http["tenant_id"] = json!("the tenant");
+    assert_eq!(invoked_with, over_http);
+    assert_eq!(invoked_with["user"]["email"], "deny@example.com");
+    // Never the password.
+    assert!(!String::from_utf8_lossy(&invoked.body).contains(PASSWORD));
+}
+
+async fn a_lambda_pre_token_hook_adds_a_claim(backend: Backend) {
+    let reply = json!({ "claims": { "plan": "gold", "sub": "usr_evil" } });
+    let (api, function) = with_lambda(backend, reply, Hook::lambda(HOOK_ARN), pre_token_hooks).await;
+    let tokens = api.sign_up("lambda.claims@example.com").await;
+    let user_id = tokens["user_id"].as_str().unwrap().to_owned();
+    let signed_up = claims(&tokens["access_token"]);
+    assert_eq!(signed_up["plan"], "gold");
+    assert_eq!(signed_up["sub"], user_id.as_str(), "a reserved claim is never overridden");
+    // A function that answers nothing (`null`) is a hook without an answer,
+    // as an HTTP hook's empty body: a failure, here `deny` (503, nothing
+    // rotated); then the refresh asks again.
+    function.answer(200, Value::Null, Duration::ZERO);
+    let refresh_token = tokens["refresh_token"].as_str().unwrap();
+    let unanswered = api.refresh(refresh_token, "d1").await;
+    assert_eq!(unanswered.status, StatusCode::SERVICE_UNAVAILABLE, "{}", unanswered.body);
+    function.answer(200, json!({ "claims": { "plan": "platinum" } }), Duration::ZERO);
+    let refreshed = api.refresh(refresh_token, "d1").await;
+    assert_eq!(refreshed.status, StatusCode::OK, "{}", refreshed.body);
+    assert_eq!(claims(&refreshed.body["access_token"])["plan"], "platinum");
+    let calls = function.calls();
+    assert_eq!(calls.len(), 3);
+    assert!(calls.iter().all(|call| call.path() == invocations_path()));
+    let payload = calls[0].json();
+    assert_eq!(payload["type"], "pre_token");
+    assert_eq!(payload["user"]["user_id"], user_id.as_str());
+}
+
+async fn a_lambda_function_that_throws_or_answers_late_follows_on_failure(backend: Backend) {
+    for (on_failure, expected) in [(OnFailure::Deny, StatusCode::FORBIDDEN), (OnFailure::Allow, StatusCode::ACCEPTED)] {
+        let hook = Hook { on_failure, timeout_ms: 300, ..Hook::lambda(HOOK_ARN) };
+        let (api, function) = with_lambda(backend, json!({ "decision": "allow" }), hook, pre_sign_up_hooks).await;
+        function.answer_function_error();
+        let threw = api.post("/v1/registrations", sign_up_body("threw@example.com"), &[]).await;
+        assert_eq!(threw.status, expected, "{on_failure:?}: {}", threw.body);
+        if on_failure == OnFailure::Deny {
+            assert_eq!(threw.code(), "sign_up_denied");
+            assert!(threw.body.get("message").is_none(), "the function's error is not shown: {}", threw.body);
+        }
+        function.answer(200, json!({ "decision": "allow" }), Duration::from_millis(1500));
+        let late = api.post("/v1/registrations", sign_up_body("late@example.com"), &[]).await;
+        assert_eq!(late.status, expected, "{on_failure:?}: {}", late.body);
+        // A payload that is not JSON fails alike; the same answer in time passes.
+        function.answer(200, json!("allow"), Duration::ZERO);
+        let odd = api.post("/v1/registrations", sign_up_body("odd@example.com"), &[]).await;
+        assert_eq!(odd.status, expected, "{on_failure:?}: {}", odd.body);
+        function.answer(200, json!({ "decision": "allow" }), Duration::ZERO);
+        let fine = api.post("/v1/registrations", sign_up_body("fine@example.com"), &[]).await;
+        assert_eq!(fine.status, StatusCode::ACCEPTED, "{on_failure:?}: {}", fine.body);
+        assert_eq!(function.calls().len(), 4, "one invocation per sign-up (no retry of a failed function)");
+    }
+}
+
+/// A `pre_token` function that throws, with `on_failure: deny`, issues no
+/// token (503, never a 500); with `allow` the sign-in goes on without claims.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lambda_pre_token_function_that_throws_follows_on_failure() {
+    for (on_failure, expected) in
+        [(OnFailure::Deny, StatusCode::SERVICE_UNAVAILABLE), (OnFailure::Allow, StatusCode::OK)]
+    {
+        let hook = Hook { on_failure, ..Hook::lambda(HOOK_ARN) };
+        let (api, function) = with_lambda(Backend::Memory, json!({ "claims": {} }), hook, pre_token_hooks).await;
+        let tokens = api.sign_up("thrown.token@example.com").await;
+        function.answer_function_error();
+        let refreshed = api.refresh(tokens["refresh_token"].as_str().unwrap(), "d1").await;
+        assert_eq!(refreshed.status, expected, "{on_failure:?}: {}", refreshed.body);
+    }
 }
 
 /// Runs `script` with the test command's Python (`REGISTRAR_TEST_PYTHON`,

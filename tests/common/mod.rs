@@ -144,7 +144,7 @@ impl Answer {
 pub async fn spawn_on(backend: Backend, policy: Policy) -> TestApp {
     let clock = Arc::new(ManualClock::at_test_start());
     let store = store_for(backend, clock.clone()).await;
-    spawn_app(TestOptions { policy, store, senders: None, clock: Some(clock) }).await
+    spawn_app(TestOptions { policy, store, senders: None, clock: Some(clock), ..TestOptions::default() }).await
 }
 
 /// The password of every test user (the tenants' policies accept it).

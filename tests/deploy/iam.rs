@@ -138,6 +138,9 @@ fn functions(template: &Yaml) -> Vec<Function> {
         let mut statements = Vec::new();
         let mut actions = BTreeSet::new();
         for policy in resource["Properties"]["Policies"].as_sequence().into_iter().flatten() {
+            // A policy the template grants on a condition (`!If`), as
+            // CloudFormation resolves it with the parameters' values.
+            let Some(policy) = granted(template, policy) else { continue };
             for statement in policy["Statement"].as_sequence().expect("inline statements only") {
                 // A Deny narrows an Allow by resource (SNS topics beside SMS),
                 // which moto cannot tell apart; tests/deploy/template.rs checks it.
@@ -150,7 +153,14 @@ fn functions(template: &Yaml) -> Vec<Function> {
                     continue; // emptied by a negative control
                 }
                 actions.extend(allowed.iter().cloned());
-                statements.push(json!({ "Effect": "Allow", "Action": allowed, "Resource": "*" }));
+                // Lambda's Invoke is authorized by resource, as AWS does
+                // (scripts/moto-server.py): its statements keep theirs.
+                let resource = if allowed.iter().all(|a| a.starts_with("lambda:")) {
+                    json!(parameter_list(template, &statement["Resource"]))
+                } else {
+                    json!("*")
+                };
+                statements.push(json!({ "Effect": "Allow", "Action": allowed, "Resource": resource }));
             }
         }
         let mut environment = BTreeMap::new();
@@ -161,6 +171,74 @@ fn functions(template: &Yaml) -> Vec<Function> {
         found.push(Function { binary, statements, actions, environment });
     }
     found
+}
+
+/// `policy` as the stack holds it: itself, or the branch of an
+/// `!If [condition, policy, !Ref AWS::NoValue]` its condition picks (`None`
+/// for no policy).
+fn granted<'a>(template: &Yaml, policy: &'a Yaml) -> Option<&'a Yaml> {
+    let Yaml::Tagged(tagged) = policy else { return Some(policy) };
+    assert_eq!(tagged.tag, "If", "a policy is inline or an !If");
+    let [condition, then, otherwise] = tagged.value.as_sequence().expect("!If [c, a, b]").as_slice() else {
+        panic!("!If takes three values")
+    };
+    let name = condition.as_str().expect("a condition's name");
+    let chosen = if holds(template, &template["Conditions"][name]) { then } else { otherwise };
+    match chosen {
+        Yaml::Tagged(none) if none.tag == "Ref" && none.value == "AWS::NoValue" => None,
+        policy => Some(policy),
+    }
+}
+
+/// Whether a condition of the template holds with its parameters' values
+/// (their defaults): `!Not`, `!Equals`, `!Join` and `!Ref` of a parameter.
+fn holds(template: &Yaml, condition: &Yaml) -> bool {
+    let Yaml::Tagged(tagged) = condition else { panic!("a condition is a function: {condition:?}") };
+    let operands = tagged.value.as_sequence().expect("a condition's operands");
+    if tagged.tag == "Not" {
+        !holds(template, &operands[0])
+    } else if tagged.tag == "Equals" {
+        value(template, &operands[0]) == value(template, &operands[1])
+    } else {
+        panic!("the harness cannot evaluate the condition {}", tagged.tag)
+    }
+}
+
+/// A condition's operand as a string (a list joined by its `!Join`).
+fn value(template: &Yaml, operand: &Yaml) -> String {
+    match operand {
+        Yaml::String(text) => text.clone(),
+        Yaml::Tagged(tagged) if tagged.tag == "Ref" => {
+            let name = tagged.value.as_str().expect("!Ref of a parameter");
+            template["Parameters"][name]["Default"].as_str().unwrap_or_default().to_owned()
+        }
+        Yaml::Tagged(tagged) if tagged.tag == "Join" => {
+            let [separator, list] = tagged.value.as_sequence().expect("!Join [s, list]").as_slice() else {
+                panic!("!Join takes two values")
+            };
+            parameter_list(template, list).join(separator.as_str().expect("a separator"))
+        }
+        other => panic!("the harness cannot evaluate {other:?}"),
+    }
+}
+
+/// A `CommaDelimitedList` parameter's items (`!Ref` of it), as
+/// CloudFormation splits its value.
+fn parameter_list(template: &Yaml, reference: &Yaml) -> Vec<String> {
+    let Yaml::Tagged(tagged) = reference else { panic!("a list parameter's !Ref: {reference:?}") };
+    assert_eq!(tagged.tag, "Ref", "a list parameter's !Ref");
+    let name = tagged.value.as_str().expect("a parameter's name");
+    let parameter = &template["Parameters"][name];
+    assert_eq!(parameter["Type"], "CommaDelimitedList", "{name}");
+    let text = parameter["Default"].as_str().unwrap_or_default();
+    if text.is_empty() { Vec::new() } else { text.split(',').map(|item| item.trim().to_owned()).collect() }
+}
+
+/// `template` as deployed with `parameter` set to `value`.
+fn with_parameter(template: &Yaml, parameter: &str, value: &str) -> Yaml {
+    let mut template = template.clone();
+    template["Parameters"][parameter]["Default"] = Yaml::String(value.to_owned());
+    template
 }
 
 /// Resolves a variable's value: a plain string, or `!Ref` of a name the
@@ -1595,7 +1673,9 @@ fn without(template: &Yaml, binary: &str, action: &str) -> Yaml {
             continue;
         }
         for policy in resource["Properties"]["Policies"].as_sequence_mut().unwrap() {
-            for statement in policy["Statement"].as_sequence_mut().unwrap() {
+            // A conditional policy (`!If`) grants no action taken away here.
+            let Some(statements) = policy.get_mut("Statement").and_then(Yaml::as_sequence_mut) else { continue };
+            for statement in statements {
                 if let Yaml::Sequence(actions) = &mut statement["Action"] {
                     actions.retain(|a| a.as_str() != Some(action));
                 }
@@ -1679,4 +1759,64 @@ async fn publish_events_is_refused_what_its_policy_does_not_allow() {
         ("publish-events".to_owned(), "sqs:SendMessage".to_owned()),
     ]);
     assert_eq!(stack.denials(), expected);
+}
+
+/// The functions that call blocking hooks, as the template gives them the
+/// webhook secret (publish-events has it to sign event deliveries only).
+fn hook_callers(template: &Yaml) -> BTreeSet<String> {
+    functions(template)
+        .into_iter()
+        .filter(|f| f.environment.contains_key("REGISTRAR_WEBHOOK_KEY_SECRET") && f.binary != "publish-events")
+        .map(|f| f.binary)
+        .collect()
+}
+
+/// Tenants' hooks deployed as Lambda functions reach exactly the functions
+/// the stack names in `HookFunctionArns`. Each function's app is built as
+/// deployed, under a role holding its template statements (resources kept:
+/// the enforcing moto authorizes Lambda's Invoke as AWS does,
+/// `lambda:InvokeFunction` on the function's ARN, see
+/// scripts/moto-server.py), and calls a hook through its own Lambda client.
+/// With the parameter set to X: X is allowed (moto then answers
+/// ResourceNotFoundException, as no such function runs there) and Y is
+/// refused; without the parameter, both are refused; a function that calls
+/// no hook is refused even X.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hook_functions_may_invoke_the_configured_functions_and_no_other() {
+    let x = "arn:aws:lambda:eu-central-1:123456789012:function:registrar-hook-x";
+    let y = "arn:aws:lambda:eu-central-1:123456789012:function:registrar-hook-y";
+    let another = "arn:aws:lambda:eu-central-1:123456789012:function:registrar-hook-z";
+    let configured = with_parameter(&template(), "HookFunctionArns", &format!("{x},{another}"));
+    let callers = hook_callers(&configured);
+    assert!(callers.len() >= 10 && callers.contains("login") && callers.contains("refresh"), "{callers:?}");
+    for (template, allowed) in [(configured, Some(x)), (template(), None)] {
+        let stack = Stack::up(&template).await;
+        for (binary, app) in &stack.deployed.apps {
+            let calls_hooks = callers.contains(binary);
+            // Every other function too, in the configured stack: none of them
+            // may invoke anything.
+            for target in [x, y] {
+                let payload = json!({ "type": "pre_token", "tenant_id": stack.tenant_id });
+                let answer = app
+                    .hooks
+                    .call(
+                        shared::ports::HookTarget::Lambda(target),
+                        "msg_iam",
+                        &payload,
+                        std::time::Duration::from_secs(5),
+                    )
+                    .await;
+                let said = answer.expect_err("no function runs on moto").0;
+                if calls_hooks && allowed == Some(target) {
+                    assert!(said.contains("ResourceNotFoundException"), "{binary} may invoke {target}: {said}");
+                } else {
+                    assert!(
+                        said.contains("HTTP 403") && said.contains("not authorized to perform: lambda:InvokeFunction"),
+                        "{binary} must not invoke {target} (HookFunctionArns {allowed:?}): {said}"
+                    );
+                }
+            }
+        }
+        assert_eq!(stack.deployed.apps.len() + 1, functions(&template).len(), "every function but publish-events");
+    }
 }

@@ -11,6 +11,23 @@ fn template() -> Value {
     serde_norway::from_str(&std::fs::read_to_string(path).expect("template.yaml")).expect("valid YAML")
 }
 
+/// A function's policies, a conditional one (`!If [condition, policy,
+/// !Ref AWS::NoValue]`) as the policy it grants when its condition holds.
+fn policies(resource: &Value) -> Vec<&Value> {
+    let mut found = Vec::new();
+    for policy in resource["Properties"]["Policies"].as_sequence().into_iter().flatten() {
+        match policy {
+            Value::Tagged(tagged) if tagged.tag == "If" => {
+                let branches = tagged.value.as_sequence().expect("!If [condition, policy, otherwise]");
+                assert_eq!(serde_norway::to_string(&branches[2]).unwrap().trim(), "!Ref AWS::NoValue");
+                found.push(&branches[1]);
+            }
+            policy => found.push(policy),
+        }
+    }
+    found
+}
+
 fn functions(template: &Value) -> Vec<(String, &Value)> {
     template["Resources"]
         .as_mapping()
@@ -73,7 +90,7 @@ fn the_table_has_ttl_on_expires_at() {
 fn every_statement_is_scoped_to_its_resource() {
     let template = template();
     for (name, resource) in functions(&template) {
-        for policy in resource["Properties"]["Policies"].as_sequence().into_iter().flatten() {
+        for policy in policies(resource) {
             for statement in policy["Statement"].as_sequence().expect("inline statements only") {
                 let actions: Vec<&str> =
                     statement["Action"].as_sequence().expect("a list").iter().map(|a| a.as_str().unwrap()).collect();
@@ -99,6 +116,8 @@ fn every_statement_is_scoped_to_its_resource() {
                         (true, Some("secretsmanager")) => "Secret",
                         // SMS to a number has no ARN; publishing to topics is denied.
                         (true, Some("sns")) => "'*'",
+                        // The tenants' hook functions the stack names.
+                        (true, _) if *action == "lambda:InvokeFunction" => "!Ref HookFunctionArns",
                         (false, Some("sns")) => "arn:${AWS::Partition}:sns:*:*:*",
                         _ => panic!("{name}: unexpected statement for {action}"),
                     };
@@ -234,7 +253,7 @@ fn each_function_reads_the_secrets_it_names_and_none_runs_in_development_mode() 
     }
 }
 
-/// `samconfig.toml` names every parameter that has a default but the three
+/// `samconfig.toml` names every parameter that has a default but the four
 /// a deployment sets for itself (a later `sam deploy` must keep those), and
 /// only those: docs/operations.md ("Deploying with SAM", "3. Deploy") tells
 /// a non-guided deploy to add just the two without a default.
@@ -247,7 +266,9 @@ fn samconfig_holds_every_parameter_with_a_default() {
         .iter()
         .filter(|(_, p)| !p["Default"].is_null())
         .map(|(name, _)| name.as_str().unwrap().to_owned())
-        .filter(|name| !["SmsSenderId", "AlarmTopicArn", "SecretsRevision"].contains(&name.as_str()))
+        .filter(|name| {
+            !["SmsSenderId", "AlarmTopicArn", "SecretsRevision", "HookFunctionArns"].contains(&name.as_str())
+        })
         .collect();
     let config = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/samconfig.toml")).unwrap();
     let overrides = config.lines().find_map(|l| l.strip_prefix("parameter_overrides = ")).expect("parameter_overrides");
@@ -317,5 +338,24 @@ fn the_stream_feeds_publish_events_with_retries_and_a_dead_letter_queue() {
             calls_hooks,
             "{name}: reads the webhook secret where it calls hooks or delivers events"
         );
+        // Hooks deployed as Lambda functions: exactly the callers may invoke
+        // them, and only when the stack names some (tests/deploy/iam.rs
+        // proves which ARNs the statement reaches).
+        let invokes: Vec<String> = resource["Properties"]["Policies"]
+            .as_sequence()
+            .into_iter()
+            .flatten()
+            .map(|policy| serde_norway::to_string(policy).unwrap())
+            .filter(|text| text.contains("lambda:"))
+            .collect();
+        let expected = "!If\n- HasHookFunctions\n- Version: 2012-10-17\n  Statement:\n  - Effect: Allow\n    Action:\n    \
+                        - lambda:InvokeFunction\n    Resource: !Ref HookFunctionArns\n- !Ref AWS::NoValue\n";
+        let wanted: Vec<String> =
+            if calls_hooks && binary != "publish-events" { vec![expected.into()] } else { vec![] };
+        assert_eq!(invokes, wanted, "{name}: invokes the hook functions where it calls hooks");
     }
+    let condition = serde_norway::to_string(&template["Conditions"]["HasHookFunctions"]).unwrap();
+    assert_eq!(condition.trim(), "!Not\n- !Equals\n  - !Join\n    - ''\n    - !Ref HookFunctionArns\n  - ''");
+    assert_eq!(template["Parameters"]["HookFunctionArns"]["Type"], "CommaDelimitedList");
+    assert_eq!(template["Parameters"]["HookFunctionArns"]["Default"], "");
 }

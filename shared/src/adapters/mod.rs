@@ -7,6 +7,8 @@ pub mod event_feed;
 pub mod eventbridge;
 #[cfg(any(test, feature = "test-support"))]
 pub mod faulty;
+pub mod hook_transport;
+pub mod lambda_hook;
 pub mod memory;
 pub mod outbox;
 pub mod secrets;

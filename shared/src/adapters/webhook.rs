@@ -6,7 +6,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_trait::async_trait;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use bytes::Bytes;
@@ -17,7 +16,7 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use sha2::Sha256;
 
-use crate::ports::{Clock, HookAnswer, HookCaller, HookError};
+use crate::ports::{Clock, HookAnswer, HookError};
 
 /// The largest answer read from a hook.
 const MAX_ANSWER_BYTES: usize = 64 * 1024;
@@ -116,9 +115,9 @@ impl WebhookCaller {
     }
 }
 
-#[async_trait]
-impl HookCaller for WebhookCaller {
-    async fn call(
+impl WebhookCaller {
+    /// POSTs `payload` to `url` as a hook call, waiting at most `timeout`.
+    pub async fn call(
         &self,
         url: &str,
         message_id: &str,
@@ -132,7 +131,9 @@ impl HookCaller for WebhookCaller {
         }
     }
 
-    async fn deliver(
+    /// POSTs `payload` to `url` as an event delivery: only a 2xx answer
+    /// counts as delivered.
+    pub async fn deliver(
         &self,
         url: &str,
         message_id: &str,

@@ -1,6 +1,6 @@
 //! The tenant's blocking hooks (docs/hooks.md): what Registrar sends at each
 //! point of the flows and what an answer means. The call itself is the
-//! `HookCaller` port's (a signed HTTPS POST).
+//! `HookCaller` port's (a signed HTTPS POST, or a Lambda `Invoke`).
 
 use std::time::Duration;
 
@@ -33,9 +33,10 @@ pub struct Applicant<'a> {
 /// Calls `hook` with `payload`: its answer (`None` for 404 or an empty
 /// body), or why the call failed.
 async fn call_for(app: &App, hook: &Hook, payload: &Value) -> Result<Option<Value>, String> {
+    let target = hook.target().ok_or("the hook names neither a url nor a lambda_arn, or both")?;
     let id = app.new_id("msg");
     let timeout = Duration::from_millis(hook.timeout_ms);
-    app.hooks.call(&hook.url, &id, payload, timeout).await.map_err(|err| err.0)
+    app.hooks.call(target, &id, payload, timeout).await.map_err(|err| err.0)
 }
 
 /// Calls `hook` with `payload`: its answer, or why there is none (no

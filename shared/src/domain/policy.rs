@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::values::{LANGUAGES, PasswordPolicy};
+use crate::ports::HookTarget;
 
 /// How a tenant's one-time codes behave.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -313,8 +314,16 @@ pub struct Hooks {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Hook {
-    /// An `https://` URL (`http://` only to a loopback address).
-    pub url: String,
+    /// An `https://` URL (`http://` only to a loopback address): a signed
+    /// POST. Exactly one of `url` and `lambda_arn`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// A Lambda function's ARN
+    /// (`arn:aws:lambda:<region>:<account>:function:<name>[:<qualifier>]`):
+    /// an `Invoke` of it with the same JSON (deployed; the stack's
+    /// `HookFunctionArns` must name it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lambda_arn: Option<String>,
     /// How long to wait for the answer: 100 to 5000 ms (default 2000).
     #[serde(default = "default_hook_timeout")]
     pub timeout_ms: u64,
@@ -340,7 +349,33 @@ pub enum OnFailure {
 impl Hook {
     /// A hook to `url` with the default timeout, denying when it fails.
     pub fn to(url: impl Into<String>) -> Self {
-        Self { url: url.into(), timeout_ms: default_hook_timeout(), on_failure: OnFailure::Deny }
+        Self {
+            url: Some(url.into()),
+            lambda_arn: None,
+            timeout_ms: default_hook_timeout(),
+            on_failure: OnFailure::Deny,
+        }
+    }
+
+    /// A hook invoking the Lambda function `arn`, with the default timeout,
+    /// denying when it fails.
+    pub fn lambda(arn: impl Into<String>) -> Self {
+        Self {
+            url: None,
+            lambda_arn: Some(arn.into()),
+            timeout_ms: default_hook_timeout(),
+            on_failure: OnFailure::Deny,
+        }
+    }
+
+    /// Where the hook is called; `None` when it names neither or both
+    /// (a policy that [`Policy::problems`] refuses).
+    pub fn target(&self) -> Option<HookTarget<'_>> {
+        match (&self.url, &self.lambda_arn) {
+            (Some(url), None) => Some(HookTarget::Url(url)),
+            (None, Some(arn)) => Some(HookTarget::Lambda(arn)),
+            _ => None,
+        }
     }
 
     /// What is wrong with the hook, if anything.
@@ -348,15 +383,61 @@ impl Hook {
         if !(100..=5000).contains(&self.timeout_ms) {
             return Some(format!("hooks.{name}.timeout_ms must be 100 to 5000, not {}", self.timeout_ms));
         }
-        let loopback = ["http://127.0.0.1:", "http://localhost:", "http://[::1]:"];
-        let ok = self.url.starts_with("https://") || loopback.iter().any(|prefix| self.url.starts_with(prefix));
-        (!ok || self.url.parse::<http::Uri>().is_err()).then(|| {
-            format!(
-                "hooks.{name}.url must be an https:// URL (http:// only to 127.0.0.1 or localhost), not {:?}",
-                self.url
-            )
-        })
+        match (&self.url, &self.lambda_arn) {
+            (Some(_), Some(_)) => Some(format!("hooks.{name} takes a url or a lambda_arn, not both")),
+            (None, None) => Some(format!("hooks.{name} needs a url or a lambda_arn")),
+            (None, Some(arn)) => (!is_lambda_function_arn(arn)).then(|| {
+                format!(
+                    "hooks.{name}.lambda_arn must be a Lambda function's ARN \
+                     (arn:aws:lambda:<region>:<account>:function:<name>[:<qualifier>]), not {arn:?}"
+                )
+            }),
+            (Some(url), None) => {
+                let loopback = ["http://127.0.0.1:", "http://localhost:", "http://[::1]:"];
+                let ok = url.starts_with("https://") || loopback.iter().any(|prefix| url.starts_with(prefix));
+                (!ok || url.parse::<http::Uri>().is_err()).then(|| {
+                    format!(
+                        "hooks.{name}.url must be an https:// URL (http:// only to 127.0.0.1 or localhost), not {url:?}"
+                    )
+                })
+            }
+        }
     }
+}
+
+/// Whether `arn` names a Lambda function, as `Invoke` takes it:
+/// `arn:<partition>:lambda:<region>:<12-digit account>:function:<name>`,
+/// optionally `:<version or alias>` (`$LATEST`, digits, or an alias name).
+pub fn is_lambda_function_arn(arn: &str) -> bool {
+    let parts: Vec<&str> = arn.split(':').collect();
+    let word = |s: &str, max: usize| {
+        !s.is_empty() && s.len() <= max && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    };
+    let (arn_, partition, service, region, account, kind, name) = match parts[..] {
+        [a, p, s, r, acc, k, n] | [a, p, s, r, acc, k, n, _] => (a, p, s, r, acc, k, n),
+        _ => return false,
+    };
+    // A region: letters in dash-separated groups, ending in a number
+    // (eu-central-1, us-gov-west-1, cn-north-1).
+    let region_ok = region.rsplit_once('-').is_some_and(|(area, number)| {
+        !number.is_empty()
+            && number.bytes().all(|b| b.is_ascii_digit())
+            && area.split('-').all(|group| !group.is_empty() && group.bytes().all(|b| b.is_ascii_lowercase()))
+    });
+    let qualifier_ok = match parts.get(7) {
+        None => true,
+        Some(&"$LATEST") => true,
+        Some(qualifier) => word(qualifier, 128),
+    };
+    arn_ == "arn"
+        && ["aws", "aws-cn", "aws-us-gov"].contains(&partition)
+        && service == "lambda"
+        && region_ok
+        && account.len() == 12
+        && account.bytes().all(|b| b.is_ascii_digit())
+        && kind == "function"
+        && word(name, 64)
+        && qualifier_ok
 }
 
 /// The built-in kinds of reference data (a tenant adds its own).
@@ -681,5 +762,80 @@ mod tests {
         assert_eq!(with(60, 299), ["refresh.idle_timeout_secs must be 300 to 34560000, not 299"]);
         // A broken access-token lifetime is reported once, on its own field.
         assert_eq!(with(i64::MAX, 86_400).len(), 1);
+    }
+
+    #[test]
+    fn a_lambda_hook_names_a_function_arn() {
+        for good in [
+            "arn:aws:lambda:eu-central-1:123456789012:function:pre-sign-up",
+            "arn:aws:lambda:us-gov-west-1:123456789012:function:my_hook:$LATEST",
+            "arn:aws:lambda:eu-central-1:123456789012:function:hook:7",
+            "arn:aws:lambda:eu-central-1:123456789012:function:hook:live",
+            "arn:aws-cn:lambda:cn-north-1:123456789012:function:hook",
+        ] {
+            assert!(is_lambda_function_arn(good), "{good}");
+        }
+        for bad in [
+            "",
+            "pre-sign-up",
+            "arn:aws:lambda:eu-central-1:123456789012:function:",
+            "arn:aws:lambda:eu-central-1:12345678901:function:hook",
+            "arn:aws:lambda:eu-central-1:1234567890ab:function:hook",
+            "arn:aws:lambda:eu-central:123456789012:function:hook",
+            "arn:aws:lambda:EU-central-1:123456789012:function:hook",
+            "arn:aws:lambda::123456789012:function:hook",
+            "arn:aws:lambda:eu-central-1:123456789012:layer:hook",
+            "arn:aws:sns:eu-central-1:123456789012:function:hook",
+            "arn:other:lambda:eu-central-1:123456789012:function:hook",
+            "arn:aws:lambda:eu-central-1:123456789012:function:hook:live:extra",
+            "arn:aws:lambda:eu-central-1:123456789012:function:hook:",
+            "arn:aws:lambda:eu-central-1:123456789012:function:ho/ok",
+            "arn:aws:lambda:eu-central-1:123456789012:function:hook x",
+            "https://hooks.example.com/pre-sign-up",
+        ] {
+            assert!(!is_lambda_function_arn(bad), "{bad}");
+        }
+        assert!(!is_lambda_function_arn(&format!(
+            "arn:aws:lambda:eu-central-1:123456789012:function:{}",
+            "h".repeat(65)
+        )));
+    }
+
+    #[test]
+    fn a_hook_takes_a_url_or_a_lambda_arn_but_not_both() {
+        let arn = "arn:aws:lambda:eu-central-1:123456789012:function:pre-token";
+        let with = |hook: Hook| {
+            Policy { hooks: Hooks { pre_token: Some(hook), ..Hooks::default() }, ..Policy::default() }.problems()
+        };
+        assert!(with(Hook::lambda(arn)).is_empty());
+        assert!(with(Hook::to("https://hooks.example.com/t")).is_empty());
+        assert_eq!(
+            with(Hook { lambda_arn: Some(arn.into()), ..Hook::to("https://hooks.example.com/t") }),
+            ["hooks.pre_token takes a url or a lambda_arn, not both"]
+        );
+        assert_eq!(
+            with(Hook { lambda_arn: None, ..Hook::lambda(arn) }),
+            ["hooks.pre_token needs a url or a lambda_arn"]
+        );
+        let refused = with(Hook::lambda("arn:aws:lambda:eu-central-1:123:function:x"));
+        assert_eq!(refused.len(), 1);
+        assert!(refused[0].starts_with("hooks.pre_token.lambda_arn must be a Lambda function's ARN"), "{refused:?}");
+        // Stored policies of either kind read back; the one a hook does not
+        // use is left out of the JSON.
+        let stored: Hooks = serde_json::from_value(serde_json::json!({
+            "pre_sign_up": { "url": "https://hooks.example.com/s", "on_failure": "allow" },
+            "pre_token": { "lambda_arn": arn, "timeout_ms": 500 },
+        }))
+        .unwrap();
+        assert_eq!(
+            stored.pre_sign_up.as_ref().and_then(Hook::target),
+            Some(HookTarget::Url("https://hooks.example.com/s"))
+        );
+        assert_eq!(stored.pre_token.as_ref().and_then(Hook::target), Some(HookTarget::Lambda(arn)));
+        assert_eq!(
+            serde_json::to_value(&stored.pre_token).unwrap(),
+            serde_json::json!({ "lambda_arn": arn, "timeout_ms": 500, "on_failure": "deny" })
+        );
+        assert_eq!(Hook { lambda_arn: Some(arn.into()), ..Hook::to("https://x.example") }.target(), None);
     }
 }
