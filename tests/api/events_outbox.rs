@@ -14,9 +14,9 @@ use serde_json::{Value, json};
 use shared::domain::policy::EventWebhook;
 use shared::domain::tenant::Policy;
 use shared::ports::Store;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 
-use crate::common::{Api, Backend, CODE, Flows, PASSWORD};
+use crate::common::{self, Api, Backend, CODE, Flows, PASSWORD};
 
 /// One delivery a receiver took: its headers (names lower-cased), its raw
 /// body and the status it answered.
@@ -54,7 +54,9 @@ impl Receiver {
             while let Ok((mut socket, _)) = listener.accept().await {
                 let kept = kept.clone();
                 tokio::spawn(async move {
-                    let Some((headers, body)) = read_request(&mut socket).await else { return };
+                    let Some(common::Request { headers, body, .. }) = common::read_request(&mut socket).await else {
+                        return;
+                    };
                     let status = {
                         let mut all = kept.lock().unwrap();
                         let status = if all.len() < failing { 500 } else { 204 };
@@ -98,37 +100,6 @@ impl Receiver {
         let accepted = self.wait_for(event_type, |events| events.iter().any(|e| e["type"] == event_type)).await;
         accepted.into_iter().find(|e| e["type"] == event_type).unwrap()
     }
-}
-
-async fn read_request(socket: &mut tokio::net::TcpStream) -> Option<(Vec<(String, String)>, Vec<u8>)> {
-    let mut data = Vec::new();
-    let mut buf = [0u8; 4096];
-    let end = loop {
-        let n = socket.read(&mut buf).await.ok()?;
-        if n == 0 {
-            return None;
-        }
-        data.extend_from_slice(&buf[..n]);
-        if let Some(at) = data.windows(4).position(|w| w == b"\r\n\r\n") {
-            break at + 4;
-        }
-    };
-    let head = String::from_utf8_lossy(&data[..end]).into_owned();
-    let headers: Vec<(String, String)> = head
-        .lines()
-        .skip(1)
-        .filter_map(|line| line.split_once(':'))
-        .map(|(name, value)| (name.trim().to_ascii_lowercase(), value.trim().to_owned()))
-        .collect();
-    let length: usize = headers.iter().find(|(n, _)| n == "content-length").and_then(|(_, v)| v.parse().ok())?;
-    while data.len() < end + length {
-        let n = socket.read(&mut buf).await.ok()?;
-        if n == 0 {
-            return None;
-        }
-        data.extend_from_slice(&buf[..n]);
-    }
-    Some((headers, data[end..end + length].to_vec()))
 }
 
 /// An app on `backend` whose tenant posts its events to a receiver that

@@ -18,9 +18,9 @@ use serde_json::{Value, json};
 use shared::domain::policy::{Hook, Hooks, OnFailure};
 use shared::domain::tenant::{IpLimits, Policy};
 use shared::testing::{TestOptions, spawn_app};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 
-use crate::common::{Api, Backend, CODE, Flows, PASSWORD, store_for};
+use crate::common::{self, Api, Backend, CODE, Flows, PASSWORD, store_for};
 
 /// One call a receiver took: its request line, headers (names lower-cased)
 /// and raw body.
@@ -95,7 +95,10 @@ impl Receiver {
             while let Ok((mut socket, _)) = listener.accept().await {
                 let (kept, answer, made) = (kept.clone(), answer.clone(), made.clone());
                 tokio::spawn(async move {
-                    let Some(call) = read_call(&mut socket).await else { return };
+                    let Some(common::Request { line, headers, body }) = common::read_request(&mut socket).await else {
+                        return;
+                    };
+                    let call = Call { line, headers, body };
                     let mut reply = answer.lock().unwrap().clone();
                     if let Some(make) = made.lock().unwrap().as_ref() {
                         let (status, body) = make(&call.json());
@@ -141,38 +144,6 @@ impl Receiver {
     fn hook(&self) -> Hook {
         Hook::to(self.url.clone())
     }
-}
-
-async fn read_call(socket: &mut tokio::net::TcpStream) -> Option<Call> {
-    let mut data = Vec::new();
-    let mut buf = [0u8; 4096];
-    let end = loop {
-        let n = socket.read(&mut buf).await.ok()?;
-        if n == 0 {
-            return None;
-        }
-        data.extend_from_slice(&buf[..n]);
-        if let Some(at) = data.windows(4).position(|w| w == b"\r\n\r\n") {
-            break at + 4;
-        }
-    };
-    let head = String::from_utf8_lossy(&data[..end]).into_owned();
-    let line = head.lines().next().unwrap_or_default().to_owned();
-    let headers: Vec<(String, String)> = head
-        .lines()
-        .skip(1)
-        .filter_map(|line| line.split_once(':'))
-        .map(|(name, value)| (name.trim().to_ascii_lowercase(), value.trim().to_owned()))
-        .collect();
-    let length: usize = headers.iter().find(|(n, _)| n == "content-length").and_then(|(_, v)| v.parse().ok())?;
-    while data.len() < end + length {
-        let n = socket.read(&mut buf).await.ok()?;
-        if n == 0 {
-            return None;
-        }
-        data.extend_from_slice(&buf[..n]);
-    }
-    Some(Call { line, headers, body: data[end..end + length].to_vec() })
 }
 
 fn policy(hooks: Hooks) -> Policy {

@@ -338,3 +338,46 @@ pub fn totp_at(secret: &[u8], unix: i64, digits: u32) -> String {
     let number = u32::from_be_bytes([hash[offset] & 0x7f, hash[offset + 1], hash[offset + 2], hash[offset + 3]]);
     format!("{:0width$}", number % 10u32.pow(digits), width = digits as usize)
 }
+
+/// One HTTP/1.1 request a test's receiver read by hand: its request line,
+/// its headers (names lower-cased) and its body (by `Content-Length`).
+pub struct Request {
+    pub line: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+/// Reads one request from `socket` (a hook or webhook receiver on
+/// 127.0.0.1); `None` when the peer closes first.
+pub async fn read_request(socket: &mut tokio::net::TcpStream) -> Option<Request> {
+    use tokio::io::AsyncReadExt;
+    let mut data = Vec::new();
+    let mut buf = [0u8; 4096];
+    let end = loop {
+        let n = socket.read(&mut buf).await.ok()?;
+        if n == 0 {
+            return None;
+        }
+        data.extend_from_slice(&buf[..n]);
+        if let Some(at) = data.windows(4).position(|w| w == b"\r\n\r\n") {
+            break at + 4;
+        }
+    };
+    let head = String::from_utf8_lossy(&data[..end]).into_owned();
+    let line = head.lines().next().unwrap_or_default().to_owned();
+    let headers: Vec<(String, String)> = head
+        .lines()
+        .skip(1)
+        .filter_map(|line| line.split_once(':'))
+        .map(|(name, value)| (name.trim().to_ascii_lowercase(), value.trim().to_owned()))
+        .collect();
+    let length: usize = headers.iter().find(|(n, _)| n == "content-length").and_then(|(_, v)| v.parse().ok())?;
+    while data.len() < end + length {
+        let n = socket.read(&mut buf).await.ok()?;
+        if n == 0 {
+            return None;
+        }
+        data.extend_from_slice(&buf[..n]);
+    }
+    Some(Request { line, headers, body: data[end..end + length].to_vec() })
+}
