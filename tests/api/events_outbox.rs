@@ -282,7 +282,6 @@ async fn a_change_that_fails_tells_nothing(backend: Backend) {
 /// Whether the Standard Webhooks reference library verifies `body` with
 /// the delivery's headers and the test apps' secret, and what it said.
 fn verify(delivery: &Delivery, body: &[u8]) -> (bool, String) {
-    use std::io::Write;
     let script = "import json, sys\n\
         from standardwebhooks import Webhook\n\
         headers = json.loads(sys.argv[1])\n\
@@ -293,21 +292,11 @@ fn verify(delivery: &Delivery, body: &[u8]) -> (bool, String) {
         "webhook-timestamp": delivery.header("webhook-timestamp"),
         "webhook-signature": delivery.header("webhook-signature"),
     });
-    let python = std::env::var("REGISTRAR_TEST_PYTHON").unwrap_or_else(|_| {
-        panic!(
-            "REGISTRAR_TEST_PYTHON is not set: the events' signatures are checked with the Standard Webhooks library"
-        )
-    });
-    let mut child = std::process::Command::new(python)
-        .arg("-c")
-        .arg(script)
-        .args([headers.to_string().as_str(), shared::testing::TEST_WEBHOOK_SECRET])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("start Python");
-    child.stdin.take().unwrap().write_all(body).unwrap();
-    let output = child.wait_with_output().expect("Python ran");
+    let output = common::run_python(
+        &common::python("REGISTRAR_TEST_PYTHON", ".venv"),
+        script,
+        &[headers.to_string().as_str(), shared::testing::TEST_WEBHOOK_SECRET],
+        body,
+    );
     (output.status.success(), String::from_utf8_lossy(&output.stderr).into_owned())
 }

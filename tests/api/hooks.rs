@@ -597,22 +597,5 @@ async fn a_lambda_pre_token_function_that_throws_follows_on_failure() {
 /// Runs `script` with the test command's Python (`REGISTRAR_TEST_PYTHON`,
 /// the virtualenv with `standardwebhooks`), `args` and `stdin`.
 fn python(script: &str, args: &[&str], stdin: &[u8]) -> std::process::Output {
-    use std::io::Write;
-    let python = std::env::var("REGISTRAR_TEST_PYTHON").unwrap_or_else(|_| {
-        panic!(
-            "REGISTRAR_TEST_PYTHON is not set: this test checks signatures with the Standard Webhooks \
-             library. Run `make test`, which installs it into .venv."
-        )
-    });
-    let mut child = std::process::Command::new(python)
-        .arg("-c")
-        .arg(script)
-        .args(args)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("start Python");
-    child.stdin.take().unwrap().write_all(stdin).unwrap();
-    child.wait_with_output().expect("Python ran")
+    common::run_python(&common::python("REGISTRAR_TEST_PYTHON", ".venv"), script, args, stdin)
 }

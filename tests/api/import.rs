@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use shared::domain::ids::UserId;
 use shared::domain::tenant::Policy;
 
-use crate::common::{Answer, Api, Backend, CODE, Flows, PASSWORD};
+use crate::common::{self, Answer, Api, Backend, CODE, Flows, PASSWORD};
 
 async fn api(backend: Backend) -> Api {
     let policy =
@@ -22,8 +22,7 @@ async fn api(backend: Backend) -> Api {
 
 /// The interpreter of the hashing tools.
 pub fn hash_python() -> String {
-    std::env::var("REGISTRAR_TEST_HASH_PYTHON")
-        .unwrap_or_else(|_| format!("{}/.venv-hashes/bin/python", env!("CARGO_MANIFEST_DIR")))
+    common::python("REGISTRAR_TEST_HASH_PYTHON", ".venv-hashes")
 }
 
 /// The Firebase project of firebase/scrypt's README.

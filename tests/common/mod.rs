@@ -381,3 +381,31 @@ pub async fn read_request(socket: &mut tokio::net::TcpStream) -> Option<Request>
     }
     Some(Request { line, headers, body: data[end..end + length].to_vec() })
 }
+
+/// The Python interpreter a test runs a tool we did not write with: `var`
+/// when set, else the virtualenv `venv` the test command installs it into.
+/// A missing interpreter fails the test loudly, never skips it.
+pub fn python(var: &str, venv: &str) -> String {
+    let python = std::env::var(var).unwrap_or_else(|_| format!("{}/{venv}/bin/python", env!("CARGO_MANIFEST_DIR")));
+    assert!(
+        std::path::Path::new(&python).exists(),
+        "{python} does not exist: set {var}, or run `make test`, which installs {venv}"
+    );
+    python
+}
+
+/// Runs `script` with `python`, `args` and `stdin`.
+pub fn run_python(python: &str, script: &str, args: &[&str], stdin: &[u8]) -> std::process::Output {
+    use std::io::Write;
+    let mut child = std::process::Command::new(python)
+        .arg("-c")
+        .arg(script)
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start Python");
+    child.stdin.take().unwrap().write_all(stdin).unwrap();
+    child.wait_with_output().expect("Python ran")
+}
