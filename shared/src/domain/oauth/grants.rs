@@ -128,12 +128,12 @@ pub async fn userinfo(app: &App, access_token: &str) -> Result<Map<String, Value
     Ok(id_token::user_claims(&user, &session.scopes))
 }
 
-/// Ends `session` and, when it came from a hosted sign-in, that sign-in's
-/// session too; audited as `event`.
-async fn end(app: &App, session: &Session, event: &str) -> Result<(), OAuthError> {
+/// Ends `session` and, with `with_sign_in` (a logout, not a revocation),
+/// the hosted sign-in's session it came from too; audited as `event`.
+async fn end(app: &App, session: &Session, with_sign_in: bool, event: &str) -> Result<(), OAuthError> {
     let mut writes =
         vec![Write::Delete { key: session_key(&session.user_id, &session.id), condition: Condition::Always }];
-    if let Some(signed_in) = &session.signed_in_by {
+    if let Some(signed_in) = session.signed_in_by.as_ref().filter(|_| with_sign_in) {
         writes.push(Write::Delete { key: session_key(&session.user_id, signed_in), condition: Condition::Always });
     }
     let detail = serde_json::json!({ "session_id": session.id, "client_id": session.client_id });
@@ -143,7 +143,8 @@ async fn end(app: &App, session: &Session, event: &str) -> Result<(), OAuthError
 }
 
 /// RFC 7009: revokes the session of a refresh or access token that
-/// `client` was issued. A token that is unknown, expired, malformed or
+/// `client` was issued (the client's grant: the user stays signed in to
+/// the hosted pages). A token that is unknown, expired, malformed or
 /// another client's is left alone, and the answer is the same.
 pub async fn revoke(app: &App, tenant: &Tenant, client: &Client, token: &str) -> Result<(), OAuthError> {
     let session = if let Some(refresh) = RefreshToken::parse(token) {
@@ -159,7 +160,7 @@ pub async fn revoke(app: &App, tenant: &Tenant, client: &Client, token: &str) ->
     };
     match session {
         Some(session) if session.client_id.as_deref() == Some(client.client_id.as_str()) => {
-            end(app, &session, "oauth_token_revoked").await
+            end(app, &session, false, "oauth_token_revoked").await
         }
         _ => Ok(()),
     }
@@ -211,7 +212,7 @@ pub async fn end_session(
         && session.tenant_id == tenant.id
         && session.client_id.as_deref() == Some(client.client_id.as_str())
     {
-        end(app, &session, "oauth_logged_out").await?;
+        end(app, &session, true, "oauth_logged_out").await?;
         ended = true;
     }
     Ok(EndedSession { client: Some(client), ended })
