@@ -46,6 +46,7 @@ declare -A EXPECTED=(
   [create-user]=201 [import-users]=200 [list-users]=200 [get-user]=404:user_not_found [update-user]=404:user_not_found [change-user-status]=404:user_not_found
   [unlock-user]=404:user_not_found [reset-user-password]=404:user_not_found [revoke-user-sessions]=404:user_not_found
   [get-user-audit]=404:user_not_found [list-reference]=200 [get-reference]=200 [put-reference]=201 [delete-reference]=404:reference_not_found
+  [oauth-token]=400:invalid_grant [oauth-userinfo]=401:invalid_token [oauth-revoke]=200 [oauth-logout]=302
 )
 
 passed=0
@@ -65,8 +66,10 @@ except ValueError:
     sys.exit(f"not an API Gateway response: {answer[:300]}")
 if str(response.get("statusCode")) != status:
     sys.exit(f"status {response.get('statusCode')}, expected {status}: {answer[:300]}")
-if code and (body or {}).get("code") != code:
-    sys.exit(f"code {(body or {}).get('code')}, expected {code}")
+# A problem's `code`, or an OAuth 2.0 error's `error` (the /oauth2 routes).
+said = (body or {}).get("code") or (body or {}).get("error")
+if code and said != code:
+    sys.exit(f"code {said}, expected {code}")
 headers = {k.lower(): v for k, v in (response.get("headers") or {}).items()}
 # The request id is API Gateway's, so function and access logs share it.
 if headers.get("x-request-id") != event["requestContext"]["requestId"]:

@@ -255,3 +255,9 @@ sms-password_changed-text = Das Passwort Ihres Kontos wurde soeben geändert. We
 email-password_reset-subject = Ihr Passwort wurde zurückgesetzt
 email-password_reset-text = Das Passwort Ihres Kontos wurde soeben mit einem Code zurückgesetzt, und alle Sitzungen wurden abgemeldet. Wenn Sie das nicht waren, setzen Sie Ihr Passwort erneut zurück und wenden Sie sich an den Support.
 sms-password_reset-text = Das Passwort Ihres Kontos wurde soeben zurückgesetzt. Wenn Sie das nicht waren, setzen Sie es erneut zurück und wenden Sie sich an den Support.
+
+# OpenID Connect: the page of RP-initiated logout (/oauth2/logout).
+page-signed-out-title = Abgemeldet
+page-signed-out-body = Sie sind abgemeldet. Sie können diese Seite schliessen.
+page-signed-out-invalid = Dieser Abmeldelink ist nicht gültig. Wenn Sie sich abmelden wollten, melden Sie sich in der App erneut ab.
+page-signed-out-unregistered = Sie sind abgemeldet. Die Rücksprungadresse der App ist nicht registriert, darum bleiben Sie auf dieser Seite.

@@ -255,3 +255,9 @@ sms-password_changed-text = The password of your account was just changed. If th
 email-password_reset-subject = Your password was reset
 email-password_reset-text = The password of your account was just reset with a code, and every session was signed out. If this was not you, reset your password again and contact support at once.
 sms-password_reset-text = The password of your account was just reset. If this was not you, reset it again and contact support at once.
+
+# OpenID Connect: the page of RP-initiated logout (/oauth2/logout).
+page-signed-out-title = Signed out
+page-signed-out-body = You are signed out. You can close this page.
+page-signed-out-invalid = This sign-out link is not valid. If you meant to sign out, sign out in the app again.
+page-signed-out-unregistered = You are signed out. The app's return address is not registered, so you stay on this page.

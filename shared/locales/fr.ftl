@@ -255,3 +255,9 @@ sms-password_changed-text = Le mot de passe de votre compte vient d’être modi
 email-password_reset-subject = Votre mot de passe a été réinitialisé
 email-password_reset-text = Le mot de passe de votre compte vient d’être réinitialisé avec un code, et toutes les sessions ont été fermées. Si ce n’était pas vous, réinitialisez-le à nouveau et contactez le support immédiatement.
 sms-password_reset-text = Le mot de passe de votre compte vient d’être réinitialisé. Si ce n’était pas vous, réinitialisez-le à nouveau et contactez le support immédiatement.
+
+# OpenID Connect: the page of RP-initiated logout (/oauth2/logout).
+page-signed-out-title = Déconnecté
+page-signed-out-body = Vous êtes déconnecté. Vous pouvez fermer cette page.
+page-signed-out-invalid = Ce lien de déconnexion n'est pas valide. Si vous vouliez vous déconnecter, déconnectez-vous à nouveau dans l'application.
+page-signed-out-unregistered = Vous êtes déconnecté. L'adresse de retour de l'application n'est pas enregistrée ; vous restez donc sur cette page.

@@ -255,3 +255,9 @@ sms-password_changed-text = La password del tuo account è appena stata modifica
 email-password_reset-subject = La tua password è stata reimpostata
 email-password_reset-text = La password del tuo account è appena stata reimpostata con un codice e tutte le sessioni sono state chiuse. Se non sei stato tu, reimpostala di nuovo e contatta l’assistenza.
 sms-password_reset-text = La password del tuo account è appena stata reimpostata. Se non sei stato tu, reimpostala di nuovo e contatta l’assistenza.
+
+# OpenID Connect: the page of RP-initiated logout (/oauth2/logout).
+page-signed-out-title = Disconnesso
+page-signed-out-body = Sei disconnesso. Puoi chiudere questa pagina.
+page-signed-out-invalid = Questo link di disconnessione non è valido. Se volevi disconnetterti, disconnettiti di nuovo nell'app.
+page-signed-out-unregistered = Sei disconnesso. L'indirizzo di ritorno dell'app non è registrato, quindi rimani su questa pagina.

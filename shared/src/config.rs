@@ -112,6 +112,12 @@ pub struct Config {
     /// users may start signing in (`password`, `email_code`, `sms_code`,
     /// `passkey`); default `password,passkey`.
     pub sign_in_methods: Option<Vec<crate::domain::policy::SignInMethod>>,
+    /// `REGISTRAR_OAUTH_CLIENTS`: the sandbox tenant's OpenID Connect
+    /// clients, a JSON list of `{client_id, redirect_uris, public}` (and
+    /// optionally `post_logout_redirect_uris`, `name`, and a confidential
+    /// client's `client_secret`, 32+ characters); none by default
+    /// (docs/openid.md).
+    pub oauth_clients: Vec<crate::domain::oauth::LocalClient>,
     /// `REGISTRAR_HOOK_PRE_SIGN_UP_URL`, `REGISTRAR_HOOK_PRE_TOKEN_URL`,
     /// `REGISTRAR_HOOK_USER_MIGRATION_URL`: the
     /// sandbox tenant's blocking hooks (docs/hooks.md); none by default.
@@ -293,6 +299,14 @@ impl Config {
                 user_migration: var("REGISTRAR_HOOK_USER_MIGRATION_URL").map(crate::domain::policy::Hook::to),
             },
             webhook_url: var("REGISTRAR_WEBHOOK_URL"),
+            oauth_clients: match var("REGISTRAR_OAUTH_CLIENTS") {
+                None => Vec::new(),
+                Some(text) => serde_json::from_str(&text).map_err(|e| {
+                    ConfigError(format!(
+                        "REGISTRAR_OAUTH_CLIENTS: {e}; expected a JSON list of {{client_id, redirect_uris, public}}"
+                    ))
+                })?,
+            },
             webhook_key_secret: var("REGISTRAR_WEBHOOK_KEY_SECRET"),
             event_bus: var("REGISTRAR_EVENT_BUS"),
             webhook_secret: var("REGISTRAR_WEBHOOK_SECRET")

@@ -50,6 +50,14 @@ pub async fn seed_tenant(app: &App, tenant: &Tenant, api_key: &str) -> Result<()
     save_api_key(app.store.as_ref(), api_key, &grant).await
 }
 
+/// Registers the sandbox tenant's OpenID Connect clients
+/// (`REGISTRAR_OAUTH_CLIENTS`), replacing earlier ones of the same ids.
+pub async fn seed_clients(app: &App, tenant: &Tenant, config: &Config) -> Result<(), Box<dyn std::error::Error>> {
+    let now = app.clock.now();
+    crate::domain::oauth::clients::seed_local(app.store.as_ref(), &tenant.id, now, &config.oauth_clients).await?;
+    Ok(())
+}
+
 /// Stores the sandbox tenant's admin token (`token`, or a new one); returns it.
 pub async fn seed_admin_token(app: &App, tenant: &Tenant, token: Option<&str>) -> Result<String, StoreError> {
     let now = app.clock.now();
@@ -109,6 +117,7 @@ pub async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let api_key = config.api_key.clone().or(default_key).unwrap_or_else(|| LOCAL_API_KEY.to_owned());
     let tenant = sandbox_tenant(&config, addr.port());
     seed_tenant(&app, &tenant, &api_key).await?;
+    seed_clients(&app, &tenant, &config).await?;
     let admin_generated = config.admin_token.is_none();
     let admin_token = seed_admin_token(&app, &tenant, config.admin_token.as_deref()).await?;
     let server = tokio::spawn(crate::http::server::serve(Arc::new(app), listener));
@@ -130,6 +139,10 @@ pub async fn run() -> Result<(), Box<dyn std::error::Error>> {
         println!("Admin token (generated; set REGISTRAR_ADMIN_TOKEN to fix it): {admin_token}");
     } else {
         println!("Admin token: from REGISTRAR_ADMIN_TOKEN");
+    }
+    for client in &config.oauth_clients {
+        let kind = if client.public { "public" } else { "confidential" };
+        println!("OpenID Connect client: {} ({kind}; REGISTRAR_OAUTH_CLIENTS)", client.client_id);
     }
     println!("Outbox (codes and notices, one JSON file each): {}", config.outbox_dir.display());
     match &config.webhook_url {

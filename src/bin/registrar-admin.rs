@@ -1,5 +1,6 @@
 //! `registrar-admin`: the operator CLI. Talks to the DynamoDB table of a
-//! deployment (or moto) to manage tenants, API keys, admin tokens and the
+//! deployment (or moto) to manage tenants, API keys, admin tokens, OpenID
+//! Connect clients and the
 //! first service owner, and to its Secrets Manager secrets to manage the
 //! signing keys and the code key. Plain output, or `--json`; a non-zero
 //! exit and a one-line reason on failure.
@@ -16,6 +17,8 @@ use shared::adapters::secrets::SecretsManager;
 use shared::adapters::system::{OsRandom, SystemClock};
 use shared::adapters::webhook::{WebhookCaller, WebhookSecret};
 use shared::domain::keys::{KeyOpError, SecretNames, SigningKeys};
+use shared::domain::oauth::Client;
+use shared::domain::oauth::clients::{self, ClientChanges, ClientDraft, ClientError};
 use shared::domain::tenant::{self, Policy, Tenant};
 use shared::domain::tokens::KeyError;
 use shared::domain::values::{PersonalDetails, UserType};
@@ -66,6 +69,9 @@ enum Command {
     /// Admin tokens (machine credentials) of a tenant.
     #[command(subcommand)]
     AdminToken(AdminTokenCommand),
+    /// OpenID Connect clients of a tenant (docs/openid.md).
+    #[command(subcommand)]
+    Client(ClientCommand),
     /// The first service owner of a tenant.
     #[command(subcommand)]
     ServiceOwner(ServiceOwnerCommand),
@@ -239,6 +245,82 @@ enum ApiKeyCommand {
         tenant: String,
         key_id: String,
     },
+}
+
+#[derive(Subcommand)]
+enum ClientCommand {
+    /// Register a client (a confidential one's secret is printed once; only
+    /// its hash is stored).
+    Create {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        name: String,
+        /// Where the code may be sent, exactly: https, or http to
+        /// localhost/127.0.0.1/[::1]; no fragment. Repeat for several.
+        #[arg(long = "redirect-uri", required = true, num_args = 1..)]
+        redirect_uris: Vec<String>,
+        /// Where RP-initiated logout may send the browser back, exactly.
+        #[arg(long = "post-logout-redirect-uri", num_args = 1..)]
+        post_logout_redirect_uris: Vec<String>,
+        /// A server-side app with a secret (client_secret_basic); without
+        /// it, a public client (PKCE alone).
+        #[arg(long)]
+        confidential: bool,
+        /// The client id (default: a new `cli_…`).
+        #[arg(long)]
+        client_id: Option<String>,
+    },
+    /// The tenant's clients.
+    List {
+        #[arg(long)]
+        tenant: String,
+    },
+    /// Change a client: name, redirect URIs (each list replaced whole), or
+    /// a new secret.
+    Update {
+        #[arg(long)]
+        tenant: String,
+        client_id: String,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long = "redirect-uri", num_args = 1..)]
+        redirect_uris: Option<Vec<String>>,
+        #[arg(long = "post-logout-redirect-uri", num_args = 1..)]
+        post_logout_redirect_uris: Option<Vec<String>>,
+        /// A new secret for a confidential client (printed once; the old
+        /// one stops working).
+        #[arg(long)]
+        new_secret: bool,
+    },
+    /// Remove a client: its codes and refresh tokens stop working.
+    Delete {
+        #[arg(long)]
+        tenant: String,
+        client_id: String,
+    },
+}
+
+fn client_json(client: &Client) -> Value {
+    json!({
+        "client_id": client.client_id, "tenant_id": client.tenant_id, "name": client.name,
+        "redirect_uris": client.redirect_uris, "post_logout_redirect_uris": client.post_logout_redirect_uris,
+        "public": client.public,
+    })
+}
+
+fn client_text(client: &Client) -> String {
+    let kind = if client.public { "public" } else { "confidential" };
+    format!("{}\t{}\t{kind}\t{}", client.client_id, client.name, client.redirect_uris.join(" "))
+}
+
+impl From<ClientError> for Failure {
+    fn from(err: ClientError) -> Self {
+        match err {
+            ClientError::Store(err) => err.into(),
+            other => Failure(other.to_string()),
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -552,6 +634,63 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 .collect();
             let text = lines(&tokens, |t| format!("{}\texpires {}\trevoked={}", t.token_id, t.expires_at, t.revoked));
             print(json_out, &json!(value), text);
+        }
+        Command::Client(ClientCommand::Create {
+            tenant: tid,
+            name,
+            redirect_uris,
+            post_logout_redirect_uris,
+            confidential,
+            client_id,
+        }) => {
+            let draft = ClientDraft {
+                client_id: client_id.clone(),
+                tenant_id: tid.clone(),
+                name: name.clone(),
+                redirect_uris: redirect_uris.clone(),
+                post_logout_redirect_uris: post_logout_redirect_uris.clone(),
+                public: !confidential,
+            };
+            let (client, secret) = clients::register(store, &OsRandom, now, draft).await?;
+            let mut value = client_json(&client);
+            let mut text = format!("created {}", client_text(&client));
+            if let Some(secret) = &secret {
+                value["client_secret"] = json!(secret.expose());
+                text.push_str(&format!("\nclient secret (shown once): {}", secret.expose()));
+            }
+            print(json_out, &value, text);
+        }
+        Command::Client(ClientCommand::List { tenant: tid }) => {
+            let found = clients::list(store, tid).await?;
+            let value: Vec<Value> = found.iter().map(client_json).collect();
+            print(json_out, &json!(value), lines(&found, client_text));
+        }
+        Command::Client(ClientCommand::Update {
+            tenant: tid,
+            client_id,
+            name,
+            redirect_uris,
+            post_logout_redirect_uris,
+            new_secret,
+        }) => {
+            let changes = ClientChanges {
+                name: name.clone(),
+                redirect_uris: redirect_uris.clone(),
+                post_logout_redirect_uris: post_logout_redirect_uris.clone(),
+                new_secret: *new_secret,
+            };
+            let (client, secret) = clients::update(store, &OsRandom, tid, client_id, changes).await?;
+            let mut value = client_json(&client);
+            let mut text = format!("updated {}", client_text(&client));
+            if let Some(secret) = &secret {
+                value["client_secret"] = json!(secret.expose());
+                text.push_str(&format!("\nclient secret (shown once): {}", secret.expose()));
+            }
+            print(json_out, &value, text);
+        }
+        Command::Client(ClientCommand::Delete { tenant: tid, client_id }) => {
+            clients::delete(store, tid, client_id).await?;
+            print(json_out, &json!({ "client_id": client_id, "deleted": true }), format!("deleted client {client_id}"));
         }
         Command::AdminToken(AdminTokenCommand::Revoke { tenant: tid, token_id }) => {
             tenant::revoke_admin_token(store, tid, token_id)

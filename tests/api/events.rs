@@ -193,6 +193,8 @@ impl Fixture {
         let headers = response.headers().clone();
         let body = match response.body() {
             lambda_http::Body::Text(text) => serde_json::from_str(text).expect("JSON answer"),
+            // A redirect (`/oauth2/logout`).
+            lambda_http::Body::Empty => Value::Null,
             other => panic!("{function}: unexpected body {other:?}"),
         };
         (status, body, headers)
@@ -736,4 +738,92 @@ async fn delete_reference_event() {
     assert_eq!(f.answer("put-reference").await.0, 201);
     let (status, body, _) = f.answer("delete-reference").await;
     assert_eq!(status, 200, "{body}");
+}
+
+/// The events' OpenID Connect client (as lambda-dev.env registers it), and
+/// an OAuth session of the events' user: its code swapped in for
+/// `EXAMPLE_CODE`, or redeemed, its tokens for the placeholders.
+impl Fixture {
+    async fn oauth_client(&self) -> shared::domain::oauth::Client {
+        let client: shared::domain::oauth::LocalClient = serde_json::from_value(json!({
+            "client_id": "events-client", "redirect_uris": ["https://app.example.com/callback"],
+            "post_logout_redirect_uris": ["https://app.example.com/signed-out"], "public": true,
+        }))
+        .unwrap();
+        let now = self.clock.now_dt();
+        shared::domain::oauth::clients::seed_local(self.app.store.as_ref(), &self.tenant.id, now, &[client])
+            .await
+            .unwrap();
+        shared::domain::oauth::find_client(&self.app, "events-client").await.unwrap().unwrap().0
+    }
+
+    async fn oauth_code(&mut self) -> String {
+        use base64::Engine as _;
+        use sha2::Digest;
+        let client = self.oauth_client().await;
+        let tokens = self.user().await;
+        let verifier = "events-example-verifier-0123456789abcdefghijklmnop";
+        let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(verifier));
+        let request = shared::domain::oauth::AuthorizationRequest {
+            client_id: client.client_id.clone(),
+            redirect_uri: "https://app.example.com/callback".into(),
+            scopes: vec!["openid".into(), "email".into()],
+            state: None,
+            nonce: None,
+            code_challenge: challenge,
+            prompt: None,
+            login_hint: None,
+            ui_locales: None,
+        };
+        let code =
+            shared::domain::oauth::issue_code(&self.app, &self.tenant, &client, &request, &tokens).await.unwrap();
+        self.swaps.push(("EXAMPLE_CODE", code.clone()));
+        code
+    }
+}
+
+#[tokio::test]
+async fn oauth_token_event() {
+    let mut f = fixture(false).await;
+    f.oauth_code().await;
+    let (status, body, headers) = f.answer("oauth-token").await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body["id_token"].is_string() && body["refresh_token"].is_string(), "{body}");
+    assert_eq!(headers["cache-control"], "no-store");
+    let (status, body, _) = f.answer("oauth-token").await;
+    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")), "spent");
+}
+
+#[tokio::test]
+async fn oauth_userinfo_event() {
+    let mut f = fixture(false).await;
+    let code = f.oauth_code().await;
+    let (_, issued, _) = f.answer("oauth-token").await;
+    f.swaps.retain(|(placeholder, _)| *placeholder != EVENT_ACCESS);
+    f.swaps.push((EVENT_ACCESS, issued["access_token"].as_str().unwrap().to_owned()));
+    let (status, body, _) = f.answer("oauth-userinfo").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["email"], "anna@example.com");
+    assert!(!code.is_empty());
+}
+
+#[tokio::test]
+async fn oauth_revoke_event() {
+    let mut f = fixture(false).await;
+    f.oauth_client().await;
+    f.user().await;
+    // The API's refresh token is no token of the client: left alone, 200.
+    let (status, body, _) = f.answer("oauth-revoke").await;
+    assert_eq!(status, 200, "{body}");
+    let (status, _, _) = f.answer("refresh").await;
+    assert_eq!(status, 200, "the API session lives on");
+}
+
+#[tokio::test]
+async fn oauth_logout_event() {
+    let f = fixture(false).await;
+    f.oauth_client().await;
+    let (status, body, headers) = f.answer("oauth-logout").await;
+    assert_eq!(status, 302, "{body}");
+    assert_eq!(headers["location"], "https://app.example.com/signed-out?state=af0ifjsldkj");
 }

@@ -27,6 +27,7 @@ mod fuzz;
 mod hooks;
 mod import;
 mod openapi;
+mod openid;
 mod passkeys;
 mod phone_first;
 mod security;

@@ -647,3 +647,77 @@ async fn the_cli_redrives_a_dead_lettered_batch() {
     assert!(left.messages().is_empty(), "the message is deleted");
     assert_eq!(cli.json(&["events", "redrive"])["batches"], 0, "nothing left");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cli_registers_openid_connect_clients() {
+    use shared::domain::oauth::clients::{ClientCredentials, authenticate_client};
+    let cli = Cli::new("cli-clients");
+    assert!(cli.run(&["create-table"]).ok);
+    cli.json(&["tenant", "create", "shop", "--name", "Shop"]);
+    let spa = ["client", "create", "--tenant", "shop", "--name", "Shop SPA", "--client-id", "shop-spa"];
+    let public = cli
+        .json(&[spa.as_slice(), &["--redirect-uri", "https://shop.example/cb", "http://localhost:5173/cb"]].concat());
+    assert_eq!((&public["public"], &public["client_id"]), (&json!(true), &json!("shop-spa")), "{public}");
+    assert!(public.get("client_secret").is_none(), "{public}");
+    let server = ["client", "create", "--tenant", "shop", "--name", "Shop server", "--confidential"];
+    let confidential = cli.json(&[server.as_slice(), &["--redirect-uri", "https://shop.example/server/cb"]].concat());
+    let id = confidential["client_id"].as_str().expect("an id").to_owned();
+    let secret = confidential["client_secret"].as_str().expect("the secret, once").to_owned();
+    assert!(id.starts_with("cli_") && secret.starts_with("cs_"), "{confidential}");
+    let listed = cli.run(&["client", "list", "--tenant", "shop"]);
+    assert!(listed.ok && listed.stdout.contains("shop-spa\tShop SPA\tpublic") && !listed.stdout.contains(&secret));
+    assert!(listed.stdout.contains(&format!("{id}\tShop server\tconfidential")), "{}", listed.stdout);
+
+    // The secret it printed is the one the token endpoint accepts.
+    let app = cli.app(&[], None).await;
+    let basic = |secret: &str| ClientCredentials {
+        form_client_id: None,
+        basic: Some(ClientCredentials::basic(id.clone(), secret.to_owned())),
+    };
+    assert!(authenticate_client(app.store.as_ref(), &basic(&secret)).await.is_ok());
+    assert!(authenticate_client(app.store.as_ref(), &basic("cs_wrong")).await.is_err());
+    let renewed = cli.json(&["client", "update", "--tenant", "shop", &id, "--new-secret"]);
+    let fresh = renewed["client_secret"].as_str().expect("a new secret").to_owned();
+    assert!(authenticate_client(app.store.as_ref(), &basic(&secret)).await.is_err(), "the old one stops");
+    assert!(authenticate_client(app.store.as_ref(), &basic(&fresh)).await.is_ok());
+    let moved =
+        cli.json(&["client", "update", "--tenant", "shop", "shop-spa", "--redirect-uri", "https://shop.example/new"]);
+    assert_eq!(moved["redirect_uris"], json!(["https://shop.example/new"]));
+
+    for (args, reason) in [
+        (
+            vec!["client", "create", "--tenant", "shop", "--name", "X", "--redirect-uri", "http://shop.example/cb"],
+            "use https",
+        ),
+        (
+            vec!["client", "create", "--tenant", "shop", "--name", "X", "--redirect-uri", "https://a.example/#f"],
+            "no fragment",
+        ),
+        (
+            vec!["client", "create", "--tenant", "nowhere", "--name", "X", "--redirect-uri", "https://a.example/"],
+            "no tenant nowhere",
+        ),
+        (
+            vec![
+                "client",
+                "create",
+                "--tenant",
+                "shop",
+                "--name",
+                "X",
+                "--client-id",
+                "shop-spa",
+                "--redirect-uri",
+                "https://a.example/",
+            ],
+            "is taken",
+        ),
+        (vec!["client", "update", "--tenant", "shop", "shop-spa", "--new-secret"], "public client has no secret"),
+        (vec!["client", "delete", "--tenant", "other", "shop-spa"], "no client shop-spa"),
+    ] {
+        let run = cli.run(&args);
+        assert!(!run.ok && run.stderr.contains(reason), "{args:?}: {}", run.stderr);
+    }
+    assert_eq!(cli.json(&["client", "delete", "--tenant", "shop", "shop-spa"])["deleted"], true);
+    assert_eq!(cli.json(&["client", "list", "--tenant", "shop"]).as_array().map(Vec::len), Some(1));
+}

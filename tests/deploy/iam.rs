@@ -1130,6 +1130,134 @@ async fn session_flows(stack: &Stack) {
     assert_eq!(ended.status, StatusCode::OK, "{}", ended.body);
 }
 
+/// The OpenID Provider's functions: a code issued as the hosted sign-in
+/// issues it (by the harness, on the table, with the operator's access),
+/// then redeemed, refreshed, userinfo, revoked and logged out through the
+/// functions, each under its own role.
+async fn oauth_flows(stack: &Stack) {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    let (admin, _) = admin_sdk().await;
+    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&admin), stack.table.clone(), stack.clock.clone());
+    let options = shared::testing::TestOptions {
+        store: Some(Arc::new(store)),
+        clock: Some(stack.clock.clone()),
+        ..shared::testing::TestOptions::default()
+    };
+    let harness = shared::testing::build_app(options).await.app;
+    let redirect = "https://app.example.com/callback";
+    let draft = shared::domain::oauth::ClientDraft {
+        client_id: None,
+        tenant_id: stack.tenant_id.clone(),
+        name: "IAM app".into(),
+        redirect_uris: vec![redirect.into()],
+        post_logout_redirect_uris: vec!["https://app.example.com/bye".into()],
+        public: true,
+    };
+    let (client, _) = shared::domain::oauth::clients::register(
+        harness.store.as_ref(),
+        harness.random.as_ref(),
+        harness.clock.now(),
+        draft,
+    )
+    .await
+    .expect("client");
+    let (_, email) = stack.admin_user("oia", json!({})).await;
+    let signed_in = stack.signed_in(&email, PASSWORD, "o1").await;
+    let text = |name: &str| signed_in[name].as_str().unwrap().to_owned();
+    let tokens = shared::domain::user::Tokens {
+        user_id: text("user_id"),
+        access_token: text("access_token"),
+        token_type: "Bearer",
+        expires_in: 900,
+        refresh_token: text("refresh_token"),
+        scope: String::new(),
+        device_token: None,
+        refresh_expires_in: 0,
+    };
+    let verifier = "iam-flow-verifier-0123456789abcdefghijklmnopqrstuv";
+    let request = shared::domain::oauth::AuthorizationRequest {
+        client_id: client.client_id.clone(),
+        redirect_uri: redirect.into(),
+        scopes: vec!["openid".into(), "email".into()],
+        state: None,
+        nonce: Some("n".into()),
+        code_challenge: base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(verifier)),
+        prompt: None,
+        login_hint: None,
+        ui_locales: None,
+    };
+    let tenant = shared::domain::tenant::get_tenant(harness.store.as_ref(), &stack.tenant_id).await.unwrap().unwrap();
+    let code = shared::domain::oauth::issue_code(&harness, &tenant, &client, &request, &tokens).await.expect("code");
+    let form = |path: &str, pairs: &[(&str, &str)]| {
+        let request = stack.http.post(format!("{}{path}", stack.base)).form(pairs);
+        async move { Answer::read(request.send().await.expect("request sent")).await }
+    };
+    let id = client.client_id.as_str();
+    let issued = form(
+        "/oauth2/token",
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", redirect),
+            ("code_verifier", verifier),
+            ("client_id", id),
+        ],
+    )
+    .await;
+    assert_eq!(issued.status, StatusCode::OK, "{}; refused so far: {:?}", issued.body, stack.denials());
+    let replayed = form(
+        "/oauth2/token",
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", redirect),
+            ("code_verifier", verifier),
+            ("client_id", id),
+        ],
+    )
+    .await;
+    assert_eq!(replayed.body["error"], "invalid_grant", "{}", replayed.body);
+    // The replay revoked the first session: a new code, a new session.
+    let code = shared::domain::oauth::issue_code(&harness, &tenant, &client, &request, &tokens).await.expect("code");
+    let pairs = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", redirect),
+        ("code_verifier", verifier),
+        ("client_id", id),
+    ];
+    let issued = form("/oauth2/token", &pairs).await;
+    assert_eq!(issued.status, StatusCode::OK, "{}", issued.body);
+    let refresh = issued.body["refresh_token"].as_str().unwrap().to_owned();
+    let refreshed =
+        form("/oauth2/token", &[("grant_type", "refresh_token"), ("refresh_token", &refresh), ("client_id", id)]).await;
+    assert_eq!(refreshed.status, StatusCode::OK, "{}", refreshed.body);
+    let access = refreshed.body["access_token"].as_str().unwrap().to_owned();
+    let info = stack.http.get(format!("{}/oauth2/userinfo", stack.base)).bearer_auth(&access).send().await.unwrap();
+    let info = Answer::read(info).await;
+    assert_eq!(info.status, StatusCode::OK, "{}", info.body);
+    assert_eq!(info.body["email"], email.as_str());
+    let next = refreshed.body["refresh_token"].as_str().unwrap().to_owned();
+    let revoked = form("/oauth2/revoke", &[("token", &next), ("client_id", id)]).await;
+    assert_eq!(revoked.status, StatusCode::OK, "{}", revoked.body);
+    let code = shared::domain::oauth::issue_code(&harness, &tenant, &client, &request, &tokens).await.expect("code");
+    let pairs = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", redirect),
+        ("code_verifier", verifier),
+        ("client_id", id),
+    ];
+    let issued = form("/oauth2/token", &pairs).await;
+    let hint = issued.body["id_token"].as_str().expect("an ID token").to_owned();
+    let browser = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let query = [("id_token_hint", hint.as_str()), ("post_logout_redirect_uri", "https://app.example.com/bye")];
+    let out = browser.get(format!("{}/oauth2/logout", stack.base)).query(&query).send().await.unwrap();
+    assert_eq!(out.status(), StatusCode::FOUND);
+    assert_eq!(out.headers()["location"], "https://app.example.com/bye");
+}
+
 /// The signed-in user's functions, on a back-office user.
 async fn signed_in_flows(stack: &Stack) {
     let (_, email) = stack.admin_user("mia", json!({})).await;
@@ -1601,6 +1729,7 @@ async fn every_function_runs_its_flows_under_its_own_policy() {
     code_sign_in_flows(&stack).await;
     back_office_flows(&stack).await;
     service_owner_flows(&stack).await;
+    oauth_flows(&stack).await;
     // Last: it moves the clock by a day.
     session_flows(&stack).await;
     // After every other: their events are in the stream.

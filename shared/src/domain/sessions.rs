@@ -175,8 +175,30 @@ fn successor(app: &App, user_id: &UserId, session_id: &SessionId, token: &str) -
     Ok(refresh_token(user_id, session_id, &URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())))
 }
 
+/// Who presents a refresh token: a device of the API (`X-Device-ID`), or
+/// the OpenID Connect client its session was opened for (`/oauth2/token`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Holder<'a> {
+    Device(&'a str),
+    Client(&'a str),
+}
+
 /// Exchanges a refresh token for a new access token and its successor.
 pub async fn refresh(app: &App, tenant: &Tenant, token: &RefreshToken, device_id: &str) -> Result<Tokens, Error> {
+    rotate(app, tenant, token, Holder::Device(device_id)).await.map(|(tokens, _, _)| tokens)
+}
+
+/// Exchanges a refresh token of `holder` for a new access token and its
+/// successor (the grace window and reuse detection of [`refresh`]); also
+/// returns the session and the user the tokens are for. A session opened
+/// for a client is refreshed by that client alone, an API session never
+/// by a client.
+pub async fn rotate(
+    app: &App,
+    tenant: &Tenant,
+    token: &RefreshToken,
+    holder: Holder<'_>,
+) -> Result<(Tokens, Session, User), Error> {
     let (user_id, session_id) = (token.user_id(), token.session_id());
     let token = token.expose();
     // One retry: a parallel refresh may rotate the token between our read
@@ -205,9 +227,16 @@ pub async fn refresh(app: &App, tenant: &Tenant, token: &RefreshToken, device_id
             Some(user) if user.is_active() && user.session_valid(&session) => user,
             _ => return Err(Error::InvalidToken),
         };
-        match &session.device_id {
-            Some(bound) if bound != device_id => return Err(Error::InvalidDevice),
-            _ => {}
+        match holder {
+            Holder::Device(_) if session.client_id.is_some() => return Err(Error::InvalidToken),
+            Holder::Device(device_id) => match &session.device_id {
+                Some(bound) if bound != device_id => return Err(Error::InvalidDevice),
+                _ => {}
+            },
+            Holder::Client(client_id) if session.client_id.as_deref() != Some(client_id) => {
+                return Err(Error::InvalidToken);
+            }
+            Holder::Client(_) => {}
         }
         let now = app.clock.now();
         // Unused past the tenant's idle timeout: ended, like an expired one.
@@ -218,7 +247,8 @@ pub async fn refresh(app: &App, tenant: &Tenant, token: &RefreshToken, device_id
         let next = successor(app, user_id, session_id, token)?;
         if let Some(rotated_at) = record.rotated_at {
             if now - rotated_at <= Duration::seconds(REFRESH_GRACE_SECS) {
-                return tokens_for(app, tenant, &session, &user, next).await;
+                let tokens = tokens_for(app, tenant, &session, &user, next).await?;
+                return Ok((tokens, session, user));
             }
             // Reuse after the window: someone holds a stolen token. Kill the family.
             tracing::warn!(session_id = %session.id, "refresh token reused; session revoked");
@@ -250,14 +280,16 @@ pub async fn refresh(app: &App, tenant: &Tenant, token: &RefreshToken, device_id
         let mut writes = vec![record.put(token, Condition::Version(version))?, fresh.put(&next, Condition::NotExists)?];
         // The session, as read (so it still exists): bound to the device on
         // its first refresh, and used now (the idle timeout counts from here).
-        session.device_id.get_or_insert_with(|| device_id.to_owned());
+        if let Holder::Device(device_id) = holder {
+            session.device_id.get_or_insert_with(|| device_id.to_owned());
+        }
         session.last_used_at = Some(now);
         writes.push(Write::Put { item: session.item()?, condition: Condition::Version(session_version) });
         // The answer is made before the rotation is stored: a token that
         // cannot be issued (a failing `pre_token` hook) rotates nothing.
         let tokens = tokens_for(app, tenant, &session, &user, next).await?;
         match table::commit(app.store.as_ref(), writes).await {
-            Ok(()) => return Ok(tokens),
+            Ok(()) => return Ok((tokens, session, user)),
             Err(Failed::Condition(Kind::Session)) => return Err(Error::InvalidToken),
             Err(Failed::Condition(_)) => continue,
             Err(err) => return Err(err.into()),
@@ -322,6 +354,9 @@ mod tests {
             epoch: 0,
             auth_time: Some(created),
             last_used_at: last_used,
+            client_id: None,
+            scopes: Vec::new(),
+            signed_in_by: None,
         }
     }
 

@@ -216,6 +216,12 @@ impl Keyring {
 
     /// Signs `claims` with the active key.
     pub fn sign(&self, claims: &Claims) -> Result<String, KeyError> {
+        self.sign_claims(claims)
+    }
+
+    /// Signs any claims (an access token's, an ID token's) with the active
+    /// key: a JWS with RS256 and the key's `kid`.
+    pub fn sign_claims<C: Serialize>(&self, claims: &C) -> Result<String, KeyError> {
         let signer = self.signer.as_ref().ok_or_else(|| KeyError("this function holds no signing key".into()))?;
         let claims = serde_json::to_vec(claims).map_err(|e| KeyError(e.to_string()))?;
         let mut token = format!("{}.{}", signer.header, URL_SAFE_NO_PAD.encode(claims));
@@ -233,6 +239,26 @@ impl Keyring {
     /// against the system clock.
     pub fn verify(&self, token: &str, issuer: &str, audience: &str) -> Option<Claims> {
         self.verify_at(token, issuer, audience, chrono::Utc::now().timestamp())
+    }
+
+    /// The claims of a token this deployment signed (RS256, a known `kid`,
+    /// `iss` = `issuer`), whatever its audience and even expired: an ID
+    /// token presented back as `id_token_hint` (RP-initiated logout).
+    pub fn verify_signed(&self, token: &str, issuer: &str) -> Option<serde_json::Map<String, serde_json::Value>> {
+        let header = jsonwebtoken::decode_header(token).ok()?;
+        if header.alg != Algorithm::RS256 {
+            return None;
+        }
+        let kid = header.kid?;
+        let key = self.keys.iter().find(|k| k.kid == kid)?;
+        let mut validation = Validation::new(Algorithm::RS256);
+        validation.set_issuer(&[issuer]);
+        validation.set_required_spec_claims(&["iss", "aud", "sub"]);
+        validation.validate_exp = false;
+        validation.validate_aud = false;
+        jsonwebtoken::decode::<serde_json::Map<String, serde_json::Value>>(token, &key.decoding, &validation)
+            .ok()
+            .map(|data| data.claims)
     }
 
     /// Like [`Keyring::verify`], at `now` (epoch seconds; the app's clock):

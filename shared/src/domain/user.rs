@@ -158,6 +158,9 @@ pub async fn open_session(
         auth_time: Some(now),
         amr,
         last_used_at: Some(now),
+        client_id: None,
+        scopes: Vec::new(),
+        signed_in_by: None,
     };
     let refresh_token = refresh_token(&user.id, &session.id, &app.random_token(32));
     let refresh = RefreshRecord {

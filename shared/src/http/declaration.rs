@@ -16,7 +16,11 @@
 //! `BOTH`; `ok` the success status (or several, `200 | 201`: the reply's
 //! status must be one of them, which debug builds check); `problems` the
 //! problem statuses besides 401 and 503 (added for authenticated routes)
-//! and 400 (for routes that need `X-Device-ID`).
+//! and 400 (for routes that need `X-Device-ID`). The OpenID Provider's
+//! protocol routes (`/oauth2/…`) list OAuth 2.0's error answers (JSON
+//! `{error, error_description}`, 400 and 401) among their `ok` statuses:
+//! they are typed answers of the handler (`handlers::oauth::OAuth`), not
+//! problems.
 
 /// Calls `$consumer!` with every row of the table.
 macro_rules! endpoint_table {
@@ -132,6 +136,14 @@ macro_rules! endpoint_table {
                 200 | 201, [400, 403, 409, 413, 415, 422];
             DeleteReference: DELETE "/v1/reference/{kind}/{code}", Admin, "delete-reference" => reference::delete_reference, NOTHING,
                 200, [403, 404, 409, 422];
+            OauthToken: POST "/oauth2/token", Client, "oauth-token" => oauth::oauth_token, NOTHING,
+                200 | 400 | 401, [413, 415];
+            OauthUserinfo: GET "/oauth2/userinfo", Client, "oauth-userinfo" => oauth::oauth_userinfo, NOTHING,
+                200 | 401, [];
+            OauthRevoke: POST "/oauth2/revoke", Client, "oauth-revoke" => oauth::oauth_revoke, NOTHING,
+                200 | 400 | 401, [413, 415];
+            OauthLogout: GET "/oauth2/logout", Client, "oauth-logout" => oauth::oauth_logout, NOTHING,
+                200 | 302 | 400, [];
         }
     };
 }

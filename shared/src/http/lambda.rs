@@ -28,6 +28,7 @@ pub async fn run<H: Handler>(handler: H) -> Result<(), Error> {
         tracing::warn!("development mode: seeding the sandbox tenant");
         let tenant = crate::local::sandbox_tenant(&config, config.addr.port());
         crate::local::seed_tenant(&app, &tenant, api_key).await?;
+        crate::local::seed_clients(&app, &tenant, &config).await.map_err(|e| e.to_string())?;
         if let Some(token) = &config.admin_token {
             crate::local::seed_admin_token(&app, &tenant, Some(token)).await?;
         }

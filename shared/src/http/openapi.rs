@@ -15,7 +15,7 @@ use schemars::generate::SchemaSettings;
 
 use super::body::object_schema;
 use super::endpoints;
-use super::handlers::{auth, factors, me, registration, users};
+use super::handlers::{auth, factors, me, oauth, registration, users};
 use super::routes::{Auth, Endpoint, ROUTES, Route};
 
 /// Where the local API serves the document.
@@ -100,6 +100,23 @@ struct Request {
     device: bool,
     /// Links from the success answer to the operations that use its ids.
     links: Value,
+    /// The body is a form (`application/x-www-form-urlencoded`), as OAuth
+    /// 2.0's endpoints take it, not JSON.
+    form: bool,
+    /// Query parameters (the OpenID Provider's GET routes).
+    query: &'static [oauth::Param],
+    /// The answers are HTML pages or redirects (`Location`), not JSON.
+    page: bool,
+}
+
+/// The schema of a form of `params` (every value a string).
+fn form_schema(params: &[oauth::Param]) -> Value {
+    let properties = params.iter().map(|p| (p.name, json!({ "type": "string", "description": p.doc }))).collect();
+    let required = params.iter().filter(|p| p.required).map(|p| p.name).collect();
+    let mut schema = object_schema(properties, required);
+    // RFC 6749 §3.2: parameters the endpoint does not know are ignored.
+    schema["additionalProperties"] = Value::Bool(true);
+    schema
 }
 
 /// The phone in E.164, or as prefix and number: one way, not both (each
@@ -136,7 +153,17 @@ fn start_registration_body() -> Value {
 }
 
 fn request(endpoint: Endpoint) -> Request {
-    let none = Request { body: None, body_required: true, device: false, links: Value::Null };
+    let none = Request {
+        body: None,
+        body_required: true,
+        device: false,
+        links: Value::Null,
+        form: false,
+        query: &[],
+        page: false,
+    };
+    let form =
+        |params: &'static [oauth::Param]| Request { body: Some(form_schema(params)), form: true, ..none.clone() };
     let body = |schema: Value| Request { body: Some(schema), ..none.clone() };
     let signing_in = |schema: Value| Request { device: true, ..body(schema) };
     let registration_links = || {
@@ -224,6 +251,10 @@ fn request(endpoint: Endpoint) -> Request {
         Endpoint::UnlockUser | Endpoint::RevokeUserSessions => body(users::ReasonBody::schema()),
         Endpoint::ResetUserPassword => body(users::ResetUserPasswordBody::schema()),
         Endpoint::PutReference => body(super::handlers::reference::PutReferenceBody::schema()),
+        Endpoint::OauthToken => form(oauth::TOKEN_PARAMS),
+        Endpoint::OauthRevoke => form(oauth::REVOKE_PARAMS),
+        Endpoint::OauthUserinfo => none,
+        Endpoint::OauthLogout => Request { query: oauth::LOGOUT_PARAMS, page: true, ..none },
     }
 }
 
@@ -300,6 +331,7 @@ fn reason(status: u16) -> &'static str {
         201 => "Created",
         202 => "Accepted",
         204 => "No content",
+        302 => "Redirect",
         400 => "Malformed body",
         401 => "Not authenticated",
         403 => "Forbidden",
@@ -390,6 +422,12 @@ fn path_item_operation(route: &Route, generator: &mut SchemaGenerator) -> Value 
         );
         parameters.push(cursor_parameter("before"));
     }
+    for param in op.query {
+        parameters.push(json!({
+            "name": param.name, "in": "query", "required": param.required,
+            "description": param.doc, "schema": string(),
+        }));
+    }
     if op.device {
         parameters.push(json!({ "$ref": "#/components/parameters/DeviceId" }));
     }
@@ -405,8 +443,16 @@ fn path_item_operation(route: &Route, generator: &mut SchemaGenerator) -> Value 
     for (status, schema) in endpoints::answer_schemas(route.endpoint, generator) {
         let mut schema = schema.to_value();
         close_objects(&mut schema);
-        let mut success =
-            json!({ "description": reason(status), "content": { "application/json": { "schema": schema } } });
+        let mut success = match (op.page, status) {
+            (true, 300..=399) => json!({
+                "description": "Redirect",
+                "headers": { "Location": { "schema": { "type": "string", "format": "uri" } } },
+            }),
+            (true, _) => json!({ "description": reason(status), "content": { "text/html": { "schema": string() } } }),
+            (false, _) => {
+                json!({ "description": reason(status), "content": { "application/json": { "schema": schema } } })
+            }
+        };
         if !op.links.is_null() {
             success["links"] = op.links.clone();
         }
@@ -437,8 +483,8 @@ fn path_item_operation(route: &Route, generator: &mut SchemaGenerator) -> Value 
         "responses": responses,
     });
     if let Some(body) = op.body {
-        operation["requestBody"] =
-            json!({ "required": op.body_required, "content": { "application/json": { "schema": body } } });
+        let media = if op.form { "application/x-www-form-urlencoded" } else { "application/json" };
+        operation["requestBody"] = json!({ "required": op.body_required, "content": { media: { "schema": body } } });
     }
     operation
 }

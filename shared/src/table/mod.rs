@@ -5,8 +5,9 @@
 //!
 //! The records are grouped by aggregate, a child module each: `tenants`,
 //! `users` (with their locks, indexes and audit trail), `registrations`,
-//! `sessions`, `challenges`, `codes`, `passkeys`, `counters` and `events`
-//! (the transactional outbox). Every key
+//! `sessions`, `challenges`, `codes`, `passkeys`, `counters`, `events`
+//! (the transactional outbox) and `clients` (the OpenID Provider's clients
+//! and authorization codes). Every key
 //! names what it holds ([`Kind::of`]), so a transaction that fails tells by
 //! name which write's condition did not hold ([`commit`]).
 //!
@@ -44,6 +45,9 @@
 //! | rate window (counter) | `RATE#{scope}#{subject}` | `W#{window start}` | window end + 60 s | rate-limited endpoints | the same |
 //! | cooldown (empty) | `COOLDOWN#{scope}#{subject}` | `COOLDOWN` | the cooldown | code sends | code sends |
 //! | [`EventRecord`] | `EVENT#{tenant}` | `{occurred_at}#{evt}` | 7 days | every change SPEC §11 lists, in its transaction | the table's stream (`publish-events`), the local feed |
+//! | [`ClientRecord`] | `CLIENT#{client id}` | `CLIENT` | — | CLI (`client create\|update\|delete`), local start (`REGISTRAR_OAUTH_CLIENTS`) | `/oauth2/*` (which client, its tenant, its secret) |
+//! | [`ClientIndexEntry`] | `TENANT#{tenant}` | `CLIENT#{client id}` | — | with the client, in its transaction | CLI (`client list`) |
+//! | [`AuthorizationCode`] | `OAUTHCODE#{sha256(code)}` | `OAUTHCODE` | a day (valid 60 s: `valid_until`) | the hosted sign-in (`oauth::issue_code`), its redemption (`redeemed_by`) | `POST /oauth2/token` |
 //!
 //! Counters are bare items the store increments atomically
 //! (`Store::increment`, `increment_below`); they have keys here but no
@@ -57,6 +61,7 @@ use sha2::{Digest, Sha256};
 use crate::ports::{Condition, Item, Key, Store, StoreError, Write};
 
 mod challenges;
+mod clients;
 mod codes;
 mod counters;
 mod events;
@@ -67,6 +72,7 @@ mod tenants;
 mod users;
 
 pub use challenges::*;
+pub use clients::*;
 pub use codes::*;
 pub use counters::*;
 pub use events::*;
@@ -160,6 +166,12 @@ pub enum Kind {
     Cooldown,
     /// An event of the outbox.
     Event,
+    /// An OpenID Connect client.
+    Client,
+    /// A client's entry among its tenant's.
+    ClientIndex,
+    /// An authorization code (OpenID Connect).
+    AuthorizationCode,
     /// A key this module does not write.
     Unknown,
 }
@@ -175,6 +187,9 @@ impl Kind {
             ("TENANT", "TENANT") => Kind::Tenant,
             ("TENANT", "APIKEY") => Kind::ApiKeyInfo,
             ("TENANT", "ADMINTOKEN") | ("ADMINTOKEN", _) => Kind::AdminToken,
+            ("TENANT", "CLIENT") => Kind::ClientIndex,
+            ("CLIENT", _) => Kind::Client,
+            ("OAUTHCODE", _) => Kind::AuthorizationCode,
             ("APIKEY", _) => Kind::ApiKeyGrant,
             ("REG", _) => Kind::Registration,
             ("USER", "PROFILE") => Kind::User,
@@ -313,6 +328,9 @@ mod tests {
             (rate_key("login", "t#x", 60), Kind::Counter),
             (cooldown_key("sms", "t#x"), Kind::Cooldown),
             (Key::new("EVENT#t", "20260101T000000.000000Z#evt_1"), Kind::Event),
+            (client_key("app"), Kind::Client),
+            (client_index_key("t", "app"), Kind::ClientIndex),
+            (authorization_code_key("code"), Kind::AuthorizationCode),
         ];
         for (key, kind) in cases {
             assert_eq!(Kind::of(&key), kind, "{key:?}");

@@ -37,6 +37,19 @@ pub struct Session {
     /// user, so a change reaches the next refresh.
     #[serde(default)]
     pub amr: Vec<String>,
+    /// The OpenID Connect client the session was opened for (by an
+    /// authorization code): only that client refreshes it, and never
+    /// through the API's `/v1/auth/refresh`. `None` for the API's sessions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    /// The OpenID Connect scopes granted to that client (`openid`,
+    /// `email`, …): what `/oauth2/userinfo` answers. Not the roles.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub scopes: Vec<String>,
+    /// The hosted sign-in's session the authorization code came from: an
+    /// RP-initiated logout ends it too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signed_in_by: Option<SessionId>,
 }
 
 impl Session {

@@ -60,28 +60,78 @@ pub async fn jwks(ctx: &Ctx<'_>) -> Result<Reply<Jwks>, Problem> {
 #[derive(Serialize, JsonSchema)]
 pub struct OpenidConfiguration {
     pub issuer: String,
+    /// The hosted sign-in (`{issuer}/oauth2/authorize`).
+    pub authorization_endpoint: String,
+    pub token_endpoint: String,
+    pub userinfo_endpoint: String,
+    pub revocation_endpoint: String,
+    pub end_session_endpoint: String,
     pub jwks_uri: String,
+    pub scopes_supported: [&'static str; 5],
+    pub response_types_supported: [&'static str; 1],
+    pub response_modes_supported: [&'static str; 1],
+    pub grant_types_supported: [&'static str; 2],
+    pub code_challenge_methods_supported: [&'static str; 1],
+    pub token_endpoint_auth_methods_supported: [&'static str; 2],
+    pub revocation_endpoint_auth_methods_supported: [&'static str; 2],
     #[schemars(extend("items" = { "const": "RS256" }))]
     pub id_token_signing_alg_values_supported: [&'static str; 1],
-    pub response_types_supported: [&'static str; 1],
     pub subject_types_supported: [&'static str; 1],
     pub claims_supported: &'static [&'static str],
+    pub ui_locales_supported: [&'static str; 4],
 }
 
-/// OpenID Connect Discovery 1.0 metadata, so API Gateway's JWT authorizer
-/// and OIDC libraries find the keys from the issuer alone. Registrar issues
-/// its tokens through its own routes, not OAuth's authorization endpoint, so
-/// only what key discovery needs is listed.
+/// OpenID Connect Discovery 1.0 metadata: the OpenID Provider's endpoints
+/// (docs/openid.md), and the keys, so API Gateway's JWT authorizer and OIDC
+/// libraries find them from the issuer alone.
 pub async fn openid_configuration(ctx: &Ctx<'_>) -> Result<Reply<OpenidConfiguration>, Problem> {
     let issuer = ctx.app.settings.issuer.clone();
-    let jwks_uri = format!("{}/.well-known/jwks.json", issuer.trim_end_matches('/'));
+    let base = issuer.trim_end_matches('/').to_owned();
+    let at = |path: &str| format!("{base}{path}");
     Ok(public_document(Reply::ok(OpenidConfiguration {
+        authorization_endpoint: at("/oauth2/authorize"),
+        token_endpoint: at("/oauth2/token"),
+        userinfo_endpoint: at("/oauth2/userinfo"),
+        revocation_endpoint: at("/oauth2/revoke"),
+        end_session_endpoint: at("/oauth2/logout"),
+        jwks_uri: at("/.well-known/jwks.json"),
         issuer,
-        jwks_uri,
+        scopes_supported: crate::domain::oauth::SCOPES,
+        response_types_supported: ["code"],
+        response_modes_supported: ["query"],
+        grant_types_supported: ["authorization_code", "refresh_token"],
+        code_challenge_methods_supported: ["S256"],
+        token_endpoint_auth_methods_supported: ["none", "client_secret_basic"],
+        revocation_endpoint_auth_methods_supported: ["none", "client_secret_basic"],
         id_token_signing_alg_values_supported: ["RS256"],
-        response_types_supported: ["token"],
         subject_types_supported: ["public"],
-        claims_supported: &["iss", "aud", "sub", "tid", "sid", "typ", "roles", "iat", "exp", "jti", "auth_time", "amr"],
+        claims_supported: &[
+            "iss",
+            "sub",
+            "aud",
+            "exp",
+            "iat",
+            "auth_time",
+            "nonce",
+            "amr",
+            "at_hash",
+            "sid",
+            "email",
+            "email_verified",
+            "name",
+            "given_name",
+            "family_name",
+            "locale",
+            "zoneinfo",
+            "updated_at",
+            "phone_number",
+            "phone_number_verified",
+            "tid",
+            "typ",
+            "roles",
+            "jti",
+        ],
+        ui_locales_supported: ["en", "de", "fr", "it"],
     })))
 }
 
