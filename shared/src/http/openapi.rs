@@ -15,7 +15,7 @@ use schemars::generate::SchemaSettings;
 
 use super::body::object_schema;
 use super::endpoints;
-use super::handlers::{auth, factors, me, registration, users};
+use super::handlers::{auth, factors, me, pages, registration, users};
 use super::routes::{Auth, Endpoint, ROUTES, Route};
 
 /// Where the local API serves the document.
@@ -178,6 +178,8 @@ fn request(endpoint: Endpoint) -> Request {
         | Endpoint::ListReference
         | Endpoint::GetReference
         | Endpoint::DeleteReference => none,
+        Endpoint::Authorize => none,
+        Endpoint::HostedSignIn => body(pages::StepForm::schema()),
         Endpoint::StartRegistration => Request { links: registration_links(), ..body(start_registration_body()) },
         Endpoint::VerifyRegistrationEmail | Endpoint::VerifyRegistrationPhone => body(registration::CodeBody::schema()),
         Endpoint::AddRegistrationPhone => Request {
@@ -405,8 +407,17 @@ fn path_item_operation(route: &Route, generator: &mut SchemaGenerator) -> Value 
     for (status, schema) in endpoints::answer_schemas(route.endpoint, generator) {
         let mut schema = schema.to_value();
         close_objects(&mut schema);
-        let mut success =
-            json!({ "description": reason(status), "content": { "application/json": { "schema": schema } } });
+        // A hosted page answers HTML, or redirects.
+        let page = route.auth == Auth::Client && schema == json!({ "type": "string" });
+        let mut success = if page && (300..400).contains(&status) {
+            json!({ "description": reason(status), "headers": { "Location": {
+                "description": "where the browser goes next (the client's redirect URI with the code or the error)",
+                "schema": { "type": "string", "format": "uri" } } } })
+        } else if page {
+            json!({ "description": reason(status), "content": { "text/html": { "schema": schema } } })
+        } else {
+            json!({ "description": reason(status), "content": { "application/json": { "schema": schema } } })
+        };
         if !op.links.is_null() {
             success["links"] = op.links.clone();
         }
@@ -437,8 +448,10 @@ fn path_item_operation(route: &Route, generator: &mut SchemaGenerator) -> Value 
         "responses": responses,
     });
     if let Some(body) = op.body {
-        operation["requestBody"] =
-            json!({ "required": op.body_required, "content": { "application/json": { "schema": body } } });
+        // OAuth's and the hosted pages' bodies are forms, as browsers and
+        // clients send them.
+        let media = if route.auth == Auth::Client { "application/x-www-form-urlencoded" } else { "application/json" };
+        operation["requestBody"] = json!({ "required": op.body_required, "content": { media: { "schema": body } } });
     }
     operation
 }

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod factors;
 pub mod me;
 pub mod meta;
+pub mod pages;
 pub mod reference;
 pub mod registration;
 pub mod reply;
