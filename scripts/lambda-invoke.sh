@@ -46,7 +46,7 @@ declare -A EXPECTED=(
   [create-user]=201 [import-users]=200 [list-users]=200 [get-user]=404:user_not_found [update-user]=404:user_not_found [change-user-status]=404:user_not_found
   [unlock-user]=404:user_not_found [reset-user-password]=404:user_not_found [revoke-user-sessions]=404:user_not_found
   [get-user-audit]=404:user_not_found [list-reference]=200 [get-reference]=200 [put-reference]=201 [delete-reference]=404:reference_not_found
-  [oauth-token]=400:invalid_grant [oauth-userinfo]=401:invalid_token [oauth-revoke]=200 [oauth-logout]=302
+  [oauth-token]=400:invalid_grant [oauth-userinfo]=401:invalid_token [oauth-revoke]=200 [oauth-logout]=302 [authorize]=400 [hosted-sign-in]=403
 )
 
 passed=0
@@ -61,7 +61,10 @@ expected, answer, event = sys.argv[1], sys.argv[2], json.load(open(sys.argv[3]))
 status, _, code = expected.partition(":")
 try:
     response = json.loads(answer)
-    body = json.loads(response.get("body") or "null")
+    headers = {k.lower(): v for k, v in (response.get("headers") or {}).items()}
+    # The hosted pages answer HTML, every other function JSON.
+    html = headers.get("content-type", "").startswith("text/html")
+    body = None if html else json.loads(response.get("body") or "null")
 except ValueError:
     sys.exit(f"not an API Gateway response: {answer[:300]}")
 if str(response.get("statusCode")) != status:

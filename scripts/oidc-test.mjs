@@ -48,7 +48,9 @@ function check(name, ok, detail) {
 // The app's callback: records what the browser brought back.
 const callbacks = [];
 const app = createServer((request, response) => {
-  callbacks.push(new URL(request.url, "http://localhost"));
+  // Only the callback counts (the browser also asks for /favicon.ico).
+  const url = new URL(request.url, "http://localhost");
+  if (url.pathname === "/callback") callbacks.push(url);
   response.writeHead(200, { "content-type": "text/plain" });
   response.end("back at the app");
 });
@@ -90,7 +92,7 @@ if (!bound) {
   process.exit(2);
 }
 server.stdout.resume();
-const api = `http://localhost:${bound[1]}`;
+const api = `http://127.0.0.1:${bound[1]}`;
 
 let browser;
 try {
@@ -138,15 +140,12 @@ try {
     return { url, verifier, state, nonce };
   }
 
-  // The browser sends the issuer's page address as the app's origin asks.
-  const rewrite = (url) => new URL(url.href.replace(new URL(discovered.issuer).origin, api));
-
   browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ["--no-sandbox"] });
   const context = await browser.newContext();
   const page = await context.newPage();
 
   const first = await authorizationUrl({ login_hint: EMAIL });
-  const shown = await page.goto(rewrite(first.url).href);
+  const shown = await page.goto(first.url.href);
   const headers = shown.headers();
   check("the sign-in page is HTML that no one may frame",
     shown.status() === 200 && (headers["content-security-policy"] || "").includes("frame-ancestors 'none'"), headers);
@@ -193,20 +192,19 @@ try {
   check("the refresh grant rotates the refresh token",
     Boolean(refreshed.access_token) && refreshed.refresh_token && refreshed.refresh_token !== tokens.refresh_token,
     Object.keys(refreshed));
-  let reused = null;
-  try {
-    await client.refreshTokenGrant(config, tokens.refresh_token);
-  } catch (error) {
-    reused = error;
-  }
-  check("the replaced refresh token is refused", reused?.error === "invalid_grant", String(reused));
+  // Within its 10 s of grace (docs/sessions-and-keys.md) the replaced token
+  // gets the very same successor, so parallel requests of one app agree;
+  // presented later it ends the session (tests/api/openid.rs).
+  const again = await client.refreshTokenGrant(config, tokens.refresh_token);
+  check("the replaced refresh token, within its grace, gets the same successor",
+    again.refresh_token === refreshed.refresh_token, Object.keys(again));
 
   // The same browser: the hosted session signs the user in without a password.
   const second = await authorizationUrl();
-  await page.goto(rewrite(second.url).href);
+  await page.goto(second.url.href);
   await page.waitForURL((url) => url.href.startsWith(redirectUri), { timeout: 15000 });
-  const again = new URL(page.url());
-  const secondTokens = await client.authorizationCodeGrant(config, again, {
+  const returned = new URL(page.url());
+  const secondTokens = await client.authorizationCodeGrant(config, returned, {
     pkceCodeVerifier: second.verifier,
     expectedState: second.state,
     expectedNonce: second.nonce,
@@ -218,23 +216,23 @@ try {
   const german = await browser.newContext();
   const germanPage = await german.newPage();
   const third = await authorizationUrl({ ui_locales: "de" });
-  await germanPage.goto(rewrite(third.url).href);
+  await germanPage.goto(third.url.href);
   check("ui_locales=de gives a German page", (await germanPage.getAttribute("html", "lang")) === "de",
     await germanPage.getAttribute("html", "lang"));
   const prompt = await authorizationUrl({ prompt: "none" });
-  await germanPage.goto(rewrite(prompt.url).href);
+  await germanPage.goto(prompt.url.href);
   await germanPage.waitForURL((url) => url.href.startsWith(redirectUri), { timeout: 15000 });
   check("prompt=none without a session goes back with login_required",
     new URL(germanPage.url()).searchParams.get("error") === "login_required", germanPage.url());
 
   // A redirect URI the client did not register: an error page, no redirect.
-  const foreign = new URL(rewrite(third.url).href);
+  const foreign = new URL(third.url.href);
   foreign.searchParams.set("redirect_uri", "https://attacker.example/callback");
   const count = callbacks.length;
   const refused = await germanPage.goto(foreign.href);
   check("an unregistered redirect URI gets an error page, never a redirect",
     refused.status() === 400 && new URL(germanPage.url()).host === new URL(api).host && callbacks.length === count,
-    `${refused.status()} ${germanPage.url()}`);
+    { status: refused.status(), url: germanPage.url(), api, before: count, after: callbacks.length });
 
   // RP-initiated logout ends the session; the client's tokens stop working.
   const logout = client.buildEndSessionUrl(config, {
@@ -242,7 +240,7 @@ try {
     post_logout_redirect_uri: afterLogout,
     state: "bye",
   });
-  await page.goto(rewrite(logout).href);
+  await page.goto(logout.href);
   await page.waitForURL((url) => url.href.startsWith(afterLogout), { timeout: 15000 });
   check("logout goes back to the registered address with the state",
     new URL(page.url()).searchParams.get("state") === "bye", page.url());

@@ -228,16 +228,21 @@ fn check(route: &Route, h: &Hostile) -> Result<(), TestCaseError> {
     let status = response.status().as_u16();
     prop_assert!(status < 500 || status == 503, "{} {} answered {status}", route.method, route.path);
     prop_assert!(status != 503, "{} {}: no dependency fails here", route.method, route.path);
+    let html = response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default();
+    if html.starts_with("text/html") {
+        // A hosted page (its errors too): a whole document, never framed.
+        let Body::Text(text) = response.body() else {
+            return Err(TestCaseError::fail(format!("{} {}: a page without a body", route.method, route.path)));
+        };
+        prop_assert!(text.starts_with("<!DOCTYPE html><html lang="), "{}", text);
+        let csp = response.headers().get("content-security-policy").and_then(|v| v.to_str().ok()).unwrap_or_default();
+        prop_assert!(csp.contains("frame-ancestors 'none'"), "{}", csp);
+        return Ok(());
+    }
     if status >= 400 {
         let Body::Text(text) = response.body() else {
             return Err(TestCaseError::fail(format!("{} {}: {status} without a body", route.method, route.path)));
         };
-        let html = response.headers().get("content-type").is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
-        if html {
-            // The OpenID Provider's pages (`/oauth2/logout`): a page, never framed.
-            prop_assert!(route.path.starts_with("/oauth2/") && text.starts_with("<!doctype html>"));
-            return Ok(());
-        }
         let problem: Value = serde_json::from_str(text).map_err(|e| TestCaseError::fail(e.to_string()))?;
         if route.path.starts_with("/oauth2/") && problem.get("error").is_some() {
             // OAuth 2.0's errors (RFC 6749 §5.2), which its clients read.
@@ -315,6 +320,8 @@ fuzz_routes!(
     delete_passkey => "delete-passkey",
     passkey_sign_in_options => "passkey-sign-in-options",
     passkey_sign_in => "passkey-sign-in",
+    authorize => "authorize",
+    hosted_sign_in => "hosted-sign-in",
     create_user => "create-user",
     import_users => "import-users",
     list_users => "list-users",

@@ -25,6 +25,7 @@ mod faults;
 mod first_hour;
 mod fuzz;
 mod hooks;
+mod hosted_pages;
 mod import;
 mod openapi;
 mod openid;

@@ -2,6 +2,8 @@
 //! `tests/deploy`): moto, both stores, the answers, the shared flows.
 #![allow(dead_code)] // each binary uses a different part
 
+pub mod hosted;
+
 use std::sync::Arc;
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};

@@ -1130,13 +1130,10 @@ async fn session_flows(stack: &Stack) {
     assert_eq!(ended.status, StatusCode::OK, "{}", ended.body);
 }
 
-/// The OpenID Provider's functions: a code issued as the hosted sign-in
-/// issues it (by the harness, on the table, with the operator's access),
-/// then redeemed, refreshed, userinfo, revoked and logged out through the
-/// functions, each under its own role.
-async fn oauth_flows(stack: &Stack) {
-    use base64::Engine as _;
-    use sha2::Digest as _;
+/// A public client of the stack's tenant, registered with the operator's
+/// access (as `registrar-admin client create` does), and an app on the
+/// stack's table with that access (what issues codes in the harness).
+async fn oauth_client(stack: &Stack, redirect: &str) -> (shared::app::App, shared::domain::oauth::Client) {
     let (admin, _) = admin_sdk().await;
     let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&admin), stack.table.clone(), stack.clock.clone());
     let options = shared::testing::TestOptions {
@@ -1145,7 +1142,6 @@ async fn oauth_flows(stack: &Stack) {
         ..shared::testing::TestOptions::default()
     };
     let harness = shared::testing::build_app(options).await.app;
-    let redirect = "https://app.example.com/callback";
     let draft = shared::domain::oauth::ClientDraft {
         client_id: None,
         tenant_id: stack.tenant_id.clone(),
@@ -1162,6 +1158,79 @@ async fn oauth_flows(stack: &Stack) {
     )
     .await
     .expect("client");
+    ((*harness).clone(), client)
+}
+
+/// The hosted pages' functions, as a browser uses them: a user with an SMS
+/// second factor whose password the back office wants changed opens the
+/// sign-in page (authorize), gives the password (hosted-sign-in sends the
+/// SMS), the code, a new password (announced by e-mail), and is sent back
+/// with a code; a second authorization signs in with the hosted session.
+async fn hosted_flows(stack: &Stack) {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    let redirect = "https://app.example.com/pages";
+    let (_, client) = oauth_client(stack, redirect).await;
+    let (_, email) = stack.admin_user("hana", json!({})).await;
+    let tokens = stack.signed_in(&email, PASSWORD, "h1").await;
+    let bearer = format!("Bearer {}", tokens["access_token"].as_str().unwrap());
+    let auth = [("Authorization", bearer.as_str())];
+    let phone = format!("+4179{:07}", rand_digits());
+    stack.expect(StatusCode::ACCEPTED, "/v1/me/credentials", json!({ "type": "phone", "value": phone }), &auth).await;
+    let verify = json!({ "type": "phone", "code": stack.code() });
+    stack.expect(StatusCode::OK, "/v1/me/credentials/verify", verify, &auth).await;
+    stack.require_reset(&email).await;
+    stack.advance(61); // past the SMS cooldown
+
+    let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest("hosted-verifier"));
+    let query: String = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs([
+            ("response_type", "code"),
+            ("client_id", client.client_id.as_str()),
+            ("redirect_uri", redirect),
+            ("scope", "openid email"),
+            ("state", "s1"),
+            ("code_challenge", challenge.as_str()),
+            ("code_challenge_method", "S256"),
+        ])
+        .finish();
+    let mut browser = common::hosted::Browser::at(&stack.base);
+    let page = browser.get(&query).await;
+    assert_eq!(page.status, StatusCode::OK, "{}; refused so far: {:?}", page.html, stack.denials());
+    let mfa = browser.submit(&page, &[("username", &email), ("password", PASSWORD)]).await;
+    assert!(mfa.input("challenge_id").is_some(), "the second factor's page: {}; {:?}", mfa.html, stack.denials());
+    let code = stack.code();
+    let renew = browser.submit(&mfa, &[("code", code.as_str())]).await;
+    assert!(renew.html.contains("new-password"), "the new password's page: {}; {:?}", renew.html, stack.denials());
+    let new_secret = "H0sted!Pages";
+    let done = browser.submit(&renew, &[("new_password", new_secret), ("confirm_password", new_secret)]).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}; refused so far: {:?}", done.html, stack.denials());
+    assert!(done.location().starts_with(redirect) && done.location().contains("code="), "{}", done.location());
+    // The hosted session: no page, the code at once.
+    let stolen = browser.cookies.clone();
+    let again = browser.get(&query).await;
+    assert_eq!(again.status, StatusCode::FOUND, "{}; refused so far: {:?}", again.html, stack.denials());
+    assert!(again.location().contains("code="), "{}", again.location());
+    // Its replaced token presented again past the grace: reuse detection
+    // ends the hosted session, for the thief and the browser alike.
+    stack.advance(11);
+    let mut thief = common::hosted::Browser::at(&stack.base);
+    thief.cookies = stolen;
+    let refused = thief.get(&query).await;
+    assert_eq!(refused.status, StatusCode::OK, "the sign-in page again; refused so far: {:?}", stack.denials());
+    let ended = browser.get(&query).await;
+    assert_eq!(ended.status, StatusCode::OK, "the browser's session ended too: {}", ended.location());
+}
+
+/// The OpenID Provider's functions: a code issued as the hosted sign-in
+/// issues it (by the harness, on the table, with the operator's access),
+/// then redeemed, refreshed, userinfo, revoked and logged out through the
+/// functions, each under its own role.
+async fn oauth_flows(stack: &Stack) {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    let redirect = "https://app.example.com/callback";
+    let (harness, client) = oauth_client(stack, redirect).await;
     let (_, email) = stack.admin_user("oia", json!({})).await;
     let signed_in = stack.signed_in(&email, PASSWORD, "o1").await;
     let text = |name: &str| signed_in[name].as_str().unwrap().to_owned();
@@ -1730,6 +1799,7 @@ async fn every_function_runs_its_flows_under_its_own_policy() {
     back_office_flows(&stack).await;
     service_owner_flows(&stack).await;
     oauth_flows(&stack).await;
+    hosted_flows(&stack).await;
     // Last: it moves the clock by a day.
     session_flows(&stack).await;
     // After every other: their events are in the stream.

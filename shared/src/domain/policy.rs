@@ -500,6 +500,47 @@ pub struct Policy {
     pub hooks: Hooks,
     /// Where the tenant's events are posted (SPEC §11; none by default).
     pub webhook: Option<EventWebhook>,
+    /// How the hosted sign-in pages show the tenant (docs/hosted-pages.md).
+    pub branding: Branding,
+}
+
+/// The tenant's look on the hosted pages: its name, logo and colour (each
+/// optional; the pages fall back to neutral ones).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Branding {
+    /// Shown as the page's heading and title.
+    pub name: Option<String>,
+    /// An `https://` image URL.
+    pub logo_url: Option<String>,
+    /// `#rrggbb`: buttons and links.
+    pub primary_color: Option<String>,
+}
+
+impl Branding {
+    /// What is wrong with the branding, one sentence each.
+    pub fn problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        if self.name.as_deref().is_some_and(|name| name.trim().is_empty() || name.chars().count() > 100) {
+            problems.push("branding.name must be 1 to 100 characters".to_owned());
+        }
+        if let Some(url) = &self.logo_url
+            && (!url.starts_with("https://") || url.parse::<http::Uri>().is_err() || url.contains(['"', '\'', ' ']))
+        {
+            problems.push(format!("branding.logo_url must be an https:// URL, not {url:?}"));
+        }
+        if let Some(color) = &self.primary_color
+            && !is_hex_color(color)
+        {
+            problems.push(format!("branding.primary_color must be #rrggbb, not {color:?}"));
+        }
+        problems
+    }
+}
+
+/// `#rrggbb`, six hexadecimal digits.
+pub fn is_hex_color(color: &str) -> bool {
+    color.len() == 7 && color.starts_with('#') && color[1..].chars().all(|c| c.is_ascii_hexdigit())
 }
 
 /// The tenant's event receiver: every event is POSTed there, signed per
@@ -540,6 +581,7 @@ impl Default for Policy {
             sign_in_methods: vec![SignInMethod::Password, SignInMethod::Passkey],
             hooks: Hooks::default(),
             webhook: None,
+            branding: Branding::default(),
         }
     }
 }
@@ -635,6 +677,7 @@ impl Policy {
         ] {
             problems.extend(hook.as_ref().and_then(|hook| hook.problem(name)));
         }
+        problems.extend(self.branding.problems());
         if let Some(webhook) = &self.webhook {
             let loopback = ["http://127.0.0.1:", "http://localhost:", "http://[::1]:"];
             let ok =

@@ -146,6 +146,21 @@ pub async fn open_session(
     amr: Vec<String>,
 ) -> Result<(Vec<Write>, Tokens), Error> {
     let now = app.clock.now();
+    open_session_since(app, tenant, user, device_id, amr, now).await
+}
+
+/// [`open_session`] for a sign-in that happened at `auth_time` (a hosted
+/// session signing the user in to another client: its `auth_time` and
+/// `amr` are the sign-in's, not now's).
+pub async fn open_session_since(
+    app: &App,
+    tenant: &Tenant,
+    user: &User,
+    device_id: Option<&str>,
+    amr: Vec<String>,
+    auth_time: chrono::DateTime<chrono::Utc>,
+) -> Result<(Vec<Write>, Tokens), Error> {
+    let now = app.clock.now();
     let refresh_ttl = chrono::Duration::seconds(tenant.policy.refresh_token_ttl_secs);
     let session = Session {
         id: SessionId::from_new(app.new_id("ses")),
@@ -155,7 +170,7 @@ pub async fn open_session(
         created_at: now,
         expires_at: now + refresh_ttl,
         epoch: user.session_epoch,
-        auth_time: Some(now),
+        auth_time: Some(auth_time),
         amr,
         last_used_at: Some(now),
         client_id: None,

@@ -32,6 +32,10 @@ macro_rules! endpoint_table {
                 200, [];
             OpenidConfiguration: GET "/.well-known/openid-configuration", None, "openid-configuration" => meta::openid_configuration, NOTHING,
                 200, [];
+            Authorize: GET "/oauth2/authorize", Client, "authorize" => pages::authorize, NOTHING,
+                200 | 302 | 400, [];
+            HostedSignIn: POST "/oauth2/authorize", Client, "hosted-sign-in" => pages::hosted_sign_in, BOTH,
+                200 | 303 | 400 | 403 | 429, [413, 415, 422];
             Preflight: OPTIONS "/{proxy+}", None, "preflight" => meta::preflight, NOTHING,
                 204, [];
             StartRegistration: POST "/v1/registrations", ApiKey, "start-registration" => registration::start_registration, BOTH,

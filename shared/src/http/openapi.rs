@@ -15,7 +15,7 @@ use schemars::generate::SchemaSettings;
 
 use super::body::object_schema;
 use super::endpoints;
-use super::handlers::{auth, factors, me, oauth, registration, users};
+use super::handlers::{auth, factors, me, oauth, pages, registration, users};
 use super::routes::{Auth, Endpoint, ROUTES, Route};
 
 /// Where the local API serves the document.
@@ -205,6 +205,8 @@ fn request(endpoint: Endpoint) -> Request {
         | Endpoint::ListReference
         | Endpoint::GetReference
         | Endpoint::DeleteReference => none,
+        Endpoint::Authorize => Request { query: oauth::AUTHORIZE_PARAMS, page: true, ..none },
+        Endpoint::HostedSignIn => Request { form: true, page: true, ..body(pages::StepForm::schema()) },
         Endpoint::StartRegistration => Request { links: registration_links(), ..body(start_registration_body()) },
         Endpoint::VerifyRegistrationEmail | Endpoint::VerifyRegistrationPhone => body(registration::CodeBody::schema()),
         Endpoint::AddRegistrationPhone => Request {

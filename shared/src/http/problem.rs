@@ -41,6 +41,29 @@ impl Problem {
     }
 
     /// The problem as a response in `lang`.
+    /// The detail and each field error's message in `lang`, as a page
+    /// shows them (the hosted pages).
+    pub fn messages(&self, lang: &str) -> (String, Vec<String>) {
+        let args: Vec<(&str, Arg<'_>)> = self
+            .extensions
+            .iter()
+            .map(|(name, value)| match value {
+                Value::Number(n) => (name.as_str(), Arg::Num(n.as_i64().unwrap_or_default())),
+                Value::String(s) => (name.as_str(), Arg::Str(s)),
+                _ => (name.as_str(), Arg::Str("")),
+            })
+            .collect();
+        let fields = self
+            .errors
+            .iter()
+            .map(|e| {
+                let args: Vec<(&str, Arg<'_>)> = e.args.iter().map(|(name, value)| (*name, Arg::Str(value))).collect();
+                text(lang, &format!("field-{}", e.code), &args)
+            })
+            .collect();
+        (text(lang, &format!("problem-{}-detail", self.code), &args), fields)
+    }
+
     pub fn render(&self, lang: &str, request_id: &str) -> Response<Body> {
         let args: Vec<(&str, Arg<'_>)> = self
             .extensions

@@ -15,7 +15,9 @@
 //!   `POST /v1/auth/passkey`, alone or as the second factor;
 //! - [`with_code`]: passwordless, a code sent to the verified address or
 //!   phone (`POST /v1/auth/code/send`, `POST /v1/auth/code`);
-//! - [`steps`]: the required new password and the legal documents.
+//! - [`steps`]: the required new password and the legal documents;
+//! - [`with_session`]: the hosted pages' own session, signing in again
+//!   without a password (`GET /oauth2/authorize`).
 //!
 //! Lockout, step-ups and device tokens are in [`super::credentials`];
 //! refresh and logout in [`super::sessions`]; the password's own flows in
@@ -44,6 +46,7 @@ pub mod steps;
 pub mod with_code;
 pub mod with_passkey;
 pub mod with_password;
+pub mod with_session;
 
 pub use second_factor::verify_mfa;
 pub use sent_code::resend_mfa_code;

@@ -7,6 +7,7 @@ pub mod factors;
 pub mod me;
 pub mod meta;
 pub mod oauth;
+pub mod pages;
 pub mod reference;
 pub mod registration;
 pub mod reply;

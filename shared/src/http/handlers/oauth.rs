@@ -9,7 +9,6 @@
 //! forms (`application/x-www-form-urlencoded`); a parameter they do not
 //! know is ignored (RFC 6749 §3.2), one given twice is `invalid_request`.
 
-use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use ::http::{HeaderValue, StatusCode};
@@ -21,9 +20,9 @@ use super::reply::{Answer, Reply};
 use crate::domain::ids::RefreshToken;
 use crate::domain::oauth::clients::ClientCredentials;
 use crate::domain::oauth::{self, Grant, OAuthError, authenticate_client, grants};
+use crate::domain::policy::Branding;
 use crate::http::context::Ctx;
 use crate::http::problem::Problem;
-use crate::i18n::text;
 
 /// A form parameter of an endpoint: its name, whether it is required, and
 /// what it is (the OpenAPI document's request body is made from these).
@@ -36,6 +35,21 @@ pub struct Param {
 const fn param(name: &'static str, required: bool, doc: &'static str) -> Param {
     Param { name, required, doc }
 }
+
+/// `GET /oauth2/authorize`'s query (OpenID Connect Core §3.1.2.1).
+pub const AUTHORIZE_PARAMS: &[Param] = &[
+    param("response_type", true, "`code`."),
+    param("client_id", true, "A client registered with the tenant."),
+    param("redirect_uri", true, "One of the client's redirect URIs, exactly."),
+    param("scope", true, "`openid`, and any of `email`, `profile`, `phone`, `offline_access`."),
+    param("state", false, "Echoed to the redirect URI."),
+    param("nonce", false, "Carried into the ID token."),
+    param("code_challenge", true, "PKCE: base64url of the SHA-256 of the verifier."),
+    param("code_challenge_method", true, "`S256`."),
+    param("prompt", false, "`none` (no page: a hosted session or `login_required`), `login`."),
+    param("login_hint", false, "Fills the sign-in page's username."),
+    param("ui_locales", false, "The pages' language: en, de, fr, it."),
+];
 
 /// `POST /oauth2/token`'s form.
 pub const TOKEN_PARAMS: &[Param] = &[
@@ -323,15 +337,8 @@ pub async fn oauth_logout(ctx: &Ctx<'_>) -> Result<Reply<String>, Problem> {
         .map(|locales| crate::i18n::negotiate(Some(&locales.replace(' ', ","))))
         .unwrap_or(ctx.lang);
     let page = |status: StatusCode, key: &str| {
-        let title = text(lang, "page-signed-out-title", &[]);
-        let body = text(lang, &format!("page-{key}"), &[]);
-        let html = format!(
-            "<!doctype html>\n<html lang=\"{lang}\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" \
-             content=\"width=device-width, initial-scale=1\"><title>{}</title></head>\n<body><main><h1>{}</h1><p>{}</p></main></body></html>\n",
-            escape(&title),
-            escape(&title),
-            escape(&body)
-        );
+        let html =
+            super::pages::views::notice(lang, &Branding::default(), "page-signed-out-title", &format!("page-{key}"));
         Ok(Reply::page(status, html, None))
     };
     let query = match Form::of_pairs(ctx.query.iter().cloned()) {
@@ -361,20 +368,6 @@ pub async fn oauth_logout(ctx: &Ctx<'_>) -> Result<Reply<String>, Problem> {
     Reply::redirect(StatusCode::FOUND, &location)
 }
 
-/// Text for HTML.
-fn escape(text: &str) -> Cow<'_, str> {
-    if !text.contains(['<', '>', '&', '"', '\'']) {
-        return Cow::Borrowed(text);
-    }
-    Cow::Owned(
-        text.replace('&', "&amp;")
-            .replace('<', "&lt;")
-            .replace('>', "&gt;")
-            .replace('"', "&quot;")
-            .replace('\'', "&#39;"),
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -385,11 +378,5 @@ mod tests {
         assert_eq!(form_decode("%zz"), None);
         assert_eq!(form_decode("%4"), None);
         assert_eq!(form_decode("plain").as_deref(), Some("plain"));
-    }
-
-    #[test]
-    fn pages_escape_what_they_show() {
-        assert_eq!(escape("a<b>&\"'"), "a&lt;b&gt;&amp;&quot;&#39;");
-        assert!(matches!(escape("plain"), Cow::Borrowed(_)));
     }
 }

@@ -97,10 +97,19 @@ impl Reply<String> {
     /// 'none'`), with no script but the page's own (`script_hash`, the CSP
     /// hash source of its inline script, when it has one).
     pub fn page(status: StatusCode, html: String, script_hash: Option<&str>) -> Self {
+        Self::page_to(status, html, script_hash, None)
+    }
+
+    /// [`Reply::page`] whose forms may also lead to `redirect_target` (a
+    /// CSP source: the origin of the client's redirect URI), where the
+    /// POST's 303 sends the browser (browsers apply `form-action` to the
+    /// redirects after a form's submission too).
+    pub fn page_to(status: StatusCode, html: String, script_hash: Option<&str>, redirect_target: Option<&str>) -> Self {
         let script = script_hash.map_or_else(|| "'none'".to_owned(), |hash| format!("'{hash}'"));
+        let target = redirect_target.map(|t| format!(" {t}")).unwrap_or_default();
         let csp = format!(
             "default-src 'none'; script-src {script}; style-src 'self' 'unsafe-inline'; img-src 'self' https: data:; \
-             form-action 'self'; base-uri 'none'; frame-ancestors 'none'; connect-src 'self'"
+             form-action 'self'{target}; base-uri 'none'; frame-ancestors 'none'; connect-src 'self'"
         );
         let mut reply = Self::new(status, html)
             .header(::http::header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"))

@@ -1,0 +1,529 @@
+//! The hosted sign-in pages (SPEC §13, docs/hosted-pages.md):
+//! `GET /oauth2/authorize` checks the authorization request and answers the
+//! sign-in page (or, with a live hosted session, the code at once);
+//! `POST /oauth2/authorize` takes each step's form (`step`: `password`,
+//! `mfa`, `new_password`, `legal`) through the same state machine as the
+//! API (`domain::auth`), and ends with a 303 to the client's redirect URI
+//! with the code.
+//!
+//! Every form carries the authorization request as hidden fields, checked
+//! again at each POST exactly as the GET was (the client, its redirect URI
+//! compared exactly, PKCE), and a CSRF token: the value of the browser
+//! cookie, compared in constant time.
+
+pub mod views;
+
+use ::http::{HeaderName, HeaderValue, StatusCode};
+use cookie::{Cookie, SameSite};
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+use self::views::{Alert, Frame};
+use super::reply::Reply;
+use crate::domain::Error;
+use crate::domain::auth::with_session::{open_hosted_session, sign_in_with_session};
+use crate::domain::auth::{self, LoginOutcome, Origin};
+use crate::domain::ids::{ChallengeId, RefreshToken};
+use crate::domain::oauth::{self, AuthorizationRequest, Client};
+use crate::domain::password::Password;
+use crate::domain::policy::{Branding, Factor};
+use crate::domain::tenant::Tenant;
+use crate::domain::user::Tokens;
+use crate::domain::values::{LANGUAGES, password_errors};
+use crate::http::body::{Cx, Id, Password as PasswordField, Text, Username};
+use crate::http::context::Ctx;
+use crate::http::input::Fields;
+use crate::http::problem::Problem;
+use crate::i18n::negotiate_within;
+
+/// The scopes a client may ask for (`openid` always among them).
+pub const SCOPES: [&str; 5] = ["openid", "email", "profile", "phone", "offline_access"];
+
+/// The browser cookie whose value is every form's CSRF token and names the
+/// browser as a device (its sessions and challenges are bound to it).
+const BROWSER_COOKIE: &str = "registrar_browser";
+/// The hosted session's refresh token (`with_session`).
+const SESSION_COOKIE: &str = "registrar_hosted_session";
+/// The browser cookie's lifetime (Chrome's cap): the device id it names
+/// outlives any hosted session.
+const BROWSER_COOKIE_SECS: i64 = 400 * 24 * 3600;
+/// The longest `state` or `nonce` taken (they travel in every form).
+const MAX_PARAM: usize = 512;
+
+crate::body! {
+    /// `POST /oauth2/authorize`: one step of the hosted sign-in, as a form
+    /// (`application/x-www-form-urlencoded`), with the authorization
+    /// request of `GET /oauth2/authorize` carried along.
+    pub struct StepForm {
+        /// The value of the browser cookie the page set (CSRF).
+        csrf: optional Text,
+        /// `password`, `mfa`, `new_password` or `legal`.
+        step: optional Text,
+        response_type: optional Text,
+        client_id: optional Id,
+        redirect_uri: optional Text,
+        scope: optional Text,
+        state: optional Text,
+        nonce: optional Text,
+        code_challenge: optional Text,
+        code_challenge_method: optional Text,
+        ui_locales: optional Text,
+        /// `password`: the e-mail address, phone or username.
+        username: optional Username,
+        /// `password`.
+        password: optional PasswordField,
+        /// `mfa`, `new_password`, `legal`: the login's challenge.
+        challenge_id: optional Id,
+        /// `mfa`: the factor answered (`totp`, `sms`, `email`, `recovery_code`).
+        factor: optional Text,
+        /// `mfa`: the factors the login offered (for the page again).
+        factors: optional Text,
+        /// `mfa`: the code.
+        code: optional Text,
+        /// `new_password`.
+        new_password: optional PasswordField,
+        /// `new_password`: typed again.
+        confirm_password: optional PasswordField,
+        /// `legal`: the documents listed, `code:version,…` (for the page again).
+        documents: optional Text,
+        /// `legal`: `true` when ticked.
+        terms_accepted: optional Text,
+        /// `legal`: `true` when ticked.
+        privacy_policy_accepted: optional Text,
+    }
+}
+
+/// A checked authorization request: its client and tenant.
+pub struct Flow {
+    pub client: Client,
+    pub tenant: Tenant,
+    pub request: AuthorizationRequest,
+    pub lang: &'static str,
+}
+
+/// What checking a request found.
+enum Checked {
+    Flow(Box<Flow>),
+    /// It cannot go back to the client: a page (400) with this message.
+    Page(&'static str),
+    /// It goes back to the client with an error (RFC 6749 §4.1.2.1).
+    Refused {
+        redirect_uri: String,
+        error: &'static str,
+        description: &'static str,
+        state: Option<String>,
+    },
+}
+
+/// The page's language: the first of `ui_locales` the tenant offers, else
+/// `Accept-Language` among the tenant's languages.
+fn language(ctx: &Ctx<'_>, ui_locales: Option<&str>, tenant: Option<&Tenant>) -> &'static str {
+    let offered: Vec<String> = tenant
+        .map_or_else(|| LANGUAGES.iter().map(|l| (*l).to_owned()).collect(), |tenant| tenant.policy.languages.clone());
+    for tag in ui_locales.unwrap_or_default().split_whitespace() {
+        let primary = tag.split(['-', '_']).next().unwrap_or_default().to_ascii_lowercase();
+        if let Some(lang) = LANGUAGES.iter().copied().find(|l| *l == primary && offered.iter().any(|o| o == l)) {
+            return lang;
+        }
+    }
+    negotiate_within(ctx.header("accept-language"), &offered)
+}
+
+/// Checks an authorization request given by `get` (the query of the GET,
+/// or a form's hidden fields). First what decides whether an error may go
+/// back to the client at all (the client, its redirect URI, exactly), then
+/// the rest, whose errors go back there.
+async fn check(
+    ctx: &Ctx<'_>,
+    get: &(dyn Fn(&str) -> Option<String> + Sync),
+    repeated: bool,
+) -> Result<Checked, Problem> {
+    let Some(client_id) = get("client_id").filter(|id| !id.is_empty() && id.len() <= 200) else {
+        return Ok(Checked::Page("page-error-unknown_client"));
+    };
+    let Some((client, tenant)) = oauth::find_client(ctx.app, &client_id).await? else {
+        return Ok(Checked::Page("page-error-unknown_client"));
+    };
+    let Some(redirect_uri) = get("redirect_uri").filter(|uri| client.redirect_uris.contains(uri)) else {
+        return Ok(Checked::Page("page-error-invalid_redirect_uri"));
+    };
+    let state = get("state");
+    let refuse = |error, description| {
+        Ok(Checked::Refused { redirect_uri: redirect_uri.clone(), error, description, state: state.clone() })
+    };
+    if repeated {
+        return refuse("invalid_request", "a parameter is given more than once");
+    }
+    if state.as_ref().is_some_and(|s| s.len() > MAX_PARAM) {
+        return Ok(Checked::Refused {
+            redirect_uri,
+            error: "invalid_request",
+            description: "state is too long",
+            state: None,
+        });
+    }
+    if get("response_type").as_deref() != Some("code") {
+        return refuse("unsupported_response_type", "response_type must be code");
+    }
+    let scope = get("scope").unwrap_or_default();
+    let scopes: Vec<String> = scope.split_whitespace().map(str::to_owned).collect();
+    if !scopes.iter().any(|s| s == "openid") {
+        return refuse("invalid_scope", "scope must contain openid");
+    }
+    if scopes.iter().any(|s| !SCOPES.contains(&s.as_str())) {
+        return refuse("invalid_scope", "scope may hold openid, email, profile, phone, offline_access");
+    }
+    let Some(code_challenge) = get("code_challenge") else {
+        return refuse("invalid_request", "code_challenge (PKCE) is required");
+    };
+    if get("code_challenge_method").as_deref() != Some("S256") {
+        return refuse("invalid_request", "code_challenge_method must be S256");
+    }
+    let base64url = |s: &str| s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if code_challenge.len() != 43 || !base64url(&code_challenge) {
+        return refuse("invalid_request", "code_challenge must be the base64url SHA-256 of the verifier");
+    }
+    let nonce = get("nonce");
+    if nonce.as_ref().is_some_and(|n| n.is_empty() || n.len() > MAX_PARAM) {
+        return refuse("invalid_request", "nonce must be 1 to 512 characters");
+    }
+    let prompt = get("prompt");
+    if let Some(prompt) = &prompt {
+        let values: Vec<&str> = prompt.split_whitespace().collect();
+        let known = values.iter().all(|v| ["none", "login", "consent", "select_account"].contains(v));
+        if !known || (values.contains(&"none") && values.len() > 1) {
+            return refuse("invalid_request", "prompt may be none, or any of login, consent, select_account");
+        }
+    }
+    let ui_locales = get("ui_locales").filter(|l| l.len() <= 100);
+    let lang = language(ctx, ui_locales.as_deref(), Some(&tenant));
+    let login_hint = get("login_hint").filter(|h| h.len() <= 320);
+    let request = AuthorizationRequest {
+        client_id,
+        redirect_uri,
+        scopes,
+        state,
+        nonce,
+        code_challenge,
+        prompt,
+        login_hint,
+        ui_locales,
+    };
+    Ok(Checked::Flow(Box::new(Flow { client, tenant, request, lang })))
+}
+
+/// `uri` with `pairs` added to its query.
+fn with_query(uri: &str, pairs: &[(&str, &str)]) -> String {
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    for (name, value) in pairs {
+        query.append_pair(name, value);
+    }
+    let separator = if uri.contains('?') { '&' } else { '?' };
+    format!("{uri}{separator}{}", query.finish())
+}
+
+/// An error sent back to the client (with `state` and `iss`, RFC 9207).
+fn refusal(
+    ctx: &Ctx<'_>,
+    status: StatusCode,
+    redirect_uri: &str,
+    error: &str,
+    description: &str,
+    state: Option<&str>,
+) -> Result<Reply<String>, Problem> {
+    let mut pairs = vec![("error", error), ("error_description", description)];
+    if let Some(state) = state {
+        pairs.push(("state", state));
+    }
+    pairs.push(("iss", &ctx.app.settings.issuer));
+    Reply::redirect(status, &with_query(redirect_uri, &pairs))
+}
+
+/// A cookie of the hosted pages: HttpOnly, SameSite=Lax (the client's
+/// top-level redirect to the authorize page carries it), Secure unless the
+/// local run turned it off.
+fn cookie(ctx: &Ctx<'_>, name: &str, value: &str, path: &str, max_age: i64) -> Option<HeaderValue> {
+    let cookie = Cookie::build((name, value))
+        .path(path)
+        .max_age(cookie::time::Duration::seconds(max_age))
+        .http_only(true)
+        .secure(ctx.app.settings.secure_cookies)
+        .same_site(SameSite::Lax)
+        .build();
+    HeaderValue::from_str(&cookie.to_string()).ok()
+}
+
+/// The browser cookie's name: `__Host-` (Secure, Path=/, no Domain) where
+/// cookies are Secure; plain over the local API's http.
+fn browser_cookie_name(ctx: &Ctx<'_>) -> String {
+    if ctx.app.settings.secure_cookies { format!("__Host-{BROWSER_COOKIE}") } else { BROWSER_COOKIE.to_owned() }
+}
+
+/// The browser's token (the cookie's, or a new one to set), and whether it
+/// is new.
+fn browser_token(ctx: &Ctx<'_>) -> (String, bool) {
+    match ctx.cookie(&browser_cookie_name(ctx)).filter(|t| t.len() == 43) {
+        Some(token) => (token, false),
+        None => (ctx.app.random_token(32), true),
+    }
+}
+
+/// The device id of the browser's sessions and challenges: derived from
+/// its token (never the token itself, which is the CSRF secret).
+fn device_id(token: &str) -> String {
+    let digest = Sha256::digest(format!("registrar-browser:{token}").as_bytes());
+    format!("browser-{}", hex::encode(&digest[..12]))
+}
+
+fn with_browser_cookie(ctx: &Ctx<'_>, reply: Reply<String>, token: &str, new: bool) -> Reply<String> {
+    match cookie(ctx, &browser_cookie_name(ctx), token, "/", BROWSER_COOKIE_SECS).filter(|_| new) {
+        Some(value) => reply.header(::http::header::SET_COOKIE, value),
+        None => reply,
+    }
+}
+
+/// A page of `flow`, with the browser cookie when it is new. Its forms
+/// may lead to the client's redirect URI (the 303 at the end).
+fn page(ctx: &Ctx<'_>, flow: &Flow, status: StatusCode, html: String, token: &str, new: bool) -> Reply<String> {
+    let target = csp_source(&flow.request.redirect_uri);
+    with_browser_cookie(ctx, Reply::page_to(status, html, None, target.as_deref()), token, new)
+}
+
+/// The CSP source of a redirect URI: its origin (`https://app.example.com`,
+/// `http://127.0.0.1:8080`), or its scheme for an app's own (`com.example.app:`).
+fn csp_source(uri: &str) -> Option<String> {
+    let (scheme, rest) = uri.split_once(':')?;
+    let scheme_ok =
+        !scheme.is_empty() && scheme.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'-' || b == b'.');
+    if !scheme_ok {
+        return None;
+    }
+    if scheme != "http" && scheme != "https" {
+        return Some(format!("{scheme}:"));
+    }
+    let authority = rest.strip_prefix("//")?.split(['/', '?', '#']).next()?;
+    let authority = authority.rsplit('@').next()?;
+    let ok = !authority.is_empty() && authority.bytes().all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b));
+    ok.then(|| format!("{scheme}://{authority}"))
+}
+
+fn error_page(_ctx: &Ctx<'_>, status: StatusCode, lang: &'static str, key: &str) -> Reply<String> {
+    let branding = Branding::default();
+    let frame = Frame { lang, branding: &branding, csrf: "" };
+    Reply::page(status, views::error(&frame, key), None)
+}
+
+/// `GET /oauth2/authorize`
+pub async fn authorize(ctx: &Ctx<'_>) -> Result<Reply<String>, Problem> {
+    let query = ctx.query.clone();
+    let repeated = query.iter().enumerate().any(|(i, (name, _))| query[..i].iter().any(|(n, _)| n == name));
+    let get = |name: &str| query.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone());
+    let fallback = language(ctx, get("ui_locales").as_deref(), None);
+    let flow = match check(ctx, &get, repeated).await? {
+        Checked::Flow(flow) => *flow,
+        Checked::Page(key) => return Ok(error_page(ctx, StatusCode::BAD_REQUEST, fallback, key)),
+        Checked::Refused { redirect_uri, error, description, state } => {
+            return refusal(ctx, StatusCode::FOUND, &redirect_uri, error, description, state.as_deref());
+        }
+    };
+    let (token, new) = browser_token(ctx);
+    let prompts = flow.request.prompt.clone().unwrap_or_default();
+    let forced = prompts.split_whitespace().any(|p| p == "login");
+    if !forced && !new {
+        let hosted = ctx.cookie(SESSION_COOKIE).as_deref().and_then(RefreshToken::parse);
+        if let Some(hosted) = hosted {
+            match sign_in_with_session(ctx.app, &flow.tenant, &hosted, &device_id(&token)).await {
+                Ok((client, hosted)) => return finish(ctx, &flow, client, Some(hosted), StatusCode::FOUND).await,
+                Err(Error::InvalidToken | Error::InvalidDevice) => {}
+                Err(err) => return Err(err.into()),
+            }
+        }
+    }
+    if prompts.split_whitespace().any(|p| p == "none") {
+        let state = flow.request.state.as_deref();
+        let description = "no hosted session: the user must sign in";
+        return refusal(ctx, StatusCode::FOUND, &flow.request.redirect_uri, "login_required", description, state);
+    }
+    let frame = Frame { lang: flow.lang, branding: &flow.tenant.policy.branding, csrf: &token };
+    let hint = flow.request.login_hint.clone().unwrap_or_default();
+    let html = views::sign_in(&frame, &flow.request, &hint, &Alert::default());
+    Ok(page(ctx, &flow, StatusCode::OK, html, &token, new))
+}
+
+/// The end of a sign-in: the code for the client, the hosted session for
+/// the browser (a new one, or the one just rotated), and the redirect.
+async fn finish(
+    ctx: &Ctx<'_>,
+    flow: &Flow,
+    tokens: Tokens,
+    hosted: Option<Tokens>,
+    status: StatusCode,
+) -> Result<Reply<String>, Problem> {
+    let (token, _) = browser_token(ctx);
+    let hosted = match hosted {
+        Some(hosted) => hosted,
+        None => open_hosted_session(ctx.app, &flow.tenant, &tokens, &device_id(&token)).await?,
+    };
+    let code = oauth::issue_code(ctx.app, &flow.tenant, &flow.client, &flow.request, &tokens).await?;
+    let mut pairs = vec![("code", code.as_str())];
+    if let Some(state) = &flow.request.state {
+        pairs.push(("state", state));
+    }
+    pairs.push(("iss", &ctx.app.settings.issuer));
+    let reply = Reply::redirect(status, &with_query(&flow.request.redirect_uri, &pairs))?;
+    Ok(match cookie(ctx, SESSION_COOKIE, &hosted.refresh_token, "/oauth2", hosted.refresh_expires_in) {
+        Some(value) => reply.header(::http::header::SET_COOKIE, value),
+        None => reply,
+    })
+}
+
+/// `POST /oauth2/authorize`: one step of the sign-in.
+pub async fn hosted_sign_in(ctx: &Ctx<'_>) -> Result<Reply<String>, Problem> {
+    let mut f = Fields::of_request(ctx)?;
+    let form = StepForm::read(&mut f, &Cx::of(ctx));
+    let get = |name: &str| -> Option<String> {
+        match name {
+            "response_type" => form.response_type.clone(),
+            "client_id" => form.client_id.clone(),
+            "redirect_uri" => form.redirect_uri.clone(),
+            "scope" => form.scope.clone(),
+            "state" => form.state.clone(),
+            "nonce" => form.nonce.clone(),
+            "code_challenge" => form.code_challenge.clone(),
+            "code_challenge_method" => form.code_challenge_method.clone(),
+            "ui_locales" => form.ui_locales.clone(),
+            _ => None,
+        }
+    };
+    let fallback = language(ctx, form.ui_locales.as_deref(), None);
+    // The CSRF token first: a form this site did not serve goes nowhere.
+    let cookie_token = ctx.cookie(&browser_cookie_name(ctx));
+    let same = match (&cookie_token, &form.csrf) {
+        (Some(cookie), Some(field)) => bool::from(cookie.as_bytes().ct_eq(field.as_bytes())),
+        _ => false,
+    };
+    let Some(token) = cookie_token.filter(|_| same) else {
+        return Ok(error_page(ctx, StatusCode::FORBIDDEN, fallback, "page-error-csrf"));
+    };
+    let flow = match check(ctx, &get, false).await? {
+        Checked::Flow(flow) => *flow,
+        Checked::Page(key) => return Ok(error_page(ctx, StatusCode::BAD_REQUEST, fallback, key)),
+        Checked::Refused { redirect_uri, error, description, state } => {
+            return refusal(ctx, StatusCode::SEE_OTHER, &redirect_uri, error, description, state.as_deref());
+        }
+    };
+    let device = device_id(&token);
+    let origin = Origin { ip: &ctx.client_ip, device_id: &device, device_token: None };
+    let challenge = form.challenge_id.as_deref().and_then(ChallengeId::parse);
+    let frame = Frame { lang: flow.lang, branding: &flow.tenant.policy.branding, csrf: &token };
+    let tenant = &flow.tenant;
+    let step = form.step.as_deref().unwrap_or_default();
+    // Each step, and how its page is shown again after an error.
+    let outcome = match step {
+        "password" => {
+            let username = form.username.clone().unwrap_or_default();
+            let password = Password::new(form.password.clone().unwrap_or_default());
+            auth::login(ctx.app, tenant, &username, &password, origin).await
+        }
+        "mfa" => match &challenge {
+            Some(id) => {
+                let factor = form.factor.as_deref().and_then(Factor::parse);
+                let code = form.code.clone().unwrap_or_default();
+                auth::verify_mfa(ctx.app, tenant, id, factor, code.trim(), origin).await
+            }
+            None => Err(Error::InvalidCode),
+        },
+        "new_password" => match &challenge {
+            Some(id) => {
+                let new = form.new_password.clone().unwrap_or_default();
+                let mut errors = password_errors(&tenant.policy.password, "new_password", &new, None);
+                if form.confirm_password.as_deref() != Some(new.as_str()) {
+                    errors.push(crate::domain::FieldError::new("confirm_password", "password_mismatch"));
+                }
+                if errors.is_empty() {
+                    auth::complete_password_challenge(ctx.app, tenant, id, &Password::new(new), &device).await
+                } else {
+                    Err(Error::Validation(errors))
+                }
+            }
+            None => Err(Error::ChallengeNotFound),
+        },
+        "legal" => match &challenge {
+            Some(id) => {
+                let accepted: Vec<&str> = [("terms", &form.terms_accepted), ("privacy", &form.privacy_policy_accepted)]
+                    .into_iter()
+                    .filter_map(|(code, ticked)| (ticked.as_deref() == Some("true")).then_some(code))
+                    .collect();
+                auth::accept_legal_documents(ctx.app, tenant, id, &accepted, &device).await
+            }
+            None => Err(Error::ChallengeNotFound),
+        },
+        _ => return Ok(error_page(ctx, StatusCode::BAD_REQUEST, flow.lang, "page-error-step")),
+    };
+    let (html, status, retry_after) = match outcome {
+        Ok(LoginOutcome::Tokens(tokens)) => return finish(ctx, &flow, tokens, None, StatusCode::SEE_OTHER).await,
+        Ok(LoginOutcome::Mfa { challenge_id, factors, channel, .. }) => {
+            let html = views::second_factor(
+                &frame,
+                &flow.request,
+                challenge_id.as_str(),
+                &factors,
+                channel,
+                &Alert::default(),
+            );
+            (html, StatusCode::OK, None)
+        }
+        Ok(LoginOutcome::PasswordChange { challenge_id }) => {
+            (views::new_password(&frame, &flow.request, challenge_id.as_str(), &Alert::default()), StatusCode::OK, None)
+        }
+        Ok(LoginOutcome::LegalAcceptance { challenge_id, documents }) => {
+            let documents: Vec<(String, String)> =
+                documents.into_iter().map(|d| (d.code.to_owned(), d.version)).collect();
+            let html = views::legal(&frame, &flow.request, challenge_id.as_str(), &documents, &Alert::default());
+            (html, StatusCode::OK, None)
+        }
+        Err(err) => {
+            let problem = Problem::from(err);
+            if problem.status.is_server_error() {
+                return Err(problem);
+            }
+            let (detail, fields) = problem.messages(flow.lang);
+            let errors = Alert { detail: Some(detail), fields };
+            let status =
+                if problem.status == StatusCode::TOO_MANY_REQUESTS { problem.status } else { StatusCode::BAD_REQUEST };
+            let challenge_text = form.challenge_id.clone().unwrap_or_default();
+            let html = match step {
+                "mfa" => {
+                    let factors: Vec<Factor> =
+                        form.factors.as_deref().unwrap_or_default().split(',').filter_map(Factor::parse).collect();
+                    let channel = form.factor.as_deref().filter(|f| *f == "sms" || *f == "email");
+                    views::second_factor(&frame, &flow.request, &challenge_text, &factors, channel, &errors)
+                }
+                "new_password" => views::new_password(&frame, &flow.request, &challenge_text, &errors),
+                "legal" => {
+                    let documents: Vec<(String, String)> = form
+                        .documents
+                        .as_deref()
+                        .unwrap_or_default()
+                        .split(',')
+                        .filter_map(|d| d.split_once(':'))
+                        .filter(|(code, _)| *code == "terms" || *code == "privacy")
+                        .map(|(code, version)| (code.to_owned(), version.to_owned()))
+                        .collect();
+                    views::legal(&frame, &flow.request, &challenge_text, &documents, &errors)
+                }
+                _ => {
+                    // The name is shown again; the password never is.
+                    let username = form.username.clone().unwrap_or_default();
+                    views::sign_in(&frame, &flow.request, &username, &errors)
+                }
+            };
+            (html, status, problem.retry_after)
+        }
+    };
+    let mut reply = page(ctx, &flow, status, html, &token, false);
+    if let Some(seconds) = retry_after {
+        reply = reply.header(HeaderName::from_static("retry-after"), HeaderValue::from(seconds));
+    }
+    Ok(reply)
+}

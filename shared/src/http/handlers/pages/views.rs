@@ -1,0 +1,229 @@
+//! The hosted pages' HTML (maud: every value is escaped; no markup is
+//! built from strings). Each page is a form that works without
+//! JavaScript, every input labelled, with the `autocomplete` tokens
+//! password managers and browsers act on, errors announced
+//! (`role="alert"`), in the page's language, in the tenant's colours.
+
+use maud::{DOCTYPE, Markup, html};
+
+use crate::domain::oauth::AuthorizationRequest;
+use crate::domain::policy::{Branding, Factor, is_hex_color};
+use crate::i18n::{Arg, text};
+
+/// What every page of one flow shares.
+pub struct Frame<'a> {
+    pub lang: &'static str,
+    pub branding: &'a Branding,
+    /// The CSRF token of every form (the cookie's value).
+    pub csrf: &'a str,
+}
+
+impl Frame<'_> {
+    fn t(&self, key: &str) -> String {
+        text(self.lang, key, &[])
+    }
+}
+
+/// A page's errors: the detail and the fields' messages.
+#[derive(Default)]
+pub struct Alert {
+    pub detail: Option<String>,
+    pub fields: Vec<String>,
+}
+
+fn alert(alert: &Alert) -> Markup {
+    html! {
+        @if alert.detail.is_some() || !alert.fields.is_empty() {
+            div.alert role="alert" {
+                @if let Some(detail) = &alert.detail { p { (detail) } }
+                @if !alert.fields.is_empty() {
+                    ul { @for message in &alert.fields { li { (message) } } }
+                }
+            }
+        }
+    }
+}
+
+fn layout(frame: &Frame<'_>, title: &str, body: Markup) -> String {
+    let name = frame.branding.name.clone().unwrap_or_else(|| frame.t("page-default-name"));
+    let color = frame.branding.primary_color.as_deref().filter(|c| is_hex_color(c)).unwrap_or("#1f5fbf");
+    let logo = frame.branding.logo_url.as_deref().filter(|url| url.starts_with("https://"));
+    html! {
+        (DOCTYPE)
+        html lang=(frame.lang) {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                meta name="referrer" content="no-referrer";
+                title { (title) " – " (name) }
+                style {
+                    "body{font-family:system-ui,sans-serif;max-width:26rem;margin:3rem auto;padding:0 1rem;color:#1b1b1b}"
+                    "label{display:block;margin:1rem 0 .25rem}"
+                    "input[type=text],input[type=email],input[type=password],select{width:100%;padding:.5rem;box-sizing:border-box}"
+                    ".alert{border:2px solid #b00020;padding:.5rem 1rem;margin:1rem 0}"
+                    "button{margin-top:1.5rem;padding:.6rem 1.2rem;border:0;color:#fff;background:" (color) "}"
+                    "a{color:" (color) "}"
+                    ".check label{display:inline;margin:0}"
+                }
+            }
+            body {
+                header {
+                    @if let Some(logo) = logo { img src=(logo) alt=(name) height="48"; }
+                    p.tenant { (name) }
+                }
+                main { h1 { (title) } (body) }
+            }
+        }
+    }
+    .into_string()
+}
+
+/// The authorization request and the CSRF token, as hidden fields: every
+/// POST carries them and is checked again as the GET was.
+fn hidden(frame: &Frame<'_>, request: &AuthorizationRequest, step: &str) -> Markup {
+    html! {
+        input type="hidden" name="csrf" value=(frame.csrf);
+        input type="hidden" name="step" value=(step);
+        input type="hidden" name="response_type" value="code";
+        input type="hidden" name="client_id" value=(request.client_id);
+        input type="hidden" name="redirect_uri" value=(request.redirect_uri);
+        input type="hidden" name="scope" value=(request.scopes.join(" "));
+        input type="hidden" name="code_challenge" value=(request.code_challenge);
+        input type="hidden" name="code_challenge_method" value="S256";
+        @if let Some(state) = &request.state { input type="hidden" name="state" value=(state); }
+        @if let Some(nonce) = &request.nonce { input type="hidden" name="nonce" value=(nonce); }
+        @if let Some(locales) = &request.ui_locales { input type="hidden" name="ui_locales" value=(locales); }
+    }
+}
+
+/// The sign-in with a password.
+pub fn sign_in(frame: &Frame<'_>, request: &AuthorizationRequest, username: &str, errors: &Alert) -> String {
+    let body = html! {
+        (alert(errors))
+        form method="post" action="/oauth2/authorize" {
+            (hidden(frame, request, "password"))
+            label for="username" { (frame.t("page-username")) }
+            input #username type="text" name="username" value=(username) autocomplete="username webauthn"
+                autocapitalize="none" spellcheck="false" required autofocus;
+            label for="password" { (frame.t("page-password")) }
+            input #password type="password" name="password" autocomplete="current-password" required;
+            button type="submit" { (frame.t("page-submit-sign-in")) }
+        }
+    };
+    layout(frame, &frame.t("page-sign-in-title"), body)
+}
+
+/// The second factor: a code sent, shown by the app, or a recovery code.
+pub fn second_factor(
+    frame: &Frame<'_>,
+    request: &AuthorizationRequest,
+    challenge_id: &str,
+    factors: &[Factor],
+    channel: Option<&str>,
+    errors: &Alert,
+) -> String {
+    let answerable: Vec<Factor> = factors.iter().copied().filter(|f| *f != Factor::Passkey).collect();
+    let factor_list = factors.iter().map(|f| f.as_str()).collect::<Vec<_>>().join(",");
+    let chosen = channel.map(str::to_owned).or_else(|| answerable.first().map(|f| f.as_str().to_owned()));
+    let body = html! {
+        (alert(errors))
+        @match channel {
+            Some("sms") => p { (frame.t("page-mfa-sent-sms")) },
+            Some("email") => p { (frame.t("page-mfa-sent-email")) },
+            _ => p { (frame.t("page-mfa-intro")) },
+        }
+        @if answerable.is_empty() {
+            p { (frame.t("page-mfa-passkey-only")) }
+        } @else {
+            form method="post" action="/oauth2/authorize" {
+                (hidden(frame, request, "mfa"))
+                input type="hidden" name="challenge_id" value=(challenge_id);
+                input type="hidden" name="factors" value=(factor_list);
+                @if answerable.len() > 1 || channel.is_none() {
+                    label for="factor" { (frame.t("page-factor")) }
+                    select #factor name="factor" {
+                        @for factor in &answerable {
+                            option value=(factor.as_str()) selected[chosen.as_deref() == Some(factor.as_str())] {
+                                (frame.t(&format!("page-factor-{}", factor.as_str())))
+                            }
+                        }
+                    }
+                } @else if let Some(chosen) = &chosen {
+                    input type="hidden" name="factor" value=(chosen);
+                }
+                label for="code" { (frame.t("page-code")) }
+                input #code type="text" name="code" inputmode="numeric" autocomplete="one-time-code"
+                    autocapitalize="none" spellcheck="false" required autofocus;
+                button type="submit" { (frame.t("page-submit-verify")) }
+            }
+        }
+    };
+    layout(frame, &frame.t("page-mfa-title"), body)
+}
+
+/// The new password the back office required.
+pub fn new_password(frame: &Frame<'_>, request: &AuthorizationRequest, challenge_id: &str, errors: &Alert) -> String {
+    let body = html! {
+        (alert(errors))
+        form method="post" action="/oauth2/authorize" {
+            (hidden(frame, request, "new_password"))
+            input type="hidden" name="challenge_id" value=(challenge_id);
+            label for="new_password" { (frame.t("page-new-password")) }
+            input #new_password type="password" name="new_password" autocomplete="new-password" required autofocus;
+            label for="confirm_password" { (frame.t("page-confirm-password")) }
+            input #confirm_password type="password" name="confirm_password" autocomplete="new-password" required;
+            button type="submit" { (frame.t("page-submit-save")) }
+        }
+    };
+    layout(frame, &frame.t("page-new-password-title"), body)
+}
+
+/// The legal documents to accept, each a checkbox.
+pub fn legal(
+    frame: &Frame<'_>,
+    request: &AuthorizationRequest,
+    challenge_id: &str,
+    documents: &[(String, String)],
+    errors: &Alert,
+) -> String {
+    let documents_field =
+        documents.iter().map(|(code, version)| format!("{code}:{version}")).collect::<Vec<_>>().join(",");
+    let body = html! {
+        (alert(errors))
+        form method="post" action="/oauth2/authorize" {
+            (hidden(frame, request, "legal"))
+            input type="hidden" name="challenge_id" value=(challenge_id);
+            input type="hidden" name="documents" value=(documents_field);
+            @for (code, version) in documents {
+                @let field = if code == "terms" { "terms_accepted" } else { "privacy_policy_accepted" };
+                div.check {
+                    input id=(field) type="checkbox" name=(field) value="true" required;
+                    " "
+                    label for=(field) {
+                        (text(frame.lang, &format!("page-accept-{code}"), &[("version", Arg::Str(version))]))
+                    }
+                }
+            }
+            button type="submit" { (frame.t("page-submit-continue")) }
+        }
+    };
+    layout(frame, &frame.t("page-legal-title"), body)
+}
+
+/// A page with a title and one paragraph, of no flow (the signed-out page
+/// of `/oauth2/logout`).
+pub fn notice(lang: &'static str, branding: &Branding, title_key: &str, body_key: &str) -> String {
+    let frame = Frame { lang, branding, csrf: "" };
+    let body = html! { p { (frame.t(body_key)) } };
+    layout(&frame, &frame.t(title_key), body)
+}
+
+/// A page that ends the flow here: the request cannot go back to the
+/// client (unknown client, unregistered redirect URI) or the form was not
+/// this site's (CSRF).
+pub fn error(frame: &Frame<'_>, message_key: &str) -> String {
+    let body = html! {
+        div.alert role="alert" { p { (frame.t(message_key)) } }
+    };
+    layout(frame, &frame.t("page-error-title"), body)
+}

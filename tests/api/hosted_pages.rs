@@ -1,0 +1,256 @@
+//! The hosted sign-in pages (`GET`/`POST /oauth2/authorize`,
+//! docs/hosted-pages.md) over HTTP, as a browser without JavaScript uses
+//! them (forms, cookies kept by hand), on both stores: errors that must not
+//! redirect, errors that go back to the client, the same page for a wrong
+//! password and an unknown user, the lockout, the second factor, CSRF, the
+//! language, the CSP, the code and state at the end, and the hosted
+//! session (`prompt=none`, `prompt=login`).
+
+use std::collections::BTreeMap;
+
+use reqwest::StatusCode;
+use reqwest::header::LOCATION;
+use shared::domain::oauth::clients::{ClientDraft, register};
+use shared::domain::policy::SecondFactorPolicy;
+use shared::domain::tenant::{IpLimits, Policy};
+
+use crate::common::hosted::{Browser, Page};
+use crate::common::{Api, Backend, Flows, PASSWORD};
+
+const REDIRECT: &str = "https://app.example.com/callback";
+const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URB5SsMx8xbkHc";
+
+fn policy() -> Policy {
+    Policy {
+        phone_required: false,
+        sandbox_code: Some(crate::common::CODE.into()),
+        ip_limits: IpLimits { logins_per_5_min: 1000, ..IpLimits::default() },
+        second_factors: SecondFactorPolicy::default(),
+        ..Policy::default()
+    }
+}
+
+/// The app with one public client of its tenant.
+async fn api(backend: Backend) -> Api {
+    let api = Api::start(backend, policy()).await;
+    let draft = ClientDraft {
+        client_id: Some("pages-client".into()),
+        tenant_id: api.app.tenant.id.clone(),
+        name: "Pages".into(),
+        redirect_uris: vec![REDIRECT.into()],
+        post_logout_redirect_uris: Vec::new(),
+        public: true,
+    };
+    register(api.app.app.store.as_ref(), api.app.app.random.as_ref(), api.now(), draft).await.expect("client");
+    api
+}
+
+/// A complete authorization request's query, with `extra` pairs.
+fn authorize_query(extra: &[(&str, &str)]) -> String {
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    for (name, value) in [
+        ("response_type", "code"),
+        ("client_id", "pages-client"),
+        ("redirect_uri", REDIRECT),
+        ("scope", "openid email"),
+        ("state", "st-123"),
+        ("nonce", "n-456"),
+        ("code_challenge", CHALLENGE),
+        ("code_challenge_method", "S256"),
+    ] {
+        if !extra.iter().any(|(n, _)| *n == name) {
+            query.append_pair(name, value);
+        }
+    }
+    for (name, value) in extra.iter().filter(|(_, v)| !v.is_empty()) {
+        query.append_pair(name, value);
+    }
+    query.finish()
+}
+
+fn query_of(location: &str) -> BTreeMap<String, String> {
+    let query = location.split_once('?').map(|(_, q)| q).unwrap_or_default();
+    form_urlencoded::parse(query.as_bytes()).into_owned().collect()
+}
+
+async fn signed_in_browser(api: &Api, email: &str) -> (Browser, Page) {
+    let mut browser = Browser::at(&api.app.url(""));
+    let page = browser.get(&authorize_query(&[("login_hint", email)])).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.html);
+    let done = browser.submit(&page, &[("username", email), ("password", PASSWORD)]).await;
+    (browser, done)
+}
+
+on_both_stores!(api;
+    an_unknown_client_or_redirect_uri_gets_a_page_and_no_redirect,
+    other_errors_go_back_to_the_client_with_the_state,
+    the_password_sign_in_ends_with_the_code_and_the_state,
+    a_wrong_password_and_an_unknown_user_get_the_same_page,
+    the_lockout_holds_on_the_pages,
+    the_second_factor_is_a_page_of_its_own,
+    a_post_without_the_csrf_token_is_refused,
+    the_page_speaks_the_language_asked_for,
+    the_hosted_session_signs_in_again_and_prompt_decides,
+);
+
+async fn an_unknown_client_or_redirect_uri_gets_a_page_and_no_redirect(api: Api) {
+    let mut browser = Browser::at(&api.app.url(""));
+    for query in [
+        authorize_query(&[("client_id", "nobody")]),
+        authorize_query(&[("redirect_uri", "https://evil.example.com/callback")]),
+        authorize_query(&[("redirect_uri", "https://app.example.com/callback/")]),
+        authorize_query(&[("client_id", "")]),
+    ] {
+        let page = browser.get(&query).await;
+        assert_eq!(page.status, StatusCode::BAD_REQUEST, "{query}");
+        assert!(page.headers.get(LOCATION).is_none(), "{query}: no redirect");
+        assert!(page.html.contains("role=\"alert\""), "{}", page.html);
+        assert!(page.headers["content-type"].to_str().unwrap().starts_with("text/html"));
+    }
+}
+
+async fn other_errors_go_back_to_the_client_with_the_state(api: Api) {
+    let mut browser = Browser::at(&api.app.url(""));
+    for (extra, error) in [
+        (vec![("code_challenge", "")], "invalid_request"),
+        (vec![("code_challenge_method", "plain")], "invalid_request"),
+        (vec![("response_type", "token")], "unsupported_response_type"),
+        (vec![("scope", "email")], "invalid_scope"),
+        (vec![("prompt", "none")], "login_required"),
+    ] {
+        let page = browser.get(&authorize_query(&extra)).await;
+        assert_eq!(page.status, StatusCode::FOUND, "{extra:?}: {}", page.html);
+        let location = page.location();
+        assert!(location.starts_with(&format!("{REDIRECT}?")), "{location}");
+        let query = query_of(&location);
+        assert_eq!(query.get("error").map(String::as_str), Some(error), "{extra:?}");
+        assert_eq!(query.get("state").map(String::as_str), Some("st-123"));
+        assert!(query.contains_key("error_description") && query.contains_key("iss"));
+        assert!(!query.contains_key("code"));
+    }
+}
+
+async fn the_password_sign_in_ends_with_the_code_and_the_state(api: Api) {
+    api.sign_up("pages-anna@example.com").await;
+    let (_, done) = signed_in_browser(&api, "pages-anna@example.com").await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.html);
+    let location = done.location();
+    assert!(location.starts_with(&format!("{REDIRECT}?")), "{location}");
+    let query = query_of(&location);
+    assert!(query.get("code").is_some_and(|c| c.len() >= 20), "{query:?}");
+    assert_eq!(query.get("state").map(String::as_str), Some("st-123"));
+    assert_eq!(query.get("iss"), Some(&api.app.app.settings.issuer));
+}
+
+async fn a_wrong_password_and_an_unknown_user_get_the_same_page(api: Api) {
+    api.sign_up("pages-ben@example.com").await;
+    let mut browser = Browser::at(&api.app.url(""));
+    let page = browser.get(&authorize_query(&[])).await;
+    let wrong = browser.submit(&page, &[("username", "pages-ben@example.com"), ("password", "Wr0ng!Pass")]).await;
+    let unknown = browser.submit(&page, &[("username", "pages-nobody@example.com"), ("password", "Wr0ng!Pass")]).await;
+    assert_eq!(wrong.status, StatusCode::BAD_REQUEST);
+    assert_eq!(wrong.status, unknown.status);
+    let (wrong_alert, unknown_alert) = (wrong.alert().expect("an alert"), unknown.alert().expect("an alert"));
+    assert_eq!(wrong_alert, unknown_alert);
+    assert!(wrong.location().is_empty() && unknown.location().is_empty());
+    // The name typed is shown again, never the password.
+    assert_eq!(wrong.input("username").as_deref(), Some("pages-ben@example.com"));
+    assert!(!wrong.html.contains("Wr0ng!Pass"));
+}
+
+async fn the_lockout_holds_on_the_pages(api: Api) {
+    api.sign_up("pages-carl@example.com").await;
+    let mut browser = Browser::at(&api.app.url(""));
+    let page = browser.get(&authorize_query(&[])).await;
+    // The policy's five free failures, then the lock.
+    for _ in 0..5 {
+        let failed = browser.submit(&page, &[("username", "pages-carl@example.com"), ("password", "Wr0ng!Pass")]).await;
+        assert_eq!(failed.status, StatusCode::BAD_REQUEST, "{}", failed.html);
+    }
+    let failed = browser.submit(&page, &[("username", "pages-carl@example.com"), ("password", "Wr0ng!Pass")]).await;
+    assert!(failed.headers.get("retry-after").is_some(), "the lock says when: {}", failed.status);
+    // Locked: the right password is refused too, until the lock ends.
+    let locked = browser.submit(&page, &[("username", "pages-carl@example.com"), ("password", PASSWORD)]).await;
+    assert_ne!(locked.status, StatusCode::SEE_OTHER, "locked out");
+    assert!(locked.alert().is_some());
+    api.advance(16 * 60);
+    let done = browser.submit(&page, &[("username", "pages-carl@example.com"), ("password", PASSWORD)]).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.html);
+}
+
+async fn the_second_factor_is_a_page_of_its_own(api: Api) {
+    api.sign_up_with_phone("pages-dora@example.com", "+41791234567").await;
+    let (mut browser, mfa) = signed_in_browser(&api, "pages-dora@example.com").await;
+    assert_eq!(mfa.status, StatusCode::OK, "{}", mfa.html);
+    assert!(mfa.html.contains("autocomplete=\"one-time-code\""), "{}", mfa.html);
+    assert!(mfa.input("challenge_id").is_some());
+    let wrong = browser.submit(&mfa, &[("code", "000000")]).await;
+    assert_eq!(wrong.status, StatusCode::BAD_REQUEST);
+    assert!(wrong.alert().is_some());
+    let done = browser.submit(&wrong, &[("code", crate::common::CODE)]).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.html);
+    assert!(query_of(&done.location()).contains_key("code"));
+}
+
+async fn a_post_without_the_csrf_token_is_refused(api: Api) {
+    api.sign_up("pages-emil@example.com").await;
+    let mut browser = Browser::at(&api.app.url(""));
+    let page = browser.get(&authorize_query(&[])).await;
+    let login = [("username", "pages-emil@example.com"), ("password", PASSWORD)];
+    // A wrong token in the form.
+    let mut fields: Vec<(String, String)> =
+        page.hidden().into_iter().map(|(n, v)| if n == "csrf" { (n, "x".repeat(43)) } else { (n, v) }).collect();
+    fields.extend(login.iter().map(|(n, v)| ((*n).to_owned(), (*v).to_owned())));
+    let forged = browser.post(&fields).await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    assert!(forged.location().is_empty());
+    // No token in the form.
+    fields.retain(|(n, _)| n != "csrf");
+    assert_eq!(browser.post(&fields).await.status, StatusCode::FORBIDDEN);
+    // The right form from a browser without the cookie (another site's post).
+    let mut stranger = Browser::at(&api.app.url(""));
+    assert_eq!(stranger.submit(&page, &login).await.status, StatusCode::FORBIDDEN);
+    // The page's own form goes through.
+    assert_eq!(browser.submit(&page, &login).await.status, StatusCode::SEE_OTHER);
+}
+
+async fn the_page_speaks_the_language_asked_for(api: Api) {
+    let mut browser = Browser::at(&api.app.url(""));
+    let page = browser.get(&authorize_query(&[("ui_locales", "de-CH en")])).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.html.starts_with("<!DOCTYPE html><html lang=\"de\">"), "{}", &page.html[..80]);
+    assert!(page.html.contains("Passwort"));
+    let csp = page.headers["content-security-policy"].to_str().unwrap();
+    assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+    assert!(csp.contains("form-action 'self' https://app.example.com"), "{csp}");
+    // Labels for the inputs, with the tokens password managers act on.
+    for (id, token) in [("username", "username webauthn"), ("password", "current-password")] {
+        assert!(page.html.contains(&format!("<label for=\"{id}\">")), "{id}");
+        assert!(page.html.contains(&format!("autocomplete=\"{token}\"")), "{token}");
+    }
+    let english = browser.get(&authorize_query(&[])).await;
+    assert!(english.html.starts_with("<!DOCTYPE html><html lang=\"en\">"));
+}
+
+async fn the_hosted_session_signs_in_again_and_prompt_decides(api: Api) {
+    api.sign_up("pages-fay@example.com").await;
+    let (mut browser, done) = signed_in_browser(&api, "pages-fay@example.com").await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER);
+    let first = query_of(&done.location())["code"].clone();
+    // Signed in: `prompt=none` and a plain request get a new code at once.
+    for extra in [vec![("prompt", "none")], vec![]] {
+        let again = browser.get(&authorize_query(&extra)).await;
+        assert_eq!(again.status, StatusCode::FOUND, "{extra:?}: {}", again.html);
+        let query = query_of(&again.location());
+        assert!(query.get("code").is_some_and(|c| *c != first), "{query:?}");
+        assert_eq!(query.get("state").map(String::as_str), Some("st-123"));
+    }
+    // `prompt=login` asks for the password anyway.
+    let forced = browser.get(&authorize_query(&[("prompt", "login")])).await;
+    assert_eq!(forced.status, StatusCode::OK);
+    assert!(forced.html.contains("autocomplete=\"current-password\""));
+    // Another browser has no session.
+    let mut other = Browser::at(&api.app.url(""));
+    let none = other.get(&authorize_query(&[("prompt", "none")])).await;
+    assert_eq!(query_of(&none.location()).get("error").map(String::as_str), Some("login_required"));
+}
