@@ -37,8 +37,16 @@ struct Op {
     browser: reqwest::Client,
 }
 
+/// The tenant's web app's origin (its CORS origins).
+const APP_ORIGIN: &str = "https://app.example.com";
+
 async fn op(backend: Backend) -> Op {
-    let policy = Policy { phone_required: false, sandbox_code: Some(CODE.into()), ..Policy::default() };
+    let policy = Policy {
+        phone_required: false,
+        sandbox_code: Some(CODE.into()),
+        cors_origins: vec![APP_ORIGIN.into()],
+        ..Policy::default()
+    };
     let api = Api::start(backend, policy).await;
     let app = api.app.app.clone();
     let draft = |public: bool| ClientDraft {
@@ -211,6 +219,28 @@ async fn a_code_is_exchanged_for_verified_tokens(op: Op) {
     assert_eq!(op.api.refresh(refresh, BROWSER).await.status, StatusCode::UNAUTHORIZED);
     let audit = op.api.audit(&user.user_id).await;
     assert!(audit.iter().any(|e| e["event"] == "oauth_code_redeemed"), "{audit:?}");
+}
+
+/// A browser app on the tenant's origin reads the token endpoint's answer
+/// (CORS by the client's tenant, which the route learns from the client);
+/// another origin's script gets nothing to read.
+async fn the_tenants_web_app_may_read_the_token_answer(op: Op) {
+    let user = op.sign_in("oidc-spa@example.com").await;
+    for (origin, allowed) in [(APP_ORIGIN, true), ("https://evil.example.com", false)] {
+        let code = op.code(&user, &op.public, &["openid"], None).await;
+        let form = [
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", VERIFIER),
+            ("client_id", op.public.client_id.as_str()),
+        ];
+        let request = op.api.http.post(op.api.app.url("/oauth2/token")).header("Origin", origin).form(&form);
+        let answer = Answer::read(request.send().await.unwrap()).await;
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+        let granted = answer.headers.get("access-control-allow-origin").map(|v| v.to_str().unwrap().to_owned());
+        assert_eq!(granted, allowed.then(|| origin.to_owned()), "{origin}");
+    }
 }
 
 async fn a_code_binds_its_verifier_redirect_uri_client_and_lifetime(op: Op) {
@@ -455,6 +485,7 @@ async fn malformed_requests_get_oauth_errors(op: Op) {
 
 on_both_stores!(op;
     a_code_is_exchanged_for_verified_tokens,
+    the_tenants_web_app_may_read_the_token_answer,
     a_code_binds_its_verifier_redirect_uri_client_and_lifetime,
     a_second_redemption_revokes_what_the_first_issued,
     confidential_clients_prove_their_secret,

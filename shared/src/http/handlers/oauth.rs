@@ -21,6 +21,7 @@ use crate::domain::ids::RefreshToken;
 use crate::domain::oauth::clients::ClientCredentials;
 use crate::domain::oauth::{self, Grant, OAuthError, authenticate_client, grants};
 use crate::domain::policy::Branding;
+use crate::domain::tenant::Tenant;
 use crate::http::context::Ctx;
 use crate::http::problem::Problem;
 
@@ -236,10 +237,25 @@ pub struct TokenAnswer {
 
 /// `POST /oauth2/token`.
 pub async fn oauth_token(ctx: &Ctx<'_>) -> Result<Reply<OAuth<TokenAnswer>>, Problem> {
-    answer(token(ctx).await)
+    let outcome = token(ctx).await;
+    let tenant = outcome.as_ref().ok().map(|(_, tenant)| tenant.clone());
+    answer(outcome.map(|(body, _)| body)).map(|reply| cors(ctx, tenant.as_ref(), reply))
 }
 
-async fn token(ctx: &Ctx<'_>) -> Result<TokenAnswer, OAuthError> {
+/// A browser app (a public client on one of its tenant's CORS origins) may
+/// read the answer: the route has no API key, so the pipeline knows no
+/// tenant; the client named it. The preflight already allows every
+/// tenant's origins.
+fn cors<T: Answer>(ctx: &Ctx<'_>, tenant: Option<&Tenant>, reply: Reply<T>) -> Reply<T> {
+    let origin = ctx.header("origin");
+    let allowed = origin.filter(|origin| tenant.is_some_and(|t| t.policy.cors_origins.iter().any(|o| o == origin)));
+    match allowed.and_then(|origin| HeaderValue::from_str(origin).ok()) {
+        Some(origin) => reply.header(::http::header::ACCESS_CONTROL_ALLOW_ORIGIN, origin),
+        None => reply,
+    }
+}
+
+async fn token(ctx: &Ctx<'_>) -> Result<(TokenAnswer, Tenant), OAuthError> {
     let form = Form::of_body(ctx)?;
     let credentials = credentials(ctx, &form)?;
     // Who asks first: an unknown client learns nothing about the grant.
@@ -259,7 +275,7 @@ async fn token(ctx: &Ctx<'_>) -> Result<TokenAnswer, OAuthError> {
     };
     let issued = grants::exchange(ctx.app, &tenant, &client, grant).await?;
     let oauth::Issued { access_token, expires_in, id_token, refresh_token, scope } = issued;
-    Ok(TokenAnswer { access_token, token_type: "Bearer", expires_in, id_token, refresh_token, scope })
+    Ok((TokenAnswer { access_token, token_type: "Bearer", expires_in, id_token, refresh_token, scope }, tenant))
 }
 
 /// The claims of the granted scopes (OpenID Connect Core §5.1, §5.3).
@@ -314,16 +330,18 @@ pub struct Revoked {}
 
 /// `POST /oauth2/revoke`.
 pub async fn oauth_revoke(ctx: &Ctx<'_>) -> Result<Reply<OAuth<Revoked>>, Problem> {
-    answer(revoke(ctx).await)
+    let outcome = revoke(ctx).await;
+    let tenant = outcome.as_ref().ok().map(|(_, tenant)| tenant.clone());
+    answer(outcome.map(|(body, _)| body)).map(|reply| cors(ctx, tenant.as_ref(), reply))
 }
 
-async fn revoke(ctx: &Ctx<'_>) -> Result<Revoked, OAuthError> {
+async fn revoke(ctx: &Ctx<'_>) -> Result<(Revoked, Tenant), OAuthError> {
     let form = Form::of_body(ctx)?;
     let credentials = credentials(ctx, &form)?;
     let token = form.required("token", "token is required")?.to_owned();
     let (client, tenant) = authenticate_client(ctx.app.store.as_ref(), &credentials).await?;
     grants::revoke(ctx.app, &tenant, &client, &token).await?;
-    Ok(Revoked {})
+    Ok((Revoked {}, tenant))
 }
 
 /// `GET /oauth2/logout`: RP-initiated logout 1.0. Ends the session of
