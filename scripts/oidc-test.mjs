@@ -251,6 +251,13 @@ try {
     ended = error;
   }
   check("after logout the session's access token is refused", ended !== null, String(ended));
+  // A shared computer: after the app's logout, the next person at this
+  // browser is asked for the password, never signed in as the last one.
+  const next = await authorizationUrl();
+  await page.goto(next.url.href);
+  check("after logout the same browser is asked for the password again",
+    (await page.locator('input[autocomplete="current-password"]').count()) === 1 && !page.url().startsWith(redirectUri),
+    page.url());
 } catch (error) {
   check("the flow ran to its end", false, error?.stack || String(error));
 } finally {

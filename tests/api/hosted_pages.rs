@@ -18,7 +18,9 @@ use crate::common::hosted::{Browser, Page};
 use crate::common::{Api, Backend, Flows, PASSWORD};
 
 const REDIRECT: &str = "https://app.example.com/callback";
-const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URB5SsMx8xbkHc";
+/// A PKCE verifier and its S256 challenge.
+const VERIFIER: &str = "hosted-pages-verifier-0123456789abcdefghijklmnop";
+const CHALLENGE: &str = "kSAjrbqUKbAG4_cGK71fT0A5YeQN_vTvaLUsJsMgbpk";
 
 fn policy() -> Policy {
     Policy {
@@ -91,6 +93,8 @@ on_both_stores!(api;
     a_post_without_the_csrf_token_is_refused,
     the_page_speaks_the_language_asked_for,
     the_hosted_session_signs_in_again_and_prompt_decides,
+    logout_signs_the_browser_out_too,
+    new_terms_end_the_silent_sign_in,
 );
 
 async fn an_unknown_client_or_redirect_uri_gets_a_page_and_no_redirect(api: Api) {
@@ -253,4 +257,45 @@ async fn the_hosted_session_signs_in_again_and_prompt_decides(api: Api) {
     let mut other = Browser::at(&api.app.url(""));
     let none = other.get(&authorize_query(&[("prompt", "none")])).await;
     assert_eq!(query_of(&none.location()).get("error").map(String::as_str), Some("login_required"));
+}
+
+/// RP-initiated logout ends the browser's hosted session too (the code
+/// named it): the next person at that browser is asked for the password.
+async fn logout_signs_the_browser_out_too(api: Api) {
+    api.sign_up("pages-gus@example.com").await;
+    let (mut browser, done) = signed_in_browser(&api, "pages-gus@example.com").await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.html);
+    // The code of a second authorization, by the hosted session.
+    let again = browser.get(&authorize_query(&[])).await;
+    assert_eq!(again.status, StatusCode::FOUND, "{}", again.html);
+    let code = query_of(&again.location())["code"].clone();
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", REDIRECT),
+        ("code_verifier", VERIFIER),
+        ("client_id", "pages-client"),
+    ];
+    let tokens: serde_json::Value =
+        api.http.post(api.app.url("/oauth2/token")).form(&form).send().await.unwrap().json().await.unwrap();
+    let hint = tokens["id_token"].as_str().unwrap_or_else(|| panic!("an ID token: {tokens}"));
+    let out = api.http.get(api.app.url("/oauth2/logout")).query(&[("id_token_hint", hint)]).send().await.unwrap();
+    assert_eq!(out.status(), StatusCode::OK);
+    let next = browser.get(&authorize_query(&[])).await;
+    assert_eq!(next.status, StatusCode::OK, "the sign-in page, not a code: {}", next.location());
+    assert!(next.html.contains("autocomplete=\"current-password\""));
+}
+
+/// The hosted session never skips a step the sign-in did not pass: once
+/// the tenant publishes new terms, the browser signs in again on the page.
+async fn new_terms_end_the_silent_sign_in(api: Api) {
+    api.sign_up("pages-hal@example.com").await;
+    let (mut browser, done) = signed_in_browser(&api, "pages-hal@example.com").await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.html);
+    let mut tenant = api.app.tenant.clone();
+    tenant.policy.terms_version = "2027-01".into();
+    shared::domain::tenant::save_tenant(api.app.app.store.as_ref(), &tenant).await.unwrap();
+    api.advance(61); // past the instance's policy cache
+    let next = browser.get(&authorize_query(&[])).await;
+    assert_eq!(next.status, StatusCode::OK, "the sign-in page, not a code: {}", next.location());
 }

@@ -368,12 +368,20 @@ pub async fn oauth_logout(ctx: &Ctx<'_>) -> Result<Reply<String>, Problem> {
         Err(OAuthError::Failed(failure)) => return Err(Problem::from(failure)),
         Err(_) => return page(StatusCode::BAD_REQUEST, "signed-out-invalid"),
     };
+    // Signed out here too: the browser's hosted session (which the ended
+    // session was) leaves the browser.
+    let signed_out = |reply: Result<Reply<String>, Problem>| {
+        reply.map(|reply| match super::pages::end_hosted_session(ctx) {
+            Some(cookie) => reply.header(::http::header::SET_COOKIE, cookie),
+            None => reply,
+        })
+    };
     let Some(uri) = query.get("post_logout_redirect_uri") else {
-        return page(StatusCode::OK, "signed-out-body");
+        return signed_out(page(StatusCode::OK, "signed-out-body"));
     };
     let registered = ended.client.as_ref().is_some_and(|c| c.post_logout_redirect_uris.iter().any(|r| r == uri));
     if !registered {
-        return page(StatusCode::BAD_REQUEST, "signed-out-unregistered");
+        return signed_out(page(StatusCode::BAD_REQUEST, "signed-out-unregistered"));
     }
     let location = match query.get("state") {
         Some(state) => {
@@ -383,7 +391,7 @@ pub async fn oauth_logout(ctx: &Ctx<'_>) -> Result<Reply<String>, Problem> {
         }
         None => uri.to_owned(),
     };
-    Reply::redirect(StatusCode::FOUND, &location)
+    signed_out(Reply::redirect(StatusCode::FOUND, &location))
 }
 
 #[cfg(test)]

@@ -21,7 +21,7 @@ use subtle::ConstantTimeEq;
 use self::views::{Alert, Frame};
 use super::reply::Reply;
 use crate::domain::Error;
-use crate::domain::auth::with_session::{open_hosted_session, sign_in_with_session};
+use crate::domain::auth::with_session::sign_in_with_session;
 use crate::domain::auth::{self, LoginOutcome, Origin};
 use crate::domain::ids::{ChallengeId, RefreshToken};
 use crate::domain::oauth::{self, AuthorizationRequest, Client};
@@ -179,8 +179,7 @@ async fn check(
     if get("code_challenge_method").as_deref() != Some("S256") {
         return refuse("invalid_request", "code_challenge_method must be S256");
     }
-    let base64url = |s: &str| s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-    if code_challenge.len() != 43 || !base64url(&code_challenge) {
+    if !oauth::codes::is_s256_challenge(&code_challenge) {
         return refuse("invalid_request", "code_challenge must be the base64url SHA-256 of the verifier");
     }
     let nonce = get("nonce");
@@ -251,6 +250,12 @@ fn cookie(ctx: &Ctx<'_>, name: &str, value: &str, path: &str, max_age: i64) -> O
         .same_site(SameSite::Lax)
         .build();
     HeaderValue::from_str(&cookie.to_string()).ok()
+}
+
+/// The `Set-Cookie` that removes the hosted session from the browser (the
+/// signed-out page of `/oauth2/logout`).
+pub fn end_hosted_session(ctx: &Ctx<'_>) -> Option<HeaderValue> {
+    cookie(ctx, SESSION_COOKIE, "", "/oauth2", 0)
 }
 
 /// The browser cookie's name: `__Host-` (Secure, Path=/, no Domain) where
@@ -333,7 +338,7 @@ pub async fn authorize(ctx: &Ctx<'_>) -> Result<Reply<String>, Problem> {
         let hosted = ctx.cookie(SESSION_COOKIE).as_deref().and_then(RefreshToken::parse);
         if let Some(hosted) = hosted {
             match sign_in_with_session(ctx.app, &flow.tenant, &hosted, &device_id(&token)).await {
-                Ok((client, hosted)) => return finish(ctx, &flow, client, Some(hosted), StatusCode::FOUND).await,
+                Ok(hosted) => return finish(ctx, &flow, hosted, StatusCode::FOUND).await,
                 Err(Error::InvalidToken | Error::InvalidDevice) => {}
                 Err(err) => return Err(err.into()),
             }
@@ -350,20 +355,11 @@ pub async fn authorize(ctx: &Ctx<'_>) -> Result<Reply<String>, Problem> {
     Ok(page(ctx, &flow, StatusCode::OK, html, &token, new))
 }
 
-/// The end of a sign-in: the code for the client, the hosted session for
-/// the browser (a new one, or the one just rotated), and the redirect.
-async fn finish(
-    ctx: &Ctx<'_>,
-    flow: &Flow,
-    tokens: Tokens,
-    hosted: Option<Tokens>,
-    status: StatusCode,
-) -> Result<Reply<String>, Problem> {
-    let (token, _) = browser_token(ctx);
-    let hosted = match hosted {
-        Some(hosted) => hosted,
-        None => open_hosted_session(ctx.app, &flow.tenant, &tokens, &device_id(&token)).await?,
-    };
+/// The end of a sign-in: the code for the client, naming the session the
+/// sign-in opened (or the hosted session just rotated), whose refresh token
+/// the browser keeps as the hosted session; and the redirect. One session:
+/// the client's logout ends what the browser holds too.
+async fn finish(ctx: &Ctx<'_>, flow: &Flow, tokens: Tokens, status: StatusCode) -> Result<Reply<String>, Problem> {
     let code = oauth::issue_code(ctx.app, &flow.tenant, &flow.client, &flow.request, &tokens).await?;
     let mut pairs = vec![("code", code.as_str())];
     if let Some(state) = &flow.request.state {
@@ -371,7 +367,7 @@ async fn finish(
     }
     pairs.push(("iss", &ctx.app.settings.issuer));
     let reply = Reply::redirect(status, &with_query(&flow.request.redirect_uri, &pairs))?;
-    Ok(match cookie(ctx, SESSION_COOKIE, &hosted.refresh_token, "/oauth2", hosted.refresh_expires_in) {
+    Ok(match cookie(ctx, SESSION_COOKIE, &tokens.refresh_token, "/oauth2", tokens.refresh_expires_in) {
         Some(value) => reply.header(::http::header::SET_COOKIE, value),
         None => reply,
     })
@@ -397,7 +393,7 @@ pub async fn hosted_sign_in(ctx: &Ctx<'_>) -> Result<Reply<String>, Problem> {
     };
     let fallback = language(ctx, form.ui_locales.as_deref(), None);
     // The CSRF token first: a form this site did not serve goes nowhere.
-    let cookie_token = ctx.cookie(&browser_cookie_name(ctx));
+    let cookie_token = ctx.cookie(&browser_cookie_name(ctx)).filter(|t| t.len() == 43);
     let same = match (&cookie_token, &form.csrf) {
         (Some(cookie), Some(field)) => bool::from(cookie.as_bytes().ct_eq(field.as_bytes())),
         _ => false,
@@ -461,7 +457,7 @@ pub async fn hosted_sign_in(ctx: &Ctx<'_>) -> Result<Reply<String>, Problem> {
         _ => return Ok(error_page(ctx, StatusCode::BAD_REQUEST, flow.lang, "page-error-step")),
     };
     let (html, status, retry_after) = match outcome {
-        Ok(LoginOutcome::Tokens(tokens)) => return finish(ctx, &flow, tokens, None, StatusCode::SEE_OTHER).await,
+        Ok(LoginOutcome::Tokens(tokens)) => return finish(ctx, &flow, tokens, StatusCode::SEE_OTHER).await,
         Ok(LoginOutcome::Mfa { challenge_id, factors, channel, .. }) => {
             let html = views::second_factor(
                 &frame,
