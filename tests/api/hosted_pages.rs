@@ -266,7 +266,7 @@ async fn the_hosted_session_signs_in_again_and_prompt_decides(api: Api) {
 /// address sent: the reset page.
 async fn forgot(browser: &mut Browser, email: &str) -> Page {
     let sign_in = browser.get(&authorize_query(&[("ui_locales", "en")])).await;
-    let link = sign_in.link("screen=forgot").expect("a link to the forgotten password");
+    let link = sign_in.link("screen=forgot").expect("a link to the forgot screen");
     // The same authorization request rides along, checked again by the GET.
     assert!(link.contains("client_id=pages-client") && link.contains("state=st-123"), "{link}");
     let page = browser.follow(&link).await;

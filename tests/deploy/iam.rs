@@ -1225,7 +1225,7 @@ async fn hosted_flows(stack: &Stack) {
     let (_, forgetful) = stack.admin_user("hugo", json!({})).await;
     let mut browser = common::hosted::Browser::at(&stack.base);
     let page = browser.get(&query).await;
-    let forgot = browser.follow(&page.link("screen=forgot").expect("the forgotten password's link")).await;
+    let forgot = browser.follow(&page.link("screen=forgot").expect("the forgot screen's link")).await;
     let reset = browser.submit(&forgot, &[("email", &forgetful)]).await;
     assert!(reset.html.contains("one-time-code"), "the reset page: {}; {:?}", reset.html, stack.denials());
     let code = stack.code();
