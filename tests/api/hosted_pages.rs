@@ -3,8 +3,10 @@
 //! them (forms, cookies kept by hand), on both stores: errors that must not
 //! redirect, errors that go back to the client, the same page for a wrong
 //! password and an unknown user, the lockout, the second factor, CSRF, the
-//! language, the CSP, the code and state at the end, and the hosted
-//! session (`prompt=none`, `prompt=login`).
+//! language, the CSP, the code and state at the end, the hosted
+//! session (`prompt=none`, `prompt=login`), and the forgotten password
+//! (the link, the code, the new password, the same page for an unknown
+//! address, a wrong code).
 
 use std::collections::BTreeMap;
 
@@ -21,6 +23,8 @@ const REDIRECT: &str = "https://app.example.com/callback";
 /// A PKCE verifier and its S256 challenge.
 const VERIFIER: &str = "hosted-pages-verifier-0123456789abcdefghijklmnop";
 const CHALLENGE: &str = "kSAjrbqUKbAG4_cGK71fT0A5YeQN_vTvaLUsJsMgbpk";
+/// The password a reset on the pages sets.
+const NEW_PASSWORD: &str = "Fresh!Start-42x";
 
 fn policy() -> Policy {
     Policy {
@@ -95,6 +99,9 @@ on_both_stores!(api;
     the_hosted_session_signs_in_again_and_prompt_decides,
     logout_signs_the_browser_out_too,
     new_terms_end_the_silent_sign_in,
+    a_forgotten_password_is_reset_on_the_pages_then_signs_in,
+    an_unknown_address_gets_the_same_reset_page,
+    a_wrong_reset_code_is_refused_with_an_alert,
 );
 
 async fn an_unknown_client_or_redirect_uri_gets_a_page_and_no_redirect(api: Api) {
@@ -298,4 +305,91 @@ async fn new_terms_end_the_silent_sign_in(api: Api) {
     api.advance(61); // past the instance's policy cache
     let next = browser.get(&authorize_query(&[])).await;
     assert_eq!(next.status, StatusCode::OK, "the sign-in page, not a code: {}", next.location());
+}
+
+/// The sign-in page's link to the forgotten password, followed, and the
+/// address sent: the reset page.
+async fn forgot(browser: &mut Browser, email: &str) -> Page {
+    let sign_in = browser.get(&authorize_query(&[("ui_locales", "en")])).await;
+    let link = sign_in.link("screen=forgot").expect("a link to the forgot screen");
+    // The same authorization request rides along, checked again by the GET.
+    assert!(link.contains("client_id=pages-client") && link.contains("state=st-123"), "{link}");
+    let page = browser.follow(&link).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.html);
+    assert!(page.html.contains("<label for=\"email\">"), "{}", page.html);
+    assert!(page.html.contains("autocomplete=\"username\""), "{}", page.html);
+    assert_eq!(page.input("step").as_deref(), Some("forgot"));
+    let reset = browser.submit(&page, &[("email", email)]).await;
+    assert_eq!(reset.status, StatusCode::OK, "{}", reset.html);
+    reset
+}
+
+async fn a_forgotten_password_is_reset_on_the_pages_then_signs_in(api: Api) {
+    let email = "pages-gus@example.com";
+    api.sign_up(email).await;
+    let mut browser = Browser::at(&api.app.url(""));
+    let reset = forgot(&mut browser, email).await;
+    assert!(reset.html.contains("autocomplete=\"one-time-code\""), "{}", reset.html);
+    for id in ["code", "new_password", "confirm_password"] {
+        assert!(reset.html.contains(&format!("<label for=\"{id}\">")), "{id}");
+    }
+    assert!(reset.html.contains("autocomplete=\"new-password\""));
+    // The sandbox code, as the API's reset takes it.
+    let fields = [("code", crate::common::CODE), ("new_password", NEW_PASSWORD), ("confirm_password", NEW_PASSWORD)];
+    let signed_out = browser.submit(&reset, &fields).await;
+    assert_eq!(signed_out.status, StatusCode::OK, "{}", signed_out.html);
+    assert!(signed_out.html.contains("role=\"status\""), "{}", signed_out.html);
+    assert!(signed_out.alert().is_none(), "{}", signed_out.html);
+    assert_eq!(signed_out.input("username").as_deref(), Some(email));
+    // The old password is refused, the new one signs in and ends with the code.
+    let old = browser.submit(&signed_out, &[("username", email), ("password", PASSWORD)]).await;
+    assert_eq!(old.status, StatusCode::BAD_REQUEST, "{}", old.html);
+    let done = browser.submit(&signed_out, &[("username", email), ("password", NEW_PASSWORD)]).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.html);
+    let location = done.location();
+    assert!(location.starts_with(&format!("{REDIRECT}?")), "{location}");
+    let query = query_of(&location);
+    assert!(query.contains_key("code"), "{query:?}");
+    assert_eq!(query.get("state").map(String::as_str), Some("st-123"));
+}
+
+async fn an_unknown_address_gets_the_same_reset_page(api: Api) {
+    let known = "pages-hal@example.com";
+    let unknown = "pages-nobody-here@example.com";
+    api.sign_up(known).await;
+    let mut browser = Browser::at(&api.app.url(""));
+    let known_page = forgot(&mut browser, known).await;
+    let unknown_page = forgot(&mut browser, unknown).await;
+    assert_eq!(known_page.status, unknown_page.status);
+    // The same page but for the address it names.
+    assert_eq!(known_page.html.replace(known, "ADDRESS"), unknown_page.html.replace(unknown, "ADDRESS"));
+    // And a reset of the unknown address is a wrong code, like any.
+    let fields = [("code", crate::common::CODE), ("new_password", NEW_PASSWORD), ("confirm_password", NEW_PASSWORD)];
+    let refused = browser.submit(&unknown_page, &fields).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.html);
+    assert!(refused.alert().is_some());
+}
+
+async fn a_wrong_reset_code_is_refused_with_an_alert(api: Api) {
+    let email = "pages-ivy@example.com";
+    api.sign_up(email).await;
+    let mut browser = Browser::at(&api.app.url(""));
+    let reset = forgot(&mut browser, email).await;
+    let wrong = [("code", "000000"), ("new_password", NEW_PASSWORD), ("confirm_password", NEW_PASSWORD)];
+    let refused = browser.submit(&reset, &wrong).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.html);
+    assert!(refused.alert().is_some(), "{}", refused.html);
+    // The page again, the address still carried.
+    assert_eq!(refused.input("email").as_deref(), Some(email));
+    assert!(refused.html.contains("autocomplete=\"one-time-code\""));
+    // A mismatched confirmation is the password rules' alert, and spends no try.
+    let mismatch = [("code", crate::common::CODE), ("new_password", NEW_PASSWORD), ("confirm_password", PASSWORD)];
+    let refused = browser.submit(&refused, &mismatch).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.html);
+    assert!(refused.alert().is_some());
+    // The right code still works after the wrong one.
+    let right = [("code", crate::common::CODE), ("new_password", NEW_PASSWORD), ("confirm_password", NEW_PASSWORD)];
+    let done = browser.submit(&refused, &right).await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.html);
+    assert!(done.html.contains("role=\"status\""));
 }

@@ -36,6 +36,16 @@ impl Page {
         Some(value.replace("&amp;", "&").replace("&quot;", "\""))
     }
 
+    /// The first link whose address contains `needle`, unescaped.
+    pub fn link(&self, needle: &str) -> Option<String> {
+        self.html
+            .split("<a href=\"")
+            .skip(1)
+            .filter_map(|rest| rest.split('"').next())
+            .map(|href| href.replace("&amp;", "&").replace("&quot;", "\""))
+            .find(|href| href.contains(needle))
+    }
+
     /// The hidden fields of the page's form, to post it again.
     pub fn hidden(&self) -> Vec<(String, String)> {
         self.html
@@ -96,6 +106,12 @@ impl Browser {
         let url = format!("{}/oauth2/authorize?{query}", self.base.trim_end_matches('/'));
         let response = self.http.get(url).header("cookie", self.cookie_header()).send().await.unwrap();
         self.keep(response).await
+    }
+
+    /// Follows a link of the pages (`/oauth2/authorize?…`).
+    pub async fn follow(&mut self, href: &str) -> Page {
+        let query = href.strip_prefix("/oauth2/authorize?").expect("a link to the authorize page");
+        self.get(query).await
     }
 
     pub async fn post(&mut self, fields: &[(String, String)]) -> Page {

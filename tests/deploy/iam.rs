@@ -1220,6 +1220,18 @@ async fn hosted_flows(stack: &Stack) {
     assert_eq!(refused.status, StatusCode::OK, "the sign-in page again; refused so far: {:?}", stack.denials());
     let ended = browser.get(&query).await;
     assert_eq!(ended.status, StatusCode::OK, "the browser's session ended too: {}", ended.location());
+    // The forgotten password on the pages: hosted-sign-in sends the code,
+    // then resets (and sweeps the user's ended sessions).
+    let (_, forgetful) = stack.admin_user("hugo", json!({})).await;
+    let mut browser = common::hosted::Browser::at(&stack.base);
+    let page = browser.get(&query).await;
+    let forgot = browser.follow(&page.link("screen=forgot").expect("the forgot screen's link")).await;
+    let reset = browser.submit(&forgot, &[("email", &forgetful)]).await;
+    assert!(reset.html.contains("one-time-code"), "the reset page: {}; {:?}", reset.html, stack.denials());
+    let code = stack.code();
+    let fields = [("code", code.as_str()), ("new_password", new_secret), ("confirm_password", new_secret)];
+    let back = browser.submit(&reset, &fields).await;
+    assert!(back.html.contains("role=\"status\""), "signed out, reset: {}; {:?}", back.html, stack.denials());
 }
 
 /// The OpenID Provider's functions: a code issued as the hosted sign-in

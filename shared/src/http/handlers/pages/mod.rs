@@ -4,7 +4,9 @@
 //! `POST /oauth2/authorize` takes each step's form (`step`: `password`,
 //! `mfa`, `new_password`, `legal`) through the same state machine as the
 //! API (`domain::auth`), and ends with a 303 to the client's redirect URI
-//! with the code.
+//! with the code. The forgotten password (`GET` with `screen=forgot`, then
+//! the steps `forgot` and `reset`) goes through the API's own
+//! `domain::passwords` and back to the sign-in page.
 //!
 //! Every form carries the authorization request as hidden fields, checked
 //! again at each POST exactly as the GET was (the client, its redirect URI
@@ -26,10 +28,11 @@ use crate::domain::auth::{self, LoginOutcome, Origin};
 use crate::domain::ids::{ChallengeId, RefreshToken};
 use crate::domain::oauth::{self, AuthorizationRequest, Client};
 use crate::domain::password::Password;
+use crate::domain::passwords;
 use crate::domain::policy::{Branding, Factor};
 use crate::domain::tenant::Tenant;
 use crate::domain::user::Tokens;
-use crate::domain::values::{LANGUAGES, password_errors};
+use crate::domain::values::{EmailAddress, LANGUAGES, password_errors};
 use crate::http::body::{Cx, Id, Password as PasswordField, Text, Username};
 use crate::http::context::Ctx;
 use crate::http::input::Fields;
@@ -57,7 +60,7 @@ crate::body! {
     pub struct StepForm {
         /// The value of the browser cookie the page set (CSRF).
         csrf: optional Text,
-        /// `password`, `mfa`, `new_password` or `legal`.
+        /// `password`, `mfa`, `new_password`, `legal`, `forgot` or `reset`.
         step: optional Text,
         response_type: optional Text,
         client_id: optional Id,
@@ -78,11 +81,11 @@ crate::body! {
         factor: optional Text,
         /// `mfa`: the factors the login offered (for the page again).
         factors: optional Text,
-        /// `mfa`: the code.
+        /// `mfa`, `reset`: the code.
         code: optional Text,
-        /// `new_password`.
+        /// `new_password`, `reset`.
         new_password: optional PasswordField,
-        /// `new_password`: typed again.
+        /// `new_password`, `reset`: typed again.
         confirm_password: optional PasswordField,
         /// `legal`: the documents listed, `code:version,…` (for the page again).
         documents: optional Text,
@@ -90,6 +93,8 @@ crate::body! {
         terms_accepted: optional Text,
         /// `legal`: `true` when ticked.
         privacy_policy_accepted: optional Text,
+        /// `forgot`, `reset`: the e-mail address of the account.
+        email: optional Text,
     }
 }
 
@@ -351,7 +356,12 @@ pub async fn authorize(ctx: &Ctx<'_>) -> Result<Reply<String>, Problem> {
     }
     let frame = Frame { lang: flow.lang, branding: &flow.tenant.policy.branding, csrf: &token };
     let hint = flow.request.login_hint.clone().unwrap_or_default();
-    let html = views::sign_in(&frame, &flow.request, &hint, &Alert::default());
+    // The sign-in page's link to the forgotten password: the same request.
+    let html = if get("screen").as_deref() == Some("forgot") {
+        views::forgot(&frame, &flow.request, &hint, &Alert::default())
+    } else {
+        views::sign_in(&frame, &flow.request, &hint, &Alert::default(), None)
+    };
     Ok(page(ctx, &flow, StatusCode::OK, html, &token, new))
 }
 
@@ -414,6 +424,10 @@ pub async fn hosted_sign_in(ctx: &Ctx<'_>) -> Result<Reply<String>, Problem> {
     let frame = Frame { lang: flow.lang, branding: &flow.tenant.policy.branding, csrf: &token };
     let tenant = &flow.tenant;
     let step = form.step.as_deref().unwrap_or_default();
+    if step == "forgot" || step == "reset" {
+        let (html, status, retry_after) = forgotten_password(ctx, &flow, &frame, &form, step).await?;
+        return Ok(reply(ctx, &flow, status, html, &token, retry_after));
+    }
     // Each step, and how its page is shown again after an error.
     let outcome = match step {
         "password" => {
@@ -479,14 +493,7 @@ pub async fn hosted_sign_in(ctx: &Ctx<'_>) -> Result<Reply<String>, Problem> {
             (html, StatusCode::OK, None)
         }
         Err(err) => {
-            let problem = Problem::from(err);
-            if problem.status.is_server_error() {
-                return Err(problem);
-            }
-            let (detail, fields) = problem.messages(flow.lang);
-            let errors = Alert { detail: Some(detail), fields };
-            let status =
-                if problem.status == StatusCode::TOO_MANY_REQUESTS { problem.status } else { StatusCode::BAD_REQUEST };
+            let (errors, status, retry_after) = alert_of(err, flow.lang)?;
             let challenge_text = form.challenge_id.clone().unwrap_or_default();
             let html = match step {
                 "mfa" => {
@@ -511,15 +518,103 @@ pub async fn hosted_sign_in(ctx: &Ctx<'_>) -> Result<Reply<String>, Problem> {
                 _ => {
                     // The name is shown again; the password never is.
                     let username = form.username.clone().unwrap_or_default();
-                    views::sign_in(&frame, &flow.request, &username, &errors)
+                    views::sign_in(&frame, &flow.request, &username, &errors, None)
                 }
             };
-            (html, status, problem.retry_after)
+            (html, status, retry_after)
         }
     };
-    let mut reply = page(ctx, &flow, status, html, &token, false);
+    Ok(reply(ctx, &flow, status, html, &token, retry_after))
+}
+
+/// A step's page, with `Retry-After` after a rate limit or the lock.
+fn reply(
+    ctx: &Ctx<'_>,
+    flow: &Flow,
+    status: StatusCode,
+    html: String,
+    token: &str,
+    retry_after: Option<u64>,
+) -> Reply<String> {
+    let mut reply = page(ctx, flow, status, html, token, false);
     if let Some(seconds) = retry_after {
         reply = reply.header(HeaderName::from_static("retry-after"), HeaderValue::from(seconds));
     }
-    Ok(reply)
+    reply
+}
+
+/// A domain error as the page shows it: the alert, the status (429 for a
+/// rate limit or the lock, else 400) and `Retry-After`; a server error
+/// stays a problem.
+fn alert_of(err: Error, lang: &'static str) -> Result<(Alert, StatusCode, Option<u64>), Problem> {
+    let problem = Problem::from(err);
+    if problem.status.is_server_error() {
+        return Err(problem);
+    }
+    let (detail, fields) = problem.messages(lang);
+    let status = if problem.status == StatusCode::TOO_MANY_REQUESTS { problem.status } else { StatusCode::BAD_REQUEST };
+    Ok((Alert { detail: Some(detail), fields }, status, problem.retry_after))
+}
+
+/// The steps of the forgotten password, as the API's
+/// `POST /v1/auth/password/forgot` and `/reset` do them (the same domain
+/// functions: their limits, tries and no-enumeration): `forgot` sends a
+/// code if the address has an account and shows the reset page either way;
+/// `reset` sets the new password with the code and shows the sign-in page,
+/// the address filled in.
+async fn forgotten_password(
+    ctx: &Ctx<'_>,
+    flow: &Flow,
+    frame: &Frame<'_>,
+    form: &StepForm<crate::http::body::Partial>,
+    step: &str,
+) -> Result<(String, StatusCode, Option<u64>), Problem> {
+    let (tenant, request) = (&flow.tenant, &flow.request);
+    let raw = form.email.clone().unwrap_or_default();
+    let email = EmailAddress::parse(&raw)
+        .map_err(|code| Error::Validation(vec![crate::domain::FieldError::new("email", code)]));
+    if step == "forgot" {
+        let sent = match email {
+            Ok(email) => passwords::forgot_password(ctx.app, tenant, &email, &ctx.client_ip).await.map(|()| email),
+            Err(err) => Err(err),
+        };
+        return Ok(match sent {
+            Ok(email) => (views::reset(frame, request, email.as_str(), &Alert::default()), StatusCode::OK, None),
+            Err(err) => {
+                let (errors, status, retry_after) = alert_of(err, flow.lang)?;
+                (views::forgot(frame, request, &raw, &errors), status, retry_after)
+            }
+        });
+    }
+    let new = form.new_password.clone().unwrap_or_default();
+    let code = form.code.clone().unwrap_or_default();
+    let done = match email {
+        Ok(email) => {
+            // The API's checks, in its order: the rules before the code.
+            let mut errors = password_errors(&tenant.policy.password, "new_password", &new, Some(&email));
+            if form.confirm_password.as_deref() != Some(new.as_str()) {
+                errors.push(crate::domain::FieldError::new("confirm_password", "password_mismatch"));
+            }
+            if errors.is_empty() {
+                let new = Password::new(new);
+                passwords::reset_password(ctx.app, tenant, &email, code.trim(), &new, &ctx.client_ip)
+                    .await
+                    .map(|()| email)
+            } else {
+                Err(Error::Validation(errors))
+            }
+        }
+        Err(err) => Err(err),
+    };
+    Ok(match done {
+        Ok(email) => {
+            let notice = crate::i18n::text(flow.lang, "page-reset-done", &[]);
+            let html = views::sign_in(frame, request, email.as_str(), &Alert::default(), Some(&notice));
+            (html, StatusCode::OK, None)
+        }
+        Err(err) => {
+            let (errors, status, retry_after) = alert_of(err, flow.lang)?;
+            (views::reset(frame, request, &raw, &errors), status, retry_after)
+        }
+    })
 }

@@ -61,6 +61,7 @@ fn layout(frame: &Frame<'_>, title: &str, body: Markup) -> String {
                     "label{display:block;margin:1rem 0 .25rem}"
                     "input[type=text],input[type=email],input[type=password],select{width:100%;padding:.5rem;box-sizing:border-box}"
                     ".alert{border:2px solid #b00020;padding:.5rem 1rem;margin:1rem 0}"
+                    ".notice{border:2px solid #1b7f3b;padding:.5rem 1rem;margin:1rem 0}"
                     "button{margin-top:1.5rem;padding:.6rem 1.2rem;border:0;color:#fff;background:" (color) "}"
                     "a{color:" (color) "}"
                     ".check label{display:inline;margin:0}"
@@ -96,9 +97,44 @@ fn hidden(frame: &Frame<'_>, request: &AuthorizationRequest, step: &str) -> Mark
     }
 }
 
-/// The sign-in with a password.
-pub fn sign_in(frame: &Frame<'_>, request: &AuthorizationRequest, username: &str, errors: &Alert) -> String {
+/// The link to the forgotten password's page: the same authorization
+/// request, as a GET (checked again there), with `screen=forgot`.
+fn forgot_href(request: &AuthorizationRequest) -> String {
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    query.append_pair("response_type", "code");
+    query.append_pair("client_id", &request.client_id);
+    query.append_pair("redirect_uri", &request.redirect_uri);
+    query.append_pair("scope", &request.scopes.join(" "));
+    query.append_pair("code_challenge", &request.code_challenge);
+    query.append_pair("code_challenge_method", "S256");
+    for (name, value) in [
+        ("state", &request.state),
+        ("nonce", &request.nonce),
+        ("prompt", &request.prompt),
+        ("login_hint", &request.login_hint),
+        ("ui_locales", &request.ui_locales),
+    ] {
+        if let Some(value) = value {
+            query.append_pair(name, value);
+        }
+    }
+    query.append_pair("screen", "forgot");
+    format!("/oauth2/authorize?{}", query.finish())
+}
+
+/// The sign-in with a password; `notice` a success to announce (the reset
+/// password).
+pub fn sign_in(
+    frame: &Frame<'_>,
+    request: &AuthorizationRequest,
+    username: &str,
+    errors: &Alert,
+    notice: Option<&str>,
+) -> String {
     let body = html! {
+        @if let Some(notice) = notice {
+            div.notice role="status" { p { (notice) } }
+        }
         (alert(errors))
         form method="post" action="/oauth2/authorize" {
             (hidden(frame, request, "password"))
@@ -109,8 +145,47 @@ pub fn sign_in(frame: &Frame<'_>, request: &AuthorizationRequest, username: &str
             input #password type="password" name="password" autocomplete="current-password" required;
             button type="submit" { (frame.t("page-submit-sign-in")) }
         }
+        p { a href=(forgot_href(request)) { (frame.t("page-forgot-link")) } }
     };
     layout(frame, &frame.t("page-sign-in-title"), body)
+}
+
+/// The forgotten password: the address to send a code to.
+pub fn forgot(frame: &Frame<'_>, request: &AuthorizationRequest, email: &str, errors: &Alert) -> String {
+    let body = html! {
+        (alert(errors))
+        p { (frame.t("page-forgot-intro")) }
+        form method="post" action="/oauth2/authorize" {
+            (hidden(frame, request, "forgot"))
+            label for="email" { (frame.t("page-email")) }
+            input #email type="email" name="email" value=(email) autocomplete="username"
+                autocapitalize="none" spellcheck="false" required autofocus;
+            button type="submit" { (frame.t("page-submit-send-code")) }
+        }
+    };
+    layout(frame, &frame.t("page-forgot-title"), body)
+}
+
+/// The reset: the code sent to `email` (if it has an account: the same
+/// page either way) and the new password, twice.
+pub fn reset(frame: &Frame<'_>, request: &AuthorizationRequest, email: &str, errors: &Alert) -> String {
+    let body = html! {
+        (alert(errors))
+        p { (text(frame.lang, "page-reset-sent", &[("email", Arg::Str(email))])) }
+        form method="post" action="/oauth2/authorize" {
+            (hidden(frame, request, "reset"))
+            input type="hidden" name="email" value=(email);
+            label for="code" { (frame.t("page-code")) }
+            input #code type="text" name="code" inputmode="numeric" autocomplete="one-time-code"
+                autocapitalize="none" spellcheck="false" required autofocus;
+            label for="new_password" { (frame.t("page-new-password")) }
+            input #new_password type="password" name="new_password" autocomplete="new-password" required;
+            label for="confirm_password" { (frame.t("page-confirm-password")) }
+            input #confirm_password type="password" name="confirm_password" autocomplete="new-password" required;
+            button type="submit" { (frame.t("page-submit-save")) }
+        }
+    };
+    layout(frame, &frame.t("page-reset-title"), body)
 }
 
 /// The second factor: a code sent, shown by the app, or a recovery code.
