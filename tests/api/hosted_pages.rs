@@ -221,6 +221,16 @@ async fn a_post_without_the_csrf_token_is_refused(api: Api) {
     // The right form from a browser without the cookie (another site's post).
     let mut stranger = Browser::at(&api.app.url(""));
     assert_eq!(stranger.submit(&page, &login).await.status, StatusCode::FORBIDDEN);
+    // Not a form at all, or a form that repeats a field: a page, never JSON.
+    let url = api.app.url("/oauth2/authorize");
+    let json = api.http.post(&url).json(&serde_json::json!({ "step": "password" })).send().await.unwrap();
+    assert_eq!(json.status(), StatusCode::FORBIDDEN);
+    assert!(json.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    let mut repeated = page.hidden();
+    repeated.push(("step".into(), "mfa".into()));
+    let twice = browser.post(&repeated).await;
+    assert_eq!(twice.status, StatusCode::BAD_REQUEST);
+    assert!(twice.headers["content-type"].to_str().unwrap().starts_with("text/html"), "{}", twice.html);
     // The page's own form goes through.
     assert_eq!(browser.submit(&page, &login).await.status, StatusCode::SEE_OTHER);
 }

@@ -385,7 +385,13 @@ async fn finish(ctx: &Ctx<'_>, flow: &Flow, tokens: Tokens, status: StatusCode) 
 
 /// `POST /oauth2/authorize`: one step of the sign-in.
 pub async fn hosted_sign_in(ctx: &Ctx<'_>) -> Result<Reply<String>, Problem> {
-    let mut f = Fields::of_request(ctx)?;
+    // A page's answer, whatever came: a body that is not a form is an
+    // empty one (no CSRF token: the 403 page), a form that repeats a field
+    // is no step of this site's.
+    let fields = Fields::parse_form(if ctx.form { ctx.body } else { b"" });
+    let Ok(mut f) = fields else {
+        return Ok(error_page(ctx, StatusCode::BAD_REQUEST, language(ctx, None, None), "page-error-step"));
+    };
     let form = StepForm::read(&mut f, &Cx::of(ctx));
     let get = |name: &str| -> Option<String> {
         match name {
