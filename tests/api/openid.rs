@@ -77,6 +77,11 @@ impl Op {
     /// Signs `email` up and in with the password.
     async fn sign_in(&self, email: &str) -> SignedIn {
         self.api.sign_up(email).await;
+        self.logged_in(email).await
+    }
+
+    /// Signs the existing user `email` in with the password.
+    async fn logged_in(&self, email: &str) -> SignedIn {
         let login = self.api.login(email, PASSWORD, BROWSER).await;
         assert_eq!(login.status, StatusCode::OK, "{}", login.body);
         let body = login.body;
@@ -219,6 +224,30 @@ async fn a_code_is_exchanged_for_verified_tokens(op: Op) {
     assert_eq!(op.api.refresh(refresh, BROWSER).await.status, StatusCode::UNAUTHORIZED);
     let audit = op.api.audit(&user.user_id).await;
     assert!(audit.iter().any(|e| e["event"] == "oauth_code_redeemed"), "{audit:?}");
+}
+
+/// An app's session never reaches the back office: a service owner signed
+/// in to a client (OpenID Connect) is refused there, whatever its factors;
+/// the same user's own API session is asked for its second factor instead.
+async fn an_apps_session_never_reaches_the_back_office(op: Op) {
+    let admin = format!("Bearer {}", op.api.app.admin_token);
+    let owner = "oidc-owner@example.com";
+    let body = json!({
+        "email": owner, "first_name": "Owen", "last_name": "Owner", "user_type": "service_owner",
+        "password": PASSWORD, "terms_accepted": true, "privacy_policy_accepted": true,
+    });
+    let made = op.api.post("/v1/users", body, &[("Authorization", &admin)]).await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.body);
+    let user = op.logged_in(owner).await;
+    let code = op.code(&user, &op.public, &["openid"], None).await;
+    let issued = op.redeem(&code).await;
+    assert_eq!(issued.status, StatusCode::OK, "{}", issued.body);
+    let app_bearer = format!("Bearer {}", issued.body["access_token"].as_str().unwrap());
+    let refused = op.api.get("/v1/users?status=active", &[("Authorization", &app_bearer)]).await;
+    assert_eq!((refused.status, refused.code()), (StatusCode::FORBIDDEN, "app_session"), "{}", refused.body);
+    let own = format!("Bearer {}", user.tokens.access_token);
+    let api_session = op.api.get("/v1/users?status=active", &[("Authorization", &own)]).await;
+    assert_eq!(api_session.code(), "second_factor_required", "{}", api_session.body);
 }
 
 /// A browser app on the tenant's origin reads the token endpoint's answer
@@ -486,6 +515,7 @@ async fn malformed_requests_get_oauth_errors(op: Op) {
 on_both_stores!(op;
     a_code_is_exchanged_for_verified_tokens,
     the_tenants_web_app_may_read_the_token_answer,
+    an_apps_session_never_reaches_the_back_office,
     a_code_binds_its_verifier_redirect_uri_client_and_lifetime,
     a_second_redemption_revokes_what_the_first_issued,
     confidential_clients_prove_their_secret,

@@ -309,6 +309,12 @@ async fn admin_actor(app: &App, headers: &HeaderMap, tenant: &Tenant) -> Result<
         };
     }
     let principal = bearer(app, headers, tenant).await?;
+    // A session an app was given (OpenID Connect) speaks for the user to
+    // that app, not in the back office: a partner's client never manages
+    // users with a staff member's sign-in.
+    if principal.session.client_id.is_some() {
+        return Err(Problem::new(StatusCode::FORBIDDEN, "app_session"));
+    }
     let user = crate::domain::user::load_user(app, &principal.user_id)
         .await
         .map_err(Problem::from)?
