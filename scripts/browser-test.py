@@ -117,6 +117,9 @@ def virtual_authenticator(page):
 
 
 def status_after(page, button, expected_start):
+    # The status of the step before (an error, say) must not answer for
+    # this one: clear it, then wait for this step's own.
+    page.evaluate("document.getElementById('status').textContent = ''")
     page.click(button)
     page.wait_for_function(
         "prefix => { const s = document.getElementById('status').textContent;"
