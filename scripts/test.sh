@@ -21,6 +21,9 @@ HASH_VENV=.venv-hashes
 HASH_TOOLS=(bcrypt==5.0.0 Django==5.2.20 passlib==1.7.4 argon2-cffi==25.1.0 firebase-scrypt==0.1.0)
 PLAYWRIGHT_VERSION="${PLAYWRIGHT_VERSION:-1.65.2}"
 PYJWT_VERSION="${PYJWT_VERSION:-2.15.1}"
+# Authlib: a second OpenID Connect client, for a confidential app (scripts/authlib-test.py).
+AUTHLIB_VERSION="${AUTHLIB_VERSION:-1.9.6}"
+REQUESTS_VERSION="${REQUESTS_VERSION:-2.32.5}"
 STANDARDWEBHOOKS_VERSION="${STANDARDWEBHOOKS_VERSION:-1.3.0}"
 # A certified OpenID Connect relying party and a browser driver, from npm.
 NODE_DIR=.node
@@ -58,6 +61,10 @@ if [ ! -x "$BROWSER_VENV/bin/playwright" ]; then
   echo "== installing playwright==$PLAYWRIGHT_VERSION and PyJWT==$PYJWT_VERSION into $BROWSER_VENV"
   python3 -m venv "$BROWSER_VENV"
   "$BROWSER_VENV/bin/pip" install "${PIP_FLAGS[@]}" "playwright==$PLAYWRIGHT_VERSION" "PyJWT[crypto]==$PYJWT_VERSION"
+fi
+if ! "$BROWSER_VENV/bin/python" -c "import authlib, requests" 2>/dev/null; then
+  echo "== installing authlib==$AUTHLIB_VERSION and requests==$REQUESTS_VERSION into $BROWSER_VENV"
+  "$BROWSER_VENV/bin/pip" install "${PIP_FLAGS[@]}" "authlib==$AUTHLIB_VERSION" "requests==$REQUESTS_VERSION"
 fi
 
 NODE_TOOLS="openid-client@$OPENID_CLIENT_VERSION playwright-core@$PLAYWRIGHT_CORE_VERSION"
@@ -147,6 +154,9 @@ echo "== a real browser against the local API (CORS, cookie refresh), PyJWT thro
 echo "== an OpenID Connect app (openid-client) signing in through the hosted pages in Chromium"
 node scripts/oidc-test.mjs target/debug/registrar 2>&1 | tee -a "$LOG"
 
+echo "== a confidential OpenID Connect app (Authlib, client_secret_basic) through the hosted pages"
+"$BROWSER_VENV/bin/python" scripts/authlib-test.py target/debug/registrar 2>&1 | tee -a "$LOG"
+
 echo "== the documentation's shell blocks, as written: the README's curl sign-up and login and DynamoDB mode, docs/operations.md's operator CLI"
 python3 scripts/readme-blocks.py target/debug/registrar 2>&1 | tee -a "$LOG"
 
@@ -161,5 +171,5 @@ python3 scripts/scan-logs.py "$REGISTRAR_TEST_LOG_DIR"/* "$VENV/lambda-watch.log
 
 # One closing line for the whole run (cargo prints one per test binary).
 awk '/^test result:/ { p += $4; f += $6 }
-     /^(invoke|browser|readme|oidc): / { p += $2; f += $4 }
+     /^(invoke|browser|readme|oidc|authlib): / { p += $2; f += $4 }
      END { printf "tests: %d passed, %d failed\n", p, f }' "$LOG"
