@@ -69,8 +69,9 @@ pub fn audit_write(app: &App, user_id: &UserId, event: &str, detail: serde_json:
     Ok(entry.put(user_id, &app.new_id("evt"))?)
 }
 
-/// What a successful sign-in (or sign-up) returns.
-#[derive(Clone, Debug, Serialize)]
+/// What a successful sign-in (or sign-up) returns (its `Debug` shows no
+/// token).
+#[derive(Clone, Serialize)]
 pub struct Tokens {
     pub user_id: String,
     pub access_token: String,
@@ -87,6 +88,16 @@ pub struct Tokens {
     /// The refresh token's lifetime, for the cookie's `Max-Age`.
     #[serde(skip)]
     pub refresh_expires_in: i64,
+}
+
+impl std::fmt::Debug for Tokens {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tokens")
+            .field("user_id", &self.user_id)
+            .field("expires_in", &self.expires_in)
+            .field("scope", &self.scope)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Signs an access token for `session` of `user`. What the token says of

@@ -15,8 +15,8 @@ use crate::domain::user::{RefreshRecord, Session, Tokens, User, audit_write, loa
 use crate::ports::{Condition, Write};
 use crate::table::{self, refresh_key, session_key};
 
-/// A grant presented to the token endpoint.
-#[derive(Clone, Debug)]
+/// A grant presented to the token endpoint (its `Debug` shows no secret).
+#[derive(Clone)]
 pub enum Grant {
     /// `grant_type=authorization_code`.
     AuthorizationCode { code: String, redirect_uri: String, code_verifier: String },
@@ -25,8 +25,9 @@ pub enum Grant {
     RefreshToken { refresh_token: RefreshToken, scope: Option<Vec<String>> },
 }
 
-/// The token endpoint's answer (RFC 6749 §5.1, OpenID Connect Core §3.1.3.3).
-#[derive(Clone, Debug)]
+/// The token endpoint's answer (RFC 6749 §5.1, OpenID Connect Core §3.1.3.3;
+/// its `Debug` shows no token).
+#[derive(Clone)]
 pub struct Issued {
     /// The same JWT as the API's access tokens.
     pub access_token: String,
@@ -35,6 +36,28 @@ pub struct Issued {
     pub refresh_token: String,
     /// The granted OpenID Connect scopes, space-separated.
     pub scope: String,
+}
+
+impl std::fmt::Debug for Grant {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::AuthorizationCode { redirect_uri, .. } => {
+                f.debug_struct("AuthorizationCode").field("redirect_uri", redirect_uri).finish_non_exhaustive()
+            }
+            Self::RefreshToken { refresh_token, scope } => {
+                f.debug_struct("RefreshToken").field("refresh_token", refresh_token).field("scope", scope).finish()
+            }
+        }
+    }
+}
+
+impl std::fmt::Debug for Issued {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Issued")
+            .field("expires_in", &self.expires_in)
+            .field("scope", &self.scope)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Exchanges `grant` for tokens of `client` (authenticated by the caller).
@@ -216,4 +239,38 @@ pub async fn end_session(
         ended = true;
     }
     Ok(EndedSession { client: Some(client), ended })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_holds_no_token_code_or_verifier() {
+        let issued = Issued {
+            access_token: "eyJ.access.secret".into(),
+            expires_in: 900,
+            id_token: "eyJ.id.secret".into(),
+            refresh_token: "rt_refresh_secret".into(),
+            scope: "openid email".into(),
+        };
+        let grant = Grant::AuthorizationCode {
+            code: "code-secret".into(),
+            redirect_uri: "https://app.example.com/cb".into(),
+            code_verifier: "verifier-secret".into(),
+        };
+        let tokens = Tokens {
+            user_id: "usr_1".into(),
+            access_token: "eyJ.access.secret".into(),
+            token_type: "Bearer",
+            expires_in: 900,
+            refresh_token: "rt_refresh_secret".into(),
+            scope: String::new(),
+            device_token: Some("dt_device_secret".into()),
+            refresh_expires_in: 3600,
+        };
+        let printed = format!("{issued:?} {grant:?} {tokens:?}");
+        assert!(!printed.contains("secret"), "{printed}");
+        assert!(printed.contains("openid email") && printed.contains("https://app.example.com/cb"), "{printed}");
+    }
 }
