@@ -93,6 +93,7 @@ on_both_stores!(api;
     the_password_sign_in_ends_with_the_code_and_the_state,
     a_wrong_password_and_an_unknown_user_get_the_same_page,
     the_lockout_holds_on_the_pages,
+    a_browser_that_signed_in_before_keeps_its_own_allowance,
     the_second_factor_is_a_page_of_its_own,
     a_post_without_the_csrf_token_is_refused,
     the_page_speaks_the_language_asked_for,
@@ -187,6 +188,34 @@ async fn the_lockout_holds_on_the_pages(api: Api) {
     api.advance(16 * 60);
     let done = browser.submit(&page, &[("username", "pages-carl@example.com"), ("password", PASSWORD)]).await;
     assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.html);
+}
+
+async fn a_browser_that_signed_in_before_keeps_its_own_allowance(api: Api) {
+    api.sign_up("pages-cleo@example.com").await;
+    // The owner's browser signs in once: it earns a device token.
+    let (mut owner, done) = signed_in_browser(&api, "pages-cleo@example.com").await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.html);
+    let device_cookie = done
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .find(|c| c.starts_with("registrar_device="));
+    let device_cookie = device_cookie.expect("a device token cookie");
+    assert!(device_cookie.contains("Path=/oauth2") && device_cookie.contains("HttpOnly"), "{device_cookie}");
+    // Someone else, in another browser, locks the account.
+    let mut attacker = Browser::at(&api.app.url(""));
+    let page = attacker.get(&authorize_query(&[])).await;
+    for _ in 0..6 {
+        attacker.submit(&page, &[("username", "pages-cleo@example.com"), ("password", "Wr0ng!Pass")]).await;
+    }
+    let locked = attacker.submit(&page, &[("username", "pages-cleo@example.com"), ("password", PASSWORD)]).await;
+    assert_ne!(locked.status, StatusCode::SEE_OTHER, "locked for the attacker's browser");
+    // The owner's browser, asked for the password again, still signs in.
+    let page = owner.get(&authorize_query(&[("prompt", "login")])).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.html);
+    let again = owner.submit(&page, &[("username", "pages-cleo@example.com"), ("password", PASSWORD)]).await;
+    assert_eq!(again.status, StatusCode::SEE_OTHER, "the owner's browser has its own allowance: {}", again.html);
 }
 
 async fn the_second_factor_is_a_page_of_its_own(api: Api) {

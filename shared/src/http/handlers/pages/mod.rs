@@ -21,7 +21,7 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use self::views::{Alert, Frame};
-use super::reply::Reply;
+use super::reply::{DEVICE_COOKIE, Reply};
 use crate::domain::Error;
 use crate::domain::auth::with_session::sign_in_with_session;
 use crate::domain::auth::{self, LoginOutcome, Origin};
@@ -47,6 +47,10 @@ pub const SCOPES: [&str; 5] = ["openid", "email", "profile", "phone", "offline_a
 const BROWSER_COOKIE: &str = "registrar_browser";
 /// The hosted session's refresh token (`with_session`).
 const SESSION_COOKIE: &str = "registrar_hosted_session";
+/// The browser's device token (`credentials::device_token`) is the API's
+/// cookie (`DEVICE_COOKIE`) scoped to `/oauth2` (the API's is scoped to
+/// `/v1/auth`); it lives a year, as the API's does.
+const DEVICE_COOKIE_SECS: i64 = 365 * 24 * 3600;
 /// The browser cookie's lifetime (Chrome's cap): the device id it names
 /// outlives any hosted session.
 const BROWSER_COOKIE_SECS: i64 = 400 * 24 * 3600;
@@ -377,10 +381,14 @@ async fn finish(ctx: &Ctx<'_>, flow: &Flow, tokens: Tokens, status: StatusCode) 
     }
     pairs.push(("iss", &ctx.app.settings.issuer));
     let reply = Reply::redirect(status, &with_query(&flow.request.redirect_uri, &pairs))?;
-    Ok(match cookie(ctx, SESSION_COOKIE, &tokens.refresh_token, "/oauth2", tokens.refresh_expires_in) {
-        Some(value) => reply.header(::http::header::SET_COOKIE, value),
-        None => reply,
-    })
+    // The hosted session, and the device token a password sign-in earned
+    // the browser (its own failure allowance at the next sign-in here).
+    let mut cookies =
+        Vec::from_iter(cookie(ctx, SESSION_COOKIE, &tokens.refresh_token, "/oauth2", tokens.refresh_expires_in));
+    if let Some(device_token) = &tokens.device_token {
+        cookies.extend(cookie(ctx, DEVICE_COOKIE, device_token, "/oauth2", DEVICE_COOKIE_SECS));
+    }
+    Ok(cookies.into_iter().fold(reply, |reply, value| reply.header(::http::header::SET_COOKIE, value)))
 }
 
 /// `POST /oauth2/authorize`: one step of the sign-in.
@@ -425,7 +433,8 @@ pub async fn hosted_sign_in(ctx: &Ctx<'_>) -> Result<Reply<String>, Problem> {
         }
     };
     let device = device_id(&token);
-    let origin = Origin { ip: &ctx.client_ip, device_id: &device, device_token: None };
+    let device_token = ctx.cookie(DEVICE_COOKIE);
+    let origin = Origin { ip: &ctx.client_ip, device_id: &device, device_token: device_token.as_deref() };
     let challenge = form.challenge_id.as_deref().and_then(ChallengeId::parse);
     let frame = Frame { lang: flow.lang, branding: &flow.tenant.policy.branding, csrf: &token };
     let tenant = &flow.tenant;
