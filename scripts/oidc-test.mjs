@@ -9,7 +9,8 @@
 //   signature, iss, aud, nonce, at_hash) → fetchUserInfo → a refresh grant
 //   (rotated) → a second authorization in the same browser needs no
 //   password → a German page from ui_locales=de → an unregistered redirect
-//   URI gets an error page, never a redirect → RP-initiated logout.
+//   URI gets an error page, never a redirect → RP-initiated logout → the
+//   README's example app (examples/openid-app.mjs) signs a user in.
 //
 //   node scripts/oidc-test.mjs target/debug/registrar
 //
@@ -18,7 +19,7 @@
 
 import { spawn } from "node:child_process";
 import { createServer } from "node:http";
-import { mkdtempSync, createWriteStream } from "node:fs";
+import { copyFileSync, createWriteStream, mkdtempSync, readFileSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createRequire } from "node:module";
@@ -59,6 +60,16 @@ const appOrigin = `http://localhost:${app.address().port}`;
 const redirectUri = `${appOrigin}/callback`;
 const afterLogout = `${appOrigin}/signed-out`;
 
+// The README's example app (examples/openid-app.mjs) gets a port and a
+// client of its own.
+const examplePort = await new Promise((resolve) => {
+  const probe = createServer().listen(0, "127.0.0.1", () => {
+    const { port } = probe.address();
+    probe.close(() => resolve(port));
+  });
+});
+const exampleRedirect = `http://localhost:${examplePort}/callback`;
+
 const outbox = mkdtempSync(join(tmpdir(), "registrar-oidc-"));
 const logDir = process.env.REGISTRAR_TEST_LOG_DIR;
 const server = spawn(process.argv[2], [], {
@@ -72,6 +83,7 @@ const server = spawn(process.argv[2], [], {
     REGISTRAR_LOG_FORMAT: "json",
     REGISTRAR_OAUTH_CLIENTS: JSON.stringify([
       { client_id: "web-app", redirect_uris: [redirectUri], post_logout_redirect_uris: [afterLogout], public: true },
+      { client_id: "example-app", redirect_uris: [exampleRedirect], public: true },
     ]),
   },
   stdio: ["ignore", "pipe", "pipe"],
@@ -95,6 +107,7 @@ server.stdout.resume();
 const api = `http://127.0.0.1:${bound[1]}`;
 
 let browser;
+let example;
 try {
   // The user, signed up through the JSON API (the e-mail code is the sandbox's).
   const json = { "content-type": "application/json", "x-api-key": API_KEY };
@@ -258,9 +271,36 @@ try {
   check("after logout the same browser is asked for the password again",
     (await page.locator('input[autocomplete="current-password"]').count()) === 1 && !page.url().startsWith(redirectUri),
     page.url());
+
+  // The README's example app, as written, run from a folder of its own with
+  // openid-client beside it: a user signs in through it in a fresh browser.
+  check("the README shows examples/openid-app.mjs as it is",
+    readFileSync("README.md", "utf8").includes(readFileSync("examples/openid-app.mjs", "utf8")), "README.md differs");
+  const exampleDir = mkdtempSync(join(tmpdir(), "registrar-example-"));
+  copyFileSync("examples/openid-app.mjs", join(exampleDir, "openid-app.mjs"));
+  symlinkSync(join(process.cwd(), ".node", "node_modules"), join(exampleDir, "node_modules"));
+  example = spawn("node", [join(exampleDir, "openid-app.mjs")], {
+    env: { ...process.env, ISSUER: api, CLIENT_ID: "example-app", PORT: String(examplePort) },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  await new Promise((resolve, reject) => {
+    example.stdout.once("data", resolve);
+    example.once("exit", (code) => reject(new Error(`the example app exited (${code})`)));
+  });
+  const visitor = await (await browser.newContext()).newPage();
+  await visitor.goto(`http://localhost:${examplePort}/`);
+  await visitor.fill('input[autocomplete~="username"]', EMAIL);
+  await visitor.fill('input[autocomplete="current-password"]', PASSWORD);
+  await Promise.all([
+    visitor.waitForURL((url) => url.href.startsWith(exampleRedirect), { timeout: 15000 }),
+    visitor.click('button[type="submit"]'),
+  ]);
+  const greeting = await visitor.innerText("body");
+  check("the README's example app signs the user in and reads userinfo", greeting === `Hello, ${EMAIL}`, greeting);
 } catch (error) {
   check("the flow ran to its end", false, error?.stack || String(error));
 } finally {
+  if (example) example.kill();
   if (browser) await browser.close();
   server.kill();
   app.close();
