@@ -29,6 +29,7 @@ STANDARDWEBHOOKS_VERSION="${STANDARDWEBHOOKS_VERSION:-1.3.0}"
 NODE_DIR=.node
 OPENID_CLIENT_VERSION="${OPENID_CLIENT_VERSION:-6.9.1}"
 PLAYWRIGHT_CORE_VERSION="${PLAYWRIGHT_CORE_VERSION:-1.65.2}"
+OIDC_PROVIDER_VERSION="${OIDC_PROVIDER_VERSION:-9.13.3}"
 PIP_FLAGS=(--quiet --disable-pip-version-check)
 
 if [ ! -x "$VENV/bin/moto_server" ] || [ ! -x "$VENV/bin/cargo-lambda" ]; then
@@ -67,10 +68,10 @@ if ! "$BROWSER_VENV/bin/python" -c "import authlib, requests" 2>/dev/null; then
   "$BROWSER_VENV/bin/pip" install "${PIP_FLAGS[@]}" "authlib==$AUTHLIB_VERSION" "requests==$REQUESTS_VERSION"
 fi
 
-NODE_TOOLS="openid-client@$OPENID_CLIENT_VERSION playwright-core@$PLAYWRIGHT_CORE_VERSION"
+NODE_TOOLS="openid-client@$OPENID_CLIENT_VERSION playwright-core@$PLAYWRIGHT_CORE_VERSION oidc-provider@$OIDC_PROVIDER_VERSION"
 if [ "$(cat "$NODE_DIR/installed" 2>/dev/null)" != "$NODE_TOOLS" ]; then
   echo "== installing $NODE_TOOLS into $NODE_DIR"
-  # shellcheck disable=SC2086 # two packages, split on purpose
+  # shellcheck disable=SC2086 # a list of packages, split on purpose
   npm install --prefix "$NODE_DIR" --no-audit --no-fund --silent $NODE_TOOLS
   echo "$NODE_TOOLS" > "$NODE_DIR/installed"
 fi
