@@ -30,6 +30,7 @@ NODE_DIR=.node
 OPENID_CLIENT_VERSION="${OPENID_CLIENT_VERSION:-6.9.1}"
 PLAYWRIGHT_CORE_VERSION="${PLAYWRIGHT_CORE_VERSION:-1.65.2}"
 OIDC_PROVIDER_VERSION="${OIDC_PROVIDER_VERSION:-9.13.3}"
+JOSE_VERSION="${JOSE_VERSION:-6.2.19}"
 PIP_FLAGS=(--quiet --disable-pip-version-check)
 
 if [ ! -x "$VENV/bin/moto_server" ] || [ ! -x "$VENV/bin/cargo-lambda" ]; then
@@ -68,7 +69,7 @@ if ! "$BROWSER_VENV/bin/python" -c "import authlib, requests" 2>/dev/null; then
   "$BROWSER_VENV/bin/pip" install "${PIP_FLAGS[@]}" "authlib==$AUTHLIB_VERSION" "requests==$REQUESTS_VERSION"
 fi
 
-NODE_TOOLS="openid-client@$OPENID_CLIENT_VERSION playwright-core@$PLAYWRIGHT_CORE_VERSION oidc-provider@$OIDC_PROVIDER_VERSION"
+NODE_TOOLS="openid-client@$OPENID_CLIENT_VERSION playwright-core@$PLAYWRIGHT_CORE_VERSION oidc-provider@$OIDC_PROVIDER_VERSION jose@$JOSE_VERSION"
 if [ "$(cat "$NODE_DIR/installed" 2>/dev/null)" != "$NODE_TOOLS" ]; then
   echo "== installing $NODE_TOOLS into $NODE_DIR"
   # shellcheck disable=SC2086 # a list of packages, split on purpose
