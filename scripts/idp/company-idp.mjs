@@ -11,7 +11,7 @@
 //   IDP_CLIENT_ID        the one confidential client (required)
 //   IDP_CLIENT_SECRET    its secret, sent with client_secret_basic (required)
 //   IDP_REDIRECT_URI     its redirect URI; several may be given, separated by
-//                        spaces (required)
+//                        spaces, all on one host:port (required)
 //   IDP_PORT             the port on 127.0.0.1 (default: a free one)
 //
 // Prints exactly one line on stdout when it is ready,
@@ -30,7 +30,9 @@
 // (prompt=login asks again). The redirect back carries code, state and iss
 // (RFC 9207).
 //
-// Accounts: sub = "emp-" + the first 16 hex digits of sha256(login),
+// Accounts: sub = "emp-" + the first 16 hex digits of sha256(login) (made
+// by oidc-provider's pairwiseIdentifier, so discovery says subject type
+// "pairwise"; the same for any client),
 // email = the login, email_verified = true (false when the login starts with
 // "unverified"), given_name/family_name/name from the local part
 // ("jane.doe@corp.example" → Jane Doe; a single word gets family_name
@@ -67,13 +69,20 @@ function capitalize(word) {
   return word ? word[0].toUpperCase() + word.slice(1).toLowerCase() : word;
 }
 
+// oidc-provider's sub is the account id (the login) unless the client's
+// subject type is pairwise: then pairwiseIdentifier makes it, here the same
+// for every client.
+function subFor(login) {
+  return "emp-" + createHash("sha256").update(login).digest("hex").slice(0, 16);
+}
+
 function claimsFor(login) {
   const local = login.split("@")[0];
   const words = local.split(/[._+-]+/).filter(Boolean).map(capitalize);
   const given = words[0] || "Employee";
   const family = words.slice(1).join(" ") || "Employee";
   return {
-    sub: "emp-" + createHash("sha256").update(login).digest("hex").slice(0, 16),
+    sub: subFor(login),
     email: login,
     email_verified: !login.startsWith("unverified"),
     given_name: given,
@@ -108,6 +117,7 @@ const provider = new Provider(issuer, {
       grant_types: ["authorization_code"],
       token_endpoint_auth_method: "client_secret_basic",
       scope: "openid email profile",
+      subject_type: "pairwise",
     },
   ],
   jwks: { keys: [signingKey] },
@@ -118,6 +128,10 @@ const provider = new Provider(issuer, {
     profile: ["name", "given_name", "family_name"],
   },
   scopes: ["openid", "email", "profile"],
+  subjectTypes: ["pairwise"],
+  async pairwiseIdentifier(_ctx, accountId) {
+    return subFor(accountId);
+  },
   // The ID token carries the scopes' claims even though an access token (and
   // so userinfo) is issued too: the relying party reads the ID token.
   conformIdTokenClaims: false,
