@@ -342,8 +342,11 @@ const server = createServer(async (request, response) => {
 });
 
 const port = Number(process.env.APPLE_PORT || 0);
-await new Promise((resolve, reject) => {
-  server.once("error", reject);
+await new Promise((resolve) => {
+  server.once("error", (error) => {
+    console.error(`apple-standin: cannot listen on 127.0.0.1:${port}: ${error.code || error}`);
+    process.exit(1);
+  });
   server.listen(port, "127.0.0.1", resolve);
 });
 ISSUER = `http://127.0.0.1:${server.address().port}`;

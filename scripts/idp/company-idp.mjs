@@ -101,8 +101,11 @@ let handler = (_request, response) => {
 };
 const server = createServer((request, response) => handler(request, response));
 const port = Number(process.env.IDP_PORT || 0);
-await new Promise((resolve, reject) => {
-  server.once("error", reject);
+await new Promise((resolve) => {
+  server.once("error", (error) => {
+    console.error(`company-idp: cannot listen on 127.0.0.1:${port}: ${error.code || error}`);
+    process.exit(1);
+  });
   server.listen(port, "127.0.0.1", resolve);
 });
 const issuer = `http://127.0.0.1:${server.address().port}`;
