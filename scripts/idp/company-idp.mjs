@@ -37,8 +37,10 @@
 // "unverified"), given_name/family_name/name from the local part
 // ("jane.doe@corp.example" → Jane Doe; a single word gets family_name
 // "Employee"). The ID token carries these claims itself (conformIdTokenClaims
-// false), as well as userinfo. PKCE with S256 is required; client
-// authentication at the token endpoint is client_secret_basic only.
+// false), as well as userinfo. PKCE with S256 is required (a request
+// without it goes back with error=invalid_request). The client is registered
+// with client_secret_basic; oidc-provider takes the same secret in the body
+// (client_secret_post) too, so this does not prove which one an RP uses.
 
 import { createServer } from "node:http";
 import { createHash, randomBytes } from "node:crypto";
