@@ -220,6 +220,9 @@ pub struct App {
     pub send_time: Arc<SendTime>,
     /// Calls the tenants' blocking hooks.
     pub hooks: Arc<dyn crate::ports::HookCaller>,
+    /// Calls other identity providers, and reads the secrets of
+    /// Registrar's clients there (SPEC §14).
+    pub providers: Arc<dyn crate::ports::ProviderClient>,
 }
 
 impl App {

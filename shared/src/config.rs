@@ -118,6 +118,11 @@ pub struct Config {
     /// client's `client_secret`, 32+ characters); none by default
     /// (docs/openid.md).
     pub oauth_clients: Vec<crate::domain::oauth::LocalClient>,
+    /// `REGISTRAR_IDENTITY_PROVIDERS`: the sandbox tenant's identity
+    /// providers, a JSON list of `{id, kind, issuer, client_id,
+    /// client_secret, …}` (`policy.identity_providers`, the secret inline);
+    /// none by default (docs/identity-providers.md).
+    pub identity_providers: Vec<crate::domain::policy::IdentityProvider>,
     /// `REGISTRAR_HOOK_PRE_SIGN_UP_URL`, `REGISTRAR_HOOK_PRE_TOKEN_URL`,
     /// `REGISTRAR_HOOK_USER_MIGRATION_URL`: the
     /// sandbox tenant's blocking hooks (docs/hooks.md); none by default.
@@ -304,6 +309,14 @@ impl Config {
                 Some(text) => serde_json::from_str(&text).map_err(|e| {
                     ConfigError(format!(
                         "REGISTRAR_OAUTH_CLIENTS: {e}; expected a JSON list of {{client_id, redirect_uris, public}}"
+                    ))
+                })?,
+            },
+            identity_providers: match var("REGISTRAR_IDENTITY_PROVIDERS") {
+                None => Vec::new(),
+                Some(text) => serde_json::from_str(&text).map_err(|e| {
+                    ConfigError(format!(
+                        "REGISTRAR_IDENTITY_PROVIDERS: {e}; expected a JSON list of {{id, kind, issuer, client_id, client_secret}}"
                     ))
                 })?,
             },
@@ -529,6 +542,7 @@ impl Config {
             http: crate::adapters::webhook::WebhookCaller::new(webhook_secret, clock.clone()).map_err(ConfigError)?,
             lambda: crate::adapters::lambda_hook::LambdaHookCaller::lazy(sdk.cloned()),
         });
+        let providers = Arc::new(crate::adapters::provider_http::ProviderHttp::new(sdk.cloned()).map_err(ConfigError)?);
         Ok(App {
             store,
             mailer,
@@ -549,6 +563,7 @@ impl Config {
             cors_origins: Default::default(),
             send_time: Default::default(),
             hooks,
+            providers,
         })
     }
 }

@@ -38,6 +38,7 @@ pub fn sandbox_tenant(config: &Config, port: u16) -> Tenant {
             sign_in_methods: config.sign_in_methods.clone().unwrap_or_else(|| Policy::default().sign_in_methods),
             hooks: config.hooks.clone(),
             webhook: config.webhook_url.clone().map(|url| crate::domain::policy::EventWebhook { url }),
+            identity_providers: config.identity_providers.clone(),
             ..Policy::default()
         },
     }
@@ -116,6 +117,10 @@ pub async fn run() -> Result<(), Box<dyn std::error::Error>> {
     };
     let api_key = config.api_key.clone().or(default_key).unwrap_or_else(|| LOCAL_API_KEY.to_owned());
     let tenant = sandbox_tenant(&config, addr.port());
+    let problems: Vec<String> = tenant.policy.identity_providers.iter().flat_map(|p| p.problems()).collect();
+    if !problems.is_empty() {
+        return Err(format!("REGISTRAR_IDENTITY_PROVIDERS: {}", problems.join("; ")).into());
+    }
     seed_tenant(&app, &tenant, &api_key).await?;
     seed_clients(&app, &tenant, &config).await?;
     let admin_generated = config.admin_token.is_none();
@@ -143,6 +148,9 @@ pub async fn run() -> Result<(), Box<dyn std::error::Error>> {
     for client in &config.oauth_clients {
         let kind = if client.public { "public" } else { "confidential" };
         println!("OpenID Connect client: {} ({kind}; REGISTRAR_OAUTH_CLIENTS)", client.client_id);
+    }
+    for provider in &tenant.policy.identity_providers {
+        println!("Identity provider: {} ({}; REGISTRAR_IDENTITY_PROVIDERS)", provider.id, provider.issuer());
     }
     println!("Outbox (codes and notices, one JSON file each): {}", config.outbox_dir.display());
     match &config.webhook_url {

@@ -312,3 +312,31 @@ pub trait Random: Send + Sync {
         }
     }
 }
+
+/// A call to another identity provider failed: unreachable, timed out, or
+/// an answer too large or not JSON where JSON was due.
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+#[error("identity provider: {0}")]
+pub struct ProviderError(pub String);
+
+/// Registrar as the relying party of other identity providers (SPEC §14):
+/// the HTTP calls to them (discovery, keys, the token endpoint), and the
+/// secrets of Registrar's clients there.
+#[async_trait]
+pub trait ProviderClient: Send + Sync {
+    /// GETs a JSON document (discovery, a JWKS).
+    async fn get_json(&self, url: &str) -> Result<serde_json::Value, ProviderError>;
+
+    /// POSTs `form` (`application/x-www-form-urlencoded`), with HTTP Basic
+    /// `(user, password)` when given: the answer's status and its JSON
+    /// (`Null` when the body is not JSON).
+    async fn post_form(
+        &self,
+        url: &str,
+        form: &[(&str, &str)],
+        basic: Option<(&str, &str)>,
+    ) -> Result<(u16, serde_json::Value), ProviderError>;
+
+    /// The text of the secret `name` (a Secrets Manager name or ARN).
+    async fn secret(&self, name: &str) -> Result<String, ProviderError>;
+}

@@ -141,6 +141,7 @@ pub async fn build_app(options: TestOptions) -> BuiltApp {
             .expect("TLS roots"),
             lambda: crate::adapters::lambda_hook::LambdaHookCaller::lazy(options.lambda),
         }),
+        providers: Arc::new(crate::adapters::provider_http::ProviderHttp::new(None).expect("TLS roots")),
     };
     // Events of committed transactions go to the in-process dispatcher,
     // which reads tenants from the store under the fault injector's (its

@@ -1253,6 +1253,8 @@ fn operator_app(store: Arc<DynamoStore>) -> Result<shared::app::App, KeyError> {
         cors_origins: Default::default(),
         send_time: Default::default(),
         hooks,
+        // Closing a user's account reads its identities; nothing calls a provider.
+        providers: Arc::new(shared::adapters::provider_http::ProviderHttp::new(None).map_err(KeyError)?),
     })
 }
 

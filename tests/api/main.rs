@@ -22,6 +22,7 @@ mod events_outbox;
 mod export;
 mod factors;
 mod faults;
+mod federation;
 mod first_hour;
 mod fuzz;
 mod hooks;

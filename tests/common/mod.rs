@@ -3,6 +3,7 @@
 #![allow(dead_code)] // each binary uses a different part
 
 pub mod hosted;
+pub mod idp;
 
 use std::sync::Arc;
 
@@ -349,8 +350,9 @@ pub struct Request {
     pub body: Vec<u8>,
 }
 
-/// Reads one request from `socket` (a hook or webhook receiver on
-/// 127.0.0.1); `None` when the peer closes first.
+/// Reads one request from `socket` (a hook or webhook receiver, a stand-in
+/// provider on 127.0.0.1; no `Content-Length`: no body); `None` when the
+/// peer closes first.
 pub async fn read_request(socket: &mut tokio::net::TcpStream) -> Option<Request> {
     use tokio::io::AsyncReadExt;
     let mut data = Vec::new();
@@ -373,7 +375,8 @@ pub async fn read_request(socket: &mut tokio::net::TcpStream) -> Option<Request>
         .filter_map(|line| line.split_once(':'))
         .map(|(name, value)| (name.trim().to_ascii_lowercase(), value.trim().to_owned()))
         .collect();
-    let length: usize = headers.iter().find(|(n, _)| n == "content-length").and_then(|(_, v)| v.parse().ok())?;
+    let length: usize =
+        headers.iter().find(|(n, _)| n == "content-length").and_then(|(_, v)| v.parse().ok()).unwrap_or(0);
     while data.len() < end + length {
         let n = socket.read(&mut buf).await.ok()?;
         if n == 0 {

@@ -11,6 +11,7 @@ pub mod hook_transport;
 pub mod lambda_hook;
 pub mod memory;
 pub mod outbox;
+pub mod provider_http;
 pub mod secrets;
 pub mod ses;
 pub mod sns;

@@ -146,6 +146,27 @@ pub enum Error {
     /// 2FA is required, and the user has no factor the tenant allows.
     #[error("no second factor available")]
     MfaUnavailable,
+    /// The tenant has no identity provider by that id.
+    #[error("identity provider not found")]
+    ProviderNotFound,
+    /// A provider's ID token failed a check (signature, issuer, audience,
+    /// expiry, nonce), or the provider refused the code.
+    #[error("invalid ID token")]
+    InvalidIdToken,
+    /// The provider's verified address is an existing account's: it signs
+    /// in once and links the identity (never linked silently).
+    #[error("identity link required")]
+    IdentityLinkRequired,
+    /// The provider identity belongs to another user, or the user has one
+    /// at that provider already.
+    #[error("identity taken")]
+    IdentityTaken,
+    /// The user has no identity at that provider.
+    #[error("identity not found")]
+    IdentityNotFound,
+    /// Unlinking would leave the user no way to sign in.
+    #[error("last sign-in method")]
+    LastSignInMethod,
     /// A dependency failed. `registration_id` is set when a registration was
     /// stored and can be resumed with resend.
     #[error("dependency unavailable: {reason}")]

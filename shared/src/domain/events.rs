@@ -38,6 +38,8 @@ pub enum EventType {
     FactorRemoved,
     SessionsRevoked,
     RolesChanged,
+    IdentityLinked,
+    IdentityUnlinked,
 }
 
 impl EventType {
@@ -56,6 +58,8 @@ impl EventType {
             EventType::FactorRemoved => "factor.removed",
             EventType::SessionsRevoked => "sessions.revoked",
             EventType::RolesChanged => "roles.changed",
+            EventType::IdentityLinked => "identity.linked",
+            EventType::IdentityUnlinked => "identity.unlinked",
         }
     }
 }

@@ -331,7 +331,10 @@ async fn announce_change(app: &App, tenant: &Tenant, user: &User, kind: &str, ol
 pub async fn close_account(app: &App, user_id: &UserId, password: &CurrentPassword) -> Result<(), Error> {
     let (user, version) = active_user(app, user_id).await?;
     check_current_password(app, &user, password, "password").await?;
-    let writes = close_writes(app, user, version, "user", None)?;
+    // The provider identities go with the account (their locks free).
+    let identities = super::federation::identities::removal_writes(app, user_id, &user.tenant_id).await?;
+    let mut writes = close_writes(app, user, version, "user", None)?;
+    writes.extend(identities);
     table::commit(app.store.as_ref(), writes).await?;
     if let Some((closed, _)) = load_user(app, user_id).await? {
         sweep_sessions(app, &closed).await;

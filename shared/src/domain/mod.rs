@@ -10,6 +10,7 @@ pub mod error;
 pub mod events;
 pub mod factor_list;
 pub mod factors;
+pub mod federation;
 pub mod foreign_hash;
 pub mod hooks;
 pub mod ids;

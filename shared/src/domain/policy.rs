@@ -502,6 +502,154 @@ pub struct Policy {
     pub webhook: Option<EventWebhook>,
     /// How the hosted sign-in pages show the tenant (docs/hosted-pages.md).
     pub branding: Branding,
+    /// Other identity providers users may sign in with (SPEC §14,
+    /// docs/identity-providers.md); none by default.
+    pub identity_providers: Vec<IdentityProvider>,
+}
+
+/// The kinds of identity provider: any OpenID Connect provider by its
+/// issuer, and presets for the big three.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProviderKind {
+    Oidc,
+    Google,
+    Apple,
+    Microsoft,
+}
+
+/// Google's issuer (its ID tokens may name it without the scheme, too).
+pub const GOOGLE_ISSUER: &str = "https://accounts.google.com";
+/// Apple's issuer, and the audience of the client secrets it takes.
+pub const APPLE_ISSUER: &str = "https://appleid.apple.com";
+
+/// An identity provider of the tenant: Registrar is its relying party.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IdentityProvider {
+    /// Names the provider in URLs and answers (`google`, `acme-sso`):
+    /// 1–32 lower-case letters, digits or `-`.
+    pub id: String,
+    pub kind: ProviderKind,
+    /// The provider's issuer (its discovery is `{issuer}/.well-known/
+    /// openid-configuration`): required for `oidc` and `microsoft`
+    /// (`https://login.microsoftonline.com/{tenant id}/v2.0`, or `common`
+    /// for any organisation); Google's and Apple's by default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<String>,
+    /// Registrar's client id at the provider (Apple: the Services ID).
+    pub client_id: String,
+    /// Where the client secret is kept: a Secrets Manager secret's name or
+    /// ARN (Apple: the `.p8` key that signs the client secret).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_secret_name: Option<String>,
+    /// The client secret itself: local runs only
+    /// (`REGISTRAR_IDENTITY_PROVIDERS`), never in a deployed policy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<String>,
+    /// The scopes asked for (`openid email profile` by default; Apple:
+    /// `openid email name`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub scopes: Vec<String>,
+    /// The button's label (the kind's name by default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Further audiences an ID token may have at `POST /v1/auth/federated/
+    /// token` (the app ids a platform SDK signs in: an iOS bundle id, an
+    /// Android client id).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub audiences: Vec<String>,
+    /// Apple: the team id (the client secret's `iss`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub team_id: Option<String>,
+    /// Apple: the key id of the `.p8` key (the client secret's `kid`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_id: Option<String>,
+}
+
+impl std::fmt::Debug for IdentityProvider {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IdentityProvider")
+            .field("id", &self.id)
+            .field("kind", &self.kind)
+            .field("issuer", &self.issuer)
+            .field("client_id", &self.client_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl IdentityProvider {
+    /// The issuer: the configured one, else the kind's.
+    pub fn issuer(&self) -> &str {
+        match (&self.issuer, self.kind) {
+            (Some(issuer), _) => issuer.trim_end_matches('/'),
+            (None, ProviderKind::Google) => GOOGLE_ISSUER,
+            (None, ProviderKind::Apple) => APPLE_ISSUER,
+            (None, _) => "",
+        }
+    }
+
+    /// The scopes asked for, `openid` first.
+    pub fn scopes(&self) -> Vec<String> {
+        if !self.scopes.is_empty() {
+            return self.scopes.clone();
+        }
+        let defaults: &[&str] = if self.kind == ProviderKind::Apple {
+            &["openid", "email", "name"]
+        } else {
+            &["openid", "email", "profile"]
+        };
+        defaults.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    /// The button's label.
+    pub fn label(&self) -> String {
+        self.name.clone().unwrap_or_else(|| {
+            match self.kind {
+                ProviderKind::Google => "Google",
+                ProviderKind::Apple => "Apple",
+                ProviderKind::Microsoft => "Microsoft",
+                ProviderKind::Oidc => self.id.as_str(),
+            }
+            .to_owned()
+        })
+    }
+
+    /// What is wrong with the provider, one sentence each.
+    pub fn problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        let id = &self.id;
+        let id_ok = (1..=32).contains(&id.len())
+            && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        if !id_ok {
+            problems.push(format!("identity_providers: id {id:?} must be 1 to 32 of a-z, 0-9, '-'"));
+        }
+        let issuer = self.issuer();
+        let loopback = ["http://127.0.0.1:", "http://localhost:", "http://[::1]:"];
+        let issuer_ok = (issuer.starts_with("https://") || loopback.iter().any(|p| issuer.starts_with(p)))
+            && issuer.parse::<http::Uri>().is_ok()
+            && !issuer.contains(['?', '#']);
+        if !issuer_ok {
+            problems.push(format!(
+                "identity_providers.{id}: issuer must be an https:// URL (http:// only to 127.0.0.1 or localhost), not {issuer:?}"
+            ));
+        }
+        if self.client_id.is_empty() || self.client_id.len() > 512 {
+            problems.push(format!("identity_providers.{id}: client_id is required"));
+        }
+        if self.client_secret_name.is_some() == self.client_secret.is_some() {
+            problems.push(format!("identity_providers.{id}: give client_secret_name (or, locally, client_secret)"));
+        }
+        if !self.scopes().iter().any(|s| s == "openid") {
+            problems.push(format!("identity_providers.{id}: scopes must contain openid"));
+        }
+        if self.kind == ProviderKind::Apple && (self.team_id.is_none() || self.key_id.is_none()) {
+            problems.push(format!(
+                "identity_providers.{id}: Apple needs team_id and key_id (its client secret's iss and kid)"
+            ));
+        }
+        problems
+    }
 }
 
 /// The tenant's look on the hosted pages: its name, logo and colour (each
@@ -582,6 +730,7 @@ impl Default for Policy {
             hooks: Hooks::default(),
             webhook: None,
             branding: Branding::default(),
+            identity_providers: Vec::new(),
         }
     }
 }
@@ -678,6 +827,12 @@ impl Policy {
             problems.extend(hook.as_ref().and_then(|hook| hook.problem(name)));
         }
         problems.extend(self.branding.problems());
+        for (i, provider) in self.identity_providers.iter().enumerate() {
+            problems.extend(provider.problems());
+            if self.identity_providers[..i].iter().any(|p| p.id == provider.id) {
+                problems.push(format!("identity_providers: the id {:?} is given twice", provider.id));
+            }
+        }
         if let Some(webhook) = &self.webhook {
             let loopback = ["http://127.0.0.1:", "http://localhost:", "http://[::1]:"];
             let ok =

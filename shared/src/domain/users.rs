@@ -603,7 +603,10 @@ pub async fn change_status(
     }
     let detail = serde_json::json!({ "from": from.as_str(), "to": to.as_str(), "reason": reason, "by": actor.label() });
     let writes = if to == Status::Closed {
+        // The provider identities go with the account (their locks free).
+        let identities = super::federation::identities::removal_writes(app, id, &user.tenant_id).await?;
         let mut writes = close_writes(app, user, version, reason, Some(actor))?;
+        writes.extend(identities);
         // close_writes logs the change; add who did it.
         writes.push(audit_write(app, id, "closed_by", serde_json::json!({ "by": actor.label() }))?);
         writes

@@ -211,6 +211,31 @@ string_kind!(
     Id -> String, |raw, cx| Ok(raw.to_owned()), json!({ "type": "string", "minLength": 1, "maxLength": 200 })
 );
 
+string_kind!(
+    /// An ID token (a JWS in compact form) a provider issued.
+    IdToken -> String, |raw, cx| {
+        let parts: Vec<&str> = raw.split('.').collect();
+        let shape = parts.len() == 3
+            && parts.iter().take(2).all(|p| !p.is_empty())
+            && parts.iter().all(|p| p.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
+        if raw.len() > 16_384 { Err("too_long") } else if shape { Ok(raw.to_owned()) } else { Err("invalid_format") }
+    },
+    json!({ "type": "string", "maxLength": 16384, "pattern": "^[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]*$" })
+);
+string_kind!(
+    /// The `nonce` an app sent to the provider: 1–512 characters.
+    Nonce -> String, |raw, cx| if raw.is_empty() { Err("required") } else if raw.chars().count() > 512 { Err("too_long") } else { Ok(raw.to_owned()) },
+    json!({ "type": "string", "minLength": 1, "maxLength": 512 })
+);
+string_kind!(
+    /// A tenant's identity provider id (`google`, `acme-sso`).
+    ProviderId -> String, |raw, cx| {
+        let ok = (1..=32).contains(&raw.len()) && raw.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        if ok { Ok(raw.to_owned()) } else { Err("invalid_format") }
+    },
+    json!({ "type": "string", "pattern": "^[a-z0-9-]{1,32}$" })
+);
+
 /// What a value that names nothing that can exist is answered with (no
 /// field error: a malformed id or token is as unknown as any other).
 pub trait Unknown {

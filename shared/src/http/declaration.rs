@@ -112,6 +112,14 @@ macro_rules! endpoint_table {
                 200, [400, 403, 404, 409, 413, 415, 422, 429];
             PasskeySignIn: POST "/v1/auth/passkey", ApiKey, "passkey-sign-in" => factors::passkey_sign_in, NOTHING,
                 200, [400, 401, 403, 404, 409, 413, 415, 422, 429];
+            FederatedToken: POST "/v1/auth/federated/token", ApiKey, "federated-token" => federation::federated_token, BOTH,
+                200, [400, 401, 403, 404, 409, 413, 415, 422, 429];
+            ListIdentities: GET "/v1/me/identities", Bearer, "list-identities" => federation::list_identities, NOTHING,
+                200, [];
+            LinkIdentity: POST "/v1/me/identities/{provider}", Bearer, "link-identity" => federation::link_identity, NOTHING,
+                201, [400, 403, 404, 409, 413, 415, 422];
+            UnlinkIdentity: DELETE "/v1/me/identities/{provider}", Bearer, "unlink-identity" => federation::unlink_identity, NOTHING,
+                200, [400, 403, 404, 409, 413, 415, 422];
             CreateUser: POST "/v1/users", Admin, "create-user" => users::create_user, EMAIL,
                 201, [400, 403, 409, 413, 415, 422];
             ImportUsers: POST "/v1/users/import", Admin, "import-users" => users::import_users, NOTHING,

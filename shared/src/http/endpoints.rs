@@ -13,7 +13,7 @@ use schemars::{Schema, SchemaGenerator};
 
 use super::context::Ctx;
 use super::handlers::reply::{Answer, Reply};
-use super::handlers::{auth, factors, me, meta, oauth, pages, reference, registration, users};
+use super::handlers::{auth, factors, federation, me, meta, oauth, pages, reference, registration, users};
 use super::problem::Problem;
 use super::routes::{Endpoint, route_of};
 

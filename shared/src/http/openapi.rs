@@ -15,7 +15,7 @@ use schemars::generate::SchemaSettings;
 
 use super::body::object_schema;
 use super::endpoints;
-use super::handlers::{auth, factors, me, oauth, pages, registration, users};
+use super::handlers::{auth, factors, federation, me, oauth, pages, registration, users};
 use super::routes::{Auth, Endpoint, ROUTES, Route};
 
 /// Where the local API serves the document.
@@ -196,6 +196,7 @@ fn request(endpoint: Endpoint) -> Request {
         | Endpoint::LogoutAll
         | Endpoint::GetMe
         | Endpoint::ListSessions
+        | Endpoint::ListIdentities
         | Endpoint::DeleteSession
         | Endpoint::GetFactors
         | Endpoint::ExportMe
@@ -246,6 +247,11 @@ fn request(endpoint: Endpoint) -> Request {
             Request { body_required: false, ..signing_in(factors::SignInOptionsBody::schema()) }
         }
         Endpoint::PasskeySignIn => signing_in(factors::PasskeySignInBody::schema()),
+        Endpoint::FederatedToken => {
+            Request { links: login_links(), ..signing_in(federation::FederatedTokenBody::schema()) }
+        }
+        Endpoint::LinkIdentity => body(federation::LinkIdentityBody::schema()),
+        Endpoint::UnlinkIdentity => Request { body_required: false, ..body(federation::UnlinkIdentityBody::schema()) },
         Endpoint::CreateUser => Request { links: user_links(), ..body(users::CreateUserBody::schema()) },
         Endpoint::ImportUsers => body(users::ImportUsersBody::schema()),
         Endpoint::ChangeUserStatus => body(users::ChangeUserStatusBody::schema()),
@@ -387,6 +393,7 @@ fn path_parameter(route: &Route, name: &str) -> Value {
         }
         (Endpoint::DeletePasskey, _) => json!({ "type": "string", "pattern": "^pk_[0-9a-f]{32}$" }),
         (Endpoint::DeleteSession, _) => json!({ "type": "string", "pattern": "^ses_[0-9a-f]{32}$" }),
+        (_, "provider") => json!({ "type": "string", "pattern": "^[a-z0-9-]{1,32}$" }),
         _ => json!({ "type": "string", "pattern": "^usr_[0-9a-f]{32}$" }),
     };
     json!({ "name": name, "in": "path", "required": true, "schema": schema })

@@ -199,6 +199,12 @@ impl From<Error> for Problem {
             Error::PasskeyLimit => Problem::new(StatusCode::CONFLICT, "passkey_limit"),
             Error::PasskeyNotFound => Problem::new(StatusCode::NOT_FOUND, "passkey_not_found"),
             Error::SessionNotFound => Problem::new(StatusCode::NOT_FOUND, "session_not_found"),
+            Error::ProviderNotFound => Problem::new(StatusCode::NOT_FOUND, "provider_not_found"),
+            Error::InvalidIdToken => Problem::new(StatusCode::UNAUTHORIZED, "invalid_id_token"),
+            Error::IdentityLinkRequired => Problem::new(StatusCode::CONFLICT, "identity_link_required"),
+            Error::IdentityTaken => Problem::new(StatusCode::CONFLICT, "identity_taken"),
+            Error::IdentityNotFound => Problem::new(StatusCode::NOT_FOUND, "identity_not_found"),
+            Error::LastSignInMethod => Problem::new(StatusCode::CONFLICT, "last_sign_in_method"),
             Error::Unavailable { reason, registration_id } => {
                 // The reason is for operators only; the client learns what to do.
                 tracing::error!(%reason, "dependency unavailable");

@@ -48,6 +48,10 @@
 //! | [`ClientRecord`] | `CLIENT#{client id}` | `CLIENT` | — | CLI (`client create\|update\|delete`), local start (`REGISTRAR_OAUTH_CLIENTS`) | `/oauth2/*` (which client, its tenant, its secret) |
 //! | [`ClientIndexEntry`] | `TENANT#{tenant}` | `CLIENT#{client id}` | — | with the client, in its transaction | CLI (`client list`) |
 //! | [`AuthorizationCode`] | `OAUTHCODE#{sha256(code)}` | `OAUTHCODE` | a day (valid 60 s: `valid_until`) | the hosted sign-in (`oauth::issue_code`), its redemption (`redeemed_by`) | `POST /oauth2/token` |
+//! | [`IdentityLock`] | `IDENTITY#{tenant}#{sha256(iss + sub)}` | `LOCK` | — | the first sign-in with a provider identity, a link, an unlink, close | every sign-in with a provider |
+//! | [`LinkedIdentity`] | `USER#{usr}` | `IDENTITY#{provider}` | — | with its lock | `GET /v1/me/identities`, unlink, close |
+//! | [`FederationState`] | `FEDSTATE#{sha256(state)}` | `FEDSTATE` | 10 min | `/oauth2/authorize` to a provider, `POST /v1/me/identities/{provider}` | `/oauth2/idpresponse` (deleted on use) |
+//! | [`PendingIdentity`] | `FEDPENDING#{id}` | `FEDPENDING` | 10 min | `/oauth2/idpresponse` (an account with the address exists) | the hosted page's proof (deleted on use) |
 //!
 //! Counters are bare items the store increments atomically
 //! (`Store::increment`, `increment_below`); they have keys here but no
@@ -65,6 +69,7 @@ mod clients;
 mod codes;
 mod counters;
 mod events;
+mod identities;
 mod passkeys;
 mod registrations;
 mod sessions;
@@ -76,6 +81,7 @@ pub use clients::*;
 pub use codes::*;
 pub use counters::*;
 pub use events::*;
+pub use identities::*;
 pub use passkeys::*;
 pub use registrations::*;
 pub use sessions::*;
@@ -172,6 +178,14 @@ pub enum Kind {
     ClientIndex,
     /// An authorization code (OpenID Connect).
     AuthorizationCode,
+    /// Whose a provider identity is.
+    IdentityLock,
+    /// An identity a user linked.
+    LinkedIdentity,
+    /// A sign-in waiting at a provider.
+    FederationState,
+    /// A provider identity waiting for its account's proof.
+    PendingIdentity,
     /// A key this module does not write.
     Unknown,
 }
@@ -190,6 +204,10 @@ impl Kind {
             ("TENANT", "CLIENT") => Kind::ClientIndex,
             ("CLIENT", _) => Kind::Client,
             ("OAUTHCODE", _) => Kind::AuthorizationCode,
+            ("IDENTITY", _) => Kind::IdentityLock,
+            ("USER", "IDENTITY") => Kind::LinkedIdentity,
+            ("FEDSTATE", _) => Kind::FederationState,
+            ("FEDPENDING", _) => Kind::PendingIdentity,
             ("APIKEY", _) => Kind::ApiKeyGrant,
             ("REG", _) => Kind::Registration,
             ("USER", "PROFILE") => Kind::User,
@@ -331,6 +349,10 @@ mod tests {
             (client_key("app"), Kind::Client),
             (client_index_key("t", "app"), Kind::ClientIndex),
             (authorization_code_key("code"), Kind::AuthorizationCode),
+            (identity_lock_key("t", "https://idp.example.com", "sub"), Kind::IdentityLock),
+            (linked_identity_key(&user, "acme"), Kind::LinkedIdentity),
+            (federation_state_key("state"), Kind::FederationState),
+            (pending_identity_key("fed_1"), Kind::PendingIdentity),
         ];
         for (key, kind) in cases {
             assert_eq!(Kind::of(&key), kind, "{key:?}");

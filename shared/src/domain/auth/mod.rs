@@ -16,6 +16,9 @@
 //! - [`with_code`]: passwordless, a code sent to the verified address or
 //!   phone (`POST /v1/auth/code/send`, `POST /v1/auth/code`);
 //! - [`steps`]: the required new password and the legal documents;
+//! - [`with_provider`]: another identity provider (`/oauth2/idpresponse`,
+//!   `POST /v1/auth/federated/token`), and linking its identity to the
+//!   account with its address once that account proves itself;
 //! - [`with_session`]: the hosted pages' own session, signing in again
 //!   without a password (`GET /oauth2/authorize`).
 //!
@@ -46,6 +49,7 @@ pub mod steps;
 pub mod with_code;
 pub mod with_passkey;
 pub mod with_password;
+pub mod with_provider;
 pub mod with_session;
 
 pub use second_factor::verify_mfa;

@@ -4,6 +4,7 @@
 
 pub mod auth;
 pub mod factors;
+pub mod federation;
 pub mod me;
 pub mod meta;
 pub mod oauth;

@@ -1,0 +1,303 @@
+//! Sign-in with another identity provider through the API (SPEC §14:
+//! `POST /v1/auth/federated/token`, `/v1/me/identities`), on both stores,
+//! against a stand-in provider on 127.0.0.1 (`common::idp`): a new identity
+//! makes a user (legal documents asked for, `amr` `fed`), the same identity
+//! comes back as the same user, an existing account's address is linked
+//! only after that account signs in, every check of the ID token holds, a
+//! provider that is down is a 503 that leaves nothing behind, 50 first
+//! sign-ins at once make one user, and unlinking keeps a way to sign in.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use shared::domain::tenant::{IpLimits, Policy};
+
+use crate::common::idp::{CLIENT_ID, Idp};
+use crate::common::{Answer, Api, Backend, CODE, Flows, PASSWORD};
+
+struct Fed {
+    api: Api,
+    idp: Idp,
+}
+
+async fn fed(backend: Backend) -> Fed {
+    let idp = Idp::start().await;
+    let policy = Policy {
+        sandbox_code: Some(CODE.into()),
+        phone_required: false,
+        ip_limits: IpLimits { logins_per_5_min: 1000, ..IpLimits::default() },
+        identity_providers: vec![idp.provider("acme")],
+        ..Policy::default()
+    };
+    Fed { api: Api::start(backend, policy).await, idp }
+}
+
+fn claims_of(token: &str) -> Value {
+    let payload = token.split('.').nth(1).expect("a JWT");
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).expect("base64url")).expect("JSON claims")
+}
+
+impl Fed {
+    fn now(&self) -> i64 {
+        self.api.now().timestamp()
+    }
+
+    /// An ID token of the stand-in for `subject` with `email` (verified).
+    fn token(&self, subject: &str, email: &str) -> String {
+        self.idp.sign(&self.idp.claims(subject, email, self.now()))
+    }
+
+    async fn exchange(&self, id_token: &str, nonce: Option<&str>, device: &str) -> Answer {
+        let mut body = json!({ "provider": "acme", "id_token": id_token });
+        if let Some(nonce) = nonce {
+            body["nonce"] = json!(nonce);
+        }
+        self.api.post("/v1/auth/federated/token", body, &[("X-Device-ID", device)]).await
+    }
+
+    /// A first sign-in: the legal documents, accepted; the tokens.
+    async fn first_sign_in(&self, id_token: &str) -> Value {
+        let answer = self.exchange(id_token, None, "phone-1").await;
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+        assert_eq!(answer.body["legal_acceptance_required"], true, "a new user accepts the documents: {}", answer.body);
+        let accepted = self
+            .api
+            .post(
+                "/v1/auth/legal/accept",
+                json!({ "challenge_id": answer.body["challenge_id"], "terms_accepted": true, "privacy_policy_accepted": true }),
+                &[("X-Device-ID", "phone-1")],
+            )
+            .await;
+        assert_eq!(accepted.status, StatusCode::OK, "{}", accepted.body);
+        accepted.body
+    }
+
+    async fn users_with(&self, email: &str) -> Vec<Value> {
+        let admin = format!("Bearer {}", self.api.app.admin_token);
+        let found = self.api.get(&format!("/v1/users?email={email}"), &[("Authorization", &admin)]).await;
+        assert_eq!(found.status, StatusCode::OK, "{}", found.body);
+        found.body["users"].as_array().cloned().unwrap_or_default()
+    }
+
+    async fn bearer_send(&self, method: Method, path: &str, body: Option<Value>, access: &str) -> Answer {
+        let bearer = format!("Bearer {access}");
+        self.api.send(method, path, body, &[("Authorization", &bearer)]).await
+    }
+}
+
+on_both_stores!(fed;
+    a_new_identity_makes_a_user_and_comes_back_as_it,
+    an_existing_accounts_address_is_linked_only_after_it_signs_in,
+    an_unverified_address_is_neither_linked_nor_taken,
+    every_check_of_the_id_token_holds,
+    a_provider_that_is_down_is_a_503_and_leaves_nothing,
+    fifty_first_sign_ins_at_once_make_one_user,
+    unlinking_keeps_a_way_to_sign_in,
+    an_unknown_provider_or_a_malformed_token_is_refused_clearly,
+);
+
+async fn a_new_identity_makes_a_user_and_comes_back_as_it(f: Fed) {
+    let tokens = f.first_sign_in(&f.token("emp-1", "ida@acme.example")).await;
+    let access = tokens["access_token"].as_str().unwrap();
+    let claims = claims_of(access);
+    assert_eq!(claims["amr"], json!(["fed"]), "{claims}");
+    let me = f.api.me(access).await;
+    assert_eq!(me.body["email"], "ida@acme.example", "{}", me.body);
+    let email = &me.body["credentials"][0];
+    assert_eq!((&email["type"], &email["verified"]), (&json!("email"), &json!(true)), "verified: {}", me.body);
+    assert_eq!(me.body["first_name"], "Ida");
+    let identities = f.bearer_send(Method::GET, "/v1/me/identities", None, access).await;
+    assert_eq!(identities.status, StatusCode::OK);
+    assert_eq!(identities.body["identities"][0]["provider"], "acme", "{}", identities.body);
+    // The same identity again: the same user, signed in at once.
+    let again = f.exchange(&f.token("emp-1", "ida@acme.example"), None, "phone-2").await;
+    assert_eq!(again.status, StatusCode::OK, "{}", again.body);
+    assert_eq!(again.body["user_id"], tokens["user_id"], "{}", again.body);
+    assert!(again.body["access_token"].is_string());
+    assert_eq!(f.users_with("ida@acme.example").await.len(), 1);
+    let audit = f.api.audit(tokens["user_id"].as_str().unwrap()).await;
+    assert!(audit.iter().any(|e| e["event"] == "identity_linked"), "{audit:?}");
+}
+
+async fn an_existing_accounts_address_is_linked_only_after_it_signs_in(f: Fed) {
+    let signed_up = f.api.sign_up("olga@acme.example").await;
+    // Someone with a provider account of the same address: never signed in
+    // to Olga's account silently.
+    let refused = f.exchange(&f.token("emp-2", "olga@acme.example"), None, "phone-1").await;
+    assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.body);
+    assert_eq!(refused.code(), "identity_link_required");
+    assert!(refused.body.get("access_token").is_none());
+    // Olga signs in with her password and links the identity herself.
+    let login = f.api.login("olga@acme.example", PASSWORD, "laptop").await;
+    let access = login.body["access_token"].as_str().unwrap().to_owned();
+    let linked = f
+        .bearer_send(
+            Method::POST,
+            "/v1/me/identities/acme",
+            Some(json!({ "id_token": f.token("emp-2", "olga@acme.example") })),
+            &access,
+        )
+        .await;
+    assert_eq!(linked.status, StatusCode::CREATED, "{}", linked.body);
+    assert_eq!(linked.body["provider"], "acme");
+    let now = f.exchange(&f.token("emp-2", "olga@acme.example"), None, "phone-1").await;
+    assert_eq!(now.status, StatusCode::OK, "{}", now.body);
+    assert_eq!(now.body["user_id"], signed_up["user_id"]);
+    // Another user may not link the same identity.
+    f.api.sign_up("mallory@acme.example").await;
+    let mallory = f.api.login("mallory@acme.example", PASSWORD, "m").await;
+    let taken = f
+        .bearer_send(
+            Method::POST,
+            "/v1/me/identities/acme",
+            Some(json!({ "id_token": f.token("emp-2", "olga@acme.example") })),
+            mallory.body["access_token"].as_str().unwrap(),
+        )
+        .await;
+    assert_eq!(taken.status, StatusCode::CONFLICT, "{}", taken.body);
+    assert_eq!(taken.code(), "identity_taken");
+    // A link long after the sign-in needs the password again.
+    f.api.advance(10 * 60);
+    let late = f
+        .bearer_send(
+            Method::POST,
+            "/v1/me/identities/acme",
+            Some(json!({ "id_token": f.token("emp-3", "x@acme.example") })),
+            &access,
+        )
+        .await;
+    assert_eq!(late.status, StatusCode::FORBIDDEN, "{}", late.body);
+    assert_eq!(late.code(), "step_up_required");
+}
+
+async fn an_unverified_address_is_neither_linked_nor_taken(f: Fed) {
+    let signed_up = f.api.sign_up("pia@acme.example").await;
+    let mut claims = f.idp.claims("emp-4", "pia@acme.example", f.now());
+    claims["email_verified"] = json!(false);
+    let tokens = f.first_sign_in(&f.idp.sign(&claims)).await;
+    assert_ne!(tokens["user_id"], signed_up["user_id"], "not Pia's account");
+    let me = f.api.me(tokens["access_token"].as_str().unwrap()).await;
+    assert_eq!(me.body["email"], Value::Null, "an address nobody proved is not taken: {}", me.body);
+    assert_eq!(f.users_with("pia@acme.example").await.len(), 1);
+}
+
+async fn every_check_of_the_id_token_holds(f: Fed) {
+    let now = f.now();
+    let good = f.idp.claims("emp-5", "eve@acme.example", now);
+    let with = |name: &str, value: Value| {
+        let mut claims = good.clone();
+        claims[name] = value;
+        f.idp.sign(&claims)
+    };
+    let other = Idp::start().await;
+    let signed = f.idp.sign(&good);
+    let mut parts: Vec<String> = signed.split('.').map(str::to_owned).collect();
+    let mut forged = claims_of(&signed);
+    forged["sub"] = json!("emp-admin");
+    parts[1] = URL_SAFE_NO_PAD.encode(forged.to_string());
+    let tampered = parts.join(".");
+    let unsigned =
+        format!("{}.{}.", URL_SAFE_NO_PAD.encode(r#"{"alg":"none"}"#), URL_SAFE_NO_PAD.encode(good.to_string()));
+    let cases = [
+        ("a changed payload", tampered),
+        ("another provider's key", other.sign(&good)),
+        ("alg none", unsigned),
+        ("expired", with("exp", json!(now - 120))),
+        ("issued in the future", with("iat", json!(now + 3600))),
+        ("another audience", with("aud", json!("someone-else"))),
+        ("another issuer", with("iss", json!("https://evil.example"))),
+        ("a nonce nobody sent", with("nonce", json!("n-1"))),
+    ];
+    for (what, token) in cases {
+        let refused = f.exchange(&token, None, "d").await;
+        assert!(
+            refused.status == StatusCode::UNAUTHORIZED || refused.status == StatusCode::UNPROCESSABLE_ENTITY,
+            "{what}: {}",
+            refused.body
+        );
+        assert!(refused.body.get("access_token").is_none() && refused.body.get("challenge_id").is_none(), "{what}");
+    }
+    // A wrong nonce, and the right one (or its SHA-256, as SDKs send it).
+    let with_nonce = with("nonce", json!("n-1"));
+    assert_eq!(f.exchange(&with_nonce, Some("n-2"), "d").await.code(), "invalid_id_token");
+    assert!(f.users_with("eve@acme.example").await.is_empty(), "nothing was created");
+    let answer = f.exchange(&with_nonce, Some("n-1"), "d").await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+}
+
+async fn a_provider_that_is_down_is_a_503_and_leaves_nothing(f: Fed) {
+    let token = f.token("emp-6", "dan@acme.example");
+    f.idp.set_down(true);
+    let down = f.exchange(&token, None, "d").await;
+    assert_eq!(down.status, StatusCode::SERVICE_UNAVAILABLE, "{}", down.body);
+    assert_eq!(down.code(), "unavailable");
+    assert!(f.users_with("dan@acme.example").await.is_empty(), "nothing half-written");
+    f.idp.set_down(false);
+    f.first_sign_in(&token).await;
+    assert_eq!(f.users_with("dan@acme.example").await.len(), 1);
+}
+
+async fn fifty_first_sign_ins_at_once_make_one_user(f: Fed) {
+    let token = f.token("emp-7", "fay@acme.example");
+    let answers = futures::future::join_all((0..50).map(|i| {
+        let (f, token) = (&f, token.clone());
+        async move { f.exchange(&token, None, &format!("d{i}")).await }
+    }))
+    .await;
+    for answer in &answers {
+        assert!(
+            answer.status == StatusCode::OK || answer.status == StatusCode::CONFLICT,
+            "{}: {}",
+            answer.status,
+            answer.body
+        );
+    }
+    assert!(answers.iter().any(|a| a.status == StatusCode::OK));
+    assert_eq!(f.users_with("fay@acme.example").await.len(), 1, "one identity, one user");
+}
+
+async fn unlinking_keeps_a_way_to_sign_in(f: Fed) {
+    // A user of the provider alone: its only way to sign in stays.
+    let tokens = f.first_sign_in(&f.token("emp-8", "gus@acme.example")).await;
+    let access = tokens["access_token"].as_str().unwrap();
+    let refused = f.bearer_send(Method::DELETE, "/v1/me/identities/acme", None, access).await;
+    assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.body);
+    assert_eq!(refused.code(), "last_sign_in_method");
+    // A user with a password may unlink; the identity is free again.
+    let signed_up = f.api.sign_up("hal@acme.example").await;
+    let hal = signed_up["access_token"].as_str().unwrap();
+    let body = json!({ "id_token": f.token("emp-9", "hal@acme.example") });
+    let linked = f.bearer_send(Method::POST, "/v1/me/identities/acme", Some(body), hal).await;
+    assert_eq!(linked.status, StatusCode::CREATED, "{}", linked.body);
+    let unlinked = f.bearer_send(Method::DELETE, "/v1/me/identities/acme", None, hal).await;
+    assert_eq!(unlinked.status, StatusCode::OK, "{}", unlinked.body);
+    let gone = f.bearer_send(Method::GET, "/v1/me/identities", None, hal).await;
+    assert_eq!(gone.body["identities"], json!([]));
+    assert_eq!(f.bearer_send(Method::DELETE, "/v1/me/identities/acme", None, hal).await.code(), "identity_not_found");
+    // Its address is Hal's: the provider's sign-in asks for the link again.
+    let again = f.exchange(&f.token("emp-9", "hal@acme.example"), None, "d").await;
+    assert_eq!(again.code(), "identity_link_required");
+}
+
+async fn an_unknown_provider_or_a_malformed_token_is_refused_clearly(f: Fed) {
+    let token = f.token("emp-10", "ivy@acme.example");
+    let unknown = f
+        .api
+        .post("/v1/auth/federated/token", json!({ "provider": "nobody", "id_token": token }), &[("X-Device-ID", "d")])
+        .await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND, "{}", unknown.body);
+    assert_eq!(unknown.code(), "provider_not_found");
+    let malformed = f
+        .api
+        .post(
+            "/v1/auth/federated/token",
+            json!({ "provider": "acme", "id_token": "not a jwt" }),
+            &[("X-Device-ID", "d")],
+        )
+        .await;
+    assert_eq!(malformed.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", malformed.body);
+    // The token endpoint was never called: nothing here needs the secret.
+    assert!(f.idp.token_calls.lock().unwrap().is_empty());
+    assert_eq!(CLIENT_ID, claims_of(&token)["aud"]);
+}
