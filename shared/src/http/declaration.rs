@@ -112,7 +112,7 @@ macro_rules! endpoint_table {
                 200, [400, 403, 404, 409, 413, 415, 422, 429];
             PasskeySignIn: POST "/v1/auth/passkey", ApiKey, "passkey-sign-in" => factors::passkey_sign_in, NOTHING,
                 200, [400, 401, 403, 404, 409, 413, 415, 422, 429];
-            FederatedToken: POST "/v1/auth/federated/token", ApiKey, "federated-token" => federation::federated_token, BOTH,
+            FederatedToken: POST "/v1/auth/federated/token", ApiKey, "federated-token" => federation::federated_token, SMS,
                 200, [400, 401, 403, 404, 409, 413, 415, 422, 429];
             ListIdentities: GET "/v1/me/identities", Bearer, "list-identities" => federation::list_identities, NOTHING,
                 200, [];
