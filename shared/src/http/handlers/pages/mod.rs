@@ -62,7 +62,8 @@ crate::body! {
     pub struct StepForm {
         /// The value of the browser cookie the page set (CSRF).
         csrf: optional Text,
-        /// `password`, `mfa`, `new_password`, `legal`, `forgot` or `reset`.
+        /// `password`, `mfa`, `new_password`, `legal`, `forgot` or `reset`;
+        /// the sign-up's `signup`, `signup_email`, `signup_phone`, `signup_sms`.
         step: optional Text,
         response_type: optional Text,
         client_id: optional Id,
