@@ -444,6 +444,7 @@ mod sign_up {
         a_wrong_sign_up_code_is_refused_with_an_alert_and_spends_a_try,
         a_taken_address_gets_the_pages_a_new_one_gets,
         a_sign_up_without_the_csrf_token_is_refused,
+        a_sign_up_is_bound_to_its_browser,
         the_sign_up_page_speaks_german,
     );
 
@@ -674,5 +675,33 @@ mod sign_up {
         assert!(alert.contains("Vorname:"), "{alert}");
         let code_page = browser.submit(&refused, &fields("pages-deutsch@example.com")).await;
         assert!(code_page.html.contains("E-Mail-Adresse bestätigen"), "{}", code_page.html);
+    }
+
+    /// The registration id in a code's form is bound to the browser: another
+    /// browser, with a form of its own (its own CSRF token), cannot use it.
+    async fn a_sign_up_is_bound_to_its_browser(api: Api) {
+        let (mut browser, code_page) = started(&api, "pages-bound@example.com").await;
+        let mut other = Browser::at(&api.app.url(""));
+        let own = sign_up_page(&mut other, &[]).await;
+        let csrf = own.input("csrf").unwrap();
+        let mut fields: Vec<(String, String)> =
+            code_page.hidden().into_iter().map(|(n, v)| if n == "csrf" { (n, csrf.clone()) } else { (n, v) }).collect();
+        fields.push(("code".into(), CODE.into()));
+        let refused = other.post(&fields).await;
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.location());
+        assert!(refused.alert().is_some(), "{}", refused.html);
+        // A registration id without its binding is unknown too.
+        let mut fields: Vec<(String, String)> = code_page
+            .hidden()
+            .into_iter()
+            .map(|(n, v)| if n == "registration_id" { (n, v.split('.').next().unwrap().to_owned()) } else { (n, v) })
+            .collect();
+        fields.push(("code".into(), CODE.into()));
+        let stripped = browser.post(&fields).await;
+        assert_eq!(stripped.status, StatusCode::BAD_REQUEST);
+        assert!(stripped.alert().is_some(), "{}", stripped.html);
+        // The browser that started it goes on.
+        let done = browser.submit(&code_page, &[("code", CODE)]).await;
+        assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.html);
     }
 }

@@ -100,7 +100,8 @@ crate::body! {
         /// `signup`: the new account's.
         email: optional Text,
         /// `signup_email`, `signup_phone`, `signup_sms`: the sign-up's
-        /// registration (`reg_…`, as in the API's paths).
+        /// registration, bound to the browser (`reg_….<mac>`, as the page
+        /// gave it).
         registration_id: optional Text,
         /// `signup`.
         first_name: optional Text,

@@ -9,19 +9,22 @@
 //! API's domain functions (`domain::registration`), so the tenant's rules,
 //! limits, code tries and no-enumeration (a taken address gets the same
 //! pages, and its code never verifies) are the API's. The registration id
-//! travels as a hidden field: a bearer secret of the sign-up, as in the
-//! API's paths.
+//! travels as a hidden field, bound to the browser (its device id) by a
+//! MAC: worth nothing in another browser, as the login's challenge.
 
 use ::http::StatusCode;
 use serde_json::{Map, Value};
+use subtle::ConstantTimeEq;
 
 use super::signup_views::{self, SignUpValues};
 use super::views::{self, Alert, Frame};
 use super::{Flow, StepForm, finish, reply};
-use crate::domain::Step;
+use crate::app::App;
+use crate::domain::codes::hash_code;
 use crate::domain::ids::RegistrationId;
 use crate::domain::registration::{self, Channel, Verified};
 use crate::domain::user::Tokens;
+use crate::domain::{Error, Step};
 use crate::http::body::{Cx, Partial};
 use crate::http::context::Ctx;
 use crate::http::handlers::registration::{CodeBody, read_phone, read_sign_up};
@@ -61,7 +64,7 @@ pub(super) async fn step(
     let (tenant, request) = (&flow.tenant, &flow.request);
     let cx = Cx::within(ctx.app, Some(tenant));
     let id_text = form.registration_id.clone().unwrap_or_default();
-    let id = RegistrationId::parse(&id_text).ok_or(crate::domain::Error::RegistrationNotFound);
+    let id = registration_of(ctx.app, &id_text, device);
     let resend = form.resend.as_deref() == Some("true");
     let outcome: Result<Next, Problem> = match step {
         "signup" => {
@@ -118,7 +121,10 @@ pub(super) async fn step(
     };
     let (html, status, retry_after) = match outcome {
         Ok(Next::Done(tokens)) => return finish(ctx, flow, tokens, StatusCode::SEE_OTHER).await,
-        Ok(Next::Started(id, next)) => (next_page(frame, flow, next, &id, None), StatusCode::OK, None),
+        Ok(Next::Started(id, next)) => {
+            let id = bound(ctx.app, &id, device)?;
+            (next_page(frame, flow, next, &id, None), StatusCode::OK, None)
+        }
         Ok(Next::Step(next, notice)) => {
             let notice = notice.map(|key| text(flow.lang, key, &[]));
             (next_page(frame, flow, next, &id_text, notice.as_deref()), StatusCode::OK, None)
@@ -246,4 +252,27 @@ fn label(field: &str) -> Option<&'static str> {
         "code" => "page-code",
         _ => return None,
     })
+}
+
+/// The MAC that binds a registration id to a browser's device id.
+fn binding(app: &App, id: &str, device: &str) -> Result<String, Error> {
+    let mac = hash_code(app.settings.code_key()?, "hosted-sign-up", device, id);
+    Ok(mac[..32].to_owned())
+}
+
+/// The registration id as the pages carry it: `reg_….` and its binding to
+/// the browser.
+fn bound(app: &App, id: &str, device: &str) -> Result<String, Error> {
+    Ok(format!("{id}.{}", binding(app, id, device)?))
+}
+
+/// The registration a form names, if it is bound to this browser (another
+/// browser's, or none, is as unknown as any other).
+fn registration_of(app: &App, field: &str, device: &str) -> Result<RegistrationId, Error> {
+    let (id, mac) = field.split_once('.').ok_or(Error::RegistrationNotFound)?;
+    let expected = binding(app, id, device)?;
+    if !bool::from(expected.as_bytes().ct_eq(mac.as_bytes())) {
+        return Err(Error::RegistrationNotFound);
+    }
+    RegistrationId::parse(id).ok_or(Error::RegistrationNotFound)
 }
