@@ -430,6 +430,24 @@ mod sign_up {
         api(backend).await
     }
 
+    /// The tenant whose sign-up starts with the phone.
+    async fn phone_first_api(backend: Backend) -> Api {
+        let api = api(backend).await;
+        let mut tenant = api.app.tenant.clone();
+        tenant.policy = Policy { sign_up_starts_with: shared::domain::tenant::SignUpStart::Phone, ..policy() };
+        shared::domain::tenant::save_tenant(api.app.app.store.as_ref(), &tenant).await.unwrap();
+        api.advance(61); // past the instance's policy cache
+        api
+    }
+
+    mod with_phone_first {
+        use super::{a_sign_up_that_starts_with_the_phone_verifies_it_first, phone_first_api};
+
+        on_both_stores!(phone_first_api;
+            a_sign_up_that_starts_with_the_phone_verifies_it_first,
+        );
+    }
+
     /// The tenant that asks for a phone: a module of its own.
     mod with_phone {
         use super::{a_new_user_signs_up_on_the_pages_and_the_client_gets_its_code, phone_api};
@@ -703,5 +721,23 @@ mod sign_up {
         // The browser that started it goes on.
         let done = browser.submit(&code_page, &[("code", CODE)]).await;
         assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.html);
+    }
+
+    async fn a_sign_up_that_starts_with_the_phone_verifies_it_first(api: Api) {
+        let (email, phone) = ("pages-phone-first@example.com", "+41791234511");
+        let mut browser = Browser::at(&api.app.url(""));
+        let form = sign_up_page(&mut browser, &[]).await;
+        assert!(form.html.contains("<label for=\"phone\">") && form.html.contains("autocomplete=\"tel\""));
+        let mut filled = fields(email);
+        filled.push(("phone", phone));
+        let sms_page = browser.submit(&form, &filled).await;
+        assert_eq!(sms_page.input("step").as_deref(), Some("signup_sms"), "{}", sms_page.html);
+        let code = api.app.latest_code(phone).expect("a code texted");
+        let email_page = browser.submit(&sms_page, &[("code", code.as_str())]).await;
+        assert_eq!(email_page.input("step").as_deref(), Some("signup_email"), "{}", email_page.html);
+        let code = api.app.latest_code(email).expect("a code e-mailed");
+        let done = browser.submit(&email_page, &[("code", code.as_str())]).await;
+        assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.html);
+        assert!(query_of(&done.location()).contains_key("code"));
     }
 }
