@@ -478,7 +478,7 @@ mod sign_up {
         page
     }
 
-    fn fields<'a>(email: &'a str) -> Vec<(&'a str, &'a str)> {
+    fn fields(email: &str) -> Vec<(&str, &str)> {
         vec![
             ("email", email),
             ("first_name", "Nora"),
