@@ -6,7 +6,7 @@
 //! language, the CSP, the code and state at the end, the hosted
 //! session (`prompt=none`, `prompt=login`), and the forgotten password
 //! (the link, the code, the new password, the same page for an unknown
-//! address, a wrong code).
+//! address, a wrong code), and the sign-up (`mod sign_up`).
 
 use std::collections::BTreeMap;
 

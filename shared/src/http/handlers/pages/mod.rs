@@ -6,7 +6,9 @@
 //! API (`domain::auth`), and ends with a 303 to the client's redirect URI
 //! with the code. The forgotten password (`GET` with `screen=forgot`, then
 //! the steps `forgot` and `reset`) goes through the API's own
-//! `domain::passwords` and back to the sign-in page.
+//! `domain::passwords` and back to the sign-in page. The sign-up (`GET`
+//! with `screen=signup`, then the steps of `signup.rs`) goes through the
+//! API's `domain::registration` and ends as a sign-in does.
 //!
 //! Every form carries the authorization request as hidden fields, checked
 //! again at each POST exactly as the GET was (the client, its redirect URI
