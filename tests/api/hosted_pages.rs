@@ -463,6 +463,7 @@ mod sign_up {
         a_taken_address_gets_the_pages_a_new_one_gets,
         a_sign_up_without_the_csrf_token_is_refused,
         a_sign_up_is_bound_to_its_browser,
+        a_failed_send_is_resumed_by_the_code_pages_resend,
         the_sign_up_page_speaks_german,
     );
 
@@ -739,5 +740,27 @@ mod sign_up {
         let done = browser.submit(&email_page, &[("code", code.as_str())]).await;
         assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.html);
         assert!(query_of(&done.location()).contains_key("code"));
+    }
+
+    /// SES down as the sign-up starts: the registration is kept (as the
+    /// API's 503 with `resume_with: resend`), its code's page says so, and
+    /// its resend resumes it.
+    async fn a_failed_send_is_resumed_by_the_code_pages_resend(api: Api) {
+        let email = "pages-flaky@example.com";
+        let mut browser = Browser::at(&api.app.url(""));
+        let form = sign_up_page(&mut browser, &[]).await;
+        api.app.sender.fail_email(true);
+        let failed = browser.submit(&form, &fields(email)).await;
+        api.app.sender.fail_email(false);
+        assert_eq!(failed.status, StatusCode::SERVICE_UNAVAILABLE, "{}", failed.html);
+        assert!(failed.headers.get("retry-after").is_some());
+        assert!(failed.alert().is_some(), "{}", failed.html);
+        assert_eq!(failed.input("step").as_deref(), Some("signup_email"), "{}", failed.html);
+        assert!(api.app.latest_code(email).is_none(), "nothing went out");
+        let resumed = browser.submit(&failed, &[("resend", "true")]).await;
+        assert_eq!(resumed.status, StatusCode::OK, "{}", resumed.html);
+        let code = api.app.latest_code(email).expect("the code, sent now");
+        let done = browser.submit(&resumed, &[("code", code.as_str())]).await;
+        assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.html);
     }
 }

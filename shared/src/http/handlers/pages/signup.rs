@@ -23,6 +23,7 @@ use crate::app::App;
 use crate::domain::codes::hash_code;
 use crate::domain::ids::RegistrationId;
 use crate::domain::registration::{self, Channel, Verified};
+use crate::domain::tenant::SignUpStart;
 use crate::domain::user::Tokens;
 use crate::domain::{Error, Step};
 use crate::http::body::{Cx, Partial};
@@ -129,6 +130,25 @@ pub(super) async fn step(
             let notice = notice.map(|key| text(flow.lang, key, &[]));
             (next_page(frame, flow, next, &id_text, notice.as_deref()), StatusCode::OK, None)
         }
+        Err(problem) if resumable(&problem).is_some() => {
+            // A send failed (SES or SNS down): the registration is there,
+            // as before the send; its code's page, whose resend resumes it
+            // (the API's `resume_with: resend`).
+            let id = match step {
+                "signup" => bound(ctx.app, resumable(&problem).unwrap_or_default(), device)?,
+                _ => id_text.clone(),
+            };
+            let channel = match step {
+                "signup" if tenant.policy.sign_up_starts_with == SignUpStart::Phone => Channel::Sms,
+                "signup_phone" => Channel::Sms,
+                "signup_sms" if resend => Channel::Sms,
+                _ => Channel::Email,
+            };
+            let (detail, _) = problem.messages(flow.lang);
+            let errors = Alert { detail: Some(detail), fields: Vec::new() };
+            let html = signup_views::code(frame, request, &id, channel, &errors, None);
+            (html, problem.status, problem.retry_after)
+        }
         Err(problem) => {
             let (errors, status, retry_after) = alert_of(problem, flow.lang)?;
             let html = match step {
@@ -144,6 +164,17 @@ pub(super) async fn step(
         }
     };
     Ok(reply(ctx, flow, status, html, token, retry_after))
+}
+
+/// The registration a failed send left to resume with a resend, if the
+/// problem is one.
+fn resumable(problem: &Problem) -> Option<&str> {
+    if problem.status != StatusCode::SERVICE_UNAVAILABLE
+        || problem.extensions.get("resume_with").and_then(Value::as_str) != Some("resend")
+    {
+        return None;
+    }
+    problem.extensions.get("registration_id").and_then(Value::as_str)
 }
 
 /// The page of the registration's `next` step.
