@@ -1171,6 +1171,7 @@ async fn oauth_client(stack: &Stack, redirect: &str) -> (shared::app::App, share
 /// sign-in page (authorize), gives the password (hosted-sign-in sends the
 /// SMS), the code, a new password (announced by e-mail), and is sent back
 /// with a code; a second authorization signs in with the hosted session.
+/// Then the forgotten password on the pages, and a sign-up on them.
 async fn hosted_flows(stack: &Stack) {
     use base64::Engine as _;
     use sha2::Digest as _;
@@ -1237,6 +1238,39 @@ async fn hosted_flows(stack: &Stack) {
     let fields = [("code", code.as_str()), ("new_password", new_secret), ("confirm_password", new_secret)];
     let back = browser.submit(&reset, &fields).await;
     assert!(back.html.contains("role=\"status\""), "signed out, reset: {}; {:?}", back.html, stack.denials());
+    // The sign-up on the pages: hosted-sign-in starts the registration
+    // (the e-mailed code), verifies it, adds the phone (the SMS), verifies
+    // that and completes the sign-up in one transaction, then the code.
+    let newcomer = stack.email("hedi");
+    let mut browser = common::hosted::Browser::at(&stack.base);
+    let page = browser.get(&query).await;
+    let form = browser.follow(&page.link("screen=signup").expect("the sign-up's link")).await;
+    let fields = [
+        ("email", newcomer.as_str()),
+        ("first_name", "Hedi"),
+        ("last_name", "Neu"),
+        ("password", PASSWORD),
+        ("confirm_password", PASSWORD),
+        ("terms_accepted", "true"),
+        ("privacy_policy_accepted", "true"),
+    ];
+    let email_code = browser.submit(&form, &fields).await;
+    assert!(
+        email_code.input("registration_id").is_some(),
+        "the code's page: {}; {:?}",
+        email_code.html,
+        stack.denials()
+    );
+    let code = stack.code();
+    let phone_page = browser.submit(&email_code, &[("code", code.as_str())]).await;
+    assert_eq!(phone_page.input("step").as_deref(), Some("signup_phone"), "{}; {:?}", phone_page.html, stack.denials());
+    let phone = format!("+4179{:07}", rand_digits());
+    let sms_code = browser.submit(&phone_page, &[("phone", phone.as_str())]).await;
+    assert_eq!(sms_code.input("step").as_deref(), Some("signup_sms"), "{}; {:?}", sms_code.html, stack.denials());
+    let code = stack.code();
+    let done = browser.submit(&sms_code, &[("code", code.as_str())]).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}; refused so far: {:?}", done.html, stack.denials());
+    assert!(done.location().starts_with(redirect) && done.location().contains("code="), "{}", done.location());
 }
 
 /// The OpenID Provider's functions: a code issued as the hosted sign-in

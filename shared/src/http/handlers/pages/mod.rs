@@ -6,13 +6,17 @@
 //! API (`domain::auth`), and ends with a 303 to the client's redirect URI
 //! with the code. The forgotten password (`GET` with `screen=forgot`, then
 //! the steps `forgot` and `reset`) goes through the API's own
-//! `domain::passwords` and back to the sign-in page.
+//! `domain::passwords` and back to the sign-in page. The sign-up (`GET`
+//! with `screen=signup`, then the steps of `signup.rs`) goes through the
+//! API's `domain::registration` and ends as a sign-in does.
 //!
 //! Every form carries the authorization request as hidden fields, checked
 //! again at each POST exactly as the GET was (the client, its redirect URI
 //! compared exactly, PKCE), and a CSRF token: the value of the browser
 //! cookie, compared in constant time.
 
+mod signup;
+mod signup_views;
 pub mod views;
 
 use ::http::{HeaderName, HeaderValue, StatusCode};
@@ -64,7 +68,8 @@ crate::body! {
     pub struct StepForm {
         /// The value of the browser cookie the page set (CSRF).
         csrf: optional Text,
-        /// `password`, `mfa`, `new_password`, `legal`, `forgot` or `reset`.
+        /// `password`, `mfa`, `new_password`, `legal`, `forgot` or `reset`;
+        /// the sign-up's `signup`, `signup_email`, `signup_phone`, `signup_sms`.
         step: optional Text,
         response_type: optional Text,
         client_id: optional Id,
@@ -97,8 +102,25 @@ crate::body! {
         terms_accepted: optional Text,
         /// `legal`: `true` when ticked.
         privacy_policy_accepted: optional Text,
-        /// `forgot`, `reset`: the e-mail address of the account.
+        /// `forgot`, `reset`: the e-mail address of the account;
+        /// `signup`: the new account's.
         email: optional Text,
+        /// `signup_email`, `signup_phone`, `signup_sms`: the sign-up's
+        /// registration, bound to the browser (`reg_….<mac>`, as the page
+        /// gave it).
+        registration_id: optional Text,
+        /// `signup`.
+        first_name: optional Text,
+        /// `signup`.
+        last_name: optional Text,
+        /// `signup` (optional): `YYYY-MM-DD`.
+        birth_date: optional Text,
+        /// `signup` (tenants whose sign-up starts with the phone),
+        /// `signup_phone`: E.164.
+        phone: optional Text,
+        /// `signup_email`, `signup_sms`: `true` sends a new code instead of
+        /// checking one.
+        resend: optional Text,
     }
 }
 
@@ -363,6 +385,9 @@ pub async fn authorize(ctx: &Ctx<'_>) -> Result<Reply<String>, Problem> {
     // The sign-in page's link to the forgotten password: the same request.
     let html = if get("screen").as_deref() == Some("forgot") {
         views::forgot(&frame, &flow.request, &hint, &Alert::default())
+    } else if get("screen").as_deref() == Some("signup") {
+        let values = signup_views::SignUpValues::default();
+        signup_views::sign_up(&frame, &flow.request, &flow.tenant.policy, &values, &Alert::default())
     } else {
         views::sign_in(&frame, &flow.request, &hint, &Alert::default(), None)
     };
@@ -373,7 +398,12 @@ pub async fn authorize(ctx: &Ctx<'_>) -> Result<Reply<String>, Problem> {
 /// sign-in opened (or the hosted session just rotated), whose refresh token
 /// the browser keeps as the hosted session; and the redirect. One session:
 /// the client's logout ends what the browser holds too.
-async fn finish(ctx: &Ctx<'_>, flow: &Flow, tokens: Tokens, status: StatusCode) -> Result<Reply<String>, Problem> {
+pub(super) async fn finish(
+    ctx: &Ctx<'_>,
+    flow: &Flow,
+    tokens: Tokens,
+    status: StatusCode,
+) -> Result<Reply<String>, Problem> {
     let code = oauth::issue_code(ctx.app, &flow.tenant, &flow.client, &flow.request, &tokens).await?;
     let mut pairs = vec![("code", code.as_str())];
     if let Some(state) = &flow.request.state {
@@ -442,6 +472,9 @@ pub async fn hosted_sign_in(ctx: &Ctx<'_>) -> Result<Reply<String>, Problem> {
     if step == "forgot" || step == "reset" {
         let (html, status, retry_after) = forgotten_password(ctx, &flow, &frame, &form, step).await?;
         return Ok(reply(ctx, &flow, status, html, &token, retry_after));
+    }
+    if signup::STEPS.contains(&step) {
+        return signup::step(ctx, &flow, &frame, &form, step, &token, &device).await;
     }
     // Each step, and how its page is shown again after an error.
     let outcome = match step {
@@ -543,7 +576,7 @@ pub async fn hosted_sign_in(ctx: &Ctx<'_>) -> Result<Reply<String>, Problem> {
 }
 
 /// A step's page, with `Retry-After` after a rate limit or the lock.
-fn reply(
+pub(super) fn reply(
     ctx: &Ctx<'_>,
     flow: &Flow,
     status: StatusCode,

@@ -19,7 +19,7 @@ pub struct Frame<'a> {
 }
 
 impl Frame<'_> {
-    fn t(&self, key: &str) -> String {
+    pub(super) fn t(&self, key: &str) -> String {
         text(self.lang, key, &[])
     }
 }
@@ -31,7 +31,7 @@ pub struct Alert {
     pub fields: Vec<String>,
 }
 
-fn alert(alert: &Alert) -> Markup {
+pub(super) fn alert(alert: &Alert) -> Markup {
     html! {
         @if alert.detail.is_some() || !alert.fields.is_empty() {
             div.alert role="alert" {
@@ -44,7 +44,7 @@ fn alert(alert: &Alert) -> Markup {
     }
 }
 
-fn layout(frame: &Frame<'_>, title: &str, body: Markup) -> String {
+pub(super) fn layout(frame: &Frame<'_>, title: &str, body: Markup) -> String {
     let name = frame.branding.name.clone().unwrap_or_else(|| frame.t("page-default-name"));
     let color = frame.branding.primary_color.as_deref().filter(|c| is_hex_color(c)).unwrap_or("#1f5fbf");
     let logo = frame.branding.logo_url.as_deref().filter(|url| url.starts_with("https://"));
@@ -81,7 +81,7 @@ fn layout(frame: &Frame<'_>, title: &str, body: Markup) -> String {
 
 /// The authorization request and the CSRF token, as hidden fields: every
 /// POST carries them and is checked again as the GET was.
-fn hidden(frame: &Frame<'_>, request: &AuthorizationRequest, step: &str) -> Markup {
+pub(super) fn hidden(frame: &Frame<'_>, request: &AuthorizationRequest, step: &str) -> Markup {
     html! {
         input type="hidden" name="csrf" value=(frame.csrf);
         input type="hidden" name="step" value=(step);
@@ -97,9 +97,9 @@ fn hidden(frame: &Frame<'_>, request: &AuthorizationRequest, step: &str) -> Mark
     }
 }
 
-/// The link to the forgotten password's page: the same authorization
-/// request, as a GET (checked again there), with `screen=forgot`.
-fn forgot_href(request: &AuthorizationRequest) -> String {
+/// The link to another screen (`forgot`, `signup`): the same
+/// authorization request, as a GET (checked again there), with `screen`.
+pub(super) fn screen_href(request: &AuthorizationRequest, screen: &str) -> String {
     let mut query = form_urlencoded::Serializer::new(String::new());
     query.append_pair("response_type", "code");
     query.append_pair("client_id", &request.client_id);
@@ -118,7 +118,7 @@ fn forgot_href(request: &AuthorizationRequest) -> String {
             query.append_pair(name, value);
         }
     }
-    query.append_pair("screen", "forgot");
+    query.append_pair("screen", screen);
     format!("/oauth2/authorize?{}", query.finish())
 }
 
@@ -145,7 +145,8 @@ pub fn sign_in(
             input #password type="password" name="password" autocomplete="current-password" required;
             button type="submit" { (frame.t("page-submit-sign-in")) }
         }
-        p { a href=(forgot_href(request)) { (frame.t("page-forgot-link")) } }
+        p { a href=(screen_href(request, "forgot")) { (frame.t("page-forgot-link")) } }
+        p { a href=(screen_href(request, "signup")) { (frame.t("page-signup-link")) } }
     };
     layout(frame, &frame.t("page-sign-in-title"), body)
 }
