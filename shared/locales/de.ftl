@@ -340,3 +340,15 @@ page-signup-resent = Wir haben Ihnen einen neuen Code gesendet.
 page-signup-phone-title = Mobiltelefon hinzufügen
 page-signup-phone-intro = Wir senden einen Code per SMS, um es zu bestätigen.
 page-signup-done = Ihr Konto ist bereit. Melden Sie sich an.
+
+## Sign-in with other identity providers (hosted pages).
+page-idp-continue = Weiter mit { $provider }
+page-idp-continue-title = Weiter
+page-idp-unavailable = Der Identitätsanbieter ist gerade nicht erreichbar. Bitte versuchen Sie es gleich noch einmal oder melden Sie sich anders an.
+page-error-idp_state = Diese Anmeldung beim Identitätsanbieter ist abgelaufen oder wurde schon verwendet. Bitte beginnen Sie in der App von vorn.
+page-error-idp_browser = Diese Anmeldung beim Identitätsanbieter wurde in einem anderen Browser begonnen. Bitte beginnen Sie in der App von vorn.
+page-idp-cancelled = Die Anmeldung beim Identitätsanbieter wurde abgebrochen. Melden Sie sich anders an oder versuchen Sie es erneut.
+page-idp-failed = Die Antwort des Identitätsanbieters ließ sich nicht prüfen. Bitte versuchen Sie es erneut.
+page-idp-link-title = Konto verknüpfen
+page-idp-link-intro = Ein Konto mit { $email } besteht bereits. Geben Sie einmal sein Passwort ein, um Ihr { $provider }-Konto damit zu verknüpfen; danach meldet { $provider } Sie an.
+page-idp-link-submit = Verknüpfen und anmelden

@@ -340,3 +340,15 @@ page-signup-resent = We sent you a new code.
 page-signup-phone-title = Add your mobile phone
 page-signup-phone-intro = We will send a code by SMS to confirm it.
 page-signup-done = Your account is ready. Sign in.
+
+## Sign-in with other identity providers (hosted pages).
+page-idp-continue = Continue with { $provider }
+page-idp-continue-title = Continue
+page-idp-unavailable = The identity provider cannot be reached just now. Please try again in a moment, or sign in another way.
+page-error-idp_state = This sign-in with the identity provider has expired or was used already. Please start again from the app.
+page-error-idp_browser = This sign-in with the identity provider was started in another browser. Please start again from the app.
+page-idp-cancelled = The sign-in with the identity provider was cancelled. Sign in another way, or try again.
+page-idp-failed = The identity provider's answer could not be verified. Please try again.
+page-idp-link-title = Link your account
+page-idp-link-intro = An account with { $email } exists already. Enter its password once to link your { $provider } account to it; from then on { $provider } signs you in.
+page-idp-link-submit = Link and sign in

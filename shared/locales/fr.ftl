@@ -340,3 +340,15 @@ page-signup-resent = Nous vous avons envoyé un nouveau code.
 page-signup-phone-title = Ajoutez votre téléphone mobile
 page-signup-phone-intro = Nous enverrons un code par SMS pour le confirmer.
 page-signup-done = Votre compte est prêt. Connectez-vous.
+
+## Sign-in with other identity providers (hosted pages).
+page-idp-continue = Continuer avec { $provider }
+page-idp-continue-title = Continuer
+page-idp-unavailable = Le fournisseur d'identité est injoignable pour le moment. Veuillez réessayer dans un instant, ou vous connecter autrement.
+page-error-idp_state = Cette connexion auprès du fournisseur d'identité a expiré ou a déjà été utilisée. Veuillez recommencer depuis l'application.
+page-error-idp_browser = Cette connexion auprès du fournisseur d'identité a été commencée dans un autre navigateur. Veuillez recommencer depuis l'application.
+page-idp-cancelled = La connexion auprès du fournisseur d'identité a été annulée. Connectez-vous autrement, ou réessayez.
+page-idp-failed = La réponse du fournisseur d'identité n'a pas pu être vérifiée. Veuillez réessayer.
+page-idp-link-title = Lier votre compte
+page-idp-link-intro = Un compte avec { $email } existe déjà. Saisissez une fois son mot de passe pour y lier votre compte { $provider } ; ensuite, { $provider } vous connecte.
+page-idp-link-submit = Lier et se connecter

@@ -340,3 +340,15 @@ page-signup-resent = Ti abbiamo inviato un nuovo codice.
 page-signup-phone-title = Aggiungi il tuo telefono cellulare
 page-signup-phone-intro = Invieremo un codice via SMS per confermarlo.
 page-signup-done = Il tuo account è pronto. Accedi.
+
+## Sign-in with other identity providers (hosted pages).
+page-idp-continue = Continua con { $provider }
+page-idp-continue-title = Continua
+page-idp-unavailable = Il provider di identità non è raggiungibile al momento. Riprova tra poco, o accedi in un altro modo.
+page-error-idp_state = Questo accesso con il provider di identità è scaduto o è già stato usato. Ricomincia dall'app.
+page-error-idp_browser = Questo accesso con il provider di identità è stato iniziato in un altro browser. Ricomincia dall'app.
+page-idp-cancelled = L'accesso con il provider di identità è stato annullato. Accedi in un altro modo, o riprova.
+page-idp-failed = Non è stato possibile verificare la risposta del provider di identità. Riprova.
+page-idp-link-title = Collega il tuo account
+page-idp-link-intro = Esiste già un account con { $email }. Inserisci una volta la sua password per collegarvi il tuo account { $provider }; da allora { $provider } ti fa accedere.
+page-idp-link-submit = Collega e accedi

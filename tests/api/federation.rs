@@ -13,8 +13,10 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use shared::domain::tenant::{IpLimits, Policy};
 
+use crate::common::hosted::{Browser, Page};
 use crate::common::idp::{CLIENT_ID, Idp};
 use crate::common::{Answer, Api, Backend, CODE, Flows, PASSWORD};
+use crate::hosted_pages::{REDIRECT, VERIFIER, authorize_query, query_of};
 
 struct Fed {
     api: Api,
@@ -30,7 +32,9 @@ async fn fed(backend: Backend) -> Fed {
         identity_providers: vec![idp.provider("acme")],
         ..Policy::default()
     };
-    Fed { api: Api::start(backend, policy).await, idp }
+    let api = Api::start(backend, policy).await;
+    crate::hosted_pages::register_client(&api).await;
+    Fed { api, idp }
 }
 
 fn claims_of(token: &str) -> Value {
@@ -95,7 +99,181 @@ on_both_stores!(fed;
     fifty_first_sign_ins_at_once_make_one_user,
     unlinking_keeps_a_way_to_sign_in,
     an_unknown_provider_or_a_malformed_token_is_refused_clearly,
+    the_pages_sign_in_through_the_provider_and_the_app_gets_its_code,
+    a_state_is_used_once_and_only_in_its_browser,
+    an_existing_account_links_on_the_pages_after_its_password,
+    a_providers_form_post_is_posted_again_from_here,
+    a_failing_or_refusing_provider_shows_a_page_and_leaves_nothing,
 );
+
+/// Where a browser goes from the sign-in page's button: the provider's
+/// authorization request (its query), checked.
+async fn to_the_provider(f: &Fed, browser: &mut Browser) -> std::collections::BTreeMap<String, String> {
+    let page = browser.get(&authorize_query(&[])).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.html);
+    let href = page.link("identity_provider=acme").expect("a button for the provider");
+    assert!(page.html.contains("Continue with acme"), "{}", page.html);
+    let sent = browser.follow(&href).await;
+    assert_eq!(sent.status, StatusCode::FOUND, "{}", sent.html);
+    let location = sent.location();
+    assert!(location.starts_with(&format!("{}/authorize?", f.idp.issuer)), "{location}");
+    let query = query_of(&location);
+    assert_eq!(query["client_id"], CLIENT_ID);
+    assert_eq!(query["redirect_uri"], format!("{}/oauth2/idpresponse", f.api.app.app.settings.issuer));
+    assert_eq!((query["response_type"].as_str(), query["code_challenge_method"].as_str()), ("code", "S256"));
+    assert!(query["state"].len() >= 40 && query["nonce"].len() >= 40, "{query:?}");
+    query
+}
+
+/// The provider's answer for `sent`: a code for `claims` (the request's nonce added).
+fn answer_for(f: &Fed, sent: &std::collections::BTreeMap<String, String>, mut claims: Value) -> String {
+    claims["nonce"] = json!(sent["nonce"]);
+    let code = f.idp.issue_code(&claims, &sent["code_challenge"]);
+    format!("/oauth2/idpresponse?code={code}&state={}", sent["state"])
+}
+
+/// The app's code exchanged: the ID token's claims.
+async fn app_tokens(f: &Fed, done: &Page) -> Value {
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.html);
+    let location = done.location();
+    assert!(location.starts_with(REDIRECT), "{location}");
+    let back = query_of(&location);
+    assert_eq!(back.get("state").map(String::as_str), Some("st-123"));
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", back["code"].as_str()),
+        ("redirect_uri", REDIRECT),
+        ("code_verifier", VERIFIER),
+        ("client_id", "pages-client"),
+    ];
+    let tokens: Value =
+        f.api.http.post(f.api.app.url("/oauth2/token")).form(&form).send().await.unwrap().json().await.unwrap();
+    assert!(tokens["id_token"].is_string(), "{tokens}");
+    tokens
+}
+
+async fn the_pages_sign_in_through_the_provider_and_the_app_gets_its_code(f: Fed) {
+    let mut browser = Browser::at(&f.api.app.url(""));
+    let sent = to_the_provider(&f, &mut browser).await;
+    let back = browser.visit(&answer_for(&f, &sent, f.idp.claims("emp-p1", "paula@acme.example", f.now()))).await;
+    // A new user: the legal documents first.
+    assert_eq!(back.status, StatusCode::OK, "{}", back.html);
+    assert!(back.html.contains("terms_accepted"), "{}", back.html);
+    let done = browser.submit(&back, &[("terms_accepted", "true"), ("privacy_policy_accepted", "true")]).await;
+    let tokens = app_tokens(&f, &done).await;
+    let id = claims_of(tokens["id_token"].as_str().unwrap());
+    assert_eq!(id["amr"], json!(["fed"]), "{id}");
+    assert_eq!(id["email"], "paula@acme.example", "{id}");
+    // Registrar was the provider's client: HTTP Basic and the PKCE verifier.
+    let calls = f.idp.token_calls.lock().unwrap().clone();
+    assert_eq!(calls.len(), 1);
+    assert!(calls[0].0.starts_with("Basic ") && calls[0].1.contains_key("code_verifier"), "{calls:?}");
+    // The same browser, the same identity again, in another app visit: at once.
+    let mut other = Browser::at(&f.api.app.url(""));
+    let sent = to_the_provider(&f, &mut other).await;
+    let again = other.visit(&answer_for(&f, &sent, f.idp.claims("emp-p1", "paula@acme.example", f.now()))).await;
+    assert_eq!(again.status, StatusCode::FOUND, "signed in at once: {}", again.html);
+    assert!(again.location().starts_with(REDIRECT));
+    assert_eq!(f.users_with("paula@acme.example").await.len(), 1);
+}
+
+async fn a_state_is_used_once_and_only_in_its_browser(f: Fed) {
+    let mut browser = Browser::at(&f.api.app.url(""));
+    let sent = to_the_provider(&f, &mut browser).await;
+    let answer = answer_for(&f, &sent, f.idp.claims("emp-p2", "rita@acme.example", f.now()));
+    // Someone else's browser with this answer (a login CSRF): nobody signs in.
+    let mut stranger = Browser::at(&f.api.app.url(""));
+    stranger.get(&authorize_query(&[])).await;
+    let refused = stranger.visit(&answer).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.html);
+    assert!(refused.alert().is_some());
+    assert!(f.users_with("rita@acme.example").await.is_empty());
+    // The state was spent by that attempt: the right browser starts again.
+    let spent = browser.visit(&answer).await;
+    assert_eq!(spent.status, StatusCode::BAD_REQUEST, "{}", spent.html);
+    let sent = to_the_provider(&f, &mut browser).await;
+    let answer = answer_for(&f, &sent, f.idp.claims("emp-p2", "rita@acme.example", f.now()));
+    assert_eq!(browser.visit(&answer).await.status, StatusCode::OK);
+    assert_eq!(browser.visit(&answer).await.status, StatusCode::BAD_REQUEST, "used once");
+}
+
+async fn an_existing_account_links_on_the_pages_after_its_password(f: Fed) {
+    let signed_up = f.api.sign_up("quinn@acme.example").await;
+    let mut browser = Browser::at(&f.api.app.url(""));
+    let sent = to_the_provider(&f, &mut browser).await;
+    let link = browser.visit(&answer_for(&f, &sent, f.idp.claims("emp-p3", "quinn@acme.example", f.now()))).await;
+    assert_eq!(link.status, StatusCode::OK, "{}", link.html);
+    assert!(link.html.contains("quinn@acme.example") && link.html.contains("current-password"), "{}", link.html);
+    assert!(link.location().is_empty(), "never signed in silently");
+    let wrong = browser.submit(&link, &[("password", "Wr0ng!Pass")]).await;
+    assert_eq!(wrong.status, StatusCode::BAD_REQUEST, "{}", wrong.html);
+    assert!(wrong.alert().is_some());
+    let done = browser.submit(&wrong, &[("password", PASSWORD)]).await;
+    let tokens = app_tokens(&f, &done).await;
+    assert_eq!(claims_of(tokens["id_token"].as_str().unwrap())["sub"], signed_up["user_id"]);
+    let listed =
+        f.bearer_send(Method::GET, "/v1/me/identities", None, signed_up["access_token"].as_str().unwrap()).await;
+    assert_eq!(listed.body["identities"][0]["provider"], "acme", "{}", listed.body);
+    // From now on the provider signs Quinn in at once.
+    let mut later = Browser::at(&f.api.app.url(""));
+    let sent = to_the_provider(&f, &mut later).await;
+    let again = later.visit(&answer_for(&f, &sent, f.idp.claims("emp-p3", "quinn@acme.example", f.now()))).await;
+    assert_eq!(again.status, StatusCode::FOUND, "{}", again.html);
+}
+
+async fn a_providers_form_post_is_posted_again_from_here(f: Fed) {
+    let mut browser = Browser::at(&f.api.app.url(""));
+    let sent = to_the_provider(&f, &mut browser).await;
+    let mut claims = f.idp.claims("emp-p4", "sam@acme.example", f.now());
+    claims.as_object_mut().unwrap().remove("given_name");
+    claims.as_object_mut().unwrap().remove("family_name");
+    let path = answer_for(&f, &sent, claims);
+    let query = query_of(&path);
+    let user = json!({ "name": { "firstName": "Sam", "lastName": "Apple" }, "email": "sam@acme.example" }).to_string();
+    // As the provider's site posts it: the browser sends no SameSite cookie.
+    let posted = [("code", query["code"].as_str()), ("state", query["state"].as_str()), ("user", user.as_str())];
+    let response = f.api.http.post(f.api.app.url("/oauth2/idpresponse")).form(&posted).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let csp = response.headers()["content-security-policy"].to_str().unwrap().to_owned();
+    assert!(csp.contains("script-src 'sha256-"), "{csp}");
+    let html = response.text().await.unwrap();
+    let page = Page { status: StatusCode::OK, headers: Default::default(), html };
+    let fields = page.hidden();
+    assert!(fields.iter().any(|(n, v)| n == "resubmitted" && v == "true"), "{fields:?}");
+    // Posted again from here, with the cookie: the sign-in goes on.
+    let back = browser.post_to("/oauth2/idpresponse", &fields).await;
+    assert_eq!(back.status, StatusCode::OK, "{}", back.html);
+    let done = browser.submit(&back, &[("terms_accepted", "true"), ("privacy_policy_accepted", "true")]).await;
+    let tokens = app_tokens(&f, &done).await;
+    let me = f.api.me(tokens["access_token"].as_str().unwrap()).await;
+    assert_eq!((&me.body["first_name"], &me.body["last_name"]), (&json!("Sam"), &json!("Apple")), "{}", me.body);
+}
+
+async fn a_failing_or_refusing_provider_shows_a_page_and_leaves_nothing(f: Fed) {
+    let mut browser = Browser::at(&f.api.app.url(""));
+    // The user cancels at the provider: the sign-in page again.
+    let sent = to_the_provider(&f, &mut browser).await;
+    let cancelled = browser.visit(&format!("/oauth2/idpresponse?error=access_denied&state={}", sent["state"])).await;
+    assert_eq!(cancelled.status, StatusCode::BAD_REQUEST, "{}", cancelled.html);
+    assert!(cancelled.html.contains("current-password") && cancelled.alert().is_some());
+    // A token for another nonce (a replayed answer): refused.
+    let sent = to_the_provider(&f, &mut browser).await;
+    let mut claims = f.idp.claims("emp-p5", "tom@acme.example", f.now());
+    claims["nonce"] = json!("another-nonce");
+    let code = f.idp.issue_code(&claims, &sent["code_challenge"]);
+    let refused = browser.visit(&format!("/oauth2/idpresponse?code={code}&state={}", sent["state"])).await;
+    assert_eq!(refused.status, StatusCode::UNAUTHORIZED, "{}", refused.html);
+    assert!(refused.alert().is_some());
+    // The provider down at the token endpoint: a 503 page.
+    let sent = to_the_provider(&f, &mut browser).await;
+    let answer = answer_for(&f, &sent, f.idp.claims("emp-p5", "tom@acme.example", f.now()));
+    f.idp.set_down(true);
+    let down = browser.visit(&answer).await;
+    assert_eq!(down.status, StatusCode::SERVICE_UNAVAILABLE, "{}", down.html);
+    assert!(down.headers["content-type"].to_str().unwrap().starts_with("text/html"));
+    f.idp.set_down(false);
+    assert!(f.users_with("tom@acme.example").await.is_empty(), "nothing half-written");
+}
 
 async fn a_new_identity_makes_a_user_and_comes_back_as_it(f: Fed) {
     let tokens = f.first_sign_in(&f.token("emp-1", "ida@acme.example")).await;

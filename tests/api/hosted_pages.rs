@@ -19,10 +19,10 @@ use shared::domain::tenant::{IpLimits, Policy};
 use crate::common::hosted::{Browser, Page};
 use crate::common::{Api, Backend, Flows, PASSWORD};
 
-const REDIRECT: &str = "https://app.example.com/callback";
+pub(crate) const REDIRECT: &str = "https://app.example.com/callback";
 /// A PKCE verifier and its S256 challenge.
-const VERIFIER: &str = "hosted-pages-verifier-0123456789abcdefghijklmnop";
-const CHALLENGE: &str = "kSAjrbqUKbAG4_cGK71fT0A5YeQN_vTvaLUsJsMgbpk";
+pub(crate) const VERIFIER: &str = "hosted-pages-verifier-0123456789abcdefghijklmnop";
+pub(crate) const CHALLENGE: &str = "kSAjrbqUKbAG4_cGK71fT0A5YeQN_vTvaLUsJsMgbpk";
 /// The password a reset on the pages sets.
 const NEW_PASSWORD: &str = "Fresh!Start-42x";
 
@@ -39,6 +39,13 @@ fn policy() -> Policy {
 /// The app with one public client of its tenant.
 async fn api(backend: Backend) -> Api {
     let api = Api::start(backend, policy()).await;
+    register_client(&api).await;
+    api
+}
+
+/// Registers the public client `pages-client` (redirect URI `REDIRECT`)
+/// with the tenant of `api`.
+pub(crate) async fn register_client(api: &Api) {
     let draft = ClientDraft {
         client_id: Some("pages-client".into()),
         tenant_id: api.app.tenant.id.clone(),
@@ -48,11 +55,10 @@ async fn api(backend: Backend) -> Api {
         public: true,
     };
     register(api.app.app.store.as_ref(), api.app.app.random.as_ref(), api.now(), draft).await.expect("client");
-    api
 }
 
 /// A complete authorization request's query, with `extra` pairs.
-fn authorize_query(extra: &[(&str, &str)]) -> String {
+pub(crate) fn authorize_query(extra: &[(&str, &str)]) -> String {
     let mut query = form_urlencoded::Serializer::new(String::new());
     for (name, value) in [
         ("response_type", "code"),
@@ -74,7 +80,7 @@ fn authorize_query(extra: &[(&str, &str)]) -> String {
     query.finish()
 }
 
-fn query_of(location: &str) -> BTreeMap<String, String> {
+pub(crate) fn query_of(location: &str) -> BTreeMap<String, String> {
     let query = location.split_once('?').map(|(_, q)| q).unwrap_or_default();
     form_urlencoded::parse(query.as_bytes()).into_owned().collect()
 }

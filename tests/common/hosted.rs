@@ -103,7 +103,12 @@ impl Browser {
     }
 
     pub async fn get(&mut self, query: &str) -> Page {
-        let url = format!("{}/oauth2/authorize?{query}", self.base.trim_end_matches('/'));
+        self.visit(&format!("/oauth2/authorize?{query}")).await
+    }
+
+    /// GETs `path` (with its query) of the site, with the browser's cookies.
+    pub async fn visit(&mut self, path: &str) -> Page {
+        let url = format!("{}{path}", self.base.trim_end_matches('/'));
         let response = self.http.get(url).header("cookie", self.cookie_header()).send().await.unwrap();
         self.keep(response).await
     }
@@ -115,7 +120,12 @@ impl Browser {
     }
 
     pub async fn post(&mut self, fields: &[(String, String)]) -> Page {
-        let url = format!("{}/oauth2/authorize", self.base.trim_end_matches('/'));
+        self.post_to("/oauth2/authorize", fields).await
+    }
+
+    /// POSTs `fields` as a form to `path`, with the browser's cookies.
+    pub async fn post_to(&mut self, path: &str, fields: &[(String, String)]) -> Page {
+        let url = format!("{}{path}", self.base.trim_end_matches('/'));
         let response = self.http.post(url).header("cookie", self.cookie_header()).form(fields).send().await.unwrap();
         self.keep(response).await
     }

@@ -36,6 +36,10 @@ macro_rules! endpoint_table {
                 200 | 302 | 400, [];
             HostedSignIn: POST "/oauth2/authorize", Client, "hosted-sign-in" => pages::hosted_sign_in, BOTH,
                 200 | 303 | 400 | 403 | 429 | 503, [413, 415, 422];
+            IdpResponse: GET "/oauth2/idpresponse", Client, "idp-response" => pages::idp_response, SMS,
+                200 | 302 | 400 | 401 | 429 | 503, [];
+            IdpResponsePost: POST "/oauth2/idpresponse", Client, "idp-response-post" => pages::idp_response_post, SMS,
+                200 | 303 | 400 | 401 | 429 | 503, [413, 415, 422];
             Preflight: OPTIONS "/{proxy+}", None, "preflight" => meta::preflight, NOTHING,
                 204, [];
             StartRegistration: POST "/v1/registrations", ApiKey, "start-registration" => registration::start_registration, BOTH,

@@ -262,6 +262,8 @@ fn request(endpoint: Endpoint) -> Request {
         Endpoint::OauthToken => form(oauth::TOKEN_PARAMS),
         Endpoint::OauthRevoke => form(oauth::REVOKE_PARAMS),
         Endpoint::OauthUserinfo => none,
+        Endpoint::IdpResponse => Request { query: oauth::IDP_RESPONSE_PARAMS, page: true, ..none.clone() },
+        Endpoint::IdpResponsePost => Request { page: true, body_required: false, ..form(oauth::IDP_RESPONSE_PARAMS) },
         Endpoint::OauthLogout => Request { query: oauth::LOGOUT_PARAMS, page: true, ..none },
     }
 }

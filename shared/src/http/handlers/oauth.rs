@@ -50,6 +50,19 @@ pub const AUTHORIZE_PARAMS: &[Param] = &[
     param("prompt", false, "`none` (no page: a hosted session or `login_required`), `login`."),
     param("login_hint", false, "Fills the sign-in page's username."),
     param("ui_locales", false, "The pages' language: en, de, fr, it."),
+    param("identity_provider", false, "One of the tenant's identity providers: straight to its sign-in."),
+    param("screen", false, "`forgot` or `signup`: that page instead of the sign-in page."),
+];
+
+/// What another identity provider answers at `/oauth2/idpresponse` (in the
+/// query, or as a form: Apple's `form_post`).
+pub const IDP_RESPONSE_PARAMS: &[Param] = &[
+    param("code", false, "The provider's authorization code."),
+    param("state", false, "The state Registrar sent the provider (used once)."),
+    param("error", false, "The provider's error (the user cancelled): the sign-in page again."),
+    param("error_description", false, "The provider's description of its error."),
+    param("user", false, "Apple: the user's name as JSON, on the first sign-in only."),
+    param("resubmitted", false, "Set by the page that posts a provider's form again from this site."),
 ];
 
 /// `POST /oauth2/token`'s form.

@@ -15,9 +15,12 @@
 //! compared exactly, PKCE), and a CSRF token: the value of the browser
 //! cookie, compared in constant time.
 
+mod federation;
 mod signup;
 mod signup_views;
 pub mod views;
+
+pub use federation::{idp_response, idp_response_post};
 
 use ::http::{HeaderName, HeaderValue, StatusCode};
 use cookie::{Cookie, SameSite};
@@ -121,6 +124,10 @@ crate::body! {
         /// `signup_email`, `signup_sms`: `true` sends a new code instead of
         /// checking one.
         resend: optional Text,
+        /// `link`: the provider identity waiting for this account's proof.
+        pending: optional Id,
+        /// `link`: the provider's name (for the page again).
+        provider_name: optional Text,
     }
 }
 
@@ -133,7 +140,7 @@ pub struct Flow {
 }
 
 /// What checking a request found.
-enum Checked {
+pub(super) enum Checked {
     Flow(Box<Flow>),
     /// It cannot go back to the client: a page (400) with this message.
     Page(&'static str),
@@ -148,7 +155,7 @@ enum Checked {
 
 /// The page's language: the first of `ui_locales` the tenant offers, else
 /// `Accept-Language` among the tenant's languages.
-fn language(ctx: &Ctx<'_>, ui_locales: Option<&str>, tenant: Option<&Tenant>) -> &'static str {
+pub(super) fn language(ctx: &Ctx<'_>, ui_locales: Option<&str>, tenant: Option<&Tenant>) -> &'static str {
     let offered: Vec<String> = tenant
         .map_or_else(|| LANGUAGES.iter().map(|l| (*l).to_owned()).collect(), |tenant| tenant.policy.languages.clone());
     for tag in ui_locales.unwrap_or_default().split_whitespace() {
@@ -164,7 +171,7 @@ fn language(ctx: &Ctx<'_>, ui_locales: Option<&str>, tenant: Option<&Tenant>) ->
 /// or a form's hidden fields). First what decides whether an error may go
 /// back to the client at all (the client, its redirect URI, exactly), then
 /// the rest, whose errors go back there.
-async fn check(
+pub(super) async fn check(
     ctx: &Ctx<'_>,
     get: &(dyn Fn(&str) -> Option<String> + Sync),
     repeated: bool,
@@ -253,7 +260,7 @@ fn with_query(uri: &str, pairs: &[(&str, &str)]) -> String {
 }
 
 /// An error sent back to the client (with `state` and `iss`, RFC 9207).
-fn refusal(
+pub(super) fn refusal(
     ctx: &Ctx<'_>,
     status: StatusCode,
     redirect_uri: &str,
@@ -291,7 +298,7 @@ pub fn end_hosted_session(ctx: &Ctx<'_>) -> Option<HeaderValue> {
 
 /// The browser cookie's name: `__Host-` (Secure, Path=/, no Domain) where
 /// cookies are Secure; plain over the local API's http.
-fn browser_cookie_name(ctx: &Ctx<'_>) -> String {
+pub(super) fn browser_cookie_name(ctx: &Ctx<'_>) -> String {
     if ctx.app.settings.secure_cookies { format!("__Host-{BROWSER_COOKIE}") } else { BROWSER_COOKIE.to_owned() }
 }
 
@@ -306,12 +313,12 @@ fn browser_token(ctx: &Ctx<'_>) -> (String, bool) {
 
 /// The device id of the browser's sessions and challenges: derived from
 /// its token (never the token itself, which is the CSRF secret).
-fn device_id(token: &str) -> String {
+pub(super) fn device_id(token: &str) -> String {
     let digest = Sha256::digest(format!("registrar-browser:{token}").as_bytes());
     format!("browser-{}", hex::encode(&digest[..12]))
 }
 
-fn with_browser_cookie(ctx: &Ctx<'_>, reply: Reply<String>, token: &str, new: bool) -> Reply<String> {
+pub(super) fn with_browser_cookie(ctx: &Ctx<'_>, reply: Reply<String>, token: &str, new: bool) -> Reply<String> {
     match cookie(ctx, &browser_cookie_name(ctx), token, "/", BROWSER_COOKIE_SECS).filter(|_| new) {
         Some(value) => reply.header(::http::header::SET_COOKIE, value),
         None => reply,
@@ -320,7 +327,14 @@ fn with_browser_cookie(ctx: &Ctx<'_>, reply: Reply<String>, token: &str, new: bo
 
 /// A page of `flow`, with the browser cookie when it is new. Its forms
 /// may lead to the client's redirect URI (the 303 at the end).
-fn page(ctx: &Ctx<'_>, flow: &Flow, status: StatusCode, html: String, token: &str, new: bool) -> Reply<String> {
+pub(super) fn page(
+    ctx: &Ctx<'_>,
+    flow: &Flow,
+    status: StatusCode,
+    html: String,
+    token: &str,
+    new: bool,
+) -> Reply<String> {
     let target = csp_source(&flow.request.redirect_uri);
     with_browser_cookie(ctx, Reply::page_to(status, html, None, target.as_deref()), token, new)
 }
@@ -343,9 +357,9 @@ fn csp_source(uri: &str) -> Option<String> {
     ok.then(|| format!("{scheme}://{authority}"))
 }
 
-fn error_page(_ctx: &Ctx<'_>, status: StatusCode, lang: &'static str, key: &str) -> Reply<String> {
+pub(super) fn error_page(_ctx: &Ctx<'_>, status: StatusCode, lang: &'static str, key: &str) -> Reply<String> {
     let branding = Branding::default();
-    let frame = Frame { lang, branding: &branding, csrf: "" };
+    let frame = Frame { lang, branding: &branding, csrf: "", providers: &[] };
     Reply::page(status, views::error(&frame, key), None)
 }
 
@@ -380,7 +394,10 @@ pub async fn authorize(ctx: &Ctx<'_>) -> Result<Reply<String>, Problem> {
         let description = "no hosted session: the user must sign in";
         return refusal(ctx, StatusCode::FOUND, &flow.request.redirect_uri, "login_required", description, state);
     }
-    let frame = Frame { lang: flow.lang, branding: &flow.tenant.policy.branding, csrf: &token };
+    if let Some(provider) = get("identity_provider") {
+        return federation::to_provider(ctx, &flow, &provider, &token, new).await;
+    }
+    let frame = Frame::of(&flow, &token);
     let hint = flow.request.login_hint.clone().unwrap_or_default();
     // The sign-in page's link to the forgotten password: the same request.
     let html = if get("screen").as_deref() == Some("forgot") {
@@ -466,7 +483,7 @@ pub async fn hosted_sign_in(ctx: &Ctx<'_>) -> Result<Reply<String>, Problem> {
     let device_token = ctx.cookie(DEVICE_COOKIE);
     let origin = Origin { ip: &ctx.client_ip, device_id: &device, device_token: device_token.as_deref() };
     let challenge = form.challenge_id.as_deref().and_then(ChallengeId::parse);
-    let frame = Frame { lang: flow.lang, branding: &flow.tenant.policy.branding, csrf: &token };
+    let frame = Frame::of(&flow, &token);
     let tenant = &flow.tenant;
     let step = form.step.as_deref().unwrap_or_default();
     if step == "forgot" || step == "reset" {
@@ -475,6 +492,15 @@ pub async fn hosted_sign_in(ctx: &Ctx<'_>) -> Result<Reply<String>, Problem> {
     }
     if signup::STEPS.contains(&step) {
         return signup::step(ctx, &flow, &frame, &form, step, &token, &device).await;
+    }
+    if step == "link" {
+        return match federation::link_step(ctx, &flow, &frame, &form, origin).await? {
+            Ok(outcome) => match next_step(&frame, &flow.request, outcome) {
+                Next::Tokens(tokens) => finish(ctx, &flow, *tokens, StatusCode::SEE_OTHER).await,
+                Next::Page(html) => Ok(reply(ctx, &flow, StatusCode::OK, html, &token, None)),
+            },
+            Err((html, status, retry_after)) => Ok(reply(ctx, &flow, status, html, &token, retry_after)),
+        };
     }
     // Each step, and how its page is shown again after an error.
     let outcome = match step {
@@ -519,27 +545,10 @@ pub async fn hosted_sign_in(ctx: &Ctx<'_>) -> Result<Reply<String>, Problem> {
         _ => return Ok(error_page(ctx, StatusCode::BAD_REQUEST, flow.lang, "page-error-step")),
     };
     let (html, status, retry_after) = match outcome {
-        Ok(LoginOutcome::Tokens(tokens)) => return finish(ctx, &flow, tokens, StatusCode::SEE_OTHER).await,
-        Ok(LoginOutcome::Mfa { challenge_id, factors, channel, .. }) => {
-            let html = views::second_factor(
-                &frame,
-                &flow.request,
-                challenge_id.as_str(),
-                &factors,
-                channel,
-                &Alert::default(),
-            );
-            (html, StatusCode::OK, None)
-        }
-        Ok(LoginOutcome::PasswordChange { challenge_id }) => {
-            (views::new_password(&frame, &flow.request, challenge_id.as_str(), &Alert::default()), StatusCode::OK, None)
-        }
-        Ok(LoginOutcome::LegalAcceptance { challenge_id, documents }) => {
-            let documents: Vec<(String, String)> =
-                documents.into_iter().map(|d| (d.code.to_owned(), d.version)).collect();
-            let html = views::legal(&frame, &flow.request, challenge_id.as_str(), &documents, &Alert::default());
-            (html, StatusCode::OK, None)
-        }
+        Ok(outcome) => match next_step(&frame, &flow.request, outcome) {
+            Next::Tokens(tokens) => return finish(ctx, &flow, *tokens, StatusCode::SEE_OTHER).await,
+            Next::Page(html) => (html, StatusCode::OK, None),
+        },
         Err(err) => {
             let (errors, status, retry_after) = alert_of(err, flow.lang)?;
             let challenge_text = form.challenge_id.clone().unwrap_or_default();
@@ -575,6 +584,32 @@ pub async fn hosted_sign_in(ctx: &Ctx<'_>) -> Result<Reply<String>, Problem> {
     Ok(reply(ctx, &flow, status, html, &token, retry_after))
 }
 
+/// Where a login goes next: its tokens, or the page of its next step.
+pub(super) enum Next {
+    Tokens(Box<Tokens>),
+    Page(String),
+}
+
+/// The page of a login's next step (the second factor, a new password,
+/// the legal documents), or its tokens.
+pub(super) fn next_step(frame: &Frame<'_>, request: &AuthorizationRequest, outcome: LoginOutcome) -> Next {
+    let none = Alert::default();
+    Next::Page(match outcome {
+        LoginOutcome::Tokens(tokens) => return Next::Tokens(Box::new(tokens)),
+        LoginOutcome::Mfa { challenge_id, factors, channel, .. } => {
+            views::second_factor(frame, request, challenge_id.as_str(), &factors, channel, &none)
+        }
+        LoginOutcome::PasswordChange { challenge_id } => {
+            views::new_password(frame, request, challenge_id.as_str(), &none)
+        }
+        LoginOutcome::LegalAcceptance { challenge_id, documents } => {
+            let documents: Vec<(String, String)> =
+                documents.into_iter().map(|d| (d.code.to_owned(), d.version)).collect();
+            views::legal(frame, request, challenge_id.as_str(), &documents, &none)
+        }
+    })
+}
+
 /// A step's page, with `Retry-After` after a rate limit or the lock.
 pub(super) fn reply(
     ctx: &Ctx<'_>,
@@ -594,7 +629,7 @@ pub(super) fn reply(
 /// A domain error as the page shows it: the alert, the status (429 for a
 /// rate limit or the lock, else 400) and `Retry-After`; a server error
 /// stays a problem.
-fn alert_of(err: Error, lang: &'static str) -> Result<(Alert, StatusCode, Option<u64>), Problem> {
+pub(super) fn alert_of(err: Error, lang: &'static str) -> Result<(Alert, StatusCode, Option<u64>), Problem> {
     let problem = Problem::from(err);
     if problem.status.is_server_error() {
         return Err(problem);

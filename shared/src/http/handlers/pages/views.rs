@@ -7,7 +7,7 @@
 use maud::{DOCTYPE, Markup, html};
 
 use crate::domain::oauth::AuthorizationRequest;
-use crate::domain::policy::{Branding, Factor, is_hex_color};
+use crate::domain::policy::{Branding, Factor, IdentityProvider, is_hex_color};
 use crate::i18n::{Arg, text};
 
 /// What every page of one flow shares.
@@ -16,6 +16,16 @@ pub struct Frame<'a> {
     pub branding: &'a Branding,
     /// The CSRF token of every form (the cookie's value).
     pub csrf: &'a str,
+    /// The tenant's identity providers: a button each on the sign-in page.
+    pub providers: &'a [IdentityProvider],
+}
+
+impl<'a> Frame<'a> {
+    /// The frame of `flow`'s pages, its forms carrying `csrf`.
+    pub(super) fn of(flow: &'a super::Flow, csrf: &'a str) -> Self {
+        let policy = &flow.tenant.policy;
+        Frame { lang: flow.lang, branding: &policy.branding, csrf, providers: &policy.identity_providers }
+    }
 }
 
 impl Frame<'_> {
@@ -100,6 +110,12 @@ pub(super) fn hidden(frame: &Frame<'_>, request: &AuthorizationRequest, step: &s
 /// The link to another screen (`forgot`, `signup`): the same
 /// authorization request, as a GET (checked again there), with `screen`.
 pub(super) fn screen_href(request: &AuthorizationRequest, screen: &str) -> String {
+    authorize_href(request, "screen", screen)
+}
+
+/// `GET /oauth2/authorize` with the same request and `name=value` added
+/// (`screen=forgot`, `identity_provider=acme`).
+pub(super) fn authorize_href(request: &AuthorizationRequest, name: &str, value: &str) -> String {
     let mut query = form_urlencoded::Serializer::new(String::new());
     query.append_pair("response_type", "code");
     query.append_pair("client_id", &request.client_id);
@@ -118,7 +134,7 @@ pub(super) fn screen_href(request: &AuthorizationRequest, screen: &str) -> Strin
             query.append_pair(name, value);
         }
     }
-    query.append_pair("screen", screen);
+    query.append_pair(name, value);
     format!("/oauth2/authorize?{}", query.finish())
 }
 
@@ -147,6 +163,18 @@ pub fn sign_in(
         }
         p { a href=(screen_href(request, "forgot")) { (frame.t("page-forgot-link")) } }
         p { a href=(screen_href(request, "signup")) { (frame.t("page-signup-link")) } }
+        @if !frame.providers.is_empty() {
+            // A link each: the provider's page, then back (no JavaScript).
+            ul.providers {
+                @for provider in frame.providers {
+                    li {
+                        a href=(authorize_href(request, "identity_provider", &provider.id)) {
+                            (text(frame.lang, "page-idp-continue", &[("provider", Arg::Str(&provider.label()))]))
+                        }
+                    }
+                }
+            }
+        }
     };
     layout(frame, &frame.t("page-sign-in-title"), body)
 }
@@ -289,7 +317,7 @@ pub fn legal(
 /// A page with a title and one paragraph, of no flow (the signed-out page
 /// of `/oauth2/logout`).
 pub fn notice(lang: &'static str, branding: &Branding, title_key: &str, body_key: &str) -> String {
-    let frame = Frame { lang, branding, csrf: "" };
+    let frame = Frame { lang, branding, csrf: "", providers: &[] };
     let body = html! { p { (frame.t(body_key)) } };
     layout(&frame, &frame.t(title_key), body)
 }
