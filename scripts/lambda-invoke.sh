@@ -48,6 +48,7 @@ declare -A EXPECTED=(
   [unlock-user]=404:user_not_found [reset-user-password]=404:user_not_found [revoke-user-sessions]=404:user_not_found
   [get-user-audit]=404:user_not_found [list-reference]=200 [get-reference]=200 [put-reference]=201 [delete-reference]=404:reference_not_found
   [oauth-token]=400:invalid_grant [oauth-userinfo]=401:invalid_token [oauth-revoke]=200 [oauth-logout]=302 [authorize]=400 [hosted-sign-in]=403
+  [idp-response]=400 [idp-response-post]=200
 )
 
 passed=0

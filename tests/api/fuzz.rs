@@ -326,6 +326,8 @@ fuzz_routes!(
     unlink_identity => "unlink-identity",
     authorize => "authorize",
     hosted_sign_in => "hosted-sign-in",
+    idp_response => "idp-response",
+    idp_response_post => "idp-response-post",
     create_user => "create-user",
     import_users => "import-users",
     list_users => "list-users",

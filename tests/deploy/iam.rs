@@ -564,6 +564,10 @@ impl Stack {
         let public_keys = secret_arn("public-keys", keys.public_jwks().expect("JWKS").to_string()).await;
         // As CloudFormation generates it: 64 letters and digits (base64).
         let webhook = secret_arn("webhook-secret", "Ab3".repeat(21) + "x").await;
+        // The tenant's identity provider's client secret, as the operator
+        // keeps it, named in the stack's IdentityProviderSecrets.
+        let idp_secret = secret_arn("idp-acme", common::idp::CLIENT_SECRET.to_owned()).await;
+        let template = &with_parameter(template, "IdentityProviderSecrets", &idp_secret);
         // The stack's bus, a rule of the test's sending every event to a
         // queue it reads, and the dead-letter queue.
         let events = aws_sdk_eventbridge::Client::new(&admin);
@@ -704,7 +708,11 @@ impl Stack {
                     origins: vec![PASSKEY_ORIGIN.into()],
                 },
                 sign_in_methods: shared::domain::policy::SignInMethod::ALL.to_vec(),
-                identity_providers: vec![idp.provider("acme")],
+                identity_providers: vec![shared::domain::policy::IdentityProvider {
+                    client_secret: None,
+                    client_secret_name: Some(idp_secret.clone()),
+                    ..idp.provider("acme")
+                }],
                 ..Policy::default()
             },
         };
@@ -1579,6 +1587,76 @@ async fn federation_flows(stack: &Stack) {
     stack.expect(StatusCode::OK, "/v1/me/credentials/verify", verify, &auth).await;
     let second = exchange(token("emp-lena", &email), "f6").await;
     assert_eq!(second.body["factors"], json!(["sms"]), "{}", second.body);
+
+    // The hosted pages: identity_provider=acme sends the browser to the
+    // provider (authorize keeps the state); its answer comes back as a GET
+    // (idp-response: the code exchanged with the client secret from
+    // Secrets Manager) or as a form posted again from here
+    // (idp-response-post); a new user accepts the documents, Lena's 2FA
+    // texts a code, an existing account links after its password.
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    let redirect = "https://app.example.com/federated";
+    let (_, client) = oauth_client(stack, redirect).await;
+    let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest("federated-verifier"));
+    let query: String = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs([
+            ("response_type", "code"),
+            ("client_id", client.client_id.as_str()),
+            ("redirect_uri", redirect),
+            ("scope", "openid email"),
+            ("state", "s2"),
+            ("code_challenge", challenge.as_str()),
+            ("code_challenge_method", "S256"),
+            ("identity_provider", "acme"),
+        ])
+        .finish();
+    let answer = |browser: &mut common::hosted::Browser, subject: &'static str, email: String| {
+        let query = query.clone();
+        let browser = std::ptr::addr_of_mut!(*browser);
+        async move {
+            // SAFETY: the browser outlives this future, awaited at once.
+            let browser = unsafe { &mut *browser };
+            let sent = browser.get(&query).await;
+            assert_eq!(sent.status, StatusCode::FOUND, "{}; refused so far: {:?}", sent.html, stack.denials());
+            let asked = form_urlencoded::parse(sent.location().split_once('?').unwrap().1.as_bytes()).into_owned();
+            let asked: HashMap<String, String> = asked.collect();
+            let mut claims = stack.idp.claims(subject, &email, stack.clock.now_dt().timestamp());
+            claims["nonce"] = json!(asked["nonce"]);
+            (stack.idp.issue_code(&claims, &asked["code_challenge"]), asked["state"].clone())
+        }
+    };
+    let mut browser = common::hosted::Browser::at(&stack.base);
+    let (code, state) = answer(&mut browser, "emp-nina", stack.email("nina")).await;
+    let legal = browser.visit(&format!("/oauth2/idpresponse?code={code}&state={state}")).await;
+    assert!(legal.html.contains("terms_accepted"), "{}; refused so far: {:?}", legal.html, stack.denials());
+    let done = browser.submit(&legal, &[("terms_accepted", "true"), ("privacy_policy_accepted", "true")]).await;
+    assert!(done.location().starts_with(redirect), "{}; refused so far: {:?}", done.html, stack.denials());
+    stack.advance(61); // past Lena's SMS cooldown
+    let mut browser = common::hosted::Browser::at(&stack.base);
+    let (code, state) = answer(&mut browser, "emp-lena", email.clone()).await;
+    let posted = [("code", code), ("state", state)];
+    let interstitial =
+        stack.http.post(format!("{}/oauth2/idpresponse", stack.base)).form(&posted).send().await.unwrap();
+    let page = common::hosted::Page {
+        status: interstitial.status(),
+        headers: Default::default(),
+        html: interstitial.text().await.unwrap(),
+    };
+    let mfa = browser.post_to("/oauth2/idpresponse", &page.hidden()).await;
+    assert!(mfa.input("challenge_id").is_some(), "the second factor's page: {}; {:?}", mfa.html, stack.denials());
+    stack.advance(61);
+    let mut browser = common::hosted::Browser::at(&stack.base);
+    let (code, state) = answer(&mut browser, "emp-lena", email.clone()).await;
+    let mfa = browser.visit(&format!("/oauth2/idpresponse?code={code}&state={state}")).await;
+    assert!(mfa.input("challenge_id").is_some(), "the second factor's page: {}; {:?}", mfa.html, stack.denials());
+    let (_, lia) = stack.admin_user("lia", json!({})).await;
+    let mut browser = common::hosted::Browser::at(&stack.base);
+    let (code, state) = answer(&mut browser, "emp-lia", lia.clone()).await;
+    let link = browser.visit(&format!("/oauth2/idpresponse?code={code}&state={state}")).await;
+    assert!(link.html.contains("current-password"), "the link page: {}; {:?}", link.html, stack.denials());
+    let linked = browser.submit(&link, &[("password", PASSWORD)]).await;
+    assert!(linked.location().starts_with(redirect), "{}; refused so far: {:?}", linked.html, stack.denials());
     let wrong = json!({ "current_password": "Wr0ng!Pass" });
     let refused = stack.send(Method::DELETE, "/v1/me/identities/acme", Some(wrong), &auth).await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.body);
