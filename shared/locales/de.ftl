@@ -317,3 +317,19 @@ page-error-unknown_client = Die Anwendung, die Sie hierher geschickt hat, ist ni
 page-error-invalid_redirect_uri = Die Anwendung möchte zu einer Adresse zurück, die sie nicht registriert hat.
 page-error-csrf = Dieses Formular wurde nicht von dieser Seite gesendet oder ist abgelaufen. Kehren Sie zur Anwendung zurück und beginnen Sie erneut.
 page-error-step = Dieser Schritt ist nicht bekannt. Kehren Sie zur Anwendung zurück und beginnen Sie erneut.
+
+## Hosted pages: the passwordless code and the passkey (pages/passwordless.rs)
+page-code-link = Stattdessen mit einem Code anmelden
+page-code-title = Mit einem Code anmelden
+page-code-intro = Geben Sie Ihre E-Mail-Adresse oder Telefonnummer ein. Wir senden Ihnen einen Code, mit dem Sie sich anmelden.
+page-channel = Code senden per
+page-channel-email = E-Mail
+page-channel-sms = SMS
+page-code-sent = Falls es für { $username } ein Konto gibt, haben wir ihm einen Code gesendet. Geben Sie ihn ein, um sich anzumelden.
+page-password-link = Stattdessen mit dem Passwort anmelden
+page-passkey-link = Mit einem Passkey anmelden
+page-passkey-title = Mit einem Passkey anmelden
+page-passkey-intro = Verwenden Sie den Passkey auf diesem Gerät, einen Sicherheitsschlüssel oder Ihr Telefon.
+page-passkey-button = Passkey verwenden
+page-passkey-noscript = Ein Passkey braucht JavaScript, das ausgeschaltet ist. Melden Sie sich stattdessen mit Ihrem Passwort oder einem Code an.
+page-passkey-failed = Es wurde kein Passkey verwendet. Versuchen Sie es noch einmal oder melden Sie sich anders an.

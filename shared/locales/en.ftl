@@ -317,3 +317,19 @@ page-error-unknown_client = The application that sent you here is not known.
 page-error-invalid_redirect_uri = The application asked to return to an address it has not registered.
 page-error-csrf = This form was not sent from this page, or it has expired. Go back to the application and start again.
 page-error-step = This step is not known. Go back to the application and start again.
+
+## Hosted pages: the passwordless code and the passkey (pages/passwordless.rs)
+page-code-link = Sign in with a code instead
+page-code-title = Sign in with a code
+page-code-intro = Enter your e-mail address or phone. We will send you a code to sign in with.
+page-channel = Send the code by
+page-channel-email = E-mail
+page-channel-sms = SMS
+page-code-sent = If an account exists for { $username }, we sent it a code. Enter it to sign in.
+page-password-link = Sign in with your password instead
+page-passkey-link = Sign in with a passkey
+page-passkey-title = Sign in with a passkey
+page-passkey-intro = Use the passkey saved on this device, a security key or your phone.
+page-passkey-button = Use a passkey
+page-passkey-noscript = A passkey needs JavaScript, which is off. Sign in with your password or a code instead.
+page-passkey-failed = No passkey was used. Try again, or sign in another way.

@@ -317,3 +317,19 @@ page-error-unknown_client = L’application qui vous a envoyé ici n’est pas c
 page-error-invalid_redirect_uri = L’application demande à revenir à une adresse qu’elle n’a pas enregistrée.
 page-error-csrf = Ce formulaire n’a pas été envoyé depuis cette page, ou il a expiré. Retournez à l’application et recommencez.
 page-error-step = Cette étape n’est pas connue. Retournez à l’application et recommencez.
+
+## Hosted pages: the passwordless code and the passkey (pages/passwordless.rs)
+page-code-link = Se connecter plutôt avec un code
+page-code-title = Se connecter avec un code
+page-code-intro = Saisissez votre adresse e-mail ou votre téléphone. Nous vous enverrons un code pour vous connecter.
+page-channel = Envoyer le code par
+page-channel-email = E-mail
+page-channel-sms = SMS
+page-code-sent = Si un compte existe pour { $username }, nous lui avons envoyé un code. Saisissez-le pour vous connecter.
+page-password-link = Se connecter plutôt avec le mot de passe
+page-passkey-link = Se connecter avec une clé d’accès
+page-passkey-title = Se connecter avec une clé d’accès
+page-passkey-intro = Utilisez la clé d’accès enregistrée sur cet appareil, une clé de sécurité ou votre téléphone.
+page-passkey-button = Utiliser une clé d’accès
+page-passkey-noscript = Une clé d’accès a besoin de JavaScript, qui est désactivé. Connectez-vous plutôt avec votre mot de passe ou un code.
+page-passkey-failed = Aucune clé d’accès n’a été utilisée. Réessayez, ou connectez-vous autrement.

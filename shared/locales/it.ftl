@@ -317,3 +317,19 @@ page-error-unknown_client = L’applicazione che ti ha inviato qui non è conosc
 page-error-invalid_redirect_uri = L’applicazione chiede di tornare a un indirizzo che non ha registrato.
 page-error-csrf = Questo modulo non è stato inviato da questa pagina o è scaduto. Torna all’applicazione e ricomincia.
 page-error-step = Questo passaggio non è conosciuto. Torna all’applicazione e ricomincia.
+
+## Hosted pages: the passwordless code and the passkey (pages/passwordless.rs)
+page-code-link = Accedi invece con un codice
+page-code-title = Accedi con un codice
+page-code-intro = Inserisci il tuo indirizzo e-mail o il tuo telefono. Ti invieremo un codice per accedere.
+page-channel = Invia il codice via
+page-channel-email = E-mail
+page-channel-sms = SMS
+page-code-sent = Se esiste un account per { $username }, gli abbiamo inviato un codice. Inseriscilo per accedere.
+page-password-link = Accedi invece con la password
+page-passkey-link = Accedi con una passkey
+page-passkey-title = Accedi con una passkey
+page-passkey-intro = Usa la passkey salvata su questo dispositivo, una chiave di sicurezza o il tuo telefono.
+page-passkey-button = Usa una passkey
+page-passkey-noscript = Una passkey ha bisogno di JavaScript, che è disattivato. Accedi invece con la password o con un codice.
+page-passkey-failed = Nessuna passkey è stata usata. Riprova, oppure accedi in un altro modo.

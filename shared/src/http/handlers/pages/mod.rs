@@ -13,6 +13,8 @@
 //! compared exactly, PKCE), and a CSRF token: the value of the browser
 //! cookie, compared in constant time.
 
+mod passwordless;
+mod passwordless_views;
 pub mod views;
 
 use ::http::{HeaderName, HeaderValue, StatusCode};
@@ -33,7 +35,7 @@ use crate::domain::policy::{Branding, Factor};
 use crate::domain::tenant::Tenant;
 use crate::domain::user::Tokens;
 use crate::domain::values::{EmailAddress, LANGUAGES, password_errors};
-use crate::http::body::{Cx, Id, Password as PasswordField, Text, Username};
+use crate::http::body::{Assertion, Cx, Id, Password as PasswordField, Text, Username};
 use crate::http::context::Ctx;
 use crate::http::input::Fields;
 use crate::http::problem::Problem;
@@ -64,7 +66,8 @@ crate::body! {
     pub struct StepForm {
         /// The value of the browser cookie the page set (CSRF).
         csrf: optional Text,
-        /// `password`, `mfa`, `new_password`, `legal`, `forgot` or `reset`.
+        /// `password`, `mfa`, `new_password`, `legal`, `forgot`, `reset`,
+        /// `code_send`, `code` or `passkey`.
         step: optional Text,
         response_type: optional Text,
         client_id: optional Id,
@@ -99,6 +102,13 @@ crate::body! {
         privacy_policy_accepted: optional Text,
         /// `forgot`, `reset`: the e-mail address of the account.
         email: optional Text,
+        /// `code_send`, `code`: where the code goes (`email`, `sms`).
+        channel: optional Text,
+        /// `passkey`: the ceremony of the page's request options.
+        ceremony_id: optional Id,
+        /// `passkey`: the JSON of the browser's assertion
+        /// (`PublicKeyCredential.toJSON()` of `navigator.credentials.get()`).
+        credential: optional Assertion,
     }
 }
 
@@ -284,12 +294,12 @@ fn browser_token(ctx: &Ctx<'_>) -> (String, bool) {
 
 /// The device id of the browser's sessions and challenges: derived from
 /// its token (never the token itself, which is the CSRF secret).
-fn device_id(token: &str) -> String {
+pub(super) fn device_id(token: &str) -> String {
     let digest = Sha256::digest(format!("registrar-browser:{token}").as_bytes());
     format!("browser-{}", hex::encode(&digest[..12]))
 }
 
-fn with_browser_cookie(ctx: &Ctx<'_>, reply: Reply<String>, token: &str, new: bool) -> Reply<String> {
+pub(super) fn with_browser_cookie(ctx: &Ctx<'_>, reply: Reply<String>, token: &str, new: bool) -> Reply<String> {
     match cookie(ctx, &browser_cookie_name(ctx), token, "/", BROWSER_COOKIE_SECS).filter(|_| new) {
         Some(value) => reply.header(::http::header::SET_COOKIE, value),
         None => reply,
@@ -298,14 +308,21 @@ fn with_browser_cookie(ctx: &Ctx<'_>, reply: Reply<String>, token: &str, new: bo
 
 /// A page of `flow`, with the browser cookie when it is new. Its forms
 /// may lead to the client's redirect URI (the 303 at the end).
-fn page(ctx: &Ctx<'_>, flow: &Flow, status: StatusCode, html: String, token: &str, new: bool) -> Reply<String> {
+pub(super) fn page(
+    ctx: &Ctx<'_>,
+    flow: &Flow,
+    status: StatusCode,
+    html: String,
+    token: &str,
+    new: bool,
+) -> Reply<String> {
     let target = csp_source(&flow.request.redirect_uri);
     with_browser_cookie(ctx, Reply::page_to(status, html, None, target.as_deref()), token, new)
 }
 
 /// The CSP source of a redirect URI: its origin (`https://app.example.com`,
 /// `http://127.0.0.1:8080`), or its scheme for an app's own (`com.example.app:`).
-fn csp_source(uri: &str) -> Option<String> {
+pub(super) fn csp_source(uri: &str) -> Option<String> {
     let (scheme, rest) = uri.split_once(':')?;
     let scheme_ok =
         !scheme.is_empty() && scheme.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'-' || b == b'.');
@@ -323,7 +340,7 @@ fn csp_source(uri: &str) -> Option<String> {
 
 fn error_page(_ctx: &Ctx<'_>, status: StatusCode, lang: &'static str, key: &str) -> Reply<String> {
     let branding = Branding::default();
-    let frame = Frame { lang, branding: &branding, csrf: "" };
+    let frame = Frame { lang, branding: &branding, csrf: "", methods: &[] };
     Reply::page(status, views::error(&frame, key), None)
 }
 
@@ -358,11 +375,16 @@ pub async fn authorize(ctx: &Ctx<'_>) -> Result<Reply<String>, Problem> {
         let description = "no hosted session: the user must sign in";
         return refusal(ctx, StatusCode::FOUND, &flow.request.redirect_uri, "login_required", description, state);
     }
-    let frame = Frame { lang: flow.lang, branding: &flow.tenant.policy.branding, csrf: &token };
+    let methods = passwordless::offered(&flow.tenant);
+    let frame = Frame { lang: flow.lang, branding: &flow.tenant.policy.branding, csrf: &token, methods: &methods };
     let hint = flow.request.login_hint.clone().unwrap_or_default();
-    // The sign-in page's link to the forgotten password: the same request.
-    let html = if get("screen").as_deref() == Some("forgot") {
+    // The sign-in page's links (the forgotten password, a code, a
+    // passkey): the same request.
+    let screen = get("screen").unwrap_or_default();
+    let html = if screen == "forgot" {
         views::forgot(&frame, &flow.request, &hint, &Alert::default())
+    } else if screen == "code" || screen == "passkey" {
+        return passwordless::screen(ctx, &flow, &frame, &screen, &hint, &token, new).await;
     } else {
         views::sign_in(&frame, &flow.request, &hint, &Alert::default(), None)
     };
@@ -436,12 +458,16 @@ pub async fn hosted_sign_in(ctx: &Ctx<'_>) -> Result<Reply<String>, Problem> {
     let device_token = ctx.cookie(DEVICE_COOKIE);
     let origin = Origin { ip: &ctx.client_ip, device_id: &device, device_token: device_token.as_deref() };
     let challenge = form.challenge_id.as_deref().and_then(ChallengeId::parse);
-    let frame = Frame { lang: flow.lang, branding: &flow.tenant.policy.branding, csrf: &token };
+    let methods = passwordless::offered(&flow.tenant);
+    let frame = Frame { lang: flow.lang, branding: &flow.tenant.policy.branding, csrf: &token, methods: &methods };
     let tenant = &flow.tenant;
     let step = form.step.as_deref().unwrap_or_default();
     if step == "forgot" || step == "reset" {
         let (html, status, retry_after) = forgotten_password(ctx, &flow, &frame, &form, step).await?;
         return Ok(reply(ctx, &flow, status, html, &token, retry_after));
+    }
+    if step == "code_send" {
+        return passwordless::send_code(ctx, &flow, &frame, &form, origin).await;
     }
     // Each step, and how its page is shown again after an error.
     let outcome = match step {
@@ -483,6 +509,8 @@ pub async fn hosted_sign_in(ctx: &Ctx<'_>) -> Result<Reply<String>, Problem> {
             }
             None => Err(Error::ChallengeNotFound),
         },
+        "code" => passwordless::sign_in_with_code(ctx, tenant, &form, origin).await,
+        "passkey" => passwordless::sign_in_with_passkey(ctx, tenant, &form, origin).await,
         _ => return Ok(error_page(ctx, StatusCode::BAD_REQUEST, flow.lang, "page-error-step")),
     };
     let (html, status, retry_after) = match outcome {
@@ -530,6 +558,11 @@ pub async fn hosted_sign_in(ctx: &Ctx<'_>) -> Result<Reply<String>, Problem> {
                         .collect();
                     views::legal(&frame, &flow.request, &challenge_text, &documents, &errors)
                 }
+                "code" => passwordless::code_again(&frame, &flow, &form, &errors),
+                "passkey" => {
+                    // A new ceremony: the refused one is spent.
+                    return passwordless::passkey_page(ctx, &flow, &frame, &device, errors, status, retry_after).await;
+                }
                 _ => {
                     // The name is shown again; the password never is.
                     let username = form.username.clone().unwrap_or_default();
@@ -561,7 +594,7 @@ fn reply(
 /// A domain error as the page shows it: the alert, the status (429 for a
 /// rate limit or the lock, else 400) and `Retry-After`; a server error
 /// stays a problem.
-fn alert_of(err: Error, lang: &'static str) -> Result<(Alert, StatusCode, Option<u64>), Problem> {
+pub(super) fn alert_of(err: Error, lang: &'static str) -> Result<(Alert, StatusCode, Option<u64>), Problem> {
     let problem = Problem::from(err);
     if problem.status.is_server_error() {
         return Err(problem);

@@ -7,7 +7,7 @@
 use maud::{DOCTYPE, Markup, html};
 
 use crate::domain::oauth::AuthorizationRequest;
-use crate::domain::policy::{Branding, Factor, is_hex_color};
+use crate::domain::policy::{Branding, Factor, SignInMethod, is_hex_color};
 use crate::i18n::{Arg, text};
 
 /// What every page of one flow shares.
@@ -16,10 +16,13 @@ pub struct Frame<'a> {
     pub branding: &'a Branding,
     /// The CSRF token of every form (the cookie's value).
     pub csrf: &'a str,
+    /// The ways besides the password the sign-in page offers
+    /// (`passwordless::offered`): codes, a passkey.
+    pub methods: &'a [SignInMethod],
 }
 
 impl Frame<'_> {
-    fn t(&self, key: &str) -> String {
+    pub(super) fn t(&self, key: &str) -> String {
         text(self.lang, key, &[])
     }
 }
@@ -31,7 +34,7 @@ pub struct Alert {
     pub fields: Vec<String>,
 }
 
-fn alert(alert: &Alert) -> Markup {
+pub(super) fn alert(alert: &Alert) -> Markup {
     html! {
         @if alert.detail.is_some() || !alert.fields.is_empty() {
             div.alert role="alert" {
@@ -44,7 +47,7 @@ fn alert(alert: &Alert) -> Markup {
     }
 }
 
-fn layout(frame: &Frame<'_>, title: &str, body: Markup) -> String {
+pub(super) fn layout(frame: &Frame<'_>, title: &str, body: Markup) -> String {
     let name = frame.branding.name.clone().unwrap_or_else(|| frame.t("page-default-name"));
     let color = frame.branding.primary_color.as_deref().filter(|c| is_hex_color(c)).unwrap_or("#1f5fbf");
     let logo = frame.branding.logo_url.as_deref().filter(|url| url.starts_with("https://"));
@@ -81,7 +84,7 @@ fn layout(frame: &Frame<'_>, title: &str, body: Markup) -> String {
 
 /// The authorization request and the CSRF token, as hidden fields: every
 /// POST carries them and is checked again as the GET was.
-fn hidden(frame: &Frame<'_>, request: &AuthorizationRequest, step: &str) -> Markup {
+pub(super) fn hidden(frame: &Frame<'_>, request: &AuthorizationRequest, step: &str) -> Markup {
     html! {
         input type="hidden" name="csrf" value=(frame.csrf);
         input type="hidden" name="step" value=(step);
@@ -100,6 +103,12 @@ fn hidden(frame: &Frame<'_>, request: &AuthorizationRequest, step: &str) -> Mark
 /// The link to the forgotten password's page: the same authorization
 /// request, as a GET (checked again there), with `screen=forgot`.
 fn forgot_href(request: &AuthorizationRequest) -> String {
+    screen_href(request, "forgot")
+}
+
+/// A link to another screen of the sign-in (`forgot`, `code`, `passkey`):
+/// the same authorization request, as a GET, with `screen`.
+pub(super) fn screen_href(request: &AuthorizationRequest, screen: &str) -> String {
     let mut query = form_urlencoded::Serializer::new(String::new());
     query.append_pair("response_type", "code");
     query.append_pair("client_id", &request.client_id);
@@ -118,7 +127,7 @@ fn forgot_href(request: &AuthorizationRequest) -> String {
             query.append_pair(name, value);
         }
     }
-    query.append_pair("screen", "forgot");
+    query.append_pair("screen", screen);
     format!("/oauth2/authorize?{}", query.finish())
 }
 
@@ -146,6 +155,7 @@ pub fn sign_in(
             button type="submit" { (frame.t("page-submit-sign-in")) }
         }
         p { a href=(forgot_href(request)) { (frame.t("page-forgot-link")) } }
+        (super::passwordless_views::other_ways(frame, request))
     };
     layout(frame, &frame.t("page-sign-in-title"), body)
 }
@@ -288,7 +298,7 @@ pub fn legal(
 /// A page with a title and one paragraph, of no flow (the signed-out page
 /// of `/oauth2/logout`).
 pub fn notice(lang: &'static str, branding: &Branding, title_key: &str, body_key: &str) -> String {
-    let frame = Frame { lang, branding, csrf: "" };
+    let frame = Frame { lang, branding, csrf: "", methods: &[] };
     let body = html! { p { (frame.t(body_key)) } };
     layout(&frame, &frame.t(title_key), body)
 }
