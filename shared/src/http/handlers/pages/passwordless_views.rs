@@ -1,16 +1,15 @@
 //! The hosted pages of the sign-in without a password (maud, as
-//! `views.rs`): the links to them on the sign-in page, the page that asks
+//! `views.rs`; the links to them are on its sign-in page): the page that asks
 //! for a code, the page that takes it, and the passkey's page, the one
 //! page with a script (its CSP allows that script alone, by its hash).
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use maud::{Markup, PreEscaped, html};
+use maud::{PreEscaped, html};
 use sha2::{Digest, Sha256};
 
 use super::views::{Alert, Frame, alert, hidden, layout, screen_href};
 use crate::domain::oauth::AuthorizationRequest;
-use crate::domain::policy::SignInMethod;
 use crate::i18n::{Arg, text};
 
 /// The passkey page's one script: on the button's click, the WebAuthn
@@ -39,17 +38,6 @@ pub(super) const PASSKEY_SCRIPT: &str = r#"(function () {
 /// The CSP hash source of [`PASSKEY_SCRIPT`] (`sha256-…`).
 pub(super) fn passkey_script_hash() -> String {
     format!("sha256-{}", STANDARD.encode(Sha256::digest(PASSKEY_SCRIPT.as_bytes())))
-}
-
-/// The sign-in page's links to the other ways the tenant offers: a code,
-/// a passkey (each a GET of the same authorization request, checked there).
-pub fn other_ways(frame: &Frame<'_>, request: &AuthorizationRequest) -> Markup {
-    let code = frame.methods.iter().any(|m| matches!(m, SignInMethod::EmailCode | SignInMethod::SmsCode));
-    let passkey = frame.methods.contains(&SignInMethod::Passkey);
-    html! {
-        @if code { p { a href=(screen_href(request, "code")) { (frame.t("page-code-link")) } } }
-        @if passkey { p { a href=(screen_href(request, "passkey")) { (frame.t("page-passkey-link")) } } }
-    }
 }
 
 /// The code's request: the name, and the channel when the tenant offers

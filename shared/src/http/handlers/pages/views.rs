@@ -155,9 +155,20 @@ pub fn sign_in(
             button type="submit" { (frame.t("page-submit-sign-in")) }
         }
         p { a href=(forgot_href(request)) { (frame.t("page-forgot-link")) } }
-        (super::passwordless_views::other_ways(frame, request))
+        (other_ways(frame, request))
     };
     layout(frame, &frame.t("page-sign-in-title"), body)
+}
+
+/// The sign-in page's links to the other ways the tenant offers: a code,
+/// a passkey (each a GET of the same authorization request, checked there).
+fn other_ways(frame: &Frame<'_>, request: &AuthorizationRequest) -> Markup {
+    let code = frame.methods.iter().any(|m| matches!(m, SignInMethod::EmailCode | SignInMethod::SmsCode));
+    let passkey = frame.methods.contains(&SignInMethod::Passkey);
+    html! {
+        @if code { p { a href=(screen_href(request, "code")) { (frame.t("page-code-link")) } } }
+        @if passkey { p { a href=(screen_href(request, "passkey")) { (frame.t("page-passkey-link")) } } }
+    }
 }
 
 /// The forgotten password: the address to send a code to.
