@@ -122,6 +122,7 @@ on_both_stores!(api;
     the_passkey_page_embeds_the_options_and_allows_its_one_script,
     a_passkey_signs_in_on_the_pages,
     a_bad_passkey_assertion_is_refused_with_a_new_ceremony,
+    a_passkey_answers_the_second_factor_on_the_pages,
 );
 
 async fn an_unknown_client_or_redirect_uri_gets_a_page_and_no_redirect(api: Api) {
@@ -646,11 +647,11 @@ async fn the_passkey_page_embeds_the_options_and_allows_its_one_script(api: Api)
     assert!(page.html.contains("<noscript>"), "{}", page.html);
 }
 
-async fn a_passkey_signs_in_on_the_pages(api: Api) {
-    let email = "pages-ola@example.com";
+/// A user signed up by e-mail with a passkey registered through the API.
+async fn with_passkey(api: &Api, email: &str) -> SoftAuthenticator {
     let tokens = api.sign_up(email).await;
     let bearer = format!("Bearer {}", tokens["access_token"].as_str().unwrap());
-    let mut key = SoftAuthenticator::new("pages-ola", "localhost");
+    let mut key = SoftAuthenticator::new(email, "localhost");
     let auth = [("Authorization", bearer.as_str())];
     let options = api.post("/v1/me/passkeys/options", json!({ "current_password": PASSWORD }), &auth).await;
     assert_eq!(options.status, StatusCode::OK, "{}", options.body);
@@ -658,6 +659,12 @@ async fn a_passkey_signs_in_on_the_pages(api: Api) {
     let body = json!({ "ceremony_id": options.body["ceremony_id"], "credential": credential, "name": "Laptop" });
     let added = api.post("/v1/me/passkeys", body, &auth).await;
     assert!(added.status.is_success(), "{}", added.body);
+    key
+}
+
+async fn a_passkey_signs_in_on_the_pages(api: Api) {
+    let email = "pages-ola@example.com";
+    let mut key = with_passkey(&api, email).await;
     let mut browser = Browser::at(&api.app.url(""));
     let page = passkey_page(&mut browser).await;
     let assertion = key.get(&options_of(&page), ORIGIN);
@@ -684,4 +691,31 @@ async fn a_bad_passkey_assertion_is_refused_with_a_new_ceremony(api: Api) {
         let csp = refused.headers["content-security-policy"].to_str().unwrap();
         assert!(csp.contains("script-src 'sha256-"), "{csp}");
     }
+}
+
+async fn a_passkey_answers_the_second_factor_on_the_pages(api: Api) {
+    let email = "pages-pam@example.com";
+    let mut key = with_passkey(&api, email).await;
+    let (mut browser, mfa) = signed_in_browser(&api, email).await;
+    assert_eq!(mfa.status, StatusCode::OK, "the second factor's page: {}", mfa.html);
+    let challenge = mfa.input("challenge_id").expect("the login's challenge");
+    let link = mfa.link("screen=passkey").expect("a link to the passkey's page");
+    assert!(link.contains(&format!("challenge_id={challenge}")), "{link}");
+    let page = browser.follow(&link).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.html);
+    assert_eq!(page.input("challenge_id").as_deref(), Some(challenge.as_str()));
+    // A bad assertion: the page again, for the same challenge.
+    let refused = submit_assertion(&mut browser, &page, "{}").await;
+    assert!(refused.status.is_client_error(), "{}", refused.html);
+    assert_eq!(refused.input("challenge_id").as_deref(), Some(challenge.as_str()), "{}", refused.html);
+    let assertion = key.get(&options_of(&refused), ORIGIN);
+    let done = submit_assertion(&mut browser, &refused, &assertion.to_string()).await;
+    let tokens = redeem(&api, &done).await;
+    let claims = claims(&tokens["id_token"]);
+    let amr = claims["amr"].as_array().cloned().unwrap_or_default();
+    assert!(amr.contains(&json!("pwd")) && amr.contains(&json!("hwk")), "{claims}");
+    // The challenge is spent: another browser's link does not reach it.
+    let mut other = Browser::at(&api.app.url(""));
+    let elsewhere = other.follow(&link).await;
+    assert_ne!(elsewhere.input("step").as_deref(), Some("passkey"), "{}", elsewhere.html);
 }

@@ -561,7 +561,18 @@ pub async fn hosted_sign_in(ctx: &Ctx<'_>) -> Result<Reply<String>, Problem> {
                 "code" => passwordless::code_again(&frame, &flow, &form, &errors),
                 "passkey" => {
                     // A new ceremony: the refused one is spent.
-                    return passwordless::passkey_page(ctx, &flow, &frame, &device, errors, status, retry_after).await;
+                    let challenge = challenge.as_ref();
+                    return passwordless::passkey_page(
+                        ctx,
+                        &flow,
+                        &frame,
+                        &device,
+                        challenge,
+                        errors,
+                        status,
+                        retry_after,
+                    )
+                    .await;
                 }
                 _ => {
                     // The name is shown again; the password never is.

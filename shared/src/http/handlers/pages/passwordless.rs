@@ -14,7 +14,9 @@
 //!   `POST /v1/auth/passkey/options` (a ceremony bound to the browser's
 //!   device id) and the one script that asks the browser for the assertion
 //!   and posts it (`step=passkey`) to the domain function of
-//!   `POST /v1/auth/passkey`.
+//!   `POST /v1/auth/passkey`. The second factor's page links there too,
+//!   with the login's `challenge_id`, when the login offers a passkey: the
+//!   ceremony answers that challenge.
 
 use ::http::{HeaderName, HeaderValue, StatusCode};
 
@@ -22,6 +24,7 @@ use super::passwordless_views as views;
 use super::views::{Alert, Frame};
 use super::{Flow, StepForm, alert_of, csp_source, with_browser_cookie};
 use crate::domain::auth::{self, LoginOutcome, Origin};
+use crate::domain::ids::ChallengeId;
 use crate::domain::policy::{Factor, SignInMethod};
 use crate::domain::tenant::Tenant;
 use crate::domain::{Error, FieldError};
@@ -56,7 +59,8 @@ fn channels(frame: &Frame<'_>) -> Vec<&'static str> {
 }
 
 /// `GET /oauth2/authorize?screen=code|passkey`: the code's request or the
-/// passkey's page; the sign-in page when the tenant does not offer it.
+/// passkey's page (with `challenge_id`: the passkey as a login's second
+/// factor); the sign-in page when the tenant does not offer it.
 pub(super) async fn screen(
     ctx: &Ctx<'_>,
     flow: &Flow,
@@ -71,9 +75,11 @@ pub(super) async fn screen(
         let html = views::code_request(frame, &flow.request, hint, &channels(frame), &Alert::default());
         return Ok(with_browser_cookie(ctx, page(flow, StatusCode::OK, html, false, None), token, new));
     }
-    if screen == "passkey" && offered(SignInMethod::Passkey) {
+    let challenge = ctx.query.iter().find(|(n, _)| n == "challenge_id").and_then(|(_, v)| ChallengeId::parse(v));
+    if screen == "passkey" && (offered(SignInMethod::Passkey) || challenge.is_some()) {
         let device = super::device_id(token);
-        let reply = passkey_page(ctx, flow, frame, &device, Alert::default(), StatusCode::OK, None).await?;
+        let (errors, status) = (Alert::default(), StatusCode::OK);
+        let reply = passkey_page(ctx, flow, frame, &device, challenge.as_ref(), errors, status, None).await?;
         return Ok(with_browser_cookie(ctx, reply, token, new));
     }
     let html = super::views::sign_in(frame, &flow.request, hint, &Alert::default(), None);
@@ -94,22 +100,27 @@ fn page(flow: &Flow, status: StatusCode, html: String, script: bool, retry_after
 }
 
 /// The passkey's page with a new ceremony (of `POST /v1/auth/passkey/options`,
-/// bound to the browser's device id), `errors` above it. A refused
-/// ceremony (a limit) shows the sign-in page with its alert.
+/// bound to the browser's device id; for the login's `challenge` when it
+/// answers a second factor), `errors` above it. A refused ceremony (a
+/// limit, a challenge gone or without a passkey) shows the sign-in page
+/// with its alert.
+#[allow(clippy::too_many_arguments)]
 pub(super) async fn passkey_page(
     ctx: &Ctx<'_>,
     flow: &Flow,
     frame: &Frame<'_>,
     device: &str,
+    challenge: Option<&ChallengeId>,
     errors: Alert,
     status: StatusCode,
     retry_after: Option<u64>,
 ) -> Result<Reply<String>, Problem> {
     let origin = Origin { ip: &ctx.client_ip, device_id: device, device_token: None };
-    match auth::passkey_options(ctx.app, &flow.tenant, None, origin).await {
+    match auth::passkey_options(ctx.app, &flow.tenant, challenge, origin).await {
         Ok((ceremony_id, public_key)) => {
             let options = serde_json::to_string(&without_nulls(public_key)).unwrap_or_default();
-            let html = views::passkey(frame, &flow.request, &ceremony_id, &options, &errors);
+            let challenge = challenge.map(ChallengeId::as_str);
+            let html = views::passkey(frame, &flow.request, &ceremony_id, challenge, &options, &errors);
             Ok(page(flow, status, html, true, retry_after))
         }
         Err(err) => {

@@ -99,13 +99,15 @@ pub fn code_entry(
     layout(frame, &frame.t("page-code-title"), body)
 }
 
-/// The passkey's page: the ceremony's request options (JSON, in the
+/// The passkey's page (with the login's `challenge_id` when it answers
+/// its second factor): the ceremony's request options (JSON, in the
 /// form's `data-options`) for [`PASSKEY_SCRIPT`], whose button asks the
 /// browser for the assertion and posts it. Without JavaScript: a note.
 pub fn passkey(
     frame: &Frame<'_>,
     request: &AuthorizationRequest,
     ceremony_id: &str,
+    challenge_id: Option<&str>,
     options: &str,
     errors: &Alert,
 ) -> String {
@@ -117,6 +119,7 @@ pub fn passkey(
         form #passkey-form method="post" action="/oauth2/authorize" data-options=(options) {
             (hidden(frame, request, "passkey"))
             input type="hidden" name="ceremony_id" value=(ceremony_id);
+            @if let Some(challenge_id) = challenge_id { input type="hidden" name="challenge_id" value=(challenge_id); }
             input type="hidden" name="credential" value="";
             button #passkey-button type="button" hidden { (frame.t("page-passkey-button")) }
         }

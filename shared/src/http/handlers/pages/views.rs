@@ -228,9 +228,13 @@ pub fn second_factor(
             Some("email") => p { (frame.t("page-mfa-sent-email")) },
             _ => p { (frame.t("page-mfa-intro")) },
         }
-        @if answerable.is_empty() {
-            p { (frame.t("page-mfa-passkey-only")) }
-        } @else {
+        @if factors.contains(&Factor::Passkey) {
+            // The passkey's page, the ceremony answering this challenge.
+            p { a href=(format!("{}&challenge_id={challenge_id}", screen_href(request, "passkey"))) {
+                (frame.t("page-mfa-passkey-link"))
+            } }
+        }
+        @if !answerable.is_empty() {
             form method="post" action="/oauth2/authorize" {
                 (hidden(frame, request, "mfa"))
                 input type="hidden" name="challenge_id" value=(challenge_id);
