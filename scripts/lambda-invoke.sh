@@ -43,6 +43,7 @@ declare -A EXPECTED=(
   [remove-totp]=401:invalid_token [regenerate-recovery-codes]=401:invalid_token
   [begin-passkey-registration]=401:invalid_token [finish-passkey-registration]=401:invalid_token
   [delete-passkey]=401:invalid_token [passkey-sign-in-options]=200 [passkey-sign-in]=404:challenge_not_found
+  [federated-token]=404:provider_not_found [list-identities]=401:invalid_token [link-identity]=401:invalid_token [unlink-identity]=401:invalid_token
   [create-user]=201 [import-users]=200 [list-users]=200 [get-user]=404:user_not_found [update-user]=404:user_not_found [change-user-status]=404:user_not_found
   [unlock-user]=404:user_not_found [reset-user-password]=404:user_not_found [revoke-user-sessions]=404:user_not_found
   [get-user-audit]=404:user_not_found [list-reference]=200 [get-reference]=200 [put-reference]=201 [delete-reference]=404:reference_not_found

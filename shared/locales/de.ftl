@@ -317,6 +317,28 @@ page-error-invalid_redirect_uri = Die Anwendung möchte zu einer Adresse zurück
 page-error-csrf = Dieses Formular wurde nicht von dieser Seite gesendet oder ist abgelaufen. Kehren Sie zur Anwendung zurück und beginnen Sie erneut.
 page-error-step = Dieser Schritt ist nicht bekannt. Kehren Sie zur Anwendung zurück und beginnen Sie erneut.
 
+## The hosted sign-up pages (pages/signup.rs).
+page-signup-link = Konto erstellen
+page-signup-title = Konto erstellen
+page-phone = Mobiltelefon (international, z. B. +41791234567)
+page-email-optional = E-Mail-Adresse (optional)
+page-signup-username = Benutzername
+page-first-name = Vorname
+page-last-name = Nachname
+page-birth-date = Geburtsdatum (optional)
+page-signup-confirm-password = Passwort wiederholen
+page-signup-terms = Nutzungsbedingungen
+page-signup-privacy = Datenschutzerklärung
+page-submit-sign-up = Konto erstellen
+page-signup-email-title = E-Mail-Adresse bestätigen
+page-signup-email-sent = Wir haben einen Code an Ihre E-Mail-Adresse gesendet. Geben Sie ihn hier ein.
+page-signup-sms-title = Telefon bestätigen
+page-signup-sms-sent = Wir haben Ihnen einen Code per SMS geschickt. Geben Sie ihn hier ein.
+page-signup-resend = Neuen Code senden
+page-signup-resent = Wir haben Ihnen einen neuen Code gesendet.
+page-signup-phone-title = Mobiltelefon hinzufügen
+page-signup-phone-intro = Wir senden einen Code per SMS, um es zu bestätigen.
+page-signup-done = Ihr Konto ist bereit. Melden Sie sich an.
 ## Hosted pages: the passwordless code and the passkey (pages/passwordless.rs)
 page-code-link = Stattdessen mit einem Code anmelden
 page-code-title = Mit einem Code anmelden

@@ -317,6 +317,28 @@ page-error-invalid_redirect_uri = The application asked to return to an address 
 page-error-csrf = This form was not sent from this page, or it has expired. Go back to the application and start again.
 page-error-step = This step is not known. Go back to the application and start again.
 
+## The hosted sign-up pages (pages/signup.rs).
+page-signup-link = Create an account
+page-signup-title = Create an account
+page-phone = Mobile phone (international, e.g. +41791234567)
+page-email-optional = E-mail address (optional)
+page-signup-username = Username
+page-first-name = First name
+page-last-name = Last name
+page-birth-date = Date of birth (optional)
+page-signup-confirm-password = Password again
+page-signup-terms = Terms of use
+page-signup-privacy = Privacy policy
+page-submit-sign-up = Create account
+page-signup-email-title = Confirm your e-mail address
+page-signup-email-sent = We sent a code to your e-mail address. Enter it here.
+page-signup-sms-title = Confirm your phone
+page-signup-sms-sent = We sent a code by SMS to your phone. Enter it here.
+page-signup-resend = Send a new code
+page-signup-resent = We sent you a new code.
+page-signup-phone-title = Add your mobile phone
+page-signup-phone-intro = We will send a code by SMS to confirm it.
+page-signup-done = Your account is ready. Sign in.
 ## Hosted pages: the passwordless code and the passkey (pages/passwordless.rs)
 page-code-link = Sign in with a code instead
 page-code-title = Sign in with a code

@@ -317,6 +317,28 @@ page-error-invalid_redirect_uri = L’application demande à revenir à une adre
 page-error-csrf = Ce formulaire n’a pas été envoyé depuis cette page, ou il a expiré. Retournez à l’application et recommencez.
 page-error-step = Cette étape n’est pas connue. Retournez à l’application et recommencez.
 
+## The hosted sign-up pages (pages/signup.rs).
+page-signup-link = Créer un compte
+page-signup-title = Créer un compte
+page-phone = Téléphone mobile (international, p. ex. +41791234567)
+page-email-optional = Adresse e-mail (facultative)
+page-signup-username = Nom d’utilisateur
+page-first-name = Prénom
+page-last-name = Nom
+page-birth-date = Date de naissance (facultative)
+page-signup-confirm-password = Mot de passe à nouveau
+page-signup-terms = Conditions d’utilisation
+page-signup-privacy = Politique de confidentialité
+page-submit-sign-up = Créer le compte
+page-signup-email-title = Confirmez votre adresse e-mail
+page-signup-email-sent = Nous avons envoyé un code à votre adresse e-mail. Saisissez-le ici.
+page-signup-sms-title = Confirmez votre téléphone
+page-signup-sms-sent = Nous vous avons envoyé un code par SMS. Saisissez-le ici.
+page-signup-resend = Envoyer un nouveau code
+page-signup-resent = Nous vous avons envoyé un nouveau code.
+page-signup-phone-title = Ajoutez votre téléphone mobile
+page-signup-phone-intro = Nous enverrons un code par SMS pour le confirmer.
+page-signup-done = Votre compte est prêt. Connectez-vous.
 ## Hosted pages: the passwordless code and the passkey (pages/passwordless.rs)
 page-code-link = Se connecter plutôt avec un code
 page-code-title = Se connecter avec un code

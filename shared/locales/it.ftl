@@ -317,6 +317,28 @@ page-error-invalid_redirect_uri = L’applicazione chiede di tornare a un indiri
 page-error-csrf = Questo modulo non è stato inviato da questa pagina o è scaduto. Torna all’applicazione e ricomincia.
 page-error-step = Questo passaggio non è conosciuto. Torna all’applicazione e ricomincia.
 
+## The hosted sign-up pages (pages/signup.rs).
+page-signup-link = Crea un account
+page-signup-title = Crea un account
+page-phone = Telefono cellulare (internazionale, p. es. +41791234567)
+page-email-optional = Indirizzo e-mail (facoltativo)
+page-signup-username = Nome utente
+page-first-name = Nome
+page-last-name = Cognome
+page-birth-date = Data di nascita (facoltativa)
+page-signup-confirm-password = Ripeti la password
+page-signup-terms = Condizioni d’uso
+page-signup-privacy = Informativa sulla privacy
+page-submit-sign-up = Crea l’account
+page-signup-email-title = Conferma il tuo indirizzo e-mail
+page-signup-email-sent = Abbiamo inviato un codice al tuo indirizzo e-mail. Inseriscilo qui.
+page-signup-sms-title = Conferma il tuo telefono
+page-signup-sms-sent = Ti abbiamo inviato un codice via SMS. Inseriscilo qui.
+page-signup-resend = Invia un nuovo codice
+page-signup-resent = Ti abbiamo inviato un nuovo codice.
+page-signup-phone-title = Aggiungi il tuo telefono cellulare
+page-signup-phone-intro = Invieremo un codice via SMS per confermarlo.
+page-signup-done = Il tuo account è pronto. Accedi.
 ## Hosted pages: the passwordless code and the passkey (pages/passwordless.rs)
 page-code-link = Accedi invece con un codice
 page-code-title = Accedi con un codice

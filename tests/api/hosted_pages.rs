@@ -6,10 +6,10 @@
 //! language, the CSP, the code and state at the end, the hosted
 //! session (`prompt=none`, `prompt=login`), and the forgotten password
 //! (the link, the code, the new password, the same page for an unknown
-//! address, a wrong code), and the sign-in without a password: by a code
-//! (the same page for an unknown name, a wrong code, a tenant without it)
-//! and by a passkey (the page's options and its one script, a real
-//! assertion, a bad one).
+//! address, a wrong code), the sign-up (`mod sign_up`), and the sign-in
+//! without a password: by a code (the same page for an unknown name, a
+//! wrong code, a tenant without it) and by a passkey (the page's options and
+//! its one script, a real assertion, a bad one, the second factor).
 
 use std::collections::BTreeMap;
 
@@ -718,4 +718,365 @@ async fn a_passkey_answers_the_second_factor_on_the_pages(api: Api) {
     let mut other = Browser::at(&api.app.url(""));
     let elsewhere = other.follow(&link).await;
     assert_ne!(elsewhere.input("step").as_deref(), Some("passkey"), "{}", elsewhere.html);
+}
+
+/// The hosted sign-up (`screen=signup`, then the steps `signup`,
+/// `signup_email`, `signup_phone`, `signup_sms`): the API's registration
+/// through the pages, on both stores.
+mod sign_up {
+    use base64::Engine as _;
+    use reqwest::StatusCode;
+    use shared::domain::tenant::Policy;
+
+    use super::{REDIRECT, VERIFIER, api, authorize_query, policy, query_of};
+    use crate::common::hosted::{Browser, Page};
+    use crate::common::{Api, Backend, CODE, Flows, PASSWORD};
+
+    /// The pages' tenant, asking for a phone after the address.
+    async fn phone_api(backend: Backend) -> Api {
+        let api = api(backend).await;
+        let mut tenant = api.app.tenant.clone();
+        tenant.policy = Policy { phone_required: true, ..policy() };
+        shared::domain::tenant::save_tenant(api.app.app.store.as_ref(), &tenant).await.unwrap();
+        api.advance(61); // past the instance's policy cache
+        api
+    }
+
+    async fn email_api(backend: Backend) -> Api {
+        api(backend).await
+    }
+
+    /// The tenant whose sign-up starts with the phone.
+    async fn phone_first_api(backend: Backend) -> Api {
+        let api = api(backend).await;
+        let mut tenant = api.app.tenant.clone();
+        tenant.policy = Policy { sign_up_starts_with: shared::domain::tenant::SignUpStart::Phone, ..policy() };
+        shared::domain::tenant::save_tenant(api.app.app.store.as_ref(), &tenant).await.unwrap();
+        api.advance(61); // past the instance's policy cache
+        api
+    }
+
+    mod with_phone_first {
+        use super::{a_sign_up_that_starts_with_the_phone_verifies_it_first, phone_first_api};
+
+        on_both_stores!(phone_first_api;
+            a_sign_up_that_starts_with_the_phone_verifies_it_first,
+        );
+    }
+
+    /// The tenant that asks for a phone: a module of its own.
+    mod with_phone {
+        use super::{a_new_user_signs_up_on_the_pages_and_the_client_gets_its_code, phone_api};
+
+        on_both_stores!(phone_api;
+            a_new_user_signs_up_on_the_pages_and_the_client_gets_its_code,
+        );
+    }
+
+    on_both_stores!(email_api;
+        the_sign_up_form_keeps_the_api_rules,
+        a_wrong_sign_up_code_is_refused_with_an_alert_and_spends_a_try,
+        a_taken_address_gets_the_pages_a_new_one_gets,
+        a_sign_up_without_the_csrf_token_is_refused,
+        a_sign_up_is_bound_to_its_browser,
+        a_failed_send_is_resumed_by_the_code_pages_resend,
+        the_sign_up_page_speaks_german,
+    );
+
+    /// The sign-in page's link to the sign-up, followed.
+    async fn sign_up_page(browser: &mut Browser, extra: &[(&str, &str)]) -> Page {
+        let sign_in = browser.get(&authorize_query(extra)).await;
+        assert_eq!(sign_in.status, StatusCode::OK, "{}", sign_in.html);
+        let link = sign_in.link("screen=signup").expect("a link to the sign-up");
+        assert!(link.contains("client_id=pages-client") && link.contains("state=st-123"), "{link}");
+        let page = browser.follow(&link).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.html);
+        assert_eq!(page.input("step").as_deref(), Some("signup"));
+        page
+    }
+
+    fn fields(email: &str) -> Vec<(&str, &str)> {
+        vec![
+            ("email", email),
+            ("first_name", "Nora"),
+            ("last_name", "Neu"),
+            ("birth_date", ""),
+            ("password", PASSWORD),
+            ("confirm_password", PASSWORD),
+            ("terms_accepted", "true"),
+            ("privacy_policy_accepted", "true"),
+        ]
+    }
+
+    /// Starts a sign-up for `email` on the pages: the e-mail code's page.
+    async fn started(api: &Api, email: &str) -> (Browser, Page) {
+        let mut browser = Browser::at(&api.app.url(""));
+        let form = sign_up_page(&mut browser, &[]).await;
+        let code_page = browser.submit(&form, &fields(email)).await;
+        assert_eq!(code_page.status, StatusCode::OK, "{}", code_page.html);
+        assert_eq!(code_page.input("step").as_deref(), Some("signup_email"), "{}", code_page.html);
+        assert!(code_page.input("registration_id").is_some_and(|id| id.starts_with("reg_")));
+        (browser, code_page)
+    }
+
+    fn claims(id_token: &str) -> serde_json::Value {
+        let payload = id_token.split('.').nth(1).expect("a JWT");
+        serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
+    }
+
+    async fn a_new_user_signs_up_on_the_pages_and_the_client_gets_its_code(api: Api) {
+        let email = "pages-new@example.com";
+        let phone = "+41791234500";
+        let mut browser = Browser::at(&api.app.url(""));
+        let form = sign_up_page(&mut browser, &[]).await;
+        // Every input labelled, with the tokens browsers fill a new account with.
+        for (id, token) in [
+            ("email", "email"),
+            ("first_name", "given-name"),
+            ("last_name", "family-name"),
+            ("birth_date", "bday"),
+            ("password", "new-password"),
+            ("confirm_password", "new-password"),
+        ] {
+            assert!(form.html.contains(&format!("<label for=\"{id}\">")), "{id}");
+            assert!(form.html.contains(&format!("autocomplete=\"{token}\"")), "{token}");
+        }
+        // The legal documents of the tenant's versions, each a checkbox.
+        for field in ["terms_accepted", "privacy_policy_accepted"] {
+            assert!(form.html.contains(&format!("<label for=\"{field}\">")), "{field}");
+        }
+        let mut filled = fields(email);
+        filled[3] = ("birth_date", "1990-04-01");
+        let code_page = browser.submit(&form, &filled).await;
+        assert_eq!(code_page.status, StatusCode::OK, "{}", code_page.html);
+        assert!(code_page.html.contains("autocomplete=\"one-time-code\""), "{}", code_page.html);
+        // The e-mailed code, as the outbox has it.
+        let code = api.app.latest_code(email).expect("a code e-mailed");
+        let phone_page = browser.submit(&code_page, &[("code", code.as_str())]).await;
+        assert_eq!(phone_page.status, StatusCode::OK, "{}", phone_page.html);
+        assert_eq!(phone_page.input("step").as_deref(), Some("signup_phone"), "{}", phone_page.html);
+        assert!(phone_page.html.contains("<label for=\"phone\">") && phone_page.html.contains("autocomplete=\"tel\""));
+        let sms_page = browser.submit(&phone_page, &[("phone", phone)]).await;
+        assert_eq!(sms_page.input("step").as_deref(), Some("signup_sms"), "{}", sms_page.html);
+        let code = api.app.latest_code(phone).expect("a code texted");
+        let done = browser.submit(&sms_page, &[("code", code.as_str())]).await;
+        // The end of a sign-in: the code and the state to the client, the
+        // hosted session to the browser.
+        assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.html);
+        let location = done.location();
+        assert!(location.starts_with(&format!("{REDIRECT}?")), "{location}");
+        let query = query_of(&location);
+        assert_eq!(query.get("state").map(String::as_str), Some("st-123"));
+        assert!(browser.cookies.contains_key("registrar_hosted_session"), "{:?}", browser.cookies.keys());
+        let form = [
+            ("grant_type", "authorization_code"),
+            ("code", query["code"].as_str()),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", VERIFIER),
+            ("client_id", "pages-client"),
+        ];
+        let tokens: serde_json::Value =
+            api.http.post(api.app.url("/oauth2/token")).form(&form).send().await.unwrap().json().await.unwrap();
+        let id_token = tokens["id_token"].as_str().unwrap_or_else(|| panic!("an ID token: {tokens}"));
+        let claims = claims(id_token);
+        assert_eq!(claims["email"], email, "{claims}");
+        assert_eq!(claims["nonce"], "n-456");
+        // The ID token names the user the sign-up created, with its phone
+        // and birth date.
+        let me = api.me(tokens["access_token"].as_str().unwrap()).await;
+        assert_eq!(me.status, StatusCode::OK, "{}", me.body);
+        assert_eq!(me.body["user_id"], claims["sub"], "{}", me.body);
+        assert_eq!(me.body["email"], email);
+        assert_eq!(me.body["phone"], phone);
+        assert_eq!(me.body["birth_date"], "1990-04-01");
+        // A user with address and phone has two factors on, which a
+        // sign-up does not prove (its session's `amr` has no `mfa`, as the
+        // API's): the hosted session does not sign in silently, the next
+        // authorization asks for the password.
+        let again = browser.get(&authorize_query(&[])).await;
+        assert_eq!(again.status, StatusCode::OK, "{}", again.location());
+        assert!(again.html.contains("autocomplete=\"current-password\""));
+    }
+
+    async fn the_sign_up_form_keeps_the_api_rules(api: Api) {
+        let mut browser = Browser::at(&api.app.url(""));
+        let form = sign_up_page(&mut browser, &[("ui_locales", "en")]).await;
+        // A weak password typed twice differently, the terms not ticked.
+        let mut filled = fields("pages-rules@example.com");
+        filled.retain(|(name, _)| *name != "terms_accepted");
+        filled[4] = ("password", "weak");
+        let refused = browser.submit(&form, &filled).await;
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.html);
+        let alert = refused.alert().expect("an alert");
+        assert!(alert.contains("Password:") && alert.contains("Terms of use:"), "{alert}");
+        assert!(alert.contains("Password again:"), "the confirmation: {alert}");
+        // The values again, never the password; nothing was sent.
+        assert_eq!(refused.input("first_name").as_deref(), Some("Nora"));
+        assert_eq!(refused.input("email").as_deref(), Some("pages-rules@example.com"));
+        assert!(!refused.html.contains(PASSWORD));
+        assert!(api.app.latest_code("pages-rules@example.com").is_none());
+        // Filled right, the same form goes on.
+        let next = browser.submit(&refused, &fields("pages-rules@example.com")).await;
+        assert_eq!(next.input("step").as_deref(), Some("signup_email"), "{}", next.html);
+    }
+
+    async fn a_wrong_sign_up_code_is_refused_with_an_alert_and_spends_a_try(api: Api) {
+        let email = "pages-tries@example.com";
+        let (mut browser, code_page) = started(&api, email).await;
+        let id = code_page.input("registration_id");
+        let wrong = browser.submit(&code_page, &[("code", "000000")]).await;
+        assert_eq!(wrong.status, StatusCode::BAD_REQUEST, "{}", wrong.html);
+        assert!(wrong.alert().is_some_and(|a| a.contains("code")), "{}", wrong.html);
+        assert_eq!(wrong.input("registration_id"), id, "the same sign-up");
+        assert!(wrong.html.contains("autocomplete=\"one-time-code\""));
+        // Each wrong code spent a try, as the API's: after the tenant's
+        // five, the right code is dead too.
+        let mut page = wrong;
+        for _ in 0..4 {
+            page = browser.submit(&page, &[("code", "000000")]).await;
+            assert_eq!(page.status, StatusCode::BAD_REQUEST, "{}", page.html);
+        }
+        let dead = browser.submit(&page, &[("code", CODE)]).await;
+        assert_eq!(dead.status, StatusCode::BAD_REQUEST, "the code is used up: {}", dead.location());
+        // A new code (past the cooldown) verifies, and the flow ends with the client's code.
+        api.advance(61);
+        let resent = browser.submit(&dead, &[("resend", "true")]).await;
+        assert_eq!(resent.status, StatusCode::OK, "{}", resent.html);
+        assert!(resent.html.contains("role=\"status\""), "{}", resent.html);
+        let code = api.app.latest_code(email).expect("a new code");
+        let done = browser.submit(&resent, &[("code", code.as_str())]).await;
+        assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.html);
+        assert!(query_of(&done.location()).contains_key("code"));
+        // Signed in (one factor, as the tenant asks): the next authorization
+        // is a code at once, by the hosted session.
+        let again = browser.get(&authorize_query(&[])).await;
+        assert_eq!(again.status, StatusCode::FOUND, "{}", again.html);
+        assert!(query_of(&again.location()).contains_key("code"));
+    }
+
+    /// No enumeration beyond the API's: a taken address gets the pages a
+    /// new one gets (its owner an e-mail instead of a code), and its code
+    /// never verifies.
+    async fn a_taken_address_gets_the_pages_a_new_one_gets(api: Api) {
+        let (taken, fresh) = ("pages-taken@example.com", "pages-fresh@example.com");
+        api.sign_up(taken).await;
+        let (mut taken_browser, taken_page) = started(&api, taken).await;
+        let (mut fresh_browser, fresh_page) = started(&api, fresh).await;
+        assert_eq!(taken_page.status, fresh_page.status);
+        let without = |page: &Page| {
+            let (id, csrf) = (page.input("registration_id").unwrap(), page.input("csrf").unwrap());
+            page.html.replace(&id, "ID").replace(&csrf, "CSRF")
+        };
+        assert_eq!(without(&taken_page), without(&fresh_page));
+        let refused = taken_browser.submit(&taken_page, &[("code", CODE)]).await;
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.html);
+        assert!(refused.alert().is_some());
+        let done = fresh_browser.submit(&fresh_page, &[("code", CODE)]).await;
+        assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.html);
+    }
+
+    async fn a_sign_up_without_the_csrf_token_is_refused(api: Api) {
+        let mut browser = Browser::at(&api.app.url(""));
+        let form = sign_up_page(&mut browser, &[]).await;
+        let email = "pages-forged@example.com";
+        let mut forged: Vec<(String, String)> = form.hidden().into_iter().filter(|(n, _)| n != "csrf").collect();
+        forged.extend(fields(email).into_iter().map(|(n, v)| (n.to_owned(), v.to_owned())));
+        let refused = browser.post(&forged).await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.html);
+        assert!(refused.html.contains("role=\"alert\""));
+        // Another browser posting the page's form (token and all).
+        let mut stranger = Browser::at(&api.app.url(""));
+        assert_eq!(stranger.submit(&form, &fields(email)).await.status, StatusCode::FORBIDDEN);
+        assert!(api.app.latest_code(email).is_none(), "no sign-up started");
+        // A code's form without the token, too.
+        let (mut browser, code_page) = started(&api, email).await;
+        let mut forged: Vec<(String, String)> = code_page.hidden().into_iter().filter(|(n, _)| n != "csrf").collect();
+        forged.push(("code".into(), CODE.into()));
+        assert_eq!(browser.post(&forged).await.status, StatusCode::FORBIDDEN);
+    }
+
+    async fn the_sign_up_page_speaks_german(api: Api) {
+        let mut browser = Browser::at(&api.app.url(""));
+        let sign_in = browser.get(&authorize_query(&[("ui_locales", "de-CH en")])).await;
+        assert!(sign_in.html.contains("Konto erstellen"), "the link: {}", sign_in.html);
+        let form = sign_up_page(&mut browser, &[("ui_locales", "de-CH en")]).await;
+        assert!(form.html.starts_with("<!DOCTYPE html><html lang=\"de\">"), "{}", &form.html[..80]);
+        assert!(form.html.contains("Vorname") && form.html.contains("Nutzungsbedingungen"), "{}", form.html);
+        let mut filled = fields("pages-deutsch@example.com");
+        filled[1] = ("first_name", "");
+        let refused = browser.submit(&form, &filled).await;
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+        let alert = refused.alert().expect("an alert");
+        assert!(alert.contains("Vorname:"), "{alert}");
+        let code_page = browser.submit(&refused, &fields("pages-deutsch@example.com")).await;
+        assert!(code_page.html.contains("E-Mail-Adresse bestätigen"), "{}", code_page.html);
+    }
+
+    /// The registration id in a code's form is bound to the browser: another
+    /// browser, with a form of its own (its own CSRF token), cannot use it.
+    async fn a_sign_up_is_bound_to_its_browser(api: Api) {
+        let (mut browser, code_page) = started(&api, "pages-bound@example.com").await;
+        let mut other = Browser::at(&api.app.url(""));
+        let own = sign_up_page(&mut other, &[]).await;
+        let csrf = own.input("csrf").unwrap();
+        let mut fields: Vec<(String, String)> =
+            code_page.hidden().into_iter().map(|(n, v)| if n == "csrf" { (n, csrf.clone()) } else { (n, v) }).collect();
+        fields.push(("code".into(), CODE.into()));
+        let refused = other.post(&fields).await;
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.location());
+        assert!(refused.alert().is_some(), "{}", refused.html);
+        // A registration id without its binding is unknown too.
+        let mut fields: Vec<(String, String)> = code_page
+            .hidden()
+            .into_iter()
+            .map(|(n, v)| if n == "registration_id" { (n, v.split('.').next().unwrap().to_owned()) } else { (n, v) })
+            .collect();
+        fields.push(("code".into(), CODE.into()));
+        let stripped = browser.post(&fields).await;
+        assert_eq!(stripped.status, StatusCode::BAD_REQUEST);
+        assert!(stripped.alert().is_some(), "{}", stripped.html);
+        // The browser that started it goes on.
+        let done = browser.submit(&code_page, &[("code", CODE)]).await;
+        assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.html);
+    }
+
+    async fn a_sign_up_that_starts_with_the_phone_verifies_it_first(api: Api) {
+        let (email, phone) = ("pages-phone-first@example.com", "+41791234511");
+        let mut browser = Browser::at(&api.app.url(""));
+        let form = sign_up_page(&mut browser, &[]).await;
+        assert!(form.html.contains("<label for=\"phone\">") && form.html.contains("autocomplete=\"tel\""));
+        let mut filled = fields(email);
+        filled.push(("phone", phone));
+        let sms_page = browser.submit(&form, &filled).await;
+        assert_eq!(sms_page.input("step").as_deref(), Some("signup_sms"), "{}", sms_page.html);
+        let code = api.app.latest_code(phone).expect("a code texted");
+        let email_page = browser.submit(&sms_page, &[("code", code.as_str())]).await;
+        assert_eq!(email_page.input("step").as_deref(), Some("signup_email"), "{}", email_page.html);
+        let code = api.app.latest_code(email).expect("a code e-mailed");
+        let done = browser.submit(&email_page, &[("code", code.as_str())]).await;
+        assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.html);
+        assert!(query_of(&done.location()).contains_key("code"));
+    }
+
+    /// SES down as the sign-up starts: the registration is kept (as the
+    /// API's 503 with `resume_with: resend`), its code's page says so, and
+    /// its resend resumes it.
+    async fn a_failed_send_is_resumed_by_the_code_pages_resend(api: Api) {
+        let email = "pages-flaky@example.com";
+        let mut browser = Browser::at(&api.app.url(""));
+        let form = sign_up_page(&mut browser, &[]).await;
+        api.app.sender.fail_email(true);
+        let failed = browser.submit(&form, &fields(email)).await;
+        api.app.sender.fail_email(false);
+        assert_eq!(failed.status, StatusCode::SERVICE_UNAVAILABLE, "{}", failed.html);
+        assert!(failed.headers.get("retry-after").is_some());
+        assert!(failed.alert().is_some(), "{}", failed.html);
+        assert_eq!(failed.input("step").as_deref(), Some("signup_email"), "{}", failed.html);
+        assert!(api.app.latest_code(email).is_none(), "nothing went out");
+        let resumed = browser.submit(&failed, &[("resend", "true")]).await;
+        assert_eq!(resumed.status, StatusCode::OK, "{}", resumed.html);
+        let code = api.app.latest_code(email).expect("the code, sent now");
+        let done = browser.submit(&resumed, &[("code", code.as_str())]).await;
+        assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.html);
+    }
 }

@@ -482,6 +482,8 @@ struct Stack {
     observer_queue: String,
     dead_letter_queue: String,
     http: reqwest::Client,
+    /// The tenant's identity provider (a stand-in on 127.0.0.1: `acme`).
+    idp: common::idp::Idp,
     _server: tokio::task::JoinHandle<()>,
 }
 
@@ -685,6 +687,7 @@ impl Stack {
         }
 
         // The operator's set-up (registrar-admin's part), with admin rights.
+        let idp = common::idp::Idp::start().await;
         let tenant = Tenant {
             id: common::unique("t"),
             name: "IAM".into(),
@@ -701,6 +704,7 @@ impl Stack {
                     origins: vec![PASSKEY_ORIGIN.into()],
                 },
                 sign_in_methods: shared::domain::policy::SignInMethod::ALL.to_vec(),
+                identity_providers: vec![idp.provider("acme")],
                 ..Policy::default()
             },
         };
@@ -767,6 +771,7 @@ impl Stack {
             observer_queue,
             dead_letter_queue,
             http: reqwest::Client::new(),
+            idp,
             _server: server,
         }
     }
@@ -1166,8 +1171,8 @@ async fn oauth_client(stack: &Stack, redirect: &str) -> (shared::app::App, share
 /// sign-in page (authorize), gives the password (hosted-sign-in sends the
 /// SMS), the code, a new password (announced by e-mail), and is sent back
 /// with a code; a second authorization signs in with the hosted session.
-/// Then the forgotten password, a sign-in by a code and one by a passkey,
-/// on the pages.
+/// Then the forgotten password on the pages, a sign-up on them, and a
+/// sign-in by a code and one by a passkey.
 async fn hosted_flows(stack: &Stack) {
     use base64::Engine as _;
     use sha2::Digest as _;
@@ -1234,6 +1239,39 @@ async fn hosted_flows(stack: &Stack) {
     let fields = [("code", code.as_str()), ("new_password", new_secret), ("confirm_password", new_secret)];
     let back = browser.submit(&reset, &fields).await;
     assert!(back.html.contains("role=\"status\""), "signed out, reset: {}; {:?}", back.html, stack.denials());
+    // The sign-up on the pages: hosted-sign-in starts the registration
+    // (the e-mailed code), verifies it, adds the phone (the SMS), verifies
+    // that and completes the sign-up in one transaction, then the code.
+    let newcomer = stack.email("hedi");
+    let mut browser = common::hosted::Browser::at(&stack.base);
+    let page = browser.get(&query).await;
+    let form = browser.follow(&page.link("screen=signup").expect("the sign-up's link")).await;
+    let fields = [
+        ("email", newcomer.as_str()),
+        ("first_name", "Hedi"),
+        ("last_name", "Neu"),
+        ("password", PASSWORD),
+        ("confirm_password", PASSWORD),
+        ("terms_accepted", "true"),
+        ("privacy_policy_accepted", "true"),
+    ];
+    let email_code = browser.submit(&form, &fields).await;
+    assert!(
+        email_code.input("registration_id").is_some(),
+        "the code's page: {}; {:?}",
+        email_code.html,
+        stack.denials()
+    );
+    let code = stack.code();
+    let phone_page = browser.submit(&email_code, &[("code", code.as_str())]).await;
+    assert_eq!(phone_page.input("step").as_deref(), Some("signup_phone"), "{}; {:?}", phone_page.html, stack.denials());
+    let phone = format!("+4179{:07}", rand_digits());
+    let sms_code = browser.submit(&phone_page, &[("phone", phone.as_str())]).await;
+    assert_eq!(sms_code.input("step").as_deref(), Some("signup_sms"), "{}; {:?}", sms_code.html, stack.denials());
+    let code = stack.code();
+    let done = browser.submit(&sms_code, &[("code", code.as_str())]).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}; refused so far: {:?}", done.html, stack.denials());
+    assert!(done.location().starts_with(redirect) && done.location().contains("code="), "{}", done.location());
     // A code instead of the password: hosted-sign-in sends it (by e-mail),
     // signs in with it, and texts the second factor (the phone of
     // code_sign_in_flows' user).
@@ -1536,6 +1574,62 @@ async fn passkey_flows(stack: &Stack) {
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.body);
     let removed = stack.send(Method::DELETE, &path, Some(json!({ "current_password": PASSWORD })), &auth).await;
     assert_eq!(removed.status, StatusCode::OK, "{}", removed.body);
+}
+
+/// Sign-in with the tenant's identity provider (a stand-in): a new
+/// identity's first sign-in (legal documents), its return, the identities
+/// listed, one linked to a password user after a step-up (a wrong password
+/// first), the last way to sign in kept, an unlink, and an existing
+/// account's address refused until it links.
+async fn federation_flows(stack: &Stack) {
+    let now = stack.clock.now_dt().timestamp();
+    let token = |subject: &str, email: &str| stack.idp.sign(&stack.idp.claims(subject, email, now));
+    let exchange = |id_token: String, device: &'static str| {
+        let body = json!({ "provider": "acme", "id_token": id_token });
+        async move { stack.post("/v1/auth/federated/token", body, &[("X-Device-ID", device)]).await }
+    };
+    let fed_email = stack.email("fred");
+    let first = exchange(token("emp-fred", &fed_email), "f1").await;
+    assert_eq!(first.body["legal_acceptance_required"], true, "{}", first.body);
+    let accept =
+        json!({ "challenge_id": first.body["challenge_id"], "terms_accepted": true, "privacy_policy_accepted": true });
+    let tokens = stack.expect(StatusCode::OK, "/v1/auth/legal/accept", accept, &[("X-Device-ID", "f1")]).await;
+    let again = exchange(token("emp-fred", &fed_email), "f2").await;
+    assert_eq!(again.body["user_id"], tokens["user_id"], "{}", again.body);
+    let fred = format!("Bearer {}", tokens["access_token"].as_str().unwrap());
+    let listed = stack.send(Method::GET, "/v1/me/identities", None, &[("Authorization", &fred)]).await;
+    assert_eq!(listed.body["identities"][0]["provider"], "acme", "{}", listed.body);
+    // Signing in by an e-mailed code (the tenant allows it) is a way left.
+    let unlinked = stack.send(Method::DELETE, "/v1/me/identities/acme", None, &[("Authorization", &fred)]).await;
+    assert_eq!(unlinked.status, StatusCode::OK, "{}", unlinked.body);
+
+    let (_, email) = stack.admin_user("lena", json!({})).await;
+    let refused = exchange(token("emp-lena", &email), "f3").await;
+    assert_eq!(refused.code(), "identity_link_required", "{}", refused.body);
+    let signed_in = stack.signed_in(&email, PASSWORD, "f4").await;
+    let lena = format!("Bearer {}", signed_in["access_token"].as_str().unwrap());
+    let auth = [("Authorization", lena.as_str())];
+    let wrong = json!({ "id_token": token("emp-lena", &email), "current_password": "Wr0ng!Pass" });
+    assert_eq!(stack.post("/v1/me/identities/acme", wrong, &auth).await.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let link = json!({ "id_token": token("emp-lena", &email), "current_password": PASSWORD });
+    stack.expect(StatusCode::CREATED, "/v1/me/identities/acme", link, &auth).await;
+    let back = exchange(token("emp-lena", &email), "f5").await;
+    assert_eq!(back.body["user_id"], signed_in["user_id"], "{}", back.body);
+    // With 2FA on (a verified phone), the provider's sign-in asks for the
+    // second factor: a text.
+    let phone = format!("+4178{:07}", rand_digits());
+    stack.expect(StatusCode::ACCEPTED, "/v1/me/credentials", json!({ "type": "phone", "value": phone }), &auth).await;
+    let verify = json!({ "type": "phone", "code": stack.code() });
+    stack.expect(StatusCode::OK, "/v1/me/credentials/verify", verify, &auth).await;
+    let second = exchange(token("emp-lena", &email), "f6").await;
+    assert_eq!(second.body["factors"], json!(["sms"]), "{}", second.body);
+    let wrong = json!({ "current_password": "Wr0ng!Pass" });
+    let refused = stack.send(Method::DELETE, "/v1/me/identities/acme", Some(wrong), &auth).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.body);
+    let unlinked = stack
+        .send(Method::DELETE, "/v1/me/identities/acme", Some(json!({ "current_password": PASSWORD })), &auth)
+        .await;
+    assert_eq!(unlinked.status, StatusCode::OK, "{}", unlinked.body);
 }
 
 /// Every back-office function as a signed-in service owner (its bearer is
@@ -1857,6 +1951,7 @@ async fn every_function_runs_its_flows_under_its_own_policy() {
     service_owner_flows(&stack).await;
     oauth_flows(&stack).await;
     hosted_flows(&stack).await;
+    federation_flows(&stack).await;
     // Last: it moves the clock by a day.
     session_flows(&stack).await;
     // After every other: their events are in the stream.

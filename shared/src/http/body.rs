@@ -45,11 +45,15 @@ pub struct Cx {
 impl Cx {
     /// The context of a request (of its tenant, if it has one).
     pub fn of(ctx: &super::context::Ctx<'_>) -> Self {
-        let code_length = ctx
-            .tenant
-            .as_ref()
-            .map_or(6, |t| t.policy.sandbox_code.as_ref().map_or(t.policy.codes.length, String::len));
-        let now = ctx.app.clock.now();
+        Self::within(ctx.app, ctx.tenant.as_ref())
+    }
+
+    /// The context of `tenant`'s requests (the hosted pages know the
+    /// tenant by the client, not by a key).
+    pub fn within(app: &crate::app::App, tenant: Option<&crate::domain::tenant::Tenant>) -> Self {
+        let code_length =
+            tenant.map_or(6, |t| t.policy.sandbox_code.as_ref().map_or(t.policy.codes.length, String::len));
+        let now = app.clock.now();
         Self { today: now.date_naive(), now, code_length }
     }
 }

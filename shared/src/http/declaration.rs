@@ -35,7 +35,7 @@ macro_rules! endpoint_table {
             Authorize: GET "/oauth2/authorize", Client, "authorize" => pages::authorize, NOTHING,
                 200 | 302 | 400, [];
             HostedSignIn: POST "/oauth2/authorize", Client, "hosted-sign-in" => pages::hosted_sign_in, BOTH,
-                200 | 303 | 400 | 403 | 429, [413, 415, 422];
+                200 | 303 | 400 | 403 | 429 | 503, [413, 415, 422];
             Preflight: OPTIONS "/{proxy+}", None, "preflight" => meta::preflight, NOTHING,
                 204, [];
             StartRegistration: POST "/v1/registrations", ApiKey, "start-registration" => registration::start_registration, BOTH,
@@ -112,7 +112,7 @@ macro_rules! endpoint_table {
                 200, [400, 403, 404, 409, 413, 415, 422, 429];
             PasskeySignIn: POST "/v1/auth/passkey", ApiKey, "passkey-sign-in" => factors::passkey_sign_in, NOTHING,
                 200, [400, 401, 403, 404, 409, 413, 415, 422, 429];
-            FederatedToken: POST "/v1/auth/federated/token", ApiKey, "federated-token" => federation::federated_token, BOTH,
+            FederatedToken: POST "/v1/auth/federated/token", ApiKey, "federated-token" => federation::federated_token, SMS,
                 200, [400, 401, 403, 404, 409, 413, 415, 422, 429];
             ListIdentities: GET "/v1/me/identities", Bearer, "list-identities" => federation::list_identities, NOTHING,
                 200, [];

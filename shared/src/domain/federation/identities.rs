@@ -91,6 +91,17 @@ pub async fn create_user(
 ) -> Result<Resolved, Error> {
     let now = app.clock.now();
     let email = identity.email.clone().filter(|_| identity.email_verified);
+    let details = PersonalDetails {
+        first_name: identity.given_name.clone().unwrap_or_default(),
+        last_name: identity.family_name.clone().unwrap_or_default(),
+        gender: None,
+        birth_date: None,
+        language: language.to_owned(),
+        time_zone: None,
+    };
+    // A sign-up like any: the tenant's `pre_sign_up` hook decides first.
+    let who = crate::domain::hooks::Applicant { email: email.as_ref(), phone: None, username: None, details: &details };
+    let attributes = crate::domain::hooks::pre_sign_up(app, tenant, "identity_provider", who).await?;
     let user = User {
         id: UserId::from_new(app.new_id("usr")),
         tenant_id: tenant.id.clone(),
@@ -102,14 +113,7 @@ pub async fn create_user(
         phone_verified_at: None,
         username: None,
         password_hash: String::new(),
-        details: PersonalDetails {
-            first_name: identity.given_name.clone().unwrap_or_default(),
-            last_name: identity.family_name.clone().unwrap_or_default(),
-            gender: None,
-            birth_date: None,
-            language: language.to_owned(),
-            time_zone: None,
-        },
+        details,
         roles: Vec::new(),
         terms: None,
         privacy: None,
@@ -123,7 +127,7 @@ pub async fn create_user(
         partner_id: None,
         nationality: None,
         address: None,
-        attributes: serde_json::Map::new(),
+        attributes,
         references: Default::default(),
         created_by: Some(format!("provider:{}", identity.provider)),
         session_epoch: 0,
@@ -223,14 +227,17 @@ pub async fn unlink(app: &App, tenant: &Tenant, user_id: &UserId, provider: &str
         return Err(Error::LastSignInMethod);
     }
     let detail = serde_json::json!({ "provider": provider });
+    // The user written at its version: two unlinks at once (each seeing the
+    // other identity still there) cannot both pass.
+    let mut changed = user.clone();
+    changed.updated_at = app.clock.now();
     let writes = vec![
         Write::Delete {
             key: identity_lock_key(&user.tenant_id, &identity.issuer, &identity.subject),
             condition: Condition::Always,
         },
         Write::Delete { key: linked_identity_key(user_id, provider), condition: Condition::Exists },
-        // The user's version: a credential removed meanwhile is seen.
-        Write::Check { key: user.key(), condition: Condition::Version(version) },
+        changed.put(Condition::Version(version))?,
         audit_write(app, user_id, "identity_unlinked", detail.clone())?,
         user_event(app, &user, EventType::IdentityUnlinked, None, detail)?,
     ];

@@ -9,9 +9,9 @@ use super::reply::{Answer, Reply, TokensAnswer, enum_schema, message, tokens_rep
 use crate::domain::ids::RegistrationId;
 use crate::domain::password::Password;
 use crate::domain::registration::{self, Channel, RegistrationStatus, SignUp, Verified};
-use crate::domain::tenant::SignUpStart;
+use crate::domain::tenant::{SignUpStart, Tenant};
 use crate::domain::user::Tokens;
-use crate::domain::values::{self, Username};
+use crate::domain::values::{self, Phone, Username};
 use crate::domain::{Error, FieldError, Step};
 use crate::http::body::{
     Accepted, Choice, Cx, Email, NewPassword, NewUsername, OneOf, PersonalBody, PhoneBody, TenantCode,
@@ -59,10 +59,19 @@ pub struct Started {
     pub message: String,
 }
 
-pub async fn start_registration(ctx: &Ctx<'_>) -> Result<Reply<Started>, Problem> {
-    let tenant = ctx.tenant()?;
-    let mut f = Fields::parse(ctx.body)?;
-    let read = StartRegistrationBody::read(&mut f, &Cx::of(ctx));
+/// Reads a sign-up's first step from `f`: the API's JSON body, or the
+/// hosted sign-up page's form (`pages::signup`), with the same fields,
+/// rules and errors (the tenant's password rules, its first credential,
+/// usernames, the legal documents). `lang` is the language of the user's
+/// messages when the body names none.
+pub fn read_sign_up(
+    mut f: Fields,
+    tenant: &Tenant,
+    cx: &Cx,
+    lang: &str,
+    partner_id: Option<String>,
+) -> Result<SignUp, Problem> {
+    let read = StartRegistrationBody::read(&mut f, cx);
     let body = &read;
     if let Some(password) = &body.password {
         f.errors.extend(values::password_errors(&tenant.policy.password, "password", password, body.email.as_ref()));
@@ -91,15 +100,21 @@ pub async fn start_registration(ctx: &Ctx<'_>) -> Result<Reply<Started>, Problem
         }
     }
     let body = StartRegistrationBody::complete(f, read)?;
-    let (password, details) = (body.password, body.details.details(ctx.lang));
-    let sign_up = SignUp {
+    let (password, details) = (body.password, body.details.details(lang));
+    Ok(SignUp {
         email: body.email,
         phone,
         password: Password::new(password),
         details,
-        partner_id: ctx.partner_id.clone(),
+        partner_id,
         username: body.username,
-    };
+    })
+}
+
+pub async fn start_registration(ctx: &Ctx<'_>) -> Result<Reply<Started>, Problem> {
+    let tenant = ctx.tenant()?;
+    let f = Fields::parse(ctx.body)?;
+    let sign_up = read_sign_up(f, tenant, &Cx::of(ctx), ctx.lang, ctx.partner_id.clone())?;
     let registration::Started { registration_id, next, expires_at } =
         registration::start(ctx.app, tenant, sign_up, &ctx.client_ip).await?;
     let key = if next == Step::VerifyPhone { "registration_started_phone" } else { "registration_started" };
@@ -231,15 +246,21 @@ pub async fn verify_registration_email(ctx: &Ctx<'_>) -> Result<Reply<VerifiedAn
     Ok(verified(ctx, outcome, "email_verified"))
 }
 
-pub async fn add_registration_phone(ctx: &Ctx<'_>) -> Result<Reply<StepAnswer>, Problem> {
-    let tenant = ctx.tenant()?;
-    let mut f = Fields::parse(ctx.body)?;
-    let read = PhoneBody::read(&mut f, &Cx::of(ctx));
+/// Reads the phone of `/phone` from `f`: the API's JSON body, or the
+/// hosted sign-up page's form (required, either way of `PhoneBody`).
+pub fn read_phone(mut f: Fields, cx: &Cx) -> Result<Phone, Problem> {
+    let read = PhoneBody::read(&mut f, cx);
     let phone = read.phone(&mut f);
     if phone.is_none() && !["phone", "phone_prefix", "phone_number"].into_iter().any(|name| f.has(name)) {
         f.errors.push(FieldError::new("phone", "required"));
     }
     let (_, phone) = PhoneBody::complete_with(f, read, phone)?;
+    Ok(phone)
+}
+
+pub async fn add_registration_phone(ctx: &Ctx<'_>) -> Result<Reply<StepAnswer>, Problem> {
+    let tenant = ctx.tenant()?;
+    let phone = read_phone(Fields::parse(ctx.body)?, &Cx::of(ctx))?;
     let next = registration::add_phone(ctx.app, tenant, &registration_id(ctx)?, phone).await?;
     Ok(Reply::accepted(StepAnswer::new(ctx, next, "phone_added")))
 }

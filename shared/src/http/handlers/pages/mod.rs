@@ -6,7 +6,9 @@
 //! API (`domain::auth`), and ends with a 303 to the client's redirect URI
 //! with the code. The forgotten password (`GET` with `screen=forgot`, then
 //! the steps `forgot` and `reset`) goes through the API's own
-//! `domain::passwords` and back to the sign-in page.
+//! `domain::passwords` and back to the sign-in page. The sign-up (`GET`
+//! with `screen=signup`, then the steps of `signup.rs`) goes through the
+//! API's `domain::registration` and ends as a sign-in does.
 //!
 //! Every form carries the authorization request as hidden fields, checked
 //! again at each POST exactly as the GET was (the client, its redirect URI
@@ -15,6 +17,8 @@
 
 mod passwordless;
 mod passwordless_views;
+mod signup;
+mod signup_views;
 pub mod views;
 
 use ::http::{HeaderName, HeaderValue, StatusCode};
@@ -66,8 +70,9 @@ crate::body! {
     pub struct StepForm {
         /// The value of the browser cookie the page set (CSRF).
         csrf: optional Text,
-        /// `password`, `mfa`, `new_password`, `legal`, `forgot`, `reset`,
-        /// `code_send`, `code` or `passkey`.
+        /// `password`, `mfa`, `new_password`, `legal`, `forgot` or `reset`;
+        /// the sign-up's `signup`, `signup_email`, `signup_phone`, `signup_sms`;
+        /// without a password, `code_send`, `code` or `passkey`.
         step: optional Text,
         response_type: optional Text,
         client_id: optional Id,
@@ -100,8 +105,25 @@ crate::body! {
         terms_accepted: optional Text,
         /// `legal`: `true` when ticked.
         privacy_policy_accepted: optional Text,
-        /// `forgot`, `reset`: the e-mail address of the account.
+        /// `forgot`, `reset`: the e-mail address of the account;
+        /// `signup`: the new account's.
         email: optional Text,
+        /// `signup_email`, `signup_phone`, `signup_sms`: the sign-up's
+        /// registration, bound to the browser (`reg_….<mac>`, as the page
+        /// gave it).
+        registration_id: optional Text,
+        /// `signup`.
+        first_name: optional Text,
+        /// `signup`.
+        last_name: optional Text,
+        /// `signup` (optional): `YYYY-MM-DD`.
+        birth_date: optional Text,
+        /// `signup` (tenants whose sign-up starts with the phone),
+        /// `signup_phone`: E.164.
+        phone: optional Text,
+        /// `signup_email`, `signup_sms`: `true` sends a new code instead of
+        /// checking one.
+        resend: optional Text,
         /// `code_send`, `code`: where the code goes (`email`, `sms`).
         channel: optional Text,
         /// `passkey`: the ceremony of the page's request options.
@@ -383,6 +405,9 @@ pub async fn authorize(ctx: &Ctx<'_>) -> Result<Reply<String>, Problem> {
     let screen = get("screen").unwrap_or_default();
     let html = if screen == "forgot" {
         views::forgot(&frame, &flow.request, &hint, &Alert::default())
+    } else if screen == "signup" {
+        let values = signup_views::SignUpValues::default();
+        signup_views::sign_up(&frame, &flow.request, &flow.tenant.policy, &values, &Alert::default())
     } else if screen == "code" || screen == "passkey" {
         return passwordless::screen(ctx, &flow, &frame, &screen, &hint, &token, new).await;
     } else {
@@ -395,7 +420,12 @@ pub async fn authorize(ctx: &Ctx<'_>) -> Result<Reply<String>, Problem> {
 /// sign-in opened (or the hosted session just rotated), whose refresh token
 /// the browser keeps as the hosted session; and the redirect. One session:
 /// the client's logout ends what the browser holds too.
-async fn finish(ctx: &Ctx<'_>, flow: &Flow, tokens: Tokens, status: StatusCode) -> Result<Reply<String>, Problem> {
+pub(super) async fn finish(
+    ctx: &Ctx<'_>,
+    flow: &Flow,
+    tokens: Tokens,
+    status: StatusCode,
+) -> Result<Reply<String>, Problem> {
     let code = oauth::issue_code(ctx.app, &flow.tenant, &flow.client, &flow.request, &tokens).await?;
     let mut pairs = vec![("code", code.as_str())];
     if let Some(state) = &flow.request.state {
@@ -465,6 +495,9 @@ pub async fn hosted_sign_in(ctx: &Ctx<'_>) -> Result<Reply<String>, Problem> {
     if step == "forgot" || step == "reset" {
         let (html, status, retry_after) = forgotten_password(ctx, &flow, &frame, &form, step).await?;
         return Ok(reply(ctx, &flow, status, html, &token, retry_after));
+    }
+    if signup::STEPS.contains(&step) {
+        return signup::step(ctx, &flow, &frame, &form, step, &token, &device).await;
     }
     if step == "code_send" {
         return passwordless::send_code(ctx, &flow, &frame, &form, origin).await;
@@ -587,7 +620,7 @@ pub async fn hosted_sign_in(ctx: &Ctx<'_>) -> Result<Reply<String>, Problem> {
 }
 
 /// A step's page, with `Retry-After` after a rate limit or the lock.
-fn reply(
+pub(super) fn reply(
     ctx: &Ctx<'_>,
     flow: &Flow,
     status: StatusCode,

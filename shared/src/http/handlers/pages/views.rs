@@ -100,14 +100,8 @@ pub(super) fn hidden(frame: &Frame<'_>, request: &AuthorizationRequest, step: &s
     }
 }
 
-/// The link to the forgotten password's page: the same authorization
-/// request, as a GET (checked again there), with `screen=forgot`.
-fn forgot_href(request: &AuthorizationRequest) -> String {
-    screen_href(request, "forgot")
-}
-
-/// A link to another screen of the sign-in (`forgot`, `code`, `passkey`):
-/// the same authorization request, as a GET, with `screen`.
+/// The link to another screen (`forgot`, `signup`, `code`, `passkey`): the
+/// same authorization request, as a GET (checked again there), with `screen`.
 pub(super) fn screen_href(request: &AuthorizationRequest, screen: &str) -> String {
     let mut query = form_urlencoded::Serializer::new(String::new());
     query.append_pair("response_type", "code");
@@ -154,7 +148,8 @@ pub fn sign_in(
             input #password type="password" name="password" autocomplete="current-password" required;
             button type="submit" { (frame.t("page-submit-sign-in")) }
         }
-        p { a href=(forgot_href(request)) { (frame.t("page-forgot-link")) } }
+        p { a href=(screen_href(request, "forgot")) { (frame.t("page-forgot-link")) } }
+        p { a href=(screen_href(request, "signup")) { (frame.t("page-signup-link")) } }
         (other_ways(frame, request))
     };
     layout(frame, &frame.t("page-sign-in-title"), body)
