@@ -10,7 +10,14 @@
 //   (rotated) → a second authorization in the same browser needs no
 //   password → a German page from ui_locales=de → an unregistered redirect
 //   URI gets an error page, never a redirect → RP-initiated logout → the
-//   README's example app (examples/openid-app.mjs) signs a user in.
+//   README's example app (examples/openid-app.mjs) signs a user in. Then
+//   more ways in, each user in a browser of its own: the second factor by
+//   an authenticator app (TOTP enrolled through the API, its codes computed
+//   here) on the pages' mfa step; a passkey (Chromium's virtual
+//   authenticator, registered through the API from the pages' origin) on
+//   the pages' passkey screen, whose one script asks the browser for the
+//   assertion; and revocation (tokenRevocation), after which userinfo and
+//   the refresh grant are refused.
 //
 //   node scripts/oidc-test.mjs target/debug/registrar
 //
@@ -23,6 +30,7 @@ import { copyFileSync, createWriteStream, mkdtempSync, readFileSync, symlinkSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createRequire } from "node:module";
+import { createHmac } from "node:crypto";
 
 const require = createRequire(join(process.cwd(), ".node", "node_modules", "x.js"));
 const client = await import(require.resolve("openid-client"));
@@ -81,6 +89,8 @@ const server = spawn(process.argv[2], [], {
     REGISTRAR_PHONE_REQUIRED: "false",
     REGISTRAR_OUTBOX_DIR: outbox,
     REGISTRAR_LOG_FORMAT: "json",
+    // Codes and passkeys besides the password (the pages offer them).
+    REGISTRAR_SIGN_IN_METHODS: "password,email_code,sms_code,passkey",
     REGISTRAR_OAUTH_CLIENTS: JSON.stringify([
       { client_id: "web-app", redirect_uris: [redirectUri], post_logout_redirect_uris: [afterLogout], public: true },
       { client_id: "example-app", redirect_uris: [exampleRedirect], public: true },
@@ -297,6 +307,173 @@ try {
   ]);
   const greeting = await visitor.innerText("body");
   check("the README's example app signs the user in and reads userinfo", greeting === `Hello, ${EMAIL}`, greeting);
+
+  // ---- More ways in, each user and browser its own.
+  async function signUp(email) {
+    const begun = await (await fetch(`${api}/v1/registrations`, {
+      method: "POST",
+      headers: json,
+      body: JSON.stringify({
+        email, password: PASSWORD, first_name: "Oskar", last_name: "Oidc",
+        terms_accepted: true, privacy_policy_accepted: true,
+      }),
+    })).json();
+    const done = await fetch(`${api}/v1/registrations/${begun.registration_id}/email/verify`, {
+      method: "POST",
+      headers: { ...json, "x-device-id": "setup" },
+      body: JSON.stringify({ code: CODE }),
+    });
+    return done.json();
+  }
+  async function callApi(path, body, accessToken) {
+    const response = await fetch(`${api}${path}`, {
+      method: "POST",
+      headers: { ...json, authorization: `Bearer ${accessToken}`, "x-device-id": "setup" },
+      body: JSON.stringify(body),
+    });
+    return { status: response.status, body: await response.json().catch(() => null) };
+  }
+  async function redeem(target, url) {
+    return client.authorizationCodeGrant(config, url, {
+      pkceCodeVerifier: target.verifier,
+      expectedState: target.state,
+      expectedNonce: target.nonce,
+      idTokenExpected: true,
+    });
+  }
+
+  // (1) The second factor by an authenticator app: RFC 6238 (HMAC-SHA1,
+  // 30 s, 6 digits) computed here from the secret the API enrolled.
+  const base32 = (text) => {
+    const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    let bits = "";
+    for (const c of text.replace(/=+$/, "")) bits += alphabet.indexOf(c).toString(2).padStart(5, "0");
+    const bytes = [];
+    for (let i = 0; i + 8 <= bits.length; i += 8) bytes.push(parseInt(bits.slice(i, i + 8), 2));
+    return Buffer.from(bytes);
+  };
+  const totp = (secret, step) => {
+    const counter = Buffer.alloc(8);
+    counter.writeBigUInt64BE(BigInt(step));
+    const mac = createHmac("sha1", base32(secret)).update(counter).digest();
+    const offset = mac[mac.length - 1] & 0x0f;
+    return String((mac.readUInt32BE(offset) & 0x7fffffff) % 1000000).padStart(6, "0");
+  };
+  const TOTP_EMAIL = "tobias@example.com";
+  const totpUser = await signUp(TOTP_EMAIL);
+  const enrolled = await callApi("/v1/me/factors/totp", { current_password: PASSWORD }, totpUser.access_token);
+  check("a user enrolls an authenticator app through the API", enrolled.status === 201 && enrolled.body?.secret,
+    enrolled);
+  const step = Math.floor(Date.now() / 30000);
+  const confirmed = await callApi("/v1/me/factors/totp/confirm", { code: totp(enrolled.body.secret, step) },
+    totpUser.access_token);
+  check("the app's code confirms it", confirmed.status === 200, confirmed);
+  const totpContext = await browser.newContext();
+  const totpPage = await totpContext.newPage();
+  const withTotp = await authorizationUrl({ login_hint: TOTP_EMAIL });
+  await totpPage.goto(withTotp.url.href);
+  await totpPage.fill('input[autocomplete="current-password"]', PASSWORD);
+  await Promise.all([totpPage.waitForLoadState("load"), totpPage.click('button[type="submit"]')]);
+  await totpPage.waitForSelector('input[autocomplete="one-time-code"]');
+  check("the password leads to the second factor's page", !totpPage.url().startsWith(redirectUri)
+    && (await totpPage.locator('input[name="challenge_id"]').count()) === 1, totpPage.url());
+  if (await totpPage.locator('select[name="factor"]').count()) {
+    await totpPage.selectOption('select[name="factor"]', "totp");
+  }
+  // The next step's code: the confirmation spent this one (each once), and
+  // one step of skew is accepted.
+  await totpPage.fill('input[autocomplete="one-time-code"]', totp(enrolled.body.secret, step + 1));
+  await Promise.all([
+    totpPage.waitForURL((url) => url.href.startsWith(redirectUri), { timeout: 15000 }),
+    totpPage.click('button[type="submit"]'),
+  ]);
+  const totpTokens = await redeem(withTotp, new URL(totpPage.url()));
+  const totpClaims = totpTokens.claims();
+  check("the app's code on the pages ends with an ID token openid-client accepts",
+    Array.isArray(totpClaims?.amr) && totpClaims.amr.includes("pwd") && totpClaims.amr.includes("otp")
+      && totpClaims.nonce === withTotp.nonce, totpClaims);
+  await totpContext.close();
+
+  // (2) A passkey. The tenant's relying party is `localhost`, so the
+  // browser goes to the pages as http://localhost:port (the same server).
+  const PASSKEY_EMAIL = "pia@example.com";
+  const passkeyUser = await signUp(PASSKEY_EMAIL);
+  const localApi = api.replace("127.0.0.1", "localhost");
+  const passkeyContext = await browser.newContext();
+  const passkeyPage = await passkeyContext.newPage();
+  const cdp = await passkeyContext.newCDPSession(passkeyPage);
+  await cdp.send("WebAuthn.enable");
+  const { authenticatorId } = await cdp.send("WebAuthn.addVirtualAuthenticator", {
+    options: {
+      protocol: "ctap2", transport: "internal", hasResidentKey: true,
+      hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true,
+    },
+  });
+  // Registered through the API from the pages' origin (the demo page's,
+  // whose CSP lets it call the API).
+  await passkeyPage.goto(`${localApi}/demo/`);
+  const registered = await passkeyPage.evaluate(async ({ apiKey, accessToken, password }) => {
+    const headers = { "content-type": "application/json", "x-api-key": apiKey, authorization: `Bearer ${accessToken}` };
+    const start = await (await fetch("/v1/me/passkeys/options", {
+      method: "POST", headers, body: JSON.stringify({ current_password: password }),
+    })).json();
+    const clean = (value) => Array.isArray(value) ? value.map(clean)
+      : value && typeof value === "object"
+        ? Object.fromEntries(Object.entries(value).filter(([, v]) => v !== null).map(([k, v]) => [k, clean(v)]))
+        : value;
+    const options = PublicKeyCredential.parseCreationOptionsFromJSON(clean(start.publicKey));
+    const credential = await navigator.credentials.create({ publicKey: options });
+    const done = await fetch("/v1/me/passkeys", {
+      method: "POST", headers,
+      body: JSON.stringify({ ceremony_id: start.ceremony_id, credential: credential.toJSON(), name: "Chromium" }),
+    });
+    return done.status;
+  }, { apiKey: API_KEY, accessToken: passkeyUser.access_token, password: PASSWORD });
+  const stored = (await cdp.send("WebAuthn.getCredentials", { authenticatorId })).credentials;
+  check("a passkey is registered in the virtual authenticator", registered === 201 && stored.length === 1,
+    { registered, stored: stored.length });
+  const withPasskey = await authorizationUrl();
+  const passkeyUrl = new URL(withPasskey.url.href.replace(api, localApi));
+  await passkeyPage.goto(passkeyUrl.href);
+  const link = passkeyPage.locator('a[href*="screen=passkey"]');
+  check("the sign-in page offers a passkey", (await link.count()) === 1, await passkeyPage.content());
+  const [shownPasskey] = await Promise.all([passkeyPage.waitForNavigation(), link.click()]);
+  const csp = shownPasskey?.headers()["content-security-policy"] || "";
+  check("the passkey page allows its one script by its hash", /script-src 'sha256-[A-Za-z0-9+/=]+';/.test(csp), csp);
+  // The button appears once the script runs (hidden without JavaScript).
+  await passkeyPage.waitForSelector("#passkey-button", { state: "visible" });
+  await Promise.all([
+    passkeyPage.waitForURL((url) => url.href.startsWith(redirectUri), { timeout: 15000 }),
+    passkeyPage.click("#passkey-button"),
+  ]);
+  const passkeyTokens = await redeem(withPasskey, new URL(passkeyPage.url()));
+  const passkeyClaims = passkeyTokens.claims();
+  check("the passkey on the pages ends with an ID token openid-client accepts",
+    Array.isArray(passkeyClaims?.amr) && passkeyClaims.amr.includes("hwk") && passkeyClaims.nonce === withPasskey.nonce,
+    passkeyClaims);
+  const counted = (await cdp.send("WebAuthn.getCredentials", { authenticatorId })).credentials;
+  check("the authenticator signed once", counted[0]?.signCount >= 1, counted);
+
+  // (3) Revocation: the refresh token revoked ends its session; the access
+  // token and the refresh token are refused after it.
+  await client.tokenRevocation(config, passkeyTokens.refresh_token, { token_type_hint: "refresh_token" });
+  let userinfoAfter = null;
+  try {
+    await client.fetchUserInfo(config, passkeyTokens.access_token, passkeyClaims.sub);
+  } catch (error) {
+    userinfoAfter = error;
+  }
+  check("after revocation userinfo refuses the access token", userinfoAfter !== null, String(userinfoAfter));
+  let refreshAfter = null;
+  try {
+    await client.refreshTokenGrant(config, passkeyTokens.refresh_token);
+  } catch (error) {
+    refreshAfter = error;
+  }
+  check("after revocation the refresh grant is refused",
+    refreshAfter !== null && (refreshAfter.error === "invalid_grant" || String(refreshAfter).includes("invalid_grant")),
+    String(refreshAfter));
+  await passkeyContext.close();
 } catch (error) {
   check("the flow ran to its end", false, error?.stack || String(error));
 } finally {

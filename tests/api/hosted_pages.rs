@@ -6,15 +6,23 @@
 //! language, the CSP, the code and state at the end, the hosted
 //! session (`prompt=none`, `prompt=login`), and the forgotten password
 //! (the link, the code, the new password, the same page for an unknown
-//! address, a wrong code), and the sign-up (`mod sign_up`).
+//! address, a wrong code), the sign-up (`mod sign_up`), and the sign-in
+//! without a password: by a code (the same page for an unknown name, a
+//! wrong code, a tenant without it) and by a passkey (the page's options and
+//! its one script, a real assertion, a bad one, the second factor).
 
 use std::collections::BTreeMap;
 
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
 use reqwest::StatusCode;
 use reqwest::header::LOCATION;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
 use shared::domain::oauth::clients::{ClientDraft, register};
-use shared::domain::policy::SecondFactorPolicy;
+use shared::domain::policy::{PasskeyPolicy, SecondFactorPolicy, SignInMethod};
 use shared::domain::tenant::{IpLimits, Policy};
+use shared::soft_authenticator::SoftAuthenticator;
 
 use crate::common::hosted::{Browser, Page};
 use crate::common::{Api, Backend, Flows, PASSWORD};
@@ -25,6 +33,8 @@ pub(crate) const VERIFIER: &str = "hosted-pages-verifier-0123456789abcdefghijklm
 pub(crate) const CHALLENGE: &str = "kSAjrbqUKbAG4_cGK71fT0A5YeQN_vTvaLUsJsMgbpk";
 /// The password a reset on the pages sets.
 const NEW_PASSWORD: &str = "Fresh!Start-42x";
+/// The pages' origin as the tenant's passkeys know it.
+const ORIGIN: &str = "http://localhost:3000";
 
 fn policy() -> Policy {
     Policy {
@@ -32,6 +42,8 @@ fn policy() -> Policy {
         sandbox_code: Some(crate::common::CODE.into()),
         ip_limits: IpLimits { logins_per_5_min: 1000, ..IpLimits::default() },
         second_factors: SecondFactorPolicy::default(),
+        sign_in_methods: SignInMethod::ALL.to_vec(),
+        passkeys: PasskeyPolicy { rp_id: Some("localhost".into()), origins: vec![ORIGIN.into()] },
         ..Policy::default()
     }
 }
@@ -109,6 +121,14 @@ on_both_stores!(api;
     a_forgotten_password_is_reset_on_the_pages_then_signs_in,
     an_unknown_address_gets_the_same_reset_page,
     a_wrong_reset_code_is_refused_with_an_alert,
+    an_emailed_code_signs_in_on_the_pages_and_the_token_endpoint_takes_it,
+    an_unknown_name_gets_the_same_code_page,
+    a_wrong_sign_in_code_shows_the_code_page_again_with_the_alert,
+    a_tenant_without_code_sign_in_offers_none_and_refuses_the_steps,
+    the_passkey_page_embeds_the_options_and_allows_its_one_script,
+    a_passkey_signs_in_on_the_pages,
+    a_bad_passkey_assertion_is_refused_with_a_new_ceremony,
+    a_passkey_answers_the_second_factor_on_the_pages,
 );
 
 async fn an_unknown_client_or_redirect_uri_gets_a_page_and_no_redirect(api: Api) {
@@ -437,6 +457,273 @@ async fn a_wrong_reset_code_is_refused_with_an_alert(api: Api) {
     let done = browser.submit(&refused, &right).await;
     assert_eq!(done.status, StatusCode::OK, "{}", done.html);
     assert!(done.html.contains("role=\"status\""));
+}
+
+/// The sign-in page's link to the code, followed: the page that asks for one.
+async fn code_request(browser: &mut Browser) -> Page {
+    let sign_in = browser.get(&authorize_query(&[])).await;
+    let link = sign_in.link("screen=code").expect("a link to the code screen");
+    assert!(link.contains("client_id=pages-client") && link.contains("state=st-123"), "{link}");
+    let page = browser.follow(&link).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.html);
+    assert_eq!(page.input("step").as_deref(), Some("code_send"));
+    assert!(page.html.contains("<label for=\"username\">"), "{}", page.html);
+    // Both channels offered: the choice is labelled.
+    assert!(page.html.contains("<label for=\"channel\">"), "{}", page.html);
+    page
+}
+
+/// The code's page for `username` (sent by e-mail).
+async fn code_page(browser: &mut Browser, username: &str) -> Page {
+    let request = code_request(browser).await;
+    let page = browser.submit(&request, &[("username", username), ("channel", "email")]).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.html);
+    assert_eq!(page.input("step").as_deref(), Some("code"));
+    assert!(page.html.contains("autocomplete=\"one-time-code\""), "{}", page.html);
+    assert!(page.alert().is_none(), "{}", page.html);
+    page
+}
+
+/// The code of a redirect to the client, exchanged at the token endpoint.
+async fn redeem(api: &Api, done: &Page) -> Value {
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.html);
+    let location = done.location();
+    assert!(location.starts_with(&format!("{REDIRECT}?")), "{location}");
+    let query = query_of(&location);
+    assert_eq!(query.get("state").map(String::as_str), Some("st-123"));
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", query["code"].as_str()),
+        ("redirect_uri", REDIRECT),
+        ("code_verifier", VERIFIER),
+        ("client_id", "pages-client"),
+    ];
+    let response = api.http.post(api.app.url("/oauth2/token")).form(&form).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    response.json().await.unwrap()
+}
+
+/// The claims of a JWT (unchecked: the token endpoint's tests check them).
+fn claims(token: &Value) -> Value {
+    let payload = token.as_str().expect("a token").split('.').nth(1).expect("a JWT");
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).expect("base64url");
+    serde_json::from_slice(&bytes).expect("JSON claims")
+}
+
+async fn an_emailed_code_signs_in_on_the_pages_and_the_token_endpoint_takes_it(api: Api) {
+    let email = "pages-kim@example.com";
+    api.sign_up(email).await;
+    let mut browser = Browser::at(&api.app.url(""));
+    let before = api.app.messages_to(email).len();
+    let page = code_page(&mut browser, email).await;
+    assert!(page.html.contains(email), "the page names the address: {}", page.html);
+    assert_eq!(api.app.messages_to(email).len(), before + 1, "one e-mail with the code");
+    let code = api.app.latest_code(email).expect("the code in the outbox");
+    let done = browser.submit(&page, &[("code", &code)]).await;
+    let tokens = redeem(&api, &done).await;
+    let claims = claims(&tokens["id_token"]);
+    assert_eq!(claims["email"], email, "{claims}");
+    assert_eq!(claims["nonce"], "n-456", "{claims}");
+    // The code is spent: the same page, the same code, refused.
+    let again = browser.submit(&page, &[("code", &code)]).await;
+    assert_eq!(again.status, StatusCode::BAD_REQUEST, "{}", again.html);
+}
+
+async fn an_unknown_name_gets_the_same_code_page(api: Api) {
+    let known = "pages-lou@example.com";
+    let unknown = "pages-no-one@example.com";
+    api.sign_up(known).await;
+    let mut browser = Browser::at(&api.app.url(""));
+    let known_page = code_page(&mut browser, known).await;
+    let unknown_page = code_page(&mut browser, unknown).await;
+    assert_eq!(known_page.status, unknown_page.status);
+    assert_eq!(known_page.html.replace(known, "NAME"), unknown_page.html.replace(unknown, "NAME"));
+    assert!(api.app.messages_to(unknown).is_empty(), "no message to a name without an account");
+    // Its code is wrong, like any.
+    let refused = browser.submit(&unknown_page, &[("code", crate::common::CODE)]).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.html);
+    assert!(refused.alert().is_some(), "{}", refused.html);
+}
+
+async fn a_wrong_sign_in_code_shows_the_code_page_again_with_the_alert(api: Api) {
+    let email = "pages-max@example.com";
+    api.sign_up(email).await;
+    let mut browser = Browser::at(&api.app.url(""));
+    let page = code_page(&mut browser, email).await;
+    let wrong = browser.submit(&page, &[("code", "000000")]).await;
+    assert_eq!(wrong.status, StatusCode::BAD_REQUEST, "{}", wrong.html);
+    assert!(wrong.alert().is_some(), "{}", wrong.html);
+    // The page again, the name and the channel still carried.
+    assert_eq!(wrong.input("step").as_deref(), Some("code"));
+    assert_eq!(wrong.input("username").as_deref(), Some(email));
+    assert_eq!(wrong.input("channel").as_deref(), Some("email"));
+    // The right code still signs in after the wrong one.
+    let code = api.app.latest_code(email).expect("the code in the outbox");
+    let done = browser.submit(&wrong, &[("code", &code)]).await;
+    redeem(&api, &done).await;
+}
+
+async fn a_tenant_without_code_sign_in_offers_none_and_refuses_the_steps(api: Api) {
+    let email = "pages-ned@example.com";
+    api.sign_up(email).await;
+    let mut tenant = api.app.tenant.clone();
+    tenant.policy.sign_in_methods = vec![SignInMethod::Password];
+    shared::domain::tenant::save_tenant(api.app.app.store.as_ref(), &tenant).await.unwrap();
+    api.advance(61); // past the instance's policy cache
+    let mut browser = Browser::at(&api.app.url(""));
+    let sign_in = browser.get(&authorize_query(&[])).await;
+    assert_eq!(sign_in.status, StatusCode::OK, "{}", sign_in.html);
+    assert!(sign_in.link("screen=code").is_none(), "{}", sign_in.html);
+    assert!(sign_in.link("screen=passkey").is_none(), "{}", sign_in.html);
+    // The screens asked for anyway: the sign-in page with the password.
+    for screen in ["code", "passkey"] {
+        let page = browser.get(&authorize_query(&[("screen", screen)])).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.html);
+        assert_eq!(page.input("step").as_deref(), Some("password"), "{screen}: {}", page.html);
+    }
+    // The steps posted anyway: refused with an alert, no code sent, no redirect.
+    let before = api.app.messages_to(email).len();
+    let mut send = sign_in.hidden();
+    send.retain(|(name, _)| name != "step");
+    send.extend([("step".into(), "code_send".into()), ("username".into(), email.into())]);
+    let refused = browser.post(&send).await;
+    assert!(refused.status.is_client_error(), "{}", refused.html);
+    assert!(refused.alert().is_some(), "{}", refused.html);
+    assert_eq!(api.app.messages_to(email).len(), before, "no code went out");
+    let mut code = sign_in.hidden();
+    code.retain(|(name, _)| name != "step");
+    code.extend([
+        ("step".into(), "code".into()),
+        ("username".into(), email.into()),
+        ("code".into(), crate::common::CODE.into()),
+    ]);
+    let refused = browser.post(&code).await;
+    assert!(refused.status.is_client_error(), "{}", refused.html);
+    assert!(refused.alert().is_some(), "{}", refused.html);
+}
+
+/// The passkey's page: its form's request options, unescaped.
+fn options_of(page: &Page) -> Value {
+    let at = page.html.find("data-options=\"").expect("the options") + "data-options=\"".len();
+    let raw = &page.html[at..at + page.html[at..].find('"').unwrap()];
+    let text = raw.replace("&quot;", "\"").replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&");
+    serde_json::from_str(&text).expect("the options are JSON")
+}
+
+/// Posts the passkey's page with `credential` as its script would.
+async fn submit_assertion(browser: &mut Browser, page: &Page, credential: &str) -> Page {
+    let mut fields = page.hidden();
+    fields.retain(|(name, _)| name != "credential");
+    fields.push(("credential".into(), credential.into()));
+    browser.post(&fields).await
+}
+
+async fn passkey_page(browser: &mut Browser) -> Page {
+    let sign_in = browser.get(&authorize_query(&[])).await;
+    let link = sign_in.link("screen=passkey").expect("a link to the passkey screen");
+    let page = browser.follow(&link).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.html);
+    assert_eq!(page.input("step").as_deref(), Some("passkey"));
+    page
+}
+
+async fn the_passkey_page_embeds_the_options_and_allows_its_one_script(api: Api) {
+    let mut browser = Browser::at(&api.app.url(""));
+    let sign_in = browser.get(&authorize_query(&[])).await;
+    let csp = sign_in.headers["content-security-policy"].to_str().unwrap().to_owned();
+    assert!(csp.contains("script-src 'none'"), "the sign-in page has no script: {csp}");
+    assert!(sign_in.html.contains("autocomplete=\"username webauthn\""));
+    let page = passkey_page(&mut browser).await;
+    assert!(page.input("ceremony_id").is_some_and(|c| c.starts_with("cer_")), "{}", page.html);
+    let options = options_of(&page);
+    assert_eq!(options["rpId"], "localhost", "{options}");
+    assert!(options["challenge"].as_str().is_some_and(|c| c.len() >= 16), "{options}");
+    assert!(!options.to_string().contains("null"), "no nulls for parseRequestOptionsFromJSON: {options}");
+    // One script, allowed by its hash alone; no inline handler anywhere.
+    assert_eq!(page.html.matches("<script").count(), 1, "{}", page.html);
+    let start = page.html.find("<script>").expect("an inline script") + "<script>".len();
+    let script = &page.html[start..start + page.html[start..].find("</script>").unwrap()];
+    let hash = format!("'sha256-{}'", STANDARD.encode(Sha256::digest(script.as_bytes())));
+    let csp = page.headers["content-security-policy"].to_str().unwrap();
+    let sources = csp.split(';').map(str::trim).find(|d| d.starts_with("script-src ")).expect("script-src");
+    assert_eq!(sources, format!("script-src {hash}"), "{csp}");
+    assert!(csp.contains("default-src 'none'") && csp.contains("frame-ancestors 'none'"), "{csp}");
+    assert!(!page.html.contains(" onclick=") && !page.html.contains(" onsubmit="), "{}", page.html);
+    // Without JavaScript the page says what to do instead.
+    assert!(page.html.contains("<noscript>"), "{}", page.html);
+}
+
+/// A user signed up by e-mail with a passkey registered through the API.
+async fn with_passkey(api: &Api, email: &str) -> SoftAuthenticator {
+    let tokens = api.sign_up(email).await;
+    let bearer = format!("Bearer {}", tokens["access_token"].as_str().unwrap());
+    let mut key = SoftAuthenticator::new(email, "localhost");
+    let auth = [("Authorization", bearer.as_str())];
+    let options = api.post("/v1/me/passkeys/options", json!({ "current_password": PASSWORD }), &auth).await;
+    assert_eq!(options.status, StatusCode::OK, "{}", options.body);
+    let credential = key.create(&options.body["publicKey"], ORIGIN);
+    let body = json!({ "ceremony_id": options.body["ceremony_id"], "credential": credential, "name": "Laptop" });
+    let added = api.post("/v1/me/passkeys", body, &auth).await;
+    assert!(added.status.is_success(), "{}", added.body);
+    key
+}
+
+async fn a_passkey_signs_in_on_the_pages(api: Api) {
+    let email = "pages-ola@example.com";
+    let mut key = with_passkey(&api, email).await;
+    let mut browser = Browser::at(&api.app.url(""));
+    let page = passkey_page(&mut browser).await;
+    let assertion = key.get(&options_of(&page), ORIGIN);
+    let done = submit_assertion(&mut browser, &page, &assertion.to_string()).await;
+    let tokens = redeem(&api, &done).await;
+    let claims = claims(&tokens["id_token"]);
+    assert_eq!(claims["email"], email, "{claims}");
+    assert!(claims["amr"].as_array().is_some_and(|amr| amr.contains(&json!("hwk"))), "{claims}");
+}
+
+async fn a_bad_passkey_assertion_is_refused_with_a_new_ceremony(api: Api) {
+    let mut browser = Browser::at(&api.app.url(""));
+    let page = passkey_page(&mut browser).await;
+    let ceremony = page.input("ceremony_id").unwrap();
+    let forged = json!({ "id": "AAAA", "rawId": "AAAA", "type": "public-key", "response": {} }).to_string();
+    for credential in [forged.as_str(), "not json", ""] {
+        let refused = submit_assertion(&mut browser, &page, credential).await;
+        assert!(refused.status.is_client_error(), "{credential}: {}", refused.html);
+        assert!(refused.headers.get(LOCATION).is_none());
+        assert!(refused.alert().is_some(), "{credential}: {}", refused.html);
+        // The passkey's page again, with a ceremony of its own and its script.
+        assert_eq!(refused.input("step").as_deref(), Some("passkey"), "{}", refused.html);
+        assert!(refused.input("ceremony_id").is_some_and(|c| c != ceremony && c.starts_with("cer_")));
+        let csp = refused.headers["content-security-policy"].to_str().unwrap();
+        assert!(csp.contains("script-src 'sha256-"), "{csp}");
+    }
+}
+
+async fn a_passkey_answers_the_second_factor_on_the_pages(api: Api) {
+    let email = "pages-pam@example.com";
+    let mut key = with_passkey(&api, email).await;
+    let (mut browser, mfa) = signed_in_browser(&api, email).await;
+    assert_eq!(mfa.status, StatusCode::OK, "the second factor's page: {}", mfa.html);
+    let challenge = mfa.input("challenge_id").expect("the login's challenge");
+    let link = mfa.link("screen=passkey").expect("a link to the passkey's page");
+    assert!(link.contains(&format!("challenge_id={challenge}")), "{link}");
+    let page = browser.follow(&link).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.html);
+    assert_eq!(page.input("challenge_id").as_deref(), Some(challenge.as_str()));
+    // A bad assertion: the page again, for the same challenge.
+    let refused = submit_assertion(&mut browser, &page, "{}").await;
+    assert!(refused.status.is_client_error(), "{}", refused.html);
+    assert_eq!(refused.input("challenge_id").as_deref(), Some(challenge.as_str()), "{}", refused.html);
+    let assertion = key.get(&options_of(&refused), ORIGIN);
+    let done = submit_assertion(&mut browser, &refused, &assertion.to_string()).await;
+    let tokens = redeem(&api, &done).await;
+    let claims = claims(&tokens["id_token"]);
+    let amr = claims["amr"].as_array().cloned().unwrap_or_default();
+    assert!(amr.contains(&json!("pwd")) && amr.contains(&json!("hwk")), "{claims}");
+    // The challenge is spent: another browser's link does not reach it.
+    let mut other = Browser::at(&api.app.url(""));
+    let elsewhere = other.follow(&link).await;
+    assert_ne!(elsewhere.input("step").as_deref(), Some("passkey"), "{}", elsewhere.html);
 }
 
 /// The hosted sign-up (`screen=signup`, then the steps `signup`,

@@ -1179,7 +1179,8 @@ async fn oauth_client(stack: &Stack, redirect: &str) -> (shared::app::App, share
 /// sign-in page (authorize), gives the password (hosted-sign-in sends the
 /// SMS), the code, a new password (announced by e-mail), and is sent back
 /// with a code; a second authorization signs in with the hosted session.
-/// Then the forgotten password on the pages, and a sign-up on them.
+/// Then the forgotten password on the pages, a sign-up on them, and a
+/// sign-in by a code and one by a passkey.
 async fn hosted_flows(stack: &Stack) {
     use base64::Engine as _;
     use sha2::Digest as _;
@@ -1279,6 +1280,49 @@ async fn hosted_flows(stack: &Stack) {
     let done = browser.submit(&sms_code, &[("code", code.as_str())]).await;
     assert_eq!(done.status, StatusCode::SEE_OTHER, "{}; refused so far: {:?}", done.html, stack.denials());
     assert!(done.location().starts_with(redirect) && done.location().contains("code="), "{}", done.location());
+    // A code instead of the password: hosted-sign-in sends it (by e-mail),
+    // signs in with it, and texts the second factor (the phone of
+    // code_sign_in_flows' user).
+    stack.advance(61);
+    let coded = stack.email("cody");
+    let mut browser = common::hosted::Browser::at(&stack.base);
+    let page = browser.get(&query).await;
+    let ask = browser.follow(&page.link("screen=code").expect("the code screen's link")).await;
+    let entry = browser.submit(&ask, &[("username", &coded), ("channel", "email")]).await;
+    assert_eq!(entry.input("step").as_deref(), Some("code"), "{}; {:?}", entry.html, stack.denials());
+    let code = stack.code();
+    let mfa = browser.submit(&entry, &[("code", code.as_str())]).await;
+    assert!(mfa.input("challenge_id").is_some(), "the second factor's page: {}; {:?}", mfa.html, stack.denials());
+    let code = stack.code();
+    let done = browser.submit(&mfa, &[("code", code.as_str())]).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}; refused so far: {:?}", done.html, stack.denials());
+    assert!(done.location().contains("code="), "{}", done.location());
+    // A passkey: authorize starts the ceremony its page embeds,
+    // hosted-sign-in takes the assertion.
+    use shared::soft_authenticator::SoftAuthenticator;
+    let (_, keyed) = stack.admin_user("hank", json!({})).await;
+    let tokens = stack.signed_in(&keyed, PASSWORD, "h2").await;
+    let bearer = format!("Bearer {}", tokens["access_token"].as_str().unwrap());
+    let auth = [("Authorization", bearer.as_str())];
+    let options =
+        stack.expect(StatusCode::OK, "/v1/me/passkeys/options", json!({ "current_password": PASSWORD }), &auth).await;
+    let mut key = SoftAuthenticator::new(&keyed, "localhost");
+    let credential = key.create(&options["publicKey"], PASSKEY_ORIGIN);
+    let body = json!({ "ceremony_id": options["ceremony_id"], "credential": credential });
+    stack.expect(StatusCode::CREATED, "/v1/me/passkeys", body, &auth).await;
+    let mut browser = common::hosted::Browser::at(&stack.base);
+    let page = browser.get(&query).await;
+    let passkey = browser.follow(&page.link("screen=passkey").expect("the passkey screen's link")).await;
+    assert_eq!(passkey.input("step").as_deref(), Some("passkey"), "{}; {:?}", passkey.html, stack.denials());
+    let at = passkey.html.find("data-options=\"").expect("the options") + "data-options=\"".len();
+    let raw = &passkey.html[at..at + passkey.html[at..].find('"').unwrap()];
+    let options: Value = serde_json::from_str(&raw.replace("&quot;", "\"").replace("&amp;", "&")).unwrap();
+    let mut fields = passkey.hidden();
+    fields.retain(|(name, _)| name != "credential");
+    fields.push(("credential".into(), key.get(&options, PASSKEY_ORIGIN).to_string()));
+    let done = browser.post(&fields).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}; refused so far: {:?}", done.html, stack.denials());
+    assert!(done.location().contains("code="), "{}", done.location());
 }
 
 /// The OpenID Provider's functions: a code issued as the hosted sign-in

@@ -214,6 +214,11 @@ string_kind!(
     /// An id handed out by an earlier answer (`ceremony_id`).
     Id -> String, |raw, cx| Ok(raw.to_owned()), json!({ "type": "string", "minLength": 1, "maxLength": 200 })
 );
+string_kind!(
+    /// A WebAuthn assertion as the JSON text of `PublicKeyCredential.toJSON()`
+    /// (a form's field: the hosted passkey page's).
+    Assertion -> String, |raw, cx| Ok(raw.to_owned()), json!({ "type": "string", "minLength": 1, "maxLength": 16384 })
+);
 
 string_kind!(
     /// An ID token (a JWS in compact form) a provider issued.

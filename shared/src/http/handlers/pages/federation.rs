@@ -141,7 +141,7 @@ const RESUBMIT_SCRIPT: &str = "document.forms[0].submit();";
 fn interstitial(ctx: &Ctx<'_>, fields: &[(String, String)]) -> Reply<String> {
     let lang = language(ctx, None, None);
     let branding = crate::domain::policy::Branding::default();
-    let frame = Frame { lang, branding: &branding, csrf: "", providers: &[] };
+    let frame = Frame { lang, branding: &branding, csrf: "", methods: &[], providers: &[] };
     let kept: Vec<&(String, String)> = fields.iter().filter(|(n, _)| ANSWER_FIELDS.contains(&n.as_str())).collect();
     let body = html! {
         form method="post" action="/oauth2/idpresponse" {
@@ -199,7 +199,8 @@ async fn answer(ctx: &Ctx<'_>, fields: &[(String, String)], posted: bool) -> Res
             return refusal(ctx, StatusCode::SEE_OTHER, &redirect_uri, error, description, state.as_deref());
         }
     };
-    let frame = Frame::of(&flow, &token);
+    let methods = super::passwordless::offered(&flow.tenant);
+    let frame = Frame::of(&flow, &token, &methods);
     let status = if posted { StatusCode::SEE_OTHER } else { StatusCode::FOUND };
     let again = |key: &str, status: StatusCode| {
         let errors = Alert { detail: Some(frame.t(key)), fields: Vec::new() };

@@ -16,6 +16,8 @@
 //! cookie, compared in constant time.
 
 mod federation;
+mod passwordless;
+mod passwordless_views;
 mod signup;
 mod signup_views;
 pub mod views;
@@ -40,7 +42,7 @@ use crate::domain::policy::{Branding, Factor};
 use crate::domain::tenant::Tenant;
 use crate::domain::user::Tokens;
 use crate::domain::values::{EmailAddress, LANGUAGES, password_errors};
-use crate::http::body::{Cx, Id, Password as PasswordField, Text, Username};
+use crate::http::body::{Assertion, Cx, Id, Password as PasswordField, Text, Username};
 use crate::http::context::Ctx;
 use crate::http::input::Fields;
 use crate::http::problem::Problem;
@@ -72,7 +74,8 @@ crate::body! {
         /// The value of the browser cookie the page set (CSRF).
         csrf: optional Text,
         /// `password`, `mfa`, `new_password`, `legal`, `forgot` or `reset`;
-        /// the sign-up's `signup`, `signup_email`, `signup_phone`, `signup_sms`.
+        /// the sign-up's `signup`, `signup_email`, `signup_phone`, `signup_sms`;
+        /// without a password, `code_send`, `code` or `passkey`.
         step: optional Text,
         response_type: optional Text,
         client_id: optional Id,
@@ -128,6 +131,13 @@ crate::body! {
         pending: optional Id,
         /// `link`: the provider's name (for the page again).
         provider_name: optional Text,
+        /// `code_send`, `code`: where the code goes (`email`, `sms`).
+        channel: optional Text,
+        /// `passkey`: the ceremony of the page's request options.
+        ceremony_id: optional Id,
+        /// `passkey`: the JSON of the browser's assertion
+        /// (`PublicKeyCredential.toJSON()` of `navigator.credentials.get()`).
+        credential: optional Assertion,
     }
 }
 
@@ -341,7 +351,7 @@ pub(super) fn page(
 
 /// The CSP source of a redirect URI: its origin (`https://app.example.com`,
 /// `http://127.0.0.1:8080`), or its scheme for an app's own (`com.example.app:`).
-fn csp_source(uri: &str) -> Option<String> {
+pub(super) fn csp_source(uri: &str) -> Option<String> {
     let (scheme, rest) = uri.split_once(':')?;
     let scheme_ok =
         !scheme.is_empty() && scheme.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'-' || b == b'.');
@@ -359,7 +369,7 @@ fn csp_source(uri: &str) -> Option<String> {
 
 pub(super) fn error_page(_ctx: &Ctx<'_>, status: StatusCode, lang: &'static str, key: &str) -> Reply<String> {
     let branding = Branding::default();
-    let frame = Frame { lang, branding: &branding, csrf: "", providers: &[] };
+    let frame = Frame { lang, branding: &branding, csrf: "", methods: &[], providers: &[] };
     Reply::page(status, views::error(&frame, key), None)
 }
 
@@ -397,14 +407,19 @@ pub async fn authorize(ctx: &Ctx<'_>) -> Result<Reply<String>, Problem> {
     if let Some(provider) = get("identity_provider") {
         return federation::to_provider(ctx, &flow, &provider, &token, new).await;
     }
-    let frame = Frame::of(&flow, &token);
+    let methods = passwordless::offered(&flow.tenant);
+    let frame = Frame::of(&flow, &token, &methods);
     let hint = flow.request.login_hint.clone().unwrap_or_default();
-    // The sign-in page's link to the forgotten password: the same request.
-    let html = if get("screen").as_deref() == Some("forgot") {
+    // The sign-in page's links (the forgotten password, a code, a
+    // passkey): the same request.
+    let screen = get("screen").unwrap_or_default();
+    let html = if screen == "forgot" {
         views::forgot(&frame, &flow.request, &hint, &Alert::default())
-    } else if get("screen").as_deref() == Some("signup") {
+    } else if screen == "signup" {
         let values = signup_views::SignUpValues::default();
         signup_views::sign_up(&frame, &flow.request, &flow.tenant.policy, &values, &Alert::default())
+    } else if screen == "code" || screen == "passkey" {
+        return passwordless::screen(ctx, &flow, &frame, &screen, &hint, &token, new).await;
     } else {
         views::sign_in(&frame, &flow.request, &hint, &Alert::default(), None)
     };
@@ -483,7 +498,8 @@ pub async fn hosted_sign_in(ctx: &Ctx<'_>) -> Result<Reply<String>, Problem> {
     let device_token = ctx.cookie(DEVICE_COOKIE);
     let origin = Origin { ip: &ctx.client_ip, device_id: &device, device_token: device_token.as_deref() };
     let challenge = form.challenge_id.as_deref().and_then(ChallengeId::parse);
-    let frame = Frame::of(&flow, &token);
+    let methods = passwordless::offered(&flow.tenant);
+    let frame = Frame::of(&flow, &token, &methods);
     let tenant = &flow.tenant;
     let step = form.step.as_deref().unwrap_or_default();
     if step == "forgot" || step == "reset" {
@@ -501,6 +517,9 @@ pub async fn hosted_sign_in(ctx: &Ctx<'_>) -> Result<Reply<String>, Problem> {
             },
             Err((html, status, retry_after)) => Ok(reply(ctx, &flow, status, html, &token, retry_after)),
         };
+    }
+    if step == "code_send" {
+        return passwordless::send_code(ctx, &flow, &frame, &form, origin).await;
     }
     // Each step, and how its page is shown again after an error.
     let outcome = match step {
@@ -542,6 +561,8 @@ pub async fn hosted_sign_in(ctx: &Ctx<'_>) -> Result<Reply<String>, Problem> {
             }
             None => Err(Error::ChallengeNotFound),
         },
+        "code" => passwordless::sign_in_with_code(ctx, tenant, &form, origin).await,
+        "passkey" => passwordless::sign_in_with_passkey(ctx, tenant, &form, origin).await,
         _ => return Ok(error_page(ctx, StatusCode::BAD_REQUEST, flow.lang, "page-error-step")),
     };
     let (html, status, retry_after) = match outcome {
@@ -571,6 +592,22 @@ pub async fn hosted_sign_in(ctx: &Ctx<'_>) -> Result<Reply<String>, Problem> {
                         .map(|(code, version)| (code.to_owned(), version.to_owned()))
                         .collect();
                     views::legal(&frame, &flow.request, &challenge_text, &documents, &errors)
+                }
+                "code" => passwordless::code_again(&frame, &flow, &form, &errors),
+                "passkey" => {
+                    // A new ceremony: the refused one is spent.
+                    let challenge = challenge.as_ref();
+                    return passwordless::passkey_page(
+                        ctx,
+                        &flow,
+                        &frame,
+                        &device,
+                        challenge,
+                        errors,
+                        status,
+                        retry_after,
+                    )
+                    .await;
                 }
                 _ => {
                     // The name is shown again; the password never is.

@@ -7,7 +7,7 @@
 use maud::{DOCTYPE, Markup, html};
 
 use crate::domain::oauth::AuthorizationRequest;
-use crate::domain::policy::{Branding, Factor, IdentityProvider, is_hex_color};
+use crate::domain::policy::{Branding, Factor, IdentityProvider, SignInMethod, is_hex_color};
 use crate::i18n::{Arg, text};
 
 /// What every page of one flow shares.
@@ -16,15 +16,19 @@ pub struct Frame<'a> {
     pub branding: &'a Branding,
     /// The CSRF token of every form (the cookie's value).
     pub csrf: &'a str,
+    /// The ways besides the password the sign-in page offers
+    /// (`passwordless::offered`): codes, a passkey.
+    pub methods: &'a [SignInMethod],
     /// The tenant's identity providers: a button each on the sign-in page.
     pub providers: &'a [IdentityProvider],
 }
 
 impl<'a> Frame<'a> {
-    /// The frame of `flow`'s pages, its forms carrying `csrf`.
-    pub(super) fn of(flow: &'a super::Flow, csrf: &'a str) -> Self {
+    /// The frame of `flow`'s pages, its forms carrying `csrf`, the sign-in
+    /// page offering `methods` besides the password.
+    pub(super) fn of(flow: &'a super::Flow, csrf: &'a str, methods: &'a [SignInMethod]) -> Self {
         let policy = &flow.tenant.policy;
-        Frame { lang: flow.lang, branding: &policy.branding, csrf, providers: &policy.identity_providers }
+        Frame { lang: flow.lang, branding: &policy.branding, csrf, methods, providers: &policy.identity_providers }
     }
 }
 
@@ -107,8 +111,8 @@ pub(super) fn hidden(frame: &Frame<'_>, request: &AuthorizationRequest, step: &s
     }
 }
 
-/// The link to another screen (`forgot`, `signup`): the same
-/// authorization request, as a GET (checked again there), with `screen`.
+/// The link to another screen (`forgot`, `signup`, `code`, `passkey`): the
+/// same authorization request, as a GET (checked again there), with `screen`.
 pub(super) fn screen_href(request: &AuthorizationRequest, screen: &str) -> String {
     authorize_href(request, "screen", screen)
 }
@@ -163,6 +167,7 @@ pub fn sign_in(
         }
         p { a href=(screen_href(request, "forgot")) { (frame.t("page-forgot-link")) } }
         p { a href=(screen_href(request, "signup")) { (frame.t("page-signup-link")) } }
+        (other_ways(frame, request))
         @if !frame.providers.is_empty() {
             // A link each: the provider's page, then back (no JavaScript).
             ul.providers {
@@ -177,6 +182,17 @@ pub fn sign_in(
         }
     };
     layout(frame, &frame.t("page-sign-in-title"), body)
+}
+
+/// The sign-in page's links to the other ways the tenant offers: a code,
+/// a passkey (each a GET of the same authorization request, checked there).
+fn other_ways(frame: &Frame<'_>, request: &AuthorizationRequest) -> Markup {
+    let code = frame.methods.iter().any(|m| matches!(m, SignInMethod::EmailCode | SignInMethod::SmsCode));
+    let passkey = frame.methods.contains(&SignInMethod::Passkey);
+    html! {
+        @if code { p { a href=(screen_href(request, "code")) { (frame.t("page-code-link")) } } }
+        @if passkey { p { a href=(screen_href(request, "passkey")) { (frame.t("page-passkey-link")) } } }
+    }
 }
 
 /// The forgotten password: the address to send a code to.
@@ -236,9 +252,13 @@ pub fn second_factor(
             Some("email") => p { (frame.t("page-mfa-sent-email")) },
             _ => p { (frame.t("page-mfa-intro")) },
         }
-        @if answerable.is_empty() {
-            p { (frame.t("page-mfa-passkey-only")) }
-        } @else {
+        @if factors.contains(&Factor::Passkey) {
+            // The passkey's page, the ceremony answering this challenge.
+            p { a href=(format!("{}&challenge_id={challenge_id}", screen_href(request, "passkey"))) {
+                (frame.t("page-mfa-passkey-link"))
+            } }
+        }
+        @if !answerable.is_empty() {
             form method="post" action="/oauth2/authorize" {
                 (hidden(frame, request, "mfa"))
                 input type="hidden" name="challenge_id" value=(challenge_id);
@@ -317,7 +337,7 @@ pub fn legal(
 /// A page with a title and one paragraph, of no flow (the signed-out page
 /// of `/oauth2/logout`).
 pub fn notice(lang: &'static str, branding: &Branding, title_key: &str, body_key: &str) -> String {
-    let frame = Frame { lang, branding, csrf: "", providers: &[] };
+    let frame = Frame { lang, branding, csrf: "", methods: &[], providers: &[] };
     let body = html! { p { (frame.t(body_key)) } };
     layout(&frame, &frame.t(title_key), body)
 }
