@@ -1655,30 +1655,15 @@ async fn federation_flows(stack: &Stack) {
             ("identity_provider", "acme"),
         ])
         .finish();
-    let answer = |browser: &mut common::hosted::Browser, subject: &'static str, email: String| {
-        let query = query.clone();
-        let browser = std::ptr::addr_of_mut!(*browser);
-        async move {
-            // SAFETY: the browser outlives this future, awaited at once.
-            let browser = unsafe { &mut *browser };
-            let sent = browser.get(&query).await;
-            assert_eq!(sent.status, StatusCode::FOUND, "{}; refused so far: {:?}", sent.html, stack.denials());
-            let asked = form_urlencoded::parse(sent.location().split_once('?').unwrap().1.as_bytes()).into_owned();
-            let asked: HashMap<String, String> = asked.collect();
-            let mut claims = stack.idp.claims(subject, &email, stack.clock.now_dt().timestamp());
-            claims["nonce"] = json!(asked["nonce"]);
-            (stack.idp.issue_code(&claims, &asked["code_challenge"]), asked["state"].clone())
-        }
-    };
     let mut browser = common::hosted::Browser::at(&stack.base);
-    let (code, state) = answer(&mut browser, "emp-nina", stack.email("nina")).await;
+    let (code, state) = provider_answer(stack, &mut browser, &query, "emp-nina", &stack.email("nina")).await;
     let legal = browser.visit(&format!("/oauth2/idpresponse?code={code}&state={state}")).await;
     assert!(legal.html.contains("terms_accepted"), "{}; refused so far: {:?}", legal.html, stack.denials());
     let done = browser.submit(&legal, &[("terms_accepted", "true"), ("privacy_policy_accepted", "true")]).await;
     assert!(done.location().starts_with(redirect), "{}; refused so far: {:?}", done.html, stack.denials());
     stack.advance(61); // past Lena's SMS cooldown
     let mut browser = common::hosted::Browser::at(&stack.base);
-    let (code, state) = answer(&mut browser, "emp-lena", email.clone()).await;
+    let (code, state) = provider_answer(stack, &mut browser, &query, "emp-lena", &email).await;
     let posted = [("code", code), ("state", state)];
     let interstitial =
         stack.http.post(format!("{}/oauth2/idpresponse", stack.base)).form(&posted).send().await.unwrap();
@@ -1691,12 +1676,12 @@ async fn federation_flows(stack: &Stack) {
     assert!(mfa.input("challenge_id").is_some(), "the second factor's page: {}; {:?}", mfa.html, stack.denials());
     stack.advance(61);
     let mut browser = common::hosted::Browser::at(&stack.base);
-    let (code, state) = answer(&mut browser, "emp-lena", email.clone()).await;
+    let (code, state) = provider_answer(stack, &mut browser, &query, "emp-lena", &email).await;
     let mfa = browser.visit(&format!("/oauth2/idpresponse?code={code}&state={state}")).await;
     assert!(mfa.input("challenge_id").is_some(), "the second factor's page: {}; {:?}", mfa.html, stack.denials());
     let (_, lia) = stack.admin_user("lia", json!({})).await;
     let mut browser = common::hosted::Browser::at(&stack.base);
-    let (code, state) = answer(&mut browser, "emp-lia", lia.clone()).await;
+    let (code, state) = provider_answer(stack, &mut browser, &query, "emp-lia", &lia).await;
     let link = browser.visit(&format!("/oauth2/idpresponse?code={code}&state={state}")).await;
     assert!(link.html.contains("current-password"), "the link page: {}; {:?}", link.html, stack.denials());
     let linked = browser.submit(&link, &[("password", PASSWORD)]).await;
@@ -1708,6 +1693,25 @@ async fn federation_flows(stack: &Stack) {
         .send(Method::DELETE, "/v1/me/identities/acme", Some(json!({ "current_password": PASSWORD })), &auth)
         .await;
     assert_eq!(unlinked.status, StatusCode::OK, "{}", unlinked.body);
+}
+
+/// A browser's way to the tenant's provider (`query` names it) and the
+/// provider's answer for `subject` with `email`: its code and the state.
+async fn provider_answer(
+    stack: &Stack,
+    browser: &mut common::hosted::Browser,
+    query: &str,
+    subject: &str,
+    email: &str,
+) -> (String, String) {
+    let sent = browser.get(query).await;
+    assert_eq!(sent.status, StatusCode::FOUND, "{}; refused so far: {:?}", sent.html, stack.denials());
+    let location = sent.location();
+    let asked: HashMap<String, String> =
+        form_urlencoded::parse(location.split_once('?').unwrap().1.as_bytes()).into_owned().collect();
+    let mut claims = stack.idp.claims(subject, email, stack.clock.now_dt().timestamp());
+    claims["nonce"] = json!(asked["nonce"]);
+    (stack.idp.issue_code(&claims, &asked["code_challenge"]), asked["state"].clone())
 }
 
 /// Every back-office function as a signed-in service owner (its bearer is

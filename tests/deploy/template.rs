@@ -267,7 +267,8 @@ fn samconfig_holds_every_parameter_with_a_default() {
         .filter(|(_, p)| !p["Default"].is_null())
         .map(|(name, _)| name.as_str().unwrap().to_owned())
         .filter(|name| {
-            !["SmsSenderId", "AlarmTopicArn", "SecretsRevision", "HookFunctionArns"].contains(&name.as_str())
+            !["SmsSenderId", "AlarmTopicArn", "SecretsRevision", "HookFunctionArns", "IdentityProviderSecrets"]
+                .contains(&name.as_str())
         })
         .collect();
     let config = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/samconfig.toml")).unwrap();
