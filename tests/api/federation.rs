@@ -24,6 +24,11 @@ struct Fed {
 }
 
 async fn fed(backend: Backend) -> Fed {
+    fed_with(backend, |policy| policy).await
+}
+
+/// `fed` with the tenant's policy changed by `change`.
+async fn fed_with(backend: Backend, change: impl FnOnce(Policy) -> Policy) -> Fed {
     let idp = Idp::start().await;
     let policy = Policy {
         sandbox_code: Some(CODE.into()),
@@ -32,7 +37,7 @@ async fn fed(backend: Backend) -> Fed {
         identity_providers: vec![idp.provider("acme")],
         ..Policy::default()
     };
-    let api = Api::start(backend, policy).await;
+    let api = Api::start(backend, change(policy)).await;
     crate::hosted_pages::register_client(&api).await;
     Fed { api, idp }
 }
@@ -105,6 +110,30 @@ on_both_stores!(fed;
     a_providers_form_post_is_posted_again_from_here,
     a_failing_or_refusing_provider_shows_a_page_and_leaves_nothing,
 );
+
+mod required_second_factor {
+    use super::*;
+
+    async fn fed(backend: Backend) -> Fed {
+        fed_with(backend, |policy| Policy {
+            second_factors: shared::domain::policy::SecondFactorPolicy { required: true, ..Default::default() },
+            ..policy
+        })
+        .await
+    }
+
+    on_both_stores!(fed; an_emailed_code_is_no_second_factor_after_a_provider);
+
+    /// The provider stands for the mailbox: a tenant that requires a second
+    /// factor gets none by e-mail after it (a password user would).
+    async fn an_emailed_code_is_no_second_factor_after_a_provider(f: Fed) {
+        let refused = f.exchange(&f.token("emp-r1", "rea@acme.example"), None, "d").await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
+        assert_eq!(refused.code(), "mfa_unavailable");
+        let outbox = std::fs::read_dir(&f.api.app.outbox).map(|dir| dir.count()).unwrap_or(0);
+        assert_eq!(outbox, 0, "no e-mail went out");
+    }
+}
 
 /// Where a browser goes from the sign-in page's button: the provider's
 /// authorization request (its query), checked.

@@ -58,12 +58,14 @@ pub async fn sign_in_with_identity(
     if !user.is_active() {
         return Err(Error::AccountInactive);
     }
+    // The provider stands for the mailbox (it is often the mailbox's own
+    // provider): an e-mailed code is no second factor after it.
     let via = LoginVia {
         device_id: origin.device_id,
         by_phone: false,
         mfa_passed: false,
         amr: vec!["fed".into()],
-        first_factor: None,
+        first_factor: Some(crate::domain::policy::Factor::Email),
     };
     continue_login(app, tenant, &user, via, Vec::new()).await.map(FederatedOutcome::Login)
 }
