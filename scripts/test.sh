@@ -156,6 +156,9 @@ echo "== a real browser against the local API (CORS, cookie refresh), PyJWT thro
 echo "== an OpenID Connect app (openid-client) signing in through the hosted pages in Chromium"
 node scripts/oidc-test.mjs target/debug/registrar 2>&1 | tee -a "$LOG"
 
+echo "== sign-in with other identity providers (oidc-provider, an Apple stand-in) through the hosted pages"
+node scripts/idp-test.mjs target/debug/registrar 2>&1 | tee -a "$LOG"
+
 echo "== a confidential OpenID Connect app (Authlib, client_secret_basic) through the hosted pages"
 "$BROWSER_VENV/bin/python" scripts/authlib-test.py target/debug/registrar 2>&1 | tee -a "$LOG"
 
@@ -173,5 +176,5 @@ python3 scripts/scan-logs.py "$REGISTRAR_TEST_LOG_DIR"/* "$VENV/lambda-watch.log
 
 # One closing line for the whole run (cargo prints one per test binary).
 awk '/^test result:/ { p += $4; f += $6 }
-     /^(invoke|browser|readme|oidc|authlib): / { p += $2; f += $4 }
+     /^(invoke|browser|readme|oidc|idp|authlib): / { p += $2; f += $4 }
      END { printf "tests: %d passed, %d failed\n", p, f }' "$LOG"
