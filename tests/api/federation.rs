@@ -325,6 +325,9 @@ async fn a_new_identity_makes_a_user_and_comes_back_as_it(f: Fed) {
     assert_eq!(f.users_with("ida@acme.example").await.len(), 1);
     let audit = f.api.audit(tokens["user_id"].as_str().unwrap()).await;
     assert!(audit.iter().any(|e| e["event"] == "identity_linked"), "{audit:?}");
+    // The user's export names the identity; closing the account frees it.
+    let export = f.bearer_send(Method::GET, "/v1/me/export", None, access).await;
+    assert_eq!(export.body["identities"][0]["provider"], "acme", "{}", export.body);
 }
 
 async fn an_existing_accounts_address_is_linked_only_after_it_signs_in(f: Fed) {

@@ -321,6 +321,9 @@ pub struct PersonalDataAnswer {
     /// on and since when, how many recovery codes are left, the passkeys'
     /// public metadata.
     pub factors: FactorsAnswer,
+    /// The accounts of other identity providers linked, as
+    /// `GET /v1/me/identities` lists them.
+    pub identities: Vec<super::federation::IdentityAnswer>,
     /// The audit trail, newest first: at most 1,000 events a call.
     pub audit: Vec<AuditEvent>,
     /// Pass as `before` for the rest of the trail; `null` when it is all
@@ -349,6 +352,7 @@ pub async fn export_me(ctx: &Ctx<'_>) -> Result<Reply<PersonalDataAnswer>, Probl
         .map_err(|code| Problem::validation(vec![FieldError::new("before", code)]))?;
     let data =
         personal_data::export(ctx.app, tenant, &principal.user_id, &principal.session_id, before.as_ref()).await?;
+    let identities = crate::domain::federation::identities::list(ctx.app, &principal.user_id).await?;
     let PersonalData {
         exported_at,
         profile,
@@ -372,6 +376,7 @@ pub async fn export_me(ctx: &Ctx<'_>) -> Result<Reply<PersonalDataAnswer>, Probl
         },
         sessions: sessions.into_iter().map(SessionAnswer::from).collect(),
         factors: factors.into(),
+        identities: identities.into_iter().map(super::federation::IdentityAnswer::from).collect(),
         // The stored entry's fields, each named, as the back office reads them.
         audit: audit
             .into_iter()
