@@ -109,7 +109,21 @@ on_both_stores!(fed;
     an_existing_account_links_on_the_pages_after_its_password,
     a_providers_form_post_is_posted_again_from_here,
     a_failing_or_refusing_provider_shows_a_page_and_leaves_nothing,
+    a_provider_never_reached_is_a_503_page,
 );
+
+async fn a_provider_never_reached_is_a_503_page(f: Fed) {
+    f.idp.set_down(true);
+    let mut browser = Browser::at(&f.api.app.url(""));
+    let page = browser.get(&authorize_query(&[("identity_provider", "acme")])).await;
+    assert_eq!(page.status, StatusCode::SERVICE_UNAVAILABLE, "{}", page.html);
+    assert!(page.headers["content-type"].to_str().unwrap().starts_with("text/html"));
+    assert!(page.location().is_empty() && page.alert().is_some());
+    // An id the tenant has not: back to the app with invalid_request.
+    let unknown = browser.get(&authorize_query(&[("identity_provider", "nobody")])).await;
+    assert_eq!(unknown.status, StatusCode::FOUND);
+    assert_eq!(query_of(&unknown.location()).get("error").map(String::as_str), Some("invalid_request"));
+}
 
 mod required_second_factor {
     use super::*;
