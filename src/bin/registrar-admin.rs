@@ -501,7 +501,15 @@ fn merge(target: &mut Value, patch: &Value, at: &str) -> Result<(), Failure> {
 
 /// Checks a policy before it is stored.
 fn checked(policy: Policy) -> Result<Policy, Failure> {
-    let problems = policy.problems();
+    let mut problems = policy.problems();
+    // A deployed policy names its providers' secrets in Secrets Manager;
+    // an inline secret is for local runs only (it would sit in the table).
+    for provider in policy.identity_providers.iter().filter(|p| p.client_secret.is_some()) {
+        problems.push(format!(
+            "identity_providers.{}: client_secret is for local runs only; keep it in Secrets Manager (client_secret_name)",
+            provider.id
+        ));
+    }
     if problems.is_empty() { Ok(policy) } else { Err(Failure(format!("policy: {}", problems.join("; ")))) }
 }
 

@@ -100,6 +100,7 @@ on_both_stores!(fed;
     an_existing_accounts_address_is_linked_only_after_it_signs_in,
     an_unverified_address_is_neither_linked_nor_taken,
     every_check_of_the_id_token_holds,
+    an_address_that_only_folds_into_an_account_is_not_verified,
     a_provider_that_is_down_is_a_503_and_leaves_nothing,
     fifty_first_sign_ins_at_once_make_one_user,
     unlinking_keeps_a_way_to_sign_in,
@@ -319,7 +320,8 @@ async fn a_failing_or_refusing_provider_shows_a_page_and_leaves_nothing(f: Fed) 
 }
 
 async fn a_new_identity_makes_a_user_and_comes_back_as_it(f: Fed) {
-    let tokens = f.first_sign_in(&f.token("emp-1", "ida@acme.example")).await;
+    let first = f.token("emp-1", "ida@acme.example");
+    let tokens = f.first_sign_in(&first).await;
     let access = tokens["access_token"].as_str().unwrap();
     let claims = claims_of(access);
     assert_eq!(claims["amr"], json!(["fed"]), "{claims}");
@@ -331,6 +333,11 @@ async fn a_new_identity_makes_a_user_and_comes_back_as_it(f: Fed) {
     let identities = f.bearer_send(Method::GET, "/v1/me/identities", None, access).await;
     assert_eq!(identities.status, StatusCode::OK);
     assert_eq!(identities.body["identities"][0]["provider"], "acme", "{}", identities.body);
+    // A token is taken once: the same one again (seen, say, by another
+    // backend the app forwarded it to) signs no one in.
+    let replayed = f.exchange(&first, None, "phone-3").await;
+    assert_eq!(replayed.status, StatusCode::UNAUTHORIZED, "{}", replayed.body);
+    assert_eq!(replayed.code(), "invalid_id_token");
     // The same identity again: the same user, signed in at once.
     let again = f.exchange(&f.token("emp-1", "ida@acme.example"), None, "phone-2").await;
     assert_eq!(again.status, StatusCode::OK, "{}", again.body);
@@ -406,6 +413,16 @@ async fn an_unverified_address_is_neither_linked_nor_taken(f: Fed) {
     assert_eq!(f.users_with("pia@acme.example").await.len(), 1);
 }
 
+async fn an_address_that_only_folds_into_an_account_is_not_verified(f: Fed) {
+    let signed_up = f.api.sign_up("kevin@acme.example").await;
+    // "Kevin" with the Kelvin sign (U+212A), which Unicode folds to "k":
+    // another address, even if the provider verified that one.
+    let tokens = f.first_sign_in(&f.token("emp-k", "\u{212A}evin@acme.example")).await;
+    assert_ne!(tokens["user_id"], signed_up["user_id"], "not Kevin's account");
+    let me = f.api.me(tokens["access_token"].as_str().unwrap()).await;
+    assert_eq!(me.body["email"], Value::Null, "{}", me.body);
+}
+
 async fn every_check_of_the_id_token_holds(f: Fed) {
     let now = f.now();
     let good = f.idp.claims("emp-5", "eve@acme.example", now);
@@ -432,6 +449,11 @@ async fn every_check_of_the_id_token_holds(f: Fed) {
         ("another audience", with("aud", json!("someone-else"))),
         ("another issuer", with("iss", json!("https://evil.example"))),
         ("a nonce nobody sent", with("nonce", json!("n-1"))),
+        ("no iat", {
+            let mut claims = good.clone();
+            claims.as_object_mut().unwrap().remove("iat");
+            f.idp.sign(&claims)
+        }),
     ];
     for (what, token) in cases {
         let refused = f.exchange(&token, None, "d").await;
@@ -448,6 +470,10 @@ async fn every_check_of_the_id_token_holds(f: Fed) {
     assert!(f.users_with("eve@acme.example").await.is_empty(), "nothing was created");
     let answer = f.exchange(&with_nonce, Some("n-1"), "d").await;
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    // The issuer with a trailing slash is the same issuer.
+    let slashed = with("iss", json!(format!("{}/", f.idp.issuer)));
+    let answer = f.exchange(&slashed, None, "d").await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
 }
 
 async fn a_provider_that_is_down_is_a_503_and_leaves_nothing(f: Fed) {
@@ -463,9 +489,9 @@ async fn a_provider_that_is_down_is_a_503_and_leaves_nothing(f: Fed) {
 }
 
 async fn fifty_first_sign_ins_at_once_make_one_user(f: Fed) {
-    let token = f.token("emp-7", "fay@acme.example");
+    // Fifty tokens of one identity (each token is taken once).
     let answers = futures::future::join_all((0..50).map(|i| {
-        let (f, token) = (&f, token.clone());
+        let (f, token) = (&f, f.token("emp-7", "fay@acme.example"));
         async move { f.exchange(&token, None, &format!("d{i}")).await }
     }))
     .await;

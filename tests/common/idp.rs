@@ -85,10 +85,12 @@ impl Idp {
     }
 
     /// The claims of an ID token for `subject` with `email` (verified),
-    /// for Registrar's client, valid for 10 minutes from `now`.
+    /// for Registrar's client, valid for 10 minutes from `now` (each with a
+    /// `jti` of its own: two tokens of one instant differ, as a provider's do).
     pub fn claims(&self, subject: &str, email: &str, now: i64) -> Value {
         json!({
             "iss": self.issuer, "sub": subject, "aud": CLIENT_ID, "iat": now, "exp": now + 600,
+            "jti": super::unique("jti"),
             "email": email, "email_verified": true, "given_name": "Ida", "family_name": "Provider",
         })
     }

@@ -518,6 +518,17 @@ pub enum ProviderKind {
     Microsoft,
 }
 
+/// Whether `url` is plain http to a loopback host (127.0.0.1, localhost,
+/// [::1]) with a port and no user info: what local runs and tests may use.
+pub fn is_loopback_http(url: &str) -> bool {
+    let Ok(uri) = url.parse::<http::Uri>() else { return false };
+    let Some(authority) = uri.authority() else { return false };
+    uri.scheme_str() == Some("http")
+        && !authority.as_str().contains('@')
+        && authority.port().is_some()
+        && ["127.0.0.1", "localhost", "[::1]"].contains(&authority.host())
+}
+
 /// Google's issuer (its ID tokens may name it without the scheme, too).
 pub const GOOGLE_ISSUER: &str = "https://accounts.google.com";
 /// Apple's issuer, and the audience of the client secrets it takes.
@@ -625,10 +636,9 @@ impl IdentityProvider {
             problems.push(format!("identity_providers: id {id:?} must be 1 to 32 of a-z, 0-9, '-'"));
         }
         let issuer = self.issuer();
-        let loopback = ["http://127.0.0.1:", "http://localhost:", "http://[::1]:"];
-        let issuer_ok = (issuer.starts_with("https://") || loopback.iter().any(|p| issuer.starts_with(p)))
+        let issuer_ok = (issuer.starts_with("https://") || is_loopback_http(issuer))
             && issuer.parse::<http::Uri>().is_ok()
-            && !issuer.contains(['?', '#']);
+            && !issuer.contains(['?', '#', '@']);
         if !issuer_ok {
             problems.push(format!(
                 "identity_providers.{id}: issuer must be an https:// URL (http:// only to 127.0.0.1 or localhost), not {issuer:?}"
@@ -997,6 +1007,31 @@ mod tests {
             "arn:aws:lambda:eu-central-1:123456789012:function:{}",
             "h".repeat(65)
         )));
+    }
+
+    #[test]
+    fn only_plain_http_to_a_loopback_host_counts_as_local() {
+        assert!(is_loopback_http("http://127.0.0.1:4000"));
+        assert!(is_loopback_http("http://localhost:4000/path"));
+        assert!(is_loopback_http("http://[::1]:4000"));
+        for url in [
+            "http://localhost:1@10.0.0.5",
+            "http://localhost",
+            "http://127.0.0.1.evil.example:80",
+            "https://127.0.0.1:1",
+        ] {
+            assert!(!is_loopback_http(url), "{url}");
+        }
+        let with = |issuer: &str| {
+            let provider: IdentityProvider = serde_json::from_value(serde_json::json!({
+                "id": "acme", "kind": "oidc", "issuer": issuer, "client_id": "c", "client_secret": "s",
+            }))
+            .unwrap();
+            provider.problems()
+        };
+        assert!(with("http://127.0.0.1:4000").is_empty());
+        assert!(!with("http://localhost:1@10.0.0.5").is_empty(), "user info smuggles another host");
+        assert!(!with("http://sso.acme.example").is_empty());
     }
 
     #[test]

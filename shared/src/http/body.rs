@@ -227,9 +227,9 @@ string_kind!(
         let shape = parts.len() == 3
             && parts.iter().take(2).all(|p| !p.is_empty())
             && parts.iter().all(|p| p.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
-        if raw.len() > 16_384 { Err("too_long") } else if shape { Ok(raw.to_owned()) } else { Err("invalid_format") }
+        if raw.len() > 8_192 { Err("too_long") } else if shape { Ok(raw.to_owned()) } else { Err("invalid_format") }
     },
-    json!({ "type": "string", "maxLength": 16384, "pattern": "^[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]*$" })
+    json!({ "type": "string", "maxLength": 8192, "pattern": "^[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]*$" })
 );
 string_kind!(
     /// The `nonce` an app sent to the provider: 1–512 characters.

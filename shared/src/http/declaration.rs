@@ -33,7 +33,7 @@ macro_rules! endpoint_table {
             OpenidConfiguration: GET "/.well-known/openid-configuration", None, "openid-configuration" => meta::openid_configuration, NOTHING,
                 200, [];
             Authorize: GET "/oauth2/authorize", Client, "authorize" => pages::authorize, NOTHING,
-                200 | 302 | 400 | 503, [];
+                200 | 302 | 400 | 429 | 503, [];
             HostedSignIn: POST "/oauth2/authorize", Client, "hosted-sign-in" => pages::hosted_sign_in, BOTH,
                 200 | 303 | 400 | 403 | 429 | 503, [413, 415, 422];
             IdpResponse: GET "/oauth2/idpresponse", Client, "idp-response" => pages::idp_response, SMS,

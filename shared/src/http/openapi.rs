@@ -407,7 +407,7 @@ fn path_item_operation(route: &Route, generator: &mut SchemaGenerator) -> Value 
         json!({ "$ref": "#/components/parameters/AcceptLanguage" }),
         json!({ "$ref": "#/components/parameters/RequestId" }),
     ];
-    for name in ["id", "kind", "code"] {
+    for name in ["id", "kind", "code", "provider"] {
         if route.path.contains(&format!("{{{name}}}")) {
             parameters.push(path_parameter(route, name));
         }

@@ -142,3 +142,26 @@ impl Record for PendingIdentity {
 pub fn pending_identity_key(id: &str) -> Key {
     Key::new(format!("FEDPENDING#{id}"), "FEDPENDING")
 }
+
+/// An ID token presented to the API, spent: under its SHA-256, until it
+/// expires.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UsedIdToken {
+    pub hash: String,
+    /// Epoch seconds.
+    pub expires_at: i64,
+}
+
+impl Record for UsedIdToken {
+    fn key(&self) -> Key {
+        Key::new(format!("IDTOKEN#{}", self.hash), "USED")
+    }
+    fn expires_at(&self) -> Option<i64> {
+        Some(self.expires_at)
+    }
+}
+
+/// The SHA-256 (hex) of an ID token, as stored.
+pub fn id_token_hash(token: &str) -> String {
+    sha256_hex(token)
+}

@@ -51,6 +51,7 @@
 //! | [`IdentityLock`] | `IDENTITY#{tenant}#{sha256(iss + sub)}` | `LOCK` | — | the first sign-in with a provider identity, a link, an unlink, close | every sign-in with a provider |
 //! | [`LinkedIdentity`] | `USER#{usr}` | `IDENTITY#{provider}` | — | with its lock | `GET /v1/me/identities`, unlink, close |
 //! | [`FederationState`] | `FEDSTATE#{sha256(state)}` | `FEDSTATE` | 10 min | `/oauth2/authorize` to a provider, `POST /v1/me/identities/{provider}` | `/oauth2/idpresponse` (deleted on use) |
+//! | [`UsedIdToken`] | `IDTOKEN#{sha256(token)}` | `USED` | the token's expiry + 60 s | `POST /v1/auth/federated/token`, `POST /v1/me/identities/{provider}` | the same (each token once) |
 //! | [`PendingIdentity`] | `FEDPENDING#{id}` | `FEDPENDING` | 10 min | `/oauth2/idpresponse` (an account with the address exists) | the hosted page's proof (deleted on use) |
 //!
 //! Counters are bare items the store increments atomically
@@ -186,6 +187,8 @@ pub enum Kind {
     FederationState,
     /// A provider identity waiting for its account's proof.
     PendingIdentity,
+    /// An ID token the API took once.
+    UsedIdToken,
     /// A key this module does not write.
     Unknown,
 }
@@ -208,6 +211,7 @@ impl Kind {
             ("USER", "IDENTITY") => Kind::LinkedIdentity,
             ("FEDSTATE", _) => Kind::FederationState,
             ("FEDPENDING", _) => Kind::PendingIdentity,
+            ("IDTOKEN", _) => Kind::UsedIdToken,
             ("APIKEY", _) => Kind::ApiKeyGrant,
             ("REG", _) => Kind::Registration,
             ("USER", "PROFILE") => Kind::User,
@@ -353,6 +357,7 @@ mod tests {
             (linked_identity_key(&user, "acme"), Kind::LinkedIdentity),
             (federation_state_key("state"), Kind::FederationState),
             (pending_identity_key("fed_1"), Kind::PendingIdentity),
+            (UsedIdToken { hash: "ab".into(), expires_at: 1 }.key(), Kind::UsedIdToken),
         ];
         for (key, kind) in cases {
             assert_eq!(Kind::of(&key), kind, "{key:?}");

@@ -36,8 +36,15 @@ pub enum FederatedOutcome {
     LinkRequired(Box<User>),
 }
 
+/// Counts a sign-in with a provider from the caller's address (the login's
+/// `ip_limits.logins_per_5_min`), before anything is fetched or checked.
+pub async fn count_attempt(app: &App, tenant: &Tenant, origin: &Origin<'_>) -> Result<(), Error> {
+    super::count_ip(app, tenant, origin, "login-ip").await
+}
+
 /// Signs in the user of `identity` (a new one if the identity is new and
-/// its address nobody's; in `language`).
+/// its address nobody's; in `language`); the caller counted the attempt
+/// ([`count_attempt`]).
 pub async fn sign_in_with_identity(
     app: &App,
     tenant: &Tenant,
@@ -45,7 +52,6 @@ pub async fn sign_in_with_identity(
     language: &str,
     origin: Origin<'_>,
 ) -> Result<FederatedOutcome, Error> {
-    super::count_ip(app, tenant, &origin, "login-ip").await?;
     let user = match identities::resolve(app, tenant, identity).await? {
         Resolved::User(user) => user,
         Resolved::LinkRequired(user) => return Ok(FederatedOutcome::LinkRequired(Box::new(user))),
@@ -133,12 +139,17 @@ pub async fn prove_and_link(
         email_verified: false,
         given_name: None,
         family_name: None,
+        expires_at: 0,
     };
-    let linked = identities::link(app, &user, &identity, "password").await;
-    let _ = app.store.delete(&pending_identity_key(pending_id), Condition::Always).await;
-    match linked {
-        // Linked now, or by this account already (a form sent twice).
-        Ok(()) | Err(Error::IdentityTaken) => Ok(outcome),
+    // The user as the login left it (a rehash writes it).
+    let (user, version) = load_user(app, &pending.user_id).await?.ok_or(Error::ChallengeNotFound)?;
+    match identities::link(app, &user, version, &identity, "password").await {
+        // Linked now, or by this account already (a form sent twice): the
+        // pending identity is spent. Anything else keeps it for a retry.
+        Ok(()) | Err(Error::IdentityTaken) => {
+            let _ = app.store.delete(&pending_identity_key(pending_id), Condition::Always).await;
+            Ok(outcome)
+        }
         Err(err) => Err(err),
     }
 }

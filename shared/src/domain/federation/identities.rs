@@ -163,16 +163,26 @@ pub async fn create_user(
     }
 }
 
-/// Links `identity` to `user` (who proved itself). `identity_taken` when
-/// the identity is someone's (this user's included) or the user has an
-/// identity at that provider already.
-pub async fn link(app: &App, user: &User, identity: &ProvenIdentity, how: &str) -> Result<(), Error> {
-    match table::commit(app.store.as_ref(), link_writes(app, user, identity, how)?).await {
+/// Links `identity` to `user` (who proved itself), read at `version`: the
+/// user is written at that version in the same transaction, so a user
+/// closed (or changed) meanwhile gets no identity (409 `conflict`).
+/// `identity_taken` when the identity is someone's (this user's included)
+/// or the user has an identity at that provider already.
+pub async fn link(app: &App, user: &User, version: u64, identity: &ProvenIdentity, how: &str) -> Result<(), Error> {
+    if !user.is_active() {
+        return Err(Error::AccountInactive);
+    }
+    let mut writes = link_writes(app, user, identity, how)?;
+    let mut changed = user.clone();
+    changed.updated_at = app.clock.now();
+    writes.push(changed.put(Condition::Version(version))?);
+    match table::commit(app.store.as_ref(), writes).await {
         Ok(()) => {
             tracing::info!(user_id = %user.id, provider = %identity.provider, "identity linked");
             Ok(())
         }
         Err(Failed::Condition(Kind::IdentityLock | Kind::LinkedIdentity)) => Err(Error::IdentityTaken),
+        Err(Failed::Condition(_)) => Err(Error::Conflict),
         Err(err) => Err(err.into()),
     }
 }
@@ -197,11 +207,12 @@ pub async fn link_signed_in(
     nonce: Option<&str>,
     proof: StepUp,
 ) -> Result<LinkedIdentity, Error> {
-    let (user, _) = load_user(app, user_id).await?.ok_or(Error::InvalidToken)?;
-    step_up(app, tenant, &user, proof).await?;
     let provider = super::provider(tenant, provider_id)?;
+    let (user, version) = load_user(app, user_id).await?.ok_or(Error::InvalidToken)?;
+    step_up(app, tenant, &user, proof).await?;
     let identity = super::verify_id_token(app, provider, id_token, nonce, true).await?;
-    link(app, &user, &identity, "signed_in").await?;
+    super::spend(app, id_token, &identity).await?;
+    link(app, &user, version, &identity, "signed_in").await?;
     list(app, user_id).await?.into_iter().find(|i| i.provider == provider_id).ok_or(Error::Conflict)
 }
 
@@ -221,7 +232,8 @@ pub async fn unlink(app: &App, tenant: &Tenant, user_id: &UserId, provider: &str
         || (policy.allows_sign_in(SignInMethod::SmsCode) && user.phone_verified_at.is_some());
     let other_way = (!user.password_hash.is_empty() && policy.allows_sign_in(SignInMethod::Password))
         || (user.passkeys > 0 && policy.allows_sign_in(SignInMethod::Passkey))
-        || identities.len() > 1
+        // Another identity counts only at a provider the tenant still has.
+        || identities.iter().any(|i| i.provider != provider && super::provider(tenant, &i.provider).is_ok())
         || by_code;
     if !other_way {
         return Err(Error::LastSignInMethod);

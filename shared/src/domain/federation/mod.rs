@@ -66,11 +66,11 @@ fn cache() -> std::sync::MutexGuard<'static, HashMap<String, Cached>> {
     CACHE.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// An endpoint of the discovery document: https, or http where the issuer
-/// is (a loopback address the policy let through).
+/// An endpoint of the discovery document: https, or http to a loopback
+/// host where the issuer is one (local runs and tests).
 fn endpoint(document: &Value, name: &str, issuer: &str) -> Result<String, Error> {
     let url = document[name].as_str().unwrap_or_default();
-    let ok = url.starts_with("https://") || (issuer.starts_with("http://") && url.starts_with("http://"));
+    let ok = url.starts_with("https://") || (issuer.starts_with("http://") && super::policy::is_loopback_http(url));
     if ok && url.parse::<http::Uri>().is_ok() {
         Ok(url.to_owned())
     } else {
@@ -146,7 +146,16 @@ async fn key(app: &App, provider: &IdentityProvider, kid: Option<&str>) -> Resul
         return Ok(found);
     }
     let now = app.clock.now().timestamp();
-    let due = cache().get(provider.issuer()).is_none_or(|c| now - c.keys_forced_at >= UNKNOWN_KID_REFETCH_SECS);
+    // At most once a minute, whether the fetch succeeds or not (counted
+    // before it: many tokens naming unknown keys at once fetch once).
+    let due = match cache().get_mut(provider.issuer()) {
+        Some(cached) if now - cached.keys_forced_at >= UNKNOWN_KID_REFETCH_SECS => {
+            cached.keys_forced_at = now;
+            true
+        }
+        Some(_) => false,
+        None => true,
+    };
     if !due {
         return Err(Error::InvalidIdToken);
     }
@@ -154,7 +163,6 @@ async fn key(app: &App, provider: &IdentityProvider, kid: Option<&str>) -> Resul
     let found = find(&keys);
     if let Some(cached) = cache().get_mut(provider.issuer()) {
         cached.keys = keys;
-        cached.keys_forced_at = now;
     }
     found.ok_or(Error::InvalidIdToken)
 }
@@ -172,6 +180,8 @@ pub struct ProvenIdentity {
     pub email_verified: bool,
     pub given_name: Option<String>,
     pub family_name: Option<String>,
+    /// The token's `exp` (epoch seconds).
+    pub expires_at: i64,
 }
 
 /// A string claim, trimmed, at most 200 characters.
@@ -214,7 +224,7 @@ pub async fn verify_id_token(
     }
     let mut validation = Validation::new(header.alg);
     validation.set_audience(&audiences);
-    validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+    validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
     // Time and issuer are checked below (the app's clock; Google's two
     // spellings, Microsoft's template).
     validation.validate_exp = false;
@@ -223,7 +233,8 @@ pub async fn verify_id_token(
         .map_err(|_| Error::InvalidIdToken)?
         .claims;
     let metadata = metadata(app, provider).await?;
-    let issuer = text(&claims, "iss").unwrap_or_default();
+    // A trailing slash is the same issuer (as the discovery's is read).
+    let issuer = text(&claims, "iss").unwrap_or_default().trim_end_matches('/').to_owned();
     let expected = match text(&claims, "tid") {
         Some(tid) if metadata.issuer.contains("{tenantid}") => metadata.issuer.replace("{tenantid}", &tid),
         _ => metadata.issuer.clone(),
@@ -232,7 +243,7 @@ pub async fn verify_id_token(
         || (provider.kind == ProviderKind::Google && issuer == GOOGLE_ISSUER.trim_start_matches("https://"));
     let now = app.clock.now().timestamp();
     let exp = claims.get("exp").and_then(Value::as_i64).unwrap_or(0);
-    let iat = claims.get("iat").and_then(Value::as_i64).unwrap_or(now);
+    let iat = claims.get("iat").and_then(Value::as_i64).unwrap_or(i64::MAX);
     let nonce_ok = match nonce {
         Some(nonce) => claims.get("nonce").and_then(Value::as_str).is_some_and(|n| {
             // A platform SDK may put the SHA-256 of the app's nonce in the token.
@@ -250,13 +261,21 @@ pub async fn verify_id_token(
         return Err(Error::InvalidIdToken);
     }
     let subject = text(&claims, "sub").ok_or(Error::InvalidIdToken)?;
-    let email = text(&claims, "email").and_then(|e| EmailAddress::parse(&e).ok());
-    // Apple sends `"true"` as a string.
-    let email_verified = match claims.get("email_verified") {
-        Some(Value::Bool(yes)) => *yes,
-        Some(Value::String(text)) => text == "true",
+    let raw_email = text(&claims, "email");
+    let email = raw_email.as_deref().and_then(|e| EmailAddress::parse(e).ok());
+    // Apple sends `"true"` as a string. And the address verified is the one
+    // stored: not when parsing changed more than its ASCII case (Unicode
+    // folding would turn another address into an existing account's).
+    let same = match (&raw_email, &email) {
+        (Some(raw), Some(parsed)) => raw.to_ascii_lowercase() == parsed.as_str(),
         _ => false,
     };
+    let email_verified = same
+        && match claims.get("email_verified") {
+            Some(Value::Bool(yes)) => *yes,
+            Some(Value::String(text)) => text == "true",
+            _ => false,
+        };
     Ok(ProvenIdentity {
         provider: provider.id.clone(),
         issuer: metadata.issuer.replace("{tenantid}", &text(&claims, "tid").unwrap_or_default()),
@@ -265,7 +284,26 @@ pub async fn verify_id_token(
         email_verified,
         given_name: text(&claims, "given_name"),
         family_name: text(&claims, "family_name"),
+        expires_at: exp,
     })
+}
+
+/// Spends an ID token presented to the API (`POST /v1/auth/federated/
+/// token`, `POST /v1/me/identities/{provider}`): each is taken once, so a
+/// token seen elsewhere (forwarded to another backend, logged) signs no one
+/// in and links nothing after its first use. The record lives until the
+/// token expires (plus the skew allowed).
+pub async fn spend(app: &App, id_token: &str, identity: &ProvenIdentity) -> Result<(), Error> {
+    let record = crate::table::UsedIdToken {
+        hash: crate::table::id_token_hash(id_token),
+        expires_at: identity.expires_at + LEEWAY_SECS,
+    };
+    let write = crate::table::Record::put(&record, crate::ports::Condition::NotExists)?;
+    match crate::table::commit(app.store.as_ref(), vec![write]).await {
+        Ok(()) => Ok(()),
+        Err(crate::table::Failed::Condition(_)) => Err(Error::InvalidIdToken),
+        Err(err) => Err(err.into()),
+    }
 }
 
 /// Registrar's client secret at `provider`: the one given inline (local

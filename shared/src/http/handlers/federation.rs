@@ -11,7 +11,7 @@ use super::auth::{LoginAnswer, login_answer};
 use super::reply::{DEVICE_COOKIE, Message, Reply};
 use crate::domain::Error;
 use crate::domain::auth::Origin;
-use crate::domain::auth::with_provider::{FederatedOutcome, sign_in_with_identity};
+use crate::domain::auth::with_provider::{self, FederatedOutcome, sign_in_with_identity};
 use crate::domain::credentials::StepUp;
 use crate::domain::federation::{self, identities};
 use crate::domain::password::{CurrentPassword, Password};
@@ -86,9 +86,12 @@ pub async fn federated_token(ctx: &Ctx<'_>) -> Result<Reply<LoginAnswer>, Proble
     let device = ctx.required_device()?;
     let FederatedTokenBody { provider, id_token, nonce } = FederatedTokenBody::parse(ctx)?;
     let provider = federation::provider(tenant, &provider)?;
-    let identity = federation::verify_id_token(ctx.app, provider, &id_token, nonce.as_deref(), true).await?;
     let device_token = ctx.cookie(DEVICE_COOKIE);
     let origin = Origin { ip: &ctx.client_ip, device_id: device, device_token: device_token.as_deref() };
+    // Counted before the provider's keys are fetched or the token checked.
+    with_provider::count_attempt(ctx.app, tenant, &origin).await?;
+    let identity = federation::verify_id_token(ctx.app, provider, &id_token, nonce.as_deref(), true).await?;
+    federation::spend(ctx.app, &id_token, &identity).await?;
     let language = crate::i18n::negotiate_within(ctx.header("accept-language"), &tenant.policy.languages);
     match sign_in_with_identity(ctx.app, tenant, &identity, language, origin).await? {
         FederatedOutcome::Login(outcome) => Ok(login_answer(ctx, outcome)),

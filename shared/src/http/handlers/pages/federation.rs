@@ -86,6 +86,19 @@ pub(super) async fn to_provider(
             request.state.as_deref(),
         );
     };
+    // Counted as a sign-in attempt from the caller's address, before the
+    // provider's discovery is fetched or anything is stored.
+    let device = device_id(token);
+    let origin = Origin { ip: &ctx.client_ip, device_id: &device, device_token: None };
+    if let Err(err) = with_provider::count_attempt(ctx.app, &flow.tenant, &origin).await {
+        // The sign-in page with the limit's alert (and its Retry-After).
+        let (errors, status, retry_after) = super::alert_of(err, flow.lang)?;
+        let methods = super::passwordless::offered(&flow.tenant);
+        let frame = Frame::of(flow, token, &methods);
+        let hint = request.login_hint.clone().unwrap_or_default();
+        let html = views::sign_in(&frame, request, &hint, &errors, None);
+        return Ok(with_browser_cookie(ctx, super::reply(ctx, flow, status, html, token, retry_after), token, new));
+    }
     let authorization = match federation::authorization(ctx.app, provider, request.login_hint.as_deref()).await {
         Ok(authorization) => authorization,
         Err(Error::Unavailable { reason, .. }) => {
@@ -100,7 +113,7 @@ pub(super) async fn to_provider(
         provider: provider.id.clone(),
         nonce: authorization.nonce,
         code_verifier: authorization.code_verifier,
-        device_id: device_id(token),
+        device_id: device,
         request: Some(request_params(request)),
         link_user_id: None,
         return_to: None,
@@ -213,6 +226,15 @@ async fn answer(ctx: &Ctx<'_>, fields: &[(String, String)], posted: bool) -> Res
     let (Ok(provider), Some(code)) = (federation::provider(&flow.tenant, &record.provider), get("code")) else {
         return again("page-idp-failed", StatusCode::BAD_REQUEST);
     };
+    let device = device_id(&token);
+    let device_token = ctx.cookie(DEVICE_COOKIE);
+    let origin = Origin { ip: &ctx.client_ip, device_id: &device, device_token: device_token.as_deref() };
+    if let Err(err) = with_provider::count_attempt(ctx.app, &flow.tenant, &origin).await {
+        let (errors, status, retry_after) = super::alert_of(err, flow.lang)?;
+        let hint = flow.request.login_hint.clone().unwrap_or_default();
+        let html = views::sign_in(&frame, &flow.request, &hint, &errors, None);
+        return Ok(super::reply(ctx, &flow, status, html, &token, retry_after));
+    }
     let mut identity = match federation::redeem(ctx.app, provider, &code, &record.code_verifier, &record.nonce).await {
         Ok(identity) => identity,
         Err(Error::InvalidIdToken) => return again("page-idp-failed", StatusCode::UNAUTHORIZED),
@@ -230,9 +252,6 @@ async fn answer(ctx: &Ctx<'_>, fields: &[(String, String)], posted: bool) -> Res
         identity.given_name = identity.given_name.or_else(|| name("firstName").map(str::to_owned));
         identity.family_name = identity.family_name.or_else(|| name("lastName").map(str::to_owned));
     }
-    let device = device_id(&token);
-    let device_token = ctx.cookie(DEVICE_COOKIE);
-    let origin = Origin { ip: &ctx.client_ip, device_id: &device, device_token: device_token.as_deref() };
     let outcome = with_provider::sign_in_with_identity(ctx.app, &flow.tenant, &identity, flow.lang, origin).await;
     match outcome {
         Ok(FederatedOutcome::Login(outcome)) => match next_step(&frame, &flow.request, outcome) {
