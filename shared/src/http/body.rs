@@ -217,7 +217,8 @@ string_kind!(
 string_kind!(
     /// A WebAuthn assertion as the JSON text of `PublicKeyCredential.toJSON()`
     /// (a form's field: the hosted passkey page's).
-    Assertion -> String, |raw, cx| Ok(raw.to_owned()), json!({ "type": "string", "minLength": 1, "maxLength": 16384 })
+    Assertion -> String, |raw, cx| if raw.chars().count() > 4_096 { Err("too_long") } else { Ok(raw.to_owned()) },
+    json!({ "type": "string", "minLength": 1, "maxLength": 4096 })
 );
 
 string_kind!(
