@@ -11,7 +11,6 @@
 //! Both drive every route in-process through `shared::http::handle_route`,
 //! the function each Lambda binary runs, on a manual clock.
 
-mod counter;
 mod flow;
 
 use std::collections::BTreeMap;
@@ -28,7 +27,7 @@ use shared::domain::password::{Password, hash_password};
 use shared::domain::tokens::Claims;
 use shared::ports::Store;
 
-use counter::{Counter, Tally};
+use shared::round_trips::{Counter, Tally};
 use flow::{Bench, Meter};
 
 /// Functions whose request hashes a password with argon2 (at least once).

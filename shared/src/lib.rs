@@ -12,6 +12,8 @@ pub mod local;
 pub mod logs;
 pub mod ports;
 #[cfg(feature = "test-support")]
+pub mod round_trips;
+#[cfg(feature = "test-support")]
 pub mod soft_authenticator;
 pub mod stream;
 pub mod table;

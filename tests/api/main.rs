@@ -32,6 +32,7 @@ mod openapi;
 mod openid;
 mod passkeys;
 mod phone_first;
+mod round_trips;
 mod security;
 mod sessions;
 mod signup;

@@ -1,5 +1,6 @@
 //! Counts DynamoDB round trips and estimates capacity units through an SDK
-//! interceptor: every HTTP attempt is a round trip; write units come from
+//! interceptor (feature `test-support`: the round-trip test of
+//! `tests/api/round_trips.rs` and the benchmark's per-endpoint table): every HTTP attempt is a round trip; write units come from
 //! the items in each request, read units from the items in each response,
 //! by DynamoDB's rules (strongly consistent reads: 1 RCU per 4 KB; writes:
 //! 1 WCU per 1 KB; both doubled inside transactions). moto answers a fixed
@@ -27,6 +28,9 @@ pub struct Tally {
     pub operations: BTreeMap<String, u32>,
     pub read_units: f64,
     pub write_units: f64,
+    /// Each round trip in order: its operation and the partition keys it
+    /// named, to tell a regression's extra call by what it read or wrote.
+    pub trace: Vec<String>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -97,9 +101,26 @@ fn request_write_units(operation: &str, body: &Value) -> f64 {
     }
 }
 
+/// Every `pk` string in a request body, in order.
+fn partition_keys(value: &Value, keys: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            for (name, inner) in map {
+                match (name.as_str(), inner.get("S").and_then(Value::as_str)) {
+                    ("pk", Some(pk)) => keys.push(pk.to_owned()),
+                    (":pk", Some(pk)) => keys.push(pk.to_owned()),
+                    _ => partition_keys(inner, keys),
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|item| partition_keys(item, keys)),
+        _ => {}
+    }
+}
+
 impl Intercept for Counter {
     fn name(&self) -> &'static str {
-        "registrar-bench-counter"
+        "registrar-round-trips"
     }
 
     fn read_before_transmit(
@@ -113,6 +134,9 @@ impl Intercept for Counter {
         let body: Value = request.body().bytes().and_then(|b| serde_json::from_slice(b).ok()).unwrap_or(Value::Null);
         let mut tally = self.0.lock().expect("tally");
         tally.round_trips += 1;
+        let mut keys = Vec::new();
+        partition_keys(&body, &mut keys);
+        tally.trace.push(format!("{operation} {}", keys.join(" ")));
         *tally.operations.entry(operation.to_owned()).or_default() += 1;
         tally.write_units += request_write_units(operation, &body);
         Ok(())
