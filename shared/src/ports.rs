@@ -94,6 +94,18 @@ pub enum Write {
         key: Key,
         condition: Condition,
     },
+    /// Adds 1 to the counter under `key` if it stands below `below` (a
+    /// missing counter starts from 0 and expires at `expires_at`); its
+    /// condition fails at `below`. Folds a counter into the transaction of
+    /// what it guards, so a rate limit or a code's tries cost no round
+    /// trip of their own. Only for keys never counted again once expired (a
+    /// fixed window's count, a code's tries): an expired counter DynamoDB
+    /// has not removed yet may be counted on rather than restarted.
+    Count {
+        key: Key,
+        below: u64,
+        expires_at: i64,
+    },
 }
 
 impl Write {
@@ -101,7 +113,7 @@ impl Write {
     pub fn key(&self) -> &Key {
         match self {
             Write::Put { item, .. } => &item.key,
-            Write::Delete { key, .. } | Write::Check { key, .. } => key,
+            Write::Delete { key, .. } | Write::Check { key, .. } | Write::Count { key, .. } => key,
         }
     }
 }

@@ -85,6 +85,10 @@ pub struct TestOptions {
     /// (a test points it at a scripted endpoint); aws-config's default
     /// chain when `None`.
     pub lambda: Option<aws_config::SdkConfig>,
+    /// The store the in-process event dispatcher reads tenants from (the
+    /// app's when `None`): the round-trip test gives it a client of its
+    /// own, so its reads are not counted as a request's.
+    pub events_store: Option<Arc<dyn Store>>,
 }
 
 /// An app built for a test, with the handles a test steers it by.
@@ -147,7 +151,7 @@ pub async fn build_app(options: TestOptions) -> BuiltApp {
     // which reads tenants from the store under the fault injector's (its
     // reads are not the requests' round trips) and retries quickly.
     let (events, feed) = tokio::sync::mpsc::unbounded_channel();
-    let dispatcher = App { store: inner, ..app.clone() };
+    let dispatcher = App { store: options.events_store.unwrap_or(inner), ..app.clone() };
     tokio::spawn(crate::domain::events::run_dispatcher(dispatcher, feed, TEST_EVENT_BACKOFF));
     let app =
         Arc::new(App { store: Arc::new(crate::adapters::event_feed::EventFeed::new(store.clone(), events)), ..app });

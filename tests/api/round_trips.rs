@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use reqwest::StatusCode;
-use serde_json::{Value, json};
+use serde_json::json;
 use shared::adapters::dynamodb::DynamoStore;
 use shared::adapters::system::ManualClock;
 use shared::domain::tenant::Policy;
@@ -21,10 +21,27 @@ async fn counted(policy: Policy) -> (Api, Counter) {
     let counter = Counter::default();
     let config = aws_sdk_dynamodb::config::Builder::from(&common::moto_sdk()).interceptor(counter.clone()).build();
     let clock = Arc::new(ManualClock::at_test_start());
-    let store = DynamoStore::new(aws_sdk_dynamodb::Client::from_conf(config), common::unique("trips"), clock.clone());
+    let table = common::unique("trips");
+    let store = DynamoStore::new(aws_sdk_dynamodb::Client::from_conf(config), table.clone(), clock.clone());
     store.create_table().await.expect("create table on moto");
-    let options = TestOptions { policy, store: Some(Arc::new(store)), clock: Some(clock), ..TestOptions::default() };
+    // The event dispatcher's reads (the local stand-in for the stream's
+    // function) go through a client the counter does not see.
+    let events = DynamoStore::new(aws_sdk_dynamodb::Client::new(&common::moto_sdk()), table, clock.clone());
+    let options = TestOptions {
+        policy,
+        store: Some(Arc::new(store)),
+        clock: Some(clock),
+        events_store: Some(Arc::new(events)),
+        ..TestOptions::default()
+    };
     (Api::on(spawn_app(options).await), counter)
+}
+
+/// A keyed request, so the API key and tenant caches are warm again after
+/// the clock moved past their minute (as on a busy instance).
+async fn warm(api: &Api) {
+    let answer = api.get("/v1/registrations/reg_00000000000000000000000000000000", &[]).await;
+    assert_eq!(answer.status, StatusCode::NOT_FOUND, "{}", answer.body);
 }
 
 /// The calls over their goal, each with the round trips it made.
@@ -34,6 +51,7 @@ struct Over(std::sync::Mutex<Vec<String>>);
 impl Over {
     /// Notes `call` when `tally` (its round trips) is over `goal`.
     fn at_most(&self, call: &str, tally: &Tally, goal: u32) {
+        eprintln!("{call}: {} round trips (goal {goal}): {}", tally.round_trips, tally.trace.join(", "));
         if tally.round_trips > goal {
             let trace = tally.trace.join("\n    ");
             let line = format!("{call}: {} round trips, goal at most {goal}:\n    {trace}", tally.round_trips);
@@ -82,6 +100,7 @@ async fn hot_paths_stay_within_their_round_trips() {
 
     // A login with the phone's 2FA: the challenge, then its answer.
     api.advance(120);
+    warm(&api).await;
     counter.take();
     let login = api.login("trips@example.com", PASSWORD, "dev-1").await;
     let challenge_trips = counter.take();
@@ -123,6 +142,7 @@ async fn hot_paths_stay_within_their_round_trips() {
     assert_eq!(done.status, StatusCode::CREATED, "{}", done.body);
     over.at_most("sign-up completion by e-mail", &counter.take(), 2);
     api.advance(120);
+    warm(&api).await;
     counter.take();
     let plain = api.login("plain@example.com", PASSWORD, "dev-1").await;
     let plain_trips = counter.take();

@@ -326,6 +326,7 @@ impl Store for Watched {
                 Write::Put { .. } => "dynamodb:PutItem",
                 Write::Delete { .. } => "dynamodb:DeleteItem",
                 Write::Check { .. } => "dynamodb:ConditionCheckItem",
+                Write::Count { .. } => "dynamodb:UpdateItem",
             })
             .collect();
         for action in &actions {

@@ -336,6 +336,37 @@ pub async fn tallies_count_every_event_and_report_the_previous_expiry(store: Arc
     assert_eq!(fresh, Tally { count: 1, previous_expiry: None }, "an expired tally starts afresh");
 }
 
+/// A count folded into a transaction: fifty parallel transactions each
+/// counting once with a write of their own get through one by one up to
+/// the cap; past it the whole transaction fails at the count and writes
+/// nothing; a count alone is a transaction too.
+pub async fn counts_in_transactions_stop_at_the_cap(store: Arc<dyn Store>, clock: Arc<ManualClock>) {
+    let expires = clock.now_secs() + 60;
+    let key = Key::new("C#code#1", "TRIES");
+    let count = |key: &Key| Write::Count { key: key.clone(), below: 5, expires_at: expires };
+    let burst = (0..50).map(|n| {
+        let (store, write) = (store.clone(), count(&key));
+        async move {
+            let put =
+                Write::Put { item: item("C#doc", &format!("D#{n:02}"), n, None), condition: Condition::NotExists };
+            store.transact(vec![put, write]).await
+        }
+    });
+    let outcomes = futures_join_all(burst).await;
+    let passed = outcomes.iter().filter(|o| o.is_ok()).count();
+    assert_eq!(passed, 5, "five of fifty parallel counts get through: {outcomes:?}");
+    assert!(outcomes.iter().all(|o| o.is_ok() || *o == Err(StoreError::ConditionFailed { index: 1 })));
+    let page = store.query("C#doc", "D#", false, None, 100).await.unwrap();
+    assert_eq!(page.items.len(), 5, "a refused count wrote nothing else");
+    let counter = store.get(&key).await.unwrap().expect("the counter");
+    assert_eq!((counter.version, counter.expires_at), (5, Some(expires)));
+    assert_eq!(store.transact(vec![count(&key)]).await, Err(StoreError::ConditionFailed { index: 0 }));
+    let other = Key::new("C#code#2", "TRIES");
+    store.transact(vec![count(&other)]).await.unwrap();
+    store.transact(vec![count(&other)]).await.unwrap();
+    assert_eq!(store.get(&other).await.unwrap().map(|i| i.version), Some(2), "a count alone counts");
+}
+
 async fn futures_join_all<F>(futures: impl Iterator<Item = F>) -> Vec<F::Output>
 where
     F: std::future::Future + Send + 'static,
@@ -368,7 +399,8 @@ macro_rules! store_contract_tests {
             counters_add_atomically,
             expiry_conditions_name_one_item,
             capped_counters_stop_at_the_cap,
-            tallies_count_every_event_and_report_the_previous_expiry
+            tallies_count_every_event_and_report_the_previous_expiry,
+            counts_in_transactions_stop_at_the_cap
         );
     };
     (@cases $factory:path; $($case:ident),*) => {

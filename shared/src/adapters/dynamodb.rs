@@ -12,7 +12,7 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, ConditionCheck, Delete, KeySchemaElement, KeyType, KeysAndAttributes, Put,
-    ReturnValue, ScalarAttributeType, TimeToLiveSpecification, TransactWriteItem,
+    ReturnValue, ScalarAttributeType, TimeToLiveSpecification, TransactWriteItem, Update,
 };
 
 use crate::ports::{Clock, Condition, Item, Key, Page, Store, StoreError, Tally, Write};
@@ -68,6 +68,22 @@ fn condition_expr(condition: Condition, now: i64) -> Expr {
             Expr { text: Some(format!("ver = :ver AND {LIVE}")), values }
         }
     }
+}
+
+/// The update, condition and values of a [`Write::Count`]: the count lives
+/// in `ver`, as the counters' do.
+fn count_expr(below: u64, expires_at: i64) -> (&'static str, &'static str, HashMap<String, AttributeValue>) {
+    let values = HashMap::from([
+        (":one".to_owned(), n(1)),
+        (":below".to_owned(), n(below)),
+        (":exp".to_owned(), n(expires_at)),
+        (":body".to_owned(), s("{}")),
+    ]);
+    (
+        "ADD ver :one SET expires_at = if_not_exists(expires_at, :exp), body = if_not_exists(body, :body)",
+        "attribute_not_exists(pk) OR ver < :below",
+        values,
+    )
 }
 
 fn unavailable<E, R>(err: SdkError<E, R>) -> StoreError
@@ -325,6 +341,27 @@ impl Store for DynamoStore {
     }
 
     async fn transact(&self, writes: Vec<Write>) -> Result<(), StoreError> {
+        // A count alone is one plain update (half a transaction's units).
+        if let [Write::Count { key, below, expires_at }] = writes.as_slice() {
+            let (update, condition, values) = count_expr(*below, *expires_at);
+            let out = self
+                .client
+                .update_item()
+                .table_name(&self.table)
+                .set_key(Some(key_attrs(key)))
+                .update_expression(update)
+                .condition_expression(condition)
+                .set_expression_attribute_values(Some(values))
+                .send()
+                .await;
+            return match out {
+                Ok(_) => Ok(()),
+                Err(err) if err.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => {
+                    Err(StoreError::ConditionFailed { index: 0 })
+                }
+                Err(err) => Err(unavailable(err)),
+            };
+        }
         let now = self.clock.now();
         let mut items = Vec::with_capacity(writes.len());
         for write in &writes {
@@ -364,6 +401,18 @@ impl Store for DynamoStore {
                         .build()
                         .map_err(|e| StoreError::Unavailable(e.to_string()))?;
                     TransactWriteItem::builder().condition_check(check).build()
+                }
+                Write::Count { key, below, expires_at } => {
+                    let (update, condition, values) = count_expr(*below, *expires_at);
+                    let update = Update::builder()
+                        .table_name(&self.table)
+                        .set_key(Some(key_attrs(key)))
+                        .update_expression(update)
+                        .condition_expression(condition)
+                        .set_expression_attribute_values(Some(values))
+                        .build()
+                        .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+                    TransactWriteItem::builder().update(update).build()
                 }
             };
             items.push(built);

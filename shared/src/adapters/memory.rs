@@ -86,6 +86,13 @@ impl Store for MemoryStore {
             let (key, condition) = match write {
                 Write::Put { item, condition } => (&item.key, *condition),
                 Write::Delete { key, condition } | Write::Check { key, condition } => (key, *condition),
+                Write::Count { key, below, .. } => {
+                    let count = items.get(key).filter(|i| i.is_live(now)).map_or(0, |i| i.version);
+                    if count >= *below {
+                        return Err(StoreError::ConditionFailed { index });
+                    }
+                    continue;
+                }
             };
             if !holds(&items, key, condition, now) {
                 return Err(StoreError::ConditionFailed { index });
@@ -102,6 +109,16 @@ impl Store for MemoryStore {
                     items.remove(&key);
                 }
                 Write::Check { .. } => {}
+                Write::Count { key, expires_at, .. } => {
+                    let live = items.get(&key).filter(|i| i.is_live(now));
+                    let item = Item {
+                        key: key.clone(),
+                        body: serde_json::json!({}),
+                        version: live.map_or(0, |i| i.version) + 1,
+                        expires_at: Some(live.and_then(|i| i.expires_at).unwrap_or(expires_at)),
+                    };
+                    items.insert(key, item);
+                }
             }
         }
         Ok(())

@@ -8,7 +8,7 @@ use subtle::ConstantTimeEq;
 
 use super::error::Error;
 use crate::app::App;
-use crate::ports::Random;
+use crate::ports::{Random, StoreError, Write};
 use crate::table;
 pub use crate::table::PendingCode;
 
@@ -53,13 +53,28 @@ pub async fn spend_try(app: &App, code: &PendingCode, candidate_hash: &str, max_
     if app.clock.now() >= code.expires_at {
         return Ok(false);
     }
-    // The counter outlives the code (whole seconds, plus a margin), so it
-    // never vanishes while the code can still be tried.
-    let counter_expiry = code.expires_at.timestamp() + COUNTER_MARGIN_SECS;
-    if app.store.increment_below(&table::tries_key(code), u64::from(max_tries), counter_expiry).await?.is_none() {
-        return Ok(false);
+    match app.store.transact(vec![try_write(code, max_tries)]).await {
+        Ok(()) => Ok(is_right(code, candidate_hash)),
+        Err(StoreError::ConditionFailed { .. }) => Ok(false),
+        Err(err) => Err(err.into()),
     }
-    Ok(code.hash.as_bytes().ct_eq(candidate_hash.as_bytes()).into())
+}
+
+/// Whether `candidate_hash` is `code`'s (constant time). Spends nothing:
+/// a caller that acts on a right code folds [`try_write`] into the
+/// transaction that acts on it, so the code counts only within its tries,
+/// and spends a wrong one with [`spend_try`].
+pub fn is_right(code: &PendingCode, candidate_hash: &str) -> bool {
+    code.hash.as_bytes().ct_eq(candidate_hash.as_bytes()).into()
+}
+
+/// One try of `code`, as a write whose condition fails once `max_tries`
+/// were spent. The counter outlives the code (whole seconds, plus a
+/// margin), so it never vanishes while the code can still be tried, and its
+/// key (the code's nonce) is never counted again after it expires.
+pub fn try_write(code: &PendingCode, max_tries: u32) -> Write {
+    let expires_at = code.expires_at.timestamp() + COUNTER_MARGIN_SECS;
+    Write::Count { key: table::tries_key(code), below: u64::from(max_tries), expires_at }
 }
 
 #[cfg(test)]

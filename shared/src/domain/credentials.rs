@@ -19,7 +19,7 @@ use super::user::{User, audit_write};
 use super::values::normalized_name;
 use crate::app::App;
 use crate::domain::ids::UserId;
-use crate::ports::{Condition, Key, StoreError, Write};
+use crate::ports::{Condition, Item, Key, StoreError, Write};
 use crate::table::{self, account_failures_key, device_failures_key, session_key, unknown_name_failures_key};
 
 /// Failures allowed before the lock starts.
@@ -106,18 +106,67 @@ pub(crate) async fn spend_attempt(app: &App, key: &Key) -> Result<Attempt, Error
     Ok(Attempt::Counted { count: tally.count, previous_lock_runs })
 }
 
-/// Spends one password attempt from `key` ([`spend_attempt`]), then
-/// verifies `password` against `hash` (a dummy hash when there is no user,
+/// [`spend_attempt`] from the counter the caller read with the user
+/// (`counter`: `None` when none is live), in one round trip: the counter
+/// is written at the version read (so parallel attempts are still counted
+/// one by one: the losers of a race take [`spend_attempt`]'s atomic path),
+/// with the caller's rate limit `gate` in the same transaction. A running
+/// lock counts the gate alone.
+pub(crate) async fn spend_read_attempt(
+    app: &App,
+    key: &Key,
+    counter: Option<Item>,
+    gate: limits::Gate,
+) -> Result<Attempt, Error> {
+    let now = app.clock.now().timestamp();
+    let keep = FAILURE_MEMORY_SECS + MAX_LOCK_SECS;
+    let live = counter.filter(|c| c.is_live(now));
+    if let Some(counter) = &live {
+        let lock_end = counter.expires_at.unwrap_or(now) - keep + lock_secs(counter.version);
+        if lock_end > now {
+            gate.pass(app).await?;
+            return Ok(Attempt::Locked { retry_after: (lock_end - now) as u64 });
+        }
+        if now - lock_end >= FAILURE_MEMORY_SECS {
+            // Failures to forget first: the atomic path does it.
+            gate.pass(app).await?;
+            return spend_attempt(app, key).await;
+        }
+    }
+    let (condition, previous) = match &live {
+        Some(counter) => (Condition::Version(counter.version), Some((counter.version, counter.expires_at))),
+        None => (Condition::NotExists, None),
+    };
+    let count = previous.map_or(1, |(version, _)| version + 1);
+    let put = Write::Put { item: Item::new(key.clone(), serde_json::json!({}), Some(now + keep)), condition };
+    match app.store.transact(vec![gate.write.clone(), put]).await {
+        Ok(()) => {
+            let previous_lock_runs = previous
+                .and_then(|(_, expiry)| expiry)
+                .is_some_and(|expiry| expiry - keep + lock_secs(count - 1) > now);
+            Ok(Attempt::Counted { count, previous_lock_runs })
+        }
+        Err(StoreError::ConditionFailed { index: 0 }) => Err(gate.refused),
+        Err(StoreError::ConditionFailed { .. }) => {
+            // A parallel attempt counted since the read: count atomically.
+            gate.pass(app).await?;
+            spend_attempt(app, key).await
+        }
+        Err(err) => Err(err.into()),
+    }
+}
+
+/// Once one password attempt is spent ([`spend_attempt`],
+/// [`spend_read_attempt`]), verifies `password` against `hash` (a dummy hash when there is no user,
 /// or while locked, so every answer costs one argon2 verification). Locked
 /// and wrong answer alike but for `Retry-After`: the lock this failure
 /// started, or the time left.
-pub(crate) async fn spend_password_attempt(
-    app: &App,
-    key: &Key,
+pub(crate) async fn check_password_after(
+    attempt: Attempt,
     password: &Password,
     hash: Option<&str>,
 ) -> Result<(), Error> {
-    match spend_attempt(app, key).await? {
+    match attempt {
         Attempt::Locked { retry_after } => {
             verify_password(password, dummy_hash()).await;
             Err(Error::InvalidCredentials { retry_after: Some(retry_after) })
@@ -240,12 +289,19 @@ pub fn device_token(app: &App, tenant_id: &str, user: &User) -> Result<String, E
 
 /// The id of a valid device token of `user`, if one was presented.
 pub(crate) fn trusted_device(app: &App, tenant: &Tenant, user: &User, token: Option<&str>) -> Option<String> {
-    let (id, mac) = token?.strip_prefix("dvt_")?.split_once('.')?;
-    if id.is_empty() || id.len() > 64 || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
-        return None;
-    }
+    let id = claimed_device(token?)?;
+    let mac = token?.rsplit_once('.')?.1;
     let expected = device_mac(app, &tenant.id, user, id).ok()?;
     bool::from(expected.as_bytes().ct_eq(mac.as_bytes())).then(|| id.to_owned())
+}
+
+/// The device id a device token names (`dvt_<id>.<mac>`), before its MAC
+/// is checked against the user ([`trusted_device`]).
+pub(crate) fn claimed_device(token: &str) -> Option<&str> {
+    let (id, _) = token.strip_prefix("dvt_")?.split_once('.')?;
+    let valid =
+        !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    valid.then_some(id)
 }
 
 /// How a takeover path proves it is the account's owner.

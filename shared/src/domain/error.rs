@@ -1,7 +1,7 @@
 //! The domain's one error type; `http::problem` maps it to problem+json.
 
 use crate::ports::{SendError, StoreError};
-use crate::table::Failed;
+use crate::table::{Failed, Kind};
 
 /// A problem with one field of a request.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -191,6 +191,11 @@ impl From<StoreError> for Error {
 impl From<Failed> for Error {
     fn from(err: Failed) -> Self {
         match err {
+            // A code out of tries answers as a wrong one.
+            Failed::Condition(Kind::Tries) => Error::InvalidCode,
+            // A rate limit folded into a write: the caller, which knows
+            // the window, answers with its own refusal (`limits::Gate`).
+            Failed::Condition(Kind::RateWindow) => Error::RateLimited { retry_after: 1 },
             Failed::Condition(_) => Error::Conflict,
             Failed::Unavailable(reason) => Error::Unavailable { reason, registration_id: None },
         }

@@ -91,11 +91,6 @@ async fn active_user(app: &App, user_id: &UserId) -> Result<(User, u64), Error> 
     Ok((user, version))
 }
 
-/// The signed-in user's profile.
-pub async fn profile(app: &App, user_id: &UserId) -> Result<Profile, Error> {
-    Ok(Profile::from(&active_user(app, user_id).await?.0))
-}
-
 /// Applies profile changes; a new username needs the step-up `proof`.
 pub async fn update_profile(
     app: &App,

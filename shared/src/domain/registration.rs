@@ -7,7 +7,7 @@
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::codes::{PendingCode, draw_code, hash_code, spend_try};
+use super::codes::{PendingCode, draw_code, hash_code, is_right, spend_try, try_write};
 use super::error::{Error, Step};
 use super::events::{EventType, user_event, user_summary};
 use super::limits;
@@ -19,7 +19,7 @@ use super::values::{EmailAddress, PersonalDetails, Phone, Status, UserType, User
 use crate::app::App;
 use crate::domain::ids::{RegistrationId, UserId};
 use crate::i18n::{Arg, text};
-use crate::ports::{Condition, Email, Sms};
+use crate::ports::{Condition, Email, Sms, Write};
 pub use crate::table::Registration;
 use crate::table::{self, Failed, Kind, Record, email_lock_key, phone_lock_key, registration_key, username_lock_key};
 
@@ -382,7 +382,6 @@ async fn verify(
     let owner = channel.owner(&registration);
     let candidate = hash_code(app.settings.code_key()?, channel.purpose(), &owner, code);
     let pending = registration.code(channel).clone().ok_or(Error::InvalidCode)?;
-    let right = spend_try(app, &pending, &candidate, tenant.policy.codes.max_attempts).await?;
     // A taken address (or phone) never verifies, whatever was guessed; the
     // other channel's code still does (its answer must not tell that the
     // address is taken: the owner is told by the notice the next step sends).
@@ -390,9 +389,16 @@ async fn verify(
         Channel::Email => registration.email_taken,
         Channel::Sms => registration.phone_taken,
     };
-    if !right || taken {
+    let expired = app.clock.now() >= pending.expires_at;
+    if expired || taken || !is_right(&pending, &candidate) {
+        // A wrong guess spends its try on its own.
+        spend_try(app, &pending, &candidate, tenant.policy.codes.max_attempts).await?;
         return Err(Error::InvalidCode);
     }
+    // The right code's try is spent in the same transaction as what it
+    // does (the user, or the next step), so it counts only within the
+    // code's tries: one round trip fewer.
+    let spent = try_write(&pending, tenant.policy.codes.max_attempts);
     let now = app.clock.now();
     *registration.code(channel) = None;
     match channel {
@@ -400,7 +406,7 @@ async fn verify(
         Channel::Sms => registration.phone_verified_at = Some(now),
     }
     let outcome = match registration.next() {
-        Step::Done => complete(app, tenant, registration, version, device_id).await.map(Verified::Completed),
+        Step::Done => complete(app, tenant, registration, version, device_id, spent).await.map(Verified::Completed),
         Step::VerifyEmail if channel == Channel::Sms => {
             // The phone is proven: now the address's code (or the notice to
             // its owner). If the send fails, the phone stays proven and
@@ -410,31 +416,40 @@ async fn verify(
             // it back (resends of it do count).
             let before = registration.clone();
             let message = prepare_send(app, tenant, &mut registration, Channel::Email)?;
-            match app.store.put(registration.item()?, Condition::Version(version)).await {
-                Ok(_) => deliver(app, message, &registration, version + 1, before)
+            match save_with_try(app, &registration, version, spent).await {
+                Ok(()) => deliver(app, message, &registration, version + 1, before)
                     .await
                     .map(|()| Verified::Next(Step::VerifyEmail)),
-                Err(err) => Err(err.into()),
+                Err(err) => Err(err),
             }
         }
-        next => {
-            app.store.put(registration.item()?, Condition::Version(version)).await?;
-            Ok(Verified::Next(next))
-        }
+        next => save_with_try(app, &registration, version, spent).await.map(|()| Verified::Next(next)),
     };
     // The right code racing itself (or a resend): the loser's answer is the
     // one every failed code gets.
     outcome.map_err(|err| if err == Error::Conflict { Error::InvalidCode } else { err })
 }
 
+/// Stores `registration` (at `version`) with the right code's try `spent`:
+/// a code out of tries answers as a wrong one.
+async fn save_with_try(app: &App, registration: &Registration, version: u64, spent: Write) -> Result<(), Error> {
+    let writes = vec![spent, registration.put(Condition::Version(version))?];
+    table::commit(app.store.as_ref(), writes).await.map_err(|err| match err {
+        Failed::Condition(Kind::Tries) => Error::InvalidCode,
+        other => other.into(),
+    })
+}
+
 /// Creates the user, its e-mail lock, its audit entry and a session in one
-/// transaction with the registration's last change: all or nothing.
+/// transaction with the registration's last change and the code's try
+/// `spent`: all or nothing.
 async fn complete(
     app: &App,
     tenant: &Tenant,
     mut registration: Registration,
     version: u64,
     device_id: Option<&str>,
+    spent: Write,
 ) -> Result<Tokens, Error> {
     let now = app.clock.now();
     let user = User {
@@ -484,6 +499,7 @@ async fn complete(
         .collect();
     let (session_writes, tokens) = open_session(app, tenant, &user, device_id, amr).await?;
     let mut writes = vec![
+        spent,
         registration.put(Condition::Version(version))?,
         user.put(Condition::NotExists)?,
         audit_write(app, &user.id, "signed_up", serde_json::json!({ "registration_id": registration.id }))?,
@@ -513,6 +529,8 @@ async fn complete(
         Err(Failed::Condition(Kind::EmailLock)) => Err(Error::EmailTaken),
         Err(Failed::Condition(Kind::PhoneLock)) => Err(Error::PhoneTaken),
         Err(Failed::Condition(Kind::UsernameLock)) => Err(Error::UsernameTaken),
+        // The code ran out of tries (parallel guesses spent them).
+        Err(Failed::Condition(Kind::Tries)) => Err(Error::InvalidCode),
         Err(err) => Err(err.into()),
     }
 }

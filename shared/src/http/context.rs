@@ -48,6 +48,9 @@ pub struct Principal {
     pub user_id: UserId,
     pub session_id: SessionId,
     pub session: crate::domain::user::Session,
+    /// The user as read with the session (active, of the session's
+    /// epoch): a route that only shows it reads it no second time.
+    pub user: crate::domain::user::User,
 }
 
 /// The TCP peer of a request to the local server.
@@ -369,5 +372,5 @@ async fn bearer(app: &App, headers: &HeaderMap, tenant: &Tenant) -> Result<Princ
     if session.tenant_id != tenant.id || !user.is_active() || !user.session_valid(&session) {
         return Err(invalid());
     }
-    Ok(Principal { user_id, session_id, session })
+    Ok(Principal { user_id, session_id, session, user })
 }

@@ -168,8 +168,12 @@ pub enum Kind {
     CredentialLock,
     Ceremony,
     LockEpisode,
-    /// A counter: failures, code tries, a rate window, an episode's refusals.
+    /// A counter: failures, an episode's refusals.
     Counter,
+    /// A code's tries (counted in the write that acts on a right code).
+    Tries,
+    /// A rate limit's window (counted in the write of what it guards).
+    RateWindow,
     Cooldown,
     /// An event of the outbox.
     Event,
@@ -221,7 +225,9 @@ impl Kind {
             ("USER", "AUDIT") => Kind::Audit,
             // `EPISODE#{h}` is the episode, `EPISODE#{h}#{start}` its refusals.
             ("USER", "EPISODE") if key.sk.matches('#').count() == 1 => Kind::LockEpisode,
-            ("USER", "EPISODE" | "FAILS") | ("FAILS" | "TRIES" | "RATE", _) => Kind::Counter,
+            ("USER", "EPISODE" | "FAILS") | ("FAILS", _) => Kind::Counter,
+            ("TRIES", _) => Kind::Tries,
+            ("RATE", _) => Kind::RateWindow,
             ("EMAIL", _) => Kind::EmailLock,
             ("USERNAME", _) => Kind::UsernameLock,
             ("PHONE", _) => Kind::PhoneLock,
@@ -346,8 +352,8 @@ mod tests {
             (device_failures_key(&user, "dev#1"), Kind::Counter),
             (step_up_failures_key(&user, &session), Kind::Counter),
             (unknown_name_failures_key("t#h"), Kind::Counter),
-            (tries_key(&code), Kind::Counter),
-            (rate_key("login", "t#x", 60), Kind::Counter),
+            (tries_key(&code), Kind::Tries),
+            (rate_key("login", "t#x", 60), Kind::RateWindow),
             (cooldown_key("sms", "t#x"), Kind::Cooldown),
             (Key::new("EVENT#t", "20260101T000000.000000Z#evt_1"), Kind::Event),
             (client_key("app"), Kind::Client),

@@ -113,24 +113,31 @@ pub fn pending_documents(tenant: &Tenant, user: &User) -> Vec<PendingDocument> {
         .collect()
 }
 
-/// Finds the user for a login name: an e-mail address, an E.164 phone, or
-/// (for tenants with usernames) a username in any case.
-pub(super) async fn find_user(app: &App, tenant: &Tenant, username: &str) -> Result<Option<(User, u64, bool)>, Error> {
+/// The lock a login name finds its user by: an e-mail address, an E.164
+/// phone (`true`: the name was the phone), or (for tenants with usernames)
+/// a username in any case.
+fn name_lock(tenant: &Tenant, username: &str) -> Option<(crate::ports::Key, bool)> {
     if let Ok(email) = EmailAddress::parse(username) {
-        let found = user_by_lock(app, &email_lock_key(&tenant.id, email.as_str())).await?;
-        return Ok(found.map(|(user, version)| (user, version, false)));
+        return Some((email_lock_key(&tenant.id, email.as_str()), false));
     }
     if let Ok(phone) = Phone::parse(username) {
-        let found = user_by_lock(app, &phone_lock_key(&tenant.id, phone.as_str())).await?;
-        return Ok(found.map(|(user, version)| (user, version, true)));
+        return Some((phone_lock_key(&tenant.id, phone.as_str()), true));
     }
     if tenant.policy.usernames != Usernames::Off
         && let Ok(name) = Username::parse(username)
     {
-        let found = user_by_lock(app, &username_lock_key(&tenant.id, &name)).await?;
-        return Ok(found.map(|(user, version)| (user, version, false)));
+        return Some((username_lock_key(&tenant.id, &name), false));
     }
-    Ok(None)
+    None
+}
+
+/// Finds the user for a login name (see [`name_lock`]).
+pub(super) async fn find_user(app: &App, tenant: &Tenant, username: &str) -> Result<Option<(User, u64, bool)>, Error> {
+    let Some((lock, by_phone)) = name_lock(tenant, username) else {
+        return Ok(None);
+    };
+    let found = user_by_lock(app, &lock).await?;
+    Ok(found.map(|(user, version)| (user, version, by_phone)))
 }
 
 /// A login step without a code (a new password, legal documents), stored
@@ -333,6 +340,12 @@ pub(super) async fn count_ip(app: &App, tenant: &Tenant, origin: &Origin<'_>, sc
     super::limits::count(app, scope, &format!("{}#{}", tenant.id, origin.ip), 300, per_ip).await
 }
 
+/// [`count_ip`] as a gate to fold into the spend of an attempt.
+pub(super) fn ip_gate(tenant: &Tenant, app: &App, origin: &Origin<'_>, scope: &str) -> super::limits::Gate {
+    let per_ip = tenant.policy.ip_limits.logins_per_5_min;
+    super::limits::gate(app, scope, &format!("{}#{}", tenant.id, origin.ip), 300, per_ip)
+}
+
 /// Who a first factor (a password, a sign-in code) claims to be: the user
 /// the name finds (with its version and whether the name was its phone),
 /// the device token's id if the device proved it signed in before, and the
@@ -342,6 +355,9 @@ pub(super) struct Claimant {
     pub(super) found: Option<(User, u64, bool)>,
     pub(super) trusted: Option<String>,
     pub(super) failures: crate::ports::Key,
+    /// The lockout counter as [`Claimant::read`] found it (`Some(None)`:
+    /// none live); `None` when it was not read.
+    pub(super) counter: Option<Option<crate::ports::Item>>,
 }
 
 impl Claimant {
@@ -350,7 +366,41 @@ impl Claimant {
         let user = found.as_ref().map(|(user, ..)| user);
         let trusted = user.and_then(|user| super::credentials::trusted_device(app, tenant, user, origin.device_token));
         let failures = super::credentials::failures_key(app, tenant, user, username, trusted.as_deref())?;
-        Ok(Self { found, trusted, failures })
+        Ok(Self { found, trusted, failures, counter: None })
+    }
+
+    /// [`Claimant::of`] in two round trips, with the lockout counter: the
+    /// name's lock, then the user and its counters together (the
+    /// account's, and the one of the device a device token names, which
+    /// counts only once the token proves itself against the user).
+    pub(super) async fn read(app: &App, tenant: &Tenant, username: &str, origin: &Origin<'_>) -> Result<Self, Error> {
+        let store = app.store.as_ref();
+        let lock = match name_lock(tenant, username) {
+            Some((key, by_phone)) => table::get::<table::Lock>(store, &key).await?.map(|(lock, _)| (lock, by_phone)),
+            None => None,
+        };
+        let Some((lock, by_phone)) = lock else {
+            let failures = super::credentials::failures_key(app, tenant, None, username, None)?;
+            let counter = store.get(&failures).await?;
+            return Ok(Self { found: None, trusted: None, failures, counter: Some(counter) });
+        };
+        let claimed = origin.device_token.and_then(super::credentials::claimed_device);
+        let mut keys = vec![table::user_key(&lock.user_id), table::account_failures_key(&lock.user_id)];
+        keys.extend(claimed.map(|device| table::device_failures_key(&lock.user_id, device)));
+        let mut items = store.get_many(&keys).await?.into_iter();
+        let (user_item, account, device) = (items.next().flatten(), items.next().flatten(), items.next().flatten());
+        let Some(user_item) = user_item else {
+            // A lock whose user is gone: as an unknown name.
+            let failures = super::credentials::failures_key(app, tenant, None, username, None)?;
+            let counter = store.get(&failures).await?;
+            return Ok(Self { found: None, trusted: None, failures, counter: Some(counter) });
+        };
+        let version = user_item.version;
+        let user: User = table::decode(user_item)?;
+        let trusted = super::credentials::trusted_device(app, tenant, &user, origin.device_token);
+        let failures = super::credentials::failures_key(app, tenant, Some(&user), username, trusted.as_deref())?;
+        let counter = if trusted.is_some() { device } else { account };
+        Ok(Self { found: Some((user, version, by_phone)), trusted, failures, counter: Some(counter) })
     }
 
     pub(super) fn user(&self) -> Option<&User> {

@@ -3,7 +3,7 @@
 //! factor's module ([`super::sent_code`], [`super::app_code`]; a passkey
 //! answers through [`super::with_passkey`]).
 
-use super::sent_code::{code_destination, pending_mfa, send_mfa_code};
+use super::sent_code::{Sent, code_destination, pending_mfa, send_mfa_code};
 use super::{LoginOutcome, LoginVia, Origin, challenge_factors, load_challenge, new_challenge};
 use crate::app::App;
 use crate::domain::error::Error;
@@ -51,39 +51,42 @@ pub(super) async fn start(
     let channel = sent.as_str();
     let (destination, _) = code_destination(tenant, user, channel);
     let subject = limits::destination(app, &tenant.id, &destination)?;
-    match limits::cooldown(app, "mfa-dest", &subject, tenant.policy.codes.resend_cooldown_secs).await {
-        Ok(()) => {}
-        Err(Error::RateLimited { retry_after }) => {
-            if let Some(pending) = pending_mfa(app, tenant, user, via.device_id, channel).await? {
-                if !writes.is_empty() {
-                    table::commit(app.store.as_ref(), writes).await?;
-                }
-                let challenge_id = pending;
-                return Ok(LoginOutcome::Mfa {
-                    challenge_id,
-                    factors: offered,
-                    channel: Some(channel),
-                    retry_after: None,
-                });
-            }
-            // Exactly the factors the login offers: adding the e-mail's code
-            // here would let whoever holds the inbox (and the password)
-            // answer for an SMS-protected account.
-            let mut challenge = new_challenge(app, tenant, user, via, ChallengeKind::Mfa);
-            challenge.factors = offered.clone();
-            writes.push(Write::Put { item: challenge.item()?, condition: Condition::NotExists });
-            table::commit(app.store.as_ref(), writes).await?;
-            let (challenge_id, retry_after) = (challenge.id, Some(retry_after));
-            return Ok(LoginOutcome::Mfa { challenge_id, factors: offered, channel: None, retry_after });
-        }
-        Err(other) => return Err(other),
-    }
+    let cooldown_secs = tenant.policy.codes.resend_cooldown_secs;
+    // The destination's cooldown starts in the same write as the challenge
+    // and the sends' counts.
     let mut challenge = new_challenge(app, tenant, user, via, ChallengeKind::Mfa);
     challenge.factors = offered.clone();
     challenge.channel = Some(channel.into());
     let id = challenge.id.clone();
-    send_mfa_code(app, tenant, user, challenge, Condition::NotExists, writes).await?;
-    Ok(LoginOutcome::Mfa { challenge_id: id, factors: offered, channel: Some(channel), retry_after: None })
+    let cooldown = limits::cooldown_write(app, "mfa-dest", &subject, cooldown_secs);
+    match send_mfa_code(app, tenant, user, challenge, Condition::NotExists, writes.clone(), Some(cooldown)).await? {
+        Sent::Sent => {
+            return Ok(LoginOutcome::Mfa {
+                challenge_id: id,
+                factors: offered,
+                channel: Some(channel),
+                retry_after: None,
+            });
+        }
+        Sent::CoolingDown => {}
+    }
+    let retry_after = limits::cooldown_left(app, "mfa-dest", &subject).await?;
+    if let Some(pending) = pending_mfa(app, tenant, user, via.device_id, channel).await? {
+        if !writes.is_empty() {
+            table::commit(app.store.as_ref(), writes).await?;
+        }
+        let challenge_id = pending;
+        return Ok(LoginOutcome::Mfa { challenge_id, factors: offered, channel: Some(channel), retry_after: None });
+    }
+    // Exactly the factors the login offers: adding the e-mail's code
+    // here would let whoever holds the inbox (and the password)
+    // answer for an SMS-protected account.
+    let mut challenge = new_challenge(app, tenant, user, via, ChallengeKind::Mfa);
+    challenge.factors = offered.clone();
+    writes.push(Write::Put { item: challenge.item()?, condition: Condition::NotExists });
+    table::commit(app.store.as_ref(), writes).await?;
+    let (challenge_id, retry_after) = (challenge.id, Some(retry_after));
+    Ok(LoginOutcome::Mfa { challenge_id, factors: offered, channel: None, retry_after })
 }
 
 /// The second factor: a code of one of the factors the login offered
@@ -98,27 +101,36 @@ pub async fn verify_mfa(
     code: &str,
     origin: Origin<'_>,
 ) -> Result<LoginOutcome, Error> {
-    super::count_ip(app, tenant, &origin, "mfa-ip").await?;
+    // The caller's address is counted in every answer; for a code sent by
+    // SMS or e-mail in the same write as the code's try.
+    let gate = super::ip_gate(tenant, app, &origin, "mfa-ip");
     let device_id = origin.device_id;
     // A challenge that is gone (spent by the right code, expired) answers
     // like a wrong code: during a burst, the requests after a success must
     // not look different from those before it.
-    let (challenge, version) = load_challenge(app, tenant, challenge_id, ChallengeKind::Mfa, device_id)
-        .await
-        .map_err(|err| if err == Error::ChallengeNotFound { Error::InvalidCode } else { err })?;
+    let (challenge, version) = match load_challenge(app, tenant, challenge_id, ChallengeKind::Mfa, device_id).await {
+        Ok(found) => found,
+        Err(err) => {
+            gate.pass(app).await?;
+            return Err(if err == Error::ChallengeNotFound { Error::InvalidCode } else { err });
+        }
+    };
     let offered = challenge_factors(&challenge);
     let factor = factor
         .or_else(|| challenge.channel.as_deref().and_then(Factor::parse))
         .or_else(|| offered.iter().copied().find(|f| *f == Factor::Totp));
-    let Some(factor) = factor else {
-        return Err(Error::field("factor", "required"));
+    let factor = match factor {
+        Some(factor) if offered.contains(&factor) && factor != Factor::Passkey => factor,
+        chosen => {
+            gate.pass(app).await?;
+            let problem = if chosen.is_none() { "required" } else { "invalid_choice" };
+            return Err(Error::field("factor", problem));
+        }
     };
-    if !offered.contains(&factor) || factor == Factor::Passkey {
-        return Err(Error::field("factor", "invalid_choice"));
-    }
     if factor.is_sent() {
-        super::sent_code::verify(app, tenant, challenge, version, factor, code, device_id).await
+        super::sent_code::verify(app, tenant, challenge, version, factor, code, device_id, gate).await
     } else {
+        gate.pass(app).await?;
         super::app_code::verify(app, tenant, challenge, version, factor, code, origin).await
     }
 }

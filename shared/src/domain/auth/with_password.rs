@@ -4,7 +4,7 @@
 
 use super::{LoginOutcome, LoginVia, Origin, continue_login};
 use crate::app::App;
-use crate::domain::credentials::spend_password_attempt;
+use crate::domain::credentials::{check_password_after, spend_attempt, spend_read_attempt};
 use crate::domain::error::Error;
 use crate::domain::password::{Password, hash_password, needs_rehash};
 use crate::domain::policy::SignInMethod;
@@ -24,18 +24,29 @@ pub async fn login(
     if !tenant.policy.allows_sign_in(SignInMethod::Password) {
         return Err(Error::SignInMethodDisabled);
     }
-    super::count_ip(app, tenant, &origin, "login-ip").await?;
-    let mut claimant = super::Claimant::of(app, tenant, username, &origin).await?;
+    // The name's lock, then the user and its lockout counter: two reads.
+    let mut claimant = super::Claimant::read(app, tenant, username, &origin).await?;
+    let mut gate = Some(super::ip_gate(tenant, app, &origin, "login-ip"));
     // A name nobody has here may be the old system's (the tenant's
-    // `user_migration` hook): then it is a user here from now on.
-    if claimant.found.is_none()
-        && tenant.policy.hooks.user_migration.is_some()
-        && crate::domain::migration::migrate(app, tenant, username, Some(password)).await?
-    {
-        claimant = super::Claimant::of(app, tenant, username, &origin).await?;
+    // `user_migration` hook): then it is a user here from now on. The
+    // caller's address is counted before the hook is called.
+    if claimant.found.is_none() && tenant.policy.hooks.user_migration.is_some() {
+        if let Some(gate) = gate.take() {
+            gate.pass(app).await?;
+        }
+        if crate::domain::migration::migrate(app, tenant, username, Some(password)).await? {
+            claimant = super::Claimant::read(app, tenant, username, &origin).await?;
+        }
     }
+    // The attempt is spent (with the address's count, in one write) before
+    // the password is compared.
+    let counter = claimant.counter.take().flatten();
+    let attempt = match gate {
+        Some(gate) => spend_read_attempt(app, &claimant.failures, counter, gate).await?,
+        None => spend_attempt(app, &claimant.failures).await?,
+    };
     let hash = claimant.user().map(|user| user.password_hash.as_str());
-    if let Err(refused) = spend_password_attempt(app, &claimant.failures, password, hash).await {
+    if let Err(refused) = check_password_after(attempt, password, hash).await {
         return Err(claimant.refused(app, refused, origin.device_id).await);
     }
     let super::Claimant { found, failures, .. } = claimant;
