@@ -42,7 +42,7 @@
 //! | failures (counter) | `USER#{usr}` | `FAILS` or `FAILS#DEVICE#{device}` | 30 min after the last failure | login, step-up | login, step-up |
 //! | failures of unknown names | `FAILS#{tenant}#{sha256(name)}` | `FAILS` | 30 min after the last failure | login | login |
 //! | code tries (counter) | `TRIES#{nonce}` | `TRIES` | code expiry + 60 s | every code check | every code check |
-//! | rate window (counter) | `RATE#{scope}#{subject}` | `W#{window start}` | window end + 60 s | rate-limited endpoints | the same |
+//! | rate window (counter) | `RATE#{scope}#{subject}` (SMS budgets: `RATE#sms-…#{tenant}#{shard}`, `limits::sms_gates`) | `W#{window start}` | window end + 60 s | rate-limited endpoints, often inside the transaction they guard (`Write::Count`) | the same |
 //! | cooldown (empty) | `COOLDOWN#{scope}#{subject}` | `COOLDOWN` | the cooldown | code sends | code sends |
 //! | [`EventRecord`] | `EVENT#{tenant}` | `{occurred_at}#{evt}` | 7 days | every change SPEC §11 lists, in its transaction | the table's stream (`publish-events`), the local feed |
 //! | [`ClientRecord`] | `CLIENT#{client id}` | `CLIENT` | — | CLI (`client create\|update\|delete`), local start (`REGISTRAR_OAUTH_CLIENTS`) | `/oauth2/*` (which client, its tenant, its secret) |
