@@ -27,8 +27,8 @@ use shared::domain::password::{Password, hash_password};
 use shared::domain::tokens::Claims;
 use shared::ports::Store;
 
-use shared::round_trips::{Counter, Tally};
 use flow::{Bench, Meter};
+use shared::round_trips::{Counter, Tally};
 
 /// Functions whose request hashes a password with argon2 (at least once).
 const HASHING: &[&str] = &[

@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use reqwest::StatusCode;
-use serde_json::{Value, json};
+use serde_json::json;
 use shared::adapters::dynamodb::DynamoStore;
 use shared::adapters::system::ManualClock;
 use shared::domain::tenant::Policy;

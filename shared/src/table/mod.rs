@@ -140,6 +140,37 @@ fn sha256_hex(text: &str) -> String {
     hex::encode(Sha256::digest(text.as_bytes()))
 }
 
+// ---------------------------------------------------------------- shards
+
+/// How many shards a partition that every user of a tenant writes is split
+/// into (the user indexes by status and by company, the event outbox): a
+/// sign-up writes one shard of each, so no key of a tenant takes more than
+/// about 1/32 of its sign-ups' writes (SPEC §15: 10,000 sign-ups a second
+/// per tenant). Part of the stored format: the readers read shards
+/// `0..SHARDS`, so this only grows with a migration of the items.
+pub const SHARDS: u32 = 32;
+
+/// The shard (`0..SHARDS`) of `id`: FNV-1a (64 bits) of its bytes, the same
+/// on every instance and every release (a std `Hasher` promises neither).
+pub fn shard_of(id: &str) -> u32 {
+    let hash = id
+        .bytes()
+        .fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3));
+    (hash % u64::from(SHARDS)) as u32
+}
+
+/// Shard `shard` of the partition `pk`: `{pk}#{shard:02}`.
+pub fn shard_pk(pk: &str, shard: u32) -> String {
+    format!("{pk}#{shard:02}")
+}
+
+/// Every partition a reader of the sharded partition `pk` reads: `pk`
+/// itself first (its items written before it was sharded), then its
+/// shards in order.
+pub fn shards_of(pk: &str) -> Vec<String> {
+    std::iter::once(pk.to_owned()).chain((0..SHARDS).map(|shard| shard_pk(pk, shard))).collect()
+}
+
 // ---------------------------------------------------------------- transactions
 
 /// What a stored item is, told from its key: the name of a write in a
@@ -271,6 +302,29 @@ mod tests {
     use crate::domain::values::{Status, Username};
 
     #[test]
+    fn an_id_keeps_its_shard_and_ids_spread_evenly() {
+        // Part of the stored format: these never change.
+        let pinned: Vec<u32> = ["", "a", "usr_1", "evt_1"].iter().map(|id| shard_of(id)).collect();
+        assert_eq!(pinned, [5, 12, 1, 2]);
+        assert_eq!(shard_pk("EVENT#t", 7), "EVENT#t#07");
+        let partitions = shards_of("EVENT#t");
+        assert_eq!(partitions.len(), 33);
+        assert_eq!((partitions[0].as_str(), partitions[32].as_str()), ("EVENT#t", "EVENT#t#31"));
+        // 32,000 ids shaped as the API makes them (a UUIDv7: ten a
+        // millisecond, then random bits): each shard within 15% of the even
+        // 1,000 (a fair draw's spread is about 3%).
+        let mut counts = [0u32; SHARDS as usize];
+        for n in 0..32_000u64 {
+            let random = n.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 4;
+            let prefix = if n % 2 == 0 { "usr" } else { "evt" };
+            let id = format!("{prefix}_{:012x}7{:03x}8{random:015x}", 1_760_000_000_000 + n / 10, n & 0xfff);
+            counts[shard_of(&id) as usize] += 1;
+        }
+        let (min, max) = (counts.iter().min().unwrap(), counts.iter().max().unwrap());
+        assert!(*min >= 850 && *max <= 1150, "uneven shards: {counts:?}");
+    }
+
+    #[test]
     fn user_status_is_stored_as_its_word() {
         assert_eq!(serde_json::to_value(Status::Suspended).unwrap(), serde_json::json!("suspended"));
         assert_eq!(serde_json::from_value::<Status>(serde_json::json!("closed")).unwrap(), Status::Closed);
@@ -328,7 +382,8 @@ mod tests {
             (email_lock_key("t", "a@b.ch"), Kind::EmailLock),
             (username_lock_key("t", &name), Kind::UsernameLock),
             (phone_lock_key("t", "+41791234567"), Kind::PhoneLock),
-            (Key::new(users_by("t", UserIndex::Status, "active").0, "USER#usr_1"), Kind::UserIndex),
+            (Key::new(users_by("t", UserIndex::Status, "active").0[0].clone(), "USER#usr_1"), Kind::UserIndex),
+            (Key::new(users_by("t", UserIndex::Company, "c#1").0[7].clone(), "USER#usr_1"), Kind::UserIndex),
             (audit.key(&user, "evt_1"), Kind::Audit),
             (session_key(&user, &session), Kind::Session),
             (refresh_key("token"), Kind::Refresh),
@@ -350,6 +405,7 @@ mod tests {
             (rate_key("login", "t#x", 60), Kind::Counter),
             (cooldown_key("sms", "t#x"), Kind::Cooldown),
             (Key::new("EVENT#t", "20260101T000000.000000Z#evt_1"), Kind::Event),
+            (Key::new(shard_pk("EVENT#t", 31), "20260101T000000.000000Z#evt_1"), Kind::Event),
             (client_key("app"), Kind::Client),
             (client_index_key("t", "app"), Kind::ClientIndex),
             (authorization_code_key("code"), Kind::AuthorizationCode),

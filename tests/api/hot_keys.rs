@@ -1,0 +1,189 @@
+//! No tenant-wide hot key (SPEC §15 "Scale"): a burst of sign-ups of one
+//! tenant puts at most 0.1 writes per sign-up on any partition key that two
+//! or more of its users write, so the tenant takes 10,000 sign-ups a second
+//! before a key reaches DynamoDB's 1,000 write units a second.
+//!
+//! A store wrapper counts every write by partition key (a put, a delete,
+//! each write and condition check of a transaction, an increment, a tally)
+//! and which sign-up made it. The sign-ups run one after another so that
+//! each write is told to its sign-up (the keys and their counts are the same
+//! in any interleaving: a fresh tenant's sign-ups refuse and retry nothing),
+//! each from an address of its own (a client's per-address counters are not
+//! the tenant's). The tenant asks for no phone: the SMS budget counters are
+//! not written here.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::{IpAddr, Ipv4Addr};
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use reqwest::Method;
+use serde_json::Value;
+use shared::adapters::memory::MemoryStore;
+use shared::adapters::system::ManualClock;
+use shared::domain::tenant::Policy;
+use shared::ports::{Condition, Item, Key, Page, Store, StoreError, Tally, Write};
+use shared::testing::{TestApp, TestOptions, spawn_app};
+
+use crate::common::{self, Answer, CODE, Flows};
+
+/// How many users sign up in the burst.
+const SIGN_UPS: usize = 256;
+
+/// The most writes per sign-up a key shared by the tenant's users may take.
+const MOST_PER_SIGN_UP: f64 = 0.1;
+
+/// The writes to one partition key, and the sign-ups that made them.
+#[derive(Default)]
+struct KeyWrites {
+    writes: u64,
+    sign_ups: BTreeSet<usize>,
+}
+
+/// A store that counts the writes of each sign-up by partition key.
+struct CountingStore {
+    inner: Arc<dyn Store>,
+    /// The sign-up under way (writes outside one are not counted).
+    signing_up: Mutex<Option<usize>>,
+    by_key: Mutex<BTreeMap<String, KeyWrites>>,
+}
+
+impl CountingStore {
+    fn new(inner: Arc<dyn Store>) -> Self {
+        Self { inner, signing_up: Mutex::new(None), by_key: Mutex::new(BTreeMap::new()) }
+    }
+
+    fn start_sign_up(&self, n: Option<usize>) {
+        *self.signing_up.lock().unwrap() = n;
+    }
+
+    fn count(&self, key: &Key) {
+        let Some(n) = *self.signing_up.lock().unwrap() else { return };
+        let mut by_key = self.by_key.lock().unwrap();
+        let entry = by_key.entry(key.pk.clone()).or_default();
+        entry.writes += 1;
+        entry.sign_ups.insert(n);
+    }
+
+    /// The keys written by two sign-ups or more, with their writes.
+    fn shared_keys(&self) -> Vec<(String, u64, usize)> {
+        let by_key = self.by_key.lock().unwrap();
+        let mut shared: Vec<_> = by_key
+            .iter()
+            .filter(|(_, w)| w.sign_ups.len() >= 2)
+            .map(|(pk, w)| (pk.clone(), w.writes, w.sign_ups.len()))
+            .collect();
+        shared.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        shared
+    }
+}
+
+#[async_trait]
+impl Store for CountingStore {
+    async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError> {
+        self.inner.get(key).await
+    }
+    async fn get_many(&self, keys: &[Key]) -> Result<Vec<Option<Item>>, StoreError> {
+        self.inner.get_many(keys).await
+    }
+    async fn put(&self, item: Item, condition: Condition) -> Result<(), StoreError> {
+        self.count(&item.key);
+        self.inner.put(item, condition).await
+    }
+    async fn delete(&self, key: &Key, condition: Condition) -> Result<(), StoreError> {
+        self.count(key);
+        self.inner.delete(key, condition).await
+    }
+    async fn transact(&self, writes: Vec<Write>) -> Result<(), StoreError> {
+        // A condition check of a transaction takes write units too.
+        for write in &writes {
+            self.count(write.key());
+        }
+        self.inner.transact(writes).await
+    }
+    async fn increment(&self, key: &Key, expires_at: i64) -> Result<u64, StoreError> {
+        self.count(key);
+        self.inner.increment(key, expires_at).await
+    }
+    async fn increment_below(&self, key: &Key, max: u64, expires_at: i64) -> Result<Option<u64>, StoreError> {
+        self.count(key);
+        self.inner.increment_below(key, max, expires_at).await
+    }
+    async fn tally(&self, key: &Key, expires_at: i64) -> Result<Tally, StoreError> {
+        self.count(key);
+        self.inner.tally(key, expires_at).await
+    }
+    async fn query(
+        &self,
+        pk: &str,
+        sk_prefix: &str,
+        descending: bool,
+        start_after: Option<&str>,
+        limit: usize,
+    ) -> Result<Page, StoreError> {
+        self.inner.query(pk, sk_prefix, descending, start_after, limit).await
+    }
+}
+
+/// A client of the test app from an address of its own (any 127/8 address
+/// is this host's).
+struct Client<'a> {
+    app: &'a TestApp,
+    http: reqwest::Client,
+}
+
+impl<'a> Client<'a> {
+    fn from(app: &'a TestApp, n: usize) -> Self {
+        let [_, _, high, low] = u32::try_from(n + 1).unwrap().to_be_bytes();
+        let address = IpAddr::V4(Ipv4Addr::new(127, 2, high, low));
+        let http = reqwest::Client::builder().local_address(address).build().expect("client");
+        Self { app, http }
+    }
+}
+
+impl Flows for Client<'_> {
+    async fn send(&self, method: Method, path: &str, body: Option<Value>, headers: &[(&str, &str)]) -> Answer {
+        common::request(&self.http, self.app, method, path, body, headers).await
+    }
+
+    fn clock(&self) -> &ManualClock {
+        &self.app.clock
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_key_shared_by_the_tenants_users_takes_a_tenth_of_its_sign_ups() {
+    let clock = Arc::new(ManualClock::at_test_start());
+    let store = Arc::new(CountingStore::new(Arc::new(MemoryStore::new(clock.clone()))));
+    let policy = Policy { phone_required: false, sandbox_code: Some(CODE.into()), ..Policy::default() };
+    let options = TestOptions { policy, store: Some(store.clone()), clock: Some(clock), ..TestOptions::default() };
+    let app = spawn_app(options).await;
+    for n in 0..SIGN_UPS {
+        store.start_sign_up(Some(n));
+        let tokens = Client::from(&app, n).sign_up(&format!("burst-{n}@example.com")).await;
+        assert!(tokens["access_token"].is_string(), "{tokens}");
+    }
+    store.start_sign_up(None);
+
+    let shared = store.shared_keys();
+    let per_sign_up = |writes: u64| writes as f64 / SIGN_UPS as f64;
+    let busiest = shared.first().map_or(0.0, |(_, writes, _)| per_sign_up(*writes));
+    let line = |(pk, writes, users): &(String, u64, usize)| {
+        format!("{pk}: {writes} writes by {users} sign-ups ({:.3} a sign-up)", per_sign_up(*writes))
+    };
+    let busiest_keys: Vec<String> = shared.iter().take(8).map(line).collect();
+    println!(
+        "busiest shared keys over {SIGN_UPS} sign-ups (max {busiest:.3} writes a sign-up):\n  {}",
+        busiest_keys.join("\n  ")
+    );
+    let hot: Vec<String> =
+        shared.iter().filter(|(_, writes, _)| per_sign_up(*writes) > MOST_PER_SIGN_UP).map(line).collect();
+    assert!(
+        hot.is_empty(),
+        "keys shared by the tenant's users over {MOST_PER_SIGN_UP} writes a sign-up:\n  {}",
+        hot.join("\n  ")
+    );
+    // The indexes and the outbox are sharded, not gone.
+    assert!(shared.iter().any(|(pk, ..)| pk.contains("#STATUS#active#")), "no status index written");
+    assert!(shared.iter().any(|(pk, ..)| pk.starts_with("EVENT#")), "no event written");
+}
