@@ -187,3 +187,61 @@ async fn no_key_shared_by_the_tenants_users_takes_a_tenth_of_its_sign_ups() {
     assert!(shared.iter().any(|(pk, ..)| pk.contains("#STATUS#active#")), "no status index written");
     assert!(shared.iter().any(|(pk, ..)| pk.starts_with("EVENT#")), "no event written");
 }
+
+/// Shards read as one partition (`paging::query_merged`), page by page on
+/// both stores: every item once, in sort key order, an item under the same
+/// sort key in two partitions (written before and after sharding) once.
+async fn shards_page_as_one_partition(backend: common::Backend) {
+    use shared::domain::paging::query_merged;
+    use shared::table::shards_of;
+    let clock = Arc::new(ManualClock::at_test_start());
+    let store: Arc<dyn Store> = match common::store_for(backend, clock.clone()).await {
+        Some(store) => store,
+        None => Arc::new(MemoryStore::new(clock)),
+    };
+    let partitions = shards_of(&common::unique("MERGED"));
+    let mut expected = BTreeSet::new();
+    for n in 0..60u32 {
+        // Most in a shard of their own; some in the unsharded partition,
+        // every tenth in both.
+        let sk = format!("USER#usr_{n:03}");
+        let shard = 1 + shared::table::shard_of(&sk) as usize;
+        let homes = match n % 10 {
+            0 => vec![0, shard],
+            3 | 7 => vec![0],
+            _ => vec![shard],
+        };
+        for home in homes {
+            let item = Item::new(Key::new(partitions[home].clone(), sk.clone()), serde_json::json!({ "n": n }), None);
+            store.put(item, Condition::Always).await.unwrap();
+        }
+        expected.insert(sk);
+    }
+    for limit in [1, 7, 25, 100] {
+        let (mut listed, mut after) = (Vec::new(), None::<String>);
+        loop {
+            let page = query_merged(store.as_ref(), &partitions, "USER#", after.as_deref(), limit).await.unwrap();
+            assert!(page.items.len() <= limit);
+            listed.extend(page.items.into_iter().map(|item| item.key.sk));
+            match page.last_evaluated {
+                Some(last) => after = Some(last),
+                None => break,
+            }
+        }
+        assert_eq!(listed, expected.iter().cloned().collect::<Vec<_>>(), "limit {limit}");
+    }
+}
+
+mod merged {
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn on_memory() {
+        shards_page_as_one_partition(common::Backend::Memory).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn on_dynamodb() {
+        shards_page_as_one_partition(common::Backend::DynamoDb).await;
+    }
+}

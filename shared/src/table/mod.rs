@@ -32,7 +32,7 @@
 //! | [`Challenge`] | `CHALLENGE#{chl}` | `CHALLENGE` | 2FA: the policy's code lifetime; password change, legal acceptance: 5 min | login, `POST /v1/auth/mfa/send` (a new code) | `POST /v1/auth/mfa`, password challenge |
 //! | [`PendingMfa`] | `USER#{usr}` | `MFA#{sha256(device)}` | the challenge's | login (2FA), `POST /v1/auth/mfa/send` | login within the cooldown |
 //! | [`ResetRecord`] | `PWRESET#{tenant}#{keyed hash of the e-mail}` | `PWRESET` | the policy's e-mail code lifetime (10 min by default) or the invitation's (72 h) | forgot password, invitation | reset password |
-//! | [`UserIndexEntry`] | `USERS#{tenant}#STATUS#{status}`, `…#COMPANY#{company}`, `…#PHONE#{e164}` | `USER#{usr}` | — | every write of a user's status, company or phone, in its transaction | `GET /v1/users?status=\|company_id=\|phone=` |
+//! | [`UserIndexEntry`] | `USERS#{tenant}#STATUS#{status}#{shard}`, `USERS#{tenant}#COMPANY#{company}#{shard}` (sharded: see below), `USERS#{tenant}#PHONE#{e164}` | `USER#{usr}` | — | every write of a user's status, company or phone, in its transaction | `GET /v1/users?status=\|company_id=\|phone=` (every shard, merged), `registrar-admin user export` |
 //! | [`PasskeyRecord`] | `USER#{usr}` | `PASSKEY#{pk}` | — | passkey registration, sign-in (counter) | sign-in with a passkey, `GET /v1/me/factors` |
 //! | [`CredentialLock`] | `WEBAUTHN#{tenant}#{credential id}` | `LOCK` | — | passkey registration and removal | passkey sign-in (whose credential) |
 //! | [`Ceremony`] | `CEREMONY#{cer}` | `CEREMONY` | 5 min | `POST …/passkeys/options`, `POST /v1/auth/passkey/options` | the ceremony's second request (deleted on use) |
@@ -44,7 +44,7 @@
 //! | code tries (counter) | `TRIES#{nonce}` | `TRIES` | code expiry + 60 s | every code check | every code check |
 //! | rate window (counter) | `RATE#{scope}#{subject}` | `W#{window start}` | window end + 60 s | rate-limited endpoints | the same |
 //! | cooldown (empty) | `COOLDOWN#{scope}#{subject}` | `COOLDOWN` | the cooldown | code sends | code sends |
-//! | [`EventRecord`] | `EVENT#{tenant}` | `{occurred_at}#{evt}` | 7 days | every change SPEC §11 lists, in its transaction | the table's stream (`publish-events`), the local feed |
+//! | [`EventRecord`] | `EVENT#{tenant}#{shard}` (sharded: see below) | `{occurred_at}#{evt}` | 7 days | every change SPEC §11 lists, in its transaction | the table's stream (`publish-events`), the local feed, the redrive (`events::stored_between`: every shard, merged) |
 //! | [`ClientRecord`] | `CLIENT#{client id}` | `CLIENT` | — | CLI (`client create\|update\|delete`), local start (`REGISTRAR_OAUTH_CLIENTS`) | `/oauth2/*` (which client, its tenant, its secret) |
 //! | [`ClientIndexEntry`] | `TENANT#{tenant}` | `CLIENT#{client id}` | — | with the client, in its transaction | CLI (`client list`) |
 //! | [`AuthorizationCode`] | `OAUTHCODE#{sha256(code)}` | `OAUTHCODE` | a day (valid 60 s: `valid_until`) | the hosted sign-in (`oauth::issue_code`), its redemption (`redeemed_by`) | `POST /oauth2/token` |
@@ -53,6 +53,21 @@
 //! | [`FederationState`] | `FEDSTATE#{sha256(state)}` | `FEDSTATE` | 10 min | `/oauth2/authorize` to a provider, `POST /v1/me/identities/{provider}` | `/oauth2/idpresponse` (deleted on use) |
 //! | [`UsedIdToken`] | `IDTOKEN#{sha256(token)}` | `USED` | the token's expiry + 60 s | `POST /v1/auth/federated/token`, `POST /v1/me/identities/{provider}` | the same (each token once) |
 //! | [`PendingIdentity`] | `FEDPENDING#{id}` | `FEDPENDING` | 10 min | `/oauth2/idpresponse` (an account with the address exists) | the hosted page's proof (deleted on use) |
+//!
+//! **Shards.** A partition every user of a tenant writes would cap the
+//! tenant at DynamoDB's 1,000 write units a second per partition key (a
+//! few hundred sign-ups a second, a write in a transaction costing two).
+//! The user indexes by status and by company and the event outbox are
+//! therefore split into [`SHARDS`] (32) partitions `{pk}#00` to `{pk}#31`,
+//! an item going to the shard of its user's or event's id ([`shard_of`],
+//! FNV-1a: stable across releases): a sign-up writes about 1/32 of a write
+//! to each, so a tenant takes 10,000 sign-ups a second (SPEC §15, measured
+//! by `tests/api/hot_keys.rs`). A reader reads every shard and the
+//! unsharded `{pk}` itself ([`shards_of`]: items written before sharding;
+//! an event's goes with its TTL, a user's index entry stays and is dropped
+//! by the search when it no longer matches the user) as one partition,
+//! merged by sort key (`domain::paging::query_merged`). The `…#PHONE#`
+//! index is a phone's few users and stays one partition.
 //!
 //! Counters are bare items the store increments atomically
 //! (`Store::increment`, `increment_below`); they have keys here but no
