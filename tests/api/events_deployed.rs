@@ -305,6 +305,10 @@ fn the_sample_stream_event_holds_one_event() {
     let event = shared::stream::event_of(&batch.records[0]).expect("decodes").expect("an event");
     assert_eq!((event.event_type.as_str(), event.tenant.as_str()), ("user.created", "sandbox"));
     assert_eq!(event.data["source"], "sign_up");
+    // Its key is the one the table gives it (its shard of the outbox).
+    let keys = serde_json::to_value(&batch.records[0].change.keys).unwrap();
+    let stored = shared::table::Record::key(&event);
+    assert_eq!((&keys["pk"]["S"], &keys["sk"]["S"]), (&json!(stored.pk), &json!(stored.sk)));
     // Any other change of the table is no event: a MODIFY, or another item.
     let mut modified = batch.records[0].clone();
     modified.event_name = "MODIFY".into();

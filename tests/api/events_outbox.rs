@@ -115,9 +115,13 @@ async fn with_receiver(backend: Backend, failing: usize) -> (Api, Receiver) {
     (Api::start(backend, policy).await, receiver)
 }
 
-/// The event items in the tenant's outbox partition.
+/// The event items in the tenant's outbox (every shard), in time order.
 async fn stored_events(api: &Api) -> Vec<Value> {
-    let items = api.app.store.query_all(&format!("EVENT#{}", api.app.tenant.id), "").await.expect("outbox readable");
+    let mut items = Vec::new();
+    for partition in shared::table::event_partitions(&api.app.tenant.id) {
+        items.extend(api.app.store.query_all(&partition, "").await.expect("outbox readable"));
+    }
+    items.sort_by(|a, b| a.key.sk.cmp(&b.key.sk));
     items.into_iter().map(|item| item.body).collect()
 }
 

@@ -27,6 +27,7 @@ mod first_hour;
 mod fuzz;
 mod hooks;
 mod hosted_pages;
+mod hot_keys;
 mod import;
 mod openapi;
 mod openid;

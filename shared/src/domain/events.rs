@@ -176,16 +176,22 @@ pub async fn stored_between(
     for tenant in super::tenant::list_tenants(store).await? {
         // Sort keys are `{occurred_at}#{id}`: every key of `from` or later
         // sorts after `from` alone.
-        let partition = crate::table::events_of(&tenant.id);
+        // The tenant's shards, merged in time order.
+        let partitions = crate::table::event_partitions(&tenant.id);
         let mut start = Some(crate::table::event_instant(from));
         let last = crate::table::event_instant(to);
         'pages: while let Some(after) = start.take() {
-            let page = store.query(&partition, "", false, Some(&after), 100).await?;
+            let page = super::paging::query_merged(store, &partitions, "", Some(&after), 100).await?;
             for item in page.items {
                 if item.key.sk.as_str() > format!("{last}~").as_str() {
                     break 'pages;
                 }
-                found.push(crate::table::decode_event(item)?);
+                let event = crate::table::decode_event(item)?;
+                // Another tenant's partition may share the name of a shard
+                // (a tenant id ending in `#07`).
+                if event.tenant == tenant.id {
+                    found.push(event);
+                }
             }
             start = page.last_evaluated;
         }

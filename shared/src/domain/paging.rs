@@ -7,6 +7,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 use super::error::Error;
+use crate::ports::{Item, Page, Store, StoreError};
 
 /// The longest sort key DynamoDB takes (1024 bytes): a longer cursor
 /// cannot be one the API gave out.
@@ -40,6 +41,40 @@ impl Cursor {
     pub fn start_after(&self, prefix: &str, field: &str) -> Result<&str, Error> {
         if self.0.starts_with(prefix) { Ok(&self.0) } else { Err(Error::field(field, "invalid_cursor")) }
     }
+}
+
+/// One page, in ascending sort key order, of the items under `prefix` in
+/// all of `partitions` (the shards of one partition, see
+/// `table::shards_of`) after the sort key `start_after`: as if they were
+/// one partition, so the cursor is the same sort key as unsharded and a
+/// page keeps the sort order. Every partition is queried at once for
+/// `limit` items; the page ends where the first partition that has more
+/// stopped, so nothing is skipped. An item under the same sort key in two
+/// partitions (an entry written before and after sharding) is listed once.
+pub async fn query_merged(
+    store: &dyn Store,
+    partitions: &[String],
+    prefix: &str,
+    start_after: Option<&str>,
+    limit: usize,
+) -> Result<Page, StoreError> {
+    let limit = limit.max(1);
+    let queries = partitions.iter().map(|pk| store.query(pk, prefix, false, start_after, limit));
+    let pages = futures_util::future::try_join_all(queries).await?;
+    // Past the least sort key a partition stopped at, items of that
+    // partition may be missing from this page: the page ends there.
+    let bound = pages.iter().filter_map(|page| page.last_evaluated.clone()).min();
+    let mut items: Vec<Item> = pages
+        .into_iter()
+        .flat_map(|page| page.items)
+        .filter(|item| bound.as_ref().is_none_or(|bound| item.key.sk <= *bound))
+        .collect();
+    items.sort_by(|a, b| a.key.sk.cmp(&b.key.sk));
+    items.dedup_by(|a, b| a.key.sk == b.key.sk);
+    let more = items.len() > limit || bound.is_some();
+    items.truncate(limit);
+    let last_evaluated = if more { items.last().map(|item| item.key.sk.clone()).or(bound) } else { None };
+    Ok(Page { items, last_evaluated })
 }
 
 #[cfg(test)]

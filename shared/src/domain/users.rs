@@ -551,8 +551,9 @@ pub async fn search_users(
         let users = found.filter(|u| matches(u)).map(|u| UserView::from(&u)).into_iter().collect();
         return Ok(UsersPage { users, next: None });
     }
-    // The narrowest partition: a phone's users, a company's, a status's.
-    let (pk, prefix) = match (&search.lookup, &search.company_id, search.status) {
+    // The narrowest index: a phone's users, a company's, a status's (the
+    // last two in shards, read as one partition).
+    let (partitions, prefix) = match (&search.lookup, &search.company_id, search.status) {
         (Some(Lookup::Phone(phone)), _, _) => table::users_by(&tenant.id, table::UserIndex::Phone, phone.as_str()),
         (_, Some(company), _) => table::users_by(&tenant.id, table::UserIndex::Company, company),
         (_, None, Some(status)) => table::users_by(&tenant.id, table::UserIndex::Status, status.as_str()),
@@ -562,7 +563,7 @@ pub async fn search_users(
     // One page of the index: those out of the search (or of the actor's
     // reach) are left out, so a page may hold fewer users than `limit`,
     // and `next` leads on while the index goes on.
-    let page = app.store.query(&pk, prefix, false, after, limit).await?;
+    let page = super::paging::query_merged(app.store.as_ref(), &partitions, prefix, after, limit).await?;
     let entries: Vec<table::UserIndexEntry> = page.items.into_iter().map(table::decode).collect::<Result<_, _>>()?;
     let mut users = Vec::new();
     // BatchGetItem takes at most 100 keys.

@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{Kind, Record};
+use super::{Kind, Record, shard_of, shard_pk, shards_of};
 use crate::ports::{Item, Key, StoreError};
 
 /// How long an event item stays in the table: its deliverer has a week.
@@ -39,9 +39,12 @@ impl EventRecord {
 }
 
 impl Record for EventRecord {
-    /// `EVENT#{tenant}` / `{occurred_at}#{id}`: a tenant's events in time order.
+    /// `EVENT#{tenant}#{shard}` / `{occurred_at}#{id}`: a tenant's events
+    /// in time order within each shard (the shard of the event's id, so no
+    /// key takes every event of a tenant: SPEC §15).
     fn key(&self) -> Key {
-        Key::new(events_of(&self.tenant), format!("{}#{}", event_instant(self.occurred_at), self.id))
+        let pk = shard_pk(&events_of(&self.tenant), shard_of(&self.id));
+        Key::new(pk, format!("{}#{}", event_instant(self.occurred_at), self.id))
     }
 
     fn expires_at(&self) -> Option<i64> {
@@ -49,9 +52,18 @@ impl Record for EventRecord {
     }
 }
 
-/// The partition of a tenant's events.
+/// The partition of a tenant's events before sharding, `EVENT#{tenant}`
+/// (its shards are `EVENT#{tenant}#00` to `#31`).
 pub fn events_of(tenant_id: &str) -> String {
     format!("EVENT#{tenant_id}")
+}
+
+/// Every partition that holds a tenant's events: the unsharded one
+/// (events written before sharding, gone with their TTL within a week),
+/// then the shards in order. A reader merges them by sort key for the
+/// tenant's time order.
+pub fn event_partitions(tenant_id: &str) -> Vec<String> {
+    shards_of(&events_of(tenant_id))
 }
 
 /// An instant as an event's sort key begins with it (sorting as time does).

@@ -32,7 +32,7 @@
 //! | [`Challenge`] | `CHALLENGE#{chl}` | `CHALLENGE` | 2FA: the policy's code lifetime; password change, legal acceptance: 5 min | login, `POST /v1/auth/mfa/send` (a new code) | `POST /v1/auth/mfa`, password challenge |
 //! | [`PendingMfa`] | `USER#{usr}` | `MFA#{sha256(device)}` | the challenge's | login (2FA), `POST /v1/auth/mfa/send` | login within the cooldown |
 //! | [`ResetRecord`] | `PWRESET#{tenant}#{keyed hash of the e-mail}` | `PWRESET` | the policy's e-mail code lifetime (10 min by default) or the invitation's (72 h) | forgot password, invitation | reset password |
-//! | [`UserIndexEntry`] | `USERS#{tenant}#STATUS#{status}`, `…#COMPANY#{company}`, `…#PHONE#{e164}` | `USER#{usr}` | — | every write of a user's status, company or phone, in its transaction | `GET /v1/users?status=\|company_id=\|phone=` |
+//! | [`UserIndexEntry`] | `USERS#{tenant}#STATUS#{status}#{shard}`, `USERS#{tenant}#COMPANY#{company}#{shard}` (sharded: see below), `USERS#{tenant}#PHONE#{e164}` | `USER#{usr}` | — | every write of a user's status, company or phone, in its transaction | `GET /v1/users?status=\|company_id=\|phone=` (every shard, merged), `registrar-admin user export` |
 //! | [`PasskeyRecord`] | `USER#{usr}` | `PASSKEY#{pk}` | — | passkey registration, sign-in (counter) | sign-in with a passkey, `GET /v1/me/factors` |
 //! | [`CredentialLock`] | `WEBAUTHN#{tenant}#{credential id}` | `LOCK` | — | passkey registration and removal | passkey sign-in (whose credential) |
 //! | [`Ceremony`] | `CEREMONY#{cer}` | `CEREMONY` | 5 min | `POST …/passkeys/options`, `POST /v1/auth/passkey/options` | the ceremony's second request (deleted on use) |
@@ -44,7 +44,7 @@
 //! | code tries (counter) | `TRIES#{nonce}` | `TRIES` | code expiry + 60 s | every code check | every code check |
 //! | rate window (counter) | `RATE#{scope}#{subject}` (SMS budgets: `RATE#sms-…#{tenant}#{shard}`, `limits::sms_gates`) | `W#{window start}` | window end + 60 s | rate-limited endpoints, often inside the transaction they guard (`Write::Count`) | the same |
 //! | cooldown (empty) | `COOLDOWN#{scope}#{subject}` | `COOLDOWN` | the cooldown | code sends | code sends |
-//! | [`EventRecord`] | `EVENT#{tenant}` | `{occurred_at}#{evt}` | 7 days | every change SPEC §11 lists, in its transaction | the table's stream (`publish-events`), the local feed |
+//! | [`EventRecord`] | `EVENT#{tenant}#{shard}` (sharded: see below) | `{occurred_at}#{evt}` | 7 days | every change SPEC §11 lists, in its transaction | the table's stream (`publish-events`), the local feed, the redrive (`events::stored_between`: every shard, merged) |
 //! | [`ClientRecord`] | `CLIENT#{client id}` | `CLIENT` | — | CLI (`client create\|update\|delete`), local start (`REGISTRAR_OAUTH_CLIENTS`) | `/oauth2/*` (which client, its tenant, its secret) |
 //! | [`ClientIndexEntry`] | `TENANT#{tenant}` | `CLIENT#{client id}` | — | with the client, in its transaction | CLI (`client list`) |
 //! | [`AuthorizationCode`] | `OAUTHCODE#{sha256(code)}` | `OAUTHCODE` | a day (valid 60 s: `valid_until`) | the hosted sign-in (`oauth::issue_code`), its redemption (`redeemed_by`) | `POST /oauth2/token` |
@@ -53,6 +53,21 @@
 //! | [`FederationState`] | `FEDSTATE#{sha256(state)}` | `FEDSTATE` | 10 min | `/oauth2/authorize` to a provider, `POST /v1/me/identities/{provider}` | `/oauth2/idpresponse` (deleted on use) |
 //! | [`UsedIdToken`] | `IDTOKEN#{sha256(token)}` | `USED` | the token's expiry + 60 s | `POST /v1/auth/federated/token`, `POST /v1/me/identities/{provider}` | the same (each token once) |
 //! | [`PendingIdentity`] | `FEDPENDING#{id}` | `FEDPENDING` | 10 min | `/oauth2/idpresponse` (an account with the address exists) | the hosted page's proof (deleted on use) |
+//!
+//! **Shards.** A partition every user of a tenant writes would cap the
+//! tenant at DynamoDB's 1,000 write units a second per partition key (a
+//! few hundred sign-ups a second, a write in a transaction costing two).
+//! The user indexes by status and by company and the event outbox are
+//! therefore split into [`SHARDS`] (32) partitions `{pk}#00` to `{pk}#31`,
+//! an item going to the shard of its user's or event's id ([`shard_of`],
+//! FNV-1a: stable across releases): a sign-up writes about 1/32 of a write
+//! to each, so a tenant takes 10,000 sign-ups a second (SPEC §15, measured
+//! by `tests/api/hot_keys.rs`). A reader reads every shard and the
+//! unsharded `{pk}` itself ([`shards_of`]: items written before sharding;
+//! an event's goes with its TTL, a user's index entry stays and is dropped
+//! by the search when it no longer matches the user) as one partition,
+//! merged by sort key (`domain::paging::query_merged`). The `…#PHONE#`
+//! index is a phone's few users and stays one partition.
 //!
 //! Counters are bare items the store increments atomically
 //! (`Store::increment`, `increment_below`); they have keys here but no
@@ -138,6 +153,37 @@ fn user_pk(user_id: &str) -> String {
 
 fn sha256_hex(text: &str) -> String {
     hex::encode(Sha256::digest(text.as_bytes()))
+}
+
+// ---------------------------------------------------------------- shards
+
+/// How many shards a partition that every user of a tenant writes is split
+/// into (the user indexes by status and by company, the event outbox): a
+/// sign-up writes one shard of each, so no key of a tenant takes more than
+/// about 1/32 of its sign-ups' writes (SPEC §15: 10,000 sign-ups a second
+/// per tenant). Part of the stored format: the readers read shards
+/// `0..SHARDS`, so this only grows with a migration of the items.
+pub const SHARDS: u32 = 32;
+
+/// The shard (`0..SHARDS`) of `id`: FNV-1a (64 bits) of its bytes, the same
+/// on every instance and every release (a std `Hasher` promises neither).
+pub fn shard_of(id: &str) -> u32 {
+    let hash = id
+        .bytes()
+        .fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3));
+    (hash % u64::from(SHARDS)) as u32
+}
+
+/// Shard `shard` of the partition `pk`: `{pk}#{shard:02}`.
+pub fn shard_pk(pk: &str, shard: u32) -> String {
+    format!("{pk}#{shard:02}")
+}
+
+/// Every partition a reader of the sharded partition `pk` reads: `pk`
+/// itself first (its items written before it was sharded), then its
+/// shards in order.
+pub fn shards_of(pk: &str) -> Vec<String> {
+    std::iter::once(pk.to_owned()).chain((0..SHARDS).map(|shard| shard_pk(pk, shard))).collect()
 }
 
 // ---------------------------------------------------------------- transactions
@@ -277,6 +323,29 @@ mod tests {
     use crate::domain::values::{Status, Username};
 
     #[test]
+    fn an_id_keeps_its_shard_and_ids_spread_evenly() {
+        // Part of the stored format: these never change.
+        let pinned: Vec<u32> = ["", "a", "usr_1", "evt_1"].iter().map(|id| shard_of(id)).collect();
+        assert_eq!(pinned, [5, 12, 1, 2]);
+        assert_eq!(shard_pk("EVENT#t", 7), "EVENT#t#07");
+        let partitions = shards_of("EVENT#t");
+        assert_eq!(partitions.len(), 33);
+        assert_eq!((partitions[0].as_str(), partitions[32].as_str()), ("EVENT#t", "EVENT#t#31"));
+        // 32,000 ids shaped as the API makes them (a UUIDv7: ten a
+        // millisecond, then random bits): each shard within 15% of the even
+        // 1,000 (a fair draw's spread is about 3%).
+        let mut counts = [0u32; SHARDS as usize];
+        for n in 0..32_000u64 {
+            let random = n.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 4;
+            let prefix = if n % 2 == 0 { "usr" } else { "evt" };
+            let id = format!("{prefix}_{:012x}7{:03x}8{random:015x}", 1_760_000_000_000 + n / 10, n & 0xfff);
+            counts[shard_of(&id) as usize] += 1;
+        }
+        let (min, max) = (counts.iter().min().unwrap(), counts.iter().max().unwrap());
+        assert!(*min >= 850 && *max <= 1150, "uneven shards: {counts:?}");
+    }
+
+    #[test]
     fn user_status_is_stored_as_its_word() {
         assert_eq!(serde_json::to_value(Status::Suspended).unwrap(), serde_json::json!("suspended"));
         assert_eq!(serde_json::from_value::<Status>(serde_json::json!("closed")).unwrap(), Status::Closed);
@@ -334,7 +403,8 @@ mod tests {
             (email_lock_key("t", "a@b.ch"), Kind::EmailLock),
             (username_lock_key("t", &name), Kind::UsernameLock),
             (phone_lock_key("t", "+41791234567"), Kind::PhoneLock),
-            (Key::new(users_by("t", UserIndex::Status, "active").0, "USER#usr_1"), Kind::UserIndex),
+            (Key::new(users_by("t", UserIndex::Status, "active").0[0].clone(), "USER#usr_1"), Kind::UserIndex),
+            (Key::new(users_by("t", UserIndex::Company, "c#1").0[7].clone(), "USER#usr_1"), Kind::UserIndex),
             (audit.key(&user, "evt_1"), Kind::Audit),
             (session_key(&user, &session), Kind::Session),
             (refresh_key("token"), Kind::Refresh),
@@ -356,6 +426,7 @@ mod tests {
             (rate_key("login", "t#x", 60), Kind::RateWindow),
             (cooldown_key("sms", "t#x"), Kind::Cooldown),
             (Key::new("EVENT#t", "20260101T000000.000000Z#evt_1"), Kind::Event),
+            (Key::new(shard_pk("EVENT#t", 31), "20260101T000000.000000Z#evt_1"), Kind::Event),
             (client_key("app"), Kind::Client),
             (client_index_key("t", "app"), Kind::ClientIndex),
             (authorization_code_key("code"), Kind::AuthorizationCode),

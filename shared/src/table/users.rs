@@ -252,14 +252,37 @@ impl UserIndex {
     }
 }
 
-/// The partition of a tenant's users with `value` in `field`, and the sort
-/// key prefix of its entries.
-pub fn users_by(tenant_id: &str, field: UserIndex, value: &str) -> (String, &'static str) {
-    (format!("USERS#{tenant_id}#{}#{value}", field.name()), "USER#")
+impl UserIndex {
+    /// Whether every user of a tenant may be under one value of the field
+    /// (a status, a company), so its partition is split into shards (SPEC
+    /// §15); a phone's users are a handful.
+    fn sharded(self) -> bool {
+        matches!(self, UserIndex::Status | UserIndex::Company)
+    }
 }
 
+/// `USERS#{tenant}#{field}#{value}`: the partition of a tenant's users
+/// with `value` in `field` as it was before sharding (and a phone's still).
+fn unsharded(tenant_id: &str, field: UserIndex, value: &str) -> String {
+    format!("USERS#{tenant_id}#{}#{value}", field.name())
+}
+
+/// The partitions of a tenant's users with `value` in `field`, and the
+/// sort key prefix of their entries: for a status or a company, the
+/// unsharded partition (entries written before sharding) and its
+/// [`SHARDS`](super::SHARDS) shards `…#{value}#00` to `…#31`; for a phone,
+/// its one partition. An entry sorts by `USER#{usr}` in each of them.
+pub fn users_by(tenant_id: &str, field: UserIndex, value: &str) -> (Vec<String>, &'static str) {
+    let pk = unsharded(tenant_id, field, value);
+    let partitions = if field.sharded() { super::shards_of(&pk) } else { vec![pk] };
+    (partitions, "USER#")
+}
+
+/// Where a user's entry under `value` is written: the shard of its id.
 fn user_index_key(tenant_id: &str, field: UserIndex, value: &str, user_id: &UserId) -> Key {
-    Key::new(users_by(tenant_id, field, value).0, format!("USER#{user_id}"))
+    let pk = unsharded(tenant_id, field, value);
+    let pk = if field.sharded() { super::shard_pk(&pk, super::shard_of(user_id.as_str())) } else { pk };
+    Key::new(pk, format!("USER#{user_id}"))
 }
 
 /// A user listed under its status or company, for the back office's
@@ -271,7 +294,11 @@ pub struct UserIndexEntry {
 
 /// The writes that keep a user's index entries in step with a write of the
 /// user: `before` is the stored user (`None` for a new one). Put in the same
-/// transaction as the user.
+/// transaction as the user. An entry of an old value is deleted from the
+/// user's shard only: one left in the unsharded partition by a write before
+/// sharding stays (a delete there would put every change of the tenant's
+/// users on one key again); the search rereads every user it lists and
+/// leaves out those that no longer match.
 pub fn user_index_writes(before: Option<&User>, after: &User) -> Result<Vec<Write>, StoreError> {
     let values = |u: &User| {
         [
