@@ -11,9 +11,9 @@
 //! where every key counts (one user's keys take a few writes of the whole
 //! burst), so that a retry or conflict among sign-ups under way together
 //! would show. Each sign-up comes from an address of its own (a client's
-//! per-address counters are not the tenant's). The tenant asks for no
-//! phone: the SMS budget counters (sharded in `domain::limits`) are not
-//! written here.
+//! per-address counters are not the tenant's). Twice: a tenant that asks
+//! for no phone, and one whose sign-ups verify a phone by SMS, so the SMS
+//! budget counters (sharded in `domain::limits`) are written too.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, Ipv4Addr};
@@ -25,7 +25,7 @@ use reqwest::Method;
 use serde_json::Value;
 use shared::adapters::memory::MemoryStore;
 use shared::adapters::system::ManualClock;
-use shared::domain::tenant::Policy;
+use shared::domain::tenant::{Policy, SmsPolicy};
 use shared::ports::{Condition, Item, Key, Page, Store, StoreError, Tally, Write};
 use shared::testing::{TestApp, TestOptions, spawn_app};
 
@@ -176,16 +176,53 @@ impl Flows for Client<'_> {
     }
 }
 
+/// One sign-up from `client`: by e-mail alone, or (`phone`) with the
+/// `n`-th phone number verified by SMS too.
+async fn sign_up(client: &Client<'_>, email: &str, phone: bool, n: usize) -> Value {
+    if !phone {
+        return client.sign_up(email).await;
+    }
+    let body = serde_json::json!({
+        "email": email, "password": common::PASSWORD, "first_name": "Anna", "last_name": "Muster",
+        "terms_accepted": true, "privacy_policy_accepted": true,
+    });
+    let started = client.post("/v1/registrations", body, &[]).await;
+    assert_eq!(started.status, reqwest::StatusCode::ACCEPTED, "{}", started.body);
+    let id = started.body["registration_id"].as_str().expect("a registration").to_owned();
+    let verified =
+        client.post(&format!("/v1/registrations/{id}/email/verify"), serde_json::json!({ "code": CODE }), &[]).await;
+    assert_eq!(verified.status, reqwest::StatusCode::OK, "{}", verified.body);
+    let number = format!("+4179{:07}", 1_000_000 + n);
+    let added =
+        client.post(&format!("/v1/registrations/{id}/phone"), serde_json::json!({ "phone": number }), &[]).await;
+    assert_eq!(added.status, reqwest::StatusCode::ACCEPTED, "{}", added.body);
+    let done =
+        client.post(&format!("/v1/registrations/{id}/phone/verify"), serde_json::json!({ "code": CODE }), &[]).await;
+    assert_eq!(done.status, reqwest::StatusCode::CREATED, "{}", done.body);
+    done.body
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_key_shared_by_the_tenants_users_takes_a_tenth_of_its_sign_ups() {
+    burst_of_sign_ups(false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_key_shared_by_the_tenants_users_takes_a_tenth_of_its_sign_ups_by_sms() {
+    burst_of_sign_ups(true).await;
+}
+
+async fn burst_of_sign_ups(phone: bool) {
     let clock = Arc::new(ManualClock::at_test_start());
     let store = Arc::new(CountingStore::new(Arc::new(MemoryStore::new(clock.clone()))));
-    let policy = Policy { phone_required: false, sandbox_code: Some(CODE.into()), ..Policy::default() };
+    // Budgets a tenant at 10,000 sign-ups a second would set (a text each).
+    let sms = SmsPolicy { per_hour: 36_000_000, per_day: 864_000_000, ..SmsPolicy::default() };
+    let policy = Policy { phone_required: phone, sandbox_code: Some(CODE.into()), sms, ..Policy::default() };
     let options = TestOptions { policy, store: Some(store.clone()), clock: Some(clock), ..TestOptions::default() };
     let app = spawn_app(options).await;
     for n in 0..SIGN_UPS {
         store.count_as(Counting::SignUp(n));
-        let tokens = Client::from(&app, n).sign_up(&format!("one-{n}@example.com")).await;
+        let tokens = sign_up(&Client::from(&app, n), &format!("one-{n}@example.com"), phone, n).await;
         assert!(tokens["access_token"].is_string(), "{tokens}");
     }
     store.count_as(Counting::Off);
@@ -211,6 +248,9 @@ async fn no_key_shared_by_the_tenants_users_takes_a_tenth_of_its_sign_ups() {
     // The indexes and the outbox are sharded, not gone.
     assert!(shared.iter().any(|(pk, ..)| pk.contains("#STATUS#active#")), "no status index written");
     assert!(shared.iter().any(|(pk, ..)| pk.starts_with("EVENT#")), "no event written");
+    if phone {
+        assert!(shared.iter().any(|(pk, ..)| pk.starts_with("RATE#sms-hour#")), "no SMS budget counted");
+    }
 
     // As many again, 16 at a time: no retry or conflict of sign-ups under
     // way together adds writes to a key. Whose a write is goes untold, so
@@ -219,7 +259,7 @@ async fn no_key_shared_by_the_tenants_users_takes_a_tenth_of_its_sign_ups() {
     let sign_up = |n: usize| {
         let app = &app;
         async move {
-            let tokens = Client::from(app, n).sign_up(&format!("many-{n}@example.com")).await;
+            let tokens = sign_up(&Client::from(app, n), &format!("many-{n}@example.com"), phone, n).await;
             assert!(tokens["access_token"].is_string(), "{tokens}");
         }
     };
