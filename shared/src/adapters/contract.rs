@@ -365,6 +365,14 @@ pub async fn counts_in_transactions_stop_at_the_cap(store: Arc<dyn Store>, clock
     store.transact(vec![count(&other)]).await.unwrap();
     store.transact(vec![count(&other)]).await.unwrap();
     assert_eq!(store.get(&other).await.unwrap().map(|i| i.version), Some(2), "a count alone counts");
+    // A cap of 0 refuses even a counter that does not exist yet.
+    let closed = Key::new("C#code#3", "TRIES");
+    let zero = Write::Count { key: closed.clone(), below: 0, expires_at: expires };
+    assert_eq!(store.transact(vec![zero.clone()]).await, Err(StoreError::ConditionFailed { index: 0 }));
+    let put = Write::Put { item: item("C#doc", "E#00", 0, None), condition: Condition::NotExists };
+    assert_eq!(store.transact(vec![put, zero]).await, Err(StoreError::ConditionFailed { index: 1 }));
+    assert_eq!(store.get(&closed).await.unwrap(), None);
+    assert_eq!(store.get(&Key::new("C#doc", "E#00")).await.unwrap(), None, "nothing else written");
 }
 
 async fn futures_join_all<F>(futures: impl Iterator<Item = F>) -> Vec<F::Output>

@@ -163,10 +163,24 @@ impl DynamoStore {
         for (name, value) in values {
             request = request.expression_attribute_values(*name, value.clone());
         }
-        match request.send().await {
-            Ok(out) => Ok(Some(out.attributes.unwrap_or_default())),
-            Err(err) if err.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(None),
-            Err(err) => Err(unavailable(err)),
+        let mut attempt = 0;
+        loop {
+            match request.clone().send().await {
+                Ok(out) => return Ok(Some(out.attributes.unwrap_or_default())),
+                Err(err) if err.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => {
+                    return Ok(None);
+                }
+                // A transaction in flight on the counter (counters also
+                // count inside transactions): wait it out.
+                Err(err)
+                    if attempt < TRANSACTION_RETRIES
+                        && err.as_service_error().is_some_and(|e| e.is_transaction_conflict_exception()) =>
+                {
+                    attempt += 1;
+                    tokio::time::sleep(std::time::Duration::from_millis(10 * (1 << attempt))).await;
+                }
+                Err(err) => return Err(unavailable(err)),
+            }
         }
     }
 
@@ -341,26 +355,42 @@ impl Store for DynamoStore {
     }
 
     async fn transact(&self, writes: Vec<Write>) -> Result<(), StoreError> {
+        // A count whose cap is 0 refuses at once: `attribute_not_exists`
+        // would let a missing counter through.
+        if let Some(index) = writes.iter().position(|w| matches!(w, Write::Count { below: 0, .. })) {
+            return Err(StoreError::ConditionFailed { index });
+        }
         // A count alone is one plain update (half a transaction's units).
         if let [Write::Count { key, below, expires_at }] = writes.as_slice() {
             let (update, condition, values) = count_expr(*below, *expires_at);
-            let out = self
-                .client
-                .update_item()
-                .table_name(&self.table)
-                .set_key(Some(key_attrs(key)))
-                .update_expression(update)
-                .condition_expression(condition)
-                .set_expression_attribute_values(Some(values))
-                .send()
-                .await;
-            return match out {
-                Ok(_) => Ok(()),
-                Err(err) if err.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => {
-                    Err(StoreError::ConditionFailed { index: 0 })
+            let mut attempt = 0;
+            loop {
+                let out = self
+                    .client
+                    .update_item()
+                    .table_name(&self.table)
+                    .set_key(Some(key_attrs(key)))
+                    .update_expression(update)
+                    .condition_expression(condition)
+                    .set_expression_attribute_values(Some(values.clone()))
+                    .send()
+                    .await;
+                match out {
+                    Ok(_) => return Ok(()),
+                    Err(err) if err.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => {
+                        return Err(StoreError::ConditionFailed { index: 0 });
+                    }
+                    // A transaction in flight on the counter: wait it out.
+                    Err(err)
+                        if attempt < TRANSACTION_RETRIES
+                            && err.as_service_error().is_some_and(|e| e.is_transaction_conflict_exception()) =>
+                    {
+                        attempt += 1;
+                        tokio::time::sleep(std::time::Duration::from_millis(10 * (1 << attempt))).await;
+                    }
+                    Err(err) => return Err(unavailable(err)),
                 }
-                Err(err) => Err(unavailable(err)),
-            };
+            }
         }
         let now = self.clock.now();
         let mut items = Vec::with_capacity(writes.len());

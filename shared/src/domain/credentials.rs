@@ -290,7 +290,7 @@ pub fn device_token(app: &App, tenant_id: &str, user: &User) -> Result<String, E
 /// The id of a valid device token of `user`, if one was presented.
 pub(crate) fn trusted_device(app: &App, tenant: &Tenant, user: &User, token: Option<&str>) -> Option<String> {
     let id = claimed_device(token?)?;
-    let mac = token?.rsplit_once('.')?.1;
+    let (_, mac) = token?.split_once('.')?;
     let expected = device_mac(app, &tenant.id, user, id).ok()?;
     bool::from(expected.as_bytes().ct_eq(mac.as_bytes())).then(|| id.to_owned())
 }

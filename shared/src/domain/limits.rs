@@ -110,7 +110,7 @@ pub async fn spend_sms(app: &App, tenant: &Tenant, phone: &str, allowance: SmsAl
 /// Each budget is split over shards (`RATE#{scope}#{tenant}#{shard}`), at
 /// most [`SMS_SHARDS`], each with at least [`SMS_UNITS_PER_SHARD`] texts of
 /// the budget and caps that add up to it exactly: a text counts on the
-/// shard of its destination (a keyed hash), so no one key takes a write
+/// shard of its destination (a hash of the number), so no one key takes a write
 /// from every text of a busy tenant, and the budget is never overspent. A
 /// shard can run out while others still have room, so the first refusal
 /// may come a little before the whole budget is spent (docs/security.md).
@@ -125,9 +125,11 @@ pub fn sms_gates(app: &App, tenant: &Tenant, phone: &str, allowance: SmsAllowanc
             [("sms-verified-day", 24 * 3600, sms.verified_per_day), ("sms-verified-hour", 3600, sms.verified_per_hour)]
         }
     };
-    let subject = destination(app, &tenant.id, phone)?;
-    let spread =
-        u64::from_str_radix(subject.rsplit('#').next().unwrap_or("0").get(..8).unwrap_or("0"), 16).unwrap_or(0);
+    // The spread of the destination over the shards: a hash of the number
+    // that no key keeps (a shard's number tells nothing of it), and needs
+    // no code key (a function that only sends notices has none).
+    let digest = <sha2::Sha256 as sha2::Digest>::digest(phone.as_bytes());
+    let spread = u64::from_be_bytes(digest[..8].try_into().unwrap_or_default());
     Ok(budgets
         .into_iter()
         .map(|(scope, window, max)| {
@@ -146,7 +148,7 @@ pub const SMS_SHARDS: u64 = 32;
 /// Each shard holds at least this many texts of its budget.
 pub const SMS_UNITS_PER_SHARD: u64 = 64;
 
-/// The shard a destination's text counts on (`spread`: its keyed hash)
+/// The shard a destination's text counts on (`spread`: a hash of it)
 /// and that shard's cap: the budget `max` split over as many shards as it
 /// fills, the remainder to the first ones.
 fn sms_shard(max: u64, spread: u64) -> (u64, u64) {

@@ -235,26 +235,26 @@ pub(super) async fn verify(
     let spent = try_write(pending, max_tries);
     let user = load_user(app, &challenge.user_id).await?.map(|(user, _)| user);
     let Some(user) = user.filter(|u| u.is_active() && u.session_epoch == challenge.epoch) else {
-        return Err(match table::commit(app.store.as_ref(), vec![gate.write, spent]).await {
-            Err(Failed::Condition(Kind::RateWindow)) => gate.refused,
-            Err(Failed::Unavailable(reason)) => Failed::Unavailable(reason).into(),
-            _ => Error::InvalidCode,
-        });
+        return Err(wrong_answer(app, &challenge.user_id, factor, device_id, gate, Some(spent)).await);
     };
     // The session (or the legal documents still to accept) comes with the
     // challenge's end. The right code sent twice at once: one of them goes
     // on; the other answer is the one every failed code gets.
     let writes = vec![
-        gate.write,
+        gate.write.clone(),
         spent,
         Write::Delete { key: challenge_key(&challenge.id), condition: Condition::Version(version) },
     ];
     let via = LoginVia::after(&challenge, device_id, Some(factor));
-    continue_login(app, tenant, &user, via, writes).await.map_err(|e| match e {
-        Error::RateLimited { .. } => gate.refused,
-        Error::Conflict => Error::InvalidCode,
+    match continue_login(app, tenant, &user, via, writes).await {
+        Err(Error::RateLimited { .. }) => Err(gate.refused),
+        // Out of tries, or the challenge spent by a parallel right answer:
+        // answered, audited and counted as every wrong code is.
+        Err(Error::Conflict | Error::InvalidCode) => {
+            Err(wrong_answer(app, &challenge.user_id, factor, device_id, gate, None).await)
+        }
         other => other,
-    })
+    }
 }
 
 /// A wrong second factor by a sent code: the address's count, the code's
