@@ -27,8 +27,8 @@ use shared::domain::password::{Password, hash_password};
 use shared::domain::tokens::Claims;
 use shared::ports::Store;
 
-use shared::round_trips::{Counter, Tally};
 use flow::{Bench, Meter};
+use shared::round_trips::{Counter, Tally};
 
 /// Functions whose request hashes a password with argon2 (at least once).
 const HASHING: &[&str] = &[
@@ -247,14 +247,23 @@ async fn dynamodb(out: &str, moto: &str) {
             "operations": tally.operations,
             "read_units": tally.read_units,
             "write_units": tally.write_units,
+            // Each round trip's operation and partition keys (the capacity
+            // model of scripts/bench/report.py groups them by key class).
+            "trace": tally.trace,
         })
     };
     let mut endpoints = serde_json::Map::new();
+    let mut lives = serde_json::Map::new();
     for (function, tallies) in &meter.tallies {
         // The last life's calls (the first may meet an empty table).
         let per_life = tallies.len() / 3;
         let last: Vec<Value> = tallies[tallies.len() - per_life..].iter().map(describe).collect();
         endpoints.insert((*function).to_owned(), json!(last));
+        // Every life's traces: a partition key two users' lives both name
+        // is shared by the tenant's users (the capacity model's hot keys).
+        let traces: Vec<Vec<&Vec<String>>> =
+            tallies.chunks(per_life.max(1)).map(|life| life.iter().map(|t| &t.trace).collect()).collect();
+        lives.insert((*function).to_owned(), json!(traces));
     }
     // What a cold key cache adds: the first keyed request of an instance,
     // or the first after the cache's minute.
@@ -265,6 +274,7 @@ async fn dynamodb(out: &str, moto: &str) {
     let report = json!({
         "endpoints": endpoints,
         "plain_login": describe(&plain.tallies["login"][0]),
+        "traces_by_life": lives,
         "cold_api_key_cache": describe(&cold),
     });
     std::fs::write(out, serde_json::to_string_pretty(&report).expect("JSON")).expect("write the report");
