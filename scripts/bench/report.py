@@ -385,7 +385,8 @@ def capacity_section(model, template_limits):
         over = "**over: shard it**" if max(va, vb) > limit else "no"
         out.append(f"| {label} | {limit:,} per partition | {a} | {b} | {over} |")
     per_entity = max(sms_s["per_entity_wcu_per_call"], plain_s["per_entity_wcu_per_call"])
-    out.append(f"| one user's own keys (user, locks, session) | {PARTITION_WCU:,} WCU per partition | "
+    out.append(f"| one user's own keys (user, locks, session, codes) and per-address counters | "
+               f"{PARTITION_WCU:,} WCU per partition | "
                f"≤ {per_entity:g} write units per call | same | no (one user's requests) |")
     for s_key, quota_key, label in (("table_wcu_per_s", "ddb_table_wcu", "table write units/s (on demand)"),
                                     ("table_rcu_per_s", "ddb_table_rcu", "table read units/s (on demand)"),
@@ -416,7 +417,8 @@ def capacity_section(model, template_limits):
     for label, key in (("Lambda (requests + GB-s at the template's memory)", "lambda"),
                        ("DynamoDB on demand (measured units per call)", "dynamodb"),
                        ("API Gateway HTTP API", "http_api"), ("SES e-mail", "ses"), ("SMS (SNS, $" f"{PRICE['sms']})", "sms")):
-        out.append(f"| month: {label} | | ${sms_s['month'][key]:,.0f} | ${plain_s['month'][key]:,.0f} | |")
+        out.append(f"| month (30 days at these rates): {label} | | ${sms_s['month'][key]:,.0f} | "
+                   f"${plain_s['month'][key]:,.0f} | |")
     own = lambda s: sum(s["month"][k] for k in ("lambda", "dynamodb", "http_api", "ses"))
     out.append(f"| **month: Registrar without SMS** | | **${own(sms_s):,.0f}** | **${own(plain_s):,.0f}** | |")
     out.append(f"| month: Cognito Lite for the month's new users alone ({r['sign-ups'] * SECONDS_PER_MONTH / 1e9:,.1f} B) "
@@ -433,12 +435,28 @@ def capacity_section(model, template_limits):
         p50 = f"{c['load_test_p50_ms']:.1f}" if c["load_test_p50_ms"] else ""
         out.append(f"| {f} | {c['memory_mb']} | {c['rate']:,.0f} | {c['duration_ms']:g} | {c['concurrency']:,.0f} | {p50} |")
     out.append("")
-    out.append("Tenant-wide keys (2FA by SMS), load per key after sharding:")
+    out.append("Tenant-wide keys, units per second on one key (after dividing by its shards), against 1,000 write "
+               "and 3,000 read units per partition:")
     out.append("")
-    out.append("| key class | shards | write units/s | read units/s | written or read by |")
+    out.append("| key class | shards | 2FA by SMS: write / read | no 2FA: write / read | written or read by |")
     out.append("|---|---|---|---|---|")
-    for k in sms_s["busiest_keys"]:
-        out.append(f"| `{k['class']}` | {k['shards']} | {k['wcu']:,.0f} | {k['rcu']:,.0f} | {', '.join(k['functions'])} |")
+    by_class = {}
+    for scenario, s in (("sms", sms_s), ("plain", plain_s)):
+        for k in s["busiest_keys"]:
+            entry = by_class.setdefault(k["class"], {"shards": k["shards"], "functions": set()})
+            entry[scenario] = k
+            entry["functions"].update(k["functions"])
+
+    def units(k):
+        if not k:
+            return "0 / 0"
+        mark = "**" if k["wcu"] > PARTITION_WCU or k["rcu"] > PARTITION_RCU else ""
+        return f"{mark}{k['wcu']:,.0f} / {k['rcu']:,.0f}{mark}"
+
+    for cls, e in sorted(by_class.items(), key=lambda kv: -max(
+            max(k["wcu"] / PARTITION_WCU, k["rcu"] / PARTITION_RCU) for k in (kv[1].get("sms"), kv[1].get("plain")) if k)):
+        out.append(f"| `{cls}` | {e['shards']} | {units(e.get('sms'))} | {units(e.get('plain'))} | "
+                   f"{', '.join(sorted(e['functions']))} |")
     out.append("")
     hot = [k for k in sms_s["busiest_keys"] + plain_s["busiest_keys"]
            if k["wcu"] > PARTITION_WCU or k["rcu"] > PARTITION_RCU]
@@ -641,6 +659,9 @@ def main(directory, out):
           f"{calls['round_trips'] if calls else 0} | {ops} | {calls['read_units'] if calls else 0:g} | "
           f"{calls['write_units'] if calls else 0:g} | {mem} | {duration} |")
     w("")
+    if cpu.get("not_covered"):
+        w(f"Not in the benchmarked life (no figures): {', '.join(cpu['not_covered'])}.")
+        w("")
     w(f"Estimated duration = CPU × max(1, {FULL_VCPU_MB} MB ÷ memory) + round trips × {DYNAMODB_LATENCY_MS:g} ms (assumed")
     w("in-region DynamoDB latency). Login is the worst call of the life (2FA: a code is sent).")
     w("")
