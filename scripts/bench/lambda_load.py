@@ -31,6 +31,7 @@ import threading
 import time
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+sys.dont_write_bytecode = True  # no __pycache__ in scripts/bench
 import coldstart  # noqa: E402  (the emulator, the functions' environment)
 
 ROOT = coldstart.ROOT
