@@ -6,13 +6,19 @@
 #   3. load on the local API with wrk (scripts/bench/load.sh)
 #   4. release binary sizes, cold start, warm latency and peak memory of every
 #      function under a Lambda Runtime API emulator (scripts/bench/coldstart.py)
-#   5. the cost of 1 million monthly active users (scripts/bench/report.py)
+#   4b. load on the Lambda path: the hot functions' binaries, several
+#      processes each, under the same emulator against moto
+#      (scripts/bench/lambda_load.py)
+#   5. the cost of 1 million monthly active users and the capacity model of
+#      one tenant (scripts/bench/report.py; the model's inputs and results in
+#      target/bench/capacity.json)
 #   and users imported per second (registrar-bench import; report.py --only
 #   import target/bench BENCHMARKS.md renders that section alone)
 #
 # Installs what it needs: Debian's argon2 and wrk (apt-get), moto into .venv.
 # Figures land in target/bench/; the report in BENCHMARKS.md.
-#   BENCH_LIVES (default 100), LOAD_SECONDS (15), LOAD_CONNECTIONS (8)
+#   BENCH_LIVES (default 100), LOAD_SECONDS (15), LOAD_CONNECTIONS (8),
+#   LAMBDA_LOAD_USERS (40), LAMBDA_LOAD_PROCESSES (3), LAMBDA_LOAD_REPEAT (4)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=target/bench
@@ -80,6 +86,9 @@ bash scripts/bench/load.sh "$OUT/load.jsonl"
 
 echo "== 4. Lambda shape: sizes, cold start, memory"
 python3 scripts/bench/coldstart.py target/release "http://127.0.0.1:$PORT" "$OUT/coldstart.json"
+
+echo "== 4b. load on the Lambda path (release binaries, Runtime API emulator, moto)"
+python3 scripts/bench/lambda_load.py target/release "http://127.0.0.1:$PORT" "$OUT/lambda-load.json"
 
 echo "== 5. BENCHMARKS.md"
 python3 scripts/bench/report.py "$OUT" BENCHMARKS.md

@@ -3,9 +3,14 @@
 
     python3 scripts/bench/report.py target/bench BENCHMARKS.md
     python3 scripts/bench/report.py --only import target/bench BENCHMARKS.md
+    python3 scripts/bench/report.py --only capacity target/bench BENCHMARKS.md
+    python3 scripts/bench/report.py --only lambda-load target/bench BENCHMARKS.md
 
-`--only import` renders the import section alone (from import.json, which
-`registrar-bench import` writes) into the report as it stands.
+`--only SECTION` renders one section alone into the report as it stands:
+`import` from import.json (`registrar-bench import`), `capacity` (the
+capacity model of one tenant, also written to capacity.json) from cpu.json
+and dynamodb.json, `lambda-load` from lambda-load.json
+(scripts/bench/lambda_load.py).
 """
 import datetime
 import json
@@ -113,6 +118,448 @@ def fmt_us(value):
     return f"{value:,.0f}" if value >= 100 else f"{value:.1f}"
 
 
+def worst_call(dynamo, function):
+    """The call of the life with the most round trips (login: with 2FA)."""
+    calls = dynamo["endpoints"].get(function, [])
+    return max(calls, key=lambda c: c["round_trips"]) if calls else None
+
+
+def est_duration_ms(cpu, dynamo, memory, function, calls=None):
+    """A call's estimated duration on Lambda: its CPU at the memory's share
+    of a vCPU, plus DYNAMODB_LATENCY_MS per round trip (of `calls`, or of
+    the function's worst call)."""
+    mem = memory.get(function, 128)
+    cpu_ms = cpu["endpoints"][function]["cpu"]["median_us"] / 1000
+    calls = calls or worst_call(dynamo, function)
+    trips = calls["round_trips"] if calls else 0
+    return math.ceil(cpu_ms * max(1.0, FULL_VCPU_MB / mem) + trips * DYNAMODB_LATENCY_MS)
+
+
+# ---------------------------------------------------------------------------
+# Capacity model: one tenant at SCALE's rates (SPEC §15), from the measured
+# DynamoDB calls (dynamodb.json: units and each round trip's partition keys)
+# and the per-endpoint duration model above.
+
+SCALE = {"sign-ups": 10_000, "logins": 50_000, "refreshes": 200_000}
+# What one of each is, in the functions the bench's life calls (a sign-up on
+# the default policy: a phone is required, so completion is its code).
+SIGN_UP = ["start-registration", "verify-registration-email", "add-registration-phone", "verify-registration-phone"]
+LOGIN_SMS = ["login", "verify-mfa"]  # the login's challenge (an SMS is sent), then its answer
+LOGIN_PLAIN = ["login(plain)"]  # a user without 2FA: tokens at once
+REFRESH = ["refresh"]
+SECONDS_PER_MONTH = 30 * 24 * 3600
+# DynamoDB's per-partition ceilings.
+PARTITION_WCU, PARTITION_RCU = 1_000, 3_000
+# AWS's published default quotas, as read on QUOTAS_DATE (not verified
+# against an account here; most are adjustable through Service Quotas).
+QUOTAS_DATE = "2026-12-07"
+QUOTA = {
+    "http_api_rps": 10_000,  # API Gateway: requests per second per account per Region (burst 5,000)
+    "lambda_concurrency": 1_000,  # concurrent executions per account per Region
+    "lambda_scaling_per_10s": 1_000,  # each function: +1,000 concurrent executions every 10 s
+    "ddb_table_rcu": 40_000,  # on-demand maximum throughput per table (read request units/s)
+    "ddb_table_wcu": 40_000,
+    "ses_per_s": 14,  # SES sending rate of a new production account (the sandbox: 1/s, 200 a day)
+    "sns_sms_per_s": 20,  # SNS transactional SMS per second per account
+    "sns_sms_spend_usd": 1.0,  # SNS SMS monthly spend limit, default
+    "cognito_user_creation_rps": 50,  # UserCreation (SignUp, ConfirmSignUp, …), verified in AWS's guide
+    "cognito_user_authentication_rps": 120,  # InitiateAuth incl. refresh: as published, not verified here
+}
+HTTP_API_TIER = (300e6, 0.90 / 1e6)  # HTTP API: $1.00 per million for the first 300 M a month, then $0.90
+SHARD_SUFFIX = re.compile(r"^(.*)#(\d{1,4})$")
+# Per-address limits (`RATE#login-ip#{tenant}#{address}`): the bench's users
+# share one address, a tenant's users many, so these are per client.
+PER_ADDRESS = re.compile(r"^RATE#[\w-]*-ip#")
+
+
+def _trace_units(line):
+    """(operation, [(key, rcu, wcu)]) of one round trip of a trace: the
+    minimum DynamoDB bills for each item it names (1 unit per item, 2 in a
+    transaction); the items tenant-wide keys hold are small (≤ 1 KB)."""
+    operation, _, rest = line.partition(" ")
+    keys = rest.split()
+    if operation in ("TransactWriteItems",):
+        return operation, [(k, 0, 2) for k in keys]
+    if operation in ("PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem"):
+        return operation, [(k, 0, 1) for k in keys]
+    if operation == "TransactGetItems":
+        return operation, [(k, 2, 0) for k in keys]
+    if operation in ("GetItem", "BatchGetItem", "Query"):
+        return operation, [(k, 1, 0) for k in keys]
+    return operation, [(k, 0, 0) for k in keys]
+
+
+def _shard_count_in_code():
+    """A shard count the shared crate declares (`const …SHARDS…: … = N`), if one."""
+    found = set()
+    for path in (ROOT / "shared" / "src").rglob("*.rs"):
+        found.update(int(n) for n in re.findall(r"const \w*SHARDS?\w*: \w+ = (\d+)", path.read_text(errors="replace")))
+    return found.pop() if len(found) == 1 else None
+
+
+def key_classes(dynamo):
+    """Each partition key seen, classed: shared (tenant-wide) when two users'
+    lives name it or its shard, per entity otherwise; a key ending in
+    `#NN` is one shard of its class, whose count the shared crate declares
+    or, failing that, the suffix's width allows (two digits: 100)."""
+    lives = dynamo.get("traces_by_life") or {}
+    seen, widths = {}, {}
+    for traces in lives.values():
+        for life, calls in enumerate(traces):
+            for call in calls:
+                for line in call:
+                    for key, _, _ in _trace_units(line)[1]:
+                        match = SHARD_SUFFIX.match(key)
+                        base = match.group(1) + "#{shard}" if match else key
+                        if match:
+                            widths[base] = max(widths.get(base, 0), len(match.group(2)))
+                        seen.setdefault(base, set()).add(life)
+    shards_in_code = _shard_count_in_code()
+    return {base: {"shared": len(in_lives) >= 2 and not PER_ADDRESS.match(base),
+                   "shards": (shards_in_code or 10 ** widths[base]) if base in widths else 1}
+            for base, in_lives in seen.items()}
+
+
+def _class_of(key, classes):
+    match = SHARD_SUFFIX.match(key)
+    if match and match.group(1) + "#{shard}" in classes:
+        return match.group(1) + "#{shard}"
+    return key
+
+
+def _display(key, tenant):
+    """A key class for the table: the tenant's id as {tenant}, ids as …"""
+    text = key.replace(f"#{tenant}#", "#{tenant}#")
+    text = re.sub(rf"#{re.escape(tenant)}$", "#{tenant}", text)
+    return text
+
+
+def capacity(directory, cpu, dynamo, memory, duration_ms, lambda_load=None):
+    """The model's figures (also written to capacity.json)."""
+    def calls_of(function):
+        if function == "login(plain)":
+            return dynamo["plain_login"]
+        calls = dynamo["endpoints"].get(function, [])
+        return max(calls, key=lambda c: c["round_trips"]) if calls else None
+
+    classes = key_classes(dynamo)
+    tenant = _guess_tenant(classes)
+    scenarios = {
+        "2FA by SMS": {"sign-ups": SIGN_UP, "logins": LOGIN_SMS, "refreshes": REFRESH},
+        "no 2FA": {"sign-ups": SIGN_UP, "logins": LOGIN_PLAIN, "refreshes": REFRESH},
+    }
+    # SPEC §15: the writes one sign-up puts on any one tenant-wide key.
+    signup_writes = {}
+    for function in SIGN_UP:
+        calls = calls_of(function)
+        for line in (calls or {}).get("trace", []):
+            operation, items = _trace_units(line)
+            for key, _, wcu in items:
+                cls = _class_of(key, classes)
+                info = classes.get(cls, {"shared": False, "shards": 1})
+                if wcu and info["shared"]:
+                    signup_writes[cls] = signup_writes.get(cls, 0.0) + 1 / info["shards"]
+    out = {"date": datetime.date.today().isoformat(),
+           "signup_writes_per_shared_key": {_display(k, tenant): v for k, v in signup_writes.items()}, "cpu_lives": cpu.get("lives"), "rates_per_s": SCALE, "quotas": QUOTA, "quotas_as_of": QUOTAS_DATE, "prices": PRICE,
+           "sign_up": SIGN_UP, "login_sms": LOGIN_SMS, "login_plain": LOGIN_PLAIN, "scenarios": {}}
+    for name, flows in scenarios.items():
+        per_key = {}  # class -> [rcu/s, wcu/s]
+        per_function = {}
+        for flow, functions in flows.items():
+            rate = SCALE[flow]
+            for function in functions:
+                calls = calls_of(function)
+                if not calls:
+                    continue
+                entry = per_function.setdefault(function, {"rate": 0.0, "rcu": calls["read_units"],
+                                                           "wcu": calls["write_units"],
+                                                           "round_trips": calls["round_trips"]})
+                entry["rate"] += rate
+                for line in calls.get("trace", []):
+                    for key, rcu, wcu in _trace_units(line)[1]:
+                        cls = _class_of(key, classes)
+                        info = classes.get(cls, {"shared": False, "shards": 1})
+                        if not info["shared"]:
+                            continue
+                        load = per_key.setdefault(cls, {"rcu": 0.0, "wcu": 0.0, "shards": info["shards"],
+                                                        "functions": set()})
+                        load["rcu"] += rate * rcu / info["shards"]
+                        load["wcu"] += rate * wcu / info["shards"]
+                        load["functions"].add(function.replace("(plain)", ""))
+        # Per-entity keys: the most units one call puts on one key (a user's own items).
+        per_entity = 0.0
+        for function in per_function:
+            calls = calls_of(function)
+            counts = {}
+            for line in calls.get("trace", []):
+                for key, rcu, wcu in _trace_units(line)[1]:
+                    if not classes.get(_class_of(key, classes), {}).get("shared"):
+                        counts[key] = counts.get(key, 0) + wcu
+            per_entity = max([per_entity, *counts.values()])
+        keys = sorted(({"class": _display(k, tenant), **{x: v[x] for x in ("rcu", "wcu", "shards")},
+                        "functions": sorted(v["functions"])} for k, v in per_key.items()),
+                      key=lambda k: -max(k["wcu"] / PARTITION_WCU, k["rcu"] / PARTITION_RCU))
+        concurrency = {}
+        for function, entry in per_function.items():
+            base = function.replace("(plain)", "")
+            ms = duration_ms(base, calls_of(function))
+            # The load test logs in with 2FA only: no local figure for the plain login.
+            measured = ((lambda_load or {}).get("endpoints", {}).get(function) or {}).get("p50_ms")
+            concurrency[function] = {"rate": entry["rate"], "duration_ms": ms, "concurrency": entry["rate"] * ms / 1000,
+                                     "load_test_p50_ms": measured, "memory_mb": memory.get(base, 128)}
+        requests = sum(e["rate"] for e in per_function.values())
+        rcu = sum(e["rate"] * e["rcu"] for e in per_function.values())
+        wcu = sum(e["rate"] * e["wcu"] for e in per_function.values())
+        total_concurrency = sum(c["concurrency"] for c in concurrency.values())
+        emails = SCALE["sign-ups"]  # the sign-up's e-mail code
+        sms = SCALE["sign-ups"] + (SCALE["logins"] if name == "2FA by SMS" else 0)
+        month = SECONDS_PER_MONTH
+        lambda_cost = sum(c["rate"] * month * (c["memory_mb"] / 1024 * c["duration_ms"] / 1000 * PRICE["lambda_gb_s"]
+                                               + PRICE["lambda_request"]) for c in concurrency.values())
+        ddb_cost = (rcu * PRICE["ddb_read_unit"] + wcu * PRICE["ddb_write_unit"]) * month
+        monthly_requests = requests * month
+        api_cost = (min(monthly_requests, HTTP_API_TIER[0]) * PRICE["http_api_request"]
+                    + max(0.0, monthly_requests - HTTP_API_TIER[0]) * HTTP_API_TIER[1])
+        signups_month = SCALE["sign-ups"] * month
+        out["scenarios"][name] = {
+            "busiest_keys": keys,
+            "per_entity_wcu_per_call": per_entity,
+            "functions": concurrency,
+            "requests_per_s": requests,
+            "table_rcu_per_s": rcu,
+            "table_wcu_per_s": wcu,
+            "lambda_concurrency": total_concurrency,
+            "emails_per_s": emails,
+            "sms_per_s": sms,
+            "month": {
+                "requests": monthly_requests,
+                "lambda": lambda_cost,
+                "dynamodb": ddb_cost,
+                "http_api": api_cost,
+                "ses": emails * month * PRICE["ses_email"],
+                "sms": sms * month * PRICE["sms"],
+                "cognito_lite_for_new_users": cognito_lite(signups_month),
+                "cognito_essentials_for_new_users": max(0, signups_month - 10_000) * COGNITO_ESSENTIALS,
+            },
+        }
+    (directory / "capacity.json").write_text(json.dumps(out, indent=2, default=sorted) + "\n")
+    return out
+
+
+def _guess_tenant(classes):
+    """The tenant id of the bench (the id in TENANT#{id})."""
+    for key in classes:
+        if key.startswith("TENANT#"):
+            return key.split("#", 2)[1]
+    return "bench"
+
+
+CAPACITY_HEADING = "## 8. Capacity of one tenant"
+
+
+def capacity_section(model, template_limits):
+    out = [CAPACITY_HEADING, ""]
+    out.append(f"Rendered {model['date']} (`report.py --only capacity`) from `registrar-bench cpu` "
+               f"({model['cpu_lives']} lives) and `registrar-bench dynamodb` figures of that day; the tables of sections "
+               "1–7 come from the last full `make bench` and may differ from them.")
+    out.append("")
+    r = SCALE
+    sms_s, plain_s = model["scenarios"]["2FA by SMS"], model["scenarios"]["no 2FA"]
+    out.append(f"One tenant at {r['sign-ups']:,} sign-ups/s, {r['logins']:,} logins/s and {r['refreshes']:,} "
+               "refreshes/s (SPEC §15), in two variants: every login with 2FA by SMS (the login's challenge, then "
+               "`verify-mfa`: two calls), or none (`login` answers tokens). A sign-up is "
+               f"{' + '.join(SIGN_UP)} (a phone is required by default). Pure arithmetic "
+               "(`scripts/bench/report.py`, inputs and results in `target/bench/capacity.json`) from the measured "
+               "calls of section 2: each call's read and write units, and the partition keys of each of its "
+               "round trips (the SDK interceptor's trace). A key is *tenant-wide* when the bench's users' "
+               "separate lives both name it; its load is the rate × the units a call puts on it (1 per item, 2 in "
+               "a transaction: the minimum, as those items are small), divided by its shard count when the key "
+               "ends in a shard number (the count the shared crate declares, or the suffix's width allows). "
+               f"Quotas: AWS's published defaults as read on {QUOTAS_DATE}, not checked against an account; "
+               "Cognito's UserCreation quota is as AWS's developer guide states it, its UserAuthentication "
+               "figure as published, not verified here. Duration per call: the model of section 2 "
+               "(CPU scaled to the memory's share of a vCPU + 6 ms per DynamoDB round trip).")
+    out.append("")
+    writes = model["signup_writes_per_shared_key"]
+    if writes:
+        key, most = max(writes.items(), key=lambda kv: kv[1])
+        out.append(f"SPEC §15's target, a sign-up puts ≤ 0.1 writes on any one tenant-wide key: **{most:g}** on `{key}` "
+                   f"({'met' if most <= 0.1 else 'missed'}; every such key: "
+                   + ", ".join(f"`{k}` {v:g}" for k, v in sorted(writes.items(), key=lambda kv: -kv[1])) + ").")
+        out.append("")
+    out.append("| | limit (default) | 2FA by SMS | no 2FA | to raise |")
+    out.append("|---|---|---|---|---|")
+
+    def pct(value, limit):
+        return f"{value:,.0f} ({value / limit * 100:,.0f}%)"
+
+    def busiest(s, unit, limit):
+        keys = s["busiest_keys"]
+        if not keys:
+            return "none", 0.0
+        top = max(keys, key=lambda k: k[unit])
+        return f"{pct(top[unit], limit)} `{top['class']}`", top[unit]
+
+    for unit, limit, label in (("wcu", PARTITION_WCU, "write units/s on the busiest tenant-wide key"),
+                               ("rcu", PARTITION_RCU, "read units/s on the busiest tenant-wide key")):
+        a, va = busiest(sms_s, unit, limit)
+        b, vb = busiest(plain_s, unit, limit)
+        over = "**over: shard it**" if max(va, vb) > limit else "no"
+        out.append(f"| {label} | {limit:,} per partition | {a} | {b} | {over} |")
+    per_entity = max(sms_s["per_entity_wcu_per_call"], plain_s["per_entity_wcu_per_call"])
+    out.append(f"| one user's own keys (user, locks, session, codes) and per-address counters | "
+               f"{PARTITION_WCU:,} WCU per partition | "
+               f"≤ {per_entity:g} write units per call | same | no (one user's requests) |")
+    for s_key, quota_key, label in (("table_wcu_per_s", "ddb_table_wcu", "table write units/s (on demand)"),
+                                    ("table_rcu_per_s", "ddb_table_rcu", "table read units/s (on demand)"),
+                                    ("requests_per_s", "http_api_rps", "API Gateway requests/s"),
+                                    ("lambda_concurrency", "lambda_concurrency", "Lambda concurrency"),
+                                    ("emails_per_s", "ses_per_s", "SES e-mails/s"),
+                                    ("sms_per_s", "sns_sms_per_s",
+                                     f"SNS SMS/s (and a ${QUOTA['sns_sms_spend_usd']:.2f} monthly SMS spend limit)")):
+        limit = QUOTA[quota_key]
+        a, b = sms_s[s_key], plain_s[s_key]
+        out.append(f"| {label} | {limit:,} | {pct(a, limit)} | {pct(b, limit)} | "
+                   f"{'**yes**, to ≥ ' + format(math.ceil(max(a, b)), ',') if max(a, b) > limit else 'no'} |")
+    worst_fn = max(sms_s["functions"].items(), key=lambda kv: kv[1]["concurrency"])
+    ramp = math.ceil(worst_fn[1]["concurrency"] / QUOTA["lambda_scaling_per_10s"]) * 10
+    out.append(f"| Lambda scaling | +{QUOTA['lambda_scaling_per_10s']:,} per function per 10 s | "
+               f"{worst_fn[0]} needs {worst_fn[1]['concurrency']:,.0f}: {ramp:,} s from cold | | not adjustable: "
+               "warm up (provisioned concurrency) before such a peak |")
+    rate_limit, burst = template_limits
+    if rate_limit:
+        top_route = max(r.values())
+        out.append(f"| the template's route throttle (`ApiRateLimit`, `ApiBurstLimit`) | {rate_limit:,}/s, burst "
+                   f"{burst:,} per route | refresh {top_route:,}/s | same | **yes**, the stack's parameters |")
+    out.append(f"| Cognito UserCreation (sign-up + confirm: 2 calls) | {QUOTA['cognito_user_creation_rps']:,} | "
+               f"{pct(2 * r['sign-ups'], QUOTA['cognito_user_creation_rps'])} | same | **yes** (buy capacity) |")
+    auth = r["logins"] + r["refreshes"]
+    out.append(f"| Cognito UserAuthentication (InitiateAuth: logins + refreshes) | "
+               f"{QUOTA['cognito_user_authentication_rps']:,} | {pct(auth, QUOTA['cognito_user_authentication_rps'])} "
+               "| same | **yes** (buy capacity) |")
+    for label, key in (("Lambda (requests + GB-s at the template's memory)", "lambda"),
+                       ("DynamoDB on demand (measured units per call)", "dynamodb"),
+                       ("API Gateway HTTP API", "http_api"), ("SES e-mail", "ses"), ("SMS (SNS, $" f"{PRICE['sms']})", "sms")):
+        out.append(f"| month (30 days at these rates): {label} | | ${sms_s['month'][key]:,.0f} | "
+                   f"${plain_s['month'][key]:,.0f} | |")
+    own = lambda s: sum(s["month"][k] for k in ("lambda", "dynamodb", "http_api", "ses"))
+    out.append(f"| **month: Registrar without SMS** | | **${own(sms_s):,.0f}** | **${own(plain_s):,.0f}** | |")
+    out.append(f"| month: Cognito Lite for the month's new users alone ({r['sign-ups'] * SECONDS_PER_MONTH / 1e9:,.1f} B) "
+               f"| | ${sms_s['month']['cognito_lite_for_new_users']:,.0f} | same | |")
+    out.append("")
+    out.append("Lambda concurrency per function (rate × estimated duration; the load test's p50 on moto beside it):")
+    out.append("")
+    out.append("| function | memory MB | rate /s | est. duration ms | concurrency | local p50 ms (section 9) |")
+    out.append("|---|---|---|---|---|---|")
+    merged = {**plain_s["functions"], **sms_s["functions"]}
+    names = {"login": "login (2FA challenge, SMS sent)", "login(plain)": "login (no 2FA: tokens)"}
+    for f, c in sorted(merged.items(), key=lambda kv: -kv[1]["concurrency"]):
+        f = names.get(f, f)
+        p50 = f"{c['load_test_p50_ms']:.1f}" if c["load_test_p50_ms"] else ""
+        out.append(f"| {f} | {c['memory_mb']} | {c['rate']:,.0f} | {c['duration_ms']:g} | {c['concurrency']:,.0f} | {p50} |")
+    out.append("")
+    out.append("Tenant-wide keys, units per second on one key (after dividing by its shards), against 1,000 write "
+               "and 3,000 read units per partition:")
+    out.append("")
+    out.append("| key class | shards | 2FA by SMS: write / read | no 2FA: write / read | written or read by |")
+    out.append("|---|---|---|---|---|")
+    by_class = {}
+    for scenario, s in (("sms", sms_s), ("plain", plain_s)):
+        for k in s["busiest_keys"]:
+            entry = by_class.setdefault(k["class"], {"shards": k["shards"], "functions": set()})
+            entry[scenario] = k
+            entry["functions"].update(k["functions"])
+
+    def units(k):
+        if not k:
+            return "0 / 0"
+        mark = "**" if k["wcu"] > PARTITION_WCU or k["rcu"] > PARTITION_RCU else ""
+        return f"{mark}{k['wcu']:,.0f} / {k['rcu']:,.0f}{mark}"
+
+    for cls, e in sorted(by_class.items(), key=lambda kv: -max(
+            max(k["wcu"] / PARTITION_WCU, k["rcu"] / PARTITION_RCU) for k in (kv[1].get("sms"), kv[1].get("plain")) if k)):
+        out.append(f"| `{cls}` | {e['shards']} | {units(e.get('sms'))} | {units(e.get('plain'))} | "
+                   f"{', '.join(sorted(e['functions']))} |")
+    out.append("")
+    hot = [k for k in sms_s["busiest_keys"] + plain_s["busiest_keys"]
+           if k["wcu"] > PARTITION_WCU or k["rcu"] > PARTITION_RCU]
+    out.append(
+        f"At this load a tenant sends {sms_s['requests_per_s']:,.0f} requests/s ({plain_s['requests_per_s']:,.0f} without 2FA) "
+        f"through {sms_s['lambda_concurrency']:,.0f} concurrent Lambda executions; "
+        + (f"{len({k['class'] for k in hot})} tenant-wide key class(es) exceed a partition's limit "
+           f"({', '.join(sorted({'`' + k['class'] + '`' for k in hot}))}), so DynamoDB would throttle them whatever the "
+           "table's capacity, until they are sharded further. " if hot else
+           "no tenant-wide key reaches a partition's limit. ")
+        + "Every account-level default above marked **yes** must be raised first (API Gateway, Lambda concurrency, "
+          "DynamoDB's table maximum, SES and SMS rates); all are adjustable quotas except Lambda's scaling rate. "
+        + f"Registrar's own month at this load costs ${own(sms_s):,.0f} (${own(plain_s):,.0f} without 2FA), SMS "
+          f"${sms_s['month']['sms']:,.0f} on top; Cognito would first need its default quotas raised "
+          f"{2 * r['sign-ups'] / QUOTA['cognito_user_creation_rps']:,.0f}× (sign-ups) and "
+          f"{auth / QUOTA['cognito_user_authentication_rps']:,.0f}× (authentication), and bills per monthly active user, "
+          "so the month's new users alone would cost the Lite row's figure.")
+    out.append("")
+    return out
+
+
+LAMBDA_LOAD_HEADING = "## 9. Load on the Lambda path"
+
+
+def lambda_load_section(figures):
+    out = [LAMBDA_LOAD_HEADING, ""]
+    if figures.get("date"):
+        out.append(f"Run on {figures['date']}.")
+        out.append("")
+    out.append(
+        "`scripts/bench/lambda_load.py`: the hot functions' release binaries, each under the Lambda Runtime API "
+        "emulator of the cold-start benchmark, with the template's environment and memory size, against DynamoDB "
+        f"on moto; {figures['processes_per_function']} processes per function, each one invocation at a time as a "
+        f"Lambda instance runs; {figures['users']} users driven through sign-up (the e-mail code, then the phone and its "
+        f"code), {figures['repeat']} profile reads and a chain of {figures['repeat']} refreshes each, then a login with 2FA "
+        "by SMS and its answer; every answer checked against the status the flow expects. Each process's first "
+        "(cold) invocation is made before the clock starts. Latency: the emulator's time from handing over an "
+        "event to its answer.")
+    out.append("")
+    out.append("| endpoint | processes | invocations | throughput /s | p50 ms | p99 ms | errors |")
+    out.append("|---|---|---|---|---|---|---|")
+    for f, r in figures["endpoints"].items():
+        p50 = f"{r['p50_ms']:.1f}" if r["p50_ms"] is not None else ""
+        p99 = f"{r['p99_ms']:.1f}" if r["p99_ms"] is not None else ""
+        out.append(f"| {f} | {r['processes']} | {r['invocations']:,} | {r['throughput_per_s'] or 0:,.1f} | {p50} | {p99} | {r['errors']} |")
+    out.append("")
+    out.append(
+        f"moto is one Python process answering one request at a time, so these throughputs are moto's, not "
+        f"the functions': every call makes 1–11 round trips to it. p50/p99 are local ({figures.get('cores', '?')} cores "
+        "shared with the emulator, moto and other work, the functions not capped to their memory's share of a "
+        "vCPU), not AWS's; the argon2 endpoints (start-registration, login) are bound by the hash. Worse, moto "
+        "makes a deep copy of the whole table for every item of a `TransactWriteItems` (its rollback, "
+        "`moto/dynamodb/models/__init__.py`), so the endpoints that write in a transaction (verify-registration-phone: "
+        "about ten items; refresh and verify-mfa: three to five) slow down with the table's size and each other's "
+        "copies: their seconds here are moto's copying, not the functions' work. On DynamoDB a transaction is one "
+        "round trip of ~10 ms whatever the table holds; section 8 models the deployed duration from CPU and round "
+        "trips instead, and shows the local p50 only beside it.")
+    out.append("")
+    return out
+
+
+def template_route_limits():
+    text = (ROOT / "template.yaml").read_text()
+    rate = re.search(r"ApiRateLimit:\n(?:\s+.*\n)*?\s+Default: (\d+)", text)
+    burst = re.search(r"ApiBurstLimit:\n(?:\s+.*\n)*?\s+Default: (\d+)", text)
+    return (int(rate.group(1)) if rate else None, int(burst.group(1)) if burst else None)
+
+
+def replace_section(out, heading, block):
+    """Replaces (or appends) the section under `heading` in the report."""
+    text = pathlib.Path(out).read_text(encoding="utf-8")
+    if heading in text:
+        before, rest = text.split(heading, 1)
+        after = rest[rest.index("\n## "):] if "\n## " in rest else ""
+        text = before + block + ("\n" + after.lstrip("\n") if after else "")
+    else:
+        text = text.rstrip("\n") + "\n\n" + block
+    pathlib.Path(out).write_text(text.rstrip("\n") + "\n", encoding="utf-8")
+
+
 def main(directory, out):
     directory = pathlib.Path(directory)
     cpu = load(directory, "cpu.json")
@@ -139,16 +586,13 @@ def main(directory, out):
 
     # Round trips (warm key cache) per function: the worst call of the life.
     def worst(function):
-        calls = dynamo["endpoints"].get(function, [])
-        return max(calls, key=lambda c: c["round_trips"]) if calls else None
+        return worst_call(dynamo, function)
 
     # Per-request cost at the function's memory.
     def estimate(function):
         mem = memory.get(function, 128)
-        cpu_ms = cpu["endpoints"][function]["cpu"]["median_us"] / 1000
         calls = worst(function)
-        trips = calls["round_trips"] if calls else 0
-        duration = math.ceil(cpu_ms * max(1.0, FULL_VCPU_MB / mem) + trips * DYNAMODB_LATENCY_MS)
+        duration = est_duration_ms(cpu, dynamo, memory, function)
         lambda_cost = mem / 1024 * duration / 1000 * PRICE["lambda_gb_s"] + PRICE["lambda_request"]
         ddb = (calls["read_units"] * PRICE["ddb_read_unit"] + calls["write_units"] * PRICE["ddb_write_unit"]) if calls else 0
         return mem, duration, lambda_cost, ddb
@@ -244,6 +688,9 @@ def main(directory, out):
           f"{calls['round_trips'] if calls else 0} | {ops} | {calls['read_units'] if calls else 0:g} | "
           f"{calls['write_units'] if calls else 0:g} | {mem} | {duration} |")
     w("")
+    if cpu.get("not_covered"):
+        w(f"Not in the benchmarked life (no figures): {', '.join(cpu['not_covered'])}.")
+        w("")
     w(f"Estimated duration = CPU × max(1, {FULL_VCPU_MB} MB ÷ memory) + round trips × {DYNAMODB_LATENCY_MS:g} ms (assumed")
     w("in-region DynamoDB latency). Login is the worst call of the life (2FA: a code is sent).")
     w("")
@@ -433,6 +880,12 @@ def main(directory, out):
     figures = load(directory, "import.json")
     if figures:
         lines.extend(import_section(figures))
+    lambda_load = load(directory, "lambda-load.json")
+    if "traces_by_life" in dynamo:
+        model = capacity(directory, cpu, dynamo, memory, lambda f, calls: est_duration_ms(cpu, dynamo, memory, f, calls), lambda_load)
+        lines.extend(capacity_section(model, template_route_limits()))
+    if lambda_load:
+        lines.extend(lambda_load_section(lambda_load))
     pathlib.Path(out).write_text("\n".join(lines) + "\n", encoding="utf-8")
     print(f"wrote {out}")
 
@@ -501,8 +954,26 @@ def import_section(figures):
 
 def render_only(section, directory, out):
     """Replaces (or appends) one section of the report as it stands."""
+    directory = pathlib.Path(directory)
+    if section == "capacity":
+        cpu, dynamo = load(directory, "cpu.json"), load(directory, "dynamodb.json")
+        if not cpu or not dynamo or "traces_by_life" not in dynamo:
+            sys.exit(f"{directory}/cpu.json and dynamodb.json (with traces) needed: run registrar-bench first")
+        memory = memory_by_function()
+        model = capacity(directory, cpu, dynamo, memory, lambda f, calls: est_duration_ms(cpu, dynamo, memory, f, calls),
+                         load(directory, "lambda-load.json"))
+        replace_section(out, CAPACITY_HEADING, "\n".join(capacity_section(model, template_route_limits())))
+        print(f"wrote the {section} section of {out}")
+        return
+    if section == "lambda-load":
+        figures = load(directory, "lambda-load.json")
+        if not figures:
+            sys.exit(f"{directory}/lambda-load.json missing: run scripts/bench/lambda_load.py first")
+        replace_section(out, LAMBDA_LOAD_HEADING, "\n".join(lambda_load_section(figures)))
+        print(f"wrote the {section} section of {out}")
+        return
     if section != "import":
-        sys.exit(f"no section {section!r} (only: import)")
+        sys.exit(f"no section {section!r} (only: import, capacity, lambda-load)")
     figures = load(pathlib.Path(directory), "import.json")
     if not figures:
         sys.exit(f"{directory}/import.json missing: run registrar-bench import first")
