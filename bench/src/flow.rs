@@ -69,12 +69,23 @@ const PASSKEY_ORIGIN: &str = "http://localhost:3000";
 
 impl Bench {
     pub async fn new(store: Option<Arc<dyn Store>>, clock: Arc<ManualClock>) -> Self {
+        Self::with_events_store(store, None, clock).await
+    }
+
+    /// [`Bench::new`] with the store the event dispatcher reads (the app's
+    /// when `None`).
+    pub async fn with_events_store(
+        store: Option<Arc<dyn Store>>,
+        events_store: Option<Arc<dyn Store>>,
+        clock: Arc<ManualClock>,
+    ) -> Self {
         let senders: (Arc<dyn Mailer>, Arc<dyn Texter>) = (Arc::new(Discard), Arc::new(Discard));
         let options = TestOptions {
             policy: policy(),
             store,
             senders: Some(senders),
             clock: Some(clock),
+            events_store,
             ..TestOptions::default()
         };
         let shared::testing::BuiltApp { app, clock, .. } = build_app(options).await;
