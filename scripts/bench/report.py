@@ -193,7 +193,7 @@ def _shard_count_in_code():
     """A shard count the shared crate declares (`const …SHARDS…: … = N`), if one."""
     found = set()
     for path in (ROOT / "shared" / "src").rglob("*.rs"):
-        found.update(int(n) for n in re.findall(r"const \w*SHARDS?\w*: \w+ = (\d+)", path.read_text(errors="replace")))
+        found.update(int(n) for n in re.findall(r"const \w*SHARDS: \w+ = (\d+)", path.read_text(errors="replace")))
     return found.pop() if len(found) == 1 else None
 
 
