@@ -5,6 +5,7 @@
     python3 scripts/bench/report.py --only import target/bench BENCHMARKS.md
     python3 scripts/bench/report.py --only capacity target/bench BENCHMARKS.md
     python3 scripts/bench/report.py --only lambda-load target/bench BENCHMARKS.md
+    python3 scripts/bench/report.py --only endpoints target/bench BENCHMARKS.md
 
 `--only SECTION` renders one section alone into the report as it stands:
 `import` from import.json (`registrar-bench import`), `capacity` (the
@@ -560,6 +561,47 @@ def replace_section(out, heading, block):
     pathlib.Path(out).write_text(text.rstrip("\n") + "\n", encoding="utf-8")
 
 
+ENDPOINTS_HEADING = "## 2. Per endpoint: CPU and DynamoDB"
+
+
+def endpoints_section(cpu, dynamo, memory, rendered_alone=False):
+    """Section 2: CPU, round trips and units per function (its worst call of the life)."""
+    lines = []
+    w = lines.append
+    w(ENDPOINTS_HEADING)
+    w("")
+    if rendered_alone:
+        w(f"Rendered {datetime.date.today().isoformat()} (`report.py --only endpoints`) from that day's "
+          "`registrar-bench cpu` and `registrar-bench dynamodb`; the other sections may be older.")
+        w("")
+    w("CPU per request on the embedded store (process CPU time, all threads; messages discarded), over")
+    w(f"{cpu['lives']} users' whole lives through every route. DynamoDB round trips and capacity units through an SDK")
+    w("interceptor against moto, on a warm instance (API key cached); capacity by DynamoDB's rules from the item")
+    w("sizes seen (strongly consistent reads 1 unit per 4 KB, writes 1 per KB, both ×2 in transactions).")
+    cold_cache = dynamo["cold_api_key_cache"]
+    w(f"A cold key cache (an instance's first keyed request, or the first after a minute) adds {cold_cache['round_trips']} round trips")
+    w(f"({'+'.join(f'{n} {op}' for op, n in cold_cache['operations'].items())}, {cold_cache['read_units']:.0f} read units).")
+    w("")
+    w("| function | argon2 | CPU µs (median) | p90 | round trips | operations | RCU | WCU | memory MB | est. duration ms |")
+    w("|---|---|---|---|---|---|---|---|---|---|")
+    for f in sorted(cpu["endpoints"]):
+        e = cpu["endpoints"][f]
+        calls = worst_call(dynamo, f)
+        mem, duration = memory.get(f, 128), est_duration_ms(cpu, dynamo, memory, f)
+        ops = ", ".join(f"{n}×{op}" for op, n in calls["operations"].items()) if calls else ""
+        w(f"| {f} | {'yes' if e['hashes'] else ''} | {fmt_us(e['cpu']['median_us'])} | {fmt_us(e['cpu']['p90_us'])} | "
+          f"{calls['round_trips'] if calls else 0} | {ops} | {calls['read_units'] if calls else 0:g} | "
+          f"{calls['write_units'] if calls else 0:g} | {mem} | {duration} |")
+    w("")
+    if cpu.get("not_covered"):
+        w(f"Not in the benchmarked life (no figures): {', '.join(cpu['not_covered'])}.")
+        w("")
+    w(f"Estimated duration = CPU × max(1, {FULL_VCPU_MB} MB ÷ memory) + round trips × {DYNAMODB_LATENCY_MS:g} ms (assumed")
+    w("in-region DynamoDB latency). Login is the worst call of the life (2FA: a code is sent).")
+    w("")
+    return lines
+
+
 def main(directory, out):
     directory = pathlib.Path(directory)
     cpu = load(directory, "cpu.json")
@@ -667,33 +709,7 @@ def main(directory, out):
     w("machine. The rest of the login (lookup, lockout counters, session, audit) is what remains.")
     w("")
 
-    w("## 2. Per endpoint: CPU and DynamoDB")
-    w("")
-    w("CPU per request on the embedded store (process CPU time, all threads; messages discarded), over")
-    w(f"{cpu['lives']} users' whole lives through every route. DynamoDB round trips and capacity units through an SDK")
-    w("interceptor against moto, on a warm instance (API key cached); capacity by DynamoDB's rules from the item")
-    w("sizes seen (strongly consistent reads 1 unit per 4 KB, writes 1 per KB, both ×2 in transactions).")
-    cold_cache = dynamo["cold_api_key_cache"]
-    w(f"A cold key cache (an instance's first keyed request, or the first after a minute) adds {cold_cache['round_trips']} round trips")
-    w(f"({'+'.join(f'{n} {op}' for op, n in cold_cache['operations'].items())}, {cold_cache['read_units']:.0f} read units).")
-    w("")
-    w("| function | argon2 | CPU µs (median) | p90 | round trips | operations | RCU | WCU | memory MB | est. duration ms |")
-    w("|---|---|---|---|---|---|---|---|---|---|")
-    for f in functions:
-        e = cpu["endpoints"][f]
-        calls = worst(f)
-        mem, duration, _, _ = estimate(f)
-        ops = ", ".join(f"{n}×{op}" for op, n in calls["operations"].items()) if calls else ""
-        w(f"| {f} | {'yes' if e['hashes'] else ''} | {fmt_us(e['cpu']['median_us'])} | {fmt_us(e['cpu']['p90_us'])} | "
-          f"{calls['round_trips'] if calls else 0} | {ops} | {calls['read_units'] if calls else 0:g} | "
-          f"{calls['write_units'] if calls else 0:g} | {mem} | {duration} |")
-    w("")
-    if cpu.get("not_covered"):
-        w(f"Not in the benchmarked life (no figures): {', '.join(cpu['not_covered'])}.")
-        w("")
-    w(f"Estimated duration = CPU × max(1, {FULL_VCPU_MB} MB ÷ memory) + round trips × {DYNAMODB_LATENCY_MS:g} ms (assumed")
-    w("in-region DynamoDB latency). Login is the worst call of the life (2FA: a code is sent).")
-    w("")
+    lines.extend(endpoints_section(cpu, dynamo, memory))
 
     w("## 3. Load")
     w("")
@@ -972,8 +988,16 @@ def render_only(section, directory, out):
         replace_section(out, LAMBDA_LOAD_HEADING, "\n".join(lambda_load_section(figures)))
         print(f"wrote the {section} section of {out}")
         return
+    if section == "endpoints":
+        cpu, dynamo = load(directory, "cpu.json"), load(directory, "dynamodb.json")
+        if not cpu or not dynamo:
+            sys.exit(f"{directory}/cpu.json and dynamodb.json needed: run registrar-bench first")
+        block = endpoints_section(cpu, dynamo, memory_by_function(), rendered_alone=True)
+        replace_section(out, ENDPOINTS_HEADING, "\n".join(block))
+        print(f"wrote the {section} section of {out}")
+        return
     if section != "import":
-        sys.exit(f"no section {section!r} (only: import, capacity, lambda-load)")
+        sys.exit(f"no section {section!r} (only: import, capacity, lambda-load, endpoints)")
     figures = load(pathlib.Path(directory), "import.json")
     if not figures:
         sys.exit(f"{directory}/import.json missing: run registrar-bench import first")
